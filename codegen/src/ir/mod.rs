@@ -1,0 +1,275 @@
+//! The target-neutral model every emitter reads. Names are final here: emitters print them as they are.
+
+pub mod check;
+pub mod lower;
+pub mod shape;
+
+use serde_json::Value;
+
+use crate::error::Location;
+
+/// One name in its three forms: as on the wire, as a Rust identifier, as a Python identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Name {
+    pub wire: String,
+    pub rust: String,
+    pub python: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(pub usize);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NamespaceId(pub usize);
+
+/// A namespace of the schema: the top level, or a nested group of definitions such as `v2`.
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// Path below the top level, empty for the top level.
+    pub path: Vec<String>,
+    /// The module name in each language (empty for the top level).
+    pub module: Name,
+}
+
+/// Where a type came from, and how its name was chosen.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub location: Location,
+    pub hint: NameHint,
+}
+
+/// What a type's name is derived from; the naming pass turns hints into identifiers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameHint {
+    /// The key under `definitions`.
+    Definition(String),
+    /// The document's own root schema (its title, or the file stem).
+    Root(String),
+    /// An inline schema's `title`, with the owner's name as the fallback qualifier.
+    Title { title: String, owner: TypeId },
+    /// An inline schema without a usable title: the owner's name followed by a role (a property, a tag value ...).
+    Derived { owner: TypeId, role: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    pub name: Name,
+    pub namespace: NamespaceId,
+    pub origin: Origin,
+    pub doc: Option<String>,
+    pub kind: TypeKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct(Struct),
+    Enum(StringEnum),
+    Tagged(TaggedUnion),
+    Untagged(UntaggedUnion),
+    /// A name for another type: `AbsolutePathBuf` = string.
+    Alias(TypeRef),
+    /// Like an alias, but a distinct type: needed where the type refers to itself (`A` = list of `A`).
+    Newtype(TypeRef),
+}
+
+/// An object with known properties.
+#[derive(Debug, Clone)]
+pub struct Struct {
+    pub fields: Vec<Field>,
+    /// An untagged or tagged union whose variants add more properties to this object
+    /// (an object with both `properties` and `oneOf`/`anyOf`). Its fields sit beside `fields` on the wire.
+    pub flatten: Option<Flattened>,
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flattened {
+    pub name: Name,
+    pub ty: TypeId,
+}
+
+/// What happens to properties the schema does not list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Extra {
+    /// `additionalProperties: false`: rejected.
+    Forbid,
+    /// Kept as raw JSON and written back unchanged.
+    Keep,
+    /// `additionalProperties: {schema}`: kept, each value of this type.
+    Typed(TypeRef),
+    /// The flattened union's variants keep them (the object has `flatten`).
+    InFlattened,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: Name,
+    pub ty: TypeRef,
+    /// Listed in `required`: always present on the wire.
+    pub required: bool,
+    /// The schema's `default`, applied on read when the property is absent (only for non-nullable optional fields).
+    pub default: Option<Value>,
+    pub doc: Option<String>,
+    pub constraints: Constraints,
+    /// The field closes a cycle of by-value containment and needs indirection (`Box` in Rust).
+    pub recursive: bool,
+    pub location: Location,
+}
+
+/// Value constraints that do not change the type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub write_only: bool,
+    pub deprecated: bool,
+}
+
+/// A string enum. Values the schema does not list are kept too.
+#[derive(Debug, Clone)]
+pub struct StringEnum {
+    pub values: Vec<EnumValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    pub name: Name,
+    pub doc: Option<String>,
+}
+
+/// A union discriminated by one property holding a distinct string per variant.
+#[derive(Debug, Clone)]
+pub struct TaggedUnion {
+    /// The discriminating property.
+    pub tag: Name,
+    pub variants: Vec<TaggedVariant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaggedVariant {
+    /// `wire` is the tag value; `rust`/`python` name the variant.
+    pub name: Name,
+    /// The variant's object, without the tag property.
+    pub ty: TypeId,
+    pub doc: Option<String>,
+    /// The variant's object declares the tag property itself (a `$ref` to a shared definition),
+    /// so the tag is part of the object rather than added around it.
+    pub tag_in_struct: bool,
+    pub recursive: bool,
+}
+
+/// A union told apart by shape; variants are tried in order.
+#[derive(Debug, Clone)]
+pub struct UntaggedUnion {
+    pub variants: Vec<UntaggedVariant>,
+    /// Values no variant accepts are kept as raw JSON (false when a variant already accepts anything).
+    pub fallback: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct UntaggedVariant {
+    pub name: Name,
+    pub doc: Option<String>,
+    pub kind: UntaggedKind,
+    pub recursive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UntaggedKind {
+    /// Exactly this string.
+    Literal(String),
+    /// Any value of this type.
+    Value(TypeRef),
+}
+
+/// A use of a type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeRef {
+    Named(TypeId),
+    String,
+    Integer(IntFormat),
+    Number(FloatFormat),
+    Boolean,
+    /// Any JSON value.
+    Any,
+    /// Only `null`.
+    Null,
+    List(Box<TypeRef>),
+    /// A JSON object used as a map from string keys.
+    Map(Box<TypeRef>),
+    /// The value may be `null`.
+    Nullable(Box<TypeRef>),
+}
+
+impl TypeRef {
+    /// Whether `null` is a valid value.
+    pub fn accepts_null(&self) -> bool {
+        matches!(self, TypeRef::Nullable(_) | TypeRef::Any | TypeRef::Null)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntFormat {
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+}
+
+impl IntFormat {
+    pub fn bounds(self) -> (i128, i128) {
+        match self {
+            IntFormat::I8 => (i8::MIN.into(), i8::MAX.into()),
+            IntFormat::I16 => (i16::MIN.into(), i16::MAX.into()),
+            IntFormat::I32 => (i32::MIN.into(), i32::MAX.into()),
+            IntFormat::I64 => (i64::MIN.into(), i64::MAX.into()),
+            IntFormat::U8 => (0, u8::MAX.into()),
+            IntFormat::U16 => (0, u16::MAX.into()),
+            IntFormat::U32 => (0, u32::MAX.into()),
+            IntFormat::U64 => (0, u64::MAX.into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloatFormat {
+    F32,
+    F64,
+}
+
+/// The whole model of one schema.
+#[derive(Debug, Clone)]
+pub struct Ir {
+    pub source: Source,
+    pub namespaces: Vec<Namespace>,
+    pub types: Vec<TypeDef>,
+    /// How many definitions the document has (each has a type in `types`).
+    pub definitions: usize,
+}
+
+/// The schema the model was read from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub file_name: String,
+    pub sha256: String,
+}
+
+impl Ir {
+    pub fn get(&self, id: TypeId) -> &TypeDef {
+        &self.types[id.0]
+    }
+
+    /// Type ids of one namespace, in output order (by Rust name, so output is stable).
+    pub fn types_in(&self, ns: NamespaceId) -> Vec<TypeId> {
+        let mut ids: Vec<TypeId> =
+            (0..self.types.len()).map(TypeId).filter(|id| self.get(*id).namespace == ns).collect();
+        ids.sort_by(|a, b| self.get(*a).name.rust.cmp(&self.get(*b).name.rust));
+        ids
+    }
+}

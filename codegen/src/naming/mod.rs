@@ -1,0 +1,318 @@
+//! The naming pass: decides every identifier once, for every language, and stores it in the IR.
+//!
+//! Order of claims in a namespace: definition keys first, then inline types with a title, then inline
+//! types named from their owner and role. A later claim never takes a name from an earlier one, so a
+//! definition keeps its name whatever is added beside it. Two wire names that convert to the same
+//! identifier are told apart by their spelling style (`foo_bar` / `foo_bar_camel`); only when that too
+//! collides is a number appended, and each such case is reported.
+
+pub mod idents;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::Warning;
+use crate::ir::*;
+use idents::*;
+
+/// Names every type, field, variant and enum value of `ir`. Returns what could only be told apart by a number.
+pub fn assign(ir: &mut Ir) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    for ns in &mut ir.namespaces {
+        let joined = ns.path.join("_");
+        ns.module = Name { wire: ns.path.join("/"), rust: rust_field(&snake(&joined, "ns")), python: python_name(&snake(&joined, "ns")) };
+    }
+    name_types(ir, &mut warnings);
+    for i in 0..ir.types.len() {
+        let owner = ir.types[i].name.rust.clone();
+        let location = ir.types[i].origin.location.clone();
+        let mut report = |what: String| {
+            warnings.push(Warning { location: location.clone(), message: format!("{what} could only be told apart by a number") })
+        };
+        match &mut ir.types[i].kind {
+            TypeKind::Struct(s) => name_struct(s, &mut report),
+            TypeKind::Enum(e) => {
+                let names = unique(
+                    e.values.iter().map(|v| v.name.wire.as_str()),
+                    |w| rust_type(&camel(w, "Value")),
+                    &["Unknown"],
+                    Case::Camel,
+                    &mut |n| report(format!("enum value `{n}` of {owner}")),
+                );
+                let py = unique(
+                    e.values.iter().map(|v| v.name.wire.as_str()),
+                    |w| python_name(&shouty(w, "VALUE")),
+                    &[],
+                    Case::Shouty,
+                    &mut |n| report(format!("enum value `{n}` of {owner} (Python)")),
+                );
+                for ((v, r), p) in e.values.iter_mut().zip(names).zip(py) {
+                    v.name.rust = r;
+                    v.name.python = p;
+                }
+            }
+            TypeKind::Tagged(u) => {
+                u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
+                u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
+                let names = unique(
+                    u.variants.iter().map(|v| v.name.wire.as_str()),
+                    |w| rust_type(&camel(w, "Value")),
+                    &["Unknown"],
+                    Case::Camel,
+                    &mut |n| report(format!("variant `{n}` of {owner}")),
+                );
+                for (v, r) in u.variants.iter_mut().zip(names) {
+                    v.name.python = r.clone();
+                    v.name.rust = r;
+                }
+            }
+            TypeKind::Untagged(u) => {
+                let labels: Vec<String> = u
+                    .variants
+                    .iter()
+                    .map(|v| match &v.kind {
+                        UntaggedKind::Literal(_) => v.name.wire.clone(),
+                        UntaggedKind::Value(_) => strip_owner(&camel(&v.name.wire, "Value"), &owner),
+                    })
+                    .collect();
+                let names = unique(
+                    labels.iter().map(String::as_str),
+                    |w| rust_type(&camel(w, "Value")),
+                    &["Unknown"],
+                    Case::Camel,
+                    &mut |n| report(format!("variant `{n}` of {owner}")),
+                );
+                for (v, r) in u.variants.iter_mut().zip(names) {
+                    v.name.python = r.clone();
+                    v.name.rust = r;
+                }
+            }
+            TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
+        }
+    }
+    warnings
+}
+
+/// A variant title usually repeats its union's name (`GranularAskForApproval` in `AskForApproval`): drop it.
+fn strip_owner(label: &str, owner: &str) -> String {
+    let stripped = label.strip_suffix(owner).or_else(|| label.strip_prefix(owner)).unwrap_or(label);
+    if stripped.is_empty() || stripped.starts_with(|c: char| c.is_ascii_digit()) {
+        label.to_string()
+    } else {
+        stripped.to_string()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Case {
+    Camel,
+    Snake,
+    Shouty,
+}
+
+fn with_style(base: &str, wire: &str, case: Case) -> String {
+    let style = style_word(wire);
+    match case {
+        Case::Camel => format!("{base}{}", camel(style, "")),
+        Case::Snake => format!("{base}_{style}"),
+        Case::Shouty => format!("{base}_{}", style.to_uppercase()),
+    }
+}
+
+/// Identifiers for `wires`, in order, unique among themselves and not in `reserved`.
+/// The wire name whose identifier is itself (or else the first) keeps the plain form.
+fn unique<'a>(
+    wires: impl Iterator<Item = &'a str>,
+    convert: impl Fn(&str) -> String,
+    reserved: &[&str],
+    case: Case,
+    numbered: &mut dyn FnMut(&str),
+) -> Vec<String> {
+    let wires: Vec<&str> = wires.collect();
+    let bases: Vec<String> = wires.iter().map(|w| convert(w)).collect();
+    let mut taken: HashSet<String> = reserved.iter().map(|s| s.to_string()).collect();
+    let mut out: Vec<Option<String>> = vec![None; wires.len()];
+    let mut order: Vec<usize> = (0..wires.len()).collect();
+    // Exact spellings claim their plain name first, then everything else in schema order.
+    order.sort_by_key(|i| (bases[*i].trim_start_matches("r#") != wires[*i], *i));
+    for &i in &order {
+        if taken.insert(bases[i].clone()) {
+            out[i] = Some(bases[i].clone());
+        }
+    }
+    for &i in &order {
+        if out[i].is_some() {
+            continue;
+        }
+        let styled = with_style(bases[i].trim_start_matches("r#"), wires[i], case);
+        let mut name = styled.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = match case {
+                Case::Camel => format!("{styled}{n}"),
+                _ => format!("{styled}_{n}"),
+            };
+            n += 1;
+        }
+        if name != styled {
+            numbered(wires[i]);
+        }
+        taken.insert(name.clone());
+        out[i] = Some(name);
+    }
+    out.into_iter().map(|o| o.expect("every wire name was named")).collect()
+}
+
+fn name_struct(s: &mut Struct, report: &mut dyn FnMut(String)) {
+    // `extra` holds unknown properties in Rust; `variant` is the flattened union.
+    let mut reserved_rust: Vec<&str> = Vec::new();
+    if matches!(s.extra, Extra::Keep | Extra::Typed(_)) {
+        reserved_rust.push("extra");
+    }
+    let mut wires: Vec<String> = s.fields.iter().map(|f| f.name.wire.clone()).collect();
+    if let Some(fl) = &s.flatten {
+        wires.push(fl.name.wire.clone());
+    }
+    let rust = unique(
+        wires.iter().map(String::as_str),
+        |w| rust_field(&snake(w, "field")),
+        &reserved_rust,
+        Case::Snake,
+        &mut |n| report(format!("field `{n}`")),
+    );
+    let python = unique(
+        wires.iter().map(String::as_str),
+        |w| python_field(&snake(w, "field")),
+        &[],
+        Case::Snake,
+        &mut |n| report(format!("field `{n}` (Python)")),
+    );
+    let mut names = rust.into_iter().zip(python);
+    for f in &mut s.fields {
+        let (r, p) = names.next().expect("one name per field");
+        f.name.rust = r;
+        f.name.python = p;
+    }
+    if let Some(fl) = &mut s.flatten {
+        let (r, p) = names.next().expect("one name for the flattened union");
+        fl.name.rust = r;
+        fl.name.python = p;
+    }
+}
+
+fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
+    let mut order: Vec<usize> = (0..ir.types.len()).collect();
+    order.sort_by_key(|i| {
+        let rank = match &ir.types[*i].origin.hint {
+            NameHint::Definition(_) | NameHint::Root(_) => 0,
+            NameHint::Title { .. } => 1,
+            NameHint::Derived { .. } => 2,
+        };
+        (rank, *i)
+    });
+    let mut taken: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
+    let mut taken_py: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
+    // Definitions claim in key order so that which of two colliding keys wins does not depend on file order.
+    let mut definitions: Vec<usize> = order.iter().copied().filter(|i| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_))).collect();
+    definitions.sort_by(|a, b| {
+        let key = |i: &usize| match &ir.types[*i].origin.hint {
+            NameHint::Definition(k) | NameHint::Root(k) => (camel(k, "Type") != *k, k.clone()),
+            _ => unreachable!(),
+        };
+        key(a).cmp(&key(b))
+    });
+    let rest: Vec<usize> = order.iter().copied().filter(|i| !definitions.contains(i)).collect();
+    for i in definitions.into_iter().chain(rest) {
+        let ns = ir.types[i].namespace;
+        let (wire, candidates) = match ir.types[i].origin.hint.clone() {
+            NameHint::Definition(key) | NameHint::Root(key) => {
+                let base = camel(&key, "Type");
+                (key, vec![base])
+            }
+            NameHint::Title { title, owner } => {
+                let base = camel(&title, "Type");
+                let owner_name = ir.types[owner.0].name.rust.clone();
+                let qualified = if base.starts_with(&owner_name) { base.clone() } else { format!("{owner_name}{base}") };
+                (title, vec![base, qualified])
+            }
+            NameHint::Derived { owner, role } => {
+                let owner_name = ir.types[owner.0].name.rust.clone();
+                (role.clone(), vec![format!("{owner_name}{}", camel(&role, ""))])
+            }
+        };
+        let rust_taken = taken.entry(ns).or_default();
+        let mut chosen = None;
+        for c in &candidates {
+            let c = rust_type(c);
+            if !rust_taken.contains(&c) {
+                chosen = Some(c);
+                break;
+            }
+        }
+        let rust = chosen.unwrap_or_else(|| {
+            let styled = with_style(&rust_type(&candidates[candidates.len() - 1]), &wire, Case::Camel);
+            let mut name = styled.clone();
+            let mut n = 2;
+            while rust_taken.contains(&name) {
+                name = format!("{styled}{n}");
+                n += 1;
+            }
+            if name != styled {
+                warnings.push(Warning {
+                    location: ir.types[i].origin.location.clone(),
+                    message: format!("type `{wire}` could only be told apart by a number: {name}"),
+                });
+            }
+            name
+        });
+        rust_taken.insert(rust.clone());
+        // Python classes keep the Rust name unless it would clash with a keyword there.
+        let py_taken = taken_py.entry(ns).or_default();
+        let mut python = python_name(&rust);
+        while py_taken.contains(&python) {
+            python.push('_');
+        }
+        py_taken.insert(python.clone());
+        ir.types[i].name = Name { wire, rust, python };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snake_names(wires: &[&str]) -> Vec<String> {
+        unique(wires.iter().copied(), |w| rust_field(&snake(w, "field")), &["extra"], Case::Snake, &mut |_| {})
+    }
+
+    #[test]
+    fn colliding_fields_are_told_apart_by_style() {
+        assert_eq!(snake_names(&["fooBar", "foo_bar", "FooBar"]), ["foo_bar_camel", "foo_bar", "foo_bar_pascal"]);
+        assert_eq!(snake_names(&["fooBar", "FooBar"]), ["foo_bar", "foo_bar_pascal"]);
+    }
+
+    #[test]
+    fn reserved_names_are_avoided() {
+        assert_eq!(snake_names(&["extra", "type"]), ["extra_lower", "r#type"]);
+    }
+
+    #[test]
+    fn numbers_only_as_a_last_resort_and_reported() {
+        let mut reported = Vec::new();
+        let names = unique(
+            ["a-b", "a_b", "a b", "a--b"].into_iter(),
+            |w| snake(w, "f"),
+            &[],
+            Case::Snake,
+            &mut |n| reported.push(n.to_string()),
+        );
+        assert_eq!(names, ["a_b_kebab", "a_b", "a_b_spaced", "a_b_kebab_2"]);
+        assert_eq!(reported, ["a--b"]);
+    }
+
+    #[test]
+    fn owner_is_stripped_from_variant_titles() {
+        assert_eq!(strip_owner("GranularAskForApproval", "AskForApproval"), "Granular");
+        assert_eq!(strip_owner("AskForApproval", "AskForApproval"), "AskForApproval");
+        assert_eq!(strip_owner("UrlUserInput", "ImageUserInputVariant"), "UrlUserInput");
+    }
+}

@@ -1,0 +1,35 @@
+//! Repository chores: `cargo xtask <command>`.
+
+mod update_schema;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "Repository chores for the schema code generator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate `generated/` from the pinned schema in `schema/`.
+    GenerateTypes {
+        /// Do not write; exit non-zero listing stale files with a short diff.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Install a Codex release from a package registry and rewrite `schema/` with its schema.
+    UpdateSchema(update_schema::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::GenerateTypes { check } => todo_generate(check),
+        Command::UpdateSchema(args) => update_schema::run(&args),
+    }
+}
+
+fn todo_generate(_check: bool) -> anyhow::Result<()> {
+    anyhow::bail!("generate-types is not wired yet")
+}

@@ -1,1 +1,63 @@
-fn main() {}
+//! `codegen generate --schema <PATH> --out <DIR>`: typed bindings from an app-server protocol schema.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "codegen", version, about = "Typed bindings from the Codex app-server protocol JSON Schema")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate bindings: `<OUT>/rust/` (a standalone crate).
+    Generate {
+        /// The schema bundle, a folder written by `codex app-server generate-json-schema`, or any draft-07 schema.
+        #[arg(long)]
+        schema: PathBuf,
+        /// The output folder; its language folders are replaced whole, and only when generation succeeded.
+        #[arg(long)]
+        out: PathBuf,
+        /// The Codex release the schema came from, named in the headers.
+        #[arg(long)]
+        codex_version: Option<String>,
+        /// The generated Rust crate's package name.
+        #[arg(long, default_value = "codex-app-server-types")]
+        crate_name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Generate { schema, out, codex_version, crate_name } => {
+            let options = codegen::Options {
+                command: format!("codegen generate --schema {} --out {}", schema.display(), out.display()),
+                codex_version,
+                rust_crate_name: crate_name,
+                ..codegen::Options::default()
+            };
+            let output = match codegen::generate(&schema, &options) {
+                Ok(output) => output,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    eprintln!("nothing was written to {}", out.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            for w in &output.warnings {
+                eprintln!("{w}");
+            }
+            if let Err(e) = codegen::output::replace_dir(&out, &output.files) {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                return ExitCode::FAILURE;
+            }
+            println!("{}", output.summary);
+            println!("{} warning(s). Wrote {} files to {}.", output.warnings.len(), output.files.len(), out.display());
+            ExitCode::SUCCESS
+        }
+    }
+}

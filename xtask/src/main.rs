@@ -1,5 +1,7 @@
 //! Repository chores: `cargo xtask <command>`.
 
+mod generate;
+mod test;
 mod update_schema;
 
 use clap::{Parser, Subcommand};
@@ -19,17 +21,16 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run every check CI runs: drift, clippy, tests.
+    Test,
     /// Install a Codex release from a package registry and rewrite `schema/` with its schema.
     UpdateSchema(update_schema::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::GenerateTypes { check } => todo_generate(check),
+        Command::GenerateTypes { check } => generate::run(check),
+        Command::Test => test::run(),
         Command::UpdateSchema(args) => update_schema::run(&args),
     }
-}
-
-fn todo_generate(_check: bool) -> anyhow::Result<()> {
-    anyhow::bail!("generate-types is not wired yet")
 }

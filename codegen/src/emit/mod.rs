@@ -1,0 +1,47 @@
+//! Backends: each turns the named IR into files. They print decisions; they do not make them.
+
+pub mod rust;
+
+/// One file of output, relative to the output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub path: String,
+    pub contents: String,
+}
+
+/// Splits a description into lines for doc comments: every line-breaking character ends a line,
+/// so no description can continue past its comment.
+pub fn doc_lines(doc: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let mut chars = doc.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                lines.push(std::mem::take(&mut current));
+            }
+            '\n' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => lines.push(std::mem::take(&mut current)),
+            c if c.is_control() && c != '\t' => {}
+            c => current.push(c),
+        }
+    }
+    lines.push(current);
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doc_lines;
+
+    #[test]
+    fn every_line_break_ends_a_line() {
+        assert_eq!(doc_lines("a\r\nb\rc\u{2028}d\ne\n\n"), ["a", "b", "c", "d", "e"]);
+        assert_eq!(doc_lines("x\u{0}y"), ["xy"]);
+    }
+}

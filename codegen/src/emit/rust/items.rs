@@ -1,0 +1,460 @@
+//! One Rust item (plus its impls) per IR type.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use serde_json::Value;
+
+use super::{ident, opt_doc};
+use crate::ir::*;
+
+pub struct Ctx<'a> {
+    pub ir: &'a Ir,
+    pub namespace: NamespaceId,
+}
+
+impl Ctx<'_> {
+    /// The path to a named type from this namespace.
+    fn path(&self, id: TypeId) -> TokenStream {
+        let def = self.ir.get(id);
+        let name = ident(&def.name.rust);
+        if def.namespace == self.namespace {
+            quote! { #name }
+        } else {
+            let ns = &self.ir.namespaces[def.namespace.0];
+            let modules = ns.path.iter().map(|_| ident(&ns.module.rust));
+            quote! { crate #(:: #modules)* :: #name }
+        }
+    }
+
+    /// The Rust type of a reference; `boxed` puts the named type behind a `Box` (for recursion).
+    fn ty(&self, ty: &TypeRef, boxed: bool) -> TokenStream {
+        match ty {
+            TypeRef::Named(id) => {
+                let p = self.path(*id);
+                if boxed {
+                    quote! { Box<#p> }
+                } else {
+                    p
+                }
+            }
+            TypeRef::String => quote! { String },
+            TypeRef::Integer(f) => match f {
+                IntFormat::I8 => quote! { i8 },
+                IntFormat::I16 => quote! { i16 },
+                IntFormat::I32 => quote! { i32 },
+                IntFormat::I64 => quote! { i64 },
+                IntFormat::U8 => quote! { u8 },
+                IntFormat::U16 => quote! { u16 },
+                IntFormat::U32 => quote! { u32 },
+                IntFormat::U64 => quote! { u64 },
+            },
+            TypeRef::Number(FloatFormat::F32) => quote! { f32 },
+            TypeRef::Number(FloatFormat::F64) => quote! { f64 },
+            TypeRef::Boolean => quote! { bool },
+            TypeRef::Any => quote! { serde_json::Value },
+            TypeRef::Null => quote! { () },
+            TypeRef::List(inner) => {
+                let t = self.ty(inner, false);
+                quote! { Vec<#t> }
+            }
+            TypeRef::Map(inner) => {
+                let t = self.ty(inner, false);
+                quote! { std::collections::BTreeMap<String, #t> }
+            }
+            TypeRef::Nullable(inner) => {
+                let t = self.ty(inner, boxed);
+                quote! { Option<#t> }
+            }
+        }
+    }
+
+    /// An expression building `value` as a `ty`, when the default can be written as Rust.
+    fn default_expr(&self, ty: &TypeRef, value: &Value) -> Option<TokenStream> {
+        Some(match (ty, value) {
+            (TypeRef::Nullable(inner), v) => {
+                let e = self.default_expr(inner, v)?;
+                quote! { Some(#e) }
+            }
+            (TypeRef::Boolean, Value::Bool(b)) => quote! { #b },
+            (TypeRef::String, Value::String(s)) => quote! { String::from(#s) },
+            (TypeRef::Integer(f), Value::Number(n)) => {
+                let (lo, hi) = f.bounds();
+                let v = i128::from(n.as_i64().or_else(|| n.as_u64().map(|_| i64::MAX))?);
+                if v < lo || v > hi || (n.as_u64().is_some() && n.as_i64().is_none()) {
+                    return None;
+                }
+                let lit = Literal::i128_unsuffixed(v);
+                quote! { #lit }
+            }
+            (TypeRef::Number(_), Value::Number(n)) => {
+                let lit = Literal::f64_unsuffixed(n.as_f64()?);
+                quote! { #lit }
+            }
+            (TypeRef::List(inner), Value::Array(items)) => {
+                let items = items.iter().map(|v| self.default_expr(inner, v)).collect::<Option<Vec<_>>>()?;
+                quote! { vec![#(#items),*] }
+            }
+            (TypeRef::Map(_), Value::Object(o)) if o.is_empty() => quote! { std::collections::BTreeMap::new() },
+            (TypeRef::Named(id), v) => {
+                let path = self.path(*id);
+                match (&self.ir.get(*id).kind, v) {
+                    (TypeKind::Enum(e), Value::String(s)) => match e.values.iter().find(|x| x.name.wire == *s) {
+                        Some(x) => {
+                            let variant = ident(&x.name.rust);
+                            quote! { #path::#variant }
+                        }
+                        None => quote! { #path::Unknown(String::from(#s)) },
+                    },
+                    (TypeKind::Alias(inner), v) => return self.default_expr(inner, v),
+                    (TypeKind::Newtype(inner), v) => {
+                        let e = self.default_expr(inner, v)?;
+                        quote! { #path(#e) }
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+pub fn item(ctx: &Ctx<'_>, id: TypeId) -> TokenStream {
+    let def = ctx.ir.get(id);
+    let name = ident(&def.name.rust);
+    let doc = opt_doc(&def.doc);
+    match &def.kind {
+        TypeKind::Struct(s) => structure(ctx, &def.name, doc, s),
+        TypeKind::Enum(e) => string_enum(&def.name, doc, e),
+        TypeKind::Tagged(u) => tagged(ctx, &def.name, doc, u),
+        TypeKind::Untagged(u) => untagged(ctx, &def.name, doc, u),
+        TypeKind::Alias(t) => {
+            let t = ctx.ty(t, false);
+            quote! { #doc pub type #name = #t; }
+        }
+        TypeKind::Newtype(t) => {
+            let t = ctx.ty(t, false);
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[serde(transparent)]
+                pub struct #name(pub #t);
+            }
+        }
+    }
+}
+
+/// Whether a field's Rust type is `Option<_>` wrapping its schema type, and how serde reads it.
+enum FieldForm {
+    /// Required: the schema type as is.
+    Required,
+    /// Optional with a default applied on read; always written.
+    Defaulted(TokenStream),
+    /// Optional: `Option<T>`, absent when `None`.
+    Optional,
+    /// Optional and nullable: `Option<Option<T>>`, so absent and `null` stay apart.
+    OptionalNullable,
+}
+
+fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenStream {
+    let type_name = ident(&name.rust);
+    let mut fields = Vec::new();
+    let mut default_fns = Vec::new();
+    let mut all_optional = true;
+    for f in &s.fields {
+        let field = ident(&f.name.rust);
+        let fdoc = opt_doc(&f.doc);
+        let base = ctx.ty(&f.ty, f.recursive);
+        let rename = (f.name.rust.trim_start_matches("r#") != f.name.wire).then(|| {
+            let w = &f.name.wire;
+            quote! { rename = #w, }
+        });
+        let form = if f.required {
+            all_optional = false;
+            FieldForm::Required
+        } else if let Some(expr) = f.default.as_ref().and_then(|d| ctx.default_expr(&f.ty, d)) {
+            all_optional = false;
+            FieldForm::Defaulted(expr)
+        } else if f.ty.accepts_null() {
+            FieldForm::OptionalNullable
+        } else {
+            FieldForm::Optional
+        };
+        let (ty, attrs) = match form {
+            FieldForm::Required => (base, rename.map(|r| quote! { #[serde(#r)] })),
+            FieldForm::Defaulted(expr) => {
+                let fn_name = ident(&format!("default_{}", f.name.rust.trim_start_matches("r#")));
+                let fn_path = format!("{}::{}", name.rust, fn_name);
+                default_fns.push(quote! { fn #fn_name() -> #base { #expr } });
+                (base, Some(quote! { #[serde(#rename default = #fn_path)] }))
+            }
+            FieldForm::Optional => (
+                quote! { Option<#base> },
+                Some(quote! { #[serde(#rename default, skip_serializing_if = "Option::is_none")] }),
+            ),
+            FieldForm::OptionalNullable => {
+                let inner = match &f.ty {
+                    TypeRef::Nullable(_) => base,
+                    _ => quote! { Option<#base> },
+                };
+                (
+                    quote! { Option<#inner> },
+                    Some(quote! {
+                        #[serde(#rename default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::wire::present")]
+                    }),
+                )
+            }
+        };
+        fields.push(quote! { #fdoc #attrs pub #field: #ty, });
+    }
+    if let Some(fl) = &s.flatten {
+        let field = ident(&fl.name.rust);
+        let t = ctx.path(fl.ty);
+        all_optional = false;
+        fields.push(quote! {
+            /// The properties that depend on which of the alternatives this object is.
+            #[serde(flatten)]
+            pub #field: #t,
+        });
+    }
+    let mut container = Vec::new();
+    match &s.extra {
+        Extra::Keep => fields.push(quote! {
+            /// Properties the schema does not declare, kept as received and written back unchanged.
+            #[serde(flatten)]
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }),
+        Extra::Typed(t) => {
+            let t = ctx.ty(t, false);
+            fields.push(quote! {
+                /// Further properties, each with a value of the schema's `additionalProperties` type.
+                #[serde(flatten)]
+                pub extra: std::collections::BTreeMap<String, #t>,
+            })
+        }
+        Extra::Forbid => container.push(quote! { #[serde(deny_unknown_fields)] }),
+        Extra::InFlattened => {}
+    }
+    let derive_default = all_optional.then(|| quote! { Default, });
+    let impl_defaults = (!default_fns.is_empty()).then(|| quote! { impl #type_name { #(#default_fns)* } });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+        #(#container)*
+        pub struct #type_name { #(#fields)* }
+        #impl_defaults
+    }
+}
+
+fn string_enum(name: &Name, doc: TokenStream, e: &StringEnum) -> TokenStream {
+    let type_name = ident(&name.rust);
+    let variants = e.values.iter().map(|v| {
+        let n = ident(&v.name.rust);
+        let d = opt_doc(&v.doc);
+        quote! { #d #n, }
+    });
+    let to_str = e.values.iter().map(|v| {
+        let n = ident(&v.name.rust);
+        let w = &v.name.wire;
+        quote! { Self::#n => #w, }
+    });
+    let from_str = e.values.iter().map(|v| {
+        let n = ident(&v.name.rust);
+        let w = &v.name.wire;
+        quote! { #w => Self::#n, }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #type_name {
+            #(#variants)*
+            /// A value this version of the schema does not list, kept as received.
+            Unknown(String),
+        }
+
+        impl #type_name {
+            /// The value as written on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_str)*
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        impl From<&str> for #type_name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#from_str)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for #type_name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for #type_name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #type_name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::wire::string_enum(deserializer)
+            }
+        }
+    }
+}
+
+fn tagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &TaggedUnion) -> TokenStream {
+    let type_name = ident(&name.rust);
+    let tag = &u.tag.wire;
+    let union_wire = &name.rust;
+    // Variants whose object declares the tag itself serialise as they are (serde requires them last).
+    let (own, shared): (Vec<&TaggedVariant>, Vec<&TaggedVariant>) = u.variants.iter().partition(|v| !v.tag_in_struct);
+    let variants = own.iter().chain(shared.iter()).map(|v| {
+        let n = ident(&v.name.rust);
+        let d = opt_doc(&v.doc);
+        let t = if v.recursive {
+            let p = ctx.path(v.ty);
+            quote! { Box<#p> }
+        } else {
+            ctx.path(v.ty)
+        };
+        let w = &v.name.wire;
+        let attr = if v.tag_in_struct { quote! { #[serde(untagged)] } } else { quote! { #[serde(rename = #w)] } };
+        quote! { #d #attr #n(#t), }
+    });
+    let arms = u.variants.iter().map(|v| {
+        let n = ident(&v.name.rust);
+        let w = &v.name.wire;
+        let t = ctx.path(v.ty);
+        let wrap = if v.recursive { quote! { |v: #t| Self::#n(Box::new(v)) } } else { quote! { Self::#n } };
+        let properties = if v.tag_in_struct {
+            quote! { crate::wire::with_tag(properties, #tag, tag.clone()) }
+        } else {
+            quote! { properties }
+        };
+        quote! { Some(#w) => crate::wire::variant::<#t, _, _>(#properties, #wrap, #union_wire, #w), }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[serde(tag = #tag)]
+        pub enum #type_name {
+            #(#variants)*
+            /// A variant this version of the schema does not list, kept as received (tag included).
+            #[serde(untagged)]
+            Unknown(serde_json::Value),
+        }
+
+        impl<'de> serde::Deserialize<'de> for #type_name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let mut properties = <serde_json::Map<String, serde_json::Value> as serde::Deserialize>::deserialize(deserializer)?;
+                let tag = properties.remove(#tag);
+                match tag.as_ref().and_then(serde_json::Value::as_str) {
+                    #(#arms)*
+                    _ => Ok(Self::Unknown(serde_json::Value::Object(crate::wire::with_tag(properties, #tag, tag)))),
+                }
+            }
+        }
+    }
+}
+
+fn untagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &UntaggedUnion) -> TokenStream {
+    let type_name = ident(&name.rust);
+    let union_wire = &name.rust;
+    let variants = u.variants.iter().map(|v| {
+        let n = ident(&v.name.rust);
+        let d = opt_doc(&v.doc);
+        match &v.kind {
+            UntaggedKind::Literal(_) => quote! { #d #n, },
+            UntaggedKind::Value(t) => {
+                let t = ctx.ty(t, v.recursive);
+                quote! { #d #n(#t), }
+            }
+        }
+    });
+    let ser = u.variants.iter().map(|v| {
+        let n = ident(&v.name.rust);
+        match &v.kind {
+            UntaggedKind::Literal(w) => quote! { Self::#n => serializer.serialize_str(#w), },
+            UntaggedKind::Value(_) => quote! { Self::#n(value) => serde::Serialize::serialize(value, serializer), },
+        }
+    });
+    let literals: Vec<TokenStream> = u
+        .variants
+        .iter()
+        .filter_map(|v| match &v.kind {
+            UntaggedKind::Literal(w) => {
+                let n = ident(&v.name.rust);
+                Some(quote! { Some(#w) => return Ok(Self::#n), })
+            }
+            UntaggedKind::Value(_) => None,
+        })
+        .collect();
+    let literal_match = (!literals.is_empty()).then(|| {
+        quote! {
+            match value.as_str() {
+                #(#literals)*
+                _ => {}
+            }
+        }
+    });
+    let tries = u.variants.iter().filter_map(|v| match &v.kind {
+        UntaggedKind::Literal(_) => None,
+        UntaggedKind::Value(t) => {
+            let n = ident(&v.name.rust);
+            let ty = ctx.ty(t, false);
+            let wrap = if v.recursive { quote! { Self::#n(Box::new(v)) } } else { quote! { Self::#n(v) } };
+            Some(quote! {
+                if let Ok(v) = <#ty as serde::Deserialize>::deserialize(&value) {
+                    return Ok(#wrap);
+                }
+            })
+        }
+    });
+    let (fallback_variant, fallback_ser, fallback_end) = if u.fallback {
+        (
+            quote! {
+                /// A value no variant of this version of the schema accepts, kept as received.
+                Unknown(serde_json::Value),
+            },
+            quote! { Self::Unknown(value) => serde::Serialize::serialize(value, serializer), },
+            quote! { Ok(Self::Unknown(value)) },
+        )
+    } else {
+        let message = format!("the value matches no variant of {union_wire}");
+        (quote! {}, quote! {}, quote! { Err(serde::de::Error::custom(#message)) })
+    };
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #type_name {
+            #(#variants)*
+            #fallback_variant
+        }
+
+        impl serde::Serialize for #type_name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #(#ser)*
+                    #fallback_ser
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #type_name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                #literal_match
+                #(#tries)*
+                #fallback_end
+            }
+        }
+    }
+}

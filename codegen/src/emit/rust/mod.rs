@@ -1,0 +1,100 @@
+//! The Rust backend: a standalone crate of serde types, built with `quote` and printed by `prettyplease`.
+
+mod items;
+mod support;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{doc_lines, GeneratedFile};
+use crate::ir::*;
+
+/// What the crate is called and what its header says.
+#[derive(Debug, Clone)]
+pub struct CrateOptions {
+    pub crate_name: String,
+    pub version: String,
+    /// The first lines of every file: which command wrote it, from which schema.
+    pub header: Vec<String>,
+}
+
+/// Emits `Cargo.toml` and one source file per namespace.
+pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
+    let mut files = vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options) }];
+    for (index, ns) in ir.namespaces.iter().enumerate() {
+        let id = NamespaceId(index);
+        let is_root = ns.path.is_empty();
+        let mut body = TokenStream::new();
+        if is_root {
+            let doc = doc_attrs(
+                &format!(
+                    "Types of the Codex app-server protocol, generated from `{}`.\n\nTop-level definitions are at the crate root; nested definition groups are modules.",
+                    ir.source.file_name
+                ),
+                true,
+            );
+            body.extend(quote! {
+                #doc
+                // Variants carry whole messages, and descriptions are the schema's own prose.
+                #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::enum_variant_names, clippy::tabs_in_doc_comments)]
+            });
+            for (i, other) in ir.namespaces.iter().enumerate() {
+                if i != index && other.path.len() == 1 {
+                    let m = ident(&other.module.rust);
+                    body.extend(quote! { pub mod #m; });
+                }
+            }
+            body.extend(quote! { mod wire; });
+        }
+        let ctx = items::Ctx { ir, namespace: id };
+        for ty in ir.types_in(id) {
+            body.extend(items::item(&ctx, ty));
+        }
+        let path = if is_root { "src/lib.rs".to_string() } else { format!("src/{}.rs", ns.path.join("/")) };
+        files.push(GeneratedFile { path, contents: print(&options.header, body) });
+    }
+    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: print(&options.header, support::wire_module()) });
+    files
+}
+
+fn cargo_toml(options: &CrateOptions) -> String {
+    let header: String = options.header.iter().map(|l| format!("# {l}\n")).collect();
+    format!(
+        "{header}[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\npublish = false\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = \"1\"\n",
+        options.crate_name, options.version
+    )
+}
+
+fn print(header: &[String], body: TokenStream) -> String {
+    let file: syn::File = syn::parse2(body).expect("the emitter builds valid Rust");
+    let mut out: String = header.iter().map(|l| format!("// {l}\n")).collect();
+    out.push('\n');
+    out.push_str(&prettyplease::unparse(&file));
+    out
+}
+
+/// An identifier as the naming pass decided it (raw identifiers included).
+pub(crate) fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => format_ident!("{}", name),
+    }
+}
+
+/// One `#[doc]` per line, so prettyplease prints `///` lines; `inner` for `//!`.
+pub(crate) fn doc_attrs(doc: &str, inner: bool) -> TokenStream {
+    let mut out = TokenStream::new();
+    for line in doc_lines(doc) {
+        let text = if line.is_empty() { String::new() } else { format!(" {line}") };
+        if inner {
+            out.extend(quote! { #![doc = #text] });
+        } else {
+            out.extend(quote! { #[doc = #text] });
+        }
+    }
+    out
+}
+
+pub(crate) fn opt_doc(doc: &Option<String>) -> TokenStream {
+    doc.as_deref().map(|d| doc_attrs(d, false)).unwrap_or_default()
+}

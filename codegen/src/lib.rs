@@ -73,8 +73,15 @@ pub fn generate(path: &Path, options: &Options) -> Result<Output> {
     generate_from_text(&file, &text, options)
 }
 
-/// Like [`generate`], from schema text already read; `file` names it in messages and headers.
-pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<Output> {
+/// The named IR of a schema, with everything noticed on the way; what every backend reads.
+#[derive(Debug)]
+pub struct Model {
+    pub ir: ir::Ir,
+    pub warnings: Vec<Warning>,
+}
+
+/// Loads, lowers, checks and names a schema; `file` names it in messages.
+pub fn model(file: &Path, text: &str) -> Result<Model> {
     let doc = load::parse(file, text)?;
     let sha256 = hex(&Sha256::digest(text.as_bytes()));
     let mut lowered = ir::lower::lower(&doc, &sha256)?;
@@ -82,7 +89,12 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
     let mut warnings = doc.warnings;
     warnings.append(&mut lowered.warnings);
     warnings.extend(naming::assign(&mut lowered.ir));
-    let ir = lowered.ir;
+    Ok(Model { ir: lowered.ir, warnings })
+}
+
+/// Like [`generate`], from schema text already read; `file` names it in messages and headers.
+pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<Output> {
+    let Model { ir, warnings } = model(file, text)?;
 
     let header = header(&ir, options);
     let rust = emit::rust::emit(

@@ -395,6 +395,10 @@ pub enum ChatgptAuthTokensRefreshReason {
     Unknown(String),
 }
 impl ChatgptAuthTokensRefreshReason {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -425,7 +429,13 @@ impl<'de> serde::Deserialize<'de> for ChatgptAuthTokensRefreshReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("ChatgptAuthTokensRefreshReason", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -474,6 +484,12 @@ pub enum ClientNotificationVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ClientNotificationVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ClientNotificationVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -495,6 +511,9 @@ impl<'de> serde::Deserialize<'de> for ClientNotificationVariant {
                     "ClientNotificationVariant",
                     "initialized",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ClientNotificationVariant", other))
             }
             _ => {
                 Ok(
@@ -743,6 +762,12 @@ pub enum ClientRequest {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ClientRequest {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ClientRequest {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -1837,6 +1862,9 @@ impl<'de> serde::Deserialize<'de> for ClientRequest {
                     _,
                 >(properties, Self::FuzzyFileSearch, "ClientRequest", "fuzzyFileSearch")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ClientRequest", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -1914,6 +1942,12 @@ pub enum CommandExecutionApprovalDecision {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl CommandExecutionApprovalDecision {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for CommandExecutionApprovalDecision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -1945,15 +1979,34 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalDecision {
             Some("cancel") => return Ok(Self::Cancel),
             _ => {}
         }
-        if let Ok(v) = <AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::AcceptWithExecpolicyAmendment(v));
         }
-        if let Ok(v) = <ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ApplyNetworkPolicyAmendment(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::AcceptWithExecpolicyAmendment(v));
+            }
+            if let Ok(v) = <ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ApplyNetworkPolicyAmendment(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of CommandExecutionApprovalDecision",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -1969,6 +2022,10 @@ pub enum CommandExecutionApprovalKind {
     Unknown(String),
 }
 impl CommandExecutionApprovalKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2003,7 +2060,13 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("CommandExecutionApprovalKind", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2371,6 +2434,12 @@ pub enum FileChange {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl FileChange {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for FileChange {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2402,6 +2471,9 @@ impl<'de> serde::Deserialize<'de> for FileChange {
                     _,
                 >(properties, Self::Update, "FileChange", "update")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("FileChange", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -2428,6 +2500,10 @@ pub enum FileChangeApprovalDecision {
     Unknown(String),
 }
 impl FileChangeApprovalDecision {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2464,7 +2540,13 @@ impl<'de> serde::Deserialize<'de> for FileChangeApprovalDecision {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("FileChangeApprovalDecision", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2591,6 +2673,10 @@ pub enum FuzzyFileSearchMatchType {
     Unknown(String),
 }
 impl FuzzyFileSearchMatchType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2623,7 +2709,11 @@ impl<'de> serde::Deserialize<'de> for FuzzyFileSearchMatchType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("FuzzyFileSearchMatchType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3044,6 +3134,12 @@ pub enum JsonrpcMessage {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl JsonrpcMessage {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for JsonrpcMessage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3066,17 +3162,48 @@ impl<'de> serde::Deserialize<'de> for JsonrpcMessage {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <JsonrpcRequest as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <JsonrpcRequest as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::JsonrpcRequest(v));
         }
-        if let Ok(v) = <JsonrpcNotification as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <JsonrpcNotification as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::JsonrpcNotification(v));
         }
-        if let Ok(v) = <JsonrpcResponse as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <JsonrpcResponse as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::JsonrpcResponse(v));
         }
-        if let Ok(v) = <JsonrpcError as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <JsonrpcError as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::JsonrpcError(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <JsonrpcRequest as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::JsonrpcRequest(v));
+            }
+            if let Ok(v) = <JsonrpcNotification as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::JsonrpcNotification(v));
+            }
+            if let Ok(v) = <JsonrpcResponse as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::JsonrpcResponse(v));
+            }
+            if let Ok(v) = <JsonrpcError as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::JsonrpcError(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of JsonrpcMessage",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -3170,6 +3297,10 @@ pub enum McpElicitationArrayType {
     Unknown(String),
 }
 impl McpElicitationArrayType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3200,7 +3331,11 @@ impl<'de> serde::Deserialize<'de> for McpElicitationArrayType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpElicitationArrayType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3233,6 +3368,10 @@ pub enum McpElicitationBooleanType {
     Unknown(String),
 }
 impl McpElicitationBooleanType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3263,7 +3402,13 @@ impl<'de> serde::Deserialize<'de> for McpElicitationBooleanType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("McpElicitationBooleanType", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3279,6 +3424,12 @@ pub enum McpElicitationEnumSchema {
     McpElicitationLegacyTitledEnumSchema(McpElicitationLegacyTitledEnumSchema),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
+}
+impl McpElicitationEnumSchema {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl serde::Serialize for McpElicitationEnumSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -3303,20 +3454,44 @@ impl<'de> serde::Deserialize<'de> for McpElicitationEnumSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <McpElicitationSingleSelectEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationSingleSelectEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationSingleSelectEnumSchema(v));
         }
-        if let Ok(v) = <McpElicitationMultiSelectEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationMultiSelectEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationMultiSelectEnumSchema(v));
         }
-        if let Ok(v) = <McpElicitationLegacyTitledEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationLegacyTitledEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationLegacyTitledEnumSchema(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <McpElicitationSingleSelectEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationSingleSelectEnumSchema(v));
+            }
+            if let Ok(v) = <McpElicitationMultiSelectEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationMultiSelectEnumSchema(v));
+            }
+            if let Ok(v) = <McpElicitationLegacyTitledEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationLegacyTitledEnumSchema(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of McpElicitationEnumSchema",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -3361,6 +3536,12 @@ pub enum McpElicitationMultiSelectEnumSchema {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl McpElicitationMultiSelectEnumSchema {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for McpElicitationMultiSelectEnumSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3381,15 +3562,34 @@ impl<'de> serde::Deserialize<'de> for McpElicitationMultiSelectEnumSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <McpElicitationUntitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationUntitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationUntitledMultiSelectEnumSchema(v));
         }
-        if let Ok(v) = <McpElicitationTitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationTitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationTitledMultiSelectEnumSchema(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <McpElicitationUntitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationUntitledMultiSelectEnumSchema(v));
+            }
+            if let Ok(v) = <McpElicitationTitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationTitledMultiSelectEnumSchema(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of McpElicitationMultiSelectEnumSchema",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -3437,6 +3637,10 @@ pub enum McpElicitationNumberType {
     Unknown(String),
 }
 impl McpElicitationNumberType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3469,7 +3673,11 @@ impl<'de> serde::Deserialize<'de> for McpElicitationNumberType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpElicitationNumberType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -3479,6 +3687,10 @@ pub enum McpElicitationObjectType {
     Unknown(String),
 }
 impl McpElicitationObjectType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3509,7 +3721,11 @@ impl<'de> serde::Deserialize<'de> for McpElicitationObjectType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpElicitationObjectType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq)]
@@ -3520,6 +3736,12 @@ pub enum McpElicitationPrimitiveSchema {
     McpElicitationBooleanSchema(McpElicitationBooleanSchema),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
+}
+impl McpElicitationPrimitiveSchema {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl serde::Serialize for McpElicitationPrimitiveSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -3547,25 +3769,54 @@ impl<'de> serde::Deserialize<'de> for McpElicitationPrimitiveSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <McpElicitationEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationEnumSchema(v));
         }
-        if let Ok(v) = <McpElicitationStringSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationStringSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationStringSchema(v));
         }
-        if let Ok(v) = <McpElicitationNumberSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationNumberSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationNumberSchema(v));
         }
-        if let Ok(v) = <McpElicitationBooleanSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationBooleanSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationBooleanSchema(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <McpElicitationEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationEnumSchema(v));
+            }
+            if let Ok(v) = <McpElicitationStringSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationStringSchema(v));
+            }
+            if let Ok(v) = <McpElicitationNumberSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationNumberSchema(v));
+            }
+            if let Ok(v) = <McpElicitationBooleanSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationBooleanSchema(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of McpElicitationPrimitiveSchema",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -3603,6 +3854,12 @@ pub enum McpElicitationSingleSelectEnumSchema {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl McpElicitationSingleSelectEnumSchema {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for McpElicitationSingleSelectEnumSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3623,15 +3880,34 @@ impl<'de> serde::Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <McpElicitationUntitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationUntitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationUntitledSingleSelectEnumSchema(v));
         }
-        if let Ok(v) = <McpElicitationTitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <McpElicitationTitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::McpElicitationTitledSingleSelectEnumSchema(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <McpElicitationUntitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationUntitledSingleSelectEnumSchema(v));
+            }
+            if let Ok(v) = <McpElicitationTitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::McpElicitationTitledSingleSelectEnumSchema(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of McpElicitationSingleSelectEnumSchema",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -3646,6 +3922,10 @@ pub enum McpElicitationStringFormat {
     Unknown(String),
 }
 impl McpElicitationStringFormat {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3682,7 +3962,13 @@ impl<'de> serde::Deserialize<'de> for McpElicitationStringFormat {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("McpElicitationStringFormat", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3735,6 +4021,10 @@ pub enum McpElicitationStringType {
     Unknown(String),
 }
 impl McpElicitationStringType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3765,7 +4055,11 @@ impl<'de> serde::Deserialize<'de> for McpElicitationStringType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpElicitationStringType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3914,6 +4208,10 @@ pub enum McpServerElicitationAction {
     Unknown(String),
 }
 impl McpServerElicitationAction {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3948,7 +4246,13 @@ impl<'de> serde::Deserialize<'de> for McpServerElicitationAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("McpServerElicitationAction", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3985,6 +4289,12 @@ pub enum McpServerElicitationRequestParamsVariant {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl McpServerElicitationRequestParamsVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for McpServerElicitationRequestParamsVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -4042,6 +4352,14 @@ impl<'de> serde::Deserialize<'de> for McpServerElicitationRequestParamsVariant {
                     Self::Url,
                     "McpServerElicitationRequestParamsVariant",
                     "url",
+                )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(
+                    crate::wire::unknown(
+                        "McpServerElicitationRequestParamsVariant",
+                        other,
+                    ),
                 )
             }
             _ => {
@@ -4311,6 +4629,10 @@ pub enum NetworkPolicyRuleAction {
     Unknown(String),
 }
 impl NetworkPolicyRuleAction {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4343,7 +4665,11 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicyRuleAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("NetworkPolicyRuleAction", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -4360,6 +4686,12 @@ pub enum ParsedCommand {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ParsedCommand {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ParsedCommand {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -4399,6 +4731,9 @@ impl<'de> serde::Deserialize<'de> for ParsedCommand {
                     _,
                 >(properties, Self::UnknownLower, "ParsedCommand", "unknown")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ParsedCommand", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -4419,6 +4754,10 @@ pub enum PermissionGrantScope {
     Unknown(String),
 }
 impl PermissionGrantScope {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4451,7 +4790,11 @@ impl<'de> serde::Deserialize<'de> for PermissionGrantScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PermissionGrantScope", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4657,6 +5000,12 @@ pub enum RequestId {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl RequestId {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for RequestId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -4673,11 +5022,28 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::StringType(v));
         }
-        if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <i64 as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::Integer(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::StringType(v));
+            }
+            if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::Integer(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom("the value matches no variant of RequestId"),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -4703,6 +5069,12 @@ pub enum ReviewDecision {
     Abort,
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
+}
+impl ReviewDecision {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl serde::Serialize for ReviewDecision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -4742,20 +5114,44 @@ impl<'de> serde::Deserialize<'de> for ReviewDecision {
             Some("abort") => return Ok(Self::Abort),
             _ => {}
         }
-        if let Ok(v) = <ApprovedExecpolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ApprovedExecpolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ApprovedExecpolicyAmendment(v));
         }
-        if let Ok(v) = <NetworkPolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <NetworkPolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::NetworkPolicyAmendment(v));
         }
-        if let Ok(v) = <DeniedReviewDecision as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <DeniedReviewDecision as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::Denied(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <ApprovedExecpolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ApprovedExecpolicyAmendment(v));
+            }
+            if let Ok(v) = <NetworkPolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::NetworkPolicyAmendment(v));
+            }
+            if let Ok(v) = <DeniedReviewDecision as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::Denied(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of ReviewDecision",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -4987,6 +5383,12 @@ pub enum ServerNotificationVariant {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ServerNotificationVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ServerNotificationVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -6015,6 +6417,9 @@ impl<'de> serde::Deserialize<'de> for ServerNotificationVariant {
                     "account/login/completed",
                 )
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ServerNotificationVariant", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -6063,6 +6468,12 @@ pub enum ServerRequest {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ServerRequest {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ServerRequest {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -6188,6 +6599,9 @@ impl<'de> serde::Deserialize<'de> for ServerRequest {
                     "ServerRequest",
                     "execCommandApproval",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ServerRequest", other))
             }
             _ => {
                 Ok(

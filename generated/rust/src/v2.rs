@@ -21,6 +21,12 @@ pub enum Account {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl Account {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for Account {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -58,6 +64,9 @@ impl<'de> serde::Deserialize<'de> for Account {
                     _,
                     _,
                 >(properties, Self::Gcp, "Account", "gcp")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("Account", other))
             }
             _ => {
                 Ok(
@@ -119,6 +128,10 @@ pub enum AccountRoutingOverride {
     Unknown(String),
 }
 impl AccountRoutingOverride {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -153,7 +166,11 @@ impl<'de> serde::Deserialize<'de> for AccountRoutingOverride {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("AccountRoutingOverride", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -259,6 +276,10 @@ pub enum AccountSessionWorkspaceKind {
     Unknown(String),
 }
 impl AccountSessionWorkspaceKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -291,7 +312,13 @@ impl<'de> serde::Deserialize<'de> for AccountSessionWorkspaceKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("AccountSessionWorkspaceKind", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -410,6 +437,10 @@ pub enum AddCreditsNudgeCreditType {
     Unknown(String),
 }
 impl AddCreditsNudgeCreditType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -442,7 +473,13 @@ impl<'de> serde::Deserialize<'de> for AddCreditsNudgeCreditType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("AddCreditsNudgeCreditType", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -453,6 +490,10 @@ pub enum AddCreditsNudgeEmailStatus {
     Unknown(String),
 }
 impl AddCreditsNudgeEmailStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -485,7 +526,13 @@ impl<'de> serde::Deserialize<'de> for AddCreditsNudgeEmailStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("AddCreditsNudgeEmailStatus", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -517,6 +564,10 @@ pub enum AdditionalContextKind {
     Unknown(String),
 }
 impl AdditionalContextKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -549,7 +600,11 @@ impl<'de> serde::Deserialize<'de> for AdditionalContextKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("AdditionalContextKind", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -630,6 +685,10 @@ pub enum AgentMessageDelivery {
     Unknown(String),
 }
 impl AgentMessageDelivery {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -660,7 +719,11 @@ impl<'de> serde::Deserialize<'de> for AgentMessageDelivery {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("AgentMessageDelivery", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -717,6 +780,12 @@ pub enum AgentMessageInputContent {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl AgentMessageInputContent {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for AgentMessageInputContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -745,6 +814,9 @@ impl<'de> serde::Deserialize<'de> for AgentMessageInputContent {
                     "AgentMessageInputContent",
                     "encrypted_content",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("AgentMessageInputContent", other))
             }
             _ => {
                 Ok(
@@ -842,6 +914,10 @@ pub enum AllowDenyRequirement {
     Unknown(String),
 }
 impl AllowDenyRequirement {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -874,7 +950,11 @@ impl<'de> serde::Deserialize<'de> for AllowDenyRequirement {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("AllowDenyRequirement", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// [UNSTABLE] Managed Amazon Bedrock AWS access key login is experimental.
@@ -1382,6 +1462,10 @@ pub enum AppTemplateUnavailableReason {
     Unknown(String),
 }
 impl AppTemplateUnavailableReason {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -1414,7 +1498,13 @@ impl<'de> serde::Deserialize<'de> for AppTemplateUnavailableReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("AppTemplateUnavailableReason", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1427,6 +1517,10 @@ pub enum AppToolApproval {
     Unknown(String),
 }
 impl AppToolApproval {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -1463,7 +1557,11 @@ impl<'de> serde::Deserialize<'de> for AppToolApproval {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("AppToolApproval", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1585,6 +1683,10 @@ pub enum ApprovalsReviewer {
     Unknown(String),
 }
 impl ApprovalsReviewer {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -1619,7 +1721,11 @@ impl<'de> serde::Deserialize<'de> for ApprovalsReviewer {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ApprovalsReviewer", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1784,6 +1890,12 @@ pub enum AskForApproval {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl AskForApproval {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for AskForApproval {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -1808,10 +1920,24 @@ impl<'de> serde::Deserialize<'de> for AskForApproval {
             Some("never") => return Ok(Self::Never),
             _ => {}
         }
-        if let Ok(v) = <GranularAskForApproval as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <GranularAskForApproval as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::Granular(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <GranularAskForApproval as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::Granular(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of AskForApproval",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -1854,6 +1980,12 @@ pub enum AudioUserInputVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl AudioUserInputVariant {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for AudioUserInputVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -1872,11 +2004,30 @@ impl<'de> serde::Deserialize<'de> for AudioUserInputVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::UrlUserInput(v));
         }
-        if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::FileIdUserInput(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::UrlUserInput(v));
+            }
+            if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::FileIdUserInput(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of AudioUserInputVariant",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -1906,6 +2057,10 @@ pub enum AuthMode {
     Unknown(String),
 }
 impl AuthMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -1950,7 +2105,11 @@ impl<'de> serde::Deserialize<'de> for AuthMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("AuthMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1976,6 +2135,10 @@ pub enum AutoCompactTokenLimitScope {
     Unknown(String),
 }
 impl AutoCompactTokenLimitScope {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2008,7 +2171,13 @@ impl<'de> serde::Deserialize<'de> for AutoCompactTokenLimitScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("AutoCompactTokenLimitScope", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 /// [UNSTABLE] Source that produced a terminal approval auto-review decision.
@@ -2020,6 +2189,10 @@ pub enum AutoReviewDecisionSource {
     Unknown(String),
 }
 impl AutoReviewDecisionSource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2050,7 +2223,11 @@ impl<'de> serde::Deserialize<'de> for AutoReviewDecisionSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("AutoReviewDecisionSource", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2089,6 +2266,10 @@ pub enum BedrockProviderId {
     Unknown(String),
 }
 impl BedrockProviderId {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2121,7 +2302,11 @@ impl<'de> serde::Deserialize<'de> for BedrockProviderId {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("BedrockProviderId", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2178,6 +2363,10 @@ pub enum BrowserUseAccessApprovalLifetime {
     Unknown(String),
 }
 impl BrowserUseAccessApprovalLifetime {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2210,7 +2399,13 @@ impl<'de> serde::Deserialize<'de> for BrowserUseAccessApprovalLifetime {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("BrowserUseAccessApprovalLifetime", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2420,6 +2615,10 @@ pub enum CancelLoginAccountStatus {
     Unknown(String),
 }
 impl CancelLoginAccountStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2452,7 +2651,11 @@ impl<'de> serde::Deserialize<'de> for CancelLoginAccountStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CancelLoginAccountStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// Location used to resolve a selected capability root.
@@ -2471,6 +2674,12 @@ pub enum CapabilityRootLocationVariant {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl CapabilityRootLocationVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for CapabilityRootLocationVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -2493,6 +2702,9 @@ impl<'de> serde::Deserialize<'de> for CapabilityRootLocationVariant {
                     "CapabilityRootLocationVariant",
                     "environment",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("CapabilityRootLocationVariant", other))
             }
             _ => {
                 Ok(
@@ -2618,6 +2830,10 @@ pub enum CliAuthCredentialsStoreMode {
     Unknown(String),
 }
 impl CliAuthCredentialsStoreMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2654,7 +2870,13 @@ impl<'de> serde::Deserialize<'de> for CliAuthCredentialsStoreMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("CliAuthCredentialsStoreMode", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 /// This translation layer make sure that we expose codex error code in camel case.
@@ -2694,6 +2916,12 @@ pub enum CodexErrorInfo {
     Object(std::collections::BTreeMap<String, serde_json::Value>),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
+}
+impl CodexErrorInfo {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl serde::Serialize for CodexErrorInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -2779,39 +3007,84 @@ impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
             Some("inferenceHookDenied") => return Ok(Self::InferenceHookDenied),
             _ => {}
         }
-        if let Ok(v) = <HttpConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <HttpConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::HttpConnectionFailed(v));
         }
-        if let Ok(v) = <ResponseStreamConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ResponseStreamConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ResponseStreamConnectionFailed(v));
         }
-        if let Ok(v) = <ResponseStreamDisconnectedCodexErrorInfo as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ResponseStreamDisconnectedCodexErrorInfo as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ResponseStreamDisconnected(v));
         }
-        if let Ok(v) = <ResponseTooManyFailedAttemptsCodexErrorInfo as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ResponseTooManyFailedAttemptsCodexErrorInfo as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ResponseTooManyFailedAttempts(v));
         }
-        if let Ok(v) = <ActiveTurnNotSteerableCodexErrorInfo as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ActiveTurnNotSteerableCodexErrorInfo as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ActiveTurnNotSteerable(v));
         }
-        if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::StringType(v));
         }
-        if let Ok(v) = <std::collections::BTreeMap<
+        if let Ok(v) = crate::wire::strictly(|| <std::collections::BTreeMap<
             String,
             serde_json::Value,
-        > as serde::Deserialize>::deserialize(&value) {
+        > as serde::Deserialize>::deserialize(&value)) {
             return Ok(Self::Object(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <HttpConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::HttpConnectionFailed(v));
+            }
+            if let Ok(v) = <ResponseStreamConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ResponseStreamConnectionFailed(v));
+            }
+            if let Ok(v) = <ResponseStreamDisconnectedCodexErrorInfo as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ResponseStreamDisconnected(v));
+            }
+            if let Ok(v) = <ResponseTooManyFailedAttemptsCodexErrorInfo as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ResponseTooManyFailedAttempts(v));
+            }
+            if let Ok(v) = <ActiveTurnNotSteerableCodexErrorInfo as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ActiveTurnNotSteerable(v));
+            }
+            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::StringType(v));
+            }
+            if let Ok(v) = <std::collections::BTreeMap<
+                String,
+                serde_json::Value,
+            > as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::Object(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of CodexErrorInfo",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -2825,6 +3098,10 @@ pub enum CodexResponseHandoffMode {
     Unknown(String),
 }
 impl CodexResponseHandoffMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2859,7 +3136,11 @@ impl<'de> serde::Deserialize<'de> for CodexResponseHandoffMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CodexResponseHandoffMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2888,6 +3169,10 @@ pub enum CollabAgentStatus {
     Unknown(String),
 }
 impl CollabAgentStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2930,7 +3215,11 @@ impl<'de> serde::Deserialize<'de> for CollabAgentStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CollabAgentStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -2948,6 +3237,10 @@ pub enum CollabAgentTool {
     Unknown(String),
 }
 impl CollabAgentTool {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -2994,7 +3287,11 @@ impl<'de> serde::Deserialize<'de> for CollabAgentTool {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CollabAgentTool", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -3007,6 +3304,10 @@ pub enum CollabAgentToolCallStatus {
     Unknown(String),
 }
 impl CollabAgentToolCallStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3043,7 +3344,13 @@ impl<'de> serde::Deserialize<'de> for CollabAgentToolCallStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("CollabAgentToolCallStatus", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3139,6 +3446,12 @@ pub enum CommandAction {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl CommandAction {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for CommandAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3176,6 +3489,9 @@ impl<'de> serde::Deserialize<'de> for CommandAction {
                     _,
                     _,
                 >(properties, Self::UnknownLower, "CommandAction", "unknown")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("CommandAction", other))
             }
             _ => {
                 Ok(
@@ -3257,6 +3573,10 @@ pub enum CommandExecOutputStream {
     Unknown(String),
 }
 impl CommandExecOutputStream {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3289,7 +3609,11 @@ impl<'de> serde::Deserialize<'de> for CommandExecOutputStream {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CommandExecOutputStream", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// Run a standalone command (argv vector) in the server sandbox without creating a thread or turn.
@@ -3509,6 +3833,10 @@ pub enum CommandExecutionSource {
     Unknown(String),
 }
 impl CommandExecutionSource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3545,7 +3873,11 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CommandExecutionSource", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -3558,6 +3890,10 @@ pub enum CommandExecutionStatus {
     Unknown(String),
 }
 impl CommandExecutionStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -3594,7 +3930,11 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CommandExecutionStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4159,6 +4499,12 @@ pub enum ConfigLayerSource {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ConfigLayerSource {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ConfigLayerSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4251,6 +4597,9 @@ impl<'de> serde::Deserialize<'de> for ConfigLayerSource {
                     "ConfigLayerSource",
                     "legacyManagedConfigTomlFromMdm",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ConfigLayerSource", other))
             }
             _ => {
                 Ok(
@@ -4640,6 +4989,12 @@ pub enum ConfiguredHookHandler {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ConfiguredHookHandler {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ConfiguredHookHandler {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4677,6 +5032,9 @@ impl<'de> serde::Deserialize<'de> for ConfiguredHookHandler {
                     _,
                     _,
                 >(properties, Self::Agent, "ConfiguredHookHandler", "agent")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ConfiguredHookHandler", other))
             }
             _ => {
                 Ok(
@@ -4777,6 +5135,10 @@ pub enum ConsumeAccountRateLimitResetCreditOutcome {
     Unknown(String),
 }
 impl ConsumeAccountRateLimitResetCreditOutcome {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4813,7 +5175,16 @@ impl<'de> serde::Deserialize<'de> for ConsumeAccountRateLimitResetCreditOutcome 
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown(
+                    "ConsumeAccountRateLimitResetCreditOutcome",
+                    value.as_str(),
+                ),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4856,6 +5227,12 @@ pub enum ContentItem {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ContentItem {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4893,6 +5270,9 @@ impl<'de> serde::Deserialize<'de> for ContentItem {
                     _,
                     _,
                 >(properties, Self::OutputText, "ContentItem", "output_text")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ContentItem", other))
             }
             _ => {
                 Ok(
@@ -4959,6 +5339,10 @@ pub enum ConversationTextRole {
     Unknown(String),
 }
 impl ConversationTextRole {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -4993,7 +5377,11 @@ impl<'de> serde::Deserialize<'de> for ConversationTextRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ConversationTextRole", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -5143,6 +5531,10 @@ pub enum CyberAccessProgram {
     Unknown(String),
 }
 impl CyberAccessProgram {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5177,7 +5569,11 @@ impl<'de> serde::Deserialize<'de> for CyberAccessProgram {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("CyberAccessProgram", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -5221,6 +5617,10 @@ pub enum DesktopOnboardingEntrypoint {
     Unknown(String),
 }
 impl DesktopOnboardingEntrypoint {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5251,7 +5651,13 @@ impl<'de> serde::Deserialize<'de> for DesktopOnboardingEntrypoint {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("DesktopOnboardingEntrypoint", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -5266,6 +5672,12 @@ pub enum DynamicToolCallOutputContentItem {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl DynamicToolCallOutputContentItem {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for DynamicToolCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -5313,6 +5725,9 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallOutputContentItem {
                     "inputAudio",
                 )
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("DynamicToolCallOutputContentItem", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -5334,6 +5749,10 @@ pub enum DynamicToolCallStatus {
     Unknown(String),
 }
 impl DynamicToolCallStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5368,7 +5787,11 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("DynamicToolCallStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -5423,6 +5846,12 @@ pub enum DynamicToolNamespaceToolVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl DynamicToolNamespaceToolVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceToolVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5444,6 +5873,9 @@ impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceToolVariant {
                     "DynamicToolNamespaceToolVariant",
                     "function",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("DynamicToolNamespaceToolVariant", other))
             }
             _ => {
                 Ok(
@@ -5468,6 +5900,12 @@ pub enum DynamicToolSpec {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl DynamicToolSpec {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for DynamicToolSpec {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5491,6 +5929,9 @@ impl<'de> serde::Deserialize<'de> for DynamicToolSpec {
                     _,
                     _,
                 >(properties, Self::Namespace, "DynamicToolSpec", "namespace")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("DynamicToolSpec", other))
             }
             _ => {
                 Ok(
@@ -5756,6 +6197,10 @@ pub enum ExperimentalFeatureStage {
     Unknown(String),
 }
 impl ExperimentalFeatureStage {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -5794,7 +6239,11 @@ impl<'de> serde::Deserialize<'de> for ExperimentalFeatureStage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ExperimentalFeatureStage", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -6125,6 +6574,10 @@ pub enum ExternalAgentConfigMigrationItemType {
     Unknown(String),
 }
 impl ExternalAgentConfigMigrationItemType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6173,7 +6626,16 @@ impl<'de> serde::Deserialize<'de> for ExternalAgentConfigMigrationItemType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown(
+                    "ExternalAgentConfigMigrationItemType",
+                    value.as_str(),
+                ),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -6194,6 +6656,10 @@ pub enum ExternalAgentDetectedConnectorSource {
     Unknown(String),
 }
 impl ExternalAgentDetectedConnectorSource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6226,7 +6692,16 @@ impl<'de> serde::Deserialize<'de> for ExternalAgentDetectedConnectorSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown(
+                    "ExternalAgentDetectedConnectorSource",
+                    value.as_str(),
+                ),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -6246,6 +6721,10 @@ pub enum ExternalAgentImportedConnectorSource {
     Unknown(String),
 }
 impl ExternalAgentImportedConnectorSource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6276,7 +6755,16 @@ impl<'de> serde::Deserialize<'de> for ExternalAgentImportedConnectorSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown(
+                    "ExternalAgentImportedConnectorSource",
+                    value.as_str(),
+                ),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -6497,6 +6985,10 @@ pub enum FileSystemAccessMode {
     Unknown(String),
 }
 impl FileSystemAccessMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6531,7 +7023,11 @@ impl<'de> serde::Deserialize<'de> for FileSystemAccessMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("FileSystemAccessMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -6546,6 +7042,12 @@ pub enum FileSystemPath {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl FileSystemPath {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for FileSystemPath {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -6577,6 +7079,9 @@ impl<'de> serde::Deserialize<'de> for FileSystemPath {
                     _,
                     _,
                 >(properties, Self::Special, "FileSystemPath", "special")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("FileSystemPath", other))
             }
             _ => {
                 Ok(
@@ -6616,6 +7121,12 @@ pub enum FileSystemSpecialPath {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl FileSystemSpecialPath {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for FileSystemSpecialPath {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -6673,6 +7184,9 @@ impl<'de> serde::Deserialize<'de> for FileSystemSpecialPath {
                     _,
                     _,
                 >(properties, Self::UnknownLower, "FileSystemSpecialPath", "unknown")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("FileSystemSpecialPath", other))
             }
             _ => {
                 Ok(
@@ -6752,6 +7266,12 @@ pub enum ForcedChatgptWorkspaceIds {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl ForcedChatgptWorkspaceIds {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for ForcedChatgptWorkspaceIds {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -6768,11 +7288,30 @@ impl<'de> serde::Deserialize<'de> for ForcedChatgptWorkspaceIds {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::StringType(v));
         }
-        if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <Vec<
+            String,
+        > as serde::Deserialize>::deserialize(&value)) {
             return Ok(Self::Array(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::StringType(v));
+            }
+            if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::Array(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of ForcedChatgptWorkspaceIds",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -6785,6 +7324,10 @@ pub enum ForcedLoginMethod {
     Unknown(String),
 }
 impl ForcedLoginMethod {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -6817,7 +7360,11 @@ impl<'de> serde::Deserialize<'de> for ForcedLoginMethod {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ForcedLoginMethod", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// Filesystem watch notification emitted for `fs/watch` subscribers.
@@ -7035,6 +7582,12 @@ pub enum FunctionCallOutputBody {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl FunctionCallOutputBody {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for FunctionCallOutputBody {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -7051,13 +7604,32 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputBody {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::StringType(v));
         }
-        if let Ok(v) = <Vec<
+        if let Ok(v) = crate::wire::strictly(|| <Vec<
             FunctionCallOutputContentItem,
-        > as serde::Deserialize>::deserialize(&value) {
+        > as serde::Deserialize>::deserialize(&value)) {
             return Ok(Self::Array(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::StringType(v));
+            }
+            if let Ok(v) = <Vec<
+                FunctionCallOutputContentItem,
+            > as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::Array(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of FunctionCallOutputBody",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -7078,6 +7650,12 @@ pub enum FunctionCallOutputContentItem {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl FunctionCallOutputContentItem {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for FunctionCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -7136,6 +7714,9 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputContentItem {
                     "FunctionCallOutputContentItem",
                     "encrypted_content",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("FunctionCallOutputContentItem", other))
             }
             _ => {
                 Ok(
@@ -7288,6 +7869,12 @@ pub enum GatewayAuth {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl GatewayAuth {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for GatewayAuth {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7328,6 +7915,9 @@ impl<'de> serde::Deserialize<'de> for GatewayAuth {
                     "GatewayAuth",
                     "externallyConfigured",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("GatewayAuth", other))
             }
             _ => {
                 Ok(
@@ -7488,6 +8078,10 @@ pub enum GatewayOAuthStatus {
     Unknown(String),
 }
 impl GatewayOAuthStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -7524,7 +8118,11 @@ impl<'de> serde::Deserialize<'de> for GatewayOAuthStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("GatewayOAuthStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// Google Cloud Vertex AI with externally managed credentials.
@@ -7541,6 +8139,10 @@ pub enum GcpProviderId {
     Unknown(String),
 }
 impl GcpProviderId {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -7571,7 +8173,11 @@ impl<'de> serde::Deserialize<'de> for GcpProviderId {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("GcpProviderId", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -7926,6 +8532,12 @@ pub enum GuardianApprovalReviewAction {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl GuardianApprovalReviewAction {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8010,6 +8622,9 @@ impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewAction {
                     "requestPermissions",
                 )
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("GuardianApprovalReviewAction", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -8034,6 +8649,10 @@ pub enum GuardianApprovalReviewStatus {
     Unknown(String),
 }
 impl GuardianApprovalReviewStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8072,7 +8691,13 @@ impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("GuardianApprovalReviewStatus", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -8083,6 +8708,10 @@ pub enum GuardianCommandSource {
     Unknown(String),
 }
 impl GuardianCommandSource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8115,7 +8744,11 @@ impl<'de> serde::Deserialize<'de> for GuardianCommandSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("GuardianCommandSource", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// [UNSTABLE] Risk level assigned by approval auto-review.
@@ -8129,6 +8762,10 @@ pub enum GuardianRiskLevel {
     Unknown(String),
 }
 impl GuardianRiskLevel {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8165,7 +8802,11 @@ impl<'de> serde::Deserialize<'de> for GuardianRiskLevel {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("GuardianRiskLevel", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// [UNSTABLE] Authorization level assigned by approval auto-review.
@@ -8179,6 +8820,10 @@ pub enum GuardianUserAuthorization {
     Unknown(String),
 }
 impl GuardianUserAuthorization {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8215,7 +8860,13 @@ impl<'de> serde::Deserialize<'de> for GuardianUserAuthorization {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("GuardianUserAuthorization", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8273,6 +8924,10 @@ pub enum HookEventName {
     Unknown(String),
 }
 impl HookEventName {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8329,7 +8984,11 @@ impl<'de> serde::Deserialize<'de> for HookEventName {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookEventName", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -8340,6 +8999,10 @@ pub enum HookExecutionMode {
     Unknown(String),
 }
 impl HookExecutionMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8372,7 +9035,11 @@ impl<'de> serde::Deserialize<'de> for HookExecutionMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookExecutionMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -8385,6 +9052,10 @@ pub enum HookHandlerType {
     Unknown(String),
 }
 impl HookHandlerType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8421,7 +9092,11 @@ impl<'de> serde::Deserialize<'de> for HookHandlerType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookHandlerType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8498,6 +9173,12 @@ pub enum HookMetadataVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl HookMetadataVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for HookMetadataVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8535,6 +9216,9 @@ impl<'de> serde::Deserialize<'de> for HookMetadataVariant {
                     _,
                     _,
                 >(properties, Self::Agent, "HookMetadataVariant", "agent")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("HookMetadataVariant", other))
             }
             _ => {
                 Ok(
@@ -8596,6 +9280,10 @@ pub enum HookOutputEntryKind {
     Unknown(String),
 }
 impl HookOutputEntryKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8634,7 +9322,11 @@ impl<'de> serde::Deserialize<'de> for HookOutputEntryKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookOutputEntryKind", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8665,6 +9357,10 @@ pub enum HookRunStatus {
     Unknown(String),
 }
 impl HookRunStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8703,7 +9399,11 @@ impl<'de> serde::Deserialize<'de> for HookRunStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookRunStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8764,6 +9464,10 @@ pub enum HookScope {
     Unknown(String),
 }
 impl HookScope {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8796,7 +9500,11 @@ impl<'de> serde::Deserialize<'de> for HookScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookScope", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -8816,6 +9524,10 @@ pub enum HookSource {
     Unknown(String),
 }
 impl HookSource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8866,7 +9578,11 @@ impl<'de> serde::Deserialize<'de> for HookSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookSource", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8895,6 +9611,10 @@ pub enum HookTrustStatus {
     Unknown(String),
 }
 impl HookTrustStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -8931,7 +9651,11 @@ impl<'de> serde::Deserialize<'de> for HookTrustStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("HookTrustStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9017,6 +9741,10 @@ pub enum ImageDetail {
     Unknown(String),
 }
 impl ImageDetail {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -9053,7 +9781,11 @@ impl<'de> serde::Deserialize<'de> for ImageDetail {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ImageDetail", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9105,6 +9837,12 @@ pub enum ImageGenerationFailureVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ImageGenerationFailureVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ImageGenerationFailureVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9126,6 +9864,9 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationFailureVariant {
                     "ImageGenerationFailureVariant",
                     "usageLimitExceeded",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ImageGenerationFailureVariant", other))
             }
             _ => {
                 Ok(
@@ -9205,6 +9946,12 @@ pub enum ImageGenerationThreadItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl ImageGenerationThreadItemVariant {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for ImageGenerationThreadItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -9225,11 +9972,34 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationThreadItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <FileIdThreadItem as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <FileIdThreadItem as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::FileIdThreadItem(v));
         }
-        if let Ok(v) = <ResultThreadItem as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <ResultThreadItem as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::ResultThreadItem(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <FileIdThreadItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::FileIdThreadItem(v));
+            }
+            if let Ok(v) = <ResultThreadItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ResultThreadItem(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of ImageGenerationThreadItemVariant",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -9267,6 +10037,12 @@ pub enum ImageUserInputVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl ImageUserInputVariant {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for ImageUserInputVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -9285,11 +10061,30 @@ impl<'de> serde::Deserialize<'de> for ImageUserInputVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::UrlUserInput(v));
         }
-        if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::FileIdUserInput(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::UrlUserInput(v));
+            }
+            if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::FileIdUserInput(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of ImageUserInputVariant",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -9342,6 +10137,12 @@ pub enum InputAudioContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl InputAudioContentItemVariant {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for InputAudioContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -9362,11 +10163,34 @@ impl<'de> serde::Deserialize<'de> for InputAudioContentItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <AudioUrlContentItem as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <AudioUrlContentItem as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::AudioUrlContentItem(v));
         }
-        if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::FileIdContentItem(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <AudioUrlContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::AudioUrlContentItem(v));
+            }
+            if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::FileIdContentItem(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of InputAudioContentItemVariant",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -9393,6 +10217,12 @@ pub enum InputAudioFunctionCallOutputContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl InputAudioFunctionCallOutputContentItemVariant {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for InputAudioFunctionCallOutputContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -9413,15 +10243,34 @@ impl<'de> serde::Deserialize<'de> for InputAudioFunctionCallOutputContentItemVar
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::AudioUrlFunctionCallOutputContentItem(v));
         }
-        if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::AudioUrlFunctionCallOutputContentItem(v));
+            }
+            if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of InputAudioFunctionCallOutputContentItemVariant",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -9445,6 +10294,12 @@ pub enum InputImageContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl InputImageContentItemVariant {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for InputImageContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -9465,11 +10320,34 @@ impl<'de> serde::Deserialize<'de> for InputImageContentItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <ImageUrlContentItem as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <ImageUrlContentItem as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::ImageUrlContentItem(v));
         }
-        if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::FileIdContentItem(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <ImageUrlContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ImageUrlContentItem(v));
+            }
+            if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::FileIdContentItem(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of InputImageContentItemVariant",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -9501,6 +10379,12 @@ pub enum InputImageFunctionCallOutputContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl InputImageFunctionCallOutputContentItemVariant {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for InputImageFunctionCallOutputContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -9521,15 +10405,34 @@ impl<'de> serde::Deserialize<'de> for InputImageFunctionCallOutputContentItemVar
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ImageUrlFunctionCallOutputContentItem(v));
         }
-        if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ImageUrlFunctionCallOutputContentItem(v));
+            }
+            if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of InputImageFunctionCallOutputContentItemVariant",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -9547,6 +10450,10 @@ pub enum InputModality {
     Unknown(String),
 }
 impl InputModality {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -9581,7 +10488,11 @@ impl<'de> serde::Deserialize<'de> for InputModality {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("InputModality", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9907,6 +10818,12 @@ pub enum LocalShellActionVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl LocalShellActionVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for LocalShellActionVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9923,6 +10840,9 @@ impl<'de> serde::Deserialize<'de> for LocalShellActionVariant {
                     _,
                     _,
                 >(properties, Self::Exec, "LocalShellActionVariant", "exec")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("LocalShellActionVariant", other))
             }
             _ => {
                 Ok(
@@ -9981,6 +10901,10 @@ pub enum LocalShellStatus {
     Unknown(String),
 }
 impl LocalShellStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10015,7 +10939,11 @@ impl<'de> serde::Deserialize<'de> for LocalShellStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("LocalShellStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -10039,6 +10967,12 @@ pub enum LoginAccountParams {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl LoginAccountParams {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for LoginAccountParams {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -10107,6 +11041,9 @@ impl<'de> serde::Deserialize<'de> for LoginAccountParams {
                     "amazonBedrockAccessKeys",
                 )
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("LoginAccountParams", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -10135,6 +11072,12 @@ pub enum LoginAccountResponse {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl LoginAccountResponse {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for LoginAccountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -10196,6 +11139,9 @@ impl<'de> serde::Deserialize<'de> for LoginAccountResponse {
                     "amazonBedrock",
                 )
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("LoginAccountResponse", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -10216,6 +11162,10 @@ pub enum LoginAppBrand {
     Unknown(String),
 }
 impl LoginAppBrand {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10248,7 +11198,11 @@ impl<'de> serde::Deserialize<'de> for LoginAppBrand {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("LoginAppBrand", value.as_str()));
+        }
+        Ok(value)
     }
 }
 pub type LogoutAccountResponse = std::collections::BTreeMap<String, serde_json::Value>;
@@ -10445,6 +11399,10 @@ pub enum McpAppDisplayMode {
     Unknown(String),
 }
 impl McpAppDisplayMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10477,7 +11435,11 @@ impl<'de> serde::Deserialize<'de> for McpAppDisplayMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpAppDisplayMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// UI resource and display preference for model invocations, captured from the tool descriptor.
@@ -10502,6 +11464,10 @@ pub enum McpAuthStatus {
     Unknown(String),
 }
 impl McpAuthStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10540,7 +11506,11 @@ impl<'de> serde::Deserialize<'de> for McpAuthStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpAuthStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10627,6 +11597,10 @@ pub enum McpServerConnectionStatus {
     Unknown(String),
 }
 impl McpServerConnectionStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10669,7 +11643,13 @@ impl<'de> serde::Deserialize<'de> for McpServerConnectionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("McpServerConnectionStatus", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10739,6 +11719,10 @@ pub enum McpServerOauthClientRegistration {
     Unknown(String),
 }
 impl McpServerOauthClientRegistration {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10773,7 +11757,13 @@ impl<'de> serde::Deserialize<'de> for McpServerOauthClientRegistration {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("McpServerOauthClientRegistration", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10867,6 +11857,10 @@ pub enum McpServerStartupFailureReason {
     Unknown(String),
 }
 impl McpServerStartupFailureReason {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10897,7 +11891,13 @@ impl<'de> serde::Deserialize<'de> for McpServerStartupFailureReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("McpServerStartupFailureReason", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -10910,6 +11910,10 @@ pub enum McpServerStartupState {
     Unknown(String),
 }
 impl McpServerStartupState {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -10946,7 +11950,11 @@ impl<'de> serde::Deserialize<'de> for McpServerStartupState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpServerStartupState", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11024,6 +12032,10 @@ pub enum McpServerStatusDetail {
     Unknown(String),
 }
 impl McpServerStatusDetail {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -11056,7 +12068,11 @@ impl<'de> serde::Deserialize<'de> for McpServerStatusDetail {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpServerStatusDetail", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11254,6 +12270,10 @@ pub enum McpToolCallStatus {
     Unknown(String),
 }
 impl McpToolCallStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -11288,7 +12308,11 @@ impl<'de> serde::Deserialize<'de> for McpToolCallStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("McpToolCallStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11428,6 +12452,10 @@ pub enum MergeStrategy {
     Unknown(String),
 }
 impl MergeStrategy {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -11460,7 +12488,11 @@ impl<'de> serde::Deserialize<'de> for MergeStrategy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("MergeStrategy", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// Classifies assistant text as commentary, a partial answer, or a terminal answer.
@@ -11480,6 +12512,10 @@ pub enum MessagePhase {
     Unknown(String),
 }
 impl MessagePhase {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -11514,7 +12550,11 @@ impl<'de> serde::Deserialize<'de> for MessagePhase {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("MessagePhase", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11675,6 +12715,10 @@ pub enum ModeKind {
     Unknown(String),
 }
 impl ModeKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -11707,7 +12751,11 @@ impl<'de> serde::Deserialize<'de> for ModeKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ModeKind", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11916,6 +12964,12 @@ pub enum ModelProviderError {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ModelProviderError {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ModelProviderError {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11961,6 +13015,9 @@ impl<'de> serde::Deserialize<'de> for ModelProviderError {
                     "ModelProviderError",
                     "modelProviderPolicyConflict",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ModelProviderError", other))
             }
             _ => {
                 Ok(
@@ -12041,6 +13098,10 @@ pub enum ModelRerouteReason {
     Unknown(String),
 }
 impl ModelRerouteReason {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12071,7 +13132,11 @@ impl<'de> serde::Deserialize<'de> for ModelRerouteReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ModelRerouteReason", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -12164,6 +13229,10 @@ pub enum ModelVerification {
     Unknown(String),
 }
 impl ModelVerification {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12194,7 +13263,11 @@ impl<'de> serde::Deserialize<'de> for ModelVerification {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ModelVerification", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -12230,6 +13303,12 @@ pub enum MultiAgentMode {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl MultiAgentMode {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for MultiAgentMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -12252,10 +13331,24 @@ impl<'de> serde::Deserialize<'de> for MultiAgentMode {
             Some("proactive") => return Ok(Self::Proactive),
             _ => {}
         }
-        if let Ok(v) = <CustomMultiAgentMode as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <CustomMultiAgentMode as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::Custom(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <CustomMultiAgentMode as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::Custom(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of MultiAgentMode",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -12270,6 +13363,10 @@ pub enum MultiAgentVersion {
     Unknown(String),
 }
 impl MultiAgentVersion {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12304,7 +13401,11 @@ impl<'de> serde::Deserialize<'de> for MultiAgentVersion {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("MultiAgentVersion", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -12324,6 +13425,10 @@ pub enum NetworkAccess {
     Unknown(String),
 }
 impl NetworkAccess {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12356,7 +13461,11 @@ impl<'de> serde::Deserialize<'de> for NetworkAccess {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("NetworkAccess", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -12379,6 +13488,10 @@ pub enum NetworkApprovalProtocol {
     Unknown(String),
 }
 impl NetworkApprovalProtocol {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12415,7 +13528,11 @@ impl<'de> serde::Deserialize<'de> for NetworkApprovalProtocol {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("NetworkApprovalProtocol", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -12426,6 +13543,10 @@ pub enum NetworkDomainPermission {
     Unknown(String),
 }
 impl NetworkDomainPermission {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12458,7 +13579,11 @@ impl<'de> serde::Deserialize<'de> for NetworkDomainPermission {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("NetworkDomainPermission", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -12582,6 +13707,10 @@ pub enum NetworkUnixSocketPermission {
     Unknown(String),
 }
 impl NetworkUnixSocketPermission {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12614,7 +13743,13 @@ impl<'de> serde::Deserialize<'de> for NetworkUnixSocketPermission {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("NetworkUnixSocketPermission", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -12651,6 +13786,10 @@ pub enum NonSteerableTurnKind {
     Unknown(String),
 }
 impl NonSteerableTurnKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12683,7 +13822,11 @@ impl<'de> serde::Deserialize<'de> for NonSteerableTurnKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("NonSteerableTurnKind", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -12762,6 +13905,12 @@ pub enum OtelExporter {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl OtelExporter {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for OtelExporter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -12785,15 +13934,32 @@ impl<'de> serde::Deserialize<'de> for OtelExporter {
             Some("statsig") => return Ok(Self::Statsig),
             _ => {}
         }
-        if let Ok(v) = <OtlpHttpOtelExporter as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <OtlpHttpOtelExporter as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::OtlpHttp(v));
         }
-        if let Ok(v) = <OtlpGrpcOtelExporter as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <OtlpGrpcOtelExporter as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::OtlpGrpc(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <OtlpHttpOtelExporter as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::OtlpHttp(v));
+            }
+            if let Ok(v) = <OtlpGrpcOtelExporter as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::OtlpGrpc(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom("the value matches no variant of OtelExporter"),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -12806,6 +13972,10 @@ pub enum OtelHttpProtocol {
     Unknown(String),
 }
 impl OtelHttpProtocol {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -12838,7 +14008,11 @@ impl<'de> serde::Deserialize<'de> for OtelHttpProtocol {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("OtelHttpProtocol", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -13069,6 +14243,10 @@ pub enum PatchApplyStatus {
     Unknown(String),
 }
 impl PatchApplyStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13105,7 +14283,11 @@ impl<'de> serde::Deserialize<'de> for PatchApplyStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PatchApplyStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -13120,6 +14302,12 @@ pub enum PatchChangeKind {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl PatchChangeKind {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for PatchChangeKind {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -13151,6 +14339,9 @@ impl<'de> serde::Deserialize<'de> for PatchChangeKind {
                     _,
                     _,
                 >(properties, Self::Update, "PatchChangeKind", "update")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("PatchChangeKind", other))
             }
             _ => {
                 Ok(
@@ -13241,6 +14432,10 @@ pub enum Personality {
     Unknown(String),
 }
 impl Personality {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13275,7 +14470,11 @@ impl<'de> serde::Deserialize<'de> for Personality {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("Personality", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// EXPERIMENTAL - proposed plan streaming deltas for plan items. Clients should not assume concatenated deltas match the completed plan item content.
@@ -13327,6 +14526,10 @@ pub enum PlanType {
     Unknown(String),
 }
 impl PlanType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13395,7 +14598,11 @@ impl<'de> serde::Deserialize<'de> for PlanType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PlanType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -13406,6 +14613,10 @@ pub enum PluginAuthPolicy {
     Unknown(String),
 }
 impl PluginAuthPolicy {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13438,7 +14649,11 @@ impl<'de> serde::Deserialize<'de> for PluginAuthPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginAuthPolicy", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -13450,6 +14665,10 @@ pub enum PluginAvailability {
     Unknown(String),
 }
 impl PluginAvailability {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13482,7 +14701,11 @@ impl<'de> serde::Deserialize<'de> for PluginAvailability {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginAvailability", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13546,6 +14769,10 @@ pub enum PluginDisabledReason {
     Unknown(String),
 }
 impl PluginDisabledReason {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13582,7 +14809,11 @@ impl<'de> serde::Deserialize<'de> for PluginDisabledReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginDisabledReason", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13633,6 +14864,10 @@ pub enum PluginInstallPolicy {
     Unknown(String),
 }
 impl PluginInstallPolicy {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13667,7 +14902,11 @@ impl<'de> serde::Deserialize<'de> for PluginInstallPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginInstallPolicy", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -13678,6 +14917,10 @@ pub enum PluginInstallPolicySource {
     Unknown(String),
 }
 impl PluginInstallPolicySource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13710,7 +14953,13 @@ impl<'de> serde::Deserialize<'de> for PluginInstallPolicySource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("PluginInstallPolicySource", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13901,6 +15150,10 @@ pub enum PluginListMarketplaceKind {
     Unknown(String),
 }
 impl PluginListMarketplaceKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -13939,7 +15192,13 @@ impl<'de> serde::Deserialize<'de> for PluginListMarketplaceKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("PluginListMarketplaceKind", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -14113,6 +15372,10 @@ pub enum PluginSearchScope {
     Unknown(String),
 }
 impl PluginSearchScope {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14147,7 +15410,11 @@ impl<'de> serde::Deserialize<'de> for PluginSearchScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginSearchScope", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -14261,6 +15528,10 @@ pub enum PluginShareDiscoverability {
     Unknown(String),
 }
 impl PluginShareDiscoverability {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14295,7 +15566,13 @@ impl<'de> serde::Deserialize<'de> for PluginShareDiscoverability {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("PluginShareDiscoverability", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -14341,6 +15618,10 @@ pub enum PluginSharePrincipalRole {
     Unknown(String),
 }
 impl PluginSharePrincipalRole {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14375,7 +15656,11 @@ impl<'de> serde::Deserialize<'de> for PluginSharePrincipalRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginSharePrincipalRole", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14387,6 +15672,10 @@ pub enum PluginSharePrincipalType {
     Unknown(String),
 }
 impl PluginSharePrincipalType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14421,7 +15710,11 @@ impl<'de> serde::Deserialize<'de> for PluginSharePrincipalType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginSharePrincipalType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -14488,6 +15781,10 @@ pub enum PluginShareTargetRole {
     Unknown(String),
 }
 impl PluginShareTargetRole {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14520,7 +15817,11 @@ impl<'de> serde::Deserialize<'de> for PluginShareTargetRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("PluginShareTargetRole", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14532,6 +15833,10 @@ pub enum PluginShareUpdateDiscoverability {
     Unknown(String),
 }
 impl PluginShareUpdateDiscoverability {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14566,7 +15871,13 @@ impl<'de> serde::Deserialize<'de> for PluginShareUpdateDiscoverability {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("PluginShareUpdateDiscoverability", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -14628,6 +15939,12 @@ pub enum PluginSource {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl PluginSource {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for PluginSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14665,6 +15982,9 @@ impl<'de> serde::Deserialize<'de> for PluginSource {
                     _,
                     _,
                 >(properties, Self::Remote, "PluginSource", "remote")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("PluginSource", other))
             }
             _ => {
                 Ok(
@@ -14868,6 +16188,10 @@ pub enum ProcessOutputStream {
     Unknown(String),
 }
 impl ProcessOutputStream {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14900,7 +16224,11 @@ impl<'de> serde::Deserialize<'de> for ProcessOutputStream {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ProcessOutputStream", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// PTY size in character cells for `process/spawn` PTY sessions.
@@ -14946,6 +16274,10 @@ pub enum ProjectChangeType {
     Unknown(String),
 }
 impl ProjectChangeType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -14980,7 +16312,11 @@ impl<'de> serde::Deserialize<'de> for ProjectChangeType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ProjectChangeType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15017,6 +16353,10 @@ pub enum ProjectSortKey {
     Unknown(String),
 }
 impl ProjectSortKey {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -15049,7 +16389,11 @@ impl<'de> serde::Deserialize<'de> for ProjectSortKey {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ProjectSortKey", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -15078,6 +16422,12 @@ pub enum ProviderSettings {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ProviderSettings {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ProviderSettings {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -15117,6 +16467,9 @@ impl<'de> serde::Deserialize<'de> for ProviderSettings {
                     _,
                 >(properties, Self::Gcp, "ProviderSettings", "gcp")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ProviderSettings", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -15144,6 +16497,12 @@ pub enum ProviderSettingsPatch {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ProviderSettingsPatch {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ProviderSettingsPatch {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -15180,6 +16539,9 @@ impl<'de> serde::Deserialize<'de> for ProviderSettingsPatch {
                     _,
                     _,
                 >(properties, Self::Gcp, "ProviderSettingsPatch", "gcp")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ProviderSettingsPatch", other))
             }
             _ => {
                 Ok(
@@ -15224,6 +16586,10 @@ pub enum RateLimitReachedType {
     Unknown(String),
 }
 impl RateLimitReachedType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -15270,7 +16636,11 @@ impl<'de> serde::Deserialize<'de> for RateLimitReachedType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("RateLimitReachedType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15319,6 +16689,10 @@ pub enum RateLimitResetCreditStatus {
     Unknown(String),
 }
 impl RateLimitResetCreditStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -15355,7 +16729,13 @@ impl<'de> serde::Deserialize<'de> for RateLimitResetCreditStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("RateLimitResetCreditStatus", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15383,6 +16763,10 @@ pub enum RateLimitResetType {
     Unknown(String),
 }
 impl RateLimitResetType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -15415,7 +16799,11 @@ impl<'de> serde::Deserialize<'de> for RateLimitResetType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("RateLimitResetType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -15592,6 +16980,10 @@ pub enum RealtimeConversationVersion {
     Unknown(String),
 }
 impl RealtimeConversationVersion {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -15626,7 +17018,13 @@ impl<'de> serde::Deserialize<'de> for RealtimeConversationVersion {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("RealtimeConversationVersion", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15637,6 +17035,10 @@ pub enum RealtimeOutputModality {
     Unknown(String),
 }
 impl RealtimeOutputModality {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -15669,7 +17071,11 @@ impl<'de> serde::Deserialize<'de> for RealtimeOutputModality {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("RealtimeOutputModality", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15734,6 +17140,10 @@ pub enum RealtimeVoice {
     Unknown(String),
 }
 impl RealtimeVoice {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -15832,7 +17242,11 @@ impl<'de> serde::Deserialize<'de> for RealtimeVoice {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("RealtimeVoice", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15876,6 +17290,12 @@ pub enum ReasoningItemContent {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ReasoningItemContent {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15905,6 +17325,9 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
                     _,
                 >(properties, Self::Text, "ReasoningItemContent", "text")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ReasoningItemContent", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -15932,6 +17355,12 @@ pub enum ReasoningItemReasoningSummaryVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ReasoningItemReasoningSummaryVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummaryVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15953,6 +17382,9 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummaryVariant {
                     "ReasoningItemReasoningSummaryVariant",
                     "summary_text",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ReasoningItemReasoningSummaryVariant", other))
             }
             _ => {
                 Ok(
@@ -16011,6 +17443,10 @@ pub enum ReasoningSummary {
     Unknown(String),
 }
 impl ReasoningSummary {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -16047,7 +17483,11 @@ impl<'de> serde::Deserialize<'de> for ReasoningSummary {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ReasoningSummary", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16130,6 +17570,10 @@ pub enum RemoteControlConnectionStatus {
     Unknown(String),
 }
 impl RemoteControlConnectionStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -16166,7 +17610,13 @@ impl<'de> serde::Deserialize<'de> for RemoteControlConnectionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("RemoteControlConnectionStatus", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -16226,6 +17676,12 @@ pub enum RequestId {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl RequestId {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for RequestId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -16242,11 +17698,28 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::StringType(v));
         }
-        if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <i64 as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::Integer(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::StringType(v));
+            }
+            if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::Integer(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom("the value matches no variant of RequestId"),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -16288,6 +17761,10 @@ pub enum ResidencyRequirement {
     Unknown(String),
 }
 impl ResidencyRequirement {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -16318,7 +17795,11 @@ impl<'de> serde::Deserialize<'de> for ResidencyRequirement {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ResidencyRequirement", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// A known resource that the server is capable of reading.
@@ -16382,6 +17863,12 @@ pub enum ResourceContent {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl ResourceContent {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for ResourceContent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -16398,15 +17885,34 @@ impl<'de> serde::Deserialize<'de> for ResourceContent {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <ResourceContentObject as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ResourceContentObject as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::Object(v));
         }
-        if let Ok(v) = <ResourceContentObjectLower as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ResourceContentObjectLower as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ObjectPascal(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <ResourceContentObject as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::Object(v));
+            }
+            if let Ok(v) = <ResourceContentObjectLower as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ObjectPascal(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of ResourceContent",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -16535,6 +18041,12 @@ pub enum ResponseItem {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ResponseItem {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ResponseItem {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -16707,6 +18219,9 @@ impl<'de> serde::Deserialize<'de> for ResponseItem {
                     _,
                 >(properties, Self::Other, "ResponseItem", "other")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ResponseItem", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -16813,6 +18328,12 @@ pub enum ResponsesApiWebSearchAction {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ResponsesApiWebSearchAction {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ResponsesApiWebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16856,6 +18377,9 @@ impl<'de> serde::Deserialize<'de> for ResponsesApiWebSearchAction {
                     _,
                 >(properties, Self::Other, "ResponsesApiWebSearchAction", "other")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ResponsesApiWebSearchAction", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -16882,6 +18406,10 @@ pub enum ReviewDelivery {
     Unknown(String),
 }
 impl ReviewDelivery {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -16912,7 +18440,11 @@ impl<'de> serde::Deserialize<'de> for ReviewDelivery {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ReviewDelivery", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16960,6 +18492,12 @@ pub enum ReviewTarget {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ReviewTarget {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ReviewTarget {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17003,6 +18541,9 @@ impl<'de> serde::Deserialize<'de> for ReviewTarget {
                     _,
                 >(properties, Self::Custom, "ReviewTarget", "custom")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ReviewTarget", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -17030,6 +18571,10 @@ pub enum SandboxMode {
     Unknown(String),
 }
 impl SandboxMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -17064,7 +18609,11 @@ impl<'de> serde::Deserialize<'de> for SandboxMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("SandboxMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -17081,6 +18630,12 @@ pub enum SandboxPolicy {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl SandboxPolicy {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for SandboxPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -17124,6 +18679,9 @@ impl<'de> serde::Deserialize<'de> for SandboxPolicy {
                     _,
                     _,
                 >(properties, Self::WorkspaceWrite, "SandboxPolicy", "workspaceWrite")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("SandboxPolicy", other))
             }
             _ => {
                 Ok(
@@ -17180,6 +18738,12 @@ pub enum ScheduledTaskSchedule {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ScheduledTaskSchedule {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ScheduledTaskSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17218,6 +18782,9 @@ impl<'de> serde::Deserialize<'de> for ScheduledTaskSchedule {
                     _,
                 >(properties, Self::Weekly, "ScheduledTaskSchedule", "weekly")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ScheduledTaskSchedule", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -17253,6 +18820,10 @@ pub enum ScheduledTaskWeekday {
     Unknown(String),
 }
 impl ScheduledTaskWeekday {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -17295,7 +18866,11 @@ impl<'de> serde::Deserialize<'de> for ScheduledTaskWeekday {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ScheduledTaskWeekday", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17451,6 +19026,12 @@ pub enum SessionSource {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl SessionSource {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for SessionSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -17480,13 +19061,32 @@ impl<'de> serde::Deserialize<'de> for SessionSource {
             Some("unknown") => return Ok(Self::UnknownLower),
             _ => {}
         }
-        if let Ok(v) = <CustomSessionSource as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <CustomSessionSource as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::Custom(v));
         }
-        if let Ok(v) = <SubAgentSessionSource as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <SubAgentSessionSource as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::SubAgent(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <CustomSessionSource as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::Custom(v));
+            }
+            if let Ok(v) = <SubAgentSessionSource as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::SubAgent(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom("the value matches no variant of SessionSource"),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -17646,6 +19246,10 @@ pub enum SkillScope {
     Unknown(String),
 }
 impl SkillScope {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -17682,7 +19286,11 @@ impl<'de> serde::Deserialize<'de> for SkillScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("SkillScope", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17853,6 +19461,10 @@ pub enum SortDirection {
     Unknown(String),
 }
 impl SortDirection {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -17885,7 +19497,11 @@ impl<'de> serde::Deserialize<'de> for SortDirection {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("SortDirection", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17930,6 +19546,10 @@ pub enum SubAgentActivityKind {
     Unknown(String),
 }
 impl SubAgentActivityKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -17966,7 +19586,11 @@ impl<'de> serde::Deserialize<'de> for SubAgentActivityKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("SubAgentActivityKind", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -18012,6 +19636,12 @@ pub enum SubAgentSource {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl SubAgentSource {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for SubAgentSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -18037,13 +19667,34 @@ impl<'de> serde::Deserialize<'de> for SubAgentSource {
             Some("memory_consolidation") => return Ok(Self::MemoryConsolidation),
             _ => {}
         }
-        if let Ok(v) = <ThreadSpawnSubAgentSource as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ThreadSpawnSubAgentSource as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ThreadSpawn(v));
         }
-        if let Ok(v) = <OtherSubAgentSource as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <OtherSubAgentSource as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::Other(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <ThreadSpawnSubAgentSource as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ThreadSpawn(v));
+            }
+            if let Ok(v) = <OtherSubAgentSource as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::Other(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of SubAgentSource",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -18309,6 +19960,10 @@ pub enum ThreadActiveFlag {
     Unknown(String),
 }
 impl ThreadActiveFlag {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -18341,7 +19996,11 @@ impl<'de> serde::Deserialize<'de> for ThreadActiveFlag {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadActiveFlag", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -18399,6 +20058,10 @@ pub enum ThreadAttachmentAddOutcome {
     Unknown(String),
 }
 impl ThreadAttachmentAddOutcome {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -18431,7 +20094,13 @@ impl<'de> serde::Deserialize<'de> for ThreadAttachmentAddOutcome {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("ThreadAttachmentAddOutcome", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 /// Parameters for creating or locating an attachment on its owning thread.
@@ -18502,6 +20171,10 @@ pub enum ThreadAttachmentOperation {
     Unknown(String),
 }
 impl ThreadAttachmentOperation {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -18534,7 +20207,13 @@ impl<'de> serde::Deserialize<'de> for ThreadAttachmentOperation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("ThreadAttachmentOperation", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 /// A thread that currently owns an attachment with the requested identity.
@@ -18918,6 +20597,10 @@ pub enum ThreadGoalMutationOrigin {
     Unknown(String),
 }
 impl ThreadGoalMutationOrigin {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -18950,7 +20633,11 @@ impl<'de> serde::Deserialize<'de> for ThreadGoalMutationOrigin {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadGoalMutationOrigin", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -19006,6 +20693,10 @@ pub enum ThreadGoalStatus {
     Unknown(String),
 }
 impl ThreadGoalStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -19046,7 +20737,11 @@ impl<'de> serde::Deserialize<'de> for ThreadGoalStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadGoalStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -19073,6 +20768,10 @@ pub enum ThreadHistoryMode {
     Unknown(String),
 }
 impl ThreadHistoryMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -19105,7 +20804,11 @@ impl<'de> serde::Deserialize<'de> for ThreadHistoryMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadHistoryMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 pub type ThreadId = String;
@@ -19225,6 +20928,12 @@ pub enum ThreadItemVariant {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ThreadItemVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -19414,6 +21123,9 @@ impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
                     "contextCompaction",
                 )
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadItemVariant", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -19442,6 +21154,12 @@ pub enum ThreadItemsListAnchorVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ThreadItemsListAnchorVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchorVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -19458,6 +21176,9 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchorVariant {
                     _,
                     _,
                 >(properties, Self::Item, "ThreadItemsListAnchorVariant", "item")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadItemsListAnchorVariant", other))
             }
             _ => {
                 Ok(
@@ -19479,6 +21200,12 @@ pub enum ThreadItemsListCursor {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl ThreadItemsListCursor {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for ThreadItemsListCursor {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -19497,13 +21224,32 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::StringType(v));
         }
-        if let Ok(v) = <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
+        if let Ok(v) = crate::wire::strictly(|| <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
             &value,
-        ) {
+        )) {
             return Ok(Self::ThreadItemsListAnchor(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::StringType(v));
+            }
+            if let Ok(v) = <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
+                &value,
+            ) {
+                return Ok(Self::ThreadItemsListAnchor(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of ThreadItemsListCursor",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -19584,6 +21330,12 @@ pub enum ThreadListCwdFilter {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+impl ThreadListCwdFilter {
+    /// Whether no variant of this version of the schema accepted the value.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl serde::Serialize for ThreadListCwdFilter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -19600,11 +21352,30 @@ impl<'de> serde::Deserialize<'de> for ThreadListCwdFilter {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
+            &value,
+        )) {
             return Ok(Self::StringType(v));
         }
-        if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+        if let Ok(v) = crate::wire::strictly(|| <Vec<
+            String,
+        > as serde::Deserialize>::deserialize(&value)) {
             return Ok(Self::Array(v));
+        }
+        if !crate::wire::strict() {
+            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::StringType(v));
+            }
+            if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+                return Ok(Self::Array(v));
+            }
+        }
+        if crate::wire::strict() {
+            return Err(
+                serde::de::Error::custom(
+                    "the value matches no variant of ThreadListCwdFilter",
+                ),
+            );
         }
         Ok(Self::Unknown(value))
     }
@@ -19783,6 +21554,10 @@ pub enum ThreadMemoryMode {
     Unknown(String),
 }
 impl ThreadMemoryMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -19815,7 +21590,11 @@ impl<'de> serde::Deserialize<'de> for ThreadMemoryMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadMemoryMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -19895,6 +21674,12 @@ pub enum ThreadPredictionResult {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ThreadPredictionResult {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ThreadPredictionResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -19918,6 +21703,9 @@ impl<'de> serde::Deserialize<'de> for ThreadPredictionResult {
                     _,
                     _,
                 >(properties, Self::Failed, "ThreadPredictionResult", "failed")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadPredictionResult", other))
             }
             _ => {
                 Ok(
@@ -20014,6 +21802,12 @@ pub enum ThreadReadStateOperation {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ThreadReadStateOperation {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ThreadReadStateOperation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20037,6 +21831,9 @@ impl<'de> serde::Deserialize<'de> for ThreadReadStateOperation {
                     _,
                     _,
                 >(properties, Self::Unread, "ThreadReadStateOperation", "unread")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadReadStateOperation", other))
             }
             _ => {
                 Ok(
@@ -20090,6 +21887,12 @@ pub enum ThreadRealtimeBemItemPresentation {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ThreadRealtimeBemItemPresentation {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeBemItemPresentation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20135,6 +21938,9 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeBemItemPresentation {
                     "ThreadRealtimeBemItemPresentation",
                     "inlineVisualization",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadRealtimeBemItemPresentation", other))
             }
             _ => {
                 Ok(
@@ -20249,6 +22055,12 @@ pub enum ThreadRealtimeItemVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ThreadRealtimeItemVariant {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20307,6 +22119,9 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeItemVariant {
                     "realtimeSessionClosed",
                 )
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadRealtimeItemVariant", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -20347,6 +22162,10 @@ pub enum ThreadRealtimeSessionOutcome {
     Unknown(String),
 }
 impl ThreadRealtimeSessionOutcome {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -20379,7 +22198,13 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeSessionOutcome {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("ThreadRealtimeSessionOutcome", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 /// EXPERIMENTAL - transport used by thread realtime.
@@ -20395,6 +22220,12 @@ pub enum ThreadRealtimeStartTransport {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ThreadRealtimeStartTransport {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeStartTransport {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -20436,6 +22267,9 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeStartTransport {
                     "ThreadRealtimeStartTransport",
                     "existingCall",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadRealtimeStartTransport", other))
             }
             _ => {
                 Ok(
@@ -20498,6 +22332,10 @@ pub enum ThreadRealtimeTranscriptRole {
     Unknown(String),
 }
 impl ThreadRealtimeTranscriptRole {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -20530,7 +22368,13 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeTranscriptRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("ThreadRealtimeTranscriptRole", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -20802,6 +22646,10 @@ pub enum ThreadSearchSortKey {
     Unknown(String),
 }
 impl ThreadSearchSortKey {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -20836,7 +22684,11 @@ impl<'de> serde::Deserialize<'de> for ThreadSearchSortKey {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadSearchSortKey", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// An independently persisted, user-visible thread section.
@@ -21129,6 +22981,10 @@ pub enum ThreadSortKey {
     Unknown(String),
 }
 impl ThreadSortKey {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -21165,7 +23021,11 @@ impl<'de> serde::Deserialize<'de> for ThreadSortKey {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadSortKey", value.as_str()));
+        }
+        Ok(value)
     }
 }
 pub type ThreadSource = String;
@@ -21185,6 +23045,10 @@ pub enum ThreadSourceKind {
     Unknown(String),
 }
 impl ThreadSourceKind {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -21233,7 +23097,11 @@ impl<'de> serde::Deserialize<'de> for ThreadSourceKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadSourceKind", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -21435,6 +23303,10 @@ pub enum ThreadStartSource {
     Unknown(String),
 }
 impl ThreadStartSource {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -21467,7 +23339,11 @@ impl<'de> serde::Deserialize<'de> for ThreadStartSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadStartSource", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// Explicitly marked unread, including when the thread has no turns.
@@ -21498,6 +23374,12 @@ pub enum ThreadStatus {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ThreadStatus {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ThreadStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -21537,6 +23419,9 @@ impl<'de> serde::Deserialize<'de> for ThreadStatus {
                     _,
                 >(properties, Self::Active, "ThreadStatus", "active")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadStatus", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -21573,6 +23458,12 @@ pub enum ThreadTimelineEntry {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl ThreadTimelineEntry {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for ThreadTimelineEntry {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -21616,6 +23507,9 @@ impl<'de> serde::Deserialize<'de> for ThreadTimelineEntry {
                     "ThreadTimelineEntry",
                     "turnCompleted",
                 )
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadTimelineEntry", other))
             }
             _ => {
                 Ok(
@@ -21753,6 +23647,12 @@ pub enum ThreadUnreadPosition {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl ThreadUnreadPosition {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for ThreadUnreadPosition {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21776,6 +23676,9 @@ impl<'de> serde::Deserialize<'de> for ThreadUnreadPosition {
                     _,
                     _,
                 >(properties, Self::Turn, "ThreadUnreadPosition", "turn")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("ThreadUnreadPosition", other))
             }
             _ => {
                 Ok(
@@ -21813,6 +23716,10 @@ pub enum ThreadUnsubscribeStatus {
     Unknown(String),
 }
 impl ThreadUnsubscribeStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -21847,7 +23754,11 @@ impl<'de> serde::Deserialize<'de> for ThreadUnsubscribeStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ThreadUnsubscribeStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22031,6 +23942,10 @@ pub enum ToolExposureSurface {
     Unknown(String),
 }
 impl ToolExposureSurface {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -22065,7 +23980,11 @@ impl<'de> serde::Deserialize<'de> for ToolExposureSurface {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("ToolExposureSurface", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22337,6 +24256,10 @@ pub enum TurnItemsView {
     Unknown(String),
 }
 impl TurnItemsView {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -22371,7 +24294,11 @@ impl<'de> serde::Deserialize<'de> for TurnItemsView {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("TurnItemsView", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22402,6 +24329,10 @@ pub enum TurnPlanStepStatus {
     Unknown(String),
 }
 impl TurnPlanStepStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -22436,7 +24367,11 @@ impl<'de> serde::Deserialize<'de> for TurnPlanStepStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("TurnPlanStepStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22638,6 +24573,10 @@ pub enum TurnStatus {
     Unknown(String),
 }
 impl TurnStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -22674,7 +24613,11 @@ impl<'de> serde::Deserialize<'de> for TurnStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("TurnStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22842,6 +24785,12 @@ pub enum UserInput {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+impl UserInput {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+}
 impl<'de> serde::Deserialize<'de> for UserInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -22901,6 +24850,9 @@ impl<'de> serde::Deserialize<'de> for UserInput {
                     _,
                 >(properties, Self::Mention, "UserInput", "mention")
             }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("UserInput", other))
+            }
             _ => {
                 Ok(
                     Self::Unknown(
@@ -22938,6 +24890,10 @@ pub enum Verbosity {
     Unknown(String),
 }
 impl Verbosity {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -22972,7 +24928,11 @@ impl<'de> serde::Deserialize<'de> for Verbosity {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("Verbosity", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23005,6 +24965,12 @@ pub enum WebSearchAction {
     /// A variant this version of the schema does not list, kept as received (tag included).
     #[serde(untagged)]
     Unknown(serde_json::Value),
+}
+impl WebSearchAction {
+    /// Whether the value has a tag this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
 }
 impl<'de> serde::Deserialize<'de> for WebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -23043,6 +25009,9 @@ impl<'de> serde::Deserialize<'de> for WebSearchAction {
                     _,
                     _,
                 >(properties, Self::Other, "WebSearchAction", "other")
+            }
+            Some(other) if crate::wire::strict() => {
+                Err(crate::wire::unknown("WebSearchAction", other))
             }
             _ => {
                 Ok(
@@ -23103,6 +25072,10 @@ pub enum WebSearchContextSize {
     Unknown(String),
 }
 impl WebSearchContextSize {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23137,7 +25110,11 @@ impl<'de> serde::Deserialize<'de> for WebSearchContextSize {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("WebSearchContextSize", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -23178,6 +25155,10 @@ pub enum WebSearchMode {
     Unknown(String),
 }
 impl WebSearchMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23214,7 +25195,11 @@ impl<'de> serde::Deserialize<'de> for WebSearchMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("WebSearchMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// Provider preference selected by the resolved model catalog entry.
@@ -23226,6 +25211,10 @@ pub enum WebSearchProvider {
     Unknown(String),
 }
 impl WebSearchProvider {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23258,7 +25247,11 @@ impl<'de> serde::Deserialize<'de> for WebSearchProvider {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("WebSearchProvider", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23350,6 +25343,10 @@ pub enum WindowsSandboxImplementation {
     Unknown(String),
 }
 impl WindowsSandboxImplementation {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23384,7 +25381,13 @@ impl<'de> serde::Deserialize<'de> for WindowsSandboxImplementation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(
+                crate::wire::unknown("WindowsSandboxImplementation", value.as_str()),
+            );
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23396,6 +25399,10 @@ pub enum WindowsSandboxReadiness {
     Unknown(String),
 }
 impl WindowsSandboxReadiness {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23430,7 +25437,11 @@ impl<'de> serde::Deserialize<'de> for WindowsSandboxReadiness {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("WindowsSandboxReadiness", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23462,6 +25473,10 @@ pub enum WindowsSandboxSetupMode {
     Unknown(String),
 }
 impl WindowsSandboxSetupMode {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23494,7 +25509,11 @@ impl<'de> serde::Deserialize<'de> for WindowsSandboxSetupMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("WindowsSandboxSetupMode", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23566,6 +25585,10 @@ pub enum WorkspaceMessageType {
     Unknown(String),
 }
 impl WorkspaceMessageType {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23600,7 +25623,11 @@ impl<'de> serde::Deserialize<'de> for WorkspaceMessageType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("WorkspaceMessageType", value.as_str()));
+        }
+        Ok(value)
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23663,6 +25690,10 @@ pub enum WriteStatus {
     Unknown(String),
 }
 impl WriteStatus {
+    /// Whether the value is one this version of the schema does not list.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -23695,7 +25726,11 @@ impl<'de> serde::Deserialize<'de> for WriteStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        crate::wire::string_enum(deserializer)
+        let value: Self = crate::wire::string_enum(deserializer)?;
+        if value.is_unknown() && crate::wire::strict() {
+            return Err(crate::wire::unknown("WriteStatus", value.as_str()));
+        }
+        Ok(value)
     }
 }
 /// A child approval for input to an existing command execution item.

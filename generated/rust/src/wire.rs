@@ -2,9 +2,36 @@
 // Schema: codex_app_server_protocol.schemas.json, Codex 0.169.0, sha256 96ad5012f080b182a7ecfe2a0179ef04a8f9be80ff5e680f28afb37d9b4cf995.
 
 //! Serde helpers shared by the generated types.
+use std::cell::Cell;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+thread_local! {
+    static STRICT : Cell < u32 > = const { Cell::new(0) };
+}
+/// Whether values a type does not know are rejected rather than kept. An untagged union sets this
+/// while it tries its variants, so that a variant matches only a value it fully knows.
+pub(crate) fn strict() -> bool {
+    STRICT.with(|s| s.get() > 0)
+}
+/// Runs `f` with unknown values rejected at every depth.
+pub(crate) fn strictly<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            STRICT.with(|s| s.set(s.get() - 1));
+        }
+    }
+    STRICT.with(|s| s.set(s.get() + 1));
+    let _reset = Reset;
+    f()
+}
+/// The error for a value a type does not know, while unknown values are rejected.
+pub(crate) fn unknown<E: de::Error>(what: &str, value: &str) -> E {
+    E::custom(
+        format_args!("{what} has no value `{value}` in this version of the schema"),
+    )
+}
 /// Reads a field that is present, so that an explicit `null` becomes `Some(None)` rather than `None`.
 pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where

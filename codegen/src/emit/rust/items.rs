@@ -247,6 +247,7 @@ fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenS
 
 fn string_enum(name: &Name, doc: TokenStream, e: &StringEnum) -> TokenStream {
     let type_name = ident(&name.rust);
+    let enum_wire = &name.rust;
     let variants = e.values.iter().map(|v| {
         let n = ident(&v.name.rust);
         let d = opt_doc(&v.doc);
@@ -272,6 +273,11 @@ fn string_enum(name: &Name, doc: TokenStream, e: &StringEnum) -> TokenStream {
         }
 
         impl #type_name {
+            /// Whether the value is one this version of the schema does not list.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+
             /// The value as written on the wire.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -304,7 +310,11 @@ fn string_enum(name: &Name, doc: TokenStream, e: &StringEnum) -> TokenStream {
 
         impl<'de> serde::Deserialize<'de> for #type_name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::wire::string_enum(deserializer)
+                let value: Self = crate::wire::string_enum(deserializer)?;
+                if value.is_unknown() && crate::wire::strict() {
+                    return Err(crate::wire::unknown(#enum_wire, value.as_str()));
+                }
+                Ok(value)
             }
         }
     }
@@ -352,12 +362,20 @@ fn tagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &TaggedUnion) -> Toke
             Unknown(serde_json::Value),
         }
 
+        impl #type_name {
+            /// Whether the value has a tag this version of the schema does not list.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for #type_name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let mut properties = <serde_json::Map<String, serde_json::Value> as serde::Deserialize>::deserialize(deserializer)?;
                 let tag = properties.remove(#tag);
                 match tag.as_ref().and_then(serde_json::Value::as_str) {
                     #(#arms)*
+                    Some(other) if crate::wire::strict() => Err(crate::wire::unknown(#union_wire, other)),
                     _ => Ok(Self::Unknown(serde_json::Value::Object(crate::wire::with_tag(properties, #tag, tag)))),
                 }
             }
@@ -405,31 +423,65 @@ fn untagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &UntaggedUnion) -> 
             }
         }
     });
-    let tries = u.variants.iter().filter_map(|v| match &v.kind {
-        UntaggedKind::Literal(_) => None,
-        UntaggedKind::Value(t) => {
-            let n = ident(&v.name.rust);
-            let ty = ctx.ty(t, false);
-            let wrap = if v.recursive { quote! { Self::#n(Box::new(v)) } } else { quote! { Self::#n(v) } };
-            Some(quote! {
-                if let Ok(v) = <#ty as serde::Deserialize>::deserialize(&value) {
-                    return Ok(#wrap);
+    let attempts = |strict: bool| -> Vec<TokenStream> {
+        u.variants
+            .iter()
+            .filter_map(|v| match &v.kind {
+                UntaggedKind::Literal(_) => None,
+                UntaggedKind::Value(t) => {
+                    let n = ident(&v.name.rust);
+                    let ty = ctx.ty(t, false);
+                    let wrap = if v.recursive { quote! { Self::#n(Box::new(v)) } } else { quote! { Self::#n(v) } };
+                    let read = quote! { <#ty as serde::Deserialize>::deserialize(&value) };
+                    let read = if strict { quote! { crate::wire::strictly(|| #read) } } else { read };
+                    Some(quote! {
+                        if let Ok(v) = #read {
+                            return Ok(#wrap);
+                        }
+                    })
                 }
             })
+            .collect()
+    };
+    // First the variant that knows every part of the value; failing that, the first that accepts it
+    // keeping unknown parts (unless an enclosing union is itself trying variants strictly).
+    let strict_tries = attempts(true);
+    let lenient_tries = attempts(false);
+    let tries = if lenient_tries.is_empty() {
+        quote! {}
+    } else {
+        quote! {
+            #(#strict_tries)*
+            if !crate::wire::strict() {
+                #(#lenient_tries)*
+            }
         }
-    });
-    let (fallback_variant, fallback_ser, fallback_end) = if u.fallback {
+    };
+    let no_match = format!("the value matches no variant of {union_wire}");
+    let (fallback_variant, fallback_ser, fallback_end, is_unknown) = if u.fallback {
         (
             quote! {
                 /// A value no variant of this version of the schema accepts, kept as received.
                 Unknown(serde_json::Value),
             },
             quote! { Self::Unknown(value) => serde::Serialize::serialize(value, serializer), },
-            quote! { Ok(Self::Unknown(value)) },
+            quote! {
+                if crate::wire::strict() {
+                    return Err(serde::de::Error::custom(#no_match));
+                }
+                Ok(Self::Unknown(value))
+            },
+            quote! {
+                impl #type_name {
+                    /// Whether no variant of this version of the schema accepted the value.
+                    pub fn is_unknown(&self) -> bool {
+                        matches!(self, Self::Unknown(_))
+                    }
+                }
+            },
         )
     } else {
-        let message = format!("the value matches no variant of {union_wire}");
-        (quote! {}, quote! {}, quote! { Err(serde::de::Error::custom(#message)) })
+        (quote! {}, quote! {}, quote! { Err(serde::de::Error::custom(#no_match)) }, quote! {})
     };
     quote! {
         #doc
@@ -438,6 +490,8 @@ fn untagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &UntaggedUnion) -> 
             #(#variants)*
             #fallback_variant
         }
+
+        #is_unknown
 
         impl serde::Serialize for #type_name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -452,7 +506,7 @@ fn untagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &UntaggedUnion) -> 
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
                 #literal_match
-                #(#tries)*
+                #tries
                 #fallback_end
             }
         }

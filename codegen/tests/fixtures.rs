@@ -1,0 +1,271 @@
+//! The fixture corpus: small hand-written schemas in `tests/fixtures/schemas/`, one per construct.
+//!
+//! - Every generated Rust file of every fixture is an insta snapshot (`codegen/tests/snapshots/`), named
+//!   `fixtures__<fixture>__<file>`, plus one `__summary` snapshot of the summary and warnings. `wire.rs` and
+//!   `Cargo.toml` are the same for every fixture (up to the crate name), so they are snapshotted once.
+//! - `fixture_crates_pass_clippy` writes every fixture's crate into one temporary cargo workspace and runs
+//!   `cargo clippy -- -D warnings` on it, so every snapshot is also known to compile.
+//! - The schemas in `tests/fixtures/errors/` must fail with the file and the exact JSON pointer, and the
+//!   `codegen` binary must leave a pre-existing `--out` folder byte for byte as it was.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use codegen::{Options, Output};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("codegen/ is inside the workspace").to_path_buf()
+}
+
+fn fixture_dir(kind: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(kind)
+}
+
+/// The `.json` files of a fixture folder, by name.
+fn fixture_files(kind: &str) -> Vec<PathBuf> {
+    let dir = fixture_dir(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().expect("a file name").to_string_lossy().into_owned()
+}
+
+/// Generates a fixture. Only the file name goes into the output, so snapshots do not depend on the checkout path.
+fn generate(name: &str, options: &Options) -> Output {
+    let path = fixture_dir("schemas").join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    codegen::generate_from_text(Path::new(&format!("{name}.json")), &text, options)
+        .unwrap_or_else(|e| panic!("fixture {name} does not generate: {e}"))
+}
+
+fn file<'a>(output: &'a Output, path: &str) -> &'a str {
+    &output.files.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path} in the output")).contents
+}
+
+/// Snapshots every source file of one fixture, and its summary and warnings.
+fn check_fixture(name: &str) {
+    let output = generate(name, &Options::default());
+    let again = generate(name, &Options::default());
+    assert_eq!(output.files, again.files, "{name}: generating twice gives different output");
+
+    // The shared files are snapshotted once (`support_files`); here they only have to be the same.
+    let reference = generate("struct_fields", &Options::default());
+    assert_eq!(file(&output, "rust/src/wire.rs").lines().skip(3).collect::<Vec<_>>(), file(&reference, "rust/src/wire.rs").lines().skip(3).collect::<Vec<_>>(), "{name}: wire.rs differs");
+    assert_eq!(file(&output, "rust/Cargo.toml").lines().skip(2).collect::<Vec<_>>(), file(&reference, "rust/Cargo.toml").lines().skip(2).collect::<Vec<_>>(), "{name}: Cargo.toml differs");
+
+    let schema = fixture_dir("schemas").join(format!("{name}.json"));
+    let mut sources = 0;
+    for f in &output.files {
+        let Some(module) = f.path.strip_prefix("rust/src/").and_then(|p| p.strip_suffix(".rs")) else {
+            assert_eq!(f.path, "rust/Cargo.toml", "{name}: unexpected file");
+            continue;
+        };
+        if module == "wire" {
+            continue;
+        }
+        sources += 1;
+        insta::with_settings!({ input_file => &schema, omit_expression => true }, {
+            insta::assert_snapshot!(format!("{name}__{}", module.replace('/', "_")), f.contents);
+        });
+    }
+    assert!(sources >= 1, "{name}: no lib.rs");
+
+    let mut report = format!("{}\n", output.summary);
+    for w in &output.warnings {
+        report.push_str(&format!("{w}\n"));
+    }
+    insta::with_settings!({ input_file => &schema, omit_expression => true }, {
+        insta::assert_snapshot!(format!("{name}__summary"), report);
+    });
+}
+
+macro_rules! fixtures {
+    ($($name:ident),* $(,)?) => {
+        const FIXTURES: &[&str] = &[$(stringify!($name)),*];
+        $(
+            #[test]
+            fn $name() {
+                check_fixture(stringify!($name));
+            }
+        )*
+    };
+}
+
+fixtures! {
+    any_schemas,
+    arrays,
+    case_collisions,
+    defaults,
+    descriptions,
+    integers,
+    keywords,
+    maps,
+    mixed_union,
+    namespaces,
+    nested_anyof,
+    nullable,
+    recursion,
+    root_type,
+    string_enums,
+    struct_fields,
+    tagged_kind,
+    tagged_method,
+    tagged_refs,
+    tagged_type,
+    titles_and_refs,
+    untagged,
+}
+
+#[test]
+fn every_fixture_file_has_a_test() {
+    let on_disk: Vec<String> = fixture_files("schemas").iter().map(|p| stem(p)).collect();
+    let mut listed: Vec<String> = FIXTURES.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed, "tests/fixtures/schemas/ and the `fixtures!` list differ");
+}
+
+#[test]
+fn support_files() {
+    let output = generate("struct_fields", &Options::default());
+    insta::assert_snapshot!("wire", file(&output, "rust/src/wire.rs"));
+    insta::assert_snapshot!("cargo_toml", file(&output, "rust/Cargo.toml"));
+}
+
+/// Every fixture's crate in one workspace, checked by clippy with warnings denied.
+#[test]
+fn fixture_crates_pass_clippy() {
+    let started = Instant::now();
+    let workspace = tempfile::Builder::new().prefix("codegen-fixtures-").tempdir().expect("a temporary folder");
+    let mut members = Vec::new();
+    for path in fixture_files("schemas") {
+        let name = stem(&path);
+        let options = Options { rust_crate_name: format!("fixture-{}", name.replace('_', "-")), ..Options::default() };
+        let output = generate(&name, &options);
+        for f in &output.files {
+            let relative = f.path.strip_prefix("rust/").expect("Rust files are under rust/");
+            let target = workspace.path().join(&name).join(relative);
+            std::fs::create_dir_all(target.parent().expect("a parent folder")).expect("create a folder");
+            std::fs::write(&target, &f.contents).expect("write a generated file");
+        }
+        members.push(format!("{name:?}"));
+    }
+    let manifest = format!("[workspace]\nresolver = \"2\"\nmembers = [{}]\n", members.join(", "));
+    std::fs::write(workspace.path().join("Cargo.toml"), manifest).expect("write the workspace manifest");
+    // The repository's lock file pins serde and serde_json to versions already built and downloaded.
+    std::fs::copy(repo_root().join("Cargo.lock"), workspace.path().join("Cargo.lock")).expect("copy Cargo.lock");
+
+    // A target folder that outlives the temporary workspace, so dependencies are built once.
+    let target_dir = Path::new(env!("CARGO_BIN_EXE_codegen"))
+        .parent()
+        .and_then(Path::parent)
+        .map(|t| t.join("fixture-crates"))
+        .expect("the binary is in a target folder");
+    let written = started.elapsed();
+    let result = Command::new(env!("CARGO"))
+        .args(["clippy", "--workspace", "--quiet", "--", "-D", "warnings"])
+        .current_dir(workspace.path())
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .output()
+        .expect("run cargo clippy");
+    eprintln!(
+        "{} fixture crates written in {:.2?}, clippy took {:.2?}",
+        members.len(),
+        written,
+        started.elapsed() - written
+    );
+    if !result.status.success() {
+        let kept = workspace.keep();
+        panic!(
+            "cargo clippy failed on the fixture crates (kept for inspection in {})\n--- stdout\n{}\n--- stderr\n{}",
+            kept.display(),
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr),
+        );
+    }
+}
+
+/// Each error fixture, with the JSON pointer its error must name and words its message must contain.
+const ERRORS: &[(&str, &str, &[&str])] = &[
+    ("alias_cycle", "/definitions/A", &["alias cycle", "A → B → A"]),
+    ("dangling_ref", "/definitions/A/properties/b/$ref", &["#/definitions/Missing", "points to nothing"]),
+    ("invalid_json", "", &["invalid JSON", "line 3"]),
+    ("remote_ref", "/definitions/v2/A/properties/b/$ref", &["https://example.com/schema.json", "remote"]),
+    ("wrong_keyword_type", "/definitions/A/properties/b/minLength", &["non-negative integer", "a string"]),
+];
+
+#[test]
+fn errors_name_the_file_and_the_pointer() {
+    let files: Vec<String> = fixture_files("errors").iter().map(|p| stem(p)).collect();
+    let listed: Vec<String> = ERRORS.iter().map(|(n, _, _)| n.to_string()).collect();
+    assert_eq!(files, listed, "tests/fixtures/errors/ and `ERRORS` differ");
+    for (name, pointer, words) in ERRORS {
+        let path = fixture_dir("errors").join(format!("{name}.json"));
+        let error = match codegen::generate(&path, &Options::default()) {
+            Ok(_) => panic!("{name}: generation succeeded"),
+            Err(e) => e,
+        };
+        assert_eq!(error.location.file, path, "{name}: {error}");
+        assert_eq!(error.location.pointer, *pointer, "{name}: {error}");
+        let text = error.to_string();
+        assert!(text.starts_with(&format!("{}#{pointer}: ", path.display())), "{name}: {text}");
+        for word in *words {
+            assert!(text.contains(word), "{name}: {text:?} does not mention {word:?}");
+        }
+    }
+}
+
+/// Every file under `dir` with its bytes.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("list a folder") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                out.insert(path.strip_prefix(dir).unwrap().join(""), Vec::new());
+                stack.push(path);
+            } else {
+                out.insert(path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).expect("read a file"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn cli_errors_leave_out_untouched() {
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let out = scratch.path().join("out");
+    std::fs::create_dir_all(out.join("rust/src")).unwrap();
+    std::fs::write(out.join("rust/Cargo.toml"), "[package]\nname = \"old\"\n").unwrap();
+    std::fs::write(out.join("rust/src/lib.rs"), "// the previous generation\n").unwrap();
+    std::fs::write(out.join("notes.txt"), b"mine\x00\xff").unwrap();
+    std::fs::create_dir_all(out.join("python/empty")).unwrap();
+    let before = tree(&out);
+    for (name, pointer, _) in ERRORS {
+        let schema = fixture_dir("errors").join(format!("{name}.json"));
+        let result = Command::new(env!("CARGO_BIN_EXE_codegen"))
+            .arg("generate")
+            .arg("--schema")
+            .arg(&schema)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("run codegen");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!result.status.success(), "{name}: codegen exited successfully\n{stderr}");
+        assert!(stderr.contains(&format!("{}#{pointer}: ", schema.display())), "{name}: {stderr}");
+        assert_eq!(tree(&out), before, "{name}: --out was changed");
+        let beside: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(beside, [std::ffi::OsString::from("out")], "{name}: files were left beside --out");
+    }
+}

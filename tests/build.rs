@@ -1,0 +1,40 @@
+//! Writes a table of every definition of the pinned schema with a function that round-trips a value
+//! through its generated Rust type. The names come from the generator's own naming pass.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use codegen::ir::{TypeKind, NameHint};
+
+fn main() {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/codex_app_server_protocol.schemas.json");
+    println!("cargo:rerun-if-changed={}", schema.display());
+    let text = std::fs::read_to_string(&schema).expect("the pinned schema is readable");
+    let model = codegen::model(&schema, &text).expect("the pinned schema generates");
+    let ir = &model.ir;
+    let mut out = String::from("/// Every definition of the pinned schema.\npub const DEFINITIONS: &[Definition] = &[\n");
+    for def in &ir.types {
+        let NameHint::Definition(key) = &def.origin.hint else { continue };
+        let ns = &ir.namespaces[def.namespace.0];
+        let path = if ns.path.is_empty() {
+            format!("codex_app_server_types::{}", def.name.rust)
+        } else {
+            format!("codex_app_server_types::{}::{}", ns.module.rust, def.name.rust)
+        };
+        let kind = match &def.kind {
+            TypeKind::Tagged(u) => format!("Kind::Tagged({:?})", u.tag.wire),
+            TypeKind::Enum(_) => "Kind::Enum".to_string(),
+            TypeKind::Struct(_) => "Kind::Struct".to_string(),
+            _ => "Kind::Other".to_string(),
+        };
+        writeln!(
+            out,
+            "    Definition {{ pointer: {:?}, key: {key:?}, kind: {kind}, roundtrip: roundtrip::<{path}> }},",
+            def.origin.location.pointer
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("definitions.rs");
+    std::fs::write(dest, out).unwrap();
+}

@@ -1,0 +1,48 @@
+//! Helpers for testing generated bindings: a table of the pinned schema's definitions and their
+//! Rust types, and sample instances derived from the schema independently of the generator.
+
+pub mod samples;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// What kind of type a definition became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Struct,
+    Enum,
+    /// A tagged union, with the tag property.
+    Tagged(&'static str),
+    Other,
+}
+
+pub struct Definition {
+    /// JSON pointer of the definition in the pinned bundle.
+    pub pointer: &'static str,
+    pub key: &'static str,
+    pub kind: Kind,
+    /// Decodes a value into the definition's Rust type and encodes it again.
+    pub roundtrip: fn(&Value) -> Result<Decoded, String>,
+}
+
+/// A value after a trip through a generated type.
+pub struct Decoded {
+    pub json: Value,
+    /// The decoded value's `Debug` text, to see which variants were chosen.
+    pub debug: String,
+}
+
+pub fn roundtrip<T: DeserializeOwned + Serialize + std::fmt::Debug>(value: &Value) -> Result<Decoded, String> {
+    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("decode: {e}"))?;
+    let json = serde_json::to_value(&typed).map_err(|e| format!("encode: {e}"))?;
+    Ok(Decoded { json, debug: format!("{typed:?}") })
+}
+
+include!(concat!(env!("OUT_DIR"), "/definitions.rs"));
+
+/// The pinned schema bundle.
+pub fn pinned_schema() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/codex_app_server_protocol.schemas.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("pinned schema")).expect("pinned schema is JSON")
+}

@@ -1,5 +1,6 @@
 //! Repository chores: `cargo xtask <command>`.
 
+mod bench;
 mod generate;
 mod test;
 mod update_schema;
@@ -15,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Time generation on the pinned bundle next to cargo-typify on its v2 definitions; print a Markdown table.
+    Bench(bench::Args),
     /// Regenerate `generated/` from the pinned schema in `schema/`.
     GenerateTypes {
         /// Do not write; exit non-zero listing stale files with a short diff.
@@ -29,6 +32,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Bench(args) => bench::run(&args),
         Command::GenerateTypes { check } => generate::run(check),
         Command::Test => test::run(),
         Command::UpdateSchema(args) => update_schema::run(&args),

@@ -1,0 +1,577 @@
+//! `cargo xtask bench [--runs N]`: generation time on the pinned bundle next to cargo-typify's on the
+//! same release's v2 definitions, measured in the same run, printed as a Markdown table for BENCHMARKS.md.
+//!
+//! * Ours, in process: `codegen::generate_from_text` (the whole pipeline, files kept in memory).
+//! * Ours, end to end: `target/release/codegen generate --schema ... --out <tmp>` (wall clock, files written).
+//! * typify: `cargo typify <v2 schema> --output <tmp>.rs`, and `cargo-typify typify ...` without the cargo
+//!   launcher. typify cannot follow `#/definitions/v2/...` refs, so its input is derived here: `definitions.v2`
+//!   of the bundle as the `definitions` of a standalone draft-07 schema, refs rewritten (see [`v2_schema`]).
+//!
+//! A `cargo xtask` build has debug assertions; the in-process figure would measure a debug build, so the
+//! command re-runs itself from a release build first. It is a benchmark, never a timed test: nothing fails
+//! on a slow machine.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::update_schema::{repo_root, Pin, BUNDLE_FILE, PIN_FILE};
+
+/// The release this repository was measured with; `cargo install` line printed when typify is missing.
+const TYPIFY_INSTALL: &str = "cargo install cargo-typify --version '~0.8' --locked";
+/// Set on the release re-run so it does not re-run itself again.
+const RERUN_ENV: &str = "XTASK_BENCH_RELEASE";
+/// Ours must take at most this fraction of typify's time.
+const TARGET_RATIO: f64 = 20.0;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Timed runs of each of our measurements.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Timed runs of each typify measurement.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub typify_runs: u32,
+    /// The bundle to measure [default: the pinned schema/codex_app_server_protocol.schemas.json].
+    #[arg(long, value_name = "PATH")]
+    pub schema: Option<PathBuf>,
+    /// Also time each pipeline stage (load, lower, check, naming, emit) in process.
+    #[arg(long)]
+    pub stages: bool,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    if cfg!(debug_assertions) && std::env::var_os(RERUN_ENV).is_none() {
+        return rerun_in_release();
+    }
+    let root = repo_root();
+    let typify = find_on_path("cargo-typify").ok_or_else(|| {
+        anyhow!("cargo-typify is not on PATH; install it outside the repository with:\n    {TYPIFY_INSTALL}")
+    })?;
+    let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
+    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+    let release = release_of(&schema, &text);
+    let scratch = Scratch::new()?;
+
+    // typify's input, checked before anything is timed.
+    let derived = v2_schema(&text)?;
+    let v2_path = scratch.path.join("codex_app_server_protocol.v2.schemas.json");
+    std::fs::write(&v2_path, serde_json::to_string_pretty(&derived.schema)?)?;
+    eprintln!(
+        "typify input: {} ({} definitions: {} from v2{})",
+        v2_path.display(),
+        derived.definitions,
+        derived.definitions - derived.copied.len(),
+        if derived.copied.is_empty() {
+            String::new()
+        } else {
+            format!(", top-level copied in: {}", derived.copied.join(", "))
+        }
+    );
+
+    eprintln!("==> cargo build --release -p codegen");
+    let status = Command::new(cargo()).args(["build", "--release", "--quiet", "-p", "codegen"]).current_dir(&root).status()?;
+    if !status.success() {
+        bail!("cargo build --release -p codegen failed");
+    }
+    let binary = target_dir(&root).join("release").join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
+
+    // Ours, in process.
+    let options = codegen::Options::default();
+    let generate = || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
+    let output = generate()?; // warm-up, and the output measured
+    let ours_size = Size::of(output.files.iter().filter(|f| f.path.ends_with(".rs")).map(|f| f.contents.as_str()));
+    let ours_definitions = output.summary.definitions;
+    eprintln!("==> ours, in process: {} runs", args.runs);
+    let in_process = time_runs(args.runs, |_| generate().map(drop))?;
+
+    // Ours, through the release binary.
+    let run_binary = |out: &Path| -> Result<()> {
+        let o = Command::new(&binary).arg("generate").arg("--schema").arg(&schema).arg("--out").arg(out).output()?;
+        if !o.status.success() {
+            bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
+        }
+        Ok(())
+    };
+    run_binary(&scratch.path.join("ours-warmup"))?;
+    eprintln!("==> ours, {} generate: {} runs", binary.display(), args.runs);
+    let end_to_end = time_runs(args.runs, |i| run_binary(&scratch.path.join(format!("ours-{i}"))))?;
+
+    // typify: through cargo, as users run it, and the binary alone.
+    let typify_out = scratch.path.join("typify.rs");
+    let run_typify = |direct: bool| -> Result<()> {
+        let mut cmd = if direct {
+            let mut c = Command::new(&typify);
+            c.arg("typify");
+            c
+        } else {
+            let mut c = Command::new(cargo());
+            c.arg("typify");
+            c
+        };
+        let o = cmd.arg(&v2_path).arg("--output").arg(&typify_out).current_dir(&scratch.path).output()?;
+        if !o.status.success() {
+            bail!(
+                "cargo-typify cannot read {}:\n{}{}",
+                v2_path.display(),
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        Ok(())
+    };
+    run_typify(true)?; // warm-up, and the check that typify accepts the input
+    let typify_version = version_line(Command::new(&typify).args(["typify", "--version"]));
+    eprintln!("==> cargo typify: {} runs", args.typify_runs);
+    let typify_cargo = time_runs(args.typify_runs, |_| run_typify(false))?;
+    eprintln!("==> cargo-typify typify (no cargo launcher): {} runs", args.typify_runs);
+    let typify_direct = time_runs(args.typify_runs, |_| run_typify(true))?;
+    let typify_text = std::fs::read_to_string(&typify_out)?;
+    let typify_size = Size::of([typify_text.as_str()]);
+    let typify_builder = builder_items(&typify_text);
+
+    let stages = if args.stages { Some(stage_times(&schema, &text, args.runs)?) } else { None };
+
+    // The report.
+    let schema_name = schema.strip_prefix(&root).unwrap_or(&schema).display().to_string();
+    let baseline = typify_direct.median();
+    let mut md = String::new();
+    writeln!(md, "Schema: `{schema_name}`{release}, {} bytes.", text.len())?;
+    writeln!(md)?;
+    writeln!(md, "| | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |")?;
+    writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    let ours_items = format!("{}", ours_size.items);
+    let typify_items = format!("{} ({typify_builder} in `mod builder`)", typify_size.items);
+    let rows: [(&str, &str, usize, &Timings, &str, usize); 4] = [
+        ("ours, in process (`codegen::generate_from_text`)", "whole bundle", ours_definitions, &in_process, &ours_items, ours_size.lines),
+        ("ours, `target/release/codegen generate`", "whole bundle", ours_definitions, &end_to_end, &ours_items, ours_size.lines),
+        ("`cargo typify`", "v2 only", derived.definitions, &typify_cargo, &typify_items, typify_size.lines),
+        ("`cargo-typify typify` (no cargo launcher)", "v2 only", derived.definitions, &typify_direct, &typify_items, typify_size.lines),
+    ];
+    for (what, input, defs, t, items, lines) in rows {
+        writeln!(
+            md,
+            "| {what} | {input} | {defs} | {} | {} | {} | {:.1}× | {items} | {lines} |",
+            t.0.len(),
+            ms(t.min()),
+            ms(t.median()),
+            baseline.as_secs_f64() / t.median().as_secs_f64(),
+        )?;
+    }
+    if let Some(stages) = &stages {
+        writeln!(md)?;
+        writeln!(md, "In-process stages (median of {} runs each):", args.runs)?;
+        writeln!(md)?;
+        writeln!(md, "| stage | median | share |")?;
+        writeln!(md, "|---|---:|---:|")?;
+        let total: f64 = stages.iter().map(|(_, t)| t.median().as_secs_f64()).sum();
+        for (name, t) in stages {
+            writeln!(md, "| {name} | {} | {:.0}% |", ms(t.median()), 100.0 * t.median().as_secs_f64() / total)?;
+        }
+        writeln!(md, "| sum | {:.1} ms | |", total * 1e3)?;
+    }
+    writeln!(md)?;
+    let ratio = |t: &Timings| baseline.as_secs_f64() / t.median().as_secs_f64();
+    for (what, t) in [("in process", &in_process), ("end to end", &end_to_end)] {
+        let r = ratio(t);
+        let verdict = if r >= TARGET_RATIO { "meets" } else { "misses" };
+        writeln!(
+            md,
+            "- Ours {what}: {} median, {r:.1}× faster than typify's {} — {verdict} the 1/{TARGET_RATIO:.0} target \
+             (at most {}).",
+            ms(t.median()),
+            ms(baseline),
+            ms(baseline.div_f64(TARGET_RATIO)),
+        )?;
+    }
+    writeln!(md)?;
+    writeln!(md, "Machine: {}", machine(&typify_version))?;
+
+    println!("{md}");
+    Ok(())
+}
+
+/// `cargo xtask` builds without optimisations; the figures must come from a release build.
+fn rerun_in_release() -> Result<()> {
+    eprintln!("==> re-running from a release build: cargo run --release -p xtask -- bench ...");
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let status = Command::new(cargo())
+        .args(["run", "--release", "--quiet", "-p", "xtask", "--"])
+        .args(args)
+        .env(RERUN_ENV, "1")
+        .current_dir(repo_root())
+        .status()?;
+    if !status.success() {
+        bail!("the release run of the benchmark failed");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// typify's input
+// ---------------------------------------------------------------------------
+
+/// The standalone draft-07 schema typify reads, and what went into it.
+pub struct V2Schema {
+    pub schema: Value,
+    pub definitions: usize,
+    /// Top-level definitions that v2 definitions refer to, copied in (under their new names).
+    pub copied: Vec<String>,
+}
+
+/// `definitions.v2` of `bundle` as the `definitions` of a standalone schema: `#/definitions/v2/X` becomes
+/// `#/definitions/X`; top-level definitions reachable from v2 are copied in (renamed `TopLevelX` when v2 has
+/// an `X` too) with their refs rewritten the same way. A bundle without `v2` is passed through as it is.
+pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
+    let doc: Value = serde_json::from_str(bundle).context("the schema is not JSON")?;
+    let defs = doc.get("definitions").and_then(Value::as_object).ok_or_else(|| anyhow!("the schema has no `definitions`"))?;
+    let Some(v2) = defs.get("v2").and_then(Value::as_object) else {
+        let n = defs.len();
+        return Ok(V2Schema { schema: doc, definitions: n, copied: Vec::new() });
+    };
+
+    // Which top-level definitions v2 reaches, directly or through other top-level ones, and their names.
+    let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+    let mut todo: Vec<String> = Vec::new();
+    let visit = |value: &Value, renamed: &mut BTreeMap<String, String>, todo: &mut Vec<String>| {
+        for_each_ref(value, &mut |r| {
+            if let Some(name) = top_level_target(r) {
+                if !renamed.contains_key(&name) && defs.contains_key(&name) {
+                    let mut new = name.clone();
+                    while v2.contains_key(&new) || renamed.values().any(|v| *v == new) {
+                        new = format!("TopLevel{new}");
+                    }
+                    renamed.insert(name.clone(), new);
+                    todo.push(name);
+                }
+            }
+        });
+    };
+    for def in v2.values() {
+        visit(def, &mut renamed, &mut todo);
+    }
+    while let Some(name) = todo.pop() {
+        visit(&defs[&name], &mut renamed, &mut todo);
+    }
+
+    let mut out = Map::new();
+    for (name, def) in v2 {
+        out.insert(name.clone(), rewrite(def, &renamed));
+    }
+    for (old, new) in &renamed {
+        out.insert(new.clone(), rewrite(&defs[old], &renamed));
+    }
+    let copied = renamed.iter().map(|(old, new)| if old == new { old.clone() } else { format!("{old} as {new}") }).collect();
+    let definitions = out.len();
+    let mut schema = Map::new();
+    schema.insert("$schema".into(), "http://json-schema.org/draft-07/schema#".into());
+    schema.insert("title".into(), "CodexAppServerProtocolV2".into());
+    schema.insert("type".into(), "object".into());
+    schema.insert("definitions".into(), Value::Object(out));
+    Ok(V2Schema { schema: Value::Object(schema), definitions, copied })
+}
+
+/// The top-level definition a ref points into (`#/definitions/X...`, X not `v2`).
+fn top_level_target(r: &str) -> Option<String> {
+    let rest = r.strip_prefix("#/definitions/")?;
+    let name = rest.split('/').next()?;
+    (name != "v2").then(|| name.replace("~1", "/").replace("~0", "~"))
+}
+
+fn for_each_ref(value: &Value, f: &mut impl FnMut(&str)) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => f(r),
+                    _ => for_each_ref(v, f),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| for_each_ref(v, f)),
+        _ => {}
+    }
+}
+
+fn rewrite(value: &Value, renamed: &BTreeMap<String, String>) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v) {
+                        ("$ref", Value::String(r)) => Value::String(rewrite_ref(r, renamed)),
+                        _ => rewrite(v, renamed),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| rewrite(v, renamed)).collect()),
+        other => other.clone(),
+    }
+}
+
+fn rewrite_ref(r: &str, renamed: &BTreeMap<String, String>) -> String {
+    if let Some(rest) = r.strip_prefix("#/definitions/v2/") {
+        return format!("#/definitions/{rest}");
+    }
+    if let Some(name) = top_level_target(r) {
+        if let Some(new) = renamed.get(&name) {
+            let rest = &r["#/definitions/".len()..];
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("#/definitions/{}{tail}", new.replace('~', "~0").replace('/', "~1"));
+        }
+    }
+    r.to_string()
+}
+
+// ---------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------
+
+/// Wall-clock times of the runs, sorted.
+struct Timings(Vec<Duration>);
+
+impl Timings {
+    fn min(&self) -> Duration {
+        self.0[0]
+    }
+    fn median(&self) -> Duration {
+        let n = self.0.len();
+        if n % 2 == 1 {
+            self.0[n / 2]
+        } else {
+            (self.0[n / 2 - 1] + self.0[n / 2]) / 2
+        }
+    }
+}
+
+fn time_runs(runs: u32, mut f: impl FnMut(u32) -> Result<()>) -> Result<Timings> {
+    let mut times = Vec::with_capacity(runs as usize);
+    for i in 0..runs {
+        let start = Instant::now();
+        f(i)?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(Timings(times))
+}
+
+/// Each stage of `codegen::generate_from_text`, timed alone (the same calls, in the same order).
+fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, Timings)>> {
+    let err = |e: codegen::Error| anyhow!("{e}");
+    let names = ["load::parse", "sha256", "ir::lower::lower", "ir::check::check", "naming::assign", "emit::rust::emit", "drop"];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
+    for _ in 0..=runs {
+        let mut t = Vec::with_capacity(names.len());
+        let mut lap = Instant::now();
+        let mut next = || {
+            let now = Instant::now();
+            let d = now - lap;
+            lap = now;
+            d
+        };
+        let doc = codegen::load::parse(file, text).map_err(err)?;
+        t.push(next());
+        let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        t.push(next());
+        let mut lowered = codegen::ir::lower::lower(&doc, &sha256).map_err(err)?;
+        t.push(next());
+        codegen::ir::check::check(&mut lowered.ir).map_err(err)?;
+        t.push(next());
+        let warnings = codegen::naming::assign(&mut lowered.ir);
+        t.push(next());
+        let files = codegen::emit::rust::emit(
+            &lowered.ir,
+            &codegen::emit::rust::CrateOptions {
+                crate_name: "codex-app-server-types".into(),
+                version: "0.1.0".into(),
+                header: vec!["Generated by `cargo xtask bench`.".into()],
+            },
+        );
+        t.push(next());
+        drop((doc, lowered, warnings, files));
+        t.push(next());
+        for (s, d) in samples.iter_mut().zip(t) {
+            s.push(d);
+        }
+    }
+    Ok(names
+        .into_iter()
+        .zip(samples)
+        .map(|(name, mut s)| {
+            s.remove(0); // the warm-up run
+            s.sort();
+            (name, Timings(s))
+        })
+        .collect())
+}
+
+/// Rust items (`pub struct`/`pub enum`/`pub type` lines) and lines of some source files.
+struct Size {
+    items: usize,
+    lines: usize,
+}
+
+impl Size {
+    fn of<'a>(sources: impl IntoIterator<Item = &'a str>) -> Size {
+        let mut size = Size { items: 0, lines: 0 };
+        for s in sources {
+            size.lines += s.lines().count();
+            size.items += s.lines().filter(|l| is_item(l)).count();
+        }
+        size
+    }
+}
+
+fn is_item(line: &str) -> bool {
+    let l = line.trim_start();
+    l.starts_with("pub struct ") || l.starts_with("pub enum ") || l.starts_with("pub type ")
+}
+
+/// Items inside typify's top-level `pub mod builder { ... }` (its builder-style interface, on by default).
+fn builder_items(source: &str) -> usize {
+    let mut inside = false;
+    let mut n = 0;
+    for line in source.lines() {
+        if line == "pub mod builder {" {
+            inside = true;
+        } else if inside && line == "}" {
+            inside = false;
+        } else if inside && is_item(line) {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+// ---------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------
+
+fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// An executable named `name` on PATH, or in `$CARGO_HOME/bin` where `cargo <subcommand>` also looks.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo"))) {
+        dirs.push(home.join("bin"));
+    }
+    dirs.into_iter().map(|d| d.join(&file)).find(|p| p.is_file())
+}
+
+/// `, Codex 0.169.0` when the schema is the pinned one.
+fn release_of(schema: &Path, text: &str) -> String {
+    let Some(pin) = schema.parent().and_then(|d| Pin::read(&d.join(PIN_FILE)).ok()) else {
+        return String::new();
+    };
+    let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    match &pin.schema_sha256 {
+        Some(pinned) if *pinned == sha256 => {
+            format!(", Codex {}{}", pin.codex_version, if pin.experimental { " (--experimental)" } else { "" })
+        }
+        _ => String::new(),
+    }
+}
+
+fn version_line(cmd: &mut Command) -> String {
+    cmd.output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn machine(typify_version: &str) -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, m)| m.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let rustc = version_line(Command::new("rustc").arg("-V"));
+    format!("{cpus} CPUs (`nproc`), {cpu}; {rustc}; {typify_version}.")
+}
+
+/// A scratch folder under the system temp dir, removed when dropped.
+struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let path = std::env::temp_dir().join(format!("xtask-bench-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Scratch { path })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn v2_refs_are_rewritten_and_top_level_targets_copied_in() {
+        let bundle = r##"{
+            "definitions": {
+                "Shared": {"type": "object", "properties": {"x": {"$ref": "#/definitions/v2/A"}}},
+                "A": {"type": "string"},
+                "Unused": {"type": "string"},
+                "v2": {
+                    "A": {"$ref": "#/definitions/v2/B"},
+                    "B": {"anyOf": [{"$ref": "#/definitions/Shared"}, {"$ref": "#/definitions/A"}, {"type": "null"}]}
+                }
+            }
+        }"##;
+        let out = v2_schema(bundle).unwrap();
+        let defs = out.schema["definitions"].as_object().unwrap();
+        let names: BTreeSet<&str> = defs.keys().map(String::as_str).collect();
+        assert_eq!(names, BTreeSet::from(["A", "B", "Shared", "TopLevelA"]));
+        assert_eq!(out.definitions, 4);
+        assert_eq!(out.copied, vec!["A as TopLevelA".to_string(), "Shared".to_string()]);
+        assert_eq!(defs["A"]["$ref"], "#/definitions/B");
+        assert_eq!(defs["B"]["anyOf"][0]["$ref"], "#/definitions/Shared");
+        assert_eq!(defs["B"]["anyOf"][1]["$ref"], "#/definitions/TopLevelA");
+        assert_eq!(defs["Shared"]["properties"]["x"]["$ref"], "#/definitions/A");
+        let mut refs = Vec::new();
+        for_each_ref(&out.schema, &mut |r| refs.push(r.to_string()));
+        assert!(refs.iter().all(|r| !r.contains("/v2/")), "{refs:?}");
+    }
+
+    #[test]
+    fn counts_items_and_builder_items() {
+        let src = "pub struct A;\npub mod builder {\n    pub struct A {}\n}\n    pub enum E {}\npub type T = u8;\npub fn f() {}\n";
+        let size = Size::of([src]);
+        assert_eq!((size.items, size.lines), (4, 7));
+        assert_eq!(builder_items(src), 1);
+    }
+}

@@ -55,14 +55,20 @@ pub fn run(args: &Args) -> Result<()> {
     let typify = find_on_path("cargo-typify").ok_or_else(|| {
         anyhow!("cargo-typify is not on PATH; install it outside the repository with:\n    {TYPIFY_INSTALL}")
     })?;
-    let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
-    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+    let schema = args
+        .schema
+        .clone()
+        .unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
+    let text = std::fs::read_to_string(&schema)
+        .with_context(|| format!("cannot read {}", schema.display()))?;
     let release = release_of(&schema, &text);
     let scratch = Scratch::new()?;
 
     // typify's input, checked before anything is timed.
     let derived = v2_schema(&text)?;
-    let v2_path = scratch.path.join("codex_app_server_protocol.v2.schemas.json");
+    let v2_path = scratch
+        .path
+        .join("codex_app_server_protocol.v2.schemas.json");
     std::fs::write(&v2_path, serde_json::to_string_pretty(&derived.schema)?)?;
     eprintln!(
         "typify input: {} ({} definitions: {} from v2{})",
@@ -77,32 +83,60 @@ pub fn run(args: &Args) -> Result<()> {
     );
 
     eprintln!("==> cargo build --release -p codegen");
-    let status = Command::new(cargo()).args(["build", "--release", "--quiet", "-p", "codegen"]).current_dir(&root).status()?;
+    let status = Command::new(cargo())
+        .args(["build", "--release", "--quiet", "-p", "codegen"])
+        .current_dir(&root)
+        .status()?;
     if !status.success() {
         bail!("cargo build --release -p codegen failed");
     }
-    let binary = target_dir(&root).join("release").join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
+    let binary = target_dir(&root)
+        .join("release")
+        .join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
 
     // Ours, in process.
     let options = codegen::Options::default();
-    let generate = || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
+    let generate =
+        || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
     let output = generate()?; // warm-up, and the output measured
-    let ours_size = Size::of(output.files.iter().filter(|f| f.path.ends_with(".rs")).map(|f| f.contents.as_str()));
+    let ours_size = Size::of(
+        output
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".rs"))
+            .map(|f| f.contents.as_str()),
+    );
     let ours_definitions = output.summary.definitions;
     eprintln!("==> ours, in process: {} runs", args.runs);
     let in_process = time_runs(args.runs, |_| generate().map(drop))?;
 
     // Ours, through the release binary.
     let run_binary = |out: &Path| -> Result<()> {
-        let o = Command::new(&binary).arg("generate").arg("--schema").arg(&schema).arg("--out").arg(out).output()?;
+        let o = Command::new(&binary)
+            .arg("generate")
+            .arg("--schema")
+            .arg(&schema)
+            .arg("--out")
+            .arg(out)
+            .output()?;
         if !o.status.success() {
-            bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
+            bail!(
+                "{} failed:\n{}",
+                binary.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
         Ok(())
     };
     run_binary(&scratch.path.join("ours-warmup"))?;
-    eprintln!("==> ours, {} generate: {} runs", binary.display(), args.runs);
-    let end_to_end = time_runs(args.runs, |i| run_binary(&scratch.path.join(format!("ours-{i}"))))?;
+    eprintln!(
+        "==> ours, {} generate: {} runs",
+        binary.display(),
+        args.runs
+    );
+    let end_to_end = time_runs(args.runs, |i| {
+        run_binary(&scratch.path.join(format!("ours-{i}")))
+    })?;
 
     // typify: through cargo, as users run it, and the binary alone.
     let typify_out = scratch.path.join("typify.rs");
@@ -116,7 +150,12 @@ pub fn run(args: &Args) -> Result<()> {
             c.arg("typify");
             c
         };
-        let o = cmd.arg(&v2_path).arg("--output").arg(&typify_out).current_dir(&scratch.path).output()?;
+        let o = cmd
+            .arg(&v2_path)
+            .arg("--output")
+            .arg(&typify_out)
+            .current_dir(&scratch.path)
+            .output()?;
         if !o.status.success() {
             bail!(
                 "cargo-typify cannot read {}:\n{}{}",
@@ -131,29 +170,75 @@ pub fn run(args: &Args) -> Result<()> {
     let typify_version = version_line(Command::new(&typify).args(["typify", "--version"]));
     eprintln!("==> cargo typify: {} runs", args.typify_runs);
     let typify_cargo = time_runs(args.typify_runs, |_| run_typify(false))?;
-    eprintln!("==> cargo-typify typify (no cargo launcher): {} runs", args.typify_runs);
+    eprintln!(
+        "==> cargo-typify typify (no cargo launcher): {} runs",
+        args.typify_runs
+    );
     let typify_direct = time_runs(args.typify_runs, |_| run_typify(true))?;
     let typify_text = std::fs::read_to_string(&typify_out)?;
     let typify_size = Size::of([typify_text.as_str()]);
     let typify_builder = builder_items(&typify_text);
 
-    let stages = if args.stages { Some(stage_times(&schema, &text, args.runs)?) } else { None };
+    let stages = if args.stages {
+        Some(stage_times(&schema, &text, args.runs)?)
+    } else {
+        None
+    };
 
     // The report.
-    let schema_name = schema.strip_prefix(&root).unwrap_or(&schema).display().to_string();
+    let schema_name = schema
+        .strip_prefix(&root)
+        .unwrap_or(&schema)
+        .display()
+        .to_string();
     let baseline = typify_direct.median();
     let mut md = String::new();
-    writeln!(md, "Schema: `{schema_name}`{release}, {} bytes.", text.len())?;
+    writeln!(
+        md,
+        "Schema: `{schema_name}`{release}, {} bytes.",
+        text.len()
+    )?;
     writeln!(md)?;
-    writeln!(md, "| | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |")?;
+    writeln!(
+        md,
+        "| | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |"
+    )?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
     let ours_items = format!("{}", ours_size.items);
     let typify_items = format!("{} ({typify_builder} in `mod builder`)", typify_size.items);
     let rows: [(&str, &str, usize, &Timings, &str, usize); 4] = [
-        ("ours, in process (`codegen::generate_from_text`)", "whole bundle", ours_definitions, &in_process, &ours_items, ours_size.lines),
-        ("ours, `target/release/codegen generate`", "whole bundle", ours_definitions, &end_to_end, &ours_items, ours_size.lines),
-        ("`cargo typify`", "v2 only", derived.definitions, &typify_cargo, &typify_items, typify_size.lines),
-        ("`cargo-typify typify` (no cargo launcher)", "v2 only", derived.definitions, &typify_direct, &typify_items, typify_size.lines),
+        (
+            "ours, in process (`codegen::generate_from_text`)",
+            "whole bundle",
+            ours_definitions,
+            &in_process,
+            &ours_items,
+            ours_size.lines,
+        ),
+        (
+            "ours, `target/release/codegen generate`",
+            "whole bundle",
+            ours_definitions,
+            &end_to_end,
+            &ours_items,
+            ours_size.lines,
+        ),
+        (
+            "`cargo typify`",
+            "v2 only",
+            derived.definitions,
+            &typify_cargo,
+            &typify_items,
+            typify_size.lines,
+        ),
+        (
+            "`cargo-typify typify` (no cargo launcher)",
+            "v2 only",
+            derived.definitions,
+            &typify_direct,
+            &typify_items,
+            typify_size.lines,
+        ),
     ];
     for (what, input, defs, t, items, lines) in rows {
         writeln!(
@@ -173,7 +258,12 @@ pub fn run(args: &Args) -> Result<()> {
         writeln!(md, "|---|---:|---:|")?;
         let total: f64 = stages.iter().map(|(_, t)| t.median().as_secs_f64()).sum();
         for (name, t) in stages {
-            writeln!(md, "| {name} | {} | {:.0}% |", ms(t.median()), 100.0 * t.median().as_secs_f64() / total)?;
+            writeln!(
+                md,
+                "| {name} | {} | {:.0}% |",
+                ms(t.median()),
+                100.0 * t.median().as_secs_f64() / total
+            )?;
         }
         writeln!(md, "| sum | {:.1} ms | |", total * 1e3)?;
     }
@@ -231,10 +321,17 @@ pub struct V2Schema {
 /// an `X` too) with their refs rewritten the same way. A bundle without `v2` is passed through as it is.
 pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
     let doc: Value = serde_json::from_str(bundle).context("the schema is not JSON")?;
-    let defs = doc.get("definitions").and_then(Value::as_object).ok_or_else(|| anyhow!("the schema has no `definitions`"))?;
+    let defs = doc
+        .get("definitions")
+        .and_then(Value::as_object)
+        .ok_or_else(|| anyhow!("the schema has no `definitions`"))?;
     let Some(v2) = defs.get("v2").and_then(Value::as_object) else {
         let n = defs.len();
-        return Ok(V2Schema { schema: doc, definitions: n, copied: Vec::new() });
+        return Ok(V2Schema {
+            schema: doc,
+            definitions: n,
+            copied: Vec::new(),
+        });
     };
 
     // Which top-level definitions v2 reaches, directly or through other top-level ones, and their names.
@@ -268,14 +365,30 @@ pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
     for (old, new) in &renamed {
         out.insert(new.clone(), rewrite(&defs[old], &renamed));
     }
-    let copied = renamed.iter().map(|(old, new)| if old == new { old.clone() } else { format!("{old} as {new}") }).collect();
+    let copied = renamed
+        .iter()
+        .map(|(old, new)| {
+            if old == new {
+                old.clone()
+            } else {
+                format!("{old} as {new}")
+            }
+        })
+        .collect();
     let definitions = out.len();
     let mut schema = Map::new();
-    schema.insert("$schema".into(), "http://json-schema.org/draft-07/schema#".into());
+    schema.insert(
+        "$schema".into(),
+        "http://json-schema.org/draft-07/schema#".into(),
+    );
     schema.insert("title".into(), "CodexAppServerProtocolV2".into());
     schema.insert("type".into(), "object".into());
     schema.insert("definitions".into(), Value::Object(out));
-    Ok(V2Schema { schema: Value::Object(schema), definitions, copied })
+    Ok(V2Schema {
+        schema: Value::Object(schema),
+        definitions,
+        copied,
+    })
 }
 
 /// The top-level definition a ref points into (`#/definitions/X...`, X not `v2`).
@@ -326,7 +439,10 @@ fn rewrite_ref(r: &str, renamed: &BTreeMap<String, String>) -> String {
         if let Some(new) = renamed.get(&name) {
             let rest = &r["#/definitions/".len()..];
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
-            return format!("#/definitions/{}{tail}", new.replace('~', "~0").replace('/', "~1"));
+            return format!(
+                "#/definitions/{}{tail}",
+                new.replace('~', "~0").replace('/', "~1")
+            );
         }
     }
     r.to_string()
@@ -367,7 +483,15 @@ fn time_runs(runs: u32, mut f: impl FnMut(u32) -> Result<()>) -> Result<Timings>
 /// Each stage of `codegen::generate_from_text`, timed alone (the same calls, in the same order).
 fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, Timings)>> {
     let err = |e: codegen::Error| anyhow!("{e}");
-    let names = ["load::parse", "sha256", "ir::lower::lower", "ir::check::check", "naming::assign", "emit::rust::emit", "drop"];
+    let names = [
+        "load::parse",
+        "sha256",
+        "ir::lower::lower",
+        "ir::check::check",
+        "naming::assign",
+        "emit::rust::emit",
+        "drop",
+    ];
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     for _ in 0..=runs {
         let mut t = Vec::with_capacity(names.len());
@@ -380,7 +504,10 @@ fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, 
         };
         let doc = codegen::load::parse(file, text).map_err(err)?;
         t.push(next());
-        let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let sha256: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         t.push(next());
         let mut lowered = codegen::ir::lower::lower(&doc, &sha256).map_err(err)?;
         t.push(next());
@@ -474,22 +601,43 @@ fn target_dir(root: &Path) -> PathBuf {
 /// An executable named `name` on PATH, or in `$CARGO_HOME/bin` where `cargo <subcommand>` also looks.
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo"))) {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+    {
         dirs.push(home.join("bin"));
     }
-    dirs.into_iter().map(|d| d.join(&file)).find(|p| p.is_file())
+    dirs.into_iter()
+        .map(|d| d.join(&file))
+        .find(|p| p.is_file())
 }
 
 /// `, Codex 0.169.0` when the schema is the pinned one.
 fn release_of(schema: &Path, text: &str) -> String {
-    let Some(pin) = schema.parent().and_then(|d| Pin::read(&d.join(PIN_FILE)).ok()) else {
+    let Some(pin) = schema
+        .parent()
+        .and_then(|d| Pin::read(&d.join(PIN_FILE)).ok())
+    else {
         return String::new();
     };
-    let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     match &pin.schema_sha256 {
         Some(pinned) if *pinned == sha256 => {
-            format!(", Codex {}{}", pin.codex_version, if pin.experimental { " (--experimental)" } else { "" })
+            format!(
+                ", Codex {}{}",
+                pin.codex_version,
+                if pin.experimental {
+                    " (--experimental)"
+                } else {
+                    ""
+                }
+            )
         }
         _ => String::new(),
     }
@@ -507,7 +655,12 @@ fn machine(typify_version: &str) -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, m)| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     let rustc = version_line(Command::new("rustc").arg("-V"));
     format!("{cpus} CPUs (`nproc`), {cpu}; {rustc}; {typify_version}.")
@@ -520,9 +673,12 @@ struct Scratch {
 
 impl Scratch {
     fn new() -> Result<Scratch> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let path = std::env::temp_dir().join(format!("xtask-bench-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Scratch { path })
     }
 }
@@ -557,7 +713,10 @@ mod tests {
         let names: BTreeSet<&str> = defs.keys().map(String::as_str).collect();
         assert_eq!(names, BTreeSet::from(["A", "B", "Shared", "TopLevelA"]));
         assert_eq!(out.definitions, 4);
-        assert_eq!(out.copied, vec!["A as TopLevelA".to_string(), "Shared".to_string()]);
+        assert_eq!(
+            out.copied,
+            vec!["A as TopLevelA".to_string(), "Shared".to_string()]
+        );
         assert_eq!(defs["A"]["$ref"], "#/definitions/B");
         assert_eq!(defs["B"]["anyOf"][0]["$ref"], "#/definitions/Shared");
         assert_eq!(defs["B"]["anyOf"][1]["$ref"], "#/definitions/TopLevelA");

@@ -65,7 +65,7 @@ fn resolve_alias_cycles(ir: &mut Ir) -> Result<()> {
             let first = *component.iter().min().expect("components are not empty");
             let path = cycle_path(&plain, &component, first)
                 .iter()
-                .map(|i| hint_text(&ir.types[*i].origin.hint))
+                .map(|i| ir.types[*i].origin.hint_text().to_string())
                 .collect::<Vec<_>>()
                 .join(" → ");
             return Err(Error::new(
@@ -80,14 +80,6 @@ fn resolve_alias_cycles(ir: &mut Ir) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn hint_text(hint: &NameHint) -> String {
-    match hint {
-        NameHint::Definition(k) | NameHint::Root(k) => k.clone(),
-        NameHint::Title { title, .. } => title.clone(),
-        NameHint::Derived { role, .. } => role.clone(),
-    }
 }
 
 /// A path around the cycle from `start` back to it, inside `component`.

@@ -51,6 +51,17 @@ pub enum NameHint {
     Derived { owner: TypeId, role: String },
 }
 
+impl Origin {
+    /// The text the name was derived from, for messages.
+    pub fn hint_text(&self) -> &str {
+        match &self.hint {
+            NameHint::Definition(k) | NameHint::Root(k) => k,
+            NameHint::Title { title, .. } => title,
+            NameHint::Derived { role, .. } => role,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TypeDef {
     pub name: Name,

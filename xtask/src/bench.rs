@@ -663,7 +663,10 @@ fn machine(typify_version: &str) -> String {
         })
         .unwrap_or_else(|| "unknown".into());
     let rustc = version_line(Command::new("rustc").arg("-V"));
-    format!("{cpus} CPUs (`nproc`), {cpu}; {rustc}; {typify_version}.")
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("{cpus} CPUs (`nproc`), {cpu}; {rustc}; {typify_version}; load average {load} at the end of the run.")
 }
 
 /// A scratch folder under the system temp dir, removed when dropped.

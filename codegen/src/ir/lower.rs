@@ -150,6 +150,9 @@ fn walk_refs(node: &Node, f: &mut dyn FnMut(&Node)) {
     }
 }
 
+/// A union's discriminating property, and each tag value with its member.
+type Tag<'d> = (String, Vec<(String, &'d Node)>);
+
 struct Lowerer<'d> {
     doc: &'d Document,
     types: Vec<TypeDef>,
@@ -480,7 +483,7 @@ impl<'d> Lowerer<'d> {
     }
 
     /// A property every member requires, holding a distinct single string in each: the union's tag.
-    fn find_tag(&self, members: &[&'d Node]) -> Result<Option<(String, Vec<(String, &'d Node)>)>> {
+    fn find_tag(&self, members: &[&'d Node]) -> Result<Option<Tag<'d>>> {
         let mut objects: Vec<&'d Node> = Vec::new();
         for member in members {
             let object = if member.reference.is_some() && member.properties.is_empty() {

@@ -11,12 +11,21 @@
     clippy::enum_variant_names,
     clippy::tabs_in_doc_comments
 )]
+#![allow(
+    rustdoc::broken_intra_doc_links,
+    rustdoc::invalid_html_tags,
+    rustdoc::bare_urls,
+    rustdoc::invalid_rust_codeblocks
+)]
 pub mod v2;
+
 mod wire;
+
 /// A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).
 ///
 /// IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.
 pub type AbsolutePathBuf = String;
+
 /// User approved the command, and wants to apply the proposed execpolicy amendment so future matching commands can run without prompting.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +33,7 @@ pub struct AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision {
     #[serde(rename = "acceptWithExecpolicyAmendment")]
     pub accept_with_execpolicy_amendment: AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment {
     pub execpolicy_amendment: Vec<String>,
@@ -31,6 +41,7 @@ pub struct AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWi
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountChatgptAuthTokensRefreshRequest {
     pub id: crate::v2::RequestId,
@@ -39,6 +50,7 @@ pub struct AccountChatgptAuthTokensRefreshRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountGatewayOAuthCancelRequest {
     pub id: crate::v2::RequestId,
@@ -52,6 +64,7 @@ pub struct AccountGatewayOAuthCancelRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountGatewayOAuthChangedNotification {
     pub params: crate::v2::GatewayOAuthChangedNotification,
@@ -59,6 +72,7 @@ pub struct AccountGatewayOAuthChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountGatewayOAuthLoginRequest {
     pub id: crate::v2::RequestId,
@@ -72,6 +86,7 @@ pub struct AccountGatewayOAuthLoginRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountGatewayOAuthReadRequest {
     pub id: crate::v2::RequestId,
@@ -85,6 +100,7 @@ pub struct AccountGatewayOAuthReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLoginCancelRequest {
     pub id: crate::v2::RequestId,
@@ -93,6 +109,7 @@ pub struct AccountLoginCancelRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLoginCompletedNotification {
     pub params: crate::v2::AccountLoginCompletedNotification,
@@ -100,6 +117,7 @@ pub struct AccountLoginCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLoginStartRequest {
     pub id: crate::v2::RequestId,
@@ -108,6 +126,7 @@ pub struct AccountLoginStartRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLogoutRequest {
     pub id: crate::v2::RequestId,
@@ -121,6 +140,7 @@ pub struct AccountLogoutRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountRateLimitResetCreditConsumeRequest {
     pub id: crate::v2::RequestId,
@@ -129,6 +149,7 @@ pub struct AccountRateLimitResetCreditConsumeRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountRateLimitsReadRequest {
     pub id: crate::v2::RequestId,
@@ -142,6 +163,7 @@ pub struct AccountRateLimitsReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountRateLimitsUpdatedNotification {
     pub params: crate::v2::AccountRateLimitsUpdatedNotification,
@@ -149,6 +171,7 @@ pub struct AccountRateLimitsUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountReadRequest {
     pub id: crate::v2::RequestId,
@@ -157,6 +180,7 @@ pub struct AccountReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSecuritySetupReadRequest {
     pub id: crate::v2::RequestId,
@@ -170,6 +194,7 @@ pub struct AccountSecuritySetupReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSendAddCreditsNudgeEmailRequest {
     pub id: crate::v2::RequestId,
@@ -178,6 +203,7 @@ pub struct AccountSendAddCreditsNudgeEmailRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountUpdatedNotification {
     pub params: crate::v2::AccountUpdatedNotification,
@@ -185,6 +211,7 @@ pub struct AccountUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountUsageReadRequest {
     pub id: crate::v2::RequestId,
@@ -198,6 +225,7 @@ pub struct AccountUsageReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountWorkspaceMessagesReadRequest {
     pub id: crate::v2::RequestId,
@@ -211,6 +239,7 @@ pub struct AccountWorkspaceMessagesReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AddFileChange {
     pub content: String,
@@ -218,6 +247,7 @@ pub struct AddFileChange {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalPermissionProfile {
     #[serde(
@@ -238,6 +268,7 @@ pub struct AdditionalPermissionProfile {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppInstalledRequest {
     pub id: crate::v2::RequestId,
@@ -246,6 +277,7 @@ pub struct AppInstalledRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppListRequest {
     pub id: crate::v2::RequestId,
@@ -254,6 +286,7 @@ pub struct AppListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppListUpdatedNotification {
     pub params: crate::v2::AppListUpdatedNotification,
@@ -261,6 +294,7 @@ pub struct AppListUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppReadRequest {
     pub id: crate::v2::RequestId,
@@ -269,6 +303,7 @@ pub struct AppReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// User chose a persistent network policy rule (allow/deny) for this host.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -276,6 +311,7 @@ pub struct ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision {
     #[serde(rename = "applyNetworkPolicyAmendment")]
     pub apply_network_policy_amendment: ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment {
     pub network_policy_amendment: NetworkPolicyAmendment,
@@ -283,6 +319,7 @@ pub struct ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetwo
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyPatchApprovalParams {
     /// Use to correlate this with [codex_protocol::protocol::PatchApplyBeginEvent] and [codex_protocol::protocol::PatchApplyEndEvent].
@@ -311,6 +348,7 @@ pub struct ApplyPatchApprovalParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// DEPRECATED APIs below Request to approve a patch. This request is used for Turns started via the legacy APIs (i.e. SendUserTurn, SendUserMessage).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyPatchApprovalRequest {
@@ -320,6 +358,7 @@ pub struct ApplyPatchApprovalRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyPatchApprovalResponse {
     pub decision: ReviewDecision,
@@ -327,12 +366,14 @@ pub struct ApplyPatchApprovalResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// User has approved this command and wants to apply the proposed execpolicy amendment so future matching commands are permitted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovedExecpolicyAmendmentReviewDecision {
     pub approved_execpolicy_amendment: ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment {
     pub proposed_execpolicy_amendment: Vec<String>,
@@ -340,10 +381,12 @@ pub struct ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment 
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type AttestationGenerateParams = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// Generate a fresh upstream attestation result on demand.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttestationGenerateRequest {
@@ -353,6 +396,7 @@ pub struct AttestationGenerateRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttestationGenerateResponse {
     /// Opaque client attestation token.
@@ -361,6 +405,7 @@ pub struct AttestationGenerateResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AutoApprovalReviewStrictReviewRequiredNotification {
     pub params: crate::v2::StrictReviewRequiredNotification,
@@ -368,6 +413,7 @@ pub struct AutoApprovalReviewStrictReviewRequiredNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAuthTokensRefreshParams {
     /// Workspace/account identifier that Codex was previously using.
@@ -387,6 +433,7 @@ pub struct ChatgptAuthTokensRefreshParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChatgptAuthTokensRefreshReason {
     /// Codex attempted a backend request and received `401 Unauthorized`.
@@ -394,6 +441,7 @@ pub enum ChatgptAuthTokensRefreshReason {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ChatgptAuthTokensRefreshReason {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -407,6 +455,7 @@ impl ChatgptAuthTokensRefreshReason {
         }
     }
 }
+
 impl From<&str> for ChatgptAuthTokensRefreshReason {
     fn from(value: &str) -> Self {
         match value {
@@ -415,16 +464,19 @@ impl From<&str> for ChatgptAuthTokensRefreshReason {
         }
     }
 }
+
 impl std::fmt::Display for ChatgptAuthTokensRefreshReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ChatgptAuthTokensRefreshReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ChatgptAuthTokensRefreshReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -438,6 +490,7 @@ impl<'de> serde::Deserialize<'de> for ChatgptAuthTokensRefreshReason {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAuthTokensRefreshResponse {
     #[serde(rename = "accessToken")]
@@ -455,6 +508,7 @@ pub struct ChatgptAuthTokensRefreshResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClientInfo {
     pub name: String,
@@ -469,12 +523,14 @@ pub struct ClientInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClientNotification {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: ClientNotificationVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "method")]
 pub enum ClientNotificationVariant {
@@ -484,12 +540,14 @@ pub enum ClientNotificationVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ClientNotificationVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ClientNotificationVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -527,6 +585,7 @@ impl<'de> serde::Deserialize<'de> for ClientNotificationVariant {
         }
     }
 }
+
 /// Request from the client to the server.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "method")]
@@ -763,12 +822,14 @@ pub enum ClientRequest {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ClientRequest {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ClientRequest {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1877,6 +1938,7 @@ impl<'de> serde::Deserialize<'de> for ClientRequest {
         }
     }
 }
+
 /// Stream base64-encoded stdout/stderr chunks for a running `command/exec` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecOutputDeltaNotification {
@@ -1885,6 +1947,7 @@ pub struct CommandExecOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Execute a standalone command (argv vector) under the server's sandbox.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecRequest {
@@ -1894,6 +1957,7 @@ pub struct CommandExecRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Resize a running PTY-backed `command/exec` session by client-supplied `processId`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecResizeRequest {
@@ -1903,6 +1967,7 @@ pub struct CommandExecResizeRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Terminate a running `command/exec` session by client-supplied `processId`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecTerminateRequest {
@@ -1912,6 +1977,7 @@ pub struct CommandExecTerminateRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Write stdin bytes to a running `command/exec` session or close stdin.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecWriteRequest {
@@ -1921,6 +1987,7 @@ pub struct CommandExecWriteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommandExecutionApprovalDecision {
     /// User approved the command.
@@ -1942,12 +2009,14 @@ pub enum CommandExecutionApprovalDecision {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl CommandExecutionApprovalDecision {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for CommandExecutionApprovalDecision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -1965,6 +2034,7 @@ impl serde::Serialize for CommandExecutionApprovalDecision {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalDecision {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2011,6 +2081,7 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalDecision {
         Ok(Self::Unknown(value))
     }
 }
+
 /// Distinguishes a command approval from input sent to an existing terminal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandExecutionApprovalKind {
@@ -2021,6 +2092,7 @@ pub enum CommandExecutionApprovalKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CommandExecutionApprovalKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2036,6 +2108,7 @@ impl CommandExecutionApprovalKind {
         }
     }
 }
+
 impl From<&str> for CommandExecutionApprovalKind {
     fn from(value: &str) -> Self {
         match value {
@@ -2046,16 +2119,19 @@ impl From<&str> for CommandExecutionApprovalKind {
         }
     }
 }
+
 impl std::fmt::Display for CommandExecutionApprovalKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CommandExecutionApprovalKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2069,6 +2145,7 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecutionRequestApprovalParams {
     /// Unique identifier for this specific approval callback.
@@ -2160,11 +2237,13 @@ pub struct CommandExecutionRequestApprovalParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl CommandExecutionRequestApprovalParams {
     fn default_kind() -> CommandExecutionApprovalKind {
         CommandExecutionApprovalKind::Command
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecutionRequestApprovalResponse {
     pub decision: CommandExecutionApprovalDecision,
@@ -2172,6 +2251,7 @@ pub struct CommandExecutionRequestApprovalResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigBatchWriteRequest {
     pub id: crate::v2::RequestId,
@@ -2180,6 +2260,7 @@ pub struct ConfigBatchWriteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigMcpServerReloadRequest {
     pub id: crate::v2::RequestId,
@@ -2193,6 +2274,7 @@ pub struct ConfigMcpServerReloadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigReadRequest {
     pub id: crate::v2::RequestId,
@@ -2201,6 +2283,7 @@ pub struct ConfigReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigRequirementsReadRequest {
     pub id: crate::v2::RequestId,
@@ -2214,6 +2297,7 @@ pub struct ConfigRequirementsReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigValueWriteRequest {
     pub id: crate::v2::RequestId,
@@ -2222,6 +2306,7 @@ pub struct ConfigValueWriteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigWarningNotification {
     pub params: crate::v2::ConfigWarningNotification,
@@ -2229,6 +2314,7 @@ pub struct ConfigWarningNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteFileChange {
     pub content: String,
@@ -2236,12 +2322,14 @@ pub struct DeleteFileChange {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// User has denied this command and the agent should not execute it, but it should continue the session and try something else.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeniedReviewDecision {
     pub denied: DeniedReviewDecisionDenied,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeniedReviewDecisionDenied {
     pub rejection: String,
@@ -2249,6 +2337,7 @@ pub struct DeniedReviewDecisionDenied {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeprecationNoticeNotification {
     pub params: crate::v2::DeprecationNoticeNotification,
@@ -2256,6 +2345,7 @@ pub struct DeprecationNoticeNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DynamicToolCallParams {
     pub arguments: serde_json::Value,
@@ -2276,6 +2366,7 @@ pub struct DynamicToolCallParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DynamicToolCallResponse {
     #[serde(rename = "contentItems")]
@@ -2285,6 +2376,7 @@ pub struct DynamicToolCallResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// NEW NOTIFICATIONS
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorNotification {
@@ -2293,6 +2385,7 @@ pub struct ErrorNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecCommandApprovalParams {
     /// Identifier for this specific approval callback.
@@ -2322,6 +2415,7 @@ pub struct ExecCommandApprovalParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Request to exec a command. This request is used for Turns started via the legacy APIs (i.e. SendUserTurn, SendUserMessage).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecCommandApprovalRequest {
@@ -2331,6 +2425,7 @@ pub struct ExecCommandApprovalRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecCommandApprovalResponse {
     pub decision: ReviewDecision,
@@ -2338,6 +2433,7 @@ pub struct ExecCommandApprovalResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureEnablementSetRequest {
     pub id: crate::v2::RequestId,
@@ -2346,6 +2442,7 @@ pub struct ExperimentalFeatureEnablementSetRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureListRequest {
     pub id: crate::v2::RequestId,
@@ -2354,6 +2451,7 @@ pub struct ExperimentalFeatureListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigDetectRequest {
     pub id: crate::v2::RequestId,
@@ -2362,6 +2460,7 @@ pub struct ExternalAgentConfigDetectRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportCompletedNotification {
     pub params: crate::v2::ExternalAgentConfigImportCompletedNotification,
@@ -2369,6 +2468,7 @@ pub struct ExternalAgentConfigImportCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportProgressNotification {
     pub params: crate::v2::ExternalAgentConfigImportProgressNotification,
@@ -2376,6 +2476,7 @@ pub struct ExternalAgentConfigImportProgressNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportReadHistoriesRequest {
     pub id: crate::v2::RequestId,
@@ -2389,6 +2490,7 @@ pub struct ExternalAgentConfigImportReadHistoriesRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportRecordHistoryRequest {
     pub id: crate::v2::RequestId,
@@ -2397,6 +2499,7 @@ pub struct ExternalAgentConfigImportRecordHistoryRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportRequest {
     pub id: crate::v2::RequestId,
@@ -2405,6 +2508,7 @@ pub struct ExternalAgentConfigImportRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackSaveRequest {
     pub id: crate::v2::RequestId,
@@ -2413,6 +2517,7 @@ pub struct FeedbackSaveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackUploadRequest {
     pub id: crate::v2::RequestId,
@@ -2421,6 +2526,7 @@ pub struct FeedbackUploadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum FileChange {
@@ -2434,12 +2540,14 @@ pub enum FileChange {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl FileChange {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FileChange {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2486,6 +2594,7 @@ impl<'de> serde::Deserialize<'de> for FileChange {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FileChangeApprovalDecision {
     /// User approved the file changes.
@@ -2499,6 +2608,7 @@ pub enum FileChangeApprovalDecision {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl FileChangeApprovalDecision {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2515,6 +2625,7 @@ impl FileChangeApprovalDecision {
         }
     }
 }
+
 impl From<&str> for FileChangeApprovalDecision {
     fn from(value: &str) -> Self {
         match value {
@@ -2526,16 +2637,19 @@ impl From<&str> for FileChangeApprovalDecision {
         }
     }
 }
+
 impl std::fmt::Display for FileChangeApprovalDecision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for FileChangeApprovalDecision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FileChangeApprovalDecision {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2549,6 +2663,7 @@ impl<'de> serde::Deserialize<'de> for FileChangeApprovalDecision {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileChangeRequestApprovalParams {
     /// [UNSTABLE] When set, the agent is asking the user to allow writes under this root for the remainder of the session (unclear if this is honored today).
@@ -2579,6 +2694,7 @@ pub struct FileChangeRequestApprovalParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileChangeRequestApprovalResponse {
     pub decision: FileChangeApprovalDecision,
@@ -2586,6 +2702,7 @@ pub struct FileChangeRequestApprovalResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsChangedNotification {
     pub params: crate::v2::FsChangedNotification,
@@ -2593,6 +2710,7 @@ pub struct FsChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsCopyRequest {
     pub id: crate::v2::RequestId,
@@ -2601,6 +2719,7 @@ pub struct FsCopyRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsCreateDirectoryRequest {
     pub id: crate::v2::RequestId,
@@ -2609,6 +2728,7 @@ pub struct FsCreateDirectoryRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsGetMetadataRequest {
     pub id: crate::v2::RequestId,
@@ -2617,6 +2737,7 @@ pub struct FsGetMetadataRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadDirectoryRequest {
     pub id: crate::v2::RequestId,
@@ -2625,6 +2746,7 @@ pub struct FsReadDirectoryRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadFileRequest {
     pub id: crate::v2::RequestId,
@@ -2633,6 +2755,7 @@ pub struct FsReadFileRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsRemoveRequest {
     pub id: crate::v2::RequestId,
@@ -2641,6 +2764,7 @@ pub struct FsRemoveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsUnwatchRequest {
     pub id: crate::v2::RequestId,
@@ -2649,6 +2773,7 @@ pub struct FsUnwatchRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWatchRequest {
     pub id: crate::v2::RequestId,
@@ -2657,6 +2782,7 @@ pub struct FsWatchRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWriteFileRequest {
     pub id: crate::v2::RequestId,
@@ -2665,6 +2791,7 @@ pub struct FsWriteFileRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FuzzyFileSearchMatchType {
     File,
@@ -2672,6 +2799,7 @@ pub enum FuzzyFileSearchMatchType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl FuzzyFileSearchMatchType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2686,6 +2814,7 @@ impl FuzzyFileSearchMatchType {
         }
     }
 }
+
 impl From<&str> for FuzzyFileSearchMatchType {
     fn from(value: &str) -> Self {
         match value {
@@ -2695,16 +2824,19 @@ impl From<&str> for FuzzyFileSearchMatchType {
         }
     }
 }
+
 impl std::fmt::Display for FuzzyFileSearchMatchType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for FuzzyFileSearchMatchType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FuzzyFileSearchMatchType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2716,6 +2848,7 @@ impl<'de> serde::Deserialize<'de> for FuzzyFileSearchMatchType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchParams {
     #[serde(
@@ -2731,6 +2864,7 @@ pub struct FuzzyFileSearchParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchRequest {
     pub id: crate::v2::RequestId,
@@ -2739,6 +2873,7 @@ pub struct FuzzyFileSearchRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchResponse {
     pub files: Vec<FuzzyFileSearchResult>,
@@ -2746,6 +2881,7 @@ pub struct FuzzyFileSearchResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Superset of [`codex_file_search::FileMatch`]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchResult {
@@ -2764,6 +2900,7 @@ pub struct FuzzyFileSearchResult {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchSessionCompletedNotification {
     #[serde(rename = "sessionId")]
@@ -2772,6 +2909,7 @@ pub struct FuzzyFileSearchSessionCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchSessionCompletedNotificationSlashed {
     pub params: FuzzyFileSearchSessionCompletedNotification,
@@ -2779,6 +2917,7 @@ pub struct FuzzyFileSearchSessionCompletedNotificationSlashed {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchSessionUpdatedNotification {
     pub files: Vec<FuzzyFileSearchResult>,
@@ -2789,6 +2928,7 @@ pub struct FuzzyFileSearchSessionUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchSessionUpdatedNotificationSlashed {
     pub params: FuzzyFileSearchSessionUpdatedNotification,
@@ -2796,6 +2936,7 @@ pub struct FuzzyFileSearchSessionUpdatedNotificationSlashed {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GrantedPermissionProfile {
     #[serde(
@@ -2815,6 +2956,7 @@ pub struct GrantedPermissionProfile {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GuardianWarningNotification {
     pub params: crate::v2::GuardianWarningNotification,
@@ -2822,6 +2964,7 @@ pub struct GuardianWarningNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookCompletedNotification {
     pub params: crate::v2::HookCompletedNotification,
@@ -2829,6 +2972,7 @@ pub struct HookCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookStartedNotification {
     pub params: crate::v2::HookStartedNotification,
@@ -2836,6 +2980,7 @@ pub struct HookStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HooksListRequest {
     pub id: crate::v2::RequestId,
@@ -2844,6 +2989,7 @@ pub struct HooksListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Client-declared capabilities negotiated during initialize.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitializeCapabilities {
@@ -2903,6 +3049,7 @@ pub struct InitializeCapabilities {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl InitializeCapabilities {
     fn default_experimental_api() -> bool {
         false
@@ -2911,6 +3058,7 @@ impl InitializeCapabilities {
         false
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitializeParams {
     #[serde(
@@ -2925,6 +3073,7 @@ pub struct InitializeParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitializeRequest {
     pub id: crate::v2::RequestId,
@@ -2933,6 +3082,7 @@ pub struct InitializeRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitializeResponse {
     /// Absolute path to the server's $CODEX_HOME directory.
@@ -2950,12 +3100,14 @@ pub struct InitializeResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InitializedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemAgentMessageDeltaNotification {
     pub params: crate::v2::AgentMessageDeltaNotification,
@@ -2963,6 +3115,7 @@ pub struct ItemAgentMessageDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemAutoApprovalReviewCompletedNotification {
     pub params: crate::v2::ItemGuardianApprovalReviewCompletedNotification,
@@ -2970,6 +3123,7 @@ pub struct ItemAutoApprovalReviewCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemAutoApprovalReviewStartedNotification {
     pub params: crate::v2::ItemGuardianApprovalReviewStartedNotification,
@@ -2977,6 +3131,7 @@ pub struct ItemAutoApprovalReviewStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCommandExecutionOutputDeltaNotification {
     pub params: crate::v2::CommandExecutionOutputDeltaNotification,
@@ -2984,6 +3139,7 @@ pub struct ItemCommandExecutionOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// NEW APIs Sent when approval is requested for a specific command execution. This request is used for Turns started via turn/start.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCommandExecutionRequestApprovalRequest {
@@ -2993,6 +3149,7 @@ pub struct ItemCommandExecutionRequestApprovalRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCommandExecutionTerminalInteractionNotification {
     pub params: crate::v2::TerminalInteractionNotification,
@@ -3000,6 +3157,7 @@ pub struct ItemCommandExecutionTerminalInteractionNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCompletedNotification {
     pub params: crate::v2::ItemCompletedNotification,
@@ -3007,6 +3165,7 @@ pub struct ItemCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Deprecated legacy apply_patch output stream notification.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemFileChangeOutputDeltaNotification {
@@ -3015,6 +3174,7 @@ pub struct ItemFileChangeOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemFileChangePatchUpdatedNotification {
     pub params: crate::v2::FileChangePatchUpdatedNotification,
@@ -3022,6 +3182,7 @@ pub struct ItemFileChangePatchUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Sent when approval is requested for a specific file change. This request is used for Turns started via turn/start.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemFileChangeRequestApprovalRequest {
@@ -3031,6 +3192,7 @@ pub struct ItemFileChangeRequestApprovalRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemMcpToolCallProgressNotification {
     pub params: crate::v2::McpToolCallProgressNotification,
@@ -3038,6 +3200,7 @@ pub struct ItemMcpToolCallProgressNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Request approval for additional permissions from the user.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemPermissionsRequestApprovalRequest {
@@ -3047,6 +3210,7 @@ pub struct ItemPermissionsRequestApprovalRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - proposed plan streaming deltas for plan items.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemPlanDeltaNotification {
@@ -3055,6 +3219,7 @@ pub struct ItemPlanDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemReasoningSummaryPartAddedNotification {
     pub params: crate::v2::ReasoningSummaryPartAddedNotification,
@@ -3062,6 +3227,7 @@ pub struct ItemReasoningSummaryPartAddedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemReasoningSummaryTextDeltaNotification {
     pub params: crate::v2::ReasoningSummaryTextDeltaNotification,
@@ -3069,6 +3235,7 @@ pub struct ItemReasoningSummaryTextDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemReasoningTextDeltaNotification {
     pub params: crate::v2::ReasoningTextDeltaNotification,
@@ -3076,6 +3243,7 @@ pub struct ItemReasoningTextDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemStartedNotification {
     pub params: crate::v2::ItemStartedNotification,
@@ -3083,6 +3251,7 @@ pub struct ItemStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Execute a dynamic tool call on the client.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemToolCallRequest {
@@ -3092,6 +3261,7 @@ pub struct ItemToolCallRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - Request input from the user for a tool call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemToolRequestUserInputRequest {
@@ -3101,6 +3271,7 @@ pub struct ItemToolRequestUserInputRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A response to a request that indicates an error occurred.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcError {
@@ -3110,6 +3281,7 @@ pub struct JsonrpcError {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcErrorError {
     pub code: i64,
@@ -3124,6 +3296,7 @@ pub struct JsonrpcErrorError {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsonrpcMessage {
@@ -3134,12 +3307,14 @@ pub enum JsonrpcMessage {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl JsonrpcMessage {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for JsonrpcMessage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3155,6 +3330,7 @@ impl serde::Serialize for JsonrpcMessage {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for JsonrpcMessage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3208,6 +3384,7 @@ impl<'de> serde::Deserialize<'de> for JsonrpcMessage {
         Ok(Self::Unknown(value))
     }
 }
+
 /// A notification which does not expect a response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcNotification {
@@ -3222,6 +3399,7 @@ pub struct JsonrpcNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A request that expects a response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcRequest {
@@ -3244,6 +3422,7 @@ pub struct JsonrpcRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A successful (non-error) response to a request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcResponse {
@@ -3253,6 +3432,7 @@ pub struct JsonrpcResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListFilesParsedCommand {
     pub cmd: String,
@@ -3266,6 +3446,7 @@ pub struct ListFilesParsedCommand {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceAddRequest {
     pub id: crate::v2::RequestId,
@@ -3274,6 +3455,7 @@ pub struct MarketplaceAddRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceRemoveRequest {
     pub id: crate::v2::RequestId,
@@ -3282,6 +3464,7 @@ pub struct MarketplaceRemoveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceUpgradeRequest {
     pub id: crate::v2::RequestId,
@@ -3290,12 +3473,14 @@ pub struct MarketplaceUpgradeRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpElicitationArrayType {
     Array,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpElicitationArrayType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3309,6 +3494,7 @@ impl McpElicitationArrayType {
         }
     }
 }
+
 impl From<&str> for McpElicitationArrayType {
     fn from(value: &str) -> Self {
         match value {
@@ -3317,16 +3503,19 @@ impl From<&str> for McpElicitationArrayType {
         }
     }
 }
+
 impl std::fmt::Display for McpElicitationArrayType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpElicitationArrayType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationArrayType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3338,6 +3527,7 @@ impl<'de> serde::Deserialize<'de> for McpElicitationArrayType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationBooleanSchema {
@@ -3361,12 +3551,14 @@ pub struct McpElicitationBooleanSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationBooleanType,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpElicitationBooleanType {
     Boolean,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpElicitationBooleanType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3380,6 +3572,7 @@ impl McpElicitationBooleanType {
         }
     }
 }
+
 impl From<&str> for McpElicitationBooleanType {
     fn from(value: &str) -> Self {
         match value {
@@ -3388,16 +3581,19 @@ impl From<&str> for McpElicitationBooleanType {
         }
     }
 }
+
 impl std::fmt::Display for McpElicitationBooleanType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpElicitationBooleanType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationBooleanType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3411,12 +3607,14 @@ impl<'de> serde::Deserialize<'de> for McpElicitationBooleanType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationConstOption {
     pub r#const: String,
     pub title: String,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpElicitationEnumSchema {
     McpElicitationSingleSelectEnumSchema(McpElicitationSingleSelectEnumSchema),
@@ -3425,12 +3623,14 @@ pub enum McpElicitationEnumSchema {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl McpElicitationEnumSchema {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for McpElicitationEnumSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3447,6 +3647,7 @@ impl serde::Serialize for McpElicitationEnumSchema {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationEnumSchema {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3496,6 +3697,7 @@ impl<'de> serde::Deserialize<'de> for McpElicitationEnumSchema {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationLegacyTitledEnumSchema {
@@ -3527,6 +3729,7 @@ pub struct McpElicitationLegacyTitledEnumSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationStringType,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpElicitationMultiSelectEnumSchema {
     McpElicitationUntitledMultiSelectEnumSchema(
@@ -3536,12 +3739,14 @@ pub enum McpElicitationMultiSelectEnumSchema {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl McpElicitationMultiSelectEnumSchema {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for McpElicitationMultiSelectEnumSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3555,6 +3760,7 @@ impl serde::Serialize for McpElicitationMultiSelectEnumSchema {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationMultiSelectEnumSchema {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3594,6 +3800,7 @@ impl<'de> serde::Deserialize<'de> for McpElicitationMultiSelectEnumSchema {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationNumberSchema {
@@ -3629,6 +3836,7 @@ pub struct McpElicitationNumberSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationNumberType,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpElicitationNumberType {
     Number,
@@ -3636,6 +3844,7 @@ pub enum McpElicitationNumberType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpElicitationNumberType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3650,6 +3859,7 @@ impl McpElicitationNumberType {
         }
     }
 }
+
 impl From<&str> for McpElicitationNumberType {
     fn from(value: &str) -> Self {
         match value {
@@ -3659,16 +3869,19 @@ impl From<&str> for McpElicitationNumberType {
         }
     }
 }
+
 impl std::fmt::Display for McpElicitationNumberType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpElicitationNumberType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationNumberType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3680,12 +3893,14 @@ impl<'de> serde::Deserialize<'de> for McpElicitationNumberType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpElicitationObjectType {
     Object,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpElicitationObjectType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3699,6 +3914,7 @@ impl McpElicitationObjectType {
         }
     }
 }
+
 impl From<&str> for McpElicitationObjectType {
     fn from(value: &str) -> Self {
         match value {
@@ -3707,16 +3923,19 @@ impl From<&str> for McpElicitationObjectType {
         }
     }
 }
+
 impl std::fmt::Display for McpElicitationObjectType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpElicitationObjectType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationObjectType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3728,6 +3947,7 @@ impl<'de> serde::Deserialize<'de> for McpElicitationObjectType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpElicitationPrimitiveSchema {
     McpElicitationEnumSchema(McpElicitationEnumSchema),
@@ -3737,12 +3957,14 @@ pub enum McpElicitationPrimitiveSchema {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl McpElicitationPrimitiveSchema {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for McpElicitationPrimitiveSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3762,6 +3984,7 @@ impl serde::Serialize for McpElicitationPrimitiveSchema {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationPrimitiveSchema {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3821,6 +4044,7 @@ impl<'de> serde::Deserialize<'de> for McpElicitationPrimitiveSchema {
         Ok(Self::Unknown(value))
     }
 }
+
 /// Typed form schema for MCP `elicitation/create` requests.
 ///
 /// This matches the `requestedSchema` shape from the MCP 2025-11-25 `ElicitRequestFormParams` schema.
@@ -3843,6 +4067,7 @@ pub struct McpElicitationSchema {
     pub required: Option<Option<Vec<String>>>,
     pub r#type: McpElicitationObjectType,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpElicitationSingleSelectEnumSchema {
     McpElicitationUntitledSingleSelectEnumSchema(
@@ -3854,12 +4079,14 @@ pub enum McpElicitationSingleSelectEnumSchema {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl McpElicitationSingleSelectEnumSchema {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for McpElicitationSingleSelectEnumSchema {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -3873,6 +4100,7 @@ impl serde::Serialize for McpElicitationSingleSelectEnumSchema {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3912,6 +4140,7 @@ impl<'de> serde::Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpElicitationStringFormat {
     Email,
@@ -3921,6 +4150,7 @@ pub enum McpElicitationStringFormat {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpElicitationStringFormat {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3937,6 +4167,7 @@ impl McpElicitationStringFormat {
         }
     }
 }
+
 impl From<&str> for McpElicitationStringFormat {
     fn from(value: &str) -> Self {
         match value {
@@ -3948,16 +4179,19 @@ impl From<&str> for McpElicitationStringFormat {
         }
     }
 }
+
 impl std::fmt::Display for McpElicitationStringFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpElicitationStringFormat {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationStringFormat {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3971,6 +4205,7 @@ impl<'de> serde::Deserialize<'de> for McpElicitationStringFormat {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationStringSchema {
@@ -4014,12 +4249,14 @@ pub struct McpElicitationStringSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationStringType,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpElicitationStringType {
     StringType,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpElicitationStringType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -4033,6 +4270,7 @@ impl McpElicitationStringType {
         }
     }
 }
+
 impl From<&str> for McpElicitationStringType {
     fn from(value: &str) -> Self {
         match value {
@@ -4041,16 +4279,19 @@ impl From<&str> for McpElicitationStringType {
         }
     }
 }
+
 impl std::fmt::Display for McpElicitationStringType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpElicitationStringType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpElicitationStringType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4062,12 +4303,14 @@ impl<'de> serde::Deserialize<'de> for McpElicitationStringType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationTitledEnumItems {
     #[serde(rename = "anyOf")]
     pub any_of: Vec<McpElicitationConstOption>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationTitledMultiSelectEnumSchema {
@@ -4106,6 +4349,7 @@ pub struct McpElicitationTitledMultiSelectEnumSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationArrayType,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationTitledSingleSelectEnumSchema {
@@ -4131,12 +4375,14 @@ pub struct McpElicitationTitledSingleSelectEnumSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationStringType,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationUntitledEnumItems {
     pub r#enum: Vec<String>,
     pub r#type: McpElicitationStringType,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationUntitledMultiSelectEnumSchema {
@@ -4175,6 +4421,7 @@ pub struct McpElicitationUntitledMultiSelectEnumSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationArrayType,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationUntitledSingleSelectEnumSchema {
@@ -4199,6 +4446,7 @@ pub struct McpElicitationUntitledSingleSelectEnumSchema {
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationStringType,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpServerElicitationAction {
     Accept,
@@ -4207,6 +4455,7 @@ pub enum McpServerElicitationAction {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpServerElicitationAction {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -4222,6 +4471,7 @@ impl McpServerElicitationAction {
         }
     }
 }
+
 impl From<&str> for McpServerElicitationAction {
     fn from(value: &str) -> Self {
         match value {
@@ -4232,16 +4482,19 @@ impl From<&str> for McpServerElicitationAction {
         }
     }
 }
+
 impl std::fmt::Display for McpServerElicitationAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpServerElicitationAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpServerElicitationAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4255,6 +4508,7 @@ impl<'de> serde::Deserialize<'de> for McpServerElicitationAction {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestParams {
     #[serde(rename = "serverName")]
@@ -4275,6 +4529,7 @@ pub struct McpServerElicitationRequestParams {
     #[serde(flatten)]
     pub variant: McpServerElicitationRequestParamsVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "mode")]
 pub enum McpServerElicitationRequestParamsVariant {
@@ -4290,12 +4545,14 @@ pub enum McpServerElicitationRequestParamsVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl McpServerElicitationRequestParamsVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpServerElicitationRequestParamsVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4374,6 +4631,7 @@ impl<'de> serde::Deserialize<'de> for McpServerElicitationRequestParamsVariant {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestParamsVariantForm {
     #[serde(
@@ -4390,6 +4648,7 @@ pub struct McpServerElicitationRequestParamsVariantForm {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestParamsVariantOpenaiForm {
     #[serde(
@@ -4406,6 +4665,7 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiForm {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestParamsVariantOpenaiFormCamel {
     #[serde(
@@ -4422,6 +4682,7 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiFormCamel {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestParamsVariantUrl {
     #[serde(
@@ -4439,6 +4700,7 @@ pub struct McpServerElicitationRequestParamsVariantUrl {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Request input for an MCP server elicitation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestRequest {
@@ -4448,6 +4710,7 @@ pub struct McpServerElicitationRequestRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestResponse {
     /// Optional client metadata for form-mode action handling.
@@ -4472,6 +4735,7 @@ pub struct McpServerElicitationRequestResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerEventStreamNotificationNotification {
     pub params: crate::v2::McpServerEventStreamNotification,
@@ -4479,6 +4743,7 @@ pub struct McpServerEventStreamNotificationNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginCompletedNotification {
     pub params: crate::v2::McpServerOauthLoginCompletedNotification,
@@ -4486,6 +4751,7 @@ pub struct McpServerOauthLoginCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginRequest {
     pub id: crate::v2::RequestId,
@@ -4494,6 +4760,7 @@ pub struct McpServerOauthLoginRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerResourceReadRequest {
     pub id: crate::v2::RequestId,
@@ -4502,6 +4769,7 @@ pub struct McpServerResourceReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerStartupStatusUpdatedNotification {
     pub params: crate::v2::McpServerStatusUpdatedNotification,
@@ -4509,6 +4777,7 @@ pub struct McpServerStartupStatusUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerStatusListRequest {
     pub id: crate::v2::RequestId,
@@ -4517,6 +4786,7 @@ pub struct McpServerStatusListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerToolCallRequest {
     pub id: crate::v2::RequestId,
@@ -4525,6 +4795,7 @@ pub struct McpServerToolCallRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelListRequest {
     pub id: crate::v2::RequestId,
@@ -4533,6 +4804,7 @@ pub struct ModelListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderAuthRecoveryCompletedNotification {
     pub params: crate::v2::AuthRecoveryNotification,
@@ -4540,6 +4812,7 @@ pub struct ModelProviderAuthRecoveryCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderAuthRecoveryStartedNotification {
     pub params: crate::v2::AuthRecoveryNotification,
@@ -4547,6 +4820,7 @@ pub struct ModelProviderAuthRecoveryStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderCapabilitiesReadRequest {
     pub id: crate::v2::RequestId,
@@ -4555,6 +4829,7 @@ pub struct ModelProviderCapabilitiesReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderConfigWriteRequest {
     pub id: crate::v2::RequestId,
@@ -4563,6 +4838,7 @@ pub struct ModelProviderConfigWriteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderListRequest {
     pub id: crate::v2::RequestId,
@@ -4571,6 +4847,7 @@ pub struct ModelProviderListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelReroutedNotification {
     pub params: crate::v2::ModelReroutedNotification,
@@ -4578,6 +4855,7 @@ pub struct ModelReroutedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelSafetyBufferingUpdatedNotification {
     pub params: crate::v2::ModelSafetyBufferingUpdatedNotification,
@@ -4585,6 +4863,7 @@ pub struct ModelSafetyBufferingUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelVerificationNotification {
     pub params: crate::v2::ModelVerificationNotification,
@@ -4592,6 +4871,7 @@ pub struct ModelVerificationNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkApprovalContext {
     pub host: String,
@@ -4600,6 +4880,7 @@ pub struct NetworkApprovalContext {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyAmendment {
     pub action: NetworkPolicyRuleAction,
@@ -4608,12 +4889,14 @@ pub struct NetworkPolicyAmendment {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// User chose to persist a network policy rule (allow/deny) for future requests to the same host.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkPolicyAmendmentReviewDecision {
     pub network_policy_amendment: NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment {
     pub network_policy_amendment: NetworkPolicyAmendment,
@@ -4621,6 +4904,7 @@ pub struct NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetworkPolicyRuleAction {
     Allow,
@@ -4628,6 +4912,7 @@ pub enum NetworkPolicyRuleAction {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl NetworkPolicyRuleAction {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -4642,6 +4927,7 @@ impl NetworkPolicyRuleAction {
         }
     }
 }
+
 impl From<&str> for NetworkPolicyRuleAction {
     fn from(value: &str) -> Self {
         match value {
@@ -4651,16 +4937,19 @@ impl From<&str> for NetworkPolicyRuleAction {
         }
     }
 }
+
 impl std::fmt::Display for NetworkPolicyRuleAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for NetworkPolicyRuleAction {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for NetworkPolicyRuleAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4672,6 +4961,7 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicyRuleAction {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ParsedCommand {
@@ -4687,12 +4977,14 @@ pub enum ParsedCommand {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ParsedCommand {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ParsedCommand {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4746,6 +5038,7 @@ impl<'de> serde::Deserialize<'de> for ParsedCommand {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PermissionGrantScope {
     Turn,
@@ -4753,6 +5046,7 @@ pub enum PermissionGrantScope {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PermissionGrantScope {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -4767,6 +5061,7 @@ impl PermissionGrantScope {
         }
     }
 }
+
 impl From<&str> for PermissionGrantScope {
     fn from(value: &str) -> Self {
         match value {
@@ -4776,16 +5071,19 @@ impl From<&str> for PermissionGrantScope {
         }
     }
 }
+
 impl std::fmt::Display for PermissionGrantScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PermissionGrantScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PermissionGrantScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4797,6 +5095,7 @@ impl<'de> serde::Deserialize<'de> for PermissionGrantScope {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionProfileListRequest {
     pub id: crate::v2::RequestId,
@@ -4805,6 +5104,7 @@ pub struct PermissionProfileListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionsRequestApprovalParams {
     pub cwd: crate::v2::LegacyAppPathString,
@@ -4835,6 +5135,7 @@ pub struct PermissionsRequestApprovalParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionsRequestApprovalResponse {
     pub permissions: GrantedPermissionProfile,
@@ -4852,11 +5153,13 @@ pub struct PermissionsRequestApprovalResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl PermissionsRequestApprovalResponse {
     fn default_scope() -> PermissionGrantScope {
         PermissionGrantScope::Turn
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInstallRequest {
     pub id: crate::v2::RequestId,
@@ -4865,6 +5168,7 @@ pub struct PluginInstallRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInstalledRequest {
     pub id: crate::v2::RequestId,
@@ -4873,6 +5177,7 @@ pub struct PluginInstalledRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginListRequest {
     pub id: crate::v2::RequestId,
@@ -4881,6 +5186,7 @@ pub struct PluginListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReadRequest {
     pub id: crate::v2::RequestId,
@@ -4889,6 +5195,7 @@ pub struct PluginReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReconcileRequest {
     pub id: crate::v2::RequestId,
@@ -4897,6 +5204,7 @@ pub struct PluginReconcileRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareCheckoutRequest {
     pub id: crate::v2::RequestId,
@@ -4905,6 +5213,7 @@ pub struct PluginShareCheckoutRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareDeleteRequest {
     pub id: crate::v2::RequestId,
@@ -4913,6 +5222,7 @@ pub struct PluginShareDeleteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareListRequest {
     pub id: crate::v2::RequestId,
@@ -4921,6 +5231,7 @@ pub struct PluginShareListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareSaveRequest {
     pub id: crate::v2::RequestId,
@@ -4929,6 +5240,7 @@ pub struct PluginShareSaveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareUpdateTargetsRequest {
     pub id: crate::v2::RequestId,
@@ -4937,6 +5249,7 @@ pub struct PluginShareUpdateTargetsRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSkillReadRequest {
     pub id: crate::v2::RequestId,
@@ -4945,6 +5258,7 @@ pub struct PluginSkillReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginUninstallRequest {
     pub id: crate::v2::RequestId,
@@ -4953,6 +5267,7 @@ pub struct PluginUninstallRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Final exit notification for a `process/spawn` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessExitedNotification {
@@ -4961,6 +5276,7 @@ pub struct ProcessExitedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Stream base64-encoded stdout/stderr chunks for a running `process/spawn` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessOutputDeltaNotification {
@@ -4969,6 +5285,7 @@ pub struct ProcessOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectChangedNotification {
     pub params: crate::v2::ProjectChangedNotification,
@@ -4976,6 +5293,7 @@ pub struct ProjectChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadParsedCommand {
     pub cmd: String,
@@ -4986,6 +5304,7 @@ pub struct ReadParsedCommand {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RemoteControlStatusChangedNotification {
     pub params: crate::v2::RemoteControlStatusChangedNotification,
@@ -4993,6 +5312,7 @@ pub struct RemoteControlStatusChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestId {
     StringType(String),
@@ -5000,12 +5320,14 @@ pub enum RequestId {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl RequestId {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for RequestId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -5015,6 +5337,7 @@ impl serde::Serialize for RequestId {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RequestId {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5048,6 +5371,7 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         Ok(Self::Unknown(value))
     }
 }
+
 /// User's decision in response to an ExecApprovalRequest.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReviewDecision {
@@ -5070,12 +5394,14 @@ pub enum ReviewDecision {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl ReviewDecision {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for ReviewDecision {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -5097,6 +5423,7 @@ impl serde::Serialize for ReviewDecision {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ReviewDecision {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5156,6 +5483,7 @@ impl<'de> serde::Deserialize<'de> for ReviewDecision {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewStartRequest {
     pub id: crate::v2::RequestId,
@@ -5164,6 +5492,7 @@ pub struct ReviewStartRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchParsedCommand {
     pub cmd: String,
@@ -5183,6 +5512,7 @@ pub struct SearchParsedCommand {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Notification sent from the server to the client.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerNotification {
@@ -5193,6 +5523,7 @@ pub struct ServerNotification {
     #[serde(flatten)]
     pub variant: ServerNotificationVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "method")]
 pub enum ServerNotificationVariant {
@@ -5384,12 +5715,14 @@ pub enum ServerNotificationVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ServerNotificationVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ServerNotificationVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -6432,6 +6765,7 @@ impl<'de> serde::Deserialize<'de> for ServerNotificationVariant {
         }
     }
 }
+
 /// Request initiated from the server and sent to the client.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "method")]
@@ -6469,12 +6803,14 @@ pub enum ServerRequest {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ServerRequest {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ServerRequest {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -6615,6 +6951,7 @@ impl<'de> serde::Deserialize<'de> for ServerRequest {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerRequestResolvedNotification {
     pub params: crate::v2::ServerRequestResolvedNotification,
@@ -6622,6 +6959,7 @@ pub struct ServerRequestResolvedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsChangedNotification {
     pub params: crate::v2::SkillsChangedNotification,
@@ -6629,6 +6967,7 @@ pub struct SkillsChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsConfigWriteRequest {
     pub id: crate::v2::RequestId,
@@ -6637,6 +6976,7 @@ pub struct SkillsConfigWriteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsExtraRootsSetRequest {
     pub id: crate::v2::RequestId,
@@ -6645,6 +6985,7 @@ pub struct SkillsExtraRootsSetRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsListRequest {
     pub id: crate::v2::RequestId,
@@ -6653,6 +6994,7 @@ pub struct SkillsListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadApproveGuardianDeniedActionRequest {
     pub id: crate::v2::RequestId,
@@ -6661,6 +7003,7 @@ pub struct ThreadApproveGuardianDeniedActionRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadArchiveRequest {
     pub id: crate::v2::RequestId,
@@ -6669,6 +7012,7 @@ pub struct ThreadArchiveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadArchivedNotification {
     pub params: crate::v2::ThreadArchivedNotification,
@@ -6676,6 +7020,7 @@ pub struct ThreadArchivedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentAddRequest {
     pub id: crate::v2::RequestId,
@@ -6684,6 +7029,7 @@ pub struct ThreadAttachmentAddRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentListRequest {
     pub id: crate::v2::RequestId,
@@ -6692,6 +7038,7 @@ pub struct ThreadAttachmentListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentOwnerListRequest {
     pub id: crate::v2::RequestId,
@@ -6700,6 +7047,7 @@ pub struct ThreadAttachmentOwnerListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentRemoveRequest {
     pub id: crate::v2::RequestId,
@@ -6708,6 +7056,7 @@ pub struct ThreadAttachmentRemoveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentUpdatedNotification {
     pub params: crate::v2::ThreadAttachmentUpdatedNotification,
@@ -6715,6 +7064,7 @@ pub struct ThreadAttachmentUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadClosedNotification {
     pub params: crate::v2::ThreadClosedNotification,
@@ -6722,6 +7072,7 @@ pub struct ThreadClosedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadCompactStartRequest {
     pub id: crate::v2::RequestId,
@@ -6730,6 +7081,7 @@ pub struct ThreadCompactStartRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Deprecated: Use `ContextCompaction` item type instead.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadCompactedNotification {
@@ -6738,6 +7090,7 @@ pub struct ThreadCompactedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadDeleteRequest {
     pub id: crate::v2::RequestId,
@@ -6746,6 +7099,7 @@ pub struct ThreadDeleteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadDeletedNotification {
     pub params: crate::v2::ThreadDeletedNotification,
@@ -6753,6 +7107,7 @@ pub struct ThreadDeletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadEnvironmentConnectedNotification {
     pub params: crate::v2::EnvironmentConnectionNotification,
@@ -6760,6 +7115,7 @@ pub struct ThreadEnvironmentConnectedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadEnvironmentDisconnectedNotification {
     pub params: crate::v2::EnvironmentConnectionNotification,
@@ -6767,6 +7123,7 @@ pub struct ThreadEnvironmentDisconnectedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadForkRequest {
     pub id: crate::v2::RequestId,
@@ -6775,6 +7132,7 @@ pub struct ThreadForkRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearRequest {
     pub id: crate::v2::RequestId,
@@ -6783,6 +7141,7 @@ pub struct ThreadGoalClearRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearedNotification {
     pub params: crate::v2::ThreadGoalClearedNotification,
@@ -6790,6 +7149,7 @@ pub struct ThreadGoalClearedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalGetRequest {
     pub id: crate::v2::RequestId,
@@ -6798,6 +7158,7 @@ pub struct ThreadGoalGetRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalSetRequest {
     pub id: crate::v2::RequestId,
@@ -6806,6 +7167,7 @@ pub struct ThreadGoalSetRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalUpdatedNotification {
     pub params: crate::v2::ThreadGoalUpdatedNotification,
@@ -6813,6 +7175,7 @@ pub struct ThreadGoalUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Append raw Responses API items to the thread history without starting a user turn.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadInjectItemsRequest {
@@ -6822,6 +7185,7 @@ pub struct ThreadInjectItemsRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemsListRequest {
     pub id: crate::v2::RequestId,
@@ -6830,6 +7194,7 @@ pub struct ThreadItemsListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadListRequest {
     pub id: crate::v2::RequestId,
@@ -6838,6 +7203,7 @@ pub struct ThreadListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadLoadedListRequest {
     pub id: crate::v2::RequestId,
@@ -6846,6 +7212,7 @@ pub struct ThreadLoadedListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadMetadataUpdateRequest {
     pub id: crate::v2::RequestId,
@@ -6854,6 +7221,7 @@ pub struct ThreadMetadataUpdateRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadNameSetRequest {
     pub id: crate::v2::RequestId,
@@ -6862,6 +7230,7 @@ pub struct ThreadNameSetRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadNameUpdatedNotification {
     pub params: crate::v2::ThreadNameUpdatedNotification,
@@ -6869,6 +7238,7 @@ pub struct ThreadNameUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadPredictionUpdatedNotification {
     pub params: crate::v2::ThreadPredictionUpdatedNotification,
@@ -6876,6 +7246,7 @@ pub struct ThreadPredictionUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadProjectUpdatedNotification {
     pub params: crate::v2::ThreadProjectUpdatedNotification,
@@ -6883,6 +7254,7 @@ pub struct ThreadProjectUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadQueueChangedNotification {
     pub params: crate::v2::ThreadQueueChangedNotification,
@@ -6890,6 +7262,7 @@ pub struct ThreadQueueChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadRequest {
     pub id: crate::v2::RequestId,
@@ -6898,6 +7271,7 @@ pub struct ThreadReadRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadStateChangedNotification {
     pub params: crate::v2::ThreadReadStateChangedNotification,
@@ -6905,6 +7279,7 @@ pub struct ThreadReadStateChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeClosedNotification {
     pub params: crate::v2::ThreadRealtimeClosedNotification,
@@ -6912,6 +7287,7 @@ pub struct ThreadRealtimeClosedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeErrorNotification {
     pub params: crate::v2::ThreadRealtimeErrorNotification,
@@ -6919,6 +7295,7 @@ pub struct ThreadRealtimeErrorNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemAddedNotification {
     pub params: crate::v2::ThreadRealtimeItemAddedNotification,
@@ -6926,6 +7303,7 @@ pub struct ThreadRealtimeItemAddedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemCompletedNotification {
     pub params: crate::v2::ThreadRealtimeItemCompletedNotification,
@@ -6933,6 +7311,7 @@ pub struct ThreadRealtimeItemCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemStartedNotification {
     pub params: crate::v2::ThreadRealtimeItemStartedNotification,
@@ -6940,6 +7319,7 @@ pub struct ThreadRealtimeItemStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemTranscriptDeltaNotification {
     pub params: crate::v2::ThreadRealtimeItemTranscriptDeltaNotification,
@@ -6947,6 +7327,7 @@ pub struct ThreadRealtimeItemTranscriptDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeOutputAudioDeltaNotification {
     pub params: crate::v2::ThreadRealtimeOutputAudioDeltaNotification,
@@ -6954,6 +7335,7 @@ pub struct ThreadRealtimeOutputAudioDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeSdpNotification {
     pub params: crate::v2::ThreadRealtimeSdpNotification,
@@ -6961,6 +7343,7 @@ pub struct ThreadRealtimeSdpNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeStartedNotification {
     pub params: crate::v2::ThreadRealtimeStartedNotification,
@@ -6968,6 +7351,7 @@ pub struct ThreadRealtimeStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDeltaNotification {
     pub params: crate::v2::ThreadRealtimeTranscriptDeltaNotification,
@@ -6975,6 +7359,7 @@ pub struct ThreadRealtimeTranscriptDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDoneNotification {
     pub params: crate::v2::ThreadRealtimeTranscriptDoneNotification,
@@ -6982,6 +7367,7 @@ pub struct ThreadRealtimeTranscriptDoneNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadResumeRequest {
     pub id: crate::v2::RequestId,
@@ -6990,6 +7376,7 @@ pub struct ThreadResumeRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRevertRequest {
     pub id: crate::v2::RequestId,
@@ -6998,6 +7385,7 @@ pub struct ThreadRevertRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRevertedNotification {
     pub params: crate::v2::ThreadRevertedNotification,
@@ -7005,6 +7393,7 @@ pub struct ThreadRevertedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionChangedNotification {
     pub params: crate::v2::ThreadSectionChangedNotification,
@@ -7012,6 +7401,7 @@ pub struct ThreadSectionChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionCreateRequest {
     pub id: crate::v2::RequestId,
@@ -7020,6 +7410,7 @@ pub struct ThreadSectionCreateRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionDeleteRequest {
     pub id: crate::v2::RequestId,
@@ -7028,6 +7419,7 @@ pub struct ThreadSectionDeleteRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionListRequest {
     pub id: crate::v2::RequestId,
@@ -7036,6 +7428,7 @@ pub struct ThreadSectionListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionMoveRequest {
     pub id: crate::v2::RequestId,
@@ -7044,6 +7437,7 @@ pub struct ThreadSectionMoveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionUpdateRequest {
     pub id: crate::v2::RequestId,
@@ -7052,6 +7446,7 @@ pub struct ThreadSectionUpdateRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSettingsUpdatedNotification {
     pub params: crate::v2::ThreadSettingsUpdatedNotification,
@@ -7059,6 +7454,7 @@ pub struct ThreadSettingsUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadShellCommandRequest {
     pub id: crate::v2::RequestId,
@@ -7067,6 +7463,7 @@ pub struct ThreadShellCommandRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// NEW APIs
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStartRequest {
@@ -7076,6 +7473,7 @@ pub struct ThreadStartRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStartedNotification {
     pub params: crate::v2::ThreadStartedNotification,
@@ -7083,6 +7481,7 @@ pub struct ThreadStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStatusChangedNotification {
     pub params: crate::v2::ThreadStatusChangedNotification,
@@ -7090,6 +7489,7 @@ pub struct ThreadStatusChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTokenUsageUpdatedNotification {
     pub params: crate::v2::ThreadTokenUsageUpdatedNotification,
@@ -7097,6 +7497,7 @@ pub struct ThreadTokenUsageUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTurnsListRequest {
     pub id: crate::v2::RequestId,
@@ -7105,6 +7506,7 @@ pub struct ThreadTurnsListRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchiveRequest {
     pub id: crate::v2::RequestId,
@@ -7113,6 +7515,7 @@ pub struct ThreadUnarchiveRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchivedNotification {
     pub params: crate::v2::ThreadUnarchivedNotification,
@@ -7120,6 +7523,7 @@ pub struct ThreadUnarchivedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnsubscribeRequest {
     pub id: crate::v2::RequestId,
@@ -7128,6 +7532,7 @@ pub struct ThreadUnsubscribeRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL. Captures a user's answer to a request_user_input question.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolRequestUserInputAnswer {
@@ -7136,6 +7541,7 @@ pub struct ToolRequestUserInputAnswer {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL. Defines a single selectable option for request_user_input.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolRequestUserInputOption {
@@ -7145,6 +7551,7 @@ pub struct ToolRequestUserInputOption {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL. Params sent with a request_user_input event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolRequestUserInputParams {
@@ -7169,6 +7576,7 @@ pub struct ToolRequestUserInputParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL. Represents one request_user_input question and its required options.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolRequestUserInputQuestion {
@@ -7195,6 +7603,7 @@ pub struct ToolRequestUserInputQuestion {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ToolRequestUserInputQuestion {
     fn default_is_other() -> bool {
         false
@@ -7203,6 +7612,7 @@ impl ToolRequestUserInputQuestion {
         false
     }
 }
+
 /// EXPERIMENTAL. Response payload mapping question ids to answers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolRequestUserInputResponse {
@@ -7211,6 +7621,7 @@ pub struct ToolRequestUserInputResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnCompletedNotification {
     pub params: crate::v2::TurnCompletedNotification,
@@ -7218,6 +7629,7 @@ pub struct TurnCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnDiffUpdatedNotification {
     pub params: crate::v2::TurnDiffUpdatedNotification,
@@ -7225,6 +7637,7 @@ pub struct TurnDiffUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnInterruptRequest {
     pub id: crate::v2::RequestId,
@@ -7233,6 +7646,7 @@ pub struct TurnInterruptRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnModerationMetadataNotification {
     pub params: crate::v2::TurnModerationMetadataNotification,
@@ -7240,6 +7654,7 @@ pub struct TurnModerationMetadataNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnPlanUpdatedNotification {
     pub params: crate::v2::TurnPlanUpdatedNotification,
@@ -7247,6 +7662,7 @@ pub struct TurnPlanUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartRequest {
     pub id: crate::v2::RequestId,
@@ -7255,6 +7671,7 @@ pub struct TurnStartRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartedNotification {
     pub params: crate::v2::TurnStartedNotification,
@@ -7262,6 +7679,7 @@ pub struct TurnStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnSteerRequest {
     pub id: crate::v2::RequestId,
@@ -7270,6 +7688,7 @@ pub struct TurnSteerRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UnknownParsedCommand {
     pub cmd: String,
@@ -7277,6 +7696,7 @@ pub struct UnknownParsedCommand {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateFileChange {
     #[serde(
@@ -7290,6 +7710,7 @@ pub struct UpdateFileChange {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct W3cTraceContext {
     #[serde(
@@ -7308,6 +7729,7 @@ pub struct W3cTraceContext {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WarningNotification {
     pub params: crate::v2::WarningNotification,
@@ -7315,6 +7737,7 @@ pub struct WarningNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxReadinessRequest {
     pub id: crate::v2::RequestId,
@@ -7328,6 +7751,7 @@ pub struct WindowsSandboxReadinessRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupCompletedNotification {
     pub params: crate::v2::WindowsSandboxSetupCompletedNotification,
@@ -7335,6 +7759,7 @@ pub struct WindowsSandboxSetupCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupStartRequest {
     pub id: crate::v2::RequestId,
@@ -7343,6 +7768,7 @@ pub struct WindowsSandboxSetupStartRequest {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Notifies the user of world-writable directories on Windows, which cannot be protected by the sandbox.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsWorldWritableWarningNotification {

@@ -5,6 +5,7 @@
 ///
 /// IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.
 pub type AbsolutePathBuf = String;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum Account {
@@ -21,12 +22,14 @@ pub enum Account {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl Account {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for Account {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -80,6 +83,7 @@ impl<'de> serde::Deserialize<'de> for Account {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLoginCompletedNotification {
     #[serde(
@@ -107,6 +111,7 @@ pub struct AccountLoginCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Sparse rolling rate-limit update.
 ///
 /// Clients should merge available values into the most recent `account/rateLimits/read` response or refetch that snapshot. Nullable account metadata may be unavailable in a rolling update and does not clear a previously observed value.
@@ -118,6 +123,7 @@ pub struct AccountRateLimitsUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Backend routing policy. Wire values match the accounts/check contract.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccountRoutingOverride {
@@ -127,6 +133,7 @@ pub enum AccountRoutingOverride {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AccountRoutingOverride {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -142,6 +149,7 @@ impl AccountRoutingOverride {
         }
     }
 }
+
 impl From<&str> for AccountRoutingOverride {
     fn from(value: &str) -> Self {
         match value {
@@ -152,16 +160,19 @@ impl From<&str> for AccountRoutingOverride {
         }
     }
 }
+
 impl std::fmt::Display for AccountRoutingOverride {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AccountRoutingOverride {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AccountRoutingOverride {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -173,6 +184,7 @@ impl<'de> serde::Deserialize<'de> for AccountRoutingOverride {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSecuritySetupAction {
     pub label: String,
@@ -181,6 +193,7 @@ pub struct AccountSecuritySetupAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSecuritySetupNotice {
     #[serde(rename = "accountId")]
@@ -194,6 +207,7 @@ pub struct AccountSecuritySetupNotice {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSession {
     #[serde(
@@ -241,6 +255,7 @@ pub struct AccountSession {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSessionWorkspace {
     #[serde(rename = "accountId")]
@@ -268,6 +283,7 @@ pub struct AccountSessionWorkspace {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccountSessionWorkspaceKind {
     Personal,
@@ -275,6 +291,7 @@ pub enum AccountSessionWorkspaceKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AccountSessionWorkspaceKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -289,6 +306,7 @@ impl AccountSessionWorkspaceKind {
         }
     }
 }
+
 impl From<&str> for AccountSessionWorkspaceKind {
     fn from(value: &str) -> Self {
         match value {
@@ -298,16 +316,19 @@ impl From<&str> for AccountSessionWorkspaceKind {
         }
     }
 }
+
 impl std::fmt::Display for AccountSessionWorkspaceKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AccountSessionWorkspaceKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AccountSessionWorkspaceKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -321,6 +342,7 @@ impl<'de> serde::Deserialize<'de> for AccountSessionWorkspaceKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountTokenUsageDailyBucket {
     #[serde(rename = "startDate")]
@@ -330,6 +352,7 @@ pub struct AccountTokenUsageDailyBucket {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AccountTokenUsageSummary {
     #[serde(
@@ -371,6 +394,7 @@ pub struct AccountTokenUsageSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AccountUpdatedNotification {
     #[serde(
@@ -391,6 +415,7 @@ pub struct AccountUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivePermissionProfile {
     /// Parent profile identifier from the selected permissions profile's `extends` setting, when present.
@@ -406,6 +431,7 @@ pub struct ActivePermissionProfile {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActiveThreadStatus {
     #[serde(rename = "activeFlags")]
@@ -414,6 +440,7 @@ pub struct ActiveThreadStatus {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Returned when `turn/start` or `turn/steer` is submitted while the current active turn cannot accept same-turn steering, for example `/review` or manual `/compact`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -421,6 +448,7 @@ pub struct ActiveTurnNotSteerableCodexErrorInfo {
     #[serde(rename = "activeTurnNotSteerable")]
     pub active_turn_not_steerable: ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable {
     #[serde(rename = "turnKind")]
@@ -429,6 +457,7 @@ pub struct ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AddCreditsNudgeCreditType {
     Credits,
@@ -436,6 +465,7 @@ pub enum AddCreditsNudgeCreditType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AddCreditsNudgeCreditType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -450,6 +480,7 @@ impl AddCreditsNudgeCreditType {
         }
     }
 }
+
 impl From<&str> for AddCreditsNudgeCreditType {
     fn from(value: &str) -> Self {
         match value {
@@ -459,16 +490,19 @@ impl From<&str> for AddCreditsNudgeCreditType {
         }
     }
 }
+
 impl std::fmt::Display for AddCreditsNudgeCreditType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AddCreditsNudgeCreditType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AddCreditsNudgeCreditType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -482,6 +516,7 @@ impl<'de> serde::Deserialize<'de> for AddCreditsNudgeCreditType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AddCreditsNudgeEmailStatus {
     Sent,
@@ -489,6 +524,7 @@ pub enum AddCreditsNudgeEmailStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AddCreditsNudgeEmailStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -503,6 +539,7 @@ impl AddCreditsNudgeEmailStatus {
         }
     }
 }
+
 impl From<&str> for AddCreditsNudgeEmailStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -512,16 +549,19 @@ impl From<&str> for AddCreditsNudgeEmailStatus {
         }
     }
 }
+
 impl std::fmt::Display for AddCreditsNudgeEmailStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AddCreditsNudgeEmailStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AddCreditsNudgeEmailStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -535,12 +575,14 @@ impl<'de> serde::Deserialize<'de> for AddCreditsNudgeEmailStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AddPatchChangeKind {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalContextEntry {
     pub kind: AdditionalContextKind,
@@ -556,6 +598,7 @@ pub struct AdditionalContextEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AdditionalContextKind {
     Untrusted,
@@ -563,6 +606,7 @@ pub enum AdditionalContextKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AdditionalContextKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -577,6 +621,7 @@ impl AdditionalContextKind {
         }
     }
 }
+
 impl From<&str> for AdditionalContextKind {
     fn from(value: &str) -> Self {
         match value {
@@ -586,16 +631,19 @@ impl From<&str> for AdditionalContextKind {
         }
     }
 }
+
 impl std::fmt::Display for AdditionalContextKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AdditionalContextKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AdditionalContextKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -607,6 +655,7 @@ impl<'de> serde::Deserialize<'de> for AdditionalContextKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalFileSystemPermissions {
     #[serde(
@@ -640,6 +689,7 @@ pub struct AdditionalFileSystemPermissions {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalNetworkPermissions {
     #[serde(
@@ -652,6 +702,7 @@ pub struct AdditionalNetworkPermissions {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalToolsResponseItem {
     #[serde(
@@ -666,24 +717,28 @@ pub struct AdditionalToolsResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AgentConfiguredHookHandler {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AgentHookMetadata {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgentMessageDelivery {
     Async,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AgentMessageDelivery {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -697,6 +752,7 @@ impl AgentMessageDelivery {
         }
     }
 }
+
 impl From<&str> for AgentMessageDelivery {
     fn from(value: &str) -> Self {
         match value {
@@ -705,16 +761,19 @@ impl From<&str> for AgentMessageDelivery {
         }
     }
 }
+
 impl std::fmt::Display for AgentMessageDelivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AgentMessageDelivery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AgentMessageDelivery {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -726,6 +785,7 @@ impl<'de> serde::Deserialize<'de> for AgentMessageDelivery {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentMessageDeltaNotification {
     pub delta: String,
@@ -739,6 +799,7 @@ pub struct AgentMessageDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A presentation instruction for Chat to apply to this answer when recovering history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentMessageDisplay {
@@ -769,6 +830,7 @@ pub struct AgentMessageDisplay {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum AgentMessageInputContent {
@@ -780,12 +842,14 @@ pub enum AgentMessageInputContent {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl AgentMessageInputContent {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AgentMessageInputContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -830,6 +894,7 @@ impl<'de> serde::Deserialize<'de> for AgentMessageInputContent {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentMessageModeration {
     #[serde(
@@ -843,6 +908,7 @@ pub struct AgentMessageModeration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentMessageResponseItem {
     pub author: String,
@@ -866,6 +932,7 @@ pub struct AgentMessageResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentMessageThreadItem {
     #[serde(
@@ -905,7 +972,9 @@ pub struct AgentMessageThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type AgentPath = String;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AllowDenyRequirement {
     Allow,
@@ -913,6 +982,7 @@ pub enum AllowDenyRequirement {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AllowDenyRequirement {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -927,6 +997,7 @@ impl AllowDenyRequirement {
         }
     }
 }
+
 impl From<&str> for AllowDenyRequirement {
     fn from(value: &str) -> Self {
         match value {
@@ -936,16 +1007,19 @@ impl From<&str> for AllowDenyRequirement {
         }
     }
 }
+
 impl std::fmt::Display for AllowDenyRequirement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AllowDenyRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AllowDenyRequirement {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -957,6 +1031,7 @@ impl<'de> serde::Deserialize<'de> for AllowDenyRequirement {
         Ok(value)
     }
 }
+
 /// [UNSTABLE] Managed Amazon Bedrock AWS access key login is experimental.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AmazonBedrockAccessKeysv2LoginAccountParams {
@@ -976,6 +1051,7 @@ pub struct AmazonBedrockAccessKeysv2LoginAccountParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AmazonBedrockAccount {
     #[serde(
@@ -987,11 +1063,13 @@ pub struct AmazonBedrockAccount {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl AmazonBedrockAccount {
     fn default_uses_codex_managed_credentials() -> bool {
         false
     }
 }
+
 /// [UNSTABLE] Managed Amazon Bedrock login is experimental.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AmazonBedrockv2LoginAccountParams {
@@ -1002,12 +1080,14 @@ pub struct AmazonBedrockv2LoginAccountParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AmazonBedrockv2LoginAccountResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AnalyticsConfig {
     #[serde(
@@ -1020,12 +1100,14 @@ pub struct AnalyticsConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ApiKeyAccount {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiKeyv2LoginAccountParams {
     #[serde(rename = "apiKey")]
@@ -1034,12 +1116,14 @@ pub struct ApiKeyv2LoginAccountParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ApiKeyv2LoginAccountResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - app metadata returned by app-list APIs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppBranding {
@@ -1081,6 +1165,7 @@ pub struct AppBranding {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppConfig {
     #[serde(
@@ -1139,11 +1224,13 @@ pub struct AppConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl AppConfig {
     fn default_enabled() -> bool {
         true
     }
 }
+
 /// EXPERIMENTAL - app metadata returned by app-list APIs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppInfo {
@@ -1230,6 +1317,7 @@ pub struct AppInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl AppInfo {
     fn default_is_accessible() -> bool {
         false
@@ -1241,6 +1329,7 @@ impl AppInfo {
         vec![]
     }
 }
+
 /// Approval settings for a connected account within an app.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppLinkConfig {
@@ -1260,8 +1349,10 @@ pub struct AppLinkConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Account settings for a single app.
 pub type AppLinksConfig = std::collections::BTreeMap<String, serde_json::Value>;
+
 /// EXPERIMENTAL - notification emitted when the app list changes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppListUpdatedNotification {
@@ -1270,6 +1361,7 @@ pub struct AppListUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppMetadata {
     #[serde(
@@ -1348,6 +1440,7 @@ pub struct AppMetadata {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppReview {
     pub status: String,
@@ -1355,6 +1448,7 @@ pub struct AppReview {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppScreenshot {
     #[serde(
@@ -1376,6 +1470,7 @@ pub struct AppScreenshot {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - app metadata summary for plugin responses.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppSummary {
@@ -1404,6 +1499,7 @@ pub struct AppSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppTemplateSummary {
     #[serde(
@@ -1454,6 +1550,7 @@ pub struct AppTemplateSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AppTemplateUnavailableReason {
     NotConfiguredForWorkspace,
@@ -1461,6 +1558,7 @@ pub enum AppTemplateUnavailableReason {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AppTemplateUnavailableReason {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -1475,6 +1573,7 @@ impl AppTemplateUnavailableReason {
         }
     }
 }
+
 impl From<&str> for AppTemplateUnavailableReason {
     fn from(value: &str) -> Self {
         match value {
@@ -1484,16 +1583,19 @@ impl From<&str> for AppTemplateUnavailableReason {
         }
     }
 }
+
 impl std::fmt::Display for AppTemplateUnavailableReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AppTemplateUnavailableReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AppTemplateUnavailableReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1507,6 +1609,7 @@ impl<'de> serde::Deserialize<'de> for AppTemplateUnavailableReason {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AppToolApproval {
     Auto,
@@ -1516,6 +1619,7 @@ pub enum AppToolApproval {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AppToolApproval {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -1532,6 +1636,7 @@ impl AppToolApproval {
         }
     }
 }
+
 impl From<&str> for AppToolApproval {
     fn from(value: &str) -> Self {
         match value {
@@ -1543,16 +1648,19 @@ impl From<&str> for AppToolApproval {
         }
     }
 }
+
 impl std::fmt::Display for AppToolApproval {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AppToolApproval {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AppToolApproval {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1564,6 +1672,7 @@ impl<'de> serde::Deserialize<'de> for AppToolApproval {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppToolConfig {
     #[serde(
@@ -1582,6 +1691,7 @@ pub struct AppToolConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - metadata returned by app/read.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppToolSummary {
@@ -1608,6 +1718,7 @@ pub struct AppToolSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl AppToolSummary {
     fn default_is_enabled() -> bool {
         true
@@ -1616,7 +1727,9 @@ impl AppToolSummary {
         false
     }
 }
+
 pub type AppToolsConfig = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationNetworkRequirements {
     pub domains: std::collections::BTreeMap<String, NetworkDomainPermission>,
@@ -1626,6 +1739,7 @@ pub struct ApplicationNetworkRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationRequirements {
     #[serde(
@@ -1644,6 +1758,7 @@ pub struct ApplicationRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Managed storage settings for new Desktop workspaces, not filesystem access restrictions.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ApplicationStorageRequirements {
@@ -1665,6 +1780,7 @@ pub struct ApplicationStorageRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyPatchGuardianApprovalReviewAction {
     pub cwd: LegacyAppPathString,
@@ -1673,6 +1789,7 @@ pub struct ApplyPatchGuardianApprovalReviewAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Configures who approval requests are routed to for review. Examples include sandbox escapes, blocked network access, MCP approval prompts, and ARC escalations. Defaults to `user`. `auto_review` uses a carefully prompted subagent to gather relevant context and apply a risk-based decision framework before approving or denying the request. The legacy value `guardian_subagent` is accepted for compatibility.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ApprovalsReviewer {
@@ -1682,6 +1799,7 @@ pub enum ApprovalsReviewer {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ApprovalsReviewer {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -1697,6 +1815,7 @@ impl ApprovalsReviewer {
         }
     }
 }
+
 impl From<&str> for ApprovalsReviewer {
     fn from(value: &str) -> Self {
         match value {
@@ -1707,16 +1826,19 @@ impl From<&str> for ApprovalsReviewer {
         }
     }
 }
+
 impl std::fmt::Display for ApprovalsReviewer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ApprovalsReviewer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ApprovalsReviewer {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1728,6 +1850,7 @@ impl<'de> serde::Deserialize<'de> for ApprovalsReviewer {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppsConfig {
     #[serde(
@@ -1741,6 +1864,7 @@ pub struct AppsConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppsDefaultConfig {
     #[serde(
@@ -1765,6 +1889,7 @@ pub struct AppsDefaultConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl AppsDefaultConfig {
     fn default_destructive_enabled() -> bool {
         true
@@ -1776,6 +1901,7 @@ impl AppsDefaultConfig {
         true
     }
 }
+
 /// Read the committed installed connector runtime snapshot.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppsInstalledParams {
@@ -1794,6 +1920,7 @@ pub struct AppsInstalledParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The installed connectors in one committed runtime snapshot.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppsInstalledResponse {
@@ -1802,6 +1929,7 @@ pub struct AppsInstalledResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - list available apps/connectors.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppsListParams {
@@ -1834,6 +1962,7 @@ pub struct AppsListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - app list response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppsListResponse {
@@ -1850,6 +1979,7 @@ pub struct AppsListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - read metadata for specific apps/connectors.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppsReadParams {
@@ -1871,6 +2001,7 @@ pub struct AppsReadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - app/read response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppsReadResponse {
@@ -1881,6 +2012,7 @@ pub struct AppsReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum AskForApproval {
     Untrusted,
@@ -1890,12 +2022,14 @@ pub enum AskForApproval {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl AskForApproval {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for AskForApproval {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -1907,6 +2041,7 @@ impl serde::Serialize for AskForApproval {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AskForApproval {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -1942,6 +2077,7 @@ impl<'de> serde::Deserialize<'de> for AskForApproval {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AsyncUserInputQuestion {
@@ -1953,6 +2089,7 @@ pub struct AsyncUserInputQuestion {
     pub options: Option<Option<Vec<String>>>,
     pub title: String,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AudioUrlContentItem {
     pub audio_url: String,
@@ -1960,6 +2097,7 @@ pub struct AudioUrlContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AudioUrlFunctionCallOutputContentItem {
     pub audio_url: String,
@@ -1967,12 +2105,14 @@ pub struct AudioUrlFunctionCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AudioUserInput {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: AudioUserInputVariant,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum AudioUserInputVariant {
     UrlUserInput(UrlUserInput),
@@ -1980,12 +2120,14 @@ pub enum AudioUserInputVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl AudioUserInputVariant {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for AudioUserInputVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -1997,6 +2139,7 @@ impl serde::Serialize for AudioUserInputVariant {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AudioUserInputVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2032,6 +2175,7 @@ impl<'de> serde::Deserialize<'de> for AudioUserInputVariant {
         Ok(Self::Unknown(value))
     }
 }
+
 /// Authentication mode for OpenAI-backed providers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AuthMode {
@@ -2056,6 +2200,7 @@ pub enum AuthMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AuthMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2076,6 +2221,7 @@ impl AuthMode {
         }
     }
 }
+
 impl From<&str> for AuthMode {
     fn from(value: &str) -> Self {
         match value {
@@ -2091,16 +2237,19 @@ impl From<&str> for AuthMode {
         }
     }
 }
+
 impl std::fmt::Display for AuthMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AuthMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AuthMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2112,6 +2261,7 @@ impl<'de> serde::Deserialize<'de> for AuthMode {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthRecoveryNotification {
     pub message: String,
@@ -2124,6 +2274,7 @@ pub struct AuthRecoveryNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Selects which part of the active context is charged against `model_auto_compact_token_limit`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AutoCompactTokenLimitScope {
@@ -2134,6 +2285,7 @@ pub enum AutoCompactTokenLimitScope {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AutoCompactTokenLimitScope {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2148,6 +2300,7 @@ impl AutoCompactTokenLimitScope {
         }
     }
 }
+
 impl From<&str> for AutoCompactTokenLimitScope {
     fn from(value: &str) -> Self {
         match value {
@@ -2157,16 +2310,19 @@ impl From<&str> for AutoCompactTokenLimitScope {
         }
     }
 }
+
 impl std::fmt::Display for AutoCompactTokenLimitScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AutoCompactTokenLimitScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AutoCompactTokenLimitScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2180,6 +2336,7 @@ impl<'de> serde::Deserialize<'de> for AutoCompactTokenLimitScope {
         Ok(value)
     }
 }
+
 /// [UNSTABLE] Source that produced a terminal approval auto-review decision.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AutoReviewDecisionSource {
@@ -2188,6 +2345,7 @@ pub enum AutoReviewDecisionSource {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl AutoReviewDecisionSource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2201,6 +2359,7 @@ impl AutoReviewDecisionSource {
         }
     }
 }
+
 impl From<&str> for AutoReviewDecisionSource {
     fn from(value: &str) -> Self {
         match value {
@@ -2209,16 +2368,19 @@ impl From<&str> for AutoReviewDecisionSource {
         }
     }
 }
+
 impl std::fmt::Display for AutoReviewDecisionSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for AutoReviewDecisionSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for AutoReviewDecisionSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2230,6 +2392,7 @@ impl<'de> serde::Deserialize<'de> for AutoReviewDecisionSource {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AutoReviewRequirements {
     #[serde(
@@ -2250,6 +2413,7 @@ pub struct AutoReviewRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Review changes between the current branch and the given base branch.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BaseBranchReviewTarget {
@@ -2258,6 +2422,7 @@ pub struct BaseBranchReviewTarget {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BedrockProviderId {
     AmazonBedrock,
@@ -2265,6 +2430,7 @@ pub enum BedrockProviderId {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl BedrockProviderId {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2279,6 +2445,7 @@ impl BedrockProviderId {
         }
     }
 }
+
 impl From<&str> for BedrockProviderId {
     fn from(value: &str) -> Self {
         match value {
@@ -2288,16 +2455,19 @@ impl From<&str> for BedrockProviderId {
         }
     }
 }
+
 impl std::fmt::Display for BedrockProviderId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for BedrockProviderId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for BedrockProviderId {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2309,6 +2479,7 @@ impl<'de> serde::Deserialize<'de> for BedrockProviderId {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BedrockProviderSettings {
     #[serde(
@@ -2327,6 +2498,7 @@ pub struct BedrockProviderSettings {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// AWS configuration fields for built-in Bedrock providers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -2346,6 +2518,7 @@ pub struct BedrockProviderSettingsPatch {
     )]
     pub region: Option<Option<String>>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BemItemPromotedThreadRealtimeItem {
     pub item_id: String,
@@ -2355,6 +2528,7 @@ pub struct BemItemPromotedThreadRealtimeItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BrowserUseAccessApprovalLifetime {
     Turn,
@@ -2362,6 +2536,7 @@ pub enum BrowserUseAccessApprovalLifetime {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl BrowserUseAccessApprovalLifetime {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2376,6 +2551,7 @@ impl BrowserUseAccessApprovalLifetime {
         }
     }
 }
+
 impl From<&str> for BrowserUseAccessApprovalLifetime {
     fn from(value: &str) -> Self {
         match value {
@@ -2385,16 +2561,19 @@ impl From<&str> for BrowserUseAccessApprovalLifetime {
         }
     }
 }
+
 impl std::fmt::Display for BrowserUseAccessApprovalLifetime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for BrowserUseAccessApprovalLifetime {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for BrowserUseAccessApprovalLifetime {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2408,6 +2587,7 @@ impl<'de> serde::Deserialize<'de> for BrowserUseAccessApprovalLifetime {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BrowserUseConfig {
     #[serde(
@@ -2434,6 +2614,7 @@ pub struct BrowserUseConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BrowserUseExtensionRequirements {
     #[serde(
@@ -2447,6 +2628,7 @@ pub struct BrowserUseExtensionRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BrowserUseOriginPolicy {
     #[serde(
@@ -2499,6 +2681,7 @@ pub struct BrowserUseOriginPolicy {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BrowserUseOriginPolicyConfig {
     #[serde(
@@ -2529,6 +2712,7 @@ pub struct BrowserUseOriginPolicyConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct BrowserUseRequirements {
     #[serde(
@@ -2584,6 +2768,7 @@ pub struct BrowserUseRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ByteRange {
     pub end: u64,
@@ -2592,6 +2777,7 @@ pub struct ByteRange {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CancelLoginAccountParams {
     #[serde(rename = "loginId")]
@@ -2600,6 +2786,7 @@ pub struct CancelLoginAccountParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CancelLoginAccountResponse {
     pub status: CancelLoginAccountStatus,
@@ -2607,6 +2794,7 @@ pub struct CancelLoginAccountResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CancelLoginAccountStatus {
     Canceled,
@@ -2614,6 +2802,7 @@ pub enum CancelLoginAccountStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CancelLoginAccountStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2628,6 +2817,7 @@ impl CancelLoginAccountStatus {
         }
     }
 }
+
 impl From<&str> for CancelLoginAccountStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -2637,16 +2827,19 @@ impl From<&str> for CancelLoginAccountStatus {
         }
     }
 }
+
 impl std::fmt::Display for CancelLoginAccountStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CancelLoginAccountStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CancelLoginAccountStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2658,6 +2851,7 @@ impl<'de> serde::Deserialize<'de> for CancelLoginAccountStatus {
         Ok(value)
     }
 }
+
 /// Location used to resolve a selected capability root.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CapabilityRootLocation {
@@ -2665,6 +2859,7 @@ pub struct CapabilityRootLocation {
     #[serde(flatten)]
     pub variant: CapabilityRootLocationVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum CapabilityRootLocationVariant {
@@ -2675,12 +2870,14 @@ pub enum CapabilityRootLocationVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl CapabilityRootLocationVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CapabilityRootLocationVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2718,6 +2915,7 @@ impl<'de> serde::Deserialize<'de> for CapabilityRootLocationVariant {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAccount {
     pub email: Option<String>,
@@ -2735,6 +2933,7 @@ pub struct ChatgptAccount {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// [UNSTABLE] FOR OPENAI INTERNAL USE ONLY - DO NOT USE. The access token must contain the same scopes that Codex-managed ChatGPT auth tokens have.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAuthTokensv2LoginAccountParams {
@@ -2758,18 +2957,21 @@ pub struct ChatgptAuthTokensv2LoginAccountParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAuthTokensv2LoginAccountResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptDeviceCodev2LoginAccountParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptDeviceCodev2LoginAccountResponse {
     #[serde(rename = "loginId")]
@@ -2784,6 +2986,7 @@ pub struct ChatgptDeviceCodev2LoginAccountResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Chatgptv2LoginAccountParams {
     #[serde(
@@ -2809,6 +3012,7 @@ pub struct Chatgptv2LoginAccountParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Chatgptv2LoginAccountResponse {
     /// URL the client should open in a browser to initiate the OAuth flow.
@@ -2820,6 +3024,7 @@ pub struct Chatgptv2LoginAccountResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CliAuthCredentialsStoreMode {
     File,
@@ -2829,6 +3034,7 @@ pub enum CliAuthCredentialsStoreMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CliAuthCredentialsStoreMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -2845,6 +3051,7 @@ impl CliAuthCredentialsStoreMode {
         }
     }
 }
+
 impl From<&str> for CliAuthCredentialsStoreMode {
     fn from(value: &str) -> Self {
         match value {
@@ -2856,16 +3063,19 @@ impl From<&str> for CliAuthCredentialsStoreMode {
         }
     }
 }
+
 impl std::fmt::Display for CliAuthCredentialsStoreMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CliAuthCredentialsStoreMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CliAuthCredentialsStoreMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -2879,6 +3089,7 @@ impl<'de> serde::Deserialize<'de> for CliAuthCredentialsStoreMode {
         Ok(value)
     }
 }
+
 /// This translation layer make sure that we expose codex error code in camel case.
 ///
 /// When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
@@ -2917,12 +3128,14 @@ pub enum CodexErrorInfo {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl CodexErrorInfo {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for CodexErrorInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -2975,6 +3188,7 @@ impl serde::Serialize for CodexErrorInfo {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3089,6 +3303,7 @@ impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CodexResponseHandoffMode {
     Thinking,
@@ -3097,6 +3312,7 @@ pub enum CodexResponseHandoffMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CodexResponseHandoffMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3112,6 +3328,7 @@ impl CodexResponseHandoffMode {
         }
     }
 }
+
 impl From<&str> for CodexResponseHandoffMode {
     fn from(value: &str) -> Self {
         match value {
@@ -3122,16 +3339,19 @@ impl From<&str> for CodexResponseHandoffMode {
         }
     }
 }
+
 impl std::fmt::Display for CodexResponseHandoffMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CodexResponseHandoffMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CodexResponseHandoffMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3143,6 +3363,7 @@ impl<'de> serde::Deserialize<'de> for CodexResponseHandoffMode {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CollabAgentState {
     #[serde(
@@ -3156,6 +3377,7 @@ pub struct CollabAgentState {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CollabAgentStatus {
     PendingInit,
@@ -3168,6 +3390,7 @@ pub enum CollabAgentStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CollabAgentStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3187,6 +3410,7 @@ impl CollabAgentStatus {
         }
     }
 }
+
 impl From<&str> for CollabAgentStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -3201,16 +3425,19 @@ impl From<&str> for CollabAgentStatus {
         }
     }
 }
+
 impl std::fmt::Display for CollabAgentStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CollabAgentStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CollabAgentStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3222,6 +3449,7 @@ impl<'de> serde::Deserialize<'de> for CollabAgentStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CollabAgentTool {
     SpawnAgent,
@@ -3236,6 +3464,7 @@ pub enum CollabAgentTool {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CollabAgentTool {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3257,6 +3486,7 @@ impl CollabAgentTool {
         }
     }
 }
+
 impl From<&str> for CollabAgentTool {
     fn from(value: &str) -> Self {
         match value {
@@ -3273,16 +3503,19 @@ impl From<&str> for CollabAgentTool {
         }
     }
 }
+
 impl std::fmt::Display for CollabAgentTool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CollabAgentTool {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CollabAgentTool {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3294,6 +3527,7 @@ impl<'de> serde::Deserialize<'de> for CollabAgentTool {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CollabAgentToolCallStatus {
     InProgress,
@@ -3303,6 +3537,7 @@ pub enum CollabAgentToolCallStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CollabAgentToolCallStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3319,6 +3554,7 @@ impl CollabAgentToolCallStatus {
         }
     }
 }
+
 impl From<&str> for CollabAgentToolCallStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -3330,16 +3566,19 @@ impl From<&str> for CollabAgentToolCallStatus {
         }
     }
 }
+
 impl std::fmt::Display for CollabAgentToolCallStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CollabAgentToolCallStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CollabAgentToolCallStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3353,6 +3592,7 @@ impl<'de> serde::Deserialize<'de> for CollabAgentToolCallStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CollabAgentToolCallThreadItem {
     /// Last known status of the target agents, when available.
@@ -3396,6 +3636,7 @@ pub struct CollabAgentToolCallThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Collaboration mode for a Codex session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CollaborationMode {
@@ -3405,6 +3646,7 @@ pub struct CollaborationMode {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - collaboration mode preset metadata for clients.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CollaborationModeMask {
@@ -3431,6 +3673,7 @@ pub struct CollaborationModeMask {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum CommandAction {
@@ -3446,12 +3689,14 @@ pub enum CommandAction {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl CommandAction {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CommandAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3505,6 +3750,7 @@ impl<'de> serde::Deserialize<'de> for CommandAction {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandConfiguredHookHandler {
     /// Approximate token threshold for spilling this hook's `additionalContext` to disk. `null` uses 2,500 tokens; `0` disables spilling for this hook. The threshold is evaluated against the original context; a spilled preview also includes recovery metadata.
@@ -3542,6 +3788,7 @@ pub struct CommandConfiguredHookHandler {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Base64-encoded output chunk emitted for a streaming `command/exec` request.
 ///
 /// These notifications are connection-scoped. If the originating connection closes, the server terminates the process.
@@ -3562,6 +3809,7 @@ pub struct CommandExecOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Stream label for `command/exec/outputDelta` notifications.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandExecOutputStream {
@@ -3572,6 +3820,7 @@ pub enum CommandExecOutputStream {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CommandExecOutputStream {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3586,6 +3835,7 @@ impl CommandExecOutputStream {
         }
     }
 }
+
 impl From<&str> for CommandExecOutputStream {
     fn from(value: &str) -> Self {
         match value {
@@ -3595,16 +3845,19 @@ impl From<&str> for CommandExecOutputStream {
         }
     }
 }
+
 impl std::fmt::Display for CommandExecOutputStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CommandExecOutputStream {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CommandExecOutputStream {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3616,6 +3869,7 @@ impl<'de> serde::Deserialize<'de> for CommandExecOutputStream {
         Ok(value)
     }
 }
+
 /// Run a standalone command (argv vector) in the server sandbox without creating a thread or turn.
 ///
 /// The final `command/exec` response is deferred until the process exits and is sent only after all `command/exec/outputDelta` notifications for that connection have been emitted.
@@ -3723,6 +3977,7 @@ pub struct CommandExecParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Resize a running PTY-backed `command/exec` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecResizeParams {
@@ -3735,11 +3990,13 @@ pub struct CommandExecResizeParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Empty success response for `command/exec/resize`.
 pub type CommandExecResizeResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// Final buffered result for `command/exec`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecResponse {
@@ -3758,6 +4015,7 @@ pub struct CommandExecResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// PTY size in character cells for `command/exec` PTY sessions.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecTerminalSize {
@@ -3769,6 +4027,7 @@ pub struct CommandExecTerminalSize {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Terminate a running `command/exec` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecTerminateParams {
@@ -3779,11 +4038,13 @@ pub struct CommandExecTerminateParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Empty success response for `command/exec/terminate`.
 pub type CommandExecTerminateResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// Write stdin bytes to a running `command/exec` session, close stdin, or both.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecWriteParams {
@@ -3805,11 +4066,13 @@ pub struct CommandExecWriteParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Empty success response for `command/exec/write`.
 pub type CommandExecWriteResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecutionOutputDeltaNotification {
     pub delta: String,
@@ -3823,6 +4086,7 @@ pub struct CommandExecutionOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandExecutionSource {
     Agent,
@@ -3832,6 +4096,7 @@ pub enum CommandExecutionSource {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CommandExecutionSource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3848,6 +4113,7 @@ impl CommandExecutionSource {
         }
     }
 }
+
 impl From<&str> for CommandExecutionSource {
     fn from(value: &str) -> Self {
         match value {
@@ -3859,16 +4125,19 @@ impl From<&str> for CommandExecutionSource {
         }
     }
 }
+
 impl std::fmt::Display for CommandExecutionSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CommandExecutionSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CommandExecutionSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3880,6 +4149,7 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionSource {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CommandExecutionStatus {
     InProgress,
@@ -3889,6 +4159,7 @@ pub enum CommandExecutionStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CommandExecutionStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -3905,6 +4176,7 @@ impl CommandExecutionStatus {
         }
     }
 }
+
 impl From<&str> for CommandExecutionStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -3916,16 +4188,19 @@ impl From<&str> for CommandExecutionStatus {
         }
     }
 }
+
 impl std::fmt::Display for CommandExecutionStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CommandExecutionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CommandExecutionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -3937,6 +4212,7 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecutionThreadItem {
     /// The command's output, aggregated from stdout and stderr.
@@ -4002,11 +4278,13 @@ pub struct CommandExecutionThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl CommandExecutionThreadItem {
     fn default_source() -> CommandExecutionSource {
         CommandExecutionSource::Agent
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandGuardianApprovalReviewAction {
     pub command: String,
@@ -4016,6 +4294,7 @@ pub struct CommandGuardianApprovalReviewAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandMigration {
     pub name: String,
@@ -4023,6 +4302,7 @@ pub struct CommandMigration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Review the changes introduced by a specific commit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommitReviewTarget {
@@ -4038,6 +4318,7 @@ pub struct CommitReviewTarget {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompactionResponseItem {
     pub encrypted_content: String,
@@ -4059,12 +4340,14 @@ pub struct CompactionResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CompactionTriggerResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CompletedThreadPredictionResult {
     #[serde(
@@ -4077,6 +4360,7 @@ pub struct CompletedThreadPredictionResult {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseConfig {
     #[serde(
@@ -4101,6 +4385,7 @@ pub struct ComputerUseConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseMacosConfig {
     #[serde(
@@ -4115,6 +4400,7 @@ pub struct ComputerUseMacosConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseMacosRequirements {
     #[serde(
@@ -4130,6 +4416,7 @@ pub struct ComputerUseMacosRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseRequirements {
     #[serde(
@@ -4169,6 +4456,7 @@ pub struct ComputerUseRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseWindowsConfig {
     #[serde(
@@ -4187,6 +4475,7 @@ pub struct ComputerUseWindowsConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseWindowsExeConfig {
     pub access: AllowDenyRequirement,
@@ -4202,6 +4491,7 @@ pub struct ComputerUseWindowsExeConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseWindowsExeRequirement {
     pub access: AllowDenyRequirement,
@@ -4220,6 +4510,7 @@ pub struct ComputerUseWindowsExeRequirement {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseWindowsRequirements {
     #[serde(
@@ -4238,6 +4529,7 @@ pub struct ComputerUseWindowsRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     #[serde(
@@ -4402,6 +4694,7 @@ pub struct Config {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigBatchWriteParams {
     pub edits: Vec<ConfigEdit>,
@@ -4431,6 +4724,7 @@ pub struct ConfigBatchWriteParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigEdit {
     #[serde(rename = "keyPath")]
@@ -4442,6 +4736,7 @@ pub struct ConfigEdit {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigLayer {
     pub config: serde_json::Value,
@@ -4458,6 +4753,7 @@ pub struct ConfigLayer {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigLayerMetadata {
     pub name: ConfigLayerSource,
@@ -4466,6 +4762,7 @@ pub struct ConfigLayerMetadata {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ConfigLayerSource {
@@ -4499,12 +4796,14 @@ pub enum ConfigLayerSource {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ConfigLayerSource {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ConfigLayerSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -4613,6 +4912,7 @@ impl<'de> serde::Deserialize<'de> for ConfigLayerSource {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ConfigReadParams {
     /// Optional working directory to resolve project config layers. If specified, return the effective config as seen from that directory (i.e., including any project layers between `cwd` and the project/repo root).
@@ -4628,6 +4928,7 @@ pub struct ConfigReadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigReadResponse {
     pub config: Config,
@@ -4642,6 +4943,7 @@ pub struct ConfigReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ConfigRequirements {
     #[serde(
@@ -4864,6 +5166,7 @@ pub struct ConfigRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ConfigRequirementsReadResponse {
     /// Null if no requirements are configured (e.g. no requirements.toml/MDM entries).
@@ -4885,6 +5188,7 @@ pub struct ConfigRequirementsReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigValueWriteParams {
     #[serde(
@@ -4911,6 +5215,7 @@ pub struct ConfigValueWriteParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigWarningNotification {
     /// Optional extra guidance or error details.
@@ -4940,6 +5245,7 @@ pub struct ConfigWarningNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigWriteResponse {
     /// Canonical path to the config file that was written.
@@ -4958,6 +5264,7 @@ pub struct ConfigWriteResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Reasoning settings interpreted by the backend for the routed model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigurationReasoning {
@@ -4966,6 +5273,7 @@ pub struct ConfigurationReasoning {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A durable input control interpreted by the backend at its position in history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigurationUpdateResponseItem {
@@ -4974,6 +5282,7 @@ pub struct ConfigurationUpdateResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ConfiguredHookHandler {
@@ -4989,12 +5298,14 @@ pub enum ConfiguredHookHandler {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ConfiguredHookHandler {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ConfiguredHookHandler {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5048,6 +5359,7 @@ impl<'de> serde::Deserialize<'de> for ConfiguredHookHandler {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfiguredHookMatcherGroup {
     pub hooks: Vec<ConfiguredHookHandler>,
@@ -5061,6 +5373,7 @@ pub struct ConfiguredHookMatcherGroup {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - metadata returned by app/read.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConnectorMetadata {
@@ -5116,11 +5429,13 @@ pub struct ConnectorMetadata {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ConnectorMetadata {
     fn default_plugin_display_names() -> Vec<String> {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConsumeAccountRateLimitResetCreditOutcome {
     /// A reset credit was consumed and the eligible rate-limit windows were reset.
@@ -5134,6 +5449,7 @@ pub enum ConsumeAccountRateLimitResetCreditOutcome {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ConsumeAccountRateLimitResetCreditOutcome {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -5150,6 +5466,7 @@ impl ConsumeAccountRateLimitResetCreditOutcome {
         }
     }
 }
+
 impl From<&str> for ConsumeAccountRateLimitResetCreditOutcome {
     fn from(value: &str) -> Self {
         match value {
@@ -5161,16 +5478,19 @@ impl From<&str> for ConsumeAccountRateLimitResetCreditOutcome {
         }
     }
 }
+
 impl std::fmt::Display for ConsumeAccountRateLimitResetCreditOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ConsumeAccountRateLimitResetCreditOutcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ConsumeAccountRateLimitResetCreditOutcome {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5187,6 +5507,7 @@ impl<'de> serde::Deserialize<'de> for ConsumeAccountRateLimitResetCreditOutcome 
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConsumeAccountRateLimitResetCreditParams {
     /// Opaque reset-credit identifier to redeem. When omitted, the backend selects the next available credit.
@@ -5204,6 +5525,7 @@ pub struct ConsumeAccountRateLimitResetCreditParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConsumeAccountRateLimitResetCreditResponse {
     pub outcome: ConsumeAccountRateLimitResetCreditOutcome,
@@ -5211,6 +5533,7 @@ pub struct ConsumeAccountRateLimitResetCreditResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ContentItem {
@@ -5227,12 +5550,14 @@ pub enum ContentItem {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ContentItem {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5286,6 +5611,7 @@ impl<'de> serde::Deserialize<'de> for ContentItem {
         }
     }
 }
+
 /// Deprecated: Use `ContextCompaction` item type instead.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContextCompactedNotification {
@@ -5297,6 +5623,7 @@ pub struct ContextCompactedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContextCompactionResponseItem {
     #[serde(
@@ -5323,6 +5650,7 @@ pub struct ContextCompactionResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContextCompactionThreadItem {
     pub id: String,
@@ -5330,6 +5658,7 @@ pub struct ContextCompactionThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConversationTextRole {
     User,
@@ -5338,6 +5667,7 @@ pub enum ConversationTextRole {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ConversationTextRole {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -5353,6 +5683,7 @@ impl ConversationTextRole {
         }
     }
 }
+
 impl From<&str> for ConversationTextRole {
     fn from(value: &str) -> Self {
         match value {
@@ -5363,16 +5694,19 @@ impl From<&str> for ConversationTextRole {
         }
     }
 }
+
 impl std::fmt::Display for ConversationTextRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ConversationTextRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ConversationTextRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5384,6 +5718,7 @@ impl<'de> serde::Deserialize<'de> for ConversationTextRole {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreditsSnapshot {
     #[serde(
@@ -5399,6 +5734,7 @@ pub struct CreditsSnapshot {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomGatewayProviderSettings {
     pub auth: GatewayAuth,
@@ -5406,6 +5742,7 @@ pub struct CustomGatewayProviderSettings {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomGatewayProviderSettingsPatch {
@@ -5434,11 +5771,13 @@ pub struct CustomGatewayProviderSettingsPatch {
     )]
     pub provider_id: Option<Option<String>>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomMultiAgentMode {
     pub custom: String,
 }
+
 /// Arbitrary instructions, equivalent to the old free-form prompt.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomReviewTarget {
@@ -5447,11 +5786,13 @@ pub struct CustomReviewTarget {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomSessionSource {
     pub custom: String,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomToolCallOutputResponseItem {
     pub call_id: String,
@@ -5480,6 +5821,7 @@ pub struct CustomToolCallOutputResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomToolCallResponseItem {
     pub call_id: String,
@@ -5521,6 +5863,7 @@ pub struct CustomToolCallResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Requested cyber treatment for an OpenAI model turn. Authorization and model-tier restrictions remain server-owned.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CyberAccessProgram {
@@ -5530,6 +5873,7 @@ pub enum CyberAccessProgram {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl CyberAccessProgram {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -5545,6 +5889,7 @@ impl CyberAccessProgram {
         }
     }
 }
+
 impl From<&str> for CyberAccessProgram {
     fn from(value: &str) -> Self {
         match value {
@@ -5555,16 +5900,19 @@ impl From<&str> for CyberAccessProgram {
         }
     }
 }
+
 impl std::fmt::Display for CyberAccessProgram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for CyberAccessProgram {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for CyberAccessProgram {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5576,6 +5924,7 @@ impl<'de> serde::Deserialize<'de> for CyberAccessProgram {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DailyScheduledTaskSchedule {
     pub time: String,
@@ -5583,18 +5932,21 @@ pub struct DailyScheduledTaskSchedule {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DangerFullAccessSandboxPolicy {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DeletePatchChangeKind {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeprecationNoticeNotification {
     /// Optional extra guidance, such as migration steps or rationale.
@@ -5610,12 +5962,14 @@ pub struct DeprecationNoticeNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DesktopOnboardingEntrypoint {
     LifeSciences,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl DesktopOnboardingEntrypoint {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -5629,6 +5983,7 @@ impl DesktopOnboardingEntrypoint {
         }
     }
 }
+
 impl From<&str> for DesktopOnboardingEntrypoint {
     fn from(value: &str) -> Self {
         match value {
@@ -5637,16 +5992,19 @@ impl From<&str> for DesktopOnboardingEntrypoint {
         }
     }
 }
+
 impl std::fmt::Display for DesktopOnboardingEntrypoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for DesktopOnboardingEntrypoint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for DesktopOnboardingEntrypoint {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5660,6 +6018,7 @@ impl<'de> serde::Deserialize<'de> for DesktopOnboardingEntrypoint {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum DynamicToolCallOutputContentItem {
@@ -5673,12 +6032,14 @@ pub enum DynamicToolCallOutputContentItem {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl DynamicToolCallOutputContentItem {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for DynamicToolCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5740,6 +6101,7 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallOutputContentItem {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DynamicToolCallStatus {
     InProgress,
@@ -5748,6 +6110,7 @@ pub enum DynamicToolCallStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl DynamicToolCallStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -5763,6 +6126,7 @@ impl DynamicToolCallStatus {
         }
     }
 }
+
 impl From<&str> for DynamicToolCallStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -5773,16 +6137,19 @@ impl From<&str> for DynamicToolCallStatus {
         }
     }
 }
+
 impl std::fmt::Display for DynamicToolCallStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for DynamicToolCallStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for DynamicToolCallStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5794,6 +6161,7 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DynamicToolCallThreadItem {
     pub arguments: serde_json::Value,
@@ -5831,12 +6199,14 @@ pub struct DynamicToolCallThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DynamicToolNamespaceTool {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: DynamicToolNamespaceToolVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum DynamicToolNamespaceToolVariant {
@@ -5846,12 +6216,14 @@ pub enum DynamicToolNamespaceToolVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl DynamicToolNamespaceToolVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceToolVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5889,6 +6261,7 @@ impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceToolVariant {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum DynamicToolSpec {
@@ -5900,12 +6273,14 @@ pub enum DynamicToolSpec {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl DynamicToolSpec {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for DynamicToolSpec {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -5945,6 +6320,7 @@ impl<'de> serde::Deserialize<'de> for DynamicToolSpec {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncryptedContentAgentMessageInputContent {
     pub encrypted_content: String,
@@ -5952,6 +6328,7 @@ pub struct EncryptedContentAgentMessageInputContent {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncryptedContentFunctionCallOutputContentItem {
     pub encrypted_content: String,
@@ -5959,6 +6336,7 @@ pub struct EncryptedContentFunctionCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnteredReviewModeThreadItem {
     pub id: String,
@@ -5967,6 +6345,7 @@ pub struct EnteredReviewModeThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Enterprise-managed config layer delivered by the cloud config bundle.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnterpriseManagedConfigLayerSource {
@@ -5978,6 +6357,7 @@ pub struct EnterpriseManagedConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A path owned by an execution environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentCapabilityRootLocation {
@@ -5989,6 +6369,7 @@ pub struct EnvironmentCapabilityRootLocation {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentConnectionNotification {
     #[serde(rename = "environmentId")]
@@ -5999,6 +6380,7 @@ pub struct EnvironmentConnectionNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentSkillsParams {
     /// Exact catalog names that must be available from this environment.
@@ -6012,6 +6394,7 @@ pub struct EnvironmentSkillsParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorNotification {
     pub error: TurnError,
@@ -6025,6 +6408,7 @@ pub struct ErrorNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecLocalShellAction {
     pub command: Vec<String>,
@@ -6056,6 +6440,7 @@ pub struct ExecLocalShellAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecveGuardianApprovalReviewAction {
     pub argv: Vec<String>,
@@ -6066,6 +6451,7 @@ pub struct ExecveGuardianApprovalReviewAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExistingCallThreadRealtimeStartTransport {
     /// Identifier of a realtime call already created and negotiated by the client.
@@ -6075,6 +6461,7 @@ pub struct ExistingCallThreadRealtimeStartTransport {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExitedReviewModeThreadItem {
     pub id: String,
@@ -6083,6 +6470,7 @@ pub struct ExitedReviewModeThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeature {
     /// Announcement copy shown to users when the feature is introduced. Null when this feature is not in beta.
@@ -6120,6 +6508,7 @@ pub struct ExperimentalFeature {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureEnablementSetParams {
     /// Process-wide runtime feature enablement keyed by canonical feature name.
@@ -6130,6 +6519,7 @@ pub struct ExperimentalFeatureEnablementSetParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureEnablementSetResponse {
     /// Feature enablement entries updated by this request.
@@ -6138,6 +6528,7 @@ pub struct ExperimentalFeatureEnablementSetResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureListParams {
     /// Opaque pagination cursor returned by a previous call.
@@ -6166,6 +6557,7 @@ pub struct ExperimentalFeatureListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureListResponse {
     pub data: Vec<ExperimentalFeature>,
@@ -6181,6 +6573,7 @@ pub struct ExperimentalFeatureListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ExperimentalFeatureStage {
     /// Feature is available for user testing and feedback.
@@ -6196,6 +6589,7 @@ pub enum ExperimentalFeatureStage {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ExperimentalFeatureStage {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -6213,6 +6607,7 @@ impl ExperimentalFeatureStage {
         }
     }
 }
+
 impl From<&str> for ExperimentalFeatureStage {
     fn from(value: &str) -> Self {
         match value {
@@ -6225,16 +6620,19 @@ impl From<&str> for ExperimentalFeatureStage {
         }
     }
 }
+
 impl std::fmt::Display for ExperimentalFeatureStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ExperimentalFeatureStage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ExperimentalFeatureStage {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -6246,6 +6644,7 @@ impl<'de> serde::Deserialize<'de> for ExperimentalFeatureStage {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigDetectParams {
     /// Zero or more working directories to include for repo-scoped detection.
@@ -6293,6 +6692,7 @@ pub struct ExternalAgentConfigDetectParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigDetectResponse {
     #[serde(default = "ExternalAgentConfigDetectResponse::default_connectors")]
@@ -6302,11 +6702,13 @@ pub struct ExternalAgentConfigDetectResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ExternalAgentConfigDetectResponse {
     fn default_connectors() -> Vec<ExternalAgentDetectedConnectorCandidate> {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportCompletedNotification {
     #[serde(rename = "importId")]
@@ -6317,6 +6719,7 @@ pub struct ExternalAgentConfigImportCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoriesReadResponse {
     pub connectors: Vec<ExternalAgentImportedConnectorCandidate>,
@@ -6325,6 +6728,7 @@ pub struct ExternalAgentConfigImportHistoriesReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistory {
     #[serde(rename = "completedAtMs")]
@@ -6344,6 +6748,7 @@ pub struct ExternalAgentConfigImportHistory {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoryRecordParams {
     /// Completed results grouped by imported item type.
@@ -6356,6 +6761,7 @@ pub struct ExternalAgentConfigImportHistoryRecordParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoryRecordResponse {
     #[serde(rename = "importId")]
@@ -6364,6 +6770,7 @@ pub struct ExternalAgentConfigImportHistoryRecordResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoryRecordSuccessParams {
     #[serde(
@@ -6397,6 +6804,7 @@ pub struct ExternalAgentConfigImportHistoryRecordSuccessParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoryRecordTypeResultParams {
     pub failures: Vec<ExternalAgentConfigImportItemTypeFailure>,
@@ -6407,6 +6815,7 @@ pub struct ExternalAgentConfigImportHistoryRecordTypeResultParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportItemTypeFailure {
     #[serde(
@@ -6444,6 +6853,7 @@ pub struct ExternalAgentConfigImportItemTypeFailure {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportItemTypeSuccess {
     #[serde(
@@ -6477,6 +6887,7 @@ pub struct ExternalAgentConfigImportItemTypeSuccess {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportParams {
     #[serde(rename = "migrationItems")]
@@ -6508,6 +6919,7 @@ pub struct ExternalAgentConfigImportParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportProgressNotification {
     #[serde(rename = "importId")]
@@ -6518,6 +6930,7 @@ pub struct ExternalAgentConfigImportProgressNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportResponse {
     #[serde(rename = "importId")]
@@ -6526,6 +6939,7 @@ pub struct ExternalAgentConfigImportResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportTypeResult {
     pub failures: Vec<ExternalAgentConfigImportItemTypeFailure>,
@@ -6536,6 +6950,7 @@ pub struct ExternalAgentConfigImportTypeResult {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigMigrationItem {
     /// Null or empty means home-scoped migration; non-empty means repo-scoped migration.
@@ -6558,6 +6973,7 @@ pub struct ExternalAgentConfigMigrationItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ExternalAgentConfigMigrationItemType {
     AgentsMd,
@@ -6573,6 +6989,7 @@ pub enum ExternalAgentConfigMigrationItemType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ExternalAgentConfigMigrationItemType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -6595,6 +7012,7 @@ impl ExternalAgentConfigMigrationItemType {
         }
     }
 }
+
 impl From<&str> for ExternalAgentConfigMigrationItemType {
     fn from(value: &str) -> Self {
         match value {
@@ -6612,16 +7030,19 @@ impl From<&str> for ExternalAgentConfigMigrationItemType {
         }
     }
 }
+
 impl std::fmt::Display for ExternalAgentConfigMigrationItemType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ExternalAgentConfigMigrationItemType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ExternalAgentConfigMigrationItemType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -6638,6 +7059,7 @@ impl<'de> serde::Deserialize<'de> for ExternalAgentConfigMigrationItemType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentDetectedConnectorCandidate {
     pub name: String,
@@ -6648,6 +7070,7 @@ pub struct ExternalAgentDetectedConnectorCandidate {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ExternalAgentDetectedConnectorSource {
     RemoteMcpServersConfig,
@@ -6655,6 +7078,7 @@ pub enum ExternalAgentDetectedConnectorSource {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ExternalAgentDetectedConnectorSource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -6669,6 +7093,7 @@ impl ExternalAgentDetectedConnectorSource {
         }
     }
 }
+
 impl From<&str> for ExternalAgentDetectedConnectorSource {
     fn from(value: &str) -> Self {
         match value {
@@ -6678,16 +7103,19 @@ impl From<&str> for ExternalAgentDetectedConnectorSource {
         }
     }
 }
+
 impl std::fmt::Display for ExternalAgentDetectedConnectorSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ExternalAgentDetectedConnectorSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ExternalAgentDetectedConnectorSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -6704,6 +7132,7 @@ impl<'de> serde::Deserialize<'de> for ExternalAgentDetectedConnectorSource {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentImportedConnectorCandidate {
     pub name: String,
@@ -6714,12 +7143,14 @@ pub struct ExternalAgentImportedConnectorCandidate {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ExternalAgentImportedConnectorSource {
     RemoteMcpServersConfig,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ExternalAgentImportedConnectorSource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -6733,6 +7164,7 @@ impl ExternalAgentImportedConnectorSource {
         }
     }
 }
+
 impl From<&str> for ExternalAgentImportedConnectorSource {
     fn from(value: &str) -> Self {
         match value {
@@ -6741,16 +7173,19 @@ impl From<&str> for ExternalAgentImportedConnectorSource {
         }
     }
 }
+
 impl std::fmt::Display for ExternalAgentImportedConnectorSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ExternalAgentImportedConnectorSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ExternalAgentImportedConnectorSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -6767,6 +7202,7 @@ impl<'de> serde::Deserialize<'de> for ExternalAgentImportedConnectorSource {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalSandboxSandboxPolicy {
     #[serde(
@@ -6778,17 +7214,20 @@ pub struct ExternalSandboxSandboxPolicy {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ExternalSandboxSandboxPolicy {
     fn default_network_access() -> NetworkAccess {
         NetworkAccess::Restricted
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FailedThreadPredictionResult {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackRequirements {
     #[serde(
@@ -6801,6 +7240,7 @@ pub struct FeedbackRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackSaveParams {
     pub classification: String,
@@ -6839,6 +7279,7 @@ pub struct FeedbackSaveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackSaveResponse {
     /// Same prompt hash as feedback/upload; null when prompt metadata is absent.
@@ -6857,6 +7298,7 @@ pub struct FeedbackSaveResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackUploadParams {
     pub classification: String,
@@ -6892,6 +7334,7 @@ pub struct FeedbackUploadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackUploadResponse {
     /// Whitespace-normalized SHA-256 of the session base instructions, matching the uploaded `prompt_hash` tag. Does not include later developer messages. Null when the reported rollout has no prompt metadata.
@@ -6908,6 +7351,7 @@ pub struct FeedbackUploadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Deprecated legacy notification for `apply_patch` textual output.
 ///
 /// The server no longer emits this notification.
@@ -6924,6 +7368,7 @@ pub struct FileChangeOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileChangePatchUpdatedNotification {
     pub changes: Vec<FileUpdateChange>,
@@ -6937,6 +7382,7 @@ pub struct FileChangePatchUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileChangeThreadItem {
     pub changes: Vec<FileUpdateChange>,
@@ -6946,6 +7392,7 @@ pub struct FileChangeThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileIdContentItem {
     pub file_id: String,
@@ -6953,6 +7400,7 @@ pub struct FileIdContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileIdFunctionCallOutputContentItem {
     pub file_id: String,
@@ -6960,6 +7408,7 @@ pub struct FileIdFunctionCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileIdThreadItem {
     #[serde(rename = "fileId")]
@@ -6968,6 +7417,7 @@ pub struct FileIdThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileIdUserInput {
     #[serde(rename = "fileId")]
@@ -6976,6 +7426,7 @@ pub struct FileIdUserInput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FileSystemAccessMode {
     Read,
@@ -6984,6 +7435,7 @@ pub enum FileSystemAccessMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl FileSystemAccessMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -6999,6 +7451,7 @@ impl FileSystemAccessMode {
         }
     }
 }
+
 impl From<&str> for FileSystemAccessMode {
     fn from(value: &str) -> Self {
         match value {
@@ -7009,16 +7462,19 @@ impl From<&str> for FileSystemAccessMode {
         }
     }
 }
+
 impl std::fmt::Display for FileSystemAccessMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for FileSystemAccessMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FileSystemAccessMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7030,6 +7486,7 @@ impl<'de> serde::Deserialize<'de> for FileSystemAccessMode {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum FileSystemPath {
@@ -7043,12 +7500,14 @@ pub enum FileSystemPath {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl FileSystemPath {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FileSystemPath {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7095,6 +7554,7 @@ impl<'de> serde::Deserialize<'de> for FileSystemPath {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileSystemSandboxEntry {
     pub access: FileSystemAccessMode,
@@ -7103,6 +7563,7 @@ pub struct FileSystemSandboxEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind")]
 pub enum FileSystemSpecialPath {
@@ -7122,12 +7583,14 @@ pub enum FileSystemSpecialPath {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl FileSystemSpecialPath {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FileSystemSpecialPath {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7200,6 +7663,7 @@ impl<'de> serde::Deserialize<'de> for FileSystemSpecialPath {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileSystemSpecialPathUnknown {
     pub path: String,
@@ -7213,6 +7677,7 @@ pub struct FileSystemSpecialPathUnknown {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileUpdateChange {
     pub diff: String,
@@ -7222,6 +7687,7 @@ pub struct FileUpdateChange {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FindInPageResponsesApiWebSearchAction {
     #[serde(
@@ -7240,6 +7706,7 @@ pub struct FindInPageResponsesApiWebSearchAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FindInPageWebSearchAction {
     #[serde(
@@ -7258,6 +7725,7 @@ pub struct FindInPageWebSearchAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Backward-compatible API shape for ChatGPT workspace login restrictions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ForcedChatgptWorkspaceIds {
@@ -7266,12 +7734,14 @@ pub enum ForcedChatgptWorkspaceIds {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl ForcedChatgptWorkspaceIds {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for ForcedChatgptWorkspaceIds {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -7281,6 +7751,7 @@ impl serde::Serialize for ForcedChatgptWorkspaceIds {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ForcedChatgptWorkspaceIds {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7316,6 +7787,7 @@ impl<'de> serde::Deserialize<'de> for ForcedChatgptWorkspaceIds {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ForcedLoginMethod {
     Chatgpt,
@@ -7323,6 +7795,7 @@ pub enum ForcedLoginMethod {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ForcedLoginMethod {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -7337,6 +7810,7 @@ impl ForcedLoginMethod {
         }
     }
 }
+
 impl From<&str> for ForcedLoginMethod {
     fn from(value: &str) -> Self {
         match value {
@@ -7346,16 +7820,19 @@ impl From<&str> for ForcedLoginMethod {
         }
     }
 }
+
 impl std::fmt::Display for ForcedLoginMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ForcedLoginMethod {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ForcedLoginMethod {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7367,6 +7844,7 @@ impl<'de> serde::Deserialize<'de> for ForcedLoginMethod {
         Ok(value)
     }
 }
+
 /// Filesystem watch notification emitted for `fs/watch` subscribers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsChangedNotification {
@@ -7380,6 +7858,7 @@ pub struct FsChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Copy a file or directory tree on the host filesystem.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsCopyParams {
@@ -7396,8 +7875,10 @@ pub struct FsCopyParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful response for `fs/copy`.
 pub type FsCopyResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 /// Create a directory on the host filesystem.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsCreateDirectoryParams {
@@ -7414,11 +7895,13 @@ pub struct FsCreateDirectoryParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful response for `fs/createDirectory`.
 pub type FsCreateDirectoryResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// Request metadata for an absolute path.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsGetMetadataParams {
@@ -7428,6 +7911,7 @@ pub struct FsGetMetadataParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Metadata returned by `fs/getMetadata`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsGetMetadataResponse {
@@ -7450,6 +7934,7 @@ pub struct FsGetMetadataResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A directory entry returned by `fs/readDirectory`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadDirectoryEntry {
@@ -7466,6 +7951,7 @@ pub struct FsReadDirectoryEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// List direct child names for a directory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadDirectoryParams {
@@ -7475,6 +7961,7 @@ pub struct FsReadDirectoryParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Directory entries returned by `fs/readDirectory`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadDirectoryResponse {
@@ -7484,6 +7971,7 @@ pub struct FsReadDirectoryResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Read a file from the host filesystem.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadFileParams {
@@ -7493,6 +7981,7 @@ pub struct FsReadFileParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Base64-encoded file contents returned by `fs/readFile`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadFileResponse {
@@ -7503,6 +7992,7 @@ pub struct FsReadFileResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Remove a file or directory tree from the host filesystem.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsRemoveParams {
@@ -7526,8 +8016,10 @@ pub struct FsRemoveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful response for `fs/remove`.
 pub type FsRemoveResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 /// Stop filesystem watch notifications for a prior `fs/watch`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsUnwatchParams {
@@ -7538,8 +8030,10 @@ pub struct FsUnwatchParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful response for `fs/unwatch`.
 pub type FsUnwatchResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 /// Start filesystem watch notifications for an absolute path.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWatchParams {
@@ -7552,6 +8046,7 @@ pub struct FsWatchParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful response for `fs/watch`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWatchResponse {
@@ -7561,6 +8056,7 @@ pub struct FsWatchResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Write a file on the host filesystem.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWriteFileParams {
@@ -7573,8 +8069,10 @@ pub struct FsWriteFileParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful response for `fs/writeFile`.
 pub type FsWriteFileResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum FunctionCallOutputBody {
     StringType(String),
@@ -7582,12 +8080,14 @@ pub enum FunctionCallOutputBody {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl FunctionCallOutputBody {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for FunctionCallOutputBody {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -7597,6 +8097,7 @@ impl serde::Serialize for FunctionCallOutputBody {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FunctionCallOutputBody {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7634,6 +8135,7 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputBody {
         Ok(Self::Unknown(value))
     }
 }
+
 /// Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -7651,12 +8153,14 @@ pub enum FunctionCallOutputContentItem {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl FunctionCallOutputContentItem {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for FunctionCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7730,6 +8234,7 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputContentItem {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionCallOutputResponseItem {
     #[serde(
@@ -7769,6 +8274,7 @@ pub struct FunctionCallOutputResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionCallOutputThreadItem {
     pub id: String,
@@ -7784,6 +8290,7 @@ pub struct FunctionCallOutputThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionCallResponseItem {
     pub arguments: String,
@@ -7831,6 +8338,7 @@ pub struct FunctionCallResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionDynamicToolNamespaceTool {
     #[serde(rename = "deferLoading", default, skip_serializing_if = "Option::is_none")]
@@ -7843,6 +8351,7 @@ pub struct FunctionDynamicToolNamespaceTool {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionDynamicToolSpec {
     #[serde(rename = "deferLoading", default, skip_serializing_if = "Option::is_none")]
@@ -7855,6 +8364,7 @@ pub struct FunctionDynamicToolSpec {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "mode")]
 pub enum GatewayAuth {
@@ -7869,12 +8379,14 @@ pub enum GatewayAuth {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl GatewayAuth {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GatewayAuth {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -7931,6 +8443,7 @@ impl<'de> serde::Deserialize<'de> for GatewayAuth {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GatewayAuthEnvironmentVariable {
     #[serde(rename = "envKey")]
@@ -7939,10 +8452,12 @@ pub struct GatewayAuthEnvironmentVariable {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type GatewayOAuthCancelResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GatewayOAuthChangedNotification {
     /// Authorization handoff, sent only to the connection that started login.
@@ -7974,6 +8489,7 @@ pub struct GatewayOAuthChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Authorize a configured provider without changing the default or any thread's provider.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GatewayOAuthLoginParams {
@@ -7992,6 +8508,7 @@ pub struct GatewayOAuthLoginParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GatewayOAuthLoginResponse {
     #[serde(
@@ -8004,6 +8521,7 @@ pub struct GatewayOAuthLoginResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GatewayOAuthPrompt {
     #[serde(rename = "loginId")]
@@ -8016,6 +8534,7 @@ pub struct GatewayOAuthPrompt {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Read credential readiness for a configured provider without starting browser login.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GatewayOAuthReadParams {
@@ -8031,6 +8550,7 @@ pub struct GatewayOAuthReadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Current effective gateway policy and credential readiness; never contains credentials.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GatewayOAuthReadResponse {
@@ -8063,11 +8583,13 @@ pub struct GatewayOAuthReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl GatewayOAuthReadResponse {
     fn default_supports_device_auth() -> bool {
         false
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GatewayOAuthStatus {
     NotReady,
@@ -8077,6 +8599,7 @@ pub enum GatewayOAuthStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl GatewayOAuthStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -8093,6 +8616,7 @@ impl GatewayOAuthStatus {
         }
     }
 }
+
 impl From<&str> for GatewayOAuthStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -8104,16 +8628,19 @@ impl From<&str> for GatewayOAuthStatus {
         }
     }
 }
+
 impl std::fmt::Display for GatewayOAuthStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for GatewayOAuthStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GatewayOAuthStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8125,6 +8652,7 @@ impl<'de> serde::Deserialize<'de> for GatewayOAuthStatus {
         Ok(value)
     }
 }
+
 /// Google Cloud Vertex AI with externally managed credentials.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GcpAccount {
@@ -8132,12 +8660,14 @@ pub struct GcpAccount {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GcpProviderId {
     Gcp,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl GcpProviderId {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -8151,6 +8681,7 @@ impl GcpProviderId {
         }
     }
 }
+
 impl From<&str> for GcpProviderId {
     fn from(value: &str) -> Self {
         match value {
@@ -8159,16 +8690,19 @@ impl From<&str> for GcpProviderId {
         }
     }
 }
+
 impl std::fmt::Display for GcpProviderId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for GcpProviderId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GcpProviderId {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8180,6 +8714,7 @@ impl<'de> serde::Deserialize<'de> for GcpProviderId {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GcpProviderSettings {
     /// Path on the app-server host, without credential-file contents.
@@ -8207,6 +8742,7 @@ pub struct GcpProviderSettings {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// GCP configuration fields. Credential-file paths refer to the app-server host.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -8234,6 +8770,7 @@ pub struct GcpProviderSettingsPatch {
     #[serde(rename = "providerId")]
     pub provider_id: GcpProviderId,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountParams {
     /// When `true`, requests a proactive token refresh before returning.
@@ -8245,6 +8782,7 @@ pub struct GetAccountParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Usage-read capabilities of the requesting client, never inferred from its experiment arm.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountRateLimitsParams {
@@ -8266,6 +8804,7 @@ pub struct GetAccountRateLimitsParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountRateLimitsResponse {
     /// Account associated with this usage snapshot, when supplied by the backend.
@@ -8316,6 +8855,7 @@ pub struct GetAccountRateLimitsResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountResponse {
     #[serde(
@@ -8338,6 +8878,7 @@ pub struct GetAccountResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Optional security reminder bound to the account that fetched it. Unavailable or ineligible accounts return no notice; this read never changes account security.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountSecuritySetupResponse {
@@ -8351,6 +8892,7 @@ pub struct GetAccountSecuritySetupResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountTokenUsageParams {
     /// When present, read estimated usage for this thread instead of account-wide token activity.
@@ -8365,6 +8907,7 @@ pub struct GetAccountTokenUsageParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountTokenUsageResponse {
     #[serde(
@@ -8387,6 +8930,7 @@ pub struct GetAccountTokenUsageResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetWorkspaceMessagesResponse {
     /// Whether the workspace-message backend route is available for this client.
@@ -8398,6 +8942,7 @@ pub struct GetWorkspaceMessagesResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GitInfo {
     #[serde(
@@ -8423,6 +8968,7 @@ pub struct GitInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GitPluginSource {
     #[serde(
@@ -8449,6 +8995,7 @@ pub struct GitPluginSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GlobPatternFileSystemPath {
     pub pattern: String,
@@ -8456,11 +9003,13 @@ pub struct GlobPatternFileSystemPath {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GranularAskForApproval {
     pub granular: GranularAskForApprovalGranular,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GranularAskForApprovalGranular {
     pub mcp_elicitations: bool,
@@ -8474,6 +9023,7 @@ pub struct GranularAskForApprovalGranular {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl GranularAskForApprovalGranular {
     fn default_request_permissions() -> bool {
         false
@@ -8482,6 +9032,7 @@ impl GranularAskForApprovalGranular {
         false
     }
 }
+
 /// [UNSTABLE] Temporary approval auto-review payload used by `item/autoApprovalReview/*` notifications. This shape is expected to change soon.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GuardianApprovalReview {
@@ -8510,6 +9061,7 @@ pub struct GuardianApprovalReview {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum GuardianApprovalReviewAction {
@@ -8532,12 +9084,14 @@ pub enum GuardianApprovalReviewAction {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl GuardianApprovalReviewAction {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8637,6 +9191,7 @@ impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewAction {
         }
     }
 }
+
 /// [UNSTABLE] Lifecycle state for an approval auto-review.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GuardianApprovalReviewStatus {
@@ -8648,6 +9203,7 @@ pub enum GuardianApprovalReviewStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl GuardianApprovalReviewStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -8665,6 +9221,7 @@ impl GuardianApprovalReviewStatus {
         }
     }
 }
+
 impl From<&str> for GuardianApprovalReviewStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -8677,16 +9234,19 @@ impl From<&str> for GuardianApprovalReviewStatus {
         }
     }
 }
+
 impl std::fmt::Display for GuardianApprovalReviewStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for GuardianApprovalReviewStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8700,6 +9260,7 @@ impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GuardianCommandSource {
     Shell,
@@ -8707,6 +9268,7 @@ pub enum GuardianCommandSource {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl GuardianCommandSource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -8721,6 +9283,7 @@ impl GuardianCommandSource {
         }
     }
 }
+
 impl From<&str> for GuardianCommandSource {
     fn from(value: &str) -> Self {
         match value {
@@ -8730,16 +9293,19 @@ impl From<&str> for GuardianCommandSource {
         }
     }
 }
+
 impl std::fmt::Display for GuardianCommandSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for GuardianCommandSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GuardianCommandSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8751,6 +9317,7 @@ impl<'de> serde::Deserialize<'de> for GuardianCommandSource {
         Ok(value)
     }
 }
+
 /// [UNSTABLE] Risk level assigned by approval auto-review.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GuardianRiskLevel {
@@ -8761,6 +9328,7 @@ pub enum GuardianRiskLevel {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl GuardianRiskLevel {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -8777,6 +9345,7 @@ impl GuardianRiskLevel {
         }
     }
 }
+
 impl From<&str> for GuardianRiskLevel {
     fn from(value: &str) -> Self {
         match value {
@@ -8788,16 +9357,19 @@ impl From<&str> for GuardianRiskLevel {
         }
     }
 }
+
 impl std::fmt::Display for GuardianRiskLevel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for GuardianRiskLevel {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GuardianRiskLevel {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8809,6 +9381,7 @@ impl<'de> serde::Deserialize<'de> for GuardianRiskLevel {
         Ok(value)
     }
 }
+
 /// [UNSTABLE] Authorization level assigned by approval auto-review.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GuardianUserAuthorization {
@@ -8819,6 +9392,7 @@ pub enum GuardianUserAuthorization {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl GuardianUserAuthorization {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -8835,6 +9409,7 @@ impl GuardianUserAuthorization {
         }
     }
 }
+
 impl From<&str> for GuardianUserAuthorization {
     fn from(value: &str) -> Self {
         match value {
@@ -8846,16 +9421,19 @@ impl From<&str> for GuardianUserAuthorization {
         }
     }
 }
+
 impl std::fmt::Display for GuardianUserAuthorization {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for GuardianUserAuthorization {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for GuardianUserAuthorization {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8869,6 +9447,7 @@ impl<'de> serde::Deserialize<'de> for GuardianUserAuthorization {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GuardianWarningNotification {
     /// Concise guardian warning message for the user.
@@ -8880,6 +9459,7 @@ pub struct GuardianWarningNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookCompletedNotification {
     pub run: HookRunSummary,
@@ -8896,6 +9476,7 @@ pub struct HookCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookErrorInfo {
     pub message: String,
@@ -8904,6 +9485,7 @@ pub struct HookErrorInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookEventName {
     PreModelRequest,
@@ -8923,6 +9505,7 @@ pub enum HookEventName {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookEventName {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -8949,6 +9532,7 @@ impl HookEventName {
         }
     }
 }
+
 impl From<&str> for HookEventName {
     fn from(value: &str) -> Self {
         match value {
@@ -8970,16 +9554,19 @@ impl From<&str> for HookEventName {
         }
     }
 }
+
 impl std::fmt::Display for HookEventName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookEventName {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookEventName {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -8991,6 +9578,7 @@ impl<'de> serde::Deserialize<'de> for HookEventName {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookExecutionMode {
     SyncType,
@@ -8998,6 +9586,7 @@ pub enum HookExecutionMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookExecutionMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9012,6 +9601,7 @@ impl HookExecutionMode {
         }
     }
 }
+
 impl From<&str> for HookExecutionMode {
     fn from(value: &str) -> Self {
         match value {
@@ -9021,16 +9611,19 @@ impl From<&str> for HookExecutionMode {
         }
     }
 }
+
 impl std::fmt::Display for HookExecutionMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookExecutionMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookExecutionMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9042,6 +9635,7 @@ impl<'de> serde::Deserialize<'de> for HookExecutionMode {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookHandlerType {
     Command,
@@ -9051,6 +9645,7 @@ pub enum HookHandlerType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookHandlerType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9067,6 +9662,7 @@ impl HookHandlerType {
         }
     }
 }
+
 impl From<&str> for HookHandlerType {
     fn from(value: &str) -> Self {
         match value {
@@ -9078,16 +9674,19 @@ impl From<&str> for HookHandlerType {
         }
     }
 }
+
 impl std::fmt::Display for HookHandlerType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookHandlerType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookHandlerType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9099,6 +9698,7 @@ impl<'de> serde::Deserialize<'de> for HookHandlerType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookMetadata {
     /// Configured `additionalContext` spill threshold. `null` uses 2,500 tokens; `0` disables spilling.
@@ -9158,6 +9758,7 @@ pub struct HookMetadata {
     #[serde(flatten)]
     pub variant: HookMetadataVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "handlerType")]
 pub enum HookMetadataVariant {
@@ -9173,12 +9774,14 @@ pub enum HookMetadataVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl HookMetadataVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookMetadataVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9232,6 +9835,7 @@ impl<'de> serde::Deserialize<'de> for HookMetadataVariant {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookMetadataVariantCommand {
     #[serde(default = "HookMetadataVariantCommand::default_async")]
@@ -9241,11 +9845,13 @@ pub struct HookMetadataVariantCommand {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl HookMetadataVariantCommand {
     fn default_async() -> bool {
         false
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookMetadataVariantMcpTool {
     pub server: String,
@@ -9254,6 +9860,7 @@ pub struct HookMetadataVariantMcpTool {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookMigration {
     pub name: String,
@@ -9261,6 +9868,7 @@ pub struct HookMigration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookOutputEntry {
     pub kind: HookOutputEntryKind,
@@ -9269,6 +9877,7 @@ pub struct HookOutputEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookOutputEntryKind {
     Warning,
@@ -9279,6 +9888,7 @@ pub enum HookOutputEntryKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookOutputEntryKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9296,6 +9906,7 @@ impl HookOutputEntryKind {
         }
     }
 }
+
 impl From<&str> for HookOutputEntryKind {
     fn from(value: &str) -> Self {
         match value {
@@ -9308,16 +9919,19 @@ impl From<&str> for HookOutputEntryKind {
         }
     }
 }
+
 impl std::fmt::Display for HookOutputEntryKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookOutputEntryKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookOutputEntryKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9329,6 +9943,7 @@ impl<'de> serde::Deserialize<'de> for HookOutputEntryKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookPromptFragment {
     #[serde(rename = "hookRunId")]
@@ -9338,6 +9953,7 @@ pub struct HookPromptFragment {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookPromptThreadItem {
     pub fragments: Vec<HookPromptFragment>,
@@ -9346,6 +9962,7 @@ pub struct HookPromptThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookRunStatus {
     Running,
@@ -9356,6 +9973,7 @@ pub enum HookRunStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookRunStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9373,6 +9991,7 @@ impl HookRunStatus {
         }
     }
 }
+
 impl From<&str> for HookRunStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -9385,16 +10004,19 @@ impl From<&str> for HookRunStatus {
         }
     }
 }
+
 impl std::fmt::Display for HookRunStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookRunStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookRunStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9406,6 +10028,7 @@ impl<'de> serde::Deserialize<'de> for HookRunStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookRunSummary {
     #[serde(
@@ -9451,11 +10074,13 @@ pub struct HookRunSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl HookRunSummary {
     fn default_source() -> HookSource {
         HookSource::UnknownLower
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookScope {
     Thread,
@@ -9463,6 +10088,7 @@ pub enum HookScope {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookScope {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9477,6 +10103,7 @@ impl HookScope {
         }
     }
 }
+
 impl From<&str> for HookScope {
     fn from(value: &str) -> Self {
         match value {
@@ -9486,16 +10113,19 @@ impl From<&str> for HookScope {
         }
     }
 }
+
 impl std::fmt::Display for HookScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9507,6 +10137,7 @@ impl<'de> serde::Deserialize<'de> for HookScope {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookSource {
     System,
@@ -9523,6 +10154,7 @@ pub enum HookSource {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookSource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9546,6 +10178,7 @@ impl HookSource {
         }
     }
 }
+
 impl From<&str> for HookSource {
     fn from(value: &str) -> Self {
         match value {
@@ -9564,16 +10197,19 @@ impl From<&str> for HookSource {
         }
     }
 }
+
 impl std::fmt::Display for HookSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9585,6 +10221,7 @@ impl<'de> serde::Deserialize<'de> for HookSource {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookStartedNotification {
     pub run: HookRunSummary,
@@ -9601,6 +10238,7 @@ pub struct HookStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookTrustStatus {
     Managed,
@@ -9610,6 +10248,7 @@ pub enum HookTrustStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl HookTrustStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9626,6 +10265,7 @@ impl HookTrustStatus {
         }
     }
 }
+
 impl From<&str> for HookTrustStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -9637,16 +10277,19 @@ impl From<&str> for HookTrustStatus {
         }
     }
 }
+
 impl std::fmt::Display for HookTrustStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for HookTrustStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for HookTrustStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9658,6 +10301,7 @@ impl<'de> serde::Deserialize<'de> for HookTrustStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HooksListEntry {
     pub cwd: String,
@@ -9668,6 +10312,7 @@ pub struct HooksListEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HooksListParams {
     /// Working directories to inspect when no thread is specified. An empty list uses the session cwd.
@@ -9685,6 +10330,7 @@ pub struct HooksListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HooksListResponse {
     pub data: Vec<HooksListEntry>,
@@ -9692,6 +10338,7 @@ pub struct HooksListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HourlyScheduledTaskSchedule {
     #[serde(
@@ -9706,12 +10353,14 @@ pub struct HourlyScheduledTaskSchedule {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConnectionFailedCodexErrorInfo {
     #[serde(rename = "httpConnectionFailed")]
     pub http_connection_failed: HttpConnectionFailedCodexErrorInfoHttpConnectionFailed,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HttpConnectionFailedCodexErrorInfoHttpConnectionFailed {
     #[serde(
@@ -9725,12 +10374,14 @@ pub struct HttpConnectionFailedCodexErrorInfoHttpConnectionFailed {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct IdleThreadStatus {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ImageDetail {
     Auto,
@@ -9740,6 +10391,7 @@ pub enum ImageDetail {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ImageDetail {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -9756,6 +10408,7 @@ impl ImageDetail {
         }
     }
 }
+
 impl From<&str> for ImageDetail {
     fn from(value: &str) -> Self {
         match value {
@@ -9767,16 +10420,19 @@ impl From<&str> for ImageDetail {
         }
     }
 }
+
 impl std::fmt::Display for ImageDetail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ImageDetail {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ImageDetail {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9788,6 +10444,7 @@ impl<'de> serde::Deserialize<'de> for ImageDetail {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageGenerationCallResponseItem {
     #[serde(
@@ -9822,12 +10479,14 @@ pub struct ImageGenerationCallResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageGenerationFailure {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: ImageGenerationFailureVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ImageGenerationFailureVariant {
@@ -9837,12 +10496,14 @@ pub enum ImageGenerationFailureVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ImageGenerationFailureVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ImageGenerationFailureVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -9880,6 +10541,7 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationFailureVariant {
         }
     }
 }
+
 /// A local image file successfully read for this exact image-generation request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageGenerationInputImage {
@@ -9890,6 +10552,7 @@ pub struct ImageGenerationInputImage {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Either inline generated-image data or its durable attachment-store identity.
 ///
 /// `File` must remain first so rollouts written during the migration, which contain both an empty `result` and a `fileId`, retain the file reference when deserialized.
@@ -9939,6 +10602,7 @@ pub struct ImageGenerationThreadItem {
     #[serde(flatten)]
     pub variant: ImageGenerationThreadItemVariant,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageGenerationThreadItemVariant {
     FileIdThreadItem(FileIdThreadItem),
@@ -9946,12 +10610,14 @@ pub enum ImageGenerationThreadItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl ImageGenerationThreadItemVariant {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for ImageGenerationThreadItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -9965,6 +10631,7 @@ impl serde::Serialize for ImageGenerationThreadItemVariant {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ImageGenerationThreadItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10004,6 +10671,7 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationThreadItemVariant {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageUrlContentItem {
     pub image_url: String,
@@ -10011,6 +10679,7 @@ pub struct ImageUrlContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageUrlFunctionCallOutputContentItem {
     pub image_url: String,
@@ -10018,6 +10687,7 @@ pub struct ImageUrlFunctionCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageUserInput {
     #[serde(
@@ -10030,6 +10700,7 @@ pub struct ImageUserInput {
     #[serde(flatten)]
     pub variant: ImageUserInputVariant,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageUserInputVariant {
     UrlUserInput(UrlUserInput),
@@ -10037,12 +10708,14 @@ pub enum ImageUserInputVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl ImageUserInputVariant {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for ImageUserInputVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -10054,6 +10727,7 @@ impl serde::Serialize for ImageUserInputVariant {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ImageUserInputVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10089,6 +10763,7 @@ impl<'de> serde::Deserialize<'de> for ImageUserInputVariant {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageViewThreadItem {
     pub id: String,
@@ -10097,6 +10772,7 @@ pub struct ImageViewThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InAppBrowserRequirements {
     #[serde(
@@ -10110,12 +10786,14 @@ pub struct InAppBrowserRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InlineMarkdownThreadRealtimeBemItemPresentation {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InlineVisualizationThreadRealtimeBemItemPresentation {
     pub index: u32,
@@ -10123,6 +10801,7 @@ pub struct InlineVisualizationThreadRealtimeBemItemPresentation {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Inline audio data or an uploaded file loaded by the Responses API.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputAudioContentItem {
@@ -10130,6 +10809,7 @@ pub struct InputAudioContentItem {
     #[serde(flatten)]
     pub variant: InputAudioContentItemVariant,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputAudioContentItemVariant {
     AudioUrlContentItem(AudioUrlContentItem),
@@ -10137,12 +10817,14 @@ pub enum InputAudioContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl InputAudioContentItemVariant {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for InputAudioContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -10156,6 +10838,7 @@ impl serde::Serialize for InputAudioContentItemVariant {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for InputAudioContentItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10195,6 +10878,7 @@ impl<'de> serde::Deserialize<'de> for InputAudioContentItemVariant {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputAudioDynamicToolCallOutputContentItem {
     #[serde(rename = "audioUrl")]
@@ -10203,6 +10887,7 @@ pub struct InputAudioDynamicToolCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Inline audio data or an uploaded file loaded by the Responses API.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputAudioFunctionCallOutputContentItem {
@@ -10210,6 +10895,7 @@ pub struct InputAudioFunctionCallOutputContentItem {
     #[serde(flatten)]
     pub variant: InputAudioFunctionCallOutputContentItemVariant,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputAudioFunctionCallOutputContentItemVariant {
     AudioUrlFunctionCallOutputContentItem(AudioUrlFunctionCallOutputContentItem),
@@ -10217,12 +10903,14 @@ pub enum InputAudioFunctionCallOutputContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl InputAudioFunctionCallOutputContentItemVariant {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for InputAudioFunctionCallOutputContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -10236,6 +10924,7 @@ impl serde::Serialize for InputAudioFunctionCallOutputContentItemVariant {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for InputAudioFunctionCallOutputContentItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10275,6 +10964,7 @@ impl<'de> serde::Deserialize<'de> for InputAudioFunctionCallOutputContentItemVar
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputImageContentItem {
     #[serde(
@@ -10287,6 +10977,7 @@ pub struct InputImageContentItem {
     #[serde(flatten)]
     pub variant: InputImageContentItemVariant,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputImageContentItemVariant {
     ImageUrlContentItem(ImageUrlContentItem),
@@ -10294,12 +10985,14 @@ pub enum InputImageContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl InputImageContentItemVariant {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for InputImageContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -10313,6 +11006,7 @@ impl serde::Serialize for InputImageContentItemVariant {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for InputImageContentItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10352,6 +11046,7 @@ impl<'de> serde::Deserialize<'de> for InputImageContentItemVariant {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputImageDynamicToolCallOutputContentItem {
     #[serde(rename = "imageUrl")]
@@ -10360,6 +11055,7 @@ pub struct InputImageDynamicToolCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputImageFunctionCallOutputContentItem {
     #[serde(
@@ -10372,6 +11068,7 @@ pub struct InputImageFunctionCallOutputContentItem {
     #[serde(flatten)]
     pub variant: InputImageFunctionCallOutputContentItemVariant,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputImageFunctionCallOutputContentItemVariant {
     ImageUrlFunctionCallOutputContentItem(ImageUrlFunctionCallOutputContentItem),
@@ -10379,12 +11076,14 @@ pub enum InputImageFunctionCallOutputContentItemVariant {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl InputImageFunctionCallOutputContentItemVariant {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for InputImageFunctionCallOutputContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -10398,6 +11097,7 @@ impl serde::Serialize for InputImageFunctionCallOutputContentItemVariant {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for InputImageFunctionCallOutputContentItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10437,6 +11137,7 @@ impl<'de> serde::Deserialize<'de> for InputImageFunctionCallOutputContentItemVar
         Ok(Self::Unknown(value))
     }
 }
+
 /// Canonical user-input modality tags advertised by a model.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputModality {
@@ -10449,6 +11150,7 @@ pub enum InputModality {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl InputModality {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -10464,6 +11166,7 @@ impl InputModality {
         }
     }
 }
+
 impl From<&str> for InputModality {
     fn from(value: &str) -> Self {
         match value {
@@ -10474,16 +11177,19 @@ impl From<&str> for InputModality {
         }
     }
 }
+
 impl std::fmt::Display for InputModality {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for InputModality {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for InputModality {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10495,6 +11201,7 @@ impl<'de> serde::Deserialize<'de> for InputModality {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputTextAgentMessageInputContent {
     pub text: String,
@@ -10502,6 +11209,7 @@ pub struct InputTextAgentMessageInputContent {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputTextContentItem {
     pub text: String,
@@ -10509,6 +11217,7 @@ pub struct InputTextContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputTextDynamicToolCallOutputContentItem {
     pub text: String,
@@ -10516,6 +11225,7 @@ pub struct InputTextDynamicToolCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputTextFunctionCallOutputContentItem {
     pub text: String,
@@ -10523,6 +11233,7 @@ pub struct InputTextFunctionCallOutputContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Installed connector runtime state.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstalledApp {
@@ -10543,6 +11254,7 @@ pub struct InstalledApp {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Internal Responses API passthrough metadata copied into underlying chat messages.
 ///
 /// Responses API strongly types this payload. Do not modify it without first getting API approval and making the corresponding Responses API change.
@@ -10558,6 +11270,7 @@ pub struct InternalChatMessageMetadataPassthrough {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCompletedNotification {
     /// Unix timestamp (in milliseconds) when this item lifecycle completed.
@@ -10580,6 +11293,7 @@ pub struct ItemCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemGuardianApprovalReviewCompletedNotification {
@@ -10616,6 +11330,7 @@ pub struct ItemGuardianApprovalReviewCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemGuardianApprovalReviewStartedNotification {
@@ -10647,6 +11362,7 @@ pub struct ItemGuardianApprovalReviewStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemStartedNotification {
     pub item: ThreadItem,
@@ -10661,6 +11377,7 @@ pub struct ItemStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemThreadItemsListAnchor {
     #[serde(rename = "itemId")]
@@ -10669,6 +11386,7 @@ pub struct ItemThreadItemsListAnchor {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemThreadTimelineEntry {
     pub item: ThreadItem,
@@ -10679,6 +11397,7 @@ pub struct ItemThreadTimelineEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct KindFileSystemSpecialPath {
     #[serde(
@@ -10691,7 +11410,9 @@ pub struct KindFileSystemSpecialPath {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type LegacyAppPathString = String;
+
 /// `managed_config.toml` was designed to be a config that was loaded as the last layer on top of everything else. This scheme did not quite work out as intended, but we keep this variant as a "best effort" while we phase out `managed_config.toml` in favor of `requirements.toml`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LegacyManagedConfigTomlFromFileConfigLayerSource {
@@ -10700,12 +11421,14 @@ pub struct LegacyManagedConfigTomlFromFileConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LegacyManagedConfigTomlFromMdmConfigLayerSource {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListFilesCommandAction {
     pub command: String,
@@ -10719,6 +11442,7 @@ pub struct ListFilesCommandAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ListMcpServerStatusParams {
     /// Opaque pagination cursor returned by a previous call.
@@ -10761,6 +11485,7 @@ pub struct ListMcpServerStatusParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListMcpServerStatusResponse {
     pub data: Vec<McpServerStatus>,
@@ -10776,6 +11501,7 @@ pub struct ListMcpServerStatusResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalAudioUserInput {
     pub path: String,
@@ -10783,6 +11509,7 @@ pub struct LocalAudioUserInput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalImageUserInput {
     #[serde(
@@ -10796,6 +11523,7 @@ pub struct LocalImageUserInput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalPluginSource {
     pub path: AbsolutePathBuf,
@@ -10803,12 +11531,14 @@ pub struct LocalPluginSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalShellAction {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: LocalShellActionVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum LocalShellActionVariant {
@@ -10818,12 +11548,14 @@ pub enum LocalShellActionVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl LocalShellActionVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for LocalShellActionVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10856,6 +11588,7 @@ impl<'de> serde::Deserialize<'de> for LocalShellActionVariant {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalShellCallResponseItem {
     pub action: LocalShellAction,
@@ -10892,6 +11625,7 @@ pub struct LocalShellCallResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LocalShellStatus {
     Completed,
@@ -10900,6 +11634,7 @@ pub enum LocalShellStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl LocalShellStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -10915,6 +11650,7 @@ impl LocalShellStatus {
         }
     }
 }
+
 impl From<&str> for LocalShellStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -10925,16 +11661,19 @@ impl From<&str> for LocalShellStatus {
         }
     }
 }
+
 impl std::fmt::Display for LocalShellStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for LocalShellStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for LocalShellStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -10946,6 +11685,7 @@ impl<'de> serde::Deserialize<'de> for LocalShellStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum LoginAccountParams {
@@ -10968,12 +11708,14 @@ pub enum LoginAccountParams {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl LoginAccountParams {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for LoginAccountParams {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11056,6 +11798,7 @@ impl<'de> serde::Deserialize<'de> for LoginAccountParams {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum LoginAccountResponse {
@@ -11073,12 +11816,14 @@ pub enum LoginAccountResponse {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl LoginAccountResponse {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for LoginAccountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11154,6 +11899,7 @@ impl<'de> serde::Deserialize<'de> for LoginAccountResponse {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LoginAppBrand {
     Codex,
@@ -11161,6 +11907,7 @@ pub enum LoginAppBrand {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl LoginAppBrand {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -11175,6 +11922,7 @@ impl LoginAppBrand {
         }
     }
 }
+
 impl From<&str> for LoginAppBrand {
     fn from(value: &str) -> Self {
         match value {
@@ -11184,16 +11932,19 @@ impl From<&str> for LoginAppBrand {
         }
     }
 }
+
 impl std::fmt::Display for LoginAppBrand {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for LoginAppBrand {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for LoginAppBrand {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11205,7 +11956,9 @@ impl<'de> serde::Deserialize<'de> for LoginAppBrand {
         Ok(value)
     }
 }
+
 pub type LogoutAccountResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ManagedHooksRequirements {
     #[serde(
@@ -11266,6 +12019,7 @@ pub struct ManagedHooksRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ManagedHooksRequirements {
     fn default_interrupt() -> Vec<ConfiguredHookMatcherGroup> {
         vec![]
@@ -11280,6 +12034,7 @@ impl ManagedHooksRequirements {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceAddParams {
     #[serde(
@@ -11301,6 +12056,7 @@ pub struct MarketplaceAddParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceAddResponse {
     #[serde(rename = "alreadyAdded")]
@@ -11313,6 +12069,7 @@ pub struct MarketplaceAddResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceInterface {
     #[serde(
@@ -11326,6 +12083,7 @@ pub struct MarketplaceInterface {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceLoadErrorInfo {
     #[serde(rename = "marketplacePath")]
@@ -11335,6 +12093,7 @@ pub struct MarketplaceLoadErrorInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceRemoveParams {
     #[serde(rename = "marketplaceName")]
@@ -11343,6 +12102,7 @@ pub struct MarketplaceRemoveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceRemoveResponse {
     #[serde(
@@ -11358,6 +12118,7 @@ pub struct MarketplaceRemoveResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceUpgradeErrorInfo {
     #[serde(rename = "marketplaceName")]
@@ -11367,6 +12128,7 @@ pub struct MarketplaceUpgradeErrorInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceUpgradeParams {
     #[serde(
@@ -11380,6 +12142,7 @@ pub struct MarketplaceUpgradeParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceUpgradeResponse {
     pub errors: Vec<MarketplaceUpgradeErrorInfo>,
@@ -11391,6 +12154,7 @@ pub struct MarketplaceUpgradeResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpAppDisplayMode {
     Inline,
@@ -11398,6 +12162,7 @@ pub enum McpAppDisplayMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpAppDisplayMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -11412,6 +12177,7 @@ impl McpAppDisplayMode {
         }
     }
 }
+
 impl From<&str> for McpAppDisplayMode {
     fn from(value: &str) -> Self {
         match value {
@@ -11421,16 +12187,19 @@ impl From<&str> for McpAppDisplayMode {
         }
     }
 }
+
 impl std::fmt::Display for McpAppDisplayMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpAppDisplayMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpAppDisplayMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11442,6 +12211,7 @@ impl<'de> serde::Deserialize<'de> for McpAppDisplayMode {
         Ok(value)
     }
 }
+
 /// UI resource and display preference for model invocations, captured from the tool descriptor.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpAppUi {
@@ -11453,6 +12223,7 @@ pub struct McpAppUi {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpAuthStatus {
     UnknownLower,
@@ -11463,6 +12234,7 @@ pub enum McpAuthStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpAuthStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -11480,6 +12252,7 @@ impl McpAuthStatus {
         }
     }
 }
+
 impl From<&str> for McpAuthStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -11492,16 +12265,19 @@ impl From<&str> for McpAuthStatus {
         }
     }
 }
+
 impl std::fmt::Display for McpAuthStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpAuthStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpAuthStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11513,6 +12289,7 @@ impl<'de> serde::Deserialize<'de> for McpAuthStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpResourceReadParams {
     /// Additional MCP request metadata. Account and turn routing keys are reserved.
@@ -11558,6 +12335,7 @@ pub struct McpResourceReadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpResourceReadResponse {
     pub contents: Vec<ResourceContent>,
@@ -11573,6 +12351,7 @@ pub struct McpResourceReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpResourceReadTarget {
     #[serde(rename = "connectorId")]
@@ -11584,6 +12363,7 @@ pub struct McpResourceReadTarget {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpServerConnectionStatus {
     NotStarted,
@@ -11596,6 +12376,7 @@ pub enum McpServerConnectionStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpServerConnectionStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -11615,6 +12396,7 @@ impl McpServerConnectionStatus {
         }
     }
 }
+
 impl From<&str> for McpServerConnectionStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -11629,16 +12411,19 @@ impl From<&str> for McpServerConnectionStatus {
         }
     }
 }
+
 impl std::fmt::Display for McpServerConnectionStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpServerConnectionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpServerConnectionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11652,6 +12437,7 @@ impl<'de> serde::Deserialize<'de> for McpServerConnectionStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerEventNotification {
     pub method: String,
@@ -11660,6 +12446,7 @@ pub struct McpServerEventNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerEventStreamNotification {
     pub notification: McpServerEventNotification,
@@ -11669,6 +12456,7 @@ pub struct McpServerEventStreamNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Presentation metadata advertised by an initialized MCP server.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerInfo {
@@ -11703,6 +12491,7 @@ pub struct McpServerInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerMigration {
     pub name: String,
@@ -11710,6 +12499,7 @@ pub struct McpServerMigration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpServerOauthClientRegistration {
     Auto,
@@ -11718,6 +12508,7 @@ pub enum McpServerOauthClientRegistration {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpServerOauthClientRegistration {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -11733,6 +12524,7 @@ impl McpServerOauthClientRegistration {
         }
     }
 }
+
 impl From<&str> for McpServerOauthClientRegistration {
     fn from(value: &str) -> Self {
         match value {
@@ -11743,16 +12535,19 @@ impl From<&str> for McpServerOauthClientRegistration {
         }
     }
 }
+
 impl std::fmt::Display for McpServerOauthClientRegistration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpServerOauthClientRegistration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpServerOauthClientRegistration {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11766,6 +12561,7 @@ impl<'de> serde::Deserialize<'de> for McpServerOauthClientRegistration {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginCompletedNotification {
     #[serde(
@@ -11795,6 +12591,7 @@ pub struct McpServerOauthLoginCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginParams {
     /// Registration strategy for this login only; omission selects automatic discovery.
@@ -11830,6 +12627,7 @@ pub struct McpServerOauthLoginParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginResponse {
     #[serde(rename = "authorizationUrl")]
@@ -11846,16 +12644,19 @@ pub struct McpServerOauthLoginResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type McpServerRefreshResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpServerStartupFailureReason {
     ReauthenticationRequired,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpServerStartupFailureReason {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -11869,6 +12670,7 @@ impl McpServerStartupFailureReason {
         }
     }
 }
+
 impl From<&str> for McpServerStartupFailureReason {
     fn from(value: &str) -> Self {
         match value {
@@ -11877,16 +12679,19 @@ impl From<&str> for McpServerStartupFailureReason {
         }
     }
 }
+
 impl std::fmt::Display for McpServerStartupFailureReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpServerStartupFailureReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpServerStartupFailureReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11900,6 +12705,7 @@ impl<'de> serde::Deserialize<'de> for McpServerStartupFailureReason {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpServerStartupState {
     Starting,
@@ -11909,6 +12715,7 @@ pub enum McpServerStartupState {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpServerStartupState {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -11925,6 +12732,7 @@ impl McpServerStartupState {
         }
     }
 }
+
 impl From<&str> for McpServerStartupState {
     fn from(value: &str) -> Self {
         match value {
@@ -11936,16 +12744,19 @@ impl From<&str> for McpServerStartupState {
         }
     }
 }
+
 impl std::fmt::Display for McpServerStartupState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpServerStartupState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpServerStartupState {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -11957,6 +12768,7 @@ impl<'de> serde::Deserialize<'de> for McpServerStartupState {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerStatus {
     #[serde(rename = "authStatus")]
@@ -12024,6 +12836,7 @@ pub struct McpServerStatus {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpServerStatusDetail {
     Full,
@@ -12031,6 +12844,7 @@ pub enum McpServerStatusDetail {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpServerStatusDetail {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -12045,6 +12859,7 @@ impl McpServerStatusDetail {
         }
     }
 }
+
 impl From<&str> for McpServerStatusDetail {
     fn from(value: &str) -> Self {
         match value {
@@ -12054,16 +12869,19 @@ impl From<&str> for McpServerStatusDetail {
         }
     }
 }
+
 impl std::fmt::Display for McpServerStatusDetail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpServerStatusDetail {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpServerStatusDetail {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -12075,6 +12893,7 @@ impl<'de> serde::Deserialize<'de> for McpServerStatusDetail {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerStatusUpdatedNotification {
     #[serde(
@@ -12103,6 +12922,7 @@ pub struct McpServerStatusUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerToolCallParams {
     #[serde(
@@ -12126,6 +12946,7 @@ pub struct McpServerToolCallParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerToolCallResponse {
     #[serde(
@@ -12154,6 +12975,7 @@ pub struct McpServerToolCallResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallAppContext {
     #[serde(
@@ -12190,6 +13012,7 @@ pub struct McpToolCallAppContext {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallError {
     pub message: String,
@@ -12197,6 +13020,7 @@ pub struct McpToolCallError {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallGuardianApprovalReviewAction {
     #[serde(
@@ -12227,6 +13051,7 @@ pub struct McpToolCallGuardianApprovalReviewAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallProgressNotification {
     #[serde(rename = "itemId")]
@@ -12240,6 +13065,7 @@ pub struct McpToolCallProgressNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallResult {
     #[serde(
@@ -12261,6 +13087,7 @@ pub struct McpToolCallResult {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpToolCallStatus {
     InProgress,
@@ -12269,6 +13096,7 @@ pub enum McpToolCallStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl McpToolCallStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -12284,6 +13112,7 @@ impl McpToolCallStatus {
         }
     }
 }
+
 impl From<&str> for McpToolCallStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -12294,16 +13123,19 @@ impl From<&str> for McpToolCallStatus {
         }
     }
 }
+
 impl std::fmt::Display for McpToolCallStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for McpToolCallStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for McpToolCallStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -12315,6 +13147,7 @@ impl<'de> serde::Deserialize<'de> for McpToolCallStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallThreadItem {
     #[serde(
@@ -12383,6 +13216,7 @@ pub struct McpToolCallThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolConfiguredHookHandler {
     pub input: std::collections::BTreeMap<String, serde_json::Value>,
@@ -12406,6 +13240,7 @@ pub struct McpToolConfiguredHookHandler {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Managed preferences layer delivered by MDM (macOS only).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MdmConfigLayerSource {
@@ -12415,6 +13250,7 @@ pub struct MdmConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryCitation {
     pub entries: Vec<MemoryCitationEntry>,
@@ -12424,6 +13260,7 @@ pub struct MemoryCitation {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryCitationEntry {
     #[serde(rename = "lineEnd")]
@@ -12436,6 +13273,7 @@ pub struct MemoryCitationEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MentionUserInput {
     pub name: String,
@@ -12444,6 +13282,7 @@ pub struct MentionUserInput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MergeStrategy {
     Replace,
@@ -12451,6 +13290,7 @@ pub enum MergeStrategy {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl MergeStrategy {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -12465,6 +13305,7 @@ impl MergeStrategy {
         }
     }
 }
+
 impl From<&str> for MergeStrategy {
     fn from(value: &str) -> Self {
         match value {
@@ -12474,16 +13315,19 @@ impl From<&str> for MergeStrategy {
         }
     }
 }
+
 impl std::fmt::Display for MergeStrategy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for MergeStrategy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for MergeStrategy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -12495,6 +13339,7 @@ impl<'de> serde::Deserialize<'de> for MergeStrategy {
         Ok(value)
     }
 }
+
 /// Classifies assistant text as commentary, a partial answer, or a terminal answer.
 ///
 /// Providers do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.
@@ -12511,6 +13356,7 @@ pub enum MessagePhase {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl MessagePhase {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -12526,6 +13372,7 @@ impl MessagePhase {
         }
     }
 }
+
 impl From<&str> for MessagePhase {
     fn from(value: &str) -> Self {
         match value {
@@ -12536,16 +13383,19 @@ impl From<&str> for MessagePhase {
         }
     }
 }
+
 impl std::fmt::Display for MessagePhase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for MessagePhase {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for MessagePhase {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -12557,6 +13407,7 @@ impl<'de> serde::Deserialize<'de> for MessagePhase {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MessageResponseItem {
     pub content: Vec<ContentItem>,
@@ -12597,6 +13448,7 @@ pub struct MessageResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MigrationDetails {
     #[serde(default = "MigrationDetails::default_commands")]
@@ -12619,6 +13471,7 @@ pub struct MigrationDetails {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl MigrationDetails {
     fn default_commands() -> Vec<CommandMigration> {
         vec![]
@@ -12642,12 +13495,14 @@ impl MigrationDetails {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MinimalFileSystemSpecialPath {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MisalignmentErrorDetails {
     /// A substantive localized explanation is required before offering continuation.
@@ -12685,6 +13540,7 @@ pub struct MisalignmentErrorDetails {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MisalignmentSteer {
     pub message: String,
@@ -12692,6 +13548,7 @@ pub struct MisalignmentSteer {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Authentication is configured outside the gateway form. Preserve it on edits.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModeGatewayAuth {
@@ -12706,6 +13563,7 @@ pub struct ModeGatewayAuth {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Initial collaboration mode to use when the TUI starts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ModeKind {
@@ -12714,6 +13572,7 @@ pub enum ModeKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ModeKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -12728,6 +13587,7 @@ impl ModeKind {
         }
     }
 }
+
 impl From<&str> for ModeKind {
     fn from(value: &str) -> Self {
         match value {
@@ -12737,16 +13597,19 @@ impl From<&str> for ModeKind {
         }
     }
 }
+
 impl std::fmt::Display for ModeKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ModeKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ModeKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -12758,6 +13621,7 @@ impl<'de> serde::Deserialize<'de> for ModeKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// Deprecated: use `serviceTiers` instead.
@@ -12843,6 +13707,7 @@ pub struct Model {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl Model {
     fn default_additional_speed_tiers() -> Vec<String> {
         vec![]
@@ -12857,6 +13722,7 @@ impl Model {
         false
     }
 }
+
 /// Caller-specific explicit access programs advertised by model discovery.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelAccessPrograms {
@@ -12866,6 +13732,7 @@ pub struct ModelAccessPrograms {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelAvailabilityNux {
     pub message: String,
@@ -12873,6 +13740,7 @@ pub struct ModelAvailabilityNux {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModelListParams {
     /// Opaque pagination cursor returned by a previous call.
@@ -12909,6 +13777,7 @@ pub struct ModelListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelListResponse {
     pub data: Vec<Model>,
@@ -12924,10 +13793,12 @@ pub struct ModelListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ModelProviderCapabilitiesReadParams = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderCapabilitiesReadResponse {
     #[serde(rename = "imageGeneration")]
@@ -12938,11 +13809,13 @@ pub struct ModelProviderCapabilitiesReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelProviderConfigWriteParams {
     pub settings: ProviderSettingsPatch,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderConfigWriteResponse {
     pub provider: ModelProviderSummary,
@@ -12950,6 +13823,7 @@ pub struct ModelProviderConfigWriteResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Structured JSON-RPC error data. Unknown errors must retain the client's normal fallback.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -12964,12 +13838,14 @@ pub enum ModelProviderError {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ModelProviderError {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ModelProviderError {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13031,7 +13907,9 @@ impl<'de> serde::Deserialize<'de> for ModelProviderError {
         }
     }
 }
+
 pub type ModelProviderListParams = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderListResponse {
     #[serde(rename = "canChangeDefault")]
@@ -13043,6 +13921,7 @@ pub struct ModelProviderListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderMismatchv2ModelProviderError {
     #[serde(rename = "currentModelProvider")]
@@ -13053,6 +13932,7 @@ pub struct ModelProviderMismatchv2ModelProviderError {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderNotConfiguredv2ModelProviderError {
     #[serde(rename = "modelProvider")]
@@ -13061,6 +13941,7 @@ pub struct ModelProviderNotConfiguredv2ModelProviderError {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderPolicyConflictv2ModelProviderError {
     #[serde(rename = "modelProvider")]
@@ -13071,6 +13952,7 @@ pub struct ModelProviderPolicyConflictv2ModelProviderError {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderSummary {
     /// Null when the endpoint is absent or cannot be safely displayed.
@@ -13091,12 +13973,14 @@ pub struct ModelProviderSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ModelRerouteReason {
     HighRiskCyberActivity,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ModelRerouteReason {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13110,6 +13994,7 @@ impl ModelRerouteReason {
         }
     }
 }
+
 impl From<&str> for ModelRerouteReason {
     fn from(value: &str) -> Self {
         match value {
@@ -13118,16 +14003,19 @@ impl From<&str> for ModelRerouteReason {
         }
     }
 }
+
 impl std::fmt::Display for ModelRerouteReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ModelRerouteReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ModelRerouteReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13139,6 +14027,7 @@ impl<'de> serde::Deserialize<'de> for ModelRerouteReason {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelReroutedNotification {
     #[serde(rename = "fromModel")]
@@ -13154,6 +14043,7 @@ pub struct ModelReroutedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelSafetyBufferingUpdatedNotification {
     #[serde(
@@ -13177,6 +14067,7 @@ pub struct ModelSafetyBufferingUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelServiceTier {
     pub description: String,
@@ -13186,6 +14077,7 @@ pub struct ModelServiceTier {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelUpgradeInfo {
     #[serde(
@@ -13222,12 +14114,14 @@ pub struct ModelUpgradeInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ModelVerification {
     TrustedAccessForCyber,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ModelVerification {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13241,6 +14135,7 @@ impl ModelVerification {
         }
     }
 }
+
 impl From<&str> for ModelVerification {
     fn from(value: &str) -> Self {
         match value {
@@ -13249,16 +14144,19 @@ impl From<&str> for ModelVerification {
         }
     }
 }
+
 impl std::fmt::Display for ModelVerification {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ModelVerification {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ModelVerification {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13270,6 +14168,7 @@ impl<'de> serde::Deserialize<'de> for ModelVerification {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelVerificationNotification {
     #[serde(rename = "threadId")]
@@ -13281,6 +14180,7 @@ pub struct ModelVerificationNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModelsRequirements {
     #[serde(
@@ -13294,6 +14194,7 @@ pub struct ModelsRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MultiAgentMode {
@@ -13303,12 +14204,14 @@ pub enum MultiAgentMode {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl MultiAgentMode {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for MultiAgentMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -13319,6 +14222,7 @@ impl serde::Serialize for MultiAgentMode {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for MultiAgentMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13353,6 +14257,7 @@ impl<'de> serde::Deserialize<'de> for MultiAgentMode {
         Ok(Self::Unknown(value))
     }
 }
+
 /// Multi-agent runtime supported by a model.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MultiAgentVersion {
@@ -13362,6 +14267,7 @@ pub enum MultiAgentVersion {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl MultiAgentVersion {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13377,6 +14283,7 @@ impl MultiAgentVersion {
         }
     }
 }
+
 impl From<&str> for MultiAgentVersion {
     fn from(value: &str) -> Self {
         match value {
@@ -13387,16 +14294,19 @@ impl From<&str> for MultiAgentVersion {
         }
     }
 }
+
 impl std::fmt::Display for MultiAgentVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for MultiAgentVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for MultiAgentVersion {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13408,6 +14318,7 @@ impl<'de> serde::Deserialize<'de> for MultiAgentVersion {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamespaceDynamicToolSpec {
     pub description: String,
@@ -13417,6 +14328,7 @@ pub struct NamespaceDynamicToolSpec {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetworkAccess {
     Restricted,
@@ -13424,6 +14336,7 @@ pub enum NetworkAccess {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl NetworkAccess {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13438,6 +14351,7 @@ impl NetworkAccess {
         }
     }
 }
+
 impl From<&str> for NetworkAccess {
     fn from(value: &str) -> Self {
         match value {
@@ -13447,16 +14361,19 @@ impl From<&str> for NetworkAccess {
         }
     }
 }
+
 impl std::fmt::Display for NetworkAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for NetworkAccess {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for NetworkAccess {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13468,6 +14385,7 @@ impl<'de> serde::Deserialize<'de> for NetworkAccess {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkAccessGuardianApprovalReviewAction {
     pub host: String,
@@ -13478,6 +14396,7 @@ pub struct NetworkAccessGuardianApprovalReviewAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetworkApprovalProtocol {
     Http,
@@ -13487,6 +14406,7 @@ pub enum NetworkApprovalProtocol {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl NetworkApprovalProtocol {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13503,6 +14423,7 @@ impl NetworkApprovalProtocol {
         }
     }
 }
+
 impl From<&str> for NetworkApprovalProtocol {
     fn from(value: &str) -> Self {
         match value {
@@ -13514,16 +14435,19 @@ impl From<&str> for NetworkApprovalProtocol {
         }
     }
 }
+
 impl std::fmt::Display for NetworkApprovalProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for NetworkApprovalProtocol {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for NetworkApprovalProtocol {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13535,6 +14459,7 @@ impl<'de> serde::Deserialize<'de> for NetworkApprovalProtocol {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetworkDomainPermission {
     Allow,
@@ -13542,6 +14467,7 @@ pub enum NetworkDomainPermission {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl NetworkDomainPermission {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13556,6 +14482,7 @@ impl NetworkDomainPermission {
         }
     }
 }
+
 impl From<&str> for NetworkDomainPermission {
     fn from(value: &str) -> Self {
         match value {
@@ -13565,16 +14492,19 @@ impl From<&str> for NetworkDomainPermission {
         }
     }
 }
+
 impl std::fmt::Display for NetworkDomainPermission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for NetworkDomainPermission {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for NetworkDomainPermission {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13586,6 +14516,7 @@ impl<'de> serde::Deserialize<'de> for NetworkDomainPermission {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NetworkRequirements {
     #[serde(
@@ -13699,6 +14630,7 @@ pub struct NetworkRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetworkUnixSocketPermission {
     Allow,
@@ -13706,6 +14638,7 @@ pub enum NetworkUnixSocketPermission {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl NetworkUnixSocketPermission {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13720,6 +14653,7 @@ impl NetworkUnixSocketPermission {
         }
     }
 }
+
 impl From<&str> for NetworkUnixSocketPermission {
     fn from(value: &str) -> Self {
         match value {
@@ -13729,16 +14663,19 @@ impl From<&str> for NetworkUnixSocketPermission {
         }
     }
 }
+
 impl std::fmt::Display for NetworkUnixSocketPermission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for NetworkUnixSocketPermission {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for NetworkUnixSocketPermission {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13752,6 +14689,7 @@ impl<'de> serde::Deserialize<'de> for NetworkUnixSocketPermission {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewThreadModelDefaults {
     #[serde(
@@ -13778,6 +14716,7 @@ pub struct NewThreadModelDefaults {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NonSteerableTurnKind {
     Review,
@@ -13785,6 +14724,7 @@ pub enum NonSteerableTurnKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl NonSteerableTurnKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13799,6 +14739,7 @@ impl NonSteerableTurnKind {
         }
     }
 }
+
 impl From<&str> for NonSteerableTurnKind {
     fn from(value: &str) -> Self {
         match value {
@@ -13808,16 +14749,19 @@ impl From<&str> for NonSteerableTurnKind {
         }
     }
 }
+
 impl std::fmt::Display for NonSteerableTurnKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for NonSteerableTurnKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for NonSteerableTurnKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13829,18 +14773,21 @@ impl<'de> serde::Deserialize<'de> for NonSteerableTurnKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NoneGatewayAuth {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NotLoadedThreadStatus {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NpmPluginSource {
     pub package: String,
@@ -13862,10 +14809,15 @@ pub struct NpmPluginSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type NullableGatewayOAuthLoginParams = Option<GatewayOAuthLoginParams>;
+
 pub type NullableGatewayOAuthReadParams = Option<GatewayOAuthReadParams>;
+
 pub type NullableGetAccountRateLimitsParams = Option<GetAccountRateLimitsParams>;
+
 pub type NullableGetAccountTokenUsageParams = Option<GetAccountTokenUsageParams>;
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OpenPageResponsesApiWebSearchAction {
     #[serde(
@@ -13878,6 +14830,7 @@ pub struct OpenPageResponsesApiWebSearchAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OpenPageWebSearchAction {
     #[serde(
@@ -13890,12 +14843,14 @@ pub struct OpenPageWebSearchAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OpenaiProviderSettings {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum OtelExporter {
     NoneType,
@@ -13905,12 +14860,14 @@ pub enum OtelExporter {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl OtelExporter {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for OtelExporter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -13922,6 +14879,7 @@ impl serde::Serialize for OtelExporter {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for OtelExporter {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -13964,6 +14922,7 @@ impl<'de> serde::Deserialize<'de> for OtelExporter {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OtelHttpProtocol {
     Binary,
@@ -13971,6 +14930,7 @@ pub enum OtelHttpProtocol {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl OtelHttpProtocol {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -13985,6 +14945,7 @@ impl OtelHttpProtocol {
         }
     }
 }
+
 impl From<&str> for OtelHttpProtocol {
     fn from(value: &str) -> Self {
         match value {
@@ -13994,16 +14955,19 @@ impl From<&str> for OtelHttpProtocol {
         }
     }
 }
+
 impl std::fmt::Display for OtelHttpProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for OtelHttpProtocol {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for OtelHttpProtocol {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14015,6 +14979,7 @@ impl<'de> serde::Deserialize<'de> for OtelHttpProtocol {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtelRequirements {
     #[serde(
@@ -14094,6 +15059,7 @@ pub struct OtelRequirements {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtelTlsConfig {
     #[serde(
@@ -14121,6 +15087,7 @@ pub struct OtelTlsConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OtelToolResultLogConfig {
     pub max_bytes: u64,
@@ -14128,35 +15095,41 @@ pub struct OtelToolResultLogConfig {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtherResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtherResponsesApiWebSearchAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtherSubAgentSource {
     pub other: String,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtherWebSearchAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtlpGrpcOtelExporter {
     #[serde(rename = "otlp-grpc")]
     pub otlp_grpc: OtlpGrpcOtelExporterOtlpGrpc,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OtlpGrpcOtelExporterOtlpGrpc {
     pub endpoint: String,
@@ -14172,12 +15145,14 @@ pub struct OtlpGrpcOtelExporterOtlpGrpc {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtlpHttpOtelExporter {
     #[serde(rename = "otlp-http")]
     pub otlp_http: OtlpHttpOtelExporterOtlpHttp,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OtlpHttpOtelExporterOtlpHttp {
     pub endpoint: String,
@@ -14194,6 +15169,7 @@ pub struct OtlpHttpOtelExporterOtlpHttp {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OutputTextContentItem {
     #[serde(
@@ -14213,6 +15189,7 @@ pub struct OutputTextContentItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OverriddenMetadata {
     #[serde(rename = "effectiveValue")]
@@ -14224,6 +15201,7 @@ pub struct OverriddenMetadata {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Default configuration supplied with the installed Codex package.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackagedDefaultsConfigLayerSource {
@@ -14233,6 +15211,7 @@ pub struct PackagedDefaultsConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PatchApplyStatus {
     InProgress,
@@ -14242,6 +15221,7 @@ pub enum PatchApplyStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PatchApplyStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14258,6 +15238,7 @@ impl PatchApplyStatus {
         }
     }
 }
+
 impl From<&str> for PatchApplyStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -14269,16 +15250,19 @@ impl From<&str> for PatchApplyStatus {
         }
     }
 }
+
 impl std::fmt::Display for PatchApplyStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PatchApplyStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PatchApplyStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14290,6 +15274,7 @@ impl<'de> serde::Deserialize<'de> for PatchApplyStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum PatchChangeKind {
@@ -14303,12 +15288,14 @@ pub enum PatchChangeKind {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl PatchChangeKind {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PatchChangeKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14355,6 +15342,7 @@ impl<'de> serde::Deserialize<'de> for PatchChangeKind {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PathFileSystemPath {
     pub path: LegacyAppPathString,
@@ -14362,7 +15350,9 @@ pub struct PathFileSystemPath {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type PathUri = String;
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PermissionProfileListParams {
     /// Opaque pagination cursor returned by a previous call.
@@ -14390,6 +15380,7 @@ pub struct PermissionProfileListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionProfileListResponse {
     pub data: Vec<PermissionProfileSummary>,
@@ -14405,6 +15396,7 @@ pub struct PermissionProfileListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionProfileSummary {
     /// Whether the effective requirements allow selecting this profile.
@@ -14422,6 +15414,7 @@ pub struct PermissionProfileSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Deprecated: `friendly` and `pragmatic` no longer select a style.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Personality {
@@ -14431,6 +15424,7 @@ pub enum Personality {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl Personality {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14446,6 +15440,7 @@ impl Personality {
         }
     }
 }
+
 impl From<&str> for Personality {
     fn from(value: &str) -> Self {
         match value {
@@ -14456,16 +15451,19 @@ impl From<&str> for Personality {
         }
     }
 }
+
 impl std::fmt::Display for Personality {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for Personality {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for Personality {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14477,6 +15475,7 @@ impl<'de> serde::Deserialize<'de> for Personality {
         Ok(value)
     }
 }
+
 /// EXPERIMENTAL - proposed plan streaming deltas for plan items. Clients should not assume concatenated deltas match the completed plan item content.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanDeltaNotification {
@@ -14491,6 +15490,7 @@ pub struct PlanDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanThreadItem {
@@ -14500,6 +15500,7 @@ pub struct PlanThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PlanType {
     Free,
@@ -14525,6 +15526,7 @@ pub enum PlanType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PlanType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14557,6 +15559,7 @@ impl PlanType {
         }
     }
 }
+
 impl From<&str> for PlanType {
     fn from(value: &str) -> Self {
         match value {
@@ -14584,16 +15587,19 @@ impl From<&str> for PlanType {
         }
     }
 }
+
 impl std::fmt::Display for PlanType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PlanType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PlanType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14605,6 +15611,7 @@ impl<'de> serde::Deserialize<'de> for PlanType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginAuthPolicy {
     OnInstall,
@@ -14612,6 +15619,7 @@ pub enum PluginAuthPolicy {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginAuthPolicy {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14626,6 +15634,7 @@ impl PluginAuthPolicy {
         }
     }
 }
+
 impl From<&str> for PluginAuthPolicy {
     fn from(value: &str) -> Self {
         match value {
@@ -14635,16 +15644,19 @@ impl From<&str> for PluginAuthPolicy {
         }
     }
 }
+
 impl std::fmt::Display for PluginAuthPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginAuthPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginAuthPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14656,6 +15668,7 @@ impl<'de> serde::Deserialize<'de> for PluginAuthPolicy {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginAvailability {
     DisabledByAdmin,
@@ -14664,6 +15677,7 @@ pub enum PluginAvailability {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginAvailability {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14678,6 +15692,7 @@ impl PluginAvailability {
         }
     }
 }
+
 impl From<&str> for PluginAvailability {
     fn from(value: &str) -> Self {
         match value {
@@ -14687,16 +15702,19 @@ impl From<&str> for PluginAvailability {
         }
     }
 }
+
 impl std::fmt::Display for PluginAvailability {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginAvailability {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginAvailability {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14708,6 +15726,7 @@ impl<'de> serde::Deserialize<'de> for PluginAvailability {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginDetail {
     #[serde(rename = "appTemplates")]
@@ -14759,6 +15778,7 @@ pub struct PluginDetail {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginDisabledReason {
     DisabledByAdmin,
@@ -14768,6 +15788,7 @@ pub enum PluginDisabledReason {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginDisabledReason {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14784,6 +15805,7 @@ impl PluginDisabledReason {
         }
     }
 }
+
 impl From<&str> for PluginDisabledReason {
     fn from(value: &str) -> Self {
         match value {
@@ -14795,16 +15817,19 @@ impl From<&str> for PluginDisabledReason {
         }
     }
 }
+
 impl std::fmt::Display for PluginDisabledReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginDisabledReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginDisabledReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14816,6 +15841,7 @@ impl<'de> serde::Deserialize<'de> for PluginDisabledReason {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginHookSummary {
     #[serde(rename = "eventName")]
@@ -14825,6 +15851,7 @@ pub struct PluginHookSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInstallParams {
     /// Client-generated identifier used to correlate one installation attempt.
@@ -14855,6 +15882,7 @@ pub struct PluginInstallParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginInstallPolicy {
     NotAvailable,
@@ -14863,6 +15891,7 @@ pub enum PluginInstallPolicy {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginInstallPolicy {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14878,6 +15907,7 @@ impl PluginInstallPolicy {
         }
     }
 }
+
 impl From<&str> for PluginInstallPolicy {
     fn from(value: &str) -> Self {
         match value {
@@ -14888,16 +15918,19 @@ impl From<&str> for PluginInstallPolicy {
         }
     }
 }
+
 impl std::fmt::Display for PluginInstallPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginInstallPolicy {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginInstallPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14909,6 +15942,7 @@ impl<'de> serde::Deserialize<'de> for PluginInstallPolicy {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginInstallPolicySource {
     WorkspaceSetting,
@@ -14916,6 +15950,7 @@ pub enum PluginInstallPolicySource {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginInstallPolicySource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -14930,6 +15965,7 @@ impl PluginInstallPolicySource {
         }
     }
 }
+
 impl From<&str> for PluginInstallPolicySource {
     fn from(value: &str) -> Self {
         match value {
@@ -14939,16 +15975,19 @@ impl From<&str> for PluginInstallPolicySource {
         }
     }
 }
+
 impl std::fmt::Display for PluginInstallPolicySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginInstallPolicySource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginInstallPolicySource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -14962,6 +16001,7 @@ impl<'de> serde::Deserialize<'de> for PluginInstallPolicySource {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInstallResponse {
     #[serde(rename = "appsNeedingAuth")]
@@ -14972,6 +16012,7 @@ pub struct PluginInstallResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PluginInstalledParams {
     /// Optional working directories used to discover repo marketplaces.
@@ -14993,6 +16034,7 @@ pub struct PluginInstalledParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInstalledResponse {
     #[serde(
@@ -15005,11 +16047,13 @@ pub struct PluginInstalledResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl PluginInstalledResponse {
     fn default_marketplace_load_errors() -> Vec<MarketplaceLoadErrorInfo> {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInterface {
     #[serde(
@@ -15139,6 +16183,7 @@ pub struct PluginInterface {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginListMarketplaceKind {
     Local,
@@ -15149,6 +16194,7 @@ pub enum PluginListMarketplaceKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginListMarketplaceKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -15166,6 +16212,7 @@ impl PluginListMarketplaceKind {
         }
     }
 }
+
 impl From<&str> for PluginListMarketplaceKind {
     fn from(value: &str) -> Self {
         match value {
@@ -15178,16 +16225,19 @@ impl From<&str> for PluginListMarketplaceKind {
         }
     }
 }
+
 impl std::fmt::Display for PluginListMarketplaceKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginListMarketplaceKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginListMarketplaceKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15201,6 +16251,7 @@ impl<'de> serde::Deserialize<'de> for PluginListMarketplaceKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PluginListParams {
     /// Optional working directories used to discover repo marketplaces. When omitted, only home-scoped marketplaces and the official curated marketplace are considered.
@@ -15225,6 +16276,7 @@ pub struct PluginListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginListResponse {
     #[serde(
@@ -15242,6 +16294,7 @@ pub struct PluginListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl PluginListResponse {
     fn default_featured_plugin_ids() -> Vec<String> {
         vec![]
@@ -15250,6 +16303,7 @@ impl PluginListResponse {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginMarketplaceEntry {
     #[serde(
@@ -15271,6 +16325,7 @@ pub struct PluginMarketplaceEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReadParams {
     #[serde(
@@ -15293,6 +16348,7 @@ pub struct PluginReadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReadResponse {
     pub plugin: PluginDetail,
@@ -15300,6 +16356,7 @@ pub struct PluginReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Runtime categories affected by this change, not just capabilities currently present. Flags describe declarations before runtime policy filtering. Updates OR the old and new bundle flags; enablement changes and cached reinstalls use the cached bundle; removals retain the old bundle's flags.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReconcileChangedPlugin {
@@ -15318,6 +16375,7 @@ pub struct PluginReconcileChangedPlugin {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PluginReconcileParams {
     /// Optional client-provided reason recorded with the reconciliation attempt.
@@ -15331,6 +16389,7 @@ pub struct PluginReconcileParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Bundle and installed-state changes observed by this pass, not a runtime-readiness acknowledgement or a cumulative diff since the client's last request. Other metadata-only changes are not listed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReconcileResponse {
@@ -15347,6 +16406,7 @@ pub struct PluginReconcileResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSearchResult {
     #[serde(rename = "marketplaceName")]
@@ -15363,6 +16423,7 @@ pub struct PluginSearchResult {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginSearchScope {
     Global,
@@ -15371,6 +16432,7 @@ pub enum PluginSearchScope {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginSearchScope {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -15386,6 +16448,7 @@ impl PluginSearchScope {
         }
     }
 }
+
 impl From<&str> for PluginSearchScope {
     fn from(value: &str) -> Self {
         match value {
@@ -15396,16 +16459,19 @@ impl From<&str> for PluginSearchScope {
         }
     }
 }
+
 impl std::fmt::Display for PluginSearchScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginSearchScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginSearchScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15417,6 +16483,7 @@ impl<'de> serde::Deserialize<'de> for PluginSearchScope {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareCheckoutParams {
     #[serde(rename = "remotePluginId")]
@@ -15425,6 +16492,7 @@ pub struct PluginShareCheckoutParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareCheckoutResponse {
     #[serde(rename = "marketplaceName")]
@@ -15450,6 +16518,7 @@ pub struct PluginShareCheckoutResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareContext {
     #[serde(
@@ -15507,6 +16576,7 @@ pub struct PluginShareContext {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareDeleteParams {
     #[serde(rename = "remotePluginId")]
@@ -15515,10 +16585,12 @@ pub struct PluginShareDeleteParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type PluginShareDeleteResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginShareDiscoverability {
     Listed,
@@ -15527,6 +16599,7 @@ pub enum PluginShareDiscoverability {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginShareDiscoverability {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -15542,6 +16615,7 @@ impl PluginShareDiscoverability {
         }
     }
 }
+
 impl From<&str> for PluginShareDiscoverability {
     fn from(value: &str) -> Self {
         match value {
@@ -15552,16 +16626,19 @@ impl From<&str> for PluginShareDiscoverability {
         }
     }
 }
+
 impl std::fmt::Display for PluginShareDiscoverability {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginShareDiscoverability {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginShareDiscoverability {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15575,6 +16652,7 @@ impl<'de> serde::Deserialize<'de> for PluginShareDiscoverability {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareListItem {
     #[serde(
@@ -15589,7 +16667,9 @@ pub struct PluginShareListItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type PluginShareListParams = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareListResponse {
     pub data: Vec<PluginShareListItem>,
@@ -15597,6 +16677,7 @@ pub struct PluginShareListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSharePrincipal {
     pub name: String,
@@ -15609,6 +16690,7 @@ pub struct PluginSharePrincipal {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginSharePrincipalRole {
     Reader,
@@ -15617,6 +16699,7 @@ pub enum PluginSharePrincipalRole {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginSharePrincipalRole {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -15632,6 +16715,7 @@ impl PluginSharePrincipalRole {
         }
     }
 }
+
 impl From<&str> for PluginSharePrincipalRole {
     fn from(value: &str) -> Self {
         match value {
@@ -15642,16 +16726,19 @@ impl From<&str> for PluginSharePrincipalRole {
         }
     }
 }
+
 impl std::fmt::Display for PluginSharePrincipalRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginSharePrincipalRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginSharePrincipalRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15663,6 +16750,7 @@ impl<'de> serde::Deserialize<'de> for PluginSharePrincipalRole {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginSharePrincipalType {
     User,
@@ -15671,6 +16759,7 @@ pub enum PluginSharePrincipalType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginSharePrincipalType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -15686,6 +16775,7 @@ impl PluginSharePrincipalType {
         }
     }
 }
+
 impl From<&str> for PluginSharePrincipalType {
     fn from(value: &str) -> Self {
         match value {
@@ -15696,16 +16786,19 @@ impl From<&str> for PluginSharePrincipalType {
         }
     }
 }
+
 impl std::fmt::Display for PluginSharePrincipalType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginSharePrincipalType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginSharePrincipalType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15717,6 +16810,7 @@ impl<'de> serde::Deserialize<'de> for PluginSharePrincipalType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareSaveParams {
     #[serde(
@@ -15745,6 +16839,7 @@ pub struct PluginShareSaveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareSaveResponse {
     #[serde(
@@ -15762,6 +16857,7 @@ pub struct PluginShareSaveResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareTarget {
     #[serde(rename = "principalId")]
@@ -15773,6 +16869,7 @@ pub struct PluginShareTarget {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginShareTargetRole {
     Reader,
@@ -15780,6 +16877,7 @@ pub enum PluginShareTargetRole {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginShareTargetRole {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -15794,6 +16892,7 @@ impl PluginShareTargetRole {
         }
     }
 }
+
 impl From<&str> for PluginShareTargetRole {
     fn from(value: &str) -> Self {
         match value {
@@ -15803,16 +16902,19 @@ impl From<&str> for PluginShareTargetRole {
         }
     }
 }
+
 impl std::fmt::Display for PluginShareTargetRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginShareTargetRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginShareTargetRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15824,6 +16926,7 @@ impl<'de> serde::Deserialize<'de> for PluginShareTargetRole {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PluginShareUpdateDiscoverability {
     Unlisted,
@@ -15832,6 +16935,7 @@ pub enum PluginShareUpdateDiscoverability {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl PluginShareUpdateDiscoverability {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -15847,6 +16951,7 @@ impl PluginShareUpdateDiscoverability {
         }
     }
 }
+
 impl From<&str> for PluginShareUpdateDiscoverability {
     fn from(value: &str) -> Self {
         match value {
@@ -15857,16 +16962,19 @@ impl From<&str> for PluginShareUpdateDiscoverability {
         }
     }
 }
+
 impl std::fmt::Display for PluginShareUpdateDiscoverability {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for PluginShareUpdateDiscoverability {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginShareUpdateDiscoverability {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15880,6 +16988,7 @@ impl<'de> serde::Deserialize<'de> for PluginShareUpdateDiscoverability {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareUpdateTargetsParams {
     pub discoverability: PluginShareUpdateDiscoverability,
@@ -15891,6 +17000,7 @@ pub struct PluginShareUpdateTargetsParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareUpdateTargetsResponse {
     pub discoverability: PluginShareDiscoverability,
@@ -15899,6 +17009,7 @@ pub struct PluginShareUpdateTargetsResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSkillReadParams {
     #[serde(rename = "remoteMarketplaceName")]
@@ -15911,6 +17022,7 @@ pub struct PluginSkillReadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PluginSkillReadResponse {
     #[serde(
@@ -15923,6 +17035,7 @@ pub struct PluginSkillReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum PluginSource {
@@ -15939,12 +17052,14 @@ pub enum PluginSource {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl PluginSource {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for PluginSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -15998,6 +17113,7 @@ impl<'de> serde::Deserialize<'de> for PluginSource {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSummary {
     #[serde(rename = "authPolicy")]
@@ -16093,6 +17209,7 @@ pub struct PluginSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl PluginSummary {
     fn default_availability() -> PluginAvailability {
         PluginAvailability::Available
@@ -16101,6 +17218,7 @@ impl PluginSummary {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginUninstallParams {
     #[serde(rename = "pluginId")]
@@ -16109,7 +17227,9 @@ pub struct PluginUninstallParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type PluginUninstallResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginsMigration {
     #[serde(rename = "marketplaceName")]
@@ -16120,6 +17240,7 @@ pub struct PluginsMigration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Final process exit notification for `process/spawn`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessExitedNotification {
@@ -16159,6 +17280,7 @@ pub struct ProcessExitedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Base64-encoded output chunk emitted for a streaming `process/spawn` request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessOutputDeltaNotification {
@@ -16177,6 +17299,7 @@ pub struct ProcessOutputDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Stream label for `process/outputDelta` notifications.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProcessOutputStream {
@@ -16187,6 +17310,7 @@ pub enum ProcessOutputStream {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ProcessOutputStream {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -16201,6 +17325,7 @@ impl ProcessOutputStream {
         }
     }
 }
+
 impl From<&str> for ProcessOutputStream {
     fn from(value: &str) -> Self {
         match value {
@@ -16210,16 +17335,19 @@ impl From<&str> for ProcessOutputStream {
         }
     }
 }
+
 impl std::fmt::Display for ProcessOutputStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ProcessOutputStream {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ProcessOutputStream {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16231,6 +17359,7 @@ impl<'de> serde::Deserialize<'de> for ProcessOutputStream {
         Ok(value)
     }
 }
+
 /// PTY size in character cells for `process/spawn` PTY sessions.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessTerminalSize {
@@ -16242,6 +17371,7 @@ pub struct ProcessTerminalSize {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Project {
     #[serde(rename = "createdAt")]
@@ -16265,6 +17395,7 @@ pub struct Project {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProjectChangeType {
     Created,
@@ -16273,6 +17404,7 @@ pub enum ProjectChangeType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ProjectChangeType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -16288,6 +17420,7 @@ impl ProjectChangeType {
         }
     }
 }
+
 impl From<&str> for ProjectChangeType {
     fn from(value: &str) -> Self {
         match value {
@@ -16298,16 +17431,19 @@ impl From<&str> for ProjectChangeType {
         }
     }
 }
+
 impl std::fmt::Display for ProjectChangeType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ProjectChangeType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ProjectChangeType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16319,6 +17455,7 @@ impl<'de> serde::Deserialize<'de> for ProjectChangeType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectChangedNotification {
     #[serde(rename = "changeType")]
@@ -16329,6 +17466,7 @@ pub struct ProjectChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Path to a .codex/ folder within a project. There could be multiple of these between `cwd` and the project/repo root.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectConfigLayerSource {
@@ -16338,6 +17476,7 @@ pub struct ProjectConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectRoot {
     pub path: AbsolutePathBuf,
@@ -16345,6 +17484,7 @@ pub struct ProjectRoot {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProjectSortKey {
     Position,
@@ -16352,6 +17492,7 @@ pub enum ProjectSortKey {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ProjectSortKey {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -16366,6 +17507,7 @@ impl ProjectSortKey {
         }
     }
 }
+
 impl From<&str> for ProjectSortKey {
     fn from(value: &str) -> Self {
         match value {
@@ -16375,16 +17517,19 @@ impl From<&str> for ProjectSortKey {
         }
     }
 }
+
 impl std::fmt::Display for ProjectSortKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ProjectSortKey {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ProjectSortKey {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16396,18 +17541,21 @@ impl<'de> serde::Deserialize<'de> for ProjectSortKey {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PromptConfiguredHookHandler {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PromptHookMetadata {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ProviderSettings {
@@ -16423,12 +17571,14 @@ pub enum ProviderSettings {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ProviderSettings {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ProviderSettings {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16482,6 +17632,7 @@ impl<'de> serde::Deserialize<'de> for ProviderSettings {
         }
     }
 }
+
 /// Omitted patch fields preserve their values. Explicit null clears a nullable field.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -16498,12 +17649,14 @@ pub enum ProviderSettingsPatch {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ProviderSettingsPatch {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ProviderSettingsPatch {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16555,6 +17708,7 @@ impl<'de> serde::Deserialize<'de> for ProviderSettingsPatch {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QueuedSubmission {
     #[serde(rename = "clientUserMessageId")]
@@ -16575,6 +17729,7 @@ pub struct QueuedSubmission {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RateLimitReachedType {
     RateLimitReached,
@@ -16585,6 +17740,7 @@ pub enum RateLimitReachedType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl RateLimitReachedType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -16606,6 +17762,7 @@ impl RateLimitReachedType {
         }
     }
 }
+
 impl From<&str> for RateLimitReachedType {
     fn from(value: &str) -> Self {
         match value {
@@ -16622,16 +17779,19 @@ impl From<&str> for RateLimitReachedType {
         }
     }
 }
+
 impl std::fmt::Display for RateLimitReachedType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for RateLimitReachedType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RateLimitReachedType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16643,6 +17803,7 @@ impl<'de> serde::Deserialize<'de> for RateLimitReachedType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RateLimitResetCredit {
     /// Backend-provided display description for this credit, or `null` when unavailable.
@@ -16679,6 +17840,7 @@ pub struct RateLimitResetCredit {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RateLimitResetCreditStatus {
     Available,
@@ -16688,6 +17850,7 @@ pub enum RateLimitResetCreditStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl RateLimitResetCreditStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -16704,6 +17867,7 @@ impl RateLimitResetCreditStatus {
         }
     }
 }
+
 impl From<&str> for RateLimitResetCreditStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -16715,16 +17879,19 @@ impl From<&str> for RateLimitResetCreditStatus {
         }
     }
 }
+
 impl std::fmt::Display for RateLimitResetCreditStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for RateLimitResetCreditStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RateLimitResetCreditStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16738,6 +17905,7 @@ impl<'de> serde::Deserialize<'de> for RateLimitResetCreditStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RateLimitResetCreditsSummary {
     #[serde(rename = "availableCount")]
@@ -16755,6 +17923,7 @@ pub struct RateLimitResetCreditsSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RateLimitResetType {
     CodexRateLimits,
@@ -16762,6 +17931,7 @@ pub enum RateLimitResetType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl RateLimitResetType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -16776,6 +17946,7 @@ impl RateLimitResetType {
         }
     }
 }
+
 impl From<&str> for RateLimitResetType {
     fn from(value: &str) -> Self {
         match value {
@@ -16785,16 +17956,19 @@ impl From<&str> for RateLimitResetType {
         }
     }
 }
+
 impl std::fmt::Display for RateLimitResetType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for RateLimitResetType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RateLimitResetType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -16806,6 +17980,7 @@ impl<'de> serde::Deserialize<'de> for RateLimitResetType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RateLimitSnapshot {
     #[serde(
@@ -16881,6 +18056,7 @@ pub struct RateLimitSnapshot {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RateLimitWindow {
     #[serde(
@@ -16903,6 +18079,7 @@ pub struct RateLimitWindow {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Internal-only notification containing the exact usage from one upstream Responses API completion.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawResponseCompletedNotification {
@@ -16929,6 +18106,7 @@ pub struct RawResponseCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawResponseItemCompletedNotification {
     pub item: ResponseItem,
@@ -16940,6 +18118,7 @@ pub struct RawResponseItemCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadCommandAction {
     pub command: String,
@@ -16949,6 +18128,7 @@ pub struct ReadCommandAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadOnlySandboxPolicy {
     #[serde(
@@ -16960,17 +18140,20 @@ pub struct ReadOnlySandboxPolicy {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ReadOnlySandboxPolicy {
     fn default_network_access() -> bool {
         false
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReadThreadReadStateOperation {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RealtimeConversationVersion {
     V1,
@@ -16979,6 +18162,7 @@ pub enum RealtimeConversationVersion {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl RealtimeConversationVersion {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -16994,6 +18178,7 @@ impl RealtimeConversationVersion {
         }
     }
 }
+
 impl From<&str> for RealtimeConversationVersion {
     fn from(value: &str) -> Self {
         match value {
@@ -17004,16 +18189,19 @@ impl From<&str> for RealtimeConversationVersion {
         }
     }
 }
+
 impl std::fmt::Display for RealtimeConversationVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for RealtimeConversationVersion {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RealtimeConversationVersion {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17027,6 +18215,7 @@ impl<'de> serde::Deserialize<'de> for RealtimeConversationVersion {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RealtimeOutputModality {
     Text,
@@ -17034,6 +18223,7 @@ pub enum RealtimeOutputModality {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl RealtimeOutputModality {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -17048,6 +18238,7 @@ impl RealtimeOutputModality {
         }
     }
 }
+
 impl From<&str> for RealtimeOutputModality {
     fn from(value: &str) -> Self {
         match value {
@@ -17057,16 +18248,19 @@ impl From<&str> for RealtimeOutputModality {
         }
     }
 }
+
 impl std::fmt::Display for RealtimeOutputModality {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for RealtimeOutputModality {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RealtimeOutputModality {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17078,6 +18272,7 @@ impl<'de> serde::Deserialize<'de> for RealtimeOutputModality {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RealtimeSessionClosedThreadRealtimeItem {
     pub outcome: ThreadRealtimeSessionOutcome,
@@ -17085,12 +18280,14 @@ pub struct RealtimeSessionClosedThreadRealtimeItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RealtimeSessionStartedThreadRealtimeItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RealtimeThreadTimelineEntry {
     pub item: ThreadRealtimeItem,
@@ -17099,6 +18296,7 @@ pub struct RealtimeThreadTimelineEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RealtimeVoice {
     Alloy,
@@ -17139,6 +18337,7 @@ pub enum RealtimeVoice {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl RealtimeVoice {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -17186,6 +18385,7 @@ impl RealtimeVoice {
         }
     }
 }
+
 impl From<&str> for RealtimeVoice {
     fn from(value: &str) -> Self {
         match value {
@@ -17228,16 +18428,19 @@ impl From<&str> for RealtimeVoice {
         }
     }
 }
+
 impl std::fmt::Display for RealtimeVoice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for RealtimeVoice {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RealtimeVoice {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17249,6 +18452,7 @@ impl<'de> serde::Deserialize<'de> for RealtimeVoice {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RealtimeVoicesList {
     #[serde(rename = "defaultV1")]
@@ -17263,13 +18467,16 @@ pub struct RealtimeVoicesList {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl RealtimeVoicesList {
     fn default_v3() -> Vec<RealtimeVoice> {
         vec![]
     }
 }
+
 /// A non-empty reasoning effort value advertised by the model.
 pub type ReasoningEffort = String;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningEffortOption {
     pub description: String,
@@ -17279,6 +18486,7 @@ pub struct ReasoningEffortOption {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ReasoningItemContent {
@@ -17290,12 +18498,14 @@ pub enum ReasoningItemContent {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ReasoningItemContent {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17340,12 +18550,14 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningItemReasoningSummary {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: ReasoningItemReasoningSummaryVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ReasoningItemReasoningSummaryVariant {
@@ -17355,12 +18567,14 @@ pub enum ReasoningItemReasoningSummaryVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ReasoningItemReasoningSummaryVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummaryVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17398,6 +18612,7 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummaryVariant {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningResponseItem {
     #[serde(
@@ -17431,6 +18646,7 @@ pub struct ReasoningResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReasoningSummary {
@@ -17442,6 +18658,7 @@ pub enum ReasoningSummary {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ReasoningSummary {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -17458,6 +18675,7 @@ impl ReasoningSummary {
         }
     }
 }
+
 impl From<&str> for ReasoningSummary {
     fn from(value: &str) -> Self {
         match value {
@@ -17469,16 +18687,19 @@ impl From<&str> for ReasoningSummary {
         }
     }
 }
+
 impl std::fmt::Display for ReasoningSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ReasoningSummary {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ReasoningSummary {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17490,6 +18711,7 @@ impl<'de> serde::Deserialize<'de> for ReasoningSummary {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningSummaryPartAddedNotification {
     #[serde(rename = "itemId")]
@@ -17504,6 +18726,7 @@ pub struct ReasoningSummaryPartAddedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningSummaryTextDeltaNotification {
     pub delta: String,
@@ -17519,6 +18742,7 @@ pub struct ReasoningSummaryTextDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningTextDeltaNotification {
     #[serde(rename = "contentIndex")]
@@ -17534,6 +18758,7 @@ pub struct ReasoningTextDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningTextReasoningItemContent {
     pub text: String,
@@ -17541,6 +18766,7 @@ pub struct ReasoningTextReasoningItemContent {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningThreadItem {
     #[serde(default = "ReasoningThreadItem::default_content")]
@@ -17552,6 +18778,7 @@ pub struct ReasoningThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ReasoningThreadItem {
     fn default_content() -> Vec<String> {
         vec![]
@@ -17560,6 +18787,7 @@ impl ReasoningThreadItem {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RemoteControlConnectionStatus {
     Disabled,
@@ -17569,6 +18797,7 @@ pub enum RemoteControlConnectionStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl RemoteControlConnectionStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -17585,6 +18814,7 @@ impl RemoteControlConnectionStatus {
         }
     }
 }
+
 impl From<&str> for RemoteControlConnectionStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -17596,16 +18826,19 @@ impl From<&str> for RemoteControlConnectionStatus {
         }
     }
 }
+
 impl std::fmt::Display for RemoteControlConnectionStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for RemoteControlConnectionStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RemoteControlConnectionStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17619,6 +18852,7 @@ impl<'de> serde::Deserialize<'de> for RemoteControlConnectionStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RemoteControlDisableParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17627,6 +18861,7 @@ pub struct RemoteControlDisableParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RemoteControlEnableParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17635,6 +18870,7 @@ pub struct RemoteControlEnableParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Current remote-control connection status and remote identity exposed to clients.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RemoteControlStatusChangedNotification {
@@ -17654,6 +18890,7 @@ pub struct RemoteControlStatusChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The plugin is available in the remote catalog. Download metadata is kept server-side and is not exposed through the app-server API.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RemotePluginSource {
@@ -17661,6 +18898,7 @@ pub struct RemotePluginSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequestHeader {
     pub name: String,
@@ -17669,6 +18907,7 @@ pub struct RequestHeader {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestId {
     StringType(String),
@@ -17676,12 +18915,14 @@ pub enum RequestId {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl RequestId {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for RequestId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -17691,6 +18932,7 @@ impl serde::Serialize for RequestId {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for RequestId {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17724,6 +18966,7 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestPermissionProfile {
@@ -17741,6 +18984,7 @@ pub struct RequestPermissionProfile {
     )]
     pub network: Option<Option<AdditionalNetworkPermissions>>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequestPermissionsGuardianApprovalReviewAction {
     pub permissions: RequestPermissionProfile,
@@ -17754,12 +18998,14 @@ pub struct RequestPermissionsGuardianApprovalReviewAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResidencyRequirement {
     Us,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ResidencyRequirement {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -17773,6 +19019,7 @@ impl ResidencyRequirement {
         }
     }
 }
+
 impl From<&str> for ResidencyRequirement {
     fn from(value: &str) -> Self {
         match value {
@@ -17781,16 +19028,19 @@ impl From<&str> for ResidencyRequirement {
         }
     }
 }
+
 impl std::fmt::Display for ResidencyRequirement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ResidencyRequirement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ResidencyRequirement {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17802,6 +19052,7 @@ impl<'de> serde::Deserialize<'de> for ResidencyRequirement {
         Ok(value)
     }
 }
+
 /// A known resource that the server is capable of reading.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Resource {
@@ -17855,6 +19106,7 @@ pub struct Resource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Contents returned when reading a resource from an MCP server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResourceContent {
@@ -17863,12 +19115,14 @@ pub enum ResourceContent {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl ResourceContent {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for ResourceContent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -17878,6 +19132,7 @@ impl serde::Serialize for ResourceContent {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ResourceContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -17917,6 +19172,7 @@ impl<'de> serde::Deserialize<'de> for ResourceContent {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceContentObject {
     #[serde(
@@ -17940,6 +19196,7 @@ pub struct ResourceContentObject {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceContentObjectLower {
     #[serde(
@@ -17963,6 +19220,7 @@ pub struct ResourceContentObjectLower {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A template description for resources available on the server.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceTemplate {
@@ -17998,6 +19256,7 @@ pub struct ResourceTemplate {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ResponseItem {
@@ -18042,12 +19301,14 @@ pub enum ResponseItem {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ResponseItem {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ResponseItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18234,6 +19495,7 @@ impl<'de> serde::Deserialize<'de> for ResponseItem {
         }
     }
 }
+
 /// Failed to connect to the response SSE stream.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18241,6 +19503,7 @@ pub struct ResponseStreamConnectionFailedCodexErrorInfo {
     #[serde(rename = "responseStreamConnectionFailed")]
     pub response_stream_connection_failed: ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed {
     #[serde(
@@ -18254,6 +19517,7 @@ pub struct ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionF
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The response SSE stream disconnected in the middle of a turn before completion.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18261,6 +19525,7 @@ pub struct ResponseStreamDisconnectedCodexErrorInfo {
     #[serde(rename = "responseStreamDisconnected")]
     pub response_stream_disconnected: ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected {
     #[serde(
@@ -18274,6 +19539,7 @@ pub struct ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Reached the retry limit for responses.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18281,6 +19547,7 @@ pub struct ResponseTooManyFailedAttemptsCodexErrorInfo {
     #[serde(rename = "responseTooManyFailedAttempts")]
     pub response_too_many_failed_attempts: ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts {
     #[serde(
@@ -18294,6 +19561,7 @@ pub struct ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttem
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Usage metadata reported for one upstream response.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseUsageMetadata {
@@ -18313,6 +19581,7 @@ pub struct ResponseUsageMetadata {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ResponsesApiWebSearchAction {
@@ -18328,12 +19597,14 @@ pub enum ResponsesApiWebSearchAction {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ResponsesApiWebSearchAction {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ResponsesApiWebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18392,6 +19663,7 @@ impl<'de> serde::Deserialize<'de> for ResponsesApiWebSearchAction {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResultThreadItem {
     pub result: String,
@@ -18399,12 +19671,14 @@ pub struct ResultThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReviewDelivery {
     Inline,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ReviewDelivery {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -18418,6 +19692,7 @@ impl ReviewDelivery {
         }
     }
 }
+
 impl From<&str> for ReviewDelivery {
     fn from(value: &str) -> Self {
         match value {
@@ -18426,16 +19701,19 @@ impl From<&str> for ReviewDelivery {
         }
     }
 }
+
 impl std::fmt::Display for ReviewDelivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ReviewDelivery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ReviewDelivery {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18447,6 +19725,7 @@ impl<'de> serde::Deserialize<'de> for ReviewDelivery {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewStartParams {
     /// Reviews run inline on the supplied thread. Omit this field or pass `inline`. To review on a separate thread, start a thread first and use its id.
@@ -18463,6 +19742,7 @@ pub struct ReviewStartParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewStartResponse {
     /// The thread id supplied to `review/start`.
@@ -18473,6 +19753,7 @@ pub struct ReviewStartResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ReviewTarget {
@@ -18492,12 +19773,14 @@ pub enum ReviewTarget {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ReviewTarget {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ReviewTarget {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18556,12 +19839,14 @@ impl<'de> serde::Deserialize<'de> for ReviewTarget {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RootFileSystemSpecialPath {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SandboxMode {
     ReadOnly,
@@ -18570,6 +19855,7 @@ pub enum SandboxMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl SandboxMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -18585,6 +19871,7 @@ impl SandboxMode {
         }
     }
 }
+
 impl From<&str> for SandboxMode {
     fn from(value: &str) -> Self {
         match value {
@@ -18595,16 +19882,19 @@ impl From<&str> for SandboxMode {
         }
     }
 }
+
 impl std::fmt::Display for SandboxMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for SandboxMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for SandboxMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18616,6 +19906,7 @@ impl<'de> serde::Deserialize<'de> for SandboxMode {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum SandboxPolicy {
@@ -18631,12 +19922,14 @@ pub enum SandboxPolicy {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl SandboxPolicy {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for SandboxPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18695,6 +19988,7 @@ impl<'de> serde::Deserialize<'de> for SandboxPolicy {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SandboxWorkspaceWrite {
     #[serde(default = "SandboxWorkspaceWrite::default_exclude_slash_tmp")]
@@ -18709,6 +20003,7 @@ pub struct SandboxWorkspaceWrite {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl SandboxWorkspaceWrite {
     fn default_exclude_slash_tmp() -> bool {
         false
@@ -18723,6 +20018,7 @@ impl SandboxWorkspaceWrite {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ScheduledTaskSchedule {
@@ -18738,12 +20034,14 @@ pub enum ScheduledTaskSchedule {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ScheduledTaskSchedule {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ScheduledTaskSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18797,6 +20095,7 @@ impl<'de> serde::Deserialize<'de> for ScheduledTaskSchedule {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScheduledTaskSummary {
     pub key: String,
@@ -18807,6 +20106,7 @@ pub struct ScheduledTaskSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ScheduledTaskWeekday {
     Mo,
@@ -18819,6 +20119,7 @@ pub enum ScheduledTaskWeekday {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ScheduledTaskWeekday {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -18838,6 +20139,7 @@ impl ScheduledTaskWeekday {
         }
     }
 }
+
 impl From<&str> for ScheduledTaskWeekday {
     fn from(value: &str) -> Self {
         match value {
@@ -18852,16 +20154,19 @@ impl From<&str> for ScheduledTaskWeekday {
         }
     }
 }
+
 impl std::fmt::Display for ScheduledTaskWeekday {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ScheduledTaskWeekday {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ScheduledTaskWeekday {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -18873,6 +20178,7 @@ impl<'de> serde::Deserialize<'de> for ScheduledTaskWeekday {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchCommandAction {
     pub command: String,
@@ -18892,6 +20198,7 @@ pub struct SearchCommandAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SearchResponsesApiWebSearchAction {
     #[serde(
@@ -18910,6 +20217,7 @@ pub struct SearchResponsesApiWebSearchAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SearchWebSearchAction {
     #[serde(
@@ -18928,6 +20236,7 @@ pub struct SearchWebSearchAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A user-selected root that can expose one or more runtime capabilities.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelectedCapabilityRoot {
@@ -18939,6 +20248,7 @@ pub struct SelectedCapabilityRoot {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SendAddCreditsNudgeEmailParams {
     #[serde(rename = "creditType")]
@@ -18947,6 +20257,7 @@ pub struct SendAddCreditsNudgeEmailParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SendAddCreditsNudgeEmailResponse {
     pub status: AddCreditsNudgeEmailStatus,
@@ -18954,6 +20265,7 @@ pub struct SendAddCreditsNudgeEmailResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerDiagnosticsGauge {
     pub name: String,
@@ -18962,6 +20274,7 @@ pub struct ServerDiagnosticsGauge {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerDiagnosticsProcess {
     pub id: u32,
@@ -18983,6 +20296,7 @@ pub struct ServerDiagnosticsProcess {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerRequestResolvedNotification {
     #[serde(rename = "requestId")]
@@ -18993,6 +20307,7 @@ pub struct ServerRequestResolvedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Session-layer overrides supplied via `-c`/`--config`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SessionFlagsConfigLayerSource {
@@ -19000,6 +20315,7 @@ pub struct SessionFlagsConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SessionMigration {
     pub cwd: String,
@@ -19014,6 +20330,7 @@ pub struct SessionMigration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionSource {
     Cli,
@@ -19026,12 +20343,14 @@ pub enum SessionSource {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl SessionSource {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for SessionSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -19046,6 +20365,7 @@ impl serde::Serialize for SessionSource {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for SessionSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -19091,6 +20411,7 @@ impl<'de> serde::Deserialize<'de> for SessionSource {
         Ok(Self::Unknown(value))
     }
 }
+
 /// Settings for a collaboration mode.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
@@ -19111,6 +20432,7 @@ pub struct Settings {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillDependencies {
     pub tools: Vec<SkillToolDependency>,
@@ -19118,6 +20440,7 @@ pub struct SkillDependencies {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillErrorInfo {
     pub message: String,
@@ -19126,6 +20449,7 @@ pub struct SkillErrorInfo {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SkillInterface {
     #[serde(
@@ -19190,6 +20514,7 @@ pub struct SkillInterface {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillMetadata {
     #[serde(
@@ -19229,6 +20554,7 @@ pub struct SkillMetadata {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillMigration {
     pub name: String,
@@ -19236,6 +20562,7 @@ pub struct SkillMigration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkillScope {
     User,
@@ -19245,6 +20572,7 @@ pub enum SkillScope {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl SkillScope {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -19261,6 +20589,7 @@ impl SkillScope {
         }
     }
 }
+
 impl From<&str> for SkillScope {
     fn from(value: &str) -> Self {
         match value {
@@ -19272,16 +20601,19 @@ impl From<&str> for SkillScope {
         }
     }
 }
+
 impl std::fmt::Display for SkillScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for SkillScope {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for SkillScope {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -19293,6 +20625,7 @@ impl<'de> serde::Deserialize<'de> for SkillScope {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillSummary {
     pub description: String,
@@ -19321,6 +20654,7 @@ pub struct SkillSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillToolDependency {
     #[serde(
@@ -19353,6 +20687,7 @@ pub struct SkillToolDependency {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillUserInput {
     pub name: String,
@@ -19361,6 +20696,7 @@ pub struct SkillUserInput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Notification emitted when watched local skill files change.
 ///
 /// Treat this as an invalidation signal and re-run `skills/list` with the client's current parameters when refreshed skill metadata is needed.
@@ -19368,6 +20704,7 @@ pub type SkillsChangedNotification = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsConfigWriteParams {
     pub enabled: bool,
@@ -19389,6 +20726,7 @@ pub struct SkillsConfigWriteParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsConfigWriteResponse {
     #[serde(rename = "effectiveEnabled")]
@@ -19397,6 +20735,7 @@ pub struct SkillsConfigWriteResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsExtraRootsSetParams {
     #[serde(rename = "extraRoots")]
@@ -19405,10 +20744,12 @@ pub struct SkillsExtraRootsSetParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type SkillsExtraRootsSetResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsListEntry {
     pub cwd: String,
@@ -19418,6 +20759,7 @@ pub struct SkillsListEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SkillsListParams {
     /// When empty, defaults to the current session working directory.
@@ -19430,6 +20772,7 @@ pub struct SkillsListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsListResponse {
     pub data: Vec<SkillsListEntry>,
@@ -19437,12 +20780,14 @@ pub struct SkillsListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SlashTmpFileSystemSpecialPath {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Display item emitted by the interruptible `clock.sleep` tool.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SleepThreadItem {
@@ -19453,6 +20798,7 @@ pub struct SleepThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SortDirection {
     Asc,
@@ -19460,6 +20806,7 @@ pub enum SortDirection {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl SortDirection {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -19474,6 +20821,7 @@ impl SortDirection {
         }
     }
 }
+
 impl From<&str> for SortDirection {
     fn from(value: &str) -> Self {
         match value {
@@ -19483,16 +20831,19 @@ impl From<&str> for SortDirection {
         }
     }
 }
+
 impl std::fmt::Display for SortDirection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for SortDirection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for SortDirection {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -19504,6 +20855,7 @@ impl<'de> serde::Deserialize<'de> for SortDirection {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpecialFileSystemPath {
     pub value: FileSystemSpecialPath,
@@ -19511,6 +20863,7 @@ pub struct SpecialFileSystemPath {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpendControlLimitSnapshot {
     pub limit: String,
@@ -19523,6 +20876,7 @@ pub struct SpendControlLimitSnapshot {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StrictReviewRequiredNotification {
     /// Unix timestamp (in milliseconds) when this review started.
@@ -19536,6 +20890,7 @@ pub struct StrictReviewRequiredNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubAgentActivityKind {
     Started,
@@ -19545,6 +20900,7 @@ pub enum SubAgentActivityKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl SubAgentActivityKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -19561,6 +20917,7 @@ impl SubAgentActivityKind {
         }
     }
 }
+
 impl From<&str> for SubAgentActivityKind {
     fn from(value: &str) -> Self {
         match value {
@@ -19572,16 +20929,19 @@ impl From<&str> for SubAgentActivityKind {
         }
     }
 }
+
 impl std::fmt::Display for SubAgentActivityKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for SubAgentActivityKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for SubAgentActivityKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -19593,6 +20953,7 @@ impl<'de> serde::Deserialize<'de> for SubAgentActivityKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubAgentActivityThreadItem {
     #[serde(rename = "agentPath")]
@@ -19620,12 +20981,14 @@ pub struct SubAgentActivityThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubAgentSessionSource {
     #[serde(rename = "subAgent")]
     pub sub_agent: SubAgentSource,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubAgentSource {
     Review,
@@ -19636,12 +20999,14 @@ pub enum SubAgentSource {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl SubAgentSource {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for SubAgentSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -19654,6 +21019,7 @@ impl serde::Serialize for SubAgentSource {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for SubAgentSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -19699,6 +21065,7 @@ impl<'de> serde::Deserialize<'de> for SubAgentSource {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubagentMigration {
     pub name: String,
@@ -19706,6 +21073,7 @@ pub struct SubagentMigration {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SummaryTextReasoningItemReasoningSummary {
     pub text: String,
@@ -19713,6 +21081,7 @@ pub struct SummaryTextReasoningItemReasoningSummary {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Managed config layer from a file (usually `managed_config.toml`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SystemConfigLayerSource {
@@ -19722,12 +21091,14 @@ pub struct SystemConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SystemErrorThreadStatus {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TerminalInteractionNotification {
     #[serde(rename = "itemId")]
@@ -19743,6 +21114,7 @@ pub struct TerminalInteractionNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextElement {
     /// Byte range in the parent `text` buffer that this element occupies.
@@ -19759,6 +21131,7 @@ pub struct TextElement {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextPosition {
     /// 1-based column number (in Unicode scalar values).
@@ -19769,6 +21142,7 @@ pub struct TextPosition {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextRange {
     pub end: TextPosition,
@@ -19777,6 +21151,7 @@ pub struct TextRange {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextReasoningItemContent {
     pub text: String,
@@ -19784,6 +21159,7 @@ pub struct TextReasoningItemContent {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextUserInput {
     pub text: String,
@@ -19794,11 +21170,13 @@ pub struct TextUserInput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl TextUserInput {
     fn default_text_elements() -> Vec<TextElement> {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Thread {
     /// Optional random unique nickname assigned to an AgentControl-spawned sub-agent.
@@ -19947,11 +21325,13 @@ pub struct Thread {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl Thread {
     fn default_history_mode() -> ThreadHistoryMode {
         ThreadHistoryMode::Legacy
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadActiveFlag {
     WaitingOnApproval,
@@ -19959,6 +21339,7 @@ pub enum ThreadActiveFlag {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadActiveFlag {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -19973,6 +21354,7 @@ impl ThreadActiveFlag {
         }
     }
 }
+
 impl From<&str> for ThreadActiveFlag {
     fn from(value: &str) -> Self {
         match value {
@@ -19982,16 +21364,19 @@ impl From<&str> for ThreadActiveFlag {
         }
     }
 }
+
 impl std::fmt::Display for ThreadActiveFlag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadActiveFlag {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadActiveFlag {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20003,6 +21388,7 @@ impl<'de> serde::Deserialize<'de> for ThreadActiveFlag {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadApproveGuardianDeniedActionParams {
     /// Serialized `codex_protocol::protocol::GuardianAssessmentEvent`.
@@ -20013,10 +21399,12 @@ pub struct ThreadApproveGuardianDeniedActionParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadApproveGuardianDeniedActionResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadArchiveParams {
     #[serde(rename = "threadId")]
@@ -20025,7 +21413,9 @@ pub struct ThreadArchiveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadArchiveResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadArchivedNotification {
     #[serde(rename = "threadId")]
@@ -20034,6 +21424,7 @@ pub struct ThreadArchivedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// An independently persisted attachment associated with a thread.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachment {
@@ -20049,6 +21440,7 @@ pub struct ThreadAttachment {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Result of attempting to associate an attachment with a thread.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadAttachmentAddOutcome {
@@ -20057,6 +21449,7 @@ pub enum ThreadAttachmentAddOutcome {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadAttachmentAddOutcome {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -20071,6 +21464,7 @@ impl ThreadAttachmentAddOutcome {
         }
     }
 }
+
 impl From<&str> for ThreadAttachmentAddOutcome {
     fn from(value: &str) -> Self {
         match value {
@@ -20080,16 +21474,19 @@ impl From<&str> for ThreadAttachmentAddOutcome {
         }
     }
 }
+
 impl std::fmt::Display for ThreadAttachmentAddOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadAttachmentAddOutcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadAttachmentAddOutcome {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20103,6 +21500,7 @@ impl<'de> serde::Deserialize<'de> for ThreadAttachmentAddOutcome {
         Ok(value)
     }
 }
+
 /// Parameters for creating or locating an attachment on its owning thread.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentAddParams {
@@ -20117,6 +21515,7 @@ pub struct ThreadAttachmentAddParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The created or existing attachment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentAddResponse {
@@ -20126,6 +21525,7 @@ pub struct ThreadAttachmentAddResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Parameters for listing attachments from one thread.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentListParams {
@@ -20147,6 +21547,7 @@ pub struct ThreadAttachmentListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// One page of attachments associated with the requested thread.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentListResponse {
@@ -20162,6 +21563,7 @@ pub struct ThreadAttachmentListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The persisted attachment change represented by a notification.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadAttachmentOperation {
@@ -20170,6 +21572,7 @@ pub enum ThreadAttachmentOperation {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadAttachmentOperation {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -20184,6 +21587,7 @@ impl ThreadAttachmentOperation {
         }
     }
 }
+
 impl From<&str> for ThreadAttachmentOperation {
     fn from(value: &str) -> Self {
         match value {
@@ -20193,16 +21597,19 @@ impl From<&str> for ThreadAttachmentOperation {
         }
     }
 }
+
 impl std::fmt::Display for ThreadAttachmentOperation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadAttachmentOperation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadAttachmentOperation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20216,6 +21623,7 @@ impl<'de> serde::Deserialize<'de> for ThreadAttachmentOperation {
         Ok(value)
     }
 }
+
 /// A thread that currently owns an attachment with the requested identity.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentOwner {
@@ -20227,6 +21635,7 @@ pub struct ThreadAttachmentOwner {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Parameters for reverse lookup by attachment identity within this server's store.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentOwnerListParams {
@@ -20257,6 +21666,7 @@ pub struct ThreadAttachmentOwnerListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// One page of matching owners, including threads without their own user messages.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentOwnerListResponse {
@@ -20272,6 +21682,7 @@ pub struct ThreadAttachmentOwnerListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Parameters for deleting an attachment by its stable thread-local identity.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentRemoveParams {
@@ -20285,11 +21696,13 @@ pub struct ThreadAttachmentRemoveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful deletion does not return additional attachment data.
 pub type ThreadAttachmentRemoveResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// Notification published after a thread attachment is created or deleted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentUpdatedNotification {
@@ -20306,6 +21719,7 @@ pub struct ThreadAttachmentUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadClosedNotification {
     #[serde(rename = "threadId")]
@@ -20314,6 +21728,7 @@ pub struct ThreadClosedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadCompactStartParams {
     #[serde(rename = "threadId")]
@@ -20322,10 +21737,12 @@ pub struct ThreadCompactStartParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadCompactStartResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadDeleteParams {
     #[serde(rename = "threadId")]
@@ -20334,7 +21751,9 @@ pub struct ThreadDeleteParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadDeleteResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadDeletedNotification {
     #[serde(rename = "threadId")]
@@ -20343,6 +21762,7 @@ pub struct ThreadDeletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// An environment selected by a loaded thread, independent of connection status.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadEnvironment {
@@ -20355,8 +21775,10 @@ pub struct ThreadEnvironment {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Extra app-server data for a thread.
 pub type ThreadExtra = std::collections::BTreeMap<String, serde_json::Value>;
+
 /// There are two ways to fork a thread: 1. By thread_id: load the thread from disk by thread_id and fork it into a new thread. 2. By path: load the thread from disk by path and fork it into a new thread.
 ///
 /// If using a non-empty path, the thread_id param will be ignored. Empty string path values are treated as absent.
@@ -20461,6 +21883,7 @@ pub struct ThreadForkParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadForkResponse {
     #[serde(rename = "approvalPolicy")]
@@ -20505,6 +21928,7 @@ pub struct ThreadForkResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ThreadForkResponse {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
@@ -20513,6 +21937,7 @@ impl ThreadForkResponse {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoal {
     #[serde(rename = "createdAt")]
@@ -20538,6 +21963,7 @@ pub struct ThreadGoal {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearParams {
     /// Missing provenance does not supply user authorization.
@@ -20553,6 +21979,7 @@ pub struct ThreadGoalClearParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearResponse {
     pub cleared: bool,
@@ -20560,6 +21987,7 @@ pub struct ThreadGoalClearResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearedNotification {
     #[serde(rename = "threadId")]
@@ -20568,6 +21996,7 @@ pub struct ThreadGoalClearedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalGetParams {
     #[serde(rename = "threadId")]
@@ -20576,6 +22005,7 @@ pub struct ThreadGoalGetParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalGetResponse {
     #[serde(
@@ -20588,6 +22018,7 @@ pub struct ThreadGoalGetResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Distinguishes explicit user actions from automatic goal lifecycle mutations.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadGoalMutationOrigin {
@@ -20596,6 +22027,7 @@ pub enum ThreadGoalMutationOrigin {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadGoalMutationOrigin {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -20610,6 +22042,7 @@ impl ThreadGoalMutationOrigin {
         }
     }
 }
+
 impl From<&str> for ThreadGoalMutationOrigin {
     fn from(value: &str) -> Self {
         match value {
@@ -20619,16 +22052,19 @@ impl From<&str> for ThreadGoalMutationOrigin {
         }
     }
 }
+
 impl std::fmt::Display for ThreadGoalMutationOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadGoalMutationOrigin {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadGoalMutationOrigin {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20640,6 +22076,7 @@ impl<'de> serde::Deserialize<'de> for ThreadGoalMutationOrigin {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalSetParams {
     #[serde(
@@ -20674,6 +22111,7 @@ pub struct ThreadGoalSetParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalSetResponse {
     pub goal: ThreadGoal,
@@ -20681,6 +22119,7 @@ pub struct ThreadGoalSetResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadGoalStatus {
     Active,
@@ -20692,6 +22131,7 @@ pub enum ThreadGoalStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadGoalStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -20710,6 +22150,7 @@ impl ThreadGoalStatus {
         }
     }
 }
+
 impl From<&str> for ThreadGoalStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -20723,16 +22164,19 @@ impl From<&str> for ThreadGoalStatus {
         }
     }
 }
+
 impl std::fmt::Display for ThreadGoalStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadGoalStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadGoalStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20744,6 +22188,7 @@ impl<'de> serde::Deserialize<'de> for ThreadGoalStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalUpdatedNotification {
     pub goal: ThreadGoal,
@@ -20760,6 +22205,7 @@ pub struct ThreadGoalUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadHistoryMode {
     Legacy,
@@ -20767,6 +22213,7 @@ pub enum ThreadHistoryMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadHistoryMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -20781,6 +22228,7 @@ impl ThreadHistoryMode {
         }
     }
 }
+
 impl From<&str> for ThreadHistoryMode {
     fn from(value: &str) -> Self {
         match value {
@@ -20790,16 +22238,19 @@ impl From<&str> for ThreadHistoryMode {
         }
     }
 }
+
 impl std::fmt::Display for ThreadHistoryMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadHistoryMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadHistoryMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -20811,7 +22262,9 @@ impl<'de> serde::Deserialize<'de> for ThreadHistoryMode {
         Ok(value)
     }
 }
+
 pub type ThreadId = String;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadInjectItemsParams {
     /// Raw Responses API items to append to the thread's model-visible history.
@@ -20822,10 +22275,12 @@ pub struct ThreadInjectItemsParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadInjectItemsResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// A thread item and its recorded lifecycle times. The payload stays flat on the wire.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItem {
@@ -20849,6 +22304,7 @@ pub struct ThreadItem {
     #[serde(flatten)]
     pub variant: ThreadItemVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemEntry {
     /// Unix timestamp (milliseconds) when the item completed, if recorded by the producer.
@@ -20875,10 +22331,12 @@ pub struct ThreadItemEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadItemOutputDeferral = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ThreadItemVariant {
@@ -20929,12 +22387,14 @@ pub enum ThreadItemVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadItemVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21138,6 +22598,7 @@ impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
         }
     }
 }
+
 /// An exclusive item position within the requested visible turn.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemsListAnchor {
@@ -21145,6 +22606,7 @@ pub struct ThreadItemsListAnchor {
     #[serde(flatten)]
     pub variant: ThreadItemsListAnchorVariant,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ThreadItemsListAnchorVariant {
@@ -21154,12 +22616,14 @@ pub enum ThreadItemsListAnchorVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadItemsListAnchorVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchorVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21192,6 +22656,7 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchorVariant {
         }
     }
 }
+
 /// Starting position for an item-history page.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ThreadItemsListCursor {
@@ -21200,12 +22665,14 @@ pub enum ThreadItemsListCursor {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl ThreadItemsListCursor {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for ThreadItemsListCursor {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -21217,6 +22684,7 @@ impl serde::Serialize for ThreadItemsListCursor {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21254,6 +22722,7 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemsListParams {
     /// Opaque continuation cursor or an exclusive item anchor in the requested visible turn. An item anchor requires a non-empty `turnId`; ascending (the default) returns items after it, and descending returns items before it. Continue with the returned string cursor.
@@ -21300,6 +22769,7 @@ pub struct ThreadItemsListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemsListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one item.
@@ -21323,6 +22793,7 @@ pub struct ThreadItemsListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ThreadListCwdFilter {
     StringType(String),
@@ -21330,12 +22801,14 @@ pub enum ThreadListCwdFilter {
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
+
 impl ThreadListCwdFilter {
     /// Whether no variant of this version of the schema accepted the value.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl serde::Serialize for ThreadListCwdFilter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -21345,6 +22818,7 @@ impl serde::Serialize for ThreadListCwdFilter {
         }
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadListCwdFilter {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21380,6 +22854,7 @@ impl<'de> serde::Deserialize<'de> for ThreadListCwdFilter {
         Ok(Self::Unknown(value))
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadListParams {
     /// Optional archived filter; when set to true, only archived threads are returned. If false or null, only non-archived threads are returned.
@@ -21487,6 +22962,7 @@ pub struct ThreadListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one thread. Use it with the opposite `sortDirection`; for timestamp sorts it anchors at the start of the page timestamp so same-second updates are not skipped.
@@ -21510,6 +22986,7 @@ pub struct ThreadListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadLoadedListParams {
     /// Opaque pagination cursor returned by a previous call.
@@ -21530,6 +23007,7 @@ pub struct ThreadLoadedListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadLoadedListResponse {
     /// Thread ids for sessions currently loaded in memory.
@@ -21546,6 +23024,7 @@ pub struct ThreadLoadedListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadMemoryMode {
     Enabled,
@@ -21553,6 +23032,7 @@ pub enum ThreadMemoryMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadMemoryMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -21567,6 +23047,7 @@ impl ThreadMemoryMode {
         }
     }
 }
+
 impl From<&str> for ThreadMemoryMode {
     fn from(value: &str) -> Self {
         match value {
@@ -21576,16 +23057,19 @@ impl From<&str> for ThreadMemoryMode {
         }
     }
 }
+
 impl std::fmt::Display for ThreadMemoryMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadMemoryMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadMemoryMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21597,6 +23081,7 @@ impl<'de> serde::Deserialize<'de> for ThreadMemoryMode {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadMetadataGitInfoUpdateParams {
     /// Omit to leave the stored branch unchanged, set to `null` to clear it, or provide a non-empty string to replace it.
@@ -21625,6 +23110,7 @@ pub struct ThreadMetadataGitInfoUpdateParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadMetadataUpdateParams {
     /// Patch the stored Git metadata for this thread. Omit a field to leave it unchanged, set it to `null` to clear it, or provide a string to replace the stored value.
@@ -21641,6 +23127,7 @@ pub struct ThreadMetadataUpdateParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadMetadataUpdateResponse {
     pub thread: Thread,
@@ -21648,6 +23135,7 @@ pub struct ThreadMetadataUpdateResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadNameUpdatedNotification {
     #[serde(rename = "threadId")]
@@ -21663,6 +23151,7 @@ pub struct ThreadNameUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ThreadPredictionResult {
@@ -21674,12 +23163,14 @@ pub enum ThreadPredictionResult {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadPredictionResult {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadPredictionResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21719,6 +23210,7 @@ impl<'de> serde::Deserialize<'de> for ThreadPredictionResult {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadPredictionUpdatedNotification {
     pub result: ThreadPredictionResult,
@@ -21730,6 +23222,7 @@ pub struct ThreadPredictionUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadProjectUpdatedNotification {
     #[serde(rename = "projectId")]
@@ -21740,6 +23233,7 @@ pub struct ThreadProjectUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadQueueChangedNotification {
     #[serde(rename = "threadId")]
@@ -21748,6 +23242,7 @@ pub struct ThreadQueueChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadParams {
     /// When true, include turns and their items from rollout history. Full-history hydration is deprecated for paginated threads; prefer a metadata-only read and page with `thread/turns/list` and `thread/items/list`.
@@ -21759,6 +23254,7 @@ pub struct ThreadReadParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadResponse {
     pub thread: Thread,
@@ -21766,6 +23262,7 @@ pub struct ThreadReadResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The first unread position in a durable local thread. A null position means read. The opaque revision guards edits against activity or marks the caller has not seen.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadState {
@@ -21781,6 +23278,7 @@ pub struct ThreadReadState {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadStateChangedNotification {
     #[serde(rename = "readState")]
@@ -21791,6 +23289,7 @@ pub struct ThreadReadStateChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ThreadReadStateOperation {
@@ -21802,12 +23301,14 @@ pub enum ThreadReadStateOperation {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadReadStateOperation {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadReadStateOperation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21847,6 +23348,7 @@ impl<'de> serde::Deserialize<'de> for ThreadReadStateOperation {
         }
     }
 }
+
 /// EXPERIMENTAL - thread realtime audio chunk.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeAudioChunk {
@@ -21873,6 +23375,7 @@ pub struct ThreadRealtimeAudioChunk {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - how an existing agent item appears in a realtime conversation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -21887,12 +23390,14 @@ pub enum ThreadRealtimeBemItemPresentation {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadRealtimeBemItemPresentation {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeBemItemPresentation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -21954,6 +23459,7 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeBemItemPresentation {
         }
     }
 }
+
 /// EXPERIMENTAL - emitted when thread realtime transport closes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeClosedNotification {
@@ -21969,6 +23475,7 @@ pub struct ThreadRealtimeClosedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - emitted when thread realtime encounters an error.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeErrorNotification {
@@ -21979,6 +23486,7 @@ pub struct ThreadRealtimeErrorNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - role-bearing text item included when a realtime V3 session starts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeInitialItem {
@@ -21988,6 +23496,7 @@ pub struct ThreadRealtimeInitialItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItem {
@@ -21998,6 +23507,7 @@ pub struct ThreadRealtimeItem {
     #[serde(flatten)]
     pub variant: ThreadRealtimeItemVariant,
 }
+
 /// EXPERIMENTAL - raw non-audio thread realtime item emitted by the backend.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemAddedNotification {
@@ -22008,6 +23518,7 @@ pub struct ThreadRealtimeItemAddedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - a realtime timeline item published after canonical commit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemCompletedNotification {
@@ -22018,6 +23529,7 @@ pub struct ThreadRealtimeItemCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - a realtime timeline item started before its content streams.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemStartedNotification {
@@ -22028,6 +23540,7 @@ pub struct ThreadRealtimeItemStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - text appended to an active realtime transcript item.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemTranscriptDeltaNotification {
@@ -22040,6 +23553,7 @@ pub struct ThreadRealtimeItemTranscriptDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ThreadRealtimeItemVariant {
@@ -22055,12 +23569,14 @@ pub enum ThreadRealtimeItemVariant {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadRealtimeItemVariant {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -22134,6 +23650,7 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeItemVariant {
         }
     }
 }
+
 /// EXPERIMENTAL - streamed output audio emitted by thread realtime.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeOutputAudioDeltaNotification {
@@ -22144,6 +23661,7 @@ pub struct ThreadRealtimeOutputAudioDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - emitted with the remote SDP for a WebRTC realtime session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeSdpNotification {
@@ -22154,6 +23672,7 @@ pub struct ThreadRealtimeSdpNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadRealtimeSessionOutcome {
     Ended,
@@ -22161,6 +23680,7 @@ pub enum ThreadRealtimeSessionOutcome {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadRealtimeSessionOutcome {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -22175,6 +23695,7 @@ impl ThreadRealtimeSessionOutcome {
         }
     }
 }
+
 impl From<&str> for ThreadRealtimeSessionOutcome {
     fn from(value: &str) -> Self {
         match value {
@@ -22184,16 +23705,19 @@ impl From<&str> for ThreadRealtimeSessionOutcome {
         }
     }
 }
+
 impl std::fmt::Display for ThreadRealtimeSessionOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadRealtimeSessionOutcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeSessionOutcome {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -22207,6 +23731,7 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeSessionOutcome {
         Ok(value)
     }
 }
+
 /// EXPERIMENTAL - transport used by thread realtime.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -22221,12 +23746,14 @@ pub enum ThreadRealtimeStartTransport {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadRealtimeStartTransport {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeStartTransport {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -22283,6 +23810,7 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeStartTransport {
         }
     }
 }
+
 /// EXPERIMENTAL - emitted when thread realtime startup is accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeStartedNotification {
@@ -22300,6 +23828,7 @@ pub struct ThreadRealtimeStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - flat transcript delta emitted whenever realtime transcript text changes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDeltaNotification {
@@ -22312,6 +23841,7 @@ pub struct ThreadRealtimeTranscriptDeltaNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - final transcript text emitted when realtime completes a transcript part.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDoneNotification {
@@ -22324,6 +23854,7 @@ pub struct ThreadRealtimeTranscriptDoneNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadRealtimeTranscriptRole {
     User,
@@ -22331,6 +23862,7 @@ pub enum ThreadRealtimeTranscriptRole {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadRealtimeTranscriptRole {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -22345,6 +23877,7 @@ impl ThreadRealtimeTranscriptRole {
         }
     }
 }
+
 impl From<&str> for ThreadRealtimeTranscriptRole {
     fn from(value: &str) -> Self {
         match value {
@@ -22354,16 +23887,19 @@ impl From<&str> for ThreadRealtimeTranscriptRole {
         }
     }
 }
+
 impl std::fmt::Display for ThreadRealtimeTranscriptRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadRealtimeTranscriptRole {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadRealtimeTranscriptRole {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -22377,6 +23913,7 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeTranscriptRole {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadResumeInitialTurnsPageParams {
     /// How much item detail to include for each returned turn; defaults to summary.
@@ -22406,6 +23943,7 @@ pub struct ThreadResumeInitialTurnsPageParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// There are three ways to resume a thread: 1. By thread_id: load the thread from disk by thread_id and resume it. 2. By history: instantiate the thread from memory and resume it. 3. By path: load the thread from disk by path and resume it.
 ///
 /// For non-running threads, the precedence is: history > non-empty path > thread_id. If using history or a non-empty path for a non-running thread, the thread_id param will be ignored.
@@ -22499,6 +24037,7 @@ pub struct ThreadResumeParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadResumeResponse {
     #[serde(rename = "approvalPolicy")]
@@ -22571,6 +24110,7 @@ pub struct ThreadResumeResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ThreadResumeResponse {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
@@ -22579,6 +24119,7 @@ impl ThreadResumeResponse {
         vec![]
     }
 }
+
 /// Replace a paginated thread's durable history with the prefix before one turn.
 ///
 /// This only changes persisted conversation history. It does not revert local file changes.
@@ -22593,6 +24134,7 @@ pub struct ThreadRevertParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRevertResponse {
     /// Opaque cursor for hydrating paginated items backwards.
@@ -22621,6 +24163,7 @@ pub struct ThreadRevertResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRevertedNotification {
     #[serde(rename = "threadId")]
@@ -22629,6 +24172,7 @@ pub struct ThreadRevertedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSearchResult {
     pub snippet: String,
@@ -22637,6 +24181,7 @@ pub struct ThreadSearchResult {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadSearchSortKey {
     CreatedAt,
@@ -22645,6 +24190,7 @@ pub enum ThreadSearchSortKey {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadSearchSortKey {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -22660,6 +24206,7 @@ impl ThreadSearchSortKey {
         }
     }
 }
+
 impl From<&str> for ThreadSearchSortKey {
     fn from(value: &str) -> Self {
         match value {
@@ -22670,16 +24217,19 @@ impl From<&str> for ThreadSearchSortKey {
         }
     }
 }
+
 impl std::fmt::Display for ThreadSearchSortKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadSearchSortKey {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadSearchSortKey {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -22691,6 +24241,7 @@ impl<'de> serde::Deserialize<'de> for ThreadSearchSortKey {
         Ok(value)
     }
 }
+
 /// An independently persisted, user-visible thread section.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSection {
@@ -22709,6 +24260,7 @@ pub struct ThreadSection {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Extensible visual presentation for a custom thread section.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionAppearance {
@@ -22728,6 +24280,7 @@ pub struct ThreadSectionAppearance {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Broadcast after a successful move into, within, or out of a section.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionChangedNotification {
@@ -22740,6 +24293,7 @@ pub struct ThreadSectionChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Parameters for creating an independently persisted thread section.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionCreateParams {
@@ -22755,6 +24309,7 @@ pub struct ThreadSectionCreateParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The independently persisted section created by the server.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionCreateResponse {
@@ -22763,6 +24318,7 @@ pub struct ThreadSectionCreateResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Parameters for deleting an independently persisted thread section.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionDeleteParams {
@@ -22773,11 +24329,13 @@ pub struct ThreadSectionDeleteParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Successful deletion does not return additional section data.
 pub type ThreadSectionDeleteResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// Parameters for listing independently persisted thread sections.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionListParams {
@@ -22799,6 +24357,7 @@ pub struct ThreadSectionListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// One page of independently persisted thread sections.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionListResponse {
@@ -22815,6 +24374,7 @@ pub struct ThreadSectionListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Parameters for moving a thread within a server-owned section ordering.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionMoveParams {
@@ -22836,10 +24396,12 @@ pub struct ThreadSectionMoveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadSectionMoveResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 /// Parameters for updating an independently persisted thread section.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionUpdateParams {
@@ -22859,6 +24421,7 @@ pub struct ThreadSectionUpdateParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The independently persisted section after its name is updated.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionUpdateResponse {
@@ -22867,6 +24430,7 @@ pub struct ThreadSectionUpdateResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSetNameParams {
     pub name: String,
@@ -22876,7 +24440,9 @@ pub struct ThreadSetNameParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadSetNameResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSettings {
     #[serde(
@@ -22934,11 +24500,13 @@ pub struct ThreadSettings {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ThreadSettings {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSettingsUpdatedNotification {
     #[serde(rename = "threadId")]
@@ -22949,6 +24517,7 @@ pub struct ThreadSettingsUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadShellCommandParams {
     /// Shell command string evaluated by the thread's configured shell. Unlike `command/exec`, this intentionally preserves shell syntax such as pipes, redirects, and quoting. This runs unsandboxed with full access rather than inheriting the thread sandbox policy.
@@ -22967,10 +24536,12 @@ pub struct ThreadShellCommandParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type ThreadShellCommandResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
 >;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadSortKey {
     CreatedAt,
@@ -22980,6 +24551,7 @@ pub enum ThreadSortKey {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadSortKey {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -22996,6 +24568,7 @@ impl ThreadSortKey {
         }
     }
 }
+
 impl From<&str> for ThreadSortKey {
     fn from(value: &str) -> Self {
         match value {
@@ -23007,16 +24580,19 @@ impl From<&str> for ThreadSortKey {
         }
     }
 }
+
 impl std::fmt::Display for ThreadSortKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadSortKey {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadSortKey {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23028,7 +24604,9 @@ impl<'de> serde::Deserialize<'de> for ThreadSortKey {
         Ok(value)
     }
 }
+
 pub type ThreadSource = String;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadSourceKind {
     Cli,
@@ -23044,6 +24622,7 @@ pub enum ThreadSourceKind {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadSourceKind {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -23066,6 +24645,7 @@ impl ThreadSourceKind {
         }
     }
 }
+
 impl From<&str> for ThreadSourceKind {
     fn from(value: &str) -> Self {
         match value {
@@ -23083,16 +24663,19 @@ impl From<&str> for ThreadSourceKind {
         }
     }
 }
+
 impl std::fmt::Display for ThreadSourceKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadSourceKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadSourceKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23104,11 +24687,13 @@ impl<'de> serde::Deserialize<'de> for ThreadSourceKind {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThreadSpawnSubAgentSource {
     pub thread_spawn: ThreadSpawnSubAgentSourceThreadSpawn,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSpawnSubAgentSourceThreadSpawn {
     #[serde(
@@ -23135,6 +24720,7 @@ pub struct ThreadSpawnSubAgentSourceThreadSpawn {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStartParams {
     #[serde(
@@ -23243,6 +24829,7 @@ pub struct ThreadStartParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStartResponse {
     #[serde(rename = "approvalPolicy")]
@@ -23287,6 +24874,7 @@ pub struct ThreadStartResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl ThreadStartResponse {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
@@ -23295,6 +24883,7 @@ impl ThreadStartResponse {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadStartSource {
     Startup,
@@ -23302,6 +24891,7 @@ pub enum ThreadStartSource {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadStartSource {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -23316,6 +24906,7 @@ impl ThreadStartSource {
         }
     }
 }
+
 impl From<&str> for ThreadStartSource {
     fn from(value: &str) -> Self {
         match value {
@@ -23325,16 +24916,19 @@ impl From<&str> for ThreadStartSource {
         }
     }
 }
+
 impl std::fmt::Display for ThreadStartSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadStartSource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadStartSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23346,6 +24940,7 @@ impl<'de> serde::Deserialize<'de> for ThreadStartSource {
         Ok(value)
     }
 }
+
 /// Explicitly marked unread, including when the thread has no turns.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStartThreadUnreadPosition {
@@ -23353,6 +24948,7 @@ pub struct ThreadStartThreadUnreadPosition {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStartedNotification {
     pub thread: Thread,
@@ -23360,6 +24956,7 @@ pub struct ThreadStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ThreadStatus {
@@ -23375,12 +24972,14 @@ pub enum ThreadStatus {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadStatus {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23434,6 +25033,7 @@ impl<'de> serde::Deserialize<'de> for ThreadStatus {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStatusChangedNotification {
     pub status: ThreadStatus,
@@ -23443,6 +25043,7 @@ pub struct ThreadStatusChangedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// EXPERIMENTAL - one item or turn boundary in canonical rollout order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -23459,12 +25060,14 @@ pub enum ThreadTimelineEntry {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadTimelineEntry {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadTimelineEntry {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23523,6 +25126,7 @@ impl<'de> serde::Deserialize<'de> for ThreadTimelineEntry {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTokenUsage {
     pub last: TokenUsageBreakdown,
@@ -23538,6 +25142,7 @@ pub struct ThreadTokenUsage {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTokenUsageUpdatedNotification {
     #[serde(rename = "threadId")]
@@ -23550,6 +25155,7 @@ pub struct ThreadTokenUsageUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTurnsListParams {
     /// Opaque cursor to pass to the next call to continue after the last turn.
@@ -23588,6 +25194,7 @@ pub struct ThreadTurnsListParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTurnsListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one turn. Use it with the opposite `sortDirection` to include the anchor turn again and catch updates to that turn.
@@ -23611,6 +25218,7 @@ pub struct ThreadTurnsListResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchiveParams {
     #[serde(rename = "threadId")]
@@ -23619,6 +25227,7 @@ pub struct ThreadUnarchiveParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchiveResponse {
     pub thread: Thread,
@@ -23626,6 +25235,7 @@ pub struct ThreadUnarchiveResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchivedNotification {
     #[serde(rename = "threadId")]
@@ -23634,6 +25244,7 @@ pub struct ThreadUnarchivedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ThreadUnreadPosition {
@@ -23647,12 +25258,14 @@ pub enum ThreadUnreadPosition {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl ThreadUnreadPosition {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadUnreadPosition {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23692,6 +25305,7 @@ impl<'de> serde::Deserialize<'de> for ThreadUnreadPosition {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnsubscribeParams {
     #[serde(rename = "threadId")]
@@ -23700,6 +25314,7 @@ pub struct ThreadUnsubscribeParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnsubscribeResponse {
     pub status: ThreadUnsubscribeStatus,
@@ -23707,6 +25322,7 @@ pub struct ThreadUnsubscribeResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadUnsubscribeStatus {
     NotLoaded,
@@ -23715,6 +25331,7 @@ pub enum ThreadUnsubscribeStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ThreadUnsubscribeStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -23730,6 +25347,7 @@ impl ThreadUnsubscribeStatus {
         }
     }
 }
+
 impl From<&str> for ThreadUnsubscribeStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -23740,16 +25358,19 @@ impl From<&str> for ThreadUnsubscribeStatus {
         }
     }
 }
+
 impl std::fmt::Display for ThreadUnsubscribeStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ThreadUnsubscribeStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ThreadUnsubscribeStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23761,6 +25382,7 @@ impl<'de> serde::Deserialize<'de> for ThreadUnsubscribeStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUsage {
     #[serde(rename = "estimatedUsageCreditsMicros")]
@@ -23787,6 +25409,7 @@ pub struct ThreadUsage {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUsageBreakdownGroup {
     #[serde(
@@ -23849,12 +25472,14 @@ pub struct ThreadUsageBreakdownGroup {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TmpdirFileSystemSpecialPath {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenUsageBreakdown {
     #[serde(
@@ -23876,11 +25501,13 @@ pub struct TokenUsageBreakdown {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl TokenUsageBreakdown {
     fn default_cache_write_input_tokens() -> i64 {
         0
     }
 }
+
 /// Definition for a tool the client can call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tool {
@@ -23929,6 +25556,7 @@ pub struct Tool {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// A model-facing surface on which a tool can be exposed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ToolExposureSurface {
@@ -23941,6 +25569,7 @@ pub enum ToolExposureSurface {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl ToolExposureSurface {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -23956,6 +25585,7 @@ impl ToolExposureSurface {
         }
     }
 }
+
 impl From<&str> for ToolExposureSurface {
     fn from(value: &str) -> Self {
         match value {
@@ -23966,16 +25596,19 @@ impl From<&str> for ToolExposureSurface {
         }
     }
 }
+
 impl std::fmt::Display for ToolExposureSurface {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for ToolExposureSurface {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for ToolExposureSurface {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -23987,6 +25620,7 @@ impl<'de> serde::Deserialize<'de> for ToolExposureSurface {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolSearchCallResponseItem {
     pub arguments: serde_json::Value,
@@ -24027,6 +25661,7 @@ pub struct ToolSearchCallResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolSearchOutputResponseItem {
     #[serde(
@@ -24056,6 +25691,7 @@ pub struct ToolSearchOutputResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ToolsV2 {
     #[serde(
@@ -24068,6 +25704,7 @@ pub struct ToolsV2 {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TranscriptSegmentThreadRealtimeItem {
     pub role: ThreadRealtimeTranscriptRole,
@@ -24076,6 +25713,7 @@ pub struct TranscriptSegmentThreadRealtimeItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Turn {
     /// Unix timestamp (in seconds) when the turn completed.
@@ -24129,11 +25767,13 @@ pub struct Turn {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl Turn {
     fn default_items_view() -> TurnItemsView {
         TurnItemsView::Full
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnCompletedNotification {
     #[serde(rename = "threadId")]
@@ -24143,6 +25783,7 @@ pub struct TurnCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnCompletedThreadTimelineEntry {
     #[serde(
@@ -24176,6 +25817,7 @@ pub struct TurnCompletedThreadTimelineEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Notification that the turn-level unified diff has changed. Contains the latest aggregated diff across all file changes in the turn.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnDiffUpdatedNotification {
@@ -24188,6 +25830,7 @@ pub struct TurnDiffUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnEnvironmentParams {
     pub cwd: LegacyAppPathString,
@@ -24205,6 +25848,7 @@ pub struct TurnEnvironmentParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnError {
     #[serde(
@@ -24233,6 +25877,7 @@ pub struct TurnError {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnInterruptParams {
     #[serde(rename = "threadId")]
@@ -24243,7 +25888,9 @@ pub struct TurnInterruptParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 pub type TurnInterruptResponse = std::collections::BTreeMap<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TurnItemsView {
     /// `items` was not loaded for this turn. The field is intentionally empty.
@@ -24255,6 +25902,7 @@ pub enum TurnItemsView {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl TurnItemsView {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -24270,6 +25918,7 @@ impl TurnItemsView {
         }
     }
 }
+
 impl From<&str> for TurnItemsView {
     fn from(value: &str) -> Self {
         match value {
@@ -24280,16 +25929,19 @@ impl From<&str> for TurnItemsView {
         }
     }
 }
+
 impl std::fmt::Display for TurnItemsView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for TurnItemsView {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for TurnItemsView {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -24301,6 +25953,7 @@ impl<'de> serde::Deserialize<'de> for TurnItemsView {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnModerationMetadataNotification {
     pub metadata: serde_json::Value,
@@ -24312,6 +25965,7 @@ pub struct TurnModerationMetadataNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnPlanStep {
     pub status: TurnPlanStepStatus,
@@ -24320,6 +25974,7 @@ pub struct TurnPlanStep {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TurnPlanStepStatus {
     Pending,
@@ -24328,6 +25983,7 @@ pub enum TurnPlanStepStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl TurnPlanStepStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -24343,6 +25999,7 @@ impl TurnPlanStepStatus {
         }
     }
 }
+
 impl From<&str> for TurnPlanStepStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -24353,16 +26010,19 @@ impl From<&str> for TurnPlanStepStatus {
         }
     }
 }
+
 impl std::fmt::Display for TurnPlanStepStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for TurnPlanStepStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for TurnPlanStepStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -24374,6 +26034,7 @@ impl<'de> serde::Deserialize<'de> for TurnPlanStepStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnPlanUpdatedNotification {
     #[serde(
@@ -24391,6 +26052,7 @@ pub struct TurnPlanUpdatedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartParams {
     /// Override the approval policy for this turn and subsequent turns.
@@ -24533,6 +26195,7 @@ pub struct TurnStartParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartResponse {
     pub turn: Turn,
@@ -24540,6 +26203,7 @@ pub struct TurnStartResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartedNotification {
     #[serde(rename = "threadId")]
@@ -24549,6 +26213,7 @@ pub struct TurnStartedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartedThreadTimelineEntry {
     pub position: u64,
@@ -24563,6 +26228,7 @@ pub struct TurnStartedThreadTimelineEntry {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TurnStatus {
     Completed,
@@ -24572,6 +26238,7 @@ pub enum TurnStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl TurnStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -24588,6 +26255,7 @@ impl TurnStatus {
         }
     }
 }
+
 impl From<&str> for TurnStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -24599,16 +26267,19 @@ impl From<&str> for TurnStatus {
         }
     }
 }
+
 impl std::fmt::Display for TurnStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for TurnStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for TurnStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -24620,6 +26291,7 @@ impl<'de> serde::Deserialize<'de> for TurnStatus {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnSteerParams {
     #[serde(
@@ -24639,6 +26311,7 @@ pub struct TurnSteerParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnSteerResponse {
     #[serde(rename = "turnId")]
@@ -24647,6 +26320,7 @@ pub struct TurnSteerResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// The earliest completed result needing attention.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnThreadUnreadPosition {
@@ -24656,6 +26330,7 @@ pub struct TurnThreadUnreadPosition {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnToolOutput {
     pub name: String,
@@ -24673,6 +26348,7 @@ pub struct TurnToolOutput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnsPage {
     #[serde(
@@ -24694,6 +26370,7 @@ pub struct TurnsPage {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Review the working tree: staged, unstaged, and untracked files.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UncommittedChangesReviewTarget {
@@ -24701,6 +26378,7 @@ pub struct UncommittedChangesReviewTarget {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UnknownCommandAction {
     pub command: String,
@@ -24708,12 +26386,14 @@ pub struct UnknownCommandAction {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UnreadThreadReadStateOperation {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UpdatePatchChangeKind {
     #[serde(
@@ -24726,6 +26406,7 @@ pub struct UpdatePatchChangeKind {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UrlUserInput {
     pub url: String,
@@ -24733,6 +26414,7 @@ pub struct UrlUserInput {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UsageLimitExceededImageGenerationFailure {
     #[serde(rename = "limitId")]
@@ -24748,6 +26430,7 @@ pub struct UsageLimitExceededImageGenerationFailure {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// User config layer from $CODEX_HOME/config.toml. This layer is special in that it is expected to be: - writable by the user - generally outside the workspace directory
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserConfigLayerSource {
@@ -24764,6 +26447,7 @@ pub struct UserConfigLayerSource {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum UserInput {
@@ -24785,12 +26469,14 @@ pub enum UserInput {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl UserInput {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for UserInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -24865,6 +26551,7 @@ impl<'de> serde::Deserialize<'de> for UserInput {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserMessageThreadItem {
     #[serde(
@@ -24880,6 +26567,7 @@ pub struct UserMessageThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 /// Controls output length/detail on GPT-5 models via the Responses API. Serialized with lowercase values to match the OpenAI API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Verbosity {
@@ -24889,6 +26577,7 @@ pub enum Verbosity {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl Verbosity {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -24904,6 +26593,7 @@ impl Verbosity {
         }
     }
 }
+
 impl From<&str> for Verbosity {
     fn from(value: &str) -> Self {
         match value {
@@ -24914,16 +26604,19 @@ impl From<&str> for Verbosity {
         }
     }
 }
+
 impl std::fmt::Display for Verbosity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for Verbosity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for Verbosity {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -24935,6 +26628,7 @@ impl<'de> serde::Deserialize<'de> for Verbosity {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WarningNotification {
     /// Concise warning message for the user.
@@ -24951,6 +26645,7 @@ pub struct WarningNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum WebSearchAction {
@@ -24966,12 +26661,14 @@ pub enum WebSearchAction {
     #[serde(untagged)]
     Unknown(serde_json::Value),
 }
+
 impl WebSearchAction {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25025,6 +26722,7 @@ impl<'de> serde::Deserialize<'de> for WebSearchAction {
         }
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct WebSearchCallResponseItem {
     #[serde(
@@ -25063,6 +26761,7 @@ pub struct WebSearchCallResponseItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WebSearchContextSize {
     Low,
@@ -25071,6 +26770,7 @@ pub enum WebSearchContextSize {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WebSearchContextSize {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25086,6 +26786,7 @@ impl WebSearchContextSize {
         }
     }
 }
+
 impl From<&str> for WebSearchContextSize {
     fn from(value: &str) -> Self {
         match value {
@@ -25096,16 +26797,19 @@ impl From<&str> for WebSearchContextSize {
         }
     }
 }
+
 impl std::fmt::Display for WebSearchContextSize {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WebSearchContextSize {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WebSearchContextSize {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25117,6 +26821,7 @@ impl<'de> serde::Deserialize<'de> for WebSearchContextSize {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebSearchLocation {
@@ -25145,6 +26850,7 @@ pub struct WebSearchLocation {
     )]
     pub timezone: Option<Option<String>>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WebSearchMode {
     Disabled,
@@ -25154,6 +26860,7 @@ pub enum WebSearchMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WebSearchMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25170,6 +26877,7 @@ impl WebSearchMode {
         }
     }
 }
+
 impl From<&str> for WebSearchMode {
     fn from(value: &str) -> Self {
         match value {
@@ -25181,16 +26889,19 @@ impl From<&str> for WebSearchMode {
         }
     }
 }
+
 impl std::fmt::Display for WebSearchMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WebSearchMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WebSearchMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25202,6 +26913,7 @@ impl<'de> serde::Deserialize<'de> for WebSearchMode {
         Ok(value)
     }
 }
+
 /// Provider preference selected by the resolved model catalog entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WebSearchProvider {
@@ -25210,6 +26922,7 @@ pub enum WebSearchProvider {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WebSearchProvider {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25224,6 +26937,7 @@ impl WebSearchProvider {
         }
     }
 }
+
 impl From<&str> for WebSearchProvider {
     fn from(value: &str) -> Self {
         match value {
@@ -25233,16 +26947,19 @@ impl From<&str> for WebSearchProvider {
         }
     }
 }
+
 impl std::fmt::Display for WebSearchProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WebSearchProvider {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WebSearchProvider {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25254,6 +26971,7 @@ impl<'de> serde::Deserialize<'de> for WebSearchProvider {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WebSearchThreadItem {
     #[serde(
@@ -25277,6 +26995,7 @@ pub struct WebSearchThreadItem {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebSearchToolConfig {
@@ -25299,6 +27018,7 @@ pub struct WebSearchToolConfig {
     )]
     pub location: Option<Option<WebSearchLocation>>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WebrtcThreadRealtimeStartTransport {
     /// SDP offer generated by a WebRTC RTCPeerConnection after configuring audio and the realtime events data channel.
@@ -25307,12 +27027,14 @@ pub struct WebrtcThreadRealtimeStartTransport {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct WebsocketThreadRealtimeStartTransport {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WeekdaysScheduledTaskSchedule {
     pub time: String,
@@ -25320,6 +27042,7 @@ pub struct WeekdaysScheduledTaskSchedule {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WeeklyScheduledTaskSchedule {
     pub days: Vec<ScheduledTaskWeekday>,
@@ -25328,12 +27051,14 @@ pub struct WeeklyScheduledTaskSchedule {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct WholeItemThreadRealtimeBemItemPresentation {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WindowsSandboxImplementation {
     Elevated,
@@ -25342,6 +27067,7 @@ pub enum WindowsSandboxImplementation {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WindowsSandboxImplementation {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25357,6 +27083,7 @@ impl WindowsSandboxImplementation {
         }
     }
 }
+
 impl From<&str> for WindowsSandboxImplementation {
     fn from(value: &str) -> Self {
         match value {
@@ -25367,16 +27094,19 @@ impl From<&str> for WindowsSandboxImplementation {
         }
     }
 }
+
 impl std::fmt::Display for WindowsSandboxImplementation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WindowsSandboxImplementation {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WindowsSandboxImplementation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25390,6 +27120,7 @@ impl<'de> serde::Deserialize<'de> for WindowsSandboxImplementation {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WindowsSandboxReadiness {
     Ready,
@@ -25398,6 +27129,7 @@ pub enum WindowsSandboxReadiness {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WindowsSandboxReadiness {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25413,6 +27145,7 @@ impl WindowsSandboxReadiness {
         }
     }
 }
+
 impl From<&str> for WindowsSandboxReadiness {
     fn from(value: &str) -> Self {
         match value {
@@ -25423,16 +27156,19 @@ impl From<&str> for WindowsSandboxReadiness {
         }
     }
 }
+
 impl std::fmt::Display for WindowsSandboxReadiness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WindowsSandboxReadiness {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WindowsSandboxReadiness {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25444,6 +27180,7 @@ impl<'de> serde::Deserialize<'de> for WindowsSandboxReadiness {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxReadinessResponse {
     pub status: WindowsSandboxReadiness,
@@ -25451,6 +27188,7 @@ pub struct WindowsSandboxReadinessResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupCompletedNotification {
     #[serde(
@@ -25465,6 +27203,7 @@ pub struct WindowsSandboxSetupCompletedNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WindowsSandboxSetupMode {
     Elevated,
@@ -25472,6 +27211,7 @@ pub enum WindowsSandboxSetupMode {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WindowsSandboxSetupMode {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25486,6 +27226,7 @@ impl WindowsSandboxSetupMode {
         }
     }
 }
+
 impl From<&str> for WindowsSandboxSetupMode {
     fn from(value: &str) -> Self {
         match value {
@@ -25495,16 +27236,19 @@ impl From<&str> for WindowsSandboxSetupMode {
         }
     }
 }
+
 impl std::fmt::Display for WindowsSandboxSetupMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WindowsSandboxSetupMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WindowsSandboxSetupMode {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25516,6 +27260,7 @@ impl<'de> serde::Deserialize<'de> for WindowsSandboxSetupMode {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupStartParams {
     #[serde(
@@ -25529,6 +27274,7 @@ pub struct WindowsSandboxSetupStartParams {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupStartResponse {
     pub started: bool,
@@ -25536,6 +27282,7 @@ pub struct WindowsSandboxSetupStartResponse {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsWorldWritableWarningNotification {
     #[serde(rename = "extraCount")]
@@ -25548,6 +27295,7 @@ pub struct WindowsWorldWritableWarningNotification {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkspaceMessage {
     /// Unix timestamp (in seconds) when the message was archived.
@@ -25576,6 +27324,7 @@ pub struct WorkspaceMessage {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WorkspaceMessageType {
     Headline,
@@ -25584,6 +27333,7 @@ pub enum WorkspaceMessageType {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WorkspaceMessageType {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25599,6 +27349,7 @@ impl WorkspaceMessageType {
         }
     }
 }
+
 impl From<&str> for WorkspaceMessageType {
     fn from(value: &str) -> Self {
         match value {
@@ -25609,16 +27360,19 @@ impl From<&str> for WorkspaceMessageType {
         }
     }
 }
+
 impl std::fmt::Display for WorkspaceMessageType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WorkspaceMessageType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WorkspaceMessageType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25630,6 +27384,7 @@ impl<'de> serde::Deserialize<'de> for WorkspaceMessageType {
         Ok(value)
     }
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkspaceRouting {
     #[serde(rename = "accountRoutingOverride")]
@@ -25642,6 +27397,7 @@ pub struct WorkspaceRouting {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkspaceWriteSandboxPolicy {
     #[serde(
@@ -25668,6 +27424,7 @@ pub struct WorkspaceWriteSandboxPolicy {
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
 impl WorkspaceWriteSandboxPolicy {
     fn default_exclude_slash_tmp() -> bool {
         false
@@ -25682,6 +27439,7 @@ impl WorkspaceWriteSandboxPolicy {
         vec![]
     }
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WriteStatus {
     OkType,
@@ -25689,6 +27447,7 @@ pub enum WriteStatus {
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
+
 impl WriteStatus {
     /// Whether the value is one this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
@@ -25703,6 +27462,7 @@ impl WriteStatus {
         }
     }
 }
+
 impl From<&str> for WriteStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -25712,16 +27472,19 @@ impl From<&str> for WriteStatus {
         }
     }
 }
+
 impl std::fmt::Display for WriteStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl serde::Serialize for WriteStatus {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
+
 impl<'de> serde::Deserialize<'de> for WriteStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
@@ -25733,6 +27496,7 @@ impl<'de> serde::Deserialize<'de> for WriteStatus {
         Ok(value)
     }
 }
+
 /// A child approval for input to an existing command execution item.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WriteStdinGuardianApprovalReviewAction {

@@ -37,6 +37,7 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
                 #doc
                 // Variants carry whole messages, and descriptions are the schema's own prose.
                 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::enum_variant_names, clippy::tabs_in_doc_comments)]
+                #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags, rustdoc::bare_urls, rustdoc::invalid_rust_codeblocks)]
             });
             for (i, other) in ir.namespaces.iter().enumerate() {
                 if i != index && other.path.len() == 1 {
@@ -69,7 +70,23 @@ fn print(header: &[String], body: TokenStream) -> String {
     let file: syn::File = syn::parse2(body).expect("the emitter builds valid Rust");
     let mut out: String = header.iter().map(|l| format!("// {l}\n")).collect();
     out.push('\n');
-    out.push_str(&prettyplease::unparse(&file));
+    out.push_str(&separate_items(&prettyplease::unparse(&file)));
+    out
+}
+
+/// prettyplease prints top-level items back to back; a blank line after each one that ends reads better.
+fn separate_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 20);
+    let mut previous_closed = false;
+    for line in code.lines() {
+        let starts_item = !line.starts_with([' ', '}', ')']) && !line.is_empty();
+        if previous_closed && starts_item {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        previous_closed = line == "}" || (!line.starts_with(' ') && line.ends_with(';'));
+    }
     out
 }
 

@@ -3,13 +3,14 @@
 //!
 //! * Ours, in process: `codegen::generate_from_text` (the whole pipeline, files kept in memory).
 //! * Ours, end to end: `target/release/codegen generate --schema ... --out <tmp>` (wall clock, files written).
-//! * typify: `cargo typify <v2 schema> --output <tmp>.rs`, and `cargo-typify typify ...` without the cargo
-//!   launcher. typify cannot follow `#/definitions/v2/...` refs, so its input is derived here: `definitions.v2`
-//!   of the bundle as the `definitions` of a standalone draft-07 schema, refs rewritten (see [`v2_schema`]).
+//! * typify: `cargo typify <v2 schema> --output <tmp>.rs`; `cargo-typify typify ...` without the cargo
+//!   launcher (the baseline of the ratios); the same with `--no-builder`. typify cannot follow
+//!   `#/definitions/v2/...` refs, so its input is derived here (see [`v2_schema`]).
 //!
-//! A `cargo xtask` build has debug assertions; the in-process figure would measure a debug build, so the
-//! command re-runs itself from a release build first. It is a benchmark, never a timed test: nothing fails
-//! on a slow machine.
+//! Runs are interleaved (one of each, round after round) so that a change in the machine's load falls on
+//! every command alike. A `cargo xtask` build has debug assertions and no optimisations, so the command
+//! re-runs itself from a release build first. It is a benchmark, never a timed test: nothing fails on a
+//! slow machine.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -94,23 +95,17 @@ pub fn run(args: &Args) -> Result<()> {
         .join("release")
         .join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
 
-    // Ours, in process.
+    // Ours, in process: the output measured comes from the warm-up run.
     let options = codegen::Options::default();
     let generate =
         || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
-    let output = generate()?; // warm-up, and the output measured
-    let ours_size = Size::of(
-        output
-            .files
-            .iter()
-            .filter(|f| f.path.ends_with(".rs"))
-            .map(|f| f.contents.as_str()),
-    );
+    let output = generate()?;
+    let ours_rs = output.files.iter().filter(|f| f.path.ends_with(".rs"));
+    let ours = Size::of(ours_rs.map(|f| f.contents.as_str()));
     let ours_definitions = output.summary.definitions;
-    eprintln!("==> ours, in process: {} runs", args.runs);
-    let in_process = time_runs(args.runs, |_| generate().map(drop))?;
+    drop(output);
 
-    // Ours, through the release binary.
+    // Ours, through the release binary, into a fresh folder each run.
     let run_binary = |out: &Path| -> Result<()> {
         let o = Command::new(&binary)
             .arg("generate")
@@ -129,31 +124,22 @@ pub fn run(args: &Args) -> Result<()> {
         Ok(())
     };
     run_binary(&scratch.path.join("ours-warmup"))?;
-    eprintln!(
-        "==> ours, {} generate: {} runs",
-        binary.display(),
-        args.runs
-    );
-    let end_to_end = time_runs(args.runs, |i| {
-        run_binary(&scratch.path.join(format!("ours-{i}")))
-    })?;
 
-    // typify: through cargo, as users run it, and the binary alone.
-    let typify_out = scratch.path.join("typify.rs");
-    let run_typify = |direct: bool| -> Result<()> {
-        let mut cmd = if direct {
-            let mut c = Command::new(&typify);
-            c.arg("typify");
-            c
+    // typify: through cargo as users run it, the binary alone, and without its builder interface.
+    let run_typify = |launcher: bool, builder: bool, out: &Path| -> Result<()> {
+        let mut cmd = Command::new(if launcher {
+            cargo()
         } else {
-            let mut c = Command::new(cargo());
-            c.arg("typify");
-            c
-        };
+            typify.clone().into_os_string()
+        });
+        cmd.arg("typify");
+        if !builder {
+            cmd.arg("--no-builder");
+        }
         let o = cmd
             .arg(&v2_path)
             .arg("--output")
-            .arg(&typify_out)
+            .arg(out)
             .current_dir(&scratch.path)
             .output()?;
         if !o.status.success() {
@@ -166,18 +152,56 @@ pub fn run(args: &Args) -> Result<()> {
         }
         Ok(())
     };
-    run_typify(true)?; // warm-up, and the check that typify accepts the input
+    let typify_out = scratch.path.join("typify.rs");
+    let typify_plain_out = scratch.path.join("typify-no-builder.rs");
+    run_typify(false, true, &typify_out)?; // warm-up, and the check that typify accepts the input
+    run_typify(false, false, &typify_plain_out)?;
     let typify_version = version_line(Command::new(&typify).args(["typify", "--version"]));
-    eprintln!("==> cargo typify: {} runs", args.typify_runs);
-    let typify_cargo = time_runs(args.typify_runs, |_| run_typify(false))?;
-    eprintln!(
-        "==> cargo-typify typify (no cargo launcher): {} runs",
-        args.typify_runs
-    );
-    let typify_direct = time_runs(args.typify_runs, |_| run_typify(true))?;
+
+    // Interleaved, so that a change in the machine's load hits every measurement alike.
+    let (ours_runs, typify_runs) = (args.runs, args.typify_runs);
+    let mut measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
+        (ours_runs, Box::new(|_| generate().map(drop))),
+        (
+            ours_runs,
+            Box::new(|i| run_binary(&scratch.path.join(format!("ours-{i}")))),
+        ),
+        (
+            typify_runs,
+            Box::new(|_| run_typify(true, true, &typify_out)),
+        ),
+        (
+            typify_runs,
+            Box::new(|_| run_typify(false, true, &typify_out)),
+        ),
+        (
+            typify_runs,
+            Box::new(|_| run_typify(false, false, &typify_plain_out)),
+        ),
+    ];
+    eprintln!("==> timing: {ours_runs} runs of ours (in process, binary), {typify_runs} of each typify command, interleaved");
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); measurements.len()];
+    for round in 0..ours_runs.max(typify_runs) {
+        for ((runs, f), t) in measurements.iter_mut().zip(&mut times) {
+            if round < *runs {
+                let start = Instant::now();
+                f(round)?;
+                t.push(start.elapsed());
+            }
+        }
+    }
+    drop(measurements);
+    let [in_process, end_to_end, typify_cargo, typify_direct, typify_plain]: [Timings; 5] = times
+        .into_iter()
+        .map(Timings::new)
+        .collect::<Vec<_>>()
+        .try_into()
+        .map_err(|_| anyhow!("five measurements"))?;
+
     let typify_text = std::fs::read_to_string(&typify_out)?;
     let typify_size = Size::of([typify_text.as_str()]);
     let typify_builder = builder_items(&typify_text);
+    let typify_plain_size = Size::of([std::fs::read_to_string(&typify_plain_out)?.as_str()]);
 
     let stages = if args.stages {
         Some(stage_times(&schema, &text, args.runs)?)
@@ -192,6 +216,7 @@ pub fn run(args: &Args) -> Result<()> {
         .display()
         .to_string();
     let baseline = typify_direct.median();
+    let ratio = |t: &Timings| baseline.as_secs_f64() / t.median().as_secs_f64();
     let mut md = String::new();
     writeln!(
         md,
@@ -199,83 +224,81 @@ pub fn run(args: &Args) -> Result<()> {
         text.len()
     )?;
     writeln!(md)?;
-    writeln!(
-        md,
-        "| | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |"
-    )?;
+    writeln!(md, "| command | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
-    let ours_items = format!("{}", ours_size.items);
+    let ours_items = ours.items.to_string();
     let typify_items = format!("{} ({typify_builder} in `mod builder`)", typify_size.items);
-    let rows: [(&str, &str, usize, &Timings, &str, usize); 4] = [
+    let typify_plain_items = typify_plain_size.items.to_string();
+    let rows = [
         (
-            "ours, in process (`codegen::generate_from_text`)",
-            "whole bundle",
+            "ours, in process: `codegen::generate_from_text`",
+            "bundle",
             ours_definitions,
             &in_process,
             &ours_items,
-            ours_size.lines,
+            ours.lines,
         ),
         (
-            "ours, `target/release/codegen generate`",
-            "whole bundle",
+            "ours: `target/release/codegen generate`",
+            "bundle",
             ours_definitions,
             &end_to_end,
             &ours_items,
-            ours_size.lines,
+            ours.lines,
         ),
         (
             "`cargo typify`",
-            "v2 only",
+            "v2",
             derived.definitions,
             &typify_cargo,
             &typify_items,
             typify_size.lines,
         ),
         (
-            "`cargo-typify typify` (no cargo launcher)",
-            "v2 only",
+            "`cargo-typify typify` (baseline)",
+            "v2",
             derived.definitions,
             &typify_direct,
             &typify_items,
             typify_size.lines,
         ),
+        (
+            "`cargo-typify typify --no-builder`",
+            "v2",
+            derived.definitions,
+            &typify_plain,
+            &typify_plain_items,
+            typify_plain_size.lines,
+        ),
     ];
     for (what, input, defs, t, items, lines) in rows {
-        writeln!(
-            md,
-            "| {what} | {input} | {defs} | {} | {} | {} | {:.1}× | {items} | {lines} |",
-            t.0.len(),
-            ms(t.min()),
-            ms(t.median()),
-            baseline.as_secs_f64() / t.median().as_secs_f64(),
-        )?;
+        let (runs, min, median) = (t.0.len(), ms(t.min()), ms(t.median()));
+        writeln!(md, "| {what} | {input} | {defs} | {runs} | {min} | {median} | {:.1}× | {items} | {lines} |", ratio(t))?;
     }
     if let Some(stages) = &stages {
         writeln!(md)?;
-        writeln!(md, "In-process stages (median of {} runs each):", args.runs)?;
+        writeln!(
+            md,
+            "In-process stages, each timed alone (median of {} runs):",
+            args.runs
+        )?;
         writeln!(md)?;
         writeln!(md, "| stage | median | share |")?;
         writeln!(md, "|---|---:|---:|")?;
         let total: f64 = stages.iter().map(|(_, t)| t.median().as_secs_f64()).sum();
         for (name, t) in stages {
-            writeln!(
-                md,
-                "| {name} | {} | {:.0}% |",
-                ms(t.median()),
-                100.0 * t.median().as_secs_f64() / total
-            )?;
+            let share = 100.0 * t.median().as_secs_f64() / total;
+            writeln!(md, "| `{name}` | {} | {share:.0}% |", ms(t.median()))?;
         }
         writeln!(md, "| sum | {:.1} ms | |", total * 1e3)?;
     }
     writeln!(md)?;
-    let ratio = |t: &Timings| baseline.as_secs_f64() / t.median().as_secs_f64();
     for (what, t) in [("in process", &in_process), ("end to end", &end_to_end)] {
         let r = ratio(t);
         let verdict = if r >= TARGET_RATIO { "meets" } else { "misses" };
         writeln!(
             md,
-            "- Ours {what}: {} median, {r:.1}× faster than typify's {} — {verdict} the 1/{TARGET_RATIO:.0} target \
-             (at most {}).",
+            "- Ours {what}: {} median, {r:.1}× faster than typify's {} — {verdict} the 1/{TARGET_RATIO:.0} target (at most {}).",
             ms(t.median()),
             ms(baseline),
             ms(baseline.div_f64(TARGET_RATIO)),
@@ -452,10 +475,17 @@ fn rewrite_ref(r: &str, renamed: &BTreeMap<String, String>) -> String {
 // Measuring
 // ---------------------------------------------------------------------------
 
+/// One timed run of a measurement (its argument: the run's number).
+type Measured<'a> = dyn FnMut(u32) -> Result<()> + 'a;
+
 /// Wall-clock times of the runs, sorted.
 struct Timings(Vec<Duration>);
 
 impl Timings {
+    fn new(mut times: Vec<Duration>) -> Timings {
+        times.sort();
+        Timings(times)
+    }
     fn min(&self) -> Duration {
         self.0[0]
     }
@@ -467,17 +497,6 @@ impl Timings {
             (self.0[n / 2 - 1] + self.0[n / 2]) / 2
         }
     }
-}
-
-fn time_runs(runs: u32, mut f: impl FnMut(u32) -> Result<()>) -> Result<Timings> {
-    let mut times = Vec::with_capacity(runs as usize);
-    for i in 0..runs {
-        let start = Instant::now();
-        f(i)?;
-        times.push(start.elapsed());
-    }
-    times.sort();
-    Ok(Timings(times))
 }
 
 /// Each stage of `codegen::generate_from_text`, timed alone (the same calls, in the same order).
@@ -535,8 +554,7 @@ fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, 
         .zip(samples)
         .map(|(name, mut s)| {
             s.remove(0); // the warm-up run
-            s.sort();
-            (name, Timings(s))
+            (name, Timings::new(s))
         })
         .collect())
 }

@@ -19,7 +19,7 @@ fn main() {
         let path = if ns.path.is_empty() {
             format!("codex_app_server_types::{}", def.name.rust)
         } else {
-            format!("codex_app_server_types::{}::{}", ns.module.rust, def.name.rust)
+            format!("codex_app_server_types::{}::{}", ns.modules.iter().map(|m| m.rust.as_str()).collect::<Vec<_>>().join("::"), def.name.rust)
         };
         let kind = match &def.kind {
             TypeKind::Tagged(u) => format!("Kind::Tagged({:?})", u.tag.wire),

@@ -85,9 +85,10 @@ pub fn model(file: &Path, text: &str) -> Result<Model> {
     let doc = load::parse(file, text)?;
     let sha256 = hex(&Sha256::digest(text.as_bytes()));
     let mut lowered = ir::lower::lower(&doc, &sha256)?;
-    ir::check::check(&mut lowered.ir)?;
+    let checked = ir::check::check(&mut lowered.ir)?;
     let mut warnings = doc.warnings;
     warnings.append(&mut lowered.warnings);
+    warnings.extend(checked);
     warnings.extend(naming::assign(&mut lowered.ir));
     Ok(Model { ir: lowered.ir, warnings })
 }

@@ -25,6 +25,11 @@ pub fn doc_lines(doc: &str) -> Vec<String> {
             }
             '\n' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => lines.push(std::mem::take(&mut current)),
             c if c.is_control() && c != '\t' => {}
+            // Characters that change the visible direction of text are refused by rustc in comments and
+            // can hide code from a reader; they are written as escapes.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' => {
+                current.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             c => current.push(c),
         }
     }
@@ -43,5 +48,6 @@ mod tests {
     fn every_line_break_ends_a_line() {
         assert_eq!(doc_lines("a\r\nb\rc\u{2028}d\ne\n\n"), ["a", "b", "c", "d", "e"]);
         assert_eq!(doc_lines("x\u{0}y"), ["xy"]);
+        assert_eq!(doc_lines("a\u{202e}b"), ["a\\u{202e}b"]);
     }
 }

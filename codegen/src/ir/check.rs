@@ -7,11 +7,13 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warning};
 
-pub fn check(ir: &mut Ir) -> Result<()> {
+/// Resolves cycles, marks recursion, and drops (with a warning) defaults that do not fit their field.
+pub fn check(ir: &mut Ir) -> Result<Vec<Warning>> {
     resolve_alias_cycles(ir)?;
     mark_recursion(ir);
+    let warnings = check_defaults(ir);
     let emitted = ir.types.iter().filter(|t| matches!(t.origin.hint, NameHint::Definition(_))).count();
     if emitted != ir.definitions {
         return Err(Error::new(
@@ -19,7 +21,57 @@ pub fn check(ir: &mut Ir) -> Result<()> {
             format!("{} definitions were read but {emitted} have a type", ir.definitions),
         ));
     }
-    Ok(())
+    Ok(warnings)
+}
+
+/// A default is applied on read only when it is a value of the field's type that every language can
+/// write as a literal: booleans, numbers in range, strings, enum values, lists of those, `{}` for a map.
+fn check_defaults(ir: &mut Ir) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    for i in 0..ir.types.len() {
+        let TypeKind::Struct(s) = &ir.types[i].kind else { continue };
+        let rejected: Vec<usize> = s
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.default.as_ref().is_some_and(|d| !literal_fits(ir, &f.ty, d)))
+            .map(|(n, _)| n)
+            .collect();
+        for n in rejected {
+            let TypeKind::Struct(s) = &mut ir.types[i].kind else { unreachable!() };
+            let field = &mut s.fields[n];
+            let default = field.default.take().expect("only fields with defaults are rejected");
+            warnings.push(Warning {
+                location: field.location.clone(),
+                message: format!(
+                    "default {default} of `{}` is not a literal of its type; the field is optional without a default",
+                    field.name.wire
+                ),
+            });
+        }
+    }
+    warnings
+}
+
+fn literal_fits(ir: &Ir, ty: &TypeRef, value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (ty, value) {
+        (TypeRef::Nullable(inner), v) => literal_fits(ir, inner, v),
+        (TypeRef::Boolean, Value::Bool(_)) | (TypeRef::String, Value::String(_)) => true,
+        (TypeRef::Integer(f), Value::Number(n)) => {
+            let (lo, hi) = f.bounds();
+            n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)).is_some_and(|v| v >= lo && v <= hi)
+        }
+        (TypeRef::Number(_), Value::Number(_)) => true,
+        (TypeRef::List(inner), Value::Array(items)) => items.iter().all(|v| literal_fits(ir, inner, v)),
+        (TypeRef::Map(_), Value::Object(o)) => o.is_empty(),
+        (TypeRef::Named(id), v) => match (&ir.get(*id).kind, v) {
+            (TypeKind::Enum(_), Value::String(_)) => true,
+            (TypeKind::Alias(inner) | TypeKind::Newtype(inner), v) => literal_fits(ir, inner, v),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// Named types a type reference mentions: `(id, through a list or map)`.

@@ -28,7 +28,7 @@ pub fn lower(doc: &Document, sha256: &str) -> Result<Lowered> {
     let namespaces = doc
         .namespaces
         .iter()
-        .map(|ns| Namespace { path: ns.path.clone(), module: Name::default() })
+        .map(|ns| Namespace { path: ns.path.clone(), modules: Vec::new() })
         .collect::<Vec<_>>();
     let mut definitions = 0;
     for (index, ns) in doc.namespaces.iter().enumerate() {
@@ -206,9 +206,10 @@ impl<'d> Lowerer<'d> {
     fn definition_kind(&mut self, id: TypeId, node: &'d Node) -> Result<TypeKind> {
         let ctx = Ctx { owner: id, role: "value".into() };
         Ok(match shape(node) {
-            Shape::Object(_) => TypeKind::Struct(self.lower_struct(id, node, None)?),
+            Shape::Object(object) => TypeKind::Struct(self.lower_struct(id, object, None)?),
             Shape::Enum(values) => TypeKind::Enum(enum_of(values)),
             Shape::Union(members) => self.lower_union(id, &members)?,
+            Shape::Multi(types) => multi(&types),
             other => TypeKind::Alias(self.type_of_shape(node, other, &ctx)?),
         })
     }
@@ -313,6 +314,13 @@ impl<'d> Lowerer<'d> {
 
     /// A type for an inline schema that needs a name of its own.
     fn inline(&mut self, node: &'d Node, s: Shape<'d>, ctx: &Ctx, exclude: Option<&str>) -> Result<TypeId> {
+        // A `$ref` elsewhere points at this node: it already has a type.
+        if exclude.is_none() {
+            // (Not when the node is the owner's own: `Foo = X or null` needs a type for X beside `Foo`.)
+            if let Some(id) = self.by_pointer.get(&node.pointer).filter(|id| **id != ctx.owner) {
+                return Ok(*id);
+            }
+        }
         let namespace = self.types[ctx.owner.0].namespace;
         let title = node.title.clone().filter(|t| t.chars().any(|c| c.is_alphanumeric()));
         if let Some(title) = &title {
@@ -330,13 +338,10 @@ impl<'d> Lowerer<'d> {
             self.titled.insert((namespace, title, exclude.map(str::to_string), node.fingerprint.clone()), id);
         }
         let kind = match s {
-            Shape::Object(_) => TypeKind::Struct(self.lower_struct(id, node, exclude)?),
+            Shape::Object(object) => TypeKind::Struct(self.lower_struct(id, object, exclude)?),
             Shape::Enum(values) => TypeKind::Enum(enum_of(values)),
             Shape::Union(members) => self.lower_union(id, &members)?,
-            Shape::Multi(types) => TypeKind::Untagged(UntaggedUnion {
-                variants: types.iter().map(|t| untagged_value(type_word(*t), None, primitive(*t))).collect(),
-                fallback: true,
-            }),
+            Shape::Multi(types) => multi(&types),
             _ => unreachable!("only named shapes are lowered inline"),
         };
         self.types[id.0].kind = kind;
@@ -432,10 +437,11 @@ impl<'d> Lowerer<'d> {
         for member in members {
             match shape(member) {
                 Shape::Enum(values) => {
+                    let single = values.len() == 1;
                     for (value, doc) in values {
                         variants.push(UntaggedVariant {
                             name: Name { wire: value.clone(), ..Name::default() },
-                            doc: doc.or_else(|| member.description.clone()),
+                            doc: doc.or_else(|| member.description.clone().filter(|_| single)),
                             kind: UntaggedKind::Literal(value),
                             recursive: false,
                         });
@@ -476,7 +482,16 @@ impl<'d> Lowerer<'d> {
             Shape::Integer => "integer".into(),
             Shape::Number => "number".into(),
             Shape::Array(_) => "array".into(),
-            Shape::Map(_) | Shape::Object(_) => "object".into(),
+            Shape::Object(object) => {
+                // `{"granular": {...}}`: an object known by its one property is named after it.
+                let required: Vec<&String> = object.properties.keys().filter(|k| object.required.contains(k)).collect();
+                match (object.properties.len(), required.as_slice()) {
+                    (1, _) => object.properties.keys().next().cloned().unwrap_or_default(),
+                    (_, [only]) => (*only).clone(),
+                    _ => "object".into(),
+                }
+            }
+            Shape::Map(_) => "object".into(),
             Shape::Null => "null".into(),
             _ => "value".into(),
         })
@@ -533,6 +548,14 @@ impl<'d> Lowerer<'d> {
             _ => None,
         }
     }
+}
+
+/// A `type` list of several types: an untagged union of those types.
+fn multi(types: &[JsonType]) -> TypeKind {
+    TypeKind::Untagged(UntaggedUnion {
+        variants: types.iter().map(|t| untagged_value(type_word(*t), None, primitive(*t))).collect(),
+        fallback: true,
+    })
 }
 
 fn enum_of(values: Vec<(String, Option<String>)>) -> StringEnum {

@@ -27,8 +27,8 @@ pub struct NamespaceId(pub usize);
 pub struct Namespace {
     /// Path below the top level, empty for the top level.
     pub path: Vec<String>,
-    /// The module name in each language (empty for the top level).
-    pub module: Name,
+    /// The module name of each path segment, in each language (empty for the top level).
+    pub modules: Vec<Name>,
 }
 
 /// Where a type came from, and how its name was chosen.
@@ -274,6 +274,29 @@ pub struct Source {
 impl Ir {
     pub fn get(&self, id: TypeId) -> &TypeDef {
         &self.types[id.0]
+    }
+
+    /// Whether `null` is a valid value of `ty`, looking through aliases.
+    pub fn accepts_null(&self, ty: &TypeRef) -> bool {
+        match ty {
+            TypeRef::Named(id) => match &self.get(*id).kind {
+                TypeKind::Alias(inner) => self.accepts_null(inner),
+                _ => false,
+            },
+            other => other.accepts_null(),
+        }
+    }
+
+    /// The namespaces directly below `ns`.
+    pub fn children(&self, ns: NamespaceId) -> Vec<NamespaceId> {
+        let path = &self.namespaces[ns.0].path;
+        (0..self.namespaces.len())
+            .filter(|i| {
+                let p = &self.namespaces[*i].path;
+                p.len() == path.len() + 1 && p.starts_with(path)
+            })
+            .map(NamespaceId)
+            .collect()
     }
 
     /// Type ids of one namespace, in output order (by Rust name, so output is stable).

@@ -137,11 +137,10 @@ fn literals(node: &Node, values: Vec<Value>) -> Shape<'_> {
     let inner = if non_null == 0 {
         Shape::Null
     } else if strings.len() == non_null {
-        let doc = if strings.len() == 1 { node.description.clone() } else { None };
         let mut out: Vec<(String, Option<String>)> = Vec::new();
         for s in strings {
             if !out.iter().any(|(v, _)| *v == s) {
-                out.push((s, doc.clone()));
+                out.push((s, None));
             }
         }
         Shape::Enum(out)
@@ -182,8 +181,9 @@ fn union<'a>(node: &'a Node, members: &'a [Node]) -> Shape<'a> {
         Shape::Null
     } else if let Some(values) = string_literal_members(&non_null) {
         Shape::Enum(values)
-    } else if non_null.len() == 1 {
-        // `anyOf: [X, null]` is the schema's spelling of "X or null".
+    } else if non_null.len() == 1 && !is_tagged_object(non_null[0]) {
+        // `anyOf: [X, null]` is the schema's spelling of "X or null"; a lone member is the shape itself.
+        // A lone *tagged* member stays a union: it is the first of variants to come.
         shape(non_null[0])
     } else {
         Shape::Union(non_null)
@@ -204,9 +204,11 @@ fn string_literal_members(members: &[&Node]) -> Option<Vec<(String, Option<Strin
         }
         match shape(m) {
             Shape::Enum(values) => {
-                for (v, doc) in values {
+                // A member holding one value documents that value.
+                let doc = if values.len() == 1 { m.description.clone() } else { None };
+                for (v, _) in values {
                     if !out.iter().any(|(o, _)| *o == v) {
-                        out.push((v, doc));
+                        out.push((v, doc.clone()));
                     }
                 }
             }
@@ -214,4 +216,12 @@ fn string_literal_members(members: &[&Node]) -> Option<Vec<(String, Option<Strin
         }
     }
     Some(out)
+}
+
+/// An inline object that requires a property holding one string: a variant of a tagged union.
+fn is_tagged_object(node: &Node) -> bool {
+    node.reference.is_none()
+        && node.properties.iter().any(|(name, prop)| {
+            node.required.contains(name) && matches!(shape(prop), Shape::Enum(values) if values.len() == 1)
+        })
 }

@@ -112,6 +112,15 @@ pub fn rust_type(camel_name: &str) -> String {
     }
 }
 
+/// A Rust enum variant name: variants live inside their enum, so only `Self` needs escaping.
+pub fn rust_variant(camel_name: &str) -> String {
+    if camel_name == "Self" {
+        "SelfValue".to_string()
+    } else {
+        camel_name.to_string()
+    }
+}
+
 /// A Python attribute name: keywords, builtins the annotations use, and pydantic's own names get a `_` suffix.
 pub fn python_field(snake_name: &str) -> String {
     if PYTHON_KEYWORDS.contains(&snake_name)

@@ -17,12 +17,25 @@ use idents::*;
 /// Names every type, field, variant and enum value of `ir`. Returns what could only be told apart by a number.
 pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    for ns in &mut ir.namespaces {
-        let joined = ns.path.join("_");
-        ns.module = Name { wire: ns.path.join("/"), rust: rust_field(&snake(&joined, "ns")), python: python_name(&snake(&joined, "ns")) };
-    }
+    name_modules(ir, &mut warnings);
     name_types(ir, &mut warnings);
-    for i in 0..ir.types.len() {
+    let is_titled = |t: &TypeRef| matches!(t, TypeRef::Named(id) if matches!(ir.types[id.0].origin.hint, NameHint::Title { .. }));
+    let titled_inline: Vec<Vec<TypeRef>> = ir
+        .types
+        .iter()
+        .map(|t| match &t.kind {
+            TypeKind::Untagged(u) => u
+                .variants
+                .iter()
+                .filter_map(|v| match &v.kind {
+                    UntaggedKind::Value(t) if is_titled(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    for (i, titled) in titled_inline.into_iter().enumerate() {
         let owner = ir.types[i].name.rust.clone();
         let location = ir.types[i].origin.location.clone();
         let mut report = |what: String| {
@@ -33,7 +46,7 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
             TypeKind::Enum(e) => {
                 let names = unique(
                     e.values.iter().map(|v| v.name.wire.as_str()),
-                    |w| rust_type(&camel(w, "Value")),
+                    |w| rust_variant(&camel(w, "Value")),
                     &["Unknown"],
                     Case::Camel,
                     &mut |n| report(format!("enum value `{n}` of {owner}")),
@@ -55,7 +68,7 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
                 u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
                 let names = unique(
                     u.variants.iter().map(|v| v.name.wire.as_str()),
-                    |w| rust_type(&camel(w, "Value")),
+                    |w| rust_variant(&camel(w, "Value")),
                     &["Unknown"],
                     Case::Camel,
                     &mut |n| report(format!("variant `{n}` of {owner}")),
@@ -66,17 +79,10 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
                 }
             }
             TypeKind::Untagged(u) => {
-                let labels: Vec<String> = u
-                    .variants
-                    .iter()
-                    .map(|v| match &v.kind {
-                        UntaggedKind::Literal(_) => v.name.wire.clone(),
-                        UntaggedKind::Value(_) => strip_owner(&camel(&v.name.wire, "Value"), &owner),
-                    })
-                    .collect();
+                let labels = untagged_labels(&u.variants, &owner, &|t| titled.contains(t));
                 let names = unique(
                     labels.iter().map(String::as_str),
-                    |w| rust_type(&camel(w, "Value")),
+                    |w| rust_variant(&camel(w, "Value")),
                     &["Unknown"],
                     Case::Camel,
                     &mut |n| report(format!("variant `{n}` of {owner}")),
@@ -90,6 +96,62 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
         }
     }
     warnings
+}
+
+/// Labels for untagged variants: literals as they are; titles without the union's name or, when no
+/// title holds that name but all inline titled variants end alike (`UrlUserInput`, `FileIdUserInput`),
+/// without that shared ending. Variants that are definitions keep their definition's name.
+fn untagged_labels(variants: &[UntaggedVariant], owner: &str, titled_inline: &dyn Fn(&TypeRef) -> bool) -> Vec<String> {
+    let stripped: Vec<Option<String>> = variants
+        .iter()
+        .map(|v| match &v.kind {
+            UntaggedKind::Literal(_) => None,
+            UntaggedKind::Value(_) => Some(strip_owner(&camel(&v.name.wire, "Value"), owner)),
+        })
+        .collect();
+    let titles: Vec<String> = variants
+        .iter()
+        .zip(&stripped)
+        .filter(|(v, _)| matches!(&v.kind, UntaggedKind::Value(t) if titled_inline(t)))
+        .filter_map(|(v, label)| label.clone().filter(|l| *l == camel(&v.name.wire, "Value")))
+        .collect();
+    let titled_count = variants.iter().filter(|v| matches!(&v.kind, UntaggedKind::Value(t) if titled_inline(t))).count();
+    let suffix = if titles.len() > 1 && titles.len() == titled_count { common_word_suffix(&titles) } else { String::new() };
+    variants
+        .iter()
+        .zip(stripped)
+        .map(|(v, label)| match (&v.kind, label) {
+            (UntaggedKind::Value(t), Some(label)) if titled_inline(t) && !suffix.is_empty() => {
+                match label.strip_suffix(&suffix) {
+                    Some(rest) if !rest.is_empty() => rest.to_string(),
+                    _ => label,
+                }
+            }
+            (_, Some(label)) => label,
+            (_, None) => v.name.wire.clone(),
+        })
+        .collect()
+}
+
+/// The longest run of whole CamelCase words every name ends with, leaving every name a word of its own.
+fn common_word_suffix(names: &[String]) -> String {
+    let words = |n: &str| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in n.chars() {
+            if c.is_uppercase() || out.is_empty() {
+                out.push(String::new());
+            }
+            out.last_mut().expect("pushed above").push(c);
+        }
+        out
+    };
+    let split: Vec<Vec<String>> = names.iter().map(|n| words(n)).collect();
+    let shortest = split.iter().map(Vec::len).min().unwrap_or(0);
+    let mut n = 0;
+    while n + 1 < shortest && split.iter().all(|w| w[w.len() - 1 - n] == split[0][split[0].len() - 1 - n]) {
+        n += 1;
+    }
+    split[0][split[0].len() - n..].concat()
 }
 
 /// A variant title usually repeats its union's name (`GranularAskForApproval` in `AskForApproval`): drop it.
@@ -111,6 +173,8 @@ enum Case {
 
 fn with_style(base: &str, wire: &str, case: Case) -> String {
     let style = style_word(wire);
+    // `self_` + `_pascal` would give `self__pascal`; the escape is not needed once a suffix follows.
+    let base = base.trim_end_matches('_');
     match case {
         Case::Camel => format!("{base}{}", camel(style, "")),
         Case::Snake => format!("{base}_{style}"),
@@ -160,6 +224,34 @@ fn unique<'a>(
         out[i] = Some(name);
     }
     out.into_iter().map(|o| o.expect("every wire name was named")).collect()
+}
+
+/// Module names, unique among siblings; `wire` is the Rust crate's own helper module.
+fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
+    let mut decided: HashMap<Vec<String>, Name> = HashMap::new();
+    let paths: Vec<Vec<String>> = ir.namespaces.iter().map(|ns| ns.path.clone()).collect();
+    let mut parents: Vec<Vec<String>> = paths.iter().filter(|p| !p.is_empty()).map(|p| p[..p.len() - 1].to_vec()).collect();
+    parents.sort();
+    parents.dedup();
+    for parent in parents {
+        let siblings: Vec<&Vec<String>> = paths.iter().filter(|p| p.len() == parent.len() + 1 && p.starts_with(&parent)).collect();
+        let wires: Vec<&str> = siblings.iter().map(|p| p[p.len() - 1].as_str()).collect();
+        let mut report = |n: &str| {
+            warnings.push(Warning {
+                location: ir.types.first().map(|t| t.origin.location.clone()).unwrap_or_else(|| crate::error::Location::new(std::path::Path::new(&ir.source.file_name), "/definitions")),
+                message: format!("namespace `{n}` could only be told apart by a number"),
+            })
+        };
+        let reserved: &[&str] = if parent.is_empty() { &["wire"] } else { &[] };
+        let rust = unique(wires.iter().copied(), |w| rust_field(&snake(w, "ns")), reserved, Case::Snake, &mut report);
+        let python = unique(wires.iter().copied(), |w| python_field(&snake(w, "ns")), &[], Case::Snake, &mut report);
+        for ((path, r), p) in siblings.into_iter().zip(rust).zip(python) {
+            decided.insert(path.clone(), Name { wire: path[path.len() - 1].clone(), rust: r, python: p });
+        }
+    }
+    for ns in &mut ir.namespaces {
+        ns.modules = (1..=ns.path.len()).map(|n| decided[&ns.path[..n].to_vec()].clone()).collect();
+    }
 }
 
 fn name_struct(s: &mut Struct, report: &mut dyn FnMut(String)) {
@@ -307,6 +399,14 @@ mod tests {
         );
         assert_eq!(names, ["a_b_kebab", "a_b", "a_b_spaced", "a_b_kebab_2"]);
         assert_eq!(reported, ["a--b"]);
+    }
+
+    #[test]
+    fn shared_endings_are_stripped() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(common_word_suffix(&names(&["UrlUserInput", "FileIdUserInput"])), "UserInput");
+        assert_eq!(common_word_suffix(&names(&["UserInput", "FileIdUserInput"])), "Input");
+        assert_eq!(common_word_suffix(&names(&["String", "Integer"])), "");
     }
 
     #[test]

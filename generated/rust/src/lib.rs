@@ -9,7 +9,8 @@
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items,
     clippy::enum_variant_names,
-    clippy::tabs_in_doc_comments
+    clippy::tabs_in_doc_comments,
+    clippy::needless_doctest_main
 )]
 #![allow(
     rustdoc::broken_intra_doc_links,
@@ -59,7 +60,7 @@ pub struct AccountGatewayOAuthCancelRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -135,7 +136,7 @@ pub struct AccountLogoutRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -189,7 +190,7 @@ pub struct AccountSecuritySetupReadRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -234,7 +235,7 @@ pub struct AccountWorkspaceMessagesReadRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -524,16 +525,9 @@ pub struct ClientInfo {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ClientNotification {
-    /// The properties that depend on which of the alternatives this object is.
-    #[serde(flatten)]
-    pub variant: ClientNotificationVariant,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "method")]
-pub enum ClientNotificationVariant {
+pub enum ClientNotification {
     #[serde(rename = "initialized")]
     Initialized(InitializedNotification),
     /// A variant this version of the schema does not list, kept as received (tag included).
@@ -541,14 +535,14 @@ pub enum ClientNotificationVariant {
     Unknown(serde_json::Value),
 }
 
-impl ClientNotificationVariant {
+impl ClientNotification {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for ClientNotificationVariant {
+impl<'de> serde::Deserialize<'de> for ClientNotification {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -563,15 +557,10 @@ impl<'de> serde::Deserialize<'de> for ClientNotificationVariant {
                     InitializedNotification,
                     _,
                     _,
-                >(
-                    properties,
-                    Self::Initialized,
-                    "ClientNotificationVariant",
-                    "initialized",
-                )
+                >(properties, Self::Initialized, "ClientNotification", "initialized")
             }
             Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ClientNotificationVariant", other))
+                Err(crate::wire::unknown("ClientNotification", other))
             }
             _ => {
                 Ok(
@@ -2269,7 +2258,7 @@ pub struct ConfigMcpServerReloadRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -2292,7 +2281,7 @@ pub struct ConfigRequirementsReadRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -2485,7 +2474,7 @@ pub struct ExternalAgentConfigImportReadHistoriesRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -3290,7 +3279,7 @@ pub struct JsonrpcErrorError {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub data: Option<Option<serde_json::Value>>,
+    pub data: Option<serde_json::Value>,
     pub message: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -3394,7 +3383,7 @@ pub struct JsonrpcNotification {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<serde_json::Value>>,
+    pub params: Option<serde_json::Value>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -3410,7 +3399,7 @@ pub struct JsonrpcRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<serde_json::Value>>,
+    pub params: Option<serde_json::Value>,
     /// Optional W3C Trace Context for distributed tracing.
     #[serde(
         default,
@@ -4252,7 +4241,7 @@ pub struct McpElicitationStringSchema {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum McpElicitationStringType {
-    StringType,
+    String,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
@@ -4265,7 +4254,7 @@ impl McpElicitationStringType {
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::StringType => "string",
+            Self::String => "string",
             Self::Unknown(value) => value,
         }
     }
@@ -4274,7 +4263,7 @@ impl McpElicitationStringType {
 impl From<&str> for McpElicitationStringType {
     fn from(value: &str) -> Self {
         match value {
-            "string" => Self::StringType,
+            "string" => Self::String,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -4640,7 +4629,7 @@ pub struct McpServerElicitationRequestParamsVariantForm {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     pub message: String,
     #[serde(rename = "requestedSchema")]
     pub requested_schema: McpElicitationSchema,
@@ -4657,7 +4646,7 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiForm {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     pub message: String,
     #[serde(rename = "requestedSchema")]
     pub requested_schema: serde_json::Value,
@@ -4674,7 +4663,7 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiFormCamel {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     pub message: String,
     #[serde(rename = "requestedSchema")]
     pub requested_schema: serde_json::Value,
@@ -4691,7 +4680,7 @@ pub struct McpServerElicitationRequestParamsVariantUrl {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     #[serde(rename = "elicitationId")]
     pub elicitation_id: String,
     pub message: String,
@@ -4720,7 +4709,7 @@ pub struct McpServerElicitationRequestResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     pub action: McpServerElicitationAction,
     /// Structured user input for accepted elicitations, mirroring RMCP `CreateElicitationResult`.
     ///
@@ -4730,7 +4719,7 @@ pub struct McpServerElicitationRequestResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub content: Option<Option<serde_json::Value>>,
+    pub content: Option<serde_json::Value>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -5315,7 +5304,7 @@ pub struct RemoteControlStatusChangedNotification {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestId {
-    StringType(String),
+    String(String),
     Integer(i64),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
@@ -5331,7 +5320,7 @@ impl RequestId {
 impl serde::Serialize for RequestId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::StringType(value) => serde::Serialize::serialize(value, serializer),
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
             Self::Integer(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
@@ -5348,7 +5337,7 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::StringType(v));
+            return Ok(Self::String(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <i64 as serde::Deserialize>::deserialize(
             &value,
@@ -5357,7 +5346,7 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         }
         if !crate::wire::strict() {
             if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::StringType(v));
+                return Ok(Self::String(v));
             }
             if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
                 return Ok(Self::Integer(v));
@@ -7746,7 +7735,7 @@ pub struct WindowsSandboxReadinessRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub params: Option<Option<()>>,
+    pub params: Option<()>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

@@ -2115,8 +2115,8 @@ pub struct AudioUserInput {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AudioUserInputVariant {
-    UrlUserInput(UrlUserInput),
-    FileIdUserInput(FileIdUserInput),
+    Url(UrlUserInput),
+    FileId(FileIdUserInput),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
@@ -2131,10 +2131,8 @@ impl AudioUserInputVariant {
 impl serde::Serialize for AudioUserInputVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::UrlUserInput(value) => serde::Serialize::serialize(value, serializer),
-            Self::FileIdUserInput(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
+            Self::Url(value) => serde::Serialize::serialize(value, serializer),
+            Self::FileId(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
     }
@@ -2150,19 +2148,19 @@ impl<'de> serde::Deserialize<'de> for AudioUserInputVariant {
         if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::UrlUserInput(v));
+            return Ok(Self::Url(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::FileIdUserInput(v));
+            return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
             if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::UrlUserInput(v));
+                return Ok(Self::Url(v));
             }
             if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::FileIdUserInput(v));
+                return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
@@ -2340,7 +2338,6 @@ impl<'de> serde::Deserialize<'de> for AutoCompactTokenLimitScope {
 /// [UNSTABLE] Source that produced a terminal approval auto-review decision.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AutoReviewDecisionSource {
-    /// [UNSTABLE] Source that produced a terminal approval auto-review decision.
     Agent,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
@@ -2853,16 +2850,9 @@ impl<'de> serde::Deserialize<'de> for CancelLoginAccountStatus {
 }
 
 /// Location used to resolve a selected capability root.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CapabilityRootLocation {
-    /// The properties that depend on which of the alternatives this object is.
-    #[serde(flatten)]
-    pub variant: CapabilityRootLocationVariant,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
-pub enum CapabilityRootLocationVariant {
+pub enum CapabilityRootLocation {
     /// A path owned by an execution environment.
     #[serde(rename = "environment")]
     Environment(EnvironmentCapabilityRootLocation),
@@ -2871,14 +2861,14 @@ pub enum CapabilityRootLocationVariant {
     Unknown(serde_json::Value),
 }
 
-impl CapabilityRootLocationVariant {
+impl CapabilityRootLocation {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for CapabilityRootLocationVariant {
+impl<'de> serde::Deserialize<'de> for CapabilityRootLocation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -2893,15 +2883,10 @@ impl<'de> serde::Deserialize<'de> for CapabilityRootLocationVariant {
                     EnvironmentCapabilityRootLocation,
                     _,
                     _,
-                >(
-                    properties,
-                    Self::Environment,
-                    "CapabilityRootLocationVariant",
-                    "environment",
-                )
+                >(properties, Self::Environment, "CapabilityRootLocation", "environment")
             }
             Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("CapabilityRootLocationVariant", other))
+                Err(crate::wire::unknown("CapabilityRootLocation", other))
             }
             _ => {
                 Ok(
@@ -3123,7 +3108,7 @@ pub enum CodexErrorInfo {
     ResponseTooManyFailedAttempts(ResponseTooManyFailedAttemptsCodexErrorInfo),
     /// Returned when `turn/start` or `turn/steer` is submitted while the current active turn cannot accept same-turn steering, for example `/review` or manual `/compact`.
     ActiveTurnNotSteerable(ActiveTurnNotSteerableCodexErrorInfo),
-    StringType(String),
+    String(String),
     Object(std::collections::BTreeMap<String, serde_json::Value>),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
@@ -3182,7 +3167,7 @@ impl serde::Serialize for CodexErrorInfo {
             Self::ActiveTurnNotSteerable(value) => {
                 serde::Serialize::serialize(value, serializer)
             }
-            Self::StringType(value) => serde::Serialize::serialize(value, serializer),
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
             Self::Object(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
@@ -3249,7 +3234,7 @@ impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
         if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::StringType(v));
+            return Ok(Self::String(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <std::collections::BTreeMap<
             String,
@@ -3284,7 +3269,7 @@ impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
                 return Ok(Self::ActiveTurnNotSteerable(v));
             }
             if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::StringType(v));
+                return Ok(Self::String(v));
             }
             if let Ok(v) = <std::collections::BTreeMap<
                 String,
@@ -6200,16 +6185,9 @@ pub struct DynamicToolCallThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct DynamicToolNamespaceTool {
-    /// The properties that depend on which of the alternatives this object is.
-    #[serde(flatten)]
-    pub variant: DynamicToolNamespaceToolVariant,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
-pub enum DynamicToolNamespaceToolVariant {
+pub enum DynamicToolNamespaceTool {
     #[serde(rename = "function")]
     Function(FunctionDynamicToolNamespaceTool),
     /// A variant this version of the schema does not list, kept as received (tag included).
@@ -6217,14 +6195,14 @@ pub enum DynamicToolNamespaceToolVariant {
     Unknown(serde_json::Value),
 }
 
-impl DynamicToolNamespaceToolVariant {
+impl DynamicToolNamespaceTool {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceToolVariant {
+impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceTool {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -6239,15 +6217,10 @@ impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceToolVariant {
                     FunctionDynamicToolNamespaceTool,
                     _,
                     _,
-                >(
-                    properties,
-                    Self::Function,
-                    "DynamicToolNamespaceToolVariant",
-                    "function",
-                )
+                >(properties, Self::Function, "DynamicToolNamespaceTool", "function")
             }
             Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("DynamicToolNamespaceToolVariant", other))
+                Err(crate::wire::unknown("DynamicToolNamespaceTool", other))
             }
             _ => {
                 Ok(
@@ -7729,7 +7702,7 @@ pub struct FindInPageWebSearchAction {
 /// Backward-compatible API shape for ChatGPT workspace login restrictions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ForcedChatgptWorkspaceIds {
-    StringType(String),
+    String(String),
     Array(Vec<String>),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
@@ -7745,7 +7718,7 @@ impl ForcedChatgptWorkspaceIds {
 impl serde::Serialize for ForcedChatgptWorkspaceIds {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::StringType(value) => serde::Serialize::serialize(value, serializer),
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
             Self::Array(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
@@ -7762,7 +7735,7 @@ impl<'de> serde::Deserialize<'de> for ForcedChatgptWorkspaceIds {
         if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::StringType(v));
+            return Ok(Self::String(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <Vec<
             String,
@@ -7771,7 +7744,7 @@ impl<'de> serde::Deserialize<'de> for ForcedChatgptWorkspaceIds {
         }
         if !crate::wire::strict() {
             if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::StringType(v));
+                return Ok(Self::String(v));
             }
             if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
                 return Ok(Self::Array(v));
@@ -8075,7 +8048,7 @@ pub type FsWriteFileResponse = std::collections::BTreeMap<String, serde_json::Va
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FunctionCallOutputBody {
-    StringType(String),
+    String(String),
     Array(Vec<FunctionCallOutputContentItem>),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
@@ -8091,7 +8064,7 @@ impl FunctionCallOutputBody {
 impl serde::Serialize for FunctionCallOutputBody {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::StringType(value) => serde::Serialize::serialize(value, serializer),
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
             Self::Array(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
@@ -8108,7 +8081,7 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputBody {
         if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::StringType(v));
+            return Ok(Self::String(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <Vec<
             FunctionCallOutputContentItem,
@@ -8117,7 +8090,7 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputBody {
         }
         if !crate::wire::strict() {
             if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::StringType(v));
+                return Ok(Self::String(v));
             }
             if let Ok(v) = <Vec<
                 FunctionCallOutputContentItem,
@@ -8369,7 +8342,7 @@ pub struct FunctionDynamicToolSpec {
 #[serde(tag = "mode")]
 pub enum GatewayAuth {
     #[serde(rename = "none")]
-    NoneType(NoneGatewayAuth),
+    None(NoneGatewayAuth),
     #[serde(rename = "environmentVariable")]
     EnvironmentVariable(GatewayAuthEnvironmentVariable),
     /// Authentication is configured outside the gateway form. Preserve it on edits.
@@ -8402,7 +8375,7 @@ impl<'de> serde::Deserialize<'de> for GatewayAuth {
                     NoneGatewayAuth,
                     _,
                     _,
-                >(properties, Self::NoneType, "GatewayAuth", "none")
+                >(properties, Self::None, "GatewayAuth", "none")
             }
             Some("environmentVariable") => {
                 crate::wire::variant::<
@@ -8837,7 +8810,7 @@ pub struct GetAccountRateLimitsResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub rate_limit_upsell: Option<Option<serde_json::Value>>,
+    pub rate_limit_upsell: Option<serde_json::Value>,
     /// Backward-compatible single-bucket view; mirrors the historical payload.
     #[serde(rename = "rateLimits")]
     pub rate_limits: RateLimitSnapshot,
@@ -9581,7 +9554,7 @@ impl<'de> serde::Deserialize<'de> for HookEventName {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HookExecutionMode {
-    SyncType,
+    Sync,
     Async,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
@@ -9595,7 +9568,7 @@ impl HookExecutionMode {
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::SyncType => "sync",
+            Self::Sync => "sync",
             Self::Async => "async",
             Self::Unknown(value) => value,
         }
@@ -9605,7 +9578,7 @@ impl HookExecutionMode {
 impl From<&str> for HookExecutionMode {
     fn from(value: &str) -> Self {
         match value {
-            "sync" => Self::SyncType,
+            "sync" => Self::Sync,
             "async" => Self::Async,
             other => Self::Unknown(other.to_owned()),
         }
@@ -10480,16 +10453,9 @@ pub struct ImageGenerationCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ImageGenerationFailure {
-    /// The properties that depend on which of the alternatives this object is.
-    #[serde(flatten)]
-    pub variant: ImageGenerationFailureVariant,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
-pub enum ImageGenerationFailureVariant {
+pub enum ImageGenerationFailure {
     #[serde(rename = "usageLimitExceeded")]
     UsageLimitExceeded(UsageLimitExceededImageGenerationFailure),
     /// A variant this version of the schema does not list, kept as received (tag included).
@@ -10497,14 +10463,14 @@ pub enum ImageGenerationFailureVariant {
     Unknown(serde_json::Value),
 }
 
-impl ImageGenerationFailureVariant {
+impl ImageGenerationFailure {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for ImageGenerationFailureVariant {
+impl<'de> serde::Deserialize<'de> for ImageGenerationFailure {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -10522,12 +10488,12 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationFailureVariant {
                 >(
                     properties,
                     Self::UsageLimitExceeded,
-                    "ImageGenerationFailureVariant",
+                    "ImageGenerationFailure",
                     "usageLimitExceeded",
                 )
             }
             Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ImageGenerationFailureVariant", other))
+                Err(crate::wire::unknown("ImageGenerationFailure", other))
             }
             _ => {
                 Ok(
@@ -10605,8 +10571,8 @@ pub struct ImageGenerationThreadItem {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageGenerationThreadItemVariant {
-    FileIdThreadItem(FileIdThreadItem),
-    ResultThreadItem(ResultThreadItem),
+    FileId(FileIdThreadItem),
+    Result(ResultThreadItem),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
@@ -10621,12 +10587,8 @@ impl ImageGenerationThreadItemVariant {
 impl serde::Serialize for ImageGenerationThreadItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::FileIdThreadItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
-            Self::ResultThreadItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
+            Self::FileId(value) => serde::Serialize::serialize(value, serializer),
+            Self::Result(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
     }
@@ -10642,23 +10604,23 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationThreadItemVariant {
         if let Ok(v) = crate::wire::strictly(|| <FileIdThreadItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::FileIdThreadItem(v));
+            return Ok(Self::FileId(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <ResultThreadItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::ResultThreadItem(v));
+            return Ok(Self::Result(v));
         }
         if !crate::wire::strict() {
             if let Ok(v) = <FileIdThreadItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::FileIdThreadItem(v));
+                return Ok(Self::FileId(v));
             }
             if let Ok(v) = <ResultThreadItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::ResultThreadItem(v));
+                return Ok(Self::Result(v));
             }
         }
         if crate::wire::strict() {
@@ -10703,8 +10665,8 @@ pub struct ImageUserInput {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageUserInputVariant {
-    UrlUserInput(UrlUserInput),
-    FileIdUserInput(FileIdUserInput),
+    Url(UrlUserInput),
+    FileId(FileIdUserInput),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
@@ -10719,10 +10681,8 @@ impl ImageUserInputVariant {
 impl serde::Serialize for ImageUserInputVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::UrlUserInput(value) => serde::Serialize::serialize(value, serializer),
-            Self::FileIdUserInput(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
+            Self::Url(value) => serde::Serialize::serialize(value, serializer),
+            Self::FileId(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
     }
@@ -10738,19 +10698,19 @@ impl<'de> serde::Deserialize<'de> for ImageUserInputVariant {
         if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::UrlUserInput(v));
+            return Ok(Self::Url(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::FileIdUserInput(v));
+            return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
             if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::UrlUserInput(v));
+                return Ok(Self::Url(v));
             }
             if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::FileIdUserInput(v));
+                return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
@@ -10812,8 +10772,8 @@ pub struct InputAudioContentItem {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputAudioContentItemVariant {
-    AudioUrlContentItem(AudioUrlContentItem),
-    FileIdContentItem(FileIdContentItem),
+    AudioUrl(AudioUrlContentItem),
+    FileId(FileIdContentItem),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
@@ -10828,12 +10788,8 @@ impl InputAudioContentItemVariant {
 impl serde::Serialize for InputAudioContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::AudioUrlContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
-            Self::FileIdContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
+            Self::AudioUrl(value) => serde::Serialize::serialize(value, serializer),
+            Self::FileId(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
     }
@@ -10849,23 +10805,23 @@ impl<'de> serde::Deserialize<'de> for InputAudioContentItemVariant {
         if let Ok(v) = crate::wire::strictly(|| <AudioUrlContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::AudioUrlContentItem(v));
+            return Ok(Self::AudioUrl(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::FileIdContentItem(v));
+            return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
             if let Ok(v) = <AudioUrlContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::AudioUrlContentItem(v));
+                return Ok(Self::AudioUrl(v));
             }
             if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::FileIdContentItem(v));
+                return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
@@ -10898,8 +10854,8 @@ pub struct InputAudioFunctionCallOutputContentItem {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputAudioFunctionCallOutputContentItemVariant {
-    AudioUrlFunctionCallOutputContentItem(AudioUrlFunctionCallOutputContentItem),
-    FileIdFunctionCallOutputContentItem(FileIdFunctionCallOutputContentItem),
+    AudioUrl(AudioUrlFunctionCallOutputContentItem),
+    FileId(FileIdFunctionCallOutputContentItem),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
@@ -10914,12 +10870,8 @@ impl InputAudioFunctionCallOutputContentItemVariant {
 impl serde::Serialize for InputAudioFunctionCallOutputContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::AudioUrlFunctionCallOutputContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
-            Self::FileIdFunctionCallOutputContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
+            Self::AudioUrl(value) => serde::Serialize::serialize(value, serializer),
+            Self::FileId(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
     }
@@ -10935,23 +10887,23 @@ impl<'de> serde::Deserialize<'de> for InputAudioFunctionCallOutputContentItemVar
         if let Ok(v) = crate::wire::strictly(|| <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::AudioUrlFunctionCallOutputContentItem(v));
+            return Ok(Self::AudioUrl(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+            return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
             if let Ok(v) = <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::AudioUrlFunctionCallOutputContentItem(v));
+                return Ok(Self::AudioUrl(v));
             }
             if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+                return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
@@ -10980,8 +10932,8 @@ pub struct InputImageContentItem {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputImageContentItemVariant {
-    ImageUrlContentItem(ImageUrlContentItem),
-    FileIdContentItem(FileIdContentItem),
+    ImageUrl(ImageUrlContentItem),
+    FileId(FileIdContentItem),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
@@ -10996,12 +10948,8 @@ impl InputImageContentItemVariant {
 impl serde::Serialize for InputImageContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::ImageUrlContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
-            Self::FileIdContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
+            Self::ImageUrl(value) => serde::Serialize::serialize(value, serializer),
+            Self::FileId(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
     }
@@ -11017,23 +10965,23 @@ impl<'de> serde::Deserialize<'de> for InputImageContentItemVariant {
         if let Ok(v) = crate::wire::strictly(|| <ImageUrlContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::ImageUrlContentItem(v));
+            return Ok(Self::ImageUrl(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::FileIdContentItem(v));
+            return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
             if let Ok(v) = <ImageUrlContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::ImageUrlContentItem(v));
+                return Ok(Self::ImageUrl(v));
             }
             if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::FileIdContentItem(v));
+                return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
@@ -11071,8 +11019,8 @@ pub struct InputImageFunctionCallOutputContentItem {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputImageFunctionCallOutputContentItemVariant {
-    ImageUrlFunctionCallOutputContentItem(ImageUrlFunctionCallOutputContentItem),
-    FileIdFunctionCallOutputContentItem(FileIdFunctionCallOutputContentItem),
+    ImageUrl(ImageUrlFunctionCallOutputContentItem),
+    FileId(FileIdFunctionCallOutputContentItem),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
 }
@@ -11087,12 +11035,8 @@ impl InputImageFunctionCallOutputContentItemVariant {
 impl serde::Serialize for InputImageFunctionCallOutputContentItemVariant {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::ImageUrlFunctionCallOutputContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
-            Self::FileIdFunctionCallOutputContentItem(value) => {
-                serde::Serialize::serialize(value, serializer)
-            }
+            Self::ImageUrl(value) => serde::Serialize::serialize(value, serializer),
+            Self::FileId(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
     }
@@ -11108,23 +11052,23 @@ impl<'de> serde::Deserialize<'de> for InputImageFunctionCallOutputContentItemVar
         if let Ok(v) = crate::wire::strictly(|| <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::ImageUrlFunctionCallOutputContentItem(v));
+            return Ok(Self::ImageUrl(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+            return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
             if let Ok(v) = <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::ImageUrlFunctionCallOutputContentItem(v));
+                return Ok(Self::ImageUrl(v));
             }
             if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
                 &value,
             ) {
-                return Ok(Self::FileIdFunctionCallOutputContentItem(v));
+                return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
@@ -11532,16 +11476,9 @@ pub struct LocalPluginSource {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct LocalShellAction {
-    /// The properties that depend on which of the alternatives this object is.
-    #[serde(flatten)]
-    pub variant: LocalShellActionVariant,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
-pub enum LocalShellActionVariant {
+pub enum LocalShellAction {
     #[serde(rename = "exec")]
     Exec(ExecLocalShellAction),
     /// A variant this version of the schema does not list, kept as received (tag included).
@@ -11549,14 +11486,14 @@ pub enum LocalShellActionVariant {
     Unknown(serde_json::Value),
 }
 
-impl LocalShellActionVariant {
+impl LocalShellAction {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for LocalShellActionVariant {
+impl<'de> serde::Deserialize<'de> for LocalShellAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -11571,10 +11508,10 @@ impl<'de> serde::Deserialize<'de> for LocalShellActionVariant {
                     ExecLocalShellAction,
                     _,
                     _,
-                >(properties, Self::Exec, "LocalShellActionVariant", "exec")
+                >(properties, Self::Exec, "LocalShellAction", "exec")
             }
             Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("LocalShellActionVariant", other))
+                Err(crate::wire::unknown("LocalShellAction", other))
             }
             _ => {
                 Ok(
@@ -12807,7 +12744,7 @@ pub struct McpServerStatus {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub server_capabilities: Option<Option<serde_json::Value>>,
+    pub server_capabilities: Option<serde_json::Value>,
     #[serde(
         rename = "serverInfo",
         default,
@@ -12822,7 +12759,7 @@ pub struct McpServerStatus {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub tool_list_meta: Option<Option<serde_json::Value>>,
+    pub tool_list_meta: Option<serde_json::Value>,
     pub tools: std::collections::BTreeMap<String, Tool>,
     /// Tool discovery failed and no catalog was returned. Null when a catalog is returned, including cached or empty catalogs.
     #[serde(
@@ -12931,13 +12868,13 @@ pub struct McpServerToolCallParams {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub arguments: Option<Option<serde_json::Value>>,
+    pub arguments: Option<serde_json::Value>,
     pub server: String,
     #[serde(rename = "threadId")]
     pub thread_id: String,
@@ -12955,7 +12892,7 @@ pub struct McpServerToolCallResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     pub content: Vec<serde_json::Value>,
     #[serde(
         rename = "isError",
@@ -12970,7 +12907,7 @@ pub struct McpServerToolCallResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub structured_content: Option<Option<serde_json::Value>>,
+    pub structured_content: Option<serde_json::Value>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -13074,7 +13011,7 @@ pub struct McpToolCallResult {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     pub content: Vec<serde_json::Value>,
     #[serde(
         rename = "structuredContent",
@@ -13082,7 +13019,7 @@ pub struct McpToolCallResult {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub structured_content: Option<Option<serde_json::Value>>,
+    pub structured_content: Option<serde_json::Value>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -13568,7 +13505,7 @@ pub struct ModeGatewayAuth {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ModeKind {
     Plan,
-    DefaultType,
+    Default,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
@@ -13582,7 +13519,7 @@ impl ModeKind {
     pub fn as_str(&self) -> &str {
         match self {
             Self::Plan => "plan",
-            Self::DefaultType => "default",
+            Self::Default => "default",
             Self::Unknown(value) => value,
         }
     }
@@ -13592,7 +13529,7 @@ impl From<&str> for ModeKind {
     fn from(value: &str) -> Self {
         match value {
             "plan" => Self::Plan,
-            "default" => Self::DefaultType,
+            "default" => Self::Default,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -14853,7 +14790,7 @@ pub struct OpenaiProviderSettings {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum OtelExporter {
-    NoneType,
+    None,
     Statsig,
     OtlpHttp(OtlpHttpOtelExporter),
     OtlpGrpc(OtlpGrpcOtelExporter),
@@ -14871,7 +14808,7 @@ impl OtelExporter {
 impl serde::Serialize for OtelExporter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::NoneType => serializer.serialize_str("none"),
+            Self::None => serializer.serialize_str("none"),
             Self::Statsig => serializer.serialize_str("statsig"),
             Self::OtlpHttp(value) => serde::Serialize::serialize(value, serializer),
             Self::OtlpGrpc(value) => serde::Serialize::serialize(value, serializer),
@@ -14888,7 +14825,7 @@ impl<'de> serde::Deserialize<'de> for OtelExporter {
             deserializer,
         )?;
         match value.as_str() {
-            Some("none") => return Ok(Self::NoneType),
+            Some("none") => return Ok(Self::None),
             Some("statsig") => return Ok(Self::Statsig),
             _ => {}
         }
@@ -15418,7 +15355,7 @@ pub struct PermissionProfileSummary {
 /// Deprecated: `friendly` and `pragmatic` no longer select a style.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Personality {
-    NoneType,
+    None,
     Friendly,
     Pragmatic,
     /// A value this version of the schema does not list, kept as received.
@@ -15433,7 +15370,7 @@ impl Personality {
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::NoneType => "none",
+            Self::None => "none",
             Self::Friendly => "friendly",
             Self::Pragmatic => "pragmatic",
             Self::Unknown(value) => value,
@@ -15444,7 +15381,7 @@ impl Personality {
 impl From<&str> for Personality {
     fn from(value: &str) -> Self {
         match value {
-            "none" => Self::NoneType,
+            "none" => Self::None,
             "friendly" => Self::Friendly,
             "pragmatic" => Self::Pragmatic,
             other => Self::Unknown(other.to_owned()),
@@ -18551,16 +18488,9 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ReasoningItemReasoningSummary {
-    /// The properties that depend on which of the alternatives this object is.
-    #[serde(flatten)]
-    pub variant: ReasoningItemReasoningSummaryVariant,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
-pub enum ReasoningItemReasoningSummaryVariant {
+pub enum ReasoningItemReasoningSummary {
     #[serde(rename = "summary_text")]
     SummaryText(SummaryTextReasoningItemReasoningSummary),
     /// A variant this version of the schema does not list, kept as received (tag included).
@@ -18568,14 +18498,14 @@ pub enum ReasoningItemReasoningSummaryVariant {
     Unknown(serde_json::Value),
 }
 
-impl ReasoningItemReasoningSummaryVariant {
+impl ReasoningItemReasoningSummary {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummaryVariant {
+impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummary {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -18593,12 +18523,12 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummaryVariant {
                 >(
                     properties,
                     Self::SummaryText,
-                    "ReasoningItemReasoningSummaryVariant",
+                    "ReasoningItemReasoningSummary",
                     "summary_text",
                 )
             }
             Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ReasoningItemReasoningSummaryVariant", other))
+                Err(crate::wire::unknown("ReasoningItemReasoningSummary", other))
             }
             _ => {
                 Ok(
@@ -18654,7 +18584,7 @@ pub enum ReasoningSummary {
     Concise,
     Detailed,
     /// Option to disable reasoning summaries.
-    NoneType,
+    None,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
 }
@@ -18670,7 +18600,7 @@ impl ReasoningSummary {
             Self::Auto => "auto",
             Self::Concise => "concise",
             Self::Detailed => "detailed",
-            Self::NoneType => "none",
+            Self::None => "none",
             Self::Unknown(value) => value,
         }
     }
@@ -18682,7 +18612,7 @@ impl From<&str> for ReasoningSummary {
             "auto" => Self::Auto,
             "concise" => Self::Concise,
             "detailed" => Self::Detailed,
-            "none" => Self::NoneType,
+            "none" => Self::None,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -18910,7 +18840,7 @@ pub struct RequestHeader {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestId {
-    StringType(String),
+    String(String),
     Integer(i64),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
@@ -18926,7 +18856,7 @@ impl RequestId {
 impl serde::Serialize for RequestId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::StringType(value) => serde::Serialize::serialize(value, serializer),
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
             Self::Integer(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
@@ -18943,7 +18873,7 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::StringType(v));
+            return Ok(Self::String(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <i64 as serde::Deserialize>::deserialize(
             &value,
@@ -18952,7 +18882,7 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         }
         if !crate::wire::strict() {
             if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::StringType(v));
+                return Ok(Self::String(v));
             }
             if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
                 return Ok(Self::Integer(v));
@@ -19062,13 +18992,13 @@ pub struct Resource {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub annotations: Option<Option<serde_json::Value>>,
+    pub annotations: Option<serde_json::Value>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -19181,7 +19111,7 @@ pub struct ResourceContentObject {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     #[serde(
         rename = "mimeType",
         default,
@@ -19205,7 +19135,7 @@ pub struct ResourceContentObjectLower {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     pub blob: String,
     #[serde(
         rename = "mimeType",
@@ -19229,7 +19159,7 @@ pub struct ResourceTemplate {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub annotations: Option<Option<serde_json::Value>>,
+    pub annotations: Option<serde_json::Value>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -19576,7 +19506,7 @@ pub struct ResponseUsageMetadata {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub metadata: Option<Option<serde_json::Value>>,
+    pub metadata: Option<serde_json::Value>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -22600,16 +22530,9 @@ impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
 }
 
 /// An exclusive item position within the requested visible turn.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ThreadItemsListAnchor {
-    /// The properties that depend on which of the alternatives this object is.
-    #[serde(flatten)]
-    pub variant: ThreadItemsListAnchorVariant,
-}
-
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
-pub enum ThreadItemsListAnchorVariant {
+pub enum ThreadItemsListAnchor {
     #[serde(rename = "item")]
     Item(ItemThreadItemsListAnchor),
     /// A variant this version of the schema does not list, kept as received (tag included).
@@ -22617,14 +22540,14 @@ pub enum ThreadItemsListAnchorVariant {
     Unknown(serde_json::Value),
 }
 
-impl ThreadItemsListAnchorVariant {
+impl ThreadItemsListAnchor {
     /// Whether the value has a tag this version of the schema does not list.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Self::Unknown(_))
     }
 }
 
-impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchorVariant {
+impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchor {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
@@ -22639,10 +22562,10 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchorVariant {
                     ItemThreadItemsListAnchor,
                     _,
                     _,
-                >(properties, Self::Item, "ThreadItemsListAnchorVariant", "item")
+                >(properties, Self::Item, "ThreadItemsListAnchor", "item")
             }
             Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadItemsListAnchorVariant", other))
+                Err(crate::wire::unknown("ThreadItemsListAnchor", other))
             }
             _ => {
                 Ok(
@@ -22660,7 +22583,7 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchorVariant {
 /// Starting position for an item-history page.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ThreadItemsListCursor {
-    StringType(String),
+    String(String),
     ThreadItemsListAnchor(ThreadItemsListAnchor),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
@@ -22676,7 +22599,7 @@ impl ThreadItemsListCursor {
 impl serde::Serialize for ThreadItemsListCursor {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::StringType(value) => serde::Serialize::serialize(value, serializer),
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
             Self::ThreadItemsListAnchor(value) => {
                 serde::Serialize::serialize(value, serializer)
             }
@@ -22695,7 +22618,7 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
         if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::StringType(v));
+            return Ok(Self::String(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
             &value,
@@ -22704,7 +22627,7 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
         }
         if !crate::wire::strict() {
             if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::StringType(v));
+                return Ok(Self::String(v));
             }
             if let Ok(v) = <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
                 &value,
@@ -22796,7 +22719,7 @@ pub struct ThreadItemsListResponse {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ThreadListCwdFilter {
-    StringType(String),
+    String(String),
     Array(Vec<String>),
     /// A value no variant of this version of the schema accepts, kept as received.
     Unknown(serde_json::Value),
@@ -22812,7 +22735,7 @@ impl ThreadListCwdFilter {
 impl serde::Serialize for ThreadListCwdFilter {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::StringType(value) => serde::Serialize::serialize(value, serializer),
+            Self::String(value) => serde::Serialize::serialize(value, serializer),
             Self::Array(value) => serde::Serialize::serialize(value, serializer),
             Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
         }
@@ -22829,7 +22752,7 @@ impl<'de> serde::Deserialize<'de> for ThreadListCwdFilter {
         if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
             &value,
         )) {
-            return Ok(Self::StringType(v));
+            return Ok(Self::String(v));
         }
         if let Ok(v) = crate::wire::strictly(|| <Vec<
             String,
@@ -22838,7 +22761,7 @@ impl<'de> serde::Deserialize<'de> for ThreadListCwdFilter {
         }
         if !crate::wire::strict() {
             if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
-                return Ok(Self::StringType(v));
+                return Ok(Self::String(v));
             }
             if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
                 return Ok(Self::Array(v));
@@ -25517,13 +25440,13 @@ pub struct Tool {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub meta: Option<Option<serde_json::Value>>,
+    pub meta: Option<serde_json::Value>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub annotations: Option<Option<serde_json::Value>>,
+    pub annotations: Option<serde_json::Value>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -25545,7 +25468,7 @@ pub struct Tool {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub output_schema: Option<Option<serde_json::Value>>,
+    pub output_schema: Option<serde_json::Value>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -26115,7 +26038,7 @@ pub struct TurnStartParams {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::present"
     )]
-    pub output_schema: Option<Option<serde_json::Value>>,
+    pub output_schema: Option<serde_json::Value>,
     /// ID of the turn that caused this new turn to start.
     ///
     /// Set this when starting work on behalf of another turn, such as delegated work in a different thread. Leave unset for work started directly by the user. Ignored when this request adds input to an active turn.
@@ -27442,7 +27365,7 @@ impl WorkspaceWriteSandboxPolicy {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WriteStatus {
-    OkType,
+    Ok,
     OkOverridden,
     /// A value this version of the schema does not list, kept as received.
     Unknown(String),
@@ -27456,7 +27379,7 @@ impl WriteStatus {
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::OkType => "ok",
+            Self::Ok => "ok",
             Self::OkOverridden => "okOverridden",
             Self::Unknown(value) => value,
         }
@@ -27466,7 +27389,7 @@ impl WriteStatus {
 impl From<&str> for WriteStatus {
     fn from(value: &str) -> Self {
         match value {
-            "ok" => Self::OkType,
+            "ok" => Self::Ok,
             "okOverridden" => Self::OkOverridden,
             other => Self::Unknown(other.to_owned()),
         }

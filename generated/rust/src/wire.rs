@@ -2,16 +2,18 @@
 // Schema: codex_app_server_protocol.schemas.json, Codex 0.169.0, sha256 96ad5012f080b182a7ecfe2a0179ef04a8f9be80ff5e680f28afb37d9b4cf995.
 
 //! Serde helpers shared by the generated types.
+
+// Not every schema needs every helper.
+#![allow(dead_code)]
+
 use std::cell::Cell;
 
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-
 use serde::Deserialize;
-
 use serde_json::{Map, Value};
 
 thread_local! {
-    static STRICT : Cell < u32 > = const { Cell::new(0) };
+    static STRICT: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Whether values a type does not know are rejected rather than kept. An untagged union sets this
@@ -23,11 +25,13 @@ pub(crate) fn strict() -> bool {
 /// Runs `f` with unknown values rejected at every depth.
 pub(crate) fn strictly<T>(f: impl FnOnce() -> T) -> T {
     struct Reset;
+
     impl Drop for Reset {
         fn drop(&mut self) {
             STRICT.with(|s| s.set(s.get() - 1));
         }
     }
+
     STRICT.with(|s| s.set(s.get() + 1));
     let _reset = Reset;
     f()
@@ -35,9 +39,7 @@ pub(crate) fn strictly<T>(f: impl FnOnce() -> T) -> T {
 
 /// The error for a value a type does not know, while unknown values are rejected.
 pub(crate) fn unknown<E: de::Error>(what: &str, value: &str) -> E {
-    E::custom(
-        format_args!("{what} has no value `{value}` in this version of the schema"),
-    )
+    E::custom(format_args!("{what} has no value `{value}` in this version of the schema"))
 }
 
 /// Reads a field that is present, so that an explicit `null` becomes `Some(None)` rather than `None`.
@@ -56,25 +58,24 @@ where
     T: for<'a> From<&'a str>,
 {
     struct StrVisitor<T>(std::marker::PhantomData<T>);
+
     impl<T: for<'a> From<&'a str>> Visitor<'_> for StrVisitor<T> {
         type Value = T;
+
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a string")
         }
+
         fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
             Ok(T::from(value))
         }
     }
+
     deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
 }
 
 /// Reads one variant of a tagged union from its properties, naming the variant in any error.
-pub(crate) fn variant<T, U, E>(
-    properties: Map<String, Value>,
-    wrap: fn(T) -> U,
-    union: &str,
-    tag: &str,
-) -> Result<U, E>
+pub(crate) fn variant<T, U, E>(properties: Map<String, Value>, wrap: fn(T) -> U, union: &str, tag: &str) -> Result<U, E>
 where
     T: DeserializeOwned,
     E: de::Error,
@@ -85,11 +86,7 @@ where
 }
 
 /// Puts a removed tag back, for variants that declare it themselves and for unknown variants.
-pub(crate) fn with_tag(
-    mut properties: Map<String, Value>,
-    name: &str,
-    tag: Option<Value>,
-) -> Map<String, Value> {
+pub(crate) fn with_tag(mut properties: Map<String, Value>, name: &str, tag: Option<Value>) -> Map<String, Value> {
     if let Some(tag) = tag {
         properties.insert(name.to_owned(), tag);
     }

@@ -21,7 +21,7 @@ impl Ctx<'_> {
             quote! { #name }
         } else {
             let ns = &self.ir.namespaces[def.namespace.0];
-            let modules = ns.path.iter().map(|_| ident(&ns.module.rust));
+            let modules = ns.modules.iter().map(|m| ident(&m.rust));
             quote! { crate #(:: #modules)* :: #name }
         }
     }
@@ -79,8 +79,8 @@ impl Ctx<'_> {
             (TypeRef::String, Value::String(s)) => quote! { String::from(#s) },
             (TypeRef::Integer(f), Value::Number(n)) => {
                 let (lo, hi) = f.bounds();
-                let v = i128::from(n.as_i64().or_else(|| n.as_u64().map(|_| i64::MAX))?);
-                if v < lo || v > hi || (n.as_u64().is_some() && n.as_i64().is_none()) {
+                let v = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from))?;
+                if v < lo || v > hi {
                     return None;
                 }
                 let lit = Literal::i128_unsuffixed(v);
@@ -174,7 +174,7 @@ fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenS
         } else if let Some(expr) = f.default.as_ref().and_then(|d| ctx.default_expr(&f.ty, d)) {
             all_optional = false;
             FieldForm::Defaulted(expr)
-        } else if f.ty.accepts_null() {
+        } else if ctx.ir.accepts_null(&f.ty) {
             FieldForm::OptionalNullable
         } else {
             FieldForm::Optional
@@ -191,18 +191,13 @@ fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenS
                 quote! { Option<#base> },
                 Some(quote! { #[serde(#rename default, skip_serializing_if = "Option::is_none")] }),
             ),
-            FieldForm::OptionalNullable => {
-                let inner = match &f.ty {
-                    TypeRef::Nullable(_) => base,
-                    _ => quote! { Option<#base> },
-                };
-                (
-                    quote! { Option<#inner> },
-                    Some(quote! {
-                        #[serde(#rename default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::wire::present")]
-                    }),
-                )
-            }
+            // `base` already holds `null` (as `Option`, `Value` or `()`), so one more `Option` tells absence apart.
+            FieldForm::OptionalNullable => (
+                quote! { Option<#base> },
+                Some(quote! {
+                    #[serde(#rename default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::wire::present")]
+                }),
+            ),
         };
         fields.push(quote! { #fdoc #attrs pub #field: #ty, });
     }
@@ -415,14 +410,26 @@ fn untagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &UntaggedUnion) -> 
             UntaggedKind::Value(_) => None,
         })
         .collect();
-    let literal_match = (!literals.is_empty()).then(|| {
-        quote! {
+    let literal_match = match literals.as_slice() {
+        [] => None,
+        [_] => u.variants.iter().find_map(|v| match &v.kind {
+            UntaggedKind::Literal(w) => {
+                let n = ident(&v.name.rust);
+                Some(quote! {
+                    if value.as_str() == Some(#w) {
+                        return Ok(Self::#n);
+                    }
+                })
+            }
+            UntaggedKind::Value(_) => None,
+        }),
+        _ => Some(quote! {
             match value.as_str() {
                 #(#literals)*
                 _ => {}
             }
-        }
-    });
+        }),
+    };
     let attempts = |strict: bool| -> Vec<TokenStream> {
         u.variants
             .iter()

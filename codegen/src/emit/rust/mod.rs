@@ -1,7 +1,10 @@
 //! The Rust backend: a standalone crate of serde types, built with `quote` and printed by `prettyplease`.
 
 mod items;
-mod support;
+
+/// The crate's private `wire` module: the serde helpers the generated types share. It is the same for
+/// every schema, so it is a file of its own rather than built token by token.
+const WIRE_MODULE: &str = include_str!("wire.rs.txt");
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -36,25 +39,31 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
             body.extend(quote! {
                 #doc
                 // Variants carry whole messages, and descriptions are the schema's own prose.
-                #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::enum_variant_names, clippy::tabs_in_doc_comments)]
+                #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::enum_variant_names, clippy::tabs_in_doc_comments, clippy::needless_doctest_main)]
                 #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags, rustdoc::bare_urls, rustdoc::invalid_rust_codeblocks)]
             });
-            for (i, other) in ir.namespaces.iter().enumerate() {
-                if i != index && other.path.len() == 1 {
-                    let m = ident(&other.module.rust);
-                    body.extend(quote! { pub mod #m; });
-                }
-            }
+        }
+        for child in ir.children(id) {
+            let m = ident(&ir.namespaces[child.0].modules.last().expect("a nested namespace has a module").rust);
+            body.extend(quote! { pub mod #m; });
+        }
+        if is_root {
             body.extend(quote! { mod wire; });
         }
         let ctx = items::Ctx { ir, namespace: id };
         for ty in ir.types_in(id) {
             body.extend(items::item(&ctx, ty));
         }
-        let path = if is_root { "src/lib.rs".to_string() } else { format!("src/{}.rs", ns.path.join("/")) };
+        let path = if is_root {
+            "src/lib.rs".to_string()
+        } else {
+            let modules: Vec<&str> = ns.modules.iter().map(|m| m.rust.trim_start_matches("r#")).collect();
+            format!("src/{}.rs", modules.join("/"))
+        };
         files.push(GeneratedFile { path, contents: print(&options.header, body) });
     }
-    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: print(&options.header, support::wire_module()) });
+    let wire: String = options.header.iter().map(|l| format!("// {l}\n")).chain([format!("\n{}", WIRE_MODULE)]).collect();
+    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: wire });
     files
 }
 

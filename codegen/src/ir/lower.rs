@@ -323,8 +323,10 @@ impl<'d> Lowerer<'d> {
         }
         let namespace = self.types[ctx.owner.0].namespace;
         let title = node.title.clone().filter(|t| t.chars().any(|c| c.is_alphanumeric()));
+        // Two inline schemas with the same title and the same text are one type.
+        let fingerprint = || self.doc.raw.pointer(&node.pointer).map(|v| v.to_string()).unwrap_or_default();
         if let Some(title) = &title {
-            let key = (namespace, title.clone(), exclude.map(str::to_string), node.fingerprint.clone());
+            let key = (namespace, title.clone(), exclude.map(str::to_string), fingerprint());
             if let Some(id) = self.titled.get(&key) {
                 return Ok(*id);
             }
@@ -335,7 +337,8 @@ impl<'d> Lowerer<'d> {
         };
         let id = self.new_type(node, namespace, hint);
         if let Some(title) = title {
-            self.titled.insert((namespace, title, exclude.map(str::to_string), node.fingerprint.clone()), id);
+            let key = (namespace, title, exclude.map(str::to_string), fingerprint());
+            self.titled.insert(key, id);
         }
         let kind = match s {
             Shape::Object(object) => TypeKind::Struct(self.lower_struct(id, object, exclude)?),

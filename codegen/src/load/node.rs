@@ -67,8 +67,6 @@ pub struct Node {
     pub write_only: bool,
     pub read_only: bool,
     pub deprecated: bool,
-    /// The node's canonical JSON text, used to tell whether two inline schemas are the same.
-    pub fingerprint: String,
 }
 
 /// What reading a node can report.
@@ -114,7 +112,6 @@ impl Node {
         let object = match value {
             Value::Bool(b) => {
                 node.boolean = Some(*b);
-                node.fingerprint = value.to_string();
                 return node;
             }
             Value::Object(object) => object,
@@ -126,7 +123,6 @@ impl Node {
                 return node;
             }
         };
-        node.fingerprint = value.to_string();
         let mut error = |key: &str, message: String| {
             issues.push(Issue::Error { pointer: child_pointer(pointer, key), message });
         };

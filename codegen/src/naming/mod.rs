@@ -312,7 +312,8 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
         };
         key(a).cmp(&key(b))
     });
-    let rest: Vec<usize> = order.iter().copied().filter(|i| !definitions.contains(i)).collect();
+    let is_definition = |i: &usize| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_));
+    let rest: Vec<usize> = order.iter().copied().filter(|i| !is_definition(i)).collect();
     for i in definitions.into_iter().chain(rest) {
         let ns = ir.types[i].namespace;
         let (wire, candidates) = match ir.types[i].origin.hint.clone() {

@@ -23,11 +23,81 @@ pub struct CrateOptions {
 
 /// Emits `Cargo.toml` and one source file per namespace.
 pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
+    // Every namespace's items, in output order, cut into chunks that are printed in parallel.
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for index in 0..ir.namespaces.len() {
+        let id = NamespaceId(index);
+        chunks.push(Chunk { namespace: id, preamble: true, types: Vec::new() });
+        for types in ir.types_in(id).chunks(CHUNK) {
+            chunks.push(Chunk { namespace: id, preamble: false, types: types.to_vec() });
+        }
+    }
+    let printed = print_parallel(ir, &chunks);
+
     let mut files = vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options) }];
     for (index, ns) in ir.namespaces.iter().enumerate() {
-        let id = NamespaceId(index);
-        let is_root = ns.path.is_empty();
-        let mut body = TokenStream::new();
+        let mut contents: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
+        let parts = chunks.iter().zip(&printed).filter(|(c, _)| c.namespace.0 == index).map(|(_, p)| p.as_str());
+        for part in parts.filter(|p| !p.is_empty()) {
+            contents.push('\n');
+            contents.push_str(part);
+        }
+        let path = if ns.path.is_empty() {
+            "src/lib.rs".to_string()
+        } else {
+            let modules: Vec<&str> = ns.modules.iter().map(|m| m.rust.trim_start_matches("r#")).collect();
+            format!("src/{}.rs", modules.join("/"))
+        };
+        files.push(GeneratedFile { path, contents });
+    }
+    let wire: String = options.header.iter().map(|l| format!("// {l}\n")).chain([format!("\n{}", WIRE_MODULE)]).collect();
+    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: wire });
+    files
+}
+
+/// Items per chunk: small enough to share the work among threads, large enough to keep overhead low.
+const CHUNK: usize = 48;
+
+/// A run of one namespace's items, or its preamble (crate docs, lint settings, modules).
+struct Chunk {
+    namespace: NamespaceId,
+    preamble: bool,
+    types: Vec<TypeId>,
+}
+
+/// Prints every chunk, using every core; the result is in chunk order, so output does not depend on threads.
+fn print_parallel(ir: &Ir, chunks: &[Chunk]) -> Vec<String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len()).max(1);
+    let mut printed = vec![String::new(); chunks.len()];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(i) else { return done };
+                        done.push((i, print(chunk_tokens(ir, chunk))));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, text) in worker.join().expect("printing does not panic") {
+                printed[i] = text;
+            }
+        }
+    });
+    printed
+}
+
+fn chunk_tokens(ir: &Ir, chunk: &Chunk) -> TokenStream {
+    let id = chunk.namespace;
+    let mut body = TokenStream::new();
+    if chunk.preamble {
+        let is_root = ir.namespaces[id.0].path.is_empty();
         if is_root {
             let doc = doc_attrs(
                 &format!(
@@ -50,21 +120,12 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
         if is_root {
             body.extend(quote! { mod wire; });
         }
-        let ctx = items::Ctx { ir, namespace: id };
-        for ty in ir.types_in(id) {
-            body.extend(items::item(&ctx, ty));
-        }
-        let path = if is_root {
-            "src/lib.rs".to_string()
-        } else {
-            let modules: Vec<&str> = ns.modules.iter().map(|m| m.rust.trim_start_matches("r#")).collect();
-            format!("src/{}.rs", modules.join("/"))
-        };
-        files.push(GeneratedFile { path, contents: print(&options.header, body) });
     }
-    let wire: String = options.header.iter().map(|l| format!("// {l}\n")).chain([format!("\n{}", WIRE_MODULE)]).collect();
-    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: wire });
-    files
+    let ctx = items::Ctx { ir, namespace: id };
+    for ty in &chunk.types {
+        body.extend(items::item(&ctx, *ty));
+    }
+    body
 }
 
 fn cargo_toml(options: &CrateOptions) -> String {
@@ -75,12 +136,12 @@ fn cargo_toml(options: &CrateOptions) -> String {
     )
 }
 
-fn print(header: &[String], body: TokenStream) -> String {
+fn print(body: TokenStream) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
     let file: syn::File = syn::parse2(body).expect("the emitter builds valid Rust");
-    let mut out: String = header.iter().map(|l| format!("// {l}\n")).collect();
-    out.push('\n');
-    out.push_str(&separate_items(&prettyplease::unparse(&file)));
-    out
+    separate_items(&prettyplease::unparse(&file))
 }
 
 /// prettyplease prints top-level items back to back; a blank line after each one that ends reads better.

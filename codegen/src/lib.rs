@@ -26,6 +26,10 @@ pub struct Options {
     pub codex_version: Option<String>,
     pub rust_crate_name: String,
     pub rust_crate_version: String,
+    /// The Python distribution name (`pyproject.toml`).
+    pub python_distribution: String,
+    /// The Python import name.
+    pub python_package: String,
 }
 
 impl Default for Options {
@@ -35,6 +39,8 @@ impl Default for Options {
             codex_version: None,
             rust_crate_name: "codex-app-server-types".into(),
             rust_crate_version: "0.1.0".into(),
+            python_distribution: "codex-app-server-types".into(),
+            python_package: "codex_app_server_types".into(),
         }
     }
 }
@@ -54,14 +60,15 @@ pub struct Summary {
     pub types: usize,
     pub namespaces: usize,
     pub rust_files: usize,
+    pub python_files: usize,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} definitions read in {} namespace(s); every one has a type. Rust: {} types in {} files.",
-            self.definitions, self.namespaces, self.types, self.rust_files
+            "{} definitions read in {} namespace(s); every one has a type. Rust: {} types in {} files. Python: {} files.",
+            self.definitions, self.namespaces, self.types, self.rust_files, self.python_files
         )
     }
 }
@@ -103,6 +110,15 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
         &emit::rust::CrateOptions {
             crate_name: options.rust_crate_name.clone(),
             version: options.rust_crate_version.clone(),
+            header: header.clone(),
+        },
+    );
+    let python = emit::python::emit(
+        &ir,
+        &emit::python::PackageOptions {
+            distribution: options.python_distribution.clone(),
+            package: options.python_package.clone(),
+            version: options.rust_crate_version.clone(),
             header,
         },
     );
@@ -111,11 +127,12 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
         types: ir.types.len(),
         namespaces: ir.namespaces.len(),
         rust_files: rust.len(),
+        python_files: python.len(),
     };
-    let files = rust
-        .into_iter()
-        .map(|f| GeneratedFile { path: format!("rust/{}", f.path), contents: f.contents })
-        .collect();
+    let in_folder = |folder: &'static str, files: Vec<GeneratedFile>| {
+        files.into_iter().map(move |f| GeneratedFile { path: format!("{folder}/{}", f.path), contents: f.contents })
+    };
+    let files = in_folder("rust", rust).chain(in_folder("python", python)).collect();
     Ok(Output { files, summary, warnings })
 }
 

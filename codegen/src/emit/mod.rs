@@ -1,5 +1,6 @@
 //! Backends: each turns the named IR into files. They print decisions; they do not make them.
 
+pub mod python;
 pub mod rust;
 
 /// One file of output, relative to the output folder.

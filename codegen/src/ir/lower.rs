@@ -400,7 +400,7 @@ impl<'d> Lowerer<'d> {
             let union_id = self.new_type(node, self.types[id.0].namespace, NameHint::Derived { owner: id, role: "variant".into() });
             self.types[union_id.0].doc = None;
             self.types[union_id.0].kind = self.lower_union(union_id, &members)?;
-            Some(Flattened { name: Name { wire: "variant".into(), ..Name::default() }, ty: union_id })
+            Some(Flattened { name: Name { wire: "variant".into(), ..Name::default() }, ty: union_id, merged: Vec::new() })
         };
         let extra = if flatten.is_some() {
             Extra::InFlattened
@@ -434,7 +434,11 @@ impl<'d> Lowerer<'d> {
                     recursive: false,
                 });
             }
-            return Ok(TypeKind::Tagged(TaggedUnion { tag: Name { wire: tag, ..Name::default() }, variants: out }));
+            return Ok(TypeKind::Tagged(TaggedUnion {
+                tag: Name { wire: tag, ..Name::default() },
+                variants: out,
+                unknown: Name::default(),
+            }));
         }
         let mut variants = Vec::new();
         for member in members {

@@ -97,6 +97,9 @@ pub struct Struct {
 pub struct Flattened {
     pub name: Name,
     pub ty: TypeId,
+    /// Languages without flattening (Python) write one class per variant that holds the object's own
+    /// fields and the variant's: its name, per variant of `ty` in order.
+    pub merged: Vec<Name>,
 }
 
 /// What happens to properties the schema does not list.
@@ -156,6 +159,9 @@ pub struct TaggedUnion {
     /// The discriminating property.
     pub tag: Name,
     pub variants: Vec<TaggedVariant>,
+    /// The variant that keeps a tag this version of the schema does not list (`Unknown` in Rust; a
+    /// class of its own in Python).
+    pub unknown: Name,
 }
 
 #[derive(Debug, Clone)]
@@ -285,6 +291,48 @@ impl Ir {
             },
             other => other.accepts_null(),
         }
+    }
+
+    /// How many places refer to each named type (fields, variants, aliases, flattened unions).
+    pub fn reference_counts(&self) -> std::collections::HashMap<TypeId, usize> {
+        fn walk(ty: &TypeRef, counts: &mut std::collections::HashMap<TypeId, usize>) {
+            match ty {
+                TypeRef::Named(id) => *counts.entry(*id).or_default() += 1,
+                TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => walk(inner, counts),
+                _ => {}
+            }
+        }
+        let mut counts = std::collections::HashMap::new();
+        for t in &self.types {
+            match &t.kind {
+                TypeKind::Struct(s) => {
+                    for f in &s.fields {
+                        walk(&f.ty, &mut counts);
+                    }
+                    if let Some(f) = &s.flatten {
+                        *counts.entry(f.ty).or_default() += 1;
+                    }
+                    if let Extra::Typed(ty) = &s.extra {
+                        walk(ty, &mut counts);
+                    }
+                }
+                TypeKind::Tagged(u) => {
+                    for v in &u.variants {
+                        *counts.entry(v.ty).or_default() += 1;
+                    }
+                }
+                TypeKind::Untagged(u) => {
+                    for v in &u.variants {
+                        if let UntaggedKind::Value(ty) = &v.kind {
+                            walk(ty, &mut counts);
+                        }
+                    }
+                }
+                TypeKind::Alias(ty) | TypeKind::Newtype(ty) => walk(ty, &mut counts),
+                TypeKind::Enum(_) => {}
+            }
+        }
+        counts
     }
 
     /// The namespaces directly below `ns`.

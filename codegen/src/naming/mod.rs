@@ -18,7 +18,7 @@ use idents::*;
 pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
     name_modules(ir, &mut warnings);
-    name_types(ir, &mut warnings);
+    let python_taken = name_types(ir, &mut warnings);
     let is_titled = |t: &TypeRef| matches!(t, TypeRef::Named(id) if matches!(ir.types[id.0].origin.hint, NameHint::Title { .. }));
     let titled_inline: Vec<Vec<TypeRef>> = ir
         .types
@@ -95,6 +95,7 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
             TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
         }
     }
+    name_python_only(ir, python_taken);
     warnings
 }
 
@@ -291,7 +292,7 @@ fn name_struct(s: &mut Struct, report: &mut dyn FnMut(String)) {
     }
 }
 
-fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
+fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, HashSet<String>> {
     let mut order: Vec<usize> = (0..ir.types.len()).collect();
     order.sort_by_key(|i| {
         let rank = match &ir.types[*i].origin.hint {
@@ -366,6 +367,77 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
         }
         py_taken.insert(python.clone());
         ir.types[i].name = Name { wire, rust, python };
+    }
+    taken_py
+}
+
+/// Python classes that exist only there: the unknown variant of each tagged union, and the classes that
+/// merge an object's fields with each variant of its flattened union. Claimed after every type's own name.
+fn name_python_only(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<String>>) {
+    let references = ir.reference_counts();
+    let mut claim = |ns: NamespaceId, wanted: String| -> String {
+        let set = taken.entry(ns).or_default();
+        let mut name = wanted;
+        while set.contains(&name) {
+            name.push('_');
+        }
+        set.insert(name.clone());
+        name
+    };
+    for i in 0..ir.types.len() {
+        let ns = ir.types[i].namespace;
+        let owner_py = ir.types[i].name.python.clone();
+        let flatten = match &ir.types[i].kind {
+            TypeKind::Struct(Struct { flatten: Some(f), .. }) => Some(f.ty),
+            _ => None,
+        };
+        // A tagged union's unknown variant; for a flattened union, it stands for the whole object.
+        if let TypeKind::Tagged(u) = &mut ir.types[i].kind {
+            u.unknown.rust = "Unknown".into();
+        }
+        if let Some(union) = flatten {
+            let variants: Vec<(Option<TypeId>, String)> = match &ir.types[union.0].kind {
+                TypeKind::Tagged(u) => u.variants.iter().map(|v| (Some(v.ty), v.name.rust.clone())).collect(),
+                TypeKind::Untagged(u) => u
+                    .variants
+                    .iter()
+                    .map(|v| match &v.kind {
+                        UntaggedKind::Value(TypeRef::Named(id)) => (Some(*id), v.name.rust.clone()),
+                        _ => (None, v.name.rust.clone()),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let merged = variants
+                .into_iter()
+                .map(|(ty, variant)| {
+                    let python = match ty {
+                        // Used by this union alone: the variant's own class takes the object's fields.
+                        Some(id) if references.get(&id) == Some(&1) => ir.types[id.0].name.python.clone(),
+                        _ => claim(ns, format!("{owner_py}{variant}")),
+                    };
+                    Name { wire: String::new(), rust: String::new(), python }
+                })
+                .collect();
+            if let TypeKind::Struct(Struct { flatten: Some(f), .. }) = &mut ir.types[i].kind {
+                f.merged = merged;
+            }
+            if let TypeKind::Tagged(u) = &mut ir.types[union.0].kind {
+                u.unknown.python = claim(ns, format!("Unknown{owner_py}"));
+            }
+        }
+    }
+    for i in 0..ir.types.len() {
+        let ns = ir.types[i].namespace;
+        let own = ir.types[i].name.python.clone();
+        if let TypeKind::Tagged(u) = &ir.types[i].kind {
+            if u.unknown.python.is_empty() {
+                let name = claim(ns, format!("Unknown{own}"));
+                if let TypeKind::Tagged(u) = &mut ir.types[i].kind {
+                    u.unknown.python = name;
+                }
+            }
+        }
     }
 }
 

@@ -1,0 +1,223 @@
+//! Line layout of the few long constructs the package has, as `ruff format` lays them out, so that the
+//! generated code is stable under it: split at the last bracket first, one element per line when the
+//! contents do not fit on one, and a trailing comma after the last element of an exploded list.
+
+/// The line length the generated package declares for ruff.
+pub const LINE_LENGTH: usize = 120;
+
+const INDENT: &str = "    ";
+
+/// The lines of a class field `name: annotation = value`, each with its indentation.
+pub fn field(name: &str, annotation: &str, value: Option<&str>) -> Vec<String> {
+    let assign = value.map(|v| format!(" = {v}")).unwrap_or_default();
+    let one = format!("{INDENT}{name}: {annotation}{assign}");
+    if one.len() <= LINE_LENGTH {
+        return vec![one];
+    }
+    // The value's brackets first: `name: annotation = Field(` / arguments / `)`.
+    if let Some(v) = value {
+        if let Some((head, body, tail)) = last_bracket(v) {
+            let first = format!("{INDENT}{name}: {annotation} = {head}");
+            if first.len() <= LINE_LENGTH {
+                let mut lines = vec![first];
+                lines.extend(contents(body, 2));
+                lines.push(format!("{INDENT}{tail}"));
+                return lines;
+            }
+        }
+    }
+    // A value without brackets is parenthesised: `name: annotation = (` / value / `)`.
+    if let Some(v) = value.filter(|v| last_bracket(v).is_none()) {
+        let first = format!("{INDENT}{name}: {annotation} = (");
+        if first.len() <= LINE_LENGTH {
+            return vec![first, format!("{INDENT}{INDENT}{v}"), format!("{INDENT})")];
+        }
+    }
+    // Then the annotation's: `name: Annotated[` / contents / `] = value`.
+    if let Some((head, body, tail)) = last_bracket(annotation) {
+        let mut lines = vec![format!("{INDENT}{name}: {head}")];
+        lines.extend(contents(body, 2));
+        lines.push(format!("{INDENT}{tail}{assign}"));
+        return lines;
+    }
+    vec![one]
+}
+
+/// Names in the order ruff's isort keeps them in a `from ... import (...)` list: constants, then
+/// classes, then the rest, each case-insensitively.
+pub fn import_order(names: &mut [String]) {
+    let rank = |n: &str| {
+        if n.len() > 1 && n.chars().all(|c| !c.is_lowercase()) {
+            0
+        } else if n.starts_with(|c: char| c.is_uppercase()) {
+            1
+        } else {
+            2
+        }
+    };
+    names.sort_by_key(|n| (rank(n), n.to_lowercase(), n.clone()));
+}
+
+/// `name: TypeAlias = a | b`, or parenthesised: on one line inside when that fits, else one member a line.
+pub fn union_alias(prefix: &str, members: &[String]) -> Vec<String> {
+    let one = members.join(" | ");
+    if members.len() == 1 || prefix.len() + one.len() <= LINE_LENGTH {
+        return vec![format!("{prefix}{one}")];
+    }
+    let mut lines = vec![format!("{prefix}(")];
+    lines.extend(union_lines(members, INDENT, ""));
+    lines.push(")".into());
+    lines
+}
+
+/// A union as one element of a bracketed list at `indent`, followed by `after` (such as `,`).
+pub fn union_lines(members: &[String], indent: &str, after: &str) -> Vec<String> {
+    let one = format!("{indent}{}{after}", members.join(" | "));
+    if one.len() <= LINE_LENGTH {
+        return vec![one];
+    }
+    let last = members.len() - 1;
+    let mut lines = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        let op = if i == 0 { "" } else { "| " };
+        let end = if i == last { after } else { "" };
+        let line = format!("{indent}{op}{m}{end}");
+        match last_bracket(m) {
+            Some((head, body, tail)) if line.len() > LINE_LENGTH => {
+                lines.push(format!("{indent}{op}{head}"));
+                let inner = format!("{indent}{INDENT}");
+                lines.extend(split_top_level(body).into_iter().map(|e| format!("{inner}{e},")));
+                lines.push(format!("{indent}{tail}{end}"));
+            }
+            _ => lines.push(line),
+        }
+    }
+    lines
+}
+
+/// `prefix` + `call(` + a set literal of `items` + `)`, as ruff lays it out at the top level.
+pub fn set_call(prefix: &str, call: &str, items: &[String]) -> Vec<String> {
+    let set = format!("{{{}}}", items.join(", "));
+    let one = format!("{prefix}{call}({set})");
+    if one.len() <= LINE_LENGTH {
+        return vec![one];
+    }
+    let mut lines = vec![format!("{prefix}{call}(")];
+    if INDENT.len() + set.len() <= LINE_LENGTH {
+        lines.push(format!("{INDENT}{set}"));
+    } else {
+        lines.push(format!("{INDENT}{{"));
+        lines.extend(items.iter().map(|i| format!("{INDENT}{INDENT}{i},")));
+        lines.push(format!("{INDENT}}}"));
+    }
+    lines.push(")".into());
+    lines
+}
+
+/// The contents of a bracket pair at `depth` indents: on one line when it fits, else one element a line.
+fn contents(body: &str, depth: usize) -> Vec<String> {
+    let indent = INDENT.repeat(depth);
+    let one = format!("{indent}{body}");
+    if one.len() <= LINE_LENGTH {
+        return vec![one];
+    }
+    split_top_level(body).into_iter().map(|e| format!("{indent}{e},")).collect()
+}
+
+/// `head(`, contents, `)tail` of the last top-level bracket pair that closes the text.
+fn last_bracket(text: &str) -> Option<(&str, &str, &str)> {
+    let close = text.chars().last()?;
+    let open = match close {
+        ')' => '(',
+        ']' => '[',
+        '}' => '{',
+        _ => return None,
+    };
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut open_at = None;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => {
+                if depth == 0 && c == open {
+                    open_at = Some(i);
+                }
+                depth += 1;
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let at = open_at?;
+    let body = &text[at + 1..text.len() - 1];
+    (!body.is_empty()).then(|| (&text[..=at], body, &text[text.len() - 1..]))
+}
+
+/// Splits at commas outside brackets and strings.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(text[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_fields_stay_on_one_line() {
+        assert_eq!(field("a", "int", Some("0")), ["    a: int = 0"]);
+    }
+
+    #[test]
+    fn long_fields_split_at_the_value_first_then_the_annotation() {
+        let ann = format!("Annotated[list[{}], Field(alias=\"x\")]", "A".repeat(40));
+        let lines = field("marketplace_load_errors", &ann, Some("Field(default_factory=list)"));
+        assert_eq!(lines[1], "        default_factory=list");
+        assert_eq!(lines[2], "    )");
+        let long = format!("Annotated[{}, Field(alias=\"y\")]", "B".repeat(130));
+        let lines = field("y", &long, None);
+        assert_eq!(lines, ["    y: Annotated[".to_string(), format!("        {},", "B".repeat(130)), "        Field(alias=\"y\"),".into(), "    ]".into()]);
+    }
+
+    #[test]
+    fn brackets_inside_strings_are_not_brackets() {
+        assert_eq!(split_top_level(r#"a, "b, (c", d[e, f]"#), ["a", r#""b, (c""#, "d[e, f]"]);
+    }
+}

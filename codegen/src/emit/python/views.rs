@@ -1,0 +1,763 @@
+//! View-models of the Python package: every decision about what to print is made here.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::layout;
+use super::literals::{docstring, string};
+use super::PackageOptions;
+use crate::ir::*;
+
+#[derive(Serialize)]
+pub struct OptionsView {
+    line_length: usize,
+    distribution: String,
+    package: String,
+    version: String,
+    header: Vec<String>,
+}
+
+pub fn options(o: &PackageOptions) -> OptionsView {
+    OptionsView {
+        line_length: layout::LINE_LENGTH,
+        distribution: o.distribution.clone(),
+        package: o.package.clone(),
+        version: o.version.clone(),
+        header: o.header.clone(),
+    }
+}
+
+/// The two files of one namespace.
+pub struct ModuleViews {
+    pub init: InitView,
+    pub types: TypesView,
+}
+
+#[derive(Serialize)]
+pub struct InitView {
+    header: Vec<String>,
+    doc: String,
+    exports: Vec<String>,
+    /// `exports` in import-list order.
+    imports: Vec<String>,
+    submodules: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct TypesView {
+    header: Vec<String>,
+    /// How deep the namespace is below the package (for relative imports).
+    depth: usize,
+    doc: String,
+    typing: Vec<&'static str>,
+    pydantic: Vec<&'static str>,
+    base: Vec<String>,
+    namespaces: Vec<NamespaceImport>,
+    enums: Vec<EnumView>,
+    literals: Vec<AliasView>,
+    classes: Vec<ClassView>,
+    discriminators: Vec<DiscriminatorView>,
+    aliases: Vec<AliasView>,
+    exports: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct NamespaceImport {
+    from: String,
+    alias: String,
+}
+
+#[derive(Serialize)]
+struct EnumView {
+    name: String,
+    doc: Option<String>,
+    members: Vec<MemberView>,
+}
+
+#[derive(Serialize)]
+struct MemberView {
+    name: String,
+    value: String,
+    doc: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ClassView {
+    name: String,
+    base: String,
+    doc: Option<String>,
+    /// `extra="forbid"` for objects that forbid undeclared properties.
+    forbid_extra: bool,
+    /// The annotation of undeclared properties' values, for `additionalProperties: {schema}`.
+    extra_type: Option<String>,
+    /// `(field, wire name, value)` of tags set on construction, as Python literals.
+    tags: Vec<(String, String, String)>,
+    /// The `__wire_tags__` declaration, laid out.
+    tags_lines: Vec<String>,
+    fields: Vec<FieldView>,
+    /// A root model (`RootModel[...]`) wrapping this annotation, for self-referring aliases.
+    root: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+struct FieldView {
+    /// `name: annotation = value`, laid out over one or more lines (indented).
+    lines: Vec<String>,
+    doc: Option<String>,
+}
+
+fn field_view(name: &str, annotation: &str, value: Option<&str>, doc: Option<String>) -> FieldView {
+    FieldView { lines: layout::field(name, annotation, value), doc }
+}
+
+#[derive(Serialize)]
+struct AliasView {
+    name: String,
+    /// The comment lines above it (the description).
+    comment: Vec<String>,
+    /// `name: TypeAlias = value`, laid out.
+    lines: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct DiscriminatorView {
+    function: String,
+    tags: String,
+    /// `tags = frozenset({...})`, laid out.
+    tags_lines: Vec<String>,
+    tag: String,
+    attribute: String,
+    known: Vec<String>,
+    unknown: String,
+}
+
+/// `(field, wire name, value)` of a tag, as Python literals.
+type Tag = (String, String, String);
+
+/// The `__wire_tags__` class variable, laid out.
+fn tags_lines(tags: &[Tag]) -> Vec<String> {
+    if tags.is_empty() {
+        return Vec::new();
+    }
+    let items: Vec<String> = tags.iter().map(|(f, w, v)| format!("({f}, {w}, {v})")).collect();
+    let value = format!("({},)", items.join(", "));
+    layout::field("__wire_tags__", "ClassVar[tuple[tuple[str, str, str], ...]]", Some(&value))
+}
+
+/// Facts about the whole IR that every namespace's views need.
+pub struct Model<'a> {
+    ir: &'a Ir,
+    /// Structs that are variants of a tagged union without declaring the tag: the tag and its value.
+    tags: HashMap<TypeId, (Name, String)>,
+    /// Variant types whose class takes the fields of the object that flattens their union.
+    merged_into: HashMap<TypeId, TypeId>,
+    /// Flattened unions: their owner stands for them.
+    hidden: HashSet<TypeId>,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(ir: &'a Ir) -> Self {
+        let mut tags = HashMap::new();
+        let mut merged_into = HashMap::new();
+        let mut hidden = HashSet::new();
+        for (i, t) in ir.types.iter().enumerate() {
+            match &t.kind {
+                TypeKind::Tagged(u) => {
+                    for v in u.variants.iter().filter(|v| !v.tag_in_struct) {
+                        tags.entry(v.ty).or_insert_with(|| (u.tag.clone(), v.name.wire.clone()));
+                    }
+                }
+                TypeKind::Struct(Struct { flatten: Some(f), .. }) => {
+                    hidden.insert(f.ty);
+                    for (ty, merged) in variant_types(ir, f.ty).into_iter().zip(&f.merged) {
+                        if let Some(ty) = ty {
+                            if ir.get(ty).name.python == merged.python {
+                                merged_into.insert(ty, TypeId(i));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Self { ir, tags, merged_into, hidden }
+    }
+
+    pub fn module(&self, ns: NamespaceId, header: &[String]) -> ModuleViews {
+        let mut m = ModuleBuilder { model: self, ns, typing: BTreeSet::new(), pydantic: BTreeSet::new(), base: BTreeSet::new(), namespaces: BTreeSet::new() };
+        let mut enums = Vec::new();
+        let mut literals = Vec::new();
+        let mut classes = Vec::new();
+        let mut subclasses = Vec::new();
+        let mut discriminators = Vec::new();
+        let mut aliases = Vec::new();
+        let mut exports = Vec::new();
+        for id in self.ir.types_in(ns) {
+            if self.hidden.contains(&id) {
+                continue;
+            }
+            let def = self.ir.get(id);
+            let name = def.name.python.clone();
+            let doc = def.doc.as_deref().and_then(docstring);
+            match &def.kind {
+                TypeKind::Enum(e) if e.values.len() == 1 => {
+                    // One value: a literal, so that unions of objects can tell their members apart by it.
+                    m.typing.insert("Literal");
+                    m.typing.insert("TypeAlias");
+                    literals.push(one_line(name.clone(), doc, format!("Literal[{}]", string(&e.values[0].name.wire))));
+                }
+                TypeKind::Enum(e) => {
+                    m.base.insert("WireEnum".into());
+                    enums.push(EnumView {
+                        name: name.clone(),
+                        doc,
+                        members: e
+                            .values
+                            .iter()
+                            .map(|v| MemberView {
+                                name: v.name.python.clone(),
+                                value: string(&v.name.wire),
+                                doc: v.doc.as_deref().and_then(docstring),
+                            })
+                            .collect(),
+                    });
+                }
+                TypeKind::Struct(s) => match &s.flatten {
+                    None => classes.push(m.class(id, &name, doc)),
+                    Some(f) => {
+                        let (merged, sub, disc, alias) = m.flattened(id, f, doc);
+                        classes.extend(merged);
+                        subclasses.extend(sub);
+                        discriminators.extend(disc);
+                        exports.extend(f.merged.iter().map(|n| n.python.clone()).filter(|n| *n != name));
+                        if let TypeKind::Tagged(u) = &self.ir.get(f.ty).kind {
+                            exports.push(u.unknown.python.clone());
+                        }
+                        aliases.push(alias);
+                    }
+                },
+                TypeKind::Tagged(u) => {
+                    let (unknown, disc, alias) = m.tagged(&name, doc, u, None);
+                    classes.push(unknown);
+                    discriminators.push(disc);
+                    exports.push(u.unknown.python.clone());
+                    aliases.push(alias);
+                }
+                TypeKind::Untagged(u) => aliases.push(m.untagged(&name, doc, u)),
+                TypeKind::Alias(t) => {
+                    m.typing.insert("TypeAlias");
+                    let annotation = m.annotation(t);
+                    aliases.push(one_line(name.clone(), doc, annotation));
+                }
+                TypeKind::Newtype(t) => {
+                    m.pydantic.insert("RootModel");
+                    let annotation = m.annotation(t);
+                    classes.push(ClassView {
+                        name: name.clone(),
+                        base: String::new(),
+                        doc,
+                        forbid_extra: false,
+                        extra_type: None,
+                        tags: Vec::new(),
+                        tags_lines: Vec::new(),
+                        fields: Vec::new(),
+                        root: Some(annotation),
+                    });
+                }
+            }
+            exports.push(name);
+        }
+        classes.extend(subclasses);
+        let aliases = order_aliases(aliases);
+        if !classes.iter().all(|c| c.root.is_some()) {
+            m.base.insert("WireModel".into());
+        }
+        exports.sort();
+        exports.dedup();
+        let ns_def = &self.ir.namespaces[ns.0];
+        let doc = if ns_def.path.is_empty() {
+            format!("Types of the Codex app-server protocol, from `{}`.", self.ir.source.file_name)
+        } else {
+            format!("Types of the `{}` definitions of the Codex app-server protocol.", ns_def.path.join("/"))
+        };
+        let submodules = self.ir.children(ns).iter().map(|c| self.ir.namespaces[c.0].modules.last().expect("nested").python.clone()).collect();
+        let namespaces = m.namespaces.iter().map(|other| self.import_of(ns, *other)).collect();
+        ModuleViews {
+            init: InitView {
+                header: header.to_vec(),
+                doc: doc.clone(),
+                imports: {
+                    let mut names = exports.clone();
+                    layout::import_order(&mut names);
+                    names
+                },
+                exports: exports.clone(),
+                submodules,
+            },
+            types: TypesView {
+                header: header.to_vec(),
+                depth: ns_def.path.len(),
+                doc,
+                typing: m.typing.into_iter().collect(),
+                pydantic: m.pydantic.into_iter().collect(),
+                base: m.base.into_iter().collect(),
+                namespaces,
+                enums,
+                literals,
+                classes,
+                discriminators,
+                aliases,
+                exports,
+            },
+        }
+    }
+
+    /// `from <relative> import _types as <alias>` for namespace `other`, seen from `ns`.
+    fn import_of(&self, ns: NamespaceId, other: NamespaceId) -> NamespaceImport {
+        let depth = self.ir.namespaces[ns.0].path.len();
+        let target: Vec<&str> = self.ir.namespaces[other.0].modules.iter().map(|m| m.python.as_str()).collect();
+        NamespaceImport { from: format!("{}{}", ".".repeat(depth + 1), target.join(".")), alias: module_alias(self.ir, other) }
+    }
+}
+
+/// The private name a module gives another namespace's `_types` module.
+fn module_alias(ir: &Ir, ns: NamespaceId) -> String {
+    let modules: Vec<&str> = ir.namespaces[ns.0].modules.iter().map(|m| m.python.as_str()).collect();
+    if modules.is_empty() {
+        "_root".into()
+    } else {
+        format!("_{}", modules.join("_"))
+    }
+}
+
+/// The types of a flattened union's variants, `None` for variants that are not named types.
+fn variant_types(ir: &Ir, union: TypeId) -> Vec<Option<TypeId>> {
+    match &ir.get(union).kind {
+        TypeKind::Tagged(u) => u.variants.iter().map(|v| Some(v.ty)).collect(),
+        TypeKind::Untagged(u) => u
+            .variants
+            .iter()
+            .map(|v| match &v.kind {
+                UntaggedKind::Value(TypeRef::Named(id)) => Some(*id),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn one_line(name: String, doc: Option<String>, value: String) -> AliasView {
+    union_alias(&name, doc, vec![value])
+}
+
+/// `name: TypeAlias = a | b | ...`, laid out.
+fn union_alias(name: &str, doc: Option<String>, members: Vec<String>) -> AliasView {
+    AliasView { name: name.to_string(), comment: comment(doc), lines: layout::union_alias(&format!("{name}: TypeAlias = "), &members) }
+}
+
+/// A description as `#` comment lines (aliases have no docstrings).
+fn comment(doc: Option<String>) -> Vec<String> {
+    doc.map(|d| d.lines().map(|l| if l.is_empty() { "#".to_string() } else { format!("# {l}") }).collect()).unwrap_or_default()
+}
+
+/// Aliases are evaluated when the module runs, so each comes after the aliases it names.
+fn order_aliases(aliases: Vec<AliasView>) -> Vec<AliasView> {
+    let names: Vec<String> = aliases.iter().map(|a| a.name.clone()).collect();
+    let mentions = |a: &AliasView, other: &str| {
+        a.lines.iter().any(|t| mentions_name(t, other))
+    };
+    let mut placed = vec![false; aliases.len()];
+    let mut order = Vec::new();
+    fn visit(i: usize, aliases: &[AliasView], names: &[String], placed: &mut Vec<bool>, visiting: &mut Vec<usize>, order: &mut Vec<usize>, mentions: &dyn Fn(&AliasView, &str) -> bool) {
+        if placed[i] || visiting.contains(&i) {
+            return;
+        }
+        visiting.push(i);
+        for (j, other) in names.iter().enumerate() {
+            if j != i && mentions(&aliases[i], other) {
+                visit(j, aliases, names, placed, visiting, order, mentions);
+            }
+        }
+        visiting.pop();
+        placed[i] = true;
+        order.push(i);
+    }
+    for i in 0..aliases.len() {
+        visit(i, &aliases, &names, &mut placed, &mut Vec::new(), &mut order, &mentions);
+    }
+    let mut slots: Vec<Option<AliasView>> = aliases.into_iter().map(Some).collect();
+    order.into_iter().map(|i| slots[i].take().expect("each alias is placed once")).collect()
+}
+
+/// Whether `text` names `name` as a whole identifier (not `_v2.name` of another module).
+fn mentions_name(text: &str, name: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(name) {
+        let start = from + at;
+        let end = start + name.len();
+        let before = start.checked_sub(1).map(|b| bytes[b]);
+        let after = bytes.get(end).copied();
+        let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
+        if !before.is_some_and(ident) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+struct ModuleBuilder<'m, 'a> {
+    model: &'m Model<'a>,
+    ns: NamespaceId,
+    typing: BTreeSet<&'static str>,
+    pydantic: BTreeSet<&'static str>,
+    base: BTreeSet<String>,
+    namespaces: BTreeSet<NamespaceId>,
+}
+
+impl<'a> ModuleBuilder<'_, 'a> {
+    fn ir(&self) -> &'a Ir {
+        self.model.ir
+    }
+
+    fn name_of(&mut self, id: TypeId) -> String {
+        let ir = self.model.ir;
+        let def = ir.get(id);
+        if def.namespace == self.ns {
+            def.name.python.clone()
+        } else {
+            self.namespaces.insert(def.namespace);
+            format!("{}.{}", module_alias(ir, def.namespace), def.name.python)
+        }
+    }
+
+    fn annotation(&mut self, ty: &TypeRef) -> String {
+        match ty {
+            TypeRef::Named(id) => self.name_of(*id),
+            TypeRef::String => "str".into(),
+            TypeRef::Integer(f) => {
+                let name = match f {
+                    IntFormat::I8 => "Int8",
+                    IntFormat::I16 => "Int16",
+                    IntFormat::I32 => "Int32",
+                    IntFormat::I64 => "Int64",
+                    IntFormat::U8 => "UInt8",
+                    IntFormat::U16 => "UInt16",
+                    IntFormat::U32 => "UInt32",
+                    IntFormat::U64 => "UInt64",
+                };
+                self.base.insert(name.into());
+                name.into()
+            }
+            TypeRef::Number(_) => "float".into(),
+            TypeRef::Boolean => "bool".into(),
+            TypeRef::Any => {
+                self.typing.insert("Any");
+                "Any".into()
+            }
+            TypeRef::Null => "None".into(),
+            TypeRef::List(inner) => format!("list[{}]", self.annotation(inner)),
+            TypeRef::Map(inner) => format!("dict[str, {}]", self.annotation(inner)),
+            TypeRef::Nullable(inner) => format!("{} | None", self.annotation(inner)),
+        }
+    }
+
+    /// A Python expression for a default, and whether it is a factory (for mutable values).
+    fn default(&mut self, ty: &TypeRef, value: &Value) -> Option<(String, bool)> {
+        Some(match (ty, value) {
+            (TypeRef::Nullable(inner), v) => return self.default(inner, v),
+            (TypeRef::Boolean, Value::Bool(b)) => ((if *b { "True" } else { "False" }).into(), false),
+            (TypeRef::String, Value::String(s)) => (string(s), false),
+            (TypeRef::Integer(_), Value::Number(n)) => (n.to_string(), false),
+            (TypeRef::Number(_), Value::Number(n)) => (format!("{:?}", n.as_f64()?), false),
+            (TypeRef::List(_), Value::Array(items)) if items.is_empty() => ("list".into(), true),
+            (TypeRef::List(inner), Value::Array(items)) => {
+                let items = items.iter().map(|v| self.default(inner, v).map(|(e, _)| e)).collect::<Option<Vec<_>>>()?;
+                (format!("lambda: [{}]", items.join(", ")), true)
+            }
+            (TypeRef::Map(_), Value::Object(o)) if o.is_empty() => ("dict".into(), true),
+            (TypeRef::Named(id), v) => match (&self.ir().get(*id).kind, v) {
+                (TypeKind::Enum(e), Value::String(s)) if e.values.len() == 1 => (string(s), false),
+                (TypeKind::Enum(e), Value::String(s)) => {
+                    let enum_name = self.name_of(*id);
+                    match e.values.iter().find(|x| x.name.wire == *s) {
+                        Some(x) => (format!("{enum_name}.{}", x.name.python), false),
+                        None => (format!("{enum_name}({})", string(s)), false),
+                    }
+                }
+                (TypeKind::Alias(inner), v) => {
+                    let inner = inner.clone();
+                    return self.default(&inner, v);
+                }
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    fn field(&mut self, f: &Field) -> FieldView {
+        let mut annotation = self.annotation(&f.ty);
+        let mut args: Vec<String> = Vec::new();
+        let accepts_null = self.ir().accepts_null(&f.ty);
+        if !f.required {
+            match f.default.as_ref().and_then(|d| self.default(&f.ty, d)) {
+                Some((expr, true)) => args.push(format!("default_factory={expr}")),
+                Some((expr, false)) => args.push(format!("default={expr}")),
+                None => {
+                    if !accepts_null {
+                        annotation = format!("{annotation} | None");
+                    }
+                    args.push("default=None".into());
+                }
+            }
+        }
+        // The wire name and constraints go in `Annotated` metadata, where type checkers do not look,
+        // so constructors take the Python names.
+        let mut meta: Vec<String> = Vec::new();
+        if f.name.python != f.name.wire {
+            meta.push(format!("alias={}", string(&f.name.wire)));
+        }
+        let c = &f.constraints;
+        let number = |n: f64| if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n:?}") };
+        if let Some(min) = c.minimum {
+            meta.push(format!("ge={}", number(min)));
+        }
+        if let Some(max) = c.maximum {
+            meta.push(format!("le={}", number(max)));
+        }
+        if let Some(n) = c.min_length {
+            meta.push(format!("min_length={n}"));
+        }
+        if let Some(n) = c.max_length {
+            meta.push(format!("max_length={n}"));
+        }
+        if !meta.is_empty() {
+            self.typing.insert("Annotated");
+            self.pydantic.insert("Field");
+            annotation = format!("Annotated[{annotation}, Field({})]", meta.join(", "));
+        }
+        let value = match args.as_slice() {
+            [] => None,
+            [only] if only.starts_with("default=") => Some(only["default=".len()..].to_string()),
+            _ => {
+                self.pydantic.insert("Field");
+                Some(format!("Field({})", args.join(", ")))
+            }
+        };
+        field_view(&f.name.python, &annotation, value.as_deref(), f.doc.as_deref().and_then(docstring))
+    }
+
+    /// The tag field a variant class declares, with its value set by default.
+    fn tag_field(&mut self, tag: &Name, value: &str) -> (FieldView, Tag) {
+        self.typing.insert("Literal");
+        let v = string(value);
+        let annotation = if tag.python != tag.wire {
+            self.typing.insert("Annotated");
+            self.pydantic.insert("Field");
+            format!("Annotated[Literal[{v}], Field(alias={})]", string(&tag.wire))
+        } else {
+            format!("Literal[{v}]")
+        };
+        (
+            field_view(&tag.python, &annotation, Some(&v), None),
+            (string(&tag.python), string(&tag.wire), v),
+        )
+    }
+
+    /// Fields of a struct as a class declares them: its tag (when it is a tagged variant), then its own.
+    fn struct_fields(&mut self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
+        let mut fields = Vec::new();
+        let mut tags = Vec::new();
+        if let Some((tag, value)) = self.model.tags.get(&id).cloned() {
+            let (f, t) = self.tag_field(&tag, &value);
+            fields.push(f);
+            tags.push(t);
+        }
+        if let TypeKind::Struct(s) = &self.ir().get(id).kind {
+            for f in &s.fields {
+                fields.push(self.field(f));
+            }
+        }
+        (fields, tags)
+    }
+
+    fn extra_of(&mut self, id: TypeId) -> (bool, Option<String>) {
+        match &self.ir().get(id).kind {
+            TypeKind::Struct(s) => match &s.extra {
+                Extra::Forbid => {
+                    self.pydantic.insert("ConfigDict");
+                    (true, None)
+                }
+                Extra::Typed(t) => {
+                    let t = t.clone();
+                    (false, Some(self.annotation(&t)))
+                }
+                _ => (false, None),
+            },
+            _ => (false, None),
+        }
+    }
+
+    /// Fields a class holds before its own: those of the objects that flatten its union, outermost first.
+    fn context_fields(&mut self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
+        let Some(owner) = self.model.merged_into.get(&id).copied() else { return (Vec::new(), Vec::new()) };
+        let (mut fields, mut tags) = self.context_fields(owner);
+        let (own, own_tags) = self.struct_fields(owner);
+        fields.extend(own);
+        tags.extend(own_tags);
+        (fields, tags)
+    }
+
+    /// The class of a struct: the fields of the objects that flatten it first, then its tag and its own.
+    fn class(&mut self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
+        let (mut fields, mut tags) = self.context_fields(id);
+        let (own, own_tags) = self.struct_fields(id);
+        fields.extend(own);
+        tags.extend(own_tags);
+        if !tags.is_empty() {
+            self.typing.insert("ClassVar");
+        }
+        let (forbid_extra, extra_type) = self.extra_of(id);
+        ClassView { name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
+    }
+
+    /// A tagged union: its unknown-variant class, its discriminator and its alias. `owner` is the object
+    /// that flattens the union, whose merged classes are the members.
+    fn tagged(&mut self, name: &str, doc: Option<String>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, DiscriminatorView, AliasView) {
+        self.typing.extend(["Annotated", "Any", "TypeAlias"]);
+        self.pydantic.extend(["Discriminator", "Tag"]);
+        let known: Vec<String> = u.variants.iter().map(|v| v.name.wire.clone()).collect();
+        let mut sentinel = "__unknown__".to_string();
+        while known.contains(&sentinel) {
+            sentinel.push('_');
+        }
+        let mut members = Vec::new();
+        for (i, v) in u.variants.iter().enumerate() {
+            let class = match owner {
+                Some((_, merged)) => merged[i].python.clone(),
+                None => self.name_of(v.ty),
+            };
+            members.push(format!("Annotated[{class}, Tag({})]", string(&v.name.wire)));
+        }
+        members.push(format!("Annotated[{}, Tag({})]", u.unknown.python, string(&sentinel)));
+        let function = format!("_tag_of_{name}");
+        // The unknown variant: the tag as any string, the owner's fields, and everything else kept.
+        let (mut fields, _) = match owner {
+            Some((owner, _)) => {
+                let (mut fields, tags) = self.context_fields(owner);
+                let (own, _) = self.struct_fields(owner);
+                fields.extend(own);
+                (fields, tags)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let tag_annotation = if u.tag.python != u.tag.wire {
+            self.typing.insert("Annotated");
+            self.pydantic.insert("Field");
+            format!("Annotated[str, Field(alias={})]", string(&u.tag.wire))
+        } else {
+            "str".into()
+        };
+        fields.insert(0, field_view(&u.tag.python, &tag_annotation, None, None));
+        let unknown = ClassView {
+            name: u.unknown.python.clone(),
+            base: "WireModel".into(),
+            doc: Some(format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire).replace('"', "\\\"")),
+            forbid_extra: false,
+            extra_type: None,
+            tags: Vec::new(),
+            tags_lines: Vec::new(),
+            fields,
+            root: None,
+        };
+        let tags = format!("_{name}_TAGS");
+        let known_literals: Vec<String> = known.iter().map(|k| string(k)).collect();
+        let disc = DiscriminatorView {
+            function: function.clone(),
+            tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", &known_literals),
+            tags,
+            tag: string(&u.tag.wire),
+            attribute: string(&u.tag.python),
+            known: known.iter().map(|k| string(k)).collect(),
+            unknown: string(&sentinel),
+        };
+        let mut lines = vec![format!("{name}: TypeAlias = Annotated[")];
+        lines.extend(layout::union_lines(&members, "    ", ","));
+        lines.push(format!("    Discriminator({function}),"));
+        lines.push("]".into());
+        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines };
+        (unknown, disc, alias)
+    }
+
+    fn untagged(&mut self, name: &str, doc: Option<String>, u: &UntaggedUnion) -> AliasView {
+        self.typing.insert("TypeAlias");
+        let literals: Vec<String> = u
+            .variants
+            .iter()
+            .filter_map(|v| match &v.kind {
+                UntaggedKind::Literal(w) => Some(string(w)),
+                UntaggedKind::Value(_) => None,
+            })
+            .collect();
+        let mut members = Vec::new();
+        if !literals.is_empty() {
+            self.typing.insert("Literal");
+            members.push(format!("Literal[{}]", literals.join(", ")));
+        }
+        for v in &u.variants {
+            if let UntaggedKind::Value(t) = &v.kind {
+                members.push(self.annotation(t));
+            }
+        }
+        if u.fallback {
+            self.typing.insert("Any");
+            members.push("Any".into());
+        }
+        members.dedup();
+        union_alias(name, doc, members)
+    }
+
+    /// An object whose fields sit beside a union's: one class per variant holding both (the variant's own
+    /// class when no other object uses it, else a subclass of it), and the object's name for their union.
+    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<String>) -> (Vec<ClassView>, Vec<ClassView>, Option<DiscriminatorView>, AliasView) {
+        let name = self.ir().get(id).name.python.clone();
+        let mut classes = Vec::new();
+        let mut subclasses = Vec::new();
+        for (ty, merged_name) in variant_types(self.ir(), f.ty).into_iter().zip(&f.merged) {
+            let Some(ty) = ty else { continue };
+            if self.model.merged_into.get(&ty) == Some(&id) {
+                continue;
+            }
+            let base = self.name_of(ty);
+            let (mut fields, mut tags) = self.context_fields(id);
+            let (own, own_tags) = self.struct_fields(id);
+            fields.extend(own);
+            tags.extend(own_tags);
+            if !tags.is_empty() {
+                self.typing.insert("ClassVar");
+            }
+            let (forbid_extra, extra_type) = self.extra_of(ty);
+            subclasses.push(ClassView { name: merged_name.python.clone(), base, doc: None, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None });
+        }
+        match &self.ir().get(f.ty).kind {
+            TypeKind::Tagged(u) => {
+                let (unknown, disc, alias) = self.tagged(&name, doc, u, Some((id, &f.merged)));
+                classes.push(unknown);
+                (classes, subclasses, Some(disc), alias)
+            }
+            TypeKind::Untagged(u) => {
+                self.typing.insert("TypeAlias");
+                let mut members: Vec<String> = f.merged.iter().map(|m| m.python.clone()).collect();
+                if u.fallback {
+                    self.typing.insert("Any");
+                    members.push("dict[str, Any]".into());
+                }
+                (classes, subclasses, None, union_alias(&name, doc, members))
+            }
+            _ => unreachable!("only unions are flattened"),
+        }
+    }
+}

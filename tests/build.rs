@@ -27,9 +27,13 @@ fn main() {
             TypeKind::Struct(_) => "Kind::Struct".to_string(),
             _ => "Kind::Other".to_string(),
         };
+        let python_module: Vec<&str> = std::iter::once("codex_app_server_types")
+            .chain(ns.modules.iter().map(|m| m.python.as_str()))
+            .collect();
+        let python = format!("{}:{}", python_module.join("."), def.name.python);
         writeln!(
             out,
-            "    Definition {{ pointer: {:?}, key: {key:?}, kind: {kind}, roundtrip: roundtrip::<{path}> }},",
+            "    Definition {{ pointer: {:?}, key: {key:?}, python: {python:?}, kind: {kind}, roundtrip: roundtrip::<{path}> }},",
             def.origin.location.pointer
         )
         .unwrap();

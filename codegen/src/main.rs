@@ -14,7 +14,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate bindings: `<OUT>/rust/` (a standalone crate).
+    /// Generate bindings: `<OUT>/rust/` (a standalone crate) and `<OUT>/python/` (a package).
     Generate {
         /// The schema bundle, a folder written by `codex app-server generate-json-schema`, or any draft-07 schema.
         #[arg(long)]
@@ -28,16 +28,21 @@ enum Command {
         /// The generated Rust crate's package name.
         #[arg(long, default_value = "codex-app-server-types")]
         crate_name: String,
+        /// The generated Python package's import name.
+        #[arg(long, default_value = "codex_app_server_types")]
+        python_package: String,
     },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Generate { schema, out, codex_version, crate_name } => {
+        Command::Generate { schema, out, codex_version, crate_name, python_package } => {
             let options = codegen::Options {
                 command: format!("codegen generate --schema {} --out {}", schema.display(), out.display()),
                 codex_version,
                 rust_crate_name: crate_name,
+                python_distribution: python_package.replace('_', "-"),
+                python_package,
                 ..codegen::Options::default()
             };
             let output = match codegen::generate(&schema, &options) {

@@ -85,6 +85,23 @@ fn check_fixture(name: &str) {
     let schema = fixture_dir("schemas").join(format!("{name}.json"));
     let mut sources = 0;
     for f in &output.files {
+        if let Some(module) = f.path.strip_prefix("python/codex_app_server_types/").and_then(|p| p.strip_suffix(".py")) {
+            // `_base.py` is the same for every fixture (snapshotted by `support_files`).
+            if module != "_base" {
+                insta::with_settings!({ input_file => &schema, omit_expression => true }, {
+                    insta::assert_snapshot!(format!("{name}__py__{}", module.replace('/', "__")), f.contents);
+                });
+            }
+            continue;
+        }
+        if f.path.starts_with("python/") {
+            assert!(
+                ["python/pyproject.toml", "python/codex_app_server_types/py.typed"].contains(&f.path.as_str()),
+                "{name}: unexpected file {}",
+                f.path
+            );
+            continue;
+        }
         let Some(module) = f.path.strip_prefix("rust/src/").and_then(|p| p.strip_suffix(".rs")) else {
             assert_eq!(f.path, "rust/Cargo.toml", "{name}: unexpected file");
             continue;
@@ -178,6 +195,8 @@ fn support_files() {
     let output = generate("struct_fields", &Options::default());
     insta::assert_snapshot!("wire", file(&output, "rust/src/wire.rs"));
     insta::assert_snapshot!("cargo_toml", file(&output, "rust/Cargo.toml"));
+    insta::assert_snapshot!("python_base", file(&output, "python/codex_app_server_types/_base.py"));
+    insta::assert_snapshot!("pyproject_toml", file(&output, "python/pyproject.toml"));
 }
 
 /// Lints the generated code is known to trip, each tolerated in every fixture crate until the generator is
@@ -198,7 +217,7 @@ fn fixture_crates_pass_clippy() {
         let options = Options { rust_crate_name: format!("fixture-{}", name.replace('_', "-")), ..Options::default() };
         let output = generate(&name, &options);
         for f in &output.files {
-            let relative = f.path.strip_prefix("rust/").expect("Rust files are under rust/");
+            let Some(relative) = f.path.strip_prefix("rust/") else { continue };
             let target = workspace.path().join(&name).join(relative);
             std::fs::create_dir_all(target.parent().expect("a parent folder")).expect("create a folder");
             std::fs::write(&target, &f.contents).expect("write a generated file");

@@ -21,6 +21,8 @@ pub struct Definition {
     /// JSON pointer of the definition in the pinned bundle.
     pub pointer: &'static str,
     pub key: &'static str,
+    /// The Python type: `module:name`.
+    pub python: &'static str,
     pub kind: Kind,
     /// Decodes a value into the definition's Rust type and encodes it again.
     pub roundtrip: fn(&Value) -> Result<Decoded, String>,
@@ -40,6 +42,11 @@ pub fn roundtrip<T: DeserializeOwned + Serialize + std::fmt::Debug>(value: &Valu
 }
 
 include!(concat!(env!("OUT_DIR"), "/definitions.rs"));
+
+/// The definition at `pointer`.
+pub fn definition(pointer: &str) -> Option<&'static Definition> {
+    DEFINITIONS.iter().find(|d| d.pointer == pointer)
+}
 
 /// The pinned schema bundle.
 pub fn pinned_schema() -> Value {

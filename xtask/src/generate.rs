@@ -78,9 +78,12 @@ pub fn stale_files(out: &Path, files: &[GeneratedFile]) -> Vec<String> {
     stale
 }
 
-/// Cargo may leave these beside a crate built on its own.
+/// Cargo, Python and its tools may leave these beside the generated code.
 fn is_build_output(rel: &str) -> bool {
-    rel.contains("/target/") || rel.ends_with("Cargo.lock")
+    ["/target/", "/__pycache__/", "/.mypy_cache/", "/.ruff_cache/", "/.pytest_cache/", ".egg-info/"]
+        .iter()
+        .any(|dir| rel.contains(dir))
+        || rel.ends_with("Cargo.lock")
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -2,6 +2,7 @@
 
 mod bench;
 mod generate;
+mod python;
 mod test;
 mod update_schema;
 
@@ -24,7 +25,7 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Run every check CI runs: drift, clippy, tests.
+    /// Run every check CI runs: drift, clippy, Rust tests, Python checks and tests.
     Test,
     /// Install a Codex release from a package registry and rewrite `schema/` with its schema.
     UpdateSchema(update_schema::Args),

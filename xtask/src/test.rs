@@ -1,9 +1,11 @@
-//! `cargo xtask test`: everything CI runs, in one command.
+//! `cargo xtask test`: everything CI runs, in one command: the drift check, clippy, the Rust tests, then
+//! the generated Python package (ruff, mypy --strict) and the Python tests in a virtualenv it sets up.
 
 use std::process::Command;
 
 use anyhow::{bail, Result};
 
+use crate::python;
 use crate::update_schema::repo_root;
 
 pub fn run() -> Result<()> {
@@ -20,5 +22,27 @@ pub fn run() -> Result<()> {
             bail!("{what} failed");
         }
     }
+
+    let bin = python::venv()?;
+    eprintln!("==> generated Python package: ruff check, ruff format --check, mypy --strict");
+    python::check_package(&bin, &root.join("generated/python"), "codex_app_server_types")?;
+
+    eprintln!("==> Python tests: pytest tests/python");
+    python::run(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "binding-tests", "--bin", "wire", "-p", "codegen", "--bin", "codegen"])
+            .current_dir(&root),
+        "build the Rust side of the cross-language tests",
+    )?;
+    python::run(
+        Command::new(bin.join("python"))
+            .args(["-m", "pytest", "-q", "tests/python"])
+            .env("PYTHONPATH", root.join("generated/python"))
+            .env("WIRE_BIN", root.join("target/debug/wire"))
+            .env("CODEGEN_BIN", root.join("target/debug/codegen"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .current_dir(&root),
+        "pass the Python tests",
+    )?;
     Ok(())
 }

@@ -133,7 +133,23 @@ pub fn python_field(snake_name: &str) -> String {
     }
 }
 
-/// A Python class or enum member name.
+/// Names the generated modules import or define themselves; a type must not take them.
+const PYTHON_RESERVED_TYPES: &[&str] = &[
+    "Annotated", "Any", "ClassVar", "Discriminator", "Enum", "Field", "Literal", "TypeAlias", "Union", "Optional",
+    "ConfigDict", "RootModel", "BaseModel", "Tag", "TypeAdapter", "WireModel", "WireEnum", "UnknownVariant", "Int8",
+    "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "TYPE_CHECKING",
+];
+
+/// A Python class name.
+pub fn python_type(name: &str) -> String {
+    if PYTHON_RESERVED_TYPES.contains(&name) {
+        format!("{name}_")
+    } else {
+        python_name(name)
+    }
+}
+
+/// A Python enum member or module name.
 pub fn python_name(name: &str) -> String {
     if PYTHON_KEYWORDS.contains(&name) {
         format!("{name}_")

@@ -361,7 +361,7 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
         rust_taken.insert(rust.clone());
         // Python classes keep the Rust name unless it would clash with a keyword there.
         let py_taken = taken_py.entry(ns).or_default();
-        let mut python = python_name(&rust);
+        let mut python = python_type(&rust);
         while py_taken.contains(&python) {
             python.push('_');
         }

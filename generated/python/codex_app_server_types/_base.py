@@ -18,6 +18,7 @@ __all__ = [
     "UInt16",
     "UInt32",
     "UInt64",
+    "UnknownVariant",
     "WireEnum",
     "WireModel",
 ]
@@ -76,6 +77,13 @@ class WireModel(BaseModel):
     def model_dump_json(self, **kwargs: Any) -> str:
         kwargs.setdefault("exclude_unset", True)
         return super().model_dump_json(**kwargs)
+
+
+class UnknownVariant(WireModel):
+    """A variant of a tagged union whose tag this version of the schema does not list.
+
+    Its tag and every other property are kept, so dumping it gives back what was received.
+    """
 
 
 class WireEnum(str, Enum):

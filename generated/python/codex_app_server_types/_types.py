@@ -8,8 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
-from ._base import Int64, UInt32, UInt64, WireEnum, WireModel
-from .v2 import _types as _v2
+from ._base import Int64, UInt32, UInt64, UnknownVariant, WireEnum, WireModel
 
 __all__ = [
     "AbsolutePathBuf",
@@ -712,13 +711,13 @@ class ClientInfo(WireModel):
     version: str
 
 
-class UnknownClientNotification(WireModel):
+class UnknownClientNotification(UnknownVariant):
     """A `ClientNotification` whose `method` this version of the schema does not list, kept as received."""
 
     method: str
 
 
-class UnknownClientRequest(WireModel):
+class UnknownClientRequest(UnknownVariant):
     """A `ClientRequest` whose `method` this version of the schema does not list, kept as received."""
 
     method: str
@@ -1033,7 +1032,7 @@ class FeedbackUploadRequest(WireModel):
     params: _v2.FeedbackUploadParams
 
 
-class UnknownFileChange(WireModel):
+class UnknownFileChange(UnknownVariant):
     """A `FileChange` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -1674,7 +1673,7 @@ class McpElicitationUntitledSingleSelectEnumSchema(WireModel):
     type_: Annotated[McpElicitationStringType, Field(alias="type")]
 
 
-class UnknownMcpServerElicitationRequestParams(WireModel):
+class UnknownMcpServerElicitationRequestParams(UnknownVariant):
     """A `McpServerElicitationRequestParams` whose `mode` this version of the schema does not list, kept as received."""
 
     mode: str
@@ -1937,7 +1936,7 @@ class NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment(WireModel):
     network_policy_amendment: NetworkPolicyAmendment
 
 
-class UnknownParsedCommand_(WireModel):
+class UnknownParsedCommand_(UnknownVariant):
     """A `ParsedCommand` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -2133,7 +2132,7 @@ class SearchParsedCommand(WireModel):
     query: str | None = None
 
 
-class UnknownServerNotification(WireModel):
+class UnknownServerNotification(UnknownVariant):
     """A `ServerNotification` whose `method` this version of the schema does not list, kept as received."""
 
     method: str
@@ -2141,7 +2140,7 @@ class UnknownServerNotification(WireModel):
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
 
 
-class UnknownServerRequest(WireModel):
+class UnknownServerRequest(UnknownVariant):
     """A `ServerRequest` whose `method` this version of the schema does not list, kept as received."""
 
     method: str
@@ -3495,3 +3494,6 @@ ServerRequest: TypeAlias = Annotated[
     | Annotated[UnknownServerRequest, Tag("__unknown__")],
     Discriminator(_tag_of_ServerRequest),
 ]
+
+
+from .v2 import _types as _v2

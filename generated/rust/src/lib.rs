@@ -2337,6 +2337,7 @@ pub struct DeprecationNoticeNotification {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DynamicToolCallParams {
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub arguments: serde_json::Value,
     #[serde(rename = "callId")]
     pub call_id: String,
@@ -3416,6 +3417,7 @@ pub struct JsonrpcRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcResponse {
     pub id: crate::v2::RequestId,
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub result: serde_json::Value,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -4648,7 +4650,7 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiForm {
     )]
     pub meta: Option<serde_json::Value>,
     pub message: String,
-    #[serde(rename = "requestedSchema")]
+    #[serde(rename = "requestedSchema", deserialize_with = "crate::wire::nullable")]
     pub requested_schema: serde_json::Value,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -4665,7 +4667,7 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiFormCamel {
     )]
     pub meta: Option<serde_json::Value>,
     pub message: String,
-    #[serde(rename = "requestedSchema")]
+    #[serde(rename = "requestedSchema", deserialize_with = "crate::wire::nullable")]
     pub requested_schema: serde_json::Value,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]

@@ -2903,6 +2903,7 @@ impl<'de> serde::Deserialize<'de> for CapabilityRootLocation {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAccount {
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub email: Option<String>,
     #[serde(rename = "planType")]
     pub plan_type: PlanType,
@@ -4716,6 +4717,7 @@ pub struct ConfigEdit {
     pub key_path: String,
     #[serde(rename = "mergeStrategy")]
     pub merge_strategy: MergeStrategy,
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub value: serde_json::Value,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -4724,6 +4726,7 @@ pub struct ConfigEdit {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigLayer {
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub config: serde_json::Value,
     #[serde(
         rename = "disabledReason",
@@ -5195,6 +5198,7 @@ pub struct ConfigValueWriteParams {
     pub key_path: String,
     #[serde(rename = "mergeStrategy")]
     pub merge_strategy: MergeStrategy,
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub value: serde_json::Value,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -6149,6 +6153,7 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallStatus {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DynamicToolCallThreadItem {
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub arguments: serde_json::Value,
     #[serde(
         rename = "contentItems",
@@ -8317,7 +8322,7 @@ pub struct FunctionDynamicToolNamespaceTool {
     #[serde(rename = "deferLoading", default, skip_serializing_if = "Option::is_none")]
     pub defer_loading: Option<bool>,
     pub description: String,
-    #[serde(rename = "inputSchema")]
+    #[serde(rename = "inputSchema", deserialize_with = "crate::wire::nullable")]
     pub input_schema: serde_json::Value,
     pub name: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -8330,7 +8335,7 @@ pub struct FunctionDynamicToolSpec {
     #[serde(rename = "deferLoading", default, skip_serializing_if = "Option::is_none")]
     pub defer_loading: Option<bool>,
     pub description: String,
-    #[serde(rename = "inputSchema")]
+    #[serde(rename = "inputSchema", deserialize_with = "crate::wire::nullable")]
     pub input_schema: serde_json::Value,
     pub name: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -12294,7 +12299,7 @@ pub struct McpResourceReadTarget {
     #[serde(rename = "connectorId")]
     pub connector_id: String,
     /// Null explicitly requests no-auth access, subject to the app's resource policy.
-    #[serde(rename = "linkId")]
+    #[serde(rename = "linkId", deserialize_with = "crate::wire::nullable")]
     pub link_id: Option<String>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -12378,6 +12383,7 @@ impl<'de> serde::Deserialize<'de> for McpServerConnectionStatus {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerEventNotification {
     pub method: String,
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub params: serde_json::Value,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -13094,6 +13100,7 @@ pub struct McpToolCallThreadItem {
         deserialize_with = "crate::wire::present"
     )]
     pub app_context: Option<Option<McpToolCallAppContext>>,
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub arguments: serde_json::Value,
     /// The duration of the MCP tool call in milliseconds.
     #[serde(
@@ -15129,7 +15136,7 @@ pub struct OutputTextContentItem {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OverriddenMetadata {
-    #[serde(rename = "effectiveValue")]
+    #[serde(rename = "effectiveValue", deserialize_with = "crate::wire::nullable")]
     pub effective_value: serde_json::Value,
     pub message: String,
     #[serde(rename = "overridingLayer")]
@@ -21198,7 +21205,7 @@ pub struct Thread {
     /// Usually the first user message in the thread, if available.
     pub preview: String,
     /// Canonical project assignment owned by app-server, if any.
-    #[serde(rename = "projectId")]
+    #[serde(rename = "projectId", deserialize_with = "crate::wire::nullable")]
     pub project_id: Option<String>,
     /// Current configured reasoning effort when loaded, otherwise the latest persisted effort. Null when unset or unavailable. This is not per-turn execution telemetry.
     #[serde(
@@ -21322,6 +21329,7 @@ impl<'de> serde::Deserialize<'de> for ThreadActiveFlag {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadApproveGuardianDeniedActionParams {
     /// Serialized `codex_protocol::protocol::GuardianAssessmentEvent`.
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub event: serde_json::Value,
     #[serde(rename = "threadId")]
     pub thread_id: String,
@@ -21365,6 +21373,7 @@ pub struct ThreadAttachment {
     pub id: String,
     #[serde(rename = "identityKey")]
     pub identity_key: String,
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub payload: serde_json::Value,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
@@ -21438,6 +21447,7 @@ pub struct ThreadAttachmentAddParams {
     pub attachment_type: String,
     #[serde(rename = "identityKey")]
     pub identity_key: String,
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub payload: serde_json::Value,
     #[serde(rename = "threadId")]
     pub thread_id: String,
@@ -23148,7 +23158,7 @@ pub struct ThreadPredictionUpdatedNotification {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadProjectUpdatedNotification {
-    #[serde(rename = "projectId")]
+    #[serde(rename = "projectId", deserialize_with = "crate::wire::nullable")]
     pub project_id: Option<String>,
     #[serde(rename = "threadId")]
     pub thread_id: String,
@@ -23434,6 +23444,7 @@ pub struct ThreadRealtimeItem {
 /// EXPERIMENTAL - raw non-audio thread realtime item emitted by the backend.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemAddedNotification {
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub item: serde_json::Value,
     #[serde(rename = "threadId")]
     pub thread_id: String,
@@ -24208,7 +24219,7 @@ pub struct ThreadSectionAppearance {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionChangedNotification {
     /// Destination section, or `null` when the thread was removed from its section.
-    #[serde(rename = "sectionId")]
+    #[serde(rename = "sectionId", deserialize_with = "crate::wire::nullable")]
     pub section_id: Option<String>,
     #[serde(rename = "threadId")]
     pub thread_id: String,
@@ -24310,7 +24321,7 @@ pub struct ThreadSectionMoveParams {
     )]
     pub before_thread_id: Option<Option<String>>,
     /// Destination section, or `null` to remove the thread from its section.
-    #[serde(rename = "sectionId")]
+    #[serde(rename = "sectionId", deserialize_with = "crate::wire::nullable")]
     pub section_id: Option<String>,
     /// Thread to move into, within, or out of a section.
     #[serde(rename = "threadId")]
@@ -25459,7 +25470,7 @@ pub struct Tool {
         deserialize_with = "crate::wire::present"
     )]
     pub icons: Option<Option<Vec<serde_json::Value>>>,
-    #[serde(rename = "inputSchema")]
+    #[serde(rename = "inputSchema", deserialize_with = "crate::wire::nullable")]
     pub input_schema: serde_json::Value,
     pub name: String,
     #[serde(
@@ -25546,6 +25557,7 @@ impl<'de> serde::Deserialize<'de> for ToolExposureSurface {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolSearchCallResponseItem {
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub arguments: serde_json::Value,
     #[serde(
         default,
@@ -25879,6 +25891,7 @@ impl<'de> serde::Deserialize<'de> for TurnItemsView {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnModerationMetadataNotification {
+    #[serde(deserialize_with = "crate::wire::nullable")]
     pub metadata: serde_json::Value,
     #[serde(rename = "threadId")]
     pub thread_id: String,

@@ -51,6 +51,15 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// Reads a required field that may be `null`; unlike serde's default for `Option`, absence is an error.
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer)
+}
+
 /// Reads a string enum from a borrowed or owned string without copying known values.
 pub(crate) fn string_enum<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

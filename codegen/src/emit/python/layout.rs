@@ -43,19 +43,43 @@ pub fn field(name: &str, annotation: &str, value: Option<&str>) -> Vec<String> {
     vec![one]
 }
 
-/// Names in the order ruff's isort keeps them in a `from ... import (...)` list: constants, then
-/// classes, then the rest, each case-insensitively.
+/// Names in the order ruff's isort keeps the members of a `from ... import` list: constants, then
+/// classes, then the rest; within each, case-insensitively with numbers compared as numbers.
 pub fn import_order(names: &mut [String]) {
-    let rank = |n: &str| {
-        if n.len() > 1 && n.chars().all(|c| !c.is_lowercase()) {
-            0
-        } else if n.starts_with(|c: char| c.is_uppercase()) {
-            1
-        } else {
-            2
+    names.sort_by_key(|n| (member_rank(n), natural(&n.to_lowercase()), natural(n)));
+}
+
+/// Names in the order ruff keeps `__all__` (RUF022): the same groups, compared case-sensitively.
+pub fn all_order(names: &mut [String]) {
+    names.sort_by_key(|n| (member_rank(n), natural(n)));
+}
+
+fn member_rank(name: &str) -> u8 {
+    if name.len() > 1 && !name.chars().any(char::is_lowercase) {
+        0
+    } else if name.starts_with(|c: char| c.is_uppercase()) {
+        1
+    } else {
+        2
+    }
+}
+
+/// A sort key that compares runs of digits by value (`Int8` before `Int16`).
+fn natural(text: &str) -> Vec<(String, u64)> {
+    let mut key = Vec::new();
+    let mut chars = text.chars().peekable();
+    while chars.peek().is_some() {
+        let mut word = String::new();
+        while let Some(c) = chars.next_if(|c| !c.is_ascii_digit()) {
+            word.push(c);
         }
-    };
-    names.sort_by_key(|n| (rank(n), n.to_lowercase(), n.clone()));
+        let mut number = String::new();
+        while let Some(c) = chars.next_if(char::is_ascii_digit) {
+            number.push(c);
+        }
+        key.push((word, number.parse().unwrap_or(0)));
+    }
+    key
 }
 
 /// `name: TypeAlias = a | b`, or parenthesised: on one line inside when that fits, else one member a line.
@@ -214,6 +238,16 @@ mod tests {
         let long = format!("Annotated[{}, Field(alias=\"y\")]", "B".repeat(130));
         let lines = field("y", &long, None);
         assert_eq!(lines, ["    y: Annotated[".to_string(), format!("        {},", "B".repeat(130)), "        Field(alias=\"y\"),".into(), "    ]".into()]);
+    }
+
+    #[test]
+    fn orders_follow_isort() {
+        let mut names: Vec<String> = ["UInt8", "Int16", "Int8", "WireModel", "AppReadRequest", "ApplyPatch"].map(String::from).to_vec();
+        import_order(&mut names);
+        assert_eq!(names, ["ApplyPatch", "AppReadRequest", "Int8", "Int16", "UInt8", "WireModel"]);
+        let mut names: Vec<String> = ["InitializedNotification", "InitializeParams", "BaseModel_", "BTreeMap", "v2", "CONST"].map(String::from).to_vec();
+        all_order(&mut names);
+        assert_eq!(names, ["CONST", "BTreeMap", "BaseModel_", "InitializeParams", "InitializedNotification", "v2"]);
     }
 
     #[test]

@@ -17,9 +17,19 @@ pub fn docstring(doc: &str) -> Option<String> {
     }
     let escaped: Vec<String> = lines
         .iter()
-        .map(|l| l.trim_end().replace('\\', "\\\\").replace('"', "\\\""))
+        .map(|l| escape_invisible(&l.trim_end().replace('\\', "\\\\").replace('"', "\\\"")))
         .collect();
     Some(escaped.join("\n"))
+}
+
+/// Invisible characters that ruff refuses unescaped in string literals, written as escapes.
+fn escape_invisible(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' => format!("\\u{:04x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -38,5 +48,6 @@ mod tests {
         assert_eq!(docstring("a\u{2028}b").unwrap(), "a\nb");
         assert_eq!(docstring("  \n "), None);
         assert_eq!(docstring("ends with a quote\"").unwrap(), "ends with a quote\\\"");
+        assert_eq!(docstring("zero\u{200b}width").unwrap(), "zero\\u200bwidth");
     }
 }

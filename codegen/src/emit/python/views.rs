@@ -39,6 +39,8 @@ pub struct ModuleViews {
 pub struct InitView {
     header: Vec<String>,
     doc: String,
+    /// `__all__`: the exports and the submodules.
+    all: Vec<String>,
     exports: Vec<String>,
     /// `exports` in import-list order.
     imports: Vec<String>,
@@ -51,10 +53,10 @@ pub struct TypesView {
     /// How deep the namespace is below the package (for relative imports).
     depth: usize,
     doc: String,
-    typing: Vec<&'static str>,
-    pydantic: Vec<&'static str>,
-    base: Vec<String>,
-    namespaces: Vec<NamespaceImport>,
+    /// Import lines in isort's groups: the standard library, pydantic, this package.
+    imports: Vec<Vec<String>>,
+    /// Imports of namespaces that import this one, at the end of the module.
+    late_imports: Vec<String>,
     enums: Vec<EnumView>,
     literals: Vec<AliasView>,
     classes: Vec<ClassView>,
@@ -63,8 +65,10 @@ pub struct TypesView {
     exports: Vec<String>,
 }
 
-#[derive(Serialize)]
+/// `from <from> import _types as <alias>`: another namespace's module.
 struct NamespaceImport {
+    /// How many dots the relative import has.
+    level: usize,
     from: String,
     alias: String,
 }
@@ -119,6 +123,44 @@ struct AliasView {
     comment: Vec<String>,
     /// `name: TypeAlias = value`, laid out.
     lines: Vec<String>,
+    /// The members of the union the value is (one for a plain alias).
+    members: Vec<String>,
+    /// The discriminator function of a tagged union.
+    discriminator: Option<String>,
+}
+
+impl AliasView {
+    /// The value on one line, with `forward` names quoted (they are not defined yet where it is evaluated).
+    fn value(&self, forward: &[String]) -> String {
+        let members: Vec<String> = self.members.iter().map(|m| quote_names(m, forward)).collect();
+        // `"A" | B` fails at run time; `Union` takes quoted members.
+        let union = if members.iter().any(|m| m.starts_with('"')) && members.len() > 1 {
+            format!("Union[{}]", members.join(", "))
+        } else {
+            members.join(" | ")
+        };
+        match &self.discriminator {
+            Some(function) => format!("Annotated[{union}, Discriminator({function})]"),
+            None => union,
+        }
+    }
+}
+
+/// `text` with each whole-identifier mention of `names` quoted.
+fn quote_names(text: &str, names: &[String]) -> String {
+    let mut out = text.to_string();
+    for name in names {
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = find_name(rest, name) {
+            result.push_str(&rest[..at]);
+            result.push_str(&string(name));
+            rest = &rest[at + name.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -186,7 +228,7 @@ impl<'a> Model<'a> {
     }
 
     pub fn module(&self, ns: NamespaceId, header: &[String]) -> ModuleViews {
-        let mut m = ModuleBuilder { model: self, ns, typing: BTreeSet::new(), pydantic: BTreeSet::new(), base: BTreeSet::new(), namespaces: BTreeSet::new() };
+        let mut m = ModuleBuilder { model: self, ns, typing: BTreeSet::new(), pydantic: BTreeSet::new(), base: BTreeSet::new(), namespaces: BTreeSet::new(), eager: BTreeSet::new(), lazy: false };
         let mut enums = Vec::new();
         let mut literals = Vec::new();
         let mut classes = Vec::new();
@@ -194,6 +236,13 @@ impl<'a> Model<'a> {
         let mut discriminators = Vec::new();
         let mut aliases = Vec::new();
         let mut exports = Vec::new();
+        let newtypes: Vec<String> = self
+            .ir
+            .types_in(ns)
+            .into_iter()
+            .filter(|id| matches!(self.ir.get(*id).kind, TypeKind::Newtype(_)))
+            .map(|id| self.ir.get(id).name.python.clone())
+            .collect();
         for id in self.ir.types_in(ns) {
             if self.hidden.contains(&id) {
                 continue;
@@ -253,7 +302,8 @@ impl<'a> Model<'a> {
                 }
                 TypeKind::Newtype(t) => {
                     m.pydantic.insert("RootModel");
-                    let annotation = m.annotation(t);
+                    // Root models are defined in name order; any of them may not exist yet.
+                    let annotation = quote_names(&m.annotation(t), &newtypes);
                     classes.push(ClassView {
                         name: name.clone(),
                         base: String::new(),
@@ -270,20 +320,83 @@ impl<'a> Model<'a> {
             exports.push(name);
         }
         classes.extend(subclasses);
-        let aliases = order_aliases(aliases);
+        let (aliases, recursive) = order_aliases(aliases);
+        let forward: Vec<String> = recursive.iter().map(|a| a.name.clone()).collect();
+        if recursive.iter().any(|a| a.members.iter().any(|m| forward.contains(m)) && a.members.len() > 1) {
+            m.typing.insert("Union");
+        }
+        if aliases.is_empty() && literals.is_empty() {
+            m.typing.remove("TypeAlias");
+        }
+        for alias in recursive {
+            let root = alias.value(&forward);
+            // `class X(RootModel["..."])`: the quoted type is resolved when the model is first used.
+            m.pydantic.insert("RootModel");
+            let doc = (!alias.comment.is_empty()).then(|| alias.comment.iter().map(|l| l.trim_start_matches('#').trim_start()).collect::<Vec<_>>().join("\n"));
+            classes.push(ClassView {
+                name: alias.name,
+                base: String::new(),
+                doc,
+                forbid_extra: false,
+                extra_type: None,
+                tags: Vec::new(),
+                tags_lines: Vec::new(),
+                fields: Vec::new(),
+                root: Some(root),
+            });
+        }
         if !classes.iter().all(|c| c.root.is_some()) {
             m.base.insert("WireModel".into());
         }
         exports.sort();
         exports.dedup();
+        layout::all_order(&mut exports);
         let ns_def = &self.ir.namespaces[ns.0];
         let doc = if ns_def.path.is_empty() {
             format!("Types of the Codex app-server protocol, from `{}`.", self.ir.source.file_name)
         } else {
             format!("Types of the `{}` definitions of the Codex app-server protocol.", ns_def.path.join("/"))
         };
-        let submodules = self.ir.children(ns).iter().map(|c| self.ir.namespaces[c.0].modules.last().expect("nested").python.clone()).collect();
-        let namespaces = m.namespaces.iter().map(|other| self.import_of(ns, *other)).collect();
+        let submodules: Vec<String> = self.ir.children(ns).iter().map(|c| self.ir.namespaces[c.0].modules.last().expect("nested").python.clone()).collect();
+        let depth = ns_def.path.len();
+        // A namespace named as the module runs is imported first. One named only in annotations (resolved
+        // later) is imported last, once every name here exists, so that two namespaces that name each
+        // other can each finish running before the other needs it.
+        let mut late = Vec::new();
+        let mut local: Vec<(usize, String, String)> = Vec::new();
+        for other in &m.namespaces {
+            let i = self.import_of(ns, *other);
+            let line = format!("from {} import _types as {}", i.from, i.alias);
+            let entry = (i.level, i.from.trim_start_matches('.').to_string(), line);
+            if m.eager.contains(other) {
+                local.push(entry);
+            } else {
+                late.push(entry);
+            }
+        }
+        late.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let late: Vec<String> = late.into_iter().map(|(_, _, line)| line).collect();
+        if !m.base.is_empty() {
+            let mut names: Vec<String> = m.base.iter().cloned().collect();
+            layout::import_order(&mut names);
+            local.push((depth + 1, "_base".into(), format!("from {}_base import {}", ".".repeat(depth + 1), names.join(", "))));
+        }
+        // isort: furthest relative imports first, then by module.
+        local.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut imports = Vec::new();
+        if !m.typing.is_empty() {
+            let mut names: Vec<String> = m.typing.iter().map(|n| n.to_string()).collect();
+            layout::import_order(&mut names);
+            imports.push(vec![format!("from typing import {}", names.join(", "))]);
+        }
+        if !m.pydantic.is_empty() {
+            let mut names: Vec<String> = m.pydantic.iter().map(|n| n.to_string()).collect();
+            layout::import_order(&mut names);
+            imports.push(vec![format!("from pydantic import {}", names.join(", "))]);
+        }
+        if !local.is_empty() {
+            imports.push(local.into_iter().map(|(_, _, line)| line).collect());
+        }
         ModuleViews {
             init: InitView {
                 header: header.to_vec(),
@@ -293,17 +406,24 @@ impl<'a> Model<'a> {
                     layout::import_order(&mut names);
                     names
                 },
+                all: {
+                    let mut all: Vec<String> = exports.iter().cloned().chain(submodules.iter().cloned()).collect();
+                    layout::all_order(&mut all);
+                    all
+                },
                 exports: exports.clone(),
-                submodules,
+                submodules: {
+                    let mut names = submodules;
+                    layout::import_order(&mut names);
+                    names
+                },
             },
             types: TypesView {
                 header: header.to_vec(),
-                depth: ns_def.path.len(),
+                depth,
                 doc,
-                typing: m.typing.into_iter().collect(),
-                pydantic: m.pydantic.into_iter().collect(),
-                base: m.base.into_iter().collect(),
-                namespaces,
+                imports,
+                late_imports: late,
                 enums,
                 literals,
                 classes,
@@ -318,7 +438,7 @@ impl<'a> Model<'a> {
     fn import_of(&self, ns: NamespaceId, other: NamespaceId) -> NamespaceImport {
         let depth = self.ir.namespaces[ns.0].path.len();
         let target: Vec<&str> = self.ir.namespaces[other.0].modules.iter().map(|m| m.python.as_str()).collect();
-        NamespaceImport { from: format!("{}{}", ".".repeat(depth + 1), target.join(".")), alias: module_alias(self.ir, other) }
+        NamespaceImport { level: depth + 1, from: format!("{}{}", ".".repeat(depth + 1), target.join(".")), alias: module_alias(self.ir, other) }
     }
 }
 
@@ -354,7 +474,13 @@ fn one_line(name: String, doc: Option<String>, value: String) -> AliasView {
 
 /// `name: TypeAlias = a | b | ...`, laid out.
 fn union_alias(name: &str, doc: Option<String>, members: Vec<String>) -> AliasView {
-    AliasView { name: name.to_string(), comment: comment(doc), lines: layout::union_alias(&format!("{name}: TypeAlias = "), &members) }
+    AliasView {
+        name: name.to_string(),
+        comment: comment(doc),
+        lines: layout::union_alias(&format!("{name}: TypeAlias = "), &members),
+        members,
+        discriminator: None,
+    }
 }
 
 /// A description as `#` comment lines (aliases have no docstrings).
@@ -362,37 +488,38 @@ fn comment(doc: Option<String>) -> Vec<String> {
     doc.map(|d| d.lines().map(|l| if l.is_empty() { "#".to_string() } else { format!("# {l}") }).collect()).unwrap_or_default()
 }
 
-/// Aliases are evaluated when the module runs, so each comes after the aliases it names.
-fn order_aliases(aliases: Vec<AliasView>) -> Vec<AliasView> {
-    let names: Vec<String> = aliases.iter().map(|a| a.name.clone()).collect();
-    let mentions = |a: &AliasView, other: &str| {
-        a.lines.iter().any(|t| mentions_name(t, other))
-    };
-    let mut placed = vec![false; aliases.len()];
-    let mut order = Vec::new();
-    fn visit(i: usize, aliases: &[AliasView], names: &[String], placed: &mut Vec<bool>, visiting: &mut Vec<usize>, order: &mut Vec<usize>, mentions: &dyn Fn(&AliasView, &str) -> bool) {
-        if placed[i] || visiting.contains(&i) {
-            return;
-        }
-        visiting.push(i);
-        for (j, other) in names.iter().enumerate() {
-            if j != i && mentions(&aliases[i], other) {
-                visit(j, aliases, names, placed, visiting, order, mentions);
+/// Aliases in the order they can be evaluated (each after those it names), and apart from them those
+/// that name themselves, directly or through others: Python aliases cannot, so those become root models.
+fn order_aliases(aliases: Vec<AliasView>) -> (Vec<AliasView>, Vec<AliasView>) {
+    let edges: Vec<Vec<usize>> = aliases
+        .iter()
+        .map(|a| (0..aliases.len()).filter(|j| a.members.iter().any(|m| mentions_name(m, &aliases[*j].name))).collect())
+        .collect();
+    let mut slots: Vec<Option<AliasView>> = aliases.into_iter().map(Some).collect();
+    let mut ordered = Vec::new();
+    let mut recursive = Vec::new();
+    // Components come out with everything they name before them.
+    for component in crate::ir::check::strongly_connected(&edges) {
+        let cyclic = component.len() > 1 || edges[component[0]].contains(&component[0]);
+        for i in component {
+            let alias = slots[i].take().expect("each alias is in one component");
+            if cyclic {
+                recursive.push(alias);
+            } else {
+                ordered.push(alias);
             }
         }
-        visiting.pop();
-        placed[i] = true;
-        order.push(i);
     }
-    for i in 0..aliases.len() {
-        visit(i, &aliases, &names, &mut placed, &mut Vec::new(), &mut order, &mentions);
-    }
-    let mut slots: Vec<Option<AliasView>> = aliases.into_iter().map(Some).collect();
-    order.into_iter().map(|i| slots[i].take().expect("each alias is placed once")).collect()
+    (ordered, recursive)
 }
 
 /// Whether `text` names `name` as a whole identifier (not `_v2.name` of another module).
 fn mentions_name(text: &str, name: &str) -> bool {
+    find_name(text, name).is_some()
+}
+
+/// Where `text` first names `name` as a whole identifier.
+fn find_name(text: &str, name: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut from = 0;
     while let Some(at) = text[from..].find(name) {
@@ -400,13 +527,13 @@ fn mentions_name(text: &str, name: &str) -> bool {
         let end = start + name.len();
         let before = start.checked_sub(1).map(|b| bytes[b]);
         let after = bytes.get(end).copied();
-        let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.';
-        if !before.is_some_and(ident) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
-            return true;
+        let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'"';
+        if !before.is_some_and(ident) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'"') {
+            return Some(start);
         }
         from = end;
     }
-    false
+    None
 }
 
 struct ModuleBuilder<'m, 'a> {
@@ -416,6 +543,10 @@ struct ModuleBuilder<'m, 'a> {
     pydantic: BTreeSet<&'static str>,
     base: BTreeSet<String>,
     namespaces: BTreeSet<NamespaceId>,
+    /// Namespaces named where the module runs (aliases, defaults, base classes), not only in annotations.
+    eager: BTreeSet<NamespaceId>,
+    /// Whether names being written are in annotations, which are resolved later.
+    lazy: bool,
 }
 
 impl<'a> ModuleBuilder<'_, 'a> {
@@ -430,6 +561,9 @@ impl<'a> ModuleBuilder<'_, 'a> {
             def.name.python.clone()
         } else {
             self.namespaces.insert(def.namespace);
+            if !self.lazy {
+                self.eager.insert(def.namespace);
+            }
             format!("{}.{}", module_alias(ir, def.namespace), def.name.python)
         }
     }
@@ -498,8 +632,16 @@ impl<'a> ModuleBuilder<'_, 'a> {
         })
     }
 
+    /// An annotation: resolved when the model is first used, so it may name anything.
+    fn lazy_annotation(&mut self, ty: &TypeRef) -> String {
+        self.lazy = true;
+        let annotation = self.annotation(ty);
+        self.lazy = false;
+        annotation
+    }
+
     fn field(&mut self, f: &Field) -> FieldView {
-        let mut annotation = self.annotation(&f.ty);
+        let mut annotation = self.lazy_annotation(&f.ty);
         let mut args: Vec<String> = Vec::new();
         let accepts_null = self.ir().accepts_null(&f.ty);
         if !f.required {
@@ -593,7 +735,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
                 }
                 Extra::Typed(t) => {
                     let t = t.clone();
-                    (false, Some(self.annotation(&t)))
+                    (false, Some(self.lazy_annotation(&t)))
                 }
                 _ => (false, None),
             },
@@ -662,9 +804,10 @@ impl<'a> ModuleBuilder<'_, 'a> {
             "str".into()
         };
         fields.insert(0, field_view(&u.tag.python, &tag_annotation, None, None));
+        self.base.insert("UnknownVariant".into());
         let unknown = ClassView {
             name: u.unknown.python.clone(),
-            base: "WireModel".into(),
+            base: "UnknownVariant".into(),
             doc: Some(format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire).replace('"', "\\\"")),
             forbid_extra: false,
             extra_type: None,
@@ -688,7 +831,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         lines.extend(layout::union_lines(&members, "    ", ","));
         lines.push(format!("    Discriminator({function}),"));
         lines.push("]".into());
-        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines };
+        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines, members, discriminator: Some(function) };
         (unknown, disc, alias)
     }
 

@@ -180,6 +180,10 @@ fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenS
             FieldForm::Optional
         };
         let (ty, attrs) = match form {
+            // serde fills a missing `Option` field with `None`; a required nullable field must be present.
+            FieldForm::Required if ctx.ir.accepts_null(&f.ty) => {
+                (base, Some(quote! { #[serde(#rename deserialize_with = "crate::wire::nullable")] }))
+            }
             FieldForm::Required => (base, rename.map(|r| quote! { #[serde(#r)] })),
             FieldForm::Defaulted(expr) => {
                 let fn_name = ident(&format!("default_{}", f.name.rust.trim_start_matches("r#")));

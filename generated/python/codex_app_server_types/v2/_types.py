@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
-from .._base import Int32, Int64, UInt16, UInt32, UInt64, WireEnum, WireModel
+from .._base import Int32, Int64, UInt16, UInt32, UInt64, UnknownVariant, WireEnum, WireModel
 
 __all__ = [
     "AbsolutePathBuf",
@@ -1919,7 +1919,7 @@ ResidencyRequirement: TypeAlias = Literal["us"]
 ReviewDelivery: TypeAlias = Literal["inline"]
 
 
-class UnknownAccount(WireModel):
+class UnknownAccount(UnknownVariant):
     """A `Account` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -2099,7 +2099,7 @@ class AgentMessageDisplay(WireModel):
     cyber_trusted_access: Annotated[bool | None, Field(alias="cyberTrustedAccess")] = None
 
 
-class UnknownAgentMessageInputContent(WireModel):
+class UnknownAgentMessageInputContent(UnknownVariant):
     """A `AgentMessageInputContent` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -2534,7 +2534,7 @@ class CancelLoginAccountResponse(WireModel):
     status: CancelLoginAccountStatus
 
 
-class UnknownCapabilityRootLocation(WireModel):
+class UnknownCapabilityRootLocation(UnknownVariant):
     """A `CapabilityRootLocation` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -2656,7 +2656,7 @@ class CollaborationModeMask(WireModel):
     reasoning_effort: ReasoningEffort | None = None
 
 
-class UnknownCommandAction_(WireModel):
+class UnknownCommandAction_(UnknownVariant):
     """A `CommandAction` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -2984,7 +2984,7 @@ class ConfigLayerMetadata(WireModel):
     version: str
 
 
-class UnknownConfigLayerSource(WireModel):
+class UnknownConfigLayerSource(UnknownVariant):
     """A `ConfigLayerSource` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -3092,7 +3092,7 @@ class ConfigurationUpdateResponseItem(WireModel):
     reasoning: ConfigurationReasoning
 
 
-class UnknownConfiguredHookHandler(WireModel):
+class UnknownConfiguredHookHandler(UnknownVariant):
     """A `ConfiguredHookHandler` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -3128,7 +3128,7 @@ class ConsumeAccountRateLimitResetCreditResponse(WireModel):
     outcome: ConsumeAccountRateLimitResetCreditOutcome
 
 
-class UnknownContentItem(WireModel):
+class UnknownContentItem(UnknownVariant):
     """A `ContentItem` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -3258,7 +3258,7 @@ class DeprecationNoticeNotification(WireModel):
     """Concise summary of what is deprecated."""
 
 
-class UnknownDynamicToolCallOutputContentItem(WireModel):
+class UnknownDynamicToolCallOutputContentItem(UnknownVariant):
     """A `DynamicToolCallOutputContentItem` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -3283,13 +3283,13 @@ class DynamicToolCallThreadItem(WireModel):
     tool: str
 
 
-class UnknownDynamicToolNamespaceTool(WireModel):
+class UnknownDynamicToolNamespaceTool(UnknownVariant):
     """A `DynamicToolNamespaceTool` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
 
 
-class UnknownDynamicToolSpec(WireModel):
+class UnknownDynamicToolSpec(UnknownVariant):
     """A `DynamicToolSpec` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -3690,7 +3690,7 @@ class FileIdUserInput(WireModel):
     file_id: Annotated[str, Field(alias="fileId")]
 
 
-class UnknownFileSystemPath(WireModel):
+class UnknownFileSystemPath(UnknownVariant):
     """A `FileSystemPath` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -3701,7 +3701,7 @@ class FileSystemSandboxEntry(WireModel):
     path: FileSystemPath
 
 
-class UnknownFileSystemSpecialPath(WireModel):
+class UnknownFileSystemSpecialPath(UnknownVariant):
     """A `FileSystemSpecialPath` whose `kind` this version of the schema does not list, kept as received."""
 
     kind: str
@@ -3870,7 +3870,7 @@ class FsWriteFileParams(WireModel):
     """Absolute path to write."""
 
 
-class UnknownFunctionCallOutputContentItem(WireModel):
+class UnknownFunctionCallOutputContentItem(UnknownVariant):
     """A `FunctionCallOutputContentItem` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -3937,7 +3937,7 @@ class FunctionDynamicToolSpec(WireModel):
     name: str
 
 
-class UnknownGatewayAuth(WireModel):
+class UnknownGatewayAuth(UnknownVariant):
     """A `GatewayAuth` whose `mode` this version of the schema does not list, kept as received."""
 
     mode: str
@@ -4141,7 +4141,7 @@ class GuardianApprovalReview(WireModel):
     user_authorization: Annotated[GuardianUserAuthorization | None, Field(alias="userAuthorization")] = None
 
 
-class UnknownGuardianApprovalReviewAction(WireModel):
+class UnknownGuardianApprovalReviewAction(UnknownVariant):
     """A `GuardianApprovalReviewAction` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -4165,7 +4165,7 @@ class HookErrorInfo(WireModel):
     path: str
 
 
-class UnknownHookMetadata(WireModel):
+class UnknownHookMetadata(UnknownVariant):
     """A `HookMetadata` whose `handlerType` this version of the schema does not list, kept as received."""
 
     handler_type: Annotated[str, Field(alias="handlerType")]
@@ -4343,7 +4343,7 @@ class ImageGenerationCallResponseItem(WireModel):
     status: str
 
 
-class UnknownImageGenerationFailure(WireModel):
+class UnknownImageGenerationFailure(UnknownVariant):
     """A `ImageGenerationFailure` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -4613,7 +4613,7 @@ class LocalPluginSource(WireModel):
     path: AbsolutePathBuf
 
 
-class UnknownLocalShellAction(WireModel):
+class UnknownLocalShellAction(UnknownVariant):
     """A `LocalShellAction` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -4633,13 +4633,13 @@ class LocalShellCallResponseItem(WireModel):
     status: LocalShellStatus
 
 
-class UnknownLoginAccountParams(WireModel):
+class UnknownLoginAccountParams(UnknownVariant):
     """A `LoginAccountParams` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
 
 
-class UnknownLoginAccountResponse(WireModel):
+class UnknownLoginAccountResponse(UnknownVariant):
     """A `LoginAccountResponse` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -5066,7 +5066,7 @@ class ModelProviderConfigWriteResponse(WireModel):
     provider: ModelProviderSummary
 
 
-class UnknownModelProviderError(WireModel):
+class UnknownModelProviderError(UnknownVariant):
     """A `ModelProviderError` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -5346,7 +5346,7 @@ class PackagedDefaultsConfigLayerSource(WireModel):
     """Path to the packaged default configuration file."""
 
 
-class UnknownPatchChangeKind(WireModel):
+class UnknownPatchChangeKind(UnknownVariant):
     """A `PatchChangeKind` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -5640,7 +5640,7 @@ class PluginSkillReadResponse(WireModel):
     contents: str | None = None
 
 
-class UnknownPluginSource(WireModel):
+class UnknownPluginSource(UnknownVariant):
     """A `PluginSource` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -5793,13 +5793,13 @@ class PromptHookMetadata(WireModel):
     handler_type: Annotated[Literal["prompt"], Field(alias="handlerType")] = "prompt"
 
 
-class UnknownProviderSettings(WireModel):
+class UnknownProviderSettings(UnknownVariant):
     """A `ProviderSettings` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
 
 
-class UnknownProviderSettingsPatch(WireModel):
+class UnknownProviderSettingsPatch(UnknownVariant):
     """A `ProviderSettingsPatch` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -5933,13 +5933,13 @@ class ReasoningEffortOption(WireModel):
     reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
 
 
-class UnknownReasoningItemContent(WireModel):
+class UnknownReasoningItemContent(UnknownVariant):
     """A `ReasoningItemContent` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
 
 
-class UnknownReasoningItemReasoningSummary(WireModel):
+class UnknownReasoningItemReasoningSummary(UnknownVariant):
     """A `ReasoningItemReasoningSummary` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6085,7 +6085,7 @@ class ResourceTemplate(WireModel):
     uri_template: Annotated[str, Field(alias="uriTemplate")]
 
 
-class UnknownResponseItem(WireModel):
+class UnknownResponseItem(UnknownVariant):
     """A `ResponseItem` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6142,7 +6142,7 @@ class ResponseUsageMetadata(WireModel):
     metadata: Any = None
 
 
-class UnknownResponsesApiWebSearchAction(WireModel):
+class UnknownResponsesApiWebSearchAction(UnknownVariant):
     """A `ResponsesApiWebSearchAction` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6182,7 +6182,7 @@ class ReviewStartResponse(WireModel):
     turn: Turn
 
 
-class UnknownReviewTarget(WireModel):
+class UnknownReviewTarget(UnknownVariant):
     """A `ReviewTarget` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6194,7 +6194,7 @@ class RootFileSystemSpecialPath(WireModel):
     kind: Literal["root"] = "root"
 
 
-class UnknownSandboxPolicy(WireModel):
+class UnknownSandboxPolicy(UnknownVariant):
     """A `SandboxPolicy` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6207,7 +6207,7 @@ class SandboxWorkspaceWrite(WireModel):
     writable_roots: list[str] = Field(default_factory=list)
 
 
-class UnknownScheduledTaskSchedule(WireModel):
+class UnknownScheduledTaskSchedule(UnknownVariant):
     """A `ScheduledTaskSchedule` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6825,7 +6825,7 @@ class ThreadInjectItemsParams(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class UnknownThreadItem(WireModel):
+class UnknownThreadItem(UnknownVariant):
     """A `ThreadItem` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6845,7 +6845,7 @@ class ThreadItemEntry(WireModel):
     """Turn containing this item."""
 
 
-class UnknownThreadItemsListAnchor(WireModel):
+class UnknownThreadItemsListAnchor(UnknownVariant):
     """A `ThreadItemsListAnchor` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6950,7 +6950,7 @@ class ThreadNameUpdatedNotification(WireModel):
     thread_name: Annotated[str | None, Field(alias="threadName")] = None
 
 
-class UnknownThreadPredictionResult(WireModel):
+class UnknownThreadPredictionResult(UnknownVariant):
     """A `ThreadPredictionResult` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -6993,7 +6993,7 @@ class ThreadReadStateChangedNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class UnknownThreadReadStateOperation(WireModel):
+class UnknownThreadReadStateOperation(UnknownVariant):
     """A `ThreadReadStateOperation` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7009,7 +7009,7 @@ class ThreadRealtimeAudioChunk(WireModel):
     samples_per_channel: Annotated[UInt32 | None, Field(alias="samplesPerChannel", ge=0)] = None
 
 
-class UnknownThreadRealtimeBemItemPresentation(WireModel):
+class UnknownThreadRealtimeBemItemPresentation(UnknownVariant):
     """A `ThreadRealtimeBemItemPresentation` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7036,7 +7036,7 @@ class ThreadRealtimeInitialItem(WireModel):
     text: str
 
 
-class UnknownThreadRealtimeItem(WireModel):
+class UnknownThreadRealtimeItem(UnknownVariant):
     """A `ThreadRealtimeItem` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7087,7 +7087,7 @@ class ThreadRealtimeSdpNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class UnknownThreadRealtimeStartTransport(WireModel):
+class UnknownThreadRealtimeStartTransport(UnknownVariant):
     """A `ThreadRealtimeStartTransport` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7413,7 +7413,7 @@ class ThreadStartedNotification(WireModel):
     thread: Thread
 
 
-class UnknownThreadStatus(WireModel):
+class UnknownThreadStatus(UnknownVariant):
     """A `ThreadStatus` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7424,7 +7424,7 @@ class ThreadStatusChangedNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class UnknownThreadTimelineEntry(WireModel):
+class UnknownThreadTimelineEntry(UnknownVariant):
     """A `ThreadTimelineEntry` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7474,7 +7474,7 @@ class ThreadUnarchivedNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class UnknownThreadUnreadPosition(WireModel):
+class UnknownThreadUnreadPosition(UnknownVariant):
     """A `ThreadUnreadPosition` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7806,7 +7806,7 @@ class UserConfigLayerSource(WireModel):
     """Name of the selected profile-v2 config layered on top of the base user config, when this layer represents one."""
 
 
-class UnknownUserInput(WireModel):
+class UnknownUserInput(UnknownVariant):
     """A `UserInput` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
@@ -7832,7 +7832,7 @@ class WarningNotification(WireModel):
     """Optional thread target when the warning applies to a specific thread."""
 
 
-class UnknownWebSearchAction(WireModel):
+class UnknownWebSearchAction(UnknownVariant):
     """A `WebSearchAction` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]

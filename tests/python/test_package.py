@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from typing import Any
@@ -121,9 +122,12 @@ def test_integer_formats_are_bounded() -> None:
 
 
 def test_the_package_installs(tmp_path: Any) -> None:
+    # pip builds inside the source folder, so it builds a copy: generated/ stays exactly as generated.
+    source = tmp_path / "source"
+    shutil.copytree(REPO / "generated" / "python", source)
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(REPO / "generated" / "python")],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(source)],
         check=True,
     )
     assert (target / "codex_app_server_types" / "py.typed").exists()

@@ -148,19 +148,12 @@ fn contents(body: &str, depth: usize) -> Vec<String> {
     split_top_level(body).into_iter().map(|e| format!("{indent}{e},")).collect()
 }
 
-/// `head(`, contents, `)tail` of the last top-level bracket pair that closes the text.
-fn last_bracket(text: &str) -> Option<(&str, &str, &str)> {
-    let close = text.chars().last()?;
-    let open = match close {
-        ')' => '(',
-        ']' => '[',
-        '}' => '{',
-        _ => return None,
-    };
+/// Calls `f(index, char, depth)` for each character outside string literals, with the bracket depth
+/// before it.
+fn scan(text: &str, mut f: impl FnMut(usize, char, usize)) {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    let mut open_at = None;
     for (i, c) in text.char_indices() {
         if in_string {
             match (escaped, c) {
@@ -171,18 +164,30 @@ fn last_bracket(text: &str) -> Option<(&str, &str, &str)> {
             }
             continue;
         }
+        f(i, c, depth);
         match c {
             '"' => in_string = true,
-            '(' | '[' | '{' => {
-                if depth == 0 && c == open {
-                    open_at = Some(i);
-                }
-                depth += 1;
-            }
+            '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
+}
+
+/// `head(`, contents, `)tail` of the last top-level bracket pair that closes the text.
+fn last_bracket(text: &str) -> Option<(&str, &str, &str)> {
+    let open = match text.chars().last()? {
+        ')' => '(',
+        ']' => '[',
+        '}' => '{',
+        _ => return None,
+    };
+    let mut open_at = None;
+    scan(text, |i, c, depth| {
+        if depth == 0 && c == open {
+            open_at = Some(i);
+        }
+    });
     let at = open_at?;
     let body = &text[at + 1..text.len() - 1];
     (!body.is_empty()).then(|| (&text[..=at], body, &text[text.len() - 1..]))
@@ -190,31 +195,17 @@ fn last_bracket(text: &str) -> Option<(&str, &str, &str)> {
 
 /// Splits at commas outside brackets and strings.
 fn split_top_level(text: &str) -> Vec<&str> {
+    let mut cuts = Vec::new();
+    scan(text, |i, c, depth| {
+        if depth == 0 && c == ',' {
+            cuts.push(i);
+        }
+    });
     let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
     let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(text[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
+    for cut in cuts {
+        parts.push(text[start..cut].trim());
+        start = cut + 1;
     }
     parts.push(text[start..].trim());
     parts.into_iter().filter(|p| !p.is_empty()).collect()

@@ -745,16 +745,14 @@ impl<'a> ModuleBuilder<'_, 'a> {
 
     /// Fields a class holds before its own: those of the objects that flatten its union, outermost first.
     fn context_fields(&mut self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
-        let Some(owner) = self.model.merged_into.get(&id).copied() else { return (Vec::new(), Vec::new()) };
-        let (mut fields, mut tags) = self.context_fields(owner);
-        let (own, own_tags) = self.struct_fields(owner);
-        fields.extend(own);
-        tags.extend(own_tags);
-        (fields, tags)
+        match self.model.merged_into.get(&id).copied() {
+            Some(owner) => self.all_fields(owner),
+            None => (Vec::new(), Vec::new()),
+        }
     }
 
-    /// The class of a struct: the fields of the objects that flatten it first, then its tag and its own.
-    fn class(&mut self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
+    /// Every field a class for struct `id` holds: its context's, then its tag and its own.
+    fn all_fields(&mut self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
         let (mut fields, mut tags) = self.context_fields(id);
         let (own, own_tags) = self.struct_fields(id);
         fields.extend(own);
@@ -762,6 +760,12 @@ impl<'a> ModuleBuilder<'_, 'a> {
         if !tags.is_empty() {
             self.typing.insert("ClassVar");
         }
+        (fields, tags)
+    }
+
+    /// The class of a struct: the fields of the objects that flatten it first, then its tag and its own.
+    fn class(&mut self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
+        let (fields, tags) = self.all_fields(id);
         let (forbid_extra, extra_type) = self.extra_of(id);
         ClassView { name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
     }
@@ -787,14 +791,10 @@ impl<'a> ModuleBuilder<'_, 'a> {
         members.push(format!("Annotated[{}, Tag({})]", u.unknown.python, string(&sentinel)));
         let function = format!("_tag_of_{name}");
         // The unknown variant: the tag as any string, the owner's fields, and everything else kept.
-        let (mut fields, _) = match owner {
-            Some((owner, _)) => {
-                let (mut fields, tags) = self.context_fields(owner);
-                let (own, _) = self.struct_fields(owner);
-                fields.extend(own);
-                (fields, tags)
-            }
-            None => (Vec::new(), Vec::new()),
+        let mut fields = match owner {
+            // Not the owner's tags: the unknown variant's tag is whatever was received.
+            Some((owner, _)) => self.all_fields(owner).0,
+            None => Vec::new(),
         };
         let tag_annotation = if u.tag.python != u.tag.wire {
             self.typing.insert("Annotated");
@@ -875,13 +875,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
                 continue;
             }
             let base = self.name_of(ty);
-            let (mut fields, mut tags) = self.context_fields(id);
-            let (own, own_tags) = self.struct_fields(id);
-            fields.extend(own);
-            tags.extend(own_tags);
-            if !tags.is_empty() {
-                self.typing.insert("ClassVar");
-            }
+            let (fields, tags) = self.all_fields(id);
             let (forbid_extra, extra_type) = self.extra_of(ty);
             subclasses.push(ClassView { name: merged_name.python.clone(), base, doc: None, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None });
         }

@@ -75,7 +75,7 @@ impl std::fmt::Display for Summary {
 
 /// Reads the schema at `path` (a bundle, a single schema, or a folder holding a bundle) and generates bindings.
 pub fn generate(path: &Path, options: &Options) -> Result<Output> {
-    let file = if path.is_dir() { path.join(load::BUNDLE_FILE) } else { path.to_path_buf() };
+    let file = load::schema_file(path)?;
     let text = std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
     generate_from_text(&file, &text, options)
 }

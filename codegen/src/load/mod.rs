@@ -36,7 +36,7 @@ pub struct NamespaceDefs {
 
 /// Loads the schema at `path`: a bundle, any draft-07 document with `definitions`, or a folder holding a bundle.
 pub fn load(path: &Path) -> Result<Document> {
-    let file = if path.is_dir() { find_bundle(path)? } else { path.to_path_buf() };
+    let file = schema_file(path)?;
     let text = std::fs::read_to_string(&file)
         .map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
     parse(&file, &text)
@@ -69,7 +69,12 @@ pub fn parse(file: &Path, text: &str) -> Result<Document> {
     Ok(Document { file: file.to_path_buf(), raw, root, namespaces, warnings })
 }
 
-fn find_bundle(dir: &Path) -> Result<PathBuf> {
+/// The file to read for `path`: itself, or the bundle inside it when it is a folder.
+pub fn schema_file(path: &Path) -> Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let dir = path;
     let bundle = dir.join(BUNDLE_FILE);
     if bundle.is_file() {
         Ok(bundle)

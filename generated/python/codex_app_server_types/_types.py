@@ -2,8 +2,6 @@
 # Schema: codex_app_server_protocol.schemas.json, Codex 0.169.0, sha256 96ad5012f080b182a7ecfe2a0179ef04a8f9be80ff5e680f28afb37d9b4cf995.
 """Types of the Codex app-server protocol, from `codex_app_server_protocol.schemas.json`."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
@@ -394,6 +392,10 @@ McpElicitationObjectType: TypeAlias = Literal["object"]
 McpElicitationStringType: TypeAlias = Literal["string"]
 
 
+class AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment(WireModel):
+    execpolicy_amendment: list[str]
+
+
 class AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision(WireModel):
     """User approved the command, and wants to apply the proposed execpolicy amendment so future matching commands can run without prompting."""
 
@@ -405,8 +407,14 @@ class AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision(WireModel):
     ]
 
 
-class AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment(WireModel):
-    execpolicy_amendment: list[str]
+class ChatgptAuthTokensRefreshParams(WireModel):
+    previous_account_id: Annotated[str | None, Field(alias="previousAccountId")] = None
+    """Workspace/account identifier that Codex was previously using.
+
+    Clients that manage multiple accounts/workspaces can use this as a hint to refresh the token for the correct workspace.
+
+    This may be `null` when the prior auth state did not include a workspace identifier (`chatgpt_account_id`)."""
+    reason: ChatgptAuthTokensRefreshReason
 
 
 class AccountChatgptAuthTokensRefreshRequest(WireModel):
@@ -415,7 +423,7 @@ class AccountChatgptAuthTokensRefreshRequest(WireModel):
     )
 
     method: Literal["account/chatgptAuthTokens/refresh"] = "account/chatgptAuthTokens/refresh"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: ChatgptAuthTokensRefreshParams
 
 
@@ -423,7 +431,7 @@ class AccountGatewayOAuthCancelRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/gatewayOAuth/cancel"),)
 
     method: Literal["account/gatewayOAuth/cancel"] = "account/gatewayOAuth/cancel"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -433,31 +441,31 @@ class AccountGatewayOAuthChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["account/gatewayOAuth/changed"] = "account/gatewayOAuth/changed"
-    params: _v2.GatewayOAuthChangedNotification
+    params: "_v2.GatewayOAuthChangedNotification"
 
 
 class AccountGatewayOAuthLoginRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/gatewayOAuth/login"),)
 
     method: Literal["account/gatewayOAuth/login"] = "account/gatewayOAuth/login"
-    id: _v2.RequestId
-    params: _v2.GatewayOAuthLoginParams | None = None
+    id: "_v2.RequestId"
+    params: "_v2.GatewayOAuthLoginParams | None" = None
 
 
 class AccountGatewayOAuthReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/gatewayOAuth/read"),)
 
     method: Literal["account/gatewayOAuth/read"] = "account/gatewayOAuth/read"
-    id: _v2.RequestId
-    params: _v2.GatewayOAuthReadParams | None = None
+    id: "_v2.RequestId"
+    params: "_v2.GatewayOAuthReadParams | None" = None
 
 
 class AccountLoginCancelRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/login/cancel"),)
 
     method: Literal["account/login/cancel"] = "account/login/cancel"
-    id: _v2.RequestId
-    params: _v2.CancelLoginAccountParams
+    id: "_v2.RequestId"
+    params: "_v2.CancelLoginAccountParams"
 
 
 class AccountLoginCompletedNotification(WireModel):
@@ -466,22 +474,22 @@ class AccountLoginCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["account/login/completed"] = "account/login/completed"
-    params: _v2.AccountLoginCompletedNotification
+    params: "_v2.AccountLoginCompletedNotification"
 
 
 class AccountLoginStartRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/login/start"),)
 
     method: Literal["account/login/start"] = "account/login/start"
-    id: _v2.RequestId
-    params: _v2.LoginAccountParams
+    id: "_v2.RequestId"
+    params: "_v2.LoginAccountParams"
 
 
 class AccountLogoutRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/logout"),)
 
     method: Literal["account/logout"] = "account/logout"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -491,16 +499,16 @@ class AccountRateLimitResetCreditConsumeRequest(WireModel):
     )
 
     method: Literal["account/rateLimitResetCredit/consume"] = "account/rateLimitResetCredit/consume"
-    id: _v2.RequestId
-    params: _v2.ConsumeAccountRateLimitResetCreditParams
+    id: "_v2.RequestId"
+    params: "_v2.ConsumeAccountRateLimitResetCreditParams"
 
 
 class AccountRateLimitsReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/rateLimits/read"),)
 
     method: Literal["account/rateLimits/read"] = "account/rateLimits/read"
-    id: _v2.RequestId
-    params: _v2.GetAccountRateLimitsParams | None = None
+    id: "_v2.RequestId"
+    params: "_v2.GetAccountRateLimitsParams | None" = None
 
 
 class AccountRateLimitsUpdatedNotification(WireModel):
@@ -509,22 +517,22 @@ class AccountRateLimitsUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["account/rateLimits/updated"] = "account/rateLimits/updated"
-    params: _v2.AccountRateLimitsUpdatedNotification
+    params: "_v2.AccountRateLimitsUpdatedNotification"
 
 
 class AccountReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/read"),)
 
     method: Literal["account/read"] = "account/read"
-    id: _v2.RequestId
-    params: _v2.GetAccountParams
+    id: "_v2.RequestId"
+    params: "_v2.GetAccountParams"
 
 
 class AccountSecuritySetupReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/securitySetup/read"),)
 
     method: Literal["account/securitySetup/read"] = "account/securitySetup/read"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -534,8 +542,8 @@ class AccountSendAddCreditsNudgeEmailRequest(WireModel):
     )
 
     method: Literal["account/sendAddCreditsNudgeEmail"] = "account/sendAddCreditsNudgeEmail"
-    id: _v2.RequestId
-    params: _v2.SendAddCreditsNudgeEmailParams
+    id: "_v2.RequestId"
+    params: "_v2.SendAddCreditsNudgeEmailParams"
 
 
 class AccountUpdatedNotification(WireModel):
@@ -544,15 +552,15 @@ class AccountUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["account/updated"] = "account/updated"
-    params: _v2.AccountUpdatedNotification
+    params: "_v2.AccountUpdatedNotification"
 
 
 class AccountUsageReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "account/usage/read"),)
 
     method: Literal["account/usage/read"] = "account/usage/read"
-    id: _v2.RequestId
-    params: _v2.GetAccountTokenUsageParams | None = None
+    id: "_v2.RequestId"
+    params: "_v2.GetAccountTokenUsageParams | None" = None
 
 
 class AccountWorkspaceMessagesReadRequest(WireModel):
@@ -561,7 +569,7 @@ class AccountWorkspaceMessagesReadRequest(WireModel):
     )
 
     method: Literal["account/workspaceMessages/read"] = "account/workspaceMessages/read"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -573,8 +581,8 @@ class AddFileChange(WireModel):
 
 
 class AdditionalPermissionProfile(WireModel):
-    file_system: Annotated[_v2.AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
-    network: _v2.AdditionalNetworkPermissions | None = None
+    file_system: Annotated["_v2.AdditionalFileSystemPermissions | None", Field(alias="fileSystem")] = None
+    network: "_v2.AdditionalNetworkPermissions | None" = None
     """Partial overlay used for per-command permission requests."""
 
 
@@ -582,16 +590,16 @@ class AppInstalledRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "app/installed"),)
 
     method: Literal["app/installed"] = "app/installed"
-    id: _v2.RequestId
-    params: _v2.AppsInstalledParams
+    id: "_v2.RequestId"
+    params: "_v2.AppsInstalledParams"
 
 
 class AppListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "app/list"),)
 
     method: Literal["app/list"] = "app/list"
-    id: _v2.RequestId
-    params: _v2.AppsListParams
+    id: "_v2.RequestId"
+    params: "_v2.AppsListParams"
 
 
 class AppListUpdatedNotification(WireModel):
@@ -600,15 +608,24 @@ class AppListUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["app/list/updated"] = "app/list/updated"
-    params: _v2.AppListUpdatedNotification
+    params: "_v2.AppListUpdatedNotification"
 
 
 class AppReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "app/read"),)
 
     method: Literal["app/read"] = "app/read"
-    id: _v2.RequestId
-    params: _v2.AppsReadParams
+    id: "_v2.RequestId"
+    params: "_v2.AppsReadParams"
+
+
+class NetworkPolicyAmendment(WireModel):
+    action: NetworkPolicyRuleAction
+    host: str
+
+
+class ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment(WireModel):
+    network_policy_amendment: NetworkPolicyAmendment
 
 
 class ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision(WireModel):
@@ -622,14 +639,48 @@ class ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision(WireModel):
     ]
 
 
-class ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment(WireModel):
-    network_policy_amendment: NetworkPolicyAmendment
+class DeleteFileChange(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "delete"),)
+
+    type_: Annotated[Literal["delete"], Field(alias="type")] = "delete"
+    content: str
+
+
+class UnknownFileChange(UnknownVariant):
+    """A `FileChange` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class UpdateFileChange(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "update"),)
+
+    type_: Annotated[Literal["update"], Field(alias="type")] = "update"
+    move_path: str | None = None
+    unified_diff: str
+
+
+_FileChange_TAGS = frozenset({"add", "delete", "update"})
+
+
+def _tag_of_FileChange(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _FileChange_TAGS else "__unknown__"
+
+
+FileChange: TypeAlias = Annotated[
+    Annotated[AddFileChange, Tag("add")]
+    | Annotated[DeleteFileChange, Tag("delete")]
+    | Annotated[UpdateFileChange, Tag("update")]
+    | Annotated[UnknownFileChange, Tag("__unknown__")],
+    Discriminator(_tag_of_FileChange),
+]
 
 
 class ApplyPatchApprovalParams(WireModel):
     call_id: Annotated[str, Field(alias="callId")]
     """Use to correlate this with [codex_protocol::protocol::PatchApplyBeginEvent] and [codex_protocol::protocol::PatchApplyEndEvent]."""
-    conversation_id: Annotated[_v2.ThreadId, Field(alias="conversationId")]
+    conversation_id: Annotated["_v2.ThreadId", Field(alias="conversationId")]
     file_changes: Annotated[dict[str, FileChange], Field(alias="fileChanges")]
     grant_root: Annotated[str | None, Field(alias="grantRoot")] = None
     """When set, the agent is asking the user to allow writes under this root for the remainder of the session (unclear if this is honored today)."""
@@ -643,12 +694,12 @@ class ApplyPatchApprovalRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "applyPatchApproval"),)
 
     method: Literal["applyPatchApproval"] = "applyPatchApproval"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: ApplyPatchApprovalParams
 
 
-class ApplyPatchApprovalResponse(WireModel):
-    decision: ReviewDecision
+class ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment(WireModel):
+    proposed_execpolicy_amendment: list[str]
 
 
 class ApprovedExecpolicyAmendmentReviewDecision(WireModel):
@@ -659,8 +710,45 @@ class ApprovedExecpolicyAmendmentReviewDecision(WireModel):
     approved_execpolicy_amendment: ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment
 
 
-class ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment(WireModel):
-    proposed_execpolicy_amendment: list[str]
+class DeniedReviewDecisionDenied(WireModel):
+    rejection: str
+
+
+class DeniedReviewDecision(WireModel):
+    """User has denied this command and the agent should not execute it, but it should continue the session and try something else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    denied: DeniedReviewDecisionDenied
+
+
+class NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment(WireModel):
+    network_policy_amendment: NetworkPolicyAmendment
+
+
+class NetworkPolicyAmendmentReviewDecision(WireModel):
+    """User chose to persist a network policy rule (allow/deny) for future requests to the same host."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    network_policy_amendment: NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment
+
+
+# User's decision in response to an ExecApprovalRequest.
+ReviewDecision: TypeAlias = (
+    Literal["approved", "approved_for_session", "approved_mcp_policy_amendment", "timed_out", "abort"]
+    | ApprovedExecpolicyAmendmentReviewDecision
+    | NetworkPolicyAmendmentReviewDecision
+    | DeniedReviewDecision
+    | Any
+)
+
+
+class ApplyPatchApprovalResponse(WireModel):
+    decision: ReviewDecision
+
+
+AttestationGenerateParams: TypeAlias = dict[str, Any]
 
 
 class AttestationGenerateRequest(WireModel):
@@ -669,7 +757,7 @@ class AttestationGenerateRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "attestation/generate"),)
 
     method: Literal["attestation/generate"] = "attestation/generate"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: AttestationGenerateParams
 
 
@@ -686,17 +774,7 @@ class AutoApprovalReviewStrictReviewRequiredNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["autoApprovalReview/strictReviewRequired"] = "autoApprovalReview/strictReviewRequired"
-    params: _v2.StrictReviewRequiredNotification
-
-
-class ChatgptAuthTokensRefreshParams(WireModel):
-    previous_account_id: Annotated[str | None, Field(alias="previousAccountId")] = None
-    """Workspace/account identifier that Codex was previously using.
-
-    Clients that manage multiple accounts/workspaces can use this as a hint to refresh the token for the correct workspace.
-
-    This may be `null` when the prior auth state did not include a workspace identifier (`chatgpt_account_id`)."""
-    reason: ChatgptAuthTokensRefreshReason
+    params: "_v2.StrictReviewRequiredNotification"
 
 
 class ChatgptAuthTokensRefreshResponse(WireModel):
@@ -731,7 +809,7 @@ class CommandExecOutputDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["command/exec/outputDelta"] = "command/exec/outputDelta"
-    params: _v2.CommandExecOutputDeltaNotification
+    params: "_v2.CommandExecOutputDeltaNotification"
 
 
 class CommandExecRequest(WireModel):
@@ -740,8 +818,8 @@ class CommandExecRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "command/exec"),)
 
     method: Literal["command/exec"] = "command/exec"
-    id: _v2.RequestId
-    params: _v2.CommandExecParams
+    id: "_v2.RequestId"
+    params: "_v2.CommandExecParams"
 
 
 class CommandExecResizeRequest(WireModel):
@@ -750,8 +828,8 @@ class CommandExecResizeRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "command/exec/resize"),)
 
     method: Literal["command/exec/resize"] = "command/exec/resize"
-    id: _v2.RequestId
-    params: _v2.CommandExecResizeParams
+    id: "_v2.RequestId"
+    params: "_v2.CommandExecResizeParams"
 
 
 class CommandExecTerminateRequest(WireModel):
@@ -760,8 +838,8 @@ class CommandExecTerminateRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "command/exec/terminate"),)
 
     method: Literal["command/exec/terminate"] = "command/exec/terminate"
-    id: _v2.RequestId
-    params: _v2.CommandExecTerminateParams
+    id: "_v2.RequestId"
+    params: "_v2.CommandExecTerminateParams"
 
 
 class CommandExecWriteRequest(WireModel):
@@ -770,8 +848,13 @@ class CommandExecWriteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "command/exec/write"),)
 
     method: Literal["command/exec/write"] = "command/exec/write"
-    id: _v2.RequestId
-    params: _v2.CommandExecWriteParams
+    id: "_v2.RequestId"
+    params: "_v2.CommandExecWriteParams"
+
+
+class NetworkApprovalContext(WireModel):
+    host: str
+    protocol: "_v2.NetworkApprovalProtocol"
 
 
 class CommandExecutionRequestApprovalParams(WireModel):
@@ -783,9 +866,9 @@ class CommandExecutionRequestApprovalParams(WireModel):
     For zsh-exec-bridge subcommand approvals, multiple callbacks can belong to one parent `itemId`, so `approvalId` is a distinct opaque callback id (a UUID) used to disambiguate routing. Stdin approvals also use a distinct callback id; inspect `kind` to distinguish them."""
     command: str | None = None
     """The command to be executed."""
-    command_actions: Annotated[list[_v2.CommandAction] | None, Field(alias="commandActions")] = None
+    command_actions: Annotated["list[_v2.CommandAction] | None", Field(alias="commandActions")] = None
     """Best-effort parsed command actions for friendly display."""
-    cwd: _v2.LegacyAppPathString | None = None
+    cwd: "_v2.LegacyAppPathString | None" = None
     """The command's working directory."""
     environment_id: Annotated[str | None, Field(alias="environmentId")] = None
     """Environment in which the command will run."""
@@ -808,6 +891,14 @@ class CommandExecutionRequestApprovalParams(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
+CommandExecutionApprovalDecision: TypeAlias = (
+    Literal["accept", "acceptForSession", "decline", "cancel"]
+    | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision
+    | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision
+    | Any
+)
+
+
 class CommandExecutionRequestApprovalResponse(WireModel):
     decision: CommandExecutionApprovalDecision
 
@@ -816,15 +907,15 @@ class ConfigBatchWriteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "config/batchWrite"),)
 
     method: Literal["config/batchWrite"] = "config/batchWrite"
-    id: _v2.RequestId
-    params: _v2.ConfigBatchWriteParams
+    id: "_v2.RequestId"
+    params: "_v2.ConfigBatchWriteParams"
 
 
 class ConfigMcpServerReloadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "config/mcpServer/reload"),)
 
     method: Literal["config/mcpServer/reload"] = "config/mcpServer/reload"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -832,15 +923,15 @@ class ConfigReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "config/read"),)
 
     method: Literal["config/read"] = "config/read"
-    id: _v2.RequestId
-    params: _v2.ConfigReadParams
+    id: "_v2.RequestId"
+    params: "_v2.ConfigReadParams"
 
 
 class ConfigRequirementsReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "configRequirements/read"),)
 
     method: Literal["configRequirements/read"] = "configRequirements/read"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -848,8 +939,8 @@ class ConfigValueWriteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "config/value/write"),)
 
     method: Literal["config/value/write"] = "config/value/write"
-    id: _v2.RequestId
-    params: _v2.ConfigValueWriteParams
+    id: "_v2.RequestId"
+    params: "_v2.ConfigValueWriteParams"
 
 
 class ConfigWarningNotification(WireModel):
@@ -858,26 +949,7 @@ class ConfigWarningNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["configWarning"] = "configWarning"
-    params: _v2.ConfigWarningNotification
-
-
-class DeleteFileChange(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "delete"),)
-
-    type_: Annotated[Literal["delete"], Field(alias="type")] = "delete"
-    content: str
-
-
-class DeniedReviewDecision(WireModel):
-    """User has denied this command and the agent should not execute it, but it should continue the session and try something else."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    denied: DeniedReviewDecisionDenied
-
-
-class DeniedReviewDecisionDenied(WireModel):
-    rejection: str
+    params: "_v2.ConfigWarningNotification"
 
 
 class DeprecationNoticeNotification(WireModel):
@@ -886,7 +958,7 @@ class DeprecationNoticeNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["deprecationNotice"] = "deprecationNotice"
-    params: _v2.DeprecationNoticeNotification
+    params: "_v2.DeprecationNoticeNotification"
 
 
 class DynamicToolCallParams(WireModel):
@@ -899,7 +971,7 @@ class DynamicToolCallParams(WireModel):
 
 
 class DynamicToolCallResponse(WireModel):
-    content_items: Annotated[list[_v2.DynamicToolCallOutputContentItem], Field(alias="contentItems")]
+    content_items: Annotated["list[_v2.DynamicToolCallOutputContentItem]", Field(alias="contentItems")]
     success: bool
 
 
@@ -911,7 +983,65 @@ class ErrorNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["error"] = "error"
-    params: _v2.ErrorNotification
+    params: "_v2.ErrorNotification"
+
+
+class ListFilesParsedCommand(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "list_files"),)
+
+    type_: Annotated[Literal["list_files"], Field(alias="type")] = "list_files"
+    cmd: str
+    path: str | None = None
+
+
+class UnknownParsedCommand_(UnknownVariant):
+    """A `ParsedCommand` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class ReadParsedCommand(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "read"),)
+
+    type_: Annotated[Literal["read"], Field(alias="type")] = "read"
+    cmd: str
+    name: str
+    path: str
+    """(Best effort) Path to the file being read by the command. When possible, this is an absolute path, though when relative, it should be resolved against the `cwd`` that will be used to run the command to derive the absolute path."""
+
+
+class SearchParsedCommand(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
+
+    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
+    cmd: str
+    path: str | None = None
+    query: str | None = None
+
+
+class UnknownParsedCommand(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "unknown"),)
+
+    type_: Annotated[Literal["unknown"], Field(alias="type")] = "unknown"
+    cmd: str
+
+
+_ParsedCommand_TAGS = frozenset({"read", "list_files", "search", "unknown"})
+
+
+def _tag_of_ParsedCommand(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ParsedCommand_TAGS else "__unknown__"
+
+
+ParsedCommand: TypeAlias = Annotated[
+    Annotated[ReadParsedCommand, Tag("read")]
+    | Annotated[ListFilesParsedCommand, Tag("list_files")]
+    | Annotated[SearchParsedCommand, Tag("search")]
+    | Annotated[UnknownParsedCommand, Tag("unknown")]
+    | Annotated[UnknownParsedCommand_, Tag("__unknown__")],
+    Discriminator(_tag_of_ParsedCommand),
+]
 
 
 class ExecCommandApprovalParams(WireModel):
@@ -920,7 +1050,7 @@ class ExecCommandApprovalParams(WireModel):
     call_id: Annotated[str, Field(alias="callId")]
     """Use to correlate this with [codex_protocol::protocol::ExecCommandBeginEvent] and [codex_protocol::protocol::ExecCommandEndEvent]."""
     command: list[str]
-    conversation_id: Annotated[_v2.ThreadId, Field(alias="conversationId")]
+    conversation_id: Annotated["_v2.ThreadId", Field(alias="conversationId")]
     cwd: str
     parsed_cmd: Annotated[list[ParsedCommand], Field(alias="parsedCmd")]
     reason: str | None = None
@@ -932,7 +1062,7 @@ class ExecCommandApprovalRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "execCommandApproval"),)
 
     method: Literal["execCommandApproval"] = "execCommandApproval"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: ExecCommandApprovalParams
 
 
@@ -946,24 +1076,24 @@ class ExperimentalFeatureEnablementSetRequest(WireModel):
     )
 
     method: Literal["experimentalFeature/enablement/set"] = "experimentalFeature/enablement/set"
-    id: _v2.RequestId
-    params: _v2.ExperimentalFeatureEnablementSetParams
+    id: "_v2.RequestId"
+    params: "_v2.ExperimentalFeatureEnablementSetParams"
 
 
 class ExperimentalFeatureListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "experimentalFeature/list"),)
 
     method: Literal["experimentalFeature/list"] = "experimentalFeature/list"
-    id: _v2.RequestId
-    params: _v2.ExperimentalFeatureListParams
+    id: "_v2.RequestId"
+    params: "_v2.ExperimentalFeatureListParams"
 
 
 class ExternalAgentConfigDetectRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "externalAgentConfig/detect"),)
 
     method: Literal["externalAgentConfig/detect"] = "externalAgentConfig/detect"
-    id: _v2.RequestId
-    params: _v2.ExternalAgentConfigDetectParams
+    id: "_v2.RequestId"
+    params: "_v2.ExternalAgentConfigDetectParams"
 
 
 class ExternalAgentConfigImportCompletedNotification(WireModel):
@@ -974,7 +1104,7 @@ class ExternalAgentConfigImportCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["externalAgentConfig/import/completed"] = "externalAgentConfig/import/completed"
-    params: _v2.ExternalAgentConfigImportCompletedNotification
+    params: "_v2.ExternalAgentConfigImportCompletedNotification"
 
 
 class ExternalAgentConfigImportProgressNotification(WireModel):
@@ -985,7 +1115,7 @@ class ExternalAgentConfigImportProgressNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["externalAgentConfig/import/progress"] = "externalAgentConfig/import/progress"
-    params: _v2.ExternalAgentConfigImportProgressNotification
+    params: "_v2.ExternalAgentConfigImportProgressNotification"
 
 
 class ExternalAgentConfigImportReadHistoriesRequest(WireModel):
@@ -994,7 +1124,7 @@ class ExternalAgentConfigImportReadHistoriesRequest(WireModel):
     )
 
     method: Literal["externalAgentConfig/import/readHistories"] = "externalAgentConfig/import/readHistories"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -1004,38 +1134,32 @@ class ExternalAgentConfigImportRecordHistoryRequest(WireModel):
     )
 
     method: Literal["externalAgentConfig/import/recordHistory"] = "externalAgentConfig/import/recordHistory"
-    id: _v2.RequestId
-    params: _v2.ExternalAgentConfigImportHistoryRecordParams
+    id: "_v2.RequestId"
+    params: "_v2.ExternalAgentConfigImportHistoryRecordParams"
 
 
 class ExternalAgentConfigImportRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "externalAgentConfig/import"),)
 
     method: Literal["externalAgentConfig/import"] = "externalAgentConfig/import"
-    id: _v2.RequestId
-    params: _v2.ExternalAgentConfigImportParams
+    id: "_v2.RequestId"
+    params: "_v2.ExternalAgentConfigImportParams"
 
 
 class FeedbackSaveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "feedback/save"),)
 
     method: Literal["feedback/save"] = "feedback/save"
-    id: _v2.RequestId
-    params: _v2.FeedbackSaveParams
+    id: "_v2.RequestId"
+    params: "_v2.FeedbackSaveParams"
 
 
 class FeedbackUploadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "feedback/upload"),)
 
     method: Literal["feedback/upload"] = "feedback/upload"
-    id: _v2.RequestId
-    params: _v2.FeedbackUploadParams
-
-
-class UnknownFileChange(UnknownVariant):
-    """A `FileChange` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
+    id: "_v2.RequestId"
+    params: "_v2.FeedbackUploadParams"
 
 
 class FileChangeRequestApprovalParams(WireModel):
@@ -1060,79 +1184,79 @@ class FsChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["fs/changed"] = "fs/changed"
-    params: _v2.FsChangedNotification
+    params: "_v2.FsChangedNotification"
 
 
 class FsCopyRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/copy"),)
 
     method: Literal["fs/copy"] = "fs/copy"
-    id: _v2.RequestId
-    params: _v2.FsCopyParams
+    id: "_v2.RequestId"
+    params: "_v2.FsCopyParams"
 
 
 class FsCreateDirectoryRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/createDirectory"),)
 
     method: Literal["fs/createDirectory"] = "fs/createDirectory"
-    id: _v2.RequestId
-    params: _v2.FsCreateDirectoryParams
+    id: "_v2.RequestId"
+    params: "_v2.FsCreateDirectoryParams"
 
 
 class FsGetMetadataRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/getMetadata"),)
 
     method: Literal["fs/getMetadata"] = "fs/getMetadata"
-    id: _v2.RequestId
-    params: _v2.FsGetMetadataParams
+    id: "_v2.RequestId"
+    params: "_v2.FsGetMetadataParams"
 
 
 class FsReadDirectoryRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/readDirectory"),)
 
     method: Literal["fs/readDirectory"] = "fs/readDirectory"
-    id: _v2.RequestId
-    params: _v2.FsReadDirectoryParams
+    id: "_v2.RequestId"
+    params: "_v2.FsReadDirectoryParams"
 
 
 class FsReadFileRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/readFile"),)
 
     method: Literal["fs/readFile"] = "fs/readFile"
-    id: _v2.RequestId
-    params: _v2.FsReadFileParams
+    id: "_v2.RequestId"
+    params: "_v2.FsReadFileParams"
 
 
 class FsRemoveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/remove"),)
 
     method: Literal["fs/remove"] = "fs/remove"
-    id: _v2.RequestId
-    params: _v2.FsRemoveParams
+    id: "_v2.RequestId"
+    params: "_v2.FsRemoveParams"
 
 
 class FsUnwatchRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/unwatch"),)
 
     method: Literal["fs/unwatch"] = "fs/unwatch"
-    id: _v2.RequestId
-    params: _v2.FsUnwatchParams
+    id: "_v2.RequestId"
+    params: "_v2.FsUnwatchParams"
 
 
 class FsWatchRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/watch"),)
 
     method: Literal["fs/watch"] = "fs/watch"
-    id: _v2.RequestId
-    params: _v2.FsWatchParams
+    id: "_v2.RequestId"
+    params: "_v2.FsWatchParams"
 
 
 class FsWriteFileRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fs/writeFile"),)
 
     method: Literal["fs/writeFile"] = "fs/writeFile"
-    id: _v2.RequestId
-    params: _v2.FsWriteFileParams
+    id: "_v2.RequestId"
+    params: "_v2.FsWriteFileParams"
 
 
 class FuzzyFileSearchParams(WireModel):
@@ -1145,12 +1269,8 @@ class FuzzyFileSearchRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "fuzzyFileSearch"),)
 
     method: Literal["fuzzyFileSearch"] = "fuzzyFileSearch"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: FuzzyFileSearchParams
-
-
-class FuzzyFileSearchResponse(WireModel):
-    files: list[FuzzyFileSearchResult]
 
 
 class FuzzyFileSearchResult(WireModel):
@@ -1162,6 +1282,10 @@ class FuzzyFileSearchResult(WireModel):
     path: str
     root: str
     score: Annotated[UInt32, Field(ge=0)]
+
+
+class FuzzyFileSearchResponse(WireModel):
+    files: list[FuzzyFileSearchResult]
 
 
 class FuzzyFileSearchSessionCompletedNotification(WireModel):
@@ -1197,8 +1321,8 @@ class FuzzyFileSearchSessionUpdatedNotificationSlashed(WireModel):
 
 
 class GrantedPermissionProfile(WireModel):
-    file_system: Annotated[_v2.AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
-    network: _v2.AdditionalNetworkPermissions | None = None
+    file_system: Annotated["_v2.AdditionalFileSystemPermissions | None", Field(alias="fileSystem")] = None
+    network: "_v2.AdditionalNetworkPermissions | None" = None
 
 
 class GuardianWarningNotification(WireModel):
@@ -1207,7 +1331,7 @@ class GuardianWarningNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["guardianWarning"] = "guardianWarning"
-    params: _v2.GuardianWarningNotification
+    params: "_v2.GuardianWarningNotification"
 
 
 class HookCompletedNotification(WireModel):
@@ -1216,7 +1340,7 @@ class HookCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["hook/completed"] = "hook/completed"
-    params: _v2.HookCompletedNotification
+    params: "_v2.HookCompletedNotification"
 
 
 class HookStartedNotification(WireModel):
@@ -1225,15 +1349,15 @@ class HookStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["hook/started"] = "hook/started"
-    params: _v2.HookStartedNotification
+    params: "_v2.HookStartedNotification"
 
 
 class HooksListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "hooks/list"),)
 
     method: Literal["hooks/list"] = "hooks/list"
-    id: _v2.RequestId
-    params: _v2.HooksListParams
+    id: "_v2.RequestId"
+    params: "_v2.HooksListParams"
 
 
 class InitializeCapabilities(WireModel):
@@ -1266,12 +1390,12 @@ class InitializeRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "initialize"),)
 
     method: Literal["initialize"] = "initialize"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: InitializeParams
 
 
 class InitializeResponse(WireModel):
-    codex_home: Annotated[_v2.AbsolutePathBuf, Field(alias="codexHome")]
+    codex_home: Annotated["_v2.AbsolutePathBuf", Field(alias="codexHome")]
     """Absolute path to the server's $CODEX_HOME directory."""
     platform_family: Annotated[str, Field(alias="platformFamily")]
     """Platform family for the running app-server target, for example `\"unix\"` or `\"windows\"`."""
@@ -1292,7 +1416,7 @@ class ItemAgentMessageDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/agentMessage/delta"] = "item/agentMessage/delta"
-    params: _v2.AgentMessageDeltaNotification
+    params: "_v2.AgentMessageDeltaNotification"
 
 
 class ItemAutoApprovalReviewCompletedNotification(WireModel):
@@ -1303,7 +1427,7 @@ class ItemAutoApprovalReviewCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/autoApprovalReview/completed"] = "item/autoApprovalReview/completed"
-    params: _v2.ItemGuardianApprovalReviewCompletedNotification
+    params: "_v2.ItemGuardianApprovalReviewCompletedNotification"
 
 
 class ItemAutoApprovalReviewStartedNotification(WireModel):
@@ -1314,7 +1438,7 @@ class ItemAutoApprovalReviewStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/autoApprovalReview/started"] = "item/autoApprovalReview/started"
-    params: _v2.ItemGuardianApprovalReviewStartedNotification
+    params: "_v2.ItemGuardianApprovalReviewStartedNotification"
 
 
 class ItemCommandExecutionOutputDeltaNotification(WireModel):
@@ -1325,7 +1449,7 @@ class ItemCommandExecutionOutputDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/commandExecution/outputDelta"] = "item/commandExecution/outputDelta"
-    params: _v2.CommandExecutionOutputDeltaNotification
+    params: "_v2.CommandExecutionOutputDeltaNotification"
 
 
 class ItemCommandExecutionRequestApprovalRequest(WireModel):
@@ -1336,7 +1460,7 @@ class ItemCommandExecutionRequestApprovalRequest(WireModel):
     )
 
     method: Literal["item/commandExecution/requestApproval"] = "item/commandExecution/requestApproval"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: CommandExecutionRequestApprovalParams
 
 
@@ -1348,7 +1472,7 @@ class ItemCommandExecutionTerminalInteractionNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/commandExecution/terminalInteraction"] = "item/commandExecution/terminalInteraction"
-    params: _v2.TerminalInteractionNotification
+    params: "_v2.TerminalInteractionNotification"
 
 
 class ItemCompletedNotification(WireModel):
@@ -1357,7 +1481,7 @@ class ItemCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/completed"] = "item/completed"
-    params: _v2.ItemCompletedNotification
+    params: "_v2.ItemCompletedNotification"
 
 
 class ItemFileChangeOutputDeltaNotification(WireModel):
@@ -1368,7 +1492,7 @@ class ItemFileChangeOutputDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/fileChange/outputDelta"] = "item/fileChange/outputDelta"
-    params: _v2.FileChangeOutputDeltaNotification
+    params: "_v2.FileChangeOutputDeltaNotification"
 
 
 class ItemFileChangePatchUpdatedNotification(WireModel):
@@ -1377,7 +1501,7 @@ class ItemFileChangePatchUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/fileChange/patchUpdated"] = "item/fileChange/patchUpdated"
-    params: _v2.FileChangePatchUpdatedNotification
+    params: "_v2.FileChangePatchUpdatedNotification"
 
 
 class ItemFileChangeRequestApprovalRequest(WireModel):
@@ -1388,7 +1512,7 @@ class ItemFileChangeRequestApprovalRequest(WireModel):
     )
 
     method: Literal["item/fileChange/requestApproval"] = "item/fileChange/requestApproval"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: FileChangeRequestApprovalParams
 
 
@@ -1398,7 +1522,19 @@ class ItemMcpToolCallProgressNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/mcpToolCall/progress"] = "item/mcpToolCall/progress"
-    params: _v2.McpToolCallProgressNotification
+    params: "_v2.McpToolCallProgressNotification"
+
+
+class PermissionsRequestApprovalParams(WireModel):
+    cwd: "_v2.LegacyAppPathString"
+    environment_id: Annotated[str | None, Field(alias="environmentId")] = None
+    item_id: Annotated[str, Field(alias="itemId")]
+    permissions: "_v2.RequestPermissionProfile"
+    reason: str | None = None
+    started_at_ms: Annotated[Int64, Field(alias="startedAtMs")]
+    """Unix timestamp (in milliseconds) when this approval request started."""
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class ItemPermissionsRequestApprovalRequest(WireModel):
@@ -1409,7 +1545,7 @@ class ItemPermissionsRequestApprovalRequest(WireModel):
     )
 
     method: Literal["item/permissions/requestApproval"] = "item/permissions/requestApproval"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: PermissionsRequestApprovalParams
 
 
@@ -1421,7 +1557,7 @@ class ItemPlanDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/plan/delta"] = "item/plan/delta"
-    params: _v2.PlanDeltaNotification
+    params: "_v2.PlanDeltaNotification"
 
 
 class ItemReasoningSummaryPartAddedNotification(WireModel):
@@ -1432,7 +1568,7 @@ class ItemReasoningSummaryPartAddedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/reasoning/summaryPartAdded"] = "item/reasoning/summaryPartAdded"
-    params: _v2.ReasoningSummaryPartAddedNotification
+    params: "_v2.ReasoningSummaryPartAddedNotification"
 
 
 class ItemReasoningSummaryTextDeltaNotification(WireModel):
@@ -1443,7 +1579,7 @@ class ItemReasoningSummaryTextDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/reasoning/summaryTextDelta"] = "item/reasoning/summaryTextDelta"
-    params: _v2.ReasoningSummaryTextDeltaNotification
+    params: "_v2.ReasoningSummaryTextDeltaNotification"
 
 
 class ItemReasoningTextDeltaNotification(WireModel):
@@ -1452,7 +1588,7 @@ class ItemReasoningTextDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/reasoning/textDelta"] = "item/reasoning/textDelta"
-    params: _v2.ReasoningTextDeltaNotification
+    params: "_v2.ReasoningTextDeltaNotification"
 
 
 class ItemStartedNotification(WireModel):
@@ -1461,7 +1597,7 @@ class ItemStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["item/started"] = "item/started"
-    params: _v2.ItemStartedNotification
+    params: "_v2.ItemStartedNotification"
 
 
 class ItemToolCallRequest(WireModel):
@@ -1470,8 +1606,38 @@ class ItemToolCallRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "item/tool/call"),)
 
     method: Literal["item/tool/call"] = "item/tool/call"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: DynamicToolCallParams
+
+
+class ToolRequestUserInputOption(WireModel):
+    """EXPERIMENTAL. Defines a single selectable option for request_user_input."""
+
+    description: str
+    label: str
+
+
+class ToolRequestUserInputQuestion(WireModel):
+    """EXPERIMENTAL. Represents one request_user_input question and its required options."""
+
+    header: str
+    id: str
+    is_other: Annotated[bool, Field(alias="isOther")] = False
+    is_secret: Annotated[bool, Field(alias="isSecret")] = False
+    options: list[ToolRequestUserInputOption] | None = None
+    question: str
+
+
+class ToolRequestUserInputParams(WireModel):
+    """EXPERIMENTAL. Params sent with a request_user_input event."""
+
+    auto_resolution_ms: Annotated[UInt64 | None, Field(alias="autoResolutionMs", ge=0)] = None
+    """@deprecated Use `isBlocking` to decide whether the request should block."""
+    is_blocking: Annotated[bool, Field(alias="isBlocking")]
+    item_id: Annotated[str, Field(alias="itemId")]
+    questions: list[ToolRequestUserInputQuestion]
+    thread_id: Annotated[str, Field(alias="threadId")]
+    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class ItemToolRequestUserInputRequest(WireModel):
@@ -1480,21 +1646,21 @@ class ItemToolRequestUserInputRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "item/tool/requestUserInput"),)
 
     method: Literal["item/tool/requestUserInput"] = "item/tool/requestUserInput"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: ToolRequestUserInputParams
-
-
-class JsonrpcError(WireModel):
-    """A response to a request that indicates an error occurred."""
-
-    error: JsonrpcErrorError
-    id: _v2.RequestId
 
 
 class JsonrpcErrorError(WireModel):
     code: Int64
     data: Any = None
     message: str
+
+
+class JsonrpcError(WireModel):
+    """A response to a request that indicates an error occurred."""
+
+    error: JsonrpcErrorError
+    id: "_v2.RequestId"
 
 
 class JsonrpcNotification(WireModel):
@@ -1504,10 +1670,15 @@ class JsonrpcNotification(WireModel):
     params: Any = None
 
 
+class W3cTraceContext(WireModel):
+    traceparent: str | None = None
+    tracestate: str | None = None
+
+
 class JsonrpcRequest(WireModel):
     """A request that expects a response."""
 
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     method: str
     params: Any = None
     trace: W3cTraceContext | None = None
@@ -1517,40 +1688,32 @@ class JsonrpcRequest(WireModel):
 class JsonrpcResponse(WireModel):
     """A successful (non-error) response to a request."""
 
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     result: Any
-
-
-class ListFilesParsedCommand(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "list_files"),)
-
-    type_: Annotated[Literal["list_files"], Field(alias="type")] = "list_files"
-    cmd: str
-    path: str | None = None
 
 
 class MarketplaceAddRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "marketplace/add"),)
 
     method: Literal["marketplace/add"] = "marketplace/add"
-    id: _v2.RequestId
-    params: _v2.MarketplaceAddParams
+    id: "_v2.RequestId"
+    params: "_v2.MarketplaceAddParams"
 
 
 class MarketplaceRemoveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "marketplace/remove"),)
 
     method: Literal["marketplace/remove"] = "marketplace/remove"
-    id: _v2.RequestId
-    params: _v2.MarketplaceRemoveParams
+    id: "_v2.RequestId"
+    params: "_v2.MarketplaceRemoveParams"
 
 
 class MarketplaceUpgradeRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "marketplace/upgrade"),)
 
     method: Literal["marketplace/upgrade"] = "marketplace/upgrade"
-    id: _v2.RequestId
-    params: _v2.MarketplaceUpgradeParams
+    id: "_v2.RequestId"
+    params: "_v2.MarketplaceUpgradeParams"
 
 
 class McpElicitationBooleanSchema(WireModel):
@@ -1591,19 +1754,6 @@ class McpElicitationNumberSchema(WireModel):
     type_: Annotated[McpElicitationNumberType, Field(alias="type")]
 
 
-class McpElicitationSchema(WireModel):
-    """Typed form schema for MCP `elicitation/create` requests.
-
-    This matches the `requestedSchema` shape from the MCP 2025-11-25 `ElicitRequestFormParams` schema."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    schema_: Annotated[str | None, Field(alias="$schema")] = None
-    properties: dict[str, McpElicitationPrimitiveSchema]
-    required: list[str] | None = None
-    type_: Annotated[McpElicitationObjectType, Field(alias="type")]
-
-
 class McpElicitationStringSchema(WireModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -1634,16 +1784,6 @@ class McpElicitationTitledMultiSelectEnumSchema(WireModel):
     type_: Annotated[McpElicitationArrayType, Field(alias="type")]
 
 
-class McpElicitationTitledSingleSelectEnumSchema(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    default: str | None = None
-    description: str | None = None
-    one_of: Annotated[list[McpElicitationConstOption], Field(alias="oneOf")]
-    title: str | None = None
-    type_: Annotated[McpElicitationStringType, Field(alias="type")]
-
-
 class McpElicitationUntitledEnumItems(WireModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -1663,6 +1803,21 @@ class McpElicitationUntitledMultiSelectEnumSchema(WireModel):
     type_: Annotated[McpElicitationArrayType, Field(alias="type")]
 
 
+McpElicitationMultiSelectEnumSchema: TypeAlias = (
+    McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema | Any
+)
+
+
+class McpElicitationTitledSingleSelectEnumSchema(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default: str | None = None
+    description: str | None = None
+    one_of: Annotated[list[McpElicitationConstOption], Field(alias="oneOf")]
+    title: str | None = None
+    type_: Annotated[McpElicitationStringType, Field(alias="type")]
+
+
 class McpElicitationUntitledSingleSelectEnumSchema(WireModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -1671,6 +1826,39 @@ class McpElicitationUntitledSingleSelectEnumSchema(WireModel):
     enum: list[str]
     title: str | None = None
     type_: Annotated[McpElicitationStringType, Field(alias="type")]
+
+
+McpElicitationSingleSelectEnumSchema: TypeAlias = (
+    McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema | Any
+)
+
+McpElicitationEnumSchema: TypeAlias = (
+    McpElicitationSingleSelectEnumSchema
+    | McpElicitationMultiSelectEnumSchema
+    | McpElicitationLegacyTitledEnumSchema
+    | Any
+)
+
+McpElicitationPrimitiveSchema: TypeAlias = (
+    McpElicitationEnumSchema
+    | McpElicitationStringSchema
+    | McpElicitationNumberSchema
+    | McpElicitationBooleanSchema
+    | Any
+)
+
+
+class McpElicitationSchema(WireModel):
+    """Typed form schema for MCP `elicitation/create` requests.
+
+    This matches the `requestedSchema` shape from the MCP 2025-11-25 `ElicitRequestFormParams` schema."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_: Annotated[str | None, Field(alias="$schema")] = None
+    properties: dict[str, McpElicitationPrimitiveSchema]
+    required: list[str] | None = None
+    type_: Annotated[McpElicitationObjectType, Field(alias="type")]
 
 
 class UnknownMcpServerElicitationRequestParams(UnknownVariant):
@@ -1746,13 +1934,31 @@ class McpServerElicitationRequestParamsVariantUrl(WireModel):
     url: str
 
 
+_McpServerElicitationRequestParams_TAGS = frozenset({"form", "openai/form", "openaiForm", "url"})
+
+
+def _tag_of_McpServerElicitationRequestParams(value: Any) -> str:
+    tag = value.get("mode") if isinstance(value, dict) else getattr(value, "mode", None)
+    return tag if isinstance(tag, str) and tag in _McpServerElicitationRequestParams_TAGS else "__unknown__"
+
+
+McpServerElicitationRequestParams: TypeAlias = Annotated[
+    Annotated[McpServerElicitationRequestParamsVariantForm, Tag("form")]
+    | Annotated[McpServerElicitationRequestParamsVariantOpenaiForm, Tag("openai/form")]
+    | Annotated[McpServerElicitationRequestParamsVariantOpenaiFormCamel, Tag("openaiForm")]
+    | Annotated[McpServerElicitationRequestParamsVariantUrl, Tag("url")]
+    | Annotated[UnknownMcpServerElicitationRequestParams, Tag("__unknown__")],
+    Discriminator(_tag_of_McpServerElicitationRequestParams),
+]
+
+
 class McpServerElicitationRequestRequest(WireModel):
     """Request input for an MCP server elicitation."""
 
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "mcpServer/elicitation/request"),)
 
     method: Literal["mcpServer/elicitation/request"] = "mcpServer/elicitation/request"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: McpServerElicitationRequestParams
 
 
@@ -1774,7 +1980,7 @@ class McpServerEventStreamNotificationNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["mcpServer/event/stream/notification"] = "mcpServer/event/stream/notification"
-    params: _v2.McpServerEventStreamNotification
+    params: "_v2.McpServerEventStreamNotification"
 
 
 class McpServerOauthLoginCompletedNotification(WireModel):
@@ -1785,23 +1991,23 @@ class McpServerOauthLoginCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["mcpServer/oauthLogin/completed"] = "mcpServer/oauthLogin/completed"
-    params: _v2.McpServerOauthLoginCompletedNotification
+    params: "_v2.McpServerOauthLoginCompletedNotification"
 
 
 class McpServerOauthLoginRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "mcpServer/oauth/login"),)
 
     method: Literal["mcpServer/oauth/login"] = "mcpServer/oauth/login"
-    id: _v2.RequestId
-    params: _v2.McpServerOauthLoginParams
+    id: "_v2.RequestId"
+    params: "_v2.McpServerOauthLoginParams"
 
 
 class McpServerResourceReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "mcpServer/resource/read"),)
 
     method: Literal["mcpServer/resource/read"] = "mcpServer/resource/read"
-    id: _v2.RequestId
-    params: _v2.McpResourceReadParams
+    id: "_v2.RequestId"
+    params: "_v2.McpResourceReadParams"
 
 
 class McpServerStartupStatusUpdatedNotification(WireModel):
@@ -1812,31 +2018,31 @@ class McpServerStartupStatusUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["mcpServer/startupStatus/updated"] = "mcpServer/startupStatus/updated"
-    params: _v2.McpServerStatusUpdatedNotification
+    params: "_v2.McpServerStatusUpdatedNotification"
 
 
 class McpServerStatusListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "mcpServerStatus/list"),)
 
     method: Literal["mcpServerStatus/list"] = "mcpServerStatus/list"
-    id: _v2.RequestId
-    params: _v2.ListMcpServerStatusParams
+    id: "_v2.RequestId"
+    params: "_v2.ListMcpServerStatusParams"
 
 
 class McpServerToolCallRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "mcpServer/tool/call"),)
 
     method: Literal["mcpServer/tool/call"] = "mcpServer/tool/call"
-    id: _v2.RequestId
-    params: _v2.McpServerToolCallParams
+    id: "_v2.RequestId"
+    params: "_v2.McpServerToolCallParams"
 
 
 class ModelListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "model/list"),)
 
     method: Literal["model/list"] = "model/list"
-    id: _v2.RequestId
-    params: _v2.ModelListParams
+    id: "_v2.RequestId"
+    params: "_v2.ModelListParams"
 
 
 class ModelProviderAuthRecoveryCompletedNotification(WireModel):
@@ -1847,7 +2053,7 @@ class ModelProviderAuthRecoveryCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["modelProvider/authRecoveryCompleted"] = "modelProvider/authRecoveryCompleted"
-    params: _v2.AuthRecoveryNotification
+    params: "_v2.AuthRecoveryNotification"
 
 
 class ModelProviderAuthRecoveryStartedNotification(WireModel):
@@ -1858,7 +2064,7 @@ class ModelProviderAuthRecoveryStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["modelProvider/authRecoveryStarted"] = "modelProvider/authRecoveryStarted"
-    params: _v2.AuthRecoveryNotification
+    params: "_v2.AuthRecoveryNotification"
 
 
 class ModelProviderCapabilitiesReadRequest(WireModel):
@@ -1867,24 +2073,24 @@ class ModelProviderCapabilitiesReadRequest(WireModel):
     )
 
     method: Literal["modelProvider/capabilities/read"] = "modelProvider/capabilities/read"
-    id: _v2.RequestId
-    params: _v2.ModelProviderCapabilitiesReadParams
+    id: "_v2.RequestId"
+    params: "_v2.ModelProviderCapabilitiesReadParams"
 
 
 class ModelProviderConfigWriteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "modelProvider/config/write"),)
 
     method: Literal["modelProvider/config/write"] = "modelProvider/config/write"
-    id: _v2.RequestId
-    params: _v2.ModelProviderConfigWriteParams
+    id: "_v2.RequestId"
+    params: "_v2.ModelProviderConfigWriteParams"
 
 
 class ModelProviderListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "modelProvider/list"),)
 
     method: Literal["modelProvider/list"] = "modelProvider/list"
-    id: _v2.RequestId
-    params: _v2.ModelProviderListParams
+    id: "_v2.RequestId"
+    params: "_v2.ModelProviderListParams"
 
 
 class ModelReroutedNotification(WireModel):
@@ -1893,7 +2099,7 @@ class ModelReroutedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["model/rerouted"] = "model/rerouted"
-    params: _v2.ModelReroutedNotification
+    params: "_v2.ModelReroutedNotification"
 
 
 class ModelSafetyBufferingUpdatedNotification(WireModel):
@@ -1902,7 +2108,7 @@ class ModelSafetyBufferingUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["model/safetyBuffering/updated"] = "model/safetyBuffering/updated"
-    params: _v2.ModelSafetyBufferingUpdatedNotification
+    params: "_v2.ModelSafetyBufferingUpdatedNotification"
 
 
 class ModelVerificationNotification(WireModel):
@@ -1911,55 +2117,15 @@ class ModelVerificationNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["model/verification"] = "model/verification"
-    params: _v2.ModelVerificationNotification
-
-
-class NetworkApprovalContext(WireModel):
-    host: str
-    protocol: _v2.NetworkApprovalProtocol
-
-
-class NetworkPolicyAmendment(WireModel):
-    action: NetworkPolicyRuleAction
-    host: str
-
-
-class NetworkPolicyAmendmentReviewDecision(WireModel):
-    """User chose to persist a network policy rule (allow/deny) for future requests to the same host."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    network_policy_amendment: NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment
-
-
-class NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment(WireModel):
-    network_policy_amendment: NetworkPolicyAmendment
-
-
-class UnknownParsedCommand_(UnknownVariant):
-    """A `ParsedCommand` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
+    params: "_v2.ModelVerificationNotification"
 
 
 class PermissionProfileListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "permissionProfile/list"),)
 
     method: Literal["permissionProfile/list"] = "permissionProfile/list"
-    id: _v2.RequestId
-    params: _v2.PermissionProfileListParams
-
-
-class PermissionsRequestApprovalParams(WireModel):
-    cwd: _v2.LegacyAppPathString
-    environment_id: Annotated[str | None, Field(alias="environmentId")] = None
-    item_id: Annotated[str, Field(alias="itemId")]
-    permissions: _v2.RequestPermissionProfile
-    reason: str | None = None
-    started_at_ms: Annotated[Int64, Field(alias="startedAtMs")]
-    """Unix timestamp (in milliseconds) when this approval request started."""
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
+    id: "_v2.RequestId"
+    params: "_v2.PermissionProfileListParams"
 
 
 class PermissionsRequestApprovalResponse(WireModel):
@@ -1973,96 +2139,96 @@ class PluginInstallRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/install"),)
 
     method: Literal["plugin/install"] = "plugin/install"
-    id: _v2.RequestId
-    params: _v2.PluginInstallParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginInstallParams"
 
 
 class PluginInstalledRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/installed"),)
 
     method: Literal["plugin/installed"] = "plugin/installed"
-    id: _v2.RequestId
-    params: _v2.PluginInstalledParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginInstalledParams"
 
 
 class PluginListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/list"),)
 
     method: Literal["plugin/list"] = "plugin/list"
-    id: _v2.RequestId
-    params: _v2.PluginListParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginListParams"
 
 
 class PluginReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/read"),)
 
     method: Literal["plugin/read"] = "plugin/read"
-    id: _v2.RequestId
-    params: _v2.PluginReadParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginReadParams"
 
 
 class PluginReconcileRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/reconcile"),)
 
     method: Literal["plugin/reconcile"] = "plugin/reconcile"
-    id: _v2.RequestId
-    params: _v2.PluginReconcileParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginReconcileParams"
 
 
 class PluginShareCheckoutRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/share/checkout"),)
 
     method: Literal["plugin/share/checkout"] = "plugin/share/checkout"
-    id: _v2.RequestId
-    params: _v2.PluginShareCheckoutParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginShareCheckoutParams"
 
 
 class PluginShareDeleteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/share/delete"),)
 
     method: Literal["plugin/share/delete"] = "plugin/share/delete"
-    id: _v2.RequestId
-    params: _v2.PluginShareDeleteParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginShareDeleteParams"
 
 
 class PluginShareListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/share/list"),)
 
     method: Literal["plugin/share/list"] = "plugin/share/list"
-    id: _v2.RequestId
-    params: _v2.PluginShareListParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginShareListParams"
 
 
 class PluginShareSaveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/share/save"),)
 
     method: Literal["plugin/share/save"] = "plugin/share/save"
-    id: _v2.RequestId
-    params: _v2.PluginShareSaveParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginShareSaveParams"
 
 
 class PluginShareUpdateTargetsRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/share/updateTargets"),)
 
     method: Literal["plugin/share/updateTargets"] = "plugin/share/updateTargets"
-    id: _v2.RequestId
-    params: _v2.PluginShareUpdateTargetsParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginShareUpdateTargetsParams"
 
 
 class PluginSkillReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/skill/read"),)
 
     method: Literal["plugin/skill/read"] = "plugin/skill/read"
-    id: _v2.RequestId
-    params: _v2.PluginSkillReadParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginSkillReadParams"
 
 
 class PluginUninstallRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "plugin/uninstall"),)
 
     method: Literal["plugin/uninstall"] = "plugin/uninstall"
-    id: _v2.RequestId
-    params: _v2.PluginUninstallParams
+    id: "_v2.RequestId"
+    params: "_v2.PluginUninstallParams"
 
 
 class ProcessExitedNotification(WireModel):
@@ -2073,7 +2239,7 @@ class ProcessExitedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["process/exited"] = "process/exited"
-    params: _v2.ProcessExitedNotification
+    params: "_v2.ProcessExitedNotification"
 
 
 class ProcessOutputDeltaNotification(WireModel):
@@ -2084,7 +2250,7 @@ class ProcessOutputDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["process/outputDelta"] = "process/outputDelta"
-    params: _v2.ProcessOutputDeltaNotification
+    params: "_v2.ProcessOutputDeltaNotification"
 
 
 class ProjectChangedNotification(WireModel):
@@ -2093,17 +2259,7 @@ class ProjectChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["project/changed"] = "project/changed"
-    params: _v2.ProjectChangedNotification
-
-
-class ReadParsedCommand(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "read"),)
-
-    type_: Annotated[Literal["read"], Field(alias="type")] = "read"
-    cmd: str
-    name: str
-    path: str
-    """(Best effort) Path to the file being read by the command. When possible, this is an absolute path, though when relative, it should be resolved against the `cwd`` that will be used to run the command to derive the absolute path."""
+    params: "_v2.ProjectChangedNotification"
 
 
 class RemoteControlStatusChangedNotification(WireModel):
@@ -2112,24 +2268,15 @@ class RemoteControlStatusChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["remoteControl/status/changed"] = "remoteControl/status/changed"
-    params: _v2.RemoteControlStatusChangedNotification
+    params: "_v2.RemoteControlStatusChangedNotification"
 
 
 class ReviewStartRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "review/start"),)
 
     method: Literal["review/start"] = "review/start"
-    id: _v2.RequestId
-    params: _v2.ReviewStartParams
-
-
-class SearchParsedCommand(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
-
-    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
-    cmd: str
-    path: str | None = None
-    query: str | None = None
+    id: "_v2.RequestId"
+    params: "_v2.ReviewStartParams"
 
 
 class UnknownServerNotification(UnknownVariant):
@@ -2152,7 +2299,7 @@ class ServerRequestResolvedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["serverRequest/resolved"] = "serverRequest/resolved"
-    params: _v2.ServerRequestResolvedNotification
+    params: "_v2.ServerRequestResolvedNotification"
 
 
 class SkillsChangedNotification(WireModel):
@@ -2161,31 +2308,31 @@ class SkillsChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["skills/changed"] = "skills/changed"
-    params: _v2.SkillsChangedNotification
+    params: "_v2.SkillsChangedNotification"
 
 
 class SkillsConfigWriteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "skills/config/write"),)
 
     method: Literal["skills/config/write"] = "skills/config/write"
-    id: _v2.RequestId
-    params: _v2.SkillsConfigWriteParams
+    id: "_v2.RequestId"
+    params: "_v2.SkillsConfigWriteParams"
 
 
 class SkillsExtraRootsSetRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "skills/extraRoots/set"),)
 
     method: Literal["skills/extraRoots/set"] = "skills/extraRoots/set"
-    id: _v2.RequestId
-    params: _v2.SkillsExtraRootsSetParams
+    id: "_v2.RequestId"
+    params: "_v2.SkillsExtraRootsSetParams"
 
 
 class SkillsListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "skills/list"),)
 
     method: Literal["skills/list"] = "skills/list"
-    id: _v2.RequestId
-    params: _v2.SkillsListParams
+    id: "_v2.RequestId"
+    params: "_v2.SkillsListParams"
 
 
 class ThreadApproveGuardianDeniedActionRequest(WireModel):
@@ -2194,16 +2341,16 @@ class ThreadApproveGuardianDeniedActionRequest(WireModel):
     )
 
     method: Literal["thread/approveGuardianDeniedAction"] = "thread/approveGuardianDeniedAction"
-    id: _v2.RequestId
-    params: _v2.ThreadApproveGuardianDeniedActionParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadApproveGuardianDeniedActionParams"
 
 
 class ThreadArchiveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/archive"),)
 
     method: Literal["thread/archive"] = "thread/archive"
-    id: _v2.RequestId
-    params: _v2.ThreadArchiveParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadArchiveParams"
 
 
 class ThreadArchivedNotification(WireModel):
@@ -2212,39 +2359,39 @@ class ThreadArchivedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/archived"] = "thread/archived"
-    params: _v2.ThreadArchivedNotification
+    params: "_v2.ThreadArchivedNotification"
 
 
 class ThreadAttachmentAddRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/attachment/add"),)
 
     method: Literal["thread/attachment/add"] = "thread/attachment/add"
-    id: _v2.RequestId
-    params: _v2.ThreadAttachmentAddParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadAttachmentAddParams"
 
 
 class ThreadAttachmentListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/attachment/list"),)
 
     method: Literal["thread/attachment/list"] = "thread/attachment/list"
-    id: _v2.RequestId
-    params: _v2.ThreadAttachmentListParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadAttachmentListParams"
 
 
 class ThreadAttachmentOwnerListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/attachmentOwner/list"),)
 
     method: Literal["thread/attachmentOwner/list"] = "thread/attachmentOwner/list"
-    id: _v2.RequestId
-    params: _v2.ThreadAttachmentOwnerListParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadAttachmentOwnerListParams"
 
 
 class ThreadAttachmentRemoveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/attachment/remove"),)
 
     method: Literal["thread/attachment/remove"] = "thread/attachment/remove"
-    id: _v2.RequestId
-    params: _v2.ThreadAttachmentRemoveParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadAttachmentRemoveParams"
 
 
 class ThreadAttachmentUpdatedNotification(WireModel):
@@ -2253,7 +2400,7 @@ class ThreadAttachmentUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/attachment/updated"] = "thread/attachment/updated"
-    params: _v2.ThreadAttachmentUpdatedNotification
+    params: "_v2.ThreadAttachmentUpdatedNotification"
 
 
 class ThreadClosedNotification(WireModel):
@@ -2262,15 +2409,15 @@ class ThreadClosedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/closed"] = "thread/closed"
-    params: _v2.ThreadClosedNotification
+    params: "_v2.ThreadClosedNotification"
 
 
 class ThreadCompactStartRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/compact/start"),)
 
     method: Literal["thread/compact/start"] = "thread/compact/start"
-    id: _v2.RequestId
-    params: _v2.ThreadCompactStartParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadCompactStartParams"
 
 
 class ThreadCompactedNotification(WireModel):
@@ -2281,15 +2428,15 @@ class ThreadCompactedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/compacted"] = "thread/compacted"
-    params: _v2.ContextCompactedNotification
+    params: "_v2.ContextCompactedNotification"
 
 
 class ThreadDeleteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/delete"),)
 
     method: Literal["thread/delete"] = "thread/delete"
-    id: _v2.RequestId
-    params: _v2.ThreadDeleteParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadDeleteParams"
 
 
 class ThreadDeletedNotification(WireModel):
@@ -2298,7 +2445,7 @@ class ThreadDeletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/deleted"] = "thread/deleted"
-    params: _v2.ThreadDeletedNotification
+    params: "_v2.ThreadDeletedNotification"
 
 
 class ThreadEnvironmentConnectedNotification(WireModel):
@@ -2307,7 +2454,7 @@ class ThreadEnvironmentConnectedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/environment/connected"] = "thread/environment/connected"
-    params: _v2.EnvironmentConnectionNotification
+    params: "_v2.EnvironmentConnectionNotification"
 
 
 class ThreadEnvironmentDisconnectedNotification(WireModel):
@@ -2318,23 +2465,23 @@ class ThreadEnvironmentDisconnectedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/environment/disconnected"] = "thread/environment/disconnected"
-    params: _v2.EnvironmentConnectionNotification
+    params: "_v2.EnvironmentConnectionNotification"
 
 
 class ThreadForkRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/fork"),)
 
     method: Literal["thread/fork"] = "thread/fork"
-    id: _v2.RequestId
-    params: _v2.ThreadForkParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadForkParams"
 
 
 class ThreadGoalClearRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/goal/clear"),)
 
     method: Literal["thread/goal/clear"] = "thread/goal/clear"
-    id: _v2.RequestId
-    params: _v2.ThreadGoalClearParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadGoalClearParams"
 
 
 class ThreadGoalClearedNotification(WireModel):
@@ -2343,23 +2490,23 @@ class ThreadGoalClearedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/goal/cleared"] = "thread/goal/cleared"
-    params: _v2.ThreadGoalClearedNotification
+    params: "_v2.ThreadGoalClearedNotification"
 
 
 class ThreadGoalGetRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/goal/get"),)
 
     method: Literal["thread/goal/get"] = "thread/goal/get"
-    id: _v2.RequestId
-    params: _v2.ThreadGoalGetParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadGoalGetParams"
 
 
 class ThreadGoalSetRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/goal/set"),)
 
     method: Literal["thread/goal/set"] = "thread/goal/set"
-    id: _v2.RequestId
-    params: _v2.ThreadGoalSetParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadGoalSetParams"
 
 
 class ThreadGoalUpdatedNotification(WireModel):
@@ -2368,7 +2515,7 @@ class ThreadGoalUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/goal/updated"] = "thread/goal/updated"
-    params: _v2.ThreadGoalUpdatedNotification
+    params: "_v2.ThreadGoalUpdatedNotification"
 
 
 class ThreadInjectItemsRequest(WireModel):
@@ -2377,48 +2524,48 @@ class ThreadInjectItemsRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/inject_items"),)
 
     method: Literal["thread/inject_items"] = "thread/inject_items"
-    id: _v2.RequestId
-    params: _v2.ThreadInjectItemsParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadInjectItemsParams"
 
 
 class ThreadItemsListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/items/list"),)
 
     method: Literal["thread/items/list"] = "thread/items/list"
-    id: _v2.RequestId
-    params: _v2.ThreadItemsListParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadItemsListParams"
 
 
 class ThreadListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/list"),)
 
     method: Literal["thread/list"] = "thread/list"
-    id: _v2.RequestId
-    params: _v2.ThreadListParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadListParams"
 
 
 class ThreadLoadedListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/loaded/list"),)
 
     method: Literal["thread/loaded/list"] = "thread/loaded/list"
-    id: _v2.RequestId
-    params: _v2.ThreadLoadedListParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadLoadedListParams"
 
 
 class ThreadMetadataUpdateRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/metadata/update"),)
 
     method: Literal["thread/metadata/update"] = "thread/metadata/update"
-    id: _v2.RequestId
-    params: _v2.ThreadMetadataUpdateParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadMetadataUpdateParams"
 
 
 class ThreadNameSetRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/name/set"),)
 
     method: Literal["thread/name/set"] = "thread/name/set"
-    id: _v2.RequestId
-    params: _v2.ThreadSetNameParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadSetNameParams"
 
 
 class ThreadNameUpdatedNotification(WireModel):
@@ -2427,7 +2574,7 @@ class ThreadNameUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/name/updated"] = "thread/name/updated"
-    params: _v2.ThreadNameUpdatedNotification
+    params: "_v2.ThreadNameUpdatedNotification"
 
 
 class ThreadPredictionUpdatedNotification(WireModel):
@@ -2436,7 +2583,7 @@ class ThreadPredictionUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/prediction/updated"] = "thread/prediction/updated"
-    params: _v2.ThreadPredictionUpdatedNotification
+    params: "_v2.ThreadPredictionUpdatedNotification"
 
 
 class ThreadProjectUpdatedNotification(WireModel):
@@ -2445,7 +2592,7 @@ class ThreadProjectUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/project/updated"] = "thread/project/updated"
-    params: _v2.ThreadProjectUpdatedNotification
+    params: "_v2.ThreadProjectUpdatedNotification"
 
 
 class ThreadQueueChangedNotification(WireModel):
@@ -2454,15 +2601,15 @@ class ThreadQueueChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/queue/changed"] = "thread/queue/changed"
-    params: _v2.ThreadQueueChangedNotification
+    params: "_v2.ThreadQueueChangedNotification"
 
 
 class ThreadReadRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/read"),)
 
     method: Literal["thread/read"] = "thread/read"
-    id: _v2.RequestId
-    params: _v2.ThreadReadParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadReadParams"
 
 
 class ThreadReadStateChangedNotification(WireModel):
@@ -2471,7 +2618,7 @@ class ThreadReadStateChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/readState/changed"] = "thread/readState/changed"
-    params: _v2.ThreadReadStateChangedNotification
+    params: "_v2.ThreadReadStateChangedNotification"
 
 
 class ThreadRealtimeClosedNotification(WireModel):
@@ -2480,7 +2627,7 @@ class ThreadRealtimeClosedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/closed"] = "thread/realtime/closed"
-    params: _v2.ThreadRealtimeClosedNotification
+    params: "_v2.ThreadRealtimeClosedNotification"
 
 
 class ThreadRealtimeErrorNotification(WireModel):
@@ -2489,7 +2636,7 @@ class ThreadRealtimeErrorNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/error"] = "thread/realtime/error"
-    params: _v2.ThreadRealtimeErrorNotification
+    params: "_v2.ThreadRealtimeErrorNotification"
 
 
 class ThreadRealtimeItemAddedNotification(WireModel):
@@ -2498,7 +2645,7 @@ class ThreadRealtimeItemAddedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/itemAdded"] = "thread/realtime/itemAdded"
-    params: _v2.ThreadRealtimeItemAddedNotification
+    params: "_v2.ThreadRealtimeItemAddedNotification"
 
 
 class ThreadRealtimeItemCompletedNotification(WireModel):
@@ -2509,7 +2656,7 @@ class ThreadRealtimeItemCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/item/completed"] = "thread/realtime/item/completed"
-    params: _v2.ThreadRealtimeItemCompletedNotification
+    params: "_v2.ThreadRealtimeItemCompletedNotification"
 
 
 class ThreadRealtimeItemStartedNotification(WireModel):
@@ -2518,7 +2665,7 @@ class ThreadRealtimeItemStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/item/started"] = "thread/realtime/item/started"
-    params: _v2.ThreadRealtimeItemStartedNotification
+    params: "_v2.ThreadRealtimeItemStartedNotification"
 
 
 class ThreadRealtimeItemTranscriptDeltaNotification(WireModel):
@@ -2529,7 +2676,7 @@ class ThreadRealtimeItemTranscriptDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/item/transcript/delta"] = "thread/realtime/item/transcript/delta"
-    params: _v2.ThreadRealtimeItemTranscriptDeltaNotification
+    params: "_v2.ThreadRealtimeItemTranscriptDeltaNotification"
 
 
 class ThreadRealtimeOutputAudioDeltaNotification(WireModel):
@@ -2540,7 +2687,7 @@ class ThreadRealtimeOutputAudioDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/outputAudio/delta"] = "thread/realtime/outputAudio/delta"
-    params: _v2.ThreadRealtimeOutputAudioDeltaNotification
+    params: "_v2.ThreadRealtimeOutputAudioDeltaNotification"
 
 
 class ThreadRealtimeSdpNotification(WireModel):
@@ -2549,7 +2696,7 @@ class ThreadRealtimeSdpNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/sdp"] = "thread/realtime/sdp"
-    params: _v2.ThreadRealtimeSdpNotification
+    params: "_v2.ThreadRealtimeSdpNotification"
 
 
 class ThreadRealtimeStartedNotification(WireModel):
@@ -2558,7 +2705,7 @@ class ThreadRealtimeStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/started"] = "thread/realtime/started"
-    params: _v2.ThreadRealtimeStartedNotification
+    params: "_v2.ThreadRealtimeStartedNotification"
 
 
 class ThreadRealtimeTranscriptDeltaNotification(WireModel):
@@ -2569,7 +2716,7 @@ class ThreadRealtimeTranscriptDeltaNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/transcript/delta"] = "thread/realtime/transcript/delta"
-    params: _v2.ThreadRealtimeTranscriptDeltaNotification
+    params: "_v2.ThreadRealtimeTranscriptDeltaNotification"
 
 
 class ThreadRealtimeTranscriptDoneNotification(WireModel):
@@ -2580,23 +2727,23 @@ class ThreadRealtimeTranscriptDoneNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/realtime/transcript/done"] = "thread/realtime/transcript/done"
-    params: _v2.ThreadRealtimeTranscriptDoneNotification
+    params: "_v2.ThreadRealtimeTranscriptDoneNotification"
 
 
 class ThreadResumeRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/resume"),)
 
     method: Literal["thread/resume"] = "thread/resume"
-    id: _v2.RequestId
-    params: _v2.ThreadResumeParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadResumeParams"
 
 
 class ThreadRevertRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/revert"),)
 
     method: Literal["thread/revert"] = "thread/revert"
-    id: _v2.RequestId
-    params: _v2.ThreadRevertParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadRevertParams"
 
 
 class ThreadRevertedNotification(WireModel):
@@ -2605,7 +2752,7 @@ class ThreadRevertedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/reverted"] = "thread/reverted"
-    params: _v2.ThreadRevertedNotification
+    params: "_v2.ThreadRevertedNotification"
 
 
 class ThreadSectionChangedNotification(WireModel):
@@ -2614,47 +2761,47 @@ class ThreadSectionChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/section/changed"] = "thread/section/changed"
-    params: _v2.ThreadSectionChangedNotification
+    params: "_v2.ThreadSectionChangedNotification"
 
 
 class ThreadSectionCreateRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "threadSection/create"),)
 
     method: Literal["threadSection/create"] = "threadSection/create"
-    id: _v2.RequestId
-    params: _v2.ThreadSectionCreateParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadSectionCreateParams"
 
 
 class ThreadSectionDeleteRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "threadSection/delete"),)
 
     method: Literal["threadSection/delete"] = "threadSection/delete"
-    id: _v2.RequestId
-    params: _v2.ThreadSectionDeleteParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadSectionDeleteParams"
 
 
 class ThreadSectionListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "threadSection/list"),)
 
     method: Literal["threadSection/list"] = "threadSection/list"
-    id: _v2.RequestId
-    params: _v2.ThreadSectionListParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadSectionListParams"
 
 
 class ThreadSectionMoveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/section/move"),)
 
     method: Literal["thread/section/move"] = "thread/section/move"
-    id: _v2.RequestId
-    params: _v2.ThreadSectionMoveParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadSectionMoveParams"
 
 
 class ThreadSectionUpdateRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "threadSection/update"),)
 
     method: Literal["threadSection/update"] = "threadSection/update"
-    id: _v2.RequestId
-    params: _v2.ThreadSectionUpdateParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadSectionUpdateParams"
 
 
 class ThreadSettingsUpdatedNotification(WireModel):
@@ -2663,15 +2810,15 @@ class ThreadSettingsUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/settings/updated"] = "thread/settings/updated"
-    params: _v2.ThreadSettingsUpdatedNotification
+    params: "_v2.ThreadSettingsUpdatedNotification"
 
 
 class ThreadShellCommandRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/shellCommand"),)
 
     method: Literal["thread/shellCommand"] = "thread/shellCommand"
-    id: _v2.RequestId
-    params: _v2.ThreadShellCommandParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadShellCommandParams"
 
 
 class ThreadStartRequest(WireModel):
@@ -2680,8 +2827,8 @@ class ThreadStartRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/start"),)
 
     method: Literal["thread/start"] = "thread/start"
-    id: _v2.RequestId
-    params: _v2.ThreadStartParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadStartParams"
 
 
 class ThreadStartedNotification(WireModel):
@@ -2690,7 +2837,7 @@ class ThreadStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/started"] = "thread/started"
-    params: _v2.ThreadStartedNotification
+    params: "_v2.ThreadStartedNotification"
 
 
 class ThreadStatusChangedNotification(WireModel):
@@ -2699,7 +2846,7 @@ class ThreadStatusChangedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/status/changed"] = "thread/status/changed"
-    params: _v2.ThreadStatusChangedNotification
+    params: "_v2.ThreadStatusChangedNotification"
 
 
 class ThreadTokenUsageUpdatedNotification(WireModel):
@@ -2708,23 +2855,23 @@ class ThreadTokenUsageUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/tokenUsage/updated"] = "thread/tokenUsage/updated"
-    params: _v2.ThreadTokenUsageUpdatedNotification
+    params: "_v2.ThreadTokenUsageUpdatedNotification"
 
 
 class ThreadTurnsListRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/turns/list"),)
 
     method: Literal["thread/turns/list"] = "thread/turns/list"
-    id: _v2.RequestId
-    params: _v2.ThreadTurnsListParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadTurnsListParams"
 
 
 class ThreadUnarchiveRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/unarchive"),)
 
     method: Literal["thread/unarchive"] = "thread/unarchive"
-    id: _v2.RequestId
-    params: _v2.ThreadUnarchiveParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadUnarchiveParams"
 
 
 class ThreadUnarchivedNotification(WireModel):
@@ -2733,51 +2880,21 @@ class ThreadUnarchivedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["thread/unarchived"] = "thread/unarchived"
-    params: _v2.ThreadUnarchivedNotification
+    params: "_v2.ThreadUnarchivedNotification"
 
 
 class ThreadUnsubscribeRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "thread/unsubscribe"),)
 
     method: Literal["thread/unsubscribe"] = "thread/unsubscribe"
-    id: _v2.RequestId
-    params: _v2.ThreadUnsubscribeParams
+    id: "_v2.RequestId"
+    params: "_v2.ThreadUnsubscribeParams"
 
 
 class ToolRequestUserInputAnswer(WireModel):
     """EXPERIMENTAL. Captures a user's answer to a request_user_input question."""
 
     answers: list[str]
-
-
-class ToolRequestUserInputOption(WireModel):
-    """EXPERIMENTAL. Defines a single selectable option for request_user_input."""
-
-    description: str
-    label: str
-
-
-class ToolRequestUserInputParams(WireModel):
-    """EXPERIMENTAL. Params sent with a request_user_input event."""
-
-    auto_resolution_ms: Annotated[UInt64 | None, Field(alias="autoResolutionMs", ge=0)] = None
-    """@deprecated Use `isBlocking` to decide whether the request should block."""
-    is_blocking: Annotated[bool, Field(alias="isBlocking")]
-    item_id: Annotated[str, Field(alias="itemId")]
-    questions: list[ToolRequestUserInputQuestion]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ToolRequestUserInputQuestion(WireModel):
-    """EXPERIMENTAL. Represents one request_user_input question and its required options."""
-
-    header: str
-    id: str
-    is_other: Annotated[bool, Field(alias="isOther")] = False
-    is_secret: Annotated[bool, Field(alias="isSecret")] = False
-    options: list[ToolRequestUserInputOption] | None = None
-    question: str
 
 
 class ToolRequestUserInputResponse(WireModel):
@@ -2792,7 +2909,7 @@ class TurnCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["turn/completed"] = "turn/completed"
-    params: _v2.TurnCompletedNotification
+    params: "_v2.TurnCompletedNotification"
 
 
 class TurnDiffUpdatedNotification(WireModel):
@@ -2801,15 +2918,15 @@ class TurnDiffUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["turn/diff/updated"] = "turn/diff/updated"
-    params: _v2.TurnDiffUpdatedNotification
+    params: "_v2.TurnDiffUpdatedNotification"
 
 
 class TurnInterruptRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "turn/interrupt"),)
 
     method: Literal["turn/interrupt"] = "turn/interrupt"
-    id: _v2.RequestId
-    params: _v2.TurnInterruptParams
+    id: "_v2.RequestId"
+    params: "_v2.TurnInterruptParams"
 
 
 class TurnModerationMetadataNotification(WireModel):
@@ -2818,7 +2935,7 @@ class TurnModerationMetadataNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["turn/moderationMetadata"] = "turn/moderationMetadata"
-    params: _v2.TurnModerationMetadataNotification
+    params: "_v2.TurnModerationMetadataNotification"
 
 
 class TurnPlanUpdatedNotification(WireModel):
@@ -2827,15 +2944,15 @@ class TurnPlanUpdatedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["turn/plan/updated"] = "turn/plan/updated"
-    params: _v2.TurnPlanUpdatedNotification
+    params: "_v2.TurnPlanUpdatedNotification"
 
 
 class TurnStartRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "turn/start"),)
 
     method: Literal["turn/start"] = "turn/start"
-    id: _v2.RequestId
-    params: _v2.TurnStartParams
+    id: "_v2.RequestId"
+    params: "_v2.TurnStartParams"
 
 
 class TurnStartedNotification(WireModel):
@@ -2844,35 +2961,15 @@ class TurnStartedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["turn/started"] = "turn/started"
-    params: _v2.TurnStartedNotification
+    params: "_v2.TurnStartedNotification"
 
 
 class TurnSteerRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "turn/steer"),)
 
     method: Literal["turn/steer"] = "turn/steer"
-    id: _v2.RequestId
-    params: _v2.TurnSteerParams
-
-
-class UnknownParsedCommand(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "unknown"),)
-
-    type_: Annotated[Literal["unknown"], Field(alias="type")] = "unknown"
-    cmd: str
-
-
-class UpdateFileChange(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "update"),)
-
-    type_: Annotated[Literal["update"], Field(alias="type")] = "update"
-    move_path: str | None = None
-    unified_diff: str
-
-
-class W3cTraceContext(WireModel):
-    traceparent: str | None = None
-    tracestate: str | None = None
+    id: "_v2.RequestId"
+    params: "_v2.TurnSteerParams"
 
 
 class WarningNotification(WireModel):
@@ -2881,14 +2978,14 @@ class WarningNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["warning"] = "warning"
-    params: _v2.WarningNotification
+    params: "_v2.WarningNotification"
 
 
 class WindowsSandboxReadinessRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "windowsSandbox/readiness"),)
 
     method: Literal["windowsSandbox/readiness"] = "windowsSandbox/readiness"
-    id: _v2.RequestId
+    id: "_v2.RequestId"
     params: None = None
 
 
@@ -2898,15 +2995,15 @@ class WindowsSandboxSetupCompletedNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["windowsSandbox/setupCompleted"] = "windowsSandbox/setupCompleted"
-    params: _v2.WindowsSandboxSetupCompletedNotification
+    params: "_v2.WindowsSandboxSetupCompletedNotification"
 
 
 class WindowsSandboxSetupStartRequest(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("method", "method", "windowsSandbox/setupStart"),)
 
     method: Literal["windowsSandbox/setupStart"] = "windowsSandbox/setupStart"
-    id: _v2.RequestId
-    params: _v2.WindowsSandboxSetupStartParams
+    id: "_v2.RequestId"
+    params: "_v2.WindowsSandboxSetupStartParams"
 
 
 class WindowsWorldWritableWarningNotification(WireModel):
@@ -2917,7 +3014,7 @@ class WindowsWorldWritableWarningNotification(WireModel):
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
     method: Literal["windows/worldWritableWarning"] = "windows/worldWritableWarning"
-    params: _v2.WindowsWorldWritableWarningNotification
+    params: "_v2.WindowsWorldWritableWarningNotification"
 
 
 _ClientNotification_TAGS = frozenset({"initialized"})
@@ -3048,30 +3145,6 @@ def _tag_of_ClientRequest(value: Any) -> str:
     return tag if isinstance(tag, str) and tag in _ClientRequest_TAGS else "__unknown__"
 
 
-_FileChange_TAGS = frozenset({"add", "delete", "update"})
-
-
-def _tag_of_FileChange(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _FileChange_TAGS else "__unknown__"
-
-
-_McpServerElicitationRequestParams_TAGS = frozenset({"form", "openai/form", "openaiForm", "url"})
-
-
-def _tag_of_McpServerElicitationRequestParams(value: Any) -> str:
-    tag = value.get("mode") if isinstance(value, dict) else getattr(value, "mode", None)
-    return tag if isinstance(tag, str) and tag in _McpServerElicitationRequestParams_TAGS else "__unknown__"
-
-
-_ParsedCommand_TAGS = frozenset({"read", "list_files", "search", "unknown"})
-
-
-def _tag_of_ParsedCommand(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ParsedCommand_TAGS else "__unknown__"
-
-
 _ServerNotification_TAGS = frozenset(
     {
         "error",
@@ -3195,8 +3268,6 @@ def _tag_of_ServerRequest(value: Any) -> str:
 # IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.
 AbsolutePathBuf: TypeAlias = str
 
-AttestationGenerateParams: TypeAlias = dict[str, Any]
-
 ClientNotification: TypeAlias = Annotated[
     Annotated[InitializedNotification, Tag("initialized")] | Annotated[UnknownClientNotification, Tag("__unknown__")],
     Discriminator(_tag_of_ClientNotification),
@@ -3317,75 +3388,10 @@ ClientRequest: TypeAlias = Annotated[
     Discriminator(_tag_of_ClientRequest),
 ]
 
-CommandExecutionApprovalDecision: TypeAlias = (
-    Literal["accept", "acceptForSession", "decline", "cancel"]
-    | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision
-    | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision
-    | Any
-)
-
-FileChange: TypeAlias = Annotated[
-    Annotated[AddFileChange, Tag("add")]
-    | Annotated[DeleteFileChange, Tag("delete")]
-    | Annotated[UpdateFileChange, Tag("update")]
-    | Annotated[UnknownFileChange, Tag("__unknown__")],
-    Discriminator(_tag_of_FileChange),
-]
-
 # Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent.
 JsonrpcMessage: TypeAlias = JsonrpcRequest | JsonrpcNotification | JsonrpcResponse | JsonrpcError | Any
 
-McpElicitationMultiSelectEnumSchema: TypeAlias = (
-    McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema | Any
-)
-
-McpElicitationSingleSelectEnumSchema: TypeAlias = (
-    McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema | Any
-)
-
-McpElicitationEnumSchema: TypeAlias = (
-    McpElicitationSingleSelectEnumSchema
-    | McpElicitationMultiSelectEnumSchema
-    | McpElicitationLegacyTitledEnumSchema
-    | Any
-)
-
-McpElicitationPrimitiveSchema: TypeAlias = (
-    McpElicitationEnumSchema
-    | McpElicitationStringSchema
-    | McpElicitationNumberSchema
-    | McpElicitationBooleanSchema
-    | Any
-)
-
-McpServerElicitationRequestParams: TypeAlias = Annotated[
-    Annotated[McpServerElicitationRequestParamsVariantForm, Tag("form")]
-    | Annotated[McpServerElicitationRequestParamsVariantOpenaiForm, Tag("openai/form")]
-    | Annotated[McpServerElicitationRequestParamsVariantOpenaiFormCamel, Tag("openaiForm")]
-    | Annotated[McpServerElicitationRequestParamsVariantUrl, Tag("url")]
-    | Annotated[UnknownMcpServerElicitationRequestParams, Tag("__unknown__")],
-    Discriminator(_tag_of_McpServerElicitationRequestParams),
-]
-
-ParsedCommand: TypeAlias = Annotated[
-    Annotated[ReadParsedCommand, Tag("read")]
-    | Annotated[ListFilesParsedCommand, Tag("list_files")]
-    | Annotated[SearchParsedCommand, Tag("search")]
-    | Annotated[UnknownParsedCommand, Tag("unknown")]
-    | Annotated[UnknownParsedCommand_, Tag("__unknown__")],
-    Discriminator(_tag_of_ParsedCommand),
-]
-
 RequestId: TypeAlias = str | Int64 | Any
-
-# User's decision in response to an ExecApprovalRequest.
-ReviewDecision: TypeAlias = (
-    Literal["approved", "approved_for_session", "approved_mcp_policy_amendment", "timed_out", "abort"]
-    | ApprovedExecpolicyAmendmentReviewDecision
-    | NetworkPolicyAmendmentReviewDecision
-    | DeniedReviewDecision
-    | Any
-)
 
 # Notification sent from the server to the client.
 ServerNotification: TypeAlias = Annotated[
@@ -3494,6 +3500,5 @@ ServerRequest: TypeAlias = Annotated[
     | Annotated[UnknownServerRequest, Tag("__unknown__")],
     Discriminator(_tag_of_ServerRequest),
 ]
-
 
 from .v2 import _types as _v2

@@ -57,12 +57,97 @@ pub struct TypesView {
     imports: Vec<Vec<String>>,
     /// Imports of namespaces that import this one, at the end of the module.
     late_imports: Vec<String>,
-    enums: Vec<EnumView>,
-    literals: Vec<AliasView>,
-    classes: Vec<ClassView>,
-    discriminators: Vec<DiscriminatorView>,
-    aliases: Vec<AliasView>,
+    /// Everything the module defines, each after what it needs as the module runs.
+    items: Vec<Placed>,
+    /// The blank lines before the late imports.
+    late_blank: String,
     exports: Vec<String>,
+}
+
+/// One top-level definition and the blank lines before it (`ruff format`'s: two around classes and
+/// functions, one between other statements).
+#[derive(Serialize)]
+struct Placed {
+    blank: String,
+    #[serde(flatten)]
+    item: Item,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Item {
+    Enum(EnumView),
+    Literal(AliasView),
+    Class(ClassView),
+    Discriminator(DiscriminatorView),
+    Alias(AliasView),
+}
+
+impl Item {
+    fn name(&self) -> &str {
+        match self {
+            Item::Enum(e) => &e.name,
+            Item::Literal(a) | Item::Alias(a) => &a.name,
+            Item::Class(c) => &c.name,
+            Item::Discriminator(d) => &d.function,
+        }
+    }
+
+    /// Whether `ruff format` wants two blank lines around it.
+    fn is_block(&self) -> bool {
+        !matches!(self, Item::Literal(_) | Item::Alias(_))
+    }
+
+    /// The text that names what the item needs when the module runs (or, for fields, when the class is made).
+    fn needs(&self) -> Vec<&str> {
+        match self {
+            Item::Enum(_) | Item::Discriminator(_) => Vec::new(),
+            Item::Literal(a) | Item::Alias(a) => a.members.iter().map(String::as_str).chain(a.discriminator.as_deref()).collect(),
+            Item::Class(c) => {
+                c.fields.iter().map(|f| f.ty.as_str()).chain([c.base.as_str()]).chain(c.root.as_deref()).collect()
+            }
+        }
+    }
+}
+
+/// Orders the items so that each comes after what it needs, and defers (quotes) field types that still
+/// name something defined later: classes that refer to each other, or a namespace imported at the end.
+fn place(items: Vec<Item>, late_aliases: &[String]) -> Vec<Placed> {
+    let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
+    let edges: Vec<Vec<usize>> = items
+        .iter()
+        .map(|item| {
+            let needs = item.needs();
+            (0..items.len()).filter(|j| needs.iter().any(|t| mentions_name(t, &names[*j]))).collect()
+        })
+        .collect();
+    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    let mut ordered: Vec<Item> = Vec::new();
+    for mut component in crate::ir::check::strongly_connected(&edges) {
+        // Within a cycle, the original order: classes before the aliases that name them.
+        component.sort_unstable();
+        ordered.extend(component.into_iter().map(|i| slots[i].take().expect("each item is in one component")));
+    }
+    let mut defined: HashSet<String> = HashSet::new();
+    let mut placed = Vec::new();
+    let mut previous_block = true;
+    for mut item in ordered {
+        if let Item::Class(c) = &mut item {
+            let own = c.name.clone();
+            for f in &mut c.fields {
+                let later = names.iter().any(|n| (*n == own || !defined.contains(n)) && mentions_name(&f.ty, n));
+                let late_namespace = late_aliases.iter().any(|a| f.ty.contains(&format!("{a}.")));
+                if later || late_namespace {
+                    f.defer();
+                }
+            }
+        }
+        defined.insert(item.name().to_string());
+        let blank = if item.is_block() || previous_block { "\n" } else { "" };
+        previous_block = item.is_block();
+        placed.push(Placed { blank: blank.to_string(), item });
+    }
+    placed
 }
 
 /// `from <from> import _types as <alias>`: another namespace's module.
@@ -110,10 +195,43 @@ struct FieldView {
     /// `name: annotation = value`, laid out over one or more lines (indented).
     lines: Vec<String>,
     doc: Option<String>,
+    #[serde(skip)]
+    name: String,
+    /// The type, without the `Annotated` metadata.
+    #[serde(skip)]
+    ty: String,
+    /// `Field(...)` arguments for `Annotated` metadata.
+    #[serde(skip)]
+    meta: Vec<String>,
+    #[serde(skip)]
+    value: Option<String>,
 }
 
-fn field_view(name: &str, annotation: &str, value: Option<&str>, doc: Option<String>) -> FieldView {
-    FieldView { lines: layout::field(name, annotation, value), doc }
+fn field_view(name: &str, ty: &str, meta: Vec<String>, value: Option<&str>, doc: Option<String>) -> FieldView {
+    let mut f = FieldView { lines: Vec::new(), doc, name: name.into(), ty: ty.into(), meta, value: value.map(str::to_string) };
+    f.lay_out();
+    f
+}
+
+impl FieldView {
+    fn annotation(&self) -> String {
+        if self.meta.is_empty() {
+            self.ty.clone()
+        } else {
+            format!("Annotated[{}, Field({})]", self.ty, self.meta.join(", "))
+        }
+    }
+
+    fn lay_out(&mut self) {
+        self.lines = layout::field(&self.name, &self.annotation(), self.value.as_deref());
+    }
+
+    /// Writes the type as a string, to be resolved when the model is first used: it names something
+    /// not defined yet where the class body runs.
+    fn defer(&mut self) {
+        self.ty = if self.ty.contains('"') { format!("'{}'", self.ty) } else { string(&self.ty) };
+        self.lay_out();
+    }
 }
 
 #[derive(Serialize)]
@@ -348,6 +466,14 @@ impl<'a> Model<'a> {
         if !classes.iter().all(|c| c.root.is_some()) {
             m.base.insert("WireModel".into());
         }
+        let items: Vec<Item> = enums
+            .into_iter()
+            .map(Item::Enum)
+            .chain(literals.into_iter().map(Item::Literal))
+            .chain(classes.into_iter().map(Item::Class))
+            .chain(discriminators.into_iter().map(Item::Discriminator))
+            .chain(aliases.into_iter().map(Item::Alias))
+            .collect();
         exports.sort();
         exports.dedup();
         layout::all_order(&mut exports);
@@ -375,7 +501,10 @@ impl<'a> Model<'a> {
             }
         }
         late.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let late_aliases: Vec<String> = m.namespaces.iter().filter(|o| !m.eager.contains(o)).map(|o| module_alias(self.ir, *o)).collect();
         let late: Vec<String> = late.into_iter().map(|(_, _, line)| line).collect();
+        let items = place(items, &late_aliases);
+        let late_blank = if items.last().is_some_and(|p| p.item.is_block()) { "\n" } else { "" }.to_string();
         if !m.base.is_empty() {
             let mut names: Vec<String> = m.base.iter().cloned().collect();
             layout::import_order(&mut names);
@@ -424,11 +553,8 @@ impl<'a> Model<'a> {
                 doc,
                 imports,
                 late_imports: late,
-                enums,
-                literals,
-                classes,
-                discriminators,
-                aliases,
+                items,
+                late_blank,
                 exports,
             },
         }
@@ -679,7 +805,6 @@ impl<'a> ModuleBuilder<'_, 'a> {
         if !meta.is_empty() {
             self.typing.insert("Annotated");
             self.pydantic.insert("Field");
-            annotation = format!("Annotated[{annotation}, Field({})]", meta.join(", "));
         }
         let value = match args.as_slice() {
             [] => None,
@@ -689,22 +814,22 @@ impl<'a> ModuleBuilder<'_, 'a> {
                 Some(format!("Field({})", args.join(", ")))
             }
         };
-        field_view(&f.name.python, &annotation, value.as_deref(), f.doc.as_deref().and_then(docstring))
+        field_view(&f.name.python, &annotation, meta, value.as_deref(), f.doc.as_deref().and_then(docstring))
     }
 
     /// The tag field a variant class declares, with its value set by default.
     fn tag_field(&mut self, tag: &Name, value: &str) -> (FieldView, Tag) {
         self.typing.insert("Literal");
         let v = string(value);
-        let annotation = if tag.python != tag.wire {
+        let meta = if tag.python != tag.wire {
             self.typing.insert("Annotated");
             self.pydantic.insert("Field");
-            format!("Annotated[Literal[{v}], Field(alias={})]", string(&tag.wire))
+            vec![format!("alias={}", string(&tag.wire))]
         } else {
-            format!("Literal[{v}]")
+            Vec::new()
         };
         (
-            field_view(&tag.python, &annotation, Some(&v), None),
+            field_view(&tag.python, &format!("Literal[{v}]"), meta, Some(&v), None),
             (string(&tag.python), string(&tag.wire), v),
         )
     }
@@ -796,14 +921,14 @@ impl<'a> ModuleBuilder<'_, 'a> {
             Some((owner, _)) => self.all_fields(owner).0,
             None => Vec::new(),
         };
-        let tag_annotation = if u.tag.python != u.tag.wire {
+        let meta = if u.tag.python != u.tag.wire {
             self.typing.insert("Annotated");
             self.pydantic.insert("Field");
-            format!("Annotated[str, Field(alias={})]", string(&u.tag.wire))
+            vec![format!("alias={}", string(&u.tag.wire))]
         } else {
-            "str".into()
+            Vec::new()
         };
-        fields.insert(0, field_view(&u.tag.python, &tag_annotation, None, None));
+        fields.insert(0, field_view(&u.tag.python, "str", meta, None, None));
         self.base.insert("UnknownVariant".into());
         let unknown = ClassView {
             name: u.unknown.python.clone(),

@@ -2,8 +2,6 @@
 # Schema: codex_app_server_protocol.schemas.json, Codex 0.169.0, sha256 96ad5012f080b182a7ecfe2a0179ef04a8f9be80ff5e680f28afb37d9b4cf995.
 """Types of the `v2` definitions of the Codex app-server protocol."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
@@ -1932,6 +1930,40 @@ class AccountLoginCompletedNotification(WireModel):
     success: bool
 
 
+class CreditsSnapshot(WireModel):
+    balance: str | None = None
+    has_credits: Annotated[bool, Field(alias="hasCredits")]
+    unlimited: bool
+
+
+class RateLimitWindow(WireModel):
+    resets_at: Annotated[Int64 | None, Field(alias="resetsAt")] = None
+    used_percent: Annotated[Int32, Field(alias="usedPercent")]
+    window_duration_mins: Annotated[Int64 | None, Field(alias="windowDurationMins")] = None
+
+
+class SpendControlLimitSnapshot(WireModel):
+    limit: str
+    remaining_percent: Annotated[Int32, Field(alias="remainingPercent")]
+    resets_at: Annotated[Int64, Field(alias="resetsAt")]
+    used: str
+
+
+class RateLimitSnapshot(WireModel):
+    credits: CreditsSnapshot | None = None
+    individual_limit: Annotated[SpendControlLimitSnapshot | None, Field(alias="individualLimit")] = None
+    limit_id: Annotated[str | None, Field(alias="limitId")] = None
+    limit_name: Annotated[str | None, Field(alias="limitName")] = None
+    normal_model_slug: Annotated[str | None, Field(alias="normalModelSlug")] = None
+    """Normal model whose display name and reasoning options describe this quota alias."""
+    plan_type: Annotated[PlanType | None, Field(alias="planType")] = None
+    primary: RateLimitWindow | None = None
+    rate_limit_reached_type: Annotated[RateLimitReachedType | None, Field(alias="rateLimitReachedType")] = None
+    secondary: RateLimitWindow | None = None
+    spend_control_reached: Annotated[bool | None, Field(alias="spendControlReached")] = None
+    """Backend-reported spend-control state. `None` is unavailable, not a sparse-update recovery."""
+
+
 class AccountRateLimitsUpdatedNotification(WireModel):
     """Sparse rolling rate-limit update.
 
@@ -1953,6 +1985,13 @@ class AccountSecuritySetupNotice(WireModel):
     user_id: Annotated[str, Field(alias="userId")]
 
 
+class AccountSessionWorkspace(WireModel):
+    account_id: Annotated[str, Field(alias="accountId")]
+    image_url: Annotated[str | None, Field(alias="imageUrl")] = None
+    kind: AccountSessionWorkspaceKind | None = None
+    name: str | None = None
+
+
 class AccountSession(WireModel):
     display_name: Annotated[str | None, Field(alias="displayName")] = None
     email: str | None = None
@@ -1963,13 +2002,6 @@ class AccountSession(WireModel):
     session_id: Annotated[str, Field(alias="sessionId")]
     user_id: Annotated[str | None, Field(alias="userId")] = None
     workspaces: list[AccountSessionWorkspace]
-
-
-class AccountSessionWorkspace(WireModel):
-    account_id: Annotated[str, Field(alias="accountId")]
-    image_url: Annotated[str | None, Field(alias="imageUrl")] = None
-    kind: AccountSessionWorkspaceKind | None = None
-    name: str | None = None
 
 
 class AccountTokenUsageDailyBucket(WireModel):
@@ -2004,6 +2036,10 @@ class ActiveThreadStatus(WireModel):
     active_flags: Annotated[list[ThreadActiveFlag], Field(alias="activeFlags")]
 
 
+class ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable(WireModel):
+    turn_kind: Annotated[NonSteerableTurnKind, Field(alias="turnKind")]
+
+
 class ActiveTurnNotSteerableCodexErrorInfo(WireModel):
     """Returned when `turn/start` or `turn/steer` is submitted while the current active turn cannot accept same-turn steering, for example `/review` or manual `/compact`."""
 
@@ -2012,10 +2048,6 @@ class ActiveTurnNotSteerableCodexErrorInfo(WireModel):
     active_turn_not_steerable: Annotated[
         ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable, Field(alias="activeTurnNotSteerable")
     ]
-
-
-class ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable(WireModel):
-    turn_kind: Annotated[NonSteerableTurnKind, Field(alias="turnKind")]
 
 
 class AddPatchChangeKind(WireModel):
@@ -2029,6 +2061,123 @@ class AdditionalContextEntry(WireModel):
     name: str | None = None
     """Optional name for untrusted context, used to label its tool output."""
     value: str
+
+
+class UnknownFileSystemPath(UnknownVariant):
+    """A `FileSystemPath` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class GlobPatternFileSystemPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "glob_pattern"),)
+
+    type_: Annotated[Literal["glob_pattern"], Field(alias="type")] = "glob_pattern"
+    pattern: str
+
+
+LegacyAppPathString: TypeAlias = str
+
+
+class PathFileSystemPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "path"),)
+
+    type_: Annotated[Literal["path"], Field(alias="type")] = "path"
+    path: LegacyAppPathString
+
+
+class UnknownFileSystemSpecialPath(UnknownVariant):
+    """A `FileSystemSpecialPath` whose `kind` this version of the schema does not list, kept as received."""
+
+    kind: str
+
+
+class FileSystemSpecialPathUnknown(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "unknown"),)
+
+    kind: Literal["unknown"] = "unknown"
+    path: str
+    subpath: LegacyAppPathString | None = None
+
+
+class KindFileSystemSpecialPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "project_roots"),)
+
+    kind: Literal["project_roots"] = "project_roots"
+    subpath: LegacyAppPathString | None = None
+
+
+class MinimalFileSystemSpecialPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "minimal"),)
+
+    kind: Literal["minimal"] = "minimal"
+
+
+class RootFileSystemSpecialPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "root"),)
+
+    kind: Literal["root"] = "root"
+
+
+class SlashTmpFileSystemSpecialPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "slash_tmp"),)
+
+    kind: Literal["slash_tmp"] = "slash_tmp"
+
+
+class TmpdirFileSystemSpecialPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "tmpdir"),)
+
+    kind: Literal["tmpdir"] = "tmpdir"
+
+
+_FileSystemSpecialPath_TAGS = frozenset({"root", "minimal", "project_roots", "tmpdir", "slash_tmp", "unknown"})
+
+
+def _tag_of_FileSystemSpecialPath(value: Any) -> str:
+    tag = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return tag if isinstance(tag, str) and tag in _FileSystemSpecialPath_TAGS else "__unknown__"
+
+
+FileSystemSpecialPath: TypeAlias = Annotated[
+    Annotated[RootFileSystemSpecialPath, Tag("root")]
+    | Annotated[MinimalFileSystemSpecialPath, Tag("minimal")]
+    | Annotated[KindFileSystemSpecialPath, Tag("project_roots")]
+    | Annotated[TmpdirFileSystemSpecialPath, Tag("tmpdir")]
+    | Annotated[SlashTmpFileSystemSpecialPath, Tag("slash_tmp")]
+    | Annotated[FileSystemSpecialPathUnknown, Tag("unknown")]
+    | Annotated[UnknownFileSystemSpecialPath, Tag("__unknown__")],
+    Discriminator(_tag_of_FileSystemSpecialPath),
+]
+
+
+class SpecialFileSystemPath(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "special"),)
+
+    type_: Annotated[Literal["special"], Field(alias="type")] = "special"
+    value: FileSystemSpecialPath
+
+
+_FileSystemPath_TAGS = frozenset({"path", "glob_pattern", "special"})
+
+
+def _tag_of_FileSystemPath(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _FileSystemPath_TAGS else "__unknown__"
+
+
+FileSystemPath: TypeAlias = Annotated[
+    Annotated[PathFileSystemPath, Tag("path")]
+    | Annotated[GlobPatternFileSystemPath, Tag("glob_pattern")]
+    | Annotated[SpecialFileSystemPath, Tag("special")]
+    | Annotated[UnknownFileSystemPath, Tag("__unknown__")],
+    Discriminator(_tag_of_FileSystemPath),
+]
+
+
+class FileSystemSandboxEntry(WireModel):
+    access: FileSystemAccessMode
+    path: FileSystemPath
 
 
 class AdditionalFileSystemPermissions(WireModel):
@@ -2057,6 +2206,12 @@ class AgentConfiguredHookHandler(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "agent"),)
 
     type_: Annotated[Literal["agent"], Field(alias="type")] = "agent"
+
+
+# A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).
+#
+# IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.
+AbsolutePathBuf: TypeAlias = str
 
 
 class AgentHookMetadata(WireModel):
@@ -2110,6 +2265,44 @@ class AgentMessageModeration(WireModel):
     moderated: bool
 
 
+class InternalChatMessageMetadataPassthrough(WireModel):
+    """Internal Responses API passthrough metadata copied into underlying chat messages.
+
+    Responses API strongly types this payload. Do not modify it without first getting API approval and making the corresponding Responses API change."""
+
+    turn_id: str | None = None
+
+
+class EncryptedContentAgentMessageInputContent(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "encrypted_content"),)
+
+    type_: Annotated[Literal["encrypted_content"], Field(alias="type")] = "encrypted_content"
+    encrypted_content: str
+
+
+class InputTextAgentMessageInputContent(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_text"),)
+
+    type_: Annotated[Literal["input_text"], Field(alias="type")] = "input_text"
+    text: str
+
+
+_AgentMessageInputContent_TAGS = frozenset({"input_text", "encrypted_content"})
+
+
+def _tag_of_AgentMessageInputContent(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _AgentMessageInputContent_TAGS else "__unknown__"
+
+
+AgentMessageInputContent: TypeAlias = Annotated[
+    Annotated[InputTextAgentMessageInputContent, Tag("input_text")]
+    | Annotated[EncryptedContentAgentMessageInputContent, Tag("encrypted_content")]
+    | Annotated[UnknownAgentMessageInputContent, Tag("__unknown__")],
+    Discriminator(_tag_of_AgentMessageInputContent),
+]
+
+
 class AgentMessageResponseItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "agent_message"),)
 
@@ -2119,6 +2312,25 @@ class AgentMessageResponseItem(WireModel):
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     recipient: str
+
+
+class AsyncUserInputQuestion(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    options: list[str] | None = None
+    title: str
+
+
+class MemoryCitationEntry(WireModel):
+    line_end: Annotated[UInt32, Field(alias="lineEnd", ge=0)]
+    line_start: Annotated[UInt32, Field(alias="lineStart", ge=0)]
+    note: str
+    path: str
+
+
+class MemoryCitation(WireModel):
+    entries: list[MemoryCitationEntry]
+    thread_ids: Annotated[list[str], Field(alias="threadIds")]
 
 
 class AgentMessageThreadItem(WireModel):
@@ -2207,6 +2419,12 @@ class AppBranding(WireModel):
     website: str | None = None
 
 
+# Account settings for a single app.
+AppLinksConfig: TypeAlias = dict[str, Any]
+
+AppToolsConfig: TypeAlias = dict[str, Any]
+
+
 class AppConfig(WireModel):
     approvals_reviewer: ApprovalsReviewer | None = None
     default_tools_approval_mode: AppToolApproval | None = None
@@ -2219,6 +2437,30 @@ class AppConfig(WireModel):
     """Additional model-facing surfaces omitted for this connector's tools."""
     open_world_enabled: bool | None = None
     tools: AppToolsConfig | None = None
+
+
+class AppReview(WireModel):
+    status: str
+
+
+class AppScreenshot(WireModel):
+    file_id: Annotated[str | None, Field(alias="fileId")] = None
+    url: str | None = None
+    user_prompt: Annotated[str, Field(alias="userPrompt")]
+
+
+class AppMetadata(WireModel):
+    categories: list[str] | None = None
+    developer: str | None = None
+    first_party_requires_install: Annotated[bool | None, Field(alias="firstPartyRequiresInstall")] = None
+    review: AppReview | None = None
+    screenshots: list[AppScreenshot] | None = None
+    seo_description: Annotated[str | None, Field(alias="seoDescription")] = None
+    show_in_composer_when_unlinked: Annotated[bool | None, Field(alias="showInComposerWhenUnlinked")] = None
+    sub_categories: Annotated[list[str] | None, Field(alias="subCategories")] = None
+    version: str | None = None
+    version_id: Annotated[str | None, Field(alias="versionId")] = None
+    version_notes: Annotated[str | None, Field(alias="versionNotes")] = None
 
 
 class AppInfo(WireModel):
@@ -2253,30 +2495,6 @@ class AppListUpdatedNotification(WireModel):
     """EXPERIMENTAL - notification emitted when the app list changes."""
 
     data: list[AppInfo]
-
-
-class AppMetadata(WireModel):
-    categories: list[str] | None = None
-    developer: str | None = None
-    first_party_requires_install: Annotated[bool | None, Field(alias="firstPartyRequiresInstall")] = None
-    review: AppReview | None = None
-    screenshots: list[AppScreenshot] | None = None
-    seo_description: Annotated[str | None, Field(alias="seoDescription")] = None
-    show_in_composer_when_unlinked: Annotated[bool | None, Field(alias="showInComposerWhenUnlinked")] = None
-    sub_categories: Annotated[list[str] | None, Field(alias="subCategories")] = None
-    version: str | None = None
-    version_id: Annotated[str | None, Field(alias="versionId")] = None
-    version_notes: Annotated[str | None, Field(alias="versionNotes")] = None
-
-
-class AppReview(WireModel):
-    status: str
-
-
-class AppScreenshot(WireModel):
-    file_id: Annotated[str | None, Field(alias="fileId")] = None
-    url: str | None = None
-    user_prompt: Annotated[str, Field(alias="userPrompt")]
 
 
 class AppSummary(WireModel):
@@ -2323,16 +2541,16 @@ class ApplicationNetworkRequirements(WireModel):
     """When enabled, only explicitly allowed exact domains may be contacted."""
 
 
-class ApplicationRequirements(WireModel):
-    network: ApplicationNetworkRequirements | None = None
-    storage: ApplicationStorageRequirements | None = None
-
-
 class ApplicationStorageRequirements(WireModel):
     """Managed storage settings for new Desktop workspaces, not filesystem access restrictions."""
 
     default_project_parent: Annotated[LegacyAppPathString | None, Field(alias="defaultProjectParent")] = None
     projectless_workspace_root: Annotated[LegacyAppPathString | None, Field(alias="projectlessWorkspaceRoot")] = None
+
+
+class ApplicationRequirements(WireModel):
+    network: ApplicationNetworkRequirements | None = None
+    storage: ApplicationStorageRequirements | None = None
 
 
 class ApplyPatchGuardianApprovalReviewAction(WireModel):
@@ -2343,16 +2561,16 @@ class ApplyPatchGuardianApprovalReviewAction(WireModel):
     files: list[LegacyAppPathString]
 
 
-class AppsConfig(WireModel):
-    default: Annotated[AppsDefaultConfig | None, Field(alias="_default")] = None
-
-
 class AppsDefaultConfig(WireModel):
     approvals_reviewer: ApprovalsReviewer | None = None
     default_tools_approval_mode: AppToolApproval | None = None
     destructive_enabled: bool = True
     enabled: bool = True
     open_world_enabled: bool = True
+
+
+class AppsConfig(WireModel):
+    default: Annotated[AppsDefaultConfig | None, Field(alias="_default")] = None
 
 
 class AppsInstalledParams(WireModel):
@@ -2362,6 +2580,18 @@ class AppsInstalledParams(WireModel):
     """When true and Apps are permitted, refresh and publish the hosted connector runtime tool snapshot first."""
     thread_id: Annotated[str | None, Field(alias="threadId")] = None
     """Optional loaded thread id used to evaluate effective app configuration."""
+
+
+class InstalledApp(WireModel):
+    """Installed connector runtime state."""
+
+    callable: bool
+    """Whether the connector is enabled and has a non-synthetic, model-visible tool allowed by effective MCP and app/tool policy in the committed runtime snapshot."""
+    enabled: bool
+    """Effective enabled state after applying global, workspace, local, and managed configuration at read time."""
+    id: str
+    runtime_name: Annotated[str | None, Field(alias="runtimeName")] = None
+    """Best-effort name carried by the runtime tool catalog. Canonical app metadata remains owned by `app/read`."""
 
 
 class AppsInstalledResponse(WireModel):
@@ -2402,18 +2632,25 @@ class AppsReadParams(WireModel):
     """Optional loaded thread id used to evaluate effective app configuration."""
 
 
+class ConnectorMetadata(WireModel):
+    """EXPERIMENTAL - metadata returned by app/read."""
+
+    description: str | None = None
+    distribution_channel: Annotated[str | None, Field(alias="distributionChannel")] = None
+    icon_url: Annotated[str | None, Field(alias="iconUrl")] = None
+    icon_url_dark: Annotated[str | None, Field(alias="iconUrlDark")] = None
+    id: str
+    install_url: Annotated[str | None, Field(alias="installUrl")] = None
+    name: str
+    plugin_display_names: Annotated[list[str], Field(alias="pluginDisplayNames")] = Field(default_factory=list)
+    tool_summaries: Annotated[list[AppToolSummary] | None, Field(alias="toolSummaries")] = None
+
+
 class AppsReadResponse(WireModel):
     """EXPERIMENTAL - app/read response."""
 
     apps: list[ConnectorMetadata]
     missing_app_ids: Annotated[list[str], Field(alias="missingAppIds")]
-
-
-class AsyncUserInputQuestion(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    options: list[str] | None = None
-    title: str
 
 
 class AudioUrlContentItem(WireModel):
@@ -2471,6 +2708,49 @@ class BedrockProviderSettingsPatch(WireModel):
     region: str | None = None
 
 
+class InlineMarkdownThreadRealtimeBemItemPresentation(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inlineMarkdown"),)
+
+    type_: Annotated[Literal["inlineMarkdown"], Field(alias="type")] = "inlineMarkdown"
+
+
+class InlineVisualizationThreadRealtimeBemItemPresentation(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inlineVisualization"),)
+
+    type_: Annotated[Literal["inlineVisualization"], Field(alias="type")] = "inlineVisualization"
+    index: Annotated[UInt32, Field(ge=0)]
+
+
+class UnknownThreadRealtimeBemItemPresentation(UnknownVariant):
+    """A `ThreadRealtimeBemItemPresentation` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class WholeItemThreadRealtimeBemItemPresentation(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "wholeItem"),)
+
+    type_: Annotated[Literal["wholeItem"], Field(alias="type")] = "wholeItem"
+
+
+_ThreadRealtimeBemItemPresentation_TAGS = frozenset({"wholeItem", "inlineMarkdown", "inlineVisualization"})
+
+
+def _tag_of_ThreadRealtimeBemItemPresentation(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ThreadRealtimeBemItemPresentation_TAGS else "__unknown__"
+
+
+# EXPERIMENTAL - how an existing agent item appears in a realtime conversation.
+ThreadRealtimeBemItemPresentation: TypeAlias = Annotated[
+    Annotated[WholeItemThreadRealtimeBemItemPresentation, Tag("wholeItem")]
+    | Annotated[InlineMarkdownThreadRealtimeBemItemPresentation, Tag("inlineMarkdown")]
+    | Annotated[InlineVisualizationThreadRealtimeBemItemPresentation, Tag("inlineVisualization")]
+    | Annotated[UnknownThreadRealtimeBemItemPresentation, Tag("__unknown__")],
+    Discriminator(_tag_of_ThreadRealtimeBemItemPresentation),
+]
+
+
 class BemItemPromotedThreadRealtimeItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "bemItemPromoted"),)
 
@@ -2482,10 +2762,22 @@ class BemItemPromotedThreadRealtimeItem(WireModel):
     turn_id: str
 
 
+class BrowserUseOriginPolicyConfig(WireModel):
+    access: AllowDenyRequirement | None = None
+    downloads: AllowDenyRequirement | None = None
+    full_cdp_access: AllowDenyRequirement | None = None
+    uploads: AllowDenyRequirement | None = None
+
+
 class BrowserUseConfig(WireModel):
     allow_history_access: bool | None = None
     default_origin_policy: BrowserUseOriginPolicyConfig | None = None
     origins: dict[str, BrowserUseOriginPolicyConfig] | None = None
+
+
+class RequestHeader(WireModel):
+    name: str
+    value: str
 
 
 class BrowserUseExtensionRequirements(WireModel):
@@ -2501,13 +2793,6 @@ class BrowserUseOriginPolicy(WireModel):
     downloads: AllowDenyRequirement | None = None
     full_cdp_access: Annotated[AllowDenyRequirement | None, Field(alias="fullCdpAccess")] = None
     persistent_approval: Annotated[bool | None, Field(alias="persistentApproval")] = None
-    uploads: AllowDenyRequirement | None = None
-
-
-class BrowserUseOriginPolicyConfig(WireModel):
-    access: AllowDenyRequirement | None = None
-    downloads: AllowDenyRequirement | None = None
-    full_cdp_access: AllowDenyRequirement | None = None
     uploads: AllowDenyRequirement | None = None
 
 
@@ -2612,6 +2897,10 @@ class CollabAgentState(WireModel):
     status: CollabAgentStatus
 
 
+# A non-empty reasoning effort value advertised by the model.
+ReasoningEffort: TypeAlias = str
+
+
 class CollabAgentToolCallThreadItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "collabAgentToolCall"),)
 
@@ -2638,6 +2927,14 @@ class CollabAgentToolCallThreadItem(WireModel):
     """Current status of the collab tool call."""
     tool: CollabAgentTool
     """Name of the collab tool that was invoked."""
+
+
+class Settings(WireModel):
+    """Settings for a collaboration mode."""
+
+    developer_instructions: str | None = None
+    model: str
+    reasoning_effort: ReasoningEffort | None = None
 
 
 class CollaborationMode(WireModel):
@@ -2688,6 +2985,69 @@ class CommandExecOutputDeltaNotification(WireModel):
     """Client-supplied, connection-scoped `processId` from the original `command/exec` request."""
     stream: CommandExecOutputStream
     """Output stream for this chunk."""
+
+
+class CommandExecTerminalSize(WireModel):
+    """PTY size in character cells for `command/exec` PTY sessions."""
+
+    cols: Annotated[UInt16, Field(ge=0)]
+    """Terminal width in character cells."""
+    rows: Annotated[UInt16, Field(ge=0)]
+    """Terminal height in character cells."""
+
+
+class DangerFullAccessSandboxPolicy(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "dangerFullAccess"),)
+
+    type_: Annotated[Literal["dangerFullAccess"], Field(alias="type")] = "dangerFullAccess"
+
+
+class ExternalSandboxSandboxPolicy(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "externalSandbox"),)
+
+    type_: Annotated[Literal["externalSandbox"], Field(alias="type")] = "externalSandbox"
+    network_access: Annotated[NetworkAccess, Field(alias="networkAccess")] = NetworkAccess.RESTRICTED
+
+
+class ReadOnlySandboxPolicy(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "readOnly"),)
+
+    type_: Annotated[Literal["readOnly"], Field(alias="type")] = "readOnly"
+    network_access: Annotated[bool, Field(alias="networkAccess")] = False
+
+
+class UnknownSandboxPolicy(UnknownVariant):
+    """A `SandboxPolicy` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class WorkspaceWriteSandboxPolicy(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "workspaceWrite"),)
+
+    type_: Annotated[Literal["workspaceWrite"], Field(alias="type")] = "workspaceWrite"
+    exclude_slash_tmp: Annotated[bool, Field(alias="excludeSlashTmp")] = False
+    exclude_tmpdir_env_var: Annotated[bool, Field(alias="excludeTmpdirEnvVar")] = False
+    network_access: Annotated[bool, Field(alias="networkAccess")] = False
+    writable_roots: Annotated[list[AbsolutePathBuf], Field(alias="writableRoots")] = Field(default_factory=list)
+
+
+_SandboxPolicy_TAGS = frozenset({"dangerFullAccess", "readOnly", "externalSandbox", "workspaceWrite"})
+
+
+def _tag_of_SandboxPolicy(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _SandboxPolicy_TAGS else "__unknown__"
+
+
+SandboxPolicy: TypeAlias = Annotated[
+    Annotated[DangerFullAccessSandboxPolicy, Tag("dangerFullAccess")]
+    | Annotated[ReadOnlySandboxPolicy, Tag("readOnly")]
+    | Annotated[ExternalSandboxSandboxPolicy, Tag("externalSandbox")]
+    | Annotated[WorkspaceWriteSandboxPolicy, Tag("workspaceWrite")]
+    | Annotated[UnknownSandboxPolicy, Tag("__unknown__")],
+    Discriminator(_tag_of_SandboxPolicy),
+]
 
 
 class CommandExecParams(WireModel):
@@ -2767,15 +3127,6 @@ class CommandExecResponse(WireModel):
     Empty when stdout was streamed via `command/exec/outputDelta`."""
 
 
-class CommandExecTerminalSize(WireModel):
-    """PTY size in character cells for `command/exec` PTY sessions."""
-
-    cols: Annotated[UInt16, Field(ge=0)]
-    """Terminal width in character cells."""
-    rows: Annotated[UInt16, Field(ge=0)]
-    """Terminal height in character cells."""
-
-
 class CommandExecTerminateParams(WireModel):
     """Terminate a running `command/exec` session."""
 
@@ -2799,6 +3150,57 @@ class CommandExecutionOutputDeltaNotification(WireModel):
     item_id: Annotated[str, Field(alias="itemId")]
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class ListFilesCommandAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "listFiles"),)
+
+    type_: Annotated[Literal["listFiles"], Field(alias="type")] = "listFiles"
+    command: str
+    path: str | None = None
+
+
+class ReadCommandAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "read"),)
+
+    type_: Annotated[Literal["read"], Field(alias="type")] = "read"
+    command: str
+    name: str
+    path: LegacyAppPathString
+
+
+class SearchCommandAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
+
+    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
+    command: str
+    path: str | None = None
+    query: str | None = None
+
+
+class UnknownCommandAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "unknown"),)
+
+    type_: Annotated[Literal["unknown"], Field(alias="type")] = "unknown"
+    command: str
+
+
+_CommandAction_TAGS = frozenset({"read", "listFiles", "search", "unknown"})
+
+
+def _tag_of_CommandAction(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _CommandAction_TAGS else "__unknown__"
+
+
+CommandAction: TypeAlias = Annotated[
+    Annotated[ReadCommandAction, Tag("read")]
+    | Annotated[ListFilesCommandAction, Tag("listFiles")]
+    | Annotated[SearchCommandAction, Tag("search")]
+    | Annotated[UnknownCommandAction, Tag("unknown")]
+    | Annotated[UnknownCommandAction_, Tag("__unknown__")],
+    Discriminator(_tag_of_CommandAction),
+]
 
 
 class CommandExecutionThreadItem(WireModel):
@@ -2878,31 +3280,8 @@ class CompletedThreadPredictionResult(WireModel):
     text: str | None = None
 
 
-class ComputerUseConfig(WireModel):
-    default_app_access: AllowDenyRequirement | None = None
-    macos: ComputerUseMacosConfig | None = None
-    windows: ComputerUseWindowsConfig | None = None
-
-
 class ComputerUseMacosConfig(WireModel):
     bundle_ids: dict[str, AllowDenyRequirement] | None = None
-
-
-class ComputerUseMacosRequirements(WireModel):
-    bundle_ids: Annotated[dict[str, AllowDenyRequirement] | None, Field(alias="bundleIds")] = None
-
-
-class ComputerUseRequirements(WireModel):
-    allow_locked_computer_use: Annotated[bool | None, Field(alias="allowLockedComputerUse")] = None
-    allow_persistent_approval: Annotated[bool | None, Field(alias="allowPersistentApproval")] = None
-    default_app_access: Annotated[AllowDenyRequirement | None, Field(alias="defaultAppAccess")] = None
-    macos: ComputerUseMacosRequirements | None = None
-    windows: ComputerUseWindowsRequirements | None = None
-
-
-class ComputerUseWindowsConfig(WireModel):
-    aumids: dict[str, AllowDenyRequirement] | None = None
-    exes: list[ComputerUseWindowsExeConfig] | None = None
 
 
 class ComputerUseWindowsExeConfig(WireModel):
@@ -2910,6 +3289,21 @@ class ComputerUseWindowsExeConfig(WireModel):
     binary_name: str | None = None
     product_name: str
     publisher_name: str
+
+
+class ComputerUseWindowsConfig(WireModel):
+    aumids: dict[str, AllowDenyRequirement] | None = None
+    exes: list[ComputerUseWindowsExeConfig] | None = None
+
+
+class ComputerUseConfig(WireModel):
+    default_app_access: AllowDenyRequirement | None = None
+    macos: ComputerUseMacosConfig | None = None
+    windows: ComputerUseWindowsConfig | None = None
+
+
+class ComputerUseMacosRequirements(WireModel):
+    bundle_ids: Annotated[dict[str, AllowDenyRequirement] | None, Field(alias="bundleIds")] = None
 
 
 class ComputerUseWindowsExeRequirement(WireModel):
@@ -2922,6 +3316,62 @@ class ComputerUseWindowsExeRequirement(WireModel):
 class ComputerUseWindowsRequirements(WireModel):
     aumids: dict[str, AllowDenyRequirement] | None = None
     exes: list[ComputerUseWindowsExeRequirement] | None = None
+
+
+class ComputerUseRequirements(WireModel):
+    allow_locked_computer_use: Annotated[bool | None, Field(alias="allowLockedComputerUse")] = None
+    allow_persistent_approval: Annotated[bool | None, Field(alias="allowPersistentApproval")] = None
+    default_app_access: Annotated[AllowDenyRequirement | None, Field(alias="defaultAppAccess")] = None
+    macos: ComputerUseMacosRequirements | None = None
+    windows: ComputerUseWindowsRequirements | None = None
+
+
+class SandboxWorkspaceWrite(WireModel):
+    exclude_slash_tmp: bool = False
+    exclude_tmpdir_env_var: bool = False
+    network_access: bool = False
+    writable_roots: list[str] = Field(default_factory=list)
+
+
+class WebSearchLocation(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    city: str | None = None
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+
+
+class WebSearchToolConfig(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allowed_domains: list[str] | None = None
+    context_size: WebSearchContextSize | None = None
+    location: WebSearchLocation | None = None
+
+
+class ToolsV2(WireModel):
+    web_search: WebSearchToolConfig | None = None
+
+
+class GranularAskForApprovalGranular(WireModel):
+    mcp_elicitations: bool
+    request_permissions: bool = False
+    rules: bool
+    sandbox_approval: bool
+    skill_approval: bool = False
+
+
+class GranularAskForApproval(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granular: GranularAskForApprovalGranular
+
+
+AskForApproval: TypeAlias = Literal["untrusted", "on-request", "never"] | GranularAskForApproval | Any
+
+# Backward-compatible API shape for ChatGPT workspace login restrictions.
+ForcedChatgptWorkspaceIds: TypeAlias = str | list[str] | Any
 
 
 class Config(WireModel):
@@ -2957,6 +3407,12 @@ class Config(WireModel):
     web_search: WebSearchMode | None = None
 
 
+class ConfigEdit(WireModel):
+    key_path: Annotated[str, Field(alias="keyPath")]
+    merge_strategy: Annotated[MergeStrategy, Field(alias="mergeStrategy")]
+    value: Any
+
+
 class ConfigBatchWriteParams(WireModel):
     edits: list[ConfigEdit]
     expected_version: Annotated[str | None, Field(alias="expectedVersion")] = None
@@ -2966,10 +3422,133 @@ class ConfigBatchWriteParams(WireModel):
     """When true, hot-reload updated runtime settings into loaded threads after writing. Session-static model, reasoning-effort, Plan-mode reasoning-effort, and service-tier defaults are not reloaded. The deprecated personality setting is also not reloaded."""
 
 
-class ConfigEdit(WireModel):
-    key_path: Annotated[str, Field(alias="keyPath")]
-    merge_strategy: Annotated[MergeStrategy, Field(alias="mergeStrategy")]
-    value: Any
+class UnknownConfigLayerSource(UnknownVariant):
+    """A `ConfigLayerSource` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class EnterpriseManagedConfigLayerSource(WireModel):
+    """Enterprise-managed config layer delivered by the cloud config bundle."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "enterpriseManaged"),)
+
+    type_: Annotated[Literal["enterpriseManaged"], Field(alias="type")] = "enterpriseManaged"
+    id: str
+    """Stable identifier for the delivered layer."""
+    name: str
+    """Admin-facing name for the delivered layer. This is surfaced in diagnostics so users know which cloud layer needs administrator attention."""
+
+
+class LegacyManagedConfigTomlFromFileConfigLayerSource(WireModel):
+    """`managed_config.toml` was designed to be a config that was loaded as the last layer on top of everything else. This scheme did not quite work out as intended, but we keep this variant as a \"best effort\" while we phase out `managed_config.toml` in favor of `requirements.toml`."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "legacyManagedConfigTomlFromFile"),)
+
+    type_: Annotated[Literal["legacyManagedConfigTomlFromFile"], Field(alias="type")] = (
+        "legacyManagedConfigTomlFromFile"
+    )
+    file: AbsolutePathBuf
+
+
+class LegacyManagedConfigTomlFromMdmConfigLayerSource(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "legacyManagedConfigTomlFromMdm"),)
+
+    type_: Annotated[Literal["legacyManagedConfigTomlFromMdm"], Field(alias="type")] = "legacyManagedConfigTomlFromMdm"
+
+
+class MdmConfigLayerSource(WireModel):
+    """Managed preferences layer delivered by MDM (macOS only)."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mdm"),)
+
+    type_: Annotated[Literal["mdm"], Field(alias="type")] = "mdm"
+    domain: str
+    key: str
+
+
+class PackagedDefaultsConfigLayerSource(WireModel):
+    """Default configuration supplied with the installed Codex package."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "packagedDefaults"),)
+
+    type_: Annotated[Literal["packagedDefaults"], Field(alias="type")] = "packagedDefaults"
+    file: AbsolutePathBuf
+    """Path to the packaged default configuration file."""
+
+
+class ProjectConfigLayerSource(WireModel):
+    """Path to a .codex/ folder within a project. There could be multiple of these between `cwd` and the project/repo root."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "project"),)
+
+    type_: Annotated[Literal["project"], Field(alias="type")] = "project"
+    dot_codex_folder: Annotated[AbsolutePathBuf, Field(alias="dotCodexFolder")]
+
+
+class SessionFlagsConfigLayerSource(WireModel):
+    """Session-layer overrides supplied via `-c`/`--config`."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "sessionFlags"),)
+
+    type_: Annotated[Literal["sessionFlags"], Field(alias="type")] = "sessionFlags"
+
+
+class SystemConfigLayerSource(WireModel):
+    """Managed config layer from a file (usually `managed_config.toml`)."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "system"),)
+
+    type_: Annotated[Literal["system"], Field(alias="type")] = "system"
+    file: AbsolutePathBuf
+    """This is the path to the system config.toml file, though it is not guaranteed to exist."""
+
+
+class UserConfigLayerSource(WireModel):
+    """User config layer from $CODEX_HOME/config.toml. This layer is special in that it is expected to be: - writable by the user - generally outside the workspace directory"""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "user"),)
+
+    type_: Annotated[Literal["user"], Field(alias="type")] = "user"
+    file: AbsolutePathBuf
+    """This is the path to the user's config.toml file, though it is not guaranteed to exist."""
+    profile: str | None = None
+    """Name of the selected profile-v2 config layered on top of the base user config, when this layer represents one."""
+
+
+_ConfigLayerSource_TAGS = frozenset(
+    {
+        "packagedDefaults",
+        "mdm",
+        "system",
+        "enterpriseManaged",
+        "user",
+        "project",
+        "sessionFlags",
+        "legacyManagedConfigTomlFromFile",
+        "legacyManagedConfigTomlFromMdm",
+    }
+)
+
+
+def _tag_of_ConfigLayerSource(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ConfigLayerSource_TAGS else "__unknown__"
+
+
+ConfigLayerSource: TypeAlias = Annotated[
+    Annotated[PackagedDefaultsConfigLayerSource, Tag("packagedDefaults")]
+    | Annotated[MdmConfigLayerSource, Tag("mdm")]
+    | Annotated[SystemConfigLayerSource, Tag("system")]
+    | Annotated[EnterpriseManagedConfigLayerSource, Tag("enterpriseManaged")]
+    | Annotated[UserConfigLayerSource, Tag("user")]
+    | Annotated[ProjectConfigLayerSource, Tag("project")]
+    | Annotated[SessionFlagsConfigLayerSource, Tag("sessionFlags")]
+    | Annotated[LegacyManagedConfigTomlFromFileConfigLayerSource, Tag("legacyManagedConfigTomlFromFile")]
+    | Annotated[LegacyManagedConfigTomlFromMdmConfigLayerSource, Tag("legacyManagedConfigTomlFromMdm")]
+    | Annotated[UnknownConfigLayerSource, Tag("__unknown__")],
+    Discriminator(_tag_of_ConfigLayerSource),
+]
 
 
 class ConfigLayer(WireModel):
@@ -2984,12 +3563,6 @@ class ConfigLayerMetadata(WireModel):
     version: str
 
 
-class UnknownConfigLayerSource(UnknownVariant):
-    """A `ConfigLayerSource` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 class ConfigReadParams(WireModel):
     cwd: str | None = None
     """Optional working directory to resolve project config layers. If specified, return the effective config as seen from that directory (i.e., including any project layers between `cwd` and the project/repo root)."""
@@ -3000,6 +3573,80 @@ class ConfigReadResponse(WireModel):
     config: Config
     layers: list[ConfigLayer] | None = None
     origins: dict[str, ConfigLayerMetadata]
+
+
+class FeedbackRequirements(WireModel):
+    enabled: bool | None = None
+
+
+class InAppBrowserRequirements(WireModel):
+    allow_external_browser_settings_import: Annotated[
+        bool | None, Field(alias="allowExternalBrowserSettingsImport")
+    ] = None
+
+
+class NewThreadModelDefaults(WireModel):
+    model: str | None = None
+    model_reasoning_effort_: Annotated[ReasoningEffort | None, Field(alias="modelReasoningEffort")] = None
+    service_tier: Annotated[str | None, Field(alias="serviceTier")] = None
+
+
+class ModelsRequirements(WireModel):
+    new_thread: Annotated[NewThreadModelDefaults | None, Field(alias="newThread")] = None
+
+
+class OtelToolResultLogConfig(WireModel):
+    max_bytes: Annotated[UInt64, Field(ge=0)]
+
+
+class OtelTlsConfig(WireModel):
+    ca_certificate: Annotated[str | None, Field(alias="ca-certificate")] = None
+    client_certificate: Annotated[str | None, Field(alias="client-certificate")] = None
+    client_private_key: Annotated[str | None, Field(alias="client-private-key")] = None
+
+
+class OtlpGrpcOtelExporterOtlpGrpc(WireModel):
+    endpoint: str
+    headers: dict[str, str]
+    """Header names are retained; values are redacted by the server."""
+    tls: OtelTlsConfig | None = None
+
+
+class OtlpGrpcOtelExporter(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    otlp_grpc: Annotated[OtlpGrpcOtelExporterOtlpGrpc, Field(alias="otlp-grpc")]
+
+
+class OtlpHttpOtelExporterOtlpHttp(WireModel):
+    endpoint: str
+    headers: dict[str, str]
+    """Header names are retained; values are redacted by the server."""
+    protocol: OtelHttpProtocol
+    tls: OtelTlsConfig | None = None
+
+
+class OtlpHttpOtelExporter(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    otlp_http: Annotated[OtlpHttpOtelExporterOtlpHttp, Field(alias="otlp-http")]
+
+
+OtelExporter: TypeAlias = Literal["none", "statsig"] | OtlpHttpOtelExporter | OtlpGrpcOtelExporter | Any
+
+
+class OtelRequirements(WireModel):
+    environment: str | None = None
+    exporter: OtelExporter | None = None
+    log_agent_responses: bool | None = None
+    log_guardian_assessments: bool | None = None
+    log_sse_deltas: bool | None = None
+    log_user_prompt: bool | None = None
+    metrics_exporter: OtelExporter | None = None
+    span_attributes: dict[str, str] | None = None
+    tool_result: OtelToolResultLogConfig | None = None
+    trace_exporter: OtelExporter | None = None
+    tracestate: dict[str, dict[str, str]] | None = None
 
 
 class ConfigRequirements(WireModel):
@@ -3058,6 +3705,18 @@ class ConfigValueWriteParams(WireModel):
     value: Any
 
 
+class TextPosition(WireModel):
+    column: Annotated[UInt64, Field(ge=0)]
+    """1-based column number (in Unicode scalar values)."""
+    line: Annotated[UInt64, Field(ge=0)]
+    """1-based line number."""
+
+
+class TextRange(WireModel):
+    end: TextPosition
+    start: TextPosition
+
+
 class ConfigWarningNotification(WireModel):
     details: str | None = None
     """Optional extra guidance or error details."""
@@ -3067,6 +3726,12 @@ class ConfigWarningNotification(WireModel):
     """Optional range for the error location inside the config file."""
     summary: str
     """Concise summary of the warning."""
+
+
+class OverriddenMetadata(WireModel):
+    effective_value: Annotated[Any, Field(alias="effectiveValue")]
+    message: str
+    overriding_layer: Annotated[ConfigLayerMetadata, Field(alias="overridingLayer")]
 
 
 class ConfigWriteResponse(WireModel):
@@ -3098,23 +3763,44 @@ class UnknownConfiguredHookHandler(UnknownVariant):
     type_: Annotated[str, Field(alias="type")]
 
 
+class McpToolConfiguredHookHandler(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mcp_tool"),)
+
+    type_: Annotated[Literal["mcp_tool"], Field(alias="type")] = "mcp_tool"
+    input: dict[str, Any]
+    server: str
+    status_message: Annotated[str | None, Field(alias="statusMessage")] = None
+    timeout_sec: Annotated[UInt64 | None, Field(alias="timeoutSec", ge=0)] = None
+    tool: str
+
+
+class PromptConfiguredHookHandler(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "prompt"),)
+
+    type_: Annotated[Literal["prompt"], Field(alias="type")] = "prompt"
+
+
+_ConfiguredHookHandler_TAGS = frozenset({"command", "mcp_tool", "prompt", "agent"})
+
+
+def _tag_of_ConfiguredHookHandler(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ConfiguredHookHandler_TAGS else "__unknown__"
+
+
+ConfiguredHookHandler: TypeAlias = Annotated[
+    Annotated[CommandConfiguredHookHandler, Tag("command")]
+    | Annotated[McpToolConfiguredHookHandler, Tag("mcp_tool")]
+    | Annotated[PromptConfiguredHookHandler, Tag("prompt")]
+    | Annotated[AgentConfiguredHookHandler, Tag("agent")]
+    | Annotated[UnknownConfiguredHookHandler, Tag("__unknown__")],
+    Discriminator(_tag_of_ConfiguredHookHandler),
+]
+
+
 class ConfiguredHookMatcherGroup(WireModel):
     hooks: list[ConfiguredHookHandler]
     matcher: str | None = None
-
-
-class ConnectorMetadata(WireModel):
-    """EXPERIMENTAL - metadata returned by app/read."""
-
-    description: str | None = None
-    distribution_channel: Annotated[str | None, Field(alias="distributionChannel")] = None
-    icon_url: Annotated[str | None, Field(alias="iconUrl")] = None
-    icon_url_dark: Annotated[str | None, Field(alias="iconUrlDark")] = None
-    id: str
-    install_url: Annotated[str | None, Field(alias="installUrl")] = None
-    name: str
-    plugin_display_names: Annotated[list[str], Field(alias="pluginDisplayNames")] = Field(default_factory=list)
-    tool_summaries: Annotated[list[AppToolSummary] | None, Field(alias="toolSummaries")] = None
 
 
 class ConsumeAccountRateLimitResetCreditParams(WireModel):
@@ -3161,10 +3847,49 @@ class ContextCompactionThreadItem(WireModel):
     id: str
 
 
-class CreditsSnapshot(WireModel):
-    balance: str | None = None
-    has_credits: Annotated[bool, Field(alias="hasCredits")]
-    unlimited: bool
+class UnknownGatewayAuth(UnknownVariant):
+    """A `GatewayAuth` whose `mode` this version of the schema does not list, kept as received."""
+
+    mode: str
+
+
+class GatewayAuthEnvironmentVariable(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("mode", "mode", "environmentVariable"),)
+
+    mode: Literal["environmentVariable"] = "environmentVariable"
+    env_key: Annotated[str, Field(alias="envKey")]
+
+
+class ModeGatewayAuth(WireModel):
+    """Authentication is configured outside the gateway form. Preserve it on edits."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("mode", "mode", "externallyConfigured"),)
+
+    mode: Literal["externallyConfigured"] = "externallyConfigured"
+    env_key: Annotated[str | None, Field(alias="envKey")] = None
+
+
+class NoneGatewayAuth(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("mode", "mode", "none"),)
+
+    mode: Literal["none"] = "none"
+
+
+_GatewayAuth_TAGS = frozenset({"none", "environmentVariable", "externallyConfigured"})
+
+
+def _tag_of_GatewayAuth(value: Any) -> str:
+    tag = value.get("mode") if isinstance(value, dict) else getattr(value, "mode", None)
+    return tag if isinstance(tag, str) and tag in _GatewayAuth_TAGS else "__unknown__"
+
+
+GatewayAuth: TypeAlias = Annotated[
+    Annotated[NoneGatewayAuth, Tag("none")]
+    | Annotated[GatewayAuthEnvironmentVariable, Tag("environmentVariable")]
+    | Annotated[ModeGatewayAuth, Tag("externallyConfigured")]
+    | Annotated[UnknownGatewayAuth, Tag("__unknown__")],
+    Discriminator(_tag_of_GatewayAuth),
+]
 
 
 class CustomGatewayProviderSettings(WireModel):
@@ -3207,6 +3932,82 @@ class CustomSessionSource(WireModel):
     custom: str
 
 
+class EncryptedContentFunctionCallOutputContentItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "encrypted_content"),)
+
+    type_: Annotated[Literal["encrypted_content"], Field(alias="type")] = "encrypted_content"
+    encrypted_content: str
+
+
+class UnknownFunctionCallOutputContentItem(UnknownVariant):
+    """A `FunctionCallOutputContentItem` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class InputTextFunctionCallOutputContentItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_text"),)
+
+    type_: Annotated[Literal["input_text"], Field(alias="type")] = "input_text"
+    text: str
+
+
+_FunctionCallOutputContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "encrypted_content"})
+
+
+def _tag_of_FunctionCallOutputContentItem(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _FunctionCallOutputContentItem_TAGS else "__unknown__"
+
+
+class FileIdFunctionCallOutputContentItem(WireModel):
+    file_id: str
+
+
+class InputAudioFunctionCallOutputContentItemFileId(FileIdFunctionCallOutputContentItem):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_audio"),)
+
+    type_: Annotated[Literal["input_audio"], Field(alias="type")] = "input_audio"
+
+
+# Inline audio data or an uploaded file loaded by the Responses API.
+InputAudioFunctionCallOutputContentItem: TypeAlias = (
+    AudioUrlFunctionCallOutputContentItem | InputAudioFunctionCallOutputContentItemFileId | dict[str, Any]
+)
+
+
+class ImageUrlFunctionCallOutputContentItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_image"),)
+
+    type_: Annotated[Literal["input_image"], Field(alias="type")] = "input_image"
+    detail: ImageDetail | None = None
+    image_url: str
+
+
+class InputImageFunctionCallOutputContentItemFileId(FileIdFunctionCallOutputContentItem):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_image"),)
+
+    type_: Annotated[Literal["input_image"], Field(alias="type")] = "input_image"
+    detail: ImageDetail | None = None
+
+
+InputImageFunctionCallOutputContentItem: TypeAlias = (
+    ImageUrlFunctionCallOutputContentItem | InputImageFunctionCallOutputContentItemFileId | dict[str, Any]
+)
+
+# Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.
+FunctionCallOutputContentItem: TypeAlias = Annotated[
+    Annotated[InputTextFunctionCallOutputContentItem, Tag("input_text")]
+    | Annotated[InputImageFunctionCallOutputContentItem, Tag("input_image")]
+    | Annotated[InputAudioFunctionCallOutputContentItem, Tag("input_audio")]
+    | Annotated[EncryptedContentFunctionCallOutputContentItem, Tag("encrypted_content")]
+    | Annotated[UnknownFunctionCallOutputContentItem, Tag("__unknown__")],
+    Discriminator(_tag_of_FunctionCallOutputContentItem),
+]
+
+FunctionCallOutputBody: TypeAlias = str | list[FunctionCallOutputContentItem] | Any
+
+
 class CustomToolCallOutputResponseItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "custom_tool_call_output"),)
 
@@ -3239,12 +4040,6 @@ class DailyScheduledTaskSchedule(WireModel):
     time: str
 
 
-class DangerFullAccessSandboxPolicy(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "dangerFullAccess"),)
-
-    type_: Annotated[Literal["dangerFullAccess"], Field(alias="type")] = "dangerFullAccess"
-
-
 class DeletePatchChangeKind(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "delete"),)
 
@@ -3262,6 +4057,44 @@ class UnknownDynamicToolCallOutputContentItem(UnknownVariant):
     """A `DynamicToolCallOutputContentItem` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
+
+
+class InputAudioDynamicToolCallOutputContentItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inputAudio"),)
+
+    type_: Annotated[Literal["inputAudio"], Field(alias="type")] = "inputAudio"
+    audio_url: Annotated[str, Field(alias="audioUrl")]
+
+
+class InputImageDynamicToolCallOutputContentItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inputImage"),)
+
+    type_: Annotated[Literal["inputImage"], Field(alias="type")] = "inputImage"
+    image_url: Annotated[str, Field(alias="imageUrl")]
+
+
+class InputTextDynamicToolCallOutputContentItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inputText"),)
+
+    type_: Annotated[Literal["inputText"], Field(alias="type")] = "inputText"
+    text: str
+
+
+_DynamicToolCallOutputContentItem_TAGS = frozenset({"inputText", "inputImage", "inputAudio"})
+
+
+def _tag_of_DynamicToolCallOutputContentItem(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _DynamicToolCallOutputContentItem_TAGS else "__unknown__"
+
+
+DynamicToolCallOutputContentItem: TypeAlias = Annotated[
+    Annotated[InputTextDynamicToolCallOutputContentItem, Tag("inputText")]
+    | Annotated[InputImageDynamicToolCallOutputContentItem, Tag("inputImage")]
+    | Annotated[InputAudioDynamicToolCallOutputContentItem, Tag("inputAudio")]
+    | Annotated[UnknownDynamicToolCallOutputContentItem, Tag("__unknown__")],
+    Discriminator(_tag_of_DynamicToolCallOutputContentItem),
+]
 
 
 class DynamicToolCallThreadItem(WireModel):
@@ -3295,20 +4128,6 @@ class UnknownDynamicToolSpec(UnknownVariant):
     type_: Annotated[str, Field(alias="type")]
 
 
-class EncryptedContentAgentMessageInputContent(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "encrypted_content"),)
-
-    type_: Annotated[Literal["encrypted_content"], Field(alias="type")] = "encrypted_content"
-    encrypted_content: str
-
-
-class EncryptedContentFunctionCallOutputContentItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "encrypted_content"),)
-
-    type_: Annotated[Literal["encrypted_content"], Field(alias="type")] = "encrypted_content"
-    encrypted_content: str
-
-
 class EnteredReviewModeThreadItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "enteredReviewMode"),)
 
@@ -3319,18 +4138,6 @@ class EnteredReviewModeThreadItem(WireModel):
     type_: Annotated[Literal["enteredReviewMode"], Field(alias="type")] = "enteredReviewMode"
     id: str
     review: str
-
-
-class EnterpriseManagedConfigLayerSource(WireModel):
-    """Enterprise-managed config layer delivered by the cloud config bundle."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "enterpriseManaged"),)
-
-    type_: Annotated[Literal["enterpriseManaged"], Field(alias="type")] = "enterpriseManaged"
-    id: str
-    """Stable identifier for the delivered layer."""
-    name: str
-    """Admin-facing name for the delivered layer. This is surfaced in diagnostics so users know which cloud layer needs administrator attention."""
 
 
 class EnvironmentCapabilityRootLocation(WireModel):
@@ -3352,6 +4159,120 @@ class EnvironmentConnectionNotification(WireModel):
 class EnvironmentSkillsParams(WireModel):
     required: list[str] | None = None
     """Exact catalog names that must be available from this environment."""
+
+
+class MisalignmentSteer(WireModel):
+    message: str
+
+
+class MisalignmentErrorDetails(WireModel):
+    detailed_explanation: Annotated[str | None, Field(alias="detailedExplanation")] = None
+    """A substantive localized explanation is required before offering continuation."""
+    error_type: Annotated[str | None, Field(alias="errorType")] = None
+    """Open-ended classification; clients must accept categories added by Responses."""
+    review_target: Annotated[str | None, Field(alias="reviewTarget")] = None
+    """Opaque server-issued block target. Presence alone does not enable target-based continuation."""
+    steer: MisalignmentSteer | None = None
+    """Instruction to submit as the next turn's user input if continuation is confirmed."""
+
+
+class HttpConnectionFailedCodexErrorInfoHttpConnectionFailed(WireModel):
+    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
+
+
+class HttpConnectionFailedCodexErrorInfo(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    http_connection_failed: Annotated[
+        HttpConnectionFailedCodexErrorInfoHttpConnectionFailed, Field(alias="httpConnectionFailed")
+    ]
+
+
+class ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed(WireModel):
+    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
+
+
+class ResponseStreamConnectionFailedCodexErrorInfo(WireModel):
+    """Failed to connect to the response SSE stream."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_stream_connection_failed: Annotated[
+        ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed,
+        Field(alias="responseStreamConnectionFailed"),
+    ]
+
+
+class ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected(WireModel):
+    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
+
+
+class ResponseStreamDisconnectedCodexErrorInfo(WireModel):
+    """The response SSE stream disconnected in the middle of a turn before completion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_stream_disconnected: Annotated[
+        ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected, Field(alias="responseStreamDisconnected")
+    ]
+
+
+class ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts(WireModel):
+    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
+
+
+class ResponseTooManyFailedAttemptsCodexErrorInfo(WireModel):
+    """Reached the retry limit for responses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_too_many_failed_attempts: Annotated[
+        ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts,
+        Field(alias="responseTooManyFailedAttempts"),
+    ]
+
+
+# This translation layer make sure that we expose codex error code in camel case.
+#
+# When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
+CodexErrorInfo: TypeAlias = (
+    Literal[
+        "contextWindowExceeded",
+        "sessionBudgetExceeded",
+        "usageLimitExceeded",
+        "rateLimitExceeded",
+        "flexUnavailable",
+        "serverOverloaded",
+        "modelNotFound",
+        "policyCapacityUnavailable",
+        "cyberPolicy",
+        "misalignmentPolicyViolation",
+        "tooManyDenials",
+        "internalServerError",
+        "unauthorized",
+        "badRequest",
+        "threadRollbackFailed",
+        "sandboxError",
+        "other",
+        "inferenceHookDenied",
+    ]
+    | HttpConnectionFailedCodexErrorInfo
+    | ResponseStreamConnectionFailedCodexErrorInfo
+    | ResponseStreamDisconnectedCodexErrorInfo
+    | ResponseTooManyFailedAttemptsCodexErrorInfo
+    | ActiveTurnNotSteerableCodexErrorInfo
+    | str
+    | dict[str, Any]
+    | Any
+)
+
+
+class TurnError(WireModel):
+    additional_details: Annotated[str | None, Field(alias="additionalDetails")] = None
+    codex_error_info: Annotated[CodexErrorInfo | None, Field(alias="codexErrorInfo")] = None
+    message: str
+    misalignment: MisalignmentErrorDetails | None = None
+    """Optional public explanation and continuation instruction for a misalignment block."""
 
 
 class ErrorNotification(WireModel):
@@ -3461,55 +4382,61 @@ class ExternalAgentConfigDetectParams(WireModel):
     """Deprecated field retained for compatibility. This field is ignored; use `migrationSource` to select the migration source."""
 
 
+class HookMigration(WireModel):
+    name: str
+
+
+class McpServerMigration(WireModel):
+    name: str
+
+
+class PluginsMigration(WireModel):
+    marketplace_name: Annotated[str, Field(alias="marketplaceName")]
+    plugin_names: Annotated[list[str], Field(alias="pluginNames")]
+
+
+class SessionMigration(WireModel):
+    cwd: str
+    path: str
+    title: str | None = None
+
+
+class SkillMigration(WireModel):
+    name: str
+
+
+class SubagentMigration(WireModel):
+    name: str
+
+
+class MigrationDetails(WireModel):
+    commands: list[CommandMigration] = Field(default_factory=list)
+    hooks: list[HookMigration] = Field(default_factory=list)
+    mcp_servers: Annotated[list[McpServerMigration], Field(alias="mcpServers")] = Field(default_factory=list)
+    memory: list[str] | None = None
+    plugins: list[PluginsMigration] = Field(default_factory=list)
+    sessions: list[SessionMigration] = Field(default_factory=list)
+    skills: list[SkillMigration] = Field(default_factory=list)
+    subagents: list[SubagentMigration] = Field(default_factory=list)
+
+
+class ExternalAgentConfigMigrationItem(WireModel):
+    cwd: str | None = None
+    """Null or empty means home-scoped migration; non-empty means repo-scoped migration."""
+    description: str
+    details: MigrationDetails | None = None
+    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
+
+
+class ExternalAgentDetectedConnectorCandidate(WireModel):
+    name: str
+    session_count: Annotated[UInt32, Field(alias="sessionCount", ge=0)]
+    source: ExternalAgentDetectedConnectorSource
+
+
 class ExternalAgentConfigDetectResponse(WireModel):
     connectors: list[ExternalAgentDetectedConnectorCandidate] = Field(default_factory=list)
     items: list[ExternalAgentConfigMigrationItem]
-
-
-class ExternalAgentConfigImportCompletedNotification(WireModel):
-    import_id: Annotated[str, Field(alias="importId")]
-    item_type_results: Annotated[list[ExternalAgentConfigImportTypeResult], Field(alias="itemTypeResults")]
-
-
-class ExternalAgentConfigImportHistoriesReadResponse(WireModel):
-    connectors: list[ExternalAgentImportedConnectorCandidate]
-    data: list[ExternalAgentConfigImportHistory]
-
-
-class ExternalAgentConfigImportHistory(WireModel):
-    completed_at_ms: Annotated[Int64, Field(alias="completedAtMs")]
-    failures: list[ExternalAgentConfigImportItemTypeFailure]
-    import_id: Annotated[str, Field(alias="importId")]
-    provider_id: Annotated[str | None, Field(alias="providerId")] = None
-    successes: list[ExternalAgentConfigImportItemTypeSuccess]
-
-
-class ExternalAgentConfigImportHistoryRecordParams(WireModel):
-    item_type_results: Annotated[
-        list[ExternalAgentConfigImportHistoryRecordTypeResultParams], Field(alias="itemTypeResults")
-    ]
-    """Completed results grouped by imported item type."""
-    provider_id: Annotated[str, Field(alias="providerId")]
-    """Opaque provider identifier for the externally completed import."""
-
-
-class ExternalAgentConfigImportHistoryRecordResponse(WireModel):
-    import_id: Annotated[str, Field(alias="importId")]
-
-
-class ExternalAgentConfigImportHistoryRecordSuccessParams(WireModel):
-    cwd: str | None = None
-    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-    source: str | None = None
-    target: str | None = None
-    title: str | None = None
-    """Original title for an imported session, when available."""
-
-
-class ExternalAgentConfigImportHistoryRecordTypeResultParams(WireModel):
-    failures: list[ExternalAgentConfigImportItemTypeFailure]
-    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-    successes: list[ExternalAgentConfigImportHistoryRecordSuccessParams]
 
 
 class ExternalAgentConfigImportItemTypeFailure(WireModel):
@@ -3531,6 +4458,64 @@ class ExternalAgentConfigImportItemTypeSuccess(WireModel):
     """Original title for an imported session; null for other item types."""
 
 
+class ExternalAgentConfigImportTypeResult(WireModel):
+    failures: list[ExternalAgentConfigImportItemTypeFailure]
+    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
+    successes: list[ExternalAgentConfigImportItemTypeSuccess]
+
+
+class ExternalAgentConfigImportCompletedNotification(WireModel):
+    import_id: Annotated[str, Field(alias="importId")]
+    item_type_results: Annotated[list[ExternalAgentConfigImportTypeResult], Field(alias="itemTypeResults")]
+
+
+class ExternalAgentConfigImportHistory(WireModel):
+    completed_at_ms: Annotated[Int64, Field(alias="completedAtMs")]
+    failures: list[ExternalAgentConfigImportItemTypeFailure]
+    import_id: Annotated[str, Field(alias="importId")]
+    provider_id: Annotated[str | None, Field(alias="providerId")] = None
+    successes: list[ExternalAgentConfigImportItemTypeSuccess]
+
+
+class ExternalAgentImportedConnectorCandidate(WireModel):
+    name: str
+    session_count: Annotated[UInt32, Field(alias="sessionCount", ge=0)]
+    source: ExternalAgentImportedConnectorSource
+
+
+class ExternalAgentConfigImportHistoriesReadResponse(WireModel):
+    connectors: list[ExternalAgentImportedConnectorCandidate]
+    data: list[ExternalAgentConfigImportHistory]
+
+
+class ExternalAgentConfigImportHistoryRecordSuccessParams(WireModel):
+    cwd: str | None = None
+    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
+    source: str | None = None
+    target: str | None = None
+    title: str | None = None
+    """Original title for an imported session, when available."""
+
+
+class ExternalAgentConfigImportHistoryRecordTypeResultParams(WireModel):
+    failures: list[ExternalAgentConfigImportItemTypeFailure]
+    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
+    successes: list[ExternalAgentConfigImportHistoryRecordSuccessParams]
+
+
+class ExternalAgentConfigImportHistoryRecordParams(WireModel):
+    item_type_results: Annotated[
+        list[ExternalAgentConfigImportHistoryRecordTypeResultParams], Field(alias="itemTypeResults")
+    ]
+    """Completed results grouped by imported item type."""
+    provider_id: Annotated[str, Field(alias="providerId")]
+    """Opaque provider identifier for the externally completed import."""
+
+
+class ExternalAgentConfigImportHistoryRecordResponse(WireModel):
+    import_id: Annotated[str, Field(alias="importId")]
+
+
 class ExternalAgentConfigImportParams(WireModel):
     migration_items: Annotated[list[ExternalAgentConfigMigrationItem], Field(alias="migrationItems")]
     migration_source: Annotated[str | None, Field(alias="migrationSource")] = None
@@ -3550,47 +4535,10 @@ class ExternalAgentConfigImportResponse(WireModel):
     import_id: Annotated[str, Field(alias="importId")]
 
 
-class ExternalAgentConfigImportTypeResult(WireModel):
-    failures: list[ExternalAgentConfigImportItemTypeFailure]
-    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-    successes: list[ExternalAgentConfigImportItemTypeSuccess]
-
-
-class ExternalAgentConfigMigrationItem(WireModel):
-    cwd: str | None = None
-    """Null or empty means home-scoped migration; non-empty means repo-scoped migration."""
-    description: str
-    details: MigrationDetails | None = None
-    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-
-
-class ExternalAgentDetectedConnectorCandidate(WireModel):
-    name: str
-    session_count: Annotated[UInt32, Field(alias="sessionCount", ge=0)]
-    source: ExternalAgentDetectedConnectorSource
-
-
-class ExternalAgentImportedConnectorCandidate(WireModel):
-    name: str
-    session_count: Annotated[UInt32, Field(alias="sessionCount", ge=0)]
-    source: ExternalAgentImportedConnectorSource
-
-
-class ExternalSandboxSandboxPolicy(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "externalSandbox"),)
-
-    type_: Annotated[Literal["externalSandbox"], Field(alias="type")] = "externalSandbox"
-    network_access: Annotated[NetworkAccess, Field(alias="networkAccess")] = NetworkAccess.RESTRICTED
-
-
 class FailedThreadPredictionResult(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "failed"),)
 
     type_: Annotated[Literal["failed"], Field(alias="type")] = "failed"
-
-
-class FeedbackRequirements(WireModel):
-    enabled: bool | None = None
 
 
 class FeedbackSaveParams(WireModel):
@@ -3637,6 +4585,42 @@ class FileChangeOutputDeltaNotification(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
+class UnknownPatchChangeKind(UnknownVariant):
+    """A `PatchChangeKind` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class UpdatePatchChangeKind(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "update"),)
+
+    type_: Annotated[Literal["update"], Field(alias="type")] = "update"
+    move_path: str | None = None
+
+
+_PatchChangeKind_TAGS = frozenset({"add", "delete", "update"})
+
+
+def _tag_of_PatchChangeKind(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _PatchChangeKind_TAGS else "__unknown__"
+
+
+PatchChangeKind: TypeAlias = Annotated[
+    Annotated[AddPatchChangeKind, Tag("add")]
+    | Annotated[DeletePatchChangeKind, Tag("delete")]
+    | Annotated[UpdatePatchChangeKind, Tag("update")]
+    | Annotated[UnknownPatchChangeKind, Tag("__unknown__")],
+    Discriminator(_tag_of_PatchChangeKind),
+]
+
+
+class FileUpdateChange(WireModel):
+    diff: str
+    kind: PatchChangeKind
+    path: str
+
+
 class FileChangePatchUpdatedNotification(WireModel):
     changes: list[FileUpdateChange]
     item_id: Annotated[str, Field(alias="itemId")]
@@ -3661,8 +4645,41 @@ class FileIdContentItem(WireModel):
     file_id: str
 
 
-class FileIdFunctionCallOutputContentItem(WireModel):
-    file_id: str
+class ImageGenerationInputImage(WireModel):
+    """A local image file successfully read for this exact image-generation request."""
+
+    path: AbsolutePathBuf
+    sha256: str
+    """Lowercase SHA-256 of the file bytes read before image normalization."""
+
+
+class UnknownImageGenerationFailure(UnknownVariant):
+    """A `ImageGenerationFailure` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class UsageLimitExceededImageGenerationFailure(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "usageLimitExceeded"),)
+
+    type_: Annotated[Literal["usageLimitExceeded"], Field(alias="type")] = "usageLimitExceeded"
+    limit_id: Annotated[str, Field(alias="limitId")]
+    resets_at: Annotated[Int64 | None, Field(alias="resetsAt")] = None
+
+
+_ImageGenerationFailure_TAGS = frozenset({"usageLimitExceeded"})
+
+
+def _tag_of_ImageGenerationFailure(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ImageGenerationFailure_TAGS else "__unknown__"
+
+
+ImageGenerationFailure: TypeAlias = Annotated[
+    Annotated[UsageLimitExceededImageGenerationFailure, Tag("usageLimitExceeded")]
+    | Annotated[UnknownImageGenerationFailure, Tag("__unknown__")],
+    Discriminator(_tag_of_ImageGenerationFailure),
+]
 
 
 class FileIdThreadItem(WireModel):
@@ -3688,37 +4705,6 @@ class FileIdThreadItem(WireModel):
 
 class FileIdUserInput(WireModel):
     file_id: Annotated[str, Field(alias="fileId")]
-
-
-class UnknownFileSystemPath(UnknownVariant):
-    """A `FileSystemPath` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class FileSystemSandboxEntry(WireModel):
-    access: FileSystemAccessMode
-    path: FileSystemPath
-
-
-class UnknownFileSystemSpecialPath(UnknownVariant):
-    """A `FileSystemSpecialPath` whose `kind` this version of the schema does not list, kept as received."""
-
-    kind: str
-
-
-class FileSystemSpecialPathUnknown(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "unknown"),)
-
-    kind: Literal["unknown"] = "unknown"
-    path: str
-    subpath: LegacyAppPathString | None = None
-
-
-class FileUpdateChange(WireModel):
-    diff: str
-    kind: PatchChangeKind
-    path: str
 
 
 class FindInPageResponsesApiWebSearchAction(WireModel):
@@ -3870,12 +4856,6 @@ class FsWriteFileParams(WireModel):
     """Absolute path to write."""
 
 
-class UnknownFunctionCallOutputContentItem(UnknownVariant):
-    """A `FunctionCallOutputContentItem` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 class FunctionCallOutputResponseItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "function_call_output"),)
 
@@ -3937,19 +4917,6 @@ class FunctionDynamicToolSpec(WireModel):
     name: str
 
 
-class UnknownGatewayAuth(UnknownVariant):
-    """A `GatewayAuth` whose `mode` this version of the schema does not list, kept as received."""
-
-    mode: str
-
-
-class GatewayAuthEnvironmentVariable(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("mode", "mode", "environmentVariable"),)
-
-    mode: Literal["environmentVariable"] = "environmentVariable"
-    env_key: Annotated[str, Field(alias="envKey")]
-
-
 class GatewayOAuthChangedNotification(WireModel):
     auth_url: Annotated[str | None, Field(alias="authUrl")] = None
     """Authorization handoff, sent only to the connection that started login."""
@@ -3969,14 +4936,14 @@ class GatewayOAuthLoginParams(WireModel):
     """Defaults to the current provider when omitted."""
 
 
-class GatewayOAuthLoginResponse(WireModel):
-    prompt: GatewayOAuthPrompt | None = None
-
-
 class GatewayOAuthPrompt(WireModel):
     login_id: Annotated[str, Field(alias="loginId")]
     user_code: Annotated[str, Field(alias="userCode")]
     verification_url: Annotated[str, Field(alias="verificationUrl")]
+
+
+class GatewayOAuthLoginResponse(WireModel):
+    prompt: GatewayOAuthPrompt | None = None
 
 
 class GatewayOAuthReadParams(WireModel):
@@ -4047,6 +5014,29 @@ class GetAccountRateLimitsParams(WireModel):
     """The client supports automatic Luna Reserve fallback. For eligible ChatGPT CLI users, allow the backend to record experiment exposure after ordinary usage is blocked."""
 
 
+class RateLimitResetCredit(WireModel):
+    description: str | None = None
+    """Backend-provided display description for this credit, or `null` when unavailable."""
+    expires_at: Annotated[Int64 | None, Field(alias="expiresAt")] = None
+    """Unix timestamp in seconds when the credit expires, or `null` if it does not expire."""
+    granted_at: Annotated[Int64, Field(alias="grantedAt")]
+    """Unix timestamp in seconds when the credit was granted."""
+    id: str
+    """Opaque backend identifier for this reset credit."""
+    reset_type: Annotated[RateLimitResetType, Field(alias="resetType")]
+    status: RateLimitResetCreditStatus
+    title: str | None = None
+    """Backend-provided display title for this credit, or `null` when unavailable."""
+
+
+class RateLimitResetCreditsSummary(WireModel):
+    available_count: Annotated[Int64, Field(alias="availableCount")]
+    credits: list[RateLimitResetCredit] | None = None
+    """Detail rows for available reset credits, when the backend provides them.
+
+    `null` means only `availableCount` is known, while an empty array means details were fetched and no available credits were returned. The backend may cap this list, so its length can be less than `availableCount`."""
+
+
 class GetAccountRateLimitsResponse(WireModel):
     account_id: Annotated[str | None, Field(alias="accountId")] = None
     """Account associated with this usage snapshot, when supplied by the backend."""
@@ -4061,6 +5051,24 @@ class GetAccountRateLimitsResponse(WireModel):
     """Backward-compatible single-bucket view; mirrors the historical payload."""
     rate_limits_by_limit_id: Annotated[dict[str, RateLimitSnapshot] | None, Field(alias="rateLimitsByLimitId")] = None
     """Multi-bucket view keyed by metered `limit_id` (for example, `codex`)."""
+
+
+_Account_TAGS = frozenset({"apiKey", "chatgpt", "amazonBedrock", "gcp"})
+
+
+def _tag_of_Account(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _Account_TAGS else "__unknown__"
+
+
+Account: TypeAlias = Annotated[
+    Annotated[ApiKeyAccount, Tag("apiKey")]
+    | Annotated[ChatgptAccount, Tag("chatgpt")]
+    | Annotated[AmazonBedrockAccount, Tag("amazonBedrock")]
+    | Annotated[GcpAccount, Tag("gcp")]
+    | Annotated[UnknownAccount, Tag("__unknown__")],
+    Discriminator(_tag_of_Account),
+]
 
 
 class GetAccountResponse(WireModel):
@@ -4081,11 +5089,42 @@ class GetAccountTokenUsageParams(WireModel):
     """When present, read estimated usage for this thread instead of account-wide token activity."""
 
 
+class ThreadUsageBreakdownGroup(WireModel):
+    cached_input_tokens: Annotated[Int64 | None, Field(alias="cachedInputTokens")] = None
+    estimated_usage_credits_micros: Annotated[Int64, Field(alias="estimatedUsageCreditsMicros")]
+    input_tokens: Annotated[Int64 | None, Field(alias="inputTokens")] = None
+    model: str | None = None
+    net_new_input_tokens: Annotated[Int64 | None, Field(alias="netNewInputTokens")] = None
+    output_tokens: Annotated[Int64 | None, Field(alias="outputTokens")] = None
+    reasoning_effort: Annotated[str | None, Field(alias="reasoningEffort")] = None
+    speed: str | None = None
+    total_tokens: Annotated[Int64 | None, Field(alias="totalTokens")] = None
+
+
+class ThreadUsage(WireModel):
+    estimated_usage_credits_micros: Annotated[Int64, Field(alias="estimatedUsageCreditsMicros")]
+    estimated_usage_usd_micros: Annotated[Int64 | None, Field(alias="estimatedUsageUsdMicros")] = None
+    groups: list[ThreadUsageBreakdownGroup]
+    native_usage_usd_micros: Annotated[Int64 | None, Field(alias="nativeUsageUsdMicros")] = None
+    """Native dollar usage, independent of credit estimates. None means unknown, not zero."""
+    thread_id: Annotated[str, Field(alias="threadId")]
+
+
 class GetAccountTokenUsageResponse(WireModel):
     daily_usage_buckets: Annotated[list[AccountTokenUsageDailyBucket] | None, Field(alias="dailyUsageBuckets")] = None
     summary: AccountTokenUsageSummary
     thread_usage: Annotated[ThreadUsage | None, Field(alias="threadUsage")] = None
     """Estimated usage when a thread was requested and its billing route is available."""
+
+
+class WorkspaceMessage(WireModel):
+    archived_at: Annotated[Int64 | None, Field(alias="archivedAt")] = None
+    """Unix timestamp (in seconds) when the message was archived."""
+    created_at: Annotated[Int64 | None, Field(alias="createdAt")] = None
+    """Unix timestamp (in seconds) when the message was created."""
+    message_body: Annotated[str, Field(alias="messageBody")]
+    message_id: Annotated[str, Field(alias="messageId")]
+    message_type: Annotated[WorkspaceMessageType, Field(alias="messageType")]
 
 
 class GetWorkspaceMessagesResponse(WireModel):
@@ -4111,27 +5150,6 @@ class GitPluginSource(WireModel):
     url: str
 
 
-class GlobPatternFileSystemPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "glob_pattern"),)
-
-    type_: Annotated[Literal["glob_pattern"], Field(alias="type")] = "glob_pattern"
-    pattern: str
-
-
-class GranularAskForApproval(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    granular: GranularAskForApprovalGranular
-
-
-class GranularAskForApprovalGranular(WireModel):
-    mcp_elicitations: bool
-    request_permissions: bool = False
-    rules: bool
-    sandbox_approval: bool
-    skill_approval: bool = False
-
-
 class GuardianApprovalReview(WireModel):
     """[UNSTABLE] Temporary approval auto-review payload used by `item/autoApprovalReview/*` notifications. This shape is expected to change soon."""
 
@@ -4152,6 +5170,28 @@ class GuardianWarningNotification(WireModel):
     """Concise guardian warning message for the user."""
     thread_id: Annotated[str, Field(alias="threadId")]
     """Thread target for the guardian warning."""
+
+
+class HookOutputEntry(WireModel):
+    kind: HookOutputEntryKind
+    text: str
+
+
+class HookRunSummary(WireModel):
+    completed_at: Annotated[Int64 | None, Field(alias="completedAt")] = None
+    display_order: Annotated[Int64, Field(alias="displayOrder")]
+    duration_ms: Annotated[Int64 | None, Field(alias="durationMs")] = None
+    entries: list[HookOutputEntry]
+    event_name: Annotated[HookEventName, Field(alias="eventName")]
+    execution_mode: Annotated[HookExecutionMode, Field(alias="executionMode")]
+    handler_type: Annotated[HookHandlerType, Field(alias="handlerType")]
+    id: str
+    scope: HookScope
+    source: HookSource = HookSource.UNKNOWN
+    source_path: Annotated[LegacyAppPathString, Field(alias="sourcePath")]
+    started_at: Annotated[Int64, Field(alias="startedAt")]
+    status: HookRunStatus
+    status_message: Annotated[str | None, Field(alias="statusMessage")] = None
 
 
 class HookCompletedNotification(WireModel):
@@ -4238,15 +5278,6 @@ class HookMetadataVariantMcpTool(WireModel):
     tool: str
 
 
-class HookMigration(WireModel):
-    name: str
-
-
-class HookOutputEntry(WireModel):
-    kind: HookOutputEntryKind
-    text: str
-
-
 class HookPromptFragment(WireModel):
     hook_run_id: Annotated[str, Field(alias="hookRunId")]
     text: str
@@ -4264,27 +5295,51 @@ class HookPromptThreadItem(WireModel):
     id: str
 
 
-class HookRunSummary(WireModel):
-    completed_at: Annotated[Int64 | None, Field(alias="completedAt")] = None
-    display_order: Annotated[Int64, Field(alias="displayOrder")]
-    duration_ms: Annotated[Int64 | None, Field(alias="durationMs")] = None
-    entries: list[HookOutputEntry]
-    event_name: Annotated[HookEventName, Field(alias="eventName")]
-    execution_mode: Annotated[HookExecutionMode, Field(alias="executionMode")]
-    handler_type: Annotated[HookHandlerType, Field(alias="handlerType")]
-    id: str
-    scope: HookScope
-    source: HookSource = HookSource.UNKNOWN
-    source_path: Annotated[LegacyAppPathString, Field(alias="sourcePath")]
-    started_at: Annotated[Int64, Field(alias="startedAt")]
-    status: HookRunStatus
-    status_message: Annotated[str | None, Field(alias="statusMessage")] = None
-
-
 class HookStartedNotification(WireModel):
     run: HookRunSummary
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str | None, Field(alias="turnId")] = None
+
+
+class PromptHookMetadata(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("handler_type", "handlerType", "prompt"),)
+
+    additional_context_limit: Annotated[UInt64 | None, Field(alias="additionalContextLimit", ge=0)] = None
+    """Configured `additionalContext` spill threshold. `null` uses 2,500 tokens; `0` disables spilling."""
+    current_hash: Annotated[str, Field(alias="currentHash")]
+    display_order: Annotated[Int64, Field(alias="displayOrder")]
+    enabled: bool
+    environment_id: Annotated[str | None, Field(alias="environmentId")] = None
+    """The owning execution environment, if this hook came from its requirements."""
+    event_name: Annotated[HookEventName, Field(alias="eventName")]
+    is_managed: Annotated[bool, Field(alias="isManaged")]
+    key: str
+    matcher: str | None = None
+    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
+    source: HookSource
+    source_path: Annotated[AbsolutePathBuf, Field(alias="sourcePath")]
+    status_message: Annotated[str | None, Field(alias="statusMessage")] = None
+    timeout_sec: Annotated[UInt64, Field(alias="timeoutSec", ge=0)]
+    trust_status: Annotated[HookTrustStatus, Field(alias="trustStatus")]
+    handler_type: Annotated[Literal["prompt"], Field(alias="handlerType")] = "prompt"
+
+
+_HookMetadata_TAGS = frozenset({"command", "mcpTool", "prompt", "agent"})
+
+
+def _tag_of_HookMetadata(value: Any) -> str:
+    tag = value.get("handlerType") if isinstance(value, dict) else getattr(value, "handler_type", None)
+    return tag if isinstance(tag, str) and tag in _HookMetadata_TAGS else "__unknown__"
+
+
+HookMetadata: TypeAlias = Annotated[
+    Annotated[HookMetadataVariantCommand, Tag("command")]
+    | Annotated[HookMetadataVariantMcpTool, Tag("mcpTool")]
+    | Annotated[PromptHookMetadata, Tag("prompt")]
+    | Annotated[AgentHookMetadata, Tag("agent")]
+    | Annotated[UnknownHookMetadata, Tag("__unknown__")],
+    Discriminator(_tag_of_HookMetadata),
+]
 
 
 class HooksListEntry(WireModel):
@@ -4313,18 +5368,6 @@ class HourlyScheduledTaskSchedule(WireModel):
     interval_hours: Annotated[UInt32, Field(alias="intervalHours", ge=0)]
 
 
-class HttpConnectionFailedCodexErrorInfo(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    http_connection_failed: Annotated[
-        HttpConnectionFailedCodexErrorInfoHttpConnectionFailed, Field(alias="httpConnectionFailed")
-    ]
-
-
-class HttpConnectionFailedCodexErrorInfoHttpConnectionFailed(WireModel):
-    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
 class IdleThreadStatus(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "idle"),)
 
@@ -4343,29 +5386,7 @@ class ImageGenerationCallResponseItem(WireModel):
     status: str
 
 
-class UnknownImageGenerationFailure(UnknownVariant):
-    """A `ImageGenerationFailure` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class ImageGenerationInputImage(WireModel):
-    """A local image file successfully read for this exact image-generation request."""
-
-    path: AbsolutePathBuf
-    sha256: str
-    """Lowercase SHA-256 of the file bytes read before image normalization."""
-
-
 class ImageUrlContentItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_image"),)
-
-    type_: Annotated[Literal["input_image"], Field(alias="type")] = "input_image"
-    detail: ImageDetail | None = None
-    image_url: str
-
-
-class ImageUrlFunctionCallOutputContentItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_image"),)
 
     type_: Annotated[Literal["input_image"], Field(alias="type")] = "input_image"
@@ -4385,46 +5406,6 @@ class ImageViewThreadItem(WireModel):
     path: LegacyAppPathString
 
 
-class InAppBrowserRequirements(WireModel):
-    allow_external_browser_settings_import: Annotated[
-        bool | None, Field(alias="allowExternalBrowserSettingsImport")
-    ] = None
-
-
-class InlineMarkdownThreadRealtimeBemItemPresentation(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inlineMarkdown"),)
-
-    type_: Annotated[Literal["inlineMarkdown"], Field(alias="type")] = "inlineMarkdown"
-
-
-class InlineVisualizationThreadRealtimeBemItemPresentation(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inlineVisualization"),)
-
-    type_: Annotated[Literal["inlineVisualization"], Field(alias="type")] = "inlineVisualization"
-    index: Annotated[UInt32, Field(ge=0)]
-
-
-class InputAudioDynamicToolCallOutputContentItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inputAudio"),)
-
-    type_: Annotated[Literal["inputAudio"], Field(alias="type")] = "inputAudio"
-    audio_url: Annotated[str, Field(alias="audioUrl")]
-
-
-class InputImageDynamicToolCallOutputContentItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inputImage"),)
-
-    type_: Annotated[Literal["inputImage"], Field(alias="type")] = "inputImage"
-    image_url: Annotated[str, Field(alias="imageUrl")]
-
-
-class InputTextAgentMessageInputContent(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_text"),)
-
-    type_: Annotated[Literal["input_text"], Field(alias="type")] = "input_text"
-    text: str
-
-
 class InputTextContentItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_text"),)
 
@@ -4432,38 +5413,390 @@ class InputTextContentItem(WireModel):
     text: str
 
 
-class InputTextDynamicToolCallOutputContentItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "inputText"),)
+class McpAppUi(WireModel):
+    """UI resource and display preference for model invocations, captured from the tool descriptor."""
 
-    type_: Annotated[Literal["inputText"], Field(alias="type")] = "inputText"
-    text: str
-
-
-class InputTextFunctionCallOutputContentItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_text"),)
-
-    type_: Annotated[Literal["input_text"], Field(alias="type")] = "input_text"
-    text: str
+    preferred_model_display_mode: Annotated[McpAppDisplayMode, Field(alias="preferredModelDisplayMode")]
+    resource_uri: Annotated[str, Field(alias="resourceUri")]
 
 
-class InstalledApp(WireModel):
-    """Installed connector runtime state."""
+class McpToolCallAppContext(WireModel):
+    action_name: Annotated[str | None, Field(alias="actionName")] = None
+    app_name: Annotated[str | None, Field(alias="appName")] = None
+    connector_id: Annotated[str, Field(alias="connectorId")]
+    link_id: Annotated[str | None, Field(alias="linkId")] = None
+    resource_uri: Annotated[str | None, Field(alias="resourceUri")] = None
 
-    callable: bool
-    """Whether the connector is enabled and has a non-synthetic, model-visible tool allowed by effective MCP and app/tool policy in the committed runtime snapshot."""
-    enabled: bool
-    """Effective enabled state after applying global, workspace, local, and managed configuration at read time."""
+
+class McpToolCallError(WireModel):
+    message: str
+
+
+class McpToolCallResult(WireModel):
+    meta: Annotated[Any, Field(alias="_meta")] = None
+    content: list[Any]
+    structured_content: Annotated[Any, Field(alias="structuredContent")] = None
+
+
+class McpToolCallThreadItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mcpToolCall"),)
+
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["mcpToolCall"], Field(alias="type")] = "mcpToolCall"
+    app_context: Annotated[McpToolCallAppContext | None, Field(alias="appContext")] = None
+    arguments: Any
+    duration_ms: Annotated[Int64 | None, Field(alias="durationMs")] = None
+    """The duration of the MCP tool call in milliseconds."""
+    error: McpToolCallError | None = None
     id: str
-    runtime_name: Annotated[str | None, Field(alias="runtimeName")] = None
-    """Best-effort name carried by the runtime tool catalog. Canonical app metadata remains owned by `app/read`."""
+    mcp_app_resource_uri: Annotated[str | None, Field(alias="mcpAppResourceUri")] = None
+    """Legacy compatibility field; prefer `mcpAppUi.resourceUri` when available."""
+    mcp_app_ui: Annotated[McpAppUi | None, Field(alias="mcpAppUi")] = None
+    """Presentation captured from the invoked descriptor; absent in older history."""
+    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
+    read_only_hint: Annotated[bool | None, Field(alias="readOnlyHint")] = None
+    result: McpToolCallResult | None = None
+    server: str
+    status: McpToolCallStatus
+    tool: str
 
 
-class InternalChatMessageMetadataPassthrough(WireModel):
-    """Internal Responses API passthrough metadata copied into underlying chat messages.
+class PlanThreadItem(WireModel):
+    """EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text."""
 
-    Responses API strongly types this payload. Do not modify it without first getting API approval and making the corresponding Responses API change."""
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "plan"),)
 
-    turn_id: str | None = None
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["plan"], Field(alias="type")] = "plan"
+    id: str
+    text: str
+
+
+class ReasoningThreadItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "reasoning"),)
+
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["reasoning"], Field(alias="type")] = "reasoning"
+    content: list[str] = Field(default_factory=list)
+    id: str
+    summary: list[str] = Field(default_factory=list)
+
+
+class SleepThreadItem(WireModel):
+    """Display item emitted by the interruptible `clock.sleep` tool."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "sleep"),)
+
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["sleep"], Field(alias="type")] = "sleep"
+    duration_ms: Annotated[UInt64, Field(alias="durationMs", ge=0)]
+    id: str
+
+
+class SubAgentActivityThreadItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "subAgentActivity"),)
+
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["subAgentActivity"], Field(alias="type")] = "subAgentActivity"
+    agent_path: Annotated[str, Field(alias="agentPath")]
+    agent_thread_id: Annotated[str, Field(alias="agentThreadId")]
+    id: str
+    kind: SubAgentActivityKind
+    model: str | None = None
+    """Resolved model at sub-agent creation; absent from older records and other activities."""
+    reasoning_effort: Annotated[ReasoningEffort | None, Field(alias="reasoningEffort")] = None
+    """Resolved reasoning effort at sub-agent creation, when known."""
+
+
+class UnknownThreadItem(UnknownVariant):
+    """A `ThreadItem` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+
+
+class LocalAudioUserInput(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "localAudio"),)
+
+    type_: Annotated[Literal["localAudio"], Field(alias="type")] = "localAudio"
+    path: str
+
+
+class LocalImageUserInput(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "localImage"),)
+
+    type_: Annotated[Literal["localImage"], Field(alias="type")] = "localImage"
+    detail: ImageDetail | None = None
+    path: str
+
+
+class MentionUserInput(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mention"),)
+
+    type_: Annotated[Literal["mention"], Field(alias="type")] = "mention"
+    name: str
+    path: str
+
+
+class SkillUserInput(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "skill"),)
+
+    type_: Annotated[Literal["skill"], Field(alias="type")] = "skill"
+    name: str
+    path: str
+
+
+class TextElement(WireModel):
+    byte_range: Annotated[ByteRange, Field(alias="byteRange")]
+    """Byte range in the parent `text` buffer that this element occupies."""
+    placeholder: str | None = None
+    """Optional human-readable placeholder for the element, displayed in the UI."""
+
+
+class TextUserInput(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "text"),)
+
+    type_: Annotated[Literal["text"], Field(alias="type")] = "text"
+    text: str
+    text_elements: list[TextElement] = Field(default_factory=list)
+    """UI-defined spans within `text` used to render or persist special elements."""
+
+
+class UnknownUserInput(UnknownVariant):
+    """A `UserInput` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+_UserInput_TAGS = frozenset({"text", "image", "localImage", "audio", "localAudio", "skill", "mention"})
+
+
+def _tag_of_UserInput(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _UserInput_TAGS else "__unknown__"
+
+
+class UrlUserInput(WireModel):
+    url: str
+
+
+class AudioUserInputUrl(UrlUserInput):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "audio"),)
+
+    type_: Annotated[Literal["audio"], Field(alias="type")] = "audio"
+
+
+class AudioUserInputFileId(FileIdUserInput):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "audio"),)
+
+    type_: Annotated[Literal["audio"], Field(alias="type")] = "audio"
+
+
+AudioUserInput: TypeAlias = AudioUserInputUrl | AudioUserInputFileId | dict[str, Any]
+
+
+class ImageUserInputUrl(UrlUserInput):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "image"),)
+
+    type_: Annotated[Literal["image"], Field(alias="type")] = "image"
+    detail: ImageDetail | None = None
+
+
+class ImageUserInputFileId(FileIdUserInput):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "image"),)
+
+    type_: Annotated[Literal["image"], Field(alias="type")] = "image"
+    detail: ImageDetail | None = None
+
+
+ImageUserInput: TypeAlias = ImageUserInputUrl | ImageUserInputFileId | dict[str, Any]
+
+UserInput: TypeAlias = Annotated[
+    Annotated[TextUserInput, Tag("text")]
+    | Annotated[ImageUserInput, Tag("image")]
+    | Annotated[LocalImageUserInput, Tag("localImage")]
+    | Annotated[AudioUserInput, Tag("audio")]
+    | Annotated[LocalAudioUserInput, Tag("localAudio")]
+    | Annotated[SkillUserInput, Tag("skill")]
+    | Annotated[MentionUserInput, Tag("mention")]
+    | Annotated[UnknownUserInput, Tag("__unknown__")],
+    Discriminator(_tag_of_UserInput),
+]
+
+
+class UserMessageThreadItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "userMessage"),)
+
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["userMessage"], Field(alias="type")] = "userMessage"
+    client_id: Annotated[str | None, Field(alias="clientId")] = None
+    content: list[UserInput]
+    id: str
+
+
+class OpenPageWebSearchAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "openPage"),)
+
+    type_: Annotated[Literal["openPage"], Field(alias="type")] = "openPage"
+    url: str | None = None
+
+
+class OtherWebSearchAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "other"),)
+
+    type_: Annotated[Literal["other"], Field(alias="type")] = "other"
+
+
+class SearchWebSearchAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
+
+    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
+    queries: list[str] | None = None
+    query: str | None = None
+
+
+class UnknownWebSearchAction(UnknownVariant):
+    """A `WebSearchAction` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+_WebSearchAction_TAGS = frozenset({"search", "openPage", "findInPage", "other"})
+
+
+def _tag_of_WebSearchAction(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _WebSearchAction_TAGS else "__unknown__"
+
+
+WebSearchAction: TypeAlias = Annotated[
+    Annotated[SearchWebSearchAction, Tag("search")]
+    | Annotated[OpenPageWebSearchAction, Tag("openPage")]
+    | Annotated[FindInPageWebSearchAction, Tag("findInPage")]
+    | Annotated[OtherWebSearchAction, Tag("other")]
+    | Annotated[UnknownWebSearchAction, Tag("__unknown__")],
+    Discriminator(_tag_of_WebSearchAction),
+]
+
+
+class WebSearchThreadItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "webSearch"),)
+
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["webSearch"], Field(alias="type")] = "webSearch"
+    action: WebSearchAction | None = None
+    id: str
+    query: str
+    results: list[Any] | None = None
+    """Structured search results returned out-of-band by standalone web search.
+
+    These stay as opaque JSON at the extension/app-server boundary so new result fields and result types can pass through without a Codex release."""
+
+
+_ThreadItem_TAGS = frozenset(
+    {
+        "userMessage",
+        "hookPrompt",
+        "agentMessage",
+        "functionCallOutput",
+        "plan",
+        "reasoning",
+        "commandExecution",
+        "fileChange",
+        "mcpToolCall",
+        "dynamicToolCall",
+        "collabAgentToolCall",
+        "subAgentActivity",
+        "webSearch",
+        "imageView",
+        "sleep",
+        "imageGeneration",
+        "enteredReviewMode",
+        "exitedReviewMode",
+        "contextCompaction",
+    }
+)
+
+
+def _tag_of_ThreadItem(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ThreadItem_TAGS else "__unknown__"
+
+
+class ResultThreadItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "imageGeneration"),)
+
+    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
+    """Unix timestamp in milliseconds when the item completed, if recorded."""
+    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
+    """Unix timestamp in milliseconds when the item started, if recorded."""
+    type_: Annotated[Literal["imageGeneration"], Field(alias="type")] = "imageGeneration"
+    failure: ImageGenerationFailure | None = None
+    generation_id: Annotated[str | None, Field(alias="generationId")] = None
+    """Image generation identifier for the generated image, when provided by the image backend."""
+    id: str
+    input_images: Annotated[list[ImageGenerationInputImage] | None, Field(alias="inputImages")] = None
+    """Observed local inputs for a completed generation, absent on older items."""
+    revised_prompt: Annotated[str | None, Field(alias="revisedPrompt")] = None
+    saved_path: Annotated[AbsolutePathBuf | None, Field(alias="savedPath")] = None
+    status: str
+    transparent_background: Annotated[bool | None, Field(alias="transparentBackground")] = None
+    result: str
+
+
+# Either inline generated-image data or its durable attachment-store identity.
+#
+# `File` must remain first so rollouts written during the migration, which contain both an empty `result` and a `fileId`, retain the file reference when deserialized.
+ImageGenerationThreadItem: TypeAlias = FileIdThreadItem | ResultThreadItem | dict[str, Any]
+
+# A thread item and its recorded lifecycle times. The payload stays flat on the wire.
+ThreadItem: TypeAlias = Annotated[
+    Annotated[UserMessageThreadItem, Tag("userMessage")]
+    | Annotated[HookPromptThreadItem, Tag("hookPrompt")]
+    | Annotated[AgentMessageThreadItem, Tag("agentMessage")]
+    | Annotated[FunctionCallOutputThreadItem, Tag("functionCallOutput")]
+    | Annotated[PlanThreadItem, Tag("plan")]
+    | Annotated[ReasoningThreadItem, Tag("reasoning")]
+    | Annotated[CommandExecutionThreadItem, Tag("commandExecution")]
+    | Annotated[FileChangeThreadItem, Tag("fileChange")]
+    | Annotated[McpToolCallThreadItem, Tag("mcpToolCall")]
+    | Annotated[DynamicToolCallThreadItem, Tag("dynamicToolCall")]
+    | Annotated[CollabAgentToolCallThreadItem, Tag("collabAgentToolCall")]
+    | Annotated[SubAgentActivityThreadItem, Tag("subAgentActivity")]
+    | Annotated[WebSearchThreadItem, Tag("webSearch")]
+    | Annotated[ImageViewThreadItem, Tag("imageView")]
+    | Annotated[SleepThreadItem, Tag("sleep")]
+    | Annotated[ImageGenerationThreadItem, Tag("imageGeneration")]
+    | Annotated[EnteredReviewModeThreadItem, Tag("enteredReviewMode")]
+    | Annotated[ExitedReviewModeThreadItem, Tag("exitedReviewMode")]
+    | Annotated[ContextCompactionThreadItem, Tag("contextCompaction")]
+    | Annotated[UnknownThreadItem, Tag("__unknown__")],
+    Discriminator(_tag_of_ThreadItem),
+]
 
 
 class ItemCompletedNotification(WireModel):
@@ -4474,6 +5807,77 @@ class ItemCompletedNotification(WireModel):
     item: ThreadItem
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class McpToolCallGuardianApprovalReviewAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mcpToolCall"),)
+
+    type_: Annotated[Literal["mcpToolCall"], Field(alias="type")] = "mcpToolCall"
+    connector_id: Annotated[str | None, Field(alias="connectorId")] = None
+    connector_name: Annotated[str | None, Field(alias="connectorName")] = None
+    server: str
+    tool_name: Annotated[str, Field(alias="toolName")]
+    tool_title: Annotated[str | None, Field(alias="toolTitle")] = None
+
+
+class NetworkAccessGuardianApprovalReviewAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "networkAccess"),)
+
+    type_: Annotated[Literal["networkAccess"], Field(alias="type")] = "networkAccess"
+    host: str
+    port: Annotated[UInt16, Field(ge=0)]
+    protocol: NetworkApprovalProtocol
+    target: str
+
+
+class RequestPermissionProfile(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file_system: Annotated[AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
+    network: AdditionalNetworkPermissions | None = None
+
+
+class RequestPermissionsGuardianApprovalReviewAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "requestPermissions"),)
+
+    type_: Annotated[Literal["requestPermissions"], Field(alias="type")] = "requestPermissions"
+    permissions: RequestPermissionProfile
+    reason: str | None = None
+
+
+class WriteStdinGuardianApprovalReviewAction(WireModel):
+    """A child approval for input to an existing command execution item."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "writeStdin"),)
+
+    type_: Annotated[Literal["writeStdin"], Field(alias="type")] = "writeStdin"
+    approval_id: Annotated[str, Field(alias="approvalId")]
+    cwd: LegacyAppPathString
+    process_id: Annotated[str, Field(alias="processId")]
+    stdin: str
+
+
+_GuardianApprovalReviewAction_TAGS = frozenset(
+    {"command", "execve", "writeStdin", "applyPatch", "networkAccess", "mcpToolCall", "requestPermissions"}
+)
+
+
+def _tag_of_GuardianApprovalReviewAction(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _GuardianApprovalReviewAction_TAGS else "__unknown__"
+
+
+GuardianApprovalReviewAction: TypeAlias = Annotated[
+    Annotated[CommandGuardianApprovalReviewAction, Tag("command")]
+    | Annotated[ExecveGuardianApprovalReviewAction, Tag("execve")]
+    | Annotated[WriteStdinGuardianApprovalReviewAction, Tag("writeStdin")]
+    | Annotated[ApplyPatchGuardianApprovalReviewAction, Tag("applyPatch")]
+    | Annotated[NetworkAccessGuardianApprovalReviewAction, Tag("networkAccess")]
+    | Annotated[McpToolCallGuardianApprovalReviewAction, Tag("mcpToolCall")]
+    | Annotated[RequestPermissionsGuardianApprovalReviewAction, Tag("requestPermissions")]
+    | Annotated[UnknownGuardianApprovalReviewAction, Tag("__unknown__")],
+    Discriminator(_tag_of_GuardianApprovalReviewAction),
+]
 
 
 class ItemGuardianApprovalReviewCompletedNotification(WireModel):
@@ -4541,38 +5945,6 @@ class ItemThreadTimelineEntry(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class KindFileSystemSpecialPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "project_roots"),)
-
-    kind: Literal["project_roots"] = "project_roots"
-    subpath: LegacyAppPathString | None = None
-
-
-class LegacyManagedConfigTomlFromFileConfigLayerSource(WireModel):
-    """`managed_config.toml` was designed to be a config that was loaded as the last layer on top of everything else. This scheme did not quite work out as intended, but we keep this variant as a \"best effort\" while we phase out `managed_config.toml` in favor of `requirements.toml`."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "legacyManagedConfigTomlFromFile"),)
-
-    type_: Annotated[Literal["legacyManagedConfigTomlFromFile"], Field(alias="type")] = (
-        "legacyManagedConfigTomlFromFile"
-    )
-    file: AbsolutePathBuf
-
-
-class LegacyManagedConfigTomlFromMdmConfigLayerSource(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "legacyManagedConfigTomlFromMdm"),)
-
-    type_: Annotated[Literal["legacyManagedConfigTomlFromMdm"], Field(alias="type")] = "legacyManagedConfigTomlFromMdm"
-
-
-class ListFilesCommandAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "listFiles"),)
-
-    type_: Annotated[Literal["listFiles"], Field(alias="type")] = "listFiles"
-    command: str
-    path: str | None = None
-
-
 class ListMcpServerStatusParams(WireModel):
     cursor: str | None = None
     """Opaque pagination cursor returned by a previous call."""
@@ -4585,25 +5957,79 @@ class ListMcpServerStatusParams(WireModel):
     thread_id: Annotated[str | None, Field(alias="threadId")] = None
 
 
+class McpServerInfo(WireModel):
+    """Presentation metadata advertised by an initialized MCP server."""
+
+    description: str | None = None
+    icons: list[Any] | None = None
+    name: str
+    title: str | None = None
+    version: str
+    website_url: Annotated[str | None, Field(alias="websiteUrl")] = None
+
+
+class Resource(WireModel):
+    """A known resource that the server is capable of reading."""
+
+    meta: Annotated[Any, Field(alias="_meta")] = None
+    annotations: Any = None
+    description: str | None = None
+    icons: list[Any] | None = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    name: str
+    size: Int64 | None = None
+    title: str | None = None
+    uri: str
+
+
+class ResourceTemplate(WireModel):
+    """A template description for resources available on the server."""
+
+    annotations: Any = None
+    description: str | None = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    name: str
+    title: str | None = None
+    uri_template: Annotated[str, Field(alias="uriTemplate")]
+
+
+class Tool(WireModel):
+    """Definition for a tool the client can call."""
+
+    meta: Annotated[Any, Field(alias="_meta")] = None
+    annotations: Any = None
+    description: str | None = None
+    icons: list[Any] | None = None
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
+    output_schema: Annotated[Any, Field(alias="outputSchema")] = None
+    title: str | None = None
+
+
+class McpServerStatus(WireModel):
+    auth_status: Annotated[McpAuthStatus, Field(alias="authStatus")]
+    http_origin: Annotated[str | None, Field(alias="httpOrigin")] = None
+    """HTTP origin of the effective configured endpoint, including plugin servers. Excludes credentials, path, query, and fragment; null for non-HTTP transports."""
+    name: str
+    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
+    resource_templates: Annotated[list[ResourceTemplate], Field(alias="resourceTemplates")]
+    resources: list[Resource]
+    runtime_status: Annotated[McpServerConnectionStatus | None, Field(alias="runtimeStatus")] = None
+    """Current thread-runtime connection state; null when unavailable or the configuration changed."""
+    server_capabilities: Annotated[Any, Field(alias="serverCapabilities")] = None
+    """Capabilities advertised by the initialized MCP server; null when unavailable."""
+    server_info: Annotated[McpServerInfo | None, Field(alias="serverInfo")] = None
+    tool_list_meta: Annotated[Any, Field(alias="toolListMeta")] = None
+    """Opaque `_meta` from the first page of the corresponding MCP tool catalog. Null when unavailable."""
+    tools: dict[str, Tool]
+    tools_error: Annotated[str | None, Field(alias="toolsError")] = None
+    """Tool discovery failed and no catalog was returned. Null when a catalog is returned, including cached or empty catalogs."""
+
+
 class ListMcpServerStatusResponse(WireModel):
     data: list[McpServerStatus]
     next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
     """Opaque cursor to pass to the next call to continue after the last item. If None, there are no more items to return."""
-
-
-class LocalAudioUserInput(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "localAudio"),)
-
-    type_: Annotated[Literal["localAudio"], Field(alias="type")] = "localAudio"
-    path: str
-
-
-class LocalImageUserInput(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "localImage"),)
-
-    type_: Annotated[Literal["localImage"], Field(alias="type")] = "localImage"
-    detail: ImageDetail | None = None
-    path: str
 
 
 class LocalPluginSource(WireModel):
@@ -4617,6 +6043,20 @@ class UnknownLocalShellAction(UnknownVariant):
     """A `LocalShellAction` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
+
+
+_LocalShellAction_TAGS = frozenset({"exec"})
+
+
+def _tag_of_LocalShellAction(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _LocalShellAction_TAGS else "__unknown__"
+
+
+LocalShellAction: TypeAlias = Annotated[
+    Annotated[ExecLocalShellAction, Tag("exec")] | Annotated[UnknownLocalShellAction, Tag("__unknown__")],
+    Discriminator(_tag_of_LocalShellAction),
+]
 
 
 class LocalShellCallResponseItem(WireModel):
@@ -4713,11 +6153,10 @@ class MarketplaceUpgradeResponse(WireModel):
     upgraded_roots: Annotated[list[AbsolutePathBuf], Field(alias="upgradedRoots")]
 
 
-class McpAppUi(WireModel):
-    """UI resource and display preference for model invocations, captured from the tool descriptor."""
-
-    preferred_model_display_mode: Annotated[McpAppDisplayMode, Field(alias="preferredModelDisplayMode")]
-    resource_uri: Annotated[str, Field(alias="resourceUri")]
+class McpResourceReadTarget(WireModel):
+    connector_id: Annotated[str, Field(alias="connectorId")]
+    link_id: Annotated[str | None, Field(alias="linkId")]
+    """Null explicitly requests no-auth access, subject to the app's resource policy."""
 
 
 class McpResourceReadParams(WireModel):
@@ -4733,16 +6172,30 @@ class McpResourceReadParams(WireModel):
     uri: str
 
 
+class ResourceContentObject(WireModel):
+    meta: Annotated[Any, Field(alias="_meta")] = None
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    text: str
+    uri: str
+    """The URI of this resource."""
+
+
+class ResourceContentObjectLower(WireModel):
+    meta: Annotated[Any, Field(alias="_meta")] = None
+    blob: str
+    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
+    uri: str
+    """The URI of this resource."""
+
+
+# Contents returned when reading a resource from an MCP server.
+ResourceContent: TypeAlias = ResourceContentObject | ResourceContentObjectLower | Any
+
+
 class McpResourceReadResponse(WireModel):
     contents: list[ResourceContent]
     origin_call_id: Annotated[str | None, Field(alias="originCallId")] = None
     """Originating call when the server applied app-specific resource scoping."""
-
-
-class McpResourceReadTarget(WireModel):
-    connector_id: Annotated[str, Field(alias="connectorId")]
-    link_id: Annotated[str | None, Field(alias="linkId")]
-    """Null explicitly requests no-auth access, subject to the app's resource policy."""
 
 
 class McpServerEventNotification(WireModel):
@@ -4753,21 +6206,6 @@ class McpServerEventNotification(WireModel):
 class McpServerEventStreamNotification(WireModel):
     notification: McpServerEventNotification
     subscription_id: Annotated[str, Field(alias="subscriptionId")]
-
-
-class McpServerInfo(WireModel):
-    """Presentation metadata advertised by an initialized MCP server."""
-
-    description: str | None = None
-    icons: list[Any] | None = None
-    name: str
-    title: str | None = None
-    version: str
-    website_url: Annotated[str | None, Field(alias="websiteUrl")] = None
-
-
-class McpServerMigration(WireModel):
-    name: str
 
 
 class McpServerOauthLoginCompletedNotification(WireModel):
@@ -4794,26 +6232,6 @@ class McpServerOauthLoginResponse(WireModel):
     """Identifies this login attempt across the response and completion notification. Older servers omit this field; current servers always return it."""
 
 
-class McpServerStatus(WireModel):
-    auth_status: Annotated[McpAuthStatus, Field(alias="authStatus")]
-    http_origin: Annotated[str | None, Field(alias="httpOrigin")] = None
-    """HTTP origin of the effective configured endpoint, including plugin servers. Excludes credentials, path, query, and fragment; null for non-HTTP transports."""
-    name: str
-    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
-    resource_templates: Annotated[list[ResourceTemplate], Field(alias="resourceTemplates")]
-    resources: list[Resource]
-    runtime_status: Annotated[McpServerConnectionStatus | None, Field(alias="runtimeStatus")] = None
-    """Current thread-runtime connection state; null when unavailable or the configuration changed."""
-    server_capabilities: Annotated[Any, Field(alias="serverCapabilities")] = None
-    """Capabilities advertised by the initialized MCP server; null when unavailable."""
-    server_info: Annotated[McpServerInfo | None, Field(alias="serverInfo")] = None
-    tool_list_meta: Annotated[Any, Field(alias="toolListMeta")] = None
-    """Opaque `_meta` from the first page of the corresponding MCP tool catalog. Null when unavailable."""
-    tools: dict[str, Tool]
-    tools_error: Annotated[str | None, Field(alias="toolsError")] = None
-    """Tool discovery failed and no catalog was returned. Null when a catalog is returned, including cached or empty catalogs."""
-
-
 class McpServerStatusUpdatedNotification(WireModel):
     error: str | None = None
     failure_reason: Annotated[McpServerStartupFailureReason | None, Field(alias="failureReason")] = None
@@ -4837,29 +6255,6 @@ class McpServerToolCallResponse(WireModel):
     structured_content: Annotated[Any, Field(alias="structuredContent")] = None
 
 
-class McpToolCallAppContext(WireModel):
-    action_name: Annotated[str | None, Field(alias="actionName")] = None
-    app_name: Annotated[str | None, Field(alias="appName")] = None
-    connector_id: Annotated[str, Field(alias="connectorId")]
-    link_id: Annotated[str | None, Field(alias="linkId")] = None
-    resource_uri: Annotated[str | None, Field(alias="resourceUri")] = None
-
-
-class McpToolCallError(WireModel):
-    message: str
-
-
-class McpToolCallGuardianApprovalReviewAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mcpToolCall"),)
-
-    type_: Annotated[Literal["mcpToolCall"], Field(alias="type")] = "mcpToolCall"
-    connector_id: Annotated[str | None, Field(alias="connectorId")] = None
-    connector_name: Annotated[str | None, Field(alias="connectorName")] = None
-    server: str
-    tool_name: Annotated[str, Field(alias="toolName")]
-    tool_title: Annotated[str | None, Field(alias="toolTitle")] = None
-
-
 class McpToolCallProgressNotification(WireModel):
     item_id: Annotated[str, Field(alias="itemId")]
     message: str
@@ -4867,77 +6262,50 @@ class McpToolCallProgressNotification(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class McpToolCallResult(WireModel):
-    meta: Annotated[Any, Field(alias="_meta")] = None
-    content: list[Any]
-    structured_content: Annotated[Any, Field(alias="structuredContent")] = None
+class OutputTextContentItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "output_text"),)
+
+    type_: Annotated[Literal["output_text"], Field(alias="type")] = "output_text"
+    annotations: list[Any] | None = None
+    logprobs: list[Any] | None = None
+    text: str
 
 
-class McpToolCallThreadItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mcpToolCall"),)
-
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["mcpToolCall"], Field(alias="type")] = "mcpToolCall"
-    app_context: Annotated[McpToolCallAppContext | None, Field(alias="appContext")] = None
-    arguments: Any
-    duration_ms: Annotated[Int64 | None, Field(alias="durationMs")] = None
-    """The duration of the MCP tool call in milliseconds."""
-    error: McpToolCallError | None = None
-    id: str
-    mcp_app_resource_uri: Annotated[str | None, Field(alias="mcpAppResourceUri")] = None
-    """Legacy compatibility field; prefer `mcpAppUi.resourceUri` when available."""
-    mcp_app_ui: Annotated[McpAppUi | None, Field(alias="mcpAppUi")] = None
-    """Presentation captured from the invoked descriptor; absent in older history."""
-    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
-    read_only_hint: Annotated[bool | None, Field(alias="readOnlyHint")] = None
-    result: McpToolCallResult | None = None
-    server: str
-    status: McpToolCallStatus
-    tool: str
+_ContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "output_text"})
 
 
-class McpToolConfiguredHookHandler(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mcp_tool"),)
-
-    type_: Annotated[Literal["mcp_tool"], Field(alias="type")] = "mcp_tool"
-    input: dict[str, Any]
-    server: str
-    status_message: Annotated[str | None, Field(alias="statusMessage")] = None
-    timeout_sec: Annotated[UInt64 | None, Field(alias="timeoutSec", ge=0)] = None
-    tool: str
+def _tag_of_ContentItem(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ContentItem_TAGS else "__unknown__"
 
 
-class MdmConfigLayerSource(WireModel):
-    """Managed preferences layer delivered by MDM (macOS only)."""
+class InputAudioContentItemFileId(FileIdContentItem):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_audio"),)
 
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mdm"),)
-
-    type_: Annotated[Literal["mdm"], Field(alias="type")] = "mdm"
-    domain: str
-    key: str
+    type_: Annotated[Literal["input_audio"], Field(alias="type")] = "input_audio"
 
 
-class MemoryCitation(WireModel):
-    entries: list[MemoryCitationEntry]
-    thread_ids: Annotated[list[str], Field(alias="threadIds")]
+# Inline audio data or an uploaded file loaded by the Responses API.
+InputAudioContentItem: TypeAlias = AudioUrlContentItem | InputAudioContentItemFileId | dict[str, Any]
 
 
-class MemoryCitationEntry(WireModel):
-    line_end: Annotated[UInt32, Field(alias="lineEnd", ge=0)]
-    line_start: Annotated[UInt32, Field(alias="lineStart", ge=0)]
-    note: str
-    path: str
+class InputImageContentItemFileId(FileIdContentItem):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_image"),)
+
+    type_: Annotated[Literal["input_image"], Field(alias="type")] = "input_image"
+    detail: ImageDetail | None = None
 
 
-class MentionUserInput(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "mention"),)
+InputImageContentItem: TypeAlias = ImageUrlContentItem | InputImageContentItemFileId | dict[str, Any]
 
-    type_: Annotated[Literal["mention"], Field(alias="type")] = "mention"
-    name: str
-    path: str
+ContentItem: TypeAlias = Annotated[
+    Annotated[InputTextContentItem, Tag("input_text")]
+    | Annotated[InputImageContentItem, Tag("input_image")]
+    | Annotated[InputAudioContentItem, Tag("input_audio")]
+    | Annotated[OutputTextContentItem, Tag("output_text")]
+    | Annotated[UnknownContentItem, Tag("__unknown__")],
+    Discriminator(_tag_of_ContentItem),
+]
 
 
 class MessageResponseItem(WireModel):
@@ -4953,45 +6321,35 @@ class MessageResponseItem(WireModel):
     status: str | None = None
 
 
-class MigrationDetails(WireModel):
-    commands: list[CommandMigration] = Field(default_factory=list)
-    hooks: list[HookMigration] = Field(default_factory=list)
-    mcp_servers: Annotated[list[McpServerMigration], Field(alias="mcpServers")] = Field(default_factory=list)
-    memory: list[str] | None = None
-    plugins: list[PluginsMigration] = Field(default_factory=list)
-    sessions: list[SessionMigration] = Field(default_factory=list)
-    skills: list[SkillMigration] = Field(default_factory=list)
-    subagents: list[SubagentMigration] = Field(default_factory=list)
+class ModelAccessPrograms(WireModel):
+    """Caller-specific explicit access programs advertised by model discovery."""
+
+    cyber: list[CyberAccessProgram]
+    """Accepted explicit selections."""
 
 
-class MinimalFileSystemSpecialPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "minimal"),)
-
-    kind: Literal["minimal"] = "minimal"
-
-
-class MisalignmentErrorDetails(WireModel):
-    detailed_explanation: Annotated[str | None, Field(alias="detailedExplanation")] = None
-    """A substantive localized explanation is required before offering continuation."""
-    error_type: Annotated[str | None, Field(alias="errorType")] = None
-    """Open-ended classification; clients must accept categories added by Responses."""
-    review_target: Annotated[str | None, Field(alias="reviewTarget")] = None
-    """Opaque server-issued block target. Presence alone does not enable target-based continuation."""
-    steer: MisalignmentSteer | None = None
-    """Instruction to submit as the next turn's user input if continuation is confirmed."""
-
-
-class MisalignmentSteer(WireModel):
+class ModelAvailabilityNux(WireModel):
     message: str
 
 
-class ModeGatewayAuth(WireModel):
-    """Authentication is configured outside the gateway form. Preserve it on edits."""
+class ModelServiceTier(WireModel):
+    description: str
+    id: str
+    name: str
 
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("mode", "mode", "externallyConfigured"),)
 
-    mode: Literal["externallyConfigured"] = "externallyConfigured"
-    env_key: Annotated[str | None, Field(alias="envKey")] = None
+class ModelUpgradeInfo(WireModel):
+    migration_markdown: Annotated[str | None, Field(alias="migrationMarkdown")] = None
+    model: str
+    model_link_: Annotated[str | None, Field(alias="modelLink")] = None
+    retirement_at: Annotated[Int64 | None, Field(alias="retirementAt")] = None
+    """Informational Unix timestamp for this upgrade's scheduled retirement, if known."""
+    upgrade_copy: Annotated[str | None, Field(alias="upgradeCopy")] = None
+
+
+class ReasoningEffortOption(WireModel):
+    description: str
+    reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
 
 
 class Model(WireModel):
@@ -5023,17 +6381,6 @@ class Model(WireModel):
     upgrade_info: Annotated[ModelUpgradeInfo | None, Field(alias="upgradeInfo")] = None
 
 
-class ModelAccessPrograms(WireModel):
-    """Caller-specific explicit access programs advertised by model discovery."""
-
-    cyber: list[CyberAccessProgram]
-    """Accepted explicit selections."""
-
-
-class ModelAvailabilityNux(WireModel):
-    message: str
-
-
 class ModelListParams(WireModel):
     cursor: str | None = None
     """Opaque pagination cursor returned by a previous call."""
@@ -5056,10 +6403,74 @@ class ModelProviderCapabilitiesReadResponse(WireModel):
     web_search: Annotated[bool, Field(alias="webSearch")]
 
 
+class UnknownProviderSettingsPatch(UnknownVariant):
+    """A `ProviderSettingsPatch` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+_ProviderSettingsPatch_TAGS = frozenset({"customGateway", "bedrock", "gcp"})
+
+
+def _tag_of_ProviderSettingsPatch(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ProviderSettingsPatch_TAGS else "__unknown__"
+
+
+# Omitted patch fields preserve their values. Explicit null clears a nullable field.
+ProviderSettingsPatch: TypeAlias = Annotated[
+    Annotated[CustomGatewayProviderSettingsPatch, Tag("customGateway")]
+    | Annotated[BedrockProviderSettingsPatch, Tag("bedrock")]
+    | Annotated[GcpProviderSettingsPatch, Tag("gcp")]
+    | Annotated[UnknownProviderSettingsPatch, Tag("__unknown__")],
+    Discriminator(_tag_of_ProviderSettingsPatch),
+]
+
+
 class ModelProviderConfigWriteParams(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     settings: ProviderSettingsPatch
+
+
+class OpenaiProviderSettings(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "openai"),)
+
+    type_: Annotated[Literal["openai"], Field(alias="type")] = "openai"
+
+
+class UnknownProviderSettings(UnknownVariant):
+    """A `ProviderSettings` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+_ProviderSettings_TAGS = frozenset({"openai", "customGateway", "bedrock", "gcp"})
+
+
+def _tag_of_ProviderSettings(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ProviderSettings_TAGS else "__unknown__"
+
+
+ProviderSettings: TypeAlias = Annotated[
+    Annotated[OpenaiProviderSettings, Tag("openai")]
+    | Annotated[CustomGatewayProviderSettings, Tag("customGateway")]
+    | Annotated[BedrockProviderSettings, Tag("bedrock")]
+    | Annotated[GcpProviderSettings, Tag("gcp")]
+    | Annotated[UnknownProviderSettings, Tag("__unknown__")],
+    Discriminator(_tag_of_ProviderSettings),
+]
+
+
+class ModelProviderSummary(WireModel):
+    base_url: Annotated[str | None, Field(alias="baseUrl")] = None
+    """Null when the endpoint is absent or cannot be safely displayed."""
+    can_edit: Annotated[bool, Field(alias="canEdit")]
+    """Whether a supported configuration field can be edited in the active user layer."""
+    id: str
+    name: str
+    settings: ProviderSettings
 
 
 class ModelProviderConfigWriteResponse(WireModel):
@@ -5101,16 +6512,6 @@ class ModelProviderPolicyConflictv2ModelProviderError(WireModel):
     required_model_provider: Annotated[str, Field(alias="requiredModelProvider")]
 
 
-class ModelProviderSummary(WireModel):
-    base_url: Annotated[str | None, Field(alias="baseUrl")] = None
-    """Null when the endpoint is absent or cannot be safely displayed."""
-    can_edit: Annotated[bool, Field(alias="canEdit")]
-    """Whether a supported configuration field can be edited in the active user layer."""
-    id: str
-    name: str
-    settings: ProviderSettings
-
-
 class ModelReroutedNotification(WireModel):
     from_model: Annotated[str, Field(alias="fromModel")]
     reason: ModelRerouteReason
@@ -5129,29 +6530,25 @@ class ModelSafetyBufferingUpdatedNotification(WireModel):
     use_cases: Annotated[list[str], Field(alias="useCases")]
 
 
-class ModelServiceTier(WireModel):
-    description: str
-    id: str
-    name: str
-
-
-class ModelUpgradeInfo(WireModel):
-    migration_markdown: Annotated[str | None, Field(alias="migrationMarkdown")] = None
-    model: str
-    model_link_: Annotated[str | None, Field(alias="modelLink")] = None
-    retirement_at: Annotated[Int64 | None, Field(alias="retirementAt")] = None
-    """Informational Unix timestamp for this upgrade's scheduled retirement, if known."""
-    upgrade_copy: Annotated[str | None, Field(alias="upgradeCopy")] = None
-
-
 class ModelVerificationNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
     verifications: list[ModelVerification]
 
 
-class ModelsRequirements(WireModel):
-    new_thread: Annotated[NewThreadModelDefaults | None, Field(alias="newThread")] = None
+_DynamicToolNamespaceTool_TAGS = frozenset({"function"})
+
+
+def _tag_of_DynamicToolNamespaceTool(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _DynamicToolNamespaceTool_TAGS else "__unknown__"
+
+
+DynamicToolNamespaceTool: TypeAlias = Annotated[
+    Annotated[FunctionDynamicToolNamespaceTool, Tag("function")]
+    | Annotated[UnknownDynamicToolNamespaceTool, Tag("__unknown__")],
+    Discriminator(_tag_of_DynamicToolNamespaceTool),
+]
 
 
 class NamespaceDynamicToolSpec(WireModel):
@@ -5161,16 +6558,6 @@ class NamespaceDynamicToolSpec(WireModel):
     description: str
     name: str
     tools: list[DynamicToolNamespaceTool]
-
-
-class NetworkAccessGuardianApprovalReviewAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "networkAccess"),)
-
-    type_: Annotated[Literal["networkAccess"], Field(alias="type")] = "networkAccess"
-    host: str
-    port: Annotated[UInt16, Field(ge=0)]
-    protocol: NetworkApprovalProtocol
-    target: str
 
 
 class NetworkRequirements(WireModel):
@@ -5197,18 +6584,6 @@ class NetworkRequirements(WireModel):
     """Canonical managed unix socket permission map."""
 
 
-class NewThreadModelDefaults(WireModel):
-    model: str | None = None
-    model_reasoning_effort_: Annotated[ReasoningEffort | None, Field(alias="modelReasoningEffort")] = None
-    service_tier: Annotated[str | None, Field(alias="serviceTier")] = None
-
-
-class NoneGatewayAuth(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("mode", "mode", "none"),)
-
-    mode: Literal["none"] = "none"
-
-
 class NotLoadedThreadStatus(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "notLoaded"),)
 
@@ -5233,43 +6608,6 @@ class OpenPageResponsesApiWebSearchAction(WireModel):
     url: str | None = None
 
 
-class OpenPageWebSearchAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "openPage"),)
-
-    type_: Annotated[Literal["openPage"], Field(alias="type")] = "openPage"
-    url: str | None = None
-
-
-class OpenaiProviderSettings(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "openai"),)
-
-    type_: Annotated[Literal["openai"], Field(alias="type")] = "openai"
-
-
-class OtelRequirements(WireModel):
-    environment: str | None = None
-    exporter: OtelExporter | None = None
-    log_agent_responses: bool | None = None
-    log_guardian_assessments: bool | None = None
-    log_sse_deltas: bool | None = None
-    log_user_prompt: bool | None = None
-    metrics_exporter: OtelExporter | None = None
-    span_attributes: dict[str, str] | None = None
-    tool_result: OtelToolResultLogConfig | None = None
-    trace_exporter: OtelExporter | None = None
-    tracestate: dict[str, dict[str, str]] | None = None
-
-
-class OtelTlsConfig(WireModel):
-    ca_certificate: Annotated[str | None, Field(alias="ca-certificate")] = None
-    client_certificate: Annotated[str | None, Field(alias="client-certificate")] = None
-    client_private_key: Annotated[str | None, Field(alias="client-private-key")] = None
-
-
-class OtelToolResultLogConfig(WireModel):
-    max_bytes: Annotated[UInt64, Field(ge=0)]
-
-
 class OtherResponseItem(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "other"),)
 
@@ -5288,77 +6626,6 @@ class OtherSubAgentSource(WireModel):
     other: str
 
 
-class OtherWebSearchAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "other"),)
-
-    type_: Annotated[Literal["other"], Field(alias="type")] = "other"
-
-
-class OtlpGrpcOtelExporter(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    otlp_grpc: Annotated[OtlpGrpcOtelExporterOtlpGrpc, Field(alias="otlp-grpc")]
-
-
-class OtlpGrpcOtelExporterOtlpGrpc(WireModel):
-    endpoint: str
-    headers: dict[str, str]
-    """Header names are retained; values are redacted by the server."""
-    tls: OtelTlsConfig | None = None
-
-
-class OtlpHttpOtelExporter(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    otlp_http: Annotated[OtlpHttpOtelExporterOtlpHttp, Field(alias="otlp-http")]
-
-
-class OtlpHttpOtelExporterOtlpHttp(WireModel):
-    endpoint: str
-    headers: dict[str, str]
-    """Header names are retained; values are redacted by the server."""
-    protocol: OtelHttpProtocol
-    tls: OtelTlsConfig | None = None
-
-
-class OutputTextContentItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "output_text"),)
-
-    type_: Annotated[Literal["output_text"], Field(alias="type")] = "output_text"
-    annotations: list[Any] | None = None
-    logprobs: list[Any] | None = None
-    text: str
-
-
-class OverriddenMetadata(WireModel):
-    effective_value: Annotated[Any, Field(alias="effectiveValue")]
-    message: str
-    overriding_layer: Annotated[ConfigLayerMetadata, Field(alias="overridingLayer")]
-
-
-class PackagedDefaultsConfigLayerSource(WireModel):
-    """Default configuration supplied with the installed Codex package."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "packagedDefaults"),)
-
-    type_: Annotated[Literal["packagedDefaults"], Field(alias="type")] = "packagedDefaults"
-    file: AbsolutePathBuf
-    """Path to the packaged default configuration file."""
-
-
-class UnknownPatchChangeKind(UnknownVariant):
-    """A `PatchChangeKind` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class PathFileSystemPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "path"),)
-
-    type_: Annotated[Literal["path"], Field(alias="type")] = "path"
-    path: LegacyAppPathString
-
-
 class PermissionProfileListParams(WireModel):
     cursor: str | None = None
     """Opaque pagination cursor returned by a previous call."""
@@ -5366,12 +6633,6 @@ class PermissionProfileListParams(WireModel):
     """Optional working directory to resolve project config layers."""
     limit: Annotated[UInt32 | None, Field(ge=0)] = None
     """Optional page size; defaults to the full result set."""
-
-
-class PermissionProfileListResponse(WireModel):
-    data: list[PermissionProfileSummary]
-    next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
-    """Opaque cursor to pass to the next call to continue after the last item. If None, there are no more items to return."""
 
 
 class PermissionProfileSummary(WireModel):
@@ -5383,6 +6644,12 @@ class PermissionProfileSummary(WireModel):
     """Available permission profile identifier."""
 
 
+class PermissionProfileListResponse(WireModel):
+    data: list[PermissionProfileSummary]
+    next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
+    """Opaque cursor to pass to the next call to continue after the last item. If None, there are no more items to return."""
+
+
 class PlanDeltaNotification(WireModel):
     """EXPERIMENTAL - proposed plan streaming deltas for plan items. Clients should not assume concatenated deltas match the completed plan item content."""
 
@@ -5392,66 +6659,9 @@ class PlanDeltaNotification(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class PlanThreadItem(WireModel):
-    """EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "plan"),)
-
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["plan"], Field(alias="type")] = "plan"
-    id: str
-    text: str
-
-
-class PluginDetail(WireModel):
-    app_templates: Annotated[list[AppTemplateSummary], Field(alias="appTemplates")]
-    apps: list[AppSummary]
-    description: str | None = None
-    hooks: list[PluginHookSummary]
-    marketplace_name: Annotated[str, Field(alias="marketplaceName")]
-    marketplace_path: Annotated[AbsolutePathBuf | None, Field(alias="marketplacePath")] = None
-    mcp_servers: Annotated[list[str], Field(alias="mcpServers")]
-    onboarding_skill: Annotated[SkillSummary | None, Field(alias="onboardingSkill")] = None
-    """The declared onboarding skill, when the plugin and visible skill are enabled."""
-    scheduled_tasks: Annotated[list[ScheduledTaskSummary] | None, Field(alias="scheduledTasks")] = None
-    share_url: Annotated[str | None, Field(alias="shareUrl")] = None
-    skills: list[SkillSummary]
-    summary: PluginSummary
-
-
 class PluginHookSummary(WireModel):
     event_name: Annotated[HookEventName, Field(alias="eventName")]
     key: str
-
-
-class PluginInstallParams(WireModel):
-    install_attempt_id: Annotated[str | None, Field(alias="installAttemptId")] = None
-    """Client-generated identifier used to correlate one installation attempt."""
-    marketplace_path: Annotated[AbsolutePathBuf | None, Field(alias="marketplacePath")] = None
-    plugin_name: Annotated[str, Field(alias="pluginName")]
-    remote_marketplace_name: Annotated[str | None, Field(alias="remoteMarketplaceName")] = None
-
-
-class PluginInstallResponse(WireModel):
-    apps_needing_auth: Annotated[list[AppSummary], Field(alias="appsNeedingAuth")]
-    auth_policy: Annotated[PluginAuthPolicy, Field(alias="authPolicy")]
-
-
-class PluginInstalledParams(WireModel):
-    cwds: list[AbsolutePathBuf] | None = None
-    """Optional working directories used to discover repo marketplaces."""
-    install_suggestion_plugin_names: Annotated[list[str] | None, Field(alias="installSuggestionPluginNames")] = None
-    """Additional uninstalled plugin names that should be returned when present locally. This is used by mention surfaces that intentionally expose install entrypoints."""
-
-
-class PluginInstalledResponse(WireModel):
-    marketplace_load_errors: Annotated[list[MarketplaceLoadErrorInfo], Field(alias="marketplaceLoadErrors")] = Field(
-        default_factory=list
-    )
-    marketplaces: list[PluginMarketplaceEntry]
 
 
 class PluginInterface(WireModel):
@@ -5485,6 +6695,206 @@ class PluginInterface(WireModel):
     website_url: Annotated[str | None, Field(alias="websiteUrl")] = None
 
 
+class PluginSharePrincipal(WireModel):
+    name: str
+    principal_id: Annotated[str, Field(alias="principalId")]
+    principal_type: Annotated[PluginSharePrincipalType, Field(alias="principalType")]
+    role: PluginSharePrincipalRole
+
+
+class PluginShareContext(WireModel):
+    can_publish_to_workspace: Annotated[bool | None, Field(alias="canPublishToWorkspace")] = None
+    creator_account_user_id: Annotated[str | None, Field(alias="creatorAccountUserId")] = None
+    creator_name: Annotated[str | None, Field(alias="creatorName")] = None
+    discoverability: PluginShareDiscoverability | None = None
+    remote_plugin_id: Annotated[str, Field(alias="remotePluginId")]
+    remote_version: Annotated[str | None, Field(alias="remoteVersion")] = None
+    """Version of the remote shared plugin release when available."""
+    share_principals: Annotated[list[PluginSharePrincipal] | None, Field(alias="sharePrincipals")] = None
+    share_url: Annotated[str | None, Field(alias="shareUrl")] = None
+
+
+class UnknownPluginSource(UnknownVariant):
+    """A `PluginSource` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class RemotePluginSource(WireModel):
+    """The plugin is available in the remote catalog. Download metadata is kept server-side and is not exposed through the app-server API."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "remote"),)
+
+    type_: Annotated[Literal["remote"], Field(alias="type")] = "remote"
+
+
+_PluginSource_TAGS = frozenset({"local", "git", "npm", "remote"})
+
+
+def _tag_of_PluginSource(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _PluginSource_TAGS else "__unknown__"
+
+
+PluginSource: TypeAlias = Annotated[
+    Annotated[LocalPluginSource, Tag("local")]
+    | Annotated[GitPluginSource, Tag("git")]
+    | Annotated[NpmPluginSource, Tag("npm")]
+    | Annotated[RemotePluginSource, Tag("remote")]
+    | Annotated[UnknownPluginSource, Tag("__unknown__")],
+    Discriminator(_tag_of_PluginSource),
+]
+
+
+class PluginSummary(WireModel):
+    auth_policy: Annotated[PluginAuthPolicy, Field(alias="authPolicy")]
+    availability: PluginAvailability = PluginAvailability.AVAILABLE
+    """Availability state for installing and using the plugin."""
+    disabled_reason: Annotated[PluginDisabledReason | None, Field(alias="disabledReason")] = None
+    """Why the remote plugin is unavailable, when provided by plugin-service."""
+    eligible_plan_types: Annotated[list[str] | None, Field(alias="eligiblePlanTypes")] = None
+    """Raw plugin-service plan identifiers eligible to install the plugin."""
+    enabled: bool
+    id: str
+    install_policy: Annotated[PluginInstallPolicy, Field(alias="installPolicy")]
+    install_policy_source: Annotated[PluginInstallPolicySource | None, Field(alias="installPolicySource")] = None
+    installed: bool
+    installed_at: Annotated[Int64 | None, Field(alias="installedAt")] = None
+    """Unix timestamp in seconds when the remote plugin was installed, when available."""
+    interface: PluginInterface | None = None
+    keywords: list[str] = Field(default_factory=list)
+    local_version: Annotated[str | None, Field(alias="localVersion")] = None
+    """Version of the locally materialized plugin package when available."""
+    must_show_installation_interstitial: Annotated[bool | None, Field(alias="mustShowInstallationInterstitial")] = None
+    name: str
+    remote_plugin_id: Annotated[str | None, Field(alias="remotePluginId")] = None
+    """Backend remote plugin identifier when available."""
+    share_context: Annotated[PluginShareContext | None, Field(alias="shareContext")] = None
+    """Remote sharing context associated with this plugin when available."""
+    source: PluginSource
+    version: str | None = None
+    """Version advertised by the remote marketplace backend when available."""
+
+
+class UnknownScheduledTaskSchedule(UnknownVariant):
+    """A `ScheduledTaskSchedule` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class WeekdaysScheduledTaskSchedule(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "weekdays"),)
+
+    type_: Annotated[Literal["weekdays"], Field(alias="type")] = "weekdays"
+    time: str
+
+
+class WeeklyScheduledTaskSchedule(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "weekly"),)
+
+    type_: Annotated[Literal["weekly"], Field(alias="type")] = "weekly"
+    days: list[ScheduledTaskWeekday]
+    time: str
+
+
+_ScheduledTaskSchedule_TAGS = frozenset({"hourly", "daily", "weekdays", "weekly"})
+
+
+def _tag_of_ScheduledTaskSchedule(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ScheduledTaskSchedule_TAGS else "__unknown__"
+
+
+ScheduledTaskSchedule: TypeAlias = Annotated[
+    Annotated[HourlyScheduledTaskSchedule, Tag("hourly")]
+    | Annotated[DailyScheduledTaskSchedule, Tag("daily")]
+    | Annotated[WeekdaysScheduledTaskSchedule, Tag("weekdays")]
+    | Annotated[WeeklyScheduledTaskSchedule, Tag("weekly")]
+    | Annotated[UnknownScheduledTaskSchedule, Tag("__unknown__")],
+    Discriminator(_tag_of_ScheduledTaskSchedule),
+]
+
+
+class ScheduledTaskSummary(WireModel):
+    key: str
+    name: str
+    prompt: str
+    schedule: ScheduledTaskSchedule
+
+
+class SkillInterface(WireModel):
+    brand_color: Annotated[str | None, Field(alias="brandColor")] = None
+    default_prompt: Annotated[str | None, Field(alias="defaultPrompt")] = None
+    display_name: Annotated[str | None, Field(alias="displayName")] = None
+    icon_large: Annotated[AbsolutePathBuf | None, Field(alias="iconLarge")] = None
+    icon_large_url: Annotated[str | None, Field(alias="iconLargeUrl")] = None
+    """Remote large icon URL from the plugin catalog."""
+    icon_small: Annotated[AbsolutePathBuf | None, Field(alias="iconSmall")] = None
+    icon_small_url: Annotated[str | None, Field(alias="iconSmallUrl")] = None
+    """Remote small icon URL from the plugin catalog."""
+    short_description: Annotated[str | None, Field(alias="shortDescription")] = None
+
+
+class SkillSummary(WireModel):
+    description: str
+    enabled: bool
+    interface: SkillInterface | None = None
+    name: str
+    path: LegacyAppPathString | None = None
+    short_description: Annotated[str | None, Field(alias="shortDescription")] = None
+
+
+class PluginDetail(WireModel):
+    app_templates: Annotated[list[AppTemplateSummary], Field(alias="appTemplates")]
+    apps: list[AppSummary]
+    description: str | None = None
+    hooks: list[PluginHookSummary]
+    marketplace_name: Annotated[str, Field(alias="marketplaceName")]
+    marketplace_path: Annotated[AbsolutePathBuf | None, Field(alias="marketplacePath")] = None
+    mcp_servers: Annotated[list[str], Field(alias="mcpServers")]
+    onboarding_skill: Annotated[SkillSummary | None, Field(alias="onboardingSkill")] = None
+    """The declared onboarding skill, when the plugin and visible skill are enabled."""
+    scheduled_tasks: Annotated[list[ScheduledTaskSummary] | None, Field(alias="scheduledTasks")] = None
+    share_url: Annotated[str | None, Field(alias="shareUrl")] = None
+    skills: list[SkillSummary]
+    summary: PluginSummary
+
+
+class PluginInstallParams(WireModel):
+    install_attempt_id: Annotated[str | None, Field(alias="installAttemptId")] = None
+    """Client-generated identifier used to correlate one installation attempt."""
+    marketplace_path: Annotated[AbsolutePathBuf | None, Field(alias="marketplacePath")] = None
+    plugin_name: Annotated[str, Field(alias="pluginName")]
+    remote_marketplace_name: Annotated[str | None, Field(alias="remoteMarketplaceName")] = None
+
+
+class PluginInstallResponse(WireModel):
+    apps_needing_auth: Annotated[list[AppSummary], Field(alias="appsNeedingAuth")]
+    auth_policy: Annotated[PluginAuthPolicy, Field(alias="authPolicy")]
+
+
+class PluginInstalledParams(WireModel):
+    cwds: list[AbsolutePathBuf] | None = None
+    """Optional working directories used to discover repo marketplaces."""
+    install_suggestion_plugin_names: Annotated[list[str] | None, Field(alias="installSuggestionPluginNames")] = None
+    """Additional uninstalled plugin names that should be returned when present locally. This is used by mention surfaces that intentionally expose install entrypoints."""
+
+
+class PluginMarketplaceEntry(WireModel):
+    interface: MarketplaceInterface | None = None
+    name: str
+    path: AbsolutePathBuf | None = None
+    """Local marketplace file path when the marketplace is backed by a local file. Remote-only catalog marketplaces do not have a local path."""
+    plugins: list[PluginSummary]
+
+
+class PluginInstalledResponse(WireModel):
+    marketplace_load_errors: Annotated[list[MarketplaceLoadErrorInfo], Field(alias="marketplaceLoadErrors")] = Field(
+        default_factory=list
+    )
+    marketplaces: list[PluginMarketplaceEntry]
+
+
 class PluginListParams(WireModel):
     cwds: list[AbsolutePathBuf] | None = None
     """Optional working directories used to discover repo marketplaces. When omitted, only home-scoped marketplaces and the official curated marketplace are considered."""
@@ -5500,14 +6910,6 @@ class PluginListResponse(WireModel):
         default_factory=list
     )
     marketplaces: list[PluginMarketplaceEntry]
-
-
-class PluginMarketplaceEntry(WireModel):
-    interface: MarketplaceInterface | None = None
-    name: str
-    path: AbsolutePathBuf | None = None
-    """Local marketplace file path when the marketplace is backed by a local file. Remote-only catalog marketplaces do not have a local path."""
-    plugins: list[PluginSummary]
 
 
 class PluginReadParams(WireModel):
@@ -5568,18 +6970,6 @@ class PluginShareCheckoutResponse(WireModel):
     remote_version: Annotated[str | None, Field(alias="remoteVersion")] = None
 
 
-class PluginShareContext(WireModel):
-    can_publish_to_workspace: Annotated[bool | None, Field(alias="canPublishToWorkspace")] = None
-    creator_account_user_id: Annotated[str | None, Field(alias="creatorAccountUserId")] = None
-    creator_name: Annotated[str | None, Field(alias="creatorName")] = None
-    discoverability: PluginShareDiscoverability | None = None
-    remote_plugin_id: Annotated[str, Field(alias="remotePluginId")]
-    remote_version: Annotated[str | None, Field(alias="remoteVersion")] = None
-    """Version of the remote shared plugin release when available."""
-    share_principals: Annotated[list[PluginSharePrincipal] | None, Field(alias="sharePrincipals")] = None
-    share_url: Annotated[str | None, Field(alias="shareUrl")] = None
-
-
 class PluginShareDeleteParams(WireModel):
     remote_plugin_id: Annotated[str, Field(alias="remotePluginId")]
 
@@ -5593,11 +6983,10 @@ class PluginShareListResponse(WireModel):
     data: list[PluginShareListItem]
 
 
-class PluginSharePrincipal(WireModel):
-    name: str
+class PluginShareTarget(WireModel):
     principal_id: Annotated[str, Field(alias="principalId")]
     principal_type: Annotated[PluginSharePrincipalType, Field(alias="principalType")]
-    role: PluginSharePrincipalRole
+    role: PluginShareTargetRole
 
 
 class PluginShareSaveParams(WireModel):
@@ -5611,12 +7000,6 @@ class PluginShareSaveResponse(WireModel):
     can_publish_to_workspace: Annotated[bool | None, Field(alias="canPublishToWorkspace")] = None
     remote_plugin_id: Annotated[str, Field(alias="remotePluginId")]
     share_url: Annotated[str, Field(alias="shareUrl")]
-
-
-class PluginShareTarget(WireModel):
-    principal_id: Annotated[str, Field(alias="principalId")]
-    principal_type: Annotated[PluginSharePrincipalType, Field(alias="principalType")]
-    role: PluginShareTargetRole
 
 
 class PluginShareUpdateTargetsParams(WireModel):
@@ -5640,49 +7023,8 @@ class PluginSkillReadResponse(WireModel):
     contents: str | None = None
 
 
-class UnknownPluginSource(UnknownVariant):
-    """A `PluginSource` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class PluginSummary(WireModel):
-    auth_policy: Annotated[PluginAuthPolicy, Field(alias="authPolicy")]
-    availability: PluginAvailability = PluginAvailability.AVAILABLE
-    """Availability state for installing and using the plugin."""
-    disabled_reason: Annotated[PluginDisabledReason | None, Field(alias="disabledReason")] = None
-    """Why the remote plugin is unavailable, when provided by plugin-service."""
-    eligible_plan_types: Annotated[list[str] | None, Field(alias="eligiblePlanTypes")] = None
-    """Raw plugin-service plan identifiers eligible to install the plugin."""
-    enabled: bool
-    id: str
-    install_policy: Annotated[PluginInstallPolicy, Field(alias="installPolicy")]
-    install_policy_source: Annotated[PluginInstallPolicySource | None, Field(alias="installPolicySource")] = None
-    installed: bool
-    installed_at: Annotated[Int64 | None, Field(alias="installedAt")] = None
-    """Unix timestamp in seconds when the remote plugin was installed, when available."""
-    interface: PluginInterface | None = None
-    keywords: list[str] = Field(default_factory=list)
-    local_version: Annotated[str | None, Field(alias="localVersion")] = None
-    """Version of the locally materialized plugin package when available."""
-    must_show_installation_interstitial: Annotated[bool | None, Field(alias="mustShowInstallationInterstitial")] = None
-    name: str
-    remote_plugin_id: Annotated[str | None, Field(alias="remotePluginId")] = None
-    """Backend remote plugin identifier when available."""
-    share_context: Annotated[PluginShareContext | None, Field(alias="shareContext")] = None
-    """Remote sharing context associated with this plugin when available."""
-    source: PluginSource
-    version: str | None = None
-    """Version advertised by the remote marketplace backend when available."""
-
-
 class PluginUninstallParams(WireModel):
     plugin_id: Annotated[str, Field(alias="pluginId")]
-
-
-class PluginsMigration(WireModel):
-    marketplace_name: Annotated[str, Field(alias="marketplaceName")]
-    plugin_names: Annotated[list[str], Field(alias="pluginNames")]
 
 
 class ProcessExitedNotification(WireModel):
@@ -5734,6 +7076,10 @@ class ProcessTerminalSize(WireModel):
     """Terminal height in character cells."""
 
 
+class ProjectRoot(WireModel):
+    path: AbsolutePathBuf
+
+
 class Project(WireModel):
     created_at: Annotated[Int64, Field(alias="createdAt")]
     id: str
@@ -5751,60 +7097,6 @@ class ProjectChangedNotification(WireModel):
     project_id: Annotated[str, Field(alias="projectId")]
 
 
-class ProjectConfigLayerSource(WireModel):
-    """Path to a .codex/ folder within a project. There could be multiple of these between `cwd` and the project/repo root."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "project"),)
-
-    type_: Annotated[Literal["project"], Field(alias="type")] = "project"
-    dot_codex_folder: Annotated[AbsolutePathBuf, Field(alias="dotCodexFolder")]
-
-
-class ProjectRoot(WireModel):
-    path: AbsolutePathBuf
-
-
-class PromptConfiguredHookHandler(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "prompt"),)
-
-    type_: Annotated[Literal["prompt"], Field(alias="type")] = "prompt"
-
-
-class PromptHookMetadata(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("handler_type", "handlerType", "prompt"),)
-
-    additional_context_limit: Annotated[UInt64 | None, Field(alias="additionalContextLimit", ge=0)] = None
-    """Configured `additionalContext` spill threshold. `null` uses 2,500 tokens; `0` disables spilling."""
-    current_hash: Annotated[str, Field(alias="currentHash")]
-    display_order: Annotated[Int64, Field(alias="displayOrder")]
-    enabled: bool
-    environment_id: Annotated[str | None, Field(alias="environmentId")] = None
-    """The owning execution environment, if this hook came from its requirements."""
-    event_name: Annotated[HookEventName, Field(alias="eventName")]
-    is_managed: Annotated[bool, Field(alias="isManaged")]
-    key: str
-    matcher: str | None = None
-    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
-    source: HookSource
-    source_path: Annotated[AbsolutePathBuf, Field(alias="sourcePath")]
-    status_message: Annotated[str | None, Field(alias="statusMessage")] = None
-    timeout_sec: Annotated[UInt64, Field(alias="timeoutSec", ge=0)]
-    trust_status: Annotated[HookTrustStatus, Field(alias="trustStatus")]
-    handler_type: Annotated[Literal["prompt"], Field(alias="handlerType")] = "prompt"
-
-
-class UnknownProviderSettings(UnknownVariant):
-    """A `ProviderSettings` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class UnknownProviderSettingsPatch(UnknownVariant):
-    """A `ProviderSettingsPatch` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 class QueuedSubmission(WireModel):
     client_user_message_id: Annotated[str, Field(alias="clientUserMessageId")]
     id: str
@@ -5813,48 +7105,20 @@ class QueuedSubmission(WireModel):
     """Metadata retained with this input, including across reconnect and restoration."""
 
 
-class RateLimitResetCredit(WireModel):
-    description: str | None = None
-    """Backend-provided display description for this credit, or `null` when unavailable."""
-    expires_at: Annotated[Int64 | None, Field(alias="expiresAt")] = None
-    """Unix timestamp in seconds when the credit expires, or `null` if it does not expire."""
-    granted_at: Annotated[Int64, Field(alias="grantedAt")]
-    """Unix timestamp in seconds when the credit was granted."""
-    id: str
-    """Opaque backend identifier for this reset credit."""
-    reset_type: Annotated[RateLimitResetType, Field(alias="resetType")]
-    status: RateLimitResetCreditStatus
-    title: str | None = None
-    """Backend-provided display title for this credit, or `null` when unavailable."""
+class ResponseUsageMetadata(WireModel):
+    """Usage metadata reported for one upstream response."""
+
+    amount: str | None = None
+    metadata: Any = None
 
 
-class RateLimitResetCreditsSummary(WireModel):
-    available_count: Annotated[Int64, Field(alias="availableCount")]
-    credits: list[RateLimitResetCredit] | None = None
-    """Detail rows for available reset credits, when the backend provides them.
-
-    `null` means only `availableCount` is known, while an empty array means details were fetched and no available credits were returned. The backend may cap this list, so its length can be less than `availableCount`."""
-
-
-class RateLimitSnapshot(WireModel):
-    credits: CreditsSnapshot | None = None
-    individual_limit: Annotated[SpendControlLimitSnapshot | None, Field(alias="individualLimit")] = None
-    limit_id: Annotated[str | None, Field(alias="limitId")] = None
-    limit_name: Annotated[str | None, Field(alias="limitName")] = None
-    normal_model_slug: Annotated[str | None, Field(alias="normalModelSlug")] = None
-    """Normal model whose display name and reasoning options describe this quota alias."""
-    plan_type: Annotated[PlanType | None, Field(alias="planType")] = None
-    primary: RateLimitWindow | None = None
-    rate_limit_reached_type: Annotated[RateLimitReachedType | None, Field(alias="rateLimitReachedType")] = None
-    secondary: RateLimitWindow | None = None
-    spend_control_reached: Annotated[bool | None, Field(alias="spendControlReached")] = None
-    """Backend-reported spend-control state. `None` is unavailable, not a sparse-update recovery."""
-
-
-class RateLimitWindow(WireModel):
-    resets_at: Annotated[Int64 | None, Field(alias="resetsAt")] = None
-    used_percent: Annotated[Int32, Field(alias="usedPercent")]
-    window_duration_mins: Annotated[Int64 | None, Field(alias="windowDurationMins")] = None
+class TokenUsageBreakdown(WireModel):
+    cache_write_input_tokens: Annotated[Int64, Field(alias="cacheWriteInputTokens")] = 0
+    cached_input_tokens: Annotated[Int64, Field(alias="cachedInputTokens")]
+    input_tokens: Annotated[Int64, Field(alias="inputTokens")]
+    output_tokens: Annotated[Int64, Field(alias="outputTokens")]
+    reasoning_output_tokens: Annotated[Int64, Field(alias="reasoningOutputTokens")]
+    total_tokens: Annotated[Int64, Field(alias="totalTokens")]
 
 
 class RawResponseCompletedNotification(WireModel):
@@ -5867,26 +7131,212 @@ class RawResponseCompletedNotification(WireModel):
     usage_metadata: Annotated[ResponseUsageMetadata | None, Field(alias="usageMetadata")] = None
 
 
+class UnknownReasoningItemContent(UnknownVariant):
+    """A `ReasoningItemContent` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class ReasoningTextReasoningItemContent(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "reasoning_text"),)
+
+    type_: Annotated[Literal["reasoning_text"], Field(alias="type")] = "reasoning_text"
+    text: str
+
+
+class TextReasoningItemContent(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "text"),)
+
+    type_: Annotated[Literal["text"], Field(alias="type")] = "text"
+    text: str
+
+
+_ReasoningItemContent_TAGS = frozenset({"reasoning_text", "text"})
+
+
+def _tag_of_ReasoningItemContent(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ReasoningItemContent_TAGS else "__unknown__"
+
+
+ReasoningItemContent: TypeAlias = Annotated[
+    Annotated[ReasoningTextReasoningItemContent, Tag("reasoning_text")]
+    | Annotated[TextReasoningItemContent, Tag("text")]
+    | Annotated[UnknownReasoningItemContent, Tag("__unknown__")],
+    Discriminator(_tag_of_ReasoningItemContent),
+]
+
+
+class UnknownReasoningItemReasoningSummary(UnknownVariant):
+    """A `ReasoningItemReasoningSummary` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class SummaryTextReasoningItemReasoningSummary(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "summary_text"),)
+
+    type_: Annotated[Literal["summary_text"], Field(alias="type")] = "summary_text"
+    text: str
+
+
+_ReasoningItemReasoningSummary_TAGS = frozenset({"summary_text"})
+
+
+def _tag_of_ReasoningItemReasoningSummary(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ReasoningItemReasoningSummary_TAGS else "__unknown__"
+
+
+ReasoningItemReasoningSummary: TypeAlias = Annotated[
+    Annotated[SummaryTextReasoningItemReasoningSummary, Tag("summary_text")]
+    | Annotated[UnknownReasoningItemReasoningSummary, Tag("__unknown__")],
+    Discriminator(_tag_of_ReasoningItemReasoningSummary),
+]
+
+
+class ReasoningResponseItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "reasoning"),)
+
+    type_: Annotated[Literal["reasoning"], Field(alias="type")] = "reasoning"
+    content: list[ReasoningItemContent] | None = None
+    encrypted_content: str | None = None
+    id: str | None = None
+    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
+    summary: list[ReasoningItemReasoningSummary]
+
+
+class UnknownResponseItem(UnknownVariant):
+    """A `ResponseItem` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class ToolSearchCallResponseItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "tool_search_call"),)
+
+    type_: Annotated[Literal["tool_search_call"], Field(alias="type")] = "tool_search_call"
+    arguments: Any
+    call_id: str | None = None
+    encrypted_content: str | None = None
+    execution: str
+    id: str | None = None
+    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
+    status: str | None = None
+
+
+class ToolSearchOutputResponseItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "tool_search_output"),)
+
+    type_: Annotated[Literal["tool_search_output"], Field(alias="type")] = "tool_search_output"
+    call_id: str | None = None
+    execution: str
+    id: str | None = None
+    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
+    status: str
+    tools: list[Any]
+
+
+class UnknownResponsesApiWebSearchAction(UnknownVariant):
+    """A `ResponsesApiWebSearchAction` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class SearchResponsesApiWebSearchAction(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
+
+    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
+    queries: list[str] | None = None
+    query: str | None = None
+
+
+_ResponsesApiWebSearchAction_TAGS = frozenset({"search", "open_page", "find_in_page", "other"})
+
+
+def _tag_of_ResponsesApiWebSearchAction(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ResponsesApiWebSearchAction_TAGS else "__unknown__"
+
+
+ResponsesApiWebSearchAction: TypeAlias = Annotated[
+    Annotated[SearchResponsesApiWebSearchAction, Tag("search")]
+    | Annotated[OpenPageResponsesApiWebSearchAction, Tag("open_page")]
+    | Annotated[FindInPageResponsesApiWebSearchAction, Tag("find_in_page")]
+    | Annotated[OtherResponsesApiWebSearchAction, Tag("other")]
+    | Annotated[UnknownResponsesApiWebSearchAction, Tag("__unknown__")],
+    Discriminator(_tag_of_ResponsesApiWebSearchAction),
+]
+
+
+class WebSearchCallResponseItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "web_search_call"),)
+
+    type_: Annotated[Literal["web_search_call"], Field(alias="type")] = "web_search_call"
+    action: ResponsesApiWebSearchAction | None = None
+    encrypted_content: str | None = None
+    id: str | None = None
+    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
+    status: str | None = None
+
+
+_ResponseItem_TAGS = frozenset(
+    {
+        "additional_tools",
+        "message",
+        "agent_message",
+        "reasoning",
+        "local_shell_call",
+        "function_call",
+        "tool_search_call",
+        "function_call_output",
+        "custom_tool_call",
+        "custom_tool_call_output",
+        "tool_search_output",
+        "web_search_call",
+        "image_generation_call",
+        "compaction",
+        "configuration_update",
+        "compaction_trigger",
+        "context_compaction",
+        "other",
+    }
+)
+
+
+def _tag_of_ResponseItem(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ResponseItem_TAGS else "__unknown__"
+
+
+ResponseItem: TypeAlias = Annotated[
+    Annotated[AdditionalToolsResponseItem, Tag("additional_tools")]
+    | Annotated[MessageResponseItem, Tag("message")]
+    | Annotated[AgentMessageResponseItem, Tag("agent_message")]
+    | Annotated[ReasoningResponseItem, Tag("reasoning")]
+    | Annotated[LocalShellCallResponseItem, Tag("local_shell_call")]
+    | Annotated[FunctionCallResponseItem, Tag("function_call")]
+    | Annotated[ToolSearchCallResponseItem, Tag("tool_search_call")]
+    | Annotated[FunctionCallOutputResponseItem, Tag("function_call_output")]
+    | Annotated[CustomToolCallResponseItem, Tag("custom_tool_call")]
+    | Annotated[CustomToolCallOutputResponseItem, Tag("custom_tool_call_output")]
+    | Annotated[ToolSearchOutputResponseItem, Tag("tool_search_output")]
+    | Annotated[WebSearchCallResponseItem, Tag("web_search_call")]
+    | Annotated[ImageGenerationCallResponseItem, Tag("image_generation_call")]
+    | Annotated[CompactionResponseItem, Tag("compaction")]
+    | Annotated[ConfigurationUpdateResponseItem, Tag("configuration_update")]
+    | Annotated[CompactionTriggerResponseItem, Tag("compaction_trigger")]
+    | Annotated[ContextCompactionResponseItem, Tag("context_compaction")]
+    | Annotated[OtherResponseItem, Tag("other")]
+    | Annotated[UnknownResponseItem, Tag("__unknown__")],
+    Discriminator(_tag_of_ResponseItem),
+]
+
+
 class RawResponseItemCompletedNotification(WireModel):
     item: ResponseItem
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ReadCommandAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "read"),)
-
-    type_: Annotated[Literal["read"], Field(alias="type")] = "read"
-    command: str
-    name: str
-    path: LegacyAppPathString
-
-
-class ReadOnlySandboxPolicy(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "readOnly"),)
-
-    type_: Annotated[Literal["readOnly"], Field(alias="type")] = "readOnly"
-    network_access: Annotated[bool, Field(alias="networkAccess")] = False
 
 
 class ReadThreadReadStateOperation(WireModel):
@@ -5912,6 +7362,45 @@ class RealtimeSessionStartedThreadRealtimeItem(WireModel):
     type_: Annotated[Literal["realtimeSessionStarted"], Field(alias="type")] = "realtimeSessionStarted"
 
 
+class UnknownThreadRealtimeItem(UnknownVariant):
+    """A `ThreadRealtimeItem` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+    id: str
+    realtime_session_id: Annotated[str, Field(alias="realtimeSessionId")]
+
+
+class TranscriptSegmentThreadRealtimeItem(WireModel):
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "transcriptSegment"),)
+
+    id: str
+    realtime_session_id: Annotated[str, Field(alias="realtimeSessionId")]
+    type_: Annotated[Literal["transcriptSegment"], Field(alias="type")] = "transcriptSegment"
+    role: ThreadRealtimeTranscriptRole
+    text: str
+
+
+_ThreadRealtimeItem_TAGS = frozenset(
+    {"realtimeSessionStarted", "transcriptSegment", "bemItemPromoted", "realtimeSessionClosed"}
+)
+
+
+def _tag_of_ThreadRealtimeItem(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ThreadRealtimeItem_TAGS else "__unknown__"
+
+
+# EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
+ThreadRealtimeItem: TypeAlias = Annotated[
+    Annotated[RealtimeSessionStartedThreadRealtimeItem, Tag("realtimeSessionStarted")]
+    | Annotated[TranscriptSegmentThreadRealtimeItem, Tag("transcriptSegment")]
+    | Annotated[BemItemPromotedThreadRealtimeItem, Tag("bemItemPromoted")]
+    | Annotated[RealtimeSessionClosedThreadRealtimeItem, Tag("realtimeSessionClosed")]
+    | Annotated[UnknownThreadRealtimeItem, Tag("__unknown__")],
+    Discriminator(_tag_of_ThreadRealtimeItem),
+]
+
+
 class RealtimeThreadTimelineEntry(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "realtime"),)
 
@@ -5926,34 +7415,6 @@ class RealtimeVoicesList(WireModel):
     v1: list[RealtimeVoice]
     v2: list[RealtimeVoice]
     v3: list[RealtimeVoice] = Field(default_factory=list)
-
-
-class ReasoningEffortOption(WireModel):
-    description: str
-    reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
-
-
-class UnknownReasoningItemContent(UnknownVariant):
-    """A `ReasoningItemContent` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class UnknownReasoningItemReasoningSummary(UnknownVariant):
-    """A `ReasoningItemReasoningSummary` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class ReasoningResponseItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "reasoning"),)
-
-    type_: Annotated[Literal["reasoning"], Field(alias="type")] = "reasoning"
-    content: list[ReasoningItemContent] | None = None
-    encrypted_content: str | None = None
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
-    summary: list[ReasoningItemReasoningSummary]
 
 
 class ReasoningSummaryPartAddedNotification(WireModel):
@@ -5979,26 +7440,6 @@ class ReasoningTextDeltaNotification(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class ReasoningTextReasoningItemContent(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "reasoning_text"),)
-
-    type_: Annotated[Literal["reasoning_text"], Field(alias="type")] = "reasoning_text"
-    text: str
-
-
-class ReasoningThreadItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "reasoning"),)
-
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["reasoning"], Field(alias="type")] = "reasoning"
-    content: list[str] = Field(default_factory=list)
-    id: str
-    summary: list[str] = Field(default_factory=list)
-
-
 class RemoteControlDisableParams(WireModel):
     ephemeral: bool | None = None
 
@@ -6016,157 +7457,36 @@ class RemoteControlStatusChangedNotification(WireModel):
     status: RemoteControlConnectionStatus
 
 
-class RemotePluginSource(WireModel):
-    """The plugin is available in the remote catalog. Download metadata is kept server-side and is not exposed through the app-server API."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "remote"),)
-
-    type_: Annotated[Literal["remote"], Field(alias="type")] = "remote"
-
-
-class RequestHeader(WireModel):
-    name: str
-    value: str
-
-
-class RequestPermissionProfile(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    file_system: Annotated[AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
-    network: AdditionalNetworkPermissions | None = None
-
-
-class RequestPermissionsGuardianApprovalReviewAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "requestPermissions"),)
-
-    type_: Annotated[Literal["requestPermissions"], Field(alias="type")] = "requestPermissions"
-    permissions: RequestPermissionProfile
-    reason: str | None = None
-
-
-class Resource(WireModel):
-    """A known resource that the server is capable of reading."""
-
-    meta: Annotated[Any, Field(alias="_meta")] = None
-    annotations: Any = None
-    description: str | None = None
-    icons: list[Any] | None = None
-    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
-    name: str
-    size: Int64 | None = None
-    title: str | None = None
-    uri: str
-
-
-class ResourceContentObject(WireModel):
-    meta: Annotated[Any, Field(alias="_meta")] = None
-    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
-    text: str
-    uri: str
-    """The URI of this resource."""
-
-
-class ResourceContentObjectLower(WireModel):
-    meta: Annotated[Any, Field(alias="_meta")] = None
-    blob: str
-    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
-    uri: str
-    """The URI of this resource."""
-
-
-class ResourceTemplate(WireModel):
-    """A template description for resources available on the server."""
-
-    annotations: Any = None
-    description: str | None = None
-    mime_type: Annotated[str | None, Field(alias="mimeType")] = None
-    name: str
-    title: str | None = None
-    uri_template: Annotated[str, Field(alias="uriTemplate")]
-
-
-class UnknownResponseItem(UnknownVariant):
-    """A `ResponseItem` whose `type` this version of the schema does not list, kept as received."""
+class UnknownReviewTarget(UnknownVariant):
+    """A `ReviewTarget` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
 
 
-class ResponseStreamConnectionFailedCodexErrorInfo(WireModel):
-    """Failed to connect to the response SSE stream."""
+class UncommittedChangesReviewTarget(WireModel):
+    """Review the working tree: staged, unstaged, and untracked files."""
 
-    model_config = ConfigDict(extra="forbid")
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "uncommittedChanges"),)
 
-    response_stream_connection_failed: Annotated[
-        ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed,
-        Field(alias="responseStreamConnectionFailed"),
-    ]
+    type_: Annotated[Literal["uncommittedChanges"], Field(alias="type")] = "uncommittedChanges"
 
 
-class ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed(WireModel):
-    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
+_ReviewTarget_TAGS = frozenset({"uncommittedChanges", "baseBranch", "commit", "custom"})
 
 
-class ResponseStreamDisconnectedCodexErrorInfo(WireModel):
-    """The response SSE stream disconnected in the middle of a turn before completion."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    response_stream_disconnected: Annotated[
-        ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected, Field(alias="responseStreamDisconnected")
-    ]
+def _tag_of_ReviewTarget(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ReviewTarget_TAGS else "__unknown__"
 
 
-class ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected(WireModel):
-    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseTooManyFailedAttemptsCodexErrorInfo(WireModel):
-    """Reached the retry limit for responses."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    response_too_many_failed_attempts: Annotated[
-        ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts,
-        Field(alias="responseTooManyFailedAttempts"),
-    ]
-
-
-class ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts(WireModel):
-    http_status_code: Annotated[UInt16 | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseUsageMetadata(WireModel):
-    """Usage metadata reported for one upstream response."""
-
-    amount: str | None = None
-    metadata: Any = None
-
-
-class UnknownResponsesApiWebSearchAction(UnknownVariant):
-    """A `ResponsesApiWebSearchAction` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class ResultThreadItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "imageGeneration"),)
-
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["imageGeneration"], Field(alias="type")] = "imageGeneration"
-    failure: ImageGenerationFailure | None = None
-    generation_id: Annotated[str | None, Field(alias="generationId")] = None
-    """Image generation identifier for the generated image, when provided by the image backend."""
-    id: str
-    input_images: Annotated[list[ImageGenerationInputImage] | None, Field(alias="inputImages")] = None
-    """Observed local inputs for a completed generation, absent on older items."""
-    revised_prompt: Annotated[str | None, Field(alias="revisedPrompt")] = None
-    saved_path: Annotated[AbsolutePathBuf | None, Field(alias="savedPath")] = None
-    status: str
-    transparent_background: Annotated[bool | None, Field(alias="transparentBackground")] = None
-    result: str
+ReviewTarget: TypeAlias = Annotated[
+    Annotated[UncommittedChangesReviewTarget, Tag("uncommittedChanges")]
+    | Annotated[BaseBranchReviewTarget, Tag("baseBranch")]
+    | Annotated[CommitReviewTarget, Tag("commit")]
+    | Annotated[CustomReviewTarget, Tag("custom")]
+    | Annotated[UnknownReviewTarget, Tag("__unknown__")],
+    Discriminator(_tag_of_ReviewTarget),
+]
 
 
 class ReviewStartParams(WireModel):
@@ -6176,73 +7496,46 @@ class ReviewStartParams(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
+class Turn(WireModel):
+    completed_at: Annotated[Int64 | None, Field(alias="completedAt")] = None
+    """Unix timestamp (in seconds) when the turn completed."""
+    duration_ms: Annotated[Int64 | None, Field(alias="durationMs")] = None
+    """Duration between turn start and completion in milliseconds, if known."""
+    error: TurnError | None = None
+    """Error associated with a failed or interrupted turn."""
+    id: str
+    """Identifier for this turn. Codex-generated turn IDs are UUIDv7."""
+    items: list[ThreadItem]
+    """Thread items currently included in this turn payload."""
+    items_view: Annotated[TurnItemsView, Field(alias="itemsView")] = TurnItemsView.FULL
+    """Describes how much of `items` has been loaded for this turn."""
+    root_turn_id: Annotated[str | None, Field(alias="rootTurnId")] = None
+    """ID of the first turn in the chain of work that led to this turn. Pass this as `rootTurnId` when starting work on behalf of this turn. May be null in older history or a `review/start` response."""
+    started_at: Annotated[Int64 | None, Field(alias="startedAt")] = None
+    """Unix timestamp (in seconds) when the turn started."""
+    status: TurnStatus
+
+
 class ReviewStartResponse(WireModel):
     review_thread_id: Annotated[str, Field(alias="reviewThreadId")]
     """The thread id supplied to `review/start`."""
     turn: Turn
 
 
-class UnknownReviewTarget(UnknownVariant):
-    """A `ReviewTarget` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
+_CapabilityRootLocation_TAGS = frozenset({"environment"})
 
 
-class RootFileSystemSpecialPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "root"),)
-
-    kind: Literal["root"] = "root"
-
-
-class UnknownSandboxPolicy(UnknownVariant):
-    """A `SandboxPolicy` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
+def _tag_of_CapabilityRootLocation(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _CapabilityRootLocation_TAGS else "__unknown__"
 
 
-class SandboxWorkspaceWrite(WireModel):
-    exclude_slash_tmp: bool = False
-    exclude_tmpdir_env_var: bool = False
-    network_access: bool = False
-    writable_roots: list[str] = Field(default_factory=list)
-
-
-class UnknownScheduledTaskSchedule(UnknownVariant):
-    """A `ScheduledTaskSchedule` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class ScheduledTaskSummary(WireModel):
-    key: str
-    name: str
-    prompt: str
-    schedule: ScheduledTaskSchedule
-
-
-class SearchCommandAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
-
-    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
-    command: str
-    path: str | None = None
-    query: str | None = None
-
-
-class SearchResponsesApiWebSearchAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
-
-    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
-    queries: list[str] | None = None
-    query: str | None = None
-
-
-class SearchWebSearchAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "search"),)
-
-    type_: Annotated[Literal["search"], Field(alias="type")] = "search"
-    queries: list[str] | None = None
-    query: str | None = None
+# Location used to resolve a selected capability root.
+CapabilityRootLocation: TypeAlias = Annotated[
+    Annotated[EnvironmentCapabilityRootLocation, Tag("environment")]
+    | Annotated[UnknownCapabilityRootLocation, Tag("__unknown__")],
+    Discriminator(_tag_of_CapabilityRootLocation),
+]
 
 
 class SelectedCapabilityRoot(WireModel):
@@ -6273,31 +7566,21 @@ class ServerDiagnosticsProcess(WireModel):
     resident_memory_bytes: Annotated[UInt64 | None, Field(alias="residentMemoryBytes", ge=0)] = None
 
 
+RequestId: TypeAlias = str | Int64 | Any
+
+
 class ServerRequestResolvedNotification(WireModel):
     request_id: Annotated[RequestId, Field(alias="requestId")]
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class SessionFlagsConfigLayerSource(WireModel):
-    """Session-layer overrides supplied via `-c`/`--config`."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "sessionFlags"),)
-
-    type_: Annotated[Literal["sessionFlags"], Field(alias="type")] = "sessionFlags"
-
-
-class SessionMigration(WireModel):
-    cwd: str
-    path: str
-    title: str | None = None
-
-
-class Settings(WireModel):
-    """Settings for a collaboration mode."""
-
-    developer_instructions: str | None = None
-    model: str
-    reasoning_effort: ReasoningEffort | None = None
+class SkillToolDependency(WireModel):
+    command: str | None = None
+    description: str | None = None
+    transport: str | None = None
+    type_: Annotated[str, Field(alias="type")]
+    url: str | None = None
+    value: str
 
 
 class SkillDependencies(WireModel):
@@ -6307,19 +7590,6 @@ class SkillDependencies(WireModel):
 class SkillErrorInfo(WireModel):
     message: str
     path: str
-
-
-class SkillInterface(WireModel):
-    brand_color: Annotated[str | None, Field(alias="brandColor")] = None
-    default_prompt: Annotated[str | None, Field(alias="defaultPrompt")] = None
-    display_name: Annotated[str | None, Field(alias="displayName")] = None
-    icon_large: Annotated[AbsolutePathBuf | None, Field(alias="iconLarge")] = None
-    icon_large_url: Annotated[str | None, Field(alias="iconLargeUrl")] = None
-    """Remote large icon URL from the plugin catalog."""
-    icon_small: Annotated[AbsolutePathBuf | None, Field(alias="iconSmall")] = None
-    icon_small_url: Annotated[str | None, Field(alias="iconSmallUrl")] = None
-    """Remote small icon URL from the plugin catalog."""
-    short_description: Annotated[str | None, Field(alias="shortDescription")] = None
 
 
 class SkillMetadata(WireModel):
@@ -6334,36 +7604,6 @@ class SkillMetadata(WireModel):
     scope: SkillScope
     short_description: Annotated[str | None, Field(alias="shortDescription")] = None
     """Legacy short_description from SKILL.md. Prefer SKILL.json interface.short_description."""
-
-
-class SkillMigration(WireModel):
-    name: str
-
-
-class SkillSummary(WireModel):
-    description: str
-    enabled: bool
-    interface: SkillInterface | None = None
-    name: str
-    path: LegacyAppPathString | None = None
-    short_description: Annotated[str | None, Field(alias="shortDescription")] = None
-
-
-class SkillToolDependency(WireModel):
-    command: str | None = None
-    description: str | None = None
-    transport: str | None = None
-    type_: Annotated[str, Field(alias="type")]
-    url: str | None = None
-    value: str
-
-
-class SkillUserInput(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "skill"),)
-
-    type_: Annotated[Literal["skill"], Field(alias="type")] = "skill"
-    name: str
-    path: str
 
 
 class SkillsConfigWriteParams(WireModel):
@@ -6399,40 +7639,6 @@ class SkillsListResponse(WireModel):
     data: list[SkillsListEntry]
 
 
-class SlashTmpFileSystemSpecialPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "slash_tmp"),)
-
-    kind: Literal["slash_tmp"] = "slash_tmp"
-
-
-class SleepThreadItem(WireModel):
-    """Display item emitted by the interruptible `clock.sleep` tool."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "sleep"),)
-
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["sleep"], Field(alias="type")] = "sleep"
-    duration_ms: Annotated[UInt64, Field(alias="durationMs", ge=0)]
-    id: str
-
-
-class SpecialFileSystemPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "special"),)
-
-    type_: Annotated[Literal["special"], Field(alias="type")] = "special"
-    value: FileSystemSpecialPath
-
-
-class SpendControlLimitSnapshot(WireModel):
-    limit: str
-    remaining_percent: Annotated[Int32, Field(alias="remainingPercent")]
-    resets_at: Annotated[Int64, Field(alias="resetsAt")]
-    used: str
-
-
 class StrictReviewRequiredNotification(WireModel):
     started_at_ms: Annotated[Int64, Field(alias="startedAtMs")]
     """Unix timestamp (in milliseconds) when this review started."""
@@ -6440,49 +7646,34 @@ class StrictReviewRequiredNotification(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class SubAgentActivityThreadItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "subAgentActivity"),)
+AgentPath: TypeAlias = str
 
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["subAgentActivity"], Field(alias="type")] = "subAgentActivity"
-    agent_path: Annotated[str, Field(alias="agentPath")]
-    agent_thread_id: Annotated[str, Field(alias="agentThreadId")]
-    id: str
-    kind: SubAgentActivityKind
-    model: str | None = None
-    """Resolved model at sub-agent creation; absent from older records and other activities."""
-    reasoning_effort: Annotated[ReasoningEffort | None, Field(alias="reasoningEffort")] = None
-    """Resolved reasoning effort at sub-agent creation, when known."""
+ThreadId: TypeAlias = str
+
+
+class ThreadSpawnSubAgentSourceThreadSpawn(WireModel):
+    agent_nickname: str | None = None
+    agent_path: AgentPath | None = None
+    agent_role: str | None = None
+    depth: Int32
+    parent_thread_id: ThreadId
+
+
+class ThreadSpawnSubAgentSource(WireModel):
+    model_config = ConfigDict(extra="forbid")
+
+    thread_spawn: ThreadSpawnSubAgentSourceThreadSpawn
+
+
+SubAgentSource: TypeAlias = (
+    Literal["review", "compact", "memory_consolidation"] | ThreadSpawnSubAgentSource | OtherSubAgentSource | Any
+)
 
 
 class SubAgentSessionSource(WireModel):
     model_config = ConfigDict(extra="forbid")
 
     sub_agent: Annotated[SubAgentSource, Field(alias="subAgent")]
-
-
-class SubagentMigration(WireModel):
-    name: str
-
-
-class SummaryTextReasoningItemReasoningSummary(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "summary_text"),)
-
-    type_: Annotated[Literal["summary_text"], Field(alias="type")] = "summary_text"
-    text: str
-
-
-class SystemConfigLayerSource(WireModel):
-    """Managed config layer from a file (usually `managed_config.toml`)."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "system"),)
-
-    type_: Annotated[Literal["system"], Field(alias="type")] = "system"
-    file: AbsolutePathBuf
-    """This is the path to the system config.toml file, though it is not guaranteed to exist."""
 
 
 class SystemErrorThreadStatus(WireModel):
@@ -6499,39 +7690,53 @@ class TerminalInteractionNotification(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class TextElement(WireModel):
-    byte_range: Annotated[ByteRange, Field(alias="byteRange")]
-    """Byte range in the parent `text` buffer that this element occupies."""
-    placeholder: str | None = None
-    """Optional human-readable placeholder for the element, displayed in the UI."""
+class ThreadSectionAppearance(WireModel):
+    """Extensible visual presentation for a custom thread section."""
+
+    color: str | None = None
+    icon: str | None = None
 
 
-class TextPosition(WireModel):
-    column: Annotated[UInt64, Field(ge=0)]
-    """1-based column number (in Unicode scalar values)."""
-    line: Annotated[UInt64, Field(ge=0)]
-    """1-based line number."""
+class ThreadSection(WireModel):
+    """An independently persisted, user-visible thread section."""
+
+    appearance: ThreadSectionAppearance | None = None
+    """Optional appearance synchronized across clients."""
+    id: str
+    """Opaque UUIDv7 identity that remains stable when the section is renamed."""
+    name: str
+    """The current user-visible section name."""
 
 
-class TextRange(WireModel):
-    end: TextPosition
-    start: TextPosition
+SessionSource: TypeAlias = (
+    Literal["cli", "vscode", "exec", "appServer", "unknown"] | CustomSessionSource | SubAgentSessionSource | Any
+)
+
+ThreadSource: TypeAlias = str
 
 
-class TextReasoningItemContent(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "text"),)
+class UnknownThreadStatus(UnknownVariant):
+    """A `ThreadStatus` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[Literal["text"], Field(alias="type")] = "text"
-    text: str
+    type_: Annotated[str, Field(alias="type")]
 
 
-class TextUserInput(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "text"),)
+_ThreadStatus_TAGS = frozenset({"notLoaded", "idle", "systemError", "active"})
 
-    type_: Annotated[Literal["text"], Field(alias="type")] = "text"
-    text: str
-    text_elements: list[TextElement] = Field(default_factory=list)
-    """UI-defined spans within `text` used to render or persist special elements."""
+
+def _tag_of_ThreadStatus(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ThreadStatus_TAGS else "__unknown__"
+
+
+ThreadStatus: TypeAlias = Annotated[
+    Annotated[NotLoadedThreadStatus, Tag("notLoaded")]
+    | Annotated[IdleThreadStatus, Tag("idle")]
+    | Annotated[SystemErrorThreadStatus, Tag("systemError")]
+    | Annotated[ActiveThreadStatus, Tag("active")]
+    | Annotated[UnknownThreadStatus, Tag("__unknown__")],
+    Discriminator(_tag_of_ThreadStatus),
+]
 
 
 class Thread(WireModel):
@@ -6825,16 +8030,6 @@ class ThreadInjectItemsParams(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class UnknownThreadItem(UnknownVariant):
-    """A `ThreadItem` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-
-
 class ThreadItemEntry(WireModel):
     completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
     """Unix timestamp (milliseconds) when the item completed, if recorded by the producer."""
@@ -6849,6 +8044,27 @@ class UnknownThreadItemsListAnchor(UnknownVariant):
     """A `ThreadItemsListAnchor` whose `type` this version of the schema does not list, kept as received."""
 
     type_: Annotated[str, Field(alias="type")]
+
+
+ThreadItemOutputDeferral: TypeAlias = dict[str, Any]
+
+
+_ThreadItemsListAnchor_TAGS = frozenset({"item"})
+
+
+def _tag_of_ThreadItemsListAnchor(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ThreadItemsListAnchor_TAGS else "__unknown__"
+
+
+# An exclusive item position within the requested visible turn.
+ThreadItemsListAnchor: TypeAlias = Annotated[
+    Annotated[ItemThreadItemsListAnchor, Tag("item")] | Annotated[UnknownThreadItemsListAnchor, Tag("__unknown__")],
+    Discriminator(_tag_of_ThreadItemsListAnchor),
+]
+
+# Starting position for an item-history page.
+ThreadItemsListCursor: TypeAlias = str | ThreadItemsListAnchor | Any
 
 
 class ThreadItemsListParams(WireModel):
@@ -6871,6 +8087,9 @@ class ThreadItemsListResponse(WireModel):
     data: list[ThreadItemEntry]
     next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
     """Opaque cursor to pass to the next call to continue after the last item. if None, there are no more items to return."""
+
+
+ThreadListCwdFilter: TypeAlias = str | list[str] | Any
 
 
 class ThreadListParams(WireModel):
@@ -6956,6 +8175,22 @@ class UnknownThreadPredictionResult(UnknownVariant):
     type_: Annotated[str, Field(alias="type")]
 
 
+_ThreadPredictionResult_TAGS = frozenset({"completed", "failed"})
+
+
+def _tag_of_ThreadPredictionResult(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ThreadPredictionResult_TAGS else "__unknown__"
+
+
+ThreadPredictionResult: TypeAlias = Annotated[
+    Annotated[CompletedThreadPredictionResult, Tag("completed")]
+    | Annotated[FailedThreadPredictionResult, Tag("failed")]
+    | Annotated[UnknownThreadPredictionResult, Tag("__unknown__")],
+    Discriminator(_tag_of_ThreadPredictionResult),
+]
+
+
 class ThreadPredictionUpdatedNotification(WireModel):
     result: ThreadPredictionResult
     source_turn_id: Annotated[str, Field(alias="sourceTurnId")]
@@ -6979,6 +8214,45 @@ class ThreadReadParams(WireModel):
 
 class ThreadReadResponse(WireModel):
     thread: Thread
+
+
+class ThreadStartThreadUnreadPosition(WireModel):
+    """Explicitly marked unread, including when the thread has no turns."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "threadStart"),)
+
+    type_: Annotated[Literal["threadStart"], Field(alias="type")] = "threadStart"
+
+
+class UnknownThreadUnreadPosition(UnknownVariant):
+    """A `ThreadUnreadPosition` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[str, Field(alias="type")]
+
+
+class TurnThreadUnreadPosition(WireModel):
+    """The earliest completed result needing attention."""
+
+    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "turn"),)
+
+    type_: Annotated[Literal["turn"], Field(alias="type")] = "turn"
+    turn_id: Annotated[str, Field(alias="turnId")]
+
+
+_ThreadUnreadPosition_TAGS = frozenset({"threadStart", "turn"})
+
+
+def _tag_of_ThreadUnreadPosition(value: Any) -> str:
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
+    return tag if isinstance(tag, str) and tag in _ThreadUnreadPosition_TAGS else "__unknown__"
+
+
+ThreadUnreadPosition: TypeAlias = Annotated[
+    Annotated[ThreadStartThreadUnreadPosition, Tag("threadStart")]
+    | Annotated[TurnThreadUnreadPosition, Tag("turn")]
+    | Annotated[UnknownThreadUnreadPosition, Tag("__unknown__")],
+    Discriminator(_tag_of_ThreadUnreadPosition),
+]
 
 
 class ThreadReadState(WireModel):
@@ -7009,12 +8283,6 @@ class ThreadRealtimeAudioChunk(WireModel):
     samples_per_channel: Annotated[UInt32 | None, Field(alias="samplesPerChannel", ge=0)] = None
 
 
-class UnknownThreadRealtimeBemItemPresentation(UnknownVariant):
-    """A `ThreadRealtimeBemItemPresentation` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 class ThreadRealtimeClosedNotification(WireModel):
     """EXPERIMENTAL - emitted when thread realtime transport closes."""
 
@@ -7034,14 +8302,6 @@ class ThreadRealtimeInitialItem(WireModel):
 
     role: ConversationTextRole
     text: str
-
-
-class UnknownThreadRealtimeItem(UnknownVariant):
-    """A `ThreadRealtimeItem` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-    id: str
-    realtime_session_id: Annotated[str, Field(alias="realtimeSessionId")]
 
 
 class ThreadRealtimeItemAddedNotification(WireModel):
@@ -7218,24 +8478,6 @@ class ThreadSearchResult(WireModel):
     thread: Thread
 
 
-class ThreadSection(WireModel):
-    """An independently persisted, user-visible thread section."""
-
-    appearance: ThreadSectionAppearance | None = None
-    """Optional appearance synchronized across clients."""
-    id: str
-    """Opaque UUIDv7 identity that remains stable when the section is renamed."""
-    name: str
-    """The current user-visible section name."""
-
-
-class ThreadSectionAppearance(WireModel):
-    """Extensible visual presentation for a custom thread section."""
-
-    color: str | None = None
-    icon: str | None = None
-
-
 class ThreadSectionChangedNotification(WireModel):
     """Broadcast after a successful move into, within, or out of a section."""
 
@@ -7346,20 +8588,6 @@ class ThreadShellCommandParams(WireModel):
     """Maximum execution time in milliseconds. Defaults to one hour when omitted or null. Must be non-negative; zero requests an immediate timeout, not unlimited execution. Does not affect the immediate RPC acknowledgement."""
 
 
-class ThreadSpawnSubAgentSource(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    thread_spawn: ThreadSpawnSubAgentSourceThreadSpawn
-
-
-class ThreadSpawnSubAgentSourceThreadSpawn(WireModel):
-    agent_nickname: str | None = None
-    agent_path: AgentPath | None = None
-    agent_role: str | None = None
-    depth: Int32
-    parent_thread_id: ThreadId
-
-
 class ThreadStartParams(WireModel):
     approval_policy: Annotated[AskForApproval | None, Field(alias="approvalPolicy")] = None
     approvals_reviewer: Annotated[ApprovalsReviewer | None, Field(alias="approvalsReviewer")] = None
@@ -7401,22 +8629,8 @@ class ThreadStartResponse(WireModel):
     thread: Thread
 
 
-class ThreadStartThreadUnreadPosition(WireModel):
-    """Explicitly marked unread, including when the thread has no turns."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "threadStart"),)
-
-    type_: Annotated[Literal["threadStart"], Field(alias="type")] = "threadStart"
-
-
 class ThreadStartedNotification(WireModel):
     thread: Thread
-
-
-class UnknownThreadStatus(UnknownVariant):
-    """A `ThreadStatus` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
 
 
 class ThreadStatusChangedNotification(WireModel):
@@ -7474,126 +8688,12 @@ class ThreadUnarchivedNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class UnknownThreadUnreadPosition(UnknownVariant):
-    """A `ThreadUnreadPosition` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 class ThreadUnsubscribeParams(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
 class ThreadUnsubscribeResponse(WireModel):
     status: ThreadUnsubscribeStatus
-
-
-class ThreadUsage(WireModel):
-    estimated_usage_credits_micros: Annotated[Int64, Field(alias="estimatedUsageCreditsMicros")]
-    estimated_usage_usd_micros: Annotated[Int64 | None, Field(alias="estimatedUsageUsdMicros")] = None
-    groups: list[ThreadUsageBreakdownGroup]
-    native_usage_usd_micros: Annotated[Int64 | None, Field(alias="nativeUsageUsdMicros")] = None
-    """Native dollar usage, independent of credit estimates. None means unknown, not zero."""
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadUsageBreakdownGroup(WireModel):
-    cached_input_tokens: Annotated[Int64 | None, Field(alias="cachedInputTokens")] = None
-    estimated_usage_credits_micros: Annotated[Int64, Field(alias="estimatedUsageCreditsMicros")]
-    input_tokens: Annotated[Int64 | None, Field(alias="inputTokens")] = None
-    model: str | None = None
-    net_new_input_tokens: Annotated[Int64 | None, Field(alias="netNewInputTokens")] = None
-    output_tokens: Annotated[Int64 | None, Field(alias="outputTokens")] = None
-    reasoning_effort: Annotated[str | None, Field(alias="reasoningEffort")] = None
-    speed: str | None = None
-    total_tokens: Annotated[Int64 | None, Field(alias="totalTokens")] = None
-
-
-class TmpdirFileSystemSpecialPath(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("kind", "kind", "tmpdir"),)
-
-    kind: Literal["tmpdir"] = "tmpdir"
-
-
-class TokenUsageBreakdown(WireModel):
-    cache_write_input_tokens: Annotated[Int64, Field(alias="cacheWriteInputTokens")] = 0
-    cached_input_tokens: Annotated[Int64, Field(alias="cachedInputTokens")]
-    input_tokens: Annotated[Int64, Field(alias="inputTokens")]
-    output_tokens: Annotated[Int64, Field(alias="outputTokens")]
-    reasoning_output_tokens: Annotated[Int64, Field(alias="reasoningOutputTokens")]
-    total_tokens: Annotated[Int64, Field(alias="totalTokens")]
-
-
-class Tool(WireModel):
-    """Definition for a tool the client can call."""
-
-    meta: Annotated[Any, Field(alias="_meta")] = None
-    annotations: Any = None
-    description: str | None = None
-    icons: list[Any] | None = None
-    input_schema: Annotated[Any, Field(alias="inputSchema")]
-    name: str
-    output_schema: Annotated[Any, Field(alias="outputSchema")] = None
-    title: str | None = None
-
-
-class ToolSearchCallResponseItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "tool_search_call"),)
-
-    type_: Annotated[Literal["tool_search_call"], Field(alias="type")] = "tool_search_call"
-    arguments: Any
-    call_id: str | None = None
-    encrypted_content: str | None = None
-    execution: str
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
-    status: str | None = None
-
-
-class ToolSearchOutputResponseItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "tool_search_output"),)
-
-    type_: Annotated[Literal["tool_search_output"], Field(alias="type")] = "tool_search_output"
-    call_id: str | None = None
-    execution: str
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
-    status: str
-    tools: list[Any]
-
-
-class ToolsV2(WireModel):
-    web_search: WebSearchToolConfig | None = None
-
-
-class TranscriptSegmentThreadRealtimeItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "transcriptSegment"),)
-
-    id: str
-    realtime_session_id: Annotated[str, Field(alias="realtimeSessionId")]
-    type_: Annotated[Literal["transcriptSegment"], Field(alias="type")] = "transcriptSegment"
-    role: ThreadRealtimeTranscriptRole
-    text: str
-
-
-class Turn(WireModel):
-    completed_at: Annotated[Int64 | None, Field(alias="completedAt")] = None
-    """Unix timestamp (in seconds) when the turn completed."""
-    duration_ms: Annotated[Int64 | None, Field(alias="durationMs")] = None
-    """Duration between turn start and completion in milliseconds, if known."""
-    error: TurnError | None = None
-    """Error associated with a failed or interrupted turn."""
-    id: str
-    """Identifier for this turn. Codex-generated turn IDs are UUIDv7."""
-    items: list[ThreadItem]
-    """Thread items currently included in this turn payload."""
-    items_view: Annotated[TurnItemsView, Field(alias="itemsView")] = TurnItemsView.FULL
-    """Describes how much of `items` has been loaded for this turn."""
-    root_turn_id: Annotated[str | None, Field(alias="rootTurnId")] = None
-    """ID of the first turn in the chain of work that led to this turn. Pass this as `rootTurnId` when starting work on behalf of this turn. May be null in older history or a `review/start` response."""
-    started_at: Annotated[Int64 | None, Field(alias="startedAt")] = None
-    """Unix timestamp (in seconds) when the turn started."""
-    status: TurnStatus
 
 
 class TurnCompletedNotification(WireModel):
@@ -7629,14 +8729,6 @@ class TurnEnvironmentParams(WireModel):
     """Environment-native runtime workspace roots. Omitted defaults to `cwd`."""
 
 
-class TurnError(WireModel):
-    additional_details: Annotated[str | None, Field(alias="additionalDetails")] = None
-    codex_error_info: Annotated[CodexErrorInfo | None, Field(alias="codexErrorInfo")] = None
-    message: str
-    misalignment: MisalignmentErrorDetails | None = None
-    """Optional public explanation and continuation instruction for a misalignment block."""
-
-
 class TurnInterruptParams(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
@@ -7658,6 +8750,14 @@ class TurnPlanUpdatedNotification(WireModel):
     plan: list[TurnPlanStep]
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
+
+
+class TurnToolOutput(WireModel):
+    name: str
+    namespace: str | None = None
+    output: FunctionCallOutputBody
+    retain: bool | None = None
+    """Requests retention of this output in the thread's model history."""
 
 
 class TurnStartParams(WireModel):
@@ -7731,42 +8831,10 @@ class TurnSteerResponse(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class TurnThreadUnreadPosition(WireModel):
-    """The earliest completed result needing attention."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "turn"),)
-
-    type_: Annotated[Literal["turn"], Field(alias="type")] = "turn"
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class TurnToolOutput(WireModel):
-    name: str
-    namespace: str | None = None
-    output: FunctionCallOutputBody
-    retain: bool | None = None
-    """Requests retention of this output in the thread's model history."""
-
-
 class TurnsPage(WireModel):
     backwards_cursor: Annotated[str | None, Field(alias="backwardsCursor")] = None
     data: list[Turn]
     next_cursor: Annotated[str | None, Field(alias="nextCursor")] = None
-
-
-class UncommittedChangesReviewTarget(WireModel):
-    """Review the working tree: staged, unstaged, and untracked files."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "uncommittedChanges"),)
-
-    type_: Annotated[Literal["uncommittedChanges"], Field(alias="type")] = "uncommittedChanges"
-
-
-class UnknownCommandAction(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "unknown"),)
-
-    type_: Annotated[Literal["unknown"], Field(alias="type")] = "unknown"
-    command: str
 
 
 class UnreadThreadReadStateOperation(WireModel):
@@ -7775,112 +8843,11 @@ class UnreadThreadReadStateOperation(WireModel):
     type_: Annotated[Literal["unread"], Field(alias="type")] = "unread"
 
 
-class UpdatePatchChangeKind(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "update"),)
-
-    type_: Annotated[Literal["update"], Field(alias="type")] = "update"
-    move_path: str | None = None
-
-
-class UrlUserInput(WireModel):
-    url: str
-
-
-class UsageLimitExceededImageGenerationFailure(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "usageLimitExceeded"),)
-
-    type_: Annotated[Literal["usageLimitExceeded"], Field(alias="type")] = "usageLimitExceeded"
-    limit_id: Annotated[str, Field(alias="limitId")]
-    resets_at: Annotated[Int64 | None, Field(alias="resetsAt")] = None
-
-
-class UserConfigLayerSource(WireModel):
-    """User config layer from $CODEX_HOME/config.toml. This layer is special in that it is expected to be: - writable by the user - generally outside the workspace directory"""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "user"),)
-
-    type_: Annotated[Literal["user"], Field(alias="type")] = "user"
-    file: AbsolutePathBuf
-    """This is the path to the user's config.toml file, though it is not guaranteed to exist."""
-    profile: str | None = None
-    """Name of the selected profile-v2 config layered on top of the base user config, when this layer represents one."""
-
-
-class UnknownUserInput(UnknownVariant):
-    """A `UserInput` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class UserMessageThreadItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "userMessage"),)
-
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["userMessage"], Field(alias="type")] = "userMessage"
-    client_id: Annotated[str | None, Field(alias="clientId")] = None
-    content: list[UserInput]
-    id: str
-
-
 class WarningNotification(WireModel):
     message: str
     """Concise warning message for the user."""
     thread_id: Annotated[str | None, Field(alias="threadId")] = None
     """Optional thread target when the warning applies to a specific thread."""
-
-
-class UnknownWebSearchAction(UnknownVariant):
-    """A `WebSearchAction` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
-class WebSearchCallResponseItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "web_search_call"),)
-
-    type_: Annotated[Literal["web_search_call"], Field(alias="type")] = "web_search_call"
-    action: ResponsesApiWebSearchAction | None = None
-    encrypted_content: str | None = None
-    id: str | None = None
-    internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
-    status: str | None = None
-
-
-class WebSearchLocation(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    city: str | None = None
-    country: str | None = None
-    region: str | None = None
-    timezone: str | None = None
-
-
-class WebSearchThreadItem(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "webSearch"),)
-
-    completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
-    """Unix timestamp in milliseconds when the item completed, if recorded."""
-    started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
-    """Unix timestamp in milliseconds when the item started, if recorded."""
-    type_: Annotated[Literal["webSearch"], Field(alias="type")] = "webSearch"
-    action: WebSearchAction | None = None
-    id: str
-    query: str
-    results: list[Any] | None = None
-    """Structured search results returned out-of-band by standalone web search.
-
-    These stay as opaque JSON at the extension/app-server boundary so new result fields and result types can pass through without a Codex release."""
-
-
-class WebSearchToolConfig(WireModel):
-    model_config = ConfigDict(extra="forbid")
-
-    allowed_domains: list[str] | None = None
-    context_size: WebSearchContextSize | None = None
-    location: WebSearchLocation | None = None
 
 
 class WebrtcThreadRealtimeStartTransport(WireModel):
@@ -7895,27 +8862,6 @@ class WebsocketThreadRealtimeStartTransport(WireModel):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "websocket"),)
 
     type_: Annotated[Literal["websocket"], Field(alias="type")] = "websocket"
-
-
-class WeekdaysScheduledTaskSchedule(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "weekdays"),)
-
-    type_: Annotated[Literal["weekdays"], Field(alias="type")] = "weekdays"
-    time: str
-
-
-class WeeklyScheduledTaskSchedule(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "weekly"),)
-
-    type_: Annotated[Literal["weekly"], Field(alias="type")] = "weekly"
-    days: list[ScheduledTaskWeekday]
-    time: str
-
-
-class WholeItemThreadRealtimeBemItemPresentation(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "wholeItem"),)
-
-    type_: Annotated[Literal["wholeItem"], Field(alias="type")] = "wholeItem"
 
 
 class WindowsSandboxReadinessResponse(WireModel):
@@ -7943,178 +8889,10 @@ class WindowsWorldWritableWarningNotification(WireModel):
     sample_paths: Annotated[list[str], Field(alias="samplePaths")]
 
 
-class WorkspaceMessage(WireModel):
-    archived_at: Annotated[Int64 | None, Field(alias="archivedAt")] = None
-    """Unix timestamp (in seconds) when the message was archived."""
-    created_at: Annotated[Int64 | None, Field(alias="createdAt")] = None
-    """Unix timestamp (in seconds) when the message was created."""
-    message_body: Annotated[str, Field(alias="messageBody")]
-    message_id: Annotated[str, Field(alias="messageId")]
-    message_type: Annotated[WorkspaceMessageType, Field(alias="messageType")]
-
-
 class WorkspaceRouting(WireModel):
     account_routing_override: Annotated[AccountRoutingOverride, Field(alias="accountRoutingOverride")]
     backend_origin: Annotated[str, Field(alias="backendOrigin")]
     chatgpt_account_id: Annotated[str, Field(alias="chatgptAccountId")]
-
-
-class WorkspaceWriteSandboxPolicy(WireModel):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "workspaceWrite"),)
-
-    type_: Annotated[Literal["workspaceWrite"], Field(alias="type")] = "workspaceWrite"
-    exclude_slash_tmp: Annotated[bool, Field(alias="excludeSlashTmp")] = False
-    exclude_tmpdir_env_var: Annotated[bool, Field(alias="excludeTmpdirEnvVar")] = False
-    network_access: Annotated[bool, Field(alias="networkAccess")] = False
-    writable_roots: Annotated[list[AbsolutePathBuf], Field(alias="writableRoots")] = Field(default_factory=list)
-
-
-class WriteStdinGuardianApprovalReviewAction(WireModel):
-    """A child approval for input to an existing command execution item."""
-
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "writeStdin"),)
-
-    type_: Annotated[Literal["writeStdin"], Field(alias="type")] = "writeStdin"
-    approval_id: Annotated[str, Field(alias="approvalId")]
-    cwd: LegacyAppPathString
-    process_id: Annotated[str, Field(alias="processId")]
-    stdin: str
-
-
-class AudioUserInputUrl(UrlUserInput):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "audio"),)
-
-    type_: Annotated[Literal["audio"], Field(alias="type")] = "audio"
-
-
-class AudioUserInputFileId(FileIdUserInput):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "audio"),)
-
-    type_: Annotated[Literal["audio"], Field(alias="type")] = "audio"
-
-
-class ImageUserInputUrl(UrlUserInput):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "image"),)
-
-    type_: Annotated[Literal["image"], Field(alias="type")] = "image"
-    detail: ImageDetail | None = None
-
-
-class ImageUserInputFileId(FileIdUserInput):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "image"),)
-
-    type_: Annotated[Literal["image"], Field(alias="type")] = "image"
-    detail: ImageDetail | None = None
-
-
-class InputAudioContentItemFileId(FileIdContentItem):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_audio"),)
-
-    type_: Annotated[Literal["input_audio"], Field(alias="type")] = "input_audio"
-
-
-class InputAudioFunctionCallOutputContentItemFileId(FileIdFunctionCallOutputContentItem):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_audio"),)
-
-    type_: Annotated[Literal["input_audio"], Field(alias="type")] = "input_audio"
-
-
-class InputImageContentItemFileId(FileIdContentItem):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_image"),)
-
-    type_: Annotated[Literal["input_image"], Field(alias="type")] = "input_image"
-    detail: ImageDetail | None = None
-
-
-class InputImageFunctionCallOutputContentItemFileId(FileIdFunctionCallOutputContentItem):
-    __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_image"),)
-
-    type_: Annotated[Literal["input_image"], Field(alias="type")] = "input_image"
-    detail: ImageDetail | None = None
-
-
-_Account_TAGS = frozenset({"apiKey", "chatgpt", "amazonBedrock", "gcp"})
-
-
-def _tag_of_Account(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _Account_TAGS else "__unknown__"
-
-
-_AgentMessageInputContent_TAGS = frozenset({"input_text", "encrypted_content"})
-
-
-def _tag_of_AgentMessageInputContent(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _AgentMessageInputContent_TAGS else "__unknown__"
-
-
-_CapabilityRootLocation_TAGS = frozenset({"environment"})
-
-
-def _tag_of_CapabilityRootLocation(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _CapabilityRootLocation_TAGS else "__unknown__"
-
-
-_CommandAction_TAGS = frozenset({"read", "listFiles", "search", "unknown"})
-
-
-def _tag_of_CommandAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _CommandAction_TAGS else "__unknown__"
-
-
-_ConfigLayerSource_TAGS = frozenset(
-    {
-        "packagedDefaults",
-        "mdm",
-        "system",
-        "enterpriseManaged",
-        "user",
-        "project",
-        "sessionFlags",
-        "legacyManagedConfigTomlFromFile",
-        "legacyManagedConfigTomlFromMdm",
-    }
-)
-
-
-def _tag_of_ConfigLayerSource(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ConfigLayerSource_TAGS else "__unknown__"
-
-
-_ConfiguredHookHandler_TAGS = frozenset({"command", "mcp_tool", "prompt", "agent"})
-
-
-def _tag_of_ConfiguredHookHandler(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ConfiguredHookHandler_TAGS else "__unknown__"
-
-
-_ContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "output_text"})
-
-
-def _tag_of_ContentItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ContentItem_TAGS else "__unknown__"
-
-
-_DynamicToolCallOutputContentItem_TAGS = frozenset({"inputText", "inputImage", "inputAudio"})
-
-
-def _tag_of_DynamicToolCallOutputContentItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _DynamicToolCallOutputContentItem_TAGS else "__unknown__"
-
-
-_DynamicToolNamespaceTool_TAGS = frozenset({"function"})
-
-
-def _tag_of_DynamicToolNamespaceTool(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _DynamicToolNamespaceTool_TAGS else "__unknown__"
 
 
 _DynamicToolSpec_TAGS = frozenset({"function", "namespace"})
@@ -8123,72 +8901,6 @@ _DynamicToolSpec_TAGS = frozenset({"function", "namespace"})
 def _tag_of_DynamicToolSpec(value: Any) -> str:
     tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
     return tag if isinstance(tag, str) and tag in _DynamicToolSpec_TAGS else "__unknown__"
-
-
-_FileSystemPath_TAGS = frozenset({"path", "glob_pattern", "special"})
-
-
-def _tag_of_FileSystemPath(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _FileSystemPath_TAGS else "__unknown__"
-
-
-_FileSystemSpecialPath_TAGS = frozenset({"root", "minimal", "project_roots", "tmpdir", "slash_tmp", "unknown"})
-
-
-def _tag_of_FileSystemSpecialPath(value: Any) -> str:
-    tag = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
-    return tag if isinstance(tag, str) and tag in _FileSystemSpecialPath_TAGS else "__unknown__"
-
-
-_FunctionCallOutputContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "encrypted_content"})
-
-
-def _tag_of_FunctionCallOutputContentItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _FunctionCallOutputContentItem_TAGS else "__unknown__"
-
-
-_GatewayAuth_TAGS = frozenset({"none", "environmentVariable", "externallyConfigured"})
-
-
-def _tag_of_GatewayAuth(value: Any) -> str:
-    tag = value.get("mode") if isinstance(value, dict) else getattr(value, "mode", None)
-    return tag if isinstance(tag, str) and tag in _GatewayAuth_TAGS else "__unknown__"
-
-
-_GuardianApprovalReviewAction_TAGS = frozenset(
-    {"command", "execve", "writeStdin", "applyPatch", "networkAccess", "mcpToolCall", "requestPermissions"}
-)
-
-
-def _tag_of_GuardianApprovalReviewAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _GuardianApprovalReviewAction_TAGS else "__unknown__"
-
-
-_HookMetadata_TAGS = frozenset({"command", "mcpTool", "prompt", "agent"})
-
-
-def _tag_of_HookMetadata(value: Any) -> str:
-    tag = value.get("handlerType") if isinstance(value, dict) else getattr(value, "handler_type", None)
-    return tag if isinstance(tag, str) and tag in _HookMetadata_TAGS else "__unknown__"
-
-
-_ImageGenerationFailure_TAGS = frozenset({"usageLimitExceeded"})
-
-
-def _tag_of_ImageGenerationFailure(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ImageGenerationFailure_TAGS else "__unknown__"
-
-
-_LocalShellAction_TAGS = frozenset({"exec"})
-
-
-def _tag_of_LocalShellAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _LocalShellAction_TAGS else "__unknown__"
 
 
 _LoginAccountParams_TAGS = frozenset(
@@ -8219,185 +8931,12 @@ def _tag_of_ModelProviderError(value: Any) -> str:
     return tag if isinstance(tag, str) and tag in _ModelProviderError_TAGS else "__unknown__"
 
 
-_PatchChangeKind_TAGS = frozenset({"add", "delete", "update"})
-
-
-def _tag_of_PatchChangeKind(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _PatchChangeKind_TAGS else "__unknown__"
-
-
-_PluginSource_TAGS = frozenset({"local", "git", "npm", "remote"})
-
-
-def _tag_of_PluginSource(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _PluginSource_TAGS else "__unknown__"
-
-
-_ProviderSettings_TAGS = frozenset({"openai", "customGateway", "bedrock", "gcp"})
-
-
-def _tag_of_ProviderSettings(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ProviderSettings_TAGS else "__unknown__"
-
-
-_ProviderSettingsPatch_TAGS = frozenset({"customGateway", "bedrock", "gcp"})
-
-
-def _tag_of_ProviderSettingsPatch(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ProviderSettingsPatch_TAGS else "__unknown__"
-
-
-_ReasoningItemContent_TAGS = frozenset({"reasoning_text", "text"})
-
-
-def _tag_of_ReasoningItemContent(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ReasoningItemContent_TAGS else "__unknown__"
-
-
-_ReasoningItemReasoningSummary_TAGS = frozenset({"summary_text"})
-
-
-def _tag_of_ReasoningItemReasoningSummary(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ReasoningItemReasoningSummary_TAGS else "__unknown__"
-
-
-_ResponseItem_TAGS = frozenset(
-    {
-        "additional_tools",
-        "message",
-        "agent_message",
-        "reasoning",
-        "local_shell_call",
-        "function_call",
-        "tool_search_call",
-        "function_call_output",
-        "custom_tool_call",
-        "custom_tool_call_output",
-        "tool_search_output",
-        "web_search_call",
-        "image_generation_call",
-        "compaction",
-        "configuration_update",
-        "compaction_trigger",
-        "context_compaction",
-        "other",
-    }
-)
-
-
-def _tag_of_ResponseItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ResponseItem_TAGS else "__unknown__"
-
-
-_ResponsesApiWebSearchAction_TAGS = frozenset({"search", "open_page", "find_in_page", "other"})
-
-
-def _tag_of_ResponsesApiWebSearchAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ResponsesApiWebSearchAction_TAGS else "__unknown__"
-
-
-_ReviewTarget_TAGS = frozenset({"uncommittedChanges", "baseBranch", "commit", "custom"})
-
-
-def _tag_of_ReviewTarget(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ReviewTarget_TAGS else "__unknown__"
-
-
-_SandboxPolicy_TAGS = frozenset({"dangerFullAccess", "readOnly", "externalSandbox", "workspaceWrite"})
-
-
-def _tag_of_SandboxPolicy(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _SandboxPolicy_TAGS else "__unknown__"
-
-
-_ScheduledTaskSchedule_TAGS = frozenset({"hourly", "daily", "weekdays", "weekly"})
-
-
-def _tag_of_ScheduledTaskSchedule(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ScheduledTaskSchedule_TAGS else "__unknown__"
-
-
-_ThreadItem_TAGS = frozenset(
-    {
-        "userMessage",
-        "hookPrompt",
-        "agentMessage",
-        "functionCallOutput",
-        "plan",
-        "reasoning",
-        "commandExecution",
-        "fileChange",
-        "mcpToolCall",
-        "dynamicToolCall",
-        "collabAgentToolCall",
-        "subAgentActivity",
-        "webSearch",
-        "imageView",
-        "sleep",
-        "imageGeneration",
-        "enteredReviewMode",
-        "exitedReviewMode",
-        "contextCompaction",
-    }
-)
-
-
-def _tag_of_ThreadItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadItem_TAGS else "__unknown__"
-
-
-_ThreadItemsListAnchor_TAGS = frozenset({"item"})
-
-
-def _tag_of_ThreadItemsListAnchor(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadItemsListAnchor_TAGS else "__unknown__"
-
-
-_ThreadPredictionResult_TAGS = frozenset({"completed", "failed"})
-
-
-def _tag_of_ThreadPredictionResult(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadPredictionResult_TAGS else "__unknown__"
-
-
 _ThreadReadStateOperation_TAGS = frozenset({"read", "unread"})
 
 
 def _tag_of_ThreadReadStateOperation(value: Any) -> str:
     tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
     return tag if isinstance(tag, str) and tag in _ThreadReadStateOperation_TAGS else "__unknown__"
-
-
-_ThreadRealtimeBemItemPresentation_TAGS = frozenset({"wholeItem", "inlineMarkdown", "inlineVisualization"})
-
-
-def _tag_of_ThreadRealtimeBemItemPresentation(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadRealtimeBemItemPresentation_TAGS else "__unknown__"
-
-
-_ThreadRealtimeItem_TAGS = frozenset(
-    {"realtimeSessionStarted", "transcriptSegment", "bemItemPromoted", "realtimeSessionClosed"}
-)
-
-
-def _tag_of_ThreadRealtimeItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadRealtimeItem_TAGS else "__unknown__"
 
 
 _ThreadRealtimeStartTransport_TAGS = frozenset({"websocket", "webrtc", "existingCall"})
@@ -8408,14 +8947,6 @@ def _tag_of_ThreadRealtimeStartTransport(value: Any) -> str:
     return tag if isinstance(tag, str) and tag in _ThreadRealtimeStartTransport_TAGS else "__unknown__"
 
 
-_ThreadStatus_TAGS = frozenset({"notLoaded", "idle", "systemError", "active"})
-
-
-def _tag_of_ThreadStatus(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadStatus_TAGS else "__unknown__"
-
-
 _ThreadTimelineEntry_TAGS = frozenset({"item", "realtime", "turnStarted", "turnCompleted"})
 
 
@@ -8423,112 +8954,6 @@ def _tag_of_ThreadTimelineEntry(value: Any) -> str:
     tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
     return tag if isinstance(tag, str) and tag in _ThreadTimelineEntry_TAGS else "__unknown__"
 
-
-_ThreadUnreadPosition_TAGS = frozenset({"threadStart", "turn"})
-
-
-def _tag_of_ThreadUnreadPosition(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadUnreadPosition_TAGS else "__unknown__"
-
-
-_UserInput_TAGS = frozenset({"text", "image", "localImage", "audio", "localAudio", "skill", "mention"})
-
-
-def _tag_of_UserInput(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _UserInput_TAGS else "__unknown__"
-
-
-_WebSearchAction_TAGS = frozenset({"search", "openPage", "findInPage", "other"})
-
-
-def _tag_of_WebSearchAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _WebSearchAction_TAGS else "__unknown__"
-
-
-# A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).
-#
-# IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.
-AbsolutePathBuf: TypeAlias = str
-
-Account: TypeAlias = Annotated[
-    Annotated[ApiKeyAccount, Tag("apiKey")]
-    | Annotated[ChatgptAccount, Tag("chatgpt")]
-    | Annotated[AmazonBedrockAccount, Tag("amazonBedrock")]
-    | Annotated[GcpAccount, Tag("gcp")]
-    | Annotated[UnknownAccount, Tag("__unknown__")],
-    Discriminator(_tag_of_Account),
-]
-
-AgentMessageInputContent: TypeAlias = Annotated[
-    Annotated[InputTextAgentMessageInputContent, Tag("input_text")]
-    | Annotated[EncryptedContentAgentMessageInputContent, Tag("encrypted_content")]
-    | Annotated[UnknownAgentMessageInputContent, Tag("__unknown__")],
-    Discriminator(_tag_of_AgentMessageInputContent),
-]
-
-AgentPath: TypeAlias = str
-
-# Account settings for a single app.
-AppLinksConfig: TypeAlias = dict[str, Any]
-
-AppToolsConfig: TypeAlias = dict[str, Any]
-
-AskForApproval: TypeAlias = Literal["untrusted", "on-request", "never"] | GranularAskForApproval | Any
-
-AudioUserInput: TypeAlias = AudioUserInputUrl | AudioUserInputFileId | dict[str, Any]
-
-# Location used to resolve a selected capability root.
-CapabilityRootLocation: TypeAlias = Annotated[
-    Annotated[EnvironmentCapabilityRootLocation, Tag("environment")]
-    | Annotated[UnknownCapabilityRootLocation, Tag("__unknown__")],
-    Discriminator(_tag_of_CapabilityRootLocation),
-]
-
-# This translation layer make sure that we expose codex error code in camel case.
-#
-# When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
-CodexErrorInfo: TypeAlias = (
-    Literal[
-        "contextWindowExceeded",
-        "sessionBudgetExceeded",
-        "usageLimitExceeded",
-        "rateLimitExceeded",
-        "flexUnavailable",
-        "serverOverloaded",
-        "modelNotFound",
-        "policyCapacityUnavailable",
-        "cyberPolicy",
-        "misalignmentPolicyViolation",
-        "tooManyDenials",
-        "internalServerError",
-        "unauthorized",
-        "badRequest",
-        "threadRollbackFailed",
-        "sandboxError",
-        "other",
-        "inferenceHookDenied",
-    ]
-    | HttpConnectionFailedCodexErrorInfo
-    | ResponseStreamConnectionFailedCodexErrorInfo
-    | ResponseStreamDisconnectedCodexErrorInfo
-    | ResponseTooManyFailedAttemptsCodexErrorInfo
-    | ActiveTurnNotSteerableCodexErrorInfo
-    | str
-    | dict[str, Any]
-    | Any
-)
-
-CommandAction: TypeAlias = Annotated[
-    Annotated[ReadCommandAction, Tag("read")]
-    | Annotated[ListFilesCommandAction, Tag("listFiles")]
-    | Annotated[SearchCommandAction, Tag("search")]
-    | Annotated[UnknownCommandAction, Tag("unknown")]
-    | Annotated[UnknownCommandAction_, Tag("__unknown__")],
-    Discriminator(_tag_of_CommandAction),
-]
 
 # Empty success response for `command/exec/resize`.
 CommandExecResizeResponse: TypeAlias = dict[str, Any]
@@ -8539,85 +8964,12 @@ CommandExecTerminateResponse: TypeAlias = dict[str, Any]
 # Empty success response for `command/exec/write`.
 CommandExecWriteResponse: TypeAlias = dict[str, Any]
 
-ConfigLayerSource: TypeAlias = Annotated[
-    Annotated[PackagedDefaultsConfigLayerSource, Tag("packagedDefaults")]
-    | Annotated[MdmConfigLayerSource, Tag("mdm")]
-    | Annotated[SystemConfigLayerSource, Tag("system")]
-    | Annotated[EnterpriseManagedConfigLayerSource, Tag("enterpriseManaged")]
-    | Annotated[UserConfigLayerSource, Tag("user")]
-    | Annotated[ProjectConfigLayerSource, Tag("project")]
-    | Annotated[SessionFlagsConfigLayerSource, Tag("sessionFlags")]
-    | Annotated[LegacyManagedConfigTomlFromFileConfigLayerSource, Tag("legacyManagedConfigTomlFromFile")]
-    | Annotated[LegacyManagedConfigTomlFromMdmConfigLayerSource, Tag("legacyManagedConfigTomlFromMdm")]
-    | Annotated[UnknownConfigLayerSource, Tag("__unknown__")],
-    Discriminator(_tag_of_ConfigLayerSource),
-]
-
-ConfiguredHookHandler: TypeAlias = Annotated[
-    Annotated[CommandConfiguredHookHandler, Tag("command")]
-    | Annotated[McpToolConfiguredHookHandler, Tag("mcp_tool")]
-    | Annotated[PromptConfiguredHookHandler, Tag("prompt")]
-    | Annotated[AgentConfiguredHookHandler, Tag("agent")]
-    | Annotated[UnknownConfiguredHookHandler, Tag("__unknown__")],
-    Discriminator(_tag_of_ConfiguredHookHandler),
-]
-
-# Inline audio data or an uploaded file loaded by the Responses API.
-InputAudioContentItem: TypeAlias = AudioUrlContentItem | InputAudioContentItemFileId | dict[str, Any]
-
-InputImageContentItem: TypeAlias = ImageUrlContentItem | InputImageContentItemFileId | dict[str, Any]
-
-ContentItem: TypeAlias = Annotated[
-    Annotated[InputTextContentItem, Tag("input_text")]
-    | Annotated[InputImageContentItem, Tag("input_image")]
-    | Annotated[InputAudioContentItem, Tag("input_audio")]
-    | Annotated[OutputTextContentItem, Tag("output_text")]
-    | Annotated[UnknownContentItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ContentItem),
-]
-
-DynamicToolCallOutputContentItem: TypeAlias = Annotated[
-    Annotated[InputTextDynamicToolCallOutputContentItem, Tag("inputText")]
-    | Annotated[InputImageDynamicToolCallOutputContentItem, Tag("inputImage")]
-    | Annotated[InputAudioDynamicToolCallOutputContentItem, Tag("inputAudio")]
-    | Annotated[UnknownDynamicToolCallOutputContentItem, Tag("__unknown__")],
-    Discriminator(_tag_of_DynamicToolCallOutputContentItem),
-]
-
-DynamicToolNamespaceTool: TypeAlias = Annotated[
-    Annotated[FunctionDynamicToolNamespaceTool, Tag("function")]
-    | Annotated[UnknownDynamicToolNamespaceTool, Tag("__unknown__")],
-    Discriminator(_tag_of_DynamicToolNamespaceTool),
-]
-
 DynamicToolSpec: TypeAlias = Annotated[
     Annotated[FunctionDynamicToolSpec, Tag("function")]
     | Annotated[NamespaceDynamicToolSpec, Tag("namespace")]
     | Annotated[UnknownDynamicToolSpec, Tag("__unknown__")],
     Discriminator(_tag_of_DynamicToolSpec),
 ]
-
-FileSystemPath: TypeAlias = Annotated[
-    Annotated[PathFileSystemPath, Tag("path")]
-    | Annotated[GlobPatternFileSystemPath, Tag("glob_pattern")]
-    | Annotated[SpecialFileSystemPath, Tag("special")]
-    | Annotated[UnknownFileSystemPath, Tag("__unknown__")],
-    Discriminator(_tag_of_FileSystemPath),
-]
-
-FileSystemSpecialPath: TypeAlias = Annotated[
-    Annotated[RootFileSystemSpecialPath, Tag("root")]
-    | Annotated[MinimalFileSystemSpecialPath, Tag("minimal")]
-    | Annotated[KindFileSystemSpecialPath, Tag("project_roots")]
-    | Annotated[TmpdirFileSystemSpecialPath, Tag("tmpdir")]
-    | Annotated[SlashTmpFileSystemSpecialPath, Tag("slash_tmp")]
-    | Annotated[FileSystemSpecialPathUnknown, Tag("unknown")]
-    | Annotated[UnknownFileSystemSpecialPath, Tag("__unknown__")],
-    Discriminator(_tag_of_FileSystemSpecialPath),
-]
-
-# Backward-compatible API shape for ChatGPT workspace login restrictions.
-ForcedChatgptWorkspaceIds: TypeAlias = str | list[str] | Any
 
 # Successful response for `fs/copy`.
 FsCopyResponse: TypeAlias = dict[str, Any]
@@ -8634,77 +8986,7 @@ FsUnwatchResponse: TypeAlias = dict[str, Any]
 # Successful response for `fs/writeFile`.
 FsWriteFileResponse: TypeAlias = dict[str, Any]
 
-# Inline audio data or an uploaded file loaded by the Responses API.
-InputAudioFunctionCallOutputContentItem: TypeAlias = (
-    AudioUrlFunctionCallOutputContentItem | InputAudioFunctionCallOutputContentItemFileId | dict[str, Any]
-)
-
-InputImageFunctionCallOutputContentItem: TypeAlias = (
-    ImageUrlFunctionCallOutputContentItem | InputImageFunctionCallOutputContentItemFileId | dict[str, Any]
-)
-
-# Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.
-FunctionCallOutputContentItem: TypeAlias = Annotated[
-    Annotated[InputTextFunctionCallOutputContentItem, Tag("input_text")]
-    | Annotated[InputImageFunctionCallOutputContentItem, Tag("input_image")]
-    | Annotated[InputAudioFunctionCallOutputContentItem, Tag("input_audio")]
-    | Annotated[EncryptedContentFunctionCallOutputContentItem, Tag("encrypted_content")]
-    | Annotated[UnknownFunctionCallOutputContentItem, Tag("__unknown__")],
-    Discriminator(_tag_of_FunctionCallOutputContentItem),
-]
-
-FunctionCallOutputBody: TypeAlias = str | list[FunctionCallOutputContentItem] | Any
-
-GatewayAuth: TypeAlias = Annotated[
-    Annotated[NoneGatewayAuth, Tag("none")]
-    | Annotated[GatewayAuthEnvironmentVariable, Tag("environmentVariable")]
-    | Annotated[ModeGatewayAuth, Tag("externallyConfigured")]
-    | Annotated[UnknownGatewayAuth, Tag("__unknown__")],
-    Discriminator(_tag_of_GatewayAuth),
-]
-
 GatewayOAuthCancelResponse: TypeAlias = dict[str, Any]
-
-GuardianApprovalReviewAction: TypeAlias = Annotated[
-    Annotated[CommandGuardianApprovalReviewAction, Tag("command")]
-    | Annotated[ExecveGuardianApprovalReviewAction, Tag("execve")]
-    | Annotated[WriteStdinGuardianApprovalReviewAction, Tag("writeStdin")]
-    | Annotated[ApplyPatchGuardianApprovalReviewAction, Tag("applyPatch")]
-    | Annotated[NetworkAccessGuardianApprovalReviewAction, Tag("networkAccess")]
-    | Annotated[McpToolCallGuardianApprovalReviewAction, Tag("mcpToolCall")]
-    | Annotated[RequestPermissionsGuardianApprovalReviewAction, Tag("requestPermissions")]
-    | Annotated[UnknownGuardianApprovalReviewAction, Tag("__unknown__")],
-    Discriminator(_tag_of_GuardianApprovalReviewAction),
-]
-
-HookMetadata: TypeAlias = Annotated[
-    Annotated[HookMetadataVariantCommand, Tag("command")]
-    | Annotated[HookMetadataVariantMcpTool, Tag("mcpTool")]
-    | Annotated[PromptHookMetadata, Tag("prompt")]
-    | Annotated[AgentHookMetadata, Tag("agent")]
-    | Annotated[UnknownHookMetadata, Tag("__unknown__")],
-    Discriminator(_tag_of_HookMetadata),
-]
-
-ImageGenerationFailure: TypeAlias = Annotated[
-    Annotated[UsageLimitExceededImageGenerationFailure, Tag("usageLimitExceeded")]
-    | Annotated[UnknownImageGenerationFailure, Tag("__unknown__")],
-    Discriminator(_tag_of_ImageGenerationFailure),
-]
-
-# Either inline generated-image data or its durable attachment-store identity.
-#
-# `File` must remain first so rollouts written during the migration, which contain both an empty `result` and a `fileId`, retain the file reference when deserialized.
-ImageGenerationThreadItem: TypeAlias = FileIdThreadItem | ResultThreadItem | dict[str, Any]
-
-ImageUserInput: TypeAlias = ImageUserInputUrl | ImageUserInputFileId | dict[str, Any]
-
-LegacyAppPathString: TypeAlias = str
-
-LocalShellAction: TypeAlias = Annotated[
-    Annotated[ExecLocalShellAction, Tag("exec")] | Annotated[UnknownLocalShellAction, Tag("__unknown__")],
-    Discriminator(_tag_of_LocalShellAction),
-]
 
 LoginAccountParams: TypeAlias = Annotated[
     Annotated[ApiKeyv2LoginAccountParams, Tag("apiKey")]
@@ -8755,134 +9037,13 @@ NullableGetAccountRateLimitsParams: TypeAlias = GetAccountRateLimitsParams | Non
 
 NullableGetAccountTokenUsageParams: TypeAlias = GetAccountTokenUsageParams | None
 
-OtelExporter: TypeAlias = Literal["none", "statsig"] | OtlpHttpOtelExporter | OtlpGrpcOtelExporter | Any
-
-PatchChangeKind: TypeAlias = Annotated[
-    Annotated[AddPatchChangeKind, Tag("add")]
-    | Annotated[DeletePatchChangeKind, Tag("delete")]
-    | Annotated[UpdatePatchChangeKind, Tag("update")]
-    | Annotated[UnknownPatchChangeKind, Tag("__unknown__")],
-    Discriminator(_tag_of_PatchChangeKind),
-]
-
 PathUri: TypeAlias = str
 
 PluginShareDeleteResponse: TypeAlias = dict[str, Any]
 
 PluginShareListParams: TypeAlias = dict[str, Any]
 
-PluginSource: TypeAlias = Annotated[
-    Annotated[LocalPluginSource, Tag("local")]
-    | Annotated[GitPluginSource, Tag("git")]
-    | Annotated[NpmPluginSource, Tag("npm")]
-    | Annotated[RemotePluginSource, Tag("remote")]
-    | Annotated[UnknownPluginSource, Tag("__unknown__")],
-    Discriminator(_tag_of_PluginSource),
-]
-
 PluginUninstallResponse: TypeAlias = dict[str, Any]
-
-ProviderSettings: TypeAlias = Annotated[
-    Annotated[OpenaiProviderSettings, Tag("openai")]
-    | Annotated[CustomGatewayProviderSettings, Tag("customGateway")]
-    | Annotated[BedrockProviderSettings, Tag("bedrock")]
-    | Annotated[GcpProviderSettings, Tag("gcp")]
-    | Annotated[UnknownProviderSettings, Tag("__unknown__")],
-    Discriminator(_tag_of_ProviderSettings),
-]
-
-# Omitted patch fields preserve their values. Explicit null clears a nullable field.
-ProviderSettingsPatch: TypeAlias = Annotated[
-    Annotated[CustomGatewayProviderSettingsPatch, Tag("customGateway")]
-    | Annotated[BedrockProviderSettingsPatch, Tag("bedrock")]
-    | Annotated[GcpProviderSettingsPatch, Tag("gcp")]
-    | Annotated[UnknownProviderSettingsPatch, Tag("__unknown__")],
-    Discriminator(_tag_of_ProviderSettingsPatch),
-]
-
-# A non-empty reasoning effort value advertised by the model.
-ReasoningEffort: TypeAlias = str
-
-ReasoningItemContent: TypeAlias = Annotated[
-    Annotated[ReasoningTextReasoningItemContent, Tag("reasoning_text")]
-    | Annotated[TextReasoningItemContent, Tag("text")]
-    | Annotated[UnknownReasoningItemContent, Tag("__unknown__")],
-    Discriminator(_tag_of_ReasoningItemContent),
-]
-
-ReasoningItemReasoningSummary: TypeAlias = Annotated[
-    Annotated[SummaryTextReasoningItemReasoningSummary, Tag("summary_text")]
-    | Annotated[UnknownReasoningItemReasoningSummary, Tag("__unknown__")],
-    Discriminator(_tag_of_ReasoningItemReasoningSummary),
-]
-
-RequestId: TypeAlias = str | Int64 | Any
-
-# Contents returned when reading a resource from an MCP server.
-ResourceContent: TypeAlias = ResourceContentObject | ResourceContentObjectLower | Any
-
-ResponseItem: TypeAlias = Annotated[
-    Annotated[AdditionalToolsResponseItem, Tag("additional_tools")]
-    | Annotated[MessageResponseItem, Tag("message")]
-    | Annotated[AgentMessageResponseItem, Tag("agent_message")]
-    | Annotated[ReasoningResponseItem, Tag("reasoning")]
-    | Annotated[LocalShellCallResponseItem, Tag("local_shell_call")]
-    | Annotated[FunctionCallResponseItem, Tag("function_call")]
-    | Annotated[ToolSearchCallResponseItem, Tag("tool_search_call")]
-    | Annotated[FunctionCallOutputResponseItem, Tag("function_call_output")]
-    | Annotated[CustomToolCallResponseItem, Tag("custom_tool_call")]
-    | Annotated[CustomToolCallOutputResponseItem, Tag("custom_tool_call_output")]
-    | Annotated[ToolSearchOutputResponseItem, Tag("tool_search_output")]
-    | Annotated[WebSearchCallResponseItem, Tag("web_search_call")]
-    | Annotated[ImageGenerationCallResponseItem, Tag("image_generation_call")]
-    | Annotated[CompactionResponseItem, Tag("compaction")]
-    | Annotated[ConfigurationUpdateResponseItem, Tag("configuration_update")]
-    | Annotated[CompactionTriggerResponseItem, Tag("compaction_trigger")]
-    | Annotated[ContextCompactionResponseItem, Tag("context_compaction")]
-    | Annotated[OtherResponseItem, Tag("other")]
-    | Annotated[UnknownResponseItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ResponseItem),
-]
-
-ResponsesApiWebSearchAction: TypeAlias = Annotated[
-    Annotated[SearchResponsesApiWebSearchAction, Tag("search")]
-    | Annotated[OpenPageResponsesApiWebSearchAction, Tag("open_page")]
-    | Annotated[FindInPageResponsesApiWebSearchAction, Tag("find_in_page")]
-    | Annotated[OtherResponsesApiWebSearchAction, Tag("other")]
-    | Annotated[UnknownResponsesApiWebSearchAction, Tag("__unknown__")],
-    Discriminator(_tag_of_ResponsesApiWebSearchAction),
-]
-
-ReviewTarget: TypeAlias = Annotated[
-    Annotated[UncommittedChangesReviewTarget, Tag("uncommittedChanges")]
-    | Annotated[BaseBranchReviewTarget, Tag("baseBranch")]
-    | Annotated[CommitReviewTarget, Tag("commit")]
-    | Annotated[CustomReviewTarget, Tag("custom")]
-    | Annotated[UnknownReviewTarget, Tag("__unknown__")],
-    Discriminator(_tag_of_ReviewTarget),
-]
-
-SandboxPolicy: TypeAlias = Annotated[
-    Annotated[DangerFullAccessSandboxPolicy, Tag("dangerFullAccess")]
-    | Annotated[ReadOnlySandboxPolicy, Tag("readOnly")]
-    | Annotated[ExternalSandboxSandboxPolicy, Tag("externalSandbox")]
-    | Annotated[WorkspaceWriteSandboxPolicy, Tag("workspaceWrite")]
-    | Annotated[UnknownSandboxPolicy, Tag("__unknown__")],
-    Discriminator(_tag_of_SandboxPolicy),
-]
-
-ScheduledTaskSchedule: TypeAlias = Annotated[
-    Annotated[HourlyScheduledTaskSchedule, Tag("hourly")]
-    | Annotated[DailyScheduledTaskSchedule, Tag("daily")]
-    | Annotated[WeekdaysScheduledTaskSchedule, Tag("weekdays")]
-    | Annotated[WeeklyScheduledTaskSchedule, Tag("weekly")]
-    | Annotated[UnknownScheduledTaskSchedule, Tag("__unknown__")],
-    Discriminator(_tag_of_ScheduledTaskSchedule),
-]
-
-SessionSource: TypeAlias = (
-    Literal["cli", "vscode", "exec", "appServer", "unknown"] | CustomSessionSource | SubAgentSessionSource | Any
-)
 
 # Notification emitted when watched local skill files change.
 #
@@ -8890,10 +9051,6 @@ SessionSource: TypeAlias = (
 SkillsChangedNotification: TypeAlias = dict[str, Any]
 
 SkillsExtraRootsSetResponse: TypeAlias = dict[str, Any]
-
-SubAgentSource: TypeAlias = (
-    Literal["review", "compact", "memory_consolidation"] | ThreadSpawnSubAgentSource | OtherSubAgentSource | Any
-)
 
 ThreadApproveGuardianDeniedActionResponse: TypeAlias = dict[str, Any]
 
@@ -8909,79 +9066,13 @@ ThreadDeleteResponse: TypeAlias = dict[str, Any]
 # Extra app-server data for a thread.
 ThreadExtra: TypeAlias = dict[str, Any]
 
-ThreadId: TypeAlias = str
-
 ThreadInjectItemsResponse: TypeAlias = dict[str, Any]
-
-# A thread item and its recorded lifecycle times. The payload stays flat on the wire.
-ThreadItem: TypeAlias = Annotated[
-    Annotated[UserMessageThreadItem, Tag("userMessage")]
-    | Annotated[HookPromptThreadItem, Tag("hookPrompt")]
-    | Annotated[AgentMessageThreadItem, Tag("agentMessage")]
-    | Annotated[FunctionCallOutputThreadItem, Tag("functionCallOutput")]
-    | Annotated[PlanThreadItem, Tag("plan")]
-    | Annotated[ReasoningThreadItem, Tag("reasoning")]
-    | Annotated[CommandExecutionThreadItem, Tag("commandExecution")]
-    | Annotated[FileChangeThreadItem, Tag("fileChange")]
-    | Annotated[McpToolCallThreadItem, Tag("mcpToolCall")]
-    | Annotated[DynamicToolCallThreadItem, Tag("dynamicToolCall")]
-    | Annotated[CollabAgentToolCallThreadItem, Tag("collabAgentToolCall")]
-    | Annotated[SubAgentActivityThreadItem, Tag("subAgentActivity")]
-    | Annotated[WebSearchThreadItem, Tag("webSearch")]
-    | Annotated[ImageViewThreadItem, Tag("imageView")]
-    | Annotated[SleepThreadItem, Tag("sleep")]
-    | Annotated[ImageGenerationThreadItem, Tag("imageGeneration")]
-    | Annotated[EnteredReviewModeThreadItem, Tag("enteredReviewMode")]
-    | Annotated[ExitedReviewModeThreadItem, Tag("exitedReviewMode")]
-    | Annotated[ContextCompactionThreadItem, Tag("contextCompaction")]
-    | Annotated[UnknownThreadItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadItem),
-]
-
-ThreadItemOutputDeferral: TypeAlias = dict[str, Any]
-
-# An exclusive item position within the requested visible turn.
-ThreadItemsListAnchor: TypeAlias = Annotated[
-    Annotated[ItemThreadItemsListAnchor, Tag("item")] | Annotated[UnknownThreadItemsListAnchor, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadItemsListAnchor),
-]
-
-# Starting position for an item-history page.
-ThreadItemsListCursor: TypeAlias = str | ThreadItemsListAnchor | Any
-
-ThreadListCwdFilter: TypeAlias = str | list[str] | Any
-
-ThreadPredictionResult: TypeAlias = Annotated[
-    Annotated[CompletedThreadPredictionResult, Tag("completed")]
-    | Annotated[FailedThreadPredictionResult, Tag("failed")]
-    | Annotated[UnknownThreadPredictionResult, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadPredictionResult),
-]
 
 ThreadReadStateOperation: TypeAlias = Annotated[
     Annotated[ReadThreadReadStateOperation, Tag("read")]
     | Annotated[UnreadThreadReadStateOperation, Tag("unread")]
     | Annotated[UnknownThreadReadStateOperation, Tag("__unknown__")],
     Discriminator(_tag_of_ThreadReadStateOperation),
-]
-
-# EXPERIMENTAL - how an existing agent item appears in a realtime conversation.
-ThreadRealtimeBemItemPresentation: TypeAlias = Annotated[
-    Annotated[WholeItemThreadRealtimeBemItemPresentation, Tag("wholeItem")]
-    | Annotated[InlineMarkdownThreadRealtimeBemItemPresentation, Tag("inlineMarkdown")]
-    | Annotated[InlineVisualizationThreadRealtimeBemItemPresentation, Tag("inlineVisualization")]
-    | Annotated[UnknownThreadRealtimeBemItemPresentation, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadRealtimeBemItemPresentation),
-]
-
-# EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
-ThreadRealtimeItem: TypeAlias = Annotated[
-    Annotated[RealtimeSessionStartedThreadRealtimeItem, Tag("realtimeSessionStarted")]
-    | Annotated[TranscriptSegmentThreadRealtimeItem, Tag("transcriptSegment")]
-    | Annotated[BemItemPromotedThreadRealtimeItem, Tag("bemItemPromoted")]
-    | Annotated[RealtimeSessionClosedThreadRealtimeItem, Tag("realtimeSessionClosed")]
-    | Annotated[UnknownThreadRealtimeItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadRealtimeItem),
 ]
 
 # EXPERIMENTAL - transport used by thread realtime.
@@ -9002,17 +9093,6 @@ ThreadSetNameResponse: TypeAlias = dict[str, Any]
 
 ThreadShellCommandResponse: TypeAlias = dict[str, Any]
 
-ThreadSource: TypeAlias = str
-
-ThreadStatus: TypeAlias = Annotated[
-    Annotated[NotLoadedThreadStatus, Tag("notLoaded")]
-    | Annotated[IdleThreadStatus, Tag("idle")]
-    | Annotated[SystemErrorThreadStatus, Tag("systemError")]
-    | Annotated[ActiveThreadStatus, Tag("active")]
-    | Annotated[UnknownThreadStatus, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadStatus),
-]
-
 # EXPERIMENTAL - one item or turn boundary in canonical rollout order.
 ThreadTimelineEntry: TypeAlias = Annotated[
     Annotated[ItemThreadTimelineEntry, Tag("item")]
@@ -9023,32 +9103,4 @@ ThreadTimelineEntry: TypeAlias = Annotated[
     Discriminator(_tag_of_ThreadTimelineEntry),
 ]
 
-ThreadUnreadPosition: TypeAlias = Annotated[
-    Annotated[ThreadStartThreadUnreadPosition, Tag("threadStart")]
-    | Annotated[TurnThreadUnreadPosition, Tag("turn")]
-    | Annotated[UnknownThreadUnreadPosition, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadUnreadPosition),
-]
-
 TurnInterruptResponse: TypeAlias = dict[str, Any]
-
-UserInput: TypeAlias = Annotated[
-    Annotated[TextUserInput, Tag("text")]
-    | Annotated[ImageUserInput, Tag("image")]
-    | Annotated[LocalImageUserInput, Tag("localImage")]
-    | Annotated[AudioUserInput, Tag("audio")]
-    | Annotated[LocalAudioUserInput, Tag("localAudio")]
-    | Annotated[SkillUserInput, Tag("skill")]
-    | Annotated[MentionUserInput, Tag("mention")]
-    | Annotated[UnknownUserInput, Tag("__unknown__")],
-    Discriminator(_tag_of_UserInput),
-]
-
-WebSearchAction: TypeAlias = Annotated[
-    Annotated[SearchWebSearchAction, Tag("search")]
-    | Annotated[OpenPageWebSearchAction, Tag("openPage")]
-    | Annotated[FindInPageWebSearchAction, Tag("findInPage")]
-    | Annotated[OtherWebSearchAction, Tag("other")]
-    | Annotated[UnknownWebSearchAction, Tag("__unknown__")],
-    Discriminator(_tag_of_WebSearchAction),
-]

@@ -1,6 +1,7 @@
 //! Repository chores: `cargo xtask <command>`.
 
 mod bench;
+mod bench_python;
 mod generate;
 mod python;
 mod test;
@@ -19,6 +20,9 @@ struct Cli {
 enum Command {
     /// Time generation on the pinned bundle next to cargo-typify on its v2 definitions; print a Markdown table.
     Bench(bench::Args),
+    /// Time our Python package next to datamodel-code-generator's (generation, cold import, decoding a notification
+    /// stream); print a Markdown table.
+    BenchPython(bench_python::Args),
     /// Regenerate `generated/` from the pinned schema in `schema/`.
     GenerateTypes {
         /// Do not write; exit non-zero listing stale files with a short diff.
@@ -34,6 +38,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Bench(args) => bench::run(&args),
+        Command::BenchPython(args) => bench_python::run(&args),
         Command::GenerateTypes { check } => generate::run(check),
         Command::Test => test::run(),
         Command::UpdateSchema(args) => update_schema::run(&args),

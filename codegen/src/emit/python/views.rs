@@ -113,12 +113,14 @@ impl Item {
 /// Orders the items so that each comes after what it needs, and defers (quotes) field types that still
 /// name something defined later: classes that refer to each other, or a namespace imported at the end.
 fn place(items: Vec<Item>, late_aliases: &[String]) -> Vec<Placed> {
-    let names: Vec<String> = items.iter().map(|i| i.name().to_string()).collect();
+    let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, item)| (item.name().to_string(), i)).collect();
     let edges: Vec<Vec<usize>> = items
         .iter()
         .map(|item| {
-            let needs = item.needs();
-            (0..items.len()).filter(|j| needs.iter().any(|t| mentions_name(t, &names[*j]))).collect()
+            let mut needs: Vec<usize> = item.needs().into_iter().flat_map(identifiers).filter_map(|n| index.get(n).copied()).collect();
+            needs.sort_unstable();
+            needs.dedup();
+            needs
         })
         .collect();
     let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
@@ -135,8 +137,8 @@ fn place(items: Vec<Item>, late_aliases: &[String]) -> Vec<Placed> {
         if let Item::Class(c) = &mut item {
             let own = c.name.clone();
             for f in &mut c.fields {
-                let later = names.iter().any(|n| (*n == own || !defined.contains(n)) && mentions_name(&f.ty, n));
-                let late_namespace = late_aliases.iter().any(|a| f.ty.contains(&format!("{a}.")));
+                let later = identifiers(&f.ty).any(|n| index.contains_key(n) && (n == own || !defined.contains(n)));
+                let late_namespace = identifiers(&f.ty).any(|n| late_aliases.iter().any(|a| n.strip_prefix(a.as_str()).is_some_and(|r| r.starts_with('.'))));
                 if later || late_namespace {
                     f.defer();
                 }
@@ -617,9 +619,16 @@ fn comment(doc: Option<String>) -> Vec<String> {
 /// Aliases in the order they can be evaluated (each after those it names), and apart from them those
 /// that name themselves, directly or through others: Python aliases cannot, so those become root models.
 fn order_aliases(aliases: Vec<AliasView>) -> (Vec<AliasView>, Vec<AliasView>) {
+    let index: HashMap<&str, usize> = aliases.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();
     let edges: Vec<Vec<usize>> = aliases
         .iter()
-        .map(|a| (0..aliases.len()).filter(|j| a.members.iter().any(|m| mentions_name(m, &aliases[*j].name))).collect())
+        .map(|a| {
+            let mut needs: Vec<usize> =
+                a.members.iter().flat_map(|m| identifiers(m)).filter_map(|n| index.get(n).copied()).collect();
+            needs.sort_unstable();
+            needs.dedup();
+            needs
+        })
         .collect();
     let mut slots: Vec<Option<AliasView>> = aliases.into_iter().map(Some).collect();
     let mut ordered = Vec::new();
@@ -639,9 +648,34 @@ fn order_aliases(aliases: Vec<AliasView>) -> (Vec<AliasView>, Vec<AliasView>) {
     (ordered, recursive)
 }
 
-/// Whether `text` names `name` as a whole identifier (not `_v2.name` of another module).
-fn mentions_name(text: &str, name: &str) -> bool {
-    find_name(text, name).is_some()
+/// The names a Python expression mentions, outside string literals: identifiers, and dotted names
+/// (`_v2.Thread`) whole.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    let mut names = Vec::new();
+    let mut start = None;
+    let mut quote = None;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            names.push(&text[s..i]);
+        }
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+        }
+    }
+    if let Some(s) = start {
+        names.push(&text[s..]);
+    }
+    names.into_iter()
 }
 
 /// Where `text` first names `name` as a whole identifier.

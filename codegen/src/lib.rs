@@ -30,6 +30,21 @@ pub struct Options {
     pub python_distribution: String,
     /// The Python import name.
     pub python_package: String,
+    /// Which bindings to write.
+    pub languages: Languages,
+}
+
+/// Which bindings a run writes; the other language's folder is left as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Languages {
+    pub rust: bool,
+    pub python: bool,
+}
+
+impl Default for Languages {
+    fn default() -> Self {
+        Self { rust: true, python: true }
+    }
 }
 
 impl Default for Options {
@@ -41,6 +56,7 @@ impl Default for Options {
             rust_crate_version: "0.1.0".into(),
             python_distribution: "codex-app-server-types".into(),
             python_package: "codex_app_server_types".into(),
+            languages: Languages::default(),
         }
     }
 }
@@ -67,7 +83,7 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} definitions read in {} namespace(s); every one has a type. Rust: {} types in {} files. Python: {} files.",
+            "{} definitions read in {} namespace(s); every one has a type ({} types). Rust: {} files. Python: {} files.",
             self.definitions, self.namespaces, self.types, self.rust_files, self.python_files
         )
     }
@@ -105,23 +121,31 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
     let Model { ir, warnings } = model(file, text)?;
 
     let header = header(&ir, options);
-    let rust = emit::rust::emit(
-        &ir,
-        &emit::rust::CrateOptions {
-            crate_name: options.rust_crate_name.clone(),
-            version: options.rust_crate_version.clone(),
-            header: header.clone(),
-        },
-    );
-    let python = emit::python::emit(
-        &ir,
-        &emit::python::PackageOptions {
-            distribution: options.python_distribution.clone(),
-            package: options.python_package.clone(),
-            version: options.rust_crate_version.clone(),
-            header,
-        },
-    );
+    let rust = if options.languages.rust {
+        emit::rust::emit(
+            &ir,
+            &emit::rust::CrateOptions {
+                crate_name: options.rust_crate_name.clone(),
+                version: options.rust_crate_version.clone(),
+                header: header.clone(),
+            },
+        )
+    } else {
+        Vec::new()
+    };
+    let python = if options.languages.python {
+        emit::python::emit(
+            &ir,
+            &emit::python::PackageOptions {
+                distribution: options.python_distribution.clone(),
+                package: options.python_package.clone(),
+                version: options.rust_crate_version.clone(),
+                header,
+            },
+        )
+    } else {
+        Vec::new()
+    };
     let summary = Summary {
         definitions: ir.definitions,
         types: ir.types.len(),

@@ -31,18 +31,35 @@ enum Command {
         /// The generated Python package's import name.
         #[arg(long, default_value = "codex_app_server_types")]
         python_package: String,
+        /// Write only these bindings (repeatable); the other language's folder is left as it is.
+        #[arg(long = "lang", value_enum)]
+        languages: Vec<Language>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Language {
+    Rust,
+    Python,
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Generate { schema, out, codex_version, crate_name, python_package } => {
+        Command::Generate { schema, out, codex_version, crate_name, python_package, languages } => {
             let options = codegen::Options {
                 command: format!("codegen generate --schema {} --out {}", schema.display(), out.display()),
                 codex_version,
                 rust_crate_name: crate_name,
                 python_distribution: python_package.replace('_', "-"),
                 python_package,
+                languages: if languages.is_empty() {
+                    codegen::Languages::default()
+                } else {
+                    codegen::Languages {
+                        rust: languages.contains(&Language::Rust),
+                        python: languages.contains(&Language::Python),
+                    }
+                },
                 ..codegen::Options::default()
             };
             let output = match codegen::generate(&schema, &options) {

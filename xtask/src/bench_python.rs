@@ -111,13 +111,14 @@ pub fn run(args: &Args) -> Result<()> {
         .join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
 
     // Warm-up runs, not timed; the import and decode measurements use their output.
-    let run_ours = |out: &Path| -> Result<()> {
+    let run_ours_with = |out: &Path, languages: &[&str]| -> Result<()> {
         let o = Command::new(&binary)
             .arg("generate")
             .arg("--schema")
             .arg(&schema)
             .arg("--out")
             .arg(out)
+            .args(languages.iter().flat_map(|l| ["--lang", l]))
             .output()?;
         if !o.status.success() {
             bail!(
@@ -128,6 +129,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
         Ok(())
     };
+    let run_ours = |out: &Path| run_ours_with(out, &[]);
     let datamodel_codegen = bin.join("datamodel-codegen");
     let run_reference = |out: &Path| -> Result<String> {
         let o = python_env(&mut Command::new(&datamodel_codegen))
@@ -196,6 +198,10 @@ pub fn run(args: &Args) -> Result<()> {
             args.runs,
             Box::new(|i| run_ours(&scratch.path.join(format!("ours-{i}")))),
         ),
+        (
+            args.runs,
+            Box::new(|i| run_ours_with(&scratch.path.join(format!("ours-py-{i}")), &["python"])),
+        ),
         (args.runs, Box::new(|_| generate())),
         (args.runs, Box::new(|_| python_only())),
         (
@@ -204,7 +210,7 @@ pub fn run(args: &Args) -> Result<()> {
         ),
     ];
     eprintln!(
-        "==> generation: {} runs of ours (binary, in process, Python only), {} of datamodel-codegen, interleaved",
+        "==> generation: {} runs of ours (binary, binary --lang python, in process, Python only), {} of datamodel-codegen, interleaved",
         args.runs, args.reference_runs
     );
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); measurements.len()];
@@ -218,7 +224,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
     drop(measurements);
-    let [ours_binary, ours_in_process, ours_python_only, reference]: [Stats; 4] = times
+    let [ours_binary, ours_binary_python, ours_in_process, ours_python_only, reference]: [Stats; 5] = times
         .into_iter()
         .map(Stats::new)
         .collect::<Vec<_>>()
@@ -308,6 +314,11 @@ pub fn run(args: &Args) -> Result<()> {
                 ours_rs.lines
             ),
             &ours_binary,
+        ),
+        (
+            "ours: `target/release/codegen generate --lang python`".to_string(),
+            format!("Python package: {}", ours_py.describe()),
+            &ours_binary_python,
         ),
         (
             "ours, in process: `codegen::generate_from_text` (Rust + Python, not written)".into(),
@@ -430,13 +441,15 @@ pub fn run(args: &Args) -> Result<()> {
 
     // Against the targets.
     let verdict = |r: f64, target: f64| if r >= target { "meets" } else { "misses" };
-    let r = gen_ratio(&ours_binary);
+    // Like for like: both commands write one Python package.
+    let r = gen_ratio(&ours_binary_python);
     writeln!(
         md,
-        "- Generation, end to end: {:.0}× faster than datamodel-codegen — {} the ≥ {GENERATION_TARGET:.0}× target \
-         (in process, Python only: {:.0}×).",
+        "- Generation of the Python package, end to end: {:.0}× faster than datamodel-codegen — {} the ≥ \
+         {GENERATION_TARGET:.0}× target (writing the Rust crate too: {:.0}×; in process, Python only: {:.0}×).",
         r,
         verdict(r, GENERATION_TARGET),
+        gen_ratio(&ours_binary),
         gen_ratio(&ours_python_only)
     )?;
     let r = import_ratio(|t| &t.decoder);

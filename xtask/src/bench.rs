@@ -96,7 +96,11 @@ pub fn run(args: &Args) -> Result<()> {
         .join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
 
     // Ours, in process: the output measured comes from the warm-up run.
-    let options = codegen::Options::default();
+    // typify writes Rust only; so do we here.
+    let options = codegen::Options {
+        languages: codegen::Languages { rust: true, python: false },
+        ..codegen::Options::default()
+    };
     let generate =
         || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
     let output = generate()?;
@@ -109,6 +113,7 @@ pub fn run(args: &Args) -> Result<()> {
     let run_binary = |out: &Path| -> Result<()> {
         let o = Command::new(&binary)
             .arg("generate")
+            .args(["--lang", "rust"])
             .arg("--schema")
             .arg(&schema)
             .arg("--out")

@@ -41,7 +41,6 @@ pub struct InitView {
     doc: String,
     /// `__all__`: the exports and the submodules.
     all: Vec<String>,
-    exports: Vec<String>,
     /// `exports` in import-list order.
     imports: Vec<String>,
     submodules: Vec<String>,
@@ -50,8 +49,6 @@ pub struct InitView {
 #[derive(Serialize)]
 pub struct TypesView {
     header: Vec<String>,
-    /// How deep the namespace is below the package (for relative imports).
-    depth: usize,
     doc: String,
     /// Import lines in isort's groups: the standard library, pydantic, this package.
     imports: Vec<Vec<String>>,
@@ -542,7 +539,6 @@ impl<'a> Model<'a> {
                     layout::all_order(&mut all);
                     all
                 },
-                exports: exports.clone(),
                 submodules: {
                     let mut names = submodules;
                     layout::import_order(&mut names);
@@ -551,7 +547,6 @@ impl<'a> Model<'a> {
             },
             types: TypesView {
                 header: header.to_vec(),
-                depth,
                 doc,
                 imports,
                 late_imports: late,

@@ -4,7 +4,7 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, ConfigDict, Field
 
 from ._base import Int64, UInt32, UInt64, UnknownVariant, WireEnum, WireModel
 
@@ -646,10 +646,19 @@ class DeleteFileChange(WireModel):
     content: str
 
 
+_FileChange_TAGS = frozenset({"add", "delete", "update"})
+
+
+def _unknown_FileChange_tag(tag: str) -> str:
+    if tag in _FileChange_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownFileChange(UnknownVariant):
     """A `FileChange` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_FileChange_tag)], Field(alias="type")]
 
 
 class UpdateFileChange(WireModel):
@@ -660,21 +669,12 @@ class UpdateFileChange(WireModel):
     unified_diff: str
 
 
-_FileChange_TAGS = frozenset({"add", "delete", "update"})
-
-
-def _tag_of_FileChange(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _FileChange_TAGS else "__unknown__"
-
-
-FileChange: TypeAlias = Annotated[
-    Annotated[AddFileChange, Tag("add")]
-    | Annotated[DeleteFileChange, Tag("delete")]
-    | Annotated[UpdateFileChange, Tag("update")]
-    | Annotated[UnknownFileChange, Tag("__unknown__")],
-    Discriminator(_tag_of_FileChange),
+_FileChangeKnown: TypeAlias = Annotated[
+    AddFileChange | DeleteFileChange | UpdateFileChange,
+    Field(discriminator="type_"),
 ]
+
+FileChange: TypeAlias = Annotated[_FileChangeKnown | UnknownFileChange, Field(union_mode="left_to_right")]
 
 
 class ApplyPatchApprovalParams(WireModel):
@@ -789,16 +789,146 @@ class ClientInfo(WireModel):
     version: str
 
 
+_ClientNotification_TAGS = frozenset({"initialized"})
+
+
+def _unknown_ClientNotification_tag(tag: str) -> str:
+    if tag in _ClientNotification_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownClientNotification(UnknownVariant):
     """A `ClientNotification` whose `method` this version of the schema does not list, kept as received."""
 
-    method: str
+    method: Annotated[str, AfterValidator(_unknown_ClientNotification_tag)]
+
+
+_ClientRequest_TAGS = frozenset(
+    {
+        "initialize",
+        "thread/start",
+        "thread/resume",
+        "thread/fork",
+        "thread/archive",
+        "thread/delete",
+        "thread/unsubscribe",
+        "thread/name/set",
+        "thread/goal/set",
+        "thread/goal/get",
+        "thread/goal/clear",
+        "thread/metadata/update",
+        "thread/attachment/add",
+        "thread/attachment/list",
+        "thread/attachmentOwner/list",
+        "thread/attachment/remove",
+        "thread/section/move",
+        "thread/unarchive",
+        "thread/compact/start",
+        "thread/shellCommand",
+        "thread/approveGuardianDeniedAction",
+        "thread/revert",
+        "thread/list",
+        "threadSection/list",
+        "threadSection/create",
+        "threadSection/update",
+        "threadSection/delete",
+        "thread/loaded/list",
+        "thread/read",
+        "thread/turns/list",
+        "thread/items/list",
+        "thread/inject_items",
+        "skills/list",
+        "skills/extraRoots/set",
+        "hooks/list",
+        "marketplace/add",
+        "marketplace/remove",
+        "marketplace/upgrade",
+        "plugin/list",
+        "plugin/installed",
+        "plugin/reconcile",
+        "plugin/read",
+        "plugin/skill/read",
+        "plugin/share/save",
+        "plugin/share/updateTargets",
+        "plugin/share/list",
+        "plugin/share/checkout",
+        "plugin/share/delete",
+        "app/read",
+        "app/list",
+        "app/installed",
+        "fs/readFile",
+        "fs/writeFile",
+        "fs/createDirectory",
+        "fs/getMetadata",
+        "fs/readDirectory",
+        "fs/remove",
+        "fs/copy",
+        "fs/watch",
+        "fs/unwatch",
+        "skills/config/write",
+        "plugin/install",
+        "plugin/uninstall",
+        "turn/start",
+        "turn/steer",
+        "turn/interrupt",
+        "review/start",
+        "model/list",
+        "account/gatewayOAuth/read",
+        "account/gatewayOAuth/login",
+        "account/gatewayOAuth/cancel",
+        "modelProvider/list",
+        "modelProvider/config/write",
+        "modelProvider/capabilities/read",
+        "experimentalFeature/list",
+        "permissionProfile/list",
+        "experimentalFeature/enablement/set",
+        "mcpServer/oauth/login",
+        "config/mcpServer/reload",
+        "mcpServerStatus/list",
+        "mcpServer/resource/read",
+        "mcpServer/tool/call",
+        "windowsSandbox/setupStart",
+        "windowsSandbox/readiness",
+        "account/login/start",
+        "account/login/cancel",
+        "account/logout",
+        "account/securitySetup/read",
+        "account/rateLimits/read",
+        "account/rateLimitResetCredit/consume",
+        "account/usage/read",
+        "account/workspaceMessages/read",
+        "account/sendAddCreditsNudgeEmail",
+        "feedback/upload",
+        "feedback/save",
+        "command/exec",
+        "command/exec/write",
+        "command/exec/terminate",
+        "command/exec/resize",
+        "config/read",
+        "externalAgentConfig/detect",
+        "externalAgentConfig/import",
+        "externalAgentConfig/import/recordHistory",
+        "externalAgentConfig/import/readHistories",
+        "config/value/write",
+        "config/batchWrite",
+        "configRequirements/read",
+        "account/read",
+        "fuzzyFileSearch",
+    }
+)
+
+
+def _unknown_ClientRequest_tag(tag: str) -> str:
+    if tag in _ClientRequest_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
 
 class UnknownClientRequest(UnknownVariant):
     """A `ClientRequest` whose `method` this version of the schema does not list, kept as received."""
 
-    method: str
+    method: Annotated[str, AfterValidator(_unknown_ClientRequest_tag)]
 
 
 class CommandExecOutputDeltaNotification(WireModel):
@@ -994,10 +1124,19 @@ class ListFilesParsedCommand(WireModel):
     path: str | None = None
 
 
+_ParsedCommand_TAGS = frozenset({"read", "list_files", "search", "unknown"})
+
+
+def _unknown_ParsedCommand_tag(tag: str) -> str:
+    if tag in _ParsedCommand_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownParsedCommand_(UnknownVariant):
     """A `ParsedCommand` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ParsedCommand_tag)], Field(alias="type")]
 
 
 class ReadParsedCommand(WireModel):
@@ -1026,22 +1165,12 @@ class UnknownParsedCommand(WireModel):
     cmd: str
 
 
-_ParsedCommand_TAGS = frozenset({"read", "list_files", "search", "unknown"})
-
-
-def _tag_of_ParsedCommand(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ParsedCommand_TAGS else "__unknown__"
-
-
-ParsedCommand: TypeAlias = Annotated[
-    Annotated[ReadParsedCommand, Tag("read")]
-    | Annotated[ListFilesParsedCommand, Tag("list_files")]
-    | Annotated[SearchParsedCommand, Tag("search")]
-    | Annotated[UnknownParsedCommand, Tag("unknown")]
-    | Annotated[UnknownParsedCommand_, Tag("__unknown__")],
-    Discriminator(_tag_of_ParsedCommand),
+_ParsedCommandKnown: TypeAlias = Annotated[
+    ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
+    Field(discriminator="type_"),
 ]
+
+ParsedCommand: TypeAlias = Annotated[_ParsedCommandKnown | UnknownParsedCommand_, Field(union_mode="left_to_right")]
 
 
 class ExecCommandApprovalParams(WireModel):
@@ -1861,10 +1990,19 @@ class McpElicitationSchema(WireModel):
     type_: Annotated[McpElicitationObjectType, Field(alias="type")]
 
 
+_McpServerElicitationRequestParams_TAGS = frozenset({"form", "openai/form", "openaiForm", "url"})
+
+
+def _unknown_McpServerElicitationRequestParams_tag(tag: str) -> str:
+    if tag in _McpServerElicitationRequestParams_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownMcpServerElicitationRequestParams(UnknownVariant):
     """A `McpServerElicitationRequestParams` whose `mode` this version of the schema does not list, kept as received."""
 
-    mode: str
+    mode: Annotated[str, AfterValidator(_unknown_McpServerElicitationRequestParams_tag)]
     server_name: Annotated[str, Field(alias="serverName")]
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str | None, Field(alias="turnId")] = None
@@ -1934,21 +2072,17 @@ class McpServerElicitationRequestParamsVariantUrl(WireModel):
     url: str
 
 
-_McpServerElicitationRequestParams_TAGS = frozenset({"form", "openai/form", "openaiForm", "url"})
-
-
-def _tag_of_McpServerElicitationRequestParams(value: Any) -> str:
-    tag = value.get("mode") if isinstance(value, dict) else getattr(value, "mode", None)
-    return tag if isinstance(tag, str) and tag in _McpServerElicitationRequestParams_TAGS else "__unknown__"
-
+_McpServerElicitationRequestParamsKnown: TypeAlias = Annotated[
+    McpServerElicitationRequestParamsVariantForm
+    | McpServerElicitationRequestParamsVariantOpenaiForm
+    | McpServerElicitationRequestParamsVariantOpenaiFormCamel
+    | McpServerElicitationRequestParamsVariantUrl,
+    Field(discriminator="mode"),
+]
 
 McpServerElicitationRequestParams: TypeAlias = Annotated[
-    Annotated[McpServerElicitationRequestParamsVariantForm, Tag("form")]
-    | Annotated[McpServerElicitationRequestParamsVariantOpenaiForm, Tag("openai/form")]
-    | Annotated[McpServerElicitationRequestParamsVariantOpenaiFormCamel, Tag("openaiForm")]
-    | Annotated[McpServerElicitationRequestParamsVariantUrl, Tag("url")]
-    | Annotated[UnknownMcpServerElicitationRequestParams, Tag("__unknown__")],
-    Discriminator(_tag_of_McpServerElicitationRequestParams),
+    _McpServerElicitationRequestParamsKnown | UnknownMcpServerElicitationRequestParams,
+    Field(union_mode="left_to_right"),
 ]
 
 
@@ -2279,18 +2413,138 @@ class ReviewStartRequest(WireModel):
     params: "_v2.ReviewStartParams"
 
 
+_ServerNotification_TAGS = frozenset(
+    {
+        "error",
+        "thread/started",
+        "thread/status/changed",
+        "thread/readState/changed",
+        "thread/archived",
+        "thread/deleted",
+        "thread/unarchived",
+        "thread/closed",
+        "thread/reverted",
+        "skills/changed",
+        "thread/name/updated",
+        "thread/section/changed",
+        "thread/attachment/updated",
+        "thread/goal/updated",
+        "thread/prediction/updated",
+        "thread/goal/cleared",
+        "thread/queue/changed",
+        "project/changed",
+        "thread/project/updated",
+        "thread/environment/connected",
+        "thread/environment/disconnected",
+        "thread/settings/updated",
+        "thread/tokenUsage/updated",
+        "turn/started",
+        "hook/started",
+        "turn/completed",
+        "hook/completed",
+        "turn/diff/updated",
+        "turn/plan/updated",
+        "item/started",
+        "item/autoApprovalReview/started",
+        "item/autoApprovalReview/completed",
+        "autoApprovalReview/strictReviewRequired",
+        "item/completed",
+        "item/agentMessage/delta",
+        "item/plan/delta",
+        "command/exec/outputDelta",
+        "process/outputDelta",
+        "process/exited",
+        "item/commandExecution/outputDelta",
+        "item/commandExecution/terminalInteraction",
+        "item/fileChange/outputDelta",
+        "item/fileChange/patchUpdated",
+        "serverRequest/resolved",
+        "item/mcpToolCall/progress",
+        "mcpServer/oauthLogin/completed",
+        "mcpServer/startupStatus/updated",
+        "mcpServer/event/stream/notification",
+        "account/updated",
+        "account/gatewayOAuth/changed",
+        "account/rateLimits/updated",
+        "app/list/updated",
+        "remoteControl/status/changed",
+        "externalAgentConfig/import/progress",
+        "externalAgentConfig/import/completed",
+        "fs/changed",
+        "item/reasoning/summaryTextDelta",
+        "item/reasoning/summaryPartAdded",
+        "item/reasoning/textDelta",
+        "thread/compacted",
+        "model/rerouted",
+        "model/verification",
+        "modelProvider/authRecoveryStarted",
+        "modelProvider/authRecoveryCompleted",
+        "turn/moderationMetadata",
+        "model/safetyBuffering/updated",
+        "warning",
+        "guardianWarning",
+        "deprecationNotice",
+        "configWarning",
+        "fuzzyFileSearch/sessionUpdated",
+        "fuzzyFileSearch/sessionCompleted",
+        "thread/realtime/started",
+        "thread/realtime/itemAdded",
+        "thread/realtime/item/started",
+        "thread/realtime/item/transcript/delta",
+        "thread/realtime/item/completed",
+        "thread/realtime/transcript/delta",
+        "thread/realtime/transcript/done",
+        "thread/realtime/outputAudio/delta",
+        "thread/realtime/sdp",
+        "thread/realtime/error",
+        "thread/realtime/closed",
+        "windows/worldWritableWarning",
+        "windowsSandbox/setupCompleted",
+        "account/login/completed",
+    }
+)
+
+
+def _unknown_ServerNotification_tag(tag: str) -> str:
+    if tag in _ServerNotification_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownServerNotification(UnknownVariant):
     """A `ServerNotification` whose `method` this version of the schema does not list, kept as received."""
 
-    method: str
+    method: Annotated[str, AfterValidator(_unknown_ServerNotification_tag)]
     emitted_at_ms: Annotated[Int64 | None, Field(alias="emittedAtMs")] = None
     """Unix timestamp (in milliseconds) when app-server emitted this notification."""
+
+
+_ServerRequest_TAGS = frozenset(
+    {
+        "item/commandExecution/requestApproval",
+        "item/fileChange/requestApproval",
+        "item/tool/requestUserInput",
+        "mcpServer/elicitation/request",
+        "item/permissions/requestApproval",
+        "item/tool/call",
+        "account/chatgptAuthTokens/refresh",
+        "attestation/generate",
+        "applyPatchApproval",
+        "execCommandApproval",
+    }
+)
+
+
+def _unknown_ServerRequest_tag(tag: str) -> str:
+    if tag in _ServerRequest_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
 
 class UnknownServerRequest(UnknownVariant):
     """A `ServerRequest` whose `method` this version of the schema does not list, kept as received."""
 
-    method: str
+    method: Annotated[str, AfterValidator(_unknown_ServerRequest_tag)]
 
 
 class ServerRequestResolvedNotification(WireModel):
@@ -3017,376 +3271,135 @@ class WindowsWorldWritableWarningNotification(WireModel):
     params: "_v2.WindowsWorldWritableWarningNotification"
 
 
-_ClientNotification_TAGS = frozenset({"initialized"})
-
-
-def _tag_of_ClientNotification(value: Any) -> str:
-    tag = value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
-    return tag if isinstance(tag, str) and tag in _ClientNotification_TAGS else "__unknown__"
-
-
-_ClientRequest_TAGS = frozenset(
-    {
-        "initialize",
-        "thread/start",
-        "thread/resume",
-        "thread/fork",
-        "thread/archive",
-        "thread/delete",
-        "thread/unsubscribe",
-        "thread/name/set",
-        "thread/goal/set",
-        "thread/goal/get",
-        "thread/goal/clear",
-        "thread/metadata/update",
-        "thread/attachment/add",
-        "thread/attachment/list",
-        "thread/attachmentOwner/list",
-        "thread/attachment/remove",
-        "thread/section/move",
-        "thread/unarchive",
-        "thread/compact/start",
-        "thread/shellCommand",
-        "thread/approveGuardianDeniedAction",
-        "thread/revert",
-        "thread/list",
-        "threadSection/list",
-        "threadSection/create",
-        "threadSection/update",
-        "threadSection/delete",
-        "thread/loaded/list",
-        "thread/read",
-        "thread/turns/list",
-        "thread/items/list",
-        "thread/inject_items",
-        "skills/list",
-        "skills/extraRoots/set",
-        "hooks/list",
-        "marketplace/add",
-        "marketplace/remove",
-        "marketplace/upgrade",
-        "plugin/list",
-        "plugin/installed",
-        "plugin/reconcile",
-        "plugin/read",
-        "plugin/skill/read",
-        "plugin/share/save",
-        "plugin/share/updateTargets",
-        "plugin/share/list",
-        "plugin/share/checkout",
-        "plugin/share/delete",
-        "app/read",
-        "app/list",
-        "app/installed",
-        "fs/readFile",
-        "fs/writeFile",
-        "fs/createDirectory",
-        "fs/getMetadata",
-        "fs/readDirectory",
-        "fs/remove",
-        "fs/copy",
-        "fs/watch",
-        "fs/unwatch",
-        "skills/config/write",
-        "plugin/install",
-        "plugin/uninstall",
-        "turn/start",
-        "turn/steer",
-        "turn/interrupt",
-        "review/start",
-        "model/list",
-        "account/gatewayOAuth/read",
-        "account/gatewayOAuth/login",
-        "account/gatewayOAuth/cancel",
-        "modelProvider/list",
-        "modelProvider/config/write",
-        "modelProvider/capabilities/read",
-        "experimentalFeature/list",
-        "permissionProfile/list",
-        "experimentalFeature/enablement/set",
-        "mcpServer/oauth/login",
-        "config/mcpServer/reload",
-        "mcpServerStatus/list",
-        "mcpServer/resource/read",
-        "mcpServer/tool/call",
-        "windowsSandbox/setupStart",
-        "windowsSandbox/readiness",
-        "account/login/start",
-        "account/login/cancel",
-        "account/logout",
-        "account/securitySetup/read",
-        "account/rateLimits/read",
-        "account/rateLimitResetCredit/consume",
-        "account/usage/read",
-        "account/workspaceMessages/read",
-        "account/sendAddCreditsNudgeEmail",
-        "feedback/upload",
-        "feedback/save",
-        "command/exec",
-        "command/exec/write",
-        "command/exec/terminate",
-        "command/exec/resize",
-        "config/read",
-        "externalAgentConfig/detect",
-        "externalAgentConfig/import",
-        "externalAgentConfig/import/recordHistory",
-        "externalAgentConfig/import/readHistories",
-        "config/value/write",
-        "config/batchWrite",
-        "configRequirements/read",
-        "account/read",
-        "fuzzyFileSearch",
-    }
-)
-
-
-def _tag_of_ClientRequest(value: Any) -> str:
-    tag = value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
-    return tag if isinstance(tag, str) and tag in _ClientRequest_TAGS else "__unknown__"
-
-
-_ServerNotification_TAGS = frozenset(
-    {
-        "error",
-        "thread/started",
-        "thread/status/changed",
-        "thread/readState/changed",
-        "thread/archived",
-        "thread/deleted",
-        "thread/unarchived",
-        "thread/closed",
-        "thread/reverted",
-        "skills/changed",
-        "thread/name/updated",
-        "thread/section/changed",
-        "thread/attachment/updated",
-        "thread/goal/updated",
-        "thread/prediction/updated",
-        "thread/goal/cleared",
-        "thread/queue/changed",
-        "project/changed",
-        "thread/project/updated",
-        "thread/environment/connected",
-        "thread/environment/disconnected",
-        "thread/settings/updated",
-        "thread/tokenUsage/updated",
-        "turn/started",
-        "hook/started",
-        "turn/completed",
-        "hook/completed",
-        "turn/diff/updated",
-        "turn/plan/updated",
-        "item/started",
-        "item/autoApprovalReview/started",
-        "item/autoApprovalReview/completed",
-        "autoApprovalReview/strictReviewRequired",
-        "item/completed",
-        "item/agentMessage/delta",
-        "item/plan/delta",
-        "command/exec/outputDelta",
-        "process/outputDelta",
-        "process/exited",
-        "item/commandExecution/outputDelta",
-        "item/commandExecution/terminalInteraction",
-        "item/fileChange/outputDelta",
-        "item/fileChange/patchUpdated",
-        "serverRequest/resolved",
-        "item/mcpToolCall/progress",
-        "mcpServer/oauthLogin/completed",
-        "mcpServer/startupStatus/updated",
-        "mcpServer/event/stream/notification",
-        "account/updated",
-        "account/gatewayOAuth/changed",
-        "account/rateLimits/updated",
-        "app/list/updated",
-        "remoteControl/status/changed",
-        "externalAgentConfig/import/progress",
-        "externalAgentConfig/import/completed",
-        "fs/changed",
-        "item/reasoning/summaryTextDelta",
-        "item/reasoning/summaryPartAdded",
-        "item/reasoning/textDelta",
-        "thread/compacted",
-        "model/rerouted",
-        "model/verification",
-        "modelProvider/authRecoveryStarted",
-        "modelProvider/authRecoveryCompleted",
-        "turn/moderationMetadata",
-        "model/safetyBuffering/updated",
-        "warning",
-        "guardianWarning",
-        "deprecationNotice",
-        "configWarning",
-        "fuzzyFileSearch/sessionUpdated",
-        "fuzzyFileSearch/sessionCompleted",
-        "thread/realtime/started",
-        "thread/realtime/itemAdded",
-        "thread/realtime/item/started",
-        "thread/realtime/item/transcript/delta",
-        "thread/realtime/item/completed",
-        "thread/realtime/transcript/delta",
-        "thread/realtime/transcript/done",
-        "thread/realtime/outputAudio/delta",
-        "thread/realtime/sdp",
-        "thread/realtime/error",
-        "thread/realtime/closed",
-        "windows/worldWritableWarning",
-        "windowsSandbox/setupCompleted",
-        "account/login/completed",
-    }
-)
-
-
-def _tag_of_ServerNotification(value: Any) -> str:
-    tag = value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
-    return tag if isinstance(tag, str) and tag in _ServerNotification_TAGS else "__unknown__"
-
-
-_ServerRequest_TAGS = frozenset(
-    {
-        "item/commandExecution/requestApproval",
-        "item/fileChange/requestApproval",
-        "item/tool/requestUserInput",
-        "mcpServer/elicitation/request",
-        "item/permissions/requestApproval",
-        "item/tool/call",
-        "account/chatgptAuthTokens/refresh",
-        "attestation/generate",
-        "applyPatchApproval",
-        "execCommandApproval",
-    }
-)
-
-
-def _tag_of_ServerRequest(value: Any) -> str:
-    tag = value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
-    return tag if isinstance(tag, str) and tag in _ServerRequest_TAGS else "__unknown__"
-
-
 # A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).
 #
 # IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.
 AbsolutePathBuf: TypeAlias = str
 
+_ClientNotificationKnown: TypeAlias = Annotated[
+    InitializedNotification,
+    Field(discriminator="method"),
+]
+
 ClientNotification: TypeAlias = Annotated[
-    Annotated[InitializedNotification, Tag("initialized")] | Annotated[UnknownClientNotification, Tag("__unknown__")],
-    Discriminator(_tag_of_ClientNotification),
+    _ClientNotificationKnown | UnknownClientNotification, Field(union_mode="left_to_right")
 ]
 
 # Request from the client to the server.
-ClientRequest: TypeAlias = Annotated[
-    Annotated[InitializeRequest, Tag("initialize")]
-    | Annotated[ThreadStartRequest, Tag("thread/start")]
-    | Annotated[ThreadResumeRequest, Tag("thread/resume")]
-    | Annotated[ThreadForkRequest, Tag("thread/fork")]
-    | Annotated[ThreadArchiveRequest, Tag("thread/archive")]
-    | Annotated[ThreadDeleteRequest, Tag("thread/delete")]
-    | Annotated[ThreadUnsubscribeRequest, Tag("thread/unsubscribe")]
-    | Annotated[ThreadNameSetRequest, Tag("thread/name/set")]
-    | Annotated[ThreadGoalSetRequest, Tag("thread/goal/set")]
-    | Annotated[ThreadGoalGetRequest, Tag("thread/goal/get")]
-    | Annotated[ThreadGoalClearRequest, Tag("thread/goal/clear")]
-    | Annotated[ThreadMetadataUpdateRequest, Tag("thread/metadata/update")]
-    | Annotated[ThreadAttachmentAddRequest, Tag("thread/attachment/add")]
-    | Annotated[ThreadAttachmentListRequest, Tag("thread/attachment/list")]
-    | Annotated[ThreadAttachmentOwnerListRequest, Tag("thread/attachmentOwner/list")]
-    | Annotated[ThreadAttachmentRemoveRequest, Tag("thread/attachment/remove")]
-    | Annotated[ThreadSectionMoveRequest, Tag("thread/section/move")]
-    | Annotated[ThreadUnarchiveRequest, Tag("thread/unarchive")]
-    | Annotated[ThreadCompactStartRequest, Tag("thread/compact/start")]
-    | Annotated[ThreadShellCommandRequest, Tag("thread/shellCommand")]
-    | Annotated[ThreadApproveGuardianDeniedActionRequest, Tag("thread/approveGuardianDeniedAction")]
-    | Annotated[ThreadRevertRequest, Tag("thread/revert")]
-    | Annotated[ThreadListRequest, Tag("thread/list")]
-    | Annotated[ThreadSectionListRequest, Tag("threadSection/list")]
-    | Annotated[ThreadSectionCreateRequest, Tag("threadSection/create")]
-    | Annotated[ThreadSectionUpdateRequest, Tag("threadSection/update")]
-    | Annotated[ThreadSectionDeleteRequest, Tag("threadSection/delete")]
-    | Annotated[ThreadLoadedListRequest, Tag("thread/loaded/list")]
-    | Annotated[ThreadReadRequest, Tag("thread/read")]
-    | Annotated[ThreadTurnsListRequest, Tag("thread/turns/list")]
-    | Annotated[ThreadItemsListRequest, Tag("thread/items/list")]
-    | Annotated[ThreadInjectItemsRequest, Tag("thread/inject_items")]
-    | Annotated[SkillsListRequest, Tag("skills/list")]
-    | Annotated[SkillsExtraRootsSetRequest, Tag("skills/extraRoots/set")]
-    | Annotated[HooksListRequest, Tag("hooks/list")]
-    | Annotated[MarketplaceAddRequest, Tag("marketplace/add")]
-    | Annotated[MarketplaceRemoveRequest, Tag("marketplace/remove")]
-    | Annotated[MarketplaceUpgradeRequest, Tag("marketplace/upgrade")]
-    | Annotated[PluginListRequest, Tag("plugin/list")]
-    | Annotated[PluginInstalledRequest, Tag("plugin/installed")]
-    | Annotated[PluginReconcileRequest, Tag("plugin/reconcile")]
-    | Annotated[PluginReadRequest, Tag("plugin/read")]
-    | Annotated[PluginSkillReadRequest, Tag("plugin/skill/read")]
-    | Annotated[PluginShareSaveRequest, Tag("plugin/share/save")]
-    | Annotated[PluginShareUpdateTargetsRequest, Tag("plugin/share/updateTargets")]
-    | Annotated[PluginShareListRequest, Tag("plugin/share/list")]
-    | Annotated[PluginShareCheckoutRequest, Tag("plugin/share/checkout")]
-    | Annotated[PluginShareDeleteRequest, Tag("plugin/share/delete")]
-    | Annotated[AppReadRequest, Tag("app/read")]
-    | Annotated[AppListRequest, Tag("app/list")]
-    | Annotated[AppInstalledRequest, Tag("app/installed")]
-    | Annotated[FsReadFileRequest, Tag("fs/readFile")]
-    | Annotated[FsWriteFileRequest, Tag("fs/writeFile")]
-    | Annotated[FsCreateDirectoryRequest, Tag("fs/createDirectory")]
-    | Annotated[FsGetMetadataRequest, Tag("fs/getMetadata")]
-    | Annotated[FsReadDirectoryRequest, Tag("fs/readDirectory")]
-    | Annotated[FsRemoveRequest, Tag("fs/remove")]
-    | Annotated[FsCopyRequest, Tag("fs/copy")]
-    | Annotated[FsWatchRequest, Tag("fs/watch")]
-    | Annotated[FsUnwatchRequest, Tag("fs/unwatch")]
-    | Annotated[SkillsConfigWriteRequest, Tag("skills/config/write")]
-    | Annotated[PluginInstallRequest, Tag("plugin/install")]
-    | Annotated[PluginUninstallRequest, Tag("plugin/uninstall")]
-    | Annotated[TurnStartRequest, Tag("turn/start")]
-    | Annotated[TurnSteerRequest, Tag("turn/steer")]
-    | Annotated[TurnInterruptRequest, Tag("turn/interrupt")]
-    | Annotated[ReviewStartRequest, Tag("review/start")]
-    | Annotated[ModelListRequest, Tag("model/list")]
-    | Annotated[AccountGatewayOAuthReadRequest, Tag("account/gatewayOAuth/read")]
-    | Annotated[AccountGatewayOAuthLoginRequest, Tag("account/gatewayOAuth/login")]
-    | Annotated[AccountGatewayOAuthCancelRequest, Tag("account/gatewayOAuth/cancel")]
-    | Annotated[ModelProviderListRequest, Tag("modelProvider/list")]
-    | Annotated[ModelProviderConfigWriteRequest, Tag("modelProvider/config/write")]
-    | Annotated[ModelProviderCapabilitiesReadRequest, Tag("modelProvider/capabilities/read")]
-    | Annotated[ExperimentalFeatureListRequest, Tag("experimentalFeature/list")]
-    | Annotated[PermissionProfileListRequest, Tag("permissionProfile/list")]
-    | Annotated[ExperimentalFeatureEnablementSetRequest, Tag("experimentalFeature/enablement/set")]
-    | Annotated[McpServerOauthLoginRequest, Tag("mcpServer/oauth/login")]
-    | Annotated[ConfigMcpServerReloadRequest, Tag("config/mcpServer/reload")]
-    | Annotated[McpServerStatusListRequest, Tag("mcpServerStatus/list")]
-    | Annotated[McpServerResourceReadRequest, Tag("mcpServer/resource/read")]
-    | Annotated[McpServerToolCallRequest, Tag("mcpServer/tool/call")]
-    | Annotated[WindowsSandboxSetupStartRequest, Tag("windowsSandbox/setupStart")]
-    | Annotated[WindowsSandboxReadinessRequest, Tag("windowsSandbox/readiness")]
-    | Annotated[AccountLoginStartRequest, Tag("account/login/start")]
-    | Annotated[AccountLoginCancelRequest, Tag("account/login/cancel")]
-    | Annotated[AccountLogoutRequest, Tag("account/logout")]
-    | Annotated[AccountSecuritySetupReadRequest, Tag("account/securitySetup/read")]
-    | Annotated[AccountRateLimitsReadRequest, Tag("account/rateLimits/read")]
-    | Annotated[AccountRateLimitResetCreditConsumeRequest, Tag("account/rateLimitResetCredit/consume")]
-    | Annotated[AccountUsageReadRequest, Tag("account/usage/read")]
-    | Annotated[AccountWorkspaceMessagesReadRequest, Tag("account/workspaceMessages/read")]
-    | Annotated[AccountSendAddCreditsNudgeEmailRequest, Tag("account/sendAddCreditsNudgeEmail")]
-    | Annotated[FeedbackUploadRequest, Tag("feedback/upload")]
-    | Annotated[FeedbackSaveRequest, Tag("feedback/save")]
-    | Annotated[CommandExecRequest, Tag("command/exec")]
-    | Annotated[CommandExecWriteRequest, Tag("command/exec/write")]
-    | Annotated[CommandExecTerminateRequest, Tag("command/exec/terminate")]
-    | Annotated[CommandExecResizeRequest, Tag("command/exec/resize")]
-    | Annotated[ConfigReadRequest, Tag("config/read")]
-    | Annotated[ExternalAgentConfigDetectRequest, Tag("externalAgentConfig/detect")]
-    | Annotated[ExternalAgentConfigImportRequest, Tag("externalAgentConfig/import")]
-    | Annotated[ExternalAgentConfigImportRecordHistoryRequest, Tag("externalAgentConfig/import/recordHistory")]
-    | Annotated[ExternalAgentConfigImportReadHistoriesRequest, Tag("externalAgentConfig/import/readHistories")]
-    | Annotated[ConfigValueWriteRequest, Tag("config/value/write")]
-    | Annotated[ConfigBatchWriteRequest, Tag("config/batchWrite")]
-    | Annotated[ConfigRequirementsReadRequest, Tag("configRequirements/read")]
-    | Annotated[AccountReadRequest, Tag("account/read")]
-    | Annotated[FuzzyFileSearchRequest, Tag("fuzzyFileSearch")]
-    | Annotated[UnknownClientRequest, Tag("__unknown__")],
-    Discriminator(_tag_of_ClientRequest),
+_ClientRequestKnown: TypeAlias = Annotated[
+    InitializeRequest
+    | ThreadStartRequest
+    | ThreadResumeRequest
+    | ThreadForkRequest
+    | ThreadArchiveRequest
+    | ThreadDeleteRequest
+    | ThreadUnsubscribeRequest
+    | ThreadNameSetRequest
+    | ThreadGoalSetRequest
+    | ThreadGoalGetRequest
+    | ThreadGoalClearRequest
+    | ThreadMetadataUpdateRequest
+    | ThreadAttachmentAddRequest
+    | ThreadAttachmentListRequest
+    | ThreadAttachmentOwnerListRequest
+    | ThreadAttachmentRemoveRequest
+    | ThreadSectionMoveRequest
+    | ThreadUnarchiveRequest
+    | ThreadCompactStartRequest
+    | ThreadShellCommandRequest
+    | ThreadApproveGuardianDeniedActionRequest
+    | ThreadRevertRequest
+    | ThreadListRequest
+    | ThreadSectionListRequest
+    | ThreadSectionCreateRequest
+    | ThreadSectionUpdateRequest
+    | ThreadSectionDeleteRequest
+    | ThreadLoadedListRequest
+    | ThreadReadRequest
+    | ThreadTurnsListRequest
+    | ThreadItemsListRequest
+    | ThreadInjectItemsRequest
+    | SkillsListRequest
+    | SkillsExtraRootsSetRequest
+    | HooksListRequest
+    | MarketplaceAddRequest
+    | MarketplaceRemoveRequest
+    | MarketplaceUpgradeRequest
+    | PluginListRequest
+    | PluginInstalledRequest
+    | PluginReconcileRequest
+    | PluginReadRequest
+    | PluginSkillReadRequest
+    | PluginShareSaveRequest
+    | PluginShareUpdateTargetsRequest
+    | PluginShareListRequest
+    | PluginShareCheckoutRequest
+    | PluginShareDeleteRequest
+    | AppReadRequest
+    | AppListRequest
+    | AppInstalledRequest
+    | FsReadFileRequest
+    | FsWriteFileRequest
+    | FsCreateDirectoryRequest
+    | FsGetMetadataRequest
+    | FsReadDirectoryRequest
+    | FsRemoveRequest
+    | FsCopyRequest
+    | FsWatchRequest
+    | FsUnwatchRequest
+    | SkillsConfigWriteRequest
+    | PluginInstallRequest
+    | PluginUninstallRequest
+    | TurnStartRequest
+    | TurnSteerRequest
+    | TurnInterruptRequest
+    | ReviewStartRequest
+    | ModelListRequest
+    | AccountGatewayOAuthReadRequest
+    | AccountGatewayOAuthLoginRequest
+    | AccountGatewayOAuthCancelRequest
+    | ModelProviderListRequest
+    | ModelProviderConfigWriteRequest
+    | ModelProviderCapabilitiesReadRequest
+    | ExperimentalFeatureListRequest
+    | PermissionProfileListRequest
+    | ExperimentalFeatureEnablementSetRequest
+    | McpServerOauthLoginRequest
+    | ConfigMcpServerReloadRequest
+    | McpServerStatusListRequest
+    | McpServerResourceReadRequest
+    | McpServerToolCallRequest
+    | WindowsSandboxSetupStartRequest
+    | WindowsSandboxReadinessRequest
+    | AccountLoginStartRequest
+    | AccountLoginCancelRequest
+    | AccountLogoutRequest
+    | AccountSecuritySetupReadRequest
+    | AccountRateLimitsReadRequest
+    | AccountRateLimitResetCreditConsumeRequest
+    | AccountUsageReadRequest
+    | AccountWorkspaceMessagesReadRequest
+    | AccountSendAddCreditsNudgeEmailRequest
+    | FeedbackUploadRequest
+    | FeedbackSaveRequest
+    | CommandExecRequest
+    | CommandExecWriteRequest
+    | CommandExecTerminateRequest
+    | CommandExecResizeRequest
+    | ConfigReadRequest
+    | ExternalAgentConfigDetectRequest
+    | ExternalAgentConfigImportRequest
+    | ExternalAgentConfigImportRecordHistoryRequest
+    | ExternalAgentConfigImportReadHistoriesRequest
+    | ConfigValueWriteRequest
+    | ConfigBatchWriteRequest
+    | ConfigRequirementsReadRequest
+    | AccountReadRequest
+    | FuzzyFileSearchRequest,
+    Field(discriminator="method"),
 ]
+
+ClientRequest: TypeAlias = Annotated[_ClientRequestKnown | UnknownClientRequest, Field(union_mode="left_to_right")]
 
 # Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent.
 JsonrpcMessage: TypeAlias = JsonrpcRequest | JsonrpcNotification | JsonrpcResponse | JsonrpcError | Any
@@ -3394,111 +3407,115 @@ JsonrpcMessage: TypeAlias = JsonrpcRequest | JsonrpcNotification | JsonrpcRespon
 RequestId: TypeAlias = str | Int64 | Any
 
 # Notification sent from the server to the client.
+_ServerNotificationKnown: TypeAlias = Annotated[
+    ErrorNotification
+    | ThreadStartedNotification
+    | ThreadStatusChangedNotification
+    | ThreadReadStateChangedNotification
+    | ThreadArchivedNotification
+    | ThreadDeletedNotification
+    | ThreadUnarchivedNotification
+    | ThreadClosedNotification
+    | ThreadRevertedNotification
+    | SkillsChangedNotification
+    | ThreadNameUpdatedNotification
+    | ThreadSectionChangedNotification
+    | ThreadAttachmentUpdatedNotification
+    | ThreadGoalUpdatedNotification
+    | ThreadPredictionUpdatedNotification
+    | ThreadGoalClearedNotification
+    | ThreadQueueChangedNotification
+    | ProjectChangedNotification
+    | ThreadProjectUpdatedNotification
+    | ThreadEnvironmentConnectedNotification
+    | ThreadEnvironmentDisconnectedNotification
+    | ThreadSettingsUpdatedNotification
+    | ThreadTokenUsageUpdatedNotification
+    | TurnStartedNotification
+    | HookStartedNotification
+    | TurnCompletedNotification
+    | HookCompletedNotification
+    | TurnDiffUpdatedNotification
+    | TurnPlanUpdatedNotification
+    | ItemStartedNotification
+    | ItemAutoApprovalReviewStartedNotification
+    | ItemAutoApprovalReviewCompletedNotification
+    | AutoApprovalReviewStrictReviewRequiredNotification
+    | ItemCompletedNotification
+    | ItemAgentMessageDeltaNotification
+    | ItemPlanDeltaNotification
+    | CommandExecOutputDeltaNotification
+    | ProcessOutputDeltaNotification
+    | ProcessExitedNotification
+    | ItemCommandExecutionOutputDeltaNotification
+    | ItemCommandExecutionTerminalInteractionNotification
+    | ItemFileChangeOutputDeltaNotification
+    | ItemFileChangePatchUpdatedNotification
+    | ServerRequestResolvedNotification
+    | ItemMcpToolCallProgressNotification
+    | McpServerOauthLoginCompletedNotification
+    | McpServerStartupStatusUpdatedNotification
+    | McpServerEventStreamNotificationNotification
+    | AccountUpdatedNotification
+    | AccountGatewayOAuthChangedNotification
+    | AccountRateLimitsUpdatedNotification
+    | AppListUpdatedNotification
+    | RemoteControlStatusChangedNotification
+    | ExternalAgentConfigImportProgressNotification
+    | ExternalAgentConfigImportCompletedNotification
+    | FsChangedNotification
+    | ItemReasoningSummaryTextDeltaNotification
+    | ItemReasoningSummaryPartAddedNotification
+    | ItemReasoningTextDeltaNotification
+    | ThreadCompactedNotification
+    | ModelReroutedNotification
+    | ModelVerificationNotification
+    | ModelProviderAuthRecoveryStartedNotification
+    | ModelProviderAuthRecoveryCompletedNotification
+    | TurnModerationMetadataNotification
+    | ModelSafetyBufferingUpdatedNotification
+    | WarningNotification
+    | GuardianWarningNotification
+    | DeprecationNoticeNotification
+    | ConfigWarningNotification
+    | FuzzyFileSearchSessionUpdatedNotificationSlashed
+    | FuzzyFileSearchSessionCompletedNotificationSlashed
+    | ThreadRealtimeStartedNotification
+    | ThreadRealtimeItemAddedNotification
+    | ThreadRealtimeItemStartedNotification
+    | ThreadRealtimeItemTranscriptDeltaNotification
+    | ThreadRealtimeItemCompletedNotification
+    | ThreadRealtimeTranscriptDeltaNotification
+    | ThreadRealtimeTranscriptDoneNotification
+    | ThreadRealtimeOutputAudioDeltaNotification
+    | ThreadRealtimeSdpNotification
+    | ThreadRealtimeErrorNotification
+    | ThreadRealtimeClosedNotification
+    | WindowsWorldWritableWarningNotification
+    | WindowsSandboxSetupCompletedNotification
+    | AccountLoginCompletedNotification,
+    Field(discriminator="method"),
+]
+
 ServerNotification: TypeAlias = Annotated[
-    Annotated[ErrorNotification, Tag("error")]
-    | Annotated[ThreadStartedNotification, Tag("thread/started")]
-    | Annotated[ThreadStatusChangedNotification, Tag("thread/status/changed")]
-    | Annotated[ThreadReadStateChangedNotification, Tag("thread/readState/changed")]
-    | Annotated[ThreadArchivedNotification, Tag("thread/archived")]
-    | Annotated[ThreadDeletedNotification, Tag("thread/deleted")]
-    | Annotated[ThreadUnarchivedNotification, Tag("thread/unarchived")]
-    | Annotated[ThreadClosedNotification, Tag("thread/closed")]
-    | Annotated[ThreadRevertedNotification, Tag("thread/reverted")]
-    | Annotated[SkillsChangedNotification, Tag("skills/changed")]
-    | Annotated[ThreadNameUpdatedNotification, Tag("thread/name/updated")]
-    | Annotated[ThreadSectionChangedNotification, Tag("thread/section/changed")]
-    | Annotated[ThreadAttachmentUpdatedNotification, Tag("thread/attachment/updated")]
-    | Annotated[ThreadGoalUpdatedNotification, Tag("thread/goal/updated")]
-    | Annotated[ThreadPredictionUpdatedNotification, Tag("thread/prediction/updated")]
-    | Annotated[ThreadGoalClearedNotification, Tag("thread/goal/cleared")]
-    | Annotated[ThreadQueueChangedNotification, Tag("thread/queue/changed")]
-    | Annotated[ProjectChangedNotification, Tag("project/changed")]
-    | Annotated[ThreadProjectUpdatedNotification, Tag("thread/project/updated")]
-    | Annotated[ThreadEnvironmentConnectedNotification, Tag("thread/environment/connected")]
-    | Annotated[ThreadEnvironmentDisconnectedNotification, Tag("thread/environment/disconnected")]
-    | Annotated[ThreadSettingsUpdatedNotification, Tag("thread/settings/updated")]
-    | Annotated[ThreadTokenUsageUpdatedNotification, Tag("thread/tokenUsage/updated")]
-    | Annotated[TurnStartedNotification, Tag("turn/started")]
-    | Annotated[HookStartedNotification, Tag("hook/started")]
-    | Annotated[TurnCompletedNotification, Tag("turn/completed")]
-    | Annotated[HookCompletedNotification, Tag("hook/completed")]
-    | Annotated[TurnDiffUpdatedNotification, Tag("turn/diff/updated")]
-    | Annotated[TurnPlanUpdatedNotification, Tag("turn/plan/updated")]
-    | Annotated[ItemStartedNotification, Tag("item/started")]
-    | Annotated[ItemAutoApprovalReviewStartedNotification, Tag("item/autoApprovalReview/started")]
-    | Annotated[ItemAutoApprovalReviewCompletedNotification, Tag("item/autoApprovalReview/completed")]
-    | Annotated[AutoApprovalReviewStrictReviewRequiredNotification, Tag("autoApprovalReview/strictReviewRequired")]
-    | Annotated[ItemCompletedNotification, Tag("item/completed")]
-    | Annotated[ItemAgentMessageDeltaNotification, Tag("item/agentMessage/delta")]
-    | Annotated[ItemPlanDeltaNotification, Tag("item/plan/delta")]
-    | Annotated[CommandExecOutputDeltaNotification, Tag("command/exec/outputDelta")]
-    | Annotated[ProcessOutputDeltaNotification, Tag("process/outputDelta")]
-    | Annotated[ProcessExitedNotification, Tag("process/exited")]
-    | Annotated[ItemCommandExecutionOutputDeltaNotification, Tag("item/commandExecution/outputDelta")]
-    | Annotated[ItemCommandExecutionTerminalInteractionNotification, Tag("item/commandExecution/terminalInteraction")]
-    | Annotated[ItemFileChangeOutputDeltaNotification, Tag("item/fileChange/outputDelta")]
-    | Annotated[ItemFileChangePatchUpdatedNotification, Tag("item/fileChange/patchUpdated")]
-    | Annotated[ServerRequestResolvedNotification, Tag("serverRequest/resolved")]
-    | Annotated[ItemMcpToolCallProgressNotification, Tag("item/mcpToolCall/progress")]
-    | Annotated[McpServerOauthLoginCompletedNotification, Tag("mcpServer/oauthLogin/completed")]
-    | Annotated[McpServerStartupStatusUpdatedNotification, Tag("mcpServer/startupStatus/updated")]
-    | Annotated[McpServerEventStreamNotificationNotification, Tag("mcpServer/event/stream/notification")]
-    | Annotated[AccountUpdatedNotification, Tag("account/updated")]
-    | Annotated[AccountGatewayOAuthChangedNotification, Tag("account/gatewayOAuth/changed")]
-    | Annotated[AccountRateLimitsUpdatedNotification, Tag("account/rateLimits/updated")]
-    | Annotated[AppListUpdatedNotification, Tag("app/list/updated")]
-    | Annotated[RemoteControlStatusChangedNotification, Tag("remoteControl/status/changed")]
-    | Annotated[ExternalAgentConfigImportProgressNotification, Tag("externalAgentConfig/import/progress")]
-    | Annotated[ExternalAgentConfigImportCompletedNotification, Tag("externalAgentConfig/import/completed")]
-    | Annotated[FsChangedNotification, Tag("fs/changed")]
-    | Annotated[ItemReasoningSummaryTextDeltaNotification, Tag("item/reasoning/summaryTextDelta")]
-    | Annotated[ItemReasoningSummaryPartAddedNotification, Tag("item/reasoning/summaryPartAdded")]
-    | Annotated[ItemReasoningTextDeltaNotification, Tag("item/reasoning/textDelta")]
-    | Annotated[ThreadCompactedNotification, Tag("thread/compacted")]
-    | Annotated[ModelReroutedNotification, Tag("model/rerouted")]
-    | Annotated[ModelVerificationNotification, Tag("model/verification")]
-    | Annotated[ModelProviderAuthRecoveryStartedNotification, Tag("modelProvider/authRecoveryStarted")]
-    | Annotated[ModelProviderAuthRecoveryCompletedNotification, Tag("modelProvider/authRecoveryCompleted")]
-    | Annotated[TurnModerationMetadataNotification, Tag("turn/moderationMetadata")]
-    | Annotated[ModelSafetyBufferingUpdatedNotification, Tag("model/safetyBuffering/updated")]
-    | Annotated[WarningNotification, Tag("warning")]
-    | Annotated[GuardianWarningNotification, Tag("guardianWarning")]
-    | Annotated[DeprecationNoticeNotification, Tag("deprecationNotice")]
-    | Annotated[ConfigWarningNotification, Tag("configWarning")]
-    | Annotated[FuzzyFileSearchSessionUpdatedNotificationSlashed, Tag("fuzzyFileSearch/sessionUpdated")]
-    | Annotated[FuzzyFileSearchSessionCompletedNotificationSlashed, Tag("fuzzyFileSearch/sessionCompleted")]
-    | Annotated[ThreadRealtimeStartedNotification, Tag("thread/realtime/started")]
-    | Annotated[ThreadRealtimeItemAddedNotification, Tag("thread/realtime/itemAdded")]
-    | Annotated[ThreadRealtimeItemStartedNotification, Tag("thread/realtime/item/started")]
-    | Annotated[ThreadRealtimeItemTranscriptDeltaNotification, Tag("thread/realtime/item/transcript/delta")]
-    | Annotated[ThreadRealtimeItemCompletedNotification, Tag("thread/realtime/item/completed")]
-    | Annotated[ThreadRealtimeTranscriptDeltaNotification, Tag("thread/realtime/transcript/delta")]
-    | Annotated[ThreadRealtimeTranscriptDoneNotification, Tag("thread/realtime/transcript/done")]
-    | Annotated[ThreadRealtimeOutputAudioDeltaNotification, Tag("thread/realtime/outputAudio/delta")]
-    | Annotated[ThreadRealtimeSdpNotification, Tag("thread/realtime/sdp")]
-    | Annotated[ThreadRealtimeErrorNotification, Tag("thread/realtime/error")]
-    | Annotated[ThreadRealtimeClosedNotification, Tag("thread/realtime/closed")]
-    | Annotated[WindowsWorldWritableWarningNotification, Tag("windows/worldWritableWarning")]
-    | Annotated[WindowsSandboxSetupCompletedNotification, Tag("windowsSandbox/setupCompleted")]
-    | Annotated[AccountLoginCompletedNotification, Tag("account/login/completed")]
-    | Annotated[UnknownServerNotification, Tag("__unknown__")],
-    Discriminator(_tag_of_ServerNotification),
+    _ServerNotificationKnown | UnknownServerNotification, Field(union_mode="left_to_right")
 ]
 
 # Request initiated from the server and sent to the client.
-ServerRequest: TypeAlias = Annotated[
-    Annotated[ItemCommandExecutionRequestApprovalRequest, Tag("item/commandExecution/requestApproval")]
-    | Annotated[ItemFileChangeRequestApprovalRequest, Tag("item/fileChange/requestApproval")]
-    | Annotated[ItemToolRequestUserInputRequest, Tag("item/tool/requestUserInput")]
-    | Annotated[McpServerElicitationRequestRequest, Tag("mcpServer/elicitation/request")]
-    | Annotated[ItemPermissionsRequestApprovalRequest, Tag("item/permissions/requestApproval")]
-    | Annotated[ItemToolCallRequest, Tag("item/tool/call")]
-    | Annotated[AccountChatgptAuthTokensRefreshRequest, Tag("account/chatgptAuthTokens/refresh")]
-    | Annotated[AttestationGenerateRequest, Tag("attestation/generate")]
-    | Annotated[ApplyPatchApprovalRequest, Tag("applyPatchApproval")]
-    | Annotated[ExecCommandApprovalRequest, Tag("execCommandApproval")]
-    | Annotated[UnknownServerRequest, Tag("__unknown__")],
-    Discriminator(_tag_of_ServerRequest),
+_ServerRequestKnown: TypeAlias = Annotated[
+    ItemCommandExecutionRequestApprovalRequest
+    | ItemFileChangeRequestApprovalRequest
+    | ItemToolRequestUserInputRequest
+    | McpServerElicitationRequestRequest
+    | ItemPermissionsRequestApprovalRequest
+    | ItemToolCallRequest
+    | AccountChatgptAuthTokensRefreshRequest
+    | AttestationGenerateRequest
+    | ApplyPatchApprovalRequest
+    | ExecCommandApprovalRequest,
+    Field(discriminator="method"),
 ]
+
+ServerRequest: TypeAlias = Annotated[_ServerRequestKnown | UnknownServerRequest, Field(union_mode="left_to_right")]
 
 from .v2 import _types as _v2

@@ -101,7 +101,8 @@ impl Item {
             Item::Enum(_) | Item::Discriminator(_) => Vec::new(),
             Item::Literal(a) | Item::Alias(a) => a.members.iter().map(String::as_str).chain(a.discriminator.as_deref()).collect(),
             Item::Class(c) => {
-                c.fields.iter().map(|f| f.ty.as_str()).chain([c.base.as_str()]).chain(c.root.as_deref()).collect()
+                let meta = c.fields.iter().flat_map(|f| f.meta.iter().map(String::as_str));
+                c.fields.iter().map(|f| f.ty.as_str()).chain(meta).chain([c.base.as_str()]).chain(c.root.as_deref()).collect()
             }
         }
     }
@@ -283,6 +284,8 @@ fn quote_names(text: &str, names: &[String]) -> String {
 #[derive(Serialize)]
 struct DiscriminatorView {
     function: String,
+    /// The function validates the unknown variant's tag (rejecting known ones) rather than choosing a member.
+    rejects_known: bool,
     tags: String,
     /// `tags = frozenset({...})`, laid out.
     tags_lines: Vec<String>,
@@ -290,6 +293,11 @@ struct DiscriminatorView {
     attribute: String,
     known: Vec<String>,
     unknown: String,
+}
+
+/// The docstring of a tagged union's unknown-variant class.
+fn unknown_doc(name: &str, u: &TaggedUnion) -> Option<String> {
+    Some(format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire).replace('"', "\\\""))
 }
 
 /// `(field, wire name, value)` of a tag, as Python literals.
@@ -927,9 +935,18 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// A tagged union: its unknown-variant class, its discriminator and its alias. `owner` is the object
     /// that flattens the union, whose merged classes are the members.
     fn tagged(&mut self, name: &str, doc: Option<String>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, DiscriminatorView, AliasView) {
-        self.typing.extend(["Annotated", "Any", "TypeAlias"]);
-        self.pydantic.extend(["Discriminator", "Tag"]);
+        self.typing.extend(["Annotated", "TypeAlias"]);
         let known: Vec<String> = u.variants.iter().map(|v| v.name.wire.clone()).collect();
+        // When every variant is a class with a literal tag, pydantic dispatches on the tag itself (fast,
+        // in Rust); the unknown class then only accepts tags no variant has. A variant that is itself a
+        // union (a flattened object) needs the general form: a Python function picks the member.
+        let ir = self.ir();
+        let is_class = |ty: TypeId| matches!(&ir.get(ty).kind, TypeKind::Struct(s) if s.flatten.is_none());
+        if u.variants.iter().all(|v| is_class(v.ty)) {
+            return self.tagged_by_field(name, doc, u, owner, &known);
+        }
+        self.typing.insert("Any");
+        self.pydantic.extend(["Discriminator", "Tag"]);
         let mut sentinel = "__unknown__".to_string();
         while known.contains(&sentinel) {
             sentinel.push('_');
@@ -962,7 +979,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         let unknown = ClassView {
             name: u.unknown.python.clone(),
             base: "UnknownVariant".into(),
-            doc: Some(format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire).replace('"', "\\\"")),
+            doc: unknown_doc(name, u),
             forbid_extra: false,
             extra_type: None,
             tags: Vec::new(),
@@ -980,12 +997,73 @@ impl<'a> ModuleBuilder<'_, 'a> {
             attribute: string(&u.tag.python),
             known: known.iter().map(|k| string(k)).collect(),
             unknown: string(&sentinel),
+            rejects_known: false,
         };
         let mut lines = vec![format!("{name}: TypeAlias = Annotated[")];
         lines.extend(layout::union_lines(&members, "    ", ","));
         lines.push(format!("    Discriminator({function}),"));
         lines.push("]".into());
         let alias = AliasView { name: name.to_string(), comment: comment(doc), lines, members, discriminator: Some(function) };
+        (unknown, disc, alias)
+    }
+
+    /// `Annotated[A | B, Field(discriminator=tag)] | Unknown`, tried in that order.
+    fn tagged_by_field(&mut self, name: &str, doc: Option<String>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>, known: &[String]) -> (ClassView, DiscriminatorView, AliasView) {
+        self.pydantic.extend(["AfterValidator", "Field"]);
+        let mut members: Vec<String> = Vec::new();
+        for (i, v) in u.variants.iter().enumerate() {
+            members.push(match owner {
+                Some((_, merged)) => merged[i].python.clone(),
+                None => self.name_of(v.ty),
+            });
+        }
+        let function = format!("_unknown_{name}_tag");
+        let mut fields = match owner {
+            Some((owner, _)) => self.all_fields(owner).0,
+            None => Vec::new(),
+        };
+        let mut meta = Vec::new();
+        if u.tag.python != u.tag.wire {
+            meta.push(format!("alias={}", string(&u.tag.wire)));
+        }
+        let ty = format!("Annotated[str, AfterValidator({function})]");
+        fields.insert(0, field_view(&u.tag.python, &ty, meta, None, None));
+        self.base.insert("UnknownVariant".into());
+        let unknown = ClassView {
+            name: u.unknown.python.clone(),
+            base: "UnknownVariant".into(),
+            doc: unknown_doc(name, u),
+            forbid_extra: false,
+            extra_type: None,
+            tags: Vec::new(),
+            tags_lines: Vec::new(),
+            fields,
+            root: None,
+        };
+        let tags = format!("_{name}_TAGS");
+        let known_literals: Vec<String> = known.iter().map(|k| string(k)).collect();
+        let disc = DiscriminatorView {
+            function: function.clone(),
+            rejects_known: true,
+            tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", &known_literals),
+            tags,
+            tag: string(&u.tag.wire),
+            attribute: string(&u.tag.python),
+            known: known_literals,
+            unknown: String::new(),
+        };
+        let known_alias = format!("_{name}Known");
+        let mut lines = vec![format!("{known_alias}: TypeAlias = Annotated[")];
+        lines.extend(layout::union_lines(&members, "    ", ","));
+        lines.push(format!("    Field(discriminator={}),", string(&u.tag.python)));
+        lines.push("]".into());
+        lines.push(String::new());
+        lines.extend(layout::statement(
+            &format!("{name}: TypeAlias"),
+            &format!("Annotated[{known_alias} | {}, Field(union_mode=\"left_to_right\")]", u.unknown.python),
+        ));
+        members.push(u.unknown.python.clone());
+        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines, members, discriminator: None };
         (unknown, disc, alias)
     }
 

@@ -4,7 +4,7 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag
 
 from .._base import Int32, Int64, UInt16, UInt32, UInt64, UnknownVariant, WireEnum, WireModel
 
@@ -1917,10 +1917,19 @@ ResidencyRequirement: TypeAlias = Literal["us"]
 ReviewDelivery: TypeAlias = Literal["inline"]
 
 
+_Account_TAGS = frozenset({"apiKey", "chatgpt", "amazonBedrock", "gcp"})
+
+
+def _unknown_Account_tag(tag: str) -> str:
+    if tag in _Account_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownAccount(UnknownVariant):
     """A `Account` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_Account_tag)], Field(alias="type")]
 
 
 class AccountLoginCompletedNotification(WireModel):
@@ -2063,10 +2072,19 @@ class AdditionalContextEntry(WireModel):
     value: str
 
 
+_FileSystemPath_TAGS = frozenset({"path", "glob_pattern", "special"})
+
+
+def _unknown_FileSystemPath_tag(tag: str) -> str:
+    if tag in _FileSystemPath_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownFileSystemPath(UnknownVariant):
     """A `FileSystemPath` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_FileSystemPath_tag)], Field(alias="type")]
 
 
 class GlobPatternFileSystemPath(WireModel):
@@ -2086,10 +2104,19 @@ class PathFileSystemPath(WireModel):
     path: LegacyAppPathString
 
 
+_FileSystemSpecialPath_TAGS = frozenset({"root", "minimal", "project_roots", "tmpdir", "slash_tmp", "unknown"})
+
+
+def _unknown_FileSystemSpecialPath_tag(tag: str) -> str:
+    if tag in _FileSystemSpecialPath_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownFileSystemSpecialPath(UnknownVariant):
     """A `FileSystemSpecialPath` whose `kind` this version of the schema does not list, kept as received."""
 
-    kind: str
+    kind: Annotated[str, AfterValidator(_unknown_FileSystemSpecialPath_tag)]
 
 
 class FileSystemSpecialPathUnknown(WireModel):
@@ -2131,23 +2158,18 @@ class TmpdirFileSystemSpecialPath(WireModel):
     kind: Literal["tmpdir"] = "tmpdir"
 
 
-_FileSystemSpecialPath_TAGS = frozenset({"root", "minimal", "project_roots", "tmpdir", "slash_tmp", "unknown"})
-
-
-def _tag_of_FileSystemSpecialPath(value: Any) -> str:
-    tag = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
-    return tag if isinstance(tag, str) and tag in _FileSystemSpecialPath_TAGS else "__unknown__"
-
+_FileSystemSpecialPathKnown: TypeAlias = Annotated[
+    RootFileSystemSpecialPath
+    | MinimalFileSystemSpecialPath
+    | KindFileSystemSpecialPath
+    | TmpdirFileSystemSpecialPath
+    | SlashTmpFileSystemSpecialPath
+    | FileSystemSpecialPathUnknown,
+    Field(discriminator="kind"),
+]
 
 FileSystemSpecialPath: TypeAlias = Annotated[
-    Annotated[RootFileSystemSpecialPath, Tag("root")]
-    | Annotated[MinimalFileSystemSpecialPath, Tag("minimal")]
-    | Annotated[KindFileSystemSpecialPath, Tag("project_roots")]
-    | Annotated[TmpdirFileSystemSpecialPath, Tag("tmpdir")]
-    | Annotated[SlashTmpFileSystemSpecialPath, Tag("slash_tmp")]
-    | Annotated[FileSystemSpecialPathUnknown, Tag("unknown")]
-    | Annotated[UnknownFileSystemSpecialPath, Tag("__unknown__")],
-    Discriminator(_tag_of_FileSystemSpecialPath),
+    _FileSystemSpecialPathKnown | UnknownFileSystemSpecialPath, Field(union_mode="left_to_right")
 ]
 
 
@@ -2158,21 +2180,12 @@ class SpecialFileSystemPath(WireModel):
     value: FileSystemSpecialPath
 
 
-_FileSystemPath_TAGS = frozenset({"path", "glob_pattern", "special"})
-
-
-def _tag_of_FileSystemPath(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _FileSystemPath_TAGS else "__unknown__"
-
-
-FileSystemPath: TypeAlias = Annotated[
-    Annotated[PathFileSystemPath, Tag("path")]
-    | Annotated[GlobPatternFileSystemPath, Tag("glob_pattern")]
-    | Annotated[SpecialFileSystemPath, Tag("special")]
-    | Annotated[UnknownFileSystemPath, Tag("__unknown__")],
-    Discriminator(_tag_of_FileSystemPath),
+_FileSystemPathKnown: TypeAlias = Annotated[
+    PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath,
+    Field(discriminator="type_"),
 ]
+
+FileSystemPath: TypeAlias = Annotated[_FileSystemPathKnown | UnknownFileSystemPath, Field(union_mode="left_to_right")]
 
 
 class FileSystemSandboxEntry(WireModel):
@@ -2254,10 +2267,19 @@ class AgentMessageDisplay(WireModel):
     cyber_trusted_access: Annotated[bool | None, Field(alias="cyberTrustedAccess")] = None
 
 
+_AgentMessageInputContent_TAGS = frozenset({"input_text", "encrypted_content"})
+
+
+def _unknown_AgentMessageInputContent_tag(tag: str) -> str:
+    if tag in _AgentMessageInputContent_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownAgentMessageInputContent(UnknownVariant):
     """A `AgentMessageInputContent` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_AgentMessageInputContent_tag)], Field(alias="type")]
 
 
 class AgentMessageModeration(WireModel):
@@ -2287,19 +2309,13 @@ class InputTextAgentMessageInputContent(WireModel):
     text: str
 
 
-_AgentMessageInputContent_TAGS = frozenset({"input_text", "encrypted_content"})
-
-
-def _tag_of_AgentMessageInputContent(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _AgentMessageInputContent_TAGS else "__unknown__"
-
+_AgentMessageInputContentKnown: TypeAlias = Annotated[
+    InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent,
+    Field(discriminator="type_"),
+]
 
 AgentMessageInputContent: TypeAlias = Annotated[
-    Annotated[InputTextAgentMessageInputContent, Tag("input_text")]
-    | Annotated[EncryptedContentAgentMessageInputContent, Tag("encrypted_content")]
-    | Annotated[UnknownAgentMessageInputContent, Tag("__unknown__")],
-    Discriminator(_tag_of_AgentMessageInputContent),
+    _AgentMessageInputContentKnown | UnknownAgentMessageInputContent, Field(union_mode="left_to_right")
 ]
 
 
@@ -2721,10 +2737,21 @@ class InlineVisualizationThreadRealtimeBemItemPresentation(WireModel):
     index: Annotated[UInt32, Field(ge=0)]
 
 
+_ThreadRealtimeBemItemPresentation_TAGS = frozenset({"wholeItem", "inlineMarkdown", "inlineVisualization"})
+
+
+def _unknown_ThreadRealtimeBemItemPresentation_tag(tag: str) -> str:
+    if tag in _ThreadRealtimeBemItemPresentation_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadRealtimeBemItemPresentation(UnknownVariant):
     """A `ThreadRealtimeBemItemPresentation` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[
+        Annotated[str, AfterValidator(_unknown_ThreadRealtimeBemItemPresentation_tag)], Field(alias="type")
+    ]
 
 
 class WholeItemThreadRealtimeBemItemPresentation(WireModel):
@@ -2733,21 +2760,17 @@ class WholeItemThreadRealtimeBemItemPresentation(WireModel):
     type_: Annotated[Literal["wholeItem"], Field(alias="type")] = "wholeItem"
 
 
-_ThreadRealtimeBemItemPresentation_TAGS = frozenset({"wholeItem", "inlineMarkdown", "inlineVisualization"})
-
-
-def _tag_of_ThreadRealtimeBemItemPresentation(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadRealtimeBemItemPresentation_TAGS else "__unknown__"
-
-
 # EXPERIMENTAL - how an existing agent item appears in a realtime conversation.
+_ThreadRealtimeBemItemPresentationKnown: TypeAlias = Annotated[
+    WholeItemThreadRealtimeBemItemPresentation
+    | InlineMarkdownThreadRealtimeBemItemPresentation
+    | InlineVisualizationThreadRealtimeBemItemPresentation,
+    Field(discriminator="type_"),
+]
+
 ThreadRealtimeBemItemPresentation: TypeAlias = Annotated[
-    Annotated[WholeItemThreadRealtimeBemItemPresentation, Tag("wholeItem")]
-    | Annotated[InlineMarkdownThreadRealtimeBemItemPresentation, Tag("inlineMarkdown")]
-    | Annotated[InlineVisualizationThreadRealtimeBemItemPresentation, Tag("inlineVisualization")]
-    | Annotated[UnknownThreadRealtimeBemItemPresentation, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadRealtimeBemItemPresentation),
+    _ThreadRealtimeBemItemPresentationKnown | UnknownThreadRealtimeBemItemPresentation,
+    Field(union_mode="left_to_right"),
 ]
 
 
@@ -2819,10 +2842,19 @@ class CancelLoginAccountResponse(WireModel):
     status: CancelLoginAccountStatus
 
 
+_CapabilityRootLocation_TAGS = frozenset({"environment"})
+
+
+def _unknown_CapabilityRootLocation_tag(tag: str) -> str:
+    if tag in _CapabilityRootLocation_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownCapabilityRootLocation(UnknownVariant):
     """A `CapabilityRootLocation` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_CapabilityRootLocation_tag)], Field(alias="type")]
 
 
 class ChatgptAccount(WireModel):
@@ -2953,10 +2985,19 @@ class CollaborationModeMask(WireModel):
     reasoning_effort: ReasoningEffort | None = None
 
 
+_CommandAction_TAGS = frozenset({"read", "listFiles", "search", "unknown"})
+
+
+def _unknown_CommandAction_tag(tag: str) -> str:
+    if tag in _CommandAction_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownCommandAction_(UnknownVariant):
     """A `CommandAction` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_CommandAction_tag)], Field(alias="type")]
 
 
 class CommandConfiguredHookHandler(WireModel):
@@ -3016,10 +3057,19 @@ class ReadOnlySandboxPolicy(WireModel):
     network_access: Annotated[bool, Field(alias="networkAccess")] = False
 
 
+_SandboxPolicy_TAGS = frozenset({"dangerFullAccess", "readOnly", "externalSandbox", "workspaceWrite"})
+
+
+def _unknown_SandboxPolicy_tag(tag: str) -> str:
+    if tag in _SandboxPolicy_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownSandboxPolicy(UnknownVariant):
     """A `SandboxPolicy` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_SandboxPolicy_tag)], Field(alias="type")]
 
 
 class WorkspaceWriteSandboxPolicy(WireModel):
@@ -3032,22 +3082,12 @@ class WorkspaceWriteSandboxPolicy(WireModel):
     writable_roots: Annotated[list[AbsolutePathBuf], Field(alias="writableRoots")] = Field(default_factory=list)
 
 
-_SandboxPolicy_TAGS = frozenset({"dangerFullAccess", "readOnly", "externalSandbox", "workspaceWrite"})
-
-
-def _tag_of_SandboxPolicy(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _SandboxPolicy_TAGS else "__unknown__"
-
-
-SandboxPolicy: TypeAlias = Annotated[
-    Annotated[DangerFullAccessSandboxPolicy, Tag("dangerFullAccess")]
-    | Annotated[ReadOnlySandboxPolicy, Tag("readOnly")]
-    | Annotated[ExternalSandboxSandboxPolicy, Tag("externalSandbox")]
-    | Annotated[WorkspaceWriteSandboxPolicy, Tag("workspaceWrite")]
-    | Annotated[UnknownSandboxPolicy, Tag("__unknown__")],
-    Discriminator(_tag_of_SandboxPolicy),
+_SandboxPolicyKnown: TypeAlias = Annotated[
+    DangerFullAccessSandboxPolicy | ReadOnlySandboxPolicy | ExternalSandboxSandboxPolicy | WorkspaceWriteSandboxPolicy,
+    Field(discriminator="type_"),
 ]
+
+SandboxPolicy: TypeAlias = Annotated[_SandboxPolicyKnown | UnknownSandboxPolicy, Field(union_mode="left_to_right")]
 
 
 class CommandExecParams(WireModel):
@@ -3185,22 +3225,12 @@ class UnknownCommandAction(WireModel):
     command: str
 
 
-_CommandAction_TAGS = frozenset({"read", "listFiles", "search", "unknown"})
-
-
-def _tag_of_CommandAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _CommandAction_TAGS else "__unknown__"
-
-
-CommandAction: TypeAlias = Annotated[
-    Annotated[ReadCommandAction, Tag("read")]
-    | Annotated[ListFilesCommandAction, Tag("listFiles")]
-    | Annotated[SearchCommandAction, Tag("search")]
-    | Annotated[UnknownCommandAction, Tag("unknown")]
-    | Annotated[UnknownCommandAction_, Tag("__unknown__")],
-    Discriminator(_tag_of_CommandAction),
+_CommandActionKnown: TypeAlias = Annotated[
+    ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
+    Field(discriminator="type_"),
 ]
+
+CommandAction: TypeAlias = Annotated[_CommandActionKnown | UnknownCommandAction_, Field(union_mode="left_to_right")]
 
 
 class CommandExecutionThreadItem(WireModel):
@@ -3422,10 +3452,31 @@ class ConfigBatchWriteParams(WireModel):
     """When true, hot-reload updated runtime settings into loaded threads after writing. Session-static model, reasoning-effort, Plan-mode reasoning-effort, and service-tier defaults are not reloaded. The deprecated personality setting is also not reloaded."""
 
 
+_ConfigLayerSource_TAGS = frozenset(
+    {
+        "packagedDefaults",
+        "mdm",
+        "system",
+        "enterpriseManaged",
+        "user",
+        "project",
+        "sessionFlags",
+        "legacyManagedConfigTomlFromFile",
+        "legacyManagedConfigTomlFromMdm",
+    }
+)
+
+
+def _unknown_ConfigLayerSource_tag(tag: str) -> str:
+    if tag in _ConfigLayerSource_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownConfigLayerSource(UnknownVariant):
     """A `ConfigLayerSource` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ConfigLayerSource_tag)], Field(alias="type")]
 
 
 class EnterpriseManagedConfigLayerSource(WireModel):
@@ -3516,38 +3567,21 @@ class UserConfigLayerSource(WireModel):
     """Name of the selected profile-v2 config layered on top of the base user config, when this layer represents one."""
 
 
-_ConfigLayerSource_TAGS = frozenset(
-    {
-        "packagedDefaults",
-        "mdm",
-        "system",
-        "enterpriseManaged",
-        "user",
-        "project",
-        "sessionFlags",
-        "legacyManagedConfigTomlFromFile",
-        "legacyManagedConfigTomlFromMdm",
-    }
-)
-
-
-def _tag_of_ConfigLayerSource(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ConfigLayerSource_TAGS else "__unknown__"
-
+_ConfigLayerSourceKnown: TypeAlias = Annotated[
+    PackagedDefaultsConfigLayerSource
+    | MdmConfigLayerSource
+    | SystemConfigLayerSource
+    | EnterpriseManagedConfigLayerSource
+    | UserConfigLayerSource
+    | ProjectConfigLayerSource
+    | SessionFlagsConfigLayerSource
+    | LegacyManagedConfigTomlFromFileConfigLayerSource
+    | LegacyManagedConfigTomlFromMdmConfigLayerSource,
+    Field(discriminator="type_"),
+]
 
 ConfigLayerSource: TypeAlias = Annotated[
-    Annotated[PackagedDefaultsConfigLayerSource, Tag("packagedDefaults")]
-    | Annotated[MdmConfigLayerSource, Tag("mdm")]
-    | Annotated[SystemConfigLayerSource, Tag("system")]
-    | Annotated[EnterpriseManagedConfigLayerSource, Tag("enterpriseManaged")]
-    | Annotated[UserConfigLayerSource, Tag("user")]
-    | Annotated[ProjectConfigLayerSource, Tag("project")]
-    | Annotated[SessionFlagsConfigLayerSource, Tag("sessionFlags")]
-    | Annotated[LegacyManagedConfigTomlFromFileConfigLayerSource, Tag("legacyManagedConfigTomlFromFile")]
-    | Annotated[LegacyManagedConfigTomlFromMdmConfigLayerSource, Tag("legacyManagedConfigTomlFromMdm")]
-    | Annotated[UnknownConfigLayerSource, Tag("__unknown__")],
-    Discriminator(_tag_of_ConfigLayerSource),
+    _ConfigLayerSourceKnown | UnknownConfigLayerSource, Field(union_mode="left_to_right")
 ]
 
 
@@ -3757,10 +3791,19 @@ class ConfigurationUpdateResponseItem(WireModel):
     reasoning: ConfigurationReasoning
 
 
+_ConfiguredHookHandler_TAGS = frozenset({"command", "mcp_tool", "prompt", "agent"})
+
+
+def _unknown_ConfiguredHookHandler_tag(tag: str) -> str:
+    if tag in _ConfiguredHookHandler_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownConfiguredHookHandler(UnknownVariant):
     """A `ConfiguredHookHandler` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ConfiguredHookHandler_tag)], Field(alias="type")]
 
 
 class McpToolConfiguredHookHandler(WireModel):
@@ -3780,21 +3823,16 @@ class PromptConfiguredHookHandler(WireModel):
     type_: Annotated[Literal["prompt"], Field(alias="type")] = "prompt"
 
 
-_ConfiguredHookHandler_TAGS = frozenset({"command", "mcp_tool", "prompt", "agent"})
-
-
-def _tag_of_ConfiguredHookHandler(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ConfiguredHookHandler_TAGS else "__unknown__"
-
+_ConfiguredHookHandlerKnown: TypeAlias = Annotated[
+    CommandConfiguredHookHandler
+    | McpToolConfiguredHookHandler
+    | PromptConfiguredHookHandler
+    | AgentConfiguredHookHandler,
+    Field(discriminator="type_"),
+]
 
 ConfiguredHookHandler: TypeAlias = Annotated[
-    Annotated[CommandConfiguredHookHandler, Tag("command")]
-    | Annotated[McpToolConfiguredHookHandler, Tag("mcp_tool")]
-    | Annotated[PromptConfiguredHookHandler, Tag("prompt")]
-    | Annotated[AgentConfiguredHookHandler, Tag("agent")]
-    | Annotated[UnknownConfiguredHookHandler, Tag("__unknown__")],
-    Discriminator(_tag_of_ConfiguredHookHandler),
+    _ConfiguredHookHandlerKnown | UnknownConfiguredHookHandler, Field(union_mode="left_to_right")
 ]
 
 
@@ -3847,10 +3885,19 @@ class ContextCompactionThreadItem(WireModel):
     id: str
 
 
+_GatewayAuth_TAGS = frozenset({"none", "environmentVariable", "externallyConfigured"})
+
+
+def _unknown_GatewayAuth_tag(tag: str) -> str:
+    if tag in _GatewayAuth_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownGatewayAuth(UnknownVariant):
     """A `GatewayAuth` whose `mode` this version of the schema does not list, kept as received."""
 
-    mode: str
+    mode: Annotated[str, AfterValidator(_unknown_GatewayAuth_tag)]
 
 
 class GatewayAuthEnvironmentVariable(WireModel):
@@ -3875,21 +3922,12 @@ class NoneGatewayAuth(WireModel):
     mode: Literal["none"] = "none"
 
 
-_GatewayAuth_TAGS = frozenset({"none", "environmentVariable", "externallyConfigured"})
-
-
-def _tag_of_GatewayAuth(value: Any) -> str:
-    tag = value.get("mode") if isinstance(value, dict) else getattr(value, "mode", None)
-    return tag if isinstance(tag, str) and tag in _GatewayAuth_TAGS else "__unknown__"
-
-
-GatewayAuth: TypeAlias = Annotated[
-    Annotated[NoneGatewayAuth, Tag("none")]
-    | Annotated[GatewayAuthEnvironmentVariable, Tag("environmentVariable")]
-    | Annotated[ModeGatewayAuth, Tag("externallyConfigured")]
-    | Annotated[UnknownGatewayAuth, Tag("__unknown__")],
-    Discriminator(_tag_of_GatewayAuth),
+_GatewayAuthKnown: TypeAlias = Annotated[
+    NoneGatewayAuth | GatewayAuthEnvironmentVariable | ModeGatewayAuth,
+    Field(discriminator="mode"),
 ]
+
+GatewayAuth: TypeAlias = Annotated[_GatewayAuthKnown | UnknownGatewayAuth, Field(union_mode="left_to_right")]
 
 
 class CustomGatewayProviderSettings(WireModel):
@@ -4053,10 +4091,19 @@ class DeprecationNoticeNotification(WireModel):
     """Concise summary of what is deprecated."""
 
 
+_DynamicToolCallOutputContentItem_TAGS = frozenset({"inputText", "inputImage", "inputAudio"})
+
+
+def _unknown_DynamicToolCallOutputContentItem_tag(tag: str) -> str:
+    if tag in _DynamicToolCallOutputContentItem_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownDynamicToolCallOutputContentItem(UnknownVariant):
     """A `DynamicToolCallOutputContentItem` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_DynamicToolCallOutputContentItem_tag)], Field(alias="type")]
 
 
 class InputAudioDynamicToolCallOutputContentItem(WireModel):
@@ -4080,20 +4127,15 @@ class InputTextDynamicToolCallOutputContentItem(WireModel):
     text: str
 
 
-_DynamicToolCallOutputContentItem_TAGS = frozenset({"inputText", "inputImage", "inputAudio"})
-
-
-def _tag_of_DynamicToolCallOutputContentItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _DynamicToolCallOutputContentItem_TAGS else "__unknown__"
-
+_DynamicToolCallOutputContentItemKnown: TypeAlias = Annotated[
+    InputTextDynamicToolCallOutputContentItem
+    | InputImageDynamicToolCallOutputContentItem
+    | InputAudioDynamicToolCallOutputContentItem,
+    Field(discriminator="type_"),
+]
 
 DynamicToolCallOutputContentItem: TypeAlias = Annotated[
-    Annotated[InputTextDynamicToolCallOutputContentItem, Tag("inputText")]
-    | Annotated[InputImageDynamicToolCallOutputContentItem, Tag("inputImage")]
-    | Annotated[InputAudioDynamicToolCallOutputContentItem, Tag("inputAudio")]
-    | Annotated[UnknownDynamicToolCallOutputContentItem, Tag("__unknown__")],
-    Discriminator(_tag_of_DynamicToolCallOutputContentItem),
+    _DynamicToolCallOutputContentItemKnown | UnknownDynamicToolCallOutputContentItem, Field(union_mode="left_to_right")
 ]
 
 
@@ -4116,16 +4158,34 @@ class DynamicToolCallThreadItem(WireModel):
     tool: str
 
 
+_DynamicToolNamespaceTool_TAGS = frozenset({"function"})
+
+
+def _unknown_DynamicToolNamespaceTool_tag(tag: str) -> str:
+    if tag in _DynamicToolNamespaceTool_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownDynamicToolNamespaceTool(UnknownVariant):
     """A `DynamicToolNamespaceTool` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_DynamicToolNamespaceTool_tag)], Field(alias="type")]
+
+
+_DynamicToolSpec_TAGS = frozenset({"function", "namespace"})
+
+
+def _unknown_DynamicToolSpec_tag(tag: str) -> str:
+    if tag in _DynamicToolSpec_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
 
 class UnknownDynamicToolSpec(UnknownVariant):
     """A `DynamicToolSpec` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_DynamicToolSpec_tag)], Field(alias="type")]
 
 
 class EnteredReviewModeThreadItem(WireModel):
@@ -4585,10 +4645,19 @@ class FileChangeOutputDeltaNotification(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
+_PatchChangeKind_TAGS = frozenset({"add", "delete", "update"})
+
+
+def _unknown_PatchChangeKind_tag(tag: str) -> str:
+    if tag in _PatchChangeKind_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownPatchChangeKind(UnknownVariant):
     """A `PatchChangeKind` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_PatchChangeKind_tag)], Field(alias="type")]
 
 
 class UpdatePatchChangeKind(WireModel):
@@ -4598,20 +4667,13 @@ class UpdatePatchChangeKind(WireModel):
     move_path: str | None = None
 
 
-_PatchChangeKind_TAGS = frozenset({"add", "delete", "update"})
-
-
-def _tag_of_PatchChangeKind(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _PatchChangeKind_TAGS else "__unknown__"
-
+_PatchChangeKindKnown: TypeAlias = Annotated[
+    AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind,
+    Field(discriminator="type_"),
+]
 
 PatchChangeKind: TypeAlias = Annotated[
-    Annotated[AddPatchChangeKind, Tag("add")]
-    | Annotated[DeletePatchChangeKind, Tag("delete")]
-    | Annotated[UpdatePatchChangeKind, Tag("update")]
-    | Annotated[UnknownPatchChangeKind, Tag("__unknown__")],
-    Discriminator(_tag_of_PatchChangeKind),
+    _PatchChangeKindKnown | UnknownPatchChangeKind, Field(union_mode="left_to_right")
 ]
 
 
@@ -4653,10 +4715,19 @@ class ImageGenerationInputImage(WireModel):
     """Lowercase SHA-256 of the file bytes read before image normalization."""
 
 
+_ImageGenerationFailure_TAGS = frozenset({"usageLimitExceeded"})
+
+
+def _unknown_ImageGenerationFailure_tag(tag: str) -> str:
+    if tag in _ImageGenerationFailure_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownImageGenerationFailure(UnknownVariant):
     """A `ImageGenerationFailure` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ImageGenerationFailure_tag)], Field(alias="type")]
 
 
 class UsageLimitExceededImageGenerationFailure(WireModel):
@@ -4667,18 +4738,13 @@ class UsageLimitExceededImageGenerationFailure(WireModel):
     resets_at: Annotated[Int64 | None, Field(alias="resetsAt")] = None
 
 
-_ImageGenerationFailure_TAGS = frozenset({"usageLimitExceeded"})
-
-
-def _tag_of_ImageGenerationFailure(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ImageGenerationFailure_TAGS else "__unknown__"
-
+_ImageGenerationFailureKnown: TypeAlias = Annotated[
+    UsageLimitExceededImageGenerationFailure,
+    Field(discriminator="type_"),
+]
 
 ImageGenerationFailure: TypeAlias = Annotated[
-    Annotated[UsageLimitExceededImageGenerationFailure, Tag("usageLimitExceeded")]
-    | Annotated[UnknownImageGenerationFailure, Tag("__unknown__")],
-    Discriminator(_tag_of_ImageGenerationFailure),
+    _ImageGenerationFailureKnown | UnknownImageGenerationFailure, Field(union_mode="left_to_right")
 ]
 
 
@@ -5053,22 +5119,12 @@ class GetAccountRateLimitsResponse(WireModel):
     """Multi-bucket view keyed by metered `limit_id` (for example, `codex`)."""
 
 
-_Account_TAGS = frozenset({"apiKey", "chatgpt", "amazonBedrock", "gcp"})
-
-
-def _tag_of_Account(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _Account_TAGS else "__unknown__"
-
-
-Account: TypeAlias = Annotated[
-    Annotated[ApiKeyAccount, Tag("apiKey")]
-    | Annotated[ChatgptAccount, Tag("chatgpt")]
-    | Annotated[AmazonBedrockAccount, Tag("amazonBedrock")]
-    | Annotated[GcpAccount, Tag("gcp")]
-    | Annotated[UnknownAccount, Tag("__unknown__")],
-    Discriminator(_tag_of_Account),
+_AccountKnown: TypeAlias = Annotated[
+    ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount | GcpAccount,
+    Field(discriminator="type_"),
 ]
+
+Account: TypeAlias = Annotated[_AccountKnown | UnknownAccount, Field(union_mode="left_to_right")]
 
 
 class GetAccountResponse(WireModel):
@@ -5159,10 +5215,21 @@ class GuardianApprovalReview(WireModel):
     user_authorization: Annotated[GuardianUserAuthorization | None, Field(alias="userAuthorization")] = None
 
 
+_GuardianApprovalReviewAction_TAGS = frozenset(
+    {"command", "execve", "writeStdin", "applyPatch", "networkAccess", "mcpToolCall", "requestPermissions"}
+)
+
+
+def _unknown_GuardianApprovalReviewAction_tag(tag: str) -> str:
+    if tag in _GuardianApprovalReviewAction_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownGuardianApprovalReviewAction(UnknownVariant):
     """A `GuardianApprovalReviewAction` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_GuardianApprovalReviewAction_tag)], Field(alias="type")]
 
 
 class GuardianWarningNotification(WireModel):
@@ -5205,10 +5272,19 @@ class HookErrorInfo(WireModel):
     path: str
 
 
+_HookMetadata_TAGS = frozenset({"command", "mcpTool", "prompt", "agent"})
+
+
+def _unknown_HookMetadata_tag(tag: str) -> str:
+    if tag in _HookMetadata_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownHookMetadata(UnknownVariant):
     """A `HookMetadata` whose `handlerType` this version of the schema does not list, kept as received."""
 
-    handler_type: Annotated[str, Field(alias="handlerType")]
+    handler_type: Annotated[Annotated[str, AfterValidator(_unknown_HookMetadata_tag)], Field(alias="handlerType")]
     additional_context_limit: Annotated[UInt64 | None, Field(alias="additionalContextLimit", ge=0)] = None
     """Configured `additionalContext` spill threshold. `null` uses 2,500 tokens; `0` disables spilling."""
     current_hash: Annotated[str, Field(alias="currentHash")]
@@ -5324,22 +5400,12 @@ class PromptHookMetadata(WireModel):
     handler_type: Annotated[Literal["prompt"], Field(alias="handlerType")] = "prompt"
 
 
-_HookMetadata_TAGS = frozenset({"command", "mcpTool", "prompt", "agent"})
-
-
-def _tag_of_HookMetadata(value: Any) -> str:
-    tag = value.get("handlerType") if isinstance(value, dict) else getattr(value, "handler_type", None)
-    return tag if isinstance(tag, str) and tag in _HookMetadata_TAGS else "__unknown__"
-
-
-HookMetadata: TypeAlias = Annotated[
-    Annotated[HookMetadataVariantCommand, Tag("command")]
-    | Annotated[HookMetadataVariantMcpTool, Tag("mcpTool")]
-    | Annotated[PromptHookMetadata, Tag("prompt")]
-    | Annotated[AgentHookMetadata, Tag("agent")]
-    | Annotated[UnknownHookMetadata, Tag("__unknown__")],
-    Discriminator(_tag_of_HookMetadata),
+_HookMetadataKnown: TypeAlias = Annotated[
+    HookMetadataVariantCommand | HookMetadataVariantMcpTool | PromptHookMetadata | AgentHookMetadata,
+    Field(discriminator="handler_type"),
 ]
+
+HookMetadata: TypeAlias = Annotated[_HookMetadataKnown | UnknownHookMetadata, Field(union_mode="left_to_right")]
 
 
 class HooksListEntry(WireModel):
@@ -5676,27 +5742,28 @@ class SearchWebSearchAction(WireModel):
     query: str | None = None
 
 
-class UnknownWebSearchAction(UnknownVariant):
-    """A `WebSearchAction` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 _WebSearchAction_TAGS = frozenset({"search", "openPage", "findInPage", "other"})
 
 
-def _tag_of_WebSearchAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _WebSearchAction_TAGS else "__unknown__"
+def _unknown_WebSearchAction_tag(tag: str) -> str:
+    if tag in _WebSearchAction_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
+
+class UnknownWebSearchAction(UnknownVariant):
+    """A `WebSearchAction` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_WebSearchAction_tag)], Field(alias="type")]
+
+
+_WebSearchActionKnown: TypeAlias = Annotated[
+    SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
+    Field(discriminator="type_"),
+]
 
 WebSearchAction: TypeAlias = Annotated[
-    Annotated[SearchWebSearchAction, Tag("search")]
-    | Annotated[OpenPageWebSearchAction, Tag("openPage")]
-    | Annotated[FindInPageWebSearchAction, Tag("findInPage")]
-    | Annotated[OtherWebSearchAction, Tag("other")]
-    | Annotated[UnknownWebSearchAction, Tag("__unknown__")],
-    Discriminator(_tag_of_WebSearchAction),
+    _WebSearchActionKnown | UnknownWebSearchAction, Field(union_mode="left_to_right")
 ]
 
 
@@ -5857,26 +5924,19 @@ class WriteStdinGuardianApprovalReviewAction(WireModel):
     stdin: str
 
 
-_GuardianApprovalReviewAction_TAGS = frozenset(
-    {"command", "execve", "writeStdin", "applyPatch", "networkAccess", "mcpToolCall", "requestPermissions"}
-)
-
-
-def _tag_of_GuardianApprovalReviewAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _GuardianApprovalReviewAction_TAGS else "__unknown__"
-
+_GuardianApprovalReviewActionKnown: TypeAlias = Annotated[
+    CommandGuardianApprovalReviewAction
+    | ExecveGuardianApprovalReviewAction
+    | WriteStdinGuardianApprovalReviewAction
+    | ApplyPatchGuardianApprovalReviewAction
+    | NetworkAccessGuardianApprovalReviewAction
+    | McpToolCallGuardianApprovalReviewAction
+    | RequestPermissionsGuardianApprovalReviewAction,
+    Field(discriminator="type_"),
+]
 
 GuardianApprovalReviewAction: TypeAlias = Annotated[
-    Annotated[CommandGuardianApprovalReviewAction, Tag("command")]
-    | Annotated[ExecveGuardianApprovalReviewAction, Tag("execve")]
-    | Annotated[WriteStdinGuardianApprovalReviewAction, Tag("writeStdin")]
-    | Annotated[ApplyPatchGuardianApprovalReviewAction, Tag("applyPatch")]
-    | Annotated[NetworkAccessGuardianApprovalReviewAction, Tag("networkAccess")]
-    | Annotated[McpToolCallGuardianApprovalReviewAction, Tag("mcpToolCall")]
-    | Annotated[RequestPermissionsGuardianApprovalReviewAction, Tag("requestPermissions")]
-    | Annotated[UnknownGuardianApprovalReviewAction, Tag("__unknown__")],
-    Discriminator(_tag_of_GuardianApprovalReviewAction),
+    _GuardianApprovalReviewActionKnown | UnknownGuardianApprovalReviewAction, Field(union_mode="left_to_right")
 ]
 
 
@@ -6039,23 +6099,28 @@ class LocalPluginSource(WireModel):
     path: AbsolutePathBuf
 
 
-class UnknownLocalShellAction(UnknownVariant):
-    """A `LocalShellAction` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 _LocalShellAction_TAGS = frozenset({"exec"})
 
 
-def _tag_of_LocalShellAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _LocalShellAction_TAGS else "__unknown__"
+def _unknown_LocalShellAction_tag(tag: str) -> str:
+    if tag in _LocalShellAction_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
+
+class UnknownLocalShellAction(UnknownVariant):
+    """A `LocalShellAction` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_LocalShellAction_tag)], Field(alias="type")]
+
+
+_LocalShellActionKnown: TypeAlias = Annotated[
+    ExecLocalShellAction,
+    Field(discriminator="type_"),
+]
 
 LocalShellAction: TypeAlias = Annotated[
-    Annotated[ExecLocalShellAction, Tag("exec")] | Annotated[UnknownLocalShellAction, Tag("__unknown__")],
-    Discriminator(_tag_of_LocalShellAction),
+    _LocalShellActionKnown | UnknownLocalShellAction, Field(union_mode="left_to_right")
 ]
 
 
@@ -6073,16 +6138,36 @@ class LocalShellCallResponseItem(WireModel):
     status: LocalShellStatus
 
 
+_LoginAccountParams_TAGS = frozenset(
+    {"apiKey", "chatgpt", "chatgptDeviceCode", "chatgptAuthTokens", "amazonBedrock", "amazonBedrockAccessKeys"}
+)
+
+
+def _unknown_LoginAccountParams_tag(tag: str) -> str:
+    if tag in _LoginAccountParams_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownLoginAccountParams(UnknownVariant):
     """A `LoginAccountParams` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_LoginAccountParams_tag)], Field(alias="type")]
+
+
+_LoginAccountResponse_TAGS = frozenset({"apiKey", "chatgpt", "chatgptDeviceCode", "chatgptAuthTokens", "amazonBedrock"})
+
+
+def _unknown_LoginAccountResponse_tag(tag: str) -> str:
+    if tag in _LoginAccountResponse_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
 
 class UnknownLoginAccountResponse(UnknownVariant):
     """A `LoginAccountResponse` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_LoginAccountResponse_tag)], Field(alias="type")]
 
 
 class ManagedHooksRequirements(WireModel):
@@ -6403,27 +6488,29 @@ class ModelProviderCapabilitiesReadResponse(WireModel):
     web_search: Annotated[bool, Field(alias="webSearch")]
 
 
-class UnknownProviderSettingsPatch(UnknownVariant):
-    """A `ProviderSettingsPatch` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 _ProviderSettingsPatch_TAGS = frozenset({"customGateway", "bedrock", "gcp"})
 
 
-def _tag_of_ProviderSettingsPatch(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ProviderSettingsPatch_TAGS else "__unknown__"
+def _unknown_ProviderSettingsPatch_tag(tag: str) -> str:
+    if tag in _ProviderSettingsPatch_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
+class UnknownProviderSettingsPatch(UnknownVariant):
+    """A `ProviderSettingsPatch` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ProviderSettingsPatch_tag)], Field(alias="type")]
 
 
 # Omitted patch fields preserve their values. Explicit null clears a nullable field.
+_ProviderSettingsPatchKnown: TypeAlias = Annotated[
+    CustomGatewayProviderSettingsPatch | BedrockProviderSettingsPatch | GcpProviderSettingsPatch,
+    Field(discriminator="type_"),
+]
+
 ProviderSettingsPatch: TypeAlias = Annotated[
-    Annotated[CustomGatewayProviderSettingsPatch, Tag("customGateway")]
-    | Annotated[BedrockProviderSettingsPatch, Tag("bedrock")]
-    | Annotated[GcpProviderSettingsPatch, Tag("gcp")]
-    | Annotated[UnknownProviderSettingsPatch, Tag("__unknown__")],
-    Discriminator(_tag_of_ProviderSettingsPatch),
+    _ProviderSettingsPatchKnown | UnknownProviderSettingsPatch, Field(union_mode="left_to_right")
 ]
 
 
@@ -6439,27 +6526,28 @@ class OpenaiProviderSettings(WireModel):
     type_: Annotated[Literal["openai"], Field(alias="type")] = "openai"
 
 
-class UnknownProviderSettings(UnknownVariant):
-    """A `ProviderSettings` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 _ProviderSettings_TAGS = frozenset({"openai", "customGateway", "bedrock", "gcp"})
 
 
-def _tag_of_ProviderSettings(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ProviderSettings_TAGS else "__unknown__"
+def _unknown_ProviderSettings_tag(tag: str) -> str:
+    if tag in _ProviderSettings_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
+
+class UnknownProviderSettings(UnknownVariant):
+    """A `ProviderSettings` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ProviderSettings_tag)], Field(alias="type")]
+
+
+_ProviderSettingsKnown: TypeAlias = Annotated[
+    OpenaiProviderSettings | CustomGatewayProviderSettings | BedrockProviderSettings | GcpProviderSettings,
+    Field(discriminator="type_"),
+]
 
 ProviderSettings: TypeAlias = Annotated[
-    Annotated[OpenaiProviderSettings, Tag("openai")]
-    | Annotated[CustomGatewayProviderSettings, Tag("customGateway")]
-    | Annotated[BedrockProviderSettings, Tag("bedrock")]
-    | Annotated[GcpProviderSettings, Tag("gcp")]
-    | Annotated[UnknownProviderSettings, Tag("__unknown__")],
-    Discriminator(_tag_of_ProviderSettings),
+    _ProviderSettingsKnown | UnknownProviderSettings, Field(union_mode="left_to_right")
 ]
 
 
@@ -6477,10 +6565,21 @@ class ModelProviderConfigWriteResponse(WireModel):
     provider: ModelProviderSummary
 
 
+_ModelProviderError_TAGS = frozenset(
+    {"modelProviderMismatch", "modelProviderNotConfigured", "modelProviderPolicyConflict"}
+)
+
+
+def _unknown_ModelProviderError_tag(tag: str) -> str:
+    if tag in _ModelProviderError_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownModelProviderError(UnknownVariant):
     """A `ModelProviderError` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ModelProviderError_tag)], Field(alias="type")]
 
 
 class ModelProviderListResponse(WireModel):
@@ -6536,18 +6635,13 @@ class ModelVerificationNotification(WireModel):
     verifications: list[ModelVerification]
 
 
-_DynamicToolNamespaceTool_TAGS = frozenset({"function"})
-
-
-def _tag_of_DynamicToolNamespaceTool(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _DynamicToolNamespaceTool_TAGS else "__unknown__"
-
+_DynamicToolNamespaceToolKnown: TypeAlias = Annotated[
+    FunctionDynamicToolNamespaceTool,
+    Field(discriminator="type_"),
+]
 
 DynamicToolNamespaceTool: TypeAlias = Annotated[
-    Annotated[FunctionDynamicToolNamespaceTool, Tag("function")]
-    | Annotated[UnknownDynamicToolNamespaceTool, Tag("__unknown__")],
-    Discriminator(_tag_of_DynamicToolNamespaceTool),
+    _DynamicToolNamespaceToolKnown | UnknownDynamicToolNamespaceTool, Field(union_mode="left_to_right")
 ]
 
 
@@ -6714,10 +6808,19 @@ class PluginShareContext(WireModel):
     share_url: Annotated[str | None, Field(alias="shareUrl")] = None
 
 
+_PluginSource_TAGS = frozenset({"local", "git", "npm", "remote"})
+
+
+def _unknown_PluginSource_tag(tag: str) -> str:
+    if tag in _PluginSource_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownPluginSource(UnknownVariant):
     """A `PluginSource` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_PluginSource_tag)], Field(alias="type")]
 
 
 class RemotePluginSource(WireModel):
@@ -6728,22 +6831,12 @@ class RemotePluginSource(WireModel):
     type_: Annotated[Literal["remote"], Field(alias="type")] = "remote"
 
 
-_PluginSource_TAGS = frozenset({"local", "git", "npm", "remote"})
-
-
-def _tag_of_PluginSource(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _PluginSource_TAGS else "__unknown__"
-
-
-PluginSource: TypeAlias = Annotated[
-    Annotated[LocalPluginSource, Tag("local")]
-    | Annotated[GitPluginSource, Tag("git")]
-    | Annotated[NpmPluginSource, Tag("npm")]
-    | Annotated[RemotePluginSource, Tag("remote")]
-    | Annotated[UnknownPluginSource, Tag("__unknown__")],
-    Discriminator(_tag_of_PluginSource),
+_PluginSourceKnown: TypeAlias = Annotated[
+    LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource,
+    Field(discriminator="type_"),
 ]
+
+PluginSource: TypeAlias = Annotated[_PluginSourceKnown | UnknownPluginSource, Field(union_mode="left_to_right")]
 
 
 class PluginSummary(WireModel):
@@ -6776,10 +6869,19 @@ class PluginSummary(WireModel):
     """Version advertised by the remote marketplace backend when available."""
 
 
+_ScheduledTaskSchedule_TAGS = frozenset({"hourly", "daily", "weekdays", "weekly"})
+
+
+def _unknown_ScheduledTaskSchedule_tag(tag: str) -> str:
+    if tag in _ScheduledTaskSchedule_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownScheduledTaskSchedule(UnknownVariant):
     """A `ScheduledTaskSchedule` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ScheduledTaskSchedule_tag)], Field(alias="type")]
 
 
 class WeekdaysScheduledTaskSchedule(WireModel):
@@ -6797,21 +6899,16 @@ class WeeklyScheduledTaskSchedule(WireModel):
     time: str
 
 
-_ScheduledTaskSchedule_TAGS = frozenset({"hourly", "daily", "weekdays", "weekly"})
-
-
-def _tag_of_ScheduledTaskSchedule(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ScheduledTaskSchedule_TAGS else "__unknown__"
-
+_ScheduledTaskScheduleKnown: TypeAlias = Annotated[
+    HourlyScheduledTaskSchedule
+    | DailyScheduledTaskSchedule
+    | WeekdaysScheduledTaskSchedule
+    | WeeklyScheduledTaskSchedule,
+    Field(discriminator="type_"),
+]
 
 ScheduledTaskSchedule: TypeAlias = Annotated[
-    Annotated[HourlyScheduledTaskSchedule, Tag("hourly")]
-    | Annotated[DailyScheduledTaskSchedule, Tag("daily")]
-    | Annotated[WeekdaysScheduledTaskSchedule, Tag("weekdays")]
-    | Annotated[WeeklyScheduledTaskSchedule, Tag("weekly")]
-    | Annotated[UnknownScheduledTaskSchedule, Tag("__unknown__")],
-    Discriminator(_tag_of_ScheduledTaskSchedule),
+    _ScheduledTaskScheduleKnown | UnknownScheduledTaskSchedule, Field(union_mode="left_to_right")
 ]
 
 
@@ -7131,10 +7228,19 @@ class RawResponseCompletedNotification(WireModel):
     usage_metadata: Annotated[ResponseUsageMetadata | None, Field(alias="usageMetadata")] = None
 
 
+_ReasoningItemContent_TAGS = frozenset({"reasoning_text", "text"})
+
+
+def _unknown_ReasoningItemContent_tag(tag: str) -> str:
+    if tag in _ReasoningItemContent_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownReasoningItemContent(UnknownVariant):
     """A `ReasoningItemContent` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ReasoningItemContent_tag)], Field(alias="type")]
 
 
 class ReasoningTextReasoningItemContent(WireModel):
@@ -7151,26 +7257,29 @@ class TextReasoningItemContent(WireModel):
     text: str
 
 
-_ReasoningItemContent_TAGS = frozenset({"reasoning_text", "text"})
-
-
-def _tag_of_ReasoningItemContent(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ReasoningItemContent_TAGS else "__unknown__"
-
+_ReasoningItemContentKnown: TypeAlias = Annotated[
+    ReasoningTextReasoningItemContent | TextReasoningItemContent,
+    Field(discriminator="type_"),
+]
 
 ReasoningItemContent: TypeAlias = Annotated[
-    Annotated[ReasoningTextReasoningItemContent, Tag("reasoning_text")]
-    | Annotated[TextReasoningItemContent, Tag("text")]
-    | Annotated[UnknownReasoningItemContent, Tag("__unknown__")],
-    Discriminator(_tag_of_ReasoningItemContent),
+    _ReasoningItemContentKnown | UnknownReasoningItemContent, Field(union_mode="left_to_right")
 ]
+
+
+_ReasoningItemReasoningSummary_TAGS = frozenset({"summary_text"})
+
+
+def _unknown_ReasoningItemReasoningSummary_tag(tag: str) -> str:
+    if tag in _ReasoningItemReasoningSummary_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
 
 class UnknownReasoningItemReasoningSummary(UnknownVariant):
     """A `ReasoningItemReasoningSummary` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ReasoningItemReasoningSummary_tag)], Field(alias="type")]
 
 
 class SummaryTextReasoningItemReasoningSummary(WireModel):
@@ -7180,18 +7289,13 @@ class SummaryTextReasoningItemReasoningSummary(WireModel):
     text: str
 
 
-_ReasoningItemReasoningSummary_TAGS = frozenset({"summary_text"})
-
-
-def _tag_of_ReasoningItemReasoningSummary(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ReasoningItemReasoningSummary_TAGS else "__unknown__"
-
+_ReasoningItemReasoningSummaryKnown: TypeAlias = Annotated[
+    SummaryTextReasoningItemReasoningSummary,
+    Field(discriminator="type_"),
+]
 
 ReasoningItemReasoningSummary: TypeAlias = Annotated[
-    Annotated[SummaryTextReasoningItemReasoningSummary, Tag("summary_text")]
-    | Annotated[UnknownReasoningItemReasoningSummary, Tag("__unknown__")],
-    Discriminator(_tag_of_ReasoningItemReasoningSummary),
+    _ReasoningItemReasoningSummaryKnown | UnknownReasoningItemReasoningSummary, Field(union_mode="left_to_right")
 ]
 
 
@@ -7206,10 +7310,40 @@ class ReasoningResponseItem(WireModel):
     summary: list[ReasoningItemReasoningSummary]
 
 
+_ResponseItem_TAGS = frozenset(
+    {
+        "additional_tools",
+        "message",
+        "agent_message",
+        "reasoning",
+        "local_shell_call",
+        "function_call",
+        "tool_search_call",
+        "function_call_output",
+        "custom_tool_call",
+        "custom_tool_call_output",
+        "tool_search_output",
+        "web_search_call",
+        "image_generation_call",
+        "compaction",
+        "configuration_update",
+        "compaction_trigger",
+        "context_compaction",
+        "other",
+    }
+)
+
+
+def _unknown_ResponseItem_tag(tag: str) -> str:
+    if tag in _ResponseItem_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownResponseItem(UnknownVariant):
     """A `ResponseItem` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ResponseItem_tag)], Field(alias="type")]
 
 
 class ToolSearchCallResponseItem(WireModel):
@@ -7237,10 +7371,19 @@ class ToolSearchOutputResponseItem(WireModel):
     tools: list[Any]
 
 
+_ResponsesApiWebSearchAction_TAGS = frozenset({"search", "open_page", "find_in_page", "other"})
+
+
+def _unknown_ResponsesApiWebSearchAction_tag(tag: str) -> str:
+    if tag in _ResponsesApiWebSearchAction_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownResponsesApiWebSearchAction(UnknownVariant):
     """A `ResponsesApiWebSearchAction` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ResponsesApiWebSearchAction_tag)], Field(alias="type")]
 
 
 class SearchResponsesApiWebSearchAction(WireModel):
@@ -7251,21 +7394,16 @@ class SearchResponsesApiWebSearchAction(WireModel):
     query: str | None = None
 
 
-_ResponsesApiWebSearchAction_TAGS = frozenset({"search", "open_page", "find_in_page", "other"})
-
-
-def _tag_of_ResponsesApiWebSearchAction(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ResponsesApiWebSearchAction_TAGS else "__unknown__"
-
+_ResponsesApiWebSearchActionKnown: TypeAlias = Annotated[
+    SearchResponsesApiWebSearchAction
+    | OpenPageResponsesApiWebSearchAction
+    | FindInPageResponsesApiWebSearchAction
+    | OtherResponsesApiWebSearchAction,
+    Field(discriminator="type_"),
+]
 
 ResponsesApiWebSearchAction: TypeAlias = Annotated[
-    Annotated[SearchResponsesApiWebSearchAction, Tag("search")]
-    | Annotated[OpenPageResponsesApiWebSearchAction, Tag("open_page")]
-    | Annotated[FindInPageResponsesApiWebSearchAction, Tag("find_in_page")]
-    | Annotated[OtherResponsesApiWebSearchAction, Tag("other")]
-    | Annotated[UnknownResponsesApiWebSearchAction, Tag("__unknown__")],
-    Discriminator(_tag_of_ResponsesApiWebSearchAction),
+    _ResponsesApiWebSearchActionKnown | UnknownResponsesApiWebSearchAction, Field(union_mode="left_to_right")
 ]
 
 
@@ -7280,57 +7418,29 @@ class WebSearchCallResponseItem(WireModel):
     status: str | None = None
 
 
-_ResponseItem_TAGS = frozenset(
-    {
-        "additional_tools",
-        "message",
-        "agent_message",
-        "reasoning",
-        "local_shell_call",
-        "function_call",
-        "tool_search_call",
-        "function_call_output",
-        "custom_tool_call",
-        "custom_tool_call_output",
-        "tool_search_output",
-        "web_search_call",
-        "image_generation_call",
-        "compaction",
-        "configuration_update",
-        "compaction_trigger",
-        "context_compaction",
-        "other",
-    }
-)
-
-
-def _tag_of_ResponseItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ResponseItem_TAGS else "__unknown__"
-
-
-ResponseItem: TypeAlias = Annotated[
-    Annotated[AdditionalToolsResponseItem, Tag("additional_tools")]
-    | Annotated[MessageResponseItem, Tag("message")]
-    | Annotated[AgentMessageResponseItem, Tag("agent_message")]
-    | Annotated[ReasoningResponseItem, Tag("reasoning")]
-    | Annotated[LocalShellCallResponseItem, Tag("local_shell_call")]
-    | Annotated[FunctionCallResponseItem, Tag("function_call")]
-    | Annotated[ToolSearchCallResponseItem, Tag("tool_search_call")]
-    | Annotated[FunctionCallOutputResponseItem, Tag("function_call_output")]
-    | Annotated[CustomToolCallResponseItem, Tag("custom_tool_call")]
-    | Annotated[CustomToolCallOutputResponseItem, Tag("custom_tool_call_output")]
-    | Annotated[ToolSearchOutputResponseItem, Tag("tool_search_output")]
-    | Annotated[WebSearchCallResponseItem, Tag("web_search_call")]
-    | Annotated[ImageGenerationCallResponseItem, Tag("image_generation_call")]
-    | Annotated[CompactionResponseItem, Tag("compaction")]
-    | Annotated[ConfigurationUpdateResponseItem, Tag("configuration_update")]
-    | Annotated[CompactionTriggerResponseItem, Tag("compaction_trigger")]
-    | Annotated[ContextCompactionResponseItem, Tag("context_compaction")]
-    | Annotated[OtherResponseItem, Tag("other")]
-    | Annotated[UnknownResponseItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ResponseItem),
+_ResponseItemKnown: TypeAlias = Annotated[
+    AdditionalToolsResponseItem
+    | MessageResponseItem
+    | AgentMessageResponseItem
+    | ReasoningResponseItem
+    | LocalShellCallResponseItem
+    | FunctionCallResponseItem
+    | ToolSearchCallResponseItem
+    | FunctionCallOutputResponseItem
+    | CustomToolCallResponseItem
+    | CustomToolCallOutputResponseItem
+    | ToolSearchOutputResponseItem
+    | WebSearchCallResponseItem
+    | ImageGenerationCallResponseItem
+    | CompactionResponseItem
+    | ConfigurationUpdateResponseItem
+    | CompactionTriggerResponseItem
+    | ContextCompactionResponseItem
+    | OtherResponseItem,
+    Field(discriminator="type_"),
 ]
+
+ResponseItem: TypeAlias = Annotated[_ResponseItemKnown | UnknownResponseItem, Field(union_mode="left_to_right")]
 
 
 class RawResponseItemCompletedNotification(WireModel):
@@ -7362,10 +7472,21 @@ class RealtimeSessionStartedThreadRealtimeItem(WireModel):
     type_: Annotated[Literal["realtimeSessionStarted"], Field(alias="type")] = "realtimeSessionStarted"
 
 
+_ThreadRealtimeItem_TAGS = frozenset(
+    {"realtimeSessionStarted", "transcriptSegment", "bemItemPromoted", "realtimeSessionClosed"}
+)
+
+
+def _unknown_ThreadRealtimeItem_tag(tag: str) -> str:
+    if tag in _ThreadRealtimeItem_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadRealtimeItem(UnknownVariant):
     """A `ThreadRealtimeItem` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadRealtimeItem_tag)], Field(alias="type")]
     id: str
     realtime_session_id: Annotated[str, Field(alias="realtimeSessionId")]
 
@@ -7380,24 +7501,17 @@ class TranscriptSegmentThreadRealtimeItem(WireModel):
     text: str
 
 
-_ThreadRealtimeItem_TAGS = frozenset(
-    {"realtimeSessionStarted", "transcriptSegment", "bemItemPromoted", "realtimeSessionClosed"}
-)
-
-
-def _tag_of_ThreadRealtimeItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadRealtimeItem_TAGS else "__unknown__"
-
-
 # EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
+_ThreadRealtimeItemKnown: TypeAlias = Annotated[
+    RealtimeSessionStartedThreadRealtimeItem
+    | TranscriptSegmentThreadRealtimeItem
+    | BemItemPromotedThreadRealtimeItem
+    | RealtimeSessionClosedThreadRealtimeItem,
+    Field(discriminator="type_"),
+]
+
 ThreadRealtimeItem: TypeAlias = Annotated[
-    Annotated[RealtimeSessionStartedThreadRealtimeItem, Tag("realtimeSessionStarted")]
-    | Annotated[TranscriptSegmentThreadRealtimeItem, Tag("transcriptSegment")]
-    | Annotated[BemItemPromotedThreadRealtimeItem, Tag("bemItemPromoted")]
-    | Annotated[RealtimeSessionClosedThreadRealtimeItem, Tag("realtimeSessionClosed")]
-    | Annotated[UnknownThreadRealtimeItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadRealtimeItem),
+    _ThreadRealtimeItemKnown | UnknownThreadRealtimeItem, Field(union_mode="left_to_right")
 ]
 
 
@@ -7457,10 +7571,19 @@ class RemoteControlStatusChangedNotification(WireModel):
     status: RemoteControlConnectionStatus
 
 
+_ReviewTarget_TAGS = frozenset({"uncommittedChanges", "baseBranch", "commit", "custom"})
+
+
+def _unknown_ReviewTarget_tag(tag: str) -> str:
+    if tag in _ReviewTarget_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownReviewTarget(UnknownVariant):
     """A `ReviewTarget` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ReviewTarget_tag)], Field(alias="type")]
 
 
 class UncommittedChangesReviewTarget(WireModel):
@@ -7471,22 +7594,12 @@ class UncommittedChangesReviewTarget(WireModel):
     type_: Annotated[Literal["uncommittedChanges"], Field(alias="type")] = "uncommittedChanges"
 
 
-_ReviewTarget_TAGS = frozenset({"uncommittedChanges", "baseBranch", "commit", "custom"})
-
-
-def _tag_of_ReviewTarget(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ReviewTarget_TAGS else "__unknown__"
-
-
-ReviewTarget: TypeAlias = Annotated[
-    Annotated[UncommittedChangesReviewTarget, Tag("uncommittedChanges")]
-    | Annotated[BaseBranchReviewTarget, Tag("baseBranch")]
-    | Annotated[CommitReviewTarget, Tag("commit")]
-    | Annotated[CustomReviewTarget, Tag("custom")]
-    | Annotated[UnknownReviewTarget, Tag("__unknown__")],
-    Discriminator(_tag_of_ReviewTarget),
+_ReviewTargetKnown: TypeAlias = Annotated[
+    UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
+    Field(discriminator="type_"),
 ]
+
+ReviewTarget: TypeAlias = Annotated[_ReviewTargetKnown | UnknownReviewTarget, Field(union_mode="left_to_right")]
 
 
 class ReviewStartParams(WireModel):
@@ -7522,19 +7635,14 @@ class ReviewStartResponse(WireModel):
     turn: Turn
 
 
-_CapabilityRootLocation_TAGS = frozenset({"environment"})
-
-
-def _tag_of_CapabilityRootLocation(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _CapabilityRootLocation_TAGS else "__unknown__"
-
-
 # Location used to resolve a selected capability root.
+_CapabilityRootLocationKnown: TypeAlias = Annotated[
+    EnvironmentCapabilityRootLocation,
+    Field(discriminator="type_"),
+]
+
 CapabilityRootLocation: TypeAlias = Annotated[
-    Annotated[EnvironmentCapabilityRootLocation, Tag("environment")]
-    | Annotated[UnknownCapabilityRootLocation, Tag("__unknown__")],
-    Discriminator(_tag_of_CapabilityRootLocation),
+    _CapabilityRootLocationKnown | UnknownCapabilityRootLocation, Field(union_mode="left_to_right")
 ]
 
 
@@ -7715,28 +7823,27 @@ SessionSource: TypeAlias = (
 ThreadSource: TypeAlias = str
 
 
-class UnknownThreadStatus(UnknownVariant):
-    """A `ThreadStatus` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 _ThreadStatus_TAGS = frozenset({"notLoaded", "idle", "systemError", "active"})
 
 
-def _tag_of_ThreadStatus(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadStatus_TAGS else "__unknown__"
+def _unknown_ThreadStatus_tag(tag: str) -> str:
+    if tag in _ThreadStatus_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
 
-ThreadStatus: TypeAlias = Annotated[
-    Annotated[NotLoadedThreadStatus, Tag("notLoaded")]
-    | Annotated[IdleThreadStatus, Tag("idle")]
-    | Annotated[SystemErrorThreadStatus, Tag("systemError")]
-    | Annotated[ActiveThreadStatus, Tag("active")]
-    | Annotated[UnknownThreadStatus, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadStatus),
+class UnknownThreadStatus(UnknownVariant):
+    """A `ThreadStatus` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadStatus_tag)], Field(alias="type")]
+
+
+_ThreadStatusKnown: TypeAlias = Annotated[
+    NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
+    Field(discriminator="type_"),
 ]
+
+ThreadStatus: TypeAlias = Annotated[_ThreadStatusKnown | UnknownThreadStatus, Field(union_mode="left_to_right")]
 
 
 class Thread(WireModel):
@@ -8040,27 +8147,31 @@ class ThreadItemEntry(WireModel):
     """Turn containing this item."""
 
 
+_ThreadItemsListAnchor_TAGS = frozenset({"item"})
+
+
+def _unknown_ThreadItemsListAnchor_tag(tag: str) -> str:
+    if tag in _ThreadItemsListAnchor_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadItemsListAnchor(UnknownVariant):
     """A `ThreadItemsListAnchor` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadItemsListAnchor_tag)], Field(alias="type")]
 
 
 ThreadItemOutputDeferral: TypeAlias = dict[str, Any]
 
-
-_ThreadItemsListAnchor_TAGS = frozenset({"item"})
-
-
-def _tag_of_ThreadItemsListAnchor(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadItemsListAnchor_TAGS else "__unknown__"
-
-
 # An exclusive item position within the requested visible turn.
+_ThreadItemsListAnchorKnown: TypeAlias = Annotated[
+    ItemThreadItemsListAnchor,
+    Field(discriminator="type_"),
+]
+
 ThreadItemsListAnchor: TypeAlias = Annotated[
-    Annotated[ItemThreadItemsListAnchor, Tag("item")] | Annotated[UnknownThreadItemsListAnchor, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadItemsListAnchor),
+    _ThreadItemsListAnchorKnown | UnknownThreadItemsListAnchor, Field(union_mode="left_to_right")
 ]
 
 # Starting position for an item-history page.
@@ -8169,25 +8280,28 @@ class ThreadNameUpdatedNotification(WireModel):
     thread_name: Annotated[str | None, Field(alias="threadName")] = None
 
 
-class UnknownThreadPredictionResult(UnknownVariant):
-    """A `ThreadPredictionResult` whose `type` this version of the schema does not list, kept as received."""
-
-    type_: Annotated[str, Field(alias="type")]
-
-
 _ThreadPredictionResult_TAGS = frozenset({"completed", "failed"})
 
 
-def _tag_of_ThreadPredictionResult(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadPredictionResult_TAGS else "__unknown__"
+def _unknown_ThreadPredictionResult_tag(tag: str) -> str:
+    if tag in _ThreadPredictionResult_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
 
+
+class UnknownThreadPredictionResult(UnknownVariant):
+    """A `ThreadPredictionResult` whose `type` this version of the schema does not list, kept as received."""
+
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadPredictionResult_tag)], Field(alias="type")]
+
+
+_ThreadPredictionResultKnown: TypeAlias = Annotated[
+    CompletedThreadPredictionResult | FailedThreadPredictionResult,
+    Field(discriminator="type_"),
+]
 
 ThreadPredictionResult: TypeAlias = Annotated[
-    Annotated[CompletedThreadPredictionResult, Tag("completed")]
-    | Annotated[FailedThreadPredictionResult, Tag("failed")]
-    | Annotated[UnknownThreadPredictionResult, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadPredictionResult),
+    _ThreadPredictionResultKnown | UnknownThreadPredictionResult, Field(union_mode="left_to_right")
 ]
 
 
@@ -8224,10 +8338,19 @@ class ThreadStartThreadUnreadPosition(WireModel):
     type_: Annotated[Literal["threadStart"], Field(alias="type")] = "threadStart"
 
 
+_ThreadUnreadPosition_TAGS = frozenset({"threadStart", "turn"})
+
+
+def _unknown_ThreadUnreadPosition_tag(tag: str) -> str:
+    if tag in _ThreadUnreadPosition_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadUnreadPosition(UnknownVariant):
     """A `ThreadUnreadPosition` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadUnreadPosition_tag)], Field(alias="type")]
 
 
 class TurnThreadUnreadPosition(WireModel):
@@ -8239,19 +8362,13 @@ class TurnThreadUnreadPosition(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-_ThreadUnreadPosition_TAGS = frozenset({"threadStart", "turn"})
-
-
-def _tag_of_ThreadUnreadPosition(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadUnreadPosition_TAGS else "__unknown__"
-
+_ThreadUnreadPositionKnown: TypeAlias = Annotated[
+    ThreadStartThreadUnreadPosition | TurnThreadUnreadPosition,
+    Field(discriminator="type_"),
+]
 
 ThreadUnreadPosition: TypeAlias = Annotated[
-    Annotated[ThreadStartThreadUnreadPosition, Tag("threadStart")]
-    | Annotated[TurnThreadUnreadPosition, Tag("turn")]
-    | Annotated[UnknownThreadUnreadPosition, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadUnreadPosition),
+    _ThreadUnreadPositionKnown | UnknownThreadUnreadPosition, Field(union_mode="left_to_right")
 ]
 
 
@@ -8267,10 +8384,19 @@ class ThreadReadStateChangedNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
+_ThreadReadStateOperation_TAGS = frozenset({"read", "unread"})
+
+
+def _unknown_ThreadReadStateOperation_tag(tag: str) -> str:
+    if tag in _ThreadReadStateOperation_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadReadStateOperation(UnknownVariant):
     """A `ThreadReadStateOperation` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadReadStateOperation_tag)], Field(alias="type")]
 
 
 class ThreadRealtimeAudioChunk(WireModel):
@@ -8347,10 +8473,19 @@ class ThreadRealtimeSdpNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
+_ThreadRealtimeStartTransport_TAGS = frozenset({"websocket", "webrtc", "existingCall"})
+
+
+def _unknown_ThreadRealtimeStartTransport_tag(tag: str) -> str:
+    if tag in _ThreadRealtimeStartTransport_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadRealtimeStartTransport(UnknownVariant):
     """A `ThreadRealtimeStartTransport` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadRealtimeStartTransport_tag)], Field(alias="type")]
 
 
 class ThreadRealtimeStartedNotification(WireModel):
@@ -8638,10 +8773,19 @@ class ThreadStatusChangedNotification(WireModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
+_ThreadTimelineEntry_TAGS = frozenset({"item", "realtime", "turnStarted", "turnCompleted"})
+
+
+def _unknown_ThreadTimelineEntry_tag(tag: str) -> str:
+    if tag in _ThreadTimelineEntry_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadTimelineEntry(UnknownVariant):
     """A `ThreadTimelineEntry` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadTimelineEntry_tag)], Field(alias="type")]
 
 
 class ThreadTokenUsage(WireModel):
@@ -8895,66 +9039,6 @@ class WorkspaceRouting(WireModel):
     chatgpt_account_id: Annotated[str, Field(alias="chatgptAccountId")]
 
 
-_DynamicToolSpec_TAGS = frozenset({"function", "namespace"})
-
-
-def _tag_of_DynamicToolSpec(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _DynamicToolSpec_TAGS else "__unknown__"
-
-
-_LoginAccountParams_TAGS = frozenset(
-    {"apiKey", "chatgpt", "chatgptDeviceCode", "chatgptAuthTokens", "amazonBedrock", "amazonBedrockAccessKeys"}
-)
-
-
-def _tag_of_LoginAccountParams(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _LoginAccountParams_TAGS else "__unknown__"
-
-
-_LoginAccountResponse_TAGS = frozenset({"apiKey", "chatgpt", "chatgptDeviceCode", "chatgptAuthTokens", "amazonBedrock"})
-
-
-def _tag_of_LoginAccountResponse(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _LoginAccountResponse_TAGS else "__unknown__"
-
-
-_ModelProviderError_TAGS = frozenset(
-    {"modelProviderMismatch", "modelProviderNotConfigured", "modelProviderPolicyConflict"}
-)
-
-
-def _tag_of_ModelProviderError(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ModelProviderError_TAGS else "__unknown__"
-
-
-_ThreadReadStateOperation_TAGS = frozenset({"read", "unread"})
-
-
-def _tag_of_ThreadReadStateOperation(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadReadStateOperation_TAGS else "__unknown__"
-
-
-_ThreadRealtimeStartTransport_TAGS = frozenset({"websocket", "webrtc", "existingCall"})
-
-
-def _tag_of_ThreadRealtimeStartTransport(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadRealtimeStartTransport_TAGS else "__unknown__"
-
-
-_ThreadTimelineEntry_TAGS = frozenset({"item", "realtime", "turnStarted", "turnCompleted"})
-
-
-def _tag_of_ThreadTimelineEntry(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadTimelineEntry_TAGS else "__unknown__"
-
-
 # Empty success response for `command/exec/resize`.
 CommandExecResizeResponse: TypeAlias = dict[str, Any]
 
@@ -8964,11 +9048,13 @@ CommandExecTerminateResponse: TypeAlias = dict[str, Any]
 # Empty success response for `command/exec/write`.
 CommandExecWriteResponse: TypeAlias = dict[str, Any]
 
+_DynamicToolSpecKnown: TypeAlias = Annotated[
+    FunctionDynamicToolSpec | NamespaceDynamicToolSpec,
+    Field(discriminator="type_"),
+]
+
 DynamicToolSpec: TypeAlias = Annotated[
-    Annotated[FunctionDynamicToolSpec, Tag("function")]
-    | Annotated[NamespaceDynamicToolSpec, Tag("namespace")]
-    | Annotated[UnknownDynamicToolSpec, Tag("__unknown__")],
-    Discriminator(_tag_of_DynamicToolSpec),
+    _DynamicToolSpecKnown | UnknownDynamicToolSpec, Field(union_mode="left_to_right")
 ]
 
 # Successful response for `fs/copy`.
@@ -8988,25 +9074,31 @@ FsWriteFileResponse: TypeAlias = dict[str, Any]
 
 GatewayOAuthCancelResponse: TypeAlias = dict[str, Any]
 
+_LoginAccountParamsKnown: TypeAlias = Annotated[
+    ApiKeyv2LoginAccountParams
+    | Chatgptv2LoginAccountParams
+    | ChatgptDeviceCodev2LoginAccountParams
+    | ChatgptAuthTokensv2LoginAccountParams
+    | AmazonBedrockv2LoginAccountParams
+    | AmazonBedrockAccessKeysv2LoginAccountParams,
+    Field(discriminator="type_"),
+]
+
 LoginAccountParams: TypeAlias = Annotated[
-    Annotated[ApiKeyv2LoginAccountParams, Tag("apiKey")]
-    | Annotated[Chatgptv2LoginAccountParams, Tag("chatgpt")]
-    | Annotated[ChatgptDeviceCodev2LoginAccountParams, Tag("chatgptDeviceCode")]
-    | Annotated[ChatgptAuthTokensv2LoginAccountParams, Tag("chatgptAuthTokens")]
-    | Annotated[AmazonBedrockv2LoginAccountParams, Tag("amazonBedrock")]
-    | Annotated[AmazonBedrockAccessKeysv2LoginAccountParams, Tag("amazonBedrockAccessKeys")]
-    | Annotated[UnknownLoginAccountParams, Tag("__unknown__")],
-    Discriminator(_tag_of_LoginAccountParams),
+    _LoginAccountParamsKnown | UnknownLoginAccountParams, Field(union_mode="left_to_right")
+]
+
+_LoginAccountResponseKnown: TypeAlias = Annotated[
+    ApiKeyv2LoginAccountResponse
+    | Chatgptv2LoginAccountResponse
+    | ChatgptDeviceCodev2LoginAccountResponse
+    | ChatgptAuthTokensv2LoginAccountResponse
+    | AmazonBedrockv2LoginAccountResponse,
+    Field(discriminator="type_"),
 ]
 
 LoginAccountResponse: TypeAlias = Annotated[
-    Annotated[ApiKeyv2LoginAccountResponse, Tag("apiKey")]
-    | Annotated[Chatgptv2LoginAccountResponse, Tag("chatgpt")]
-    | Annotated[ChatgptDeviceCodev2LoginAccountResponse, Tag("chatgptDeviceCode")]
-    | Annotated[ChatgptAuthTokensv2LoginAccountResponse, Tag("chatgptAuthTokens")]
-    | Annotated[AmazonBedrockv2LoginAccountResponse, Tag("amazonBedrock")]
-    | Annotated[UnknownLoginAccountResponse, Tag("__unknown__")],
-    Discriminator(_tag_of_LoginAccountResponse),
+    _LoginAccountResponseKnown | UnknownLoginAccountResponse, Field(union_mode="left_to_right")
 ]
 
 LogoutAccountResponse: TypeAlias = dict[str, Any]
@@ -9016,12 +9108,15 @@ McpServerRefreshResponse: TypeAlias = dict[str, Any]
 ModelProviderCapabilitiesReadParams: TypeAlias = dict[str, Any]
 
 # Structured JSON-RPC error data. Unknown errors must retain the client's normal fallback.
+_ModelProviderErrorKnown: TypeAlias = Annotated[
+    ModelProviderMismatchv2ModelProviderError
+    | ModelProviderNotConfiguredv2ModelProviderError
+    | ModelProviderPolicyConflictv2ModelProviderError,
+    Field(discriminator="type_"),
+]
+
 ModelProviderError: TypeAlias = Annotated[
-    Annotated[ModelProviderMismatchv2ModelProviderError, Tag("modelProviderMismatch")]
-    | Annotated[ModelProviderNotConfiguredv2ModelProviderError, Tag("modelProviderNotConfigured")]
-    | Annotated[ModelProviderPolicyConflictv2ModelProviderError, Tag("modelProviderPolicyConflict")]
-    | Annotated[UnknownModelProviderError, Tag("__unknown__")],
-    Discriminator(_tag_of_ModelProviderError),
+    _ModelProviderErrorKnown | UnknownModelProviderError, Field(union_mode="left_to_right")
 ]
 
 ModelProviderListParams: TypeAlias = dict[str, Any]
@@ -9068,20 +9163,25 @@ ThreadExtra: TypeAlias = dict[str, Any]
 
 ThreadInjectItemsResponse: TypeAlias = dict[str, Any]
 
+_ThreadReadStateOperationKnown: TypeAlias = Annotated[
+    ReadThreadReadStateOperation | UnreadThreadReadStateOperation,
+    Field(discriminator="type_"),
+]
+
 ThreadReadStateOperation: TypeAlias = Annotated[
-    Annotated[ReadThreadReadStateOperation, Tag("read")]
-    | Annotated[UnreadThreadReadStateOperation, Tag("unread")]
-    | Annotated[UnknownThreadReadStateOperation, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadReadStateOperation),
+    _ThreadReadStateOperationKnown | UnknownThreadReadStateOperation, Field(union_mode="left_to_right")
 ]
 
 # EXPERIMENTAL - transport used by thread realtime.
+_ThreadRealtimeStartTransportKnown: TypeAlias = Annotated[
+    WebsocketThreadRealtimeStartTransport
+    | WebrtcThreadRealtimeStartTransport
+    | ExistingCallThreadRealtimeStartTransport,
+    Field(discriminator="type_"),
+]
+
 ThreadRealtimeStartTransport: TypeAlias = Annotated[
-    Annotated[WebsocketThreadRealtimeStartTransport, Tag("websocket")]
-    | Annotated[WebrtcThreadRealtimeStartTransport, Tag("webrtc")]
-    | Annotated[ExistingCallThreadRealtimeStartTransport, Tag("existingCall")]
-    | Annotated[UnknownThreadRealtimeStartTransport, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadRealtimeStartTransport),
+    _ThreadRealtimeStartTransportKnown | UnknownThreadRealtimeStartTransport, Field(union_mode="left_to_right")
 ]
 
 # Successful deletion does not return additional section data.
@@ -9094,13 +9194,16 @@ ThreadSetNameResponse: TypeAlias = dict[str, Any]
 ThreadShellCommandResponse: TypeAlias = dict[str, Any]
 
 # EXPERIMENTAL - one item or turn boundary in canonical rollout order.
+_ThreadTimelineEntryKnown: TypeAlias = Annotated[
+    ItemThreadTimelineEntry
+    | RealtimeThreadTimelineEntry
+    | TurnStartedThreadTimelineEntry
+    | TurnCompletedThreadTimelineEntry,
+    Field(discriminator="type_"),
+]
+
 ThreadTimelineEntry: TypeAlias = Annotated[
-    Annotated[ItemThreadTimelineEntry, Tag("item")]
-    | Annotated[RealtimeThreadTimelineEntry, Tag("realtime")]
-    | Annotated[TurnStartedThreadTimelineEntry, Tag("turnStarted")]
-    | Annotated[TurnCompletedThreadTimelineEntry, Tag("turnCompleted")]
-    | Annotated[UnknownThreadTimelineEntry, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadTimelineEntry),
+    _ThreadTimelineEntryKnown | UnknownThreadTimelineEntry, Field(union_mode="left_to_right")
 ]
 
 TurnInterruptResponse: TypeAlias = dict[str, Any]

@@ -63,7 +63,7 @@ pub fn run(args: &Args) -> Result<()> {
     let text = std::fs::read_to_string(&schema)
         .with_context(|| format!("cannot read {}", schema.display()))?;
     let release = release_of(&schema, &text);
-    let scratch = Scratch::new()?;
+    let scratch = Scratch::new("bench")?;
 
     // typify's input, checked before anything is timed.
     let derived = v2_schema(&text)?;
@@ -692,19 +692,16 @@ fn machine(typify_version: &str) -> String {
     format!("{cpus} CPUs (`nproc`), {cpu}; {rustc}; {typify_version}; load average {load} at the end of the run.")
 }
 
-/// A scratch folder under the system temp dir, removed when dropped.
-struct Scratch {
-    path: PathBuf,
+/// A temporary folder for one bench run, removed at the end.
+pub(crate) struct Scratch {
+    pub(crate) path: PathBuf,
 }
 
 impl Scratch {
-    fn new() -> Result<Scratch> {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!("xtask-bench-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+    pub(crate) fn new(what: &str) -> Result<Scratch> {
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let path = std::env::temp_dir().join(format!("xtask-{what}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Scratch { path })
     }
 }

@@ -17,11 +17,12 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
+use crate::bench::Scratch;
 use crate::python;
 use crate::update_schema::{repo_root, BUNDLE_FILE};
 
@@ -96,7 +97,7 @@ pub fn run(args: &Args) -> Result<()> {
         bin: bin.clone(),
         script: decode_py,
     };
-    let scratch = Scratch::new()?;
+    let scratch = Scratch::new("bench-python")?;
 
     eprintln!("==> cargo build --release -p codegen");
     let status = Command::new(cargo())
@@ -836,30 +837,6 @@ fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => root.join(dir),
         None => root.join("target"),
-    }
-}
-
-/// A scratch folder under the system temp dir, removed when dropped.
-struct Scratch {
-    path: PathBuf,
-}
-
-impl Scratch {
-    fn new() -> Result<Scratch> {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path =
-            std::env::temp_dir().join(format!("xtask-bench-python-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Scratch { path })
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

@@ -295,9 +295,21 @@ struct DiscriminatorView {
     unknown: String,
 }
 
-/// The docstring of a tagged union's unknown-variant class.
-fn unknown_doc(name: &str, u: &TaggedUnion) -> Option<String> {
-    Some(format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire).replace('"', "\\\""))
+/// A union's known tags and the function that uses them: it picks the member (`sentinel` names the
+/// unknown one), or, without a sentinel, rejects known tags for the unknown variant.
+fn tag_set(name: &str, u: &TaggedUnion, known: &[String], function: String, sentinel: Option<&str>) -> DiscriminatorView {
+    let tags = format!("_{name}_TAGS");
+    let known: Vec<String> = known.iter().map(|k| string(k)).collect();
+    DiscriminatorView {
+        function,
+        rejects_known: sentinel.is_none(),
+        tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", &known),
+        tags,
+        tag: string(&u.tag.wire),
+        attribute: string(&u.tag.python),
+        known,
+        unknown: sentinel.map(string).unwrap_or_default(),
+    }
 }
 
 /// `(field, wire name, value)` of a tag, as Python literals.
@@ -961,9 +973,21 @@ impl<'a> ModuleBuilder<'_, 'a> {
         }
         members.push(format!("Annotated[{}, Tag({})]", u.unknown.python, string(&sentinel)));
         let function = format!("_tag_of_{name}");
-        // The unknown variant: the tag as any string, the owner's fields, and everything else kept.
+        let unknown = self.unknown_variant(name, u, owner, "str");
+        let disc = tag_set(name, u, &known, function.clone(), Some(&sentinel));
+        let mut lines = vec![format!("{name}: TypeAlias = Annotated[")];
+        lines.extend(layout::union_lines(&members, "    ", ","));
+        lines.push(format!("    Discriminator({function}),"));
+        lines.push("]".into());
+        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines, members, discriminator: Some(function) };
+        (unknown, disc, alias)
+    }
+
+    /// The class of a tagged union's unknown variant: the tag (typed `tag_type`), the fields of the object that
+    /// flattens the union (not its tags: the unknown variant's tag is whatever was received), and everything
+    /// else kept as extra properties.
+    fn unknown_variant(&mut self, name: &str, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>, tag_type: &str) -> ClassView {
         let mut fields = match owner {
-            // Not the owner's tags: the unknown variant's tag is whatever was received.
             Some((owner, _)) => self.all_fields(owner).0,
             None => Vec::new(),
         };
@@ -974,37 +998,19 @@ impl<'a> ModuleBuilder<'_, 'a> {
         } else {
             Vec::new()
         };
-        fields.insert(0, field_view(&u.tag.python, "str", meta, None, None));
+        fields.insert(0, field_view(&u.tag.python, tag_type, meta, None, None));
         self.base.insert("UnknownVariant".into());
-        let unknown = ClassView {
+        ClassView {
             name: u.unknown.python.clone(),
             base: "UnknownVariant".into(),
-            doc: unknown_doc(name, u),
+            doc: Some(format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire).replace('"', "\\\"")),
             forbid_extra: false,
             extra_type: None,
             tags: Vec::new(),
             tags_lines: Vec::new(),
             fields,
             root: None,
-        };
-        let tags = format!("_{name}_TAGS");
-        let known_literals: Vec<String> = known.iter().map(|k| string(k)).collect();
-        let disc = DiscriminatorView {
-            function: function.clone(),
-            tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", &known_literals),
-            tags,
-            tag: string(&u.tag.wire),
-            attribute: string(&u.tag.python),
-            known: known.iter().map(|k| string(k)).collect(),
-            unknown: string(&sentinel),
-            rejects_known: false,
-        };
-        let mut lines = vec![format!("{name}: TypeAlias = Annotated[")];
-        lines.extend(layout::union_lines(&members, "    ", ","));
-        lines.push(format!("    Discriminator({function}),"));
-        lines.push("]".into());
-        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines, members, discriminator: Some(function) };
-        (unknown, disc, alias)
+        }
     }
 
     /// `Annotated[A | B, Field(discriminator=tag)] | Unknown`, tried in that order.
@@ -1018,40 +1024,8 @@ impl<'a> ModuleBuilder<'_, 'a> {
             });
         }
         let function = format!("_unknown_{name}_tag");
-        let mut fields = match owner {
-            Some((owner, _)) => self.all_fields(owner).0,
-            None => Vec::new(),
-        };
-        let mut meta = Vec::new();
-        if u.tag.python != u.tag.wire {
-            meta.push(format!("alias={}", string(&u.tag.wire)));
-        }
-        let ty = format!("Annotated[str, AfterValidator({function})]");
-        fields.insert(0, field_view(&u.tag.python, &ty, meta, None, None));
-        self.base.insert("UnknownVariant".into());
-        let unknown = ClassView {
-            name: u.unknown.python.clone(),
-            base: "UnknownVariant".into(),
-            doc: unknown_doc(name, u),
-            forbid_extra: false,
-            extra_type: None,
-            tags: Vec::new(),
-            tags_lines: Vec::new(),
-            fields,
-            root: None,
-        };
-        let tags = format!("_{name}_TAGS");
-        let known_literals: Vec<String> = known.iter().map(|k| string(k)).collect();
-        let disc = DiscriminatorView {
-            function: function.clone(),
-            rejects_known: true,
-            tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", &known_literals),
-            tags,
-            tag: string(&u.tag.wire),
-            attribute: string(&u.tag.python),
-            known: known_literals,
-            unknown: String::new(),
-        };
+        let unknown = self.unknown_variant(name, u, owner, &format!("Annotated[str, AfterValidator({function})]"));
+        let disc = tag_set(name, u, known, function, None);
         let known_alias = format!("_{name}Known");
         let mut lines = vec![format!("{known_alias}: TypeAlias = Annotated[")];
         lines.extend(layout::union_lines(&members, "    ", ","));

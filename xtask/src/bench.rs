@@ -49,7 +49,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    if cfg!(debug_assertions) && std::env::var_os(RERUN_ENV).is_none() {
+    if needs_release_build() {
         return rerun_in_release();
     }
     let root = repo_root();
@@ -83,17 +83,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
     );
 
-    eprintln!("==> cargo build --release -p codegen");
-    let status = Command::new(cargo())
-        .args(["build", "--release", "--quiet", "-p", "codegen"])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("cargo build --release -p codegen failed");
-    }
-    let binary = target_dir(&root)
-        .join("release")
-        .join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
+    let binary = release_codegen(&root)?;
 
     // Ours, in process: the output measured comes from the warm-up run.
     // typify writes Rust only; so do we here.
@@ -165,7 +155,7 @@ pub fn run(args: &Args) -> Result<()> {
 
     // Interleaved, so that a change in the machine's load hits every measurement alike.
     let (ours_runs, typify_runs) = (args.runs, args.typify_runs);
-    let mut measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
+    let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
         (ours_runs, Box::new(|_| generate().map(drop))),
         (
             ours_runs,
@@ -185,17 +175,7 @@ pub fn run(args: &Args) -> Result<()> {
         ),
     ];
     eprintln!("==> timing: {ours_runs} runs of ours (in process, binary), {typify_runs} of each typify command, interleaved");
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); measurements.len()];
-    for round in 0..ours_runs.max(typify_runs) {
-        for ((runs, f), t) in measurements.iter_mut().zip(&mut times) {
-            if round < *runs {
-                let start = Instant::now();
-                f(round)?;
-                t.push(start.elapsed());
-            }
-        }
-    }
-    drop(measurements);
+    let times = interleave(measurements)?;
     let [in_process, end_to_end, typify_cargo, typify_direct, typify_plain]: [Timings; 5] = times
         .into_iter()
         .map(Timings::new)
@@ -316,10 +296,29 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask` builds without optimisations; the figures must come from a release build.
-fn rerun_in_release() -> Result<()> {
-    eprintln!("==> re-running from a release build: cargo run --release -p xtask -- bench ...");
+/// Builds the `codegen` binary in release mode; its path.
+pub(crate) fn release_codegen(root: &Path) -> Result<PathBuf> {
+    eprintln!("==> cargo build --release -p codegen");
+    let status = Command::new(cargo())
+        .args(["build", "--release", "--quiet", "-p", "codegen"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("cargo build --release -p codegen failed");
+    }
+    Ok(target_dir(root).join("release").join(format!("codegen{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// Whether this is a `cargo xtask` (debug) build that has not yet re-run itself from a release build.
+pub(crate) fn needs_release_build() -> bool {
+    cfg!(debug_assertions) && std::env::var_os(RERUN_ENV).is_none()
+}
+
+/// `cargo xtask` builds without optimisations; the figures must come from a release build, so the same
+/// command runs again from one.
+pub(crate) fn rerun_in_release() -> Result<()> {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    eprintln!("==> re-running from a release build: cargo run --release -p xtask -- {}", args[0].to_string_lossy());
     let status = Command::new(cargo())
         .args(["run", "--release", "--quiet", "-p", "xtask", "--"])
         .args(args)
@@ -481,7 +480,25 @@ fn rewrite_ref(r: &str, renamed: &BTreeMap<String, String>) -> String {
 // ---------------------------------------------------------------------------
 
 /// One timed run of a measurement (its argument: the run's number).
-type Measured<'a> = dyn FnMut(u32) -> Result<()> + 'a;
+/// One thing to time: called with the run's number.
+pub(crate) type Measured<'a> = dyn FnMut(u32) -> Result<()> + 'a;
+
+/// Times each measurement its number of runs, round by round, so that a change in the machine's load
+/// reaches every measurement alike. Returns each one's run times, in the given order.
+pub(crate) fn interleave(mut measurements: Vec<(u32, Box<Measured<'_>>)>) -> Result<Vec<Vec<Duration>>> {
+    let rounds = measurements.iter().map(|(runs, _)| *runs).max().unwrap_or(0);
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); measurements.len()];
+    for round in 0..rounds {
+        for ((runs, f), t) in measurements.iter_mut().zip(&mut times) {
+            if round < *runs {
+                let start = Instant::now();
+                f(round)?;
+                t.push(start.elapsed());
+            }
+        }
+    }
+    Ok(times)
+}
 
 /// Wall-clock times of the runs, sorted.
 struct Timings(Vec<Duration>);
@@ -610,11 +627,11 @@ fn ms(d: Duration) -> String {
 // Environment
 // ---------------------------------------------------------------------------
 
-fn cargo() -> OsString {
+pub(crate) fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => root.join(dir),
         None => root.join("target"),
@@ -666,7 +683,8 @@ fn release_of(schema: &Path, text: &str) -> String {
     }
 }
 
-fn version_line(cmd: &mut Command) -> String {
+/// The first line a command prints, or `unknown`.
+pub(crate) fn version_line(cmd: &mut Command) -> String {
     cmd.output()
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())

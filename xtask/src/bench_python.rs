@@ -13,7 +13,6 @@
 //! the interpreter and the pinned pydantic. Measurements of the two sides are interleaved so that a change in the
 //! machine's load falls on both alike. A benchmark, never a timed test: nothing fails on a slow machine.
 
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
-use crate::bench::Scratch;
+use crate::bench::{interleave, release_codegen, needs_release_build, rerun_in_release, target_dir, version_line, Measured, Scratch};
 use crate::python;
 use crate::update_schema::{repo_root, BUNDLE_FILE};
 
@@ -41,8 +40,6 @@ pub const REFERENCE_FLAGS: &[&str] = &[
 ];
 /// The reference's module name, as in the SDK (`codex_app_server/generated/v2_all.py`).
 const REFERENCE_MODULE: &str = "v2_all.py";
-/// Set on the release re-run so it does not re-run itself again.
-const RERUN_ENV: &str = "XTASK_BENCH_PYTHON_RELEASE";
 
 /// The issue's targets: generation at least 100× faster, first use at most 1/5 of the time, decoding at least 2×
 /// faster overall and 5× on `item/*` notifications.
@@ -77,7 +74,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    if cfg!(debug_assertions) && std::env::var_os(RERUN_ENV).is_none() {
+    if needs_release_build() {
         return rerun_in_release();
     }
     let root = repo_root();
@@ -99,17 +96,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let scratch = Scratch::new("bench-python")?;
 
-    eprintln!("==> cargo build --release -p codegen");
-    let status = Command::new(cargo())
-        .args(["build", "--release", "--quiet", "-p", "codegen"])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("cargo build --release -p codegen failed");
-    }
-    let binary = target_dir(&root)
-        .join("release")
-        .join(format!("codegen{}", std::env::consts::EXE_SUFFIX));
+    let binary = release_codegen(&root)?;
 
     // Warm-up runs, not timed; the import and decode measurements use their output.
     let run_ours_with = |out: &Path, languages: &[&str]| -> Result<()> {
@@ -194,7 +181,7 @@ pub fn run(args: &Args) -> Result<()> {
     python_only()?;
     let ref_runs_dir = scratch.path.join("ref-runs");
     std::fs::create_dir_all(&ref_runs_dir)?;
-    let mut measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
+    let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
         (
             args.runs,
             Box::new(|i| run_ours(&scratch.path.join(format!("ours-{i}")))),
@@ -214,23 +201,13 @@ pub fn run(args: &Args) -> Result<()> {
         "==> generation: {} runs of ours (binary, binary --lang python, in process, Python only), {} of datamodel-codegen, interleaved",
         args.runs, args.reference_runs
     );
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); measurements.len()];
-    for round in 0..args.runs.max(args.reference_runs) {
-        for ((runs, f), t) in measurements.iter_mut().zip(&mut times) {
-            if round < *runs {
-                let start = Instant::now();
-                f(round)?;
-                t.push(start.elapsed());
-            }
-        }
-    }
-    drop(measurements);
+    let times = interleave(measurements)?;
     let [ours_binary, ours_binary_python, ours_in_process, ours_python_only, reference]: [Stats; 5] = times
         .into_iter()
         .map(Stats::new)
         .collect::<Vec<_>>()
         .try_into()
-        .map_err(|_| anyhow!("four measurements"))?;
+        .map_err(|_| anyhow!("five measurements"))?;
 
     // Cold import: one untimed run of each first (it writes the bytecode caches), then rounds of fresh interpreters.
     let ours_path = ours_dir.join("python");
@@ -572,7 +549,6 @@ impl Python {
 // Measuring
 // ---------------------------------------------------------------------------
 
-type Measured<'a> = dyn FnMut(u32) -> Result<()> + 'a;
 
 /// Samples in seconds, sorted.
 #[derive(Clone, Default)]
@@ -785,13 +761,13 @@ fn machine(bin: &Path) -> String {
                 .map(|(_, m)| m.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".into());
-    let versions = first_line(python_env(&mut Command::new(bin.join("python"))).args([
+    let versions = version_line(python_env(&mut Command::new(bin.join("python"))).args([
         "-c",
         "import sys, pydantic; from importlib.metadata import version; \
          print(f'Python {sys.version.split()[0]}, pydantic {pydantic.VERSION}, \
          datamodel-code-generator {version(\"datamodel-code-generator\")}')",
     ]));
-    let uptime = first_line(&mut Command::new("uptime"));
+    let uptime = version_line(&mut Command::new("uptime"));
     let load = uptime
         .split("load average:")
         .nth(1)
@@ -799,45 +775,6 @@ fn machine(bin: &Path) -> String {
         .map(str::to_string)
         .unwrap_or(uptime);
     format!("{cpus} CPUs (`nproc`), {cpu}; {versions}; load average {load} at the end of the run (`uptime`).")
-}
-
-fn first_line(cmd: &mut Command) -> String {
-    cmd.output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.lines().next().map(str::to_string))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-// ---------------------------------------------------------------------------
-// Environment
-// ---------------------------------------------------------------------------
-
-/// A `cargo xtask` build has debug assertions and no optimisations; the in-process rows need a release build.
-fn rerun_in_release() -> Result<()> {
-    eprintln!("==> cargo run --release -p xtask -- bench-python ...");
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let status = Command::new(cargo())
-        .args(["run", "--release", "--quiet", "-p", "xtask", "--"])
-        .args(args)
-        .env(RERUN_ENV, "1")
-        .current_dir(repo_root())
-        .status()?;
-    if !status.success() {
-        bail!("the release run of the benchmark failed");
-    }
-    Ok(())
-}
-
-fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 #[cfg(test)]

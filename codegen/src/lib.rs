@@ -32,6 +32,8 @@ pub struct Options {
     pub python_package: String,
     /// Which bindings to write.
     pub languages: Languages,
+    /// Result types of requests the schema does not let the generator find by name.
+    pub rpc_overrides: ir::rpc::Overrides,
 }
 
 /// Which bindings a run writes; the other language's folder is left as it is.
@@ -57,6 +59,7 @@ impl Default for Options {
             python_distribution: "codex-app-server-types".into(),
             python_package: "codex_app_server_types".into(),
             languages: Languages::default(),
+            rpc_overrides: ir::rpc::Overrides::builtin(),
         }
     }
 }
@@ -105,10 +108,16 @@ pub struct Model {
 
 /// Loads, lowers, checks and names a schema; `file` names it in messages.
 pub fn model(file: &Path, text: &str) -> Result<Model> {
+    model_with(file, text, &ir::rpc::Overrides::builtin())
+}
+
+/// Like [`model`], with another override file for the method tables.
+pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
     let doc = load::parse(file, text)?;
     let sha256 = hex(&Sha256::digest(text.as_bytes()));
     let mut lowered = ir::lower::lower(&doc, &sha256)?;
     let checked = ir::check::check(&mut lowered.ir)?;
+    lowered.ir.rpc = ir::rpc::build(&lowered.ir, overrides)?;
     let mut warnings = doc.warnings;
     warnings.append(&mut lowered.warnings);
     warnings.extend(checked);
@@ -118,7 +127,7 @@ pub fn model(file: &Path, text: &str) -> Result<Model> {
 
 /// Like [`generate`], from schema text already read; `file` names it in messages and headers.
 pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<Output> {
-    let Model { ir, warnings } = model(file, text)?;
+    let Model { ir, warnings } = model_with(file, text, &options.rpc_overrides)?;
 
     let header = header(&ir, options);
     let rust = if options.languages.rust {

@@ -34,6 +34,10 @@ enum Command {
         /// Write only these bindings (repeatable); the other language's folder is left as it is.
         #[arg(long = "lang", value_enum)]
         languages: Vec<Language>,
+        /// A file naming the result types of requests the schema does not let the generator find
+        /// (`{"responses": {"method": "v2/Definition"}}`); replaces the built-in one.
+        #[arg(long)]
+        rpc_overrides: Option<PathBuf>,
     },
 }
 
@@ -45,7 +49,15 @@ enum Language {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Generate { schema, out, codex_version, crate_name, python_package, languages } => {
+        Command::Generate { schema, out, codex_version, crate_name, python_package, languages, rpc_overrides } => {
+            let rpc_overrides = match rpc_overrides.map(|file| read_overrides(&file)).transpose() {
+                Ok(overrides) => overrides.unwrap_or_else(codegen::ir::rpc::Overrides::builtin),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    eprintln!("nothing was written to {}", out.display());
+                    return ExitCode::FAILURE;
+                }
+            };
             let options = codegen::Options {
                 command: format!("codegen generate --schema {} --out {}", schema.display(), out.display()),
                 codex_version,
@@ -60,6 +72,7 @@ fn main() -> ExitCode {
                         python: languages.contains(&Language::Python),
                     }
                 },
+                rpc_overrides,
                 ..codegen::Options::default()
             };
             let output = match codegen::generate(&schema, &options) {
@@ -82,4 +95,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn read_overrides(file: &std::path::Path) -> codegen::Result<codegen::ir::rpc::Overrides> {
+    let text = std::fs::read_to_string(file).map_err(|e| codegen::Error::at(file, "", format!("cannot read: {e}")))?;
+    codegen::ir::rpc::Overrides::parse(file, &text)
 }

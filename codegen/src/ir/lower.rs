@@ -63,6 +63,7 @@ pub fn lower(doc: &Document, sha256: &str) -> Result<Lowered> {
         namespaces,
         types: l.types,
         definitions,
+        rpc: None,
     };
     Ok(Lowered { ir, warnings: l.warnings })
 }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod lower;
+pub mod rpc;
 pub mod shape;
 
 use serde_json::Value;
@@ -268,6 +269,8 @@ pub struct Ir {
     pub types: Vec<TypeDef>,
     /// How many definitions the document has (each has a type in `types`).
     pub definitions: usize,
+    /// The method tables, when the schema has the protocol's message unions.
+    pub rpc: Option<rpc::Rpc>,
 }
 
 /// The schema the model was read from.

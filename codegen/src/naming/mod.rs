@@ -96,7 +96,51 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
         }
     }
     name_python_only(ir, python_taken);
+    name_methods(ir, &mut warnings);
     warnings
+}
+
+/// Method names: a marker type per method (`thread/start` → `ThreadStart`) and a function per method
+/// (`thread_start`), unique among the methods one side sends.
+fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
+    let Some(rpc) = &mut ir.rpc else { return };
+    for sender in [rpc::Sender::Client, rpc::Sender::Server] {
+        let indices: Vec<usize> = (0..rpc.methods.len()).filter(|i| rpc.methods[*i].sender == sender).collect();
+        let wires: Vec<String> = indices.iter().map(|i| rpc.methods[*i].name.wire.clone()).collect();
+        let location = indices.first().map(|i| rpc.methods[*i].location.clone());
+        let mut report = |n: &str| {
+            if let Some(location) = &location {
+                warnings.push(Warning {
+                    location: location.clone(),
+                    message: format!("method `{n}` could only be told apart by a number"),
+                })
+            }
+        };
+        // The traits the markers implement and the methods the client trait has of its own.
+        let markers = unique(
+            wires.iter().map(String::as_str),
+            |w| rust_type(&camel(w, "Method")),
+            &["Request", "Notification"],
+            Case::Camel,
+            &mut report,
+        );
+        let rust_functions = unique(
+            wires.iter().map(String::as_str),
+            |w| rust_field(&snake(w, "method")),
+            &["call", "notify", "request", "send_notification"],
+            Case::Snake,
+            &mut report,
+        );
+        let python_functions =
+            unique(wires.iter().map(String::as_str), |w| python_field(&snake(w, "method")), &[], Case::Snake, &mut report);
+        for (k, i) in indices.into_iter().enumerate() {
+            let m = &mut rpc.methods[i];
+            m.name.rust = markers[k].clone();
+            m.name.python = markers[k].clone();
+            m.function.rust = rust_functions[k].clone();
+            m.function.python = python_functions[k].clone();
+        }
+    }
 }
 
 /// Labels for untagged variants: literals as they are; titles without the union's name or, when no

@@ -287,9 +287,11 @@ fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
                 message: format!("namespace `{n}` could only be told apart by a number"),
             })
         };
-        let reserved: &[&str] = if parent.is_empty() { &["wire"] } else { &[] };
-        let rust = unique(wires.iter().copied(), |w| rust_field(&snake(w, "ns")), reserved, Case::Snake, &mut report);
-        let python = unique(wires.iter().copied(), |w| python_field(&snake(w, "ns")), &[], Case::Snake, &mut report);
+        // The crate's helper and method-table modules, and the package's.
+        let (reserved_rust, reserved_python): (&[&str], &[&str]) =
+            if parent.is_empty() { (&["wire", "rpc"], &["rpc"]) } else { (&[], &[]) };
+        let rust = unique(wires.iter().copied(), |w| rust_field(&snake(w, "ns")), reserved_rust, Case::Snake, &mut report);
+        let python = unique(wires.iter().copied(), |w| python_field(&snake(w, "ns")), reserved_python, Case::Snake, &mut report);
         for ((path, r), p) in siblings.into_iter().zip(rust).zip(python) {
             decided.insert(path.clone(), Name { wire: path[path.len() - 1].clone(), rust: r, python: p });
         }

@@ -20,6 +20,8 @@
 )]
 pub mod v2;
 
+pub mod rpc;
+
 mod wire;
 
 /// A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).

@@ -14,7 +14,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The path to a named type from this namespace.
-    fn path(&self, id: TypeId) -> TokenStream {
+    pub(super) fn path(&self, id: TypeId) -> TokenStream {
         let def = self.ir.get(id);
         let name = ident(&def.name.rust);
         if def.namespace == self.namespace {
@@ -27,7 +27,7 @@ impl Ctx<'_> {
     }
 
     /// The Rust type of a reference; `boxed` puts the named type behind a `Box` (for recursion).
-    fn ty(&self, ty: &TypeRef, boxed: bool) -> TokenStream {
+    pub(super) fn ty(&self, ty: &TypeRef, boxed: bool) -> TokenStream {
         match ty {
             TypeRef::Named(id) => {
                 let p = self.path(*id);

@@ -1,6 +1,7 @@
 //! The Rust backend: a standalone crate of serde types, built with `quote` and printed by `prettyplease`.
 
 mod items;
+mod rpc;
 
 /// The crate's private `wire` module: the serde helpers the generated types share. It is the same for
 /// every schema, so it is a file of its own rather than built token by token.
@@ -49,6 +50,10 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
             format!("src/{}.rs", modules.join("/"))
         };
         files.push(GeneratedFile { path, contents });
+    }
+    let header: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
+    for (path, tokens) in rpc::module(ir).into_iter().flatten() {
+        files.push(GeneratedFile { path: path.into(), contents: format!("{header}\n{}", print(tokens)) });
     }
     let wire: String = options.header.iter().map(|l| format!("// {l}\n")).chain([format!("\n{}", WIRE_MODULE)]).collect();
     files.push(GeneratedFile { path: "src/wire.rs".into(), contents: wire });
@@ -118,6 +123,9 @@ fn chunk_tokens(ir: &Ir, chunk: &Chunk) -> TokenStream {
             body.extend(quote! { pub mod #m; });
         }
         if is_root {
+            if ir.rpc.is_some() {
+                body.extend(quote! { pub mod rpc; });
+            }
             body.extend(quote! { mod wire; });
         }
     }
@@ -155,7 +163,9 @@ fn separate_items(code: &str) -> String {
         }
         out.push_str(line);
         out.push('\n');
-        previous_closed = line == "}" || (!line.starts_with(' ') && line.ends_with(';'));
+        // Consecutive `use` lines stay together.
+        previous_closed = !line.starts_with(' ')
+            && (line.ends_with('}') || (line.ends_with(';') && !line.starts_with("use ")));
     }
     out
 }

@@ -1,0 +1,277 @@
+//! The RPC surface of the generated crate: the method tables match the schema, messages decode into
+//! their types and re-encode unchanged, and the typed client writes exactly the wire params.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use codex_app_server_types::rpc::{
+    self, client, decode_server_message, server, AsyncClient, Client, ClientResponse, ErrorObject, PendingRequests,
+    Request, RequestId, Sender, ServerMessage, ServerRequestHandler,
+};
+use codex_app_server_types::v2::{GetAccountRateLimitsParams, ThreadStartParams};
+use codex_app_server_types::{
+    CommandExecutionApprovalDecision, CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse,
+    ServerNotificationVariant, ServerRequest,
+};
+use serde_json::{json, Value};
+
+fn schema() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/codex_app_server_protocol.schemas.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The methods of one message union, read straight from the schema's JSON.
+fn methods_in_schema(schema: &Value, union: &str) -> Vec<String> {
+    schema["definitions"][union]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["properties"]["method"]["enum"][0].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn table(sender: Sender, request: bool) -> Vec<String> {
+    rpc::METHODS.iter().filter(|m| m.sender == sender && m.request == request).map(|m| m.method.to_string()).collect()
+}
+
+#[test]
+fn the_tables_hold_every_method_of_the_schema() {
+    let schema = schema();
+    assert_eq!(table(Sender::Client, true), methods_in_schema(&schema, "ClientRequest"));
+    assert_eq!(table(Sender::Client, false), methods_in_schema(&schema, "ClientNotification"));
+    assert_eq!(table(Sender::Server, true), methods_in_schema(&schema, "ServerRequest"));
+    assert_eq!(table(Sender::Server, false), methods_in_schema(&schema, "ServerNotification"));
+    let unique: BTreeSet<(&str, bool)> = rpc::METHODS.iter().map(|m| (m.method, m.sender == Sender::Client)).collect();
+    assert_eq!(unique.len(), rpc::METHODS.len());
+}
+
+#[test]
+fn every_client_request_has_a_typed_result() {
+    for method in table(Sender::Client, true) {
+        // `{}` may or may not fit the result type; either way the method must not fall through to `Unknown`.
+        match ClientResponse::decode(&method, json!({})) {
+            Ok(ClientResponse::Unknown(_)) => panic!("`{method}` has no result type"),
+            Ok(typed) => assert_eq!(typed.method(), Some(method.as_str())),
+            Err(_) => {}
+        }
+    }
+    assert!(matches!(ClientResponse::decode("zz/future", json!({"a": 1})), Ok(ClientResponse::Unknown(_))));
+}
+
+#[test]
+fn markers_carry_method_params_and_result() {
+    fn method<R: Request>() -> &'static str {
+        R::METHOD
+    }
+    assert_eq!(method::<client::ThreadStart>(), "thread/start");
+    assert_eq!(method::<server::ItemCommandExecutionRequestApproval>(), "item/commandExecution/requestApproval");
+    let _: <client::ThreadStart as Request>::Params = ThreadStartParams::default();
+    let _: <client::AccountLogout as Request>::Params = ();
+    let _: <client::AccountRateLimitsRead as Request>::Params = None::<GetAccountRateLimitsParams>;
+}
+
+fn decode(line: &Value, pending: &mut PendingRequests) -> ServerMessage {
+    decode_expecting(line, line, pending)
+}
+
+fn decode_expecting(line: &Value, expected: &Value, pending: &mut PendingRequests) -> ServerMessage {
+    let message = decode_server_message(&line.to_string(), pending).unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(&message.to_value().unwrap(), expected, "re-encodes unchanged");
+    message
+}
+
+#[test]
+fn notifications_requests_responses_and_errors_decode_into_their_types() {
+    let mut pending = PendingRequests::new();
+    let n = json!({"method": "turn/started", "emittedAtMs": 3, "params": {"threadId": "t", "turn": {"id": "u", "items": [], "itemsView": "full", "status": "inProgress"}}});
+    let ServerMessage::Notification(n) = decode(&n, &mut pending) else { panic!() };
+    assert!(matches!(n.variant, ServerNotificationVariant::TurnStarted(_)), "{n:?}");
+
+    let r = json!({"id": 0, "method": "item/commandExecution/requestApproval",
+                   "params": {"threadId": "t", "turnId": "u", "itemId": "i", "startedAtMs": 1, "kind": "command"}});
+    let ServerMessage::Request(r) = decode(&r, &mut pending) else { panic!() };
+    assert!(matches!(r, ServerRequest::ItemCommandExecutionRequestApproval(_)), "{r:?}");
+
+    pending.insert(&RequestId::Integer(7), "account/logout");
+    pending.insert(&RequestId::String("7".into()), "thread/start");
+    let ServerMessage::Response(response) = decode(&json!({"id": 7, "result": {}}), &mut pending) else { panic!() };
+    assert!(matches!(response.result, ClientResponse::AccountLogout(_)), "{response:?}");
+    assert_eq!(pending.len(), 1, "the answered id is forgotten; the string id `\"7\"` is another id");
+
+    let ServerMessage::Error(e) = decode(&json!({"id": 8, "error": {"code": -32602, "message": "bad"}}), &mut pending)
+    else {
+        panic!()
+    };
+    assert_eq!(e.error.code, -32602);
+}
+
+#[test]
+fn unknown_methods_and_ids_decode_raw_and_re_encode_unchanged() {
+    let mut pending = PendingRequests::new();
+    let n = json!({"method": "zz/future", "params": {"deep": [1, {"x": null}]}, "emittedAtMs": 1});
+    let ServerMessage::Notification(n) = decode(&n, &mut pending) else { panic!() };
+    assert!(n.variant.is_unknown());
+
+    let r = json!({"id": "a", "method": "zz/futureRequest", "params": {"q": 1}});
+    let ServerMessage::Request(r) = decode(&r, &mut pending) else { panic!() };
+    assert!(r.is_unknown());
+
+    // A response nobody waits for keeps its result raw; so does one for a method the schema does not list.
+    let ServerMessage::Response(response) = decode(&json!({"id": 99, "result": {"z": 1}, "extra": true}), &mut pending)
+    else {
+        panic!()
+    };
+    assert_eq!(response.result, ClientResponse::Unknown(json!({"z": 1})));
+    pending.insert(&RequestId::Integer(5), "zz/custom");
+    assert!(matches!(decode(&json!({"id": 5, "result": [1]}), &mut pending), ServerMessage::Response(_)));
+
+    for bad in ["[1]", "{\"id\": 1}", "not json"] {
+        assert!(decode_server_message(bad, &mut pending).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn every_sample_notification_and_request_goes_through_the_decoder() {
+    let root = schema();
+    let sampler = binding_tests::samples::Sampler::new(&root);
+    let mut checked = 0;
+    let variants = |union: &'static str| {
+        (0..root["definitions"][union]["oneOf"].as_array().unwrap().len()).map(move |i| format!("/definitions/{union}/oneOf/{i}"))
+    };
+    for pointer in variants("ServerNotification").chain(variants("ServerRequest")) {
+        for sample in sampler.samples(&pointer) {
+            let message = decode_expecting(&sample.input, &sample.expected, &mut PendingRequests::new());
+            let unknown = match &message {
+                ServerMessage::Notification(n) => n.variant.is_unknown(),
+                ServerMessage::Request(r) => r.is_unknown(),
+                other => panic!("{other:?}"),
+            };
+            assert!(!unknown, "{} decodes as a known method", sample.input);
+            checked += 1;
+        }
+    }
+    assert!(checked > 3 * 90, "{checked}");
+}
+
+/// A client that records what it is asked to send and answers from a script.
+#[derive(Default)]
+struct Recorder {
+    sent: Vec<(&'static str, Option<Value>)>,
+    result: Value,
+}
+
+impl Client for Recorder {
+    type Error = serde_json::Error;
+
+    fn call(&mut self, method: &'static str, params: Option<Value>) -> Result<Value, Self::Error> {
+        self.sent.push((method, params));
+        Ok(self.result.clone())
+    }
+}
+
+impl AsyncClient for Recorder {
+    type Error = serde_json::Error;
+
+    fn call(&mut self, method: &'static str, params: Option<Value>) -> impl Future<Output = Result<Value, Self::Error>> + Send {
+        self.sent.push((method, params));
+        std::future::ready(Ok(self.result.clone()))
+    }
+}
+
+/// Runs a future that never waits.
+fn now<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the recorder answers at once"),
+    }
+}
+
+#[test]
+fn the_typed_client_writes_exactly_the_wire_params() {
+    let mut client = Recorder { result: json!({}), ..Recorder::default() };
+    let params = ThreadStartParams {
+        model: Some(Some("m".into())),
+        // Optional and nullable: `Some(None)` is an explicit null, `None` leaves the field out.
+        base_instructions: Some(None),
+        ..ThreadStartParams::default()
+    };
+    let _ = Client::thread_start(&mut client, params.clone());
+    Client::account_logout(&mut client).unwrap();
+    // `{}` is no rate-limit result: the call is sent, and its result fails to decode.
+    assert!(Client::account_rate_limits_read(&mut client, None).is_err());
+    let _ = now(AsyncClient::thread_start(&mut client, params));
+    now(AsyncClient::account_logout(&mut client)).unwrap();
+    let expected = json!({"model": "m", "baseInstructions": null});
+    assert_eq!(
+        client.sent,
+        [
+            ("thread/start", Some(expected.clone())),
+            ("account/logout", None),
+            ("account/rateLimits/read", None),
+            ("thread/start", Some(expected)),
+            ("account/logout", None),
+        ]
+    );
+}
+
+#[test]
+fn the_typed_client_reads_the_typed_result() {
+    let mut client = Recorder { result: json!({"decision": "accept"}), ..Recorder::default() };
+    let line = rpc::request_message::<server::ItemCommandExecutionRequestApproval>(
+        &RequestId::Integer(1),
+        &serde_json::from_value(json!({"threadId": "t", "turnId": "u", "itemId": "i", "startedAtMs": 1})).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(line["method"], "item/commandExecution/requestApproval");
+    let result: CommandExecutionRequestApprovalResponse = Client::request::<server::ItemCommandExecutionRequestApproval>(
+        &mut client,
+        serde_json::from_value(line["params"].clone()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result.decision, CommandExecutionApprovalDecision::Accept);
+}
+
+#[test]
+fn envelopes_for_what_the_client_writes() {
+    assert_eq!(
+        rpc::request_message::<client::AccountLogout>(&RequestId::Integer(3), &()).unwrap(),
+        json!({"id": 3, "method": "account/logout"})
+    );
+    assert_eq!(
+        rpc::notification_message::<client::Initialized>(&()).unwrap(),
+        json!({"method": "initialized"})
+    );
+    assert_eq!(
+        rpc::error_message(&RequestId::String("x".into()), &ErrorObject::invalid_params("no")),
+        json!({"id": "x", "error": {"code": -32602, "message": "no"}})
+    );
+}
+
+/// Approves every command; handles nothing else.
+struct Approver;
+
+impl ServerRequestHandler for Approver {
+    fn item_command_execution_request_approval(
+        &mut self,
+        params: CommandExecutionRequestApprovalParams,
+    ) -> Result<CommandExecutionRequestApprovalResponse, ErrorObject> {
+        assert_eq!(params.thread_id, "t");
+        Ok(CommandExecutionRequestApprovalResponse { decision: CommandExecutionApprovalDecision::Accept, extra: Default::default() })
+    }
+}
+
+#[test]
+fn the_handler_answers_with_the_typed_result_or_an_error() {
+    let request = |value: Value| -> ServerRequest { serde_json::from_value(value).unwrap() };
+    let approval = request(json!({"id": 4, "method": "item/commandExecution/requestApproval",
+                                  "params": {"threadId": "t", "turnId": "u", "itemId": "i", "startedAtMs": 1}}));
+    assert_eq!(Approver.handle(approval), json!({"id": 4, "result": {"decision": "accept"}}));
+    let other = request(json!({"id": "z", "method": "item/fileChange/requestApproval",
+                               "params": {"threadId": "t", "turnId": "u", "itemId": "i", "startedAtMs": 1}}));
+    let reply = Approver.handle(other);
+    assert_eq!((reply["id"].clone(), reply["error"]["code"].clone()), (json!("z"), json!(-32601)));
+    let unknown = request(json!({"id": 9, "method": "zz/new", "params": {}}));
+    assert_eq!(Approver.handle(unknown)["error"]["code"], -32601);
+}

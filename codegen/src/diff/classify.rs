@@ -88,7 +88,8 @@ fn sent(event: Event) -> Verdict {
         Event::MethodAdded => (C, "old clients never call it"),
         Event::MethodRemoved => (B, "the server no longer accepts it"),
         Event::TypeAdded => (C, "old clients never send it"),
-        Event::TypeRemoved => (B, "old clients may still send it"),
+        // Every use of a removed type changed too, and is judged there.
+        Event::TypeRemoved => (C, "each use of it is judged where it changed"),
         Event::KindChanged | Event::TagChanged => (B, "the wire shape changed"),
         Event::MethodParamsChanged(shift) | Event::TypeChanged(shift) => match shift {
             TypeShift::SameWire => (C, "the same values on the wire"),

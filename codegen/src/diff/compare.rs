@@ -80,6 +80,15 @@ fn flattened<'i>(ir: &'i Ir, s: &crate::ir::Struct) -> Option<&'i TypeKind> {
     s.flatten.as_ref().and_then(|f| ir.types.get(f.ty.0)).map(|t| &t.kind)
 }
 
+/// How two uses of a type compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    Same,
+    /// Different definitions of the same shape (a definition renamed).
+    Renamed,
+    Different,
+}
+
 /// Whether an object rejects properties it does not declare.
 fn closed(extra: &Extra) -> bool {
     *extra == Extra::Forbid
@@ -185,10 +194,8 @@ impl Differ<'_> {
                 }
             }
             (TypeKind::Alias(p), TypeKind::Alias(q)) | (TypeKind::Newtype(p), TypeKind::Newtype(q)) => {
-                if !self.refs(at, p, q) {
-                    let shift = self.shift(p, q);
-                    self.type_changed(at, Event::TypeChanged(shift), p, q);
-                }
+                let found = self.refs(at, p, q);
+                self.report_ref(at, found, p, q, Event::TypeChanged);
             }
             _ => self.kind_changed(at, a, b),
         }
@@ -204,6 +211,16 @@ impl Differ<'_> {
         let old = keys::render(self.old, &self.old_keys, a);
         let new = keys::render(self.new, &self.new_keys, b);
         self.emit(at, event, text(old), text(new));
+    }
+
+    /// Reports a use of a type that changed, as `event` with how the two relate on the wire.
+    fn report_ref(&mut self, at: &At, found: Match, a: &TypeRef, b: &TypeRef, event: impl Fn(TypeShift) -> Event) {
+        let shift = match found {
+            Match::Same => return,
+            Match::Renamed => TypeShift::SameWire,
+            Match::Different => self.shift(a, b),
+        };
+        self.type_changed(at, event(shift), a, b);
     }
 
     fn fields(&mut self, at: &At, olds: &[Field], news: &[Field], old_closed: bool, new_closed: bool) {
@@ -241,10 +258,8 @@ impl Differ<'_> {
         };
         match (split_nullable(&of.ty), split_nullable(&nf.ty)) {
             ((Some(oi), on), (Some(ni), nn)) => {
-                if !self.refs(at, oi, ni) {
-                    let shift = self.shift(oi, ni);
-                    self.type_changed(at, changed(shift), oi, ni);
-                }
+                let found = self.refs(at, oi, ni);
+                self.report_ref(at, found, oi, ni, changed);
                 if on != nn {
                     self.emit(at, if nn { Event::FieldNullable } else { Event::FieldNotNullable }, None, None);
                 }
@@ -284,10 +299,9 @@ impl Differ<'_> {
                     match v.variants.iter().find(|nv| nv.name.wire == ov.name.wire) {
                         Some(nv) => {
                             c.method_variant = at.method_union;
-                            if !self.named(&c, ov.ty, nv.ty) {
-                                let event = Event::TypeChanged(TypeShift::Different);
-                                self.type_changed(&c, event, &TypeRef::Named(ov.ty), &TypeRef::Named(nv.ty));
-                            }
+                            let (p, q) = (TypeRef::Named(ov.ty), TypeRef::Named(nv.ty));
+                            let found = self.named(&c, ov.ty, nv.ty);
+                            self.report_ref(&c, found, &p, &q, Event::TypeChanged);
                         }
                         None => self.emit(&c, removed, text(ov.name.wire.clone()), None),
                     }
@@ -307,10 +321,8 @@ impl Differ<'_> {
                         None => self.emit(&c, Event::VariantRemoved, text(label.clone()), None),
                         Some(nk) => match (ok, nk) {
                             (UntaggedKind::Value(p), UntaggedKind::Value(q)) => {
-                                if !self.refs(&c, p, q) {
-                                    let shift = self.shift(p, q);
-                                    self.type_changed(&c, Event::TypeChanged(shift), p, q);
-                                }
+                                let found = self.refs(&c, p, q);
+                                self.report_ref(&c, found, p, q, Event::TypeChanged);
                             }
                             (UntaggedKind::Literal(p), UntaggedKind::Literal(q)) if p == q => {}
                             _ => {
@@ -334,26 +346,40 @@ impl Differ<'_> {
 
     /// Whether two uses of a type are the same type; inline types are compared on the way (their
     /// differences reported at `at`), and count as the same.
-    fn refs(&mut self, at: &At, a: &TypeRef, b: &TypeRef) -> bool {
+    fn refs(&mut self, at: &At, a: &TypeRef, b: &TypeRef) -> Match {
         match (a, b) {
             (TypeRef::Named(x), TypeRef::Named(y)) => self.named(at, *x, *y),
             (TypeRef::List(x), TypeRef::List(y)) => self.refs(&at.child("[]"), x, y),
             (TypeRef::Map(x), TypeRef::Map(y)) => self.refs(&at.child("{}"), x, y),
             (TypeRef::Nullable(x), TypeRef::Nullable(y)) => self.refs(at, x, y),
             (TypeRef::Named(_) | TypeRef::List(_) | TypeRef::Map(_) | TypeRef::Nullable(_), _)
-            | (_, TypeRef::Named(_) | TypeRef::List(_) | TypeRef::Map(_) | TypeRef::Nullable(_)) => false,
-            (x, y) => x == y,
+            | (_, TypeRef::Named(_) | TypeRef::List(_) | TypeRef::Map(_) | TypeRef::Nullable(_)) => Match::Different,
+            (x, y) if x == y => Match::Same,
+            _ => Match::Different,
         }
     }
 
-    fn named(&mut self, at: &At, a: TypeId, b: TypeId) -> bool {
+    fn named(&mut self, at: &At, a: TypeId, b: TypeId) -> Match {
         match (self.old_keys.get(&a), self.new_keys.get(&b)) {
-            (Some(x), Some(y)) => x == y,
+            (Some(x), Some(y)) if x == y => Match::Same,
+            // Two definitions: the same shape under another name reads the same values. Compared as a
+            // trial: what it finds is dropped, only whether it found anything counts.
+            (Some(_), Some(_)) => {
+                let before = self.out.len();
+                self.body(at, a, b);
+                let same = self.out.len() == before;
+                self.out.truncate(before);
+                if same {
+                    Match::Renamed
+                } else {
+                    Match::Different
+                }
+            }
             (None, None) => {
                 self.body(at, a, b);
-                true
+                Match::Same
             }
-            _ => false,
+            _ => Match::Different,
         }
     }
 

@@ -169,3 +169,49 @@ pub(super) fn classify(event: Event, ways: Ways) -> (Classification, String) {
     let class = if shown.iter().any(|(_, (b, _))| *b) { Classification::Breaking } else { Classification::Compatible };
     (class, reason)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SENT: Ways = Ways { sent: true, received: false };
+    const RECEIVED: Ways = Ways { sent: false, received: true };
+    const BOTH: Ways = Ways { sent: true, received: true };
+
+    #[test]
+    fn direction_decides_asymmetric_rules() {
+        assert_eq!(classify(Event::FieldNullable, SENT).0, Classification::Compatible);
+        assert_eq!(classify(Event::FieldNullable, RECEIVED).0, Classification::Breaking);
+        assert_eq!(classify(Event::FieldRequired, SENT).0, Classification::Breaking);
+        assert_eq!(classify(Event::FieldRequired, RECEIVED).0, Classification::Compatible);
+        assert_eq!(classify(Event::EnumValueRemoved, SENT).0, Classification::Breaking);
+        assert_eq!(classify(Event::EnumValueRemoved, RECEIVED).0, Classification::Compatible);
+    }
+
+    #[test]
+    fn breaking_either_way_is_breaking_and_says_which() {
+        let (class, reason) = classify(Event::FieldNullable, BOTH);
+        assert_eq!(class, Classification::Breaking);
+        assert_eq!(reason, "received: old bindings reject null");
+    }
+
+    #[test]
+    fn unreachable_types_are_judged_both_ways() {
+        let (class, reason) = classify(Event::FieldRequired, Ways::default());
+        assert_eq!(class, Classification::Breaking);
+        assert_eq!(reason, "sent: old clients may omit it");
+        let (class, reason) = classify(Event::EnumValueAdded, Ways::default());
+        assert_eq!(class, Classification::Compatible);
+        assert_eq!(reason, "sent: old clients never send it; received: old bindings keep an unknown value losslessly");
+    }
+
+    #[test]
+    fn integer_ranges_decide_by_direction() {
+        let widened = Event::TypeChanged(TypeShift::Widened);
+        assert_eq!(classify(widened, SENT).0, Classification::Compatible);
+        assert_eq!(classify(widened, RECEIVED).0, Classification::Breaking);
+        let narrowed = Event::TypeChanged(TypeShift::Narrowed);
+        assert_eq!(classify(narrowed, SENT).0, Classification::Breaking);
+        assert_eq!(classify(narrowed, RECEIVED).0, Classification::Compatible);
+    }
+}

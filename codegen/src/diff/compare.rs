@@ -447,3 +447,39 @@ fn describe_field(ir: &Ir, keys: &HashMap<TypeId, String>, f: &Field) -> String 
 fn quoted(value: &str) -> String {
     Value::String(value.to_string()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(old: &str, new: &str) -> Vec<(String, String)> {
+        let load = |text: &str| crate::model(std::path::Path::new("t.json"), text).expect("the schema loads").ir;
+        run(&load(old), &load(new))
+            .into_iter()
+            .map(|c| (c.path, serde_json::to_value(c.kind).map(|k| k.to_string()).unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_recursive_definition_renamed_with_the_same_shape_is_the_same_wire_type() {
+        let old = r##"{"definitions": {
+            "Holder": {"type": "object", "properties": {"tree": {"$ref": "#/definitions/Tree"}}},
+            "Tree": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/definitions/Tree"}}}}
+        }}"##;
+        let new = old.replace("Tree", "Node");
+        let found = changes(old, &new);
+        assert!(found.contains(&("Holder.tree".into(), "\"type_changed\"".into())), "{found:?}");
+        assert!(found.contains(&("Tree".into(), "\"type_removed\"".into())), "{found:?}");
+    }
+
+    #[test]
+    fn inline_objects_are_compared_where_they_are_used() {
+        let old = r#"{"definitions": {"A": {"type": "object", "properties": {
+            "inner": {"type": "object", "properties": {"x": {"type": "string"}}},
+            "list": {"type": "array", "items": {"type": "object", "properties": {"y": {"type": "string"}}}}}}}}"#;
+        let new = old.replace("\"x\"", "\"x2\"").replace("\"y\"", "\"y2\"");
+        let found = changes(old, &new);
+        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["A.inner.x", "A.inner.x2", "A.list[].y", "A.list[].y2"]);
+    }
+}

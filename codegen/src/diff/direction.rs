@@ -123,3 +123,41 @@ fn children(ir: &Ir, id: TypeId) -> Vec<TypeId> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_responses_and_reached_types_travel_their_way() {
+        let schema = r##"{"definitions": {
+            "ClientRequest": {"oneOf": [{"type": "object", "required": ["id", "method", "params"], "properties": {
+                "id": {"type": "integer"}, "method": {"enum": ["go"], "type": "string"},
+                "params": {"$ref": "#/definitions/GoParams"}}}]},
+            "ServerRequest": {"oneOf": [{"type": "object", "required": ["id", "method", "params"], "properties": {
+                "id": {"type": "integer"}, "method": {"enum": ["ask"], "type": "string"},
+                "params": {"$ref": "#/definitions/AskParams"}}}]},
+            "GoParams": {"type": "object", "properties": {"item": {"$ref": "#/definitions/Item"}}},
+            "GoResponse": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/definitions/Item"}}}},
+            "AskParams": {"type": "object"},
+            "AskResponse": {"type": "object", "properties": {"answer": {"$ref": "#/definitions/Answer"}}},
+            "Answer": {"type": "string", "enum": ["yes", "no"]},
+            "Item": {"type": "object"},
+            "Lonely": {"type": "object"}
+        }}"##;
+        let ir = crate::model(std::path::Path::new("t.json"), schema).expect("the schema loads").ir;
+        let ways = by_key(&ir, &ir);
+        let direction = |key: &str| ways.get(key).map(|w| w.direction());
+        use crate::diff::Direction::*;
+        assert_eq!(direction("ClientRequest"), Some(Sent));
+        assert_eq!(direction("GoParams"), Some(Sent));
+        assert_eq!(direction("GoResponse"), Some(Received));
+        assert_eq!(direction("ServerRequest"), Some(Received));
+        assert_eq!(direction("AskParams"), Some(Received));
+        // The client answers the server's requests.
+        assert_eq!(direction("AskResponse"), Some(Sent));
+        assert_eq!(direction("Answer"), Some(Sent));
+        assert_eq!(direction("Item"), Some(Both));
+        assert_eq!(direction("Lonely"), Some(Unreachable));
+    }
+}

@@ -90,3 +90,53 @@ pub(super) fn response_type(ir: &Ir, params: TypeId) -> Option<TypeId> {
     }
     fallback
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ir(text: &str) -> Ir {
+        crate::model(std::path::Path::new("t.json"), text).expect("the schema loads").ir
+    }
+
+    fn key(ir: &Ir, id: Option<TypeId>) -> Option<String> {
+        id.and_then(|id| super::super::keys::key_of(ir, id))
+    }
+
+    fn id_of(ir: &Ir, wanted: &str) -> TypeId {
+        (0..ir.types.len())
+            .map(TypeId)
+            .find(|id| super::super::keys::key_of(ir, *id).as_deref() == Some(wanted))
+            .expect("the definition exists")
+    }
+
+    #[test]
+    fn a_response_is_looked_up_in_the_params_namespace_first_then_anywhere() {
+        let ir = ir(r#"{"definitions": {
+            "XParams": {"type": "object"}, "XResponse": {"type": "object"}, "YResponse": {"type": "object"},
+            "Plain": {"type": "object"},
+            "v2": {"XResponse": {"type": "object"}, "YParams": {"type": "object"}, "XParams": {"type": "object"}}
+        }}"#);
+        assert_eq!(key(&ir, response_type(&ir, id_of(&ir, "XParams"))).as_deref(), Some("XResponse"));
+        assert_eq!(key(&ir, response_type(&ir, id_of(&ir, "v2/XParams"))).as_deref(), Some("v2/XResponse"));
+        assert_eq!(key(&ir, response_type(&ir, id_of(&ir, "v2/YParams"))).as_deref(), Some("YResponse"));
+        assert_eq!(response_type(&ir, id_of(&ir, "Plain")), None);
+    }
+
+    /// Only top-level definitions are method unions; a union with fields beside it is one too.
+    #[test]
+    fn method_unions_are_found_with_or_without_fields_beside_them() {
+        let ir = ir(r##"{"definitions": {
+            "P": {"type": "object"},
+            "ServerNotification": {"properties": {"at": {"type": "integer"}}, "oneOf": [
+                {"type": "object", "required": ["method", "params"],
+                 "properties": {"method": {"enum": ["a"], "type": "string"}, "params": {"$ref": "#/definitions/P"}}}]},
+            "v2": {"ClientRequest": {"type": "string"}}
+        }}"##);
+        let found = unions(&ir);
+        assert_eq!(found.iter().map(|(n, _, _)| *n).collect::<Vec<_>>(), ["ServerNotification"]);
+        let union = tagged(&ir, found[0].2).expect("a tagged union beside the fields");
+        assert_eq!(union.variants[0].name.wire, "a");
+        assert_eq!(key(&ir, params(&ir, &union.variants[0])).as_deref(), Some("P"));
+    }
+}

@@ -17,6 +17,10 @@ pub(super) enum TypeShift {
     Widened,
     /// OLD admits every NEW value and more.
     Narrowed,
+    /// A string enum became any string.
+    EnumOpened,
+    /// Any string became a string enum.
+    EnumClosed,
     Different,
 }
 
@@ -95,6 +99,8 @@ fn sent(event: Event) -> Verdict {
             TypeShift::SameWire => (C, "the same values on the wire"),
             TypeShift::Widened => (C, "every old value is still valid"),
             TypeShift::Narrowed => (B, "old values may no longer be valid"),
+            TypeShift::EnumOpened => (C, "every old value is still valid"),
+            TypeShift::EnumClosed => (B, "old clients may send any string"),
             TypeShift::Different => (B, "the wire type changed"),
         },
         Event::FieldAdded { required: true, .. } => (B, "old clients do not send it"),
@@ -129,6 +135,8 @@ fn received(event: Event) -> Verdict {
             TypeShift::SameWire => (C, "the same values on the wire"),
             TypeShift::Widened => (B, "new values may not fit old bindings"),
             TypeShift::Narrowed => (C, "every new value fits old bindings"),
+            TypeShift::EnumOpened => (C, "old bindings keep an unknown value losslessly"),
+            TypeShift::EnumClosed => (C, "every new value is a string old bindings accept"),
             TypeShift::Different => (B, "the wire type changed"),
         },
         Event::FieldAdded { old_closed: true, .. } => (B, "old bindings reject undeclared properties"),

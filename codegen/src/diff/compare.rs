@@ -193,6 +193,14 @@ impl Differ<'_> {
                     }
                 }
             }
+            // A string enum opened to any string (or closed): the bindings keep unknown values, so this is
+            // a change of type, not of shape.
+            (TypeKind::Enum(_), TypeKind::Alias(q)) if wire(new, q, 0) == Some(TypeRef::String) => {
+                self.emit(at, Event::TypeChanged(TypeShift::EnumOpened), text("string enum"), text("string"));
+            }
+            (TypeKind::Alias(p), TypeKind::Enum(_)) if wire(old, p, 0) == Some(TypeRef::String) => {
+                self.emit(at, Event::TypeChanged(TypeShift::EnumClosed), text("string"), text("string enum"));
+            }
             (TypeKind::Alias(p), TypeKind::Alias(q)) | (TypeKind::Newtype(p), TypeKind::Newtype(q)) => {
                 let found = self.refs(at, p, q);
                 self.report_ref(at, found, p, q, Event::TypeChanged);
@@ -401,6 +409,8 @@ impl Differ<'_> {
             (Some(TypeRef::Number(FloatFormat::F32)), Some(TypeRef::Number(FloatFormat::F64))) => TypeShift::Widened,
             (Some(TypeRef::Number(FloatFormat::F64)), Some(TypeRef::Number(FloatFormat::F32))) => TypeShift::Narrowed,
             (Some(x), Some(y)) if x == y => TypeShift::SameWire,
+            (Some(TypeRef::String), None) if is_enum(self.new, b) => TypeShift::EnumClosed,
+            (None, Some(TypeRef::String)) if is_enum(self.old, a) => TypeShift::EnumOpened,
             _ => TypeShift::Different,
         }
     }
@@ -422,6 +432,11 @@ fn wire(ir: &Ir, ty: &TypeRef, depth: usize) -> Option<TypeRef> {
         TypeRef::Nullable(inner) => TypeRef::Nullable(Box::new(wire(ir, inner, depth + 1)?)),
         other => other.clone(),
     })
+}
+
+/// Whether `ty` names a string enum.
+fn is_enum(ir: &Ir, ty: &TypeRef) -> bool {
+    matches!(ty, TypeRef::Named(id) if matches!(ir.types.get(id.0).map(|t| &t.kind), Some(TypeKind::Enum(_))))
 }
 
 /// An untagged union's variants by label; a label used twice gets `#2`, `#3` ...

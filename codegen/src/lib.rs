@@ -1,8 +1,9 @@
 //! Generates typed bindings for the Codex app-server protocol from its JSON Schema.
 //!
-//! load → shape → lower → check → naming → emit. [`generate`] is pure: it returns files and writes nothing;
+//! load → shape → lower → check → naming → emit; [`diff`] compares two schemas after lowering. [`generate`] is pure: it returns files and writes nothing;
 //! [`output::replace_dir`] puts them on disk without ever leaving a half-written folder.
 
+pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod ir;
@@ -123,6 +124,32 @@ pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Re
     warnings.extend(checked);
     warnings.extend(naming::assign(&mut lowered.ir));
     Ok(Model { ir: lowered.ir, warnings })
+}
+
+/// Reads two schemas (anything [`generate`] accepts) and compares them: `old` is what existing bindings were
+/// generated from. Fails on the first schema that does not load, with its file and JSON pointer.
+pub fn diff(old: &Path, new: &Path) -> Result<diff::Report> {
+    let old = model_at(old)?;
+    let new = model_at(new)?;
+    Ok(diff::compare(&old.ir, &new.ir))
+}
+
+/// Like [`diff`], from schema text already read; the paths name the schemas in messages.
+pub fn diff_texts(old: (&Path, &str), new: (&Path, &str)) -> Result<diff::Report> {
+    let old = model_with(old.0, old.1, &lenient())?;
+    let new = model_with(new.0, new.1, &lenient())?;
+    Ok(diff::compare(&old.ir, &new.ir))
+}
+
+/// Comparing schemas needs no result type for every request: the built-in overrides, leniently.
+fn lenient() -> ir::rpc::Overrides {
+    ir::rpc::Overrides { lenient: true, ..ir::rpc::Overrides::builtin() }
+}
+
+fn model_at(path: &Path) -> Result<Model> {
+    let file = load::schema_file(path)?;
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
+    model_with(&file, &text, &lenient())
 }
 
 /// Like [`generate`], from schema text already read; `file` names it in messages and headers.

@@ -1,4 +1,5 @@
 //! `codegen generate --schema <PATH> --out <DIR>`: typed bindings from an app-server protocol schema.
+//! `codegen diff <OLD> <NEW>`: what changed between two schemas, and what of it breaks existing clients.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,27 @@ enum Command {
         #[arg(long)]
         rpc_overrides: Option<PathBuf>,
     },
+    /// Compare two schemas: what changed, and whether it breaks a client generated from OLD.
+    ///
+    /// Exit status: 0 when compared, 1 when `--fail-on breaking` finds a breaking change, 2 when a
+    /// schema cannot be read.
+    Diff {
+        /// The schema existing bindings were generated from (a bundle, a folder holding one, or any draft-07 schema).
+        old: PathBuf,
+        /// The schema to compare it with.
+        new: PathBuf,
+        /// Print the changes as JSON (the format is described in the README).
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 1 when there is a change of this class.
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOn>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FailOn {
+    Breaking,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +71,26 @@ enum Language {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Diff { old, new, json, fail_on } => {
+            let report = match codegen::diff(&old, &new) {
+                Ok(report) => report,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let (old, new) = (old.display().to_string(), new.display().to_string());
+            if json {
+                print!("{}", codegen::diff::json(&report, &old, &new));
+            } else {
+                print!("{}", codegen::diff::human(&report, &old, &new));
+            }
+            if fail_on == Some(FailOn::Breaking) && report.breaking() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
         Command::Generate { schema, out, codex_version, crate_name, python_package, languages, rpc_overrides } => {
             let rpc_overrides = match rpc_overrides.map(|file| read_overrides(&file)).transpose() {
                 Ok(overrides) => overrides.unwrap_or_else(codegen::ir::rpc::Overrides::builtin),

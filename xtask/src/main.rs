@@ -4,6 +4,7 @@ mod bench;
 mod bench_python;
 mod generate;
 mod python;
+mod release_diff;
 mod test;
 mod update_schema;
 
@@ -23,6 +24,9 @@ enum Command {
     /// Time our Python package next to datamodel-code-generator's (generation, cold import, decoding a notification
     /// stream); print a Markdown table.
     BenchPython(bench_python::Args),
+    /// Check `codegen diff` on release 0.160.0 and the pinned one against facts read from their bundles
+    /// (one of the steps of `test`).
+    CheckDiff,
     /// Regenerate `generated/` from the pinned schema in `schema/`.
     GenerateTypes {
         /// Do not write; exit non-zero listing stale files with a short diff.
@@ -39,6 +43,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Bench(args) => bench::run(&args),
         Command::BenchPython(args) => bench_python::run(&args),
+        Command::CheckDiff => release_diff::run(),
         Command::GenerateTypes { check } => generate::run(check),
         Command::Test => test::run(),
         Command::UpdateSchema(args) => update_schema::run(&args),

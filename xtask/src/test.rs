@@ -1,11 +1,12 @@
-//! `cargo xtask test`: everything CI runs, in one command: the drift check, clippy, the Rust tests, then
-//! the generated Python package (ruff, mypy --strict) and the Python tests in a virtualenv it sets up.
+//! `cargo xtask test`: everything CI runs, in one command: the drift check, clippy, the Rust tests, the
+//! schema diff of a real release pair, then the generated Python package (ruff, mypy --strict) and the
+//! Python tests in a virtualenv it sets up.
 
 use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::python;
+use crate::{python, release_diff};
 use crate::update_schema::repo_root;
 
 pub fn run() -> Result<()> {
@@ -22,6 +23,9 @@ pub fn run() -> Result<()> {
             bail!("{what} failed");
         }
     }
+
+    eprintln!("==> schema diff: codegen diff of release {} and the pinned one, against their bundles", release_diff::OLD_RELEASE);
+    release_diff::run()?;
 
     let bin = python::venv()?;
     eprintln!("==> generated Python package: ruff check, ruff format --check, mypy --strict");

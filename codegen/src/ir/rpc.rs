@@ -103,6 +103,8 @@ pub enum ResponseSource {
     Convention,
     /// The override file.
     Override,
+    /// Nothing: only when the overrides are lenient.
+    Unresolved,
 }
 
 /// What a message carries in `params`.
@@ -132,6 +134,9 @@ impl Params {
 pub struct Overrides {
     pub file: PathBuf,
     pub responses: BTreeMap<String, Option<String>>,
+    /// A result no rule finds is raw JSON rather than an error: for reading schemas without
+    /// generating from them (comparing two releases).
+    pub lenient: bool,
 }
 
 /// The override file this repository keeps, used unless another is given.
@@ -171,7 +176,7 @@ impl Overrides {
                 other => return Err(Error::at(file, child_pointer("", other), format!("unknown key `{other}`"))),
             }
         }
-        Ok(Self { file: file.to_path_buf(), responses })
+        Ok(Self { file: file.to_path_buf(), responses, lenient: false })
     }
 
     /// The repository's override file.
@@ -232,6 +237,7 @@ pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
             let kind = if requests {
                 match response(ir, &variant.name.wire, &params, overrides, &find)? {
                     Some((response, source)) => MethodKind::Request { response, source },
+                    None if overrides.lenient => MethodKind::Request { response: TypeRef::Any, source: ResponseSource::Unresolved },
                     None => {
                         unresolved.push(format!("`{}` ({})", variant.name.wire, location.pointer));
                         continue;

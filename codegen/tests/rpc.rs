@@ -202,3 +202,15 @@ fn a_schema_without_message_unions_has_no_tables() {
     let ir = model(&format!(r#"{{"definitions": {{"A": {OBJECT}}}}}"#), &Overrides::default()).unwrap();
     assert!(ir.rpc.is_none());
 }
+
+#[test]
+fn an_override_finds_its_definition_in_another_namespace_when_it_moved() {
+    let text = schema_with(&request("a/b", ""), "").replace(
+        r#""v2": {}"#,
+        r#""MovedResponse": {"type": "object", "properties": {"x": {"type": "string"}}}, "v2": {}"#,
+    );
+    let overrides = Overrides::parse(Path::new("o.json"), r#"{"responses": {"a/b": "v2/MovedResponse"}}"#).unwrap();
+    let ir = model(&text, &overrides).unwrap();
+    let method = &ir.rpc.as_ref().unwrap().methods[0];
+    assert_eq!(definition_key(&ir, method.response().unwrap()), "MovedResponse");
+}

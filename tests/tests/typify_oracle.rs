@@ -379,9 +379,12 @@ struct OurOutput {
 fn run_ours(name: &str, flat: &Value) -> Result<OurOutput, String> {
     let text = serde_json::to_string_pretty(flat).expect("JSON prints");
     let file = PathBuf::from(format!("{name}.flat.json"));
-    let options = codegen::Options { rust_crate_name: crate_name(name), ..codegen::Options::default() };
+    // Flattening renames definitions, so the built-in result overrides no longer name them; the
+    // oracle compares types, not the method tables.
+    let rpc_overrides = codegen::ir::rpc::Overrides { lenient: true, ..Default::default() };
+    let options = codegen::Options { rust_crate_name: crate_name(name), rpc_overrides, ..codegen::Options::default() };
     let output = codegen::generate_from_text(&file, &text, &options).map_err(|e| e.to_string())?;
-    let model = codegen::model(&file, &text).map_err(|e| e.to_string())?;
+    let model = codegen::model_with(&file, &text, &options.rpc_overrides).map_err(|e| e.to_string())?;
     let mut types = BTreeMap::new();
     for def in &model.ir.types {
         let key = match &def.origin.hint {

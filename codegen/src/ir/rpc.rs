@@ -288,7 +288,10 @@ fn response(
             Some((ns, key)) => (ns.split('/').map(str::to_string).collect::<Vec<_>>(), key),
             None => (Vec::new(), path.as_str()),
         };
-        let id = ir.namespaces.iter().position(|ns| ns.path == ns_path).and_then(|ns| find(NamespaceId(ns), key));
+        // The named namespace first; releases move definitions between namespaces, so then the same key
+        // in any other.
+        let exact = ir.namespaces.iter().position(|ns| ns.path == ns_path).and_then(|ns| find(NamespaceId(ns), key));
+        let id = exact.or_else(|| (0..ir.namespaces.len()).find_map(|ns| find(NamespaceId(ns), key)));
         return match id {
             Some(id) => Ok(Some((TypeRef::Named(id), ResponseSource::Override))),
             None => Err(Error::at(

@@ -316,7 +316,7 @@ mod tests {
     fn calls_explode_with_a_trailing_comma_only_when_too_long() {
         assert_eq!(call("    ", "", "f", &["a".into(), "b".into()], ","), ["    f(a, b),"]);
         let long = "x".repeat(120);
-        assert_eq!(call("", "return ", "f", &[long.clone()], ""), ["return f(".to_string(), format!("    {long},"), ")".into()]);
+        assert_eq!(call("", "return ", "f", std::slice::from_ref(&long), ""), ["return f(".to_string(), format!("    {long},"), ")".into()]);
     }
 
     #[test]

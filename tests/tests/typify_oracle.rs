@@ -379,9 +379,10 @@ struct OurOutput {
 fn run_ours(name: &str, flat: &Value) -> Result<OurOutput, String> {
     let text = serde_json::to_string_pretty(flat).expect("JSON prints");
     let file = PathBuf::from(format!("{name}.flat.json"));
-    let options = codegen::Options { rust_crate_name: crate_name(name), ..codegen::Options::default() };
+    let options =
+        codegen::Options { rust_crate_name: crate_name(name), rpc_overrides: flat_overrides(), ..codegen::Options::default() };
     let output = codegen::generate_from_text(&file, &text, &options).map_err(|e| e.to_string())?;
-    let model = codegen::model(&file, &text).map_err(|e| e.to_string())?;
+    let model = codegen::model_with(&file, &text, &options.rpc_overrides).map_err(|e| e.to_string())?;
     let mut types = BTreeMap::new();
     for def in &model.ir.types {
         let key = match &def.origin.hint {
@@ -397,6 +398,15 @@ fn run_ours(name: &str, flat: &Value) -> Result<OurOutput, String> {
     // Only the Rust crate (the generator may write other languages beside it).
     let files = output.files.into_iter().filter(|f| f.path.starts_with("rust/")).collect();
     Ok(OurOutput { files, types })
+}
+
+/// The repository's result-type overrides, naming definitions as the flattened schema does (`v2/X` → `v2_X`).
+fn flat_overrides() -> codegen::ir::rpc::Overrides {
+    let mut overrides = codegen::ir::rpc::Overrides::builtin();
+    for target in overrides.responses.values_mut().flatten() {
+        *target = target.replace('/', "_");
+    }
+    overrides
 }
 
 fn crate_name(fixture: &str) -> String {

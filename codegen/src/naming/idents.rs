@@ -133,6 +133,15 @@ pub fn python_field(snake_name: &str) -> String {
     }
 }
 
+/// A Python method name (of the RPC surface's classes, which are not models): only keywords get a `_` suffix.
+pub fn python_function(snake_name: &str) -> String {
+    if PYTHON_KEYWORDS.contains(&snake_name) {
+        format!("{snake_name}_")
+    } else {
+        snake_name.to_string()
+    }
+}
+
 /// Names the generated modules import or define themselves; a type must not take them.
 const PYTHON_RESERVED_TYPES: &[&str] = &[
     "Annotated", "Any", "ClassVar", "Discriminator", "Enum", "Field", "Literal", "TypeAlias", "Union", "Optional",
@@ -231,6 +240,12 @@ mod tests {
         for (wire, expected) in table {
             assert_eq!(rust_type(&camel(wire, "Value")), expected, "{wire}");
         }
+    }
+
+    #[test]
+    fn python_functions() {
+        assert_eq!(python_function(&snake("modelProvider/list", "method")), "model_provider_list");
+        assert_eq!(python_function(&snake("import", "method")), "import_");
     }
 
     #[test]

@@ -131,8 +131,14 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
             Case::Snake,
             &mut report,
         );
-        let python_functions =
-            unique(wires.iter().map(String::as_str), |w| python_field(&snake(w, "method")), &[], Case::Snake, &mut report);
+        // Methods of `ClientMethods` and `ServerRequestHandler`, beside the surface's own `handle`.
+        let python_functions = unique(
+            wires.iter().map(String::as_str),
+            |w| python_function(&snake(w, "method")),
+            &["handle"],
+            Case::Snake,
+            &mut report,
+        );
         for (k, i) in indices.into_iter().enumerate() {
             let m = &mut rpc.methods[i];
             m.name.rust = markers[k].clone();

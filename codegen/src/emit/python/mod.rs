@@ -8,6 +8,7 @@
 
 mod layout;
 mod literals;
+mod rpc;
 mod views;
 
 use minijinja::syntax::SyntaxConfig;
@@ -34,9 +35,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("init.py", include_str!("../../../../templates/python/init.py.jinja")),
     ("base.py", include_str!("../../../../templates/python/base.py.jinja")),
     ("pyproject.toml", include_str!("../../../../templates/python/pyproject.toml.jinja")),
+    ("rpc.py", include_str!("../../../../templates/python/rpc.py.jinja")),
 ];
 
-/// Emits the package: `pyproject.toml`, and per namespace an `__init__.py` and a `_types.py`.
+/// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and a `_types.py`, and `rpc.py` when
+/// the schema has the method tables.
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
@@ -82,6 +85,12 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
         files.push(GeneratedFile {
             path: format!("{dir}/_types.py"),
             contents: render("types.py", Value::from(Serde(&module.types))),
+        });
+    }
+    if let Some(tables) = &ir.rpc {
+        files.push(GeneratedFile {
+            path: format!("{package}/rpc.py"),
+            contents: render("rpc.py", Value::from(Serde(rpc::view(ir, tables, header)))),
         });
     }
     files

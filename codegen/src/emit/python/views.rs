@@ -711,6 +711,52 @@ fn find_name(text: &str, name: &str) -> Option<usize> {
     None
 }
 
+/// Annotations written outside every namespace (the `rpc` module): each named type is qualified by the
+/// alias of its namespace's module, and what they need is collected for the imports.
+pub struct Annotations<'m, 'a>(ModuleBuilder<'m, 'a>);
+
+impl<'m, 'a> Annotations<'m, 'a> {
+    pub fn new(model: &'m Model<'a>) -> Self {
+        Self(ModuleBuilder {
+            model,
+            ns: NamespaceId(usize::MAX),
+            typing: BTreeSet::new(),
+            pydantic: BTreeSet::new(),
+            base: BTreeSet::new(),
+            namespaces: BTreeSet::new(),
+            eager: BTreeSet::new(),
+            lazy: false,
+        })
+    }
+
+    pub fn annotation(&mut self, ty: &TypeRef) -> String {
+        self.0.annotation(ty)
+    }
+
+    /// `(relative module, alias)` of each namespace named so far, seen from the package's top level.
+    pub fn namespace_imports(&self) -> Vec<(String, String)> {
+        let ir = self.0.model.ir;
+        self.0
+            .namespaces
+            .iter()
+            .map(|ns| {
+                let modules: Vec<&str> = ir.namespaces[ns.0].modules.iter().map(|m| m.python.as_str()).collect();
+                (format!(".{}", modules.join(".")), module_alias(ir, *ns))
+            })
+            .collect()
+    }
+
+    /// Names from `_base` (integer types) the annotations use.
+    pub fn base_names(&self) -> Vec<String> {
+        self.0.base.iter().cloned().collect()
+    }
+
+    /// Names from `typing` the annotations use.
+    pub fn typing_names(&self) -> Vec<&'static str> {
+        self.0.typing.iter().copied().collect()
+    }
+}
+
 struct ModuleBuilder<'m, 'a> {
     model: &'m Model<'a>,
     ns: NamespaceId,

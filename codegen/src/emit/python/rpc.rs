@@ -1,0 +1,326 @@
+//! The view-model of `<package>/rpc.py`: the method tables, the typed client methods and the server-request
+//! handlers, from the method tables of the IR (`ir.rpc`). Every line that depends on the schema is laid out
+//! here; the template prints them next to the module's fixed parts (the decoder, the encoders, the bases).
+
+use serde::Serialize;
+
+use super::layout::{self, LINE_LENGTH};
+use super::literals::{docstring, string};
+use super::views::{Annotations, Model};
+use crate::ir::rpc::{Method, Params, Rpc, Sender};
+use crate::ir::*;
+
+/// Names a method body mentions besides its arguments: a field named like one of them cannot be a keyword
+/// argument (it would hide it), so such a method takes its params whole. Names starting with `_` are kept
+/// for the module's own helpers.
+const BODY_NAMES: &[&str] = &["self", "cast"];
+
+#[derive(Serialize)]
+pub struct RpcView {
+    header: Vec<String>,
+    /// `from typing import ...` members.
+    typing: String,
+    /// `from ._base import ...` members.
+    base: String,
+    /// `from .<namespace> import _types as <alias>` lines, in isort's order, around the `_base` import.
+    namespaces_before_base: Vec<String>,
+    namespaces_after_base: Vec<String>,
+    /// The decoded message unions (`_root.ServerRequest`), or `UnknownMessage` where the schema has none.
+    server_request: String,
+    server_notification: String,
+    tables: Vec<TableView>,
+    client: Vec<FunctionView>,
+    async_client: Vec<FunctionView>,
+    handler: Vec<FunctionView>,
+    async_handler: Vec<FunctionView>,
+}
+
+#[derive(Serialize)]
+struct TableView {
+    /// `CLIENT_REQUESTS: Mapping[str, RequestSpec] = _table(`, or the whole empty table.
+    head: String,
+    doc: String,
+    /// One `RequestSpec(...)` per method, laid out, each ending with a comma; empty for an empty table.
+    entries: Vec<String>,
+}
+
+/// One method of a class: its `def` line(s), docstring and body, indented.
+#[derive(Serialize)]
+struct FunctionView {
+    lines: Vec<String>,
+}
+
+const INDENT: &str = "    ";
+
+/// How a method's params are passed to the typed surface.
+enum Arguments {
+    None,
+    /// The fields of a plain object, as keyword-only arguments: `(name, annotation, required)`.
+    Fields(Vec<(String, String, bool)>),
+    /// The params whole, as `params` (`None` sends none when they are optional).
+    Whole { annotation: String, optional: bool },
+}
+
+struct Prepared<'a> {
+    method: &'a Method,
+    arguments: Arguments,
+    /// The wire type of the params (`None` for none), and whether they may be left out.
+    params: String,
+    params_optional: bool,
+    /// The result's annotation, and whether it is a class (`type[R]` holds it).
+    response: Option<(String, bool)>,
+    doc: String,
+}
+
+pub fn view(ir: &Ir, rpc: &Rpc, header: &[String]) -> RpcView {
+    let model = Model::new(ir);
+    let mut a = Annotations::new(&model);
+    let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(ir, &mut a, m)).collect();
+    let message = |a: &mut Annotations, key: &str| {
+        rpc.unions.iter().find(|u| u.key == key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())
+    };
+    let server_request = message(&mut a, "ServerRequest");
+    let server_notification = message(&mut a, "ServerNotification");
+
+    let tables = vec![
+        table("CLIENT_REQUESTS", "RequestSpec", "The requests the client sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Client && p.response.is_some())),
+        table("CLIENT_NOTIFICATIONS", "NotificationSpec", "The notifications the client sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Client && p.response.is_none())),
+        table("SERVER_REQUESTS", "RequestSpec", "The requests the server sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_some())),
+        table("SERVER_NOTIFICATIONS", "NotificationSpec", "The notifications the server sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_none())),
+    ];
+
+    let client: Vec<&Prepared> = prepared.iter().filter(|p| p.method.sender == Sender::Client).collect();
+    let server_requests: Vec<&Prepared> = prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_some()).collect();
+    let casts = client.iter().chain(&server_requests).any(|p| p.response.as_ref().is_some_and(|(_, class)| !class));
+
+    let mut typing: Vec<String> = a.typing_names().into_iter().map(String::from).collect();
+    typing.extend(["Any", "TypeAlias", "TypeGuard", "TypeVar"].map(String::from));
+    if casts {
+        typing.push("cast".into());
+    }
+    typing.sort();
+    typing.dedup();
+    layout::import_order(&mut typing);
+    let mut base = a.base_names();
+    base.push("WireModel".into());
+    layout::import_order(&mut base);
+    let mut namespaces: Vec<(String, String)> = a.namespace_imports();
+    namespaces.sort();
+    let line = |(module, alias): &(String, String)| {
+        if module == "." {
+            format!("from . import _types as {alias}")
+        } else {
+            format!("from {module} import _types as {alias}")
+        }
+    };
+    let (before, after): (Vec<_>, Vec<_>) = namespaces.iter().partition(|(module, _)| module.as_str() < "._base");
+
+    RpcView {
+        header: header.to_vec(),
+        typing: typing.join(", "),
+        base: base.join(", "),
+        namespaces_before_base: before.into_iter().map(line).collect(),
+        namespaces_after_base: after.into_iter().map(line).collect(),
+        server_request,
+        server_notification,
+        tables,
+        client: client.iter().map(|p| client_method(p, false)).collect(),
+        async_client: client.iter().map(|p| client_method(p, true)).collect(),
+        handler: server_requests.iter().map(|p| handler_method(p, false)).collect(),
+        async_handler: server_requests.iter().map(|p| handler_method(p, true)).collect(),
+    }
+}
+
+fn prepare<'a>(ir: &Ir, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
+    let response = m.response().map(|r| {
+        let class = match r {
+            TypeRef::Named(id) => match &ir.get(*id).kind {
+                TypeKind::Struct(s) => s.flatten.is_none(),
+                TypeKind::Newtype(_) => true,
+                _ => false,
+            },
+            _ => false,
+        };
+        (a.annotation(r), class)
+    });
+    let (params, optional) = match &m.params {
+        Params::None => ("None".to_string(), false),
+        Params::Required(t) => (a.annotation(t), false),
+        Params::Optional(t) => (a.annotation(t), true),
+    };
+    let mut defaults = Vec::new();
+    // Only the client's methods take arguments; the server's are answered with the params whole.
+    let arguments = match m.params.ty().filter(|_| m.sender == Sender::Client) {
+        None => Arguments::None,
+        Some(ty) => match plain_object(ir, ty) {
+            Some(fields) if fields.iter().all(|f| keyword_ok(&f.name.python)) => {
+                let mut args = Vec::new();
+                for f in fields.iter().filter(|f| f.required && !optional).chain(fields.iter().filter(|f| !f.required || optional)) {
+                    let required = f.required && !optional;
+                    args.push((f.name.python.clone(), a.annotation(&f.ty), required));
+                    if let Some(d) = &f.default {
+                        defaults.push(format!("`{}` is `{}`", f.name.python, serde_json::to_string(d).unwrap_or_default()));
+                    }
+                }
+                Arguments::Fields(args)
+            }
+            _ => Arguments::Whole { annotation: params.clone(), optional },
+        },
+    };
+    let fallback = match (m.sender, m.response().is_some()) {
+        (Sender::Client, true) => format!("Sends the `{}` request.", m.name.wire),
+        (Sender::Client, false) => format!("Sends the `{}` notification.", m.name.wire),
+        (Sender::Server, _) => format!("Answers the server's `{}` request.", m.name.wire),
+    };
+    let mut doc = m.doc.clone().filter(|d| !d.trim().is_empty()).unwrap_or(fallback);
+    if !defaults.is_empty() && m.sender == Sender::Client {
+        let list = match defaults.as_slice() {
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+            [] => unreachable!(),
+        };
+        let s = if defaults.len() == 1 { "" } else { "s" };
+        doc.push_str(&format!("\n\nLeft out, {list} (the schema's default{s})."));
+    }
+    Prepared { method: m, arguments, params, params_optional: optional, response, doc: docstring(&doc).unwrap_or_default() }
+}
+
+/// The fields of a plain object type (a class without a union beside its fields).
+fn plain_object<'a>(ir: &'a Ir, ty: &TypeRef) -> Option<&'a [Field]> {
+    match ty {
+        TypeRef::Named(id) => match &ir.get(*id).kind {
+            TypeKind::Struct(s) if s.flatten.is_none() => Some(&s.fields),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn keyword_ok(name: &str) -> bool {
+    !name.starts_with('_') && !BODY_NAMES.contains(&name)
+}
+
+fn table<'a>(name: &str, spec: &str, doc: &str, methods: impl Iterator<Item = &'a Prepared<'a>>) -> TableView {
+    let entries: Vec<String> = methods
+        .flat_map(|p| {
+            let mut args = vec![string(&p.method.name.wire), string(&p.method.function.python), p.params.clone()];
+            if let Some((response, _)) = &p.response {
+                args.push(response.clone());
+            }
+            if p.params_optional {
+                args.push("params_optional=True".into());
+            }
+            call(INDENT, "", spec, &args, ",")
+        })
+        .collect();
+    let annotation = format!("{name}: Mapping[str, {spec}] = _table(");
+    let head = if entries.is_empty() { format!("{annotation})") } else { annotation };
+    TableView { head, doc: doc.to_string(), entries }
+}
+
+/// `{indent}{head}{function}(args){after}`: on one line when it fits, else one argument a line with a
+/// trailing comma (which `ruff format` keeps exploded).
+fn call(indent: &str, head: &str, function: &str, args: &[String], after: &str) -> Vec<String> {
+    let one = format!("{indent}{head}{function}({}){after}", args.join(", "));
+    if one.len() <= LINE_LENGTH {
+        return vec![one];
+    }
+    let mut lines = vec![format!("{indent}{head}{function}(")];
+    lines.extend(args.iter().map(|a| format!("{indent}{INDENT}{a},")));
+    lines.push(format!("{indent}){after}"));
+    lines
+}
+
+/// The `def` line(s) of a method.
+fn signature(asynchronous: bool, name: &str, params: &[String], returns: &str) -> Vec<String> {
+    let def = if asynchronous { "async def " } else { "def " };
+    call(INDENT, def, name, params, &format!(" -> {returns}:"))
+}
+
+/// The docstring's lines, indented for a method body.
+fn docstring_lines(doc: &str) -> Vec<String> {
+    let body = format!("\"\"\"{doc}\"\"\"");
+    body.lines().map(|l| if l.is_empty() { String::new() } else { format!("{INDENT}{INDENT}{l}") }).collect()
+}
+
+fn client_method(p: &Prepared, asynchronous: bool) -> FunctionView {
+    let body_indent = format!("{INDENT}{INDENT}");
+    let m = p.method;
+    let mut params = vec!["self".to_string()];
+    let mut args = vec![string(&m.name.wire)];
+    let returns = match &p.response {
+        Some((annotation, class)) => {
+            args.push(if *class { annotation.clone() } else { "object".into() });
+            annotation.clone()
+        }
+        None => "None".into(),
+    };
+    match &p.arguments {
+        Arguments::None => {}
+        Arguments::Fields(fields) => {
+            if !fields.is_empty() {
+                params.push("*".into());
+            }
+            for (name, annotation, required) in fields {
+                params.push(if *required { format!("{name}: {annotation}") } else { format!("{name}: {annotation} | NotGiven = NOT_GIVEN") });
+                args.push(format!("{name}={name}"));
+            }
+        }
+        Arguments::Whole { annotation, optional } => {
+            params.push(if *optional { format!("params: {annotation} | None = None") } else { format!("params: {annotation}") });
+            args.push("params".into());
+        }
+    }
+    let mut lines = signature(asynchronous, &m.function.python, &params, &returns);
+    lines.extend(docstring_lines(&p.doc));
+    let awaiting = if asynchronous { "await " } else { "" };
+    match &p.response {
+        Some((_, true)) => lines.extend(call(&body_indent, &format!("return {awaiting}"), "self._call", &args, "")),
+        Some((annotation, false)) => {
+            let inner = format!("{awaiting}self._call({})", args.join(", "));
+            let one = format!("{body_indent}return cast({annotation}, {inner})");
+            if one.len() <= LINE_LENGTH {
+                lines.push(one);
+            } else {
+                lines.push(format!("{body_indent}return cast("));
+                lines.push(format!("{body_indent}{INDENT}{annotation},"));
+                lines.extend(call(&format!("{body_indent}{INDENT}"), awaiting, "self._call", &args, ","));
+                lines.push(format!("{body_indent})"));
+            }
+        }
+        None => lines.extend(call(&body_indent, awaiting, "self._send", &args, "")),
+    }
+    FunctionView { lines }
+}
+
+fn handler_method(p: &Prepared, asynchronous: bool) -> FunctionView {
+    let m = p.method;
+    let mut params = vec!["self".to_string()];
+    match &m.params {
+        Params::None => {}
+        Params::Optional(_) => params.push(format!("params: {} | None", p.params)),
+        Params::Required(_) => params.push(format!("params: {}", p.params)),
+    }
+    let returns = p.response.as_ref().map_or("Any".to_string(), |(r, _)| r.clone());
+    let mut lines = signature(asynchronous, &m.function.python, &params, &returns);
+    lines.extend(docstring_lines(&p.doc));
+    lines.extend(call(&format!("{INDENT}{INDENT}"), "raise ", "RpcError.method_not_found", &[string(&m.name.wire)], ""));
+    FunctionView { lines }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_explode_with_a_trailing_comma_only_when_too_long() {
+        assert_eq!(call("    ", "", "f", &["a".into(), "b".into()], ","), ["    f(a, b),"]);
+        let long = "x".repeat(120);
+        assert_eq!(call("", "return ", "f", std::slice::from_ref(&long), ""), ["return f(".to_string(), format!("    {long},"), ")".into()]);
+    }
+
+    #[test]
+    fn docstrings_are_indented_without_trailing_spaces() {
+        assert_eq!(docstring_lines("a\n\nb"), ["        \"\"\"a", "", "        b\"\"\""]);
+    }
+}

@@ -5,6 +5,7 @@ mod bench_python;
 mod generate;
 mod python;
 mod release_diff;
+mod releases;
 mod test;
 mod update_schema;
 
@@ -27,6 +28,9 @@ enum Command {
     /// Check `codegen diff` on release 0.160.0 and the pinned one against facts read from their bundles
     /// (one of the steps of `test`).
     CheckDiff,
+    /// Generate bindings for release 0.160.0 and for the pinned release with `--experimental`, and hold them to
+    /// the pinned bindings' bar: clippy, ruff, mypy --strict, complete method tables (one of the steps of `test`).
+    CheckReleases,
     /// Regenerate `generated/` from the pinned schema in `schema/`.
     GenerateTypes {
         /// Do not write; exit non-zero listing stale files with a short diff.
@@ -44,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(&args),
         Command::BenchPython(args) => bench_python::run(&args),
         Command::CheckDiff => release_diff::run(),
+        Command::CheckReleases => releases::run(),
         Command::GenerateTypes { check } => generate::run(check),
         Command::Test => test::run(),
         Command::UpdateSchema(args) => update_schema::run(&args),

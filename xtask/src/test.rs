@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::{python, release_diff};
+use crate::{python, release_diff, releases};
 use crate::update_schema::repo_root;
 
 pub fn run() -> Result<()> {
@@ -26,6 +26,7 @@ pub fn run() -> Result<()> {
 
     eprintln!("==> schema diff: codegen diff of release {} and the pinned one, against their bundles", release_diff::OLD_RELEASE);
     release_diff::run()?;
+    releases::run()?;
 
     let bin = python::venv()?;
     eprintln!("==> generated Python package: ruff check, ruff format --check, mypy --strict");

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::keys;
 use super::rpc::{self, Side};
-use crate::ir::{Extra, Ir, TypeId, TypeKind, TypeRef, UntaggedKind};
+use crate::ir::{Ir, TypeId, TypeRef};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Ways {
@@ -79,48 +79,11 @@ fn reach(ir: &Ir) -> HashMap<TypeId, Ways> {
             continue;
         }
         ways.insert(id, after);
-        for next in children(ir, id) {
+        for next in ir.references(id) {
             todo.push((next, side));
         }
     }
     ways
-}
-
-/// The types `id` refers to directly.
-fn children(ir: &Ir, id: TypeId) -> Vec<TypeId> {
-    fn walk(ty: &TypeRef, out: &mut Vec<TypeId>) {
-        match ty {
-            TypeRef::Named(id) => out.push(*id),
-            TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => walk(inner, out),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    let Some(t) = ir.types.get(id.0) else { return out };
-    match &t.kind {
-        TypeKind::Struct(s) => {
-            for f in &s.fields {
-                walk(&f.ty, &mut out);
-            }
-            if let Some(f) = &s.flatten {
-                out.push(f.ty);
-            }
-            if let Extra::Typed(ty) = &s.extra {
-                walk(ty, &mut out);
-            }
-        }
-        TypeKind::Tagged(u) => out.extend(u.variants.iter().map(|v| v.ty)),
-        TypeKind::Untagged(u) => {
-            for v in &u.variants {
-                if let UntaggedKind::Value(ty) = &v.kind {
-                    walk(ty, &mut out);
-                }
-            }
-        }
-        TypeKind::Alias(ty) | TypeKind::Newtype(ty) => walk(ty, &mut out),
-        TypeKind::Enum(_) => {}
-    }
-    out
 }
 
 #[cfg(test)]

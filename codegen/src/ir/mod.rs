@@ -298,44 +298,50 @@ impl Ir {
 
     /// How many places refer to each named type (fields, variants, aliases, flattened unions).
     pub fn reference_counts(&self) -> std::collections::HashMap<TypeId, usize> {
-        fn walk(ty: &TypeRef, counts: &mut std::collections::HashMap<TypeId, usize>) {
-            match ty {
-                TypeRef::Named(id) => *counts.entry(*id).or_default() += 1,
-                TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => walk(inner, counts),
-                _ => {}
-            }
-        }
         let mut counts = std::collections::HashMap::new();
-        for t in &self.types {
-            match &t.kind {
-                TypeKind::Struct(s) => {
-                    for f in &s.fields {
-                        walk(&f.ty, &mut counts);
-                    }
-                    if let Some(f) = &s.flatten {
-                        *counts.entry(f.ty).or_default() += 1;
-                    }
-                    if let Extra::Typed(ty) = &s.extra {
-                        walk(ty, &mut counts);
-                    }
-                }
-                TypeKind::Tagged(u) => {
-                    for v in &u.variants {
-                        *counts.entry(v.ty).or_default() += 1;
-                    }
-                }
-                TypeKind::Untagged(u) => {
-                    for v in &u.variants {
-                        if let UntaggedKind::Value(ty) = &v.kind {
-                            walk(ty, &mut counts);
-                        }
-                    }
-                }
-                TypeKind::Alias(ty) | TypeKind::Newtype(ty) => walk(ty, &mut counts),
-                TypeKind::Enum(_) => {}
+        for id in (0..self.types.len()).map(TypeId) {
+            for r in self.references(id) {
+                *counts.entry(r).or_default() += 1;
             }
         }
         counts
+    }
+
+    /// The named types `id` refers to directly, once per place (fields, variants, aliases, flattened unions).
+    pub fn references(&self, id: TypeId) -> Vec<TypeId> {
+        fn walk(ty: &TypeRef, out: &mut Vec<TypeId>) {
+            match ty {
+                TypeRef::Named(id) => out.push(*id),
+                TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => walk(inner, out),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        let Some(t) = self.types.get(id.0) else { return out };
+        match &t.kind {
+            TypeKind::Struct(s) => {
+                for f in &s.fields {
+                    walk(&f.ty, &mut out);
+                }
+                if let Some(f) = &s.flatten {
+                    out.push(f.ty);
+                }
+                if let Extra::Typed(ty) = &s.extra {
+                    walk(ty, &mut out);
+                }
+            }
+            TypeKind::Tagged(u) => out.extend(u.variants.iter().map(|v| v.ty)),
+            TypeKind::Untagged(u) => {
+                for v in &u.variants {
+                    if let UntaggedKind::Value(ty) = &v.kind {
+                        walk(ty, &mut out);
+                    }
+                }
+            }
+            TypeKind::Alias(ty) | TypeKind::Newtype(ty) => walk(ty, &mut out),
+            TypeKind::Enum(_) => {}
+        }
+        out
     }
 
     /// The namespaces directly below `ns`.

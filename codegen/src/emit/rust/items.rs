@@ -4,8 +4,17 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
+use super::text::{string_literal, ItemText};
 use super::{ident, opt_doc};
 use crate::ir::*;
+
+/// One item as the emitter produced it.
+pub enum Item {
+    /// Written as text (see [`super::text`]); `needs_layout` when prettyplease must lay it out.
+    Text(ItemText),
+    /// Built with `quote`, printed by prettyplease.
+    Tokens(TokenStream),
+}
 
 pub struct Ctx<'a> {
     pub ir: &'a Ir,
@@ -24,6 +33,60 @@ impl Ctx<'_> {
             let modules = ns.modules.iter().map(|m| ident(&m.rust));
             quote! { crate #(:: #modules)* :: #name }
         }
+    }
+
+    /// [`Ctx::path`] as text.
+    fn path_text(&self, id: TypeId, out: &mut String) {
+        let def = self.ir.get(id);
+        if def.namespace != self.namespace {
+            out.push_str("crate");
+            for m in &self.ir.namespaces[def.namespace.0].modules {
+                out.push_str("::");
+                out.push_str(&m.rust);
+            }
+            out.push_str("::");
+        }
+        out.push_str(&def.name.rust);
+    }
+
+    /// [`Ctx::ty`] as text.
+    fn ty_text(&self, ty: &TypeRef, boxed: bool, out: &mut String) {
+        let wrap = |out: &mut String, open: &str, inner: &dyn Fn(&mut String)| {
+            out.push_str(open);
+            inner(out);
+            out.push('>');
+        };
+        match ty {
+            TypeRef::Named(id) if boxed => wrap(out, "Box<", &|out| self.path_text(*id, out)),
+            TypeRef::Named(id) => self.path_text(*id, out),
+            TypeRef::String => out.push_str("String"),
+            TypeRef::Integer(f) => out.push_str(match f {
+                IntFormat::I8 => "i8",
+                IntFormat::I16 => "i16",
+                IntFormat::I32 => "i32",
+                IntFormat::I64 => "i64",
+                IntFormat::U8 => "u8",
+                IntFormat::U16 => "u16",
+                IntFormat::U32 => "u32",
+                IntFormat::U64 => "u64",
+            }),
+            TypeRef::Number(FloatFormat::F32) => out.push_str("f32"),
+            TypeRef::Number(FloatFormat::F64) => out.push_str("f64"),
+            TypeRef::Boolean => out.push_str("bool"),
+            TypeRef::Any => out.push_str("serde_json::Value"),
+            TypeRef::Null => out.push_str("()"),
+            TypeRef::List(inner) => wrap(out, "Vec<", &|out| self.ty_text(inner, false, out)),
+            TypeRef::Map(inner) => {
+                wrap(out, "std::collections::BTreeMap<String, ", &|out| self.ty_text(inner, false, out))
+            }
+            TypeRef::Nullable(inner) => wrap(out, "Option<", &|out| self.ty_text(inner, boxed, out)),
+        }
+    }
+
+    fn type_string(&self, ty: &TypeRef, boxed: bool) -> String {
+        let mut out = String::new();
+        self.ty_text(ty, boxed, &mut out);
+        out
     }
 
     /// The Rust type of a reference; `boxed` puts the named type behind a `Box` (for recursion).
@@ -118,27 +181,28 @@ impl Ctx<'_> {
     }
 }
 
-pub fn item(ctx: &Ctx<'_>, id: TypeId) -> TokenStream {
+/// Appends the items of one IR type (its declaration, then its impls) to `out`.
+pub fn item(ctx: &Ctx<'_>, id: TypeId, out: &mut Vec<Item>) {
     let def = ctx.ir.get(id);
-    let name = ident(&def.name.rust);
-    let doc = opt_doc(&def.doc);
+    let doc = || opt_doc(&def.doc);
     match &def.kind {
-        TypeKind::Struct(s) => structure(ctx, &def.name, doc, s),
-        TypeKind::Enum(e) => string_enum(&def.name, doc, e),
-        TypeKind::Tagged(u) => tagged(ctx, &def.name, doc, u),
-        TypeKind::Untagged(u) => untagged(ctx, &def.name, doc, u),
+        TypeKind::Struct(s) => structure(ctx, def, s, out),
+        TypeKind::Enum(e) => out.push(Item::Tokens(string_enum(&def.name, doc(), e))),
+        TypeKind::Tagged(u) => out.push(Item::Tokens(tagged(ctx, &def.name, doc(), u))),
+        TypeKind::Untagged(u) => out.push(Item::Tokens(untagged(ctx, &def.name, doc(), u))),
         TypeKind::Alias(t) => {
-            let t = ctx.ty(t, false);
-            quote! { #doc pub type #name = #t; }
+            let mut item = ItemText::default();
+            item.doc(0, def.doc.as_deref());
+            item.line(0, &["pub type ", &def.name.rust, " = ", &ctx.type_string(t, false), ";"]);
+            out.push(Item::Text(item));
         }
         TypeKind::Newtype(t) => {
-            let t = ctx.ty(t, false);
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                #[serde(transparent)]
-                pub struct #name(pub #t);
-            }
+            let mut item = ItemText::default();
+            item.doc(0, def.doc.as_deref());
+            item.attr(0, "derive", &["Debug", "Clone", "PartialEq", "serde::Serialize", "serde::Deserialize"], false);
+            item.attr(0, "serde", &["transparent"], false);
+            item.line(0, &["pub struct ", &def.name.rust, "(pub ", &ctx.type_string(t, false), ");"]);
+            out.push(Item::Text(item));
         }
     }
 }
@@ -155,19 +219,16 @@ enum FieldForm {
     OptionalNullable,
 }
 
-fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let mut fields = Vec::new();
+/// The struct as text; the functions giving its fields' defaults, if any, as an `impl` of tokens.
+fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
+    let type_name = &def.name.rust;
+    let mut fields = ItemText::default();
     let mut default_fns = Vec::new();
     let mut all_optional = true;
     for f in &s.fields {
-        let field = ident(&f.name.rust);
-        let fdoc = opt_doc(&f.doc);
-        let base = ctx.ty(&f.ty, f.recursive);
-        let rename = (f.name.rust.trim_start_matches("r#") != f.name.wire).then(|| {
-            let w = &f.name.wire;
-            quote! { rename = #w, }
-        });
+        let field = f.name.rust.as_str();
+        let base = ctx.type_string(&f.ty, f.recursive);
+        let rename = (field.trim_start_matches("r#") != f.name.wire).then(|| format!("rename = {}", string_literal(&f.name.wire)));
         let form = if f.required {
             all_optional = false;
             FieldForm::Required
@@ -179,68 +240,86 @@ fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenS
         } else {
             FieldForm::Optional
         };
-        let (ty, attrs) = match form {
+        let mut serde: Vec<&str> = rename.iter().map(String::as_str).collect();
+        let default_path;
+        let mut trailing_comma = false;
+        let ty = match form {
             // serde fills a missing `Option` field with `None`; a required nullable field must be present.
             FieldForm::Required if ctx.ir.accepts_null(&f.ty) => {
-                (base, Some(quote! { #[serde(#rename deserialize_with = "crate::wire::nullable")] }))
+                serde.push("deserialize_with = \"crate::wire::nullable\"");
+                base
             }
-            FieldForm::Required => (base, rename.map(|r| quote! { #[serde(#r)] })),
+            FieldForm::Required => {
+                trailing_comma = true; // as `quote` wrote `rename = "..",` before
+                base
+            }
             FieldForm::Defaulted(expr) => {
-                let fn_name = ident(&format!("default_{}", f.name.rust.trim_start_matches("r#")));
-                let fn_path = format!("{}::{}", name.rust, fn_name);
-                default_fns.push(quote! { fn #fn_name() -> #base { #expr } });
-                (base, Some(quote! { #[serde(#rename default = #fn_path)] }))
+                let fn_name = ident(&format!("default_{}", field.trim_start_matches("r#")));
+                default_path = format!("default = {}", string_literal(&format!("{type_name}::{fn_name}")));
+                serde.push(&default_path);
+                let base_tokens = ctx.ty(&f.ty, f.recursive);
+                default_fns.push(quote! { fn #fn_name() -> #base_tokens { #expr } });
+                base
             }
-            FieldForm::Optional => (
-                quote! { Option<#base> },
-                Some(quote! { #[serde(#rename default, skip_serializing_if = "Option::is_none")] }),
-            ),
+            FieldForm::Optional => {
+                serde.extend(["default", "skip_serializing_if = \"Option::is_none\""]);
+                format!("Option<{base}>")
+            }
             // `base` already holds `null` (as `Option`, `Value` or `()`), so one more `Option` tells absence apart.
-            FieldForm::OptionalNullable => (
-                quote! { Option<#base> },
-                Some(quote! {
-                    #[serde(#rename default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::wire::present")]
-                }),
-            ),
+            FieldForm::OptionalNullable => {
+                serde.extend(["default", "skip_serializing_if = \"Option::is_none\"", "deserialize_with = \"crate::wire::present\""]);
+                format!("Option<{base}>")
+            }
         };
-        fields.push(quote! { #fdoc #attrs pub #field: #ty, });
+        fields.doc(1, f.doc.as_deref());
+        fields.attr(1, "serde", &serde, trailing_comma);
+        fields.line(1, &["pub ", field, ": ", &ty, ","]);
     }
     if let Some(fl) = &s.flatten {
-        let field = ident(&fl.name.rust);
-        let t = ctx.path(fl.ty);
         all_optional = false;
-        fields.push(quote! {
-            /// The properties that depend on which of the alternatives this object is.
-            #[serde(flatten)]
-            pub #field: #t,
-        });
+        let mut t = String::new();
+        ctx.path_text(fl.ty, &mut t);
+        fields.doc(1, Some("The properties that depend on which of the alternatives this object is."));
+        fields.attr(1, "serde", &["flatten"], false);
+        fields.line(1, &["pub ", &fl.name.rust, ": ", &t, ","]);
     }
-    let mut container = Vec::new();
+    let mut container = None;
     match &s.extra {
-        Extra::Keep => fields.push(quote! {
-            /// Properties the schema does not declare, kept as received and written back unchanged.
-            #[serde(flatten)]
-            pub extra: serde_json::Map<String, serde_json::Value>,
-        }),
-        Extra::Typed(t) => {
-            let t = ctx.ty(t, false);
-            fields.push(quote! {
-                /// Further properties, each with a value of the schema's `additionalProperties` type.
-                #[serde(flatten)]
-                pub extra: std::collections::BTreeMap<String, #t>,
-            })
+        Extra::Keep => {
+            fields.doc(1, Some("Properties the schema does not declare, kept as received and written back unchanged."));
+            fields.attr(1, "serde", &["flatten"], false);
+            fields.line(1, &["pub extra: serde_json::Map<String, serde_json::Value>,"]);
         }
-        Extra::Forbid => container.push(quote! { #[serde(deny_unknown_fields)] }),
+        Extra::Typed(t) => {
+            fields.doc(1, Some("Further properties, each with a value of the schema's `additionalProperties` type."));
+            fields.attr(1, "serde", &["flatten"], false);
+            fields.line(1, &["pub extra: std::collections::BTreeMap<String, ", &ctx.type_string(t, false), ">,"]);
+        }
+        Extra::Forbid => container = Some("deny_unknown_fields"),
         Extra::InFlattened => {}
     }
-    let derive_default = all_optional.then(|| quote! { Default, });
-    let impl_defaults = (!default_fns.is_empty()).then(|| quote! { impl #type_name { #(#default_fns)* } });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
-        #(#container)*
-        pub struct #type_name { #(#fields)* }
-        #impl_defaults
+
+    let mut item = ItemText::default();
+    item.doc(0, def.doc.as_deref());
+    let derive: &[&str] = if all_optional {
+        &["Debug", "Clone", "PartialEq", "Default", "serde::Serialize", "serde::Deserialize"]
+    } else {
+        &["Debug", "Clone", "PartialEq", "serde::Serialize", "serde::Deserialize"]
+    };
+    item.attr(0, "derive", derive, false);
+    item.attr(0, "serde", container.as_slice(), false);
+    if fields.text.is_empty() {
+        item.line(0, &["pub struct ", type_name, " {}"]);
+    } else {
+        item.line(0, &["pub struct ", type_name, " {"]);
+        item.text.push_str(&fields.text);
+        item.needs_layout |= fields.needs_layout;
+        item.line(0, &["}"]);
+    }
+    out.push(Item::Text(item));
+    if !default_fns.is_empty() {
+        let type_name = ident(type_name);
+        out.push(Item::Tokens(quote! { impl #type_name { #(#default_fns)* } }));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Rust backend: a standalone crate of serde types, built with `quote` and printed by `prettyplease`.
 
 mod items;
+mod text;
 
 /// The crate's private `wire` module: the serde helpers the generated types share. It is the same for
 /// every schema, so it is a file of its own rather than built token by token.
@@ -79,7 +80,7 @@ fn print_parallel(ir: &Ir, chunks: &[Chunk]) -> Vec<String> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = chunks.get(i) else { return done };
-                        done.push((i, print(chunk_tokens(ir, chunk))));
+                        done.push((i, print_chunk(ir, chunk)));
                     }
                 })
             })
@@ -93,7 +94,37 @@ fn print_parallel(ir: &Ir, chunks: &[Chunk]) -> Vec<String> {
     printed
 }
 
-fn chunk_tokens(ir: &Ir, chunk: &Chunk) -> TokenStream {
+/// A chunk's items, printed: text items as they are (or laid out by prettyplease when they ask for it),
+/// runs of token items through `syn` and prettyplease.
+fn print_chunk(ir: &Ir, chunk: &Chunk) -> String {
+    let mut code = String::new();
+    let mut tokens = preamble(ir, chunk);
+    let ctx = items::Ctx { ir, namespace: chunk.namespace };
+    let mut items = Vec::new();
+    for ty in &chunk.types {
+        items.clear();
+        items::item(&ctx, *ty, &mut items);
+        for item in items.drain(..) {
+            match item {
+                items::Item::Tokens(t) => tokens.extend(t),
+                items::Item::Text(t) => {
+                    code.push_str(&print(std::mem::take(&mut tokens)));
+                    if t.needs_layout {
+                        let file = syn::parse_file(&t.text).expect("the emitter writes valid Rust");
+                        code.push_str(&prettyplease::unparse(&file));
+                    } else {
+                        code.push_str(&t.text);
+                    }
+                }
+            }
+        }
+    }
+    code.push_str(&print(tokens));
+    separate_items(&code)
+}
+
+/// The crate docs, lint settings and module declarations that open a namespace's file.
+fn preamble(ir: &Ir, chunk: &Chunk) -> TokenStream {
     let id = chunk.namespace;
     let mut body = TokenStream::new();
     if chunk.preamble {
@@ -121,10 +152,6 @@ fn chunk_tokens(ir: &Ir, chunk: &Chunk) -> TokenStream {
             body.extend(quote! { mod wire; });
         }
     }
-    let ctx = items::Ctx { ir, namespace: id };
-    for ty in &chunk.types {
-        body.extend(items::item(&ctx, *ty));
-    }
     body
 }
 
@@ -141,7 +168,7 @@ fn print(body: TokenStream) -> String {
         return String::new();
     }
     let file: syn::File = syn::parse2(body).expect("the emitter builds valid Rust");
-    separate_items(&prettyplease::unparse(&file))
+    prettyplease::unparse(&file)
 }
 
 /// prettyplease prints top-level items back to back; a blank line after each one that ends reads better.

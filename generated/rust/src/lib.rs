@@ -435,60 +435,10 @@ pub struct ChatgptAuthTokensRefreshParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ChatgptAuthTokensRefreshReason {
-    /// Codex attempted a backend request and received `401 Unauthorized`.
-    Unauthorized,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ChatgptAuthTokensRefreshReason {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unauthorized => "unauthorized",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ChatgptAuthTokensRefreshReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "unauthorized" => Self::Unauthorized,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ChatgptAuthTokensRefreshReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ChatgptAuthTokensRefreshReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatgptAuthTokensRefreshReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("ChatgptAuthTokensRefreshReason", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ChatgptAuthTokensRefreshReason {
+        /// Codex attempted a backend request and received `401 Unauthorized`.
+        Unauthorized = "unauthorized",
     }
 }
 
@@ -2071,67 +2021,13 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalDecision {
     }
 }
 
-/// Distinguishes a command approval from input sent to an existing terminal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CommandExecutionApprovalKind {
-    Command,
-    WriteStdin,
-    /// A managed checkpoint requiring a fresh human decision. Only `accept`, `decline`, and `cancel` are valid. Requires the `requiredHumanApproval` initialize capability. This prompt does not itself start a command execution item.
-    HumanCommand,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CommandExecutionApprovalKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Command => "command",
-            Self::WriteStdin => "writeStdin",
-            Self::HumanCommand => "humanCommand",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CommandExecutionApprovalKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "command" => Self::Command,
-            "writeStdin" => Self::WriteStdin,
-            "humanCommand" => Self::HumanCommand,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CommandExecutionApprovalKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CommandExecutionApprovalKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("CommandExecutionApprovalKind", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Distinguishes a command approval from input sent to an existing terminal.
+    pub enum CommandExecutionApprovalKind {
+        Command = "command",
+        WriteStdin = "writeStdin",
+        /// A managed checkpoint requiring a fresh human decision. Only `accept`, `decline`, and `cancel` are valid. Requires the `requiredHumanApproval` initialize capability. This prompt does not itself start a command execution item.
+        HumanCommand = "humanCommand",
     }
 }
 
@@ -2585,72 +2481,16 @@ impl<'de> serde::Deserialize<'de> for FileChange {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FileChangeApprovalDecision {
-    /// User approved the file changes.
-    Accept,
-    /// User approved the file changes and future changes to the same files should run without prompting.
-    AcceptForSession,
-    /// User denied the file changes. The agent will continue the turn.
-    Decline,
-    /// User denied the file changes. The turn will also be immediately interrupted.
-    Cancel,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl FileChangeApprovalDecision {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Accept => "accept",
-            Self::AcceptForSession => "acceptForSession",
-            Self::Decline => "decline",
-            Self::Cancel => "cancel",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for FileChangeApprovalDecision {
-    fn from(value: &str) -> Self {
-        match value {
-            "accept" => Self::Accept,
-            "acceptForSession" => Self::AcceptForSession,
-            "decline" => Self::Decline,
-            "cancel" => Self::Cancel,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for FileChangeApprovalDecision {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for FileChangeApprovalDecision {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FileChangeApprovalDecision {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("FileChangeApprovalDecision", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum FileChangeApprovalDecision {
+        /// User approved the file changes.
+        Accept = "accept",
+        /// User approved the file changes and future changes to the same files should run without prompting.
+        AcceptForSession = "acceptForSession",
+        /// User denied the file changes. The agent will continue the turn.
+        Decline = "decline",
+        /// User denied the file changes. The turn will also be immediately interrupted.
+        Cancel = "cancel",
     }
 }
 
@@ -2782,60 +2622,10 @@ pub struct FsWriteFileRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FuzzyFileSearchMatchType {
-    File,
-    Directory,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl FuzzyFileSearchMatchType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::File => "file",
-            Self::Directory => "directory",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for FuzzyFileSearchMatchType {
-    fn from(value: &str) -> Self {
-        match value {
-            "file" => Self::File,
-            "directory" => Self::Directory,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for FuzzyFileSearchMatchType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for FuzzyFileSearchMatchType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FuzzyFileSearchMatchType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("FuzzyFileSearchMatchType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum FuzzyFileSearchMatchType {
+        File = "file",
+        Directory = "directory",
     }
 }
 
@@ -3465,57 +3255,9 @@ pub struct MarketplaceUpgradeRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationArrayType {
-    Array,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationArrayType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Array => "array",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationArrayType {
-    fn from(value: &str) -> Self {
-        match value {
-            "array" => Self::Array,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationArrayType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationArrayType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationArrayType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationArrayType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationArrayType {
+        Array = "array",
     }
 }
 
@@ -3543,59 +3285,9 @@ pub struct McpElicitationBooleanSchema {
     pub r#type: McpElicitationBooleanType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationBooleanType {
-    Boolean,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationBooleanType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Boolean => "boolean",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationBooleanType {
-    fn from(value: &str) -> Self {
-        match value {
-            "boolean" => Self::Boolean,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationBooleanType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationBooleanType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationBooleanType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpElicitationBooleanType", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationBooleanType {
+        Boolean = "boolean",
     }
 }
 
@@ -3828,114 +3520,16 @@ pub struct McpElicitationNumberSchema {
     pub r#type: McpElicitationNumberType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationNumberType {
-    Number,
-    Integer,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationNumberType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Number => "number",
-            Self::Integer => "integer",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum McpElicitationNumberType {
+        Number = "number",
+        Integer = "integer",
     }
 }
 
-impl From<&str> for McpElicitationNumberType {
-    fn from(value: &str) -> Self {
-        match value {
-            "number" => Self::Number,
-            "integer" => Self::Integer,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationNumberType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationNumberType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationNumberType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationNumberType", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationObjectType {
-    Object,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationObjectType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Object => "object",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationObjectType {
-    fn from(value: &str) -> Self {
-        match value {
-            "object" => Self::Object,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationObjectType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationObjectType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationObjectType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationObjectType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationObjectType {
+        Object = "object",
     }
 }
 
@@ -4132,68 +3726,12 @@ impl<'de> serde::Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationStringFormat {
-    Email,
-    Uri,
-    Date,
-    DateTime,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationStringFormat {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Email => "email",
-            Self::Uri => "uri",
-            Self::Date => "date",
-            Self::DateTime => "date-time",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationStringFormat {
-    fn from(value: &str) -> Self {
-        match value {
-            "email" => Self::Email,
-            "uri" => Self::Uri,
-            "date" => Self::Date,
-            "date-time" => Self::DateTime,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationStringFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationStringFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationStringFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpElicitationStringFormat", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationStringFormat {
+        Email = "email",
+        Uri = "uri",
+        Date = "date",
+        DateTime = "date-time",
     }
 }
 
@@ -4241,57 +3779,9 @@ pub struct McpElicitationStringSchema {
     pub r#type: McpElicitationStringType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationStringType {
-    String,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationStringType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::String => "string",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationStringType {
-    fn from(value: &str) -> Self {
-        match value {
-            "string" => Self::String,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationStringType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationStringType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationStringType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationStringType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationStringType {
+        String = "string",
     }
 }
 
@@ -4438,65 +3928,11 @@ pub struct McpElicitationUntitledSingleSelectEnumSchema {
     pub r#type: McpElicitationStringType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpServerElicitationAction {
-    Accept,
-    Decline,
-    Cancel,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpServerElicitationAction {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Accept => "accept",
-            Self::Decline => "decline",
-            Self::Cancel => "cancel",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpServerElicitationAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "accept" => Self::Accept,
-            "decline" => Self::Decline,
-            "cancel" => Self::Cancel,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpServerElicitationAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpServerElicitationAction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpServerElicitationAction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpServerElicitationAction", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpServerElicitationAction {
+        Accept = "accept",
+        Decline = "decline",
+        Cancel = "cancel",
     }
 }
 
@@ -4896,60 +4332,10 @@ pub struct NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetworkPolicyRuleAction {
-    Allow,
-    Deny,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl NetworkPolicyRuleAction {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Deny => "deny",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for NetworkPolicyRuleAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "deny" => Self::Deny,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for NetworkPolicyRuleAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for NetworkPolicyRuleAction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for NetworkPolicyRuleAction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("NetworkPolicyRuleAction", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum NetworkPolicyRuleAction {
+        Allow = "allow",
+        Deny = "deny",
     }
 }
 
@@ -5030,60 +4416,10 @@ impl<'de> serde::Deserialize<'de> for ParsedCommand {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PermissionGrantScope {
-    Turn,
-    Session,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PermissionGrantScope {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Turn => "turn",
-            Self::Session => "session",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PermissionGrantScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "turn" => Self::Turn,
-            "session" => Self::Session,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PermissionGrantScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PermissionGrantScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PermissionGrantScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PermissionGrantScope", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PermissionGrantScope {
+        Turn = "turn",
+        Session = "session",
     }
 }
 

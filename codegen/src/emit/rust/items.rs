@@ -187,7 +187,7 @@ pub fn item(ctx: &Ctx<'_>, id: TypeId, out: &mut Vec<Item>) {
     let doc = || opt_doc(&def.doc);
     match &def.kind {
         TypeKind::Struct(s) => structure(ctx, def, s, out),
-        TypeKind::Enum(e) => out.push(Item::Tokens(string_enum(&def.name, doc(), e))),
+        TypeKind::Enum(e) => out.push(Item::Text(string_enum(def, e))),
         TypeKind::Tagged(u) => out.push(Item::Tokens(tagged(ctx, &def.name, doc(), u))),
         TypeKind::Untagged(u) => out.push(Item::Tokens(untagged(ctx, &def.name, doc(), u))),
         TypeKind::Alias(t) => {
@@ -323,79 +323,25 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
     }
 }
 
-fn string_enum(name: &Name, doc: TokenStream, e: &StringEnum) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let enum_wire = &name.rust;
-    let variants = e.values.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let d = opt_doc(&v.doc);
-        quote! { #d #n, }
-    });
-    let to_str = e.values.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let w = &v.name.wire;
-        quote! { Self::#n => #w, }
-    });
-    let from_str = e.values.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let w = &v.name.wire;
-        quote! { #w => Self::#n, }
-    });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum #type_name {
-            #(#variants)*
-            /// A value this version of the schema does not list, kept as received.
-            Unknown(String),
-        }
-
-        impl #type_name {
-            /// Whether the value is one this version of the schema does not list.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::Unknown(_))
-            }
-
-            /// The value as written on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(#to_str)*
-                    Self::Unknown(value) => value,
-                }
-            }
-        }
-
-        impl From<&str> for #type_name {
-            fn from(value: &str) -> Self {
-                match value {
-                    #(#from_str)*
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl std::fmt::Display for #type_name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for #type_name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #type_name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value: Self = crate::wire::string_enum(deserializer)?;
-                if value.is_unknown() && crate::wire::strict() {
-                    return Err(crate::wire::unknown(#enum_wire, value.as_str()));
-                }
-                Ok(value)
-            }
-        }
+/// An invocation of the crate's `string_enum!` macro (in `wire.rs`), which declares the enum with its
+/// `Unknown(String)` variant and its impls; only the values and their docs differ from enum to enum.
+fn string_enum(def: &TypeDef, e: &StringEnum) -> ItemText {
+    let mut item = ItemText::default();
+    item.text.push_str("crate::wire::string_enum! {\n");
+    item.doc(1, def.doc.as_deref());
+    item.text.push_str("    pub enum ");
+    item.text.push_str(&def.name.rust);
+    item.text.push_str(" {\n");
+    for v in &e.values {
+        item.doc(2, v.doc.as_deref());
+        item.text.push_str("        ");
+        item.text.push_str(&v.name.rust);
+        item.text.push_str(" = ");
+        item.text.push_str(&string_literal(&v.name.wire));
+        item.text.push_str(",\n");
     }
+    item.text.push_str("    }\n}\n");
+    item
 }
 
 fn tagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &TaggedUnion) -> TokenStream {

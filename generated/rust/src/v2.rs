@@ -34,52 +34,13 @@ impl<'de> serde::Deserialize<'de> for Account {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("apiKey") => {
-                crate::wire::variant::<
-                    ApiKeyAccount,
-                    _,
-                    _,
-                >(properties, Self::ApiKey, "Account", "apiKey")
-            }
-            Some("chatgpt") => {
-                crate::wire::variant::<
-                    ChatgptAccount,
-                    _,
-                    _,
-                >(properties, Self::Chatgpt, "Account", "chatgpt")
-            }
-            Some("amazonBedrock") => {
-                crate::wire::variant::<
-                    AmazonBedrockAccount,
-                    _,
-                    _,
-                >(properties, Self::AmazonBedrock, "Account", "amazonBedrock")
-            }
-            Some("gcp") => {
-                crate::wire::variant::<
-                    GcpAccount,
-                    _,
-                    _,
-                >(properties, Self::Gcp, "Account", "gcp")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("Account", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "Account", "type")?;
+        match tagged.tag() {
+            Some("apiKey") => tagged.variant(Self::ApiKey),
+            Some("chatgpt") => tagged.variant(Self::Chatgpt),
+            Some("amazonBedrock") => tagged.variant(Self::AmazonBedrock),
+            Some("gcp") => tagged.variant(Self::Gcp),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -548,43 +509,15 @@ impl<'de> serde::Deserialize<'de> for AgentMessageInputContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("input_text") => {
-                crate::wire::variant::<
-                    InputTextAgentMessageInputContent,
-                    _,
-                    _,
-                >(properties, Self::InputText, "AgentMessageInputContent", "input_text")
-            }
-            Some("encrypted_content") => {
-                crate::wire::variant::<
-                    EncryptedContentAgentMessageInputContent,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EncryptedContent,
-                    "AgentMessageInputContent",
-                    "encrypted_content",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("AgentMessageInputContent", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "AgentMessageInputContent",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("input_text") => tagged.variant(Self::InputText),
+            Some("encrypted_content") => tagged.variant(Self::EncryptedContent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -1541,24 +1474,16 @@ impl<'de> serde::Deserialize<'de> for AskForApproval {
             Some("never") => return Ok(Self::Never),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <GranularAskForApproval as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Granular(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <GranularAskForApproval as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Granular(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of AskForApproval",
-                ),
-            );
+            return Err(crate::wire::no_variant("AskForApproval"));
         }
         Ok(Self::Unknown(value))
     }
@@ -1631,30 +1556,22 @@ impl<'de> serde::Deserialize<'de> for AudioUserInputVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Url(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Url(v));
             }
-            if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of AudioUserInputVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("AudioUserInputVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -2044,31 +1961,14 @@ impl<'de> serde::Deserialize<'de> for CapabilityRootLocation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("environment") => {
-                crate::wire::variant::<
-                    EnvironmentCapabilityRootLocation,
-                    _,
-                    _,
-                >(properties, Self::Environment, "CapabilityRootLocation", "environment")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("CapabilityRootLocation", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "CapabilityRootLocation",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("environment") => tagged.variant(Self::Environment),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -2323,84 +2223,52 @@ impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
             Some("inferenceHookDenied") => return Ok(Self::InferenceHookDenied),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <HttpConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::HttpConnectionFailed(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResponseStreamConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ResponseStreamConnectionFailed(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResponseStreamDisconnectedCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ResponseStreamDisconnected(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResponseTooManyFailedAttemptsCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ResponseTooManyFailedAttempts(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ActiveTurnNotSteerableCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ActiveTurnNotSteerable(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <std::collections::BTreeMap<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Object(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <HttpConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::HttpConnectionFailed(v));
             }
-            if let Ok(v) = <ResponseStreamConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ResponseStreamConnectionFailed(v));
             }
-            if let Ok(v) = <ResponseStreamDisconnectedCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ResponseStreamDisconnected(v));
             }
-            if let Ok(v) = <ResponseTooManyFailedAttemptsCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ResponseTooManyFailedAttempts(v));
             }
-            if let Ok(v) = <ActiveTurnNotSteerableCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ActiveTurnNotSteerable(v));
             }
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <std::collections::BTreeMap<
-                String,
-                serde_json::Value,
-            > as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Object(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of CodexErrorInfo",
-                ),
-            );
+            return Err(crate::wire::no_variant("CodexErrorInfo"));
         }
         Ok(Self::Unknown(value))
     }
@@ -2571,52 +2439,13 @@ impl<'de> serde::Deserialize<'de> for CommandAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("read") => {
-                crate::wire::variant::<
-                    ReadCommandAction,
-                    _,
-                    _,
-                >(properties, Self::Read, "CommandAction", "read")
-            }
-            Some("listFiles") => {
-                crate::wire::variant::<
-                    ListFilesCommandAction,
-                    _,
-                    _,
-                >(properties, Self::ListFiles, "CommandAction", "listFiles")
-            }
-            Some("search") => {
-                crate::wire::variant::<
-                    SearchCommandAction,
-                    _,
-                    _,
-                >(properties, Self::Search, "CommandAction", "search")
-            }
-            Some("unknown") => {
-                crate::wire::variant::<
-                    UnknownCommandAction,
-                    _,
-                    _,
-                >(properties, Self::UnknownLower, "CommandAction", "unknown")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("CommandAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "CommandAction", "type")?;
+        match tagged.tag() {
+            Some("read") => tagged.variant(Self::Read),
+            Some("listFiles") => tagged.variant(Self::ListFiles),
+            Some("search") => tagged.variant(Self::Search),
+            Some("unknown") => tagged.variant(Self::UnknownLower),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -3522,107 +3351,26 @@ impl<'de> serde::Deserialize<'de> for ConfigLayerSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("packagedDefaults") => {
-                crate::wire::variant::<
-                    PackagedDefaultsConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PackagedDefaults,
-                    "ConfigLayerSource",
-                    "packagedDefaults",
-                )
-            }
-            Some("mdm") => {
-                crate::wire::variant::<
-                    MdmConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::Mdm, "ConfigLayerSource", "mdm")
-            }
-            Some("system") => {
-                crate::wire::variant::<
-                    SystemConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::System, "ConfigLayerSource", "system")
-            }
-            Some("enterpriseManaged") => {
-                crate::wire::variant::<
-                    EnterpriseManagedConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EnterpriseManaged,
-                    "ConfigLayerSource",
-                    "enterpriseManaged",
-                )
-            }
-            Some("user") => {
-                crate::wire::variant::<
-                    UserConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::User, "ConfigLayerSource", "user")
-            }
-            Some("project") => {
-                crate::wire::variant::<
-                    ProjectConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::Project, "ConfigLayerSource", "project")
-            }
-            Some("sessionFlags") => {
-                crate::wire::variant::<
-                    SessionFlagsConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::SessionFlags, "ConfigLayerSource", "sessionFlags")
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ConfigLayerSource",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("packagedDefaults") => tagged.variant(Self::PackagedDefaults),
+            Some("mdm") => tagged.variant(Self::Mdm),
+            Some("system") => tagged.variant(Self::System),
+            Some("enterpriseManaged") => tagged.variant(Self::EnterpriseManaged),
+            Some("user") => tagged.variant(Self::User),
+            Some("project") => tagged.variant(Self::Project),
+            Some("sessionFlags") => tagged.variant(Self::SessionFlags),
             Some("legacyManagedConfigTomlFromFile") => {
-                crate::wire::variant::<
-                    LegacyManagedConfigTomlFromFileConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::LegacyManagedConfigTomlFromFile,
-                    "ConfigLayerSource",
-                    "legacyManagedConfigTomlFromFile",
-                )
+                tagged.variant(Self::LegacyManagedConfigTomlFromFile)
             }
             Some("legacyManagedConfigTomlFromMdm") => {
-                crate::wire::variant::<
-                    LegacyManagedConfigTomlFromMdmConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::LegacyManagedConfigTomlFromMdm,
-                    "ConfigLayerSource",
-                    "legacyManagedConfigTomlFromMdm",
-                )
+                tagged.variant(Self::LegacyManagedConfigTomlFromMdm)
             }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ConfigLayerSource", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -4025,52 +3773,17 @@ impl<'de> serde::Deserialize<'de> for ConfiguredHookHandler {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("command") => {
-                crate::wire::variant::<
-                    CommandConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::Command, "ConfiguredHookHandler", "command")
-            }
-            Some("mcp_tool") => {
-                crate::wire::variant::<
-                    McpToolConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::McpTool, "ConfiguredHookHandler", "mcp_tool")
-            }
-            Some("prompt") => {
-                crate::wire::variant::<
-                    PromptConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::Prompt, "ConfiguredHookHandler", "prompt")
-            }
-            Some("agent") => {
-                crate::wire::variant::<
-                    AgentConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::Agent, "ConfiguredHookHandler", "agent")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ConfiguredHookHandler", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ConfiguredHookHandler",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("command") => tagged.variant(Self::Command),
+            Some("mcp_tool") => tagged.variant(Self::McpTool),
+            Some("prompt") => tagged.variant(Self::Prompt),
+            Some("agent") => tagged.variant(Self::Agent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -4218,52 +3931,13 @@ impl<'de> serde::Deserialize<'de> for ContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("input_text") => {
-                crate::wire::variant::<
-                    InputTextContentItem,
-                    _,
-                    _,
-                >(properties, Self::InputText, "ContentItem", "input_text")
-            }
-            Some("input_image") => {
-                crate::wire::variant::<
-                    InputImageContentItem,
-                    _,
-                    _,
-                >(properties, Self::InputImage, "ContentItem", "input_image")
-            }
-            Some("input_audio") => {
-                crate::wire::variant::<
-                    InputAudioContentItem,
-                    _,
-                    _,
-                >(properties, Self::InputAudio, "ContentItem", "input_audio")
-            }
-            Some("output_text") => {
-                crate::wire::variant::<
-                    OutputTextContentItem,
-                    _,
-                    _,
-                >(properties, Self::OutputText, "ContentItem", "output_text")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ContentItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ContentItem", "type")?;
+        match tagged.tag() {
+            Some("input_text") => tagged.variant(Self::InputText),
+            Some("input_image") => tagged.variant(Self::InputImage),
+            Some("input_audio") => tagged.variant(Self::InputAudio),
+            Some("output_text") => tagged.variant(Self::OutputText),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -4546,60 +4220,16 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("inputText") => {
-                crate::wire::variant::<
-                    InputTextDynamicToolCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputText,
-                    "DynamicToolCallOutputContentItem",
-                    "inputText",
-                )
-            }
-            Some("inputImage") => {
-                crate::wire::variant::<
-                    InputImageDynamicToolCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputImage,
-                    "DynamicToolCallOutputContentItem",
-                    "inputImage",
-                )
-            }
-            Some("inputAudio") => {
-                crate::wire::variant::<
-                    InputAudioDynamicToolCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputAudio,
-                    "DynamicToolCallOutputContentItem",
-                    "inputAudio",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("DynamicToolCallOutputContentItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "DynamicToolCallOutputContentItem",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("inputText") => tagged.variant(Self::InputText),
+            Some("inputImage") => tagged.variant(Self::InputImage),
+            Some("inputAudio") => tagged.variant(Self::InputAudio),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -4672,31 +4302,14 @@ impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceTool {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("function") => {
-                crate::wire::variant::<
-                    FunctionDynamicToolNamespaceTool,
-                    _,
-                    _,
-                >(properties, Self::Function, "DynamicToolNamespaceTool", "function")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("DynamicToolNamespaceTool", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "DynamicToolNamespaceTool",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("function") => tagged.variant(Self::Function),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -4724,38 +4337,11 @@ impl<'de> serde::Deserialize<'de> for DynamicToolSpec {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("function") => {
-                crate::wire::variant::<
-                    FunctionDynamicToolSpec,
-                    _,
-                    _,
-                >(properties, Self::Function, "DynamicToolSpec", "function")
-            }
-            Some("namespace") => {
-                crate::wire::variant::<
-                    NamespaceDynamicToolSpec,
-                    _,
-                    _,
-                >(properties, Self::Namespace, "DynamicToolSpec", "namespace")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("DynamicToolSpec", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "DynamicToolSpec", "type")?;
+        match tagged.tag() {
+            Some("function") => tagged.variant(Self::Function),
+            Some("namespace") => tagged.variant(Self::Namespace),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -5664,45 +5250,12 @@ impl<'de> serde::Deserialize<'de> for FileSystemPath {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("path") => {
-                crate::wire::variant::<
-                    PathFileSystemPath,
-                    _,
-                    _,
-                >(properties, Self::Path, "FileSystemPath", "path")
-            }
-            Some("glob_pattern") => {
-                crate::wire::variant::<
-                    GlobPatternFileSystemPath,
-                    _,
-                    _,
-                >(properties, Self::GlobPattern, "FileSystemPath", "glob_pattern")
-            }
-            Some("special") => {
-                crate::wire::variant::<
-                    SpecialFileSystemPath,
-                    _,
-                    _,
-                >(properties, Self::Special, "FileSystemPath", "special")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("FileSystemPath", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "FileSystemPath", "type")?;
+        match tagged.tag() {
+            Some("path") => tagged.variant(Self::Path),
+            Some("glob_pattern") => tagged.variant(Self::GlobPattern),
+            Some("special") => tagged.variant(Self::Special),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -5747,71 +5300,19 @@ impl<'de> serde::Deserialize<'de> for FileSystemSpecialPath {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("kind");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("root") => {
-                crate::wire::variant::<
-                    RootFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::Root, "FileSystemSpecialPath", "root")
-            }
-            Some("minimal") => {
-                crate::wire::variant::<
-                    MinimalFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::Minimal, "FileSystemSpecialPath", "minimal")
-            }
-            Some("project_roots") => {
-                crate::wire::variant::<
-                    KindFileSystemSpecialPath,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ProjectRoots,
-                    "FileSystemSpecialPath",
-                    "project_roots",
-                )
-            }
-            Some("tmpdir") => {
-                crate::wire::variant::<
-                    TmpdirFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::Tmpdir, "FileSystemSpecialPath", "tmpdir")
-            }
-            Some("slash_tmp") => {
-                crate::wire::variant::<
-                    SlashTmpFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::SlashTmp, "FileSystemSpecialPath", "slash_tmp")
-            }
-            Some("unknown") => {
-                crate::wire::variant::<
-                    FileSystemSpecialPathUnknown,
-                    _,
-                    _,
-                >(properties, Self::UnknownLower, "FileSystemSpecialPath", "unknown")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("FileSystemSpecialPath", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "kind", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "FileSystemSpecialPath",
+            "kind",
+        )?;
+        match tagged.tag() {
+            Some("root") => tagged.variant(Self::Root),
+            Some("minimal") => tagged.variant(Self::Minimal),
+            Some("project_roots") => tagged.variant(Self::ProjectRoots),
+            Some("tmpdir") => tagged.variant(Self::Tmpdir),
+            Some("slash_tmp") => tagged.variant(Self::SlashTmp),
+            Some("unknown") => tagged.variant(Self::UnknownLower),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -5911,30 +5412,22 @@ impl<'de> serde::Deserialize<'de> for ForcedChatgptWorkspaceIds {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <Vec<
-            String,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Array(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Array(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ForcedChatgptWorkspaceIds",
-                ),
-            );
+            return Err(crate::wire::no_variant("ForcedChatgptWorkspaceIds"));
         }
         Ok(Self::Unknown(value))
     }
@@ -6207,32 +5700,22 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputBody {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <Vec<
-            FunctionCallOutputContentItem,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Array(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <Vec<
-                FunctionCallOutputContentItem,
-            > as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Array(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of FunctionCallOutputBody",
-                ),
-            );
+            return Err(crate::wire::no_variant("FunctionCallOutputBody"));
         }
         Ok(Self::Unknown(value))
     }
@@ -6267,72 +5750,17 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("input_text") => {
-                crate::wire::variant::<
-                    InputTextFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputText,
-                    "FunctionCallOutputContentItem",
-                    "input_text",
-                )
-            }
-            Some("input_image") => {
-                crate::wire::variant::<
-                    InputImageFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputImage,
-                    "FunctionCallOutputContentItem",
-                    "input_image",
-                )
-            }
-            Some("input_audio") => {
-                crate::wire::variant::<
-                    InputAudioFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputAudio,
-                    "FunctionCallOutputContentItem",
-                    "input_audio",
-                )
-            }
-            Some("encrypted_content") => {
-                crate::wire::variant::<
-                    EncryptedContentFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EncryptedContent,
-                    "FunctionCallOutputContentItem",
-                    "encrypted_content",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("FunctionCallOutputContentItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "FunctionCallOutputContentItem",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("input_text") => tagged.variant(Self::InputText),
+            Some("input_image") => tagged.variant(Self::InputImage),
+            Some("input_audio") => tagged.variant(Self::InputAudio),
+            Some("encrypted_content") => tagged.variant(Self::EncryptedContent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -6493,55 +5921,12 @@ impl<'de> serde::Deserialize<'de> for GatewayAuth {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("mode");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("none") => {
-                crate::wire::variant::<
-                    NoneGatewayAuth,
-                    _,
-                    _,
-                >(properties, Self::None, "GatewayAuth", "none")
-            }
-            Some("environmentVariable") => {
-                crate::wire::variant::<
-                    GatewayAuthEnvironmentVariable,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EnvironmentVariable,
-                    "GatewayAuth",
-                    "environmentVariable",
-                )
-            }
-            Some("externallyConfigured") => {
-                crate::wire::variant::<
-                    ModeGatewayAuth,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternallyConfigured,
-                    "GatewayAuth",
-                    "externallyConfigured",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("GatewayAuth", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "mode", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "GatewayAuth", "mode")?;
+        match tagged.tag() {
+            Some("none") => tagged.variant(Self::None),
+            Some("environmentVariable") => tagged.variant(Self::EnvironmentVariable),
+            Some("externallyConfigured") => tagged.variant(Self::ExternallyConfigured),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -7096,98 +6481,20 @@ impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("command") => {
-                crate::wire::variant::<
-                    CommandGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(properties, Self::Command, "GuardianApprovalReviewAction", "command")
-            }
-            Some("execve") => {
-                crate::wire::variant::<
-                    ExecveGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(properties, Self::Execve, "GuardianApprovalReviewAction", "execve")
-            }
-            Some("writeStdin") => {
-                crate::wire::variant::<
-                    WriteStdinGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WriteStdin,
-                    "GuardianApprovalReviewAction",
-                    "writeStdin",
-                )
-            }
-            Some("applyPatch") => {
-                crate::wire::variant::<
-                    ApplyPatchGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ApplyPatch,
-                    "GuardianApprovalReviewAction",
-                    "applyPatch",
-                )
-            }
-            Some("networkAccess") => {
-                crate::wire::variant::<
-                    NetworkAccessGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::NetworkAccess,
-                    "GuardianApprovalReviewAction",
-                    "networkAccess",
-                )
-            }
-            Some("mcpToolCall") => {
-                crate::wire::variant::<
-                    McpToolCallGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpToolCall,
-                    "GuardianApprovalReviewAction",
-                    "mcpToolCall",
-                )
-            }
-            Some("requestPermissions") => {
-                crate::wire::variant::<
-                    RequestPermissionsGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::RequestPermissions,
-                    "GuardianApprovalReviewAction",
-                    "requestPermissions",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("GuardianApprovalReviewAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "GuardianApprovalReviewAction",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("command") => tagged.variant(Self::Command),
+            Some("execve") => tagged.variant(Self::Execve),
+            Some("writeStdin") => tagged.variant(Self::WriteStdin),
+            Some("applyPatch") => tagged.variant(Self::ApplyPatch),
+            Some("networkAccess") => tagged.variant(Self::NetworkAccess),
+            Some("mcpToolCall") => tagged.variant(Self::McpToolCall),
+            Some("requestPermissions") => tagged.variant(Self::RequestPermissions),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -7390,52 +6697,17 @@ impl<'de> serde::Deserialize<'de> for HookMetadataVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("handlerType");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("command") => {
-                crate::wire::variant::<
-                    HookMetadataVariantCommand,
-                    _,
-                    _,
-                >(properties, Self::Command, "HookMetadataVariant", "command")
-            }
-            Some("mcpTool") => {
-                crate::wire::variant::<
-                    HookMetadataVariantMcpTool,
-                    _,
-                    _,
-                >(properties, Self::McpTool, "HookMetadataVariant", "mcpTool")
-            }
-            Some("prompt") => {
-                crate::wire::variant::<
-                    PromptHookMetadata,
-                    _,
-                    _,
-                >(properties, Self::Prompt, "HookMetadataVariant", "prompt")
-            }
-            Some("agent") => {
-                crate::wire::variant::<
-                    AgentHookMetadata,
-                    _,
-                    _,
-                >(properties, Self::Agent, "HookMetadataVariant", "agent")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("HookMetadataVariant", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "handlerType", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "HookMetadataVariant",
+            "handlerType",
+        )?;
+        match tagged.tag() {
+            Some("command") => tagged.variant(Self::Command),
+            Some("mcpTool") => tagged.variant(Self::McpTool),
+            Some("prompt") => tagged.variant(Self::Prompt),
+            Some("agent") => tagged.variant(Self::Agent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -7767,36 +7039,14 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationFailure {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("usageLimitExceeded") => {
-                crate::wire::variant::<
-                    UsageLimitExceededImageGenerationFailure,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::UsageLimitExceeded,
-                    "ImageGenerationFailure",
-                    "usageLimitExceeded",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ImageGenerationFailure", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ImageGenerationFailure",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("usageLimitExceeded") => tagged.variant(Self::UsageLimitExceeded),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -7894,34 +7144,22 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationThreadItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <FileIdThreadItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResultThreadItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Result(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <FileIdThreadItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
-            if let Ok(v) = <ResultThreadItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Result(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ImageGenerationThreadItemVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("ImageGenerationThreadItemVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -7988,30 +7226,22 @@ impl<'de> serde::Deserialize<'de> for ImageUserInputVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Url(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Url(v));
             }
-            if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ImageUserInputVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("ImageUserInputVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -8095,34 +7325,22 @@ impl<'de> serde::Deserialize<'de> for InputAudioContentItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <AudioUrlContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::AudioUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <AudioUrlContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::AudioUrl(v));
             }
-            if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputAudioContentItemVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("InputAudioContentItemVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -8177,33 +7395,23 @@ impl<'de> serde::Deserialize<'de> for InputAudioFunctionCallOutputContentItemVar
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::AudioUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::AudioUrl(v));
             }
-            if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
             return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputAudioFunctionCallOutputContentItemVariant",
-                ),
+                crate::wire::no_variant("InputAudioFunctionCallOutputContentItemVariant"),
             );
         }
         Ok(Self::Unknown(value))
@@ -8255,34 +7463,22 @@ impl<'de> serde::Deserialize<'de> for InputImageContentItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <ImageUrlContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ImageUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ImageUrlContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ImageUrl(v));
             }
-            if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputImageContentItemVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("InputImageContentItemVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -8342,33 +7538,23 @@ impl<'de> serde::Deserialize<'de> for InputImageFunctionCallOutputContentItemVar
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ImageUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ImageUrl(v));
             }
-            if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
             return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputImageFunctionCallOutputContentItemVariant",
-                ),
+                crate::wire::no_variant("InputImageFunctionCallOutputContentItemVariant"),
             );
         }
         Ok(Self::Unknown(value))
@@ -8738,31 +7924,14 @@ impl<'de> serde::Deserialize<'de> for LocalShellAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("exec") => {
-                crate::wire::variant::<
-                    ExecLocalShellAction,
-                    _,
-                    _,
-                >(properties, Self::Exec, "LocalShellAction", "exec")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("LocalShellAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "LocalShellAction",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("exec") => tagged.variant(Self::Exec),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -8846,81 +8015,21 @@ impl<'de> serde::Deserialize<'de> for LoginAccountParams {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("apiKey") => {
-                crate::wire::variant::<
-                    ApiKeyv2LoginAccountParams,
-                    _,
-                    _,
-                >(properties, Self::ApiKey, "LoginAccountParams", "apiKey")
-            }
-            Some("chatgpt") => {
-                crate::wire::variant::<
-                    Chatgptv2LoginAccountParams,
-                    _,
-                    _,
-                >(properties, Self::Chatgpt, "LoginAccountParams", "chatgpt")
-            }
-            Some("chatgptDeviceCode") => {
-                crate::wire::variant::<
-                    ChatgptDeviceCodev2LoginAccountParams,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptDeviceCode,
-                    "LoginAccountParams",
-                    "chatgptDeviceCode",
-                )
-            }
-            Some("chatgptAuthTokens") => {
-                crate::wire::variant::<
-                    ChatgptAuthTokensv2LoginAccountParams,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptAuthTokens,
-                    "LoginAccountParams",
-                    "chatgptAuthTokens",
-                )
-            }
-            Some("amazonBedrock") => {
-                crate::wire::variant::<
-                    AmazonBedrockv2LoginAccountParams,
-                    _,
-                    _,
-                >(properties, Self::AmazonBedrock, "LoginAccountParams", "amazonBedrock")
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "LoginAccountParams",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("apiKey") => tagged.variant(Self::ApiKey),
+            Some("chatgpt") => tagged.variant(Self::Chatgpt),
+            Some("chatgptDeviceCode") => tagged.variant(Self::ChatgptDeviceCode),
+            Some("chatgptAuthTokens") => tagged.variant(Self::ChatgptAuthTokens),
+            Some("amazonBedrock") => tagged.variant(Self::AmazonBedrock),
             Some("amazonBedrockAccessKeys") => {
-                crate::wire::variant::<
-                    AmazonBedrockAccessKeysv2LoginAccountParams,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AmazonBedrockAccessKeys,
-                    "LoginAccountParams",
-                    "amazonBedrockAccessKeys",
-                )
+                tagged.variant(Self::AmazonBedrockAccessKeys)
             }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("LoginAccountParams", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -8954,74 +8063,18 @@ impl<'de> serde::Deserialize<'de> for LoginAccountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("apiKey") => {
-                crate::wire::variant::<
-                    ApiKeyv2LoginAccountResponse,
-                    _,
-                    _,
-                >(properties, Self::ApiKey, "LoginAccountResponse", "apiKey")
-            }
-            Some("chatgpt") => {
-                crate::wire::variant::<
-                    Chatgptv2LoginAccountResponse,
-                    _,
-                    _,
-                >(properties, Self::Chatgpt, "LoginAccountResponse", "chatgpt")
-            }
-            Some("chatgptDeviceCode") => {
-                crate::wire::variant::<
-                    ChatgptDeviceCodev2LoginAccountResponse,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptDeviceCode,
-                    "LoginAccountResponse",
-                    "chatgptDeviceCode",
-                )
-            }
-            Some("chatgptAuthTokens") => {
-                crate::wire::variant::<
-                    ChatgptAuthTokensv2LoginAccountResponse,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptAuthTokens,
-                    "LoginAccountResponse",
-                    "chatgptAuthTokens",
-                )
-            }
-            Some("amazonBedrock") => {
-                crate::wire::variant::<
-                    AmazonBedrockv2LoginAccountResponse,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AmazonBedrock,
-                    "LoginAccountResponse",
-                    "amazonBedrock",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("LoginAccountResponse", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "LoginAccountResponse",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("apiKey") => tagged.variant(Self::ApiKey),
+            Some("chatgpt") => tagged.variant(Self::Chatgpt),
+            Some("chatgptDeviceCode") => tagged.variant(Self::ChatgptDeviceCode),
+            Some("chatgptAuthTokens") => tagged.variant(Self::ChatgptAuthTokens),
+            Some("amazonBedrock") => tagged.variant(Self::AmazonBedrock),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -10348,60 +9401,20 @@ impl<'de> serde::Deserialize<'de> for ModelProviderError {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("modelProviderMismatch") => {
-                crate::wire::variant::<
-                    ModelProviderMismatchv2ModelProviderError,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderMismatch,
-                    "ModelProviderError",
-                    "modelProviderMismatch",
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ModelProviderError",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("modelProviderMismatch") => tagged.variant(Self::ModelProviderMismatch),
             Some("modelProviderNotConfigured") => {
-                crate::wire::variant::<
-                    ModelProviderNotConfiguredv2ModelProviderError,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderNotConfigured,
-                    "ModelProviderError",
-                    "modelProviderNotConfigured",
-                )
+                tagged.variant(Self::ModelProviderNotConfigured)
             }
             Some("modelProviderPolicyConflict") => {
-                crate::wire::variant::<
-                    ModelProviderPolicyConflictv2ModelProviderError,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderPolicyConflict,
-                    "ModelProviderError",
-                    "modelProviderPolicyConflict",
-                )
+                tagged.variant(Self::ModelProviderPolicyConflict)
             }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ModelProviderError", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -10637,24 +9650,16 @@ impl<'de> serde::Deserialize<'de> for MultiAgentMode {
             Some("proactive") => return Ok(Self::Proactive),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <CustomMultiAgentMode as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Custom(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <CustomMultiAgentMode as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Custom(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of MultiAgentMode",
-                ),
-            );
+            return Err(crate::wire::no_variant("MultiAgentMode"));
         }
         Ok(Self::Unknown(value))
     }
@@ -10986,32 +9991,22 @@ impl<'de> serde::Deserialize<'de> for OtelExporter {
             Some("statsig") => return Ok(Self::Statsig),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <OtlpHttpOtelExporter as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::OtlpHttp(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <OtlpGrpcOtelExporter as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::OtlpGrpc(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <OtlpHttpOtelExporter as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::OtlpHttp(v));
             }
-            if let Ok(v) = <OtlpGrpcOtelExporter as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::OtlpGrpc(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom("the value matches no variant of OtelExporter"),
-            );
+            return Err(crate::wire::no_variant("OtelExporter"));
         }
         Ok(Self::Unknown(value))
     }
@@ -11290,45 +10285,12 @@ impl<'de> serde::Deserialize<'de> for PatchChangeKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("add") => {
-                crate::wire::variant::<
-                    AddPatchChangeKind,
-                    _,
-                    _,
-                >(properties, Self::Add, "PatchChangeKind", "add")
-            }
-            Some("delete") => {
-                crate::wire::variant::<
-                    DeletePatchChangeKind,
-                    _,
-                    _,
-                >(properties, Self::Delete, "PatchChangeKind", "delete")
-            }
-            Some("update") => {
-                crate::wire::variant::<
-                    UpdatePatchChangeKind,
-                    _,
-                    _,
-                >(properties, Self::Update, "PatchChangeKind", "update")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("PatchChangeKind", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "PatchChangeKind", "type")?;
+        match tagged.tag() {
+            Some("add") => tagged.variant(Self::Add),
+            Some("delete") => tagged.variant(Self::Delete),
+            Some("update") => tagged.variant(Self::Update),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -12286,52 +11248,13 @@ impl<'de> serde::Deserialize<'de> for PluginSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("local") => {
-                crate::wire::variant::<
-                    LocalPluginSource,
-                    _,
-                    _,
-                >(properties, Self::Local, "PluginSource", "local")
-            }
-            Some("git") => {
-                crate::wire::variant::<
-                    GitPluginSource,
-                    _,
-                    _,
-                >(properties, Self::Git, "PluginSource", "git")
-            }
-            Some("npm") => {
-                crate::wire::variant::<
-                    NpmPluginSource,
-                    _,
-                    _,
-                >(properties, Self::Npm, "PluginSource", "npm")
-            }
-            Some("remote") => {
-                crate::wire::variant::<
-                    RemotePluginSource,
-                    _,
-                    _,
-                >(properties, Self::Remote, "PluginSource", "remote")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("PluginSource", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "PluginSource", "type")?;
+        match tagged.tag() {
+            Some("local") => tagged.variant(Self::Local),
+            Some("git") => tagged.variant(Self::Git),
+            Some("npm") => tagged.variant(Self::Npm),
+            Some("remote") => tagged.variant(Self::Remote),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -12653,52 +11576,17 @@ impl<'de> serde::Deserialize<'de> for ProviderSettings {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("openai") => {
-                crate::wire::variant::<
-                    OpenaiProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::Openai, "ProviderSettings", "openai")
-            }
-            Some("customGateway") => {
-                crate::wire::variant::<
-                    CustomGatewayProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::CustomGateway, "ProviderSettings", "customGateway")
-            }
-            Some("bedrock") => {
-                crate::wire::variant::<
-                    BedrockProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::Bedrock, "ProviderSettings", "bedrock")
-            }
-            Some("gcp") => {
-                crate::wire::variant::<
-                    GcpProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::Gcp, "ProviderSettings", "gcp")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ProviderSettings", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ProviderSettings",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("openai") => tagged.variant(Self::Openai),
+            Some("customGateway") => tagged.variant(Self::CustomGateway),
+            Some("bedrock") => tagged.variant(Self::Bedrock),
+            Some("gcp") => tagged.variant(Self::Gcp),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -12731,50 +11619,16 @@ impl<'de> serde::Deserialize<'de> for ProviderSettingsPatch {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("customGateway") => {
-                crate::wire::variant::<
-                    CustomGatewayProviderSettingsPatch,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CustomGateway,
-                    "ProviderSettingsPatch",
-                    "customGateway",
-                )
-            }
-            Some("bedrock") => {
-                crate::wire::variant::<
-                    BedrockProviderSettingsPatch,
-                    _,
-                    _,
-                >(properties, Self::Bedrock, "ProviderSettingsPatch", "bedrock")
-            }
-            Some("gcp") => {
-                crate::wire::variant::<
-                    GcpProviderSettingsPatch,
-                    _,
-                    _,
-                >(properties, Self::Gcp, "ProviderSettingsPatch", "gcp")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ProviderSettingsPatch", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ProviderSettingsPatch",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("customGateway") => tagged.variant(Self::CustomGateway),
+            Some("bedrock") => tagged.variant(Self::Bedrock),
+            Some("gcp") => tagged.variant(Self::Gcp),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -13190,43 +12044,15 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("reasoning_text") => {
-                crate::wire::variant::<
-                    ReasoningTextReasoningItemContent,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ReasoningText,
-                    "ReasoningItemContent",
-                    "reasoning_text",
-                )
-            }
-            Some("text") => {
-                crate::wire::variant::<
-                    TextReasoningItemContent,
-                    _,
-                    _,
-                >(properties, Self::Text, "ReasoningItemContent", "text")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ReasoningItemContent", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ReasoningItemContent",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("reasoning_text") => tagged.variant(Self::ReasoningText),
+            Some("text") => tagged.variant(Self::Text),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -13252,36 +12078,14 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummary {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("summary_text") => {
-                crate::wire::variant::<
-                    SummaryTextReasoningItemReasoningSummary,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::SummaryText,
-                    "ReasoningItemReasoningSummary",
-                    "summary_text",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ReasoningItemReasoningSummary", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ReasoningItemReasoningSummary",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("summary_text") => tagged.variant(Self::SummaryText),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -13503,28 +12307,22 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <i64 as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Integer(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Integer(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom("the value matches no variant of RequestId"),
-            );
+            return Err(crate::wire::no_variant("RequestId"));
         }
         Ok(Self::Unknown(value))
     }
@@ -13655,34 +12453,22 @@ impl<'de> serde::Deserialize<'de> for ResourceContent {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <ResourceContentObject as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Object(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResourceContentObjectLower as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ObjectPascal(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ResourceContentObject as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Object(v));
             }
-            if let Ok(v) = <ResourceContentObjectLower as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ObjectPascal(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ResourceContent",
-                ),
-            );
+            return Err(crate::wire::no_variant("ResourceContent"));
         }
         Ok(Self::Unknown(value))
     }
@@ -13828,185 +12614,27 @@ impl<'de> serde::Deserialize<'de> for ResponseItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("additional_tools") => {
-                crate::wire::variant::<
-                    AdditionalToolsResponseItem,
-                    _,
-                    _,
-                >(properties, Self::AdditionalTools, "ResponseItem", "additional_tools")
-            }
-            Some("message") => {
-                crate::wire::variant::<
-                    MessageResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Message, "ResponseItem", "message")
-            }
-            Some("agent_message") => {
-                crate::wire::variant::<
-                    AgentMessageResponseItem,
-                    _,
-                    _,
-                >(properties, Self::AgentMessage, "ResponseItem", "agent_message")
-            }
-            Some("reasoning") => {
-                crate::wire::variant::<
-                    ReasoningResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Reasoning, "ResponseItem", "reasoning")
-            }
-            Some("local_shell_call") => {
-                crate::wire::variant::<
-                    LocalShellCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::LocalShellCall, "ResponseItem", "local_shell_call")
-            }
-            Some("function_call") => {
-                crate::wire::variant::<
-                    FunctionCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::FunctionCall, "ResponseItem", "function_call")
-            }
-            Some("tool_search_call") => {
-                crate::wire::variant::<
-                    ToolSearchCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::ToolSearchCall, "ResponseItem", "tool_search_call")
-            }
-            Some("function_call_output") => {
-                crate::wire::variant::<
-                    FunctionCallOutputResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FunctionCallOutput,
-                    "ResponseItem",
-                    "function_call_output",
-                )
-            }
-            Some("custom_tool_call") => {
-                crate::wire::variant::<
-                    CustomToolCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::CustomToolCall, "ResponseItem", "custom_tool_call")
-            }
-            Some("custom_tool_call_output") => {
-                crate::wire::variant::<
-                    CustomToolCallOutputResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CustomToolCallOutput,
-                    "ResponseItem",
-                    "custom_tool_call_output",
-                )
-            }
-            Some("tool_search_output") => {
-                crate::wire::variant::<
-                    ToolSearchOutputResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ToolSearchOutput,
-                    "ResponseItem",
-                    "tool_search_output",
-                )
-            }
-            Some("web_search_call") => {
-                crate::wire::variant::<
-                    WebSearchCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::WebSearchCall, "ResponseItem", "web_search_call")
-            }
-            Some("image_generation_call") => {
-                crate::wire::variant::<
-                    ImageGenerationCallResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ImageGenerationCall,
-                    "ResponseItem",
-                    "image_generation_call",
-                )
-            }
-            Some("compaction") => {
-                crate::wire::variant::<
-                    CompactionResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Compaction, "ResponseItem", "compaction")
-            }
-            Some("configuration_update") => {
-                crate::wire::variant::<
-                    ConfigurationUpdateResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ConfigurationUpdate,
-                    "ResponseItem",
-                    "configuration_update",
-                )
-            }
-            Some("compaction_trigger") => {
-                crate::wire::variant::<
-                    CompactionTriggerResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CompactionTrigger,
-                    "ResponseItem",
-                    "compaction_trigger",
-                )
-            }
-            Some("context_compaction") => {
-                crate::wire::variant::<
-                    ContextCompactionResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ContextCompaction,
-                    "ResponseItem",
-                    "context_compaction",
-                )
-            }
-            Some("other") => {
-                crate::wire::variant::<
-                    OtherResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Other, "ResponseItem", "other")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ResponseItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ResponseItem", "type")?;
+        match tagged.tag() {
+            Some("additional_tools") => tagged.variant(Self::AdditionalTools),
+            Some("message") => tagged.variant(Self::Message),
+            Some("agent_message") => tagged.variant(Self::AgentMessage),
+            Some("reasoning") => tagged.variant(Self::Reasoning),
+            Some("local_shell_call") => tagged.variant(Self::LocalShellCall),
+            Some("function_call") => tagged.variant(Self::FunctionCall),
+            Some("tool_search_call") => tagged.variant(Self::ToolSearchCall),
+            Some("function_call_output") => tagged.variant(Self::FunctionCallOutput),
+            Some("custom_tool_call") => tagged.variant(Self::CustomToolCall),
+            Some("custom_tool_call_output") => tagged.variant(Self::CustomToolCallOutput),
+            Some("tool_search_output") => tagged.variant(Self::ToolSearchOutput),
+            Some("web_search_call") => tagged.variant(Self::WebSearchCall),
+            Some("image_generation_call") => tagged.variant(Self::ImageGenerationCall),
+            Some("compaction") => tagged.variant(Self::Compaction),
+            Some("configuration_update") => tagged.variant(Self::ConfigurationUpdate),
+            Some("compaction_trigger") => tagged.variant(Self::CompactionTrigger),
+            Some("context_compaction") => tagged.variant(Self::ContextCompaction),
+            Some("other") => tagged.variant(Self::Other),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -14124,57 +12752,17 @@ impl<'de> serde::Deserialize<'de> for ResponsesApiWebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("search") => {
-                crate::wire::variant::<
-                    SearchResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Search, "ResponsesApiWebSearchAction", "search")
-            }
-            Some("open_page") => {
-                crate::wire::variant::<
-                    OpenPageResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::OpenPage, "ResponsesApiWebSearchAction", "open_page")
-            }
-            Some("find_in_page") => {
-                crate::wire::variant::<
-                    FindInPageResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FindInPage,
-                    "ResponsesApiWebSearchAction",
-                    "find_in_page",
-                )
-            }
-            Some("other") => {
-                crate::wire::variant::<
-                    OtherResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Other, "ResponsesApiWebSearchAction", "other")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ResponsesApiWebSearchAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ResponsesApiWebSearchAction",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("search") => tagged.variant(Self::Search),
+            Some("open_page") => tagged.variant(Self::OpenPage),
+            Some("find_in_page") => tagged.variant(Self::FindInPage),
+            Some("other") => tagged.variant(Self::Other),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -14252,57 +12840,13 @@ impl<'de> serde::Deserialize<'de> for ReviewTarget {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("uncommittedChanges") => {
-                crate::wire::variant::<
-                    UncommittedChangesReviewTarget,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::UncommittedChanges,
-                    "ReviewTarget",
-                    "uncommittedChanges",
-                )
-            }
-            Some("baseBranch") => {
-                crate::wire::variant::<
-                    BaseBranchReviewTarget,
-                    _,
-                    _,
-                >(properties, Self::BaseBranch, "ReviewTarget", "baseBranch")
-            }
-            Some("commit") => {
-                crate::wire::variant::<
-                    CommitReviewTarget,
-                    _,
-                    _,
-                >(properties, Self::Commit, "ReviewTarget", "commit")
-            }
-            Some("custom") => {
-                crate::wire::variant::<
-                    CustomReviewTarget,
-                    _,
-                    _,
-                >(properties, Self::Custom, "ReviewTarget", "custom")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ReviewTarget", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ReviewTarget", "type")?;
+        match tagged.tag() {
+            Some("uncommittedChanges") => tagged.variant(Self::UncommittedChanges),
+            Some("baseBranch") => tagged.variant(Self::BaseBranch),
+            Some("commit") => tagged.variant(Self::Commit),
+            Some("custom") => tagged.variant(Self::Custom),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -14349,57 +12893,13 @@ impl<'de> serde::Deserialize<'de> for SandboxPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("dangerFullAccess") => {
-                crate::wire::variant::<
-                    DangerFullAccessSandboxPolicy,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::DangerFullAccess,
-                    "SandboxPolicy",
-                    "dangerFullAccess",
-                )
-            }
-            Some("readOnly") => {
-                crate::wire::variant::<
-                    ReadOnlySandboxPolicy,
-                    _,
-                    _,
-                >(properties, Self::ReadOnly, "SandboxPolicy", "readOnly")
-            }
-            Some("externalSandbox") => {
-                crate::wire::variant::<
-                    ExternalSandboxSandboxPolicy,
-                    _,
-                    _,
-                >(properties, Self::ExternalSandbox, "SandboxPolicy", "externalSandbox")
-            }
-            Some("workspaceWrite") => {
-                crate::wire::variant::<
-                    WorkspaceWriteSandboxPolicy,
-                    _,
-                    _,
-                >(properties, Self::WorkspaceWrite, "SandboxPolicy", "workspaceWrite")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("SandboxPolicy", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "SandboxPolicy", "type")?;
+        match tagged.tag() {
+            Some("dangerFullAccess") => tagged.variant(Self::DangerFullAccess),
+            Some("readOnly") => tagged.variant(Self::ReadOnly),
+            Some("externalSandbox") => tagged.variant(Self::ExternalSandbox),
+            Some("workspaceWrite") => tagged.variant(Self::WorkspaceWrite),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -14461,52 +12961,17 @@ impl<'de> serde::Deserialize<'de> for ScheduledTaskSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("hourly") => {
-                crate::wire::variant::<
-                    HourlyScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Hourly, "ScheduledTaskSchedule", "hourly")
-            }
-            Some("daily") => {
-                crate::wire::variant::<
-                    DailyScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Daily, "ScheduledTaskSchedule", "daily")
-            }
-            Some("weekdays") => {
-                crate::wire::variant::<
-                    WeekdaysScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Weekdays, "ScheduledTaskSchedule", "weekdays")
-            }
-            Some("weekly") => {
-                crate::wire::variant::<
-                    WeeklyScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Weekly, "ScheduledTaskSchedule", "weekly")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ScheduledTaskSchedule", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ScheduledTaskSchedule",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("hourly") => tagged.variant(Self::Hourly),
+            Some("daily") => tagged.variant(Self::Daily),
+            Some("weekdays") => tagged.variant(Self::Weekdays),
+            Some("weekly") => tagged.variant(Self::Weekly),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -14736,32 +13201,22 @@ impl<'de> serde::Deserialize<'de> for SessionSource {
             Some("unknown") => return Ok(Self::UnknownLower),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <CustomSessionSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Custom(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <SubAgentSessionSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::SubAgent(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <CustomSessionSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Custom(v));
             }
-            if let Ok(v) = <SubAgentSessionSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::SubAgent(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom("the value matches no variant of SessionSource"),
-            );
+            return Err(crate::wire::no_variant("SessionSource"));
         }
         Ok(Self::Unknown(value))
     }
@@ -15230,34 +13685,22 @@ impl<'de> serde::Deserialize<'de> for SubAgentSource {
             Some("memory_consolidation") => return Ok(Self::MemoryConsolidation),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <ThreadSpawnSubAgentSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ThreadSpawn(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <OtherSubAgentSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Other(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ThreadSpawnSubAgentSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ThreadSpawn(v));
             }
-            if let Ok(v) = <OtherSubAgentSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Other(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of SubAgentSource",
-                ),
-            );
+            return Err(crate::wire::no_variant("SubAgentSource"));
         }
         Ok(Self::Unknown(value))
     }
@@ -16287,202 +14730,32 @@ impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("userMessage") => {
-                crate::wire::variant::<
-                    UserMessageThreadItem,
-                    _,
-                    _,
-                >(properties, Self::UserMessage, "ThreadItemVariant", "userMessage")
-            }
-            Some("hookPrompt") => {
-                crate::wire::variant::<
-                    HookPromptThreadItem,
-                    _,
-                    _,
-                >(properties, Self::HookPrompt, "ThreadItemVariant", "hookPrompt")
-            }
-            Some("agentMessage") => {
-                crate::wire::variant::<
-                    AgentMessageThreadItem,
-                    _,
-                    _,
-                >(properties, Self::AgentMessage, "ThreadItemVariant", "agentMessage")
-            }
-            Some("functionCallOutput") => {
-                crate::wire::variant::<
-                    FunctionCallOutputThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FunctionCallOutput,
-                    "ThreadItemVariant",
-                    "functionCallOutput",
-                )
-            }
-            Some("plan") => {
-                crate::wire::variant::<
-                    PlanThreadItem,
-                    _,
-                    _,
-                >(properties, Self::Plan, "ThreadItemVariant", "plan")
-            }
-            Some("reasoning") => {
-                crate::wire::variant::<
-                    ReasoningThreadItem,
-                    _,
-                    _,
-                >(properties, Self::Reasoning, "ThreadItemVariant", "reasoning")
-            }
-            Some("commandExecution") => {
-                crate::wire::variant::<
-                    CommandExecutionThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CommandExecution,
-                    "ThreadItemVariant",
-                    "commandExecution",
-                )
-            }
-            Some("fileChange") => {
-                crate::wire::variant::<
-                    FileChangeThreadItem,
-                    _,
-                    _,
-                >(properties, Self::FileChange, "ThreadItemVariant", "fileChange")
-            }
-            Some("mcpToolCall") => {
-                crate::wire::variant::<
-                    McpToolCallThreadItem,
-                    _,
-                    _,
-                >(properties, Self::McpToolCall, "ThreadItemVariant", "mcpToolCall")
-            }
-            Some("dynamicToolCall") => {
-                crate::wire::variant::<
-                    DynamicToolCallThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::DynamicToolCall,
-                    "ThreadItemVariant",
-                    "dynamicToolCall",
-                )
-            }
-            Some("collabAgentToolCall") => {
-                crate::wire::variant::<
-                    CollabAgentToolCallThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CollabAgentToolCall,
-                    "ThreadItemVariant",
-                    "collabAgentToolCall",
-                )
-            }
-            Some("subAgentActivity") => {
-                crate::wire::variant::<
-                    SubAgentActivityThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::SubAgentActivity,
-                    "ThreadItemVariant",
-                    "subAgentActivity",
-                )
-            }
-            Some("webSearch") => {
-                crate::wire::variant::<
-                    WebSearchThreadItem,
-                    _,
-                    _,
-                >(properties, Self::WebSearch, "ThreadItemVariant", "webSearch")
-            }
-            Some("imageView") => {
-                crate::wire::variant::<
-                    ImageViewThreadItem,
-                    _,
-                    _,
-                >(properties, Self::ImageView, "ThreadItemVariant", "imageView")
-            }
-            Some("sleep") => {
-                crate::wire::variant::<
-                    SleepThreadItem,
-                    _,
-                    _,
-                >(properties, Self::Sleep, "ThreadItemVariant", "sleep")
-            }
-            Some("imageGeneration") => {
-                crate::wire::variant::<
-                    ImageGenerationThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ImageGeneration,
-                    "ThreadItemVariant",
-                    "imageGeneration",
-                )
-            }
-            Some("enteredReviewMode") => {
-                crate::wire::variant::<
-                    EnteredReviewModeThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EnteredReviewMode,
-                    "ThreadItemVariant",
-                    "enteredReviewMode",
-                )
-            }
-            Some("exitedReviewMode") => {
-                crate::wire::variant::<
-                    ExitedReviewModeThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExitedReviewMode,
-                    "ThreadItemVariant",
-                    "exitedReviewMode",
-                )
-            }
-            Some("contextCompaction") => {
-                crate::wire::variant::<
-                    ContextCompactionThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ContextCompaction,
-                    "ThreadItemVariant",
-                    "contextCompaction",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadItemVariant", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadItemVariant",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("userMessage") => tagged.variant(Self::UserMessage),
+            Some("hookPrompt") => tagged.variant(Self::HookPrompt),
+            Some("agentMessage") => tagged.variant(Self::AgentMessage),
+            Some("functionCallOutput") => tagged.variant(Self::FunctionCallOutput),
+            Some("plan") => tagged.variant(Self::Plan),
+            Some("reasoning") => tagged.variant(Self::Reasoning),
+            Some("commandExecution") => tagged.variant(Self::CommandExecution),
+            Some("fileChange") => tagged.variant(Self::FileChange),
+            Some("mcpToolCall") => tagged.variant(Self::McpToolCall),
+            Some("dynamicToolCall") => tagged.variant(Self::DynamicToolCall),
+            Some("collabAgentToolCall") => tagged.variant(Self::CollabAgentToolCall),
+            Some("subAgentActivity") => tagged.variant(Self::SubAgentActivity),
+            Some("webSearch") => tagged.variant(Self::WebSearch),
+            Some("imageView") => tagged.variant(Self::ImageView),
+            Some("sleep") => tagged.variant(Self::Sleep),
+            Some("imageGeneration") => tagged.variant(Self::ImageGeneration),
+            Some("enteredReviewMode") => tagged.variant(Self::EnteredReviewMode),
+            Some("exitedReviewMode") => tagged.variant(Self::ExitedReviewMode),
+            Some("contextCompaction") => tagged.variant(Self::ContextCompaction),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -16509,31 +14782,14 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchor {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("item") => {
-                crate::wire::variant::<
-                    ItemThreadItemsListAnchor,
-                    _,
-                    _,
-                >(properties, Self::Item, "ThreadItemsListAnchor", "item")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadItemsListAnchor", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadItemsListAnchor",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("item") => tagged.variant(Self::Item),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -16573,32 +14829,22 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ThreadItemsListAnchor(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ThreadItemsListAnchor(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ThreadItemsListCursor",
-                ),
-            );
+            return Err(crate::wire::no_variant("ThreadItemsListCursor"));
         }
         Ok(Self::Unknown(value))
     }
@@ -16707,30 +14953,22 @@ impl<'de> serde::Deserialize<'de> for ThreadListCwdFilter {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <Vec<
-            String,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Array(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Array(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ThreadListCwdFilter",
-                ),
-            );
+            return Err(crate::wire::no_variant("ThreadListCwdFilter"));
         }
         Ok(Self::Unknown(value))
     }
@@ -17006,38 +15244,15 @@ impl<'de> serde::Deserialize<'de> for ThreadPredictionResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("completed") => {
-                crate::wire::variant::<
-                    CompletedThreadPredictionResult,
-                    _,
-                    _,
-                >(properties, Self::Completed, "ThreadPredictionResult", "completed")
-            }
-            Some("failed") => {
-                crate::wire::variant::<
-                    FailedThreadPredictionResult,
-                    _,
-                    _,
-                >(properties, Self::Failed, "ThreadPredictionResult", "failed")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadPredictionResult", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadPredictionResult",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("completed") => tagged.variant(Self::Completed),
+            Some("failed") => tagged.variant(Self::Failed),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -17144,38 +15359,15 @@ impl<'de> serde::Deserialize<'de> for ThreadReadStateOperation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("read") => {
-                crate::wire::variant::<
-                    ReadThreadReadStateOperation,
-                    _,
-                    _,
-                >(properties, Self::Read, "ThreadReadStateOperation", "read")
-            }
-            Some("unread") => {
-                crate::wire::variant::<
-                    UnreadThreadReadStateOperation,
-                    _,
-                    _,
-                >(properties, Self::Unread, "ThreadReadStateOperation", "unread")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadReadStateOperation", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadReadStateOperation",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("read") => tagged.variant(Self::Read),
+            Some("unread") => tagged.variant(Self::Unread),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -17233,60 +15425,16 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeBemItemPresentation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("wholeItem") => {
-                crate::wire::variant::<
-                    WholeItemThreadRealtimeBemItemPresentation,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WholeItem,
-                    "ThreadRealtimeBemItemPresentation",
-                    "wholeItem",
-                )
-            }
-            Some("inlineMarkdown") => {
-                crate::wire::variant::<
-                    InlineMarkdownThreadRealtimeBemItemPresentation,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InlineMarkdown,
-                    "ThreadRealtimeBemItemPresentation",
-                    "inlineMarkdown",
-                )
-            }
-            Some("inlineVisualization") => {
-                crate::wire::variant::<
-                    InlineVisualizationThreadRealtimeBemItemPresentation,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InlineVisualization,
-                    "ThreadRealtimeBemItemPresentation",
-                    "inlineVisualization",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadRealtimeBemItemPresentation", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadRealtimeBemItemPresentation",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("wholeItem") => tagged.variant(Self::WholeItem),
+            Some("inlineMarkdown") => tagged.variant(Self::InlineMarkdown),
+            Some("inlineVisualization") => tagged.variant(Self::InlineVisualization),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -17413,72 +15561,19 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadRealtimeItemVariant",
+            "type",
+        )?;
+        match tagged.tag() {
             Some("realtimeSessionStarted") => {
-                crate::wire::variant::<
-                    RealtimeSessionStartedThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::RealtimeSessionStarted,
-                    "ThreadRealtimeItemVariant",
-                    "realtimeSessionStarted",
-                )
+                tagged.variant(Self::RealtimeSessionStarted)
             }
-            Some("transcriptSegment") => {
-                crate::wire::variant::<
-                    TranscriptSegmentThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TranscriptSegment,
-                    "ThreadRealtimeItemVariant",
-                    "transcriptSegment",
-                )
-            }
-            Some("bemItemPromoted") => {
-                crate::wire::variant::<
-                    BemItemPromotedThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::BemItemPromoted,
-                    "ThreadRealtimeItemVariant",
-                    "bemItemPromoted",
-                )
-            }
-            Some("realtimeSessionClosed") => {
-                crate::wire::variant::<
-                    RealtimeSessionClosedThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::RealtimeSessionClosed,
-                    "ThreadRealtimeItemVariant",
-                    "realtimeSessionClosed",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadRealtimeItemVariant", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            Some("transcriptSegment") => tagged.variant(Self::TranscriptSegment),
+            Some("bemItemPromoted") => tagged.variant(Self::BemItemPromoted),
+            Some("realtimeSessionClosed") => tagged.variant(Self::RealtimeSessionClosed),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -17538,55 +15633,16 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeStartTransport {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("websocket") => {
-                crate::wire::variant::<
-                    WebsocketThreadRealtimeStartTransport,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::Websocket,
-                    "ThreadRealtimeStartTransport",
-                    "websocket",
-                )
-            }
-            Some("webrtc") => {
-                crate::wire::variant::<
-                    WebrtcThreadRealtimeStartTransport,
-                    _,
-                    _,
-                >(properties, Self::Webrtc, "ThreadRealtimeStartTransport", "webrtc")
-            }
-            Some("existingCall") => {
-                crate::wire::variant::<
-                    ExistingCallThreadRealtimeStartTransport,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExistingCall,
-                    "ThreadRealtimeStartTransport",
-                    "existingCall",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadRealtimeStartTransport", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadRealtimeStartTransport",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("websocket") => tagged.variant(Self::Websocket),
+            Some("webrtc") => tagged.variant(Self::Webrtc),
+            Some("existingCall") => tagged.variant(Self::ExistingCall),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -18490,52 +16546,13 @@ impl<'de> serde::Deserialize<'de> for ThreadStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("notLoaded") => {
-                crate::wire::variant::<
-                    NotLoadedThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::NotLoaded, "ThreadStatus", "notLoaded")
-            }
-            Some("idle") => {
-                crate::wire::variant::<
-                    IdleThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::Idle, "ThreadStatus", "idle")
-            }
-            Some("systemError") => {
-                crate::wire::variant::<
-                    SystemErrorThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::SystemError, "ThreadStatus", "systemError")
-            }
-            Some("active") => {
-                crate::wire::variant::<
-                    ActiveThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::Active, "ThreadStatus", "active")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadStatus", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ThreadStatus", "type")?;
+        match tagged.tag() {
+            Some("notLoaded") => tagged.variant(Self::NotLoaded),
+            Some("idle") => tagged.variant(Self::Idle),
+            Some("systemError") => tagged.variant(Self::SystemError),
+            Some("active") => tagged.variant(Self::Active),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -18578,57 +16595,17 @@ impl<'de> serde::Deserialize<'de> for ThreadTimelineEntry {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("item") => {
-                crate::wire::variant::<
-                    ItemThreadTimelineEntry,
-                    _,
-                    _,
-                >(properties, Self::Item, "ThreadTimelineEntry", "item")
-            }
-            Some("realtime") => {
-                crate::wire::variant::<
-                    RealtimeThreadTimelineEntry,
-                    _,
-                    _,
-                >(properties, Self::Realtime, "ThreadTimelineEntry", "realtime")
-            }
-            Some("turnStarted") => {
-                crate::wire::variant::<
-                    TurnStartedThreadTimelineEntry,
-                    _,
-                    _,
-                >(properties, Self::TurnStarted, "ThreadTimelineEntry", "turnStarted")
-            }
-            Some("turnCompleted") => {
-                crate::wire::variant::<
-                    TurnCompletedThreadTimelineEntry,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TurnCompleted,
-                    "ThreadTimelineEntry",
-                    "turnCompleted",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadTimelineEntry", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadTimelineEntry",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("item") => tagged.variant(Self::Item),
+            Some("realtime") => tagged.variant(Self::Realtime),
+            Some("turnStarted") => tagged.variant(Self::TurnStarted),
+            Some("turnCompleted") => tagged.variant(Self::TurnCompleted),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -18776,38 +16753,15 @@ impl<'de> serde::Deserialize<'de> for ThreadUnreadPosition {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("threadStart") => {
-                crate::wire::variant::<
-                    ThreadStartThreadUnreadPosition,
-                    _,
-                    _,
-                >(properties, Self::ThreadStart, "ThreadUnreadPosition", "threadStart")
-            }
-            Some("turn") => {
-                crate::wire::variant::<
-                    TurnThreadUnreadPosition,
-                    _,
-                    _,
-                >(properties, Self::Turn, "ThreadUnreadPosition", "turn")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadUnreadPosition", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadUnreadPosition",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("threadStart") => tagged.variant(Self::ThreadStart),
+            Some("turn") => tagged.variant(Self::Turn),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -19727,73 +17681,16 @@ impl<'de> serde::Deserialize<'de> for UserInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("text") => {
-                crate::wire::variant::<
-                    TextUserInput,
-                    _,
-                    _,
-                >(properties, Self::Text, "UserInput", "text")
-            }
-            Some("image") => {
-                crate::wire::variant::<
-                    ImageUserInput,
-                    _,
-                    _,
-                >(properties, Self::Image, "UserInput", "image")
-            }
-            Some("localImage") => {
-                crate::wire::variant::<
-                    LocalImageUserInput,
-                    _,
-                    _,
-                >(properties, Self::LocalImage, "UserInput", "localImage")
-            }
-            Some("audio") => {
-                crate::wire::variant::<
-                    AudioUserInput,
-                    _,
-                    _,
-                >(properties, Self::Audio, "UserInput", "audio")
-            }
-            Some("localAudio") => {
-                crate::wire::variant::<
-                    LocalAudioUserInput,
-                    _,
-                    _,
-                >(properties, Self::LocalAudio, "UserInput", "localAudio")
-            }
-            Some("skill") => {
-                crate::wire::variant::<
-                    SkillUserInput,
-                    _,
-                    _,
-                >(properties, Self::Skill, "UserInput", "skill")
-            }
-            Some("mention") => {
-                crate::wire::variant::<
-                    MentionUserInput,
-                    _,
-                    _,
-                >(properties, Self::Mention, "UserInput", "mention")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("UserInput", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "UserInput", "type")?;
+        match tagged.tag() {
+            Some("text") => tagged.variant(Self::Text),
+            Some("image") => tagged.variant(Self::Image),
+            Some("localImage") => tagged.variant(Self::LocalImage),
+            Some("audio") => tagged.variant(Self::Audio),
+            Some("localAudio") => tagged.variant(Self::LocalAudio),
+            Some("skill") => tagged.variant(Self::Skill),
+            Some("mention") => tagged.variant(Self::Mention),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -19867,52 +17764,13 @@ impl<'de> serde::Deserialize<'de> for WebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("search") => {
-                crate::wire::variant::<
-                    SearchWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Search, "WebSearchAction", "search")
-            }
-            Some("openPage") => {
-                crate::wire::variant::<
-                    OpenPageWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::OpenPage, "WebSearchAction", "openPage")
-            }
-            Some("findInPage") => {
-                crate::wire::variant::<
-                    FindInPageWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::FindInPage, "WebSearchAction", "findInPage")
-            }
-            Some("other") => {
-                crate::wire::variant::<
-                    OtherWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Other, "WebSearchAction", "other")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("WebSearchAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "WebSearchAction", "type")?;
+        match tagged.tag() {
+            Some("search") => tagged.variant(Self::Search),
+            Some("openPage") => tagged.variant(Self::OpenPage),
+            Some("findInPage") => tagged.variant(Self::FindInPage),
+            Some("other") => tagged.variant(Self::Other),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }

@@ -83,23 +83,75 @@ where
     deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
 }
 
-/// Reads one variant of a tagged union from its properties, naming the variant in any error.
-pub(crate) fn variant<T, U, E>(properties: Map<String, Value>, wrap: fn(T) -> U, union: &str, tag: &str) -> Result<U, E>
-where
-    T: DeserializeOwned,
-    E: de::Error,
-{
-    T::deserialize(Value::Object(properties))
-        .map(wrap)
-        .map_err(|e| E::custom(format_args!("{union} variant `{tag}`: {e}")))
+/// A tagged union's value being read: its properties, with the tag taken out.
+pub(crate) struct Tagged {
+    /// The union's name, for errors.
+    union: &'static str,
+    /// The tag property's name.
+    name: &'static str,
+    tag: Option<Value>,
+    properties: Map<String, Value>,
 }
 
-/// Puts a removed tag back, for variants that declare it themselves and for unknown variants.
-pub(crate) fn with_tag(mut properties: Map<String, Value>, name: &str, tag: Option<Value>) -> Map<String, Value> {
-    if let Some(tag) = tag {
-        properties.insert(name.to_owned(), tag);
+impl Tagged {
+    /// Reads the properties of `union`, taking out its tag property `name`.
+    pub(crate) fn read<'de, D>(deserializer: D, union: &'static str, name: &'static str) -> Result<Self, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        let mut properties = Map::deserialize(deserializer)?;
+        let tag = properties.remove(name);
+        Ok(Tagged { union, name, tag, properties })
     }
-    properties
+
+    /// The tag, when it is a string.
+    pub(crate) fn tag(&self) -> Option<&str> {
+        self.tag.as_ref().and_then(Value::as_str)
+    }
+
+    /// Reads the variant of the tag from the other properties, naming the union and the tag in any error.
+    pub(crate) fn variant<T: DeserializeOwned, U, E: de::Error>(self, wrap: fn(T) -> U) -> Result<U, E> {
+        let Tagged { union, tag, properties, .. } = self;
+        T::deserialize(Value::Object(properties)).map(wrap).map_err(|e| {
+            let tag = tag.as_ref().and_then(Value::as_str).unwrap_or_default();
+            E::custom(format_args!("{union} variant `{tag}`: {e}"))
+        })
+    }
+
+    /// Like [`Tagged::variant`], for a variant whose type declares the tag itself: it gets the tag back.
+    pub(crate) fn variant_with_tag<T: DeserializeOwned, U, E: de::Error>(mut self, wrap: fn(T) -> U) -> Result<U, E> {
+        if let Some(tag) = &self.tag {
+            self.properties.insert(self.name.to_owned(), tag.clone());
+        }
+        self.variant(wrap)
+    }
+
+    /// A tag this version of the schema does not list: the value as received (tag included), unless
+    /// unknown values are rejected (see [`strict`]) and the tag is a string.
+    pub(crate) fn unknown<U, E: de::Error>(mut self, wrap: fn(Value) -> U) -> Result<U, E> {
+        if let Some(tag) = self.tag().filter(|_| strict()) {
+            return Err(unknown(self.union, tag));
+        }
+        if let Some(tag) = self.tag {
+            self.properties.insert(self.name.to_owned(), tag);
+        }
+        Ok(wrap(Value::Object(self.properties)))
+    }
+}
+
+/// Reads `value` as a `T`, for an untagged union trying its variants.
+pub(crate) fn try_variant<'a, T: Deserialize<'a>>(value: &'a Value) -> Option<T> {
+    T::deserialize(value).ok()
+}
+
+/// Like [`try_variant`], with unknown values rejected at every depth (see [`strictly`]).
+pub(crate) fn try_variant_strictly<'a, T: Deserialize<'a>>(value: &'a Value) -> Option<T> {
+    strictly(|| T::deserialize(value)).ok()
+}
+
+/// The error for a value that no variant of the untagged union `union` accepts.
+pub(crate) fn no_variant<E: de::Error>(union: &str) -> E {
+    E::custom(format_args!("the value matches no variant of {union}"))
 }
 
 /// Declares a string enum: one variant per value the schema lists, each with the string it is on the

@@ -5,7 +5,7 @@ use quote::quote;
 use serde_json::Value;
 
 use super::text::{string_literal, ItemText};
-use super::{ident, opt_doc};
+use super::ident;
 use crate::ir::*;
 
 /// One item as the emitter produced it.
@@ -184,12 +184,11 @@ impl Ctx<'_> {
 /// Appends the items of one IR type (its declaration, then its impls) to `out`.
 pub fn item(ctx: &Ctx<'_>, id: TypeId, out: &mut Vec<Item>) {
     let def = ctx.ir.get(id);
-    let doc = || opt_doc(&def.doc);
     match &def.kind {
         TypeKind::Struct(s) => structure(ctx, def, s, out),
         TypeKind::Enum(e) => out.push(Item::Text(string_enum(def, e))),
-        TypeKind::Tagged(u) => out.push(Item::Tokens(tagged(ctx, &def.name, doc(), u))),
-        TypeKind::Untagged(u) => out.push(Item::Tokens(untagged(ctx, &def.name, doc(), u))),
+        TypeKind::Tagged(u) => out.push(Item::Text(tagged(ctx, def, u))),
+        TypeKind::Untagged(u) => out.push(Item::Text(untagged(ctx, def, u))),
         TypeKind::Alias(t) => {
             let mut item = ItemText::default();
             item.doc(0, def.doc.as_deref());
@@ -344,207 +343,167 @@ fn string_enum(def: &TypeDef, e: &StringEnum) -> ItemText {
     item
 }
 
-fn tagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &TaggedUnion) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let tag = &u.tag.wire;
-    let union_wire = &name.rust;
+/// The header and signature of `impl<'de> serde::Deserialize<'de> for Name`, as prettyplease breaks them.
+fn deserialize_header(item: &mut ItemText, type_name: &str) {
+    item.line(0, &["impl<'de> serde::Deserialize<'de> for ", type_name, " {"]);
+    item.text.push_str("    fn deserialize<D: serde::Deserializer<'de>>(\n        deserializer: D,\n    ) -> Result<Self, D::Error> {\n");
+}
+
+/// `impl Name { pub fn is_unknown(&self) -> bool }`, documented with `doc`.
+fn is_unknown(item: &mut ItemText, type_name: &str, doc: &str) {
+    item.line(0, &["impl ", type_name, " {"]);
+    item.doc(1, Some(doc));
+    item.text.push_str("    pub fn is_unknown(&self) -> bool {\n        matches!(self, Self::Unknown(_))\n    }\n}\n");
+}
+
+/// A tagged union: serde writes it (`#[serde(tag)]`); it reads itself through `wire::Tagged`, so an unknown
+/// tag is kept and errors in a known variant name the union and the tag.
+fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
+    let type_name = def.name.rust.as_str();
+    let tag = string_literal(&u.tag.wire);
+    let mut item = ItemText::default();
+    item.doc(0, def.doc.as_deref());
+    item.attr(0, "derive", &["Debug", "Clone", "PartialEq", "serde::Serialize"], false);
+    item.attr(0, "serde", &[&format!("tag = {tag}")], false);
+    item.line(0, &["pub enum ", type_name, " {"]);
     // Variants whose object declares the tag itself serialise as they are (serde requires them last).
     let (own, shared): (Vec<&TaggedVariant>, Vec<&TaggedVariant>) = u.variants.iter().partition(|v| !v.tag_in_struct);
-    let variants = own.iter().chain(shared.iter()).map(|v| {
-        let n = ident(&v.name.rust);
-        let d = opt_doc(&v.doc);
-        let t = if v.recursive {
-            let p = ctx.path(v.ty);
-            quote! { Box<#p> }
+    for v in own.iter().chain(shared.iter()) {
+        item.doc(1, v.doc.as_deref());
+        if v.tag_in_struct {
+            item.attr(1, "serde", &["untagged"], false);
         } else {
-            ctx.path(v.ty)
-        };
-        let w = &v.name.wire;
-        let attr = if v.tag_in_struct { quote! { #[serde(untagged)] } } else { quote! { #[serde(rename = #w)] } };
-        quote! { #d #attr #n(#t), }
-    });
-    let arms = u.variants.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let w = &v.name.wire;
-        let t = ctx.path(v.ty);
-        let wrap = if v.recursive { quote! { |v: #t| Self::#n(Box::new(v)) } } else { quote! { Self::#n } };
-        let properties = if v.tag_in_struct {
-            quote! { crate::wire::with_tag(properties, #tag, tag.clone()) }
-        } else {
-            quote! { properties }
-        };
-        quote! { Some(#w) => crate::wire::variant::<#t, _, _>(#properties, #wrap, #union_wire, #w), }
-    });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-        #[serde(tag = #tag)]
-        pub enum #type_name {
-            #(#variants)*
-            /// A variant this version of the schema does not list, kept as received (tag included).
-            #[serde(untagged)]
-            Unknown(serde_json::Value),
+            item.attr(1, "serde", &[&format!("rename = {}", string_literal(&v.name.wire))], false);
         }
+        item.line(1, &[&v.name.rust, "(", &ctx.type_string(&TypeRef::Named(v.ty), v.recursive), "),"]);
+    }
+    item.doc(1, Some("A variant this version of the schema does not list, kept as received (tag included)."));
+    item.attr(1, "serde", &["untagged"], false);
+    item.line(1, &["Unknown(serde_json::Value),"]);
+    item.line(0, &["}"]);
 
-        impl #type_name {
-            /// Whether the value has a tag this version of the schema does not list.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::Unknown(_))
+    is_unknown(&mut item, type_name, "Whether the value has a tag this version of the schema does not list.");
+
+    deserialize_header(&mut item, type_name);
+    item.call(2, "let tagged = crate::wire::Tagged::read", &["deserializer", &string_literal(type_name), &tag], "?;");
+    item.line(2, &["match tagged.tag() {"]);
+    for v in &u.variants {
+        let read = if v.tag_in_struct { "variant_with_tag" } else { "variant" };
+        let wrap = if v.recursive {
+            format!("|v: {}| Self::{}(Box::new(v))", ctx.type_string(&TypeRef::Named(v.ty), false), v.name.rust)
+        } else {
+            format!("Self::{}", v.name.rust)
+        };
+        item.line(3, &["Some(", &string_literal(&v.name.wire), ") => tagged.", read, "(", &wrap, "),"]);
+    }
+    item.line(3, &["_ => tagged.unknown(Self::Unknown),"]);
+    item.text.push_str("        }\n    }\n}\n");
+    item
+}
+
+/// Any other union: its variants are tried in schema order (see `wire::try_variant_strictly`).
+fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
+    let type_name = def.name.rust.as_str();
+    let mut item = ItemText::default();
+    item.doc(0, def.doc.as_deref());
+    item.attr(0, "derive", &["Debug", "Clone", "PartialEq"], false);
+    item.line(0, &["pub enum ", type_name, " {"]);
+    for v in &u.variants {
+        item.doc(1, v.doc.as_deref());
+        match &v.kind {
+            UntaggedKind::Literal(_) => item.line(1, &[&v.name.rust, ","]),
+            UntaggedKind::Value(t) => item.line(1, &[&v.name.rust, "(", &ctx.type_string(t, v.recursive), "),"]),
+        }
+    }
+    if u.fallback {
+        item.doc(1, Some("A value no variant of this version of the schema accepts, kept as received."));
+        item.line(1, &["Unknown(serde_json::Value),"]);
+    }
+    item.line(0, &["}"]);
+
+    if u.fallback {
+        is_unknown(&mut item, type_name, "Whether no variant of this version of the schema accepted the value.");
+    }
+
+    item.line(0, &["impl serde::Serialize for ", type_name, " {"]);
+    item.text.push_str("    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {\n");
+    item.line(2, &["match self {"]);
+    for v in &u.variants {
+        match &v.kind {
+            UntaggedKind::Literal(w) => {
+                item.line(3, &["Self::", &v.name.rust, " => serializer.serialize_str(", &string_literal(w), "),"])
             }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #type_name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let mut properties = <serde_json::Map<String, serde_json::Value> as serde::Deserialize>::deserialize(deserializer)?;
-                let tag = properties.remove(#tag);
-                match tag.as_ref().and_then(serde_json::Value::as_str) {
-                    #(#arms)*
-                    Some(other) if crate::wire::strict() => Err(crate::wire::unknown(#union_wire, other)),
-                    _ => Ok(Self::Unknown(serde_json::Value::Object(crate::wire::with_tag(properties, #tag, tag)))),
-                }
+            UntaggedKind::Value(_) => {
+                item.line(3, &["Self::", &v.name.rust, "(value) => serde::Serialize::serialize(value, serializer),"])
             }
         }
     }
-}
+    if u.fallback {
+        item.line(3, &["Self::Unknown(value) => serde::Serialize::serialize(value, serializer),"]);
+    }
+    item.text.push_str("        }\n    }\n}\n");
 
-fn untagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &UntaggedUnion) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let union_wire = &name.rust;
-    let variants = u.variants.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let d = opt_doc(&v.doc);
-        match &v.kind {
-            UntaggedKind::Literal(_) => quote! { #d #n, },
-            UntaggedKind::Value(t) => {
-                let t = ctx.ty(t, v.recursive);
-                quote! { #d #n(#t), }
-            }
-        }
-    });
-    let ser = u.variants.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        match &v.kind {
-            UntaggedKind::Literal(w) => quote! { Self::#n => serializer.serialize_str(#w), },
-            UntaggedKind::Value(_) => quote! { Self::#n(value) => serde::Serialize::serialize(value, serializer), },
-        }
-    });
-    let literals: Vec<TokenStream> = u
+    deserialize_header(&mut item, type_name);
+    // As prettyplease breaks it: on one line it would end one column past the margin.
+    item.text.push_str(
+        "        let value = <serde_json::Value as serde::Deserialize>::deserialize(\n            deserializer,\n        )?;\n",
+    );
+    let literals: Vec<(&str, &str)> = u
         .variants
         .iter()
         .filter_map(|v| match &v.kind {
-            UntaggedKind::Literal(w) => {
-                let n = ident(&v.name.rust);
-                Some(quote! { Some(#w) => return Ok(Self::#n), })
-            }
+            UntaggedKind::Literal(w) => Some((v.name.rust.as_str(), w.as_str())),
             UntaggedKind::Value(_) => None,
         })
         .collect();
-    let literal_match = match literals.as_slice() {
-        [] => None,
-        [_] => u.variants.iter().find_map(|v| match &v.kind {
-            UntaggedKind::Literal(w) => {
-                let n = ident(&v.name.rust);
-                Some(quote! {
-                    if value.as_str() == Some(#w) {
-                        return Ok(Self::#n);
-                    }
-                })
-            }
-            UntaggedKind::Value(_) => None,
-        }),
-        _ => Some(quote! {
-            match value.as_str() {
-                #(#literals)*
-                _ => {}
-            }
-        }),
-    };
-    let attempts = |strict: bool| -> Vec<TokenStream> {
-        u.variants
-            .iter()
-            .filter_map(|v| match &v.kind {
-                UntaggedKind::Literal(_) => None,
-                UntaggedKind::Value(t) => {
-                    let n = ident(&v.name.rust);
-                    let ty = ctx.ty(t, false);
-                    let wrap = if v.recursive { quote! { Self::#n(Box::new(v)) } } else { quote! { Self::#n(v) } };
-                    let read = quote! { <#ty as serde::Deserialize>::deserialize(&value) };
-                    let read = if strict { quote! { crate::wire::strictly(|| #read) } } else { read };
-                    Some(quote! {
-                        if let Ok(v) = #read {
-                            return Ok(#wrap);
-                        }
-                    })
-                }
-            })
-            .collect()
-    };
-    // First the variant that knows every part of the value; failing that, the first that accepts it
-    // keeping unknown parts (unless an enclosing union is itself trying variants strictly).
-    let strict_tries = attempts(true);
-    let lenient_tries = attempts(false);
-    let tries = if lenient_tries.is_empty() {
-        quote! {}
-    } else {
-        quote! {
-            #(#strict_tries)*
-            if !crate::wire::strict() {
-                #(#lenient_tries)*
-            }
+    match literals.as_slice() {
+        [] => {}
+        [(name, wire)] => {
+            item.line(2, &["if value.as_str() == Some(", &string_literal(wire), ") {"]);
+            item.line(3, &["return Ok(Self::", name, ");"]);
+            item.line(2, &["}"]);
         }
-    };
-    let no_match = format!("the value matches no variant of {union_wire}");
-    let (fallback_variant, fallback_ser, fallback_end, is_unknown) = if u.fallback {
-        (
-            quote! {
-                /// A value no variant of this version of the schema accepts, kept as received.
-                Unknown(serde_json::Value),
-            },
-            quote! { Self::Unknown(value) => serde::Serialize::serialize(value, serializer), },
-            quote! {
-                if crate::wire::strict() {
-                    return Err(serde::de::Error::custom(#no_match));
-                }
-                Ok(Self::Unknown(value))
-            },
-            quote! {
-                impl #type_name {
-                    /// Whether no variant of this version of the schema accepted the value.
-                    pub fn is_unknown(&self) -> bool {
-                        matches!(self, Self::Unknown(_))
-                    }
-                }
-            },
-        )
-    } else {
-        (quote! {}, quote! {}, quote! { Err(serde::de::Error::custom(#no_match)) }, quote! {})
-    };
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq)]
-        pub enum #type_name {
-            #(#variants)*
-            #fallback_variant
-        }
-
-        #is_unknown
-
-        impl serde::Serialize for #type_name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                match self {
-                    #(#ser)*
-                    #fallback_ser
-                }
+        _ => {
+            item.line(2, &["match value.as_str() {"]);
+            for (name, wire) in &literals {
+                item.line(3, &["Some(", &string_literal(wire), ") => return Ok(Self::", name, "),"]);
             }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #type_name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
-                #literal_match
-                #tries
-                #fallback_end
-            }
+            item.line(3, &["_ => {}"]);
+            item.line(2, &["}"]);
         }
     }
+    // First the variant that knows every part of the value; failing that, the first that accepts it
+    // keeping unknown parts (unless an enclosing union is itself trying variants strictly). Each
+    // variant's type is the one its constructor takes.
+    let wraps: Vec<String> = u
+        .variants
+        .iter()
+        .filter(|v| matches!(v.kind, UntaggedKind::Value(_)))
+        .map(|v| if v.recursive { format!("Self::{}(Box::new(v))", v.name.rust) } else { format!("Self::{}(v)", v.name.rust) })
+        .collect();
+    if !wraps.is_empty() {
+        for wrap in &wraps {
+            item.line(2, &["if let Some(v) = crate::wire::try_variant_strictly(&value) {"]);
+            item.line(3, &["return Ok(", wrap, ");"]);
+            item.line(2, &["}"]);
+        }
+        item.line(2, &["if !crate::wire::strict() {"]);
+        for wrap in &wraps {
+            item.line(3, &["if let Some(v) = crate::wire::try_variant(&value) {"]);
+            item.line(4, &["return Ok(", wrap, ");"]);
+            item.line(3, &["}"]);
+        }
+        item.line(2, &["}"]);
+    }
+    let union_wire = string_literal(type_name);
+    if u.fallback {
+        item.line(2, &["if crate::wire::strict() {"]);
+        item.line(3, &["return Err(crate::wire::no_variant(", &union_wire, "));"]);
+        item.line(2, &["}"]);
+        item.line(2, &["Ok(Self::Unknown(value))"]);
+    } else {
+        item.line(2, &["Err(crate::wire::no_variant(", &union_wire, "))"]);
+    }
+    item.text.push_str("    }\n}\n");
+    item
 }

@@ -209,6 +209,43 @@ pub(crate) fn doc_attrs(doc: &str, inner: bool) -> TokenStream {
     out
 }
 
-pub(crate) fn opt_doc(doc: &Option<String>) -> TokenStream {
-    doc.as_deref().map(|d| doc_attrs(d, false)).unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::items::{self, Item};
+    use crate::ir::NamespaceId;
+
+    /// Every item written as text (but the `string_enum!` invocations, which prettyplease leaves as
+    /// they are) is exactly what prettyplease prints for it, on the pinned schema and every fixture.
+    #[test]
+    fn text_items_are_in_prettyplease_layout() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
+        let mut schemas = vec![root.join("schema/codex_app_server_protocol.schemas.json")];
+        for entry in std::fs::read_dir(root.join("tests/fixtures/schemas")).expect("the fixtures") {
+            schemas.push(entry.expect("a fixture").path());
+        }
+        let mut checked = 0;
+        for path in schemas.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+            let text = std::fs::read_to_string(path).expect("a schema");
+            let ir = crate::model(path, &text).expect("a valid schema").ir;
+            for ns in 0..ir.namespaces.len() {
+                let ctx = items::Ctx { ir: &ir, namespace: NamespaceId(ns) };
+                for ty in ir.types_in(NamespaceId(ns)) {
+                    let mut out = Vec::new();
+                    items::item(&ctx, ty, &mut out);
+                    for item in out {
+                        let Item::Text(t) = item else { continue };
+                        if t.needs_layout || t.text.starts_with("crate::wire::string_enum!") {
+                            continue;
+                        }
+                        let file = syn::parse_file(&t.text).expect("valid Rust");
+                        assert_eq!(prettyplease::unparse(&file), t.text, "{}", path.display());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked} items checked");
+    }
 }

@@ -80,6 +80,29 @@ impl ItemText {
         self.text.push('\n');
     }
 
+    /// `{head}(arg, arg, ...){tail}`, broken one argument per line (each with a comma) as prettyplease
+    /// breaks a call whose line would reach past the margin.
+    pub fn call(&mut self, depth: usize, head: &str, args: &[&str], tail: &str) {
+        let width = depth * INDENT + head.len() + "()".len() + args.iter().map(|a| a.len() + ", ".len()).sum::<usize>()
+            - ", ".len()
+            + tail.len();
+        if width <= MARGIN {
+            self.indent(depth);
+            self.text.push_str(head);
+            self.text.push('(');
+            self.text.push_str(&args.join(", "));
+            self.text.push(')');
+            self.text.push_str(tail);
+            self.text.push('\n');
+            return;
+        }
+        self.line(depth, &[head, "("]);
+        for arg in args {
+            self.line(depth + 1, &[arg, ","]);
+        }
+        self.line(depth, &[")", tail]);
+    }
+
     fn indent(&mut self, depth: usize) {
         self.text.extend(std::iter::repeat_n(' ', depth * INDENT));
     }
@@ -108,6 +131,17 @@ mod tests {
             "    #[serde(\n        rename = \"_default\",\n        default,\n        skip_serializing_if = \"Option::is_none\",\n        deserialize_with = \"crate::wire::present\"\n    )]\n"
         );
         assert!(!long.needs_layout);
+    }
+
+    #[test]
+    fn calls_break_past_the_margin() {
+        let mut t = ItemText::default();
+        t.call(2, "let x = f", &["a", "b"], "?;");
+        t.call(2, "let tagged = crate::wire::Tagged::read", &["deserializer", "\"ServerNotification\"", "\"method\""], "?;");
+        assert_eq!(
+            t.text,
+            "        let x = f(a, b)?;\n        let tagged = crate::wire::Tagged::read(\n            deserializer,\n            \"ServerNotification\",\n            \"method\",\n        )?;\n"
+        );
     }
 
     #[test]

@@ -375,7 +375,7 @@ fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
         } else {
             item.attr(1, "serde", &[&format!("rename = {}", string_literal(&v.name.wire))], false);
         }
-        item.line(1, &[&v.name.rust, "(", &ctx.type_string(&TypeRef::Named(v.ty), v.recursive), "),"]);
+        item.tuple_variant(1, &v.name.rust, &ctx.type_string(&TypeRef::Named(v.ty), v.recursive));
     }
     item.doc(1, Some("A variant this version of the schema does not list, kept as received (tag included)."));
     item.attr(1, "serde", &["untagged"], false);
@@ -394,7 +394,7 @@ fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
         } else {
             format!("Self::{}", v.name.rust)
         };
-        item.line(3, &["Some(", &string_literal(&v.name.wire), ") => tagged.", read, "(", &wrap, "),"]);
+        item.arm(3, &["Some(", &string_literal(&v.name.wire), ")"], &["tagged.", read, "(", &wrap, ")"]);
     }
     item.line(3, &["_ => tagged.unknown(Self::Unknown),"]);
     item.text.push_str("        }\n    }\n}\n");
@@ -412,7 +412,7 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         item.doc(1, v.doc.as_deref());
         match &v.kind {
             UntaggedKind::Literal(_) => item.line(1, &[&v.name.rust, ","]),
-            UntaggedKind::Value(t) => item.line(1, &[&v.name.rust, "(", &ctx.type_string(t, v.recursive), "),"]),
+            UntaggedKind::Value(t) => item.tuple_variant(1, &v.name.rust, &ctx.type_string(t, v.recursive)),
         }
     }
     if u.fallback {
@@ -431,10 +431,10 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
     for v in &u.variants {
         match &v.kind {
             UntaggedKind::Literal(w) => {
-                item.line(3, &["Self::", &v.name.rust, " => serializer.serialize_str(", &string_literal(w), "),"])
+                item.arm(3, &["Self::", &v.name.rust], &["serializer.serialize_str(", &string_literal(w), ")"])
             }
             UntaggedKind::Value(_) => {
-                item.line(3, &["Self::", &v.name.rust, "(value) => serde::Serialize::serialize(value, serializer),"])
+                item.arm(3, &["Self::", &v.name.rust, "(value)"], &["serde::Serialize::serialize(value, serializer)"])
             }
         }
     }
@@ -466,7 +466,7 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         _ => {
             item.line(2, &["match value.as_str() {"]);
             for (name, wire) in &literals {
-                item.line(3, &["Some(", &string_literal(wire), ") => return Ok(Self::", name, "),"]);
+                item.arm(3, &["Some(", &string_literal(wire), ")"], &["return Ok(Self::", name, ")"]);
             }
             item.line(3, &["_ => {}"]);
             item.line(2, &["}"]);

@@ -240,7 +240,11 @@ mod tests {
                             continue;
                         }
                         let file = syn::parse_file(&t.text).expect("valid Rust");
-                        assert_eq!(prettyplease::unparse(&file), t.text, "{}", path.display());
+                        let printed = prettyplease::unparse(&file);
+                        if let Some((ours, theirs)) = t.text.lines().zip(printed.lines()).find(|(a, b)| a != b) {
+                            panic!("{}: written\n{ours}\nbut prettyplease prints\n{theirs}", path.display());
+                        }
+                        assert_eq!(printed, t.text, "{}", path.display());
                         checked += 1;
                     }
                 }

@@ -103,6 +103,35 @@ impl ItemText {
         self.line(depth, &[")", tail]);
     }
 
+    /// A match arm `{pattern} => {body},`; past the margin, prettyplease puts the body in a block of its own.
+    pub fn arm(&mut self, depth: usize, pattern: &[&str], body: &[&str]) {
+        // prettyplease does not count the comma.
+        let width = depth * INDENT + pattern.iter().chain(body).map(|p| p.len()).sum::<usize>() + " => ".len();
+        if width <= MARGIN {
+            let parts: Vec<&str> = pattern.iter().copied().chain([" => "]).chain(body.iter().copied()).chain([","]).collect();
+            self.line(depth, &parts);
+            return;
+        }
+        let head: Vec<&str> = pattern.iter().copied().chain([" => {"]).collect();
+        self.line(depth, &head);
+        // In a block, prettyplease ends a `return` with a semicolon.
+        let end = if body.first().is_some_and(|b| b.starts_with("return ")) { ";" } else { "" };
+        let body: Vec<&str> = body.iter().copied().chain([end]).collect();
+        self.line(depth + 1, &body);
+        self.line(depth, &["}"]);
+    }
+
+    /// An enum variant `{name}({ty}),`; past the margin, prettyplease puts the type on a line of its own.
+    pub fn tuple_variant(&mut self, depth: usize, name: &str, ty: &str) {
+        if depth * INDENT + name.len() + ty.len() + "(),".len() <= MARGIN {
+            self.line(depth, &[name, "(", ty, "),"]);
+        } else {
+            self.line(depth, &[name, "("]);
+            self.line(depth + 1, &[ty, ","]);
+            self.line(depth, &["),"]);
+        }
+    }
+
     fn indent(&mut self, depth: usize) {
         self.text.extend(std::iter::repeat_n(' ', depth * INDENT));
     }

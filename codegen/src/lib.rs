@@ -105,15 +105,20 @@ pub struct Model {
 
 /// Loads, lowers, checks and names a schema; `file` names it in messages.
 pub fn model(file: &Path, text: &str) -> Result<Model> {
-    let doc = load::parse(file, text)?;
+    let mut doc = load::parse(file, text)?;
     let sha256 = hex(&Sha256::digest(text.as_bytes()));
     let mut lowered = ir::lower::lower(&doc, &sha256)?;
-    let checked = ir::check::check(&mut lowered.ir)?;
-    let mut warnings = doc.warnings;
-    warnings.append(&mut lowered.warnings);
-    warnings.extend(checked);
-    warnings.extend(naming::assign(&mut lowered.ir));
-    Ok(Model { ir: lowered.ir, warnings })
+    let mut warnings = std::mem::take(&mut doc.warnings);
+    // Nothing past lowering reads the document: it is freed (every schema node, and the parsed JSON) on
+    // another thread while this one checks and names.
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(doc));
+        let checked = ir::check::check(&mut lowered.ir)?;
+        warnings.append(&mut lowered.warnings);
+        warnings.extend(checked);
+        warnings.extend(naming::assign(&mut lowered.ir));
+        Ok(Model { ir: lowered.ir, warnings })
+    })
 }
 
 /// Like [`generate`], from schema text already read; `file` names it in messages and headers.

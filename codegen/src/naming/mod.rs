@@ -306,12 +306,10 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
     let mut taken_py: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     // Definitions claim in key order so that which of two colliding keys wins does not depend on file order.
     let mut definitions: Vec<usize> = order.iter().copied().filter(|i| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_))).collect();
-    definitions.sort_by(|a, b| {
-        let key = |i: &usize| match &ir.types[*i].origin.hint {
-            NameHint::Definition(k) | NameHint::Root(k) => (camel(k, "Type") != *k, k.clone()),
-            _ => unreachable!(),
-        };
-        key(a).cmp(&key(b))
+    // Each key computed once (a comparison would compute two).
+    definitions.sort_by_cached_key(|i| match &ir.types[*i].origin.hint {
+        NameHint::Definition(k) | NameHint::Root(k) => (camel(k, "Type") != *k, k.clone()),
+        _ => unreachable!(),
     });
     let is_definition = |i: &usize| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_));
     let rest: Vec<usize> = order.iter().copied().filter(|i| !is_definition(i)).collect();

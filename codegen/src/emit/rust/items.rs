@@ -272,7 +272,7 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
         };
         fields.doc(1, f.doc.as_deref());
         fields.attr(1, "serde", &serde, trailing_comma);
-        fields.line(1, &["pub ", field, ": ", &ty, ","]);
+        fields.field(1, field, &ty);
     }
     if let Some(fl) = &s.flatten {
         all_optional = false;

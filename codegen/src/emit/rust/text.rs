@@ -105,11 +105,14 @@ impl ItemText {
 
     /// A match arm `{pattern} => {body},`; past the margin, prettyplease puts the body in a block of its own.
     pub fn arm(&mut self, depth: usize, pattern: &[&str], body: &[&str]) {
-        // prettyplease does not count the comma.
+        // prettyplease does not count the comma: the line may end one column past the margin.
         let width = depth * INDENT + pattern.iter().chain(body).map(|p| p.len()).sum::<usize>() + " => ".len();
         if width <= MARGIN {
-            let parts: Vec<&str> = pattern.iter().copied().chain([" => "]).chain(body.iter().copied()).chain([","]).collect();
-            self.line(depth, &parts);
+            self.indent(depth);
+            for part in pattern.iter().chain([" => "].iter()).chain(body).chain([","].iter()) {
+                self.text.push_str(part);
+            }
+            self.text.push('\n');
             return;
         }
         let head: Vec<&str> = pattern.iter().copied().chain([" => {"]).collect();
@@ -119,6 +122,21 @@ impl ItemText {
         let body: Vec<&str> = body.iter().copied().chain([end]).collect();
         self.line(depth + 1, &body);
         self.line(depth, &["}"]);
+    }
+
+    /// A struct field `pub {name}: {ty},`; past the margin, prettyplease puts the argument of an outer
+    /// `Option<...>`, `Vec<...>` or `Box<...>` on a line of its own.
+    pub fn field(&mut self, depth: usize, name: &str, ty: &str) {
+        let width = depth * INDENT + "pub : ,".len() + name.len() + ty.len();
+        let outer = ["Option<", "Vec<", "Box<"].into_iter().find(|o| ty.starts_with(o) && ty.ends_with('>'));
+        match outer {
+            Some(outer) if width > MARGIN => {
+                self.line(depth, &["pub ", name, ": ", outer]);
+                self.line(depth + 1, &[&ty[outer.len()..ty.len() - 1], ","]);
+                self.line(depth, &[">,"]);
+            }
+            _ => self.line(depth, &["pub ", name, ": ", ty, ","]),
+        }
     }
 
     /// An enum variant `{name}({ty}),`; past the margin, prettyplease puts the type on a line of its own.

@@ -114,16 +114,21 @@ pub fn model(file: &Path, text: &str) -> Result<Model> {
 
 /// Like [`model`], with another override file for the method tables.
 pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
-    let doc = load::parse(file, text)?;
+    let mut doc = load::parse(file, text)?;
     let sha256 = hex(&Sha256::digest(text.as_bytes()));
     let mut lowered = ir::lower::lower(&doc, &sha256)?;
-    let checked = ir::check::check(&mut lowered.ir)?;
-    lowered.ir.rpc = ir::rpc::build(&lowered.ir, overrides)?;
-    let mut warnings = doc.warnings;
-    warnings.append(&mut lowered.warnings);
-    warnings.extend(checked);
-    warnings.extend(naming::assign(&mut lowered.ir));
-    Ok(Model { ir: lowered.ir, warnings })
+    let mut warnings = std::mem::take(&mut doc.warnings);
+    // Nothing past lowering reads the document: it is freed (every schema node, and the parsed JSON) on
+    // another thread while this one checks and names.
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(doc));
+        let checked = ir::check::check(&mut lowered.ir)?;
+        lowered.ir.rpc = ir::rpc::build(&lowered.ir, overrides)?;
+        warnings.append(&mut lowered.warnings);
+        warnings.extend(checked);
+        warnings.extend(naming::assign(&mut lowered.ir));
+        Ok(Model { ir: lowered.ir, warnings })
+    })
 }
 
 /// Reads two schemas (anything [`generate`] accepts) and compares them: `old` is what existing bindings were

@@ -600,7 +600,9 @@ impl Size {
 
 fn is_item(line: &str) -> bool {
     let l = line.trim_start();
-    l.starts_with("pub struct ") || l.starts_with("pub enum ") || l.starts_with("pub type ")
+    let name = ["pub struct ", "pub enum ", "pub type "].iter().find_map(|k| l.strip_prefix(k));
+    // Not the `pub enum $name` of a macro's definition.
+    name.is_some_and(|n| !n.starts_with('$'))
 }
 
 /// Items inside typify's top-level `pub mod builder { ... }` (its builder-style interface, on by default).

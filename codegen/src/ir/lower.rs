@@ -325,20 +325,19 @@ impl<'d> Lowerer<'d> {
         let namespace = self.types[ctx.owner.0].namespace;
         let title = node.title.clone().filter(|t| t.chars().any(|c| c.is_alphanumeric()));
         // Two inline schemas with the same title and the same text are one type.
-        let fingerprint = || self.doc.raw.pointer(&node.pointer).map(|v| v.to_string()).unwrap_or_default();
-        if let Some(title) = &title {
-            let key = (namespace, title.clone(), exclude.map(str::to_string), fingerprint());
-            if let Some(id) = self.titled.get(&key) {
-                return Ok(*id);
-            }
+        let key = title.as_ref().map(|title| {
+            let fingerprint = self.doc.raw.pointer(&node.pointer).map(|v| v.to_string()).unwrap_or_default();
+            (namespace, title.clone(), exclude.map(str::to_string), fingerprint)
+        });
+        if let Some(id) = key.as_ref().and_then(|key| self.titled.get(key)) {
+            return Ok(*id);
         }
         let hint = match &title {
             Some(title) => NameHint::Title { title: title.clone(), owner: ctx.owner },
             None => NameHint::Derived { owner: ctx.owner, role: ctx.role.clone() },
         };
         let id = self.new_type(node, namespace, hint);
-        if let Some(title) = title {
-            let key = (namespace, title, exclude.map(str::to_string), fingerprint());
+        if let Some(key) = key {
             self.titled.insert(key, id);
         }
         let kind = match s {

@@ -128,11 +128,13 @@ impl Node {
         };
         let mut warnings = Vec::new();
         for (key, v) in object {
-            let at = child_pointer(pointer, key);
+            // Only nested schemas and warnings need the keyword's own pointer.
+            let at = || child_pointer(pointer, key);
             match key.as_str() {
                 "type" => node.types = read_types(v, &mut |m| error(key, m)),
                 "properties" => match v {
                     Value::Object(props) => {
+                        let at = at();
                         let mut sub = Vec::new();
                         for (name, schema) in props {
                             let p = child_pointer(&at, name);
@@ -151,7 +153,7 @@ impl Node {
                         Value::Bool(b) => Additional::Allowed(*b),
                         other => {
                             let mut sub = Vec::new();
-                            let n = Node::read(other, &at, &mut sub);
+                            let n = Node::read(other, &at(), &mut sub);
                             warnings.extend(sub);
                             Additional::Schema(Box::new(n))
                         }
@@ -161,7 +163,7 @@ impl Node {
                     Value::Array(_) => error(key, "tuple-form `items` (an array of schemas) is not supported".into()),
                     other => {
                         let mut sub = Vec::new();
-                        node.items = Some(Box::new(Node::read(other, &at, &mut sub)));
+                        node.items = Some(Box::new(Node::read(other, &at(), &mut sub)));
                         warnings.extend(sub);
                     }
                 },
@@ -172,6 +174,7 @@ impl Node {
                 "const" => node.const_value = Some(v.clone()),
                 "oneOf" | "anyOf" | "allOf" => match v {
                     Value::Array(list) if !list.is_empty() => {
+                        let at = at();
                         let mut sub = Vec::new();
                         let nodes = list
                             .iter()
@@ -205,7 +208,7 @@ impl Node {
                 "definitions" => {}
                 k if ANNOTATIONS.contains(&k) => {}
                 other => warnings.push(Issue::Warning {
-                    pointer: at,
+                    pointer: at(),
                     message: format!("unrecognised keyword `{other}` is ignored"),
                 }),
             }

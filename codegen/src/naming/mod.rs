@@ -35,66 +35,25 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
             _ => Vec::new(),
         })
         .collect();
-    for (i, titled) in titled_inline.into_iter().enumerate() {
-        let owner = ir.types[i].name.rust.clone();
-        let location = ir.types[i].origin.location.clone();
-        let mut report = |what: String| {
-            warnings.push(Warning { location: location.clone(), message: format!("{what} could only be told apart by a number") })
-        };
-        match &mut ir.types[i].kind {
-            TypeKind::Struct(s) => name_struct(s, &mut report),
-            TypeKind::Enum(e) => {
-                let names = unique(
-                    e.values.iter().map(|v| v.name.wire.as_str()),
-                    |w| rust_variant(&camel(w, "Value")),
-                    &["Unknown"],
-                    Case::Camel,
-                    &mut |n| report(format!("enum value `{n}` of {owner}")),
-                );
-                let py = unique(
-                    e.values.iter().map(|v| v.name.wire.as_str()),
-                    |w| python_name(&shouty(w, "VALUE")),
-                    &[],
-                    Case::Shouty,
-                    &mut |n| report(format!("enum value `{n}` of {owner} (Python)")),
-                );
-                for ((v, r), p) in e.values.iter_mut().zip(names).zip(py) {
-                    v.name.rust = r;
-                    v.name.python = p;
-                }
+    // Each type's members are named from that type alone: the two halves of the list are named side by
+    // side, and their warnings kept in type order.
+    let middle = ir.types.len() / 2;
+    let (first, second) = ir.types.split_at_mut(middle);
+    let (titled_first, titled_second) = titled_inline.split_at(middle);
+    let second_warnings = std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            let mut warnings = Vec::new();
+            for (ty, titled) in second.iter_mut().zip(titled_second) {
+                name_members(ty, titled, &mut warnings);
             }
-            TypeKind::Tagged(u) => {
-                u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
-                u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
-                let names = unique(
-                    u.variants.iter().map(|v| v.name.wire.as_str()),
-                    |w| rust_variant(&camel(w, "Value")),
-                    &["Unknown"],
-                    Case::Camel,
-                    &mut |n| report(format!("variant `{n}` of {owner}")),
-                );
-                for (v, r) in u.variants.iter_mut().zip(names) {
-                    v.name.python = r.clone();
-                    v.name.rust = r;
-                }
-            }
-            TypeKind::Untagged(u) => {
-                let labels = untagged_labels(&u.variants, &owner, &|t| titled.contains(t));
-                let names = unique(
-                    labels.iter().map(String::as_str),
-                    |w| rust_variant(&camel(w, "Value")),
-                    &["Unknown"],
-                    Case::Camel,
-                    &mut |n| report(format!("variant `{n}` of {owner}")),
-                );
-                for (v, r) in u.variants.iter_mut().zip(names) {
-                    v.name.python = r.clone();
-                    v.name.rust = r;
-                }
-            }
-            TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
+            warnings
+        });
+        for (ty, titled) in first.iter_mut().zip(titled_first) {
+            name_members(ty, titled, &mut warnings);
         }
-    }
+        second.join().expect("naming does not panic")
+    });
+    warnings.extend(second_warnings);
     name_python_only(ir, python_taken);
     name_methods(ir, &mut warnings);
     warnings
@@ -146,6 +105,68 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
             m.function.rust = rust_functions[k].clone();
             m.function.python = python_functions[k].clone();
         }
+    }
+}
+
+/// Names the fields, enum values or variants of one type; `titled` are its untagged variants' inline titled types.
+fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning>) {
+    let owner = ty.name.rust.clone();
+    let location = ty.origin.location.clone();
+    let mut report = |what: String| {
+        warnings.push(Warning { location: location.clone(), message: format!("{what} could only be told apart by a number") })
+    };
+    match &mut ty.kind {
+        TypeKind::Struct(s) => name_struct(s, &mut report),
+        TypeKind::Enum(e) => {
+            let names = unique(
+                e.values.iter().map(|v| v.name.wire.as_str()),
+                |w| rust_variant(&camel(w, "Value")),
+                &["Unknown"],
+                Case::Camel,
+                &mut |n| report(format!("enum value `{n}` of {owner}")),
+            );
+            let py = unique(
+                e.values.iter().map(|v| v.name.wire.as_str()),
+                |w| python_name(&shouty(w, "VALUE")),
+                &[],
+                Case::Shouty,
+                &mut |n| report(format!("enum value `{n}` of {owner} (Python)")),
+            );
+            for ((v, r), p) in e.values.iter_mut().zip(names).zip(py) {
+                v.name.rust = r;
+                v.name.python = p;
+            }
+        }
+        TypeKind::Tagged(u) => {
+            u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
+            u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
+            let names = unique(
+                u.variants.iter().map(|v| v.name.wire.as_str()),
+                |w| rust_variant(&camel(w, "Value")),
+                &["Unknown"],
+                Case::Camel,
+                &mut |n| report(format!("variant `{n}` of {owner}")),
+            );
+            for (v, r) in u.variants.iter_mut().zip(names) {
+                v.name.python = r.clone();
+                v.name.rust = r;
+            }
+        }
+        TypeKind::Untagged(u) => {
+            let labels = untagged_labels(&u.variants, &owner, &|t| titled.contains(t));
+            let names = unique(
+                labels.iter().map(String::as_str),
+                |w| rust_variant(&camel(w, "Value")),
+                &["Unknown"],
+                Case::Camel,
+                &mut |n| report(format!("variant `{n}` of {owner}")),
+            );
+            for (v, r) in u.variants.iter_mut().zip(names) {
+                v.name.python = r.clone();
+                v.name.rust = r;
+            }
+        }
+        TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
     }
 }
 
@@ -358,12 +379,10 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
     let mut taken_py: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     // Definitions claim in key order so that which of two colliding keys wins does not depend on file order.
     let mut definitions: Vec<usize> = order.iter().copied().filter(|i| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_))).collect();
-    definitions.sort_by(|a, b| {
-        let key = |i: &usize| match &ir.types[*i].origin.hint {
-            NameHint::Definition(k) | NameHint::Root(k) => (camel(k, "Type") != *k, k.clone()),
-            _ => unreachable!(),
-        };
-        key(a).cmp(&key(b))
+    // Each key computed once (a comparison would compute two).
+    definitions.sort_by_cached_key(|i| match &ir.types[*i].origin.hint {
+        NameHint::Definition(k) | NameHint::Root(k) => (camel(k, "Type") != *k, k.clone()),
+        _ => unreachable!(),
     });
     let is_definition = |i: &usize| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_));
     let rest: Vec<usize> = order.iter().copied().filter(|i| !is_definition(i)).collect();

@@ -437,60 +437,10 @@ pub struct ChatgptAuthTokensRefreshParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ChatgptAuthTokensRefreshReason {
-    /// Codex attempted a backend request and received `401 Unauthorized`.
-    Unauthorized,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ChatgptAuthTokensRefreshReason {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unauthorized => "unauthorized",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ChatgptAuthTokensRefreshReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "unauthorized" => Self::Unauthorized,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ChatgptAuthTokensRefreshReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ChatgptAuthTokensRefreshReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ChatgptAuthTokensRefreshReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("ChatgptAuthTokensRefreshReason", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ChatgptAuthTokensRefreshReason {
+        /// Codex attempted a backend request and received `401 Unauthorized`.
+        Unauthorized = "unauthorized",
     }
 }
 
@@ -548,31 +498,14 @@ impl<'de> serde::Deserialize<'de> for ClientNotification {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("method");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("initialized") => {
-                crate::wire::variant::<
-                    InitializedNotification,
-                    _,
-                    _,
-                >(properties, Self::Initialized, "ClientNotification", "initialized")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ClientNotification", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "method", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ClientNotification",
+            "method",
+        )?;
+        match tagged.tag() {
+            Some("initialized") => tagged.variant(Self::Initialized),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -825,1107 +758,168 @@ impl<'de> serde::Deserialize<'de> for ClientRequest {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("method");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("initialize") => {
-                crate::wire::variant::<
-                    InitializeRequest,
-                    _,
-                    _,
-                >(properties, Self::Initialize, "ClientRequest", "initialize")
-            }
-            Some("thread/start") => {
-                crate::wire::variant::<
-                    ThreadStartRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadStart, "ClientRequest", "thread/start")
-            }
-            Some("thread/resume") => {
-                crate::wire::variant::<
-                    ThreadResumeRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadResume, "ClientRequest", "thread/resume")
-            }
-            Some("thread/fork") => {
-                crate::wire::variant::<
-                    ThreadForkRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadFork, "ClientRequest", "thread/fork")
-            }
-            Some("thread/archive") => {
-                crate::wire::variant::<
-                    ThreadArchiveRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadArchive, "ClientRequest", "thread/archive")
-            }
-            Some("thread/delete") => {
-                crate::wire::variant::<
-                    ThreadDeleteRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadDelete, "ClientRequest", "thread/delete")
-            }
-            Some("thread/unsubscribe") => {
-                crate::wire::variant::<
-                    ThreadUnsubscribeRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadUnsubscribe,
-                    "ClientRequest",
-                    "thread/unsubscribe",
-                )
-            }
-            Some("thread/name/set") => {
-                crate::wire::variant::<
-                    ThreadNameSetRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadNameSet, "ClientRequest", "thread/name/set")
-            }
-            Some("thread/goal/set") => {
-                crate::wire::variant::<
-                    ThreadGoalSetRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadGoalSet, "ClientRequest", "thread/goal/set")
-            }
-            Some("thread/goal/get") => {
-                crate::wire::variant::<
-                    ThreadGoalGetRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadGoalGet, "ClientRequest", "thread/goal/get")
-            }
-            Some("thread/goal/clear") => {
-                crate::wire::variant::<
-                    ThreadGoalClearRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadGoalClear,
-                    "ClientRequest",
-                    "thread/goal/clear",
-                )
-            }
-            Some("thread/metadata/update") => {
-                crate::wire::variant::<
-                    ThreadMetadataUpdateRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadMetadataUpdate,
-                    "ClientRequest",
-                    "thread/metadata/update",
-                )
-            }
-            Some("thread/attachment/add") => {
-                crate::wire::variant::<
-                    ThreadAttachmentAddRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadAttachmentAdd,
-                    "ClientRequest",
-                    "thread/attachment/add",
-                )
-            }
-            Some("thread/attachment/list") => {
-                crate::wire::variant::<
-                    ThreadAttachmentListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadAttachmentList,
-                    "ClientRequest",
-                    "thread/attachment/list",
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ClientRequest", "method")?;
+        match tagged.tag() {
+            Some("initialize") => tagged.variant(Self::Initialize),
+            Some("thread/start") => tagged.variant(Self::ThreadStart),
+            Some("thread/resume") => tagged.variant(Self::ThreadResume),
+            Some("thread/fork") => tagged.variant(Self::ThreadFork),
+            Some("thread/archive") => tagged.variant(Self::ThreadArchive),
+            Some("thread/delete") => tagged.variant(Self::ThreadDelete),
+            Some("thread/unsubscribe") => tagged.variant(Self::ThreadUnsubscribe),
+            Some("thread/name/set") => tagged.variant(Self::ThreadNameSet),
+            Some("thread/goal/set") => tagged.variant(Self::ThreadGoalSet),
+            Some("thread/goal/get") => tagged.variant(Self::ThreadGoalGet),
+            Some("thread/goal/clear") => tagged.variant(Self::ThreadGoalClear),
+            Some("thread/metadata/update") => tagged.variant(Self::ThreadMetadataUpdate),
+            Some("thread/attachment/add") => tagged.variant(Self::ThreadAttachmentAdd),
+            Some("thread/attachment/list") => tagged.variant(Self::ThreadAttachmentList),
             Some("thread/attachmentOwner/list") => {
-                crate::wire::variant::<
-                    ThreadAttachmentOwnerListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadAttachmentOwnerList,
-                    "ClientRequest",
-                    "thread/attachmentOwner/list",
-                )
+                tagged.variant(Self::ThreadAttachmentOwnerList)
             }
             Some("thread/attachment/remove") => {
-                crate::wire::variant::<
-                    ThreadAttachmentRemoveRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadAttachmentRemove,
-                    "ClientRequest",
-                    "thread/attachment/remove",
-                )
+                tagged.variant(Self::ThreadAttachmentRemove)
             }
-            Some("thread/section/move") => {
-                crate::wire::variant::<
-                    ThreadSectionMoveRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadSectionMove,
-                    "ClientRequest",
-                    "thread/section/move",
-                )
-            }
-            Some("thread/unarchive") => {
-                crate::wire::variant::<
-                    ThreadUnarchiveRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadUnarchive, "ClientRequest", "thread/unarchive")
-            }
-            Some("thread/compact/start") => {
-                crate::wire::variant::<
-                    ThreadCompactStartRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadCompactStart,
-                    "ClientRequest",
-                    "thread/compact/start",
-                )
-            }
-            Some("thread/shellCommand") => {
-                crate::wire::variant::<
-                    ThreadShellCommandRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadShellCommand,
-                    "ClientRequest",
-                    "thread/shellCommand",
-                )
-            }
+            Some("thread/section/move") => tagged.variant(Self::ThreadSectionMove),
+            Some("thread/unarchive") => tagged.variant(Self::ThreadUnarchive),
+            Some("thread/compact/start") => tagged.variant(Self::ThreadCompactStart),
+            Some("thread/shellCommand") => tagged.variant(Self::ThreadShellCommand),
             Some("thread/approveGuardianDeniedAction") => {
-                crate::wire::variant::<
-                    ThreadApproveGuardianDeniedActionRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadApproveGuardianDeniedAction,
-                    "ClientRequest",
-                    "thread/approveGuardianDeniedAction",
-                )
+                tagged.variant(Self::ThreadApproveGuardianDeniedAction)
             }
-            Some("thread/revert") => {
-                crate::wire::variant::<
-                    ThreadRevertRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadRevert, "ClientRequest", "thread/revert")
-            }
-            Some("thread/list") => {
-                crate::wire::variant::<
-                    ThreadListRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadList, "ClientRequest", "thread/list")
-            }
-            Some("threadSection/list") => {
-                crate::wire::variant::<
-                    ThreadSectionListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadSectionList,
-                    "ClientRequest",
-                    "threadSection/list",
-                )
-            }
-            Some("threadSection/create") => {
-                crate::wire::variant::<
-                    ThreadSectionCreateRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadSectionCreate,
-                    "ClientRequest",
-                    "threadSection/create",
-                )
-            }
-            Some("threadSection/update") => {
-                crate::wire::variant::<
-                    ThreadSectionUpdateRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadSectionUpdate,
-                    "ClientRequest",
-                    "threadSection/update",
-                )
-            }
-            Some("threadSection/delete") => {
-                crate::wire::variant::<
-                    ThreadSectionDeleteRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadSectionDelete,
-                    "ClientRequest",
-                    "threadSection/delete",
-                )
-            }
-            Some("thread/loaded/list") => {
-                crate::wire::variant::<
-                    ThreadLoadedListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadLoadedList,
-                    "ClientRequest",
-                    "thread/loaded/list",
-                )
-            }
-            Some("thread/read") => {
-                crate::wire::variant::<
-                    ThreadReadRequest,
-                    _,
-                    _,
-                >(properties, Self::ThreadRead, "ClientRequest", "thread/read")
-            }
-            Some("thread/turns/list") => {
-                crate::wire::variant::<
-                    ThreadTurnsListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadTurnsList,
-                    "ClientRequest",
-                    "thread/turns/list",
-                )
-            }
-            Some("thread/items/list") => {
-                crate::wire::variant::<
-                    ThreadItemsListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadItemsList,
-                    "ClientRequest",
-                    "thread/items/list",
-                )
-            }
-            Some("thread/inject_items") => {
-                crate::wire::variant::<
-                    ThreadInjectItemsRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadInjectItems,
-                    "ClientRequest",
-                    "thread/inject_items",
-                )
-            }
-            Some("skills/list") => {
-                crate::wire::variant::<
-                    SkillsListRequest,
-                    _,
-                    _,
-                >(properties, Self::SkillsList, "ClientRequest", "skills/list")
-            }
-            Some("skills/extraRoots/set") => {
-                crate::wire::variant::<
-                    SkillsExtraRootsSetRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::SkillsExtraRootsSet,
-                    "ClientRequest",
-                    "skills/extraRoots/set",
-                )
-            }
-            Some("hooks/list") => {
-                crate::wire::variant::<
-                    HooksListRequest,
-                    _,
-                    _,
-                >(properties, Self::HooksList, "ClientRequest", "hooks/list")
-            }
-            Some("marketplace/add") => {
-                crate::wire::variant::<
-                    MarketplaceAddRequest,
-                    _,
-                    _,
-                >(properties, Self::MarketplaceAdd, "ClientRequest", "marketplace/add")
-            }
-            Some("marketplace/remove") => {
-                crate::wire::variant::<
-                    MarketplaceRemoveRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::MarketplaceRemove,
-                    "ClientRequest",
-                    "marketplace/remove",
-                )
-            }
-            Some("marketplace/upgrade") => {
-                crate::wire::variant::<
-                    MarketplaceUpgradeRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::MarketplaceUpgrade,
-                    "ClientRequest",
-                    "marketplace/upgrade",
-                )
-            }
-            Some("plugin/list") => {
-                crate::wire::variant::<
-                    PluginListRequest,
-                    _,
-                    _,
-                >(properties, Self::PluginList, "ClientRequest", "plugin/list")
-            }
-            Some("plugin/installed") => {
-                crate::wire::variant::<
-                    PluginInstalledRequest,
-                    _,
-                    _,
-                >(properties, Self::PluginInstalled, "ClientRequest", "plugin/installed")
-            }
-            Some("plugin/reconcile") => {
-                crate::wire::variant::<
-                    PluginReconcileRequest,
-                    _,
-                    _,
-                >(properties, Self::PluginReconcile, "ClientRequest", "plugin/reconcile")
-            }
-            Some("plugin/read") => {
-                crate::wire::variant::<
-                    PluginReadRequest,
-                    _,
-                    _,
-                >(properties, Self::PluginRead, "ClientRequest", "plugin/read")
-            }
-            Some("plugin/skill/read") => {
-                crate::wire::variant::<
-                    PluginSkillReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PluginSkillRead,
-                    "ClientRequest",
-                    "plugin/skill/read",
-                )
-            }
-            Some("plugin/share/save") => {
-                crate::wire::variant::<
-                    PluginShareSaveRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PluginShareSave,
-                    "ClientRequest",
-                    "plugin/share/save",
-                )
-            }
+            Some("thread/revert") => tagged.variant(Self::ThreadRevert),
+            Some("thread/list") => tagged.variant(Self::ThreadList),
+            Some("threadSection/list") => tagged.variant(Self::ThreadSectionList),
+            Some("threadSection/create") => tagged.variant(Self::ThreadSectionCreate),
+            Some("threadSection/update") => tagged.variant(Self::ThreadSectionUpdate),
+            Some("threadSection/delete") => tagged.variant(Self::ThreadSectionDelete),
+            Some("thread/loaded/list") => tagged.variant(Self::ThreadLoadedList),
+            Some("thread/read") => tagged.variant(Self::ThreadRead),
+            Some("thread/turns/list") => tagged.variant(Self::ThreadTurnsList),
+            Some("thread/items/list") => tagged.variant(Self::ThreadItemsList),
+            Some("thread/inject_items") => tagged.variant(Self::ThreadInjectItems),
+            Some("skills/list") => tagged.variant(Self::SkillsList),
+            Some("skills/extraRoots/set") => tagged.variant(Self::SkillsExtraRootsSet),
+            Some("hooks/list") => tagged.variant(Self::HooksList),
+            Some("marketplace/add") => tagged.variant(Self::MarketplaceAdd),
+            Some("marketplace/remove") => tagged.variant(Self::MarketplaceRemove),
+            Some("marketplace/upgrade") => tagged.variant(Self::MarketplaceUpgrade),
+            Some("plugin/list") => tagged.variant(Self::PluginList),
+            Some("plugin/installed") => tagged.variant(Self::PluginInstalled),
+            Some("plugin/reconcile") => tagged.variant(Self::PluginReconcile),
+            Some("plugin/read") => tagged.variant(Self::PluginRead),
+            Some("plugin/skill/read") => tagged.variant(Self::PluginSkillRead),
+            Some("plugin/share/save") => tagged.variant(Self::PluginShareSave),
             Some("plugin/share/updateTargets") => {
-                crate::wire::variant::<
-                    PluginShareUpdateTargetsRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PluginShareUpdateTargets,
-                    "ClientRequest",
-                    "plugin/share/updateTargets",
-                )
+                tagged.variant(Self::PluginShareUpdateTargets)
             }
-            Some("plugin/share/list") => {
-                crate::wire::variant::<
-                    PluginShareListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PluginShareList,
-                    "ClientRequest",
-                    "plugin/share/list",
-                )
-            }
-            Some("plugin/share/checkout") => {
-                crate::wire::variant::<
-                    PluginShareCheckoutRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PluginShareCheckout,
-                    "ClientRequest",
-                    "plugin/share/checkout",
-                )
-            }
-            Some("plugin/share/delete") => {
-                crate::wire::variant::<
-                    PluginShareDeleteRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PluginShareDelete,
-                    "ClientRequest",
-                    "plugin/share/delete",
-                )
-            }
-            Some("app/read") => {
-                crate::wire::variant::<
-                    AppReadRequest,
-                    _,
-                    _,
-                >(properties, Self::AppRead, "ClientRequest", "app/read")
-            }
-            Some("app/list") => {
-                crate::wire::variant::<
-                    AppListRequest,
-                    _,
-                    _,
-                >(properties, Self::AppList, "ClientRequest", "app/list")
-            }
-            Some("app/installed") => {
-                crate::wire::variant::<
-                    AppInstalledRequest,
-                    _,
-                    _,
-                >(properties, Self::AppInstalled, "ClientRequest", "app/installed")
-            }
-            Some("fs/readFile") => {
-                crate::wire::variant::<
-                    FsReadFileRequest,
-                    _,
-                    _,
-                >(properties, Self::FsReadFile, "ClientRequest", "fs/readFile")
-            }
-            Some("fs/writeFile") => {
-                crate::wire::variant::<
-                    FsWriteFileRequest,
-                    _,
-                    _,
-                >(properties, Self::FsWriteFile, "ClientRequest", "fs/writeFile")
-            }
-            Some("fs/createDirectory") => {
-                crate::wire::variant::<
-                    FsCreateDirectoryRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FsCreateDirectory,
-                    "ClientRequest",
-                    "fs/createDirectory",
-                )
-            }
-            Some("fs/getMetadata") => {
-                crate::wire::variant::<
-                    FsGetMetadataRequest,
-                    _,
-                    _,
-                >(properties, Self::FsGetMetadata, "ClientRequest", "fs/getMetadata")
-            }
-            Some("fs/readDirectory") => {
-                crate::wire::variant::<
-                    FsReadDirectoryRequest,
-                    _,
-                    _,
-                >(properties, Self::FsReadDirectory, "ClientRequest", "fs/readDirectory")
-            }
-            Some("fs/remove") => {
-                crate::wire::variant::<
-                    FsRemoveRequest,
-                    _,
-                    _,
-                >(properties, Self::FsRemove, "ClientRequest", "fs/remove")
-            }
-            Some("fs/copy") => {
-                crate::wire::variant::<
-                    FsCopyRequest,
-                    _,
-                    _,
-                >(properties, Self::FsCopy, "ClientRequest", "fs/copy")
-            }
-            Some("fs/watch") => {
-                crate::wire::variant::<
-                    FsWatchRequest,
-                    _,
-                    _,
-                >(properties, Self::FsWatch, "ClientRequest", "fs/watch")
-            }
-            Some("fs/unwatch") => {
-                crate::wire::variant::<
-                    FsUnwatchRequest,
-                    _,
-                    _,
-                >(properties, Self::FsUnwatch, "ClientRequest", "fs/unwatch")
-            }
-            Some("skills/config/write") => {
-                crate::wire::variant::<
-                    SkillsConfigWriteRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::SkillsConfigWrite,
-                    "ClientRequest",
-                    "skills/config/write",
-                )
-            }
-            Some("plugin/install") => {
-                crate::wire::variant::<
-                    PluginInstallRequest,
-                    _,
-                    _,
-                >(properties, Self::PluginInstall, "ClientRequest", "plugin/install")
-            }
-            Some("plugin/uninstall") => {
-                crate::wire::variant::<
-                    PluginUninstallRequest,
-                    _,
-                    _,
-                >(properties, Self::PluginUninstall, "ClientRequest", "plugin/uninstall")
-            }
-            Some("turn/start") => {
-                crate::wire::variant::<
-                    TurnStartRequest,
-                    _,
-                    _,
-                >(properties, Self::TurnStart, "ClientRequest", "turn/start")
-            }
-            Some("turn/steer") => {
-                crate::wire::variant::<
-                    TurnSteerRequest,
-                    _,
-                    _,
-                >(properties, Self::TurnSteer, "ClientRequest", "turn/steer")
-            }
-            Some("turn/interrupt") => {
-                crate::wire::variant::<
-                    TurnInterruptRequest,
-                    _,
-                    _,
-                >(properties, Self::TurnInterrupt, "ClientRequest", "turn/interrupt")
-            }
-            Some("review/start") => {
-                crate::wire::variant::<
-                    ReviewStartRequest,
-                    _,
-                    _,
-                >(properties, Self::ReviewStart, "ClientRequest", "review/start")
-            }
-            Some("model/list") => {
-                crate::wire::variant::<
-                    ModelListRequest,
-                    _,
-                    _,
-                >(properties, Self::ModelList, "ClientRequest", "model/list")
-            }
+            Some("plugin/share/list") => tagged.variant(Self::PluginShareList),
+            Some("plugin/share/checkout") => tagged.variant(Self::PluginShareCheckout),
+            Some("plugin/share/delete") => tagged.variant(Self::PluginShareDelete),
+            Some("app/read") => tagged.variant(Self::AppRead),
+            Some("app/list") => tagged.variant(Self::AppList),
+            Some("app/installed") => tagged.variant(Self::AppInstalled),
+            Some("fs/readFile") => tagged.variant(Self::FsReadFile),
+            Some("fs/writeFile") => tagged.variant(Self::FsWriteFile),
+            Some("fs/createDirectory") => tagged.variant(Self::FsCreateDirectory),
+            Some("fs/getMetadata") => tagged.variant(Self::FsGetMetadata),
+            Some("fs/readDirectory") => tagged.variant(Self::FsReadDirectory),
+            Some("fs/remove") => tagged.variant(Self::FsRemove),
+            Some("fs/copy") => tagged.variant(Self::FsCopy),
+            Some("fs/watch") => tagged.variant(Self::FsWatch),
+            Some("fs/unwatch") => tagged.variant(Self::FsUnwatch),
+            Some("skills/config/write") => tagged.variant(Self::SkillsConfigWrite),
+            Some("plugin/install") => tagged.variant(Self::PluginInstall),
+            Some("plugin/uninstall") => tagged.variant(Self::PluginUninstall),
+            Some("turn/start") => tagged.variant(Self::TurnStart),
+            Some("turn/steer") => tagged.variant(Self::TurnSteer),
+            Some("turn/interrupt") => tagged.variant(Self::TurnInterrupt),
+            Some("review/start") => tagged.variant(Self::ReviewStart),
+            Some("model/list") => tagged.variant(Self::ModelList),
             Some("account/gatewayOAuth/read") => {
-                crate::wire::variant::<
-                    AccountGatewayOAuthReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountGatewayOAuthRead,
-                    "ClientRequest",
-                    "account/gatewayOAuth/read",
-                )
+                tagged.variant(Self::AccountGatewayOAuthRead)
             }
             Some("account/gatewayOAuth/login") => {
-                crate::wire::variant::<
-                    AccountGatewayOAuthLoginRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountGatewayOAuthLogin,
-                    "ClientRequest",
-                    "account/gatewayOAuth/login",
-                )
+                tagged.variant(Self::AccountGatewayOAuthLogin)
             }
             Some("account/gatewayOAuth/cancel") => {
-                crate::wire::variant::<
-                    AccountGatewayOAuthCancelRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountGatewayOAuthCancel,
-                    "ClientRequest",
-                    "account/gatewayOAuth/cancel",
-                )
+                tagged.variant(Self::AccountGatewayOAuthCancel)
             }
-            Some("modelProvider/list") => {
-                crate::wire::variant::<
-                    ModelProviderListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderList,
-                    "ClientRequest",
-                    "modelProvider/list",
-                )
-            }
+            Some("modelProvider/list") => tagged.variant(Self::ModelProviderList),
             Some("modelProvider/config/write") => {
-                crate::wire::variant::<
-                    ModelProviderConfigWriteRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderConfigWrite,
-                    "ClientRequest",
-                    "modelProvider/config/write",
-                )
+                tagged.variant(Self::ModelProviderConfigWrite)
             }
             Some("modelProvider/capabilities/read") => {
-                crate::wire::variant::<
-                    ModelProviderCapabilitiesReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderCapabilitiesRead,
-                    "ClientRequest",
-                    "modelProvider/capabilities/read",
-                )
+                tagged.variant(Self::ModelProviderCapabilitiesRead)
             }
             Some("experimentalFeature/list") => {
-                crate::wire::variant::<
-                    ExperimentalFeatureListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExperimentalFeatureList,
-                    "ClientRequest",
-                    "experimentalFeature/list",
-                )
+                tagged.variant(Self::ExperimentalFeatureList)
             }
-            Some("permissionProfile/list") => {
-                crate::wire::variant::<
-                    PermissionProfileListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PermissionProfileList,
-                    "ClientRequest",
-                    "permissionProfile/list",
-                )
-            }
+            Some("permissionProfile/list") => tagged.variant(Self::PermissionProfileList),
             Some("experimentalFeature/enablement/set") => {
-                crate::wire::variant::<
-                    ExperimentalFeatureEnablementSetRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExperimentalFeatureEnablementSet,
-                    "ClientRequest",
-                    "experimentalFeature/enablement/set",
-                )
+                tagged.variant(Self::ExperimentalFeatureEnablementSet)
             }
-            Some("mcpServer/oauth/login") => {
-                crate::wire::variant::<
-                    McpServerOauthLoginRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerOauthLogin,
-                    "ClientRequest",
-                    "mcpServer/oauth/login",
-                )
-            }
+            Some("mcpServer/oauth/login") => tagged.variant(Self::McpServerOauthLogin),
             Some("config/mcpServer/reload") => {
-                crate::wire::variant::<
-                    ConfigMcpServerReloadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ConfigMcpServerReload,
-                    "ClientRequest",
-                    "config/mcpServer/reload",
-                )
+                tagged.variant(Self::ConfigMcpServerReload)
             }
-            Some("mcpServerStatus/list") => {
-                crate::wire::variant::<
-                    McpServerStatusListRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerStatusList,
-                    "ClientRequest",
-                    "mcpServerStatus/list",
-                )
-            }
+            Some("mcpServerStatus/list") => tagged.variant(Self::McpServerStatusList),
             Some("mcpServer/resource/read") => {
-                crate::wire::variant::<
-                    McpServerResourceReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerResourceRead,
-                    "ClientRequest",
-                    "mcpServer/resource/read",
-                )
+                tagged.variant(Self::McpServerResourceRead)
             }
-            Some("mcpServer/tool/call") => {
-                crate::wire::variant::<
-                    McpServerToolCallRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerToolCall,
-                    "ClientRequest",
-                    "mcpServer/tool/call",
-                )
-            }
+            Some("mcpServer/tool/call") => tagged.variant(Self::McpServerToolCall),
             Some("windowsSandbox/setupStart") => {
-                crate::wire::variant::<
-                    WindowsSandboxSetupStartRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WindowsSandboxSetupStart,
-                    "ClientRequest",
-                    "windowsSandbox/setupStart",
-                )
+                tagged.variant(Self::WindowsSandboxSetupStart)
             }
             Some("windowsSandbox/readiness") => {
-                crate::wire::variant::<
-                    WindowsSandboxReadinessRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WindowsSandboxReadiness,
-                    "ClientRequest",
-                    "windowsSandbox/readiness",
-                )
+                tagged.variant(Self::WindowsSandboxReadiness)
             }
-            Some("account/login/start") => {
-                crate::wire::variant::<
-                    AccountLoginStartRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountLoginStart,
-                    "ClientRequest",
-                    "account/login/start",
-                )
-            }
-            Some("account/login/cancel") => {
-                crate::wire::variant::<
-                    AccountLoginCancelRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountLoginCancel,
-                    "ClientRequest",
-                    "account/login/cancel",
-                )
-            }
-            Some("account/logout") => {
-                crate::wire::variant::<
-                    AccountLogoutRequest,
-                    _,
-                    _,
-                >(properties, Self::AccountLogout, "ClientRequest", "account/logout")
-            }
+            Some("account/login/start") => tagged.variant(Self::AccountLoginStart),
+            Some("account/login/cancel") => tagged.variant(Self::AccountLoginCancel),
+            Some("account/logout") => tagged.variant(Self::AccountLogout),
             Some("account/securitySetup/read") => {
-                crate::wire::variant::<
-                    AccountSecuritySetupReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountSecuritySetupRead,
-                    "ClientRequest",
-                    "account/securitySetup/read",
-                )
+                tagged.variant(Self::AccountSecuritySetupRead)
             }
             Some("account/rateLimits/read") => {
-                crate::wire::variant::<
-                    AccountRateLimitsReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountRateLimitsRead,
-                    "ClientRequest",
-                    "account/rateLimits/read",
-                )
+                tagged.variant(Self::AccountRateLimitsRead)
             }
             Some("account/rateLimitResetCredit/consume") => {
-                crate::wire::variant::<
-                    AccountRateLimitResetCreditConsumeRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountRateLimitResetCreditConsume,
-                    "ClientRequest",
-                    "account/rateLimitResetCredit/consume",
-                )
+                tagged.variant(Self::AccountRateLimitResetCreditConsume)
             }
-            Some("account/usage/read") => {
-                crate::wire::variant::<
-                    AccountUsageReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountUsageRead,
-                    "ClientRequest",
-                    "account/usage/read",
-                )
-            }
+            Some("account/usage/read") => tagged.variant(Self::AccountUsageRead),
             Some("account/workspaceMessages/read") => {
-                crate::wire::variant::<
-                    AccountWorkspaceMessagesReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountWorkspaceMessagesRead,
-                    "ClientRequest",
-                    "account/workspaceMessages/read",
-                )
+                tagged.variant(Self::AccountWorkspaceMessagesRead)
             }
             Some("account/sendAddCreditsNudgeEmail") => {
-                crate::wire::variant::<
-                    AccountSendAddCreditsNudgeEmailRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountSendAddCreditsNudgeEmail,
-                    "ClientRequest",
-                    "account/sendAddCreditsNudgeEmail",
-                )
+                tagged.variant(Self::AccountSendAddCreditsNudgeEmail)
             }
-            Some("feedback/upload") => {
-                crate::wire::variant::<
-                    FeedbackUploadRequest,
-                    _,
-                    _,
-                >(properties, Self::FeedbackUpload, "ClientRequest", "feedback/upload")
-            }
-            Some("feedback/save") => {
-                crate::wire::variant::<
-                    FeedbackSaveRequest,
-                    _,
-                    _,
-                >(properties, Self::FeedbackSave, "ClientRequest", "feedback/save")
-            }
-            Some("command/exec") => {
-                crate::wire::variant::<
-                    CommandExecRequest,
-                    _,
-                    _,
-                >(properties, Self::CommandExec, "ClientRequest", "command/exec")
-            }
-            Some("command/exec/write") => {
-                crate::wire::variant::<
-                    CommandExecWriteRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CommandExecWrite,
-                    "ClientRequest",
-                    "command/exec/write",
-                )
-            }
-            Some("command/exec/terminate") => {
-                crate::wire::variant::<
-                    CommandExecTerminateRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CommandExecTerminate,
-                    "ClientRequest",
-                    "command/exec/terminate",
-                )
-            }
-            Some("command/exec/resize") => {
-                crate::wire::variant::<
-                    CommandExecResizeRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CommandExecResize,
-                    "ClientRequest",
-                    "command/exec/resize",
-                )
-            }
-            Some("config/read") => {
-                crate::wire::variant::<
-                    ConfigReadRequest,
-                    _,
-                    _,
-                >(properties, Self::ConfigRead, "ClientRequest", "config/read")
-            }
+            Some("feedback/upload") => tagged.variant(Self::FeedbackUpload),
+            Some("feedback/save") => tagged.variant(Self::FeedbackSave),
+            Some("command/exec") => tagged.variant(Self::CommandExec),
+            Some("command/exec/write") => tagged.variant(Self::CommandExecWrite),
+            Some("command/exec/terminate") => tagged.variant(Self::CommandExecTerminate),
+            Some("command/exec/resize") => tagged.variant(Self::CommandExecResize),
+            Some("config/read") => tagged.variant(Self::ConfigRead),
             Some("externalAgentConfig/detect") => {
-                crate::wire::variant::<
-                    ExternalAgentConfigDetectRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternalAgentConfigDetect,
-                    "ClientRequest",
-                    "externalAgentConfig/detect",
-                )
+                tagged.variant(Self::ExternalAgentConfigDetect)
             }
             Some("externalAgentConfig/import") => {
-                crate::wire::variant::<
-                    ExternalAgentConfigImportRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternalAgentConfigImport,
-                    "ClientRequest",
-                    "externalAgentConfig/import",
-                )
+                tagged.variant(Self::ExternalAgentConfigImport)
             }
             Some("externalAgentConfig/import/recordHistory") => {
-                crate::wire::variant::<
-                    ExternalAgentConfigImportRecordHistoryRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternalAgentConfigImportRecordHistory,
-                    "ClientRequest",
-                    "externalAgentConfig/import/recordHistory",
-                )
+                tagged.variant(Self::ExternalAgentConfigImportRecordHistory)
             }
             Some("externalAgentConfig/import/readHistories") => {
-                crate::wire::variant::<
-                    ExternalAgentConfigImportReadHistoriesRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternalAgentConfigImportReadHistories,
-                    "ClientRequest",
-                    "externalAgentConfig/import/readHistories",
-                )
+                tagged.variant(Self::ExternalAgentConfigImportReadHistories)
             }
-            Some("config/value/write") => {
-                crate::wire::variant::<
-                    ConfigValueWriteRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ConfigValueWrite,
-                    "ClientRequest",
-                    "config/value/write",
-                )
-            }
-            Some("config/batchWrite") => {
-                crate::wire::variant::<
-                    ConfigBatchWriteRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ConfigBatchWrite,
-                    "ClientRequest",
-                    "config/batchWrite",
-                )
-            }
+            Some("config/value/write") => tagged.variant(Self::ConfigValueWrite),
+            Some("config/batchWrite") => tagged.variant(Self::ConfigBatchWrite),
             Some("configRequirements/read") => {
-                crate::wire::variant::<
-                    ConfigRequirementsReadRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ConfigRequirementsRead,
-                    "ClientRequest",
-                    "configRequirements/read",
-                )
+                tagged.variant(Self::ConfigRequirementsRead)
             }
-            Some("account/read") => {
-                crate::wire::variant::<
-                    AccountReadRequest,
-                    _,
-                    _,
-                >(properties, Self::AccountRead, "ClientRequest", "account/read")
-            }
-            Some("fuzzyFileSearch") => {
-                crate::wire::variant::<
-                    FuzzyFileSearchRequest,
-                    _,
-                    _,
-                >(properties, Self::FuzzyFileSearch, "ClientRequest", "fuzzyFileSearch")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ClientRequest", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "method", tag),
-                        ),
-                    ),
-                )
-            }
+            Some("account/read") => tagged.variant(Self::AccountRead),
+            Some("fuzzyFileSearch") => tagged.variant(Self::FuzzyFileSearch),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -2040,100 +1034,34 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalDecision {
             Some("cancel") => return Ok(Self::Cancel),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::AcceptWithExecpolicyAmendment(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ApplyNetworkPolicyAmendment(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::AcceptWithExecpolicyAmendment(v));
             }
-            if let Ok(v) = <ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ApplyNetworkPolicyAmendment(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of CommandExecutionApprovalDecision",
-                ),
-            );
+            return Err(crate::wire::no_variant("CommandExecutionApprovalDecision"));
         }
         Ok(Self::Unknown(value))
     }
 }
 
-/// Distinguishes a command approval from input sent to an existing terminal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CommandExecutionApprovalKind {
-    Command,
-    WriteStdin,
-    /// A managed checkpoint requiring a fresh human decision. Only `accept`, `decline`, and `cancel` are valid. Requires the `requiredHumanApproval` initialize capability. This prompt does not itself start a command execution item.
-    HumanCommand,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CommandExecutionApprovalKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Command => "command",
-            Self::WriteStdin => "writeStdin",
-            Self::HumanCommand => "humanCommand",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CommandExecutionApprovalKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "command" => Self::Command,
-            "writeStdin" => Self::WriteStdin,
-            "humanCommand" => Self::HumanCommand,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CommandExecutionApprovalKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CommandExecutionApprovalKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("CommandExecutionApprovalKind", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Distinguishes a command approval from input sent to an existing terminal.
+    pub enum CommandExecutionApprovalKind {
+        Command = "command",
+        WriteStdin = "writeStdin",
+        /// A managed checkpoint requiring a fresh human decision. Only `accept`, `decline`, and `cancel` are valid. Requires the `requiredHumanApproval` initialize capability. This prompt does not itself start a command execution item.
+        HumanCommand = "humanCommand",
     }
 }
 
@@ -2544,115 +1472,26 @@ impl<'de> serde::Deserialize<'de> for FileChange {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("add") => {
-                crate::wire::variant::<
-                    AddFileChange,
-                    _,
-                    _,
-                >(properties, Self::Add, "FileChange", "add")
-            }
-            Some("delete") => {
-                crate::wire::variant::<
-                    DeleteFileChange,
-                    _,
-                    _,
-                >(properties, Self::Delete, "FileChange", "delete")
-            }
-            Some("update") => {
-                crate::wire::variant::<
-                    UpdateFileChange,
-                    _,
-                    _,
-                >(properties, Self::Update, "FileChange", "update")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("FileChange", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "FileChange", "type")?;
+        match tagged.tag() {
+            Some("add") => tagged.variant(Self::Add),
+            Some("delete") => tagged.variant(Self::Delete),
+            Some("update") => tagged.variant(Self::Update),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FileChangeApprovalDecision {
-    /// User approved the file changes.
-    Accept,
-    /// User approved the file changes and future changes to the same files should run without prompting.
-    AcceptForSession,
-    /// User denied the file changes. The agent will continue the turn.
-    Decline,
-    /// User denied the file changes. The turn will also be immediately interrupted.
-    Cancel,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl FileChangeApprovalDecision {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Accept => "accept",
-            Self::AcceptForSession => "acceptForSession",
-            Self::Decline => "decline",
-            Self::Cancel => "cancel",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for FileChangeApprovalDecision {
-    fn from(value: &str) -> Self {
-        match value {
-            "accept" => Self::Accept,
-            "acceptForSession" => Self::AcceptForSession,
-            "decline" => Self::Decline,
-            "cancel" => Self::Cancel,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for FileChangeApprovalDecision {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for FileChangeApprovalDecision {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FileChangeApprovalDecision {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("FileChangeApprovalDecision", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum FileChangeApprovalDecision {
+        /// User approved the file changes.
+        Accept = "accept",
+        /// User approved the file changes and future changes to the same files should run without prompting.
+        AcceptForSession = "acceptForSession",
+        /// User denied the file changes. The agent will continue the turn.
+        Decline = "decline",
+        /// User denied the file changes. The turn will also be immediately interrupted.
+        Cancel = "cancel",
     }
 }
 
@@ -2784,60 +1623,10 @@ pub struct FsWriteFileRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FuzzyFileSearchMatchType {
-    File,
-    Directory,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl FuzzyFileSearchMatchType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::File => "file",
-            Self::Directory => "directory",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for FuzzyFileSearchMatchType {
-    fn from(value: &str) -> Self {
-        match value {
-            "file" => Self::File,
-            "directory" => Self::Directory,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for FuzzyFileSearchMatchType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for FuzzyFileSearchMatchType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FuzzyFileSearchMatchType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("FuzzyFileSearchMatchType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum FuzzyFileSearchMatchType {
+        File = "file",
+        Directory = "directory",
     }
 }
 
@@ -3330,48 +2119,34 @@ impl<'de> serde::Deserialize<'de> for JsonrpcMessage {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <JsonrpcRequest as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::JsonrpcRequest(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <JsonrpcNotification as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::JsonrpcNotification(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <JsonrpcResponse as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::JsonrpcResponse(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <JsonrpcError as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::JsonrpcError(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <JsonrpcRequest as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::JsonrpcRequest(v));
             }
-            if let Ok(v) = <JsonrpcNotification as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::JsonrpcNotification(v));
             }
-            if let Ok(v) = <JsonrpcResponse as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::JsonrpcResponse(v));
             }
-            if let Ok(v) = <JsonrpcError as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::JsonrpcError(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of JsonrpcMessage",
-                ),
-            );
+            return Err(crate::wire::no_variant("JsonrpcMessage"));
         }
         Ok(Self::Unknown(value))
     }
@@ -3467,57 +2242,9 @@ pub struct MarketplaceUpgradeRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationArrayType {
-    Array,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationArrayType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Array => "array",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationArrayType {
-    fn from(value: &str) -> Self {
-        match value {
-            "array" => Self::Array,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationArrayType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationArrayType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationArrayType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationArrayType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationArrayType {
+        Array = "array",
     }
 }
 
@@ -3545,59 +2272,9 @@ pub struct McpElicitationBooleanSchema {
     pub r#type: McpElicitationBooleanType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationBooleanType {
-    Boolean,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationBooleanType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Boolean => "boolean",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationBooleanType {
-    fn from(value: &str) -> Self {
-        match value {
-            "boolean" => Self::Boolean,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationBooleanType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationBooleanType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationBooleanType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpElicitationBooleanType", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationBooleanType {
+        Boolean = "boolean",
     }
 }
 
@@ -3648,44 +2325,28 @@ impl<'de> serde::Deserialize<'de> for McpElicitationEnumSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationSingleSelectEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationSingleSelectEnumSchema(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationMultiSelectEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationMultiSelectEnumSchema(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationLegacyTitledEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationLegacyTitledEnumSchema(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <McpElicitationSingleSelectEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationSingleSelectEnumSchema(v));
             }
-            if let Ok(v) = <McpElicitationMultiSelectEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationMultiSelectEnumSchema(v));
             }
-            if let Ok(v) = <McpElicitationLegacyTitledEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationLegacyTitledEnumSchema(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of McpElicitationEnumSchema",
-                ),
-            );
+            return Err(crate::wire::no_variant("McpElicitationEnumSchema"));
         }
         Ok(Self::Unknown(value))
     }
@@ -3761,34 +2422,22 @@ impl<'de> serde::Deserialize<'de> for McpElicitationMultiSelectEnumSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationUntitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationUntitledMultiSelectEnumSchema(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationTitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationTitledMultiSelectEnumSchema(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <McpElicitationUntitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationUntitledMultiSelectEnumSchema(v));
             }
-            if let Ok(v) = <McpElicitationTitledMultiSelectEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationTitledMultiSelectEnumSchema(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of McpElicitationMultiSelectEnumSchema",
-                ),
-            );
+            return Err(crate::wire::no_variant("McpElicitationMultiSelectEnumSchema"));
         }
         Ok(Self::Unknown(value))
     }
@@ -3830,114 +2479,16 @@ pub struct McpElicitationNumberSchema {
     pub r#type: McpElicitationNumberType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationNumberType {
-    Number,
-    Integer,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationNumberType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Number => "number",
-            Self::Integer => "integer",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum McpElicitationNumberType {
+        Number = "number",
+        Integer = "integer",
     }
 }
 
-impl From<&str> for McpElicitationNumberType {
-    fn from(value: &str) -> Self {
-        match value {
-            "number" => Self::Number,
-            "integer" => Self::Integer,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationNumberType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationNumberType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationNumberType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationNumberType", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationObjectType {
-    Object,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationObjectType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Object => "object",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationObjectType {
-    fn from(value: &str) -> Self {
-        match value {
-            "object" => Self::Object,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationObjectType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationObjectType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationObjectType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationObjectType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationObjectType {
+        Object = "object",
     }
 }
 
@@ -3985,54 +2536,34 @@ impl<'de> serde::Deserialize<'de> for McpElicitationPrimitiveSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationEnumSchema(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationStringSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationStringSchema(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationNumberSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationNumberSchema(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationBooleanSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationBooleanSchema(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <McpElicitationEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationEnumSchema(v));
             }
-            if let Ok(v) = <McpElicitationStringSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationStringSchema(v));
             }
-            if let Ok(v) = <McpElicitationNumberSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationNumberSchema(v));
             }
-            if let Ok(v) = <McpElicitationBooleanSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationBooleanSchema(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of McpElicitationPrimitiveSchema",
-                ),
-            );
+            return Err(crate::wire::no_variant("McpElicitationPrimitiveSchema"));
         }
         Ok(Self::Unknown(value))
     }
@@ -4101,101 +2632,33 @@ impl<'de> serde::Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationUntitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationUntitledSingleSelectEnumSchema(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <McpElicitationTitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::McpElicitationTitledSingleSelectEnumSchema(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <McpElicitationUntitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationUntitledSingleSelectEnumSchema(v));
             }
-            if let Ok(v) = <McpElicitationTitledSingleSelectEnumSchema as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::McpElicitationTitledSingleSelectEnumSchema(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of McpElicitationSingleSelectEnumSchema",
-                ),
-            );
+            return Err(crate::wire::no_variant("McpElicitationSingleSelectEnumSchema"));
         }
         Ok(Self::Unknown(value))
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationStringFormat {
-    Email,
-    Uri,
-    Date,
-    DateTime,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationStringFormat {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Email => "email",
-            Self::Uri => "uri",
-            Self::Date => "date",
-            Self::DateTime => "date-time",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationStringFormat {
-    fn from(value: &str) -> Self {
-        match value {
-            "email" => Self::Email,
-            "uri" => Self::Uri,
-            "date" => Self::Date,
-            "date-time" => Self::DateTime,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationStringFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationStringFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationStringFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpElicitationStringFormat", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationStringFormat {
+        Email = "email",
+        Uri = "uri",
+        Date = "date",
+        DateTime = "date-time",
     }
 }
 
@@ -4243,57 +2706,9 @@ pub struct McpElicitationStringSchema {
     pub r#type: McpElicitationStringType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpElicitationStringType {
-    String,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpElicitationStringType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::String => "string",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpElicitationStringType {
-    fn from(value: &str) -> Self {
-        match value {
-            "string" => Self::String,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpElicitationStringType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpElicitationStringType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpElicitationStringType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpElicitationStringType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpElicitationStringType {
+        String = "string",
     }
 }
 
@@ -4440,65 +2855,11 @@ pub struct McpElicitationUntitledSingleSelectEnumSchema {
     pub r#type: McpElicitationStringType,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpServerElicitationAction {
-    Accept,
-    Decline,
-    Cancel,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpServerElicitationAction {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Accept => "accept",
-            Self::Decline => "decline",
-            Self::Cancel => "cancel",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpServerElicitationAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "accept" => Self::Accept,
-            "decline" => Self::Decline,
-            "cancel" => Self::Cancel,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpServerElicitationAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpServerElicitationAction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpServerElicitationAction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpServerElicitationAction", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpServerElicitationAction {
+        Accept = "accept",
+        Decline = "decline",
+        Cancel = "cancel",
     }
 }
 
@@ -4550,77 +2911,17 @@ impl<'de> serde::Deserialize<'de> for McpServerElicitationRequestParamsVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("mode");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("form") => {
-                crate::wire::variant::<
-                    McpServerElicitationRequestParamsVariantForm,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::Form,
-                    "McpServerElicitationRequestParamsVariant",
-                    "form",
-                )
-            }
-            Some("openai/form") => {
-                crate::wire::variant::<
-                    McpServerElicitationRequestParamsVariantOpenaiForm,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::OpenaiForm,
-                    "McpServerElicitationRequestParamsVariant",
-                    "openai/form",
-                )
-            }
-            Some("openaiForm") => {
-                crate::wire::variant::<
-                    McpServerElicitationRequestParamsVariantOpenaiFormCamel,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::OpenaiFormCamel,
-                    "McpServerElicitationRequestParamsVariant",
-                    "openaiForm",
-                )
-            }
-            Some("url") => {
-                crate::wire::variant::<
-                    McpServerElicitationRequestParamsVariantUrl,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::Url,
-                    "McpServerElicitationRequestParamsVariant",
-                    "url",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(
-                    crate::wire::unknown(
-                        "McpServerElicitationRequestParamsVariant",
-                        other,
-                    ),
-                )
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "mode", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "McpServerElicitationRequestParamsVariant",
+            "mode",
+        )?;
+        match tagged.tag() {
+            Some("form") => tagged.variant(Self::Form),
+            Some("openai/form") => tagged.variant(Self::OpenaiForm),
+            Some("openaiForm") => tagged.variant(Self::OpenaiFormCamel),
+            Some("url") => tagged.variant(Self::Url),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -4898,60 +3199,10 @@ pub struct NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetworkPolicyRuleAction {
-    Allow,
-    Deny,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl NetworkPolicyRuleAction {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Deny => "deny",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for NetworkPolicyRuleAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "deny" => Self::Deny,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for NetworkPolicyRuleAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for NetworkPolicyRuleAction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for NetworkPolicyRuleAction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("NetworkPolicyRuleAction", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum NetworkPolicyRuleAction {
+        Allow = "allow",
+        Deny = "deny",
     }
 }
 
@@ -4982,110 +3233,21 @@ impl<'de> serde::Deserialize<'de> for ParsedCommand {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("read") => {
-                crate::wire::variant::<
-                    ReadParsedCommand,
-                    _,
-                    _,
-                >(properties, Self::Read, "ParsedCommand", "read")
-            }
-            Some("list_files") => {
-                crate::wire::variant::<
-                    ListFilesParsedCommand,
-                    _,
-                    _,
-                >(properties, Self::ListFiles, "ParsedCommand", "list_files")
-            }
-            Some("search") => {
-                crate::wire::variant::<
-                    SearchParsedCommand,
-                    _,
-                    _,
-                >(properties, Self::Search, "ParsedCommand", "search")
-            }
-            Some("unknown") => {
-                crate::wire::variant::<
-                    UnknownParsedCommand,
-                    _,
-                    _,
-                >(properties, Self::UnknownLower, "ParsedCommand", "unknown")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ParsedCommand", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ParsedCommand", "type")?;
+        match tagged.tag() {
+            Some("read") => tagged.variant(Self::Read),
+            Some("list_files") => tagged.variant(Self::ListFiles),
+            Some("search") => tagged.variant(Self::Search),
+            Some("unknown") => tagged.variant(Self::UnknownLower),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PermissionGrantScope {
-    Turn,
-    Session,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PermissionGrantScope {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Turn => "turn",
-            Self::Session => "session",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PermissionGrantScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "turn" => Self::Turn,
-            "session" => Self::Session,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PermissionGrantScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PermissionGrantScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PermissionGrantScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PermissionGrantScope", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PermissionGrantScope {
+        Turn = "turn",
+        Session = "session",
     }
 }
 
@@ -5338,28 +3500,22 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <i64 as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Integer(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Integer(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom("the value matches no variant of RequestId"),
-            );
+            return Err(crate::wire::no_variant("RequestId"));
         }
         Ok(Self::Unknown(value))
     }
@@ -5434,44 +3590,28 @@ impl<'de> serde::Deserialize<'de> for ReviewDecision {
             Some("abort") => return Ok(Self::Abort),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <ApprovedExecpolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ApprovedExecpolicyAmendment(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <NetworkPolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::NetworkPolicyAmendment(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <DeniedReviewDecision as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Denied(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ApprovedExecpolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ApprovedExecpolicyAmendment(v));
             }
-            if let Ok(v) = <NetworkPolicyAmendmentReviewDecision as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::NetworkPolicyAmendment(v));
             }
-            if let Ok(v) = <DeniedReviewDecision as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Denied(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ReviewDecision",
-                ),
-            );
+            return Err(crate::wire::no_variant("ReviewDecision"));
         }
         Ok(Self::Unknown(value))
     }
@@ -5720,1041 +3860,189 @@ impl<'de> serde::Deserialize<'de> for ServerNotificationVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("method");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("error") => {
-                crate::wire::variant::<
-                    ErrorNotification,
-                    _,
-                    _,
-                >(properties, Self::Error, "ServerNotificationVariant", "error")
-            }
-            Some("thread/started") => {
-                crate::wire::variant::<
-                    ThreadStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadStarted,
-                    "ServerNotificationVariant",
-                    "thread/started",
-                )
-            }
-            Some("thread/status/changed") => {
-                crate::wire::variant::<
-                    ThreadStatusChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadStatusChanged,
-                    "ServerNotificationVariant",
-                    "thread/status/changed",
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ServerNotificationVariant",
+            "method",
+        )?;
+        match tagged.tag() {
+            Some("error") => tagged.variant(Self::Error),
+            Some("thread/started") => tagged.variant(Self::ThreadStarted),
+            Some("thread/status/changed") => tagged.variant(Self::ThreadStatusChanged),
             Some("thread/readState/changed") => {
-                crate::wire::variant::<
-                    ThreadReadStateChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadReadStateChanged,
-                    "ServerNotificationVariant",
-                    "thread/readState/changed",
-                )
+                tagged.variant(Self::ThreadReadStateChanged)
             }
-            Some("thread/archived") => {
-                crate::wire::variant::<
-                    ThreadArchivedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadArchived,
-                    "ServerNotificationVariant",
-                    "thread/archived",
-                )
-            }
-            Some("thread/deleted") => {
-                crate::wire::variant::<
-                    ThreadDeletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadDeleted,
-                    "ServerNotificationVariant",
-                    "thread/deleted",
-                )
-            }
-            Some("thread/unarchived") => {
-                crate::wire::variant::<
-                    ThreadUnarchivedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadUnarchived,
-                    "ServerNotificationVariant",
-                    "thread/unarchived",
-                )
-            }
-            Some("thread/closed") => {
-                crate::wire::variant::<
-                    ThreadClosedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadClosed,
-                    "ServerNotificationVariant",
-                    "thread/closed",
-                )
-            }
-            Some("thread/reverted") => {
-                crate::wire::variant::<
-                    ThreadRevertedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadReverted,
-                    "ServerNotificationVariant",
-                    "thread/reverted",
-                )
-            }
-            Some("skills/changed") => {
-                crate::wire::variant::<
-                    SkillsChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::SkillsChanged,
-                    "ServerNotificationVariant",
-                    "skills/changed",
-                )
-            }
-            Some("thread/name/updated") => {
-                crate::wire::variant::<
-                    ThreadNameUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadNameUpdated,
-                    "ServerNotificationVariant",
-                    "thread/name/updated",
-                )
-            }
-            Some("thread/section/changed") => {
-                crate::wire::variant::<
-                    ThreadSectionChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadSectionChanged,
-                    "ServerNotificationVariant",
-                    "thread/section/changed",
-                )
-            }
+            Some("thread/archived") => tagged.variant(Self::ThreadArchived),
+            Some("thread/deleted") => tagged.variant(Self::ThreadDeleted),
+            Some("thread/unarchived") => tagged.variant(Self::ThreadUnarchived),
+            Some("thread/closed") => tagged.variant(Self::ThreadClosed),
+            Some("thread/reverted") => tagged.variant(Self::ThreadReverted),
+            Some("skills/changed") => tagged.variant(Self::SkillsChanged),
+            Some("thread/name/updated") => tagged.variant(Self::ThreadNameUpdated),
+            Some("thread/section/changed") => tagged.variant(Self::ThreadSectionChanged),
             Some("thread/attachment/updated") => {
-                crate::wire::variant::<
-                    ThreadAttachmentUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadAttachmentUpdated,
-                    "ServerNotificationVariant",
-                    "thread/attachment/updated",
-                )
+                tagged.variant(Self::ThreadAttachmentUpdated)
             }
-            Some("thread/goal/updated") => {
-                crate::wire::variant::<
-                    ThreadGoalUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadGoalUpdated,
-                    "ServerNotificationVariant",
-                    "thread/goal/updated",
-                )
-            }
+            Some("thread/goal/updated") => tagged.variant(Self::ThreadGoalUpdated),
             Some("thread/prediction/updated") => {
-                crate::wire::variant::<
-                    ThreadPredictionUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadPredictionUpdated,
-                    "ServerNotificationVariant",
-                    "thread/prediction/updated",
-                )
+                tagged.variant(Self::ThreadPredictionUpdated)
             }
-            Some("thread/goal/cleared") => {
-                crate::wire::variant::<
-                    ThreadGoalClearedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadGoalCleared,
-                    "ServerNotificationVariant",
-                    "thread/goal/cleared",
-                )
-            }
-            Some("thread/queue/changed") => {
-                crate::wire::variant::<
-                    ThreadQueueChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadQueueChanged,
-                    "ServerNotificationVariant",
-                    "thread/queue/changed",
-                )
-            }
-            Some("project/changed") => {
-                crate::wire::variant::<
-                    ProjectChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ProjectChanged,
-                    "ServerNotificationVariant",
-                    "project/changed",
-                )
-            }
-            Some("thread/project/updated") => {
-                crate::wire::variant::<
-                    ThreadProjectUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadProjectUpdated,
-                    "ServerNotificationVariant",
-                    "thread/project/updated",
-                )
-            }
+            Some("thread/goal/cleared") => tagged.variant(Self::ThreadGoalCleared),
+            Some("thread/queue/changed") => tagged.variant(Self::ThreadQueueChanged),
+            Some("project/changed") => tagged.variant(Self::ProjectChanged),
+            Some("thread/project/updated") => tagged.variant(Self::ThreadProjectUpdated),
             Some("thread/environment/connected") => {
-                crate::wire::variant::<
-                    ThreadEnvironmentConnectedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadEnvironmentConnected,
-                    "ServerNotificationVariant",
-                    "thread/environment/connected",
-                )
+                tagged.variant(Self::ThreadEnvironmentConnected)
             }
             Some("thread/environment/disconnected") => {
-                crate::wire::variant::<
-                    ThreadEnvironmentDisconnectedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadEnvironmentDisconnected,
-                    "ServerNotificationVariant",
-                    "thread/environment/disconnected",
-                )
+                tagged.variant(Self::ThreadEnvironmentDisconnected)
             }
             Some("thread/settings/updated") => {
-                crate::wire::variant::<
-                    ThreadSettingsUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadSettingsUpdated,
-                    "ServerNotificationVariant",
-                    "thread/settings/updated",
-                )
+                tagged.variant(Self::ThreadSettingsUpdated)
             }
             Some("thread/tokenUsage/updated") => {
-                crate::wire::variant::<
-                    ThreadTokenUsageUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadTokenUsageUpdated,
-                    "ServerNotificationVariant",
-                    "thread/tokenUsage/updated",
-                )
+                tagged.variant(Self::ThreadTokenUsageUpdated)
             }
-            Some("turn/started") => {
-                crate::wire::variant::<
-                    TurnStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TurnStarted,
-                    "ServerNotificationVariant",
-                    "turn/started",
-                )
-            }
-            Some("hook/started") => {
-                crate::wire::variant::<
-                    HookStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::HookStarted,
-                    "ServerNotificationVariant",
-                    "hook/started",
-                )
-            }
-            Some("turn/completed") => {
-                crate::wire::variant::<
-                    TurnCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TurnCompleted,
-                    "ServerNotificationVariant",
-                    "turn/completed",
-                )
-            }
-            Some("hook/completed") => {
-                crate::wire::variant::<
-                    HookCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::HookCompleted,
-                    "ServerNotificationVariant",
-                    "hook/completed",
-                )
-            }
-            Some("turn/diff/updated") => {
-                crate::wire::variant::<
-                    TurnDiffUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TurnDiffUpdated,
-                    "ServerNotificationVariant",
-                    "turn/diff/updated",
-                )
-            }
-            Some("turn/plan/updated") => {
-                crate::wire::variant::<
-                    TurnPlanUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TurnPlanUpdated,
-                    "ServerNotificationVariant",
-                    "turn/plan/updated",
-                )
-            }
-            Some("item/started") => {
-                crate::wire::variant::<
-                    ItemStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemStarted,
-                    "ServerNotificationVariant",
-                    "item/started",
-                )
-            }
+            Some("turn/started") => tagged.variant(Self::TurnStarted),
+            Some("hook/started") => tagged.variant(Self::HookStarted),
+            Some("turn/completed") => tagged.variant(Self::TurnCompleted),
+            Some("hook/completed") => tagged.variant(Self::HookCompleted),
+            Some("turn/diff/updated") => tagged.variant(Self::TurnDiffUpdated),
+            Some("turn/plan/updated") => tagged.variant(Self::TurnPlanUpdated),
+            Some("item/started") => tagged.variant(Self::ItemStarted),
             Some("item/autoApprovalReview/started") => {
-                crate::wire::variant::<
-                    ItemAutoApprovalReviewStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemAutoApprovalReviewStarted,
-                    "ServerNotificationVariant",
-                    "item/autoApprovalReview/started",
-                )
+                tagged.variant(Self::ItemAutoApprovalReviewStarted)
             }
             Some("item/autoApprovalReview/completed") => {
-                crate::wire::variant::<
-                    ItemAutoApprovalReviewCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemAutoApprovalReviewCompleted,
-                    "ServerNotificationVariant",
-                    "item/autoApprovalReview/completed",
-                )
+                tagged.variant(Self::ItemAutoApprovalReviewCompleted)
             }
             Some("autoApprovalReview/strictReviewRequired") => {
-                crate::wire::variant::<
-                    AutoApprovalReviewStrictReviewRequiredNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AutoApprovalReviewStrictReviewRequired,
-                    "ServerNotificationVariant",
-                    "autoApprovalReview/strictReviewRequired",
-                )
+                tagged.variant(Self::AutoApprovalReviewStrictReviewRequired)
             }
-            Some("item/completed") => {
-                crate::wire::variant::<
-                    ItemCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemCompleted,
-                    "ServerNotificationVariant",
-                    "item/completed",
-                )
-            }
+            Some("item/completed") => tagged.variant(Self::ItemCompleted),
             Some("item/agentMessage/delta") => {
-                crate::wire::variant::<
-                    ItemAgentMessageDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemAgentMessageDelta,
-                    "ServerNotificationVariant",
-                    "item/agentMessage/delta",
-                )
+                tagged.variant(Self::ItemAgentMessageDelta)
             }
-            Some("item/plan/delta") => {
-                crate::wire::variant::<
-                    ItemPlanDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemPlanDelta,
-                    "ServerNotificationVariant",
-                    "item/plan/delta",
-                )
-            }
+            Some("item/plan/delta") => tagged.variant(Self::ItemPlanDelta),
             Some("command/exec/outputDelta") => {
-                crate::wire::variant::<
-                    CommandExecOutputDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CommandExecOutputDelta,
-                    "ServerNotificationVariant",
-                    "command/exec/outputDelta",
-                )
+                tagged.variant(Self::CommandExecOutputDelta)
             }
-            Some("process/outputDelta") => {
-                crate::wire::variant::<
-                    ProcessOutputDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ProcessOutputDelta,
-                    "ServerNotificationVariant",
-                    "process/outputDelta",
-                )
-            }
-            Some("process/exited") => {
-                crate::wire::variant::<
-                    ProcessExitedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ProcessExited,
-                    "ServerNotificationVariant",
-                    "process/exited",
-                )
-            }
+            Some("process/outputDelta") => tagged.variant(Self::ProcessOutputDelta),
+            Some("process/exited") => tagged.variant(Self::ProcessExited),
             Some("item/commandExecution/outputDelta") => {
-                crate::wire::variant::<
-                    ItemCommandExecutionOutputDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemCommandExecutionOutputDelta,
-                    "ServerNotificationVariant",
-                    "item/commandExecution/outputDelta",
-                )
+                tagged.variant(Self::ItemCommandExecutionOutputDelta)
             }
             Some("item/commandExecution/terminalInteraction") => {
-                crate::wire::variant::<
-                    ItemCommandExecutionTerminalInteractionNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemCommandExecutionTerminalInteraction,
-                    "ServerNotificationVariant",
-                    "item/commandExecution/terminalInteraction",
-                )
+                tagged.variant(Self::ItemCommandExecutionTerminalInteraction)
             }
             Some("item/fileChange/outputDelta") => {
-                crate::wire::variant::<
-                    ItemFileChangeOutputDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemFileChangeOutputDelta,
-                    "ServerNotificationVariant",
-                    "item/fileChange/outputDelta",
-                )
+                tagged.variant(Self::ItemFileChangeOutputDelta)
             }
             Some("item/fileChange/patchUpdated") => {
-                crate::wire::variant::<
-                    ItemFileChangePatchUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemFileChangePatchUpdated,
-                    "ServerNotificationVariant",
-                    "item/fileChange/patchUpdated",
-                )
+                tagged.variant(Self::ItemFileChangePatchUpdated)
             }
-            Some("serverRequest/resolved") => {
-                crate::wire::variant::<
-                    ServerRequestResolvedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ServerRequestResolved,
-                    "ServerNotificationVariant",
-                    "serverRequest/resolved",
-                )
-            }
+            Some("serverRequest/resolved") => tagged.variant(Self::ServerRequestResolved),
             Some("item/mcpToolCall/progress") => {
-                crate::wire::variant::<
-                    ItemMcpToolCallProgressNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemMcpToolCallProgress,
-                    "ServerNotificationVariant",
-                    "item/mcpToolCall/progress",
-                )
+                tagged.variant(Self::ItemMcpToolCallProgress)
             }
             Some("mcpServer/oauthLogin/completed") => {
-                crate::wire::variant::<
-                    McpServerOauthLoginCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerOauthLoginCompleted,
-                    "ServerNotificationVariant",
-                    "mcpServer/oauthLogin/completed",
-                )
+                tagged.variant(Self::McpServerOauthLoginCompleted)
             }
             Some("mcpServer/startupStatus/updated") => {
-                crate::wire::variant::<
-                    McpServerStartupStatusUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerStartupStatusUpdated,
-                    "ServerNotificationVariant",
-                    "mcpServer/startupStatus/updated",
-                )
+                tagged.variant(Self::McpServerStartupStatusUpdated)
             }
             Some("mcpServer/event/stream/notification") => {
-                crate::wire::variant::<
-                    McpServerEventStreamNotificationNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerEventStreamNotification,
-                    "ServerNotificationVariant",
-                    "mcpServer/event/stream/notification",
-                )
+                tagged.variant(Self::McpServerEventStreamNotification)
             }
-            Some("account/updated") => {
-                crate::wire::variant::<
-                    AccountUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountUpdated,
-                    "ServerNotificationVariant",
-                    "account/updated",
-                )
-            }
+            Some("account/updated") => tagged.variant(Self::AccountUpdated),
             Some("account/gatewayOAuth/changed") => {
-                crate::wire::variant::<
-                    AccountGatewayOAuthChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountGatewayOAuthChanged,
-                    "ServerNotificationVariant",
-                    "account/gatewayOAuth/changed",
-                )
+                tagged.variant(Self::AccountGatewayOAuthChanged)
             }
             Some("account/rateLimits/updated") => {
-                crate::wire::variant::<
-                    AccountRateLimitsUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountRateLimitsUpdated,
-                    "ServerNotificationVariant",
-                    "account/rateLimits/updated",
-                )
+                tagged.variant(Self::AccountRateLimitsUpdated)
             }
-            Some("app/list/updated") => {
-                crate::wire::variant::<
-                    AppListUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AppListUpdated,
-                    "ServerNotificationVariant",
-                    "app/list/updated",
-                )
-            }
+            Some("app/list/updated") => tagged.variant(Self::AppListUpdated),
             Some("remoteControl/status/changed") => {
-                crate::wire::variant::<
-                    RemoteControlStatusChangedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::RemoteControlStatusChanged,
-                    "ServerNotificationVariant",
-                    "remoteControl/status/changed",
-                )
+                tagged.variant(Self::RemoteControlStatusChanged)
             }
             Some("externalAgentConfig/import/progress") => {
-                crate::wire::variant::<
-                    ExternalAgentConfigImportProgressNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternalAgentConfigImportProgress,
-                    "ServerNotificationVariant",
-                    "externalAgentConfig/import/progress",
-                )
+                tagged.variant(Self::ExternalAgentConfigImportProgress)
             }
             Some("externalAgentConfig/import/completed") => {
-                crate::wire::variant::<
-                    ExternalAgentConfigImportCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternalAgentConfigImportCompleted,
-                    "ServerNotificationVariant",
-                    "externalAgentConfig/import/completed",
-                )
+                tagged.variant(Self::ExternalAgentConfigImportCompleted)
             }
-            Some("fs/changed") => {
-                crate::wire::variant::<
-                    FsChangedNotification,
-                    _,
-                    _,
-                >(properties, Self::FsChanged, "ServerNotificationVariant", "fs/changed")
-            }
+            Some("fs/changed") => tagged.variant(Self::FsChanged),
             Some("item/reasoning/summaryTextDelta") => {
-                crate::wire::variant::<
-                    ItemReasoningSummaryTextDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemReasoningSummaryTextDelta,
-                    "ServerNotificationVariant",
-                    "item/reasoning/summaryTextDelta",
-                )
+                tagged.variant(Self::ItemReasoningSummaryTextDelta)
             }
             Some("item/reasoning/summaryPartAdded") => {
-                crate::wire::variant::<
-                    ItemReasoningSummaryPartAddedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemReasoningSummaryPartAdded,
-                    "ServerNotificationVariant",
-                    "item/reasoning/summaryPartAdded",
-                )
+                tagged.variant(Self::ItemReasoningSummaryPartAdded)
             }
             Some("item/reasoning/textDelta") => {
-                crate::wire::variant::<
-                    ItemReasoningTextDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemReasoningTextDelta,
-                    "ServerNotificationVariant",
-                    "item/reasoning/textDelta",
-                )
+                tagged.variant(Self::ItemReasoningTextDelta)
             }
-            Some("thread/compacted") => {
-                crate::wire::variant::<
-                    ThreadCompactedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadCompacted,
-                    "ServerNotificationVariant",
-                    "thread/compacted",
-                )
-            }
-            Some("model/rerouted") => {
-                crate::wire::variant::<
-                    ModelReroutedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelRerouted,
-                    "ServerNotificationVariant",
-                    "model/rerouted",
-                )
-            }
-            Some("model/verification") => {
-                crate::wire::variant::<
-                    ModelVerificationNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelVerification,
-                    "ServerNotificationVariant",
-                    "model/verification",
-                )
-            }
+            Some("thread/compacted") => tagged.variant(Self::ThreadCompacted),
+            Some("model/rerouted") => tagged.variant(Self::ModelRerouted),
+            Some("model/verification") => tagged.variant(Self::ModelVerification),
             Some("modelProvider/authRecoveryStarted") => {
-                crate::wire::variant::<
-                    ModelProviderAuthRecoveryStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderAuthRecoveryStarted,
-                    "ServerNotificationVariant",
-                    "modelProvider/authRecoveryStarted",
-                )
+                tagged.variant(Self::ModelProviderAuthRecoveryStarted)
             }
             Some("modelProvider/authRecoveryCompleted") => {
-                crate::wire::variant::<
-                    ModelProviderAuthRecoveryCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderAuthRecoveryCompleted,
-                    "ServerNotificationVariant",
-                    "modelProvider/authRecoveryCompleted",
-                )
+                tagged.variant(Self::ModelProviderAuthRecoveryCompleted)
             }
             Some("turn/moderationMetadata") => {
-                crate::wire::variant::<
-                    TurnModerationMetadataNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TurnModerationMetadata,
-                    "ServerNotificationVariant",
-                    "turn/moderationMetadata",
-                )
+                tagged.variant(Self::TurnModerationMetadata)
             }
             Some("model/safetyBuffering/updated") => {
-                crate::wire::variant::<
-                    ModelSafetyBufferingUpdatedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelSafetyBufferingUpdated,
-                    "ServerNotificationVariant",
-                    "model/safetyBuffering/updated",
-                )
+                tagged.variant(Self::ModelSafetyBufferingUpdated)
             }
-            Some("warning") => {
-                crate::wire::variant::<
-                    WarningNotification,
-                    _,
-                    _,
-                >(properties, Self::Warning, "ServerNotificationVariant", "warning")
-            }
-            Some("guardianWarning") => {
-                crate::wire::variant::<
-                    GuardianWarningNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::GuardianWarning,
-                    "ServerNotificationVariant",
-                    "guardianWarning",
-                )
-            }
-            Some("deprecationNotice") => {
-                crate::wire::variant::<
-                    DeprecationNoticeNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::DeprecationNotice,
-                    "ServerNotificationVariant",
-                    "deprecationNotice",
-                )
-            }
-            Some("configWarning") => {
-                crate::wire::variant::<
-                    ConfigWarningNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ConfigWarning,
-                    "ServerNotificationVariant",
-                    "configWarning",
-                )
-            }
+            Some("warning") => tagged.variant(Self::Warning),
+            Some("guardianWarning") => tagged.variant(Self::GuardianWarning),
+            Some("deprecationNotice") => tagged.variant(Self::DeprecationNotice),
+            Some("configWarning") => tagged.variant(Self::ConfigWarning),
             Some("fuzzyFileSearch/sessionUpdated") => {
-                crate::wire::variant::<
-                    FuzzyFileSearchSessionUpdatedNotificationSlashed,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FuzzyFileSearchSessionUpdated,
-                    "ServerNotificationVariant",
-                    "fuzzyFileSearch/sessionUpdated",
-                )
+                tagged.variant(Self::FuzzyFileSearchSessionUpdated)
             }
             Some("fuzzyFileSearch/sessionCompleted") => {
-                crate::wire::variant::<
-                    FuzzyFileSearchSessionCompletedNotificationSlashed,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FuzzyFileSearchSessionCompleted,
-                    "ServerNotificationVariant",
-                    "fuzzyFileSearch/sessionCompleted",
-                )
+                tagged.variant(Self::FuzzyFileSearchSessionCompleted)
             }
             Some("thread/realtime/started") => {
-                crate::wire::variant::<
-                    ThreadRealtimeStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeStarted,
-                    "ServerNotificationVariant",
-                    "thread/realtime/started",
-                )
+                tagged.variant(Self::ThreadRealtimeStarted)
             }
             Some("thread/realtime/itemAdded") => {
-                crate::wire::variant::<
-                    ThreadRealtimeItemAddedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeItemAdded,
-                    "ServerNotificationVariant",
-                    "thread/realtime/itemAdded",
-                )
+                tagged.variant(Self::ThreadRealtimeItemAdded)
             }
             Some("thread/realtime/item/started") => {
-                crate::wire::variant::<
-                    ThreadRealtimeItemStartedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeItemStarted,
-                    "ServerNotificationVariant",
-                    "thread/realtime/item/started",
-                )
+                tagged.variant(Self::ThreadRealtimeItemStarted)
             }
             Some("thread/realtime/item/transcript/delta") => {
-                crate::wire::variant::<
-                    ThreadRealtimeItemTranscriptDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeItemTranscriptDelta,
-                    "ServerNotificationVariant",
-                    "thread/realtime/item/transcript/delta",
-                )
+                tagged.variant(Self::ThreadRealtimeItemTranscriptDelta)
             }
             Some("thread/realtime/item/completed") => {
-                crate::wire::variant::<
-                    ThreadRealtimeItemCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeItemCompleted,
-                    "ServerNotificationVariant",
-                    "thread/realtime/item/completed",
-                )
+                tagged.variant(Self::ThreadRealtimeItemCompleted)
             }
             Some("thread/realtime/transcript/delta") => {
-                crate::wire::variant::<
-                    ThreadRealtimeTranscriptDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeTranscriptDelta,
-                    "ServerNotificationVariant",
-                    "thread/realtime/transcript/delta",
-                )
+                tagged.variant(Self::ThreadRealtimeTranscriptDelta)
             }
             Some("thread/realtime/transcript/done") => {
-                crate::wire::variant::<
-                    ThreadRealtimeTranscriptDoneNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeTranscriptDone,
-                    "ServerNotificationVariant",
-                    "thread/realtime/transcript/done",
-                )
+                tagged.variant(Self::ThreadRealtimeTranscriptDone)
             }
             Some("thread/realtime/outputAudio/delta") => {
-                crate::wire::variant::<
-                    ThreadRealtimeOutputAudioDeltaNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeOutputAudioDelta,
-                    "ServerNotificationVariant",
-                    "thread/realtime/outputAudio/delta",
-                )
+                tagged.variant(Self::ThreadRealtimeOutputAudioDelta)
             }
-            Some("thread/realtime/sdp") => {
-                crate::wire::variant::<
-                    ThreadRealtimeSdpNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeSdp,
-                    "ServerNotificationVariant",
-                    "thread/realtime/sdp",
-                )
-            }
-            Some("thread/realtime/error") => {
-                crate::wire::variant::<
-                    ThreadRealtimeErrorNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeError,
-                    "ServerNotificationVariant",
-                    "thread/realtime/error",
-                )
-            }
-            Some("thread/realtime/closed") => {
-                crate::wire::variant::<
-                    ThreadRealtimeClosedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ThreadRealtimeClosed,
-                    "ServerNotificationVariant",
-                    "thread/realtime/closed",
-                )
-            }
+            Some("thread/realtime/sdp") => tagged.variant(Self::ThreadRealtimeSdp),
+            Some("thread/realtime/error") => tagged.variant(Self::ThreadRealtimeError),
+            Some("thread/realtime/closed") => tagged.variant(Self::ThreadRealtimeClosed),
             Some("windows/worldWritableWarning") => {
-                crate::wire::variant::<
-                    WindowsWorldWritableWarningNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WindowsWorldWritableWarning,
-                    "ServerNotificationVariant",
-                    "windows/worldWritableWarning",
-                )
+                tagged.variant(Self::WindowsWorldWritableWarning)
             }
             Some("windowsSandbox/setupCompleted") => {
-                crate::wire::variant::<
-                    WindowsSandboxSetupCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WindowsSandboxSetupCompleted,
-                    "ServerNotificationVariant",
-                    "windowsSandbox/setupCompleted",
-                )
+                tagged.variant(Self::WindowsSandboxSetupCompleted)
             }
             Some("account/login/completed") => {
-                crate::wire::variant::<
-                    AccountLoginCompletedNotification,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountLoginCompleted,
-                    "ServerNotificationVariant",
-                    "account/login/completed",
-                )
+                tagged.variant(Self::AccountLoginCompleted)
             }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ServerNotificationVariant", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "method", tag),
-                        ),
-                    ),
-                )
-            }
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -6808,139 +4096,31 @@ impl<'de> serde::Deserialize<'de> for ServerRequest {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("method");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
+        let tagged = crate::wire::Tagged::read(deserializer, "ServerRequest", "method")?;
+        match tagged.tag() {
             Some("item/commandExecution/requestApproval") => {
-                crate::wire::variant::<
-                    ItemCommandExecutionRequestApprovalRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemCommandExecutionRequestApproval,
-                    "ServerRequest",
-                    "item/commandExecution/requestApproval",
-                )
+                tagged.variant(Self::ItemCommandExecutionRequestApproval)
             }
             Some("item/fileChange/requestApproval") => {
-                crate::wire::variant::<
-                    ItemFileChangeRequestApprovalRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemFileChangeRequestApproval,
-                    "ServerRequest",
-                    "item/fileChange/requestApproval",
-                )
+                tagged.variant(Self::ItemFileChangeRequestApproval)
             }
             Some("item/tool/requestUserInput") => {
-                crate::wire::variant::<
-                    ItemToolRequestUserInputRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemToolRequestUserInput,
-                    "ServerRequest",
-                    "item/tool/requestUserInput",
-                )
+                tagged.variant(Self::ItemToolRequestUserInput)
             }
             Some("mcpServer/elicitation/request") => {
-                crate::wire::variant::<
-                    McpServerElicitationRequestRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpServerElicitationRequest,
-                    "ServerRequest",
-                    "mcpServer/elicitation/request",
-                )
+                tagged.variant(Self::McpServerElicitationRequest)
             }
             Some("item/permissions/requestApproval") => {
-                crate::wire::variant::<
-                    ItemPermissionsRequestApprovalRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ItemPermissionsRequestApproval,
-                    "ServerRequest",
-                    "item/permissions/requestApproval",
-                )
+                tagged.variant(Self::ItemPermissionsRequestApproval)
             }
-            Some("item/tool/call") => {
-                crate::wire::variant::<
-                    ItemToolCallRequest,
-                    _,
-                    _,
-                >(properties, Self::ItemToolCall, "ServerRequest", "item/tool/call")
-            }
+            Some("item/tool/call") => tagged.variant(Self::ItemToolCall),
             Some("account/chatgptAuthTokens/refresh") => {
-                crate::wire::variant::<
-                    AccountChatgptAuthTokensRefreshRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AccountChatgptAuthTokensRefresh,
-                    "ServerRequest",
-                    "account/chatgptAuthTokens/refresh",
-                )
+                tagged.variant(Self::AccountChatgptAuthTokensRefresh)
             }
-            Some("attestation/generate") => {
-                crate::wire::variant::<
-                    AttestationGenerateRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AttestationGenerate,
-                    "ServerRequest",
-                    "attestation/generate",
-                )
-            }
-            Some("applyPatchApproval") => {
-                crate::wire::variant::<
-                    ApplyPatchApprovalRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ApplyPatchApproval,
-                    "ServerRequest",
-                    "applyPatchApproval",
-                )
-            }
-            Some("execCommandApproval") => {
-                crate::wire::variant::<
-                    ExecCommandApprovalRequest,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExecCommandApproval,
-                    "ServerRequest",
-                    "execCommandApproval",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ServerRequest", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "method", tag),
-                        ),
-                    ),
-                )
-            }
+            Some("attestation/generate") => tagged.variant(Self::AttestationGenerate),
+            Some("applyPatchApproval") => tagged.variant(Self::ApplyPatchApproval),
+            Some("execCommandApproval") => tagged.variant(Self::ExecCommandApproval),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }

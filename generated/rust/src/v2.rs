@@ -34,52 +34,13 @@ impl<'de> serde::Deserialize<'de> for Account {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("apiKey") => {
-                crate::wire::variant::<
-                    ApiKeyAccount,
-                    _,
-                    _,
-                >(properties, Self::ApiKey, "Account", "apiKey")
-            }
-            Some("chatgpt") => {
-                crate::wire::variant::<
-                    ChatgptAccount,
-                    _,
-                    _,
-                >(properties, Self::Chatgpt, "Account", "chatgpt")
-            }
-            Some("amazonBedrock") => {
-                crate::wire::variant::<
-                    AmazonBedrockAccount,
-                    _,
-                    _,
-                >(properties, Self::AmazonBedrock, "Account", "amazonBedrock")
-            }
-            Some("gcp") => {
-                crate::wire::variant::<
-                    GcpAccount,
-                    _,
-                    _,
-                >(properties, Self::Gcp, "Account", "gcp")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("Account", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "Account", "type")?;
+        match tagged.tag() {
+            Some("apiKey") => tagged.variant(Self::ApiKey),
+            Some("chatgpt") => tagged.variant(Self::Chatgpt),
+            Some("amazonBedrock") => tagged.variant(Self::AmazonBedrock),
+            Some("gcp") => tagged.variant(Self::Gcp),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -124,64 +85,12 @@ pub struct AccountRateLimitsUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Backend routing policy. Wire values match the accounts/check contract.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AccountRoutingOverride {
-    NoConstraint,
-    Us,
-    UsCr,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AccountRoutingOverride {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NoConstraint => "NO_CONSTRAINT",
-            Self::Us => "us",
-            Self::UsCr => "us_cr",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AccountRoutingOverride {
-    fn from(value: &str) -> Self {
-        match value {
-            "NO_CONSTRAINT" => Self::NoConstraint,
-            "us" => Self::Us,
-            "us_cr" => Self::UsCr,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AccountRoutingOverride {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AccountRoutingOverride {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AccountRoutingOverride {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("AccountRoutingOverride", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Backend routing policy. Wire values match the accounts/check contract.
+    pub enum AccountRoutingOverride {
+        NoConstraint = "NO_CONSTRAINT",
+        Us = "us",
+        UsCr = "us_cr",
     }
 }
 
@@ -284,62 +193,10 @@ pub struct AccountSessionWorkspace {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AccountSessionWorkspaceKind {
-    Personal,
-    Workspace,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AccountSessionWorkspaceKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Personal => "personal",
-            Self::Workspace => "workspace",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AccountSessionWorkspaceKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "personal" => Self::Personal,
-            "workspace" => Self::Workspace,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AccountSessionWorkspaceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AccountSessionWorkspaceKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AccountSessionWorkspaceKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("AccountSessionWorkspaceKind", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum AccountSessionWorkspaceKind {
+        Personal = "personal",
+        Workspace = "workspace",
     }
 }
 
@@ -458,121 +315,17 @@ pub struct ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AddCreditsNudgeCreditType {
-    Credits,
-    UsageLimit,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AddCreditsNudgeCreditType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Credits => "credits",
-            Self::UsageLimit => "usage_limit",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum AddCreditsNudgeCreditType {
+        Credits = "credits",
+        UsageLimit = "usage_limit",
     }
 }
 
-impl From<&str> for AddCreditsNudgeCreditType {
-    fn from(value: &str) -> Self {
-        match value {
-            "credits" => Self::Credits,
-            "usage_limit" => Self::UsageLimit,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AddCreditsNudgeCreditType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AddCreditsNudgeCreditType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AddCreditsNudgeCreditType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("AddCreditsNudgeCreditType", value.as_str()),
-            );
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AddCreditsNudgeEmailStatus {
-    Sent,
-    CooldownActive,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AddCreditsNudgeEmailStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sent => "sent",
-            Self::CooldownActive => "cooldown_active",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AddCreditsNudgeEmailStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "sent" => Self::Sent,
-            "cooldown_active" => Self::CooldownActive,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AddCreditsNudgeEmailStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AddCreditsNudgeEmailStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AddCreditsNudgeEmailStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("AddCreditsNudgeEmailStatus", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum AddCreditsNudgeEmailStatus {
+        Sent = "sent",
+        CooldownActive = "cooldown_active",
     }
 }
 
@@ -599,60 +352,10 @@ pub struct AdditionalContextEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AdditionalContextKind {
-    Untrusted,
-    Application,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AdditionalContextKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Untrusted => "untrusted",
-            Self::Application => "application",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AdditionalContextKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "untrusted" => Self::Untrusted,
-            "application" => Self::Application,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AdditionalContextKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AdditionalContextKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AdditionalContextKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("AdditionalContextKind", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum AdditionalContextKind {
+        Untrusted = "untrusted",
+        Application = "application",
     }
 }
 
@@ -732,57 +435,9 @@ pub struct AgentHookMetadata {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AgentMessageDelivery {
-    Async,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AgentMessageDelivery {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Async => "async",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AgentMessageDelivery {
-    fn from(value: &str) -> Self {
-        match value {
-            "async" => Self::Async,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AgentMessageDelivery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AgentMessageDelivery {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AgentMessageDelivery {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("AgentMessageDelivery", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum AgentMessageDelivery {
+        Async = "async",
     }
 }
 
@@ -854,43 +509,15 @@ impl<'de> serde::Deserialize<'de> for AgentMessageInputContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("input_text") => {
-                crate::wire::variant::<
-                    InputTextAgentMessageInputContent,
-                    _,
-                    _,
-                >(properties, Self::InputText, "AgentMessageInputContent", "input_text")
-            }
-            Some("encrypted_content") => {
-                crate::wire::variant::<
-                    EncryptedContentAgentMessageInputContent,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EncryptedContent,
-                    "AgentMessageInputContent",
-                    "encrypted_content",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("AgentMessageInputContent", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "AgentMessageInputContent",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("input_text") => tagged.variant(Self::InputText),
+            Some("encrypted_content") => tagged.variant(Self::EncryptedContent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -975,60 +602,10 @@ pub struct AgentMessageThreadItem {
 
 pub type AgentPath = String;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AllowDenyRequirement {
-    Allow,
-    Deny,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AllowDenyRequirement {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Deny => "deny",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AllowDenyRequirement {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "deny" => Self::Deny,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AllowDenyRequirement {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AllowDenyRequirement {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AllowDenyRequirement {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("AllowDenyRequirement", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum AllowDenyRequirement {
+        Allow = "allow",
+        Deny = "deny",
     }
 }
 
@@ -1551,125 +1128,19 @@ pub struct AppTemplateSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AppTemplateUnavailableReason {
-    NotConfiguredForWorkspace,
-    NoActiveWorkspace,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AppTemplateUnavailableReason {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotConfiguredForWorkspace => "NOT_CONFIGURED_FOR_WORKSPACE",
-            Self::NoActiveWorkspace => "NO_ACTIVE_WORKSPACE",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum AppTemplateUnavailableReason {
+        NotConfiguredForWorkspace = "NOT_CONFIGURED_FOR_WORKSPACE",
+        NoActiveWorkspace = "NO_ACTIVE_WORKSPACE",
     }
 }
 
-impl From<&str> for AppTemplateUnavailableReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "NOT_CONFIGURED_FOR_WORKSPACE" => Self::NotConfiguredForWorkspace,
-            "NO_ACTIVE_WORKSPACE" => Self::NoActiveWorkspace,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AppTemplateUnavailableReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AppTemplateUnavailableReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AppTemplateUnavailableReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("AppTemplateUnavailableReason", value.as_str()),
-            );
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AppToolApproval {
-    Auto,
-    Prompt,
-    Writes,
-    Approve,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AppToolApproval {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Auto => "auto",
-            Self::Prompt => "prompt",
-            Self::Writes => "writes",
-            Self::Approve => "approve",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AppToolApproval {
-    fn from(value: &str) -> Self {
-        match value {
-            "auto" => Self::Auto,
-            "prompt" => Self::Prompt,
-            "writes" => Self::Writes,
-            "approve" => Self::Approve,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AppToolApproval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AppToolApproval {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AppToolApproval {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("AppToolApproval", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum AppToolApproval {
+        Auto = "auto",
+        Prompt = "prompt",
+        Writes = "writes",
+        Approve = "approve",
     }
 }
 
@@ -1790,64 +1261,12 @@ pub struct ApplyPatchGuardianApprovalReviewAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Configures who approval requests are routed to for review. Examples include sandbox escapes, blocked network access, MCP approval prompts, and ARC escalations. Defaults to `user`. `auto_review` uses a carefully prompted subagent to gather relevant context and apply a risk-based decision framework before approving or denying the request. The legacy value `guardian_subagent` is accepted for compatibility.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ApprovalsReviewer {
-    User,
-    AutoReview,
-    GuardianSubagent,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ApprovalsReviewer {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::User => "user",
-            Self::AutoReview => "auto_review",
-            Self::GuardianSubagent => "guardian_subagent",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ApprovalsReviewer {
-    fn from(value: &str) -> Self {
-        match value {
-            "user" => Self::User,
-            "auto_review" => Self::AutoReview,
-            "guardian_subagent" => Self::GuardianSubagent,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ApprovalsReviewer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ApprovalsReviewer {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ApprovalsReviewer {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ApprovalsReviewer", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Configures who approval requests are routed to for review. Examples include sandbox escapes, blocked network access, MCP approval prompts, and ARC escalations. Defaults to `user`. `auto_review` uses a carefully prompted subagent to gather relevant context and apply a risk-based decision framework before approving or denying the request. The legacy value `guardian_subagent` is accepted for compatibility.
+    pub enum ApprovalsReviewer {
+        User = "user",
+        AutoReview = "auto_review",
+        GuardianSubagent = "guardian_subagent",
     }
 }
 
@@ -2055,24 +1474,16 @@ impl<'de> serde::Deserialize<'de> for AskForApproval {
             Some("never") => return Ok(Self::Never),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <GranularAskForApproval as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Granular(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <GranularAskForApproval as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Granular(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of AskForApproval",
-                ),
-            );
+            return Err(crate::wire::no_variant("AskForApproval"));
         }
         Ok(Self::Unknown(value))
     }
@@ -2145,118 +1556,48 @@ impl<'de> serde::Deserialize<'de> for AudioUserInputVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Url(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Url(v));
             }
-            if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of AudioUserInputVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("AudioUserInputVariant"));
         }
         Ok(Self::Unknown(value))
     }
 }
 
-/// Authentication mode for OpenAI-backed providers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AuthMode {
-    /// OpenAI API key provided by the caller and stored by Codex.
-    Apikey,
-    /// ChatGPT OAuth managed by Codex (tokens persisted and refreshed by Codex).
-    Chatgpt,
-    /// [UNSTABLE] FOR OPENAI INTERNAL USE ONLY - DO NOT USE.
-    ///
-    /// ChatGPT auth tokens are supplied by an external host app and are only stored in memory. Token refresh must be handled by the external host app.
-    ChatgptAuthTokens,
-    /// Backend auth supplied as request headers.
-    Headers,
-    /// Programmatic Codex auth backed by a registered Agent Identity.
-    AgentIdentity,
-    /// Programmatic Codex auth backed by a personal access token.
-    PersonalAccessToken,
-    /// Amazon Bedrock bearer token managed by Codex.
-    BedrockApiKey,
-    /// Amazon Bedrock AWS access keys managed by Codex.
-    BedrockAccessKeys,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AuthMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Apikey => "apikey",
-            Self::Chatgpt => "chatgpt",
-            Self::ChatgptAuthTokens => "chatgptAuthTokens",
-            Self::Headers => "headers",
-            Self::AgentIdentity => "agentIdentity",
-            Self::PersonalAccessToken => "personalAccessToken",
-            Self::BedrockApiKey => "bedrockApiKey",
-            Self::BedrockAccessKeys => "bedrockAccessKeys",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AuthMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "apikey" => Self::Apikey,
-            "chatgpt" => Self::Chatgpt,
-            "chatgptAuthTokens" => Self::ChatgptAuthTokens,
-            "headers" => Self::Headers,
-            "agentIdentity" => Self::AgentIdentity,
-            "personalAccessToken" => Self::PersonalAccessToken,
-            "bedrockApiKey" => Self::BedrockApiKey,
-            "bedrockAccessKeys" => Self::BedrockAccessKeys,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AuthMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AuthMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AuthMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("AuthMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Authentication mode for OpenAI-backed providers.
+    pub enum AuthMode {
+        /// OpenAI API key provided by the caller and stored by Codex.
+        Apikey = "apikey",
+        /// ChatGPT OAuth managed by Codex (tokens persisted and refreshed by Codex).
+        Chatgpt = "chatgpt",
+        /// [UNSTABLE] FOR OPENAI INTERNAL USE ONLY - DO NOT USE.
+        ///
+        /// ChatGPT auth tokens are supplied by an external host app and are only stored in memory. Token refresh must be handled by the external host app.
+        ChatgptAuthTokens = "chatgptAuthTokens",
+        /// Backend auth supplied as request headers.
+        Headers = "headers",
+        /// Programmatic Codex auth backed by a registered Agent Identity.
+        AgentIdentity = "agentIdentity",
+        /// Programmatic Codex auth backed by a personal access token.
+        PersonalAccessToken = "personalAccessToken",
+        /// Amazon Bedrock bearer token managed by Codex.
+        BedrockApiKey = "bedrockApiKey",
+        /// Amazon Bedrock AWS access keys managed by Codex.
+        BedrockAccessKeys = "bedrockAccessKeys",
     }
 }
 
@@ -2273,120 +1614,20 @@ pub struct AuthRecoveryNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Selects which part of the active context is charged against `model_auto_compact_token_limit`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AutoCompactTokenLimitScope {
-    /// Count the full active context against the limit.
-    Total,
-    /// Count sampled output and later growth after the carried window prefix.
-    BodyAfterPrefix,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AutoCompactTokenLimitScope {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Total => "total",
-            Self::BodyAfterPrefix => "body_after_prefix",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    /// Selects which part of the active context is charged against `model_auto_compact_token_limit`.
+    pub enum AutoCompactTokenLimitScope {
+        /// Count the full active context against the limit.
+        Total = "total",
+        /// Count sampled output and later growth after the carried window prefix.
+        BodyAfterPrefix = "body_after_prefix",
     }
 }
 
-impl From<&str> for AutoCompactTokenLimitScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "total" => Self::Total,
-            "body_after_prefix" => Self::BodyAfterPrefix,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AutoCompactTokenLimitScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AutoCompactTokenLimitScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AutoCompactTokenLimitScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("AutoCompactTokenLimitScope", value.as_str()),
-            );
-        }
-        Ok(value)
-    }
-}
-
-/// [UNSTABLE] Source that produced a terminal approval auto-review decision.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AutoReviewDecisionSource {
-    Agent,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl AutoReviewDecisionSource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Agent => "agent",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for AutoReviewDecisionSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "agent" => Self::Agent,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for AutoReviewDecisionSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for AutoReviewDecisionSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AutoReviewDecisionSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("AutoReviewDecisionSource", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// [UNSTABLE] Source that produced a terminal approval auto-review decision.
+    pub enum AutoReviewDecisionSource {
+        Agent = "agent",
     }
 }
 
@@ -2420,60 +1661,10 @@ pub struct BaseBranchReviewTarget {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BedrockProviderId {
-    AmazonBedrock,
-    AmazonBedrockRuntime,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl BedrockProviderId {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AmazonBedrock => "amazon-bedrock",
-            Self::AmazonBedrockRuntime => "amazon-bedrock-runtime",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for BedrockProviderId {
-    fn from(value: &str) -> Self {
-        match value {
-            "amazon-bedrock" => Self::AmazonBedrock,
-            "amazon-bedrock-runtime" => Self::AmazonBedrockRuntime,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for BedrockProviderId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for BedrockProviderId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for BedrockProviderId {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("BedrockProviderId", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum BedrockProviderId {
+        AmazonBedrock = "amazon-bedrock",
+        AmazonBedrockRuntime = "amazon-bedrock-runtime",
     }
 }
 
@@ -2526,62 +1717,10 @@ pub struct BemItemPromotedThreadRealtimeItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BrowserUseAccessApprovalLifetime {
-    Turn,
-    Thread,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl BrowserUseAccessApprovalLifetime {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Turn => "turn",
-            Self::Thread => "thread",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for BrowserUseAccessApprovalLifetime {
-    fn from(value: &str) -> Self {
-        match value {
-            "turn" => Self::Turn,
-            "thread" => Self::Thread,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for BrowserUseAccessApprovalLifetime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for BrowserUseAccessApprovalLifetime {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for BrowserUseAccessApprovalLifetime {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("BrowserUseAccessApprovalLifetime", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum BrowserUseAccessApprovalLifetime {
+        Turn = "turn",
+        Thread = "thread",
     }
 }
 
@@ -2792,60 +1931,10 @@ pub struct CancelLoginAccountResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CancelLoginAccountStatus {
-    Canceled,
-    NotFound,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CancelLoginAccountStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Canceled => "canceled",
-            Self::NotFound => "notFound",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CancelLoginAccountStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "canceled" => Self::Canceled,
-            "notFound" => Self::NotFound,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CancelLoginAccountStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CancelLoginAccountStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CancelLoginAccountStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CancelLoginAccountStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum CancelLoginAccountStatus {
+        Canceled = "canceled",
+        NotFound = "notFound",
     }
 }
 
@@ -2872,31 +1961,14 @@ impl<'de> serde::Deserialize<'de> for CapabilityRootLocation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("environment") => {
-                crate::wire::variant::<
-                    EnvironmentCapabilityRootLocation,
-                    _,
-                    _,
-                >(properties, Self::Environment, "CapabilityRootLocation", "environment")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("CapabilityRootLocation", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "CapabilityRootLocation",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("environment") => tagged.variant(Self::Environment),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -3011,68 +2083,12 @@ pub struct Chatgptv2LoginAccountResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CliAuthCredentialsStoreMode {
-    File,
-    Keyring,
-    Auto,
-    Ephemeral,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CliAuthCredentialsStoreMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::File => "file",
-            Self::Keyring => "keyring",
-            Self::Auto => "auto",
-            Self::Ephemeral => "ephemeral",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CliAuthCredentialsStoreMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "file" => Self::File,
-            "keyring" => Self::Keyring,
-            "auto" => Self::Auto,
-            "ephemeral" => Self::Ephemeral,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CliAuthCredentialsStoreMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CliAuthCredentialsStoreMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CliAuthCredentialsStoreMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("CliAuthCredentialsStoreMode", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum CliAuthCredentialsStoreMode {
+        File = "file",
+        Keyring = "keyring",
+        Auto = "auto",
+        Ephemeral = "ephemeral",
     }
 }
 
@@ -3207,146 +2223,62 @@ impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
             Some("inferenceHookDenied") => return Ok(Self::InferenceHookDenied),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <HttpConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::HttpConnectionFailed(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResponseStreamConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ResponseStreamConnectionFailed(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResponseStreamDisconnectedCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ResponseStreamDisconnected(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResponseTooManyFailedAttemptsCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ResponseTooManyFailedAttempts(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ActiveTurnNotSteerableCodexErrorInfo as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ActiveTurnNotSteerable(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <std::collections::BTreeMap<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Object(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <HttpConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::HttpConnectionFailed(v));
             }
-            if let Ok(v) = <ResponseStreamConnectionFailedCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ResponseStreamConnectionFailed(v));
             }
-            if let Ok(v) = <ResponseStreamDisconnectedCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ResponseStreamDisconnected(v));
             }
-            if let Ok(v) = <ResponseTooManyFailedAttemptsCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ResponseTooManyFailedAttempts(v));
             }
-            if let Ok(v) = <ActiveTurnNotSteerableCodexErrorInfo as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ActiveTurnNotSteerable(v));
             }
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <std::collections::BTreeMap<
-                String,
-                serde_json::Value,
-            > as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Object(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of CodexErrorInfo",
-                ),
-            );
+            return Err(crate::wire::no_variant("CodexErrorInfo"));
         }
         Ok(Self::Unknown(value))
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CodexResponseHandoffMode {
-    Thinking,
-    Commentary,
-    BemTags,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CodexResponseHandoffMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Thinking => "thinking",
-            Self::Commentary => "commentary",
-            Self::BemTags => "bemTags",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CodexResponseHandoffMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "thinking" => Self::Thinking,
-            "commentary" => Self::Commentary,
-            "bemTags" => Self::BemTags,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CodexResponseHandoffMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CodexResponseHandoffMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CodexResponseHandoffMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CodexResponseHandoffMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum CodexResponseHandoffMode {
+        Thinking = "thinking",
+        Commentary = "commentary",
+        BemTags = "bemTags",
     }
 }
 
@@ -3364,218 +2296,38 @@ pub struct CollabAgentState {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CollabAgentStatus {
-    PendingInit,
-    Running,
-    Interrupted,
-    Completed,
-    Errored,
-    Shutdown,
-    NotFound,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CollabAgentStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PendingInit => "pendingInit",
-            Self::Running => "running",
-            Self::Interrupted => "interrupted",
-            Self::Completed => "completed",
-            Self::Errored => "errored",
-            Self::Shutdown => "shutdown",
-            Self::NotFound => "notFound",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum CollabAgentStatus {
+        PendingInit = "pendingInit",
+        Running = "running",
+        Interrupted = "interrupted",
+        Completed = "completed",
+        Errored = "errored",
+        Shutdown = "shutdown",
+        NotFound = "notFound",
     }
 }
 
-impl From<&str> for CollabAgentStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "pendingInit" => Self::PendingInit,
-            "running" => Self::Running,
-            "interrupted" => Self::Interrupted,
-            "completed" => Self::Completed,
-            "errored" => Self::Errored,
-            "shutdown" => Self::Shutdown,
-            "notFound" => Self::NotFound,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::wire::string_enum! {
+    pub enum CollabAgentTool {
+        SpawnAgent = "spawnAgent",
+        SendInput = "sendInput",
+        ResumeAgent = "resumeAgent",
+        Wait = "wait",
+        CloseAgent = "closeAgent",
+        SendMessage = "sendMessage",
+        FollowupTask = "followupTask",
+        InterruptAgent = "interruptAgent",
+        ListAgents = "listAgents",
     }
 }
 
-impl std::fmt::Display for CollabAgentStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CollabAgentStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CollabAgentStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CollabAgentStatus", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CollabAgentTool {
-    SpawnAgent,
-    SendInput,
-    ResumeAgent,
-    Wait,
-    CloseAgent,
-    SendMessage,
-    FollowupTask,
-    InterruptAgent,
-    ListAgents,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CollabAgentTool {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SpawnAgent => "spawnAgent",
-            Self::SendInput => "sendInput",
-            Self::ResumeAgent => "resumeAgent",
-            Self::Wait => "wait",
-            Self::CloseAgent => "closeAgent",
-            Self::SendMessage => "sendMessage",
-            Self::FollowupTask => "followupTask",
-            Self::InterruptAgent => "interruptAgent",
-            Self::ListAgents => "listAgents",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CollabAgentTool {
-    fn from(value: &str) -> Self {
-        match value {
-            "spawnAgent" => Self::SpawnAgent,
-            "sendInput" => Self::SendInput,
-            "resumeAgent" => Self::ResumeAgent,
-            "wait" => Self::Wait,
-            "closeAgent" => Self::CloseAgent,
-            "sendMessage" => Self::SendMessage,
-            "followupTask" => Self::FollowupTask,
-            "interruptAgent" => Self::InterruptAgent,
-            "listAgents" => Self::ListAgents,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CollabAgentTool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CollabAgentTool {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CollabAgentTool {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CollabAgentTool", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CollabAgentToolCallStatus {
-    InProgress,
-    Completed,
-    Failed,
-    Interrupted,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CollabAgentToolCallStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InProgress => "inProgress",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Interrupted => "interrupted",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CollabAgentToolCallStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "inProgress" => Self::InProgress,
-            "completed" => Self::Completed,
-            "failed" => Self::Failed,
-            "interrupted" => Self::Interrupted,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CollabAgentToolCallStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CollabAgentToolCallStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CollabAgentToolCallStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("CollabAgentToolCallStatus", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum CollabAgentToolCallStatus {
+        InProgress = "inProgress",
+        Completed = "completed",
+        Failed = "failed",
+        Interrupted = "interrupted",
     }
 }
 
@@ -3687,52 +2439,13 @@ impl<'de> serde::Deserialize<'de> for CommandAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("read") => {
-                crate::wire::variant::<
-                    ReadCommandAction,
-                    _,
-                    _,
-                >(properties, Self::Read, "CommandAction", "read")
-            }
-            Some("listFiles") => {
-                crate::wire::variant::<
-                    ListFilesCommandAction,
-                    _,
-                    _,
-                >(properties, Self::ListFiles, "CommandAction", "listFiles")
-            }
-            Some("search") => {
-                crate::wire::variant::<
-                    SearchCommandAction,
-                    _,
-                    _,
-                >(properties, Self::Search, "CommandAction", "search")
-            }
-            Some("unknown") => {
-                crate::wire::variant::<
-                    UnknownCommandAction,
-                    _,
-                    _,
-                >(properties, Self::UnknownLower, "CommandAction", "unknown")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("CommandAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "CommandAction", "type")?;
+        match tagged.tag() {
+            Some("read") => tagged.variant(Self::Read),
+            Some("listFiles") => tagged.variant(Self::ListFiles),
+            Some("search") => tagged.variant(Self::Search),
+            Some("unknown") => tagged.variant(Self::UnknownLower),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -3796,63 +2509,13 @@ pub struct CommandExecOutputDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Stream label for `command/exec/outputDelta` notifications.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CommandExecOutputStream {
-    /// stdout stream. PTY mode multiplexes terminal output here.
-    Stdout,
-    /// stderr stream.
-    Stderr,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CommandExecOutputStream {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Stdout => "stdout",
-            Self::Stderr => "stderr",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CommandExecOutputStream {
-    fn from(value: &str) -> Self {
-        match value {
-            "stdout" => Self::Stdout,
-            "stderr" => Self::Stderr,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CommandExecOutputStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CommandExecOutputStream {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CommandExecOutputStream {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CommandExecOutputStream", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Stream label for `command/exec/outputDelta` notifications.
+    pub enum CommandExecOutputStream {
+        /// stdout stream. PTY mode multiplexes terminal output here.
+        Stdout = "stdout",
+        /// stderr stream.
+        Stderr = "stderr",
     }
 }
 
@@ -4073,129 +2736,21 @@ pub struct CommandExecutionOutputDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CommandExecutionSource {
-    Agent,
-    UserShell,
-    UnifiedExecStartup,
-    UnifiedExecInteraction,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CommandExecutionSource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Agent => "agent",
-            Self::UserShell => "userShell",
-            Self::UnifiedExecStartup => "unifiedExecStartup",
-            Self::UnifiedExecInteraction => "unifiedExecInteraction",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum CommandExecutionSource {
+        Agent = "agent",
+        UserShell = "userShell",
+        UnifiedExecStartup = "unifiedExecStartup",
+        UnifiedExecInteraction = "unifiedExecInteraction",
     }
 }
 
-impl From<&str> for CommandExecutionSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "agent" => Self::Agent,
-            "userShell" => Self::UserShell,
-            "unifiedExecStartup" => Self::UnifiedExecStartup,
-            "unifiedExecInteraction" => Self::UnifiedExecInteraction,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CommandExecutionSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CommandExecutionSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CommandExecutionSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CommandExecutionSource", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CommandExecutionStatus {
-    InProgress,
-    Completed,
-    Failed,
-    Declined,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CommandExecutionStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InProgress => "inProgress",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Declined => "declined",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CommandExecutionStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "inProgress" => Self::InProgress,
-            "completed" => Self::Completed,
-            "failed" => Self::Failed,
-            "declined" => Self::Declined,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CommandExecutionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CommandExecutionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CommandExecutionStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CommandExecutionStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum CommandExecutionStatus {
+        InProgress = "inProgress",
+        Completed = "completed",
+        Failed = "failed",
+        Declined = "declined",
     }
 }
 
@@ -4796,107 +3351,26 @@ impl<'de> serde::Deserialize<'de> for ConfigLayerSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("packagedDefaults") => {
-                crate::wire::variant::<
-                    PackagedDefaultsConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::PackagedDefaults,
-                    "ConfigLayerSource",
-                    "packagedDefaults",
-                )
-            }
-            Some("mdm") => {
-                crate::wire::variant::<
-                    MdmConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::Mdm, "ConfigLayerSource", "mdm")
-            }
-            Some("system") => {
-                crate::wire::variant::<
-                    SystemConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::System, "ConfigLayerSource", "system")
-            }
-            Some("enterpriseManaged") => {
-                crate::wire::variant::<
-                    EnterpriseManagedConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EnterpriseManaged,
-                    "ConfigLayerSource",
-                    "enterpriseManaged",
-                )
-            }
-            Some("user") => {
-                crate::wire::variant::<
-                    UserConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::User, "ConfigLayerSource", "user")
-            }
-            Some("project") => {
-                crate::wire::variant::<
-                    ProjectConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::Project, "ConfigLayerSource", "project")
-            }
-            Some("sessionFlags") => {
-                crate::wire::variant::<
-                    SessionFlagsConfigLayerSource,
-                    _,
-                    _,
-                >(properties, Self::SessionFlags, "ConfigLayerSource", "sessionFlags")
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ConfigLayerSource",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("packagedDefaults") => tagged.variant(Self::PackagedDefaults),
+            Some("mdm") => tagged.variant(Self::Mdm),
+            Some("system") => tagged.variant(Self::System),
+            Some("enterpriseManaged") => tagged.variant(Self::EnterpriseManaged),
+            Some("user") => tagged.variant(Self::User),
+            Some("project") => tagged.variant(Self::Project),
+            Some("sessionFlags") => tagged.variant(Self::SessionFlags),
             Some("legacyManagedConfigTomlFromFile") => {
-                crate::wire::variant::<
-                    LegacyManagedConfigTomlFromFileConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::LegacyManagedConfigTomlFromFile,
-                    "ConfigLayerSource",
-                    "legacyManagedConfigTomlFromFile",
-                )
+                tagged.variant(Self::LegacyManagedConfigTomlFromFile)
             }
             Some("legacyManagedConfigTomlFromMdm") => {
-                crate::wire::variant::<
-                    LegacyManagedConfigTomlFromMdmConfigLayerSource,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::LegacyManagedConfigTomlFromMdm,
-                    "ConfigLayerSource",
-                    "legacyManagedConfigTomlFromMdm",
-                )
+                tagged.variant(Self::LegacyManagedConfigTomlFromMdm)
             }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ConfigLayerSource", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -5299,52 +3773,17 @@ impl<'de> serde::Deserialize<'de> for ConfiguredHookHandler {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("command") => {
-                crate::wire::variant::<
-                    CommandConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::Command, "ConfiguredHookHandler", "command")
-            }
-            Some("mcp_tool") => {
-                crate::wire::variant::<
-                    McpToolConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::McpTool, "ConfiguredHookHandler", "mcp_tool")
-            }
-            Some("prompt") => {
-                crate::wire::variant::<
-                    PromptConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::Prompt, "ConfiguredHookHandler", "prompt")
-            }
-            Some("agent") => {
-                crate::wire::variant::<
-                    AgentConfiguredHookHandler,
-                    _,
-                    _,
-                >(properties, Self::Agent, "ConfiguredHookHandler", "agent")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ConfiguredHookHandler", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ConfiguredHookHandler",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("command") => tagged.variant(Self::Command),
+            Some("mcp_tool") => tagged.variant(Self::McpTool),
+            Some("prompt") => tagged.variant(Self::Prompt),
+            Some("agent") => tagged.variant(Self::Agent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -5425,75 +3864,16 @@ impl ConnectorMetadata {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ConsumeAccountRateLimitResetCreditOutcome {
-    /// A reset credit was consumed and the eligible rate-limit windows were reset.
-    Reset,
-    /// No current rate-limit window is eligible for a reset.
-    NothingToReset,
-    /// The account has no earned reset credits available.
-    NoCredit,
-    /// The same idempotency key already completed a reset successfully.
-    AlreadyRedeemed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ConsumeAccountRateLimitResetCreditOutcome {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Reset => "reset",
-            Self::NothingToReset => "nothingToReset",
-            Self::NoCredit => "noCredit",
-            Self::AlreadyRedeemed => "alreadyRedeemed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ConsumeAccountRateLimitResetCreditOutcome {
-    fn from(value: &str) -> Self {
-        match value {
-            "reset" => Self::Reset,
-            "nothingToReset" => Self::NothingToReset,
-            "noCredit" => Self::NoCredit,
-            "alreadyRedeemed" => Self::AlreadyRedeemed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ConsumeAccountRateLimitResetCreditOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ConsumeAccountRateLimitResetCreditOutcome {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ConsumeAccountRateLimitResetCreditOutcome {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown(
-                    "ConsumeAccountRateLimitResetCreditOutcome",
-                    value.as_str(),
-                ),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ConsumeAccountRateLimitResetCreditOutcome {
+        /// A reset credit was consumed and the eligible rate-limit windows were reset.
+        Reset = "reset",
+        /// No current rate-limit window is eligible for a reset.
+        NothingToReset = "nothingToReset",
+        /// The account has no earned reset credits available.
+        NoCredit = "noCredit",
+        /// The same idempotency key already completed a reset successfully.
+        AlreadyRedeemed = "alreadyRedeemed",
     }
 }
 
@@ -5551,52 +3931,13 @@ impl<'de> serde::Deserialize<'de> for ContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("input_text") => {
-                crate::wire::variant::<
-                    InputTextContentItem,
-                    _,
-                    _,
-                >(properties, Self::InputText, "ContentItem", "input_text")
-            }
-            Some("input_image") => {
-                crate::wire::variant::<
-                    InputImageContentItem,
-                    _,
-                    _,
-                >(properties, Self::InputImage, "ContentItem", "input_image")
-            }
-            Some("input_audio") => {
-                crate::wire::variant::<
-                    InputAudioContentItem,
-                    _,
-                    _,
-                >(properties, Self::InputAudio, "ContentItem", "input_audio")
-            }
-            Some("output_text") => {
-                crate::wire::variant::<
-                    OutputTextContentItem,
-                    _,
-                    _,
-                >(properties, Self::OutputText, "ContentItem", "output_text")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ContentItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ContentItem", "type")?;
+        match tagged.tag() {
+            Some("input_text") => tagged.variant(Self::InputText),
+            Some("input_image") => tagged.variant(Self::InputImage),
+            Some("input_audio") => tagged.variant(Self::InputAudio),
+            Some("output_text") => tagged.variant(Self::OutputText),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -5648,63 +3989,11 @@ pub struct ContextCompactionThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ConversationTextRole {
-    User,
-    Developer,
-    Assistant,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ConversationTextRole {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::User => "user",
-            Self::Developer => "developer",
-            Self::Assistant => "assistant",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ConversationTextRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "user" => Self::User,
-            "developer" => Self::Developer,
-            "assistant" => Self::Assistant,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ConversationTextRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ConversationTextRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ConversationTextRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ConversationTextRole", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ConversationTextRole {
+        User = "user",
+        Developer = "developer",
+        Assistant = "assistant",
     }
 }
 
@@ -5853,64 +4142,12 @@ pub struct CustomToolCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Requested cyber treatment for an OpenAI model turn. Authorization and model-tier restrictions remain server-owned.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CyberAccessProgram {
-    Standard,
-    DaybreakBlue,
-    DaybreakRed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl CyberAccessProgram {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Standard => "standard",
-            Self::DaybreakBlue => "daybreakBlue",
-            Self::DaybreakRed => "daybreakRed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for CyberAccessProgram {
-    fn from(value: &str) -> Self {
-        match value {
-            "standard" => Self::Standard,
-            "daybreakBlue" => Self::DaybreakBlue,
-            "daybreakRed" => Self::DaybreakRed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for CyberAccessProgram {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CyberAccessProgram {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CyberAccessProgram {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("CyberAccessProgram", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Requested cyber treatment for an OpenAI model turn. Authorization and model-tier restrictions remain server-owned.
+    pub enum CyberAccessProgram {
+        Standard = "standard",
+        DaybreakBlue = "daybreakBlue",
+        DaybreakRed = "daybreakRed",
     }
 }
 
@@ -5952,59 +4189,9 @@ pub struct DeprecationNoticeNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DesktopOnboardingEntrypoint {
-    LifeSciences,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl DesktopOnboardingEntrypoint {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::LifeSciences => "life_sciences",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for DesktopOnboardingEntrypoint {
-    fn from(value: &str) -> Self {
-        match value {
-            "life_sciences" => Self::LifeSciences,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for DesktopOnboardingEntrypoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for DesktopOnboardingEntrypoint {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DesktopOnboardingEntrypoint {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("DesktopOnboardingEntrypoint", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum DesktopOnboardingEntrypoint {
+        LifeSciences = "life_sciences",
     }
 }
 
@@ -6033,121 +4220,25 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("inputText") => {
-                crate::wire::variant::<
-                    InputTextDynamicToolCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputText,
-                    "DynamicToolCallOutputContentItem",
-                    "inputText",
-                )
-            }
-            Some("inputImage") => {
-                crate::wire::variant::<
-                    InputImageDynamicToolCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputImage,
-                    "DynamicToolCallOutputContentItem",
-                    "inputImage",
-                )
-            }
-            Some("inputAudio") => {
-                crate::wire::variant::<
-                    InputAudioDynamicToolCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputAudio,
-                    "DynamicToolCallOutputContentItem",
-                    "inputAudio",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("DynamicToolCallOutputContentItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "DynamicToolCallOutputContentItem",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("inputText") => tagged.variant(Self::InputText),
+            Some("inputImage") => tagged.variant(Self::InputImage),
+            Some("inputAudio") => tagged.variant(Self::InputAudio),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DynamicToolCallStatus {
-    InProgress,
-    Completed,
-    Failed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl DynamicToolCallStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InProgress => "inProgress",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for DynamicToolCallStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "inProgress" => Self::InProgress,
-            "completed" => Self::Completed,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for DynamicToolCallStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for DynamicToolCallStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DynamicToolCallStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("DynamicToolCallStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum DynamicToolCallStatus {
+        InProgress = "inProgress",
+        Completed = "completed",
+        Failed = "failed",
     }
 }
 
@@ -6211,31 +4302,14 @@ impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceTool {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("function") => {
-                crate::wire::variant::<
-                    FunctionDynamicToolNamespaceTool,
-                    _,
-                    _,
-                >(properties, Self::Function, "DynamicToolNamespaceTool", "function")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("DynamicToolNamespaceTool", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "DynamicToolNamespaceTool",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("function") => tagged.variant(Self::Function),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -6263,38 +4337,11 @@ impl<'de> serde::Deserialize<'de> for DynamicToolSpec {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("function") => {
-                crate::wire::variant::<
-                    FunctionDynamicToolSpec,
-                    _,
-                    _,
-                >(properties, Self::Function, "DynamicToolSpec", "function")
-            }
-            Some("namespace") => {
-                crate::wire::variant::<
-                    NamespaceDynamicToolSpec,
-                    _,
-                    _,
-                >(properties, Self::Namespace, "DynamicToolSpec", "namespace")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("DynamicToolSpec", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "DynamicToolSpec", "type")?;
+        match tagged.tag() {
+            Some("function") => tagged.variant(Self::Function),
+            Some("namespace") => tagged.variant(Self::Namespace),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -6552,74 +4599,18 @@ pub struct ExperimentalFeatureListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ExperimentalFeatureStage {
-    /// Feature is available for user testing and feedback.
-    Beta,
-    /// Feature is still being built and not ready for broad use.
-    UnderDevelopment,
-    /// Feature is production-ready.
-    Stable,
-    /// Feature is deprecated and should be avoided.
-    Deprecated,
-    /// Feature flag is retained only for backwards compatibility.
-    Removed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ExperimentalFeatureStage {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Beta => "beta",
-            Self::UnderDevelopment => "underDevelopment",
-            Self::Stable => "stable",
-            Self::Deprecated => "deprecated",
-            Self::Removed => "removed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ExperimentalFeatureStage {
-    fn from(value: &str) -> Self {
-        match value {
-            "beta" => Self::Beta,
-            "underDevelopment" => Self::UnderDevelopment,
-            "stable" => Self::Stable,
-            "deprecated" => Self::Deprecated,
-            "removed" => Self::Removed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ExperimentalFeatureStage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ExperimentalFeatureStage {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ExperimentalFeatureStage {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ExperimentalFeatureStage", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ExperimentalFeatureStage {
+        /// Feature is available for user testing and feedback.
+        Beta = "beta",
+        /// Feature is still being built and not ready for broad use.
+        UnderDevelopment = "underDevelopment",
+        /// Feature is production-ready.
+        Stable = "stable",
+        /// Feature is deprecated and should be avoided.
+        Deprecated = "deprecated",
+        /// Feature flag is retained only for backwards compatibility.
+        Removed = "removed",
     }
 }
 
@@ -6952,89 +4943,18 @@ pub struct ExternalAgentConfigMigrationItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ExternalAgentConfigMigrationItemType {
-    AgentsMd,
-    Config,
-    Skills,
-    Plugins,
-    McpServerConfig,
-    Subagents,
-    Hooks,
-    Commands,
-    Memory,
-    Sessions,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ExternalAgentConfigMigrationItemType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AgentsMd => "AGENTS_MD",
-            Self::Config => "CONFIG",
-            Self::Skills => "SKILLS",
-            Self::Plugins => "PLUGINS",
-            Self::McpServerConfig => "MCP_SERVER_CONFIG",
-            Self::Subagents => "SUBAGENTS",
-            Self::Hooks => "HOOKS",
-            Self::Commands => "COMMANDS",
-            Self::Memory => "MEMORY",
-            Self::Sessions => "SESSIONS",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ExternalAgentConfigMigrationItemType {
-    fn from(value: &str) -> Self {
-        match value {
-            "AGENTS_MD" => Self::AgentsMd,
-            "CONFIG" => Self::Config,
-            "SKILLS" => Self::Skills,
-            "PLUGINS" => Self::Plugins,
-            "MCP_SERVER_CONFIG" => Self::McpServerConfig,
-            "SUBAGENTS" => Self::Subagents,
-            "HOOKS" => Self::Hooks,
-            "COMMANDS" => Self::Commands,
-            "MEMORY" => Self::Memory,
-            "SESSIONS" => Self::Sessions,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ExternalAgentConfigMigrationItemType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ExternalAgentConfigMigrationItemType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ExternalAgentConfigMigrationItemType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown(
-                    "ExternalAgentConfigMigrationItemType",
-                    value.as_str(),
-                ),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ExternalAgentConfigMigrationItemType {
+        AgentsMd = "AGENTS_MD",
+        Config = "CONFIG",
+        Skills = "SKILLS",
+        Plugins = "PLUGINS",
+        McpServerConfig = "MCP_SERVER_CONFIG",
+        Subagents = "SUBAGENTS",
+        Hooks = "HOOKS",
+        Commands = "COMMANDS",
+        Memory = "MEMORY",
+        Sessions = "SESSIONS",
     }
 }
 
@@ -7049,65 +4969,10 @@ pub struct ExternalAgentDetectedConnectorCandidate {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ExternalAgentDetectedConnectorSource {
-    RemoteMcpServersConfig,
-    SessionToolUse,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ExternalAgentDetectedConnectorSource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RemoteMcpServersConfig => "remoteMcpServersConfig",
-            Self::SessionToolUse => "sessionToolUse",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ExternalAgentDetectedConnectorSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "remoteMcpServersConfig" => Self::RemoteMcpServersConfig,
-            "sessionToolUse" => Self::SessionToolUse,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ExternalAgentDetectedConnectorSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ExternalAgentDetectedConnectorSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ExternalAgentDetectedConnectorSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown(
-                    "ExternalAgentDetectedConnectorSource",
-                    value.as_str(),
-                ),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ExternalAgentDetectedConnectorSource {
+        RemoteMcpServersConfig = "remoteMcpServersConfig",
+        SessionToolUse = "sessionToolUse",
     }
 }
 
@@ -7122,62 +4987,9 @@ pub struct ExternalAgentImportedConnectorCandidate {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ExternalAgentImportedConnectorSource {
-    RemoteMcpServersConfig,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ExternalAgentImportedConnectorSource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RemoteMcpServersConfig => "remoteMcpServersConfig",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ExternalAgentImportedConnectorSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "remoteMcpServersConfig" => Self::RemoteMcpServersConfig,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ExternalAgentImportedConnectorSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ExternalAgentImportedConnectorSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ExternalAgentImportedConnectorSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown(
-                    "ExternalAgentImportedConnectorSource",
-                    value.as_str(),
-                ),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ExternalAgentImportedConnectorSource {
+        RemoteMcpServersConfig = "remoteMcpServersConfig",
     }
 }
 
@@ -7405,63 +5217,11 @@ pub struct FileIdUserInput {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FileSystemAccessMode {
-    Read,
-    Write,
-    Deny,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl FileSystemAccessMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Read => "read",
-            Self::Write => "write",
-            Self::Deny => "deny",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for FileSystemAccessMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "read" => Self::Read,
-            "write" => Self::Write,
-            "deny" => Self::Deny,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for FileSystemAccessMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for FileSystemAccessMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FileSystemAccessMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("FileSystemAccessMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum FileSystemAccessMode {
+        Read = "read",
+        Write = "write",
+        Deny = "deny",
     }
 }
 
@@ -7490,45 +5250,12 @@ impl<'de> serde::Deserialize<'de> for FileSystemPath {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("path") => {
-                crate::wire::variant::<
-                    PathFileSystemPath,
-                    _,
-                    _,
-                >(properties, Self::Path, "FileSystemPath", "path")
-            }
-            Some("glob_pattern") => {
-                crate::wire::variant::<
-                    GlobPatternFileSystemPath,
-                    _,
-                    _,
-                >(properties, Self::GlobPattern, "FileSystemPath", "glob_pattern")
-            }
-            Some("special") => {
-                crate::wire::variant::<
-                    SpecialFileSystemPath,
-                    _,
-                    _,
-                >(properties, Self::Special, "FileSystemPath", "special")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("FileSystemPath", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "FileSystemPath", "type")?;
+        match tagged.tag() {
+            Some("path") => tagged.variant(Self::Path),
+            Some("glob_pattern") => tagged.variant(Self::GlobPattern),
+            Some("special") => tagged.variant(Self::Special),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -7573,71 +5300,19 @@ impl<'de> serde::Deserialize<'de> for FileSystemSpecialPath {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("kind");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("root") => {
-                crate::wire::variant::<
-                    RootFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::Root, "FileSystemSpecialPath", "root")
-            }
-            Some("minimal") => {
-                crate::wire::variant::<
-                    MinimalFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::Minimal, "FileSystemSpecialPath", "minimal")
-            }
-            Some("project_roots") => {
-                crate::wire::variant::<
-                    KindFileSystemSpecialPath,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ProjectRoots,
-                    "FileSystemSpecialPath",
-                    "project_roots",
-                )
-            }
-            Some("tmpdir") => {
-                crate::wire::variant::<
-                    TmpdirFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::Tmpdir, "FileSystemSpecialPath", "tmpdir")
-            }
-            Some("slash_tmp") => {
-                crate::wire::variant::<
-                    SlashTmpFileSystemSpecialPath,
-                    _,
-                    _,
-                >(properties, Self::SlashTmp, "FileSystemSpecialPath", "slash_tmp")
-            }
-            Some("unknown") => {
-                crate::wire::variant::<
-                    FileSystemSpecialPathUnknown,
-                    _,
-                    _,
-                >(properties, Self::UnknownLower, "FileSystemSpecialPath", "unknown")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("FileSystemSpecialPath", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "kind", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "FileSystemSpecialPath",
+            "kind",
+        )?;
+        match tagged.tag() {
+            Some("root") => tagged.variant(Self::Root),
+            Some("minimal") => tagged.variant(Self::Minimal),
+            Some("project_roots") => tagged.variant(Self::ProjectRoots),
+            Some("tmpdir") => tagged.variant(Self::Tmpdir),
+            Some("slash_tmp") => tagged.variant(Self::SlashTmp),
+            Some("unknown") => tagged.variant(Self::UnknownLower),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -7737,89 +5412,31 @@ impl<'de> serde::Deserialize<'de> for ForcedChatgptWorkspaceIds {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <Vec<
-            String,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Array(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Array(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ForcedChatgptWorkspaceIds",
-                ),
-            );
+            return Err(crate::wire::no_variant("ForcedChatgptWorkspaceIds"));
         }
         Ok(Self::Unknown(value))
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ForcedLoginMethod {
-    Chatgpt,
-    Api,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ForcedLoginMethod {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Chatgpt => "chatgpt",
-            Self::Api => "api",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ForcedLoginMethod {
-    fn from(value: &str) -> Self {
-        match value {
-            "chatgpt" => Self::Chatgpt,
-            "api" => Self::Api,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ForcedLoginMethod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ForcedLoginMethod {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ForcedLoginMethod {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ForcedLoginMethod", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ForcedLoginMethod {
+        Chatgpt = "chatgpt",
+        Api = "api",
     }
 }
 
@@ -8083,32 +5700,22 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputBody {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <Vec<
-            FunctionCallOutputContentItem,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Array(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <Vec<
-                FunctionCallOutputContentItem,
-            > as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Array(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of FunctionCallOutputBody",
-                ),
-            );
+            return Err(crate::wire::no_variant("FunctionCallOutputBody"));
         }
         Ok(Self::Unknown(value))
     }
@@ -8143,72 +5750,17 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputContentItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("input_text") => {
-                crate::wire::variant::<
-                    InputTextFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputText,
-                    "FunctionCallOutputContentItem",
-                    "input_text",
-                )
-            }
-            Some("input_image") => {
-                crate::wire::variant::<
-                    InputImageFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputImage,
-                    "FunctionCallOutputContentItem",
-                    "input_image",
-                )
-            }
-            Some("input_audio") => {
-                crate::wire::variant::<
-                    InputAudioFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InputAudio,
-                    "FunctionCallOutputContentItem",
-                    "input_audio",
-                )
-            }
-            Some("encrypted_content") => {
-                crate::wire::variant::<
-                    EncryptedContentFunctionCallOutputContentItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EncryptedContent,
-                    "FunctionCallOutputContentItem",
-                    "encrypted_content",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("FunctionCallOutputContentItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "FunctionCallOutputContentItem",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("input_text") => tagged.variant(Self::InputText),
+            Some("input_image") => tagged.variant(Self::InputImage),
+            Some("input_audio") => tagged.variant(Self::InputAudio),
+            Some("encrypted_content") => tagged.variant(Self::EncryptedContent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -8369,55 +5921,12 @@ impl<'de> serde::Deserialize<'de> for GatewayAuth {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("mode");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("none") => {
-                crate::wire::variant::<
-                    NoneGatewayAuth,
-                    _,
-                    _,
-                >(properties, Self::None, "GatewayAuth", "none")
-            }
-            Some("environmentVariable") => {
-                crate::wire::variant::<
-                    GatewayAuthEnvironmentVariable,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EnvironmentVariable,
-                    "GatewayAuth",
-                    "environmentVariable",
-                )
-            }
-            Some("externallyConfigured") => {
-                crate::wire::variant::<
-                    ModeGatewayAuth,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExternallyConfigured,
-                    "GatewayAuth",
-                    "externallyConfigured",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("GatewayAuth", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "mode", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "GatewayAuth", "mode")?;
+        match tagged.tag() {
+            Some("none") => tagged.variant(Self::None),
+            Some("environmentVariable") => tagged.variant(Self::EnvironmentVariable),
+            Some("externallyConfigured") => tagged.variant(Self::ExternallyConfigured),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -8568,66 +6077,12 @@ impl GatewayOAuthReadResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewayOAuthStatus {
-    NotReady,
-    Started,
-    Succeeded,
-    Failed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl GatewayOAuthStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotReady => "notReady",
-            Self::Started => "started",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for GatewayOAuthStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "notReady" => Self::NotReady,
-            "started" => Self::Started,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for GatewayOAuthStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for GatewayOAuthStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for GatewayOAuthStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("GatewayOAuthStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum GatewayOAuthStatus {
+        NotReady = "notReady",
+        Started = "started",
+        Succeeded = "succeeded",
+        Failed = "failed",
     }
 }
 
@@ -8639,57 +6094,9 @@ pub struct GcpAccount {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GcpProviderId {
-    Gcp,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl GcpProviderId {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Gcp => "gcp",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for GcpProviderId {
-    fn from(value: &str) -> Self {
-        match value {
-            "gcp" => Self::Gcp,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for GcpProviderId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for GcpProviderId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for GcpProviderId {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("GcpProviderId", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum GcpProviderId {
+        Gcp = "gcp",
     }
 }
 
@@ -9074,355 +6481,59 @@ impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("command") => {
-                crate::wire::variant::<
-                    CommandGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(properties, Self::Command, "GuardianApprovalReviewAction", "command")
-            }
-            Some("execve") => {
-                crate::wire::variant::<
-                    ExecveGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(properties, Self::Execve, "GuardianApprovalReviewAction", "execve")
-            }
-            Some("writeStdin") => {
-                crate::wire::variant::<
-                    WriteStdinGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WriteStdin,
-                    "GuardianApprovalReviewAction",
-                    "writeStdin",
-                )
-            }
-            Some("applyPatch") => {
-                crate::wire::variant::<
-                    ApplyPatchGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ApplyPatch,
-                    "GuardianApprovalReviewAction",
-                    "applyPatch",
-                )
-            }
-            Some("networkAccess") => {
-                crate::wire::variant::<
-                    NetworkAccessGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::NetworkAccess,
-                    "GuardianApprovalReviewAction",
-                    "networkAccess",
-                )
-            }
-            Some("mcpToolCall") => {
-                crate::wire::variant::<
-                    McpToolCallGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::McpToolCall,
-                    "GuardianApprovalReviewAction",
-                    "mcpToolCall",
-                )
-            }
-            Some("requestPermissions") => {
-                crate::wire::variant::<
-                    RequestPermissionsGuardianApprovalReviewAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::RequestPermissions,
-                    "GuardianApprovalReviewAction",
-                    "requestPermissions",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("GuardianApprovalReviewAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "GuardianApprovalReviewAction",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("command") => tagged.variant(Self::Command),
+            Some("execve") => tagged.variant(Self::Execve),
+            Some("writeStdin") => tagged.variant(Self::WriteStdin),
+            Some("applyPatch") => tagged.variant(Self::ApplyPatch),
+            Some("networkAccess") => tagged.variant(Self::NetworkAccess),
+            Some("mcpToolCall") => tagged.variant(Self::McpToolCall),
+            Some("requestPermissions") => tagged.variant(Self::RequestPermissions),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
 
-/// [UNSTABLE] Lifecycle state for an approval auto-review.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GuardianApprovalReviewStatus {
-    InProgress,
-    Approved,
-    Denied,
-    TimedOut,
-    Aborted,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl GuardianApprovalReviewStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InProgress => "inProgress",
-            Self::Approved => "approved",
-            Self::Denied => "denied",
-            Self::TimedOut => "timedOut",
-            Self::Aborted => "aborted",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    /// [UNSTABLE] Lifecycle state for an approval auto-review.
+    pub enum GuardianApprovalReviewStatus {
+        InProgress = "inProgress",
+        Approved = "approved",
+        Denied = "denied",
+        TimedOut = "timedOut",
+        Aborted = "aborted",
     }
 }
 
-impl From<&str> for GuardianApprovalReviewStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "inProgress" => Self::InProgress,
-            "approved" => Self::Approved,
-            "denied" => Self::Denied,
-            "timedOut" => Self::TimedOut,
-            "aborted" => Self::Aborted,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::wire::string_enum! {
+    pub enum GuardianCommandSource {
+        Shell = "shell",
+        UnifiedExec = "unifiedExec",
     }
 }
 
-impl std::fmt::Display for GuardianApprovalReviewStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::wire::string_enum! {
+    /// [UNSTABLE] Risk level assigned by approval auto-review.
+    pub enum GuardianRiskLevel {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
     }
 }
 
-impl serde::Serialize for GuardianApprovalReviewStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("GuardianApprovalReviewStatus", value.as_str()),
-            );
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GuardianCommandSource {
-    Shell,
-    UnifiedExec,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl GuardianCommandSource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Shell => "shell",
-            Self::UnifiedExec => "unifiedExec",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for GuardianCommandSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "shell" => Self::Shell,
-            "unifiedExec" => Self::UnifiedExec,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for GuardianCommandSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for GuardianCommandSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for GuardianCommandSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("GuardianCommandSource", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-/// [UNSTABLE] Risk level assigned by approval auto-review.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GuardianRiskLevel {
-    Low,
-    Medium,
-    High,
-    Critical,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl GuardianRiskLevel {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for GuardianRiskLevel {
-    fn from(value: &str) -> Self {
-        match value {
-            "low" => Self::Low,
-            "medium" => Self::Medium,
-            "high" => Self::High,
-            "critical" => Self::Critical,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for GuardianRiskLevel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for GuardianRiskLevel {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for GuardianRiskLevel {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("GuardianRiskLevel", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-/// [UNSTABLE] Authorization level assigned by approval auto-review.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GuardianUserAuthorization {
-    UnknownLower,
-    Low,
-    Medium,
-    High,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl GuardianUserAuthorization {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownLower => "unknown",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for GuardianUserAuthorization {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::UnknownLower,
-            "low" => Self::Low,
-            "medium" => Self::Medium,
-            "high" => Self::High,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for GuardianUserAuthorization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for GuardianUserAuthorization {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for GuardianUserAuthorization {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("GuardianUserAuthorization", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// [UNSTABLE] Authorization level assigned by approval auto-review.
+    pub enum GuardianUserAuthorization {
+        UnknownLower = "unknown",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
     }
 }
 
@@ -9464,216 +6575,38 @@ pub struct HookErrorInfo {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookEventName {
-    PreModelRequest,
-    PostModelRequest,
-    PreToolUse,
-    PermissionRequest,
-    PostToolUse,
-    PreCompact,
-    PostCompact,
-    SessionStart,
-    SessionEnd,
-    UserPromptSubmit,
-    SubagentStart,
-    SubagentStop,
-    Stop,
-    Interrupt,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookEventName {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PreModelRequest => "preModelRequest",
-            Self::PostModelRequest => "postModelRequest",
-            Self::PreToolUse => "preToolUse",
-            Self::PermissionRequest => "permissionRequest",
-            Self::PostToolUse => "postToolUse",
-            Self::PreCompact => "preCompact",
-            Self::PostCompact => "postCompact",
-            Self::SessionStart => "sessionStart",
-            Self::SessionEnd => "sessionEnd",
-            Self::UserPromptSubmit => "userPromptSubmit",
-            Self::SubagentStart => "subagentStart",
-            Self::SubagentStop => "subagentStop",
-            Self::Stop => "stop",
-            Self::Interrupt => "interrupt",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum HookEventName {
+        PreModelRequest = "preModelRequest",
+        PostModelRequest = "postModelRequest",
+        PreToolUse = "preToolUse",
+        PermissionRequest = "permissionRequest",
+        PostToolUse = "postToolUse",
+        PreCompact = "preCompact",
+        PostCompact = "postCompact",
+        SessionStart = "sessionStart",
+        SessionEnd = "sessionEnd",
+        UserPromptSubmit = "userPromptSubmit",
+        SubagentStart = "subagentStart",
+        SubagentStop = "subagentStop",
+        Stop = "stop",
+        Interrupt = "interrupt",
     }
 }
 
-impl From<&str> for HookEventName {
-    fn from(value: &str) -> Self {
-        match value {
-            "preModelRequest" => Self::PreModelRequest,
-            "postModelRequest" => Self::PostModelRequest,
-            "preToolUse" => Self::PreToolUse,
-            "permissionRequest" => Self::PermissionRequest,
-            "postToolUse" => Self::PostToolUse,
-            "preCompact" => Self::PreCompact,
-            "postCompact" => Self::PostCompact,
-            "sessionStart" => Self::SessionStart,
-            "sessionEnd" => Self::SessionEnd,
-            "userPromptSubmit" => Self::UserPromptSubmit,
-            "subagentStart" => Self::SubagentStart,
-            "subagentStop" => Self::SubagentStop,
-            "stop" => Self::Stop,
-            "interrupt" => Self::Interrupt,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::wire::string_enum! {
+    pub enum HookExecutionMode {
+        Sync = "sync",
+        Async = "async",
     }
 }
 
-impl std::fmt::Display for HookEventName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookEventName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookEventName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookEventName", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookExecutionMode {
-    Sync,
-    Async,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookExecutionMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sync => "sync",
-            Self::Async => "async",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for HookExecutionMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "sync" => Self::Sync,
-            "async" => Self::Async,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for HookExecutionMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookExecutionMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookExecutionMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookExecutionMode", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookHandlerType {
-    Command,
-    McpTool,
-    Prompt,
-    Agent,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookHandlerType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Command => "command",
-            Self::McpTool => "mcpTool",
-            Self::Prompt => "prompt",
-            Self::Agent => "agent",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for HookHandlerType {
-    fn from(value: &str) -> Self {
-        match value {
-            "command" => Self::Command,
-            "mcpTool" => Self::McpTool,
-            "prompt" => Self::Prompt,
-            "agent" => Self::Agent,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for HookHandlerType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookHandlerType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookHandlerType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookHandlerType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum HookHandlerType {
+        Command = "command",
+        McpTool = "mcpTool",
+        Prompt = "prompt",
+        Agent = "agent",
     }
 }
 
@@ -9764,52 +6697,17 @@ impl<'de> serde::Deserialize<'de> for HookMetadataVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("handlerType");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("command") => {
-                crate::wire::variant::<
-                    HookMetadataVariantCommand,
-                    _,
-                    _,
-                >(properties, Self::Command, "HookMetadataVariant", "command")
-            }
-            Some("mcpTool") => {
-                crate::wire::variant::<
-                    HookMetadataVariantMcpTool,
-                    _,
-                    _,
-                >(properties, Self::McpTool, "HookMetadataVariant", "mcpTool")
-            }
-            Some("prompt") => {
-                crate::wire::variant::<
-                    PromptHookMetadata,
-                    _,
-                    _,
-                >(properties, Self::Prompt, "HookMetadataVariant", "prompt")
-            }
-            Some("agent") => {
-                crate::wire::variant::<
-                    AgentHookMetadata,
-                    _,
-                    _,
-                >(properties, Self::Agent, "HookMetadataVariant", "agent")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("HookMetadataVariant", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "handlerType", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "HookMetadataVariant",
+            "handlerType",
+        )?;
+        match tagged.tag() {
+            Some("command") => tagged.variant(Self::Command),
+            Some("mcpTool") => tagged.variant(Self::McpTool),
+            Some("prompt") => tagged.variant(Self::Prompt),
+            Some("agent") => tagged.variant(Self::Agent),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -9856,69 +6754,13 @@ pub struct HookOutputEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookOutputEntryKind {
-    Warning,
-    Stop,
-    Feedback,
-    Context,
-    Error,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookOutputEntryKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Warning => "warning",
-            Self::Stop => "stop",
-            Self::Feedback => "feedback",
-            Self::Context => "context",
-            Self::Error => "error",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for HookOutputEntryKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "warning" => Self::Warning,
-            "stop" => Self::Stop,
-            "feedback" => Self::Feedback,
-            "context" => Self::Context,
-            "error" => Self::Error,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for HookOutputEntryKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookOutputEntryKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookOutputEntryKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookOutputEntryKind", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum HookOutputEntryKind {
+        Warning = "warning",
+        Stop = "stop",
+        Feedback = "feedback",
+        Context = "context",
+        Error = "error",
     }
 }
 
@@ -9941,69 +6783,13 @@ pub struct HookPromptThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookRunStatus {
-    Running,
-    Completed,
-    Failed,
-    Blocked,
-    Stopped,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookRunStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Running => "running",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Blocked => "blocked",
-            Self::Stopped => "stopped",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for HookRunStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "running" => Self::Running,
-            "completed" => Self::Completed,
-            "failed" => Self::Failed,
-            "blocked" => Self::Blocked,
-            "stopped" => Self::Stopped,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for HookRunStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookRunStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookRunStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookRunStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum HookRunStatus {
+        Running = "running",
+        Completed = "completed",
+        Failed = "failed",
+        Blocked = "blocked",
+        Stopped = "stopped",
     }
 }
 
@@ -10059,144 +6845,26 @@ impl HookRunSummary {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookScope {
-    Thread,
-    Turn,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookScope {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Thread => "thread",
-            Self::Turn => "turn",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum HookScope {
+        Thread = "thread",
+        Turn = "turn",
     }
 }
 
-impl From<&str> for HookScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "thread" => Self::Thread,
-            "turn" => Self::Turn,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for HookScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookScope", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookSource {
-    System,
-    User,
-    Project,
-    Mdm,
-    SessionFlags,
-    Plugin,
-    CloudRequirements,
-    CloudManagedConfig,
-    LegacyManagedConfigFile,
-    LegacyManagedConfigMdm,
-    UnknownLower,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookSource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::System => "system",
-            Self::User => "user",
-            Self::Project => "project",
-            Self::Mdm => "mdm",
-            Self::SessionFlags => "sessionFlags",
-            Self::Plugin => "plugin",
-            Self::CloudRequirements => "cloudRequirements",
-            Self::CloudManagedConfig => "cloudManagedConfig",
-            Self::LegacyManagedConfigFile => "legacyManagedConfigFile",
-            Self::LegacyManagedConfigMdm => "legacyManagedConfigMdm",
-            Self::UnknownLower => "unknown",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for HookSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "system" => Self::System,
-            "user" => Self::User,
-            "project" => Self::Project,
-            "mdm" => Self::Mdm,
-            "sessionFlags" => Self::SessionFlags,
-            "plugin" => Self::Plugin,
-            "cloudRequirements" => Self::CloudRequirements,
-            "cloudManagedConfig" => Self::CloudManagedConfig,
-            "legacyManagedConfigFile" => Self::LegacyManagedConfigFile,
-            "legacyManagedConfigMdm" => Self::LegacyManagedConfigMdm,
-            "unknown" => Self::UnknownLower,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for HookSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookSource", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum HookSource {
+        System = "system",
+        User = "user",
+        Project = "project",
+        Mdm = "mdm",
+        SessionFlags = "sessionFlags",
+        Plugin = "plugin",
+        CloudRequirements = "cloudRequirements",
+        CloudManagedConfig = "cloudManagedConfig",
+        LegacyManagedConfigFile = "legacyManagedConfigFile",
+        LegacyManagedConfigMdm = "legacyManagedConfigMdm",
+        UnknownLower = "unknown",
     }
 }
 
@@ -10217,66 +6885,12 @@ pub struct HookStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HookTrustStatus {
-    Managed,
-    Untrusted,
-    Trusted,
-    Modified,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl HookTrustStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Managed => "managed",
-            Self::Untrusted => "untrusted",
-            Self::Trusted => "trusted",
-            Self::Modified => "modified",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for HookTrustStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "managed" => Self::Managed,
-            "untrusted" => Self::Untrusted,
-            "trusted" => Self::Trusted,
-            "modified" => Self::Modified,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for HookTrustStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for HookTrustStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for HookTrustStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("HookTrustStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum HookTrustStatus {
+        Managed = "managed",
+        Untrusted = "untrusted",
+        Trusted = "trusted",
+        Modified = "modified",
     }
 }
 
@@ -10360,66 +6974,12 @@ pub struct IdleThreadStatus {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ImageDetail {
-    Auto,
-    Low,
-    High,
-    Original,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ImageDetail {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Auto => "auto",
-            Self::Low => "low",
-            Self::High => "high",
-            Self::Original => "original",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ImageDetail {
-    fn from(value: &str) -> Self {
-        match value {
-            "auto" => Self::Auto,
-            "low" => Self::Low,
-            "high" => Self::High,
-            "original" => Self::Original,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ImageDetail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ImageDetail {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ImageDetail {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ImageDetail", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ImageDetail {
+        Auto = "auto",
+        Low = "low",
+        High = "high",
+        Original = "original",
     }
 }
 
@@ -10479,36 +7039,14 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationFailure {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("usageLimitExceeded") => {
-                crate::wire::variant::<
-                    UsageLimitExceededImageGenerationFailure,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::UsageLimitExceeded,
-                    "ImageGenerationFailure",
-                    "usageLimitExceeded",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ImageGenerationFailure", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ImageGenerationFailure",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("usageLimitExceeded") => tagged.variant(Self::UsageLimitExceeded),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -10606,34 +7144,22 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationThreadItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <FileIdThreadItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResultThreadItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Result(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <FileIdThreadItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
-            if let Ok(v) = <ResultThreadItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Result(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ImageGenerationThreadItemVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("ImageGenerationThreadItemVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -10700,30 +7226,22 @@ impl<'de> serde::Deserialize<'de> for ImageUserInputVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <UrlUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Url(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdUserInput as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <UrlUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Url(v));
             }
-            if let Ok(v) = <FileIdUserInput as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ImageUserInputVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("ImageUserInputVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -10807,34 +7325,22 @@ impl<'de> serde::Deserialize<'de> for InputAudioContentItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <AudioUrlContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::AudioUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <AudioUrlContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::AudioUrl(v));
             }
-            if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputAudioContentItemVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("InputAudioContentItemVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -10889,33 +7395,23 @@ impl<'de> serde::Deserialize<'de> for InputAudioFunctionCallOutputContentItemVar
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::AudioUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <AudioUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::AudioUrl(v));
             }
-            if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
             return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputAudioFunctionCallOutputContentItemVariant",
-                ),
+                crate::wire::no_variant("InputAudioFunctionCallOutputContentItemVariant"),
             );
         }
         Ok(Self::Unknown(value))
@@ -10967,34 +7463,22 @@ impl<'de> serde::Deserialize<'de> for InputImageContentItemVariant {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <ImageUrlContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ImageUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ImageUrlContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ImageUrl(v));
             }
-            if let Ok(v) = <FileIdContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputImageContentItemVariant",
-                ),
-            );
+            return Err(crate::wire::no_variant("InputImageContentItemVariant"));
         }
         Ok(Self::Unknown(value))
     }
@@ -11054,100 +7538,38 @@ impl<'de> serde::Deserialize<'de> for InputImageFunctionCallOutputContentItemVar
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ImageUrl(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::FileId(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ImageUrlFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ImageUrl(v));
             }
-            if let Ok(v) = <FileIdFunctionCallOutputContentItem as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::FileId(v));
             }
         }
         if crate::wire::strict() {
             return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of InputImageFunctionCallOutputContentItemVariant",
-                ),
+                crate::wire::no_variant("InputImageFunctionCallOutputContentItemVariant"),
             );
         }
         Ok(Self::Unknown(value))
     }
 }
 
-/// Canonical user-input modality tags advertised by a model.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum InputModality {
-    /// Plain text turns and tool payloads.
-    Text,
-    /// Image attachments included in user turns.
-    Image,
-    /// Audio attachments included in user turns.
-    Audio,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl InputModality {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Text => "text",
-            Self::Image => "image",
-            Self::Audio => "audio",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for InputModality {
-    fn from(value: &str) -> Self {
-        match value {
-            "text" => Self::Text,
-            "image" => Self::Image,
-            "audio" => Self::Audio,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for InputModality {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for InputModality {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for InputModality {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("InputModality", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Canonical user-input modality tags advertised by a model.
+    pub enum InputModality {
+        /// Plain text turns and tool payloads.
+        Text = "text",
+        /// Image attachments included in user turns.
+        Image = "image",
+        /// Audio attachments included in user turns.
+        Audio = "audio",
     }
 }
 
@@ -11502,31 +7924,14 @@ impl<'de> serde::Deserialize<'de> for LocalShellAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("exec") => {
-                crate::wire::variant::<
-                    ExecLocalShellAction,
-                    _,
-                    _,
-                >(properties, Self::Exec, "LocalShellAction", "exec")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("LocalShellAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "LocalShellAction",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("exec") => tagged.variant(Self::Exec),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -11568,63 +7973,11 @@ pub struct LocalShellCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum LocalShellStatus {
-    Completed,
-    InProgress,
-    Incomplete,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl LocalShellStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Completed => "completed",
-            Self::InProgress => "in_progress",
-            Self::Incomplete => "incomplete",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for LocalShellStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "completed" => Self::Completed,
-            "in_progress" => Self::InProgress,
-            "incomplete" => Self::Incomplete,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for LocalShellStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for LocalShellStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for LocalShellStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("LocalShellStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum LocalShellStatus {
+        Completed = "completed",
+        InProgress = "in_progress",
+        Incomplete = "incomplete",
     }
 }
 
@@ -11662,81 +8015,21 @@ impl<'de> serde::Deserialize<'de> for LoginAccountParams {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("apiKey") => {
-                crate::wire::variant::<
-                    ApiKeyv2LoginAccountParams,
-                    _,
-                    _,
-                >(properties, Self::ApiKey, "LoginAccountParams", "apiKey")
-            }
-            Some("chatgpt") => {
-                crate::wire::variant::<
-                    Chatgptv2LoginAccountParams,
-                    _,
-                    _,
-                >(properties, Self::Chatgpt, "LoginAccountParams", "chatgpt")
-            }
-            Some("chatgptDeviceCode") => {
-                crate::wire::variant::<
-                    ChatgptDeviceCodev2LoginAccountParams,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptDeviceCode,
-                    "LoginAccountParams",
-                    "chatgptDeviceCode",
-                )
-            }
-            Some("chatgptAuthTokens") => {
-                crate::wire::variant::<
-                    ChatgptAuthTokensv2LoginAccountParams,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptAuthTokens,
-                    "LoginAccountParams",
-                    "chatgptAuthTokens",
-                )
-            }
-            Some("amazonBedrock") => {
-                crate::wire::variant::<
-                    AmazonBedrockv2LoginAccountParams,
-                    _,
-                    _,
-                >(properties, Self::AmazonBedrock, "LoginAccountParams", "amazonBedrock")
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "LoginAccountParams",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("apiKey") => tagged.variant(Self::ApiKey),
+            Some("chatgpt") => tagged.variant(Self::Chatgpt),
+            Some("chatgptDeviceCode") => tagged.variant(Self::ChatgptDeviceCode),
+            Some("chatgptAuthTokens") => tagged.variant(Self::ChatgptAuthTokens),
+            Some("amazonBedrock") => tagged.variant(Self::AmazonBedrock),
             Some("amazonBedrockAccessKeys") => {
-                crate::wire::variant::<
-                    AmazonBedrockAccessKeysv2LoginAccountParams,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AmazonBedrockAccessKeys,
-                    "LoginAccountParams",
-                    "amazonBedrockAccessKeys",
-                )
+                tagged.variant(Self::AmazonBedrockAccessKeys)
             }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("LoginAccountParams", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -11770,132 +8063,26 @@ impl<'de> serde::Deserialize<'de> for LoginAccountResponse {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("apiKey") => {
-                crate::wire::variant::<
-                    ApiKeyv2LoginAccountResponse,
-                    _,
-                    _,
-                >(properties, Self::ApiKey, "LoginAccountResponse", "apiKey")
-            }
-            Some("chatgpt") => {
-                crate::wire::variant::<
-                    Chatgptv2LoginAccountResponse,
-                    _,
-                    _,
-                >(properties, Self::Chatgpt, "LoginAccountResponse", "chatgpt")
-            }
-            Some("chatgptDeviceCode") => {
-                crate::wire::variant::<
-                    ChatgptDeviceCodev2LoginAccountResponse,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptDeviceCode,
-                    "LoginAccountResponse",
-                    "chatgptDeviceCode",
-                )
-            }
-            Some("chatgptAuthTokens") => {
-                crate::wire::variant::<
-                    ChatgptAuthTokensv2LoginAccountResponse,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ChatgptAuthTokens,
-                    "LoginAccountResponse",
-                    "chatgptAuthTokens",
-                )
-            }
-            Some("amazonBedrock") => {
-                crate::wire::variant::<
-                    AmazonBedrockv2LoginAccountResponse,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::AmazonBedrock,
-                    "LoginAccountResponse",
-                    "amazonBedrock",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("LoginAccountResponse", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "LoginAccountResponse",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("apiKey") => tagged.variant(Self::ApiKey),
+            Some("chatgpt") => tagged.variant(Self::Chatgpt),
+            Some("chatgptDeviceCode") => tagged.variant(Self::ChatgptDeviceCode),
+            Some("chatgptAuthTokens") => tagged.variant(Self::ChatgptAuthTokens),
+            Some("amazonBedrock") => tagged.variant(Self::AmazonBedrock),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum LoginAppBrand {
-    Codex,
-    Chatgpt,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl LoginAppBrand {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Codex => "codex",
-            Self::Chatgpt => "chatgpt",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for LoginAppBrand {
-    fn from(value: &str) -> Self {
-        match value {
-            "codex" => Self::Codex,
-            "chatgpt" => Self::Chatgpt,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for LoginAppBrand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for LoginAppBrand {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for LoginAppBrand {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("LoginAppBrand", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum LoginAppBrand {
+        Codex = "codex",
+        Chatgpt = "chatgpt",
     }
 }
 
@@ -12097,60 +8284,10 @@ pub struct MarketplaceUpgradeResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpAppDisplayMode {
-    Inline,
-    Fullscreen,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpAppDisplayMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Inline => "inline",
-            Self::Fullscreen => "fullscreen",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpAppDisplayMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "inline" => Self::Inline,
-            "fullscreen" => Self::Fullscreen,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpAppDisplayMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpAppDisplayMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpAppDisplayMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpAppDisplayMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpAppDisplayMode {
+        Inline = "inline",
+        Fullscreen = "fullscreen",
     }
 }
 
@@ -12166,69 +8303,13 @@ pub struct McpAppUi {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpAuthStatus {
-    UnknownLower,
-    Unsupported,
-    NotLoggedIn,
-    BearerToken,
-    OAuth,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpAuthStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownLower => "unknown",
-            Self::Unsupported => "unsupported",
-            Self::NotLoggedIn => "notLoggedIn",
-            Self::BearerToken => "bearerToken",
-            Self::OAuth => "oAuth",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpAuthStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::UnknownLower,
-            "unsupported" => Self::Unsupported,
-            "notLoggedIn" => Self::NotLoggedIn,
-            "bearerToken" => Self::BearerToken,
-            "oAuth" => Self::OAuth,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpAuthStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpAuthStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpAuthStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpAuthStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpAuthStatus {
+        UnknownLower = "unknown",
+        Unsupported = "unsupported",
+        NotLoggedIn = "notLoggedIn",
+        BearerToken = "bearerToken",
+        OAuth = "oAuth",
     }
 }
 
@@ -12306,77 +8387,15 @@ pub struct McpResourceReadTarget {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpServerConnectionStatus {
-    NotStarted,
-    Starting,
-    Connected,
-    AuthenticationRequired,
-    Failed,
-    Cancelled,
-    Disabled,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpServerConnectionStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotStarted => "notStarted",
-            Self::Starting => "starting",
-            Self::Connected => "connected",
-            Self::AuthenticationRequired => "authenticationRequired",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Disabled => "disabled",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpServerConnectionStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "notStarted" => Self::NotStarted,
-            "starting" => Self::Starting,
-            "connected" => Self::Connected,
-            "authenticationRequired" => Self::AuthenticationRequired,
-            "failed" => Self::Failed,
-            "cancelled" => Self::Cancelled,
-            "disabled" => Self::Disabled,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpServerConnectionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpServerConnectionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpServerConnectionStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpServerConnectionStatus", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpServerConnectionStatus {
+        NotStarted = "notStarted",
+        Starting = "starting",
+        Connected = "connected",
+        AuthenticationRequired = "authenticationRequired",
+        Failed = "failed",
+        Cancelled = "cancelled",
+        Disabled = "disabled",
     }
 }
 
@@ -12443,65 +8462,11 @@ pub struct McpServerMigration {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpServerOauthClientRegistration {
-    Auto,
-    Cimd,
-    Dcr,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpServerOauthClientRegistration {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Auto => "auto",
-            Self::Cimd => "cimd",
-            Self::Dcr => "dcr",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpServerOauthClientRegistration {
-    fn from(value: &str) -> Self {
-        match value {
-            "auto" => Self::Auto,
-            "cimd" => Self::Cimd,
-            "dcr" => Self::Dcr,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpServerOauthClientRegistration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpServerOauthClientRegistration {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpServerOauthClientRegistration {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpServerOauthClientRegistration", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpServerOauthClientRegistration {
+        Auto = "auto",
+        Cimd = "cimd",
+        Dcr = "dcr",
     }
 }
 
@@ -12593,122 +8558,18 @@ pub type McpServerRefreshResponse = std::collections::BTreeMap<
     serde_json::Value,
 >;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpServerStartupFailureReason {
-    ReauthenticationRequired,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpServerStartupFailureReason {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ReauthenticationRequired => "reauthenticationRequired",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum McpServerStartupFailureReason {
+        ReauthenticationRequired = "reauthenticationRequired",
     }
 }
 
-impl From<&str> for McpServerStartupFailureReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "reauthenticationRequired" => Self::ReauthenticationRequired,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpServerStartupFailureReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpServerStartupFailureReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpServerStartupFailureReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("McpServerStartupFailureReason", value.as_str()),
-            );
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpServerStartupState {
-    Starting,
-    Ready,
-    Failed,
-    Cancelled,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpServerStartupState {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Starting => "starting",
-            Self::Ready => "ready",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpServerStartupState {
-    fn from(value: &str) -> Self {
-        match value {
-            "starting" => Self::Starting,
-            "ready" => Self::Ready,
-            "failed" => Self::Failed,
-            "cancelled" => Self::Cancelled,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpServerStartupState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpServerStartupState {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpServerStartupState {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpServerStartupState", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpServerStartupState {
+        Starting = "starting",
+        Ready = "ready",
+        Failed = "failed",
+        Cancelled = "cancelled",
     }
 }
 
@@ -12780,60 +8641,10 @@ pub struct McpServerStatus {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpServerStatusDetail {
-    Full,
-    ToolsAndAuthOnly,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpServerStatusDetail {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Full => "full",
-            Self::ToolsAndAuthOnly => "toolsAndAuthOnly",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpServerStatusDetail {
-    fn from(value: &str) -> Self {
-        match value {
-            "full" => Self::Full,
-            "toolsAndAuthOnly" => Self::ToolsAndAuthOnly,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpServerStatusDetail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpServerStatusDetail {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpServerStatusDetail {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpServerStatusDetail", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpServerStatusDetail {
+        Full = "full",
+        ToolsAndAuthOnly = "toolsAndAuthOnly",
     }
 }
 
@@ -13031,63 +8842,11 @@ pub struct McpToolCallResult {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum McpToolCallStatus {
-    InProgress,
-    Completed,
-    Failed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl McpToolCallStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InProgress => "inProgress",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for McpToolCallStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "inProgress" => Self::InProgress,
-            "completed" => Self::Completed,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for McpToolCallStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for McpToolCallStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for McpToolCallStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("McpToolCallStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum McpToolCallStatus {
+        InProgress = "inProgress",
+        Completed = "completed",
+        Failed = "failed",
     }
 }
 
@@ -13227,128 +8986,26 @@ pub struct MentionUserInput {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MergeStrategy {
-    Replace,
-    Upsert,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl MergeStrategy {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Replace => "replace",
-            Self::Upsert => "upsert",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum MergeStrategy {
+        Replace = "replace",
+        Upsert = "upsert",
     }
 }
 
-impl From<&str> for MergeStrategy {
-    fn from(value: &str) -> Self {
-        match value {
-            "replace" => Self::Replace,
-            "upsert" => Self::Upsert,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for MergeStrategy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for MergeStrategy {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MergeStrategy {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("MergeStrategy", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-/// Classifies assistant text as commentary, a partial answer, or a terminal answer.
-///
-/// Providers do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MessagePhase {
-    /// Mid-turn assistant text (for example preamble/progress narration).
+crate::wire::string_enum! {
+    /// Classifies assistant text as commentary, a partial answer, or a terminal answer.
     ///
-    /// Additional tool calls or assistant output may follow before turn completion.
-    Commentary,
-    /// Stable answer text that may be followed by more assistant output or tools.
-    PartialAnswer,
-    /// The assistant's declared terminal answer text for the current turn.
-    FinalAnswer,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl MessagePhase {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Commentary => "commentary",
-            Self::PartialAnswer => "partial_answer",
-            Self::FinalAnswer => "final_answer",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for MessagePhase {
-    fn from(value: &str) -> Self {
-        match value {
-            "commentary" => Self::Commentary,
-            "partial_answer" => Self::PartialAnswer,
-            "final_answer" => Self::FinalAnswer,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for MessagePhase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for MessagePhase {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MessagePhase {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("MessagePhase", value.as_str()));
-        }
-        Ok(value)
+    /// Providers do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.
+    pub enum MessagePhase {
+        /// Mid-turn assistant text (for example preamble/progress narration).
+        ///
+        /// Additional tool calls or assistant output may follow before turn completion.
+        Commentary = "commentary",
+        /// Stable answer text that may be followed by more assistant output or tools.
+        PartialAnswer = "partial_answer",
+        /// The assistant's declared terminal answer text for the current turn.
+        FinalAnswer = "final_answer",
     }
 }
 
@@ -13508,61 +9165,11 @@ pub struct ModeGatewayAuth {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Initial collaboration mode to use when the TUI starts.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ModeKind {
-    Plan,
-    Default,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ModeKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Plan => "plan",
-            Self::Default => "default",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ModeKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "plan" => Self::Plan,
-            "default" => Self::Default,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ModeKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ModeKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ModeKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ModeKind", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Initial collaboration mode to use when the TUI starts.
+    pub enum ModeKind {
+        Plan = "plan",
+        Default = "default",
     }
 }
 
@@ -13794,60 +9401,20 @@ impl<'de> serde::Deserialize<'de> for ModelProviderError {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("modelProviderMismatch") => {
-                crate::wire::variant::<
-                    ModelProviderMismatchv2ModelProviderError,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderMismatch,
-                    "ModelProviderError",
-                    "modelProviderMismatch",
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ModelProviderError",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("modelProviderMismatch") => tagged.variant(Self::ModelProviderMismatch),
             Some("modelProviderNotConfigured") => {
-                crate::wire::variant::<
-                    ModelProviderNotConfiguredv2ModelProviderError,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderNotConfigured,
-                    "ModelProviderError",
-                    "modelProviderNotConfigured",
-                )
+                tagged.variant(Self::ModelProviderNotConfigured)
             }
             Some("modelProviderPolicyConflict") => {
-                crate::wire::variant::<
-                    ModelProviderPolicyConflictv2ModelProviderError,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ModelProviderPolicyConflict,
-                    "ModelProviderError",
-                    "modelProviderPolicyConflict",
-                )
+                tagged.variant(Self::ModelProviderPolicyConflict)
             }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ModelProviderError", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -13918,57 +9485,9 @@ pub struct ModelProviderSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ModelRerouteReason {
-    HighRiskCyberActivity,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ModelRerouteReason {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::HighRiskCyberActivity => "highRiskCyberActivity",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ModelRerouteReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "highRiskCyberActivity" => Self::HighRiskCyberActivity,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ModelRerouteReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ModelRerouteReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ModelRerouteReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ModelRerouteReason", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ModelRerouteReason {
+        HighRiskCyberActivity = "highRiskCyberActivity",
     }
 }
 
@@ -14059,57 +9578,9 @@ pub struct ModelUpgradeInfo {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ModelVerification {
-    TrustedAccessForCyber,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ModelVerification {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TrustedAccessForCyber => "trustedAccessForCyber",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ModelVerification {
-    fn from(value: &str) -> Self {
-        match value {
-            "trustedAccessForCyber" => Self::TrustedAccessForCyber,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ModelVerification {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ModelVerification {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ModelVerification {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ModelVerification", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ModelVerification {
+        TrustedAccessForCyber = "trustedAccessForCyber",
     }
 }
 
@@ -14179,87 +9650,27 @@ impl<'de> serde::Deserialize<'de> for MultiAgentMode {
             Some("proactive") => return Ok(Self::Proactive),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <CustomMultiAgentMode as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Custom(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <CustomMultiAgentMode as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Custom(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of MultiAgentMode",
-                ),
-            );
+            return Err(crate::wire::no_variant("MultiAgentMode"));
         }
         Ok(Self::Unknown(value))
     }
 }
 
-/// Multi-agent runtime supported by a model.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MultiAgentVersion {
-    Disabled,
-    V1,
-    V2,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl MultiAgentVersion {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Disabled => "disabled",
-            Self::V1 => "v1",
-            Self::V2 => "v2",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for MultiAgentVersion {
-    fn from(value: &str) -> Self {
-        match value {
-            "disabled" => Self::Disabled,
-            "v1" => Self::V1,
-            "v2" => Self::V2,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for MultiAgentVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for MultiAgentVersion {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for MultiAgentVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("MultiAgentVersion", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Multi-agent runtime supported by a model.
+    pub enum MultiAgentVersion {
+        Disabled = "disabled",
+        V1 = "v1",
+        V2 = "v2",
     }
 }
 
@@ -14273,60 +9684,10 @@ pub struct NamespaceDynamicToolSpec {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetworkAccess {
-    Restricted,
-    Enabled,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl NetworkAccess {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Restricted => "restricted",
-            Self::Enabled => "enabled",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for NetworkAccess {
-    fn from(value: &str) -> Self {
-        match value {
-            "restricted" => Self::Restricted,
-            "enabled" => Self::Enabled,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for NetworkAccess {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for NetworkAccess {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for NetworkAccess {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("NetworkAccess", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum NetworkAccess {
+        Restricted = "restricted",
+        Enabled = "enabled",
     }
 }
 
@@ -14341,123 +9702,19 @@ pub struct NetworkAccessGuardianApprovalReviewAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetworkApprovalProtocol {
-    Http,
-    Https,
-    Socks5Tcp,
-    Socks5Udp,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl NetworkApprovalProtocol {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Http => "http",
-            Self::Https => "https",
-            Self::Socks5Tcp => "socks5Tcp",
-            Self::Socks5Udp => "socks5Udp",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum NetworkApprovalProtocol {
+        Http = "http",
+        Https = "https",
+        Socks5Tcp = "socks5Tcp",
+        Socks5Udp = "socks5Udp",
     }
 }
 
-impl From<&str> for NetworkApprovalProtocol {
-    fn from(value: &str) -> Self {
-        match value {
-            "http" => Self::Http,
-            "https" => Self::Https,
-            "socks5Tcp" => Self::Socks5Tcp,
-            "socks5Udp" => Self::Socks5Udp,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for NetworkApprovalProtocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for NetworkApprovalProtocol {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for NetworkApprovalProtocol {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("NetworkApprovalProtocol", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetworkDomainPermission {
-    Allow,
-    Deny,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl NetworkDomainPermission {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Deny => "deny",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for NetworkDomainPermission {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "deny" => Self::Deny,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for NetworkDomainPermission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for NetworkDomainPermission {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for NetworkDomainPermission {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("NetworkDomainPermission", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum NetworkDomainPermission {
+        Allow = "allow",
+        Deny = "deny",
     }
 }
 
@@ -14575,62 +9832,10 @@ pub struct NetworkRequirements {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NetworkUnixSocketPermission {
-    Allow,
-    Deny,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl NetworkUnixSocketPermission {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Deny => "deny",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for NetworkUnixSocketPermission {
-    fn from(value: &str) -> Self {
-        match value {
-            "allow" => Self::Allow,
-            "deny" => Self::Deny,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for NetworkUnixSocketPermission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for NetworkUnixSocketPermission {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for NetworkUnixSocketPermission {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("NetworkUnixSocketPermission", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum NetworkUnixSocketPermission {
+        Allow = "allow",
+        Deny = "deny",
     }
 }
 
@@ -14661,60 +9866,10 @@ pub struct NewThreadModelDefaults {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NonSteerableTurnKind {
-    Review,
-    Compact,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl NonSteerableTurnKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Review => "review",
-            Self::Compact => "compact",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for NonSteerableTurnKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "review" => Self::Review,
-            "compact" => Self::Compact,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for NonSteerableTurnKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for NonSteerableTurnKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for NonSteerableTurnKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("NonSteerableTurnKind", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum NonSteerableTurnKind {
+        Review = "review",
+        Compact = "compact",
     }
 }
 
@@ -14836,91 +9991,31 @@ impl<'de> serde::Deserialize<'de> for OtelExporter {
             Some("statsig") => return Ok(Self::Statsig),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <OtlpHttpOtelExporter as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::OtlpHttp(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <OtlpGrpcOtelExporter as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::OtlpGrpc(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <OtlpHttpOtelExporter as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::OtlpHttp(v));
             }
-            if let Ok(v) = <OtlpGrpcOtelExporter as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::OtlpGrpc(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom("the value matches no variant of OtelExporter"),
-            );
+            return Err(crate::wire::no_variant("OtelExporter"));
         }
         Ok(Self::Unknown(value))
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OtelHttpProtocol {
-    Binary,
-    Json,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl OtelHttpProtocol {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Binary => "binary",
-            Self::Json => "json",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for OtelHttpProtocol {
-    fn from(value: &str) -> Self {
-        match value {
-            "binary" => Self::Binary,
-            "json" => Self::Json,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for OtelHttpProtocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for OtelHttpProtocol {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for OtelHttpProtocol {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("OtelHttpProtocol", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum OtelHttpProtocol {
+        Binary = "binary",
+        Json = "json",
     }
 }
 
@@ -15156,66 +10251,12 @@ pub struct PackagedDefaultsConfigLayerSource {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PatchApplyStatus {
-    InProgress,
-    Completed,
-    Failed,
-    Declined,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PatchApplyStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InProgress => "inProgress",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Declined => "declined",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PatchApplyStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "inProgress" => Self::InProgress,
-            "completed" => Self::Completed,
-            "failed" => Self::Failed,
-            "declined" => Self::Declined,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PatchApplyStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PatchApplyStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PatchApplyStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PatchApplyStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PatchApplyStatus {
+        InProgress = "inProgress",
+        Completed = "completed",
+        Failed = "failed",
+        Declined = "declined",
     }
 }
 
@@ -15244,45 +10285,12 @@ impl<'de> serde::Deserialize<'de> for PatchChangeKind {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("add") => {
-                crate::wire::variant::<
-                    AddPatchChangeKind,
-                    _,
-                    _,
-                >(properties, Self::Add, "PatchChangeKind", "add")
-            }
-            Some("delete") => {
-                crate::wire::variant::<
-                    DeletePatchChangeKind,
-                    _,
-                    _,
-                >(properties, Self::Delete, "PatchChangeKind", "delete")
-            }
-            Some("update") => {
-                crate::wire::variant::<
-                    UpdatePatchChangeKind,
-                    _,
-                    _,
-                >(properties, Self::Update, "PatchChangeKind", "update")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("PatchChangeKind", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "PatchChangeKind", "type")?;
+        match tagged.tag() {
+            Some("add") => tagged.variant(Self::Add),
+            Some("delete") => tagged.variant(Self::Delete),
+            Some("update") => tagged.variant(Self::Update),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -15359,64 +10367,12 @@ pub struct PermissionProfileSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Deprecated: `friendly` and `pragmatic` no longer select a style.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Personality {
-    None,
-    Friendly,
-    Pragmatic,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl Personality {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "none",
-            Self::Friendly => "friendly",
-            Self::Pragmatic => "pragmatic",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for Personality {
-    fn from(value: &str) -> Self {
-        match value {
-            "none" => Self::None,
-            "friendly" => Self::Friendly,
-            "pragmatic" => Self::Pragmatic,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for Personality {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for Personality {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Personality {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("Personality", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Deprecated: `friendly` and `pragmatic` no longer select a style.
+    pub enum Personality {
+        None = "none",
+        Friendly = "friendly",
+        Pragmatic = "pragmatic",
     }
 }
 
@@ -15445,229 +10401,43 @@ pub struct PlanThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PlanType {
-    Free,
-    Go,
-    Plus,
-    Pro,
-    Prolite,
-    Promax,
-    Team,
-    SelfServeBusinessProlite,
-    SelfServeBusinessUsageBased,
-    Business,
-    Ent26,
-    EnterpriseCbpAutomation,
-    EnterpriseCbpUsageBased,
-    Enterprise,
-    Edu,
-    EduPlus,
-    EduPro,
-    Sci,
-    SciPlus,
-    UnknownLower,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PlanType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Free => "free",
-            Self::Go => "go",
-            Self::Plus => "plus",
-            Self::Pro => "pro",
-            Self::Prolite => "prolite",
-            Self::Promax => "promax",
-            Self::Team => "team",
-            Self::SelfServeBusinessProlite => "self_serve_business_prolite",
-            Self::SelfServeBusinessUsageBased => "self_serve_business_usage_based",
-            Self::Business => "business",
-            Self::Ent26 => "ent26",
-            Self::EnterpriseCbpAutomation => "enterprise_cbp_automation",
-            Self::EnterpriseCbpUsageBased => "enterprise_cbp_usage_based",
-            Self::Enterprise => "enterprise",
-            Self::Edu => "edu",
-            Self::EduPlus => "edu_plus",
-            Self::EduPro => "edu_pro",
-            Self::Sci => "sci",
-            Self::SciPlus => "sci_plus",
-            Self::UnknownLower => "unknown",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum PlanType {
+        Free = "free",
+        Go = "go",
+        Plus = "plus",
+        Pro = "pro",
+        Prolite = "prolite",
+        Promax = "promax",
+        Team = "team",
+        SelfServeBusinessProlite = "self_serve_business_prolite",
+        SelfServeBusinessUsageBased = "self_serve_business_usage_based",
+        Business = "business",
+        Ent26 = "ent26",
+        EnterpriseCbpAutomation = "enterprise_cbp_automation",
+        EnterpriseCbpUsageBased = "enterprise_cbp_usage_based",
+        Enterprise = "enterprise",
+        Edu = "edu",
+        EduPlus = "edu_plus",
+        EduPro = "edu_pro",
+        Sci = "sci",
+        SciPlus = "sci_plus",
+        UnknownLower = "unknown",
     }
 }
 
-impl From<&str> for PlanType {
-    fn from(value: &str) -> Self {
-        match value {
-            "free" => Self::Free,
-            "go" => Self::Go,
-            "plus" => Self::Plus,
-            "pro" => Self::Pro,
-            "prolite" => Self::Prolite,
-            "promax" => Self::Promax,
-            "team" => Self::Team,
-            "self_serve_business_prolite" => Self::SelfServeBusinessProlite,
-            "self_serve_business_usage_based" => Self::SelfServeBusinessUsageBased,
-            "business" => Self::Business,
-            "ent26" => Self::Ent26,
-            "enterprise_cbp_automation" => Self::EnterpriseCbpAutomation,
-            "enterprise_cbp_usage_based" => Self::EnterpriseCbpUsageBased,
-            "enterprise" => Self::Enterprise,
-            "edu" => Self::Edu,
-            "edu_plus" => Self::EduPlus,
-            "edu_pro" => Self::EduPro,
-            "sci" => Self::Sci,
-            "sci_plus" => Self::SciPlus,
-            "unknown" => Self::UnknownLower,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::wire::string_enum! {
+    pub enum PluginAuthPolicy {
+        OnInstall = "ON_INSTALL",
+        OnUse = "ON_USE",
     }
 }
 
-impl std::fmt::Display for PlanType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PlanType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PlanType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PlanType", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginAuthPolicy {
-    OnInstall,
-    OnUse,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginAuthPolicy {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnInstall => "ON_INSTALL",
-            Self::OnUse => "ON_USE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginAuthPolicy {
-    fn from(value: &str) -> Self {
-        match value {
-            "ON_INSTALL" => Self::OnInstall,
-            "ON_USE" => Self::OnUse,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginAuthPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginAuthPolicy {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginAuthPolicy {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginAuthPolicy", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginAvailability {
-    DisabledByAdmin,
-    /// Plugin-service currently sends `"ENABLED"` for available remote plugins. Codex app-server exposes `"AVAILABLE"` in its API; the alias keeps decoding compatible with that upstream response.
-    Available,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginAvailability {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DisabledByAdmin => "DISABLED_BY_ADMIN",
-            Self::Available => "AVAILABLE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginAvailability {
-    fn from(value: &str) -> Self {
-        match value {
-            "DISABLED_BY_ADMIN" => Self::DisabledByAdmin,
-            "AVAILABLE" => Self::Available,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginAvailability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginAvailability {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginAvailability {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginAvailability", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginAvailability {
+        DisabledByAdmin = "DISABLED_BY_ADMIN",
+        /// Plugin-service currently sends `"ENABLED"` for available remote plugins. Codex app-server exposes `"AVAILABLE"` in its API; the alias keeps decoding compatible with that upstream response.
+        Available = "AVAILABLE",
     }
 }
 
@@ -15723,66 +10493,12 @@ pub struct PluginDetail {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginDisabledReason {
-    DisabledByAdmin,
-    PlanNotEligible,
-    RequiredAppUnavailable,
-    UnknownLower,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginDisabledReason {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::DisabledByAdmin => "disabled_by_admin",
-            Self::PlanNotEligible => "plan_not_eligible",
-            Self::RequiredAppUnavailable => "required_app_unavailable",
-            Self::UnknownLower => "unknown",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginDisabledReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "disabled_by_admin" => Self::DisabledByAdmin,
-            "plan_not_eligible" => Self::PlanNotEligible,
-            "required_app_unavailable" => Self::RequiredAppUnavailable,
-            "unknown" => Self::UnknownLower,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginDisabledReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginDisabledReason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginDisabledReason {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginDisabledReason", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginDisabledReason {
+        DisabledByAdmin = "disabled_by_admin",
+        PlanNotEligible = "plan_not_eligible",
+        RequiredAppUnavailable = "required_app_unavailable",
+        UnknownLower = "unknown",
     }
 }
 
@@ -15827,122 +10543,18 @@ pub struct PluginInstallParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginInstallPolicy {
-    NotAvailable,
-    Available,
-    InstalledByDefault,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginInstallPolicy {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotAvailable => "NOT_AVAILABLE",
-            Self::Available => "AVAILABLE",
-            Self::InstalledByDefault => "INSTALLED_BY_DEFAULT",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum PluginInstallPolicy {
+        NotAvailable = "NOT_AVAILABLE",
+        Available = "AVAILABLE",
+        InstalledByDefault = "INSTALLED_BY_DEFAULT",
     }
 }
 
-impl From<&str> for PluginInstallPolicy {
-    fn from(value: &str) -> Self {
-        match value {
-            "NOT_AVAILABLE" => Self::NotAvailable,
-            "AVAILABLE" => Self::Available,
-            "INSTALLED_BY_DEFAULT" => Self::InstalledByDefault,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginInstallPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginInstallPolicy {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginInstallPolicy {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginInstallPolicy", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginInstallPolicySource {
-    WorkspaceSetting,
-    ImplicitCanonicalApp,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginInstallPolicySource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::WorkspaceSetting => "WORKSPACE_SETTING",
-            Self::ImplicitCanonicalApp => "IMPLICIT_CANONICAL_APP",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginInstallPolicySource {
-    fn from(value: &str) -> Self {
-        match value {
-            "WORKSPACE_SETTING" => Self::WorkspaceSetting,
-            "IMPLICIT_CANONICAL_APP" => Self::ImplicitCanonicalApp,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginInstallPolicySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginInstallPolicySource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginInstallPolicySource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("PluginInstallPolicySource", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginInstallPolicySource {
+        WorkspaceSetting = "WORKSPACE_SETTING",
+        ImplicitCanonicalApp = "IMPLICIT_CANONICAL_APP",
     }
 }
 
@@ -16128,71 +10740,13 @@ pub struct PluginInterface {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginListMarketplaceKind {
-    Local,
-    Vertical,
-    WorkspaceDirectory,
-    SharedWithMe,
-    CreatedByMeRemote,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginListMarketplaceKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Local => "local",
-            Self::Vertical => "vertical",
-            Self::WorkspaceDirectory => "workspace-directory",
-            Self::SharedWithMe => "shared-with-me",
-            Self::CreatedByMeRemote => "created-by-me-remote",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginListMarketplaceKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "local" => Self::Local,
-            "vertical" => Self::Vertical,
-            "workspace-directory" => Self::WorkspaceDirectory,
-            "shared-with-me" => Self::SharedWithMe,
-            "created-by-me-remote" => Self::CreatedByMeRemote,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginListMarketplaceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginListMarketplaceKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginListMarketplaceKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("PluginListMarketplaceKind", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginListMarketplaceKind {
+        Local = "local",
+        Vertical = "vertical",
+        WorkspaceDirectory = "workspace-directory",
+        SharedWithMe = "shared-with-me",
+        CreatedByMeRemote = "created-by-me-remote",
     }
 }
 
@@ -16368,63 +10922,11 @@ pub struct PluginSearchResult {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginSearchScope {
-    Global,
-    Workspace,
-    Personal,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginSearchScope {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Global => "global",
-            Self::Workspace => "workspace",
-            Self::Personal => "personal",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginSearchScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "global" => Self::Global,
-            "workspace" => Self::Workspace,
-            "personal" => Self::Personal,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginSearchScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginSearchScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginSearchScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginSearchScope", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginSearchScope {
+        Global = "global",
+        Workspace = "workspace",
+        Personal = "personal",
     }
 }
 
@@ -16535,65 +11037,11 @@ pub type PluginShareDeleteResponse = std::collections::BTreeMap<
     serde_json::Value,
 >;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginShareDiscoverability {
-    Listed,
-    Unlisted,
-    Private,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginShareDiscoverability {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Listed => "LISTED",
-            Self::Unlisted => "UNLISTED",
-            Self::Private => "PRIVATE",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginShareDiscoverability {
-    fn from(value: &str) -> Self {
-        match value {
-            "LISTED" => Self::Listed,
-            "UNLISTED" => Self::Unlisted,
-            "PRIVATE" => Self::Private,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginShareDiscoverability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginShareDiscoverability {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginShareDiscoverability {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("PluginShareDiscoverability", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginShareDiscoverability {
+        Listed = "LISTED",
+        Unlisted = "UNLISTED",
+        Private = "PRIVATE",
     }
 }
 
@@ -16635,123 +11083,19 @@ pub struct PluginSharePrincipal {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginSharePrincipalRole {
-    Reader,
-    Editor,
-    Owner,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginSharePrincipalRole {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Reader => "reader",
-            Self::Editor => "editor",
-            Self::Owner => "owner",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum PluginSharePrincipalRole {
+        Reader = "reader",
+        Editor = "editor",
+        Owner = "owner",
     }
 }
 
-impl From<&str> for PluginSharePrincipalRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "reader" => Self::Reader,
-            "editor" => Self::Editor,
-            "owner" => Self::Owner,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginSharePrincipalRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginSharePrincipalRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginSharePrincipalRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginSharePrincipalRole", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginSharePrincipalType {
-    User,
-    Group,
-    Workspace,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginSharePrincipalType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::User => "user",
-            Self::Group => "group",
-            Self::Workspace => "workspace",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginSharePrincipalType {
-    fn from(value: &str) -> Self {
-        match value {
-            "user" => Self::User,
-            "group" => Self::Group,
-            "workspace" => Self::Workspace,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginSharePrincipalType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginSharePrincipalType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginSharePrincipalType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginSharePrincipalType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginSharePrincipalType {
+        User = "user",
+        Group = "group",
+        Workspace = "workspace",
     }
 }
 
@@ -16814,122 +11158,18 @@ pub struct PluginShareTarget {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginShareTargetRole {
-    Reader,
-    Editor,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginShareTargetRole {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Reader => "reader",
-            Self::Editor => "editor",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum PluginShareTargetRole {
+        Reader = "reader",
+        Editor = "editor",
     }
 }
 
-impl From<&str> for PluginShareTargetRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "reader" => Self::Reader,
-            "editor" => Self::Editor,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginShareTargetRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginShareTargetRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginShareTargetRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("PluginShareTargetRole", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PluginShareUpdateDiscoverability {
-    Unlisted,
-    Private,
-    Listed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl PluginShareUpdateDiscoverability {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unlisted => "UNLISTED",
-            Self::Private => "PRIVATE",
-            Self::Listed => "LISTED",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for PluginShareUpdateDiscoverability {
-    fn from(value: &str) -> Self {
-        match value {
-            "UNLISTED" => Self::Unlisted,
-            "PRIVATE" => Self::Private,
-            "LISTED" => Self::Listed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for PluginShareUpdateDiscoverability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for PluginShareUpdateDiscoverability {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PluginShareUpdateDiscoverability {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("PluginShareUpdateDiscoverability", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum PluginShareUpdateDiscoverability {
+        Unlisted = "UNLISTED",
+        Private = "PRIVATE",
+        Listed = "LISTED",
     }
 }
 
@@ -17008,52 +11248,13 @@ impl<'de> serde::Deserialize<'de> for PluginSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("local") => {
-                crate::wire::variant::<
-                    LocalPluginSource,
-                    _,
-                    _,
-                >(properties, Self::Local, "PluginSource", "local")
-            }
-            Some("git") => {
-                crate::wire::variant::<
-                    GitPluginSource,
-                    _,
-                    _,
-                >(properties, Self::Git, "PluginSource", "git")
-            }
-            Some("npm") => {
-                crate::wire::variant::<
-                    NpmPluginSource,
-                    _,
-                    _,
-                >(properties, Self::Npm, "PluginSource", "npm")
-            }
-            Some("remote") => {
-                crate::wire::variant::<
-                    RemotePluginSource,
-                    _,
-                    _,
-                >(properties, Self::Remote, "PluginSource", "remote")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("PluginSource", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "PluginSource", "type")?;
+        match tagged.tag() {
+            Some("local") => tagged.variant(Self::Local),
+            Some("git") => tagged.variant(Self::Git),
+            Some("npm") => tagged.variant(Self::Npm),
+            Some("remote") => tagged.variant(Self::Remote),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -17244,63 +11445,13 @@ pub struct ProcessOutputDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Stream label for `process/outputDelta` notifications.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProcessOutputStream {
-    /// stdout stream. PTY mode multiplexes terminal output here.
-    Stdout,
-    /// stderr stream.
-    Stderr,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ProcessOutputStream {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Stdout => "stdout",
-            Self::Stderr => "stderr",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ProcessOutputStream {
-    fn from(value: &str) -> Self {
-        match value {
-            "stdout" => Self::Stdout,
-            "stderr" => Self::Stderr,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ProcessOutputStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ProcessOutputStream {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ProcessOutputStream {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ProcessOutputStream", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Stream label for `process/outputDelta` notifications.
+    pub enum ProcessOutputStream {
+        /// stdout stream. PTY mode multiplexes terminal output here.
+        Stdout = "stdout",
+        /// stderr stream.
+        Stderr = "stderr",
     }
 }
 
@@ -17340,63 +11491,11 @@ pub struct Project {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProjectChangeType {
-    Created,
-    Updated,
-    Deleted,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ProjectChangeType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Deleted => "deleted",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ProjectChangeType {
-    fn from(value: &str) -> Self {
-        match value {
-            "created" => Self::Created,
-            "updated" => Self::Updated,
-            "deleted" => Self::Deleted,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ProjectChangeType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ProjectChangeType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ProjectChangeType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ProjectChangeType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ProjectChangeType {
+        Created = "created",
+        Updated = "updated",
+        Deleted = "deleted",
     }
 }
 
@@ -17429,60 +11528,10 @@ pub struct ProjectRoot {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProjectSortKey {
-    Position,
-    RecencyAt,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ProjectSortKey {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Position => "position",
-            Self::RecencyAt => "recencyAt",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ProjectSortKey {
-    fn from(value: &str) -> Self {
-        match value {
-            "position" => Self::Position,
-            "recencyAt" => Self::RecencyAt,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ProjectSortKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ProjectSortKey {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ProjectSortKey {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ProjectSortKey", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ProjectSortKey {
+        Position = "position",
+        RecencyAt = "recencyAt",
     }
 }
 
@@ -17527,52 +11576,17 @@ impl<'de> serde::Deserialize<'de> for ProviderSettings {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("openai") => {
-                crate::wire::variant::<
-                    OpenaiProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::Openai, "ProviderSettings", "openai")
-            }
-            Some("customGateway") => {
-                crate::wire::variant::<
-                    CustomGatewayProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::CustomGateway, "ProviderSettings", "customGateway")
-            }
-            Some("bedrock") => {
-                crate::wire::variant::<
-                    BedrockProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::Bedrock, "ProviderSettings", "bedrock")
-            }
-            Some("gcp") => {
-                crate::wire::variant::<
-                    GcpProviderSettings,
-                    _,
-                    _,
-                >(properties, Self::Gcp, "ProviderSettings", "gcp")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ProviderSettings", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ProviderSettings",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("openai") => tagged.variant(Self::Openai),
+            Some("customGateway") => tagged.variant(Self::CustomGateway),
+            Some("bedrock") => tagged.variant(Self::Bedrock),
+            Some("gcp") => tagged.variant(Self::Gcp),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -17605,50 +11619,16 @@ impl<'de> serde::Deserialize<'de> for ProviderSettingsPatch {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("customGateway") => {
-                crate::wire::variant::<
-                    CustomGatewayProviderSettingsPatch,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CustomGateway,
-                    "ProviderSettingsPatch",
-                    "customGateway",
-                )
-            }
-            Some("bedrock") => {
-                crate::wire::variant::<
-                    BedrockProviderSettingsPatch,
-                    _,
-                    _,
-                >(properties, Self::Bedrock, "ProviderSettingsPatch", "bedrock")
-            }
-            Some("gcp") => {
-                crate::wire::variant::<
-                    GcpProviderSettingsPatch,
-                    _,
-                    _,
-                >(properties, Self::Gcp, "ProviderSettingsPatch", "gcp")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ProviderSettingsPatch", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ProviderSettingsPatch",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("customGateway") => tagged.variant(Self::CustomGateway),
+            Some("bedrock") => tagged.variant(Self::Bedrock),
+            Some("gcp") => tagged.variant(Self::Gcp),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -17674,77 +11654,13 @@ pub struct QueuedSubmission {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RateLimitReachedType {
-    RateLimitReached,
-    WorkspaceOwnerCreditsDepleted,
-    WorkspaceMemberCreditsDepleted,
-    WorkspaceOwnerUsageLimitReached,
-    WorkspaceMemberUsageLimitReached,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl RateLimitReachedType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RateLimitReached => "rate_limit_reached",
-            Self::WorkspaceOwnerCreditsDepleted => "workspace_owner_credits_depleted",
-            Self::WorkspaceMemberCreditsDepleted => "workspace_member_credits_depleted",
-            Self::WorkspaceOwnerUsageLimitReached => {
-                "workspace_owner_usage_limit_reached"
-            }
-            Self::WorkspaceMemberUsageLimitReached => {
-                "workspace_member_usage_limit_reached"
-            }
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for RateLimitReachedType {
-    fn from(value: &str) -> Self {
-        match value {
-            "rate_limit_reached" => Self::RateLimitReached,
-            "workspace_owner_credits_depleted" => Self::WorkspaceOwnerCreditsDepleted,
-            "workspace_member_credits_depleted" => Self::WorkspaceMemberCreditsDepleted,
-            "workspace_owner_usage_limit_reached" => {
-                Self::WorkspaceOwnerUsageLimitReached
-            }
-            "workspace_member_usage_limit_reached" => {
-                Self::WorkspaceMemberUsageLimitReached
-            }
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for RateLimitReachedType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RateLimitReachedType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RateLimitReachedType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("RateLimitReachedType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum RateLimitReachedType {
+        RateLimitReached = "rate_limit_reached",
+        WorkspaceOwnerCreditsDepleted = "workspace_owner_credits_depleted",
+        WorkspaceMemberCreditsDepleted = "workspace_member_credits_depleted",
+        WorkspaceOwnerUsageLimitReached = "workspace_owner_usage_limit_reached",
+        WorkspaceMemberUsageLimitReached = "workspace_member_usage_limit_reached",
     }
 }
 
@@ -17785,68 +11701,12 @@ pub struct RateLimitResetCredit {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RateLimitResetCreditStatus {
-    Available,
-    Redeeming,
-    Redeemed,
-    UnknownLower,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl RateLimitResetCreditStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Available => "available",
-            Self::Redeeming => "redeeming",
-            Self::Redeemed => "redeemed",
-            Self::UnknownLower => "unknown",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for RateLimitResetCreditStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "available" => Self::Available,
-            "redeeming" => Self::Redeeming,
-            "redeemed" => Self::Redeemed,
-            "unknown" => Self::UnknownLower,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for RateLimitResetCreditStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RateLimitResetCreditStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RateLimitResetCreditStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("RateLimitResetCreditStatus", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum RateLimitResetCreditStatus {
+        Available = "available",
+        Redeeming = "redeeming",
+        Redeemed = "redeemed",
+        UnknownLower = "unknown",
     }
 }
 
@@ -17868,60 +11728,10 @@ pub struct RateLimitResetCreditsSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RateLimitResetType {
-    CodexRateLimits,
-    UnknownLower,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl RateLimitResetType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CodexRateLimits => "codexRateLimits",
-            Self::UnknownLower => "unknown",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for RateLimitResetType {
-    fn from(value: &str) -> Self {
-        match value {
-            "codexRateLimits" => Self::CodexRateLimits,
-            "unknown" => Self::UnknownLower,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for RateLimitResetType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RateLimitResetType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RateLimitResetType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("RateLimitResetType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum RateLimitResetType {
+        CodexRateLimits = "codexRateLimits",
+        UnknownLower = "unknown",
     }
 }
 
@@ -18098,122 +11908,18 @@ pub struct ReadThreadReadStateOperation {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RealtimeConversationVersion {
-    V1,
-    V2,
-    V3,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl RealtimeConversationVersion {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::V1 => "v1",
-            Self::V2 => "v2",
-            Self::V3 => "v3",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum RealtimeConversationVersion {
+        V1 = "v1",
+        V2 = "v2",
+        V3 = "v3",
     }
 }
 
-impl From<&str> for RealtimeConversationVersion {
-    fn from(value: &str) -> Self {
-        match value {
-            "v1" => Self::V1,
-            "v2" => Self::V2,
-            "v3" => Self::V3,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for RealtimeConversationVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RealtimeConversationVersion {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RealtimeConversationVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("RealtimeConversationVersion", value.as_str()),
-            );
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RealtimeOutputModality {
-    Text,
-    Audio,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl RealtimeOutputModality {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Text => "text",
-            Self::Audio => "audio",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for RealtimeOutputModality {
-    fn from(value: &str) -> Self {
-        match value {
-            "text" => Self::Text,
-            "audio" => Self::Audio,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for RealtimeOutputModality {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RealtimeOutputModality {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RealtimeOutputModality {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("RealtimeOutputModality", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum RealtimeOutputModality {
+        Text = "text",
+        Audio = "audio",
     }
 }
 
@@ -18241,159 +11947,43 @@ pub struct RealtimeThreadTimelineEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RealtimeVoice {
-    Alloy,
-    Arbor,
-    Ash,
-    Aube,
-    Ballad,
-    Breeze,
-    Bubbie,
-    Cedar,
-    Coral,
-    Cove,
-    Echo,
-    Ember,
-    Haetsal,
-    Hanul,
-    Himari,
-    Juniper,
-    Leher,
-    Maple,
-    Marin,
-    Miko,
-    Neer,
-    Porto,
-    Rindo,
-    Rio,
-    Rivage,
-    Sage,
-    Selva,
-    Shimmer,
-    Sol,
-    Sonna,
-    Spruce,
-    Tinta,
-    Vale,
-    Verse,
-    Viola,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl RealtimeVoice {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Alloy => "alloy",
-            Self::Arbor => "arbor",
-            Self::Ash => "ash",
-            Self::Aube => "aube",
-            Self::Ballad => "ballad",
-            Self::Breeze => "breeze",
-            Self::Bubbie => "bubbie",
-            Self::Cedar => "cedar",
-            Self::Coral => "coral",
-            Self::Cove => "cove",
-            Self::Echo => "echo",
-            Self::Ember => "ember",
-            Self::Haetsal => "haetsal",
-            Self::Hanul => "hanul",
-            Self::Himari => "himari",
-            Self::Juniper => "juniper",
-            Self::Leher => "leher",
-            Self::Maple => "maple",
-            Self::Marin => "marin",
-            Self::Miko => "miko",
-            Self::Neer => "neer",
-            Self::Porto => "porto",
-            Self::Rindo => "rindo",
-            Self::Rio => "rio",
-            Self::Rivage => "rivage",
-            Self::Sage => "sage",
-            Self::Selva => "selva",
-            Self::Shimmer => "shimmer",
-            Self::Sol => "sol",
-            Self::Sonna => "sonna",
-            Self::Spruce => "spruce",
-            Self::Tinta => "tinta",
-            Self::Vale => "vale",
-            Self::Verse => "verse",
-            Self::Viola => "viola",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for RealtimeVoice {
-    fn from(value: &str) -> Self {
-        match value {
-            "alloy" => Self::Alloy,
-            "arbor" => Self::Arbor,
-            "ash" => Self::Ash,
-            "aube" => Self::Aube,
-            "ballad" => Self::Ballad,
-            "breeze" => Self::Breeze,
-            "bubbie" => Self::Bubbie,
-            "cedar" => Self::Cedar,
-            "coral" => Self::Coral,
-            "cove" => Self::Cove,
-            "echo" => Self::Echo,
-            "ember" => Self::Ember,
-            "haetsal" => Self::Haetsal,
-            "hanul" => Self::Hanul,
-            "himari" => Self::Himari,
-            "juniper" => Self::Juniper,
-            "leher" => Self::Leher,
-            "maple" => Self::Maple,
-            "marin" => Self::Marin,
-            "miko" => Self::Miko,
-            "neer" => Self::Neer,
-            "porto" => Self::Porto,
-            "rindo" => Self::Rindo,
-            "rio" => Self::Rio,
-            "rivage" => Self::Rivage,
-            "sage" => Self::Sage,
-            "selva" => Self::Selva,
-            "shimmer" => Self::Shimmer,
-            "sol" => Self::Sol,
-            "sonna" => Self::Sonna,
-            "spruce" => Self::Spruce,
-            "tinta" => Self::Tinta,
-            "vale" => Self::Vale,
-            "verse" => Self::Verse,
-            "viola" => Self::Viola,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for RealtimeVoice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RealtimeVoice {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RealtimeVoice {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("RealtimeVoice", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum RealtimeVoice {
+        Alloy = "alloy",
+        Arbor = "arbor",
+        Ash = "ash",
+        Aube = "aube",
+        Ballad = "ballad",
+        Breeze = "breeze",
+        Bubbie = "bubbie",
+        Cedar = "cedar",
+        Coral = "coral",
+        Cove = "cove",
+        Echo = "echo",
+        Ember = "ember",
+        Haetsal = "haetsal",
+        Hanul = "hanul",
+        Himari = "himari",
+        Juniper = "juniper",
+        Leher = "leher",
+        Maple = "maple",
+        Marin = "marin",
+        Miko = "miko",
+        Neer = "neer",
+        Porto = "porto",
+        Rindo = "rindo",
+        Rio = "rio",
+        Rivage = "rivage",
+        Sage = "sage",
+        Selva = "selva",
+        Shimmer = "shimmer",
+        Sol = "sol",
+        Sonna = "sonna",
+        Spruce = "spruce",
+        Tinta = "tinta",
+        Vale = "vale",
+        Verse = "verse",
+        Viola = "viola",
     }
 }
 
@@ -18454,43 +12044,15 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("reasoning_text") => {
-                crate::wire::variant::<
-                    ReasoningTextReasoningItemContent,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ReasoningText,
-                    "ReasoningItemContent",
-                    "reasoning_text",
-                )
-            }
-            Some("text") => {
-                crate::wire::variant::<
-                    TextReasoningItemContent,
-                    _,
-                    _,
-                >(properties, Self::Text, "ReasoningItemContent", "text")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ReasoningItemContent", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ReasoningItemContent",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("reasoning_text") => tagged.variant(Self::ReasoningText),
+            Some("text") => tagged.variant(Self::Text),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -18516,36 +12078,14 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummary {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("summary_text") => {
-                crate::wire::variant::<
-                    SummaryTextReasoningItemReasoningSummary,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::SummaryText,
-                    "ReasoningItemReasoningSummary",
-                    "summary_text",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ReasoningItemReasoningSummary", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ReasoningItemReasoningSummary",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("summary_text") => tagged.variant(Self::SummaryText),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -18584,68 +12124,14 @@ pub struct ReasoningResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ReasoningSummary {
-    Auto,
-    Concise,
-    Detailed,
-    /// Option to disable reasoning summaries.
-    None,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ReasoningSummary {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Auto => "auto",
-            Self::Concise => "concise",
-            Self::Detailed => "detailed",
-            Self::None => "none",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ReasoningSummary {
-    fn from(value: &str) -> Self {
-        match value {
-            "auto" => Self::Auto,
-            "concise" => Self::Concise,
-            "detailed" => Self::Detailed,
-            "none" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ReasoningSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ReasoningSummary {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ReasoningSummary {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ReasoningSummary", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
+    pub enum ReasoningSummary {
+        Auto = "auto",
+        Concise = "concise",
+        Detailed = "detailed",
+        /// Option to disable reasoning summaries.
+        None = "none",
     }
 }
 
@@ -18725,68 +12211,12 @@ impl ReasoningThreadItem {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RemoteControlConnectionStatus {
-    Disabled,
-    Connecting,
-    Connected,
-    Errored,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl RemoteControlConnectionStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Disabled => "disabled",
-            Self::Connecting => "connecting",
-            Self::Connected => "connected",
-            Self::Errored => "errored",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for RemoteControlConnectionStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "disabled" => Self::Disabled,
-            "connecting" => Self::Connecting,
-            "connected" => Self::Connected,
-            "errored" => Self::Errored,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for RemoteControlConnectionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for RemoteControlConnectionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RemoteControlConnectionStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("RemoteControlConnectionStatus", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum RemoteControlConnectionStatus {
+        Disabled = "disabled",
+        Connecting = "connecting",
+        Connected = "connected",
+        Errored = "errored",
     }
 }
 
@@ -18877,28 +12307,22 @@ impl<'de> serde::Deserialize<'de> for RequestId {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <i64 as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Integer(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <i64 as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Integer(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom("the value matches no variant of RequestId"),
-            );
+            return Err(crate::wire::no_variant("RequestId"));
         }
         Ok(Self::Unknown(value))
     }
@@ -18936,57 +12360,9 @@ pub struct RequestPermissionsGuardianApprovalReviewAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ResidencyRequirement {
-    Us,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ResidencyRequirement {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Us => "us",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ResidencyRequirement {
-    fn from(value: &str) -> Self {
-        match value {
-            "us" => Self::Us,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ResidencyRequirement {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ResidencyRequirement {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ResidencyRequirement {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ResidencyRequirement", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ResidencyRequirement {
+        Us = "us",
     }
 }
 
@@ -19077,34 +12453,22 @@ impl<'de> serde::Deserialize<'de> for ResourceContent {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <ResourceContentObject as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Object(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ResourceContentObjectLower as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ObjectPascal(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ResourceContentObject as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Object(v));
             }
-            if let Ok(v) = <ResourceContentObjectLower as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ObjectPascal(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ResourceContent",
-                ),
-            );
+            return Err(crate::wire::no_variant("ResourceContent"));
         }
         Ok(Self::Unknown(value))
     }
@@ -19250,185 +12614,27 @@ impl<'de> serde::Deserialize<'de> for ResponseItem {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("additional_tools") => {
-                crate::wire::variant::<
-                    AdditionalToolsResponseItem,
-                    _,
-                    _,
-                >(properties, Self::AdditionalTools, "ResponseItem", "additional_tools")
-            }
-            Some("message") => {
-                crate::wire::variant::<
-                    MessageResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Message, "ResponseItem", "message")
-            }
-            Some("agent_message") => {
-                crate::wire::variant::<
-                    AgentMessageResponseItem,
-                    _,
-                    _,
-                >(properties, Self::AgentMessage, "ResponseItem", "agent_message")
-            }
-            Some("reasoning") => {
-                crate::wire::variant::<
-                    ReasoningResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Reasoning, "ResponseItem", "reasoning")
-            }
-            Some("local_shell_call") => {
-                crate::wire::variant::<
-                    LocalShellCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::LocalShellCall, "ResponseItem", "local_shell_call")
-            }
-            Some("function_call") => {
-                crate::wire::variant::<
-                    FunctionCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::FunctionCall, "ResponseItem", "function_call")
-            }
-            Some("tool_search_call") => {
-                crate::wire::variant::<
-                    ToolSearchCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::ToolSearchCall, "ResponseItem", "tool_search_call")
-            }
-            Some("function_call_output") => {
-                crate::wire::variant::<
-                    FunctionCallOutputResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FunctionCallOutput,
-                    "ResponseItem",
-                    "function_call_output",
-                )
-            }
-            Some("custom_tool_call") => {
-                crate::wire::variant::<
-                    CustomToolCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::CustomToolCall, "ResponseItem", "custom_tool_call")
-            }
-            Some("custom_tool_call_output") => {
-                crate::wire::variant::<
-                    CustomToolCallOutputResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CustomToolCallOutput,
-                    "ResponseItem",
-                    "custom_tool_call_output",
-                )
-            }
-            Some("tool_search_output") => {
-                crate::wire::variant::<
-                    ToolSearchOutputResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ToolSearchOutput,
-                    "ResponseItem",
-                    "tool_search_output",
-                )
-            }
-            Some("web_search_call") => {
-                crate::wire::variant::<
-                    WebSearchCallResponseItem,
-                    _,
-                    _,
-                >(properties, Self::WebSearchCall, "ResponseItem", "web_search_call")
-            }
-            Some("image_generation_call") => {
-                crate::wire::variant::<
-                    ImageGenerationCallResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ImageGenerationCall,
-                    "ResponseItem",
-                    "image_generation_call",
-                )
-            }
-            Some("compaction") => {
-                crate::wire::variant::<
-                    CompactionResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Compaction, "ResponseItem", "compaction")
-            }
-            Some("configuration_update") => {
-                crate::wire::variant::<
-                    ConfigurationUpdateResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ConfigurationUpdate,
-                    "ResponseItem",
-                    "configuration_update",
-                )
-            }
-            Some("compaction_trigger") => {
-                crate::wire::variant::<
-                    CompactionTriggerResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CompactionTrigger,
-                    "ResponseItem",
-                    "compaction_trigger",
-                )
-            }
-            Some("context_compaction") => {
-                crate::wire::variant::<
-                    ContextCompactionResponseItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ContextCompaction,
-                    "ResponseItem",
-                    "context_compaction",
-                )
-            }
-            Some("other") => {
-                crate::wire::variant::<
-                    OtherResponseItem,
-                    _,
-                    _,
-                >(properties, Self::Other, "ResponseItem", "other")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ResponseItem", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ResponseItem", "type")?;
+        match tagged.tag() {
+            Some("additional_tools") => tagged.variant(Self::AdditionalTools),
+            Some("message") => tagged.variant(Self::Message),
+            Some("agent_message") => tagged.variant(Self::AgentMessage),
+            Some("reasoning") => tagged.variant(Self::Reasoning),
+            Some("local_shell_call") => tagged.variant(Self::LocalShellCall),
+            Some("function_call") => tagged.variant(Self::FunctionCall),
+            Some("tool_search_call") => tagged.variant(Self::ToolSearchCall),
+            Some("function_call_output") => tagged.variant(Self::FunctionCallOutput),
+            Some("custom_tool_call") => tagged.variant(Self::CustomToolCall),
+            Some("custom_tool_call_output") => tagged.variant(Self::CustomToolCallOutput),
+            Some("tool_search_output") => tagged.variant(Self::ToolSearchOutput),
+            Some("web_search_call") => tagged.variant(Self::WebSearchCall),
+            Some("image_generation_call") => tagged.variant(Self::ImageGenerationCall),
+            Some("compaction") => tagged.variant(Self::Compaction),
+            Some("configuration_update") => tagged.variant(Self::ConfigurationUpdate),
+            Some("compaction_trigger") => tagged.variant(Self::CompactionTrigger),
+            Some("context_compaction") => tagged.variant(Self::ContextCompaction),
+            Some("other") => tagged.variant(Self::Other),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -19546,57 +12752,17 @@ impl<'de> serde::Deserialize<'de> for ResponsesApiWebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("search") => {
-                crate::wire::variant::<
-                    SearchResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Search, "ResponsesApiWebSearchAction", "search")
-            }
-            Some("open_page") => {
-                crate::wire::variant::<
-                    OpenPageResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::OpenPage, "ResponsesApiWebSearchAction", "open_page")
-            }
-            Some("find_in_page") => {
-                crate::wire::variant::<
-                    FindInPageResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FindInPage,
-                    "ResponsesApiWebSearchAction",
-                    "find_in_page",
-                )
-            }
-            Some("other") => {
-                crate::wire::variant::<
-                    OtherResponsesApiWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Other, "ResponsesApiWebSearchAction", "other")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ResponsesApiWebSearchAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ResponsesApiWebSearchAction",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("search") => tagged.variant(Self::Search),
+            Some("open_page") => tagged.variant(Self::OpenPage),
+            Some("find_in_page") => tagged.variant(Self::FindInPage),
+            Some("other") => tagged.variant(Self::Other),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -19609,57 +12775,9 @@ pub struct ResultThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ReviewDelivery {
-    Inline,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ReviewDelivery {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Inline => "inline",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ReviewDelivery {
-    fn from(value: &str) -> Self {
-        match value {
-            "inline" => Self::Inline,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ReviewDelivery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ReviewDelivery {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ReviewDelivery {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ReviewDelivery", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ReviewDelivery {
+        Inline = "inline",
     }
 }
 
@@ -19722,57 +12840,13 @@ impl<'de> serde::Deserialize<'de> for ReviewTarget {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("uncommittedChanges") => {
-                crate::wire::variant::<
-                    UncommittedChangesReviewTarget,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::UncommittedChanges,
-                    "ReviewTarget",
-                    "uncommittedChanges",
-                )
-            }
-            Some("baseBranch") => {
-                crate::wire::variant::<
-                    BaseBranchReviewTarget,
-                    _,
-                    _,
-                >(properties, Self::BaseBranch, "ReviewTarget", "baseBranch")
-            }
-            Some("commit") => {
-                crate::wire::variant::<
-                    CommitReviewTarget,
-                    _,
-                    _,
-                >(properties, Self::Commit, "ReviewTarget", "commit")
-            }
-            Some("custom") => {
-                crate::wire::variant::<
-                    CustomReviewTarget,
-                    _,
-                    _,
-                >(properties, Self::Custom, "ReviewTarget", "custom")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ReviewTarget", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ReviewTarget", "type")?;
+        match tagged.tag() {
+            Some("uncommittedChanges") => tagged.variant(Self::UncommittedChanges),
+            Some("baseBranch") => tagged.variant(Self::BaseBranch),
+            Some("commit") => tagged.variant(Self::Commit),
+            Some("custom") => tagged.variant(Self::Custom),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -19784,63 +12858,11 @@ pub struct RootFileSystemSpecialPath {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SandboxMode {
-    ReadOnly,
-    WorkspaceWrite,
-    DangerFullAccess,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl SandboxMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ReadOnly => "read-only",
-            Self::WorkspaceWrite => "workspace-write",
-            Self::DangerFullAccess => "danger-full-access",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for SandboxMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "read-only" => Self::ReadOnly,
-            "workspace-write" => Self::WorkspaceWrite,
-            "danger-full-access" => Self::DangerFullAccess,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for SandboxMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for SandboxMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SandboxMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("SandboxMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum SandboxMode {
+        ReadOnly = "read-only",
+        WorkspaceWrite = "workspace-write",
+        DangerFullAccess = "danger-full-access",
     }
 }
 
@@ -19871,57 +12893,13 @@ impl<'de> serde::Deserialize<'de> for SandboxPolicy {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("dangerFullAccess") => {
-                crate::wire::variant::<
-                    DangerFullAccessSandboxPolicy,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::DangerFullAccess,
-                    "SandboxPolicy",
-                    "dangerFullAccess",
-                )
-            }
-            Some("readOnly") => {
-                crate::wire::variant::<
-                    ReadOnlySandboxPolicy,
-                    _,
-                    _,
-                >(properties, Self::ReadOnly, "SandboxPolicy", "readOnly")
-            }
-            Some("externalSandbox") => {
-                crate::wire::variant::<
-                    ExternalSandboxSandboxPolicy,
-                    _,
-                    _,
-                >(properties, Self::ExternalSandbox, "SandboxPolicy", "externalSandbox")
-            }
-            Some("workspaceWrite") => {
-                crate::wire::variant::<
-                    WorkspaceWriteSandboxPolicy,
-                    _,
-                    _,
-                >(properties, Self::WorkspaceWrite, "SandboxPolicy", "workspaceWrite")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("SandboxPolicy", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "SandboxPolicy", "type")?;
+        match tagged.tag() {
+            Some("dangerFullAccess") => tagged.variant(Self::DangerFullAccess),
+            Some("readOnly") => tagged.variant(Self::ReadOnly),
+            Some("externalSandbox") => tagged.variant(Self::ExternalSandbox),
+            Some("workspaceWrite") => tagged.variant(Self::WorkspaceWrite),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -19983,52 +12961,17 @@ impl<'de> serde::Deserialize<'de> for ScheduledTaskSchedule {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("hourly") => {
-                crate::wire::variant::<
-                    HourlyScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Hourly, "ScheduledTaskSchedule", "hourly")
-            }
-            Some("daily") => {
-                crate::wire::variant::<
-                    DailyScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Daily, "ScheduledTaskSchedule", "daily")
-            }
-            Some("weekdays") => {
-                crate::wire::variant::<
-                    WeekdaysScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Weekdays, "ScheduledTaskSchedule", "weekdays")
-            }
-            Some("weekly") => {
-                crate::wire::variant::<
-                    WeeklyScheduledTaskSchedule,
-                    _,
-                    _,
-                >(properties, Self::Weekly, "ScheduledTaskSchedule", "weekly")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ScheduledTaskSchedule", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ScheduledTaskSchedule",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("hourly") => tagged.variant(Self::Hourly),
+            Some("daily") => tagged.variant(Self::Daily),
+            Some("weekdays") => tagged.variant(Self::Weekdays),
+            Some("weekly") => tagged.variant(Self::Weekly),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -20044,75 +12987,15 @@ pub struct ScheduledTaskSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ScheduledTaskWeekday {
-    Mo,
-    Tu,
-    We,
-    Th,
-    Fr,
-    Sa,
-    Su,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ScheduledTaskWeekday {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Mo => "MO",
-            Self::Tu => "TU",
-            Self::We => "WE",
-            Self::Th => "TH",
-            Self::Fr => "FR",
-            Self::Sa => "SA",
-            Self::Su => "SU",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ScheduledTaskWeekday {
-    fn from(value: &str) -> Self {
-        match value {
-            "MO" => Self::Mo,
-            "TU" => Self::Tu,
-            "WE" => Self::We,
-            "TH" => Self::Th,
-            "FR" => Self::Fr,
-            "SA" => Self::Sa,
-            "SU" => Self::Su,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ScheduledTaskWeekday {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ScheduledTaskWeekday {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ScheduledTaskWeekday {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ScheduledTaskWeekday", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ScheduledTaskWeekday {
+        Mo = "MO",
+        Tu = "TU",
+        We = "WE",
+        Th = "TH",
+        Fr = "FR",
+        Sa = "SA",
+        Su = "SU",
     }
 }
 
@@ -20318,32 +13201,22 @@ impl<'de> serde::Deserialize<'de> for SessionSource {
             Some("unknown") => return Ok(Self::UnknownLower),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <CustomSessionSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Custom(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <SubAgentSessionSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::SubAgent(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <CustomSessionSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Custom(v));
             }
-            if let Ok(v) = <SubAgentSessionSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::SubAgent(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom("the value matches no variant of SessionSource"),
-            );
+            return Err(crate::wire::no_variant("SessionSource"));
         }
         Ok(Self::Unknown(value))
     }
@@ -20500,66 +13373,12 @@ pub struct SkillMigration {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SkillScope {
-    User,
-    Repo,
-    System,
-    Admin,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl SkillScope {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::User => "user",
-            Self::Repo => "repo",
-            Self::System => "system",
-            Self::Admin => "admin",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for SkillScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "user" => Self::User,
-            "repo" => Self::Repo,
-            "system" => Self::System,
-            "admin" => Self::Admin,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for SkillScope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for SkillScope {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SkillScope {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("SkillScope", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum SkillScope {
+        User = "user",
+        Repo = "repo",
+        System = "system",
+        Admin = "admin",
     }
 }
 
@@ -20736,60 +13555,10 @@ pub struct SleepThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SortDirection {
-    Asc,
-    Desc,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl SortDirection {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for SortDirection {
-    fn from(value: &str) -> Self {
-        match value {
-            "asc" => Self::Asc,
-            "desc" => Self::Desc,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for SortDirection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for SortDirection {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SortDirection {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("SortDirection", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum SortDirection {
+        Asc = "asc",
+        Desc = "desc",
     }
 }
 
@@ -20828,66 +13597,12 @@ pub struct StrictReviewRequiredNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SubAgentActivityKind {
-    Started,
-    Interacted,
-    Interrupted,
-    Completed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl SubAgentActivityKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Started => "started",
-            Self::Interacted => "interacted",
-            Self::Interrupted => "interrupted",
-            Self::Completed => "completed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for SubAgentActivityKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "started" => Self::Started,
-            "interacted" => Self::Interacted,
-            "interrupted" => Self::Interrupted,
-            "completed" => Self::Completed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for SubAgentActivityKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for SubAgentActivityKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SubAgentActivityKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("SubAgentActivityKind", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum SubAgentActivityKind {
+        Started = "started",
+        Interacted = "interacted",
+        Interrupted = "interrupted",
+        Completed = "completed",
     }
 }
 
@@ -20970,34 +13685,22 @@ impl<'de> serde::Deserialize<'de> for SubAgentSource {
             Some("memory_consolidation") => return Ok(Self::MemoryConsolidation),
             _ => {}
         }
-        if let Ok(v) = crate::wire::strictly(|| <ThreadSpawnSubAgentSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ThreadSpawn(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <OtherSubAgentSource as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Other(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <ThreadSpawnSubAgentSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ThreadSpawn(v));
             }
-            if let Ok(v) = <OtherSubAgentSource as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Other(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of SubAgentSource",
-                ),
-            );
+            return Err(crate::wire::no_variant("SubAgentSource"));
         }
         Ok(Self::Unknown(value))
     }
@@ -21269,60 +13972,10 @@ impl Thread {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadActiveFlag {
-    WaitingOnApproval,
-    WaitingOnUserInput,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadActiveFlag {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::WaitingOnApproval => "waitingOnApproval",
-            Self::WaitingOnUserInput => "waitingOnUserInput",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadActiveFlag {
-    fn from(value: &str) -> Self {
-        match value {
-            "waitingOnApproval" => Self::WaitingOnApproval,
-            "waitingOnUserInput" => Self::WaitingOnUserInput,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadActiveFlag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadActiveFlag {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadActiveFlag {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadActiveFlag", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadActiveFlag {
+        WaitingOnApproval = "waitingOnApproval",
+        WaitingOnUserInput = "waitingOnUserInput",
     }
 }
 
@@ -21380,63 +14033,11 @@ pub struct ThreadAttachment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Result of attempting to associate an attachment with a thread.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadAttachmentAddOutcome {
-    Created,
-    Existing,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadAttachmentAddOutcome {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "created",
-            Self::Existing => "existing",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadAttachmentAddOutcome {
-    fn from(value: &str) -> Self {
-        match value {
-            "created" => Self::Created,
-            "existing" => Self::Existing,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadAttachmentAddOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadAttachmentAddOutcome {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadAttachmentAddOutcome {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("ThreadAttachmentAddOutcome", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Result of attempting to associate an attachment with a thread.
+    pub enum ThreadAttachmentAddOutcome {
+        Created = "created",
+        Existing = "existing",
     }
 }
 
@@ -21504,63 +14105,11 @@ pub struct ThreadAttachmentListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The persisted attachment change represented by a notification.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadAttachmentOperation {
-    Created,
-    Deleted,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadAttachmentOperation {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "created",
-            Self::Deleted => "deleted",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadAttachmentOperation {
-    fn from(value: &str) -> Self {
-        match value {
-            "created" => Self::Created,
-            "deleted" => Self::Deleted,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadAttachmentOperation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadAttachmentOperation {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadAttachmentOperation {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("ThreadAttachmentOperation", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// The persisted attachment change represented by a notification.
+    pub enum ThreadAttachmentOperation {
+        Created = "created",
+        Deleted = "deleted",
     }
 }
 
@@ -21959,61 +14508,11 @@ pub struct ThreadGoalGetResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Distinguishes explicit user actions from automatic goal lifecycle mutations.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadGoalMutationOrigin {
-    User,
-    Automatic,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadGoalMutationOrigin {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::User => "user",
-            Self::Automatic => "automatic",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadGoalMutationOrigin {
-    fn from(value: &str) -> Self {
-        match value {
-            "user" => Self::User,
-            "automatic" => Self::Automatic,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadGoalMutationOrigin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadGoalMutationOrigin {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadGoalMutationOrigin {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadGoalMutationOrigin", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Distinguishes explicit user actions from automatic goal lifecycle mutations.
+    pub enum ThreadGoalMutationOrigin {
+        User = "user",
+        Automatic = "automatic",
     }
 }
 
@@ -22060,72 +14559,14 @@ pub struct ThreadGoalSetResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadGoalStatus {
-    Active,
-    Paused,
-    Blocked,
-    UsageLimited,
-    BudgetLimited,
-    Complete,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadGoalStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Paused => "paused",
-            Self::Blocked => "blocked",
-            Self::UsageLimited => "usageLimited",
-            Self::BudgetLimited => "budgetLimited",
-            Self::Complete => "complete",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadGoalStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "paused" => Self::Paused,
-            "blocked" => Self::Blocked,
-            "usageLimited" => Self::UsageLimited,
-            "budgetLimited" => Self::BudgetLimited,
-            "complete" => Self::Complete,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadGoalStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadGoalStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadGoalStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadGoalStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadGoalStatus {
+        Active = "active",
+        Paused = "paused",
+        Blocked = "blocked",
+        UsageLimited = "usageLimited",
+        BudgetLimited = "budgetLimited",
+        Complete = "complete",
     }
 }
 
@@ -22146,60 +14587,10 @@ pub struct ThreadGoalUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadHistoryMode {
-    Legacy,
-    Paginated,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadHistoryMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Legacy => "legacy",
-            Self::Paginated => "paginated",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadHistoryMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "legacy" => Self::Legacy,
-            "paginated" => Self::Paginated,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadHistoryMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadHistoryMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadHistoryMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadHistoryMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadHistoryMode {
+        Legacy = "legacy",
+        Paginated = "paginated",
     }
 }
 
@@ -22339,202 +14730,32 @@ impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("userMessage") => {
-                crate::wire::variant::<
-                    UserMessageThreadItem,
-                    _,
-                    _,
-                >(properties, Self::UserMessage, "ThreadItemVariant", "userMessage")
-            }
-            Some("hookPrompt") => {
-                crate::wire::variant::<
-                    HookPromptThreadItem,
-                    _,
-                    _,
-                >(properties, Self::HookPrompt, "ThreadItemVariant", "hookPrompt")
-            }
-            Some("agentMessage") => {
-                crate::wire::variant::<
-                    AgentMessageThreadItem,
-                    _,
-                    _,
-                >(properties, Self::AgentMessage, "ThreadItemVariant", "agentMessage")
-            }
-            Some("functionCallOutput") => {
-                crate::wire::variant::<
-                    FunctionCallOutputThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::FunctionCallOutput,
-                    "ThreadItemVariant",
-                    "functionCallOutput",
-                )
-            }
-            Some("plan") => {
-                crate::wire::variant::<
-                    PlanThreadItem,
-                    _,
-                    _,
-                >(properties, Self::Plan, "ThreadItemVariant", "plan")
-            }
-            Some("reasoning") => {
-                crate::wire::variant::<
-                    ReasoningThreadItem,
-                    _,
-                    _,
-                >(properties, Self::Reasoning, "ThreadItemVariant", "reasoning")
-            }
-            Some("commandExecution") => {
-                crate::wire::variant::<
-                    CommandExecutionThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CommandExecution,
-                    "ThreadItemVariant",
-                    "commandExecution",
-                )
-            }
-            Some("fileChange") => {
-                crate::wire::variant::<
-                    FileChangeThreadItem,
-                    _,
-                    _,
-                >(properties, Self::FileChange, "ThreadItemVariant", "fileChange")
-            }
-            Some("mcpToolCall") => {
-                crate::wire::variant::<
-                    McpToolCallThreadItem,
-                    _,
-                    _,
-                >(properties, Self::McpToolCall, "ThreadItemVariant", "mcpToolCall")
-            }
-            Some("dynamicToolCall") => {
-                crate::wire::variant::<
-                    DynamicToolCallThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::DynamicToolCall,
-                    "ThreadItemVariant",
-                    "dynamicToolCall",
-                )
-            }
-            Some("collabAgentToolCall") => {
-                crate::wire::variant::<
-                    CollabAgentToolCallThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::CollabAgentToolCall,
-                    "ThreadItemVariant",
-                    "collabAgentToolCall",
-                )
-            }
-            Some("subAgentActivity") => {
-                crate::wire::variant::<
-                    SubAgentActivityThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::SubAgentActivity,
-                    "ThreadItemVariant",
-                    "subAgentActivity",
-                )
-            }
-            Some("webSearch") => {
-                crate::wire::variant::<
-                    WebSearchThreadItem,
-                    _,
-                    _,
-                >(properties, Self::WebSearch, "ThreadItemVariant", "webSearch")
-            }
-            Some("imageView") => {
-                crate::wire::variant::<
-                    ImageViewThreadItem,
-                    _,
-                    _,
-                >(properties, Self::ImageView, "ThreadItemVariant", "imageView")
-            }
-            Some("sleep") => {
-                crate::wire::variant::<
-                    SleepThreadItem,
-                    _,
-                    _,
-                >(properties, Self::Sleep, "ThreadItemVariant", "sleep")
-            }
-            Some("imageGeneration") => {
-                crate::wire::variant::<
-                    ImageGenerationThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ImageGeneration,
-                    "ThreadItemVariant",
-                    "imageGeneration",
-                )
-            }
-            Some("enteredReviewMode") => {
-                crate::wire::variant::<
-                    EnteredReviewModeThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::EnteredReviewMode,
-                    "ThreadItemVariant",
-                    "enteredReviewMode",
-                )
-            }
-            Some("exitedReviewMode") => {
-                crate::wire::variant::<
-                    ExitedReviewModeThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExitedReviewMode,
-                    "ThreadItemVariant",
-                    "exitedReviewMode",
-                )
-            }
-            Some("contextCompaction") => {
-                crate::wire::variant::<
-                    ContextCompactionThreadItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ContextCompaction,
-                    "ThreadItemVariant",
-                    "contextCompaction",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadItemVariant", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadItemVariant",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("userMessage") => tagged.variant(Self::UserMessage),
+            Some("hookPrompt") => tagged.variant(Self::HookPrompt),
+            Some("agentMessage") => tagged.variant(Self::AgentMessage),
+            Some("functionCallOutput") => tagged.variant(Self::FunctionCallOutput),
+            Some("plan") => tagged.variant(Self::Plan),
+            Some("reasoning") => tagged.variant(Self::Reasoning),
+            Some("commandExecution") => tagged.variant(Self::CommandExecution),
+            Some("fileChange") => tagged.variant(Self::FileChange),
+            Some("mcpToolCall") => tagged.variant(Self::McpToolCall),
+            Some("dynamicToolCall") => tagged.variant(Self::DynamicToolCall),
+            Some("collabAgentToolCall") => tagged.variant(Self::CollabAgentToolCall),
+            Some("subAgentActivity") => tagged.variant(Self::SubAgentActivity),
+            Some("webSearch") => tagged.variant(Self::WebSearch),
+            Some("imageView") => tagged.variant(Self::ImageView),
+            Some("sleep") => tagged.variant(Self::Sleep),
+            Some("imageGeneration") => tagged.variant(Self::ImageGeneration),
+            Some("enteredReviewMode") => tagged.variant(Self::EnteredReviewMode),
+            Some("exitedReviewMode") => tagged.variant(Self::ExitedReviewMode),
+            Some("contextCompaction") => tagged.variant(Self::ContextCompaction),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -22561,31 +14782,14 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchor {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("item") => {
-                crate::wire::variant::<
-                    ItemThreadItemsListAnchor,
-                    _,
-                    _,
-                >(properties, Self::Item, "ThreadItemsListAnchor", "item")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadItemsListAnchor", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadItemsListAnchor",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("item") => tagged.variant(Self::Item),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -22625,32 +14829,22 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::ThreadItemsListAnchor(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <ThreadItemsListAnchor as serde::Deserialize>::deserialize(
-                &value,
-            ) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::ThreadItemsListAnchor(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ThreadItemsListCursor",
-                ),
-            );
+            return Err(crate::wire::no_variant("ThreadItemsListCursor"));
         }
         Ok(Self::Unknown(value))
     }
@@ -22759,30 +14953,22 @@ impl<'de> serde::Deserialize<'de> for ThreadListCwdFilter {
         let value = <serde_json::Value as serde::Deserialize>::deserialize(
             deserializer,
         )?;
-        if let Ok(v) = crate::wire::strictly(|| <String as serde::Deserialize>::deserialize(
-            &value,
-        )) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::String(v));
         }
-        if let Ok(v) = crate::wire::strictly(|| <Vec<
-            String,
-        > as serde::Deserialize>::deserialize(&value)) {
+        if let Some(v) = crate::wire::try_variant_strictly(&value) {
             return Ok(Self::Array(v));
         }
         if !crate::wire::strict() {
-            if let Ok(v) = <String as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::String(v));
             }
-            if let Ok(v) = <Vec<String> as serde::Deserialize>::deserialize(&value) {
+            if let Some(v) = crate::wire::try_variant(&value) {
                 return Ok(Self::Array(v));
             }
         }
         if crate::wire::strict() {
-            return Err(
-                serde::de::Error::custom(
-                    "the value matches no variant of ThreadListCwdFilter",
-                ),
-            );
+            return Err(crate::wire::no_variant("ThreadListCwdFilter"));
         }
         Ok(Self::Unknown(value))
     }
@@ -22958,60 +15144,10 @@ pub struct ThreadLoadedListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadMemoryMode {
-    Enabled,
-    Disabled,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadMemoryMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enabled => "enabled",
-            Self::Disabled => "disabled",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadMemoryMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "enabled" => Self::Enabled,
-            "disabled" => Self::Disabled,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadMemoryMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadMemoryMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadMemoryMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadMemoryMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadMemoryMode {
+        Enabled = "enabled",
+        Disabled = "disabled",
     }
 }
 
@@ -23108,38 +15244,15 @@ impl<'de> serde::Deserialize<'de> for ThreadPredictionResult {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("completed") => {
-                crate::wire::variant::<
-                    CompletedThreadPredictionResult,
-                    _,
-                    _,
-                >(properties, Self::Completed, "ThreadPredictionResult", "completed")
-            }
-            Some("failed") => {
-                crate::wire::variant::<
-                    FailedThreadPredictionResult,
-                    _,
-                    _,
-                >(properties, Self::Failed, "ThreadPredictionResult", "failed")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadPredictionResult", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadPredictionResult",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("completed") => tagged.variant(Self::Completed),
+            Some("failed") => tagged.variant(Self::Failed),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -23246,38 +15359,15 @@ impl<'de> serde::Deserialize<'de> for ThreadReadStateOperation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("read") => {
-                crate::wire::variant::<
-                    ReadThreadReadStateOperation,
-                    _,
-                    _,
-                >(properties, Self::Read, "ThreadReadStateOperation", "read")
-            }
-            Some("unread") => {
-                crate::wire::variant::<
-                    UnreadThreadReadStateOperation,
-                    _,
-                    _,
-                >(properties, Self::Unread, "ThreadReadStateOperation", "unread")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadReadStateOperation", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadReadStateOperation",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("read") => tagged.variant(Self::Read),
+            Some("unread") => tagged.variant(Self::Unread),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -23335,60 +15425,16 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeBemItemPresentation {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("wholeItem") => {
-                crate::wire::variant::<
-                    WholeItemThreadRealtimeBemItemPresentation,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::WholeItem,
-                    "ThreadRealtimeBemItemPresentation",
-                    "wholeItem",
-                )
-            }
-            Some("inlineMarkdown") => {
-                crate::wire::variant::<
-                    InlineMarkdownThreadRealtimeBemItemPresentation,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InlineMarkdown,
-                    "ThreadRealtimeBemItemPresentation",
-                    "inlineMarkdown",
-                )
-            }
-            Some("inlineVisualization") => {
-                crate::wire::variant::<
-                    InlineVisualizationThreadRealtimeBemItemPresentation,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::InlineVisualization,
-                    "ThreadRealtimeBemItemPresentation",
-                    "inlineVisualization",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadRealtimeBemItemPresentation", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadRealtimeBemItemPresentation",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("wholeItem") => tagged.variant(Self::WholeItem),
+            Some("inlineMarkdown") => tagged.variant(Self::InlineMarkdown),
+            Some("inlineVisualization") => tagged.variant(Self::InlineVisualization),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -23515,72 +15561,19 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeItemVariant {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadRealtimeItemVariant",
+            "type",
+        )?;
+        match tagged.tag() {
             Some("realtimeSessionStarted") => {
-                crate::wire::variant::<
-                    RealtimeSessionStartedThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::RealtimeSessionStarted,
-                    "ThreadRealtimeItemVariant",
-                    "realtimeSessionStarted",
-                )
+                tagged.variant(Self::RealtimeSessionStarted)
             }
-            Some("transcriptSegment") => {
-                crate::wire::variant::<
-                    TranscriptSegmentThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TranscriptSegment,
-                    "ThreadRealtimeItemVariant",
-                    "transcriptSegment",
-                )
-            }
-            Some("bemItemPromoted") => {
-                crate::wire::variant::<
-                    BemItemPromotedThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::BemItemPromoted,
-                    "ThreadRealtimeItemVariant",
-                    "bemItemPromoted",
-                )
-            }
-            Some("realtimeSessionClosed") => {
-                crate::wire::variant::<
-                    RealtimeSessionClosedThreadRealtimeItem,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::RealtimeSessionClosed,
-                    "ThreadRealtimeItemVariant",
-                    "realtimeSessionClosed",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadRealtimeItemVariant", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+            Some("transcriptSegment") => tagged.variant(Self::TranscriptSegment),
+            Some("bemItemPromoted") => tagged.variant(Self::BemItemPromoted),
+            Some("realtimeSessionClosed") => tagged.variant(Self::RealtimeSessionClosed),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -23607,62 +15600,10 @@ pub struct ThreadRealtimeSdpNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadRealtimeSessionOutcome {
-    Ended,
-    Failed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadRealtimeSessionOutcome {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ended => "ended",
-            Self::Failed => "failed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadRealtimeSessionOutcome {
-    fn from(value: &str) -> Self {
-        match value {
-            "ended" => Self::Ended,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadRealtimeSessionOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadRealtimeSessionOutcome {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadRealtimeSessionOutcome {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("ThreadRealtimeSessionOutcome", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadRealtimeSessionOutcome {
+        Ended = "ended",
+        Failed = "failed",
     }
 }
 
@@ -23692,55 +15633,16 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeStartTransport {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("websocket") => {
-                crate::wire::variant::<
-                    WebsocketThreadRealtimeStartTransport,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::Websocket,
-                    "ThreadRealtimeStartTransport",
-                    "websocket",
-                )
-            }
-            Some("webrtc") => {
-                crate::wire::variant::<
-                    WebrtcThreadRealtimeStartTransport,
-                    _,
-                    _,
-                >(properties, Self::Webrtc, "ThreadRealtimeStartTransport", "webrtc")
-            }
-            Some("existingCall") => {
-                crate::wire::variant::<
-                    ExistingCallThreadRealtimeStartTransport,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::ExistingCall,
-                    "ThreadRealtimeStartTransport",
-                    "existingCall",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadRealtimeStartTransport", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadRealtimeStartTransport",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("websocket") => tagged.variant(Self::Websocket),
+            Some("webrtc") => tagged.variant(Self::Webrtc),
+            Some("existingCall") => tagged.variant(Self::ExistingCall),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -23789,62 +15691,10 @@ pub struct ThreadRealtimeTranscriptDoneNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadRealtimeTranscriptRole {
-    User,
-    Assistant,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadRealtimeTranscriptRole {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::User => "user",
-            Self::Assistant => "assistant",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadRealtimeTranscriptRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "user" => Self::User,
-            "assistant" => Self::Assistant,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadRealtimeTranscriptRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadRealtimeTranscriptRole {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadRealtimeTranscriptRole {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("ThreadRealtimeTranscriptRole", value.as_str()),
-            );
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadRealtimeTranscriptRole {
+        User = "user",
+        Assistant = "assistant",
     }
 }
 
@@ -24116,63 +15966,11 @@ pub struct ThreadSearchResult {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadSearchSortKey {
-    CreatedAt,
-    UpdatedAt,
-    RecencyAt,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadSearchSortKey {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CreatedAt => "created_at",
-            Self::UpdatedAt => "updated_at",
-            Self::RecencyAt => "recency_at",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadSearchSortKey {
-    fn from(value: &str) -> Self {
-        match value {
-            "created_at" => Self::CreatedAt,
-            "updated_at" => Self::UpdatedAt,
-            "recency_at" => Self::RecencyAt,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadSearchSortKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadSearchSortKey {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadSearchSortKey {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadSearchSortKey", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadSearchSortKey {
+        CreatedAt = "created_at",
+        UpdatedAt = "updated_at",
+        RecencyAt = "recency_at",
     }
 }
 
@@ -24476,149 +16274,29 @@ pub type ThreadShellCommandResponse = std::collections::BTreeMap<
     serde_json::Value,
 >;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadSortKey {
-    CreatedAt,
-    UpdatedAt,
-    RecencyAt,
-    SectionPosition,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadSortKey {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CreatedAt => "created_at",
-            Self::UpdatedAt => "updated_at",
-            Self::RecencyAt => "recency_at",
-            Self::SectionPosition => "section_position",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadSortKey {
-    fn from(value: &str) -> Self {
-        match value {
-            "created_at" => Self::CreatedAt,
-            "updated_at" => Self::UpdatedAt,
-            "recency_at" => Self::RecencyAt,
-            "section_position" => Self::SectionPosition,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadSortKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadSortKey {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadSortKey {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadSortKey", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadSortKey {
+        CreatedAt = "created_at",
+        UpdatedAt = "updated_at",
+        RecencyAt = "recency_at",
+        SectionPosition = "section_position",
     }
 }
 
 pub type ThreadSource = String;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadSourceKind {
-    Cli,
-    Vscode,
-    Exec,
-    AppServer,
-    SubAgent,
-    SubAgentReview,
-    SubAgentCompact,
-    SubAgentThreadSpawn,
-    SubAgentOther,
-    UnknownLower,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadSourceKind {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Cli => "cli",
-            Self::Vscode => "vscode",
-            Self::Exec => "exec",
-            Self::AppServer => "appServer",
-            Self::SubAgent => "subAgent",
-            Self::SubAgentReview => "subAgentReview",
-            Self::SubAgentCompact => "subAgentCompact",
-            Self::SubAgentThreadSpawn => "subAgentThreadSpawn",
-            Self::SubAgentOther => "subAgentOther",
-            Self::UnknownLower => "unknown",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadSourceKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "cli" => Self::Cli,
-            "vscode" => Self::Vscode,
-            "exec" => Self::Exec,
-            "appServer" => Self::AppServer,
-            "subAgent" => Self::SubAgent,
-            "subAgentReview" => Self::SubAgentReview,
-            "subAgentCompact" => Self::SubAgentCompact,
-            "subAgentThreadSpawn" => Self::SubAgentThreadSpawn,
-            "subAgentOther" => Self::SubAgentOther,
-            "unknown" => Self::UnknownLower,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadSourceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadSourceKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadSourceKind {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadSourceKind", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadSourceKind {
+        Cli = "cli",
+        Vscode = "vscode",
+        Exec = "exec",
+        AppServer = "appServer",
+        SubAgent = "subAgent",
+        SubAgentReview = "subAgentReview",
+        SubAgentCompact = "subAgentCompact",
+        SubAgentThreadSpawn = "subAgentThreadSpawn",
+        SubAgentOther = "subAgentOther",
+        UnknownLower = "unknown",
     }
 }
 
@@ -24818,60 +16496,10 @@ impl ThreadStartResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadStartSource {
-    Startup,
-    Clear,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadStartSource {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Startup => "startup",
-            Self::Clear => "clear",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadStartSource {
-    fn from(value: &str) -> Self {
-        match value {
-            "startup" => Self::Startup,
-            "clear" => Self::Clear,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadStartSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadStartSource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadStartSource {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadStartSource", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadStartSource {
+        Startup = "startup",
+        Clear = "clear",
     }
 }
 
@@ -24918,52 +16546,13 @@ impl<'de> serde::Deserialize<'de> for ThreadStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("notLoaded") => {
-                crate::wire::variant::<
-                    NotLoadedThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::NotLoaded, "ThreadStatus", "notLoaded")
-            }
-            Some("idle") => {
-                crate::wire::variant::<
-                    IdleThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::Idle, "ThreadStatus", "idle")
-            }
-            Some("systemError") => {
-                crate::wire::variant::<
-                    SystemErrorThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::SystemError, "ThreadStatus", "systemError")
-            }
-            Some("active") => {
-                crate::wire::variant::<
-                    ActiveThreadStatus,
-                    _,
-                    _,
-                >(properties, Self::Active, "ThreadStatus", "active")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadStatus", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "ThreadStatus", "type")?;
+        match tagged.tag() {
+            Some("notLoaded") => tagged.variant(Self::NotLoaded),
+            Some("idle") => tagged.variant(Self::Idle),
+            Some("systemError") => tagged.variant(Self::SystemError),
+            Some("active") => tagged.variant(Self::Active),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -25006,57 +16595,17 @@ impl<'de> serde::Deserialize<'de> for ThreadTimelineEntry {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("item") => {
-                crate::wire::variant::<
-                    ItemThreadTimelineEntry,
-                    _,
-                    _,
-                >(properties, Self::Item, "ThreadTimelineEntry", "item")
-            }
-            Some("realtime") => {
-                crate::wire::variant::<
-                    RealtimeThreadTimelineEntry,
-                    _,
-                    _,
-                >(properties, Self::Realtime, "ThreadTimelineEntry", "realtime")
-            }
-            Some("turnStarted") => {
-                crate::wire::variant::<
-                    TurnStartedThreadTimelineEntry,
-                    _,
-                    _,
-                >(properties, Self::TurnStarted, "ThreadTimelineEntry", "turnStarted")
-            }
-            Some("turnCompleted") => {
-                crate::wire::variant::<
-                    TurnCompletedThreadTimelineEntry,
-                    _,
-                    _,
-                >(
-                    properties,
-                    Self::TurnCompleted,
-                    "ThreadTimelineEntry",
-                    "turnCompleted",
-                )
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadTimelineEntry", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadTimelineEntry",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("item") => tagged.variant(Self::Item),
+            Some("realtime") => tagged.variant(Self::Realtime),
+            Some("turnStarted") => tagged.variant(Self::TurnStarted),
+            Some("turnCompleted") => tagged.variant(Self::TurnCompleted),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -25204,38 +16753,15 @@ impl<'de> serde::Deserialize<'de> for ThreadUnreadPosition {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("threadStart") => {
-                crate::wire::variant::<
-                    ThreadStartThreadUnreadPosition,
-                    _,
-                    _,
-                >(properties, Self::ThreadStart, "ThreadUnreadPosition", "threadStart")
-            }
-            Some("turn") => {
-                crate::wire::variant::<
-                    TurnThreadUnreadPosition,
-                    _,
-                    _,
-                >(properties, Self::Turn, "ThreadUnreadPosition", "turn")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("ThreadUnreadPosition", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(
+            deserializer,
+            "ThreadUnreadPosition",
+            "type",
+        )?;
+        match tagged.tag() {
+            Some("threadStart") => tagged.variant(Self::ThreadStart),
+            Some("turn") => tagged.variant(Self::Turn),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -25257,63 +16783,11 @@ pub struct ThreadUnsubscribeResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ThreadUnsubscribeStatus {
-    NotLoaded,
-    NotSubscribed,
-    Unsubscribed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ThreadUnsubscribeStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotLoaded => "notLoaded",
-            Self::NotSubscribed => "notSubscribed",
-            Self::Unsubscribed => "unsubscribed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ThreadUnsubscribeStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "notLoaded" => Self::NotLoaded,
-            "notSubscribed" => Self::NotSubscribed,
-            "unsubscribed" => Self::Unsubscribed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ThreadUnsubscribeStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ThreadUnsubscribeStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ThreadUnsubscribeStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ThreadUnsubscribeStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum ThreadUnsubscribeStatus {
+        NotLoaded = "notLoaded",
+        NotSubscribed = "notSubscribed",
+        Unsubscribed = "unsubscribed",
     }
 }
 
@@ -25491,67 +16965,15 @@ pub struct Tool {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A model-facing surface on which a tool can be exposed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ToolExposureSurface {
-    /// Nested tools available to Code Mode scripts.
-    CodeMode,
-    /// Tools discovered later through tool search.
-    Deferred,
-    /// Tools present in the model's initial tool list.
-    Direct,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl ToolExposureSurface {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CodeMode => "code_mode",
-            Self::Deferred => "deferred",
-            Self::Direct => "direct",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for ToolExposureSurface {
-    fn from(value: &str) -> Self {
-        match value {
-            "code_mode" => Self::CodeMode,
-            "deferred" => Self::Deferred,
-            "direct" => Self::Direct,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ToolExposureSurface {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ToolExposureSurface {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ToolExposureSurface {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("ToolExposureSurface", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// A model-facing surface on which a tool can be exposed.
+    pub enum ToolExposureSurface {
+        /// Nested tools available to Code Mode scripts.
+        CodeMode = "code_mode",
+        /// Tools discovered later through tool search.
+        Deferred = "deferred",
+        /// Tools present in the model's initial tool list.
+        Direct = "direct",
     }
 }
 
@@ -25826,66 +17248,14 @@ pub struct TurnInterruptParams {
 
 pub type TurnInterruptResponse = std::collections::BTreeMap<String, serde_json::Value>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TurnItemsView {
-    /// `items` was not loaded for this turn. The field is intentionally empty.
-    NotLoaded,
-    /// `items` contains only a display summary for this turn.
-    Summary,
-    /// `items` contains every ThreadItem available from persisted app-server history for this turn.
-    Full,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl TurnItemsView {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NotLoaded => "notLoaded",
-            Self::Summary => "summary",
-            Self::Full => "full",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for TurnItemsView {
-    fn from(value: &str) -> Self {
-        match value {
-            "notLoaded" => Self::NotLoaded,
-            "summary" => Self::Summary,
-            "full" => Self::Full,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for TurnItemsView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for TurnItemsView {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TurnItemsView {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("TurnItemsView", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum TurnItemsView {
+        /// `items` was not loaded for this turn. The field is intentionally empty.
+        NotLoaded = "notLoaded",
+        /// `items` contains only a display summary for this turn.
+        Summary = "summary",
+        /// `items` contains every ThreadItem available from persisted app-server history for this turn.
+        Full = "full",
     }
 }
 
@@ -25911,63 +17281,11 @@ pub struct TurnPlanStep {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TurnPlanStepStatus {
-    Pending,
-    InProgress,
-    Completed,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl TurnPlanStepStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "pending",
-            Self::InProgress => "inProgress",
-            Self::Completed => "completed",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for TurnPlanStepStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "pending" => Self::Pending,
-            "inProgress" => Self::InProgress,
-            "completed" => Self::Completed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for TurnPlanStepStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for TurnPlanStepStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TurnPlanStepStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("TurnPlanStepStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum TurnPlanStepStatus {
+        Pending = "pending",
+        InProgress = "inProgress",
+        Completed = "completed",
     }
 }
 
@@ -26165,66 +17483,12 @@ pub struct TurnStartedThreadTimelineEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TurnStatus {
-    Completed,
-    Interrupted,
-    Failed,
-    InProgress,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl TurnStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Completed => "completed",
-            Self::Interrupted => "interrupted",
-            Self::Failed => "failed",
-            Self::InProgress => "inProgress",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for TurnStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "completed" => Self::Completed,
-            "interrupted" => Self::Interrupted,
-            "failed" => Self::Failed,
-            "inProgress" => Self::InProgress,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for TurnStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for TurnStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for TurnStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("TurnStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum TurnStatus {
+        Completed = "completed",
+        Interrupted = "interrupted",
+        Failed = "failed",
+        InProgress = "inProgress",
     }
 }
 
@@ -26417,73 +17681,16 @@ impl<'de> serde::Deserialize<'de> for UserInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("text") => {
-                crate::wire::variant::<
-                    TextUserInput,
-                    _,
-                    _,
-                >(properties, Self::Text, "UserInput", "text")
-            }
-            Some("image") => {
-                crate::wire::variant::<
-                    ImageUserInput,
-                    _,
-                    _,
-                >(properties, Self::Image, "UserInput", "image")
-            }
-            Some("localImage") => {
-                crate::wire::variant::<
-                    LocalImageUserInput,
-                    _,
-                    _,
-                >(properties, Self::LocalImage, "UserInput", "localImage")
-            }
-            Some("audio") => {
-                crate::wire::variant::<
-                    AudioUserInput,
-                    _,
-                    _,
-                >(properties, Self::Audio, "UserInput", "audio")
-            }
-            Some("localAudio") => {
-                crate::wire::variant::<
-                    LocalAudioUserInput,
-                    _,
-                    _,
-                >(properties, Self::LocalAudio, "UserInput", "localAudio")
-            }
-            Some("skill") => {
-                crate::wire::variant::<
-                    SkillUserInput,
-                    _,
-                    _,
-                >(properties, Self::Skill, "UserInput", "skill")
-            }
-            Some("mention") => {
-                crate::wire::variant::<
-                    MentionUserInput,
-                    _,
-                    _,
-                >(properties, Self::Mention, "UserInput", "mention")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("UserInput", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "UserInput", "type")?;
+        match tagged.tag() {
+            Some("text") => tagged.variant(Self::Text),
+            Some("image") => tagged.variant(Self::Image),
+            Some("localImage") => tagged.variant(Self::LocalImage),
+            Some("audio") => tagged.variant(Self::Audio),
+            Some("localAudio") => tagged.variant(Self::LocalAudio),
+            Some("skill") => tagged.variant(Self::Skill),
+            Some("mention") => tagged.variant(Self::Mention),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -26504,64 +17711,12 @@ pub struct UserMessageThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Controls output length/detail on GPT-5 models via the Responses API. Serialized with lowercase values to match the OpenAI API.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Verbosity {
-    Low,
-    Medium,
-    High,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl Verbosity {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for Verbosity {
-    fn from(value: &str) -> Self {
-        match value {
-            "low" => Self::Low,
-            "medium" => Self::Medium,
-            "high" => Self::High,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for Verbosity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for Verbosity {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Verbosity {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("Verbosity", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Controls output length/detail on GPT-5 models via the Responses API. Serialized with lowercase values to match the OpenAI API.
+    pub enum Verbosity {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
     }
 }
 
@@ -26609,52 +17764,13 @@ impl<'de> serde::Deserialize<'de> for WebSearchAction {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut properties = <serde_json::Map<
-            String,
-            serde_json::Value,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        let tag = properties.remove("type");
-        match tag.as_ref().and_then(serde_json::Value::as_str) {
-            Some("search") => {
-                crate::wire::variant::<
-                    SearchWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Search, "WebSearchAction", "search")
-            }
-            Some("openPage") => {
-                crate::wire::variant::<
-                    OpenPageWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::OpenPage, "WebSearchAction", "openPage")
-            }
-            Some("findInPage") => {
-                crate::wire::variant::<
-                    FindInPageWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::FindInPage, "WebSearchAction", "findInPage")
-            }
-            Some("other") => {
-                crate::wire::variant::<
-                    OtherWebSearchAction,
-                    _,
-                    _,
-                >(properties, Self::Other, "WebSearchAction", "other")
-            }
-            Some(other) if crate::wire::strict() => {
-                Err(crate::wire::unknown("WebSearchAction", other))
-            }
-            _ => {
-                Ok(
-                    Self::Unknown(
-                        serde_json::Value::Object(
-                            crate::wire::with_tag(properties, "type", tag),
-                        ),
-                    ),
-                )
-            }
+        let tagged = crate::wire::Tagged::read(deserializer, "WebSearchAction", "type")?;
+        match tagged.tag() {
+            Some("search") => tagged.variant(Self::Search),
+            Some("openPage") => tagged.variant(Self::OpenPage),
+            Some("findInPage") => tagged.variant(Self::FindInPage),
+            Some("other") => tagged.variant(Self::Other),
+            _ => tagged.unknown(Self::Unknown),
         }
     }
 }
@@ -26698,63 +17814,11 @@ pub struct WebSearchCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WebSearchContextSize {
-    Low,
-    Medium,
-    High,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WebSearchContextSize {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for WebSearchContextSize {
-    fn from(value: &str) -> Self {
-        match value {
-            "low" => Self::Low,
-            "medium" => Self::Medium,
-            "high" => Self::High,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WebSearchContextSize {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WebSearchContextSize {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WebSearchContextSize {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("WebSearchContextSize", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum WebSearchContextSize {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
     }
 }
 
@@ -26787,124 +17851,20 @@ pub struct WebSearchLocation {
     pub timezone: Option<Option<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WebSearchMode {
-    Disabled,
-    Cached,
-    Indexed,
-    Live,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WebSearchMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Disabled => "disabled",
-            Self::Cached => "cached",
-            Self::Indexed => "indexed",
-            Self::Live => "live",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum WebSearchMode {
+        Disabled = "disabled",
+        Cached = "cached",
+        Indexed = "indexed",
+        Live = "live",
     }
 }
 
-impl From<&str> for WebSearchMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "disabled" => Self::Disabled,
-            "cached" => Self::Cached,
-            "indexed" => Self::Indexed,
-            "live" => Self::Live,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WebSearchMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WebSearchMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WebSearchMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("WebSearchMode", value.as_str()));
-        }
-        Ok(value)
-    }
-}
-
-/// Provider preference selected by the resolved model catalog entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WebSearchProvider {
-    Standalone,
-    SearchMcp,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WebSearchProvider {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Standalone => "standalone",
-            Self::SearchMcp => "search_mcp",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for WebSearchProvider {
-    fn from(value: &str) -> Self {
-        match value {
-            "standalone" => Self::Standalone,
-            "search_mcp" => Self::SearchMcp,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WebSearchProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WebSearchProvider {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WebSearchProvider {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("WebSearchProvider", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    /// Provider preference selected by the resolved model catalog entry.
+    pub enum WebSearchProvider {
+        Standalone = "standalone",
+        SearchMcp = "search_mcp",
     }
 }
 
@@ -26995,125 +17955,19 @@ pub struct WholeItemThreadRealtimeBemItemPresentation {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WindowsSandboxImplementation {
-    Elevated,
-    Unelevated,
-    Mxc,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WindowsSandboxImplementation {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Elevated => "elevated",
-            Self::Unelevated => "unelevated",
-            Self::Mxc => "mxc",
-            Self::Unknown(value) => value,
-        }
+crate::wire::string_enum! {
+    pub enum WindowsSandboxImplementation {
+        Elevated = "elevated",
+        Unelevated = "unelevated",
+        Mxc = "mxc",
     }
 }
 
-impl From<&str> for WindowsSandboxImplementation {
-    fn from(value: &str) -> Self {
-        match value {
-            "elevated" => Self::Elevated,
-            "unelevated" => Self::Unelevated,
-            "mxc" => Self::Mxc,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WindowsSandboxImplementation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WindowsSandboxImplementation {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WindowsSandboxImplementation {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(
-                crate::wire::unknown("WindowsSandboxImplementation", value.as_str()),
-            );
-        }
-        Ok(value)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WindowsSandboxReadiness {
-    Ready,
-    NotConfigured,
-    UpdateRequired,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WindowsSandboxReadiness {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ready => "ready",
-            Self::NotConfigured => "notConfigured",
-            Self::UpdateRequired => "updateRequired",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for WindowsSandboxReadiness {
-    fn from(value: &str) -> Self {
-        match value {
-            "ready" => Self::Ready,
-            "notConfigured" => Self::NotConfigured,
-            "updateRequired" => Self::UpdateRequired,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WindowsSandboxReadiness {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WindowsSandboxReadiness {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WindowsSandboxReadiness {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("WindowsSandboxReadiness", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum WindowsSandboxReadiness {
+        Ready = "ready",
+        NotConfigured = "notConfigured",
+        UpdateRequired = "updateRequired",
     }
 }
 
@@ -27140,60 +17994,10 @@ pub struct WindowsSandboxSetupCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WindowsSandboxSetupMode {
-    Elevated,
-    Unelevated,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WindowsSandboxSetupMode {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Elevated => "elevated",
-            Self::Unelevated => "unelevated",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for WindowsSandboxSetupMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "elevated" => Self::Elevated,
-            "unelevated" => Self::Unelevated,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WindowsSandboxSetupMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WindowsSandboxSetupMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WindowsSandboxSetupMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("WindowsSandboxSetupMode", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum WindowsSandboxSetupMode {
+        Elevated = "elevated",
+        Unelevated = "unelevated",
     }
 }
 
@@ -27261,63 +18065,11 @@ pub struct WorkspaceMessage {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WorkspaceMessageType {
-    Headline,
-    Announcement,
-    UnknownLower,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WorkspaceMessageType {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Headline => "headline",
-            Self::Announcement => "announcement",
-            Self::UnknownLower => "unknown",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for WorkspaceMessageType {
-    fn from(value: &str) -> Self {
-        match value {
-            "headline" => Self::Headline,
-            "announcement" => Self::Announcement,
-            "unknown" => Self::UnknownLower,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WorkspaceMessageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WorkspaceMessageType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WorkspaceMessageType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("WorkspaceMessageType", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum WorkspaceMessageType {
+        Headline = "headline",
+        Announcement = "announcement",
+        UnknownLower = "unknown",
     }
 }
 
@@ -27376,60 +18128,10 @@ impl WorkspaceWriteSandboxPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WriteStatus {
-    Ok,
-    OkOverridden,
-    /// A value this version of the schema does not list, kept as received.
-    Unknown(String),
-}
-
-impl WriteStatus {
-    /// Whether the value is one this version of the schema does not list.
-    pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
-    }
-    /// The value as written on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ok => "ok",
-            Self::OkOverridden => "okOverridden",
-            Self::Unknown(value) => value,
-        }
-    }
-}
-
-impl From<&str> for WriteStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "ok" => Self::Ok,
-            "okOverridden" => Self::OkOverridden,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for WriteStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for WriteStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for WriteStatus {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value: Self = crate::wire::string_enum(deserializer)?;
-        if value.is_unknown() && crate::wire::strict() {
-            return Err(crate::wire::unknown("WriteStatus", value.as_str()));
-        }
-        Ok(value)
+crate::wire::string_enum! {
+    pub enum WriteStatus {
+        Ok = "ok",
+        OkOverridden = "okOverridden",
     }
 }
 

@@ -4,8 +4,17 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use super::{ident, opt_doc};
+use super::text::{string_literal, ItemText};
+use super::ident;
 use crate::ir::*;
+
+/// One item as the emitter produced it.
+pub enum Item {
+    /// Written as text (see [`super::text`]); `needs_layout` when prettyplease must lay it out.
+    Text(ItemText),
+    /// Built with `quote`, printed by prettyplease.
+    Tokens(TokenStream),
+}
 
 pub struct Ctx<'a> {
     pub ir: &'a Ir,
@@ -24,6 +33,60 @@ impl Ctx<'_> {
             let modules = ns.modules.iter().map(|m| ident(&m.rust));
             quote! { crate #(:: #modules)* :: #name }
         }
+    }
+
+    /// [`Ctx::path`] as text.
+    fn path_text(&self, id: TypeId, out: &mut String) {
+        let def = self.ir.get(id);
+        if def.namespace != self.namespace {
+            out.push_str("crate");
+            for m in &self.ir.namespaces[def.namespace.0].modules {
+                out.push_str("::");
+                out.push_str(&m.rust);
+            }
+            out.push_str("::");
+        }
+        out.push_str(&def.name.rust);
+    }
+
+    /// [`Ctx::ty`] as text.
+    fn ty_text(&self, ty: &TypeRef, boxed: bool, out: &mut String) {
+        let wrap = |out: &mut String, open: &str, inner: &dyn Fn(&mut String)| {
+            out.push_str(open);
+            inner(out);
+            out.push('>');
+        };
+        match ty {
+            TypeRef::Named(id) if boxed => wrap(out, "Box<", &|out| self.path_text(*id, out)),
+            TypeRef::Named(id) => self.path_text(*id, out),
+            TypeRef::String => out.push_str("String"),
+            TypeRef::Integer(f) => out.push_str(match f {
+                IntFormat::I8 => "i8",
+                IntFormat::I16 => "i16",
+                IntFormat::I32 => "i32",
+                IntFormat::I64 => "i64",
+                IntFormat::U8 => "u8",
+                IntFormat::U16 => "u16",
+                IntFormat::U32 => "u32",
+                IntFormat::U64 => "u64",
+            }),
+            TypeRef::Number(FloatFormat::F32) => out.push_str("f32"),
+            TypeRef::Number(FloatFormat::F64) => out.push_str("f64"),
+            TypeRef::Boolean => out.push_str("bool"),
+            TypeRef::Any => out.push_str("serde_json::Value"),
+            TypeRef::Null => out.push_str("()"),
+            TypeRef::List(inner) => wrap(out, "Vec<", &|out| self.ty_text(inner, false, out)),
+            TypeRef::Map(inner) => {
+                wrap(out, "std::collections::BTreeMap<String, ", &|out| self.ty_text(inner, false, out))
+            }
+            TypeRef::Nullable(inner) => wrap(out, "Option<", &|out| self.ty_text(inner, boxed, out)),
+        }
+    }
+
+    fn type_string(&self, ty: &TypeRef, boxed: bool) -> String {
+        let mut out = String::new();
+        self.ty_text(ty, boxed, &mut out);
+        out
     }
 
     /// The Rust type of a reference; `boxed` puts the named type behind a `Box` (for recursion).
@@ -118,27 +181,27 @@ impl Ctx<'_> {
     }
 }
 
-pub fn item(ctx: &Ctx<'_>, id: TypeId) -> TokenStream {
+/// Appends the items of one IR type (its declaration, then its impls) to `out`.
+pub fn item(ctx: &Ctx<'_>, id: TypeId, out: &mut Vec<Item>) {
     let def = ctx.ir.get(id);
-    let name = ident(&def.name.rust);
-    let doc = opt_doc(&def.doc);
     match &def.kind {
-        TypeKind::Struct(s) => structure(ctx, &def.name, doc, s),
-        TypeKind::Enum(e) => string_enum(&def.name, doc, e),
-        TypeKind::Tagged(u) => tagged(ctx, &def.name, doc, u),
-        TypeKind::Untagged(u) => untagged(ctx, &def.name, doc, u),
+        TypeKind::Struct(s) => structure(ctx, def, s, out),
+        TypeKind::Enum(e) => out.push(Item::Text(string_enum(def, e))),
+        TypeKind::Tagged(u) => out.push(Item::Text(tagged(ctx, def, u))),
+        TypeKind::Untagged(u) => out.push(Item::Text(untagged(ctx, def, u))),
         TypeKind::Alias(t) => {
-            let t = ctx.ty(t, false);
-            quote! { #doc pub type #name = #t; }
+            let mut item = ItemText::default();
+            item.doc(0, def.doc.as_deref());
+            item.line(0, &["pub type ", &def.name.rust, " = ", &ctx.type_string(t, false), ";"]);
+            out.push(Item::Text(item));
         }
         TypeKind::Newtype(t) => {
-            let t = ctx.ty(t, false);
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                #[serde(transparent)]
-                pub struct #name(pub #t);
-            }
+            let mut item = ItemText::default();
+            item.doc(0, def.doc.as_deref());
+            item.attr(0, "derive", &["Debug", "Clone", "PartialEq", "serde::Serialize", "serde::Deserialize"], false);
+            item.attr(0, "serde", &["transparent"], false);
+            item.line(0, &["pub struct ", &def.name.rust, "(pub ", &ctx.type_string(t, false), ");"]);
+            out.push(Item::Text(item));
         }
     }
 }
@@ -155,19 +218,16 @@ enum FieldForm {
     OptionalNullable,
 }
 
-fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let mut fields = Vec::new();
+/// The struct as text; the functions giving its fields' defaults, if any, as an `impl` of tokens.
+fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
+    let type_name = &def.name.rust;
+    let mut fields = ItemText::default();
     let mut default_fns = Vec::new();
     let mut all_optional = true;
     for f in &s.fields {
-        let field = ident(&f.name.rust);
-        let fdoc = opt_doc(&f.doc);
-        let base = ctx.ty(&f.ty, f.recursive);
-        let rename = (f.name.rust.trim_start_matches("r#") != f.name.wire).then(|| {
-            let w = &f.name.wire;
-            quote! { rename = #w, }
-        });
+        let field = f.name.rust.as_str();
+        let base = ctx.type_string(&f.ty, f.recursive);
+        let rename = (field.trim_start_matches("r#") != f.name.wire).then(|| format!("rename = {}", string_literal(&f.name.wire)));
         let form = if f.required {
             all_optional = false;
             FieldForm::Required
@@ -179,347 +239,271 @@ fn structure(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, s: &Struct) -> TokenS
         } else {
             FieldForm::Optional
         };
-        let (ty, attrs) = match form {
+        let mut serde: Vec<&str> = rename.iter().map(String::as_str).collect();
+        let default_path;
+        let mut trailing_comma = false;
+        let ty = match form {
             // serde fills a missing `Option` field with `None`; a required nullable field must be present.
             FieldForm::Required if ctx.ir.accepts_null(&f.ty) => {
-                (base, Some(quote! { #[serde(#rename deserialize_with = "crate::wire::nullable")] }))
+                serde.push("deserialize_with = \"crate::wire::nullable\"");
+                base
             }
-            FieldForm::Required => (base, rename.map(|r| quote! { #[serde(#r)] })),
+            FieldForm::Required => {
+                trailing_comma = true; // as `quote` wrote `rename = "..",` before
+                base
+            }
             FieldForm::Defaulted(expr) => {
-                let fn_name = ident(&format!("default_{}", f.name.rust.trim_start_matches("r#")));
-                let fn_path = format!("{}::{}", name.rust, fn_name);
-                default_fns.push(quote! { fn #fn_name() -> #base { #expr } });
-                (base, Some(quote! { #[serde(#rename default = #fn_path)] }))
+                let fn_name = ident(&format!("default_{}", field.trim_start_matches("r#")));
+                default_path = format!("default = {}", string_literal(&format!("{type_name}::{fn_name}")));
+                serde.push(&default_path);
+                let base_tokens = ctx.ty(&f.ty, f.recursive);
+                default_fns.push(quote! { fn #fn_name() -> #base_tokens { #expr } });
+                base
             }
-            FieldForm::Optional => (
-                quote! { Option<#base> },
-                Some(quote! { #[serde(#rename default, skip_serializing_if = "Option::is_none")] }),
-            ),
+            FieldForm::Optional => {
+                serde.extend(["default", "skip_serializing_if = \"Option::is_none\""]);
+                format!("Option<{base}>")
+            }
             // `base` already holds `null` (as `Option`, `Value` or `()`), so one more `Option` tells absence apart.
-            FieldForm::OptionalNullable => (
-                quote! { Option<#base> },
-                Some(quote! {
-                    #[serde(#rename default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::wire::present")]
-                }),
-            ),
+            FieldForm::OptionalNullable => {
+                serde.extend(["default", "skip_serializing_if = \"Option::is_none\"", "deserialize_with = \"crate::wire::present\""]);
+                format!("Option<{base}>")
+            }
         };
-        fields.push(quote! { #fdoc #attrs pub #field: #ty, });
+        fields.doc(1, f.doc.as_deref());
+        fields.attr(1, "serde", &serde, trailing_comma);
+        fields.field(1, field, &ty);
     }
     if let Some(fl) = &s.flatten {
-        let field = ident(&fl.name.rust);
-        let t = ctx.path(fl.ty);
         all_optional = false;
-        fields.push(quote! {
-            /// The properties that depend on which of the alternatives this object is.
-            #[serde(flatten)]
-            pub #field: #t,
-        });
+        let mut t = String::new();
+        ctx.path_text(fl.ty, &mut t);
+        fields.doc(1, Some("The properties that depend on which of the alternatives this object is."));
+        fields.attr(1, "serde", &["flatten"], false);
+        fields.line(1, &["pub ", &fl.name.rust, ": ", &t, ","]);
     }
-    let mut container = Vec::new();
+    let mut container = None;
     match &s.extra {
-        Extra::Keep => fields.push(quote! {
-            /// Properties the schema does not declare, kept as received and written back unchanged.
-            #[serde(flatten)]
-            pub extra: serde_json::Map<String, serde_json::Value>,
-        }),
-        Extra::Typed(t) => {
-            let t = ctx.ty(t, false);
-            fields.push(quote! {
-                /// Further properties, each with a value of the schema's `additionalProperties` type.
-                #[serde(flatten)]
-                pub extra: std::collections::BTreeMap<String, #t>,
-            })
+        Extra::Keep => {
+            fields.doc(1, Some("Properties the schema does not declare, kept as received and written back unchanged."));
+            fields.attr(1, "serde", &["flatten"], false);
+            fields.line(1, &["pub extra: serde_json::Map<String, serde_json::Value>,"]);
         }
-        Extra::Forbid => container.push(quote! { #[serde(deny_unknown_fields)] }),
+        Extra::Typed(t) => {
+            fields.doc(1, Some("Further properties, each with a value of the schema's `additionalProperties` type."));
+            fields.attr(1, "serde", &["flatten"], false);
+            fields.line(1, &["pub extra: std::collections::BTreeMap<String, ", &ctx.type_string(t, false), ">,"]);
+        }
+        Extra::Forbid => container = Some("deny_unknown_fields"),
         Extra::InFlattened => {}
     }
-    let derive_default = all_optional.then(|| quote! { Default, });
-    let impl_defaults = (!default_fns.is_empty()).then(|| quote! { impl #type_name { #(#default_fns)* } });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
-        #(#container)*
-        pub struct #type_name { #(#fields)* }
-        #impl_defaults
+
+    let mut item = ItemText::default();
+    item.doc(0, def.doc.as_deref());
+    let derive: &[&str] = if all_optional {
+        &["Debug", "Clone", "PartialEq", "Default", "serde::Serialize", "serde::Deserialize"]
+    } else {
+        &["Debug", "Clone", "PartialEq", "serde::Serialize", "serde::Deserialize"]
+    };
+    item.attr(0, "derive", derive, false);
+    item.attr(0, "serde", container.as_slice(), false);
+    if fields.text.is_empty() {
+        item.line(0, &["pub struct ", type_name, " {}"]);
+    } else {
+        item.line(0, &["pub struct ", type_name, " {"]);
+        item.text.push_str(&fields.text);
+        item.needs_layout |= fields.needs_layout;
+        item.line(0, &["}"]);
+    }
+    out.push(Item::Text(item));
+    if !default_fns.is_empty() {
+        let type_name = ident(type_name);
+        out.push(Item::Tokens(quote! { impl #type_name { #(#default_fns)* } }));
     }
 }
 
-fn string_enum(name: &Name, doc: TokenStream, e: &StringEnum) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let enum_wire = &name.rust;
-    let variants = e.values.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let d = opt_doc(&v.doc);
-        quote! { #d #n, }
-    });
-    let to_str = e.values.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let w = &v.name.wire;
-        quote! { Self::#n => #w, }
-    });
-    let from_str = e.values.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let w = &v.name.wire;
-        quote! { #w => Self::#n, }
-    });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum #type_name {
-            #(#variants)*
-            /// A value this version of the schema does not list, kept as received.
-            Unknown(String),
-        }
-
-        impl #type_name {
-            /// Whether the value is one this version of the schema does not list.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::Unknown(_))
-            }
-
-            /// The value as written on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(#to_str)*
-                    Self::Unknown(value) => value,
-                }
-            }
-        }
-
-        impl From<&str> for #type_name {
-            fn from(value: &str) -> Self {
-                match value {
-                    #(#from_str)*
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl std::fmt::Display for #type_name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for #type_name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #type_name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value: Self = crate::wire::string_enum(deserializer)?;
-                if value.is_unknown() && crate::wire::strict() {
-                    return Err(crate::wire::unknown(#enum_wire, value.as_str()));
-                }
-                Ok(value)
-            }
-        }
+/// An invocation of the crate's `string_enum!` macro (in `wire.rs`), which declares the enum with its
+/// `Unknown(String)` variant and its impls; only the values and their docs differ from enum to enum.
+fn string_enum(def: &TypeDef, e: &StringEnum) -> ItemText {
+    let mut item = ItemText::default();
+    item.text.push_str("crate::wire::string_enum! {\n");
+    item.doc(1, def.doc.as_deref());
+    item.text.push_str("    pub enum ");
+    item.text.push_str(&def.name.rust);
+    item.text.push_str(" {\n");
+    for v in &e.values {
+        item.doc(2, v.doc.as_deref());
+        item.text.push_str("        ");
+        item.text.push_str(&v.name.rust);
+        item.text.push_str(" = ");
+        item.text.push_str(&string_literal(&v.name.wire));
+        item.text.push_str(",\n");
     }
+    item.text.push_str("    }\n}\n");
+    item
 }
 
-fn tagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &TaggedUnion) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let tag = &u.tag.wire;
-    let union_wire = &name.rust;
+/// The header and signature of `impl<'de> serde::Deserialize<'de> for Name`, as prettyplease breaks them.
+fn deserialize_header(item: &mut ItemText, type_name: &str) {
+    item.line(0, &["impl<'de> serde::Deserialize<'de> for ", type_name, " {"]);
+    item.text.push_str("    fn deserialize<D: serde::Deserializer<'de>>(\n        deserializer: D,\n    ) -> Result<Self, D::Error> {\n");
+}
+
+/// `impl Name { pub fn is_unknown(&self) -> bool }`, documented with `doc`.
+fn is_unknown(item: &mut ItemText, type_name: &str, doc: &str) {
+    item.line(0, &["impl ", type_name, " {"]);
+    item.doc(1, Some(doc));
+    item.text.push_str("    pub fn is_unknown(&self) -> bool {\n        matches!(self, Self::Unknown(_))\n    }\n}\n");
+}
+
+/// A tagged union: serde writes it (`#[serde(tag)]`); it reads itself through `wire::Tagged`, so an unknown
+/// tag is kept and errors in a known variant name the union and the tag.
+fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
+    let type_name = def.name.rust.as_str();
+    let tag = string_literal(&u.tag.wire);
+    let mut item = ItemText::default();
+    item.doc(0, def.doc.as_deref());
+    item.attr(0, "derive", &["Debug", "Clone", "PartialEq", "serde::Serialize"], false);
+    item.attr(0, "serde", &[&format!("tag = {tag}")], false);
+    item.line(0, &["pub enum ", type_name, " {"]);
     // Variants whose object declares the tag itself serialise as they are (serde requires them last).
     let (own, shared): (Vec<&TaggedVariant>, Vec<&TaggedVariant>) = u.variants.iter().partition(|v| !v.tag_in_struct);
-    let variants = own.iter().chain(shared.iter()).map(|v| {
-        let n = ident(&v.name.rust);
-        let d = opt_doc(&v.doc);
-        let t = if v.recursive {
-            let p = ctx.path(v.ty);
-            quote! { Box<#p> }
+    for v in own.iter().chain(shared.iter()) {
+        item.doc(1, v.doc.as_deref());
+        if v.tag_in_struct {
+            item.attr(1, "serde", &["untagged"], false);
         } else {
-            ctx.path(v.ty)
-        };
-        let w = &v.name.wire;
-        let attr = if v.tag_in_struct { quote! { #[serde(untagged)] } } else { quote! { #[serde(rename = #w)] } };
-        quote! { #d #attr #n(#t), }
-    });
-    let arms = u.variants.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let w = &v.name.wire;
-        let t = ctx.path(v.ty);
-        let wrap = if v.recursive { quote! { |v: #t| Self::#n(Box::new(v)) } } else { quote! { Self::#n } };
-        let properties = if v.tag_in_struct {
-            quote! { crate::wire::with_tag(properties, #tag, tag.clone()) }
-        } else {
-            quote! { properties }
-        };
-        quote! { Some(#w) => crate::wire::variant::<#t, _, _>(#properties, #wrap, #union_wire, #w), }
-    });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-        #[serde(tag = #tag)]
-        pub enum #type_name {
-            #(#variants)*
-            /// A variant this version of the schema does not list, kept as received (tag included).
-            #[serde(untagged)]
-            Unknown(serde_json::Value),
+            item.attr(1, "serde", &[&format!("rename = {}", string_literal(&v.name.wire))], false);
         }
+        item.tuple_variant(1, &v.name.rust, &ctx.type_string(&TypeRef::Named(v.ty), v.recursive));
+    }
+    item.doc(1, Some("A variant this version of the schema does not list, kept as received (tag included)."));
+    item.attr(1, "serde", &["untagged"], false);
+    item.line(1, &["Unknown(serde_json::Value),"]);
+    item.line(0, &["}"]);
 
-        impl #type_name {
-            /// Whether the value has a tag this version of the schema does not list.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::Unknown(_))
+    is_unknown(&mut item, type_name, "Whether the value has a tag this version of the schema does not list.");
+
+    deserialize_header(&mut item, type_name);
+    item.call(2, "let tagged = crate::wire::Tagged::read", &["deserializer", &string_literal(type_name), &tag], "?;");
+    item.line(2, &["match tagged.tag() {"]);
+    for v in &u.variants {
+        let read = if v.tag_in_struct { "variant_with_tag" } else { "variant" };
+        let wrap = if v.recursive {
+            format!("|v: {}| Self::{}(Box::new(v))", ctx.type_string(&TypeRef::Named(v.ty), false), v.name.rust)
+        } else {
+            format!("Self::{}", v.name.rust)
+        };
+        item.arm(3, &["Some(", &string_literal(&v.name.wire), ")"], &["tagged.", read, "(", &wrap, ")"]);
+    }
+    item.line(3, &["_ => tagged.unknown(Self::Unknown),"]);
+    item.text.push_str("        }\n    }\n}\n");
+    item
+}
+
+/// Any other union: its variants are tried in schema order (see `wire::try_variant_strictly`).
+fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
+    let type_name = def.name.rust.as_str();
+    let mut item = ItemText::default();
+    item.doc(0, def.doc.as_deref());
+    item.attr(0, "derive", &["Debug", "Clone", "PartialEq"], false);
+    item.line(0, &["pub enum ", type_name, " {"]);
+    for v in &u.variants {
+        item.doc(1, v.doc.as_deref());
+        match &v.kind {
+            UntaggedKind::Literal(_) => item.line(1, &[&v.name.rust, ","]),
+            UntaggedKind::Value(t) => item.tuple_variant(1, &v.name.rust, &ctx.type_string(t, v.recursive)),
+        }
+    }
+    if u.fallback {
+        item.doc(1, Some("A value no variant of this version of the schema accepts, kept as received."));
+        item.line(1, &["Unknown(serde_json::Value),"]);
+    }
+    item.line(0, &["}"]);
+
+    if u.fallback {
+        is_unknown(&mut item, type_name, "Whether no variant of this version of the schema accepted the value.");
+    }
+
+    item.line(0, &["impl serde::Serialize for ", type_name, " {"]);
+    item.text.push_str("    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {\n");
+    item.line(2, &["match self {"]);
+    for v in &u.variants {
+        match &v.kind {
+            UntaggedKind::Literal(w) => {
+                item.arm(3, &["Self::", &v.name.rust], &["serializer.serialize_str(", &string_literal(w), ")"])
             }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #type_name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let mut properties = <serde_json::Map<String, serde_json::Value> as serde::Deserialize>::deserialize(deserializer)?;
-                let tag = properties.remove(#tag);
-                match tag.as_ref().and_then(serde_json::Value::as_str) {
-                    #(#arms)*
-                    Some(other) if crate::wire::strict() => Err(crate::wire::unknown(#union_wire, other)),
-                    _ => Ok(Self::Unknown(serde_json::Value::Object(crate::wire::with_tag(properties, #tag, tag)))),
-                }
+            UntaggedKind::Value(_) => {
+                item.arm(3, &["Self::", &v.name.rust, "(value)"], &["serde::Serialize::serialize(value, serializer)"])
             }
         }
     }
-}
+    if u.fallback {
+        item.line(3, &["Self::Unknown(value) => serde::Serialize::serialize(value, serializer),"]);
+    }
+    item.text.push_str("        }\n    }\n}\n");
 
-fn untagged(ctx: &Ctx<'_>, name: &Name, doc: TokenStream, u: &UntaggedUnion) -> TokenStream {
-    let type_name = ident(&name.rust);
-    let union_wire = &name.rust;
-    let variants = u.variants.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        let d = opt_doc(&v.doc);
-        match &v.kind {
-            UntaggedKind::Literal(_) => quote! { #d #n, },
-            UntaggedKind::Value(t) => {
-                let t = ctx.ty(t, v.recursive);
-                quote! { #d #n(#t), }
-            }
-        }
-    });
-    let ser = u.variants.iter().map(|v| {
-        let n = ident(&v.name.rust);
-        match &v.kind {
-            UntaggedKind::Literal(w) => quote! { Self::#n => serializer.serialize_str(#w), },
-            UntaggedKind::Value(_) => quote! { Self::#n(value) => serde::Serialize::serialize(value, serializer), },
-        }
-    });
-    let literals: Vec<TokenStream> = u
+    deserialize_header(&mut item, type_name);
+    // As prettyplease breaks it: on one line it would end one column past the margin.
+    item.text.push_str(
+        "        let value = <serde_json::Value as serde::Deserialize>::deserialize(\n            deserializer,\n        )?;\n",
+    );
+    let literals: Vec<(&str, &str)> = u
         .variants
         .iter()
         .filter_map(|v| match &v.kind {
-            UntaggedKind::Literal(w) => {
-                let n = ident(&v.name.rust);
-                Some(quote! { Some(#w) => return Ok(Self::#n), })
-            }
+            UntaggedKind::Literal(w) => Some((v.name.rust.as_str(), w.as_str())),
             UntaggedKind::Value(_) => None,
         })
         .collect();
-    let literal_match = match literals.as_slice() {
-        [] => None,
-        [_] => u.variants.iter().find_map(|v| match &v.kind {
-            UntaggedKind::Literal(w) => {
-                let n = ident(&v.name.rust);
-                Some(quote! {
-                    if value.as_str() == Some(#w) {
-                        return Ok(Self::#n);
-                    }
-                })
-            }
-            UntaggedKind::Value(_) => None,
-        }),
-        _ => Some(quote! {
-            match value.as_str() {
-                #(#literals)*
-                _ => {}
-            }
-        }),
-    };
-    let attempts = |strict: bool| -> Vec<TokenStream> {
-        u.variants
-            .iter()
-            .filter_map(|v| match &v.kind {
-                UntaggedKind::Literal(_) => None,
-                UntaggedKind::Value(t) => {
-                    let n = ident(&v.name.rust);
-                    let ty = ctx.ty(t, false);
-                    let wrap = if v.recursive { quote! { Self::#n(Box::new(v)) } } else { quote! { Self::#n(v) } };
-                    let read = quote! { <#ty as serde::Deserialize>::deserialize(&value) };
-                    let read = if strict { quote! { crate::wire::strictly(|| #read) } } else { read };
-                    Some(quote! {
-                        if let Ok(v) = #read {
-                            return Ok(#wrap);
-                        }
-                    })
-                }
-            })
-            .collect()
-    };
-    // First the variant that knows every part of the value; failing that, the first that accepts it
-    // keeping unknown parts (unless an enclosing union is itself trying variants strictly).
-    let strict_tries = attempts(true);
-    let lenient_tries = attempts(false);
-    let tries = if lenient_tries.is_empty() {
-        quote! {}
-    } else {
-        quote! {
-            #(#strict_tries)*
-            if !crate::wire::strict() {
-                #(#lenient_tries)*
-            }
+    match literals.as_slice() {
+        [] => {}
+        [(name, wire)] => {
+            item.line(2, &["if value.as_str() == Some(", &string_literal(wire), ") {"]);
+            item.line(3, &["return Ok(Self::", name, ");"]);
+            item.line(2, &["}"]);
         }
-    };
-    let no_match = format!("the value matches no variant of {union_wire}");
-    let (fallback_variant, fallback_ser, fallback_end, is_unknown) = if u.fallback {
-        (
-            quote! {
-                /// A value no variant of this version of the schema accepts, kept as received.
-                Unknown(serde_json::Value),
-            },
-            quote! { Self::Unknown(value) => serde::Serialize::serialize(value, serializer), },
-            quote! {
-                if crate::wire::strict() {
-                    return Err(serde::de::Error::custom(#no_match));
-                }
-                Ok(Self::Unknown(value))
-            },
-            quote! {
-                impl #type_name {
-                    /// Whether no variant of this version of the schema accepted the value.
-                    pub fn is_unknown(&self) -> bool {
-                        matches!(self, Self::Unknown(_))
-                    }
-                }
-            },
-        )
-    } else {
-        (quote! {}, quote! {}, quote! { Err(serde::de::Error::custom(#no_match)) }, quote! {})
-    };
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq)]
-        pub enum #type_name {
-            #(#variants)*
-            #fallback_variant
-        }
-
-        #is_unknown
-
-        impl serde::Serialize for #type_name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                match self {
-                    #(#ser)*
-                    #fallback_ser
-                }
+        _ => {
+            item.line(2, &["match value.as_str() {"]);
+            for (name, wire) in &literals {
+                item.arm(3, &["Some(", &string_literal(wire), ")"], &["return Ok(Self::", name, ")"]);
             }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #type_name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
-                #literal_match
-                #tries
-                #fallback_end
-            }
+            item.line(3, &["_ => {}"]);
+            item.line(2, &["}"]);
         }
     }
+    // First the variant that knows every part of the value; failing that, the first that accepts it
+    // keeping unknown parts (unless an enclosing union is itself trying variants strictly). Each
+    // variant's type is the one its constructor takes.
+    let wraps: Vec<String> = u
+        .variants
+        .iter()
+        .filter(|v| matches!(v.kind, UntaggedKind::Value(_)))
+        .map(|v| if v.recursive { format!("Self::{}(Box::new(v))", v.name.rust) } else { format!("Self::{}(v)", v.name.rust) })
+        .collect();
+    if !wraps.is_empty() {
+        for wrap in &wraps {
+            item.line(2, &["if let Some(v) = crate::wire::try_variant_strictly(&value) {"]);
+            item.line(3, &["return Ok(", wrap, ");"]);
+            item.line(2, &["}"]);
+        }
+        item.line(2, &["if !crate::wire::strict() {"]);
+        for wrap in &wraps {
+            item.line(3, &["if let Some(v) = crate::wire::try_variant(&value) {"]);
+            item.line(4, &["return Ok(", wrap, ");"]);
+            item.line(3, &["}"]);
+        }
+        item.line(2, &["}"]);
+    }
+    let union_wire = string_literal(type_name);
+    if u.fallback {
+        item.line(2, &["if crate::wire::strict() {"]);
+        item.line(3, &["return Err(crate::wire::no_variant(", &union_wire, "));"]);
+        item.line(2, &["}"]);
+        item.line(2, &["Ok(Self::Unknown(value))"]);
+    } else {
+        item.line(2, &["Err(crate::wire::no_variant(", &union_wire, "))"]);
+    }
+    item.text.push_str("    }\n}\n");
+    item
 }

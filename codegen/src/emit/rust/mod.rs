@@ -2,6 +2,7 @@
 
 mod items;
 mod rpc;
+mod text;
 
 /// The crate's private `wire` module: the serde helpers the generated types share. It is the same for
 /// every schema, so it is a file of its own rather than built token by token.
@@ -53,7 +54,7 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
     }
     let header: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
     for (path, tokens) in rpc::module(ir).into_iter().flatten() {
-        files.push(GeneratedFile { path: path.into(), contents: format!("{header}\n{}", print(tokens)) });
+        files.push(GeneratedFile { path: path.into(), contents: format!("{header}\n{}", separate_items(&print(tokens))) });
     }
     let wire: String = options.header.iter().map(|l| format!("// {l}\n")).chain([format!("\n{}", WIRE_MODULE)]).collect();
     files.push(GeneratedFile { path: "src/wire.rs".into(), contents: wire });
@@ -84,7 +85,7 @@ fn print_parallel(ir: &Ir, chunks: &[Chunk]) -> Vec<String> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = chunks.get(i) else { return done };
-                        done.push((i, print(chunk_tokens(ir, chunk))));
+                        done.push((i, print_chunk(ir, chunk)));
                     }
                 })
             })
@@ -98,7 +99,37 @@ fn print_parallel(ir: &Ir, chunks: &[Chunk]) -> Vec<String> {
     printed
 }
 
-fn chunk_tokens(ir: &Ir, chunk: &Chunk) -> TokenStream {
+/// A chunk's items, printed: text items as they are (or laid out by prettyplease when they ask for it),
+/// runs of token items through `syn` and prettyplease.
+fn print_chunk(ir: &Ir, chunk: &Chunk) -> String {
+    let mut code = String::new();
+    let mut tokens = preamble(ir, chunk);
+    let ctx = items::Ctx { ir, namespace: chunk.namespace };
+    let mut items = Vec::new();
+    for ty in &chunk.types {
+        items.clear();
+        items::item(&ctx, *ty, &mut items);
+        for item in items.drain(..) {
+            match item {
+                items::Item::Tokens(t) => tokens.extend(t),
+                items::Item::Text(t) => {
+                    code.push_str(&print(std::mem::take(&mut tokens)));
+                    if t.needs_layout {
+                        let file = syn::parse_file(&t.text).expect("the emitter writes valid Rust");
+                        code.push_str(&prettyplease::unparse(&file));
+                    } else {
+                        code.push_str(&t.text);
+                    }
+                }
+            }
+        }
+    }
+    code.push_str(&print(tokens));
+    separate_items(&code)
+}
+
+/// The crate docs, lint settings and module declarations that open a namespace's file.
+fn preamble(ir: &Ir, chunk: &Chunk) -> TokenStream {
     let id = chunk.namespace;
     let mut body = TokenStream::new();
     if chunk.preamble {
@@ -129,10 +160,6 @@ fn chunk_tokens(ir: &Ir, chunk: &Chunk) -> TokenStream {
             body.extend(quote! { mod wire; });
         }
     }
-    let ctx = items::Ctx { ir, namespace: id };
-    for ty in &chunk.types {
-        body.extend(items::item(&ctx, *ty));
-    }
     body
 }
 
@@ -149,7 +176,7 @@ fn print(body: TokenStream) -> String {
         return String::new();
     }
     let file: syn::File = syn::parse2(body).expect("the emitter builds valid Rust");
-    separate_items(&prettyplease::unparse(&file))
+    prettyplease::unparse(&file)
 }
 
 /// prettyplease prints top-level items back to back; a blank line after each one that ends reads better.
@@ -192,6 +219,47 @@ pub(crate) fn doc_attrs(doc: &str, inner: bool) -> TokenStream {
     out
 }
 
-pub(crate) fn opt_doc(doc: &Option<String>) -> TokenStream {
-    doc.as_deref().map(|d| doc_attrs(d, false)).unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::items::{self, Item};
+    use crate::ir::NamespaceId;
+
+    /// Every item written as text (but the `string_enum!` invocations, which prettyplease leaves as
+    /// they are) is exactly what prettyplease prints for it, on the pinned schema and every fixture.
+    #[test]
+    fn text_items_are_in_prettyplease_layout() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
+        let mut schemas = vec![root.join("schema/codex_app_server_protocol.schemas.json")];
+        for entry in std::fs::read_dir(root.join("tests/fixtures/schemas")).expect("the fixtures") {
+            schemas.push(entry.expect("a fixture").path());
+        }
+        let mut checked = 0;
+        for path in schemas.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+            let text = std::fs::read_to_string(path).expect("a schema");
+            let ir = crate::model(path, &text).expect("a valid schema").ir;
+            for ns in 0..ir.namespaces.len() {
+                let ctx = items::Ctx { ir: &ir, namespace: NamespaceId(ns) };
+                for ty in ir.types_in(NamespaceId(ns)) {
+                    let mut out = Vec::new();
+                    items::item(&ctx, ty, &mut out);
+                    for item in out {
+                        let Item::Text(t) = item else { continue };
+                        if t.needs_layout || t.text.starts_with("crate::wire::string_enum!") {
+                            continue;
+                        }
+                        let file = syn::parse_file(&t.text).expect("valid Rust");
+                        let printed = prettyplease::unparse(&file);
+                        if let Some((ours, theirs)) = t.text.lines().zip(printed.lines()).find(|(a, b)| a != b) {
+                            panic!("{}: written\n{ours}\nbut prettyplease prints\n{theirs}", path.display());
+                        }
+                        assert_eq!(printed, t.text, "{}", path.display());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked} items checked");
+    }
 }

@@ -529,10 +529,12 @@ fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, 
         "sha256",
         "ir::lower::lower",
         "ir::check::check",
+        "ir::rpc::build",
         "naming::assign",
         "emit::rust::emit",
         "drop",
     ];
+    let overrides = codegen::ir::rpc::Overrides::builtin();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     for _ in 0..=runs {
         let mut t = Vec::with_capacity(names.len());
@@ -553,6 +555,8 @@ fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, 
         let mut lowered = codegen::ir::lower::lower(&doc, &sha256).map_err(err)?;
         t.push(next());
         codegen::ir::check::check(&mut lowered.ir).map_err(err)?;
+        t.push(next());
+        lowered.ir.rpc = codegen::ir::rpc::build(&lowered.ir, &overrides).map_err(err)?;
         t.push(next());
         let warnings = codegen::naming::assign(&mut lowered.ir);
         t.push(next());

@@ -188,11 +188,17 @@ impl Overrides {
 /// Reads the method tables of `ir`; `None` when the schema has none of the message unions.
 pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
     let top = ir.namespaces.iter().position(|ns| ns.path.is_empty()).map(NamespaceId);
-    let find = |ns: NamespaceId, key: &str| {
-        (0..ir.types.len())
-            .map(TypeId)
-            .find(|id| ir.get(*id).namespace == ns && ir.get(*id).origin.hint == NameHint::Definition(key.to_string()))
-    };
+    // Definitions by namespace and key, so that each lookup is one probe.
+    let index: std::collections::HashMap<(NamespaceId, &str), TypeId> = ir
+        .types
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match &t.origin.hint {
+            NameHint::Definition(key) => Some(((t.namespace, key.as_str()), TypeId(i))),
+            _ => None,
+        })
+        .collect();
+    let find = |ns: NamespaceId, key: &str| index.get(&(ns, key)).copied();
     let mut rpc = Rpc::default();
     let mut found = false;
     let mut unresolved = Vec::new();

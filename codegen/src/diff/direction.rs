@@ -65,9 +65,10 @@ fn reach(ir: &Ir) -> HashMap<TypeId, Ways> {
     // writes those of the server's.
     for method in ir.rpc.iter().flat_map(|r| &r.methods) {
         if let Some(TypeRef::Named(response)) = method.response() {
-            let side = match method.sender {
-                crate::ir::rpc::Sender::Client => Side::Received,
-                crate::ir::rpc::Sender::Server => Side::Sent,
+            // The result is written by the side that did not send the request.
+            let side = match Side::of(method.sender) {
+                Side::Sent => Side::Received,
+                Side::Received => Side::Sent,
             };
             todo.push((*response, side));
         }

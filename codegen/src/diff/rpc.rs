@@ -1,7 +1,7 @@
-//! The four top-level method unions as the IR holds them; the results of requests come from the
-//! method tables (`ir.rpc`).
+//! The four top-level method unions, seen from the client, as the method tables (`ir.rpc`) found them.
 
-use crate::ir::{Ir, NameHint, TaggedUnion, TypeId, TypeKind};
+use crate::ir::rpc::{Sender, UNIONS};
+use crate::ir::{Ir, TaggedUnion, TypeId, TypeKind};
 
 /// Which way a message travels, seen from the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,44 +10,32 @@ pub(super) enum Side {
     Received,
 }
 
-/// The method unions and who writes them. Requests are answered the other way.
-pub(super) const UNIONS: [(&str, Side); 4] = [
-    ("ClientRequest", Side::Sent),
-    ("ClientNotification", Side::Sent),
-    ("ServerRequest", Side::Received),
-    ("ServerNotification", Side::Received),
-];
+impl Side {
+    /// The side of what `sender` writes.
+    pub(super) fn of(sender: Sender) -> Self {
+        match sender {
+            Sender::Client => Side::Sent,
+            Sender::Server => Side::Received,
+        }
+    }
+}
 
 /// Whether the definition keyed `key` is one of the method unions.
 pub(super) fn is_method_union(key: &str) -> bool {
-    UNIONS.iter().any(|(name, _)| *name == key)
+    UNIONS.iter().any(|(name, _, _)| *name == key)
 }
 
 /// The method unions `ir` has, with their side and type.
 pub(super) fn unions(ir: &Ir) -> Vec<(&'static str, Side, TypeId)> {
-    let mut out = Vec::new();
-    for (name, side) in UNIONS {
-        let found = (0..ir.types.len()).map(TypeId).find(|id| {
-            let t = ir.get(*id);
-            ir.namespaces.get(t.namespace.0).is_some_and(|ns| ns.path.is_empty())
-                && matches!(&t.origin.hint, NameHint::Definition(k) if k == name)
-        });
-        if let Some(id) = found {
-            out.push((name, side, id));
-        }
-    }
-    out
+    ir.rpc.iter().flat_map(|r| &r.unions).map(|u| (u.key, Side::of(u.sender), u.message)).collect()
 }
 
-/// The tagged union of a type: itself, or the union flattened beside an object's own fields
-/// (`ServerNotification` has `emittedAtMs` beside its `oneOf`).
+/// The tagged union of a method union's definition: itself, or the union flattened beside an object's own
+/// fields (`ServerNotification` has `emittedAtMs` beside its `oneOf`).
 pub(super) fn tagged(ir: &Ir, id: TypeId) -> Option<&TaggedUnion> {
-    match &ir.types.get(id.0)?.kind {
+    let union = ir.rpc.iter().flat_map(|r| &r.unions).find(|u| u.message == id)?;
+    match &ir.get(union.tagged).kind {
         TypeKind::Tagged(u) => Some(u),
-        TypeKind::Struct(s) => match &ir.types.get(s.flatten.as_ref()?.ty.0)?.kind {
-            TypeKind::Tagged(u) => Some(u),
-            _ => None,
-        },
         _ => None,
     }
 }

@@ -90,7 +90,7 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     if let Some(tables) = &ir.rpc {
         files.push(GeneratedFile {
             path: format!("{package}/rpc.py"),
-            contents: render("rpc.py", Value::from(Serde(rpc::view(ir, tables, header)))),
+            contents: render("rpc.py", Value::from(Serde(rpc::view(&model, tables, header)))),
         });
     }
     files

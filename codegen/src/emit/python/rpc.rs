@@ -72,9 +72,9 @@ struct Prepared<'a> {
     doc: String,
 }
 
-pub fn view(ir: &Ir, rpc: &Rpc, header: &[String]) -> RpcView {
-    let model = Model::new(ir);
-    let mut a = Annotations::new(&model);
+pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
+    let ir = model.ir;
+    let mut a = Annotations::new(model);
     let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(ir, &mut a, m)).collect();
     let message = |a: &mut Annotations, key: &str| {
         rpc.unions.iter().find(|u| u.key == key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())

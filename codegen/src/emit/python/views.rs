@@ -327,7 +327,7 @@ fn tags_lines(tags: &[Tag]) -> Vec<String> {
 
 /// Facts about the whole IR that every namespace's views need.
 pub struct Model<'a> {
-    ir: &'a Ir,
+    pub(super) ir: &'a Ir,
     /// Structs that are variants of a tagged union without declaring the tag: the tag and its value.
     tags: HashMap<TypeId, (Name, String)>,
     /// Variant types whose class takes the fields of the object that flattens their union.

@@ -22,17 +22,11 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The path to a named type from this namespace.
+    /// The path to a named type from this namespace, as tokens.
     pub(super) fn path(&self, id: TypeId) -> TokenStream {
-        let def = self.ir.get(id);
-        let name = ident(&def.name.rust);
-        if def.namespace == self.namespace {
-            quote! { #name }
-        } else {
-            let ns = &self.ir.namespaces[def.namespace.0];
-            let modules = ns.modules.iter().map(|m| ident(&m.rust));
-            quote! { crate #(:: #modules)* :: #name }
-        }
+        let mut text = String::new();
+        self.path_text(id, &mut text);
+        text.parse().expect("a path of named identifiers is valid Rust")
     }
 
     /// [`Ctx::path`] as text.
@@ -89,46 +83,9 @@ impl Ctx<'_> {
         out
     }
 
-    /// The Rust type of a reference; `boxed` puts the named type behind a `Box` (for recursion).
+    /// The Rust type of a reference, as tokens; `boxed` puts the named type behind a `Box` (for recursion).
     pub(super) fn ty(&self, ty: &TypeRef, boxed: bool) -> TokenStream {
-        match ty {
-            TypeRef::Named(id) => {
-                let p = self.path(*id);
-                if boxed {
-                    quote! { Box<#p> }
-                } else {
-                    p
-                }
-            }
-            TypeRef::String => quote! { String },
-            TypeRef::Integer(f) => match f {
-                IntFormat::I8 => quote! { i8 },
-                IntFormat::I16 => quote! { i16 },
-                IntFormat::I32 => quote! { i32 },
-                IntFormat::I64 => quote! { i64 },
-                IntFormat::U8 => quote! { u8 },
-                IntFormat::U16 => quote! { u16 },
-                IntFormat::U32 => quote! { u32 },
-                IntFormat::U64 => quote! { u64 },
-            },
-            TypeRef::Number(FloatFormat::F32) => quote! { f32 },
-            TypeRef::Number(FloatFormat::F64) => quote! { f64 },
-            TypeRef::Boolean => quote! { bool },
-            TypeRef::Any => quote! { serde_json::Value },
-            TypeRef::Null => quote! { () },
-            TypeRef::List(inner) => {
-                let t = self.ty(inner, false);
-                quote! { Vec<#t> }
-            }
-            TypeRef::Map(inner) => {
-                let t = self.ty(inner, false);
-                quote! { std::collections::BTreeMap<String, #t> }
-            }
-            TypeRef::Nullable(inner) => {
-                let t = self.ty(inner, boxed);
-                quote! { Option<#t> }
-            }
-        }
+        self.type_string(ty, boxed).parse().expect("a type written by `ty_text` is valid Rust")
     }
 
     /// An expression building `value` as a `ty`, when the default can be written as Rust.

@@ -305,31 +305,23 @@ impl Emitter<'_> {
             let wire = &m.name.wire;
             let doc = doc_attrs(&method_doc(m), false);
             let params = self.params_type(&m.params);
-            match m.response() {
+            let (kind, response) = match m.response() {
                 Some(response) => {
                     let response = self.ctx.ty(response, false);
-                    quote! {
-                        #doc
-                        #[derive(Debug)]
-                        pub enum #name {}
-
-                        impl crate::rpc::Request for #name {
-                            const METHOD: &'static str = #wire;
-                            type Params = #params;
-                            type Response = #response;
-                        }
-                    }
+                    (quote! { Request }, Some(quote! { type Response = #response; }))
                 }
-                None => quote! {
-                    #doc
-                    #[derive(Debug)]
-                    pub enum #name {}
+                None => (quote! { Notification }, None),
+            };
+            quote! {
+                #doc
+                #[derive(Debug)]
+                pub enum #name {}
 
-                    impl crate::rpc::Notification for #name {
-                        const METHOD: &'static str = #wire;
-                        type Params = #params;
-                    }
-                },
+                impl crate::rpc::#kind for #name {
+                    const METHOD: &'static str = #wire;
+                    type Params = #params;
+                    #response
+                }
             }
         });
         quote! { #(#items)* }
@@ -423,7 +415,7 @@ impl Emitter<'_> {
             write.extend(quote! { Self::#variant(message) => serde_json::to_value(message), });
         }
         let error = match self.ir.types.iter().position(|t| {
-            self.ir.namespaces[t.namespace.0].path.is_empty() && t.origin.hint == NameHint::Definition("JSONRPCError".into())
+            self.ir.namespaces[t.namespace.0].path.is_empty() && matches!(&t.origin.hint, NameHint::Definition(k) if k == "JSONRPCError")
         }) {
             Some(id) => self.ctx.path(TypeId(id)),
             None => quote! { Value },

@@ -1,6 +1,7 @@
 //! Helpers for testing generated bindings: a table of the pinned schema's definitions and their
 //! Rust types, and sample instances derived from the schema independently of the generator.
 
+pub mod conformance;
 pub mod samples;
 
 use serde::de::DeserializeOwned;

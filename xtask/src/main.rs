@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_python;
+mod conformance;
 mod generate;
 mod python;
 mod release_diff;
@@ -31,6 +32,9 @@ enum Command {
     /// Generate bindings for release 0.160.0 and for the pinned release with `--experimental`, and hold them to
     /// the pinned bindings' bar: clippy, ruff, mypy --strict, complete method tables (one of the steps of `test`).
     CheckReleases,
+    /// Drive the real `codex app-server` of the pinned release through the conformance scenarios with the
+    /// generated Python and Rust bindings, against a loopback mock of the model API; check every message.
+    Conformance(conformance::Args),
     /// Regenerate `generated/` from the pinned schema in `schema/`.
     GenerateTypes {
         /// Do not write; exit non-zero listing stale files with a short diff.
@@ -49,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::BenchPython(args) => bench_python::run(&args),
         Command::CheckDiff => release_diff::run(),
         Command::CheckReleases => releases::run(),
+        Command::Conformance(args) => conformance::run(&args),
         Command::GenerateTypes { check } => generate::run(check),
         Command::Test => test::run(),
         Command::UpdateSchema(args) => update_schema::run(&args),

@@ -1,0 +1,204 @@
+//! A loopback mock of the Responses API (`POST /v1/responses`, answered with a server-sent event stream),
+//! the model provider of the conformance runs.
+//!
+//! It keeps no state: each request is answered by the marker in the last user message of its `input`:
+//! - `[mock:text]` (and anything unmarked): an assistant message streamed in three deltas;
+//! - `[mock:exec]`: a call of the `exec_command` tool that needs approval (`echo hi`, escalated), and, once
+//!   the call's output is in the input, an assistant message;
+//! - `[mock:fail]`: a stream that fails (`response.failed`) after it started.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+/// A running mock: its port and how many requests it answered.
+pub struct Mock {
+    pub port: u16,
+    answered: Arc<AtomicUsize>,
+}
+
+impl Mock {
+    /// Listens on an ephemeral loopback port; the listener lives as long as the process.
+    pub fn start() -> Result<Mock> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).context("cannot listen on loopback")?;
+        let port = listener.local_addr()?.port();
+        let answered = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&answered);
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let counter = Arc::clone(&counter);
+                thread::spawn(move || {
+                    if let Err(e) = serve(stream) {
+                        eprintln!("mock responses API: {e:#}");
+                    } else {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        Ok(Mock { port, answered })
+    }
+
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::Relaxed)
+    }
+}
+
+/// Reads one HTTP request and writes its answer; the connection is closed after it.
+fn serve(stream: TcpStream) -> Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut length = 0usize;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().context("a bad content-length")?;
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let mut stream = stream;
+    let path = request_line.split_whitespace().nth(1).unwrap_or("");
+    if !request_line.starts_with("POST ") || path != "/v1/responses" {
+        stream.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
+        bail!("unexpected request: {}", request_line.trim());
+    }
+    let request: Value = serde_json::from_slice(&body).context("the request body is not JSON")?;
+    let events = answer(&request);
+    let mut response = String::from(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n",
+    );
+    for event in events {
+        let kind = event["type"].as_str().expect("every event has a type");
+        response.push_str(&format!("event: {kind}\ndata: {event}\n\n"));
+    }
+    stream.write_all(response.as_bytes())?;
+    stream.flush()?;
+    stream.shutdown(Shutdown::Write)?;
+    Ok(())
+}
+
+/// What the last user message asks for, and whether a tool's output came after it.
+fn last_prompt(request: &Value) -> (String, bool) {
+    let mut prompt = String::new();
+    let mut tool_output = false;
+    for item in request["input"].as_array().into_iter().flatten() {
+        match item["type"].as_str() {
+            Some("message") if item["role"] == "user" => {
+                prompt = item["content"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|part| part["text"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                tool_output = false;
+            }
+            Some("function_call_output") => tool_output = true,
+            _ => {}
+        }
+    }
+    (prompt, tool_output)
+}
+
+/// The events of the answer to one request.
+fn answer(request: &Value) -> Vec<Value> {
+    let (prompt, tool_output) = last_prompt(request);
+    let created = json!({ "type": "response.created", "response": { "id": "resp_mock" } });
+    if prompt.contains("[mock:fail]") {
+        let error = json!({ "code": "server_error", "message": "the mock's stream fails on purpose" });
+        return vec![created, json!({ "type": "response.failed", "response": { "id": "resp_mock", "error": error } })];
+    }
+    let mut events = vec![created];
+    if prompt.contains("[mock:exec]") && !tool_output {
+        let arguments = json!({ "cmd": "echo hi", "sandbox_permissions": "require_escalated", "login": false });
+        let call = json!({
+            "type": "function_call",
+            "id": "fc_mock",
+            "call_id": "call_mock",
+            "name": "exec_command",
+            "arguments": arguments.to_string(),
+        });
+        events.push(json!({ "type": "response.output_item.added", "output_index": 0, "item": call }));
+        events.push(json!({ "type": "response.output_item.done", "output_index": 0, "item": call }));
+    } else {
+        let chunks = ["Hello", " from", " the mock."];
+        let started = json!({ "type": "message", "role": "assistant", "id": "msg_mock", "content": [] });
+        events.push(json!({ "type": "response.output_item.added", "output_index": 0, "item": started }));
+        for chunk in chunks {
+            events.push(json!({
+                "type": "response.output_text.delta",
+                "output_index": 0,
+                "content_index": 0,
+                "item_id": "msg_mock",
+                "delta": chunk,
+            }));
+        }
+        let text = json!({ "type": "output_text", "text": chunks.concat(), "annotations": [] });
+        let done = json!({ "type": "message", "role": "assistant", "id": "msg_mock", "content": [text] });
+        events.push(json!({ "type": "response.output_item.done", "output_index": 0, "item": done }));
+    }
+    let usage = json!({ "input_tokens": 10, "output_tokens": 5, "total_tokens": 15 });
+    events.push(json!({ "type": "response.completed", "response": { "id": "resp_mock", "usage": usage } }));
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(items: Value) -> Value {
+        json!({ "model": "mock-model", "input": items })
+    }
+
+    fn user(text: &str) -> Value {
+        json!({ "type": "message", "role": "user", "content": [{ "type": "input_text", "text": text }] })
+    }
+
+    fn types(events: &[Value]) -> Vec<&str> {
+        events.iter().map(|e| e["type"].as_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn answers_by_the_last_prompt() {
+        let text = answer(&request(json!([user("[mock:exec] x"), user("[mock:text] hello")])));
+        assert_eq!(types(&text)[2..5], ["response.output_text.delta"; 3]);
+
+        let exec = answer(&request(json!([user("[mock:exec] run")])));
+        assert_eq!(exec[1]["item"]["name"], "exec_command");
+
+        let after = answer(&request(json!([
+            user("[mock:exec] run"),
+            { "type": "function_call", "call_id": "call_mock" },
+            { "type": "function_call_output", "call_id": "call_mock", "output": "hi" },
+        ])));
+        assert_eq!(after[1]["item"]["type"], "message");
+
+        let fail = answer(&request(json!([user("[mock:fail] no")])));
+        assert_eq!(types(&fail), ["response.created", "response.failed"]);
+    }
+
+    #[test]
+    fn serves_an_event_stream_over_loopback() {
+        let mock = Mock::start().unwrap();
+        let body = request(json!([user("[mock:text] hi")])).to_string();
+        let mut stream = TcpStream::connect(("127.0.0.1", mock.port)).unwrap();
+        write!(stream, "POST /v1/responses HTTP/1.1\r\ncontent-length: {}\r\n\r\n{body}", body.len()).unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("event: response.output_text.delta\ndata: {"), "{text}");
+        assert!(text.ends_with("\n\n"), "{text}");
+    }
+}

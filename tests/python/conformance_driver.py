@@ -18,19 +18,19 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from codex_app_server_types import (
     ClientInfo,
+    CommandExecutionRequestApprovalParams,
+    CommandExecutionRequestApprovalResponse,
     ErrorNotification,
     ItemAgentMessageDeltaNotification,
     ItemCompletedNotification,
     TurnCompletedNotification,
-    CommandExecutionRequestApprovalParams,
-    CommandExecutionRequestApprovalResponse,
     rpc,
+    v2,
 )
-from codex_app_server_types import v2
 
 # How long one step may take before the driver gives up (the server answers in well under a second).
 STEP_TIMEOUT = 60.0
@@ -66,12 +66,18 @@ class Connection(rpc.ClientMethods):
         assert self.process.stdin is not None and self.process.stdout is not None
         self.input = self.process.stdin
         self.lines: queue.Queue[bytes] = queue.Queue()
-        output = self.process.stdout
-        threading.Thread(target=lambda: [self.lines.put(line) for line in output] + [self.lines.put(b"")], daemon=True).start()
+        threading.Thread(
+            target=self._read, args=(self.process.stdout,), daemon=True
+        ).start()
         self.pending = rpc.PendingRequests()
         self.handler = Approver()
         self.transcript: list[dict[str, Any]] = []
         self.notifications: list[rpc.ServerNotificationMessage] = []
+
+    def _read(self, output: IO[bytes]) -> None:
+        for line in output:
+            self.lines.put(line)
+        self.lines.put(b"")  # The end of the output.
 
     # --- the wire -------------------------------------------------------------------------------------------
 
@@ -90,7 +96,9 @@ class Connection(rpc.ClientMethods):
         except queue.Empty:
             raise ScenarioFailed("the server sent nothing in time") from None
         if not line:
-            raise ScenarioFailed(f"the server closed its output (exit status {self.process.wait()})")
+            raise ScenarioFailed(
+                f"the server closed its output (exit status {self.process.wait()})"
+            )
         data = json.loads(line)
         self.transcript.append({"from": "server", "message": data})
         message = rpc.decode(data, self.pending)
@@ -100,7 +108,9 @@ class Connection(rpc.ClientMethods):
             self.notifications.append(message)
         return message
 
-    def wait_for(self, what: str, matches: Callable[[rpc.Message], bool]) -> rpc.Message:
+    def wait_for(
+        self, what: str, matches: Callable[[rpc.Message], bool]
+    ) -> rpc.Message:
         deadline = time.monotonic() + STEP_TIMEOUT
         while True:
             message = self.receive(deadline)
@@ -109,12 +119,17 @@ class Connection(rpc.ClientMethods):
             if time.monotonic() > deadline:
                 raise ScenarioFailed(f"no {what} in time")
 
-    def call_raw(self, method: str, params: Any, *, invalid: bool = False) -> rpc.Response | rpc.ErrorResponse:
+    def call_raw(
+        self, method: str, params: Any, *, invalid: bool = False
+    ) -> rpc.Response | rpc.ErrorResponse:
         envelope = self.pending.request(method, params)
         self.send(envelope, invalid=invalid)
         answer = self.wait_for(
             f"answer to {method}",
-            lambda m: isinstance(m, (rpc.Response, rpc.ErrorResponse)) and m.id == envelope["id"],
+            lambda m: (
+                isinstance(m, (rpc.Response, rpc.ErrorResponse))
+                and m.id == envelope["id"]
+            ),
         )
         assert isinstance(answer, (rpc.Response, rpc.ErrorResponse))
         return answer
@@ -138,23 +153,31 @@ class Connection(rpc.ClientMethods):
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise ScenarioFailed("the server did not exit after its input closed") from None
+            raise ScenarioFailed(
+                "the server did not exit after its input closed"
+            ) from None
 
 
 def wait_turn(connection: Connection, turn_id: str) -> v2.TurnCompletedNotification:
     """Reads until turn `turn_id` completes."""
     message = connection.wait_for(
         f"turn/completed of {turn_id}",
-        lambda m: isinstance(m, TurnCompletedNotification) and m.params.turn.id == turn_id,
+        lambda m: (
+            isinstance(m, TurnCompletedNotification) and m.params.turn.id == turn_id
+        ),
     )
     assert isinstance(message, TurnCompletedNotification)
     return message.params
 
 
-def turn(connection: Connection, thread_id: str, prompt: str) -> tuple[v2.Turn, list[rpc.ServerNotificationMessage]]:
+def turn(
+    connection: Connection, thread_id: str, prompt: str
+) -> tuple[v2.Turn, list[rpc.ServerNotificationMessage]]:
     """Runs one turn to its end: the completed turn and the notifications received meanwhile."""
     first = len(connection.notifications)
-    started = connection.turn_start(thread_id=thread_id, input=[v2.TextUserInput(text=prompt)])
+    started = connection.turn_start(
+        thread_id=thread_id, input=[v2.TextUserInput(text=prompt)]
+    )
     completed = wait_turn(connection, started.turn.id)
     return completed.turn, connection.notifications[first:]
 
@@ -166,12 +189,17 @@ def expect(condition: bool, what: str) -> None:
 
 def run(connection: Connection) -> None:
     """The scenarios, in order; each step checks what the server answered, in its types."""
-    init = connection.initialize(client_info=ClientInfo(name="conformance-python", version="0.1.0"))
+    init = connection.initialize(
+        client_info=ClientInfo(name="conformance-python", version="0.1.0")
+    )
     expect(bool(init.user_agent), "initialize: no user agent")
     connection.initialized()
 
     config = connection.config_read()
-    expect(config.config.model == "mock-model", f"config/read: model {config.config.model!r}")
+    expect(
+        config.config.model == "mock-model",
+        f"config/read: model {config.config.model!r}",
+    )
     models = connection.model_list()
     expect(isinstance(models.data, list), "model/list: no data")
 
@@ -180,26 +208,41 @@ def run(connection: Connection) -> None:
     # A text turn: the mock streams the answer in three deltas.
     done, seen = turn(connection, thread.id, "[mock:text] say hello")
     expect(done.status == v2.TurnStatus.COMPLETED, f"text turn: {done.status}")
-    deltas = [m.params.delta for m in seen if isinstance(m, ItemAgentMessageDeltaNotification)]
+    deltas = [
+        m.params.delta for m in seen if isinstance(m, ItemAgentMessageDeltaNotification)
+    ]
     expect(deltas == ["Hello", " from", " the mock."], f"text turn: deltas {deltas}")
 
     # A turn whose command needs approval, answered through `ServerRequestHandler`.
     done, seen = turn(connection, thread.id, "[mock:exec] run a command")
     expect(done.status == v2.TurnStatus.COMPLETED, f"exec turn: {done.status}")
-    expect(len(connection.handler.asked) == 1, f"exec turn: {len(connection.handler.asked)} approvals asked")
+    expect(
+        len(connection.handler.asked) == 1,
+        f"exec turn: {len(connection.handler.asked)} approvals asked",
+    )
     outputs = [
         m.params.item.aggregated_output
         for m in seen
-        if isinstance(m, ItemCompletedNotification) and isinstance(m.params.item, v2.CommandExecutionThreadItem)
+        if isinstance(m, ItemCompletedNotification)
+        and isinstance(m.params.item, v2.CommandExecutionThreadItem)
     ]
     expect(outputs == ["hi\n"], f"exec turn: command output {outputs}")
 
     # Outside the sandbox: the scratch machine may have no bubblewrap for the read-only one.
-    executed = connection.command_exec(command=["echo", "conformance"], sandbox_policy=v2.DangerFullAccessSandboxPolicy())
-    expect(executed.exit_code == 0 and executed.stdout == "conformance\n", f"command/exec: {executed}")
+    executed = connection.command_exec(
+        command=["echo", "conformance"],
+        sandbox_policy=v2.DangerFullAccessSandboxPolicy(),
+    )
+    expect(
+        executed.exit_code == 0 and executed.stdout == "conformance\n",
+        f"command/exec: {executed}",
+    )
 
     listed = connection.thread_list()
-    expect(any(t.id == thread.id for t in listed.data), "thread/list: the thread is missing")
+    expect(
+        any(t.id == thread.id for t in listed.data),
+        "thread/list: the thread is missing",
+    )
     read = connection.thread_read(thread_id=thread.id, include_turns=True)
     expect(len(read.thread.turns) == 2, f"thread/read: {len(read.thread.turns)} turns")
 
@@ -207,12 +250,19 @@ def run(connection: Connection) -> None:
     answer = connection.call_raw("thread/read", {"threadId": 42}, invalid=True)
     expect(isinstance(answer, rpc.ErrorResponse), "invalid params: no error response")
     assert isinstance(answer, rpc.ErrorResponse)
-    expect(answer.error.code == rpc.INVALID_REQUEST or answer.error.code == rpc.INVALID_PARAMS, f"{answer.error}")
+    expect(
+        answer.error.code == rpc.INVALID_REQUEST
+        or answer.error.code == rpc.INVALID_PARAMS,
+        f"{answer.error}",
+    )
 
     # The model stream fails: an `error` notification, and the turn fails.
     done, seen = turn(connection, thread.id, "[mock:fail] this stream fails")
     expect(done.status == v2.TurnStatus.FAILED, f"failing turn: {done.status}")
-    expect(any(isinstance(m, ErrorNotification) for m in seen), "failing turn: no error notification")
+    expect(
+        any(isinstance(m, ErrorNotification) for m in seen),
+        "failing turn: no error notification",
+    )
 
 
 def main() -> int:
@@ -227,8 +277,12 @@ def main() -> int:
         connection.process.kill()
         return 1
     finally:
-        transcript.write_text("".join(json.dumps(entry) + "\n" for entry in connection.transcript))
-    print(f"conformance (python): all scenarios passed, {len(connection.transcript)} messages recorded")
+        transcript.write_text(
+            "".join(json.dumps(entry) + "\n" for entry in connection.transcript)
+        )
+    print(
+        f"conformance (python): all scenarios passed, {len(connection.transcript)} messages recorded"
+    )
     return 0
 
 

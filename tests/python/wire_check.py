@@ -28,6 +28,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,9 @@ class Report:
         text = json.dumps(entry["message"])
         if len(text) > 400:
             text = text[:400] + "…"
-        self.failures.append(f"message {index} ({entry['from']}): {problem}\n    {text}")
+        self.failures.append(
+            f"message {index} ({entry['from']}): {problem}\n    {text}"
+        )
 
     def table(self) -> str:
         """Messages checked per method and direction, one line each."""
@@ -69,9 +72,11 @@ class Checker:
         base = importlib.import_module(f"{package}._base")
         root = importlib.import_module(package)
         self.unknown_variant: type[BaseModel] = base.UnknownVariant
-        self.wire_enum: type = base.WireEnum
+        self.wire_enum: type[Enum] = base.WireEnum
         self.client_requests: TypeAdapter[Any] = TypeAdapter(root.ClientRequest)
-        self.client_notifications: TypeAdapter[Any] = TypeAdapter(root.ClientNotification)
+        self.client_notifications: TypeAdapter[Any] = TypeAdapter(
+            root.ClientNotification
+        )
         self.strict = strict
         self.pending = self.rpc.PendingRequests()
         # Requests the server sent and the client has not answered: id → method.
@@ -90,7 +95,9 @@ class Checker:
         except ValidationError as error:
             self.report.fail(index, entry, f"does not decode: {error}")
 
-    def _client(self, index: int, entry: Mapping[str, Any], message: dict[str, Any]) -> None:
+    def _client(
+        self, index: int, entry: Mapping[str, Any], message: dict[str, Any]
+    ) -> None:
         if "method" in message:
             is_request = "id" in message
             kind = "request" if is_request else "notification"
@@ -117,16 +124,22 @@ class Checker:
             return
         spec = self.rpc.SERVER_REQUESTS.get(method)
         if spec is None:
-            self.report.fail(index, entry, f"answers {method}, which has no result type")
+            self.report.fail(
+                index, entry, f"answers {method}, which has no result type"
+            )
             return
         result = spec.response_adapter.validate_python(message["result"])
         self._known(index, entry, result)
-        dumped = spec.response_adapter.dump_python(result, mode="json", by_alias=True, exclude_unset=True)
+        dumped = spec.response_adapter.dump_python(
+            result, mode="json", by_alias=True, exclude_unset=True
+        )
         self._same(index, entry, {"id": message["id"], "result": dumped}, message)
         self._count("client", method, "response")
         self._drift(result)
 
-    def _server(self, index: int, entry: Mapping[str, Any], message: dict[str, Any]) -> None:
+    def _server(
+        self, index: int, entry: Mapping[str, Any], message: dict[str, Any]
+    ) -> None:
         if entry.get("invalid"):
             self.report.fail(index, entry, "only client messages can be marked invalid")
             return
@@ -154,7 +167,12 @@ class Checker:
         self._drift(decoded)
 
     def _expect_rejected(
-        self, index: int, entry: Mapping[str, Any], adapter: TypeAdapter[Any], message: dict[str, Any], kind: str
+        self,
+        index: int,
+        entry: Mapping[str, Any],
+        adapter: TypeAdapter[Any],
+        message: dict[str, Any],
+        kind: str,
     ) -> None:
         try:
             decoded = adapter.validate_python(message)
@@ -162,7 +180,11 @@ class Checker:
             pass
         else:
             if not isinstance(decoded, self.unknown_variant):
-                self.report.fail(index, entry, f"marked invalid, yet decodes as {type(decoded).__name__}")
+                self.report.fail(
+                    index,
+                    entry,
+                    f"marked invalid, yet decodes as {type(decoded).__name__}",
+                )
                 return
         self._count("client", message["method"], f"invalid {kind}")
 
@@ -170,9 +192,13 @@ class Checker:
         if self.strict and isinstance(decoded, self.unknown_variant):
             self.report.fail(index, entry, f"decodes only as {type(decoded).__name__}")
 
-    def _same(self, index: int, entry: Mapping[str, Any], encoded: Any, message: Any) -> None:
+    def _same(
+        self, index: int, entry: Mapping[str, Any], encoded: Any, message: Any
+    ) -> None:
         if encoded != message:
-            self.report.fail(index, entry, f"encodes differently:\n    {json.dumps(encoded)[:400]}")
+            self.report.fail(
+                index, entry, f"encodes differently:\n    {json.dumps(encoded)[:400]}"
+            )
 
     def _count(self, direction: str, method: str, kind: str) -> None:
         self.report.checked[(direction, method, kind)] += 1
@@ -191,7 +217,7 @@ class Checker:
             for key in type(value).model_fields:
                 self._drift(getattr(value, key))
         elif isinstance(value, self.wire_enum):
-            if value.is_unknown():
+            if value.is_unknown():  # type: ignore[attr-defined]
                 self._drifted(type(value).__name__, f"value {value.value!r}")
         elif isinstance(value, dict):
             for item in value.values():
@@ -204,7 +230,9 @@ class Checker:
         self.report.drift.setdefault(name, set()).add(what)
 
 
-def check(entries: Iterable[Mapping[str, Any]], package: str = PACKAGE, *, strict: bool = True) -> Report:
+def check(
+    entries: Iterable[Mapping[str, Any]], package: str = PACKAGE, *, strict: bool = True
+) -> Report:
     """Checks one connection's transcript (see the module's doc)."""
     checker = Checker(package, strict=strict)
     for index, entry in enumerate(entries):
@@ -213,27 +241,45 @@ def check(entries: Iterable[Mapping[str, Any]], package: str = PACKAGE, *, stric
 
 
 def read_transcript(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def drift_text(drift: Mapping[str, set[str]]) -> str:
     if not drift:
         return "  none"
-    return "\n".join(f"  {name}: {', '.join(sorted(items))}" for name, items in sorted(drift.items()))
+    return "\n".join(
+        f"  {name}: {', '.join(sorted(items))}" for name, items in sorted(drift.items())
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("transcripts", nargs="+", type=Path)
-    parser.add_argument("--package", default=PACKAGE, help="the generated package to check with")
-    parser.add_argument("--lenient", action="store_true", help="allow unknown variants (an older release)")
-    parser.add_argument("--drift-json", type=Path, help="write the drift found, by type, to this file")
+    parser.add_argument(
+        "--package", default=PACKAGE, help="the generated package to check with"
+    )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="allow unknown variants (an older release)",
+    )
+    parser.add_argument(
+        "--drift-json", type=Path, help="write the drift found, by type, to this file"
+    )
     args = parser.parse_args(argv)
     failed = False
     drift: dict[str, set[str]] = {}
     for path in args.transcripts:
         report = check(read_transcript(path), args.package, strict=not args.lenient)
-        print(f"{path.name}: messages checked per direction, kind and method\n{report.table()}")
+        print(
+            f"{path.name}: messages checked per direction, kind and method\n{report.table()}"
+        )
         for failure in report.failures:
             print(f"  FAILED {failure}")
         failed = failed or bool(report.failures)
@@ -241,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             drift.setdefault(name, set()).update(items)
     print(f"not declared by the schema (kept losslessly):\n{drift_text(drift)}")
     if args.drift_json:
-        args.drift_json.write_text(json.dumps({k: sorted(v) for k, v in sorted(drift.items())}, indent=2) + "\n")
+        args.drift_json.write_text(
+            json.dumps({k: sorted(v) for k, v in sorted(drift.items())}, indent=2)
+            + "\n"
+        )
     return 1 if failed else 0
 
 

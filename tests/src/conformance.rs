@@ -65,11 +65,12 @@ pub fn read_transcript(path: &Path) -> Result<Vec<Entry>, String> {
         .collect()
 }
 
-/// Checks one connection's transcript (see the module's doc).
-pub fn check(entries: &[Entry], strict: bool) -> Report {
+/// Checks one connection's transcript (see the module's doc); `defaults` are the schema's
+/// ([`schema_defaults`]).
+pub fn check(entries: &[Entry], strict: bool, defaults: &HashSet<(String, String)>) -> Report {
     let mut checker = Checker {
         strict,
-        defaults: schema_defaults(&crate::pinned_schema()),
+        defaults: defaults.clone(),
         pending: PendingRequests::new(),
         server_pending: HashMap::new(),
         report: Report::default(),
@@ -155,8 +156,12 @@ impl Checker {
             return Err("only client messages can be marked invalid".into());
         }
         let message = &entry.message;
-        let decoded = ServerMessage::from_value(message.clone(), |id| self.pending.remove(id))
-            .map_err(|e| format!("does not decode: {e}"))?;
+        let mut answered = None;
+        let decoded = ServerMessage::from_value(message.clone(), |id| {
+            answered = self.pending.remove(id);
+            answered.clone()
+        })
+        .map_err(|e| format!("does not decode: {e}"))?;
         let (kind, method, known) = match &decoded {
             ServerMessage::Notification(notification) => {
                 ("notification", method_of(message), !notification.variant.is_unknown())
@@ -166,8 +171,8 @@ impl Checker {
                 ("request", method_of(message), !request.is_unknown())
             }
             ServerMessage::Response(response) => {
-                let method = response.result.method().ok_or("answers no request the client sent")?;
-                ("response", method.to_string(), !matches!(response.result, ClientResponse::Unknown(_)))
+                let method = answered.ok_or("answers no request the client sent")?;
+                ("response", method, !matches!(response.result, ClientResponse::Unknown(_)))
             }
             ServerMessage::Error(_) => {
                 let method = self.pending.remove(&id_of(message)?).ok_or("answers no request the client sent")?;
@@ -230,7 +235,7 @@ fn equivalent(encoded: &Value, received: &Value, defaults: &HashSet<(String, Str
 }
 
 /// Every `(property name, default)` the schema declares, anywhere in it.
-fn schema_defaults(schema: &Value) -> HashSet<(String, String)> {
+pub fn schema_defaults(schema: &Value) -> HashSet<(String, String)> {
     let mut found = HashSet::new();
     let mut stack = vec![schema];
     while let Some(node) = stack.pop() {

@@ -1,12 +1,12 @@
 //! `cargo xtask test`: everything CI runs, in one command: the drift check, clippy, the Rust tests, the
 //! schema diff of a real release pair, then the generated Python package (ruff, mypy --strict) and the
-//! Python tests in a virtualenv it sets up.
+//! Python tests in a virtualenv it sets up, and the conformance suite against the real app-server.
 
 use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::{python, release_diff, releases};
+use crate::{conformance, python, release_diff, releases};
 use crate::update_schema::repo_root;
 
 pub fn run() -> Result<()> {
@@ -49,6 +49,7 @@ pub fn run() -> Result<()> {
             .current_dir(&root),
         "pass the Python tests",
     )?;
+    conformance::run(&conformance::Args::default())?;
     // Nothing above may leave files in generated/ (pip builds, caches): check it again.
     python::run(
         Command::new(env!("CARGO"))

@@ -297,8 +297,9 @@ fn drive(codex: &str, transcript: &Path) -> Result<(), Error> {
 
 fn check(paths: &[PathBuf], strict: bool) -> Result<(), Error> {
     let mut failed = false;
+    let defaults = conformance::schema_defaults(&binding_tests::pinned_schema());
     for path in paths {
-        let report = conformance::check(&conformance::read_transcript(path)?, strict);
+        let report = conformance::check(&conformance::read_transcript(path)?, strict, &defaults);
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         println!("{name}: messages checked per direction, kind and method\n{}", report.table());
         for failure in &report.failures {

@@ -30,10 +30,13 @@ use crate::update_schema::{self, repo_root, Pin};
 /// The drivers, by name: the transcripts are `<name>.jsonl`.
 const DRIVERS: &[&str] = &["python", "rust"];
 
+/// What the scratch folder's path becomes in the recordings.
+const RECORDED_SCRATCH: &str = "/scratch";
+
 /// How long one driver may run (the scenarios take a few seconds).
 const DRIVER_TIMEOUT: Duration = Duration::from_secs(300);
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 pub struct Args {
     /// Copy the transcripts to tests/fixtures/wire/ (the recordings the replay tests read).
     #[arg(long)]
@@ -70,6 +73,7 @@ pub fn run(args: &Args) -> Result<()> {
         "build the Rust driver",
     )?;
     // The scratch folder stays after the run, so a failure's transcripts and server logs can be read.
+    check_python_sources(&bin, &root)?;
     let scratch = root.join("target/conformance");
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).with_context(|| format!("cannot empty {}", scratch.display()))?;
@@ -109,11 +113,35 @@ pub fn run(args: &Args) -> Result<()> {
         let wire = root.join("tests/fixtures/wire");
         std::fs::create_dir_all(&wire)?;
         for (driver, transcript) in DRIVERS.iter().zip(&transcripts) {
-            std::fs::copy(transcript, wire.join(format!("{driver}.jsonl")))?;
+            // The scratch folder's path (the servers' working and home folders) is the only part of the
+            // traffic that depends on the checkout; it is written as `/scratch` (JSON strings stay valid).
+            let text = std::fs::read_to_string(transcript)?;
+            let scratch_path = serde_json::to_string(&scratch.display().to_string())?;
+            let text = text.replace(scratch_path.trim_matches('"'), RECORDED_SCRATCH);
+            std::fs::write(wire.join(format!("{driver}.jsonl")), text)?;
         }
         eprintln!("==> recorded {} transcripts in {}", transcripts.len(), wire.display());
     }
     Ok(())
+}
+
+/// The Python side of the suite is held to the generated package's bar: ruff, ruff format, mypy --strict.
+fn check_python_sources(bin: &Path, root: &Path) -> Result<()> {
+    let dir = root.join("tests/python");
+    let files = ["wire_check.py", "conformance_driver.py", "test_wire.py"];
+    python::run(Command::new(bin.join("ruff")).args(["check", "--quiet", "--no-cache"]).args(files).current_dir(&dir), "pass ruff check")?;
+    python::run(
+        Command::new(bin.join("ruff")).args(["format", "--check", "--quiet", "--no-cache"]).args(files).current_dir(&dir),
+        "keep the conformance sources as ruff formats them",
+    )?;
+    python::run(
+        Command::new(bin.join("mypy"))
+            .args(["--strict", "--cache-dir", "/dev/null"])
+            .args(files)
+            .env("PYTHONPATH", root.join("generated/python"))
+            .current_dir(&dir),
+        "pass mypy --strict",
+    )
 }
 
 /// The Python package of the pinned release's experimental schema, generated into `scratch`.

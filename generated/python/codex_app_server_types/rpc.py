@@ -3977,9 +3977,6 @@ class AsyncServerRequestHandler(ABC):
         request_id = _request_id(request)
         if request_id is None:
             return encode_error(None, INVALID_REQUEST, "a request without an id")
-        request_id = _request_id(request)
-        if request_id is None:
-            return encode_error(None, INVALID_REQUEST, "a request without an id")
         spec = SERVER_REQUESTS.get(request.method)
         try:
             if spec is None:

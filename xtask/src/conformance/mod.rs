@@ -103,6 +103,10 @@ pub fn run(args: &Args) -> Result<()> {
     };
     command.arg("conformance").arg("--drive").arg(&scratch);
     let status = command.current_dir(&root).status().context("cannot run the drivers")?;
+    let left = processes_of(&plan.codex);
+    if !left.is_empty() {
+        bail!("codex processes outlived the drivers: {left:?}");
+    }
     if !status.success() {
         bail!("the conformance drivers failed ({status}); transcripts and server logs are in {}", scratch.display());
     }
@@ -215,6 +219,19 @@ fn drive(plan: &Plan) -> Result<()> {
         bail!("drivers failed: {}", failed.join(", "));
     }
     Ok(())
+}
+
+/// The ids of running processes whose executable is `binary` (none is expected after a run).
+fn processes_of(binary: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return vec![] };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+            (exe == binary).then_some(pid)
+        })
+        .collect()
 }
 
 /// The scratch `config.toml`: the mock as the model provider, no retries, approval on request.

@@ -7,6 +7,8 @@
 //!   `cargo clippy -- -D warnings` on it, so every snapshot is also known to compile. Lints the generator is
 //!   known to trip are listed in `KNOWN_LINTS`; fixtures whose output does not compile yet are listed under
 //!   `does_not_compile:` (their tests are ignored, with the reason).
+//! - Schemas nested 64 levels deep (built by `common::nested_schema`, in every way of nesting) are
+//!   compiled in the same workspace.
 //! - The schemas in `tests/fixtures/errors/` must fail with the file and the exact JSON pointer, and the
 //!   `codegen` binary must leave a pre-existing `--out` folder byte for byte as it was.
 
@@ -16,6 +18,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use codegen::{Options, Output};
+
+mod common;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("codegen/ is inside the workspace").to_path_buf()
@@ -209,13 +213,24 @@ fn fixture_crates_pass_clippy() {
     let started = Instant::now();
     let workspace = tempfile::Builder::new().prefix("codegen-fixtures-").tempdir().expect("a temporary folder");
     let mut members = Vec::new();
+    let mut crates: Vec<(String, Output)> = Vec::new();
     for path in fixture_files("schemas") {
         let name = stem(&path);
         if DOES_NOT_COMPILE.contains(&name.as_str()) {
             continue;
         }
         let options = Options { rust_crate_name: format!("fixture-{}", name.replace('_', "-")), ..Options::default() };
-        let output = generate(&name, &options);
+        crates.push((name.clone(), generate(&name, &options)));
+    }
+    for nesting in common::Nesting::ALL {
+        let name = format!("deep_{}_64", format!("{nesting:?}").to_lowercase());
+        let options = Options { rust_crate_name: format!("fixture-{}", name.replace('_', "-")), ..Options::default() };
+        let schema = common::nested_schema(nesting, 64);
+        let output = codegen::generate_from_text(Path::new(&format!("{name}.json")), &schema, &options)
+            .unwrap_or_else(|e| panic!("{name} does not generate: {e}"));
+        crates.push((name, output));
+    }
+    for (name, output) in crates {
         for f in &output.files {
             let Some(relative) = f.path.strip_prefix("rust/") else { continue };
             let target = workspace.path().join(&name).join(relative);

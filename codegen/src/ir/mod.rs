@@ -309,6 +309,16 @@ impl Ir {
 
     /// The named types `id` refers to directly, once per place (fields, variants, aliases, flattened unions).
     pub fn references(&self, id: TypeId) -> Vec<TypeId> {
+        self.edges(id, true)
+    }
+
+    /// The named types a value of `id` holds in itself or in its lists and maps: [`Ir::references`] less the
+    /// fields and variants marked `recursive`, which are held through a pointer.
+    pub fn contained(&self, id: TypeId) -> Vec<TypeId> {
+        self.edges(id, false)
+    }
+
+    fn edges(&self, id: TypeId, recursive: bool) -> Vec<TypeId> {
         fn walk(ty: &TypeRef, out: &mut Vec<TypeId>) {
             match ty {
                 TypeRef::Named(id) => out.push(*id),
@@ -320,7 +330,7 @@ impl Ir {
         let Some(t) = self.types.get(id.0) else { return out };
         match &t.kind {
             TypeKind::Struct(s) => {
-                for f in &s.fields {
+                for f in s.fields.iter().filter(|f| recursive || !f.recursive) {
                     walk(&f.ty, &mut out);
                 }
                 if let Some(f) = &s.flatten {
@@ -330,9 +340,11 @@ impl Ir {
                     walk(ty, &mut out);
                 }
             }
-            TypeKind::Tagged(u) => out.extend(u.variants.iter().map(|v| v.ty)),
+            TypeKind::Tagged(u) => {
+                out.extend(u.variants.iter().filter(|v| recursive || !v.recursive).map(|v| v.ty))
+            }
             TypeKind::Untagged(u) => {
-                for v in &u.variants {
+                for v in u.variants.iter().filter(|v| recursive || !v.recursive) {
                     if let UntaggedKind::Value(ty) = &v.kind {
                         walk(ty, &mut out);
                     }

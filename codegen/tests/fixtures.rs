@@ -345,24 +345,6 @@ fn errors_name_the_file_and_the_pointer() {
     }
 }
 
-/// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("list a folder") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                out.insert(path.strip_prefix(dir).unwrap().join(""), Vec::new());
-                stack.push(path);
-            } else {
-                out.insert(path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).expect("read a file"));
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn cli_errors_leave_out_untouched() {
     let scratch = tempfile::tempdir().expect("a temporary folder");
@@ -372,7 +354,7 @@ fn cli_errors_leave_out_untouched() {
     std::fs::write(out.join("rust/src/lib.rs"), "// the previous generation\n").unwrap();
     std::fs::write(out.join("notes.txt"), b"mine\x00\xff").unwrap();
     std::fs::create_dir_all(out.join("python/empty")).unwrap();
-    let before = tree(&out);
+    let before = common::tree(&out);
     for (name, pointer, _) in ERRORS {
         let schema = fixture_dir("errors").join(format!("{name}.json"));
         let result = Command::new(env!("CARGO_BIN_EXE_codegen"))
@@ -386,7 +368,7 @@ fn cli_errors_leave_out_untouched() {
         let stderr = String::from_utf8_lossy(&result.stderr);
         assert!(!result.status.success(), "{name}: codegen exited successfully\n{stderr}");
         assert!(stderr.contains(&format!("{}#{pointer}: ", schema.display())), "{name}: {stderr}");
-        assert_eq!(tree(&out), before, "{name}: --out was changed");
+        assert_eq!(common::tree(&out), before, "{name}: --out was changed");
         let beside: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(beside, [std::ffi::OsString::from("out")], "{name}: files were left beside --out");
     }

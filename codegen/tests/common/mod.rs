@@ -1,8 +1,11 @@
 //! What several test files share: schemas built by the tests rather than kept as files (ones nested to a
-//! chosen depth).
+//! chosen depth), and a folder read as a whole.
 
 // Each test file uses part of this module.
 #![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// How a nested schema nests: each level wraps the next in one of these.
 #[derive(Debug, Clone, Copy)]
@@ -82,3 +85,21 @@ pub fn most_levels_within(nesting: Nesting, max_json_levels: usize) -> usize {
     }
 }
 
+/// Every file under `dir` with its bytes, and every folder (with a trailing `/`, and no bytes).
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("list a folder") {
+            let path = entry.expect("a directory entry").path();
+            let relative = path.strip_prefix(dir).expect("below dir").to_path_buf();
+            if path.is_dir() {
+                out.insert(relative.join(""), Vec::new());
+                stack.push(path);
+            } else {
+                out.insert(relative, std::fs::read(&path).expect("read a file"));
+            }
+        }
+    }
+    out
+}

@@ -252,8 +252,10 @@ fn separate_items(code: &str) -> String {
         }
         out.push_str(line);
         out.push('\n');
-        // Consecutive `use` lines stay together.
+        // Consecutive `use` lines stay together. A doc line ending in `}` or `;` ends no item: a blank line
+        // after it would part the doc from its item.
         previous_closed = !line.starts_with(' ')
+            && !line.starts_with("//")
             && (line.ends_with('}') || (line.ends_with(';') && !line.starts_with("use ")));
     }
     out

@@ -182,7 +182,11 @@ fixtures! {
     titles_and_refs,
     untagged,
     descriptions_bidi,
-    namespace_names;
+    namespace_names,
+    hostile_properties,
+    hostile_definition_names,
+    hostile_enum_values,
+    hostile_descriptions;
     does_not_compile:
 }
 

@@ -22,6 +22,11 @@ pub const PAUSE_VARIABLE: &str = "CODEGEN_PAUSE_AT";
 /// Replaces each top-level folder named by `files` (`rust/`, `python/`) under `out` with exactly `files`,
 /// keeping everything else in `out`; `out` changes from old to new in one step.
 pub fn replace_dir(out: &Path, files: &[GeneratedFile]) -> io::Result<()> {
+    // File names are made from the schema's names; whatever the naming pass did, nothing may land outside
+    // `out`.
+    if let Some(f) = files.iter().find(|f| !is_plain_relative(&f.path)) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{:?} is not a path inside the output folder", f.path)));
+    }
     let out = resolve(out)?;
     remove_stale_siblings(&out);
     let staging = sibling(&out, "new", std::process::id());
@@ -37,6 +42,13 @@ pub fn replace_dir(out: &Path, files: &[GeneratedFile]) -> io::Result<()> {
     // Whatever happened, no temporary folder is left behind: after the swap it holds the old tree.
     let _ = std::fs::remove_dir_all(&staging);
     result
+}
+
+/// Whether `path` is relative and made of plain names only (no `..`, `.`, root or empty component).
+fn is_plain_relative(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+        && Path::new(path).components().all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// `out` as an absolute path with a file name, through a symlink to the folder it names (the folder is
@@ -207,6 +219,21 @@ mod tests {
         assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "mine");
         assert_eq!(std::fs::read_to_string(out.join("mine/deeper/notes")).unwrap(), "kept");
         assert_eq!(names(dir.path()), ["out"]);
+    }
+
+    #[test]
+    fn paths_that_leave_the_folder_are_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        for bad in ["../x.rs", "rust/../../x.rs", "/etc/x", "rust//x.rs", "./x", ""] {
+            let files = vec![
+                GeneratedFile { path: "rust/ok.rs".into(), contents: String::new() },
+                GeneratedFile { path: bad.into(), contents: String::new() },
+            ];
+            let error = replace_dir(&out, &files).unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{bad}");
+            assert_eq!(names(dir.path()), Vec::<String>::new(), "{bad}");
+        }
     }
 
     #[test]

@@ -161,6 +161,8 @@ struct NamespaceImport {
 
 #[derive(Serialize)]
 struct EnumView {
+    /// The `class Name(WireEnum):` line, or lines.
+    head: Vec<String>,
     name: String,
     doc: Option<String>,
     members: Vec<MemberView>,
@@ -175,6 +177,8 @@ struct MemberView {
 
 #[derive(Serialize)]
 struct ClassView {
+    /// The `class Name(Base):` line, or lines when it is too long for one.
+    head: Vec<String>,
     name: String,
     base: String,
     doc: Option<String>,
@@ -404,6 +408,7 @@ impl<'a> Model<'a> {
                 TypeKind::Enum(e) => {
                     m.base.insert("WireEnum".into());
                     enums.push(EnumView {
+                        head: layout::class_head(&name, "WireEnum"),
                         name: name.clone(),
                         doc,
                         members: e
@@ -449,6 +454,7 @@ impl<'a> Model<'a> {
                     // Root models are defined in name order; any of them may not exist yet.
                     let annotation = quote_names(&m.annotation(t), &newtypes);
                     classes.push(ClassView {
+                        head: Vec::new(),
                         name: name.clone(),
                         base: String::new(),
                         doc,
@@ -477,6 +483,7 @@ impl<'a> Model<'a> {
             // `class X(RootModel["..."])`: the quoted type is resolved when the model is first used.
             m.pydantic.insert("RootModel");
             classes.push(ClassView {
+                head: Vec::new(),
                 name: alias.name,
                 base: String::new(),
                 doc: alias.docstring,
@@ -490,6 +497,10 @@ impl<'a> Model<'a> {
         }
         if !classes.iter().all(|c| c.root.is_some()) {
             m.base.insert("WireModel".into());
+        }
+        for class in &mut classes {
+            let base = class.root.as_ref().map_or_else(|| class.base.clone(), |root| format!("RootModel[{root}]"));
+            class.head = layout::class_head(&class.name, &base);
         }
         let items: Vec<Item> = enums
             .into_iter()
@@ -999,7 +1010,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     fn class(&mut self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
         let (fields, tags) = self.all_fields(id);
         let (forbid_extra, extra_type) = self.extra_of(id);
-        ClassView { name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
+        ClassView { head: Vec::new(), name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
     }
 
     /// A tagged union: its unknown-variant class, its discriminator and its alias. `owner` is the object
@@ -1066,6 +1077,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         fields.insert(0, field_view(&u.tag.python, tag_type, meta, None, None));
         self.base.insert("UnknownVariant".into());
         ClassView {
+            head: Vec::new(),
             name: u.unknown.python.clone(),
             base: "UnknownVariant".into(),
             // The tag's wire name is the input's: escaped like a description.
@@ -1156,7 +1168,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             let base = self.name_of(ty);
             let (fields, tags) = self.all_fields(id);
             let (forbid_extra, extra_type) = self.extra_of(ty);
-            subclasses.push(ClassView { name: merged_name.python.clone(), base, doc: None, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None });
+            subclasses.push(ClassView { head: Vec::new(), name: merged_name.python.clone(), base, doc: None, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None });
         }
         match &self.ir().get(f.ty).kind {
             TypeKind::Tagged(u) => {

@@ -356,6 +356,21 @@ impl Ir {
         out
     }
 
+    /// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`.
+    pub fn rust_path(&self, id: TypeId, krate: &str) -> String {
+        let t = self.get(id);
+        let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.rust.as_str());
+        std::iter::once(krate).chain(modules).chain([t.name.rust.as_str()]).collect::<Vec<_>>().join("::")
+    }
+
+    /// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then name).
+    pub fn python_path(&self, id: TypeId, package: &str) -> String {
+        let t = self.get(id);
+        let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.python.as_str());
+        let module: Vec<&str> = std::iter::once(package).chain(modules).collect();
+        format!("{}:{}", module.join("."), t.name.python)
+    }
+
     /// The namespaces directly below `ns`.
     pub fn children(&self, ns: NamespaceId) -> Vec<NamespaceId> {
         let path = &self.namespaces[ns.0].path;

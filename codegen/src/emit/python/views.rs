@@ -257,6 +257,12 @@ struct AliasView {
 }
 
 impl AliasView {
+    /// An alias whose description `doc` is written as comment lines (and kept as a docstring, should the
+    /// alias become a class).
+    fn new(name: &str, doc: Option<&str>, lines: Vec<String>, members: Vec<String>, discriminator: Option<String>) -> Self {
+        Self { name: name.to_string(), comment: comment(doc), docstring: doc.and_then(docstring), lines, members, discriminator }
+    }
+
     /// The value on one line, with `forward` names quoted (they are not defined yet where it is evaluated).
     fn value(&self, forward: &[String]) -> String {
         let members: Vec<String> = self.members.iter().map(|m| quote_names(m, forward)).collect();
@@ -637,14 +643,7 @@ fn one_line(name: String, doc: Option<&str>, value: String) -> AliasView {
 
 /// `name: TypeAlias = a | b | ...`, laid out.
 fn union_alias(name: &str, doc: Option<&str>, members: Vec<String>) -> AliasView {
-    AliasView {
-        name: name.to_string(),
-        comment: comment(doc),
-        docstring: doc.and_then(docstring),
-        lines: layout::union_alias(&format!("{name}: TypeAlias = "), &members),
-        members,
-        discriminator: None,
-    }
+    AliasView::new(name, doc, layout::union_alias(&format!("{name}: TypeAlias = "), &members), members, None)
 }
 
 /// A description as `#` comment lines (aliases have no docstrings): written as it is, since only a line
@@ -1048,14 +1047,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         lines.extend(layout::union_lines(&members, "    ", ","));
         lines.push(format!("    Discriminator({function}),"));
         lines.push("]".into());
-        let alias = AliasView {
-            name: name.to_string(),
-            comment: comment(doc),
-            docstring: doc.and_then(docstring),
-            lines,
-            members,
-            discriminator: Some(function),
-        };
+        let alias = AliasView::new(name, doc, lines, members, Some(function));
         (unknown, disc, alias)
     }
 
@@ -1115,14 +1107,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             &format!("Annotated[{known_alias} | {}, Field(union_mode=\"left_to_right\")]", u.unknown.python),
         ));
         members.push(u.unknown.python.clone());
-        let alias = AliasView {
-            name: name.to_string(),
-            comment: comment(doc),
-            docstring: doc.and_then(docstring),
-            lines,
-            members,
-            discriminator: None,
-        };
+        let alias = AliasView::new(name, doc, lines, members, None);
         (unknown, disc, alias)
     }
 

@@ -79,7 +79,6 @@ fn build(out: &Path, staging: &Path, files: &[GeneratedFile]) -> io::Result<()> 
         std::fs::write(path, &f.contents)?;
     }
     let Ok(entries) = std::fs::read_dir(out) else { return Ok(()) };
-    std::fs::set_permissions(staging, std::fs::metadata(out)?.permissions())?;
     let replaced: Vec<&str> = files.iter().filter_map(|f| f.path.split('/').next()).collect();
     for entry in entries {
         let entry = entry?;
@@ -87,7 +86,8 @@ fn build(out: &Path, staging: &Path, files: &[GeneratedFile]) -> io::Result<()> 
             carry_over(&entry.path(), &staging.join(entry.file_name()))?;
         }
     }
-    Ok(())
+    // Last, so that a folder the user made read-only is still filled first.
+    std::fs::set_permissions(staging, std::fs::metadata(out)?.permissions())
 }
 
 /// Puts `from` at `to`: a file as a hard link (a copy where linking fails), a folder by its contents, a
@@ -100,12 +100,11 @@ fn carry_over(from: &Path, to: &Path) -> io::Result<()> {
     }
     if kind.is_dir() {
         std::fs::create_dir(to)?;
-        std::fs::set_permissions(to, std::fs::metadata(from)?.permissions())?;
         for entry in std::fs::read_dir(from)? {
             let entry = entry?;
             carry_over(&entry.path(), &to.join(entry.file_name()))?;
         }
-        return Ok(());
+        return std::fs::set_permissions(to, std::fs::metadata(from)?.permissions());
     }
     std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(drop))
 }

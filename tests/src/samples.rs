@@ -285,7 +285,7 @@ fn integer(format: Option<&str>, (minimum, maximum): (Option<f64>, Option<f64>),
 }
 
 /// A `$ref` fragment with its `%XX` escapes decoded (a key may hold any character).
-fn percent_decode(fragment: &str) -> String {
+pub fn percent_decode(fragment: &str) -> String {
     let bytes = fragment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

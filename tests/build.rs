@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use codegen::ir::{TypeKind, NameHint};
+use codegen::ir::{NameHint, TypeId, TypeKind};
 
 fn main() {
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/codex_app_server_protocol.schemas.json");
@@ -13,24 +13,16 @@ fn main() {
     let model = codegen::model(&schema, &text).expect("the pinned schema generates");
     let ir = &model.ir;
     let mut out = String::from("/// Every definition of the pinned schema.\npub const DEFINITIONS: &[Definition] = &[\n");
-    for def in &ir.types {
+    for (id, def) in ir.types.iter().enumerate().map(|(i, def)| (TypeId(i), def)) {
         let NameHint::Definition(key) = &def.origin.hint else { continue };
-        let ns = &ir.namespaces[def.namespace.0];
-        let path = if ns.path.is_empty() {
-            format!("codex_app_server_types::{}", def.name.rust)
-        } else {
-            format!("codex_app_server_types::{}::{}", ns.modules.iter().map(|m| m.rust.as_str()).collect::<Vec<_>>().join("::"), def.name.rust)
-        };
+        let path = ir.rust_path(id, "codex_app_server_types");
         let kind = match &def.kind {
             TypeKind::Tagged(u) => format!("Kind::Tagged({:?})", u.tag.wire),
             TypeKind::Enum(_) => "Kind::Enum".to_string(),
             TypeKind::Struct(_) => "Kind::Struct".to_string(),
             _ => "Kind::Other".to_string(),
         };
-        let python_module: Vec<&str> = std::iter::once("codex_app_server_types")
-            .chain(ns.modules.iter().map(|m| m.python.as_str()))
-            .collect();
-        let python = format!("{}:{}", python_module.join("."), def.name.python);
+        let python = ir.python_path(id, "codex_app_server_types");
         writeln!(
             out,
             "    Definition {{ pointer: {:?}, key: {key:?}, python: {python:?}, kind: {kind}, roundtrip: roundtrip::<{path}> }},",

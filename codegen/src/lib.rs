@@ -95,8 +95,7 @@ impl std::fmt::Display for Summary {
 
 /// Reads the schema at `path` (a bundle, a single schema, or a folder holding a bundle) and generates bindings.
 pub fn generate(path: &Path, options: &Options) -> Result<Output> {
-    let file = load::schema_file(path)?;
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
+    let (file, text) = read_schema(path)?;
     generate_from_text(&file, &text, options)
 }
 
@@ -114,6 +113,28 @@ pub fn model(file: &Path, text: &str) -> Result<Model> {
 
 /// Like [`model`], with another override file for the method tables.
 pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
+    with_stack(|| model_on_this_thread(file, text, overrides))
+}
+
+/// The stack every thread of the pipeline runs on. Each pass recurses once per level of nesting, and a
+/// schema may nest [`load::MAX_DEPTH`] levels; this holds that in a debug build with room to spare, whatever
+/// stack the caller's thread has (a test's thread has 2 MiB). Only the pages used are ever touched.
+pub const STACK_SIZE: usize = 64 * 1024 * 1024;
+
+/// Runs `f` on a thread with a [`STACK_SIZE`] stack.
+fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| spawn_scoped(scope, f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+}
+
+/// Spawns a scoped thread with a [`STACK_SIZE`] stack.
+pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(scope, f).expect("a thread can be started")
+}
+
+fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
     let mut doc = load::parse(file, text)?;
     let sha256 = hex(&Sha256::digest(text.as_bytes()));
     let mut lowered = ir::lower::lower(&doc, &sha256)?;
@@ -121,7 +142,7 @@ pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Re
     // Nothing past lowering reads the document: it is freed (every schema node, and the parsed JSON) on
     // another thread while this one checks and names.
     std::thread::scope(|scope| {
-        scope.spawn(move || drop(doc));
+        spawn_scoped(scope, move || drop(doc));
         let checked = ir::check::check(&mut lowered.ir)?;
         lowered.ir.rpc = ir::rpc::build(&lowered.ir, overrides)?;
         warnings.append(&mut lowered.warnings);
@@ -134,16 +155,18 @@ pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Re
 /// Reads two schemas (anything [`generate`] accepts) and compares them: `old` is what existing bindings were
 /// generated from. Fails on the first schema that does not load, with its file and JSON pointer.
 pub fn diff(old: &Path, new: &Path) -> Result<diff::Report> {
-    let old = model_at(old)?;
-    let new = model_at(new)?;
-    Ok(diff::compare(&old.ir, &new.ir))
+    let (old_file, old_text) = read_schema(old)?;
+    let (new_file, new_text) = read_schema(new)?;
+    diff_texts((&old_file, &old_text), (&new_file, &new_text))
 }
 
 /// Like [`diff`], from schema text already read; the paths name the schemas in messages.
 pub fn diff_texts(old: (&Path, &str), new: (&Path, &str)) -> Result<diff::Report> {
-    let old = model_with(old.0, old.1, &lenient())?;
-    let new = model_with(new.0, new.1, &lenient())?;
-    Ok(diff::compare(&old.ir, &new.ir))
+    with_stack(|| {
+        let old = model_on_this_thread(old.0, old.1, &lenient())?;
+        let new = model_on_this_thread(new.0, new.1, &lenient())?;
+        Ok(diff::compare(&old.ir, &new.ir))
+    })
 }
 
 /// Comparing schemas needs no result type for every request: the built-in overrides, leniently.
@@ -151,15 +174,19 @@ fn lenient() -> ir::rpc::Overrides {
     ir::rpc::Overrides { lenient: true, ..ir::rpc::Overrides::builtin() }
 }
 
-fn model_at(path: &Path) -> Result<Model> {
+fn read_schema(path: &Path) -> Result<(std::path::PathBuf, String)> {
     let file = load::schema_file(path)?;
     let text = std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
-    model_with(&file, &text, &lenient())
+    Ok((file, text))
 }
 
 /// Like [`generate`], from schema text already read; `file` names it in messages and headers.
 pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<Output> {
-    let Model { ir, warnings } = model_with(file, text, &options.rpc_overrides)?;
+    with_stack(|| generate_on_this_thread(file, text, options))
+}
+
+fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result<Output> {
+    let Model { ir, warnings } = model_on_this_thread(file, text, &options.rpc_overrides)?;
 
     let header = header(&ir, options);
     let rust = if options.languages.rust {
@@ -201,12 +228,28 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
     Ok(Output { files, summary, warnings })
 }
 
+/// The lines every file opens with, as comments. They name the command and the schema file, whose paths may
+/// hold anything a file name can: each line is kept one line, with no character a comment cannot hold.
 fn header(ir: &ir::Ir, options: &Options) -> Vec<String> {
     let release = options.codex_version.as_deref().map(|v| format!(", Codex {v}")).unwrap_or_default();
     vec![
-        format!("Generated by `{}`. Do not edit by hand.", options.command),
-        format!("Schema: {}{release}, sha256 {}.", ir.source.file_name, ir.source.sha256),
+        one_line(&format!("Generated by `{}`. Do not edit by hand.", options.command)),
+        one_line(&format!("Schema: {}{release}, sha256 {}.", ir.source.file_name, ir.source.sha256)),
     ]
+}
+
+/// `text` with line breaks, other control characters and direction-changing characters written as
+/// `\u{..}` escapes: a comment line cannot be ended early, nor shown otherwise than it reads.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || emit::is_bidi_control(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -27,10 +27,10 @@ enum Command {
         #[arg(long)]
         codex_version: Option<String>,
         /// The generated Rust crate's package name.
-        #[arg(long, default_value = "codex-app-server-types")]
+        #[arg(long, default_value = "codex-app-server-types", value_parser = crate_name)]
         crate_name: String,
         /// The generated Python package's import name.
-        #[arg(long, default_value = "codex_app_server_types")]
+        #[arg(long, default_value = "codex_app_server_types", value_parser = python_package)]
         python_package: String,
         /// Write only these bindings (repeatable); the other language's folder is left as it is.
         #[arg(long = "lang", value_enum)]
@@ -137,6 +137,21 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// A Cargo package name: ASCII letters, digits, `-` and `_`, starting with a letter. It is written into
+/// `Cargo.toml`.
+fn crate_name(name: &str) -> Result<String, String> {
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    valid.then(|| name.to_string()).ok_or_else(|| "a crate name is ASCII letters, digits, `-` and `_`, starting with a letter".into())
+}
+
+/// A Python import name: an identifier of ASCII letters, digits and `_`. It names the package's folder.
+fn python_package(name: &str) -> Result<String, String> {
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then(|| name.to_string()).ok_or_else(|| "a Python package name is ASCII letters, digits and `_`, not starting with a digit".into())
 }
 
 fn read_overrides(file: &std::path::Path) -> codegen::Result<codegen::ir::rpc::Overrides> {

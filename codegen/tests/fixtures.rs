@@ -7,6 +7,8 @@
 //!   `cargo clippy -- -D warnings` on it, so every snapshot is also known to compile. Lints the generator is
 //!   known to trip are listed in `KNOWN_LINTS`; fixtures whose output does not compile yet are listed under
 //!   `does_not_compile:` (their tests are ignored, with the reason).
+//! - Schemas nested 64 levels deep (built by `common::nested_schema`, in every way of nesting) are
+//!   compiled in the same workspace.
 //! - The schemas in `tests/fixtures/errors/` must fail with the file and the exact JSON pointer, and the
 //!   `codegen` binary must leave a pre-existing `--out` folder byte for byte as it was.
 
@@ -16,6 +18,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use codegen::{Options, Output};
+
+mod common;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("codegen/ is inside the workspace").to_path_buf()
@@ -178,7 +182,11 @@ fixtures! {
     titles_and_refs,
     untagged,
     descriptions_bidi,
-    namespace_names;
+    namespace_names,
+    hostile_properties,
+    hostile_definition_names,
+    hostile_enum_values,
+    hostile_descriptions;
     does_not_compile:
 }
 
@@ -209,13 +217,24 @@ fn fixture_crates_pass_clippy() {
     let started = Instant::now();
     let workspace = tempfile::Builder::new().prefix("codegen-fixtures-").tempdir().expect("a temporary folder");
     let mut members = Vec::new();
+    let mut crates: Vec<(String, Output)> = Vec::new();
     for path in fixture_files("schemas") {
         let name = stem(&path);
         if DOES_NOT_COMPILE.contains(&name.as_str()) {
             continue;
         }
         let options = Options { rust_crate_name: format!("fixture-{}", name.replace('_', "-")), ..Options::default() };
-        let output = generate(&name, &options);
+        crates.push((name.clone(), generate(&name, &options)));
+    }
+    for nesting in common::Nesting::ALL {
+        let name = format!("deep_{}_64", format!("{nesting:?}").to_lowercase());
+        let options = Options { rust_crate_name: format!("fixture-{}", name.replace('_', "-")), ..Options::default() };
+        let schema = common::nested_schema(nesting, 64);
+        let output = codegen::generate_from_text(Path::new(&format!("{name}.json")), &schema, &options)
+            .unwrap_or_else(|e| panic!("{name} does not generate: {e}"));
+        crates.push((name, output));
+    }
+    for (name, output) in crates {
         for f in &output.files {
             let Some(relative) = f.path.strip_prefix("rust/") else { continue };
             let target = workspace.path().join(&name).join(relative);
@@ -330,24 +349,6 @@ fn errors_name_the_file_and_the_pointer() {
     }
 }
 
-/// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("list a folder") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                out.insert(path.strip_prefix(dir).unwrap().join(""), Vec::new());
-                stack.push(path);
-            } else {
-                out.insert(path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).expect("read a file"));
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn cli_errors_leave_out_untouched() {
     let scratch = tempfile::tempdir().expect("a temporary folder");
@@ -357,7 +358,7 @@ fn cli_errors_leave_out_untouched() {
     std::fs::write(out.join("rust/src/lib.rs"), "// the previous generation\n").unwrap();
     std::fs::write(out.join("notes.txt"), b"mine\x00\xff").unwrap();
     std::fs::create_dir_all(out.join("python/empty")).unwrap();
-    let before = tree(&out);
+    let before = common::tree(&out);
     for (name, pointer, _) in ERRORS {
         let schema = fixture_dir("errors").join(format!("{name}.json"));
         let result = Command::new(env!("CARGO_BIN_EXE_codegen"))
@@ -369,9 +370,10 @@ fn cli_errors_leave_out_untouched() {
             .output()
             .expect("run codegen");
         let stderr = String::from_utf8_lossy(&result.stderr);
-        assert!(!result.status.success(), "{name}: codegen exited successfully\n{stderr}");
+        // An error is exit status 1, never a panic (101) or a signal.
+        assert_eq!(result.status.code(), Some(1), "{name}: codegen exited with {:?}\n{stderr}", result.status);
         assert!(stderr.contains(&format!("{}#{pointer}: ", schema.display())), "{name}: {stderr}");
-        assert_eq!(tree(&out), before, "{name}: --out was changed");
+        assert_eq!(common::tree(&out), before, "{name}: --out was changed");
         let beside: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(beside, [std::ffi::OsString::from("out")], "{name}: files were left beside --out");
     }

@@ -8,38 +8,12 @@ it works.
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-
-FIXTURES = sorted((REPO / "tests" / "fixtures" / "schemas").glob("*.json"))
-BIN = Path(sys.executable).parent
-
-
-def codegen_binary() -> str:
-    path = os.environ.get("CODEGEN_BIN", str(REPO / "target" / "debug" / "codegen"))
-    if not Path(path).exists():
-        pytest.exit(f"{path} is missing: run `cargo build -p codegen` (cargo xtask test does)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every fixture generated once, each as a package named after it."""
-    root = tmp_path_factory.mktemp("fixtures")
-    for schema in FIXTURES:
-        package = f"fixture_{schema.stem}"
-        out = root / schema.stem
-        subprocess.run(
-            [codegen_binary(), "generate", "--schema", str(schema), "--out", str(out), "--python-package", package],
-            check=True,
-            capture_output=True,
-        )
-    return root
+from conftest import BIN, FIXTURES
 
 
 def test_fixture_packages_pass_ruff(packages: Path) -> None:

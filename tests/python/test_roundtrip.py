@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import resolve, rust_round_trip
-from pydantic import BaseModel, TypeAdapter
-
-from codex_app_server_types._base import UnknownVariant, WireEnum
+from conftest import resolve, rust_round_trip, unknown_parts
+from pydantic import TypeAdapter
 
 UNKNOWN_PROPERTY = "zzNotInSchema"
 
@@ -30,26 +28,6 @@ def adapter(path: str) -> TypeAdapter[Any]:
 
 def dump(path: str, value: Any) -> Any:
     return adapter(path).dump_python(value, mode="json", by_alias=True, exclude_unset=True)
-
-
-def unknown_parts(value: Any) -> list[str]:
-    """Unknown variants and enum values anywhere in a validated value."""
-    found: list[str] = []
-    if isinstance(value, WireEnum):
-        if value.is_unknown():
-            found.append(f"{type(value).__name__}({value.value!r})")
-    elif isinstance(value, BaseModel):
-        if isinstance(value, UnknownVariant):
-            found.append(type(value).__name__)
-        for name in type(value).model_fields:
-            found.extend(unknown_parts(getattr(value, name)))
-    elif isinstance(value, dict):
-        for item in value.values():
-            found.extend(unknown_parts(item))
-    elif isinstance(value, list):
-        for item in value:
-            found.extend(unknown_parts(item))
-    return found
 
 
 def test_samples_round_trip(samples: list[dict[str, Any]]) -> None:

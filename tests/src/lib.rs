@@ -3,10 +3,10 @@
 
 pub mod conformance;
 pub mod samples;
+pub mod trip;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
+pub use trip::{roundtrip, Decoded};
 
 /// What kind of type a definition became.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,18 +29,6 @@ pub struct Definition {
     pub roundtrip: fn(&Value) -> Result<Decoded, String>,
 }
 
-/// A value after a trip through a generated type.
-pub struct Decoded {
-    pub json: Value,
-    /// The decoded value's `Debug` text, to see which variants were chosen.
-    pub debug: String,
-}
-
-pub fn roundtrip<T: DeserializeOwned + Serialize + std::fmt::Debug>(value: &Value) -> Result<Decoded, String> {
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("decode: {e}"))?;
-    let json = serde_json::to_value(&typed).map_err(|e| format!("encode: {e}"))?;
-    Ok(Decoded { json, debug: format!("{typed:?}") })
-}
 
 include!(concat!(env!("OUT_DIR"), "/definitions.rs"));
 

@@ -39,11 +39,15 @@ impl<'a> Sampler<'a> {
         Self { root }
     }
 
-    /// Samples of the node at `pointer`: every mode, and every member when the node is a union.
+    /// Samples of the node at `pointer`: every mode, every member when the node is a union, and every
+    /// value when it is an `enum`.
     pub fn samples(&self, pointer: &str) -> Vec<Sample> {
         let node = self.root.pointer(pointer).expect("pointer exists");
         let members = self.union_members(node).map_or(1, |m| m.len());
         let mut out = Vec::new();
+        for (i, value) in node.get("enum").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            out.push(Sample { label: format!("value {i}"), input: value.clone(), expected: value.clone() });
+        }
         for mode in [Mode::Min, Mode::Max, Mode::MaxUnknown] {
             for choice in 0..members {
                 if let Some((input, expected)) = self.gen(node, mode, Some(choice), 0) {
@@ -55,8 +59,8 @@ impl<'a> Sampler<'a> {
     }
 
     fn resolve(&self, reference: &str) -> &'a Value {
-        let pointer = reference.strip_prefix('#').expect("local ref");
-        self.root.pointer(pointer).unwrap_or_else(|| panic!("dangling ref {reference}"))
+        let pointer = percent_decode(reference.strip_prefix('#').expect("local ref"));
+        self.root.pointer(&pointer).unwrap_or_else(|| panic!("dangling ref {reference}"))
     }
 
     /// Non-null members of a union without properties of its own.
@@ -152,7 +156,8 @@ impl<'a> Sampler<'a> {
                 Some((json!(s), json!(s)))
             }
             "integer" => {
-                let v = integer(object.get("format").and_then(Value::as_str), object.get("minimum"), mode);
+                let bounds = (object.get("minimum").and_then(Value::as_f64), object.get("maximum").and_then(Value::as_f64));
+                let v = integer(object.get("format").and_then(Value::as_str), bounds, mode);
                 Some((v.clone(), v))
             }
             "number" => {
@@ -252,21 +257,50 @@ fn any_value(mode: Mode) -> (Value, Value) {
     (v.clone(), v)
 }
 
-/// The widest value of an integer format in maximal samples, so a too-narrow Rust type fails.
-fn integer(format: Option<&str>, minimum: Option<&Value>, mode: Mode) -> Value {
-    if mode == Mode::Min {
-        let min = minimum.and_then(Value::as_f64).unwrap_or(0.0).max(0.0);
-        return json!(min as u64);
+/// An integer of the format within the schema's `minimum` and `maximum`: in maximal samples the one
+/// farthest from zero, so that a too-narrow Rust type fails; in minimal ones the least not below zero.
+fn integer(format: Option<&str>, (minimum, maximum): (Option<f64>, Option<f64>), mode: Mode) -> Value {
+    let (low, high): (i128, i128) = match format {
+        Some("uint64" | "uint") => (0, u64::MAX.into()),
+        Some("uint32") => (0, u32::MAX.into()),
+        Some("uint16") => (0, u16::MAX.into()),
+        Some("uint8") => (0, u8::MAX.into()),
+        Some("int32") => (i32::MIN.into(), i32::MAX.into()),
+        Some("int16") => (i16::MIN.into(), i16::MAX.into()),
+        Some("int8") => (i8::MIN.into(), i8::MAX.into()),
+        _ => (i64::MIN.into(), i64::MAX.into()),
+    };
+    let low = minimum.map_or(low, |m| low.max(m.ceil() as i128));
+    let high = maximum.map_or(high, |m| high.min(m.floor() as i128));
+    let v = match mode {
+        Mode::Min => low.max(0).min(high),
+        _ if low.unsigned_abs() > high.unsigned_abs() => low,
+        _ => high,
+    };
+    if v < 0 {
+        json!(v as i64)
+    } else {
+        json!(v as u64)
     }
-    match format {
-        Some("uint64" | "uint") => json!(u64::MAX),
-        Some("uint32") => json!(u32::MAX),
-        Some("uint16") => json!(u16::MAX),
-        Some("uint8") => json!(u8::MAX),
-        Some("int32") => json!(i32::MIN),
-        Some("int16") => json!(i16::MIN),
-        Some("int8") => json!(i8::MIN),
-        _ if minimum.and_then(Value::as_f64).is_some_and(|m| m >= 0.0) => json!(i64::MAX),
-        _ => json!(i64::MIN),
+}
+
+/// A `$ref` fragment with its `%XX` escapes decoded (a key may hold any character).
+pub fn percent_decode(fragment: &str) -> String {
+    let bytes = fragment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = fragment.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
     }
+    String::from_utf8(out).expect("a fragment of UTF-8 text")
 }

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use binding_tests::samples::Sampler;
+use binding_tests::samples::{percent_decode, Sampler};
 use codegen::ir::NameHint;
 use serde_json::{json, Map, Value};
 
@@ -85,7 +85,8 @@ fn unescape_pointer(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
-/// Moves every namespaced definition to the top level as `<namespace>_<name>` and rewrites the refs to it.
+/// Moves every namespaced definition to the top level as `<namespace>_<name>` (and one keyed `""` to
+/// `empty_key`) and rewrites the refs to it.
 fn flatten(schema: &Value) -> Result<Value, String> {
     let mut flat = schema.clone();
     let Some(defs) = schema.get("definitions").and_then(Value::as_object) else { return Ok(flat) };
@@ -104,7 +105,11 @@ fn flatten(schema: &Value) -> Result<Value, String> {
             if is_namespace(value) {
                 walk(value.as_object().expect("a namespace is an object"), &path, out, keys)?;
             } else {
-                let key = path.join("_");
+                // `""` stands for the root schema here: a definition keyed `""` takes another key.
+                let key = match path.join("_") {
+                    empty if empty.is_empty() => "empty_key".to_string(),
+                    key => key,
+                };
                 if out.insert(key.clone(), value.clone()).is_some() {
                     return Err(format!("flattening gives two definitions the key `{key}`"));
                 }
@@ -145,7 +150,8 @@ fn visit_refs(node: &mut Value, names: bool, f: &mut dyn FnMut(&mut Value)) {
 fn rewrite_refs(node: &mut Value, keys: &BTreeMap<Vec<String>, String>) {
     visit_refs(node, false, &mut |v| {
         let Some(r) = v.as_str().and_then(|r| r.strip_prefix("#/definitions/")) else { return };
-        let segments: Vec<String> = r.split('/').map(unescape_pointer).collect();
+        // Keys may be written percent-encoded (`%22` for a quote): decoded before the pointer is split.
+        let segments: Vec<String> = percent_decode(r).split('/').map(unescape_pointer).collect();
         // The longest prefix that is a definition; anything after it points inside it.
         if let Some(n) = (1..=segments.len()).rev().find(|n| keys.contains_key(&segments[..*n])) {
             let mut target = format!("#/definitions/{}", escape_pointer(&keys[&segments[..n]]));

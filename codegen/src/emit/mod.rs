@@ -28,9 +28,7 @@ pub fn doc_lines(doc: &str) -> Vec<String> {
             c if c.is_control() && c != '\t' => {}
             // Characters that change the visible direction of text are refused by rustc in comments and
             // can hide code from a reader; they are written as escapes.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' => {
-                current.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
+            c if is_bidi_control(c) => current.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => current.push(c),
         }
     }
@@ -38,7 +36,21 @@ pub fn doc_lines(doc: &str) -> Vec<String> {
     while lines.last().is_some_and(|l| l.trim().is_empty()) {
         lines.pop();
     }
+    // Blank lines before the text would only open the comment or docstring with empty lines.
+    let text_starts = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(lines.len());
+    lines.drain(..text_starts);
     lines
+}
+
+/// Characters that change the visible direction of text: rustc refuses them in comments, ruff in strings,
+/// and they can make code read otherwise than it runs. Generated code only ever holds them as escapes.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+/// Characters of no width that ruff refuses unescaped in Python strings.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
 }
 
 #[cfg(test)]
@@ -50,5 +62,6 @@ mod tests {
         assert_eq!(doc_lines("a\r\nb\rc\u{2028}d\ne\n\n"), ["a", "b", "c", "d", "e"]);
         assert_eq!(doc_lines("x\u{0}y"), ["xy"]);
         assert_eq!(doc_lines("a\u{202e}b"), ["a\\u{202e}b"]);
+        assert_eq!(doc_lines("\n \n\u{2028}a\n\nb\n"), ["a", "", "b"]);
     }
 }

@@ -309,6 +309,16 @@ impl Ir {
 
     /// The named types `id` refers to directly, once per place (fields, variants, aliases, flattened unions).
     pub fn references(&self, id: TypeId) -> Vec<TypeId> {
+        self.edges(id, true)
+    }
+
+    /// The named types a value of `id` holds in itself or in its lists and maps: [`Ir::references`] less the
+    /// fields and variants marked `recursive`, which are held through a pointer.
+    pub fn contained(&self, id: TypeId) -> Vec<TypeId> {
+        self.edges(id, false)
+    }
+
+    fn edges(&self, id: TypeId, recursive: bool) -> Vec<TypeId> {
         fn walk(ty: &TypeRef, out: &mut Vec<TypeId>) {
             match ty {
                 TypeRef::Named(id) => out.push(*id),
@@ -320,7 +330,7 @@ impl Ir {
         let Some(t) = self.types.get(id.0) else { return out };
         match &t.kind {
             TypeKind::Struct(s) => {
-                for f in &s.fields {
+                for f in s.fields.iter().filter(|f| recursive || !f.recursive) {
                     walk(&f.ty, &mut out);
                 }
                 if let Some(f) = &s.flatten {
@@ -330,9 +340,11 @@ impl Ir {
                     walk(ty, &mut out);
                 }
             }
-            TypeKind::Tagged(u) => out.extend(u.variants.iter().map(|v| v.ty)),
+            TypeKind::Tagged(u) => {
+                out.extend(u.variants.iter().filter(|v| recursive || !v.recursive).map(|v| v.ty))
+            }
             TypeKind::Untagged(u) => {
-                for v in &u.variants {
+                for v in u.variants.iter().filter(|v| recursive || !v.recursive) {
                     if let UntaggedKind::Value(ty) = &v.kind {
                         walk(ty, &mut out);
                     }
@@ -342,6 +354,21 @@ impl Ir {
             TypeKind::Enum(_) => {}
         }
         out
+    }
+
+    /// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`.
+    pub fn rust_path(&self, id: TypeId, krate: &str) -> String {
+        let t = self.get(id);
+        let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.rust.as_str());
+        std::iter::once(krate).chain(modules).chain([t.name.rust.as_str()]).collect::<Vec<_>>().join("::")
+    }
+
+    /// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then name).
+    pub fn python_path(&self, id: TypeId, package: &str) -> String {
+        let t = self.get(id);
+        let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.python.as_str());
+        let module: Vec<&str> = std::iter::once(package).chain(modules).collect();
+        format!("{}:{}", module.join("."), t.name.python)
     }
 
     /// The namespaces directly below `ns`.

@@ -1,12 +1,15 @@
 //! Reads a schema file (or a folder written by `generate-json-schema`) into typed nodes.
 
+mod depth;
 mod node;
 
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
+use serde::Deserialize;
 use serde_json::Value;
 
+pub use depth::MAX_DEPTH;
 pub use node::{Additional, JsonType, Node};
 
 use crate::error::{child_pointer, Error, Location, Result, Warning};
@@ -44,7 +47,18 @@ pub fn load(path: &Path) -> Result<Document> {
 
 /// Parses schema text; `file` is used in messages only.
 pub fn parse(file: &Path, text: &str) -> Result<Document> {
-    let raw: Value = serde_json::from_str(text).map_err(|e| {
+    if let Some(pointer) = depth::too_deep(text, MAX_DEPTH) {
+        return Err(Error::at(
+            file,
+            pointer,
+            format!("nested deeper than {MAX_DEPTH} levels of JSON objects and arrays, which is not supported"),
+        ));
+    }
+    // serde_json's own limit (128 levels) would refuse schemas nested 64 levels deep; the scan above has
+    // bounded the depth already, within what the pipeline's stack holds.
+    let mut parser = serde_json::Deserializer::from_str(text);
+    parser.disable_recursion_limit();
+    let raw = Value::deserialize(&mut parser).and_then(|v| parser.end().map(|()| v)).map_err(|e| {
         Error::at(file, "", format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()))
     })?;
     if !raw.is_object() {

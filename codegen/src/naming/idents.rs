@@ -37,12 +37,28 @@ const PYTHON_RESERVED_FIELDS: &[&str] = &[
     "self", "cls",
 ];
 
-/// Words split on anything that is not an ASCII letter or digit; other letters are spelled as `u<hex>`.
+/// Words split on anything that is not an ASCII letter or digit. Latin letters with diacritics are written
+/// as their base letters (`naïve` → `naive`, `ß` → `ss`); other letters are spelled as `u<hex>`.
+///
+/// A name with no letter or digit at all (`$`, `*/`, `-`) would have no words: its characters are spelled
+/// out instead (`dollar`, `star slash`, `dash`), so that it still gets a name that says what it is.
 fn ascii_words(wire: &str) -> String {
     let mut out = String::with_capacity(wire.len());
+    if !wire.chars().any(char::is_alphanumeric) {
+        for c in wire.chars() {
+            match symbol_name(c) {
+                Some(name) => out.push_str(name),
+                None => out.push_str(&format!("u{:x}", c as u32)),
+            }
+            out.push(' ');
+        }
+        return out;
+    }
     for c in wire.chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c);
+        } else if let Some(latin) = latin_base(c) {
+            out.push_str(latin);
         } else if c.is_alphanumeric() {
             out.push_str(&format!(" u{:x} ", c as u32));
         } else {
@@ -50,6 +66,87 @@ fn ascii_words(wire: &str) -> String {
         }
     }
     out
+}
+
+/// The ASCII punctuation and the space, named.
+fn symbol_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        ' ' => "space",
+        '!' => "bang",
+        '"' => "quote",
+        '#' => "hash",
+        '$' => "dollar",
+        '%' => "percent",
+        '&' => "and",
+        '\'' => "apostrophe",
+        '(' => "open paren",
+        ')' => "close paren",
+        '*' => "star",
+        '+' => "plus",
+        ',' => "comma",
+        '-' => "dash",
+        '.' => "dot",
+        '/' => "slash",
+        ':' => "colon",
+        ';' => "semicolon",
+        '<' => "less than",
+        '=' => "equals",
+        '>' => "greater than",
+        '?' => "question",
+        '@' => "at",
+        '[' => "open bracket",
+        '\\' => "backslash",
+        ']' => "close bracket",
+        '^' => "caret",
+        '_' => "underscore",
+        '`' => "backtick",
+        '{' => "open brace",
+        '|' => "pipe",
+        '}' => "close brace",
+        '~' => "tilde",
+        _ => return None,
+    })
+}
+
+/// Base letters of U+00C0..=U+00FF, one per character; `*` where it is more than one letter or no letter.
+const LATIN_1: &str = "AAAAAA*CEEEEIIIIDNOOOOO*OUUUUY**aaaaaa*ceeeeiiiidnooooo*ouuuuy*y";
+/// Base letters of U+0100..=U+017F (Latin Extended-A), likewise.
+const LATIN_EXTENDED_A: &str = concat!(
+    "AaAaAaCcCcCcCcDd",
+    "DdEeEeEeEeEeGgGg",
+    "GgGgHhHhIiIiIiIi",
+    "Ii**JjKkkLlLlLlL",
+    "lLlNnNnNnnNnOoOo",
+    "Oo**RrRrRrSsSsSs",
+    "SsTtTtTtUuUuUuUu",
+    "UuUuWwYyYZzZzZzs",
+);
+
+/// The ASCII letters a Latin letter with diacritics is written with, for the Latin-1 and Latin Extended-A
+/// blocks (most European languages).
+fn latin_base(c: char) -> Option<&'static str> {
+    let multi = match c {
+        'Æ' => "Ae",
+        'æ' => "ae",
+        'Þ' => "Th",
+        'þ' => "th",
+        'ß' => "ss",
+        'Ĳ' => "Ij",
+        'ĳ' => "ij",
+        'Œ' => "Oe",
+        'œ' => "oe",
+        _ => "",
+    };
+    if !multi.is_empty() {
+        return Some(multi);
+    }
+    let (table, start) = match c as u32 {
+        0xc0..=0xff => (LATIN_1, 0xc0),
+        0x100..=0x17f => (LATIN_EXTENDED_A, 0x100),
+        _ => return None,
+    };
+    let i = (c as u32 - start) as usize;
+    table.get(i..=i).filter(|base| *base != "*")
 }
 
 fn leading_digit(s: &str) -> bool {
@@ -171,7 +268,9 @@ pub fn python_name(name: &str) -> String {
 pub fn style_word(wire: &str) -> &'static str {
     let has_upper = wire.chars().any(|c| c.is_uppercase());
     let has_lower = wire.chars().any(|c| c.is_lowercase());
-    if wire.contains('-') {
+    if wire.is_empty() {
+        "empty"
+    } else if wire.contains('-') {
         "kebab"
     } else if wire.contains(' ') {
         "spaced"
@@ -215,7 +314,15 @@ mod tests {
             ("foo-bar", "foo_bar"),
             ("$ref", "r#ref"),
             ("a b", "a_b"),
-            ("café", "caf_ue9"),
+            ("café", "cafe"),
+            ("naïve", "naive"),
+            ("Größe", "grosse"),
+            ("İstanbul", "istanbul"),
+            ("日本", "u65e5_u672c"),
+            ("$", "dollar"),
+            ("*/", "star_slash"),
+            ("_", "underscore"),
+            ("🚀", "u1f680"),
             ("URLValue", "url_value"),
         ];
         for (wire, expected) in table {
@@ -235,6 +342,10 @@ mod tests {
             ("Self", "SelfType"),
             ("1", "Value1"),
             ("", "Value"),
+            ("-", "Dash"),
+            ("\"\"\"", "QuoteQuoteQuote"),
+            ("Ωmega", "U3a9Mega"),
+            ("Ærø", "Aero"),
             ("Nullable_GatewayOAuthLoginParams", "NullableGatewayOAuthLoginParams"),
         ];
         for (wire, expected) in table {
@@ -273,5 +384,6 @@ mod tests {
         assert_eq!(style_word("FOO_BAR"), "upper");
         assert_eq!(style_word("foo-bar"), "kebab");
         assert_eq!(style_word("foobar"), "lower");
+        assert_eq!(style_word(""), "empty");
     }
 }

@@ -41,7 +41,7 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let (first, second) = ir.types.split_at_mut(middle);
     let (titled_first, titled_second) = titled_inline.split_at(middle);
     let second_warnings = std::thread::scope(|scope| {
-        let second = scope.spawn(|| {
+        let second = crate::spawn_scoped(scope, || {
             let mut warnings = Vec::new();
             for (ty, titled) in second.iter_mut().zip(titled_second) {
                 name_members(ty, titled, &mut warnings);
@@ -379,9 +379,13 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
     let mut taken_py: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     // Definitions claim in key order so that which of two colliding keys wins does not depend on file order.
     let mut definitions: Vec<usize> = order.iter().copied().filter(|i| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_))).collect();
-    // Each key computed once (a comparison would compute two).
+    // Each key computed once (a comparison would compute two). A key that is its own name claims it first
+    // (`NoneType` before `None`, which is escaped to `NoneType`), and a key with no letter or digit, whose
+    // name is a stand-in (`""` → `Type`), last.
     definitions.sort_by_cached_key(|i| match &ir.types[*i].origin.hint {
-        NameHint::Definition(k) | NameHint::Root(k) => (camel(k, "Type") != *k, k.clone()),
+        NameHint::Definition(k) | NameHint::Root(k) => {
+            (rust_type(&camel(k, "Type")) != *k, !k.chars().any(char::is_alphanumeric), k.clone())
+        }
         _ => unreachable!(),
     });
     let is_definition = |i: &usize| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_));

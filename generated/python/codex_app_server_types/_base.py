@@ -44,7 +44,10 @@ class WireModel(BaseModel):
     - Validators are built on first use, so importing the package is cheap.
     """
 
+    # Field names never take an attribute of `BaseModel`: one that would gets a trailing `_`
+    # (`model_dump_`), which pydantic's default protected namespaces would still warn about.
     model_config = ConfigDict(
+        protected_namespaces=(),
         extra="allow",
         validate_by_name=True,
         validate_by_alias=True,

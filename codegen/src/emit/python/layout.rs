@@ -40,7 +40,33 @@ pub fn field(name: &str, annotation: &str, value: Option<&str>) -> Vec<String> {
         lines.push(format!("{INDENT}{tail}{assign}"));
         return lines;
     }
+    // A union too long for its line (names of types nested deep): parenthesised, on one line inside when
+    // it fits there, else a member a line.
+    let members = split_top_level(annotation, '|');
+    if members.len() > 1 {
+        let mut lines = vec![format!("{INDENT}{name}: (")];
+        let inside = format!("{INDENT}{INDENT}{annotation}");
+        let members = if inside.len() <= LINE_LENGTH { vec![annotation] } else { members };
+        for (i, member) in members.iter().enumerate() {
+            let prefix = format!("{INDENT}{INDENT}{}", if i == 0 { "" } else { "| " });
+            lines.extend(nested(&prefix, member, 2, ""));
+        }
+        lines.push(format!("{INDENT}){assign}"));
+        return lines;
+    }
     vec![one]
+}
+
+/// `class name(base):`, or when that is too long, the base on a line of its own.
+pub fn class_head(name: &str, base: &str) -> Vec<String> {
+    let one = format!("class {name}({base}):");
+    if one.len() <= LINE_LENGTH {
+        return vec![one];
+    }
+    let mut lines = vec![format!("class {name}(")];
+    lines.extend(nested(INDENT, base, 1, ""));
+    lines.push("):".into());
+    lines
 }
 
 /// Names in the order ruff's isort keeps the members of a `from ... import` list: constants, then
@@ -102,8 +128,11 @@ pub fn statement(target: &str, value: &str) -> Vec<String> {
 /// `name: TypeAlias = a | b`, or parenthesised: on one line inside when that fits, else one member a line.
 pub fn union_alias(prefix: &str, members: &[String]) -> Vec<String> {
     let one = members.join(" | ");
-    if members.len() == 1 || prefix.len() + one.len() <= LINE_LENGTH {
+    if prefix.len() + one.len() <= LINE_LENGTH {
         return vec![format!("{prefix}{one}")];
+    }
+    if let [member] = members {
+        return nested(prefix, member, 0, "");
     }
     let mut lines = vec![format!("{prefix}(")];
     lines.extend(union_lines(members, INDENT, ""));
@@ -127,12 +156,38 @@ pub fn union_lines(members: &[String], indent: &str, after: &str) -> Vec<String>
             Some((head, body, tail)) if line.len() > LINE_LENGTH => {
                 lines.push(format!("{indent}{op}{head}"));
                 let inner = format!("{indent}{INDENT}");
-                lines.extend(split_top_level(body).into_iter().map(|e| format!("{inner}{e},")));
+                lines.extend(split_top_level(body, ',').into_iter().map(|e| format!("{inner}{e},")));
                 lines.push(format!("{indent}{tail}{end}"));
             }
             _ => lines.push(line),
         }
     }
+    lines
+}
+
+/// `prefix`, `expr` and `suffix` on one line when they fit; else `expr` broken as ruff breaks a subscript or
+/// call (types nested deeper than a line holds: `list[list[...]]`): its opening bracket ends the line, its
+/// contents follow one level in (on one line when they fit there, else one element a line, each broken
+/// the same way, with commas, but for the one element of a subscript), and its closing bracket has a line
+/// of its own at `depth`.
+fn nested(prefix: &str, expr: &str, depth: usize, suffix: &str) -> Vec<String> {
+    let one = format!("{prefix}{expr}{suffix}");
+    let Some((head, body, tail)) = last_bracket(expr).filter(|_| one.len() > LINE_LENGTH) else {
+        return vec![one];
+    };
+    let inner = INDENT.repeat(depth + 1);
+    let mut lines = vec![format!("{prefix}{head}")];
+    let elements = split_top_level(body, ',');
+    if inner.len() + body.len() <= LINE_LENGTH {
+        lines.push(format!("{inner}{body}"));
+    } else if let ([element], true) = (elements.as_slice(), head.ends_with('[')) {
+        lines.extend(nested(&inner, element, depth + 1, ""));
+    } else {
+        for element in elements {
+            lines.extend(nested(&inner, element, depth + 1, ","));
+        }
+    }
+    lines.push(format!("{}{tail}{suffix}", INDENT.repeat(depth)));
     lines
 }
 
@@ -162,7 +217,7 @@ fn contents(body: &str, depth: usize) -> Vec<String> {
     if one.len() <= LINE_LENGTH {
         return vec![one];
     }
-    split_top_level(body).into_iter().map(|e| format!("{indent}{e},")).collect()
+    split_top_level(body, ',').into_iter().map(|e| format!("{indent}{e},")).collect()
 }
 
 /// Calls `f(index, char, depth)` for each character outside string literals, with the bracket depth
@@ -210,11 +265,11 @@ fn last_bracket(text: &str) -> Option<(&str, &str, &str)> {
     (!body.is_empty()).then(|| (&text[..=at], body, &text[text.len() - 1..]))
 }
 
-/// Splits at commas outside brackets and strings.
-fn split_top_level(text: &str) -> Vec<&str> {
+/// Splits at `separator`s outside brackets and strings.
+fn split_top_level(text: &str, separator: char) -> Vec<&str> {
     let mut cuts = Vec::new();
     scan(text, |i, c, depth| {
-        if depth == 0 && c == ',' {
+        if depth == 0 && c == separator {
             cuts.push(i);
         }
     });
@@ -249,6 +304,40 @@ mod tests {
     }
 
     #[test]
+    fn nested_subscripts_break_one_bracket_a_line() {
+        // As `ruff format` lays them out.
+        let lists = |n: usize| format!("{}str{}", "list[".repeat(n), "]".repeat(n));
+        let inner = |indent: usize, n: usize| format!("{}{}", " ".repeat(indent), lists(n));
+        assert_eq!(
+            union_alias("Deep: TypeAlias = ", &[lists(20)]),
+            ["Deep: TypeAlias = list[".to_string(), "    list[".into(), inner(8, 18), "    ]".into(), "]".into()]
+        );
+        let dict = format!("dict[str, {}]", lists(20));
+        let mut expected = vec!["D: TypeAlias = dict[".to_string(), "    str,".into()];
+        expected.extend((1..=4).map(|d| format!("{}list[", "    ".repeat(d))));
+        expected.push(inner(20, 16));
+        expected.extend((1..=4).rev().map(|d| format!("{}]{}", "    ".repeat(d), if d == 1 { "," } else { "" })));
+        expected.push("]".into());
+        assert_eq!(union_alias("D: TypeAlias = ", &[dict]), expected);
+    }
+
+    #[test]
+    fn long_class_heads_and_unions_of_long_names_break_as_ruff_breaks_them() {
+        let long = "DeepAItemA".repeat(13);
+        assert_eq!(class_head(&long, "WireModel"), [format!("class {long}("), "    WireModel".into(), "):".into()]);
+        assert_eq!(class_head("Short", "WireModel"), ["class Short(WireModel):"]);
+        assert_eq!(
+            field("a", &format!("list[{long}] | None"), Some("None")),
+            ["    a: (".to_string(), "        list[".into(), format!("            {long}"), "        ]".into(), "        | None".into(), "    ) = None".into()]
+        );
+        let fits_inside = "B".repeat(98);
+        assert_eq!(
+            field("a", &format!("list[{fits_inside}] | None"), Some("None")),
+            ["    a: (".to_string(), format!("        list[{fits_inside}] | None"), "    ) = None".into()]
+        );
+    }
+
+    #[test]
     fn orders_follow_isort() {
         let mut names: Vec<String> = ["UInt8", "Int16", "Int8", "WireModel", "AppReadRequest", "ApplyPatch"].map(String::from).to_vec();
         import_order(&mut names);
@@ -260,6 +349,6 @@ mod tests {
 
     #[test]
     fn brackets_inside_strings_are_not_brackets() {
-        assert_eq!(split_top_level(r#"a, "b, (c", d[e, f]"#), ["a", r#""b, (c""#, "d[e, f]"]);
+        assert_eq!(split_top_level(r#"a, "b, (c", d[e, f]"#, ','), ["a", r#""b, (c""#, "d[e, f]"]);
     }
 }

@@ -1,11 +1,33 @@
 //! Python source fragments that must be exact: string literals and docstrings that no text can end early.
 
-use crate::emit::doc_lines;
+use crate::emit::{doc_lines, is_bidi_control, is_invisible};
 
-/// A double-quoted Python string literal. JSON string syntax is a subset of Python's, and JSON escapes
-/// every quote, backslash and control character.
+/// A Python string literal, quoted as ruff formats it: double quotes, or single quotes when the text holds
+/// more double quotes than single ones. Backslashes, the quote, control characters, line and paragraph
+/// separators, and invisible or direction-changing characters are escaped, so the literal is one line
+/// that reads as what it holds.
 pub fn string(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialise")
+    let quote = if text.matches('"').count() > text.matches('\'').count() { '\'' } else { '"' };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c) || is_invisible(c) => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// A docstring body (without the surrounding quotes), or `None` for an empty description.
@@ -22,14 +44,10 @@ pub fn docstring(doc: &str) -> Option<String> {
     Some(escaped.join("\n"))
 }
 
-/// Invisible characters that ruff refuses unescaped in string literals, written as escapes.
+/// Invisible characters that ruff refuses unescaped in string literals, written as escapes
+/// (`doc_lines` has escaped those that change the direction of text already).
 fn escape_invisible(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' => format!("\\u{:04x}", c as u32),
-            c => c.to_string(),
-        })
-        .collect()
+    text.chars().map(|c| if is_invisible(c) { format!("\\u{:04x}", c as u32) } else { c.to_string() }).collect()
 }
 
 #[cfg(test)]
@@ -38,8 +56,18 @@ mod tests {
 
     #[test]
     fn strings_are_escaped() {
-        assert_eq!(string("a\"b\\c\nd"), r#""a\"b\\c\nd""#);
-        assert_eq!(string("\u{7}"), r#""\u0007""#);
+        assert_eq!(string("a\"b'\\c\nd"), r#""a\"b'\\c\nd""#);
+        assert_eq!(string("\u{7}\u{0}\u{85}"), r#""\u0007\u0000\u0085""#);
+        assert_eq!(string("l\u{2028}s\u{202e}z\u{200b}"), r#""l\u2028s\u202ez\u200b""#);
+    }
+
+    #[test]
+    fn strings_are_quoted_as_ruff_formats_them() {
+        assert_eq!(string("say \"hi\""), r#"'say "hi"'"#);
+        assert_eq!(string("\"\"\""), r#"'"""'"#);
+        assert_eq!(string("it's \"x\""), r#"'it\'s "x"'"#);
+        assert_eq!(string("'\""), r#""'\"""#);
+        assert_eq!(string("'''"), r#""'''""#);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::layout;
 use super::literals::{docstring, string};
 use super::PackageOptions;
+use crate::emit::doc_lines;
 use crate::ir::*;
 
 #[derive(Serialize)]
@@ -160,6 +161,8 @@ struct NamespaceImport {
 
 #[derive(Serialize)]
 struct EnumView {
+    /// The `class Name(WireEnum):` line, or lines.
+    head: Vec<String>,
     name: String,
     doc: Option<String>,
     members: Vec<MemberView>,
@@ -174,6 +177,8 @@ struct MemberView {
 
 #[derive(Serialize)]
 struct ClassView {
+    /// The `class Name(Base):` line, or lines when it is too long for one.
+    head: Vec<String>,
     name: String,
     base: String,
     doc: Option<String>,
@@ -229,7 +234,8 @@ impl FieldView {
     /// Writes the type as a string, to be resolved when the model is first used: it names something
     /// not defined yet where the class body runs.
     fn defer(&mut self) {
-        self.ty = if self.ty.contains('"') { format!("'{}'", self.ty) } else { string(&self.ty) };
+        // `string` picks the quotes and escapes what it must: a type may hold string literals of any text.
+        self.ty = string(&self.ty);
         self.lay_out();
     }
 }
@@ -239,6 +245,9 @@ struct AliasView {
     name: String,
     /// The comment lines above it (the description).
     comment: Vec<String>,
+    /// The description as a docstring body, for an alias that becomes a class.
+    #[serde(skip)]
+    docstring: Option<String>,
     /// `name: TypeAlias = value`, laid out.
     lines: Vec<String>,
     /// The members of the union the value is (one for a plain alias).
@@ -248,6 +257,12 @@ struct AliasView {
 }
 
 impl AliasView {
+    /// An alias whose description `doc` is written as comment lines (and kept as a docstring, should the
+    /// alias become a class).
+    fn new(name: &str, doc: Option<&str>, lines: Vec<String>, members: Vec<String>, discriminator: Option<String>) -> Self {
+        Self { name: name.to_string(), comment: comment(doc), docstring: doc.and_then(docstring), lines, members, discriminator }
+    }
+
     /// The value on one line, with `forward` names quoted (they are not defined yet where it is evaluated).
     fn value(&self, forward: &[String]) -> String {
         let members: Vec<String> = self.members.iter().map(|m| quote_names(m, forward)).collect();
@@ -386,17 +401,20 @@ impl<'a> Model<'a> {
             }
             let def = self.ir.get(id);
             let name = def.name.python.clone();
-            let doc = def.doc.as_deref().and_then(docstring);
+            // Classes take the description as a docstring, aliases as comment lines.
+            let raw = def.doc.as_deref();
+            let doc = raw.and_then(docstring);
             match &def.kind {
                 TypeKind::Enum(e) if e.values.len() == 1 => {
                     // One value: a literal, so that unions of objects can tell their members apart by it.
                     m.typing.insert("Literal");
                     m.typing.insert("TypeAlias");
-                    literals.push(one_line(name.clone(), doc, format!("Literal[{}]", string(&e.values[0].name.wire))));
+                    literals.push(one_line(name.clone(), raw, format!("Literal[{}]", string(&e.values[0].name.wire))));
                 }
                 TypeKind::Enum(e) => {
                     m.base.insert("WireEnum".into());
                     enums.push(EnumView {
+                        head: layout::class_head(&name, "WireEnum"),
                         name: name.clone(),
                         doc,
                         members: e
@@ -413,7 +431,7 @@ impl<'a> Model<'a> {
                 TypeKind::Struct(s) => match &s.flatten {
                     None => classes.push(m.class(id, &name, doc)),
                     Some(f) => {
-                        let (merged, sub, disc, alias) = m.flattened(id, f, doc);
+                        let (merged, sub, disc, alias) = m.flattened(id, f, raw);
                         classes.extend(merged);
                         subclasses.extend(sub);
                         discriminators.extend(disc);
@@ -425,23 +443,24 @@ impl<'a> Model<'a> {
                     }
                 },
                 TypeKind::Tagged(u) => {
-                    let (unknown, disc, alias) = m.tagged(&name, doc, u, None);
+                    let (unknown, disc, alias) = m.tagged(&name, raw, u, None);
                     classes.push(unknown);
                     discriminators.push(disc);
                     exports.push(u.unknown.python.clone());
                     aliases.push(alias);
                 }
-                TypeKind::Untagged(u) => aliases.push(m.untagged(&name, doc, u)),
+                TypeKind::Untagged(u) => aliases.push(m.untagged(&name, raw, u)),
                 TypeKind::Alias(t) => {
                     m.typing.insert("TypeAlias");
                     let annotation = m.annotation(t);
-                    aliases.push(one_line(name.clone(), doc, annotation));
+                    aliases.push(one_line(name.clone(), raw, annotation));
                 }
                 TypeKind::Newtype(t) => {
                     m.pydantic.insert("RootModel");
                     // Root models are defined in name order; any of them may not exist yet.
                     let annotation = quote_names(&m.annotation(t), &newtypes);
                     classes.push(ClassView {
+                        head: Vec::new(),
                         name: name.clone(),
                         base: String::new(),
                         doc,
@@ -469,11 +488,11 @@ impl<'a> Model<'a> {
             let root = alias.value(&forward);
             // `class X(RootModel["..."])`: the quoted type is resolved when the model is first used.
             m.pydantic.insert("RootModel");
-            let doc = (!alias.comment.is_empty()).then(|| alias.comment.iter().map(|l| l.trim_start_matches('#').trim_start()).collect::<Vec<_>>().join("\n"));
             classes.push(ClassView {
+                head: Vec::new(),
                 name: alias.name,
                 base: String::new(),
-                doc,
+                doc: alias.docstring,
                 forbid_extra: false,
                 extra_type: None,
                 tags: Vec::new(),
@@ -484,6 +503,10 @@ impl<'a> Model<'a> {
         }
         if !classes.iter().all(|c| c.root.is_some()) {
             m.base.insert("WireModel".into());
+        }
+        for class in &mut classes {
+            let base = class.root.as_ref().map_or_else(|| class.base.clone(), |root| format!("RootModel[{root}]"));
+            class.head = layout::class_head(&class.name, &base);
         }
         let items: Vec<Item> = enums
             .into_iter()
@@ -502,6 +525,9 @@ impl<'a> Model<'a> {
         } else {
             format!("Types of the `{}` definitions of the Codex app-server protocol.", ns_def.path.join("/"))
         };
+        // The file name and the namespace keys are the input's: escaped like any description, so that
+        // neither can end the docstring.
+        let doc = docstring(&doc).unwrap_or_default();
         let submodules: Vec<String> = self.ir.children(ns).iter().map(|c| self.ir.namespaces[c.0].modules.last().expect("nested").python.clone()).collect();
         let depth = ns_def.path.len();
         // A namespace named as the module runs is imported first. One named only in annotations (resolved
@@ -611,24 +637,20 @@ fn variant_types(ir: &Ir, union: TypeId) -> Vec<Option<TypeId>> {
     }
 }
 
-fn one_line(name: String, doc: Option<String>, value: String) -> AliasView {
+fn one_line(name: String, doc: Option<&str>, value: String) -> AliasView {
     union_alias(&name, doc, vec![value])
 }
 
 /// `name: TypeAlias = a | b | ...`, laid out.
-fn union_alias(name: &str, doc: Option<String>, members: Vec<String>) -> AliasView {
-    AliasView {
-        name: name.to_string(),
-        comment: comment(doc),
-        lines: layout::union_alias(&format!("{name}: TypeAlias = "), &members),
-        members,
-        discriminator: None,
-    }
+fn union_alias(name: &str, doc: Option<&str>, members: Vec<String>) -> AliasView {
+    AliasView::new(name, doc, layout::union_alias(&format!("{name}: TypeAlias = "), &members), members, None)
 }
 
-/// A description as `#` comment lines (aliases have no docstrings).
-fn comment(doc: Option<String>) -> Vec<String> {
-    doc.map(|d| d.lines().map(|l| if l.is_empty() { "#".to_string() } else { format!("# {l}") }).collect()).unwrap_or_default()
+/// A description as `#` comment lines (aliases have no docstrings): written as it is, since only a line
+/// break ends a comment, and `doc_lines` ends a line at each of them.
+fn comment(doc: Option<&str>) -> Vec<String> {
+    doc.map(|d| doc_lines(d).iter().map(|l| if l.is_empty() { "#".to_string() } else { format!("# {}", l.trim_end()) }).collect())
+        .unwrap_or_default()
 }
 
 /// Aliases in the order they can be evaluated (each after those it names), and apart from them those
@@ -987,12 +1009,12 @@ impl<'a> ModuleBuilder<'_, 'a> {
     fn class(&mut self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
         let (fields, tags) = self.all_fields(id);
         let (forbid_extra, extra_type) = self.extra_of(id);
-        ClassView { name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
+        ClassView { head: Vec::new(), name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
     }
 
     /// A tagged union: its unknown-variant class, its discriminator and its alias. `owner` is the object
     /// that flattens the union, whose merged classes are the members.
-    fn tagged(&mut self, name: &str, doc: Option<String>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, DiscriminatorView, AliasView) {
+    fn tagged(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, DiscriminatorView, AliasView) {
         self.typing.extend(["Annotated", "TypeAlias"]);
         let known: Vec<String> = u.variants.iter().map(|v| v.name.wire.clone()).collect();
         // When every variant is a class with a literal tag, pydantic dispatches on the tag itself (fast,
@@ -1025,7 +1047,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         lines.extend(layout::union_lines(&members, "    ", ","));
         lines.push(format!("    Discriminator({function}),"));
         lines.push("]".into());
-        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines, members, discriminator: Some(function) };
+        let alias = AliasView::new(name, doc, lines, members, Some(function));
         (unknown, disc, alias)
     }
 
@@ -1047,9 +1069,11 @@ impl<'a> ModuleBuilder<'_, 'a> {
         fields.insert(0, field_view(&u.tag.python, tag_type, meta, None, None));
         self.base.insert("UnknownVariant".into());
         ClassView {
+            head: Vec::new(),
             name: u.unknown.python.clone(),
             base: "UnknownVariant".into(),
-            doc: Some(format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire).replace('"', "\\\"")),
+            // The tag's wire name is the input's: escaped like a description.
+            doc: docstring(&format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire)),
             forbid_extra: false,
             extra_type: None,
             tags: Vec::new(),
@@ -1060,7 +1084,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     }
 
     /// `Annotated[A | B, Field(discriminator=tag)] | Unknown`, tried in that order.
-    fn tagged_by_field(&mut self, name: &str, doc: Option<String>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>, known: &[String]) -> (ClassView, DiscriminatorView, AliasView) {
+    fn tagged_by_field(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>, known: &[String]) -> (ClassView, DiscriminatorView, AliasView) {
         self.pydantic.extend(["AfterValidator", "Field"]);
         let mut members: Vec<String> = Vec::new();
         for (i, v) in u.variants.iter().enumerate() {
@@ -1083,11 +1107,11 @@ impl<'a> ModuleBuilder<'_, 'a> {
             &format!("Annotated[{known_alias} | {}, Field(union_mode=\"left_to_right\")]", u.unknown.python),
         ));
         members.push(u.unknown.python.clone());
-        let alias = AliasView { name: name.to_string(), comment: comment(doc), lines, members, discriminator: None };
+        let alias = AliasView::new(name, doc, lines, members, None);
         (unknown, disc, alias)
     }
 
-    fn untagged(&mut self, name: &str, doc: Option<String>, u: &UntaggedUnion) -> AliasView {
+    fn untagged(&mut self, name: &str, doc: Option<&str>, u: &UntaggedUnion) -> AliasView {
         self.typing.insert("TypeAlias");
         let literals: Vec<String> = u
             .variants
@@ -1117,7 +1141,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
 
     /// An object whose fields sit beside a union's: one class per variant holding both (the variant's own
     /// class when no other object uses it, else a subclass of it), and the object's name for their union.
-    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<String>) -> (Vec<ClassView>, Vec<ClassView>, Option<DiscriminatorView>, AliasView) {
+    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<&str>) -> (Vec<ClassView>, Vec<ClassView>, Option<DiscriminatorView>, AliasView) {
         let name = self.ir().get(id).name.python.clone();
         let mut classes = Vec::new();
         let mut subclasses = Vec::new();
@@ -1129,7 +1153,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             let base = self.name_of(ty);
             let (fields, tags) = self.all_fields(id);
             let (forbid_extra, extra_type) = self.extra_of(ty);
-            subclasses.push(ClassView { name: merged_name.python.clone(), base, doc: None, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None });
+            subclasses.push(ClassView { head: Vec::new(), name: merged_name.python.clone(), base, doc: None, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None });
         }
         match &self.ir().get(f.ty).kind {
             TypeKind::Tagged(u) => {

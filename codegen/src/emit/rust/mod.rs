@@ -80,7 +80,7 @@ fn print_parallel(ir: &Ir, chunks: &[Chunk]) -> Vec<String> {
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                scope.spawn(|| {
+                crate::spawn_scoped(scope, || {
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -154,6 +154,13 @@ fn preamble(ir: &Ir, chunk: &Chunk) -> TokenStream {
             body.extend(quote! { pub mod #m; });
         }
         if is_root {
+            if let Some(limit) = recursion_limit(ir) {
+                let limit = limit.to_string();
+                body.extend(quote! {
+                    // Types are nested deeper than rustc's checks follow by default.
+                    #![recursion_limit = #limit]
+                });
+            }
             if ir.rpc.is_some() {
                 body.extend(quote! { pub mod rpc; });
             }
@@ -161,6 +168,61 @@ fn preamble(ir: &Ir, chunk: &Chunk) -> TokenStream {
         }
     }
     body
+}
+
+/// The crate's `recursion_limit`, when its default (128) is too low for the types.
+///
+/// rustc follows types held inside one another (laying them out, checking what dropping them needs) about two
+/// levels of its limit per level of nesting, through `Vec`s and maps too, so objects nested 64 deep already
+/// need more than the default. Twice that, as a power of two, leaves room for the serde impls.
+fn recursion_limit(ir: &Ir) -> Option<usize> {
+    let needed = 4 * nesting_depth(ir);
+    (needed > 128).then(|| needed.next_power_of_two())
+}
+
+/// The longest chain of types held inside one another ([`Ir::contained`]); a cycle, closed through a `Vec` or
+/// a map, counts once. Iterative: chains through `$ref`s can be as long as the schema has definitions.
+fn nesting_depth(ir: &Ir) -> usize {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Done(usize),
+    }
+    let mut state = vec![State::New; ir.types.len()];
+    let mut deepest = 0;
+    for root in 0..ir.types.len() {
+        if state[root] != State::New {
+            continue;
+        }
+        state[root] = State::Open;
+        // Each open type: what it holds, how many of those were looked at, the deepest of them.
+        let mut open = vec![(root, ir.contained(TypeId(root)), 0, 0)];
+        while let Some(top) = open.len().checked_sub(1) {
+            let (id, ref held, next, below) = open[top];
+            if let Some(child) = held.get(next).map(|t| t.0) {
+                open[top].2 += 1;
+                match state[child] {
+                    State::Done(depth) => open[top].3 = below.max(depth),
+                    // A cycle: the type is already on the chain.
+                    State::Open => {}
+                    State::New => {
+                        state[child] = State::Open;
+                        open.push((child, ir.contained(TypeId(child)), 0, 0));
+                    }
+                }
+                continue;
+            }
+            let depth = below + 1;
+            state[id] = State::Done(depth);
+            deepest = deepest.max(depth);
+            open.pop();
+            if let Some(parent) = open.last_mut() {
+                parent.3 = parent.3.max(depth);
+            }
+        }
+    }
+    deepest
 }
 
 fn cargo_toml(options: &CrateOptions) -> String {
@@ -190,8 +252,10 @@ fn separate_items(code: &str) -> String {
         }
         out.push_str(line);
         out.push('\n');
-        // Consecutive `use` lines stay together.
+        // Consecutive `use` lines stay together. A doc line ending in `}` or `;` ends no item: a blank line
+        // after it would part the doc from its item.
         previous_closed = !line.starts_with(' ')
+            && !line.starts_with("//")
             && (line.ends_with('}') || (line.ends_with(';') && !line.starts_with("use ")));
     }
     out

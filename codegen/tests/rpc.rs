@@ -136,6 +136,15 @@ fn a_request_without_a_result_type_fails_naming_the_method_and_the_override_file
 }
 
 #[test]
+fn a_server_request_without_a_result_type_names_the_file_too() {
+    // Found by the property test: without a `ClientRequest` the error had no file.
+    let text = schema_with(&request("a/b", ""), "").replace("\"ClientRequest\"", "\"ServerRequest\"");
+    let e = model(&text, &Overrides::default()).unwrap_err();
+    assert!(e.message.contains("`a/b` (/definitions/ServerRequest/oneOf/0)"), "{e}");
+    assert_eq!(e.location.file, Path::new("schema.json"));
+}
+
+#[test]
 fn results_are_found_by_params_by_method_or_by_override() {
     let variants = [
         request("thread/start", r##", "params": {"$ref": "#/definitions/v2/NullableThreadStartParams"}"##),

@@ -29,10 +29,10 @@ enum Command {
         #[arg(long)]
         codex_version: Option<String>,
         /// The generated Rust crate's package name.
-        #[arg(long, default_value = "codex-app-server-types")]
+        #[arg(long, default_value = "codex-app-server-types", value_parser = crate_name)]
         crate_name: String,
         /// The generated Python package's import name.
-        #[arg(long, default_value = "codex_app_server_types")]
+        #[arg(long, default_value = "codex_app_server_types", value_parser = python_package)]
         python_package: String,
         /// Write only these bindings (repeatable); the other language's folder is left as it is.
         #[arg(long = "lang", value_enum)]
@@ -168,4 +168,20 @@ fn print(text: &str) -> io::Result<()> {
 /// Writes one line to stderr; when even that fails there is no one left to tell, so it is not a panic.
 fn say(line: impl Display) {
     let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+fn crate_name(name: &str) -> Result<String, String> {
+    if codegen::naming::idents::is_crate_name(name) {
+        Ok(name.to_string())
+    } else {
+        Err("a crate name is ASCII letters, digits, `-` and `_`, starting with a letter".into())
+    }
+}
+
+fn python_package(name: &str) -> Result<String, String> {
+    if codegen::naming::idents::is_python_package(name) {
+        Ok(name.to_string())
+    } else {
+        Err("a Python package name is an ASCII identifier (letters, digits, `_`) and not a keyword".into())
+    }
 }

@@ -1,4 +1,5 @@
-//! The command never panics over where its output goes: a full disk or a reader that went away.
+//! The command never panics over its arguments or where its output goes (a full disk, a reader that went
+//! away), and refuses names that would make bindings that do not build.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -59,4 +60,32 @@ fn a_reader_that_stops_reading_is_not_an_error() {
     assert_no_panic(&output);
     // The exit status still says what was found.
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn names_that_would_not_build_are_refused_before_anything_is_written() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out");
+    for (flag, value) in [
+        ("--python-package", "../escape"),
+        ("--python-package", "class"),
+        ("--python-package", ""),
+        ("--crate-name", "a\"b"),
+        ("--crate-name", "1st"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_codegen"))
+            .arg("generate")
+            .arg("--schema")
+            .arg(fixture("schemas/nullable.json"))
+            .arg("--out")
+            .arg(&out)
+            .args([flag, value])
+            .output()
+            .unwrap();
+        assert_no_panic(&output);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value:?}: {stderr}");
+        assert!(stderr.contains(flag), "{stderr}");
+        assert!(!out.exists(), "{flag} {value:?} wrote {}", out.display());
+    }
 }

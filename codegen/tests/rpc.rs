@@ -145,6 +145,20 @@ fn a_server_request_without_a_result_type_names_the_file_too() {
 }
 
 #[test]
+fn a_method_name_with_a_line_break_stays_inside_its_doc_comments() {
+    // Found by the structure-aware fuzz target: `ClientResponse`'s variant doc held the method name as it was,
+    // and a carriage return is not allowed in a doc comment.
+    for method in ["\\r", "a\\nb", "a\\u2028b"] {
+        let variants = request(method, r##", "params": {"$ref": "#/definitions/v2/XParams"}"##);
+        let v2 = format!(r##""XParams": {OBJECT}, "XResponse": {OBJECT}"##);
+        let out = codegen::generate_from_text(Path::new("schema.json"), &schema_with(&variants, &v2), &Default::default()).unwrap();
+        for file in out.files.iter().filter(|f| f.path.ends_with(".rs")) {
+            syn::parse_file(&file.contents).unwrap_or_else(|e| panic!("{method}: {}: {e}", file.path));
+        }
+    }
+}
+
+#[test]
 fn results_are_found_by_params_by_method_or_by_override() {
     let variants = [
         request("thread/start", r##", "params": {"$ref": "#/definitions/v2/NullableThreadStartParams"}"##),

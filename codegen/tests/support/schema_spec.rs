@@ -18,7 +18,8 @@ pub const ODD_NAMES: &[&str] = &[
     "class", "def", "from", "import", "lambda", "model_config", "model_dump", "Field", "BaseModel", "Option",
     "Result", "Value", "String", "Vec", "Box", "Unknown", "extra", "id", "method", "params", "a-b", "a b",
     "a.b", "a/b", "a~b", "50%", "1st", "_", "__", "_x", "X", "x", "fooBar", "FooBar", "foo_bar", "FOO_BAR",
-    "é", "名前", "Ünïcödé", "", " ", "\u{1f600}", "on-request", "NO_CONSTRAINT", "text_elements",
+    "é", "名前", "Ünïcödé", "", " ", "\u{1f600}", "on-request", "NO_CONSTRAINT", "text_elements", "line\nbreak",
+    "\r", "tab\there", "nul\u{0}", "\u{2028}", "quote\"s", "back\\slash", "\u{202e}rtl", "*/", "\"\"\"",
 ];
 
 #[cfg_attr(fuzzing, derive(arbitrary::Arbitrary))]

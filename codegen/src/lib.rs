@@ -6,6 +6,7 @@
 pub mod diff;
 pub mod emit;
 pub mod error;
+pub mod fuzz;
 pub mod ir;
 pub mod load;
 pub mod naming;
@@ -254,4 +255,28 @@ fn one_line(text: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_breaks_in_the_file_name_release_or_command_stay_in_the_header_comment() {
+        let schema = r#"{"definitions": {"A": {"type": "object", "properties": {"x": {"type": "string"}}}}}"#;
+        let options = Options {
+            command: "codegen generate --out 'x\ny'".into(),
+            codex_version: Some("1.0\r\n#![no_std] x = 1".into()),
+            ..Options::default()
+        };
+        let output = generate_from_text(Path::new("dir/a\u{2028}b\n.json"), schema, &options).unwrap();
+        for file in output.files.iter().filter(|f| !f.contents.is_empty()) {
+            if file.path.ends_with(".rs") {
+                syn::parse_file(&file.contents).unwrap_or_else(|e| panic!("{}: {e}\n{}", file.path, file.contents));
+            }
+            let comment = if file.path.ends_with(".rs") { "//" } else { "#" };
+            let header: Vec<&str> = file.contents.lines().take_while(|l| l.starts_with(comment)).collect();
+            assert!(header.iter().any(|l| l.contains("x = 1")), "{}:\n{}", file.path, file.contents);
+        }
+    }
 }

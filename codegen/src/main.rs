@@ -1,6 +1,8 @@
 //! `codegen generate --schema <PATH> --out <DIR>`: typed bindings from an app-server protocol schema.
 //! `codegen diff <OLD> <NEW>`: what changed between two schemas, and what of it breaks existing clients.
 
+use std::fmt::Display;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,15 +77,15 @@ fn main() -> ExitCode {
             let report = match codegen::diff(&old, &new) {
                 Ok(report) => report,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say(format_args!("error: {e}"));
                     return ExitCode::from(2);
                 }
             };
             let (old, new) = (old.display().to_string(), new.display().to_string());
-            if json {
-                print!("{}", codegen::diff::json(&report, &old, &new));
-            } else {
-                print!("{}", codegen::diff::human(&report, &old, &new));
+            let text = if json { codegen::diff::json(&report, &old, &new) } else { codegen::diff::human(&report, &old, &new) };
+            if let Err(e) = print(&text) {
+                say(format_args!("error: cannot write the report: {e}"));
+                return ExitCode::from(2);
             }
             if fail_on == Some(FailOn::Breaking) && report.breaking() > 0 {
                 ExitCode::from(1)
@@ -95,8 +97,8 @@ fn main() -> ExitCode {
             let rpc_overrides = match rpc_overrides.map(|file| read_overrides(&file)).transpose() {
                 Ok(overrides) => overrides.unwrap_or_else(codegen::ir::rpc::Overrides::builtin),
                 Err(e) => {
-                    eprintln!("error: {e}");
-                    eprintln!("nothing was written to {}", out.display());
+                    say(format_args!("error: {e}"));
+                    say(format_args!("nothing was written to {}", out.display()));
                     return ExitCode::FAILURE;
                 }
             };
@@ -120,41 +122,68 @@ fn main() -> ExitCode {
             let output = match codegen::generate(&schema, &options) {
                 Ok(output) => output,
                 Err(e) => {
-                    eprintln!("error: {e}");
-                    eprintln!("nothing was written to {}", out.display());
+                    say(format_args!("error: {e}"));
+                    say(format_args!("nothing was written to {}", out.display()));
                     return ExitCode::FAILURE;
                 }
             };
             for w in &output.warnings {
-                eprintln!("{w}");
+                say(format_args!("{w}"));
             }
             if let Err(e) = codegen::output::replace_dir(&out, &output.files) {
-                eprintln!("error: cannot write {}: {e}", out.display());
+                say(format_args!("error: cannot write {}: {e}", out.display()));
                 return ExitCode::FAILURE;
             }
-            println!("{}", output.summary);
-            println!("{} warning(s). Wrote {} files to {}.", output.warnings.len(), output.files.len(), out.display());
+            let done = format!(
+                "{}\n{} warning(s). Wrote {} files to {}.\n",
+                output.summary,
+                output.warnings.len(),
+                output.files.len(),
+                out.display()
+            );
+            // The files are written; a summary nobody can read is not worth failing for, but is said.
+            if let Err(e) = print(&done) {
+                say(format_args!("warning: cannot write the summary: {e}"));
+            }
             ExitCode::SUCCESS
         }
     }
 }
 
-/// A Cargo package name: ASCII letters, digits, `-` and `_`, starting with a letter. It is written into
-/// `Cargo.toml`.
-fn crate_name(name: &str) -> Result<String, String> {
-    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    valid.then(|| name.to_string()).ok_or_else(|| "a crate name is ASCII letters, digits, `-` and `_`, starting with a letter".into())
-}
-
-/// A Python import name: an identifier of ASCII letters, digits and `_`. It names the package's folder.
-fn python_package(name: &str) -> Result<String, String> {
-    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    valid.then(|| name.to_string()).ok_or_else(|| "a Python package name is ASCII letters, digits and `_`, not starting with a digit".into())
-}
-
 fn read_overrides(file: &std::path::Path) -> codegen::Result<codegen::ir::rpc::Overrides> {
     let text = std::fs::read_to_string(file).map_err(|e| codegen::Error::at(file, "", format!("cannot read: {e}")))?;
     codegen::ir::rpc::Overrides::parse(file, &text)
+}
+
+/// Writes to stdout. A reader that stopped reading (`codegen diff ... | head`) is not an error; anything else
+/// (a full disk) is returned, never a panic as `print!` would.
+fn print(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Writes one line to stderr; when even that fails there is no one left to tell, so it is not a panic.
+fn say(line: impl Display) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// A Cargo package name (it is written into `Cargo.toml`).
+fn crate_name(name: &str) -> Result<String, String> {
+    if codegen::naming::idents::is_crate_name(name) {
+        Ok(name.to_string())
+    } else {
+        Err("a crate name is ASCII letters, digits, `-` and `_`, starting with a letter".into())
+    }
+}
+
+/// A Python import name (it names the package's folder).
+fn python_package(name: &str) -> Result<String, String> {
+    if codegen::naming::idents::is_python_package(name) {
+        Ok(name.to_string())
+    } else {
+        Err("a Python package name is an ASCII identifier (letters, digits, `_`) and not a keyword".into())
+    }
 }

@@ -136,6 +136,29 @@ fn a_request_without_a_result_type_fails_naming_the_method_and_the_override_file
 }
 
 #[test]
+fn a_server_request_without_a_result_type_names_the_file_too() {
+    // Found by the property test: without a `ClientRequest` the error had no file.
+    let text = schema_with(&request("a/b", ""), "").replace("\"ClientRequest\"", "\"ServerRequest\"");
+    let e = model(&text, &Overrides::default()).unwrap_err();
+    assert!(e.message.contains("`a/b` (/definitions/ServerRequest/oneOf/0)"), "{e}");
+    assert_eq!(e.location.file, Path::new("schema.json"));
+}
+
+#[test]
+fn a_method_name_with_a_line_break_stays_inside_its_doc_comments() {
+    // Found by the structure-aware fuzz target: `ClientResponse`'s variant doc held the method name as it was,
+    // and a carriage return is not allowed in a doc comment.
+    for method in ["\\r", "a\\nb", "a\\u2028b"] {
+        let variants = request(method, r##", "params": {"$ref": "#/definitions/v2/XParams"}"##);
+        let v2 = format!(r##""XParams": {OBJECT}, "XResponse": {OBJECT}"##);
+        let out = codegen::generate_from_text(Path::new("schema.json"), &schema_with(&variants, &v2), &Default::default()).unwrap();
+        for file in out.files.iter().filter(|f| f.path.ends_with(".rs")) {
+            syn::parse_file(&file.contents).unwrap_or_else(|e| panic!("{method}: {}: {e}", file.path));
+        }
+    }
+}
+
+#[test]
 fn results_are_found_by_params_by_method_or_by_override() {
     let variants = [
         request("thread/start", r##", "params": {"$ref": "#/definitions/v2/NullableThreadStartParams"}"##),

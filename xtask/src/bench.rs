@@ -501,17 +501,17 @@ pub(crate) fn interleave(mut measurements: Vec<(u32, Box<Measured<'_>>)>) -> Res
 }
 
 /// Wall-clock times of the runs, sorted.
-struct Timings(Vec<Duration>);
+pub(crate) struct Timings(Vec<Duration>);
 
 impl Timings {
-    fn new(mut times: Vec<Duration>) -> Timings {
+    pub(crate) fn new(mut times: Vec<Duration>) -> Timings {
         times.sort();
         Timings(times)
     }
     fn min(&self) -> Duration {
         self.0[0]
     }
-    fn median(&self) -> Duration {
+    pub(crate) fn median(&self) -> Duration {
         let n = self.0.len();
         if n % 2 == 1 {
             self.0[n / 2]
@@ -625,7 +625,7 @@ fn builder_items(source: &str) -> usize {
     n
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_python;
+mod bench_size;
 mod conformance;
 mod generate;
 mod python;
@@ -26,6 +27,8 @@ enum Command {
     /// Time our Python package next to datamodel-code-generator's (generation, cold import, decoding a notification
     /// stream); print a Markdown table.
     BenchPython(bench_python::Args),
+    /// Time generation on synthetic schemas 1× to 20× the pinned bundle's size; print a Markdown table.
+    BenchSize(bench_size::Args),
     /// Check `codegen diff` on release 0.160.0 and the pinned one against facts read from their bundles
     /// (one of the steps of `test`).
     CheckDiff,
@@ -51,6 +54,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Bench(args) => bench::run(&args),
         Command::BenchPython(args) => bench_python::run(&args),
+        Command::BenchSize(args) => bench_size::run(&args),
         Command::CheckDiff => release_diff::run(),
         Command::CheckReleases => releases::run(),
         Command::Conformance(args) => conformance::run(&args),

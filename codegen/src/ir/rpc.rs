@@ -245,7 +245,7 @@ pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
                     Some((response, source)) => MethodKind::Request { response, source },
                     None if overrides.lenient => MethodKind::Request { response: TypeRef::Any, source: ResponseSource::Unresolved },
                     None => {
-                        unresolved.push(format!("`{}` ({})", variant.name.wire, location.pointer));
+                        unresolved.push((format!("`{}` ({})", variant.name.wire, location.pointer), location));
                         continue;
                     }
                 }
@@ -265,14 +265,16 @@ pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
             });
         }
     }
-    if !unresolved.is_empty() {
-        let file = top.and_then(|ns| find(ns, "ClientRequest")).map(|id| ir.get(id).origin.location.file.clone());
+    if let Some((_, first)) = unresolved.first() {
+        // The file of the methods' schema (every method is in it), whichever message union they are in.
+        let file = first.file.clone();
+        let methods: Vec<&str> = unresolved.iter().map(|(method, _)| method.as_str()).collect();
         return Err(Error::at(
-            &file.unwrap_or_default(),
+            &file,
             "/definitions",
             format!(
                 "no result type for {}: the schema has no `…Response` named after the params; name the result in the override file `{}`",
-                unresolved.join(", "),
+                methods.join(", "),
                 overrides.file.display()
             ),
         ));

@@ -255,6 +255,22 @@ pub fn python_type(name: &str) -> String {
     }
 }
 
+/// Whether `name` can be imported as a Python package as it is: an ASCII identifier and no keyword.
+pub fn is_python_package(name: &str) -> bool {
+    is_ascii_identifier(name) && python_name(name) == name
+}
+
+/// Whether `name` can be a Cargo package name: ASCII letters, digits, `-` and `_`, starting with a letter.
+pub fn is_crate_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn is_ascii_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A Python enum member or module name.
 pub fn python_name(name: &str) -> String {
     if PYTHON_KEYWORDS.contains(&name) {
@@ -296,6 +312,22 @@ pub fn style_word(wire: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn package_names_given_on_the_command_line_are_checked() {
+        for ok in ["codex_app_server_types", "_x", "A1"] {
+            assert!(is_python_package(ok), "{ok}");
+        }
+        for bad in ["", "1abc", "a-b", "a.b", "../x", "class", "None", "é"] {
+            assert!(!is_python_package(bad), "{bad}");
+        }
+        for ok in ["codex-app-server-types", "a_b", "X1"] {
+            assert!(is_crate_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "1a", "a b", "a\"b", "a/b", "é"] {
+            assert!(!is_crate_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn rust_fields() {

@@ -1072,7 +1072,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             head: Vec::new(),
             name: u.unknown.python.clone(),
             base: "UnknownVariant".into(),
-            // The tag's wire name is the input's: escaped like a description.
+            // Through `docstring` like every doc: the tag property's name may hold anything, a NUL or a backslash.
             doc: docstring(&format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire)),
             forbid_extra: false,
             extra_type: None,
@@ -1172,5 +1172,25 @@ impl<'a> ModuleBuilder<'_, 'a> {
             }
             _ => unreachable!("only unions are flattened"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn the_unknown_variant_docstring_escapes_the_tag_property_name() {
+        // Found by the property test: the docstring held the tag property's name with only its quotes
+        // escaped, so a NUL or a `\N` in it made a module Python cannot compile.
+        let schema = r#"{"definitions": {"U": {"oneOf": [
+            {"type": "object", "required": ["t\u0000\\N\"x"], "properties": {"t\u0000\\N\"x": {"type": "string", "enum": ["a"]}}},
+            {"type": "object", "required": ["t\u0000\\N\"x"], "properties": {"t\u0000\\N\"x": {"type": "string", "enum": ["b"]}}}
+        ]}}}"#;
+        let options = crate::Options { languages: crate::Languages { rust: false, python: true }, ..Default::default() };
+        let out = crate::generate_from_text(Path::new("u.json"), schema, &options).unwrap();
+        let types = out.files.iter().find(|f| f.path.ends_with("/_types.py")).unwrap();
+        assert!(!types.contents.contains('\0'), "{}", types.contents);
+        assert!(types.contents.contains(r#""""A `U` whose `t\\N\"x` this version of the schema does not list"#), "{}", types.contents);
     }
 }

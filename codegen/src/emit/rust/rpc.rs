@@ -332,8 +332,10 @@ impl Emitter<'_> {
         let variants = requests.iter().map(|m| {
             let name = ident(&m.name.rust);
             let ty = self.ctx.ty(m.response().expect("a request"), false);
-            let doc = format!(" `{}`", m.name.wire);
-            quote! { #[doc = #doc] #name(#ty), }
+            // Through `doc_attrs` like every doc: a method name may hold a line break, which a doc
+            // comment cannot.
+            let doc = doc_attrs(&format!("`{}`", m.name.wire), false);
+            quote! { #doc #name(#ty), }
         });
         let decode = requests.iter().map(|m| {
             let name = ident(&m.name.rust);

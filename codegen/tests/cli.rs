@@ -1,0 +1,91 @@
+//! The command never panics over its arguments or where its output goes (a full disk, a reader that went
+//! away), and refuses names that would make bindings that do not build.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(path)
+}
+
+fn diff_args() -> Vec<PathBuf> {
+    vec!["diff".into(), fixture("diff/fields/old.json"), fixture("diff/fields/new.json")]
+}
+
+fn assert_no_panic(output: &Output) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_full_stdout_is_an_error_not_a_panic() {
+    let full = || std::fs::File::options().write(true).open("/dev/full").expect("/dev/full");
+    let diff = Command::new(env!("CARGO_BIN_EXE_codegen")).args(diff_args()).stdout(full()).output().unwrap();
+    assert_no_panic(&diff);
+    assert_eq!(diff.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&diff.stderr).contains("cannot write the report"));
+
+    // The files are written before the summary, so generation still succeeds, and says what it could not print.
+    let out = tempfile::tempdir().unwrap();
+    let generate = Command::new(env!("CARGO_BIN_EXE_codegen"))
+        .arg("generate")
+        .arg("--schema")
+        .arg(fixture("schemas/nullable.json"))
+        .arg("--out")
+        .arg(out.path())
+        .stdout(full())
+        .output()
+        .unwrap();
+    assert_no_panic(&generate);
+    assert!(generate.status.success());
+    assert!(out.path().join("rust/src/lib.rs").is_file());
+    assert!(String::from_utf8_lossy(&generate.stderr).contains("cannot write the summary"));
+}
+
+#[test]
+fn a_reader_that_stops_reading_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_codegen"))
+        .args(diff_args())
+        .arg("--fail-on")
+        .arg("breaking")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the command has loaded the schemas, so its write meets a pipe with no reader.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_no_panic(&output);
+    // The exit status still says what was found.
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn names_that_would_not_build_are_refused_before_anything_is_written() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out");
+    for (flag, value) in [
+        ("--python-package", "../escape"),
+        ("--python-package", "class"),
+        ("--python-package", ""),
+        ("--crate-name", "a\"b"),
+        ("--crate-name", "1st"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_codegen"))
+            .arg("generate")
+            .arg("--schema")
+            .arg(fixture("schemas/nullable.json"))
+            .arg("--out")
+            .arg(&out)
+            .args([flag, value])
+            .output()
+            .unwrap();
+        assert_no_panic(&output);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value:?}: {stderr}");
+        assert!(stderr.contains(flag), "{stderr}");
+        assert!(!out.exists(), "{flag} {value:?} wrote {}", out.display());
+    }
+}

@@ -36,11 +36,23 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
             chunks.push(Chunk { namespace: id, preamble: false, types: types.to_vec() });
         }
     }
-    let printed = print_parallel(ir, &chunks);
+    let header: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
+    // The rpc module reads nothing the items write: it is written on a thread of its own meanwhile.
+    let (printed, rpc_files) = std::thread::scope(|scope| {
+        let rpc_files = scope.spawn(|| {
+            let files = rpc::module(ir).into_iter().flatten();
+            let file = |(path, item): (&str, text::ItemText)| GeneratedFile {
+                path: path.into(),
+                contents: format!("{header}\n{}", separate_items(&laid_out(item))),
+            };
+            files.map(file).collect::<Vec<_>>()
+        });
+        (print_parallel(ir, &chunks), rpc_files.join().expect("writing the rpc module does not panic"))
+    });
 
     let mut files = vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options) }];
     for (index, ns) in ir.namespaces.iter().enumerate() {
-        let mut contents: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
+        let mut contents = header.clone();
         let parts = chunks.iter().zip(&printed).filter(|(c, _)| c.namespace.0 == index).map(|(_, p)| p.as_str());
         for part in parts.filter(|p| !p.is_empty()) {
             contents.push('\n');
@@ -54,12 +66,8 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
         };
         files.push(GeneratedFile { path, contents });
     }
-    let header: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
-    for (path, item) in rpc::module(ir).into_iter().flatten() {
-        files.push(GeneratedFile { path: path.into(), contents: format!("{header}\n{}", separate_items(&laid_out(item))) });
-    }
-    let wire: String = options.header.iter().map(|l| format!("// {l}\n")).chain([format!("\n{}", WIRE_MODULE)]).collect();
-    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: wire });
+    files.extend(rpc_files);
+    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: format!("{header}\n{WIRE_MODULE}") });
     files
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Written as text in prettyplease's layout, like the model items (see [`super::text`]). What is the same
 //! for every schema is a template (`rpc.rs.txt`, `rpc_handler.rs.txt`: the code as it is generated, laid
-//! out as prettyplease prints it), in which a line `$name` stands for the text the method tables decide.
+//! out as prettyplease prints it, blank lines as `separate_items` adds them), in which a line `$name` stands
+//! for the text the method tables decide.
 //! Each such text is laid out by the rules of [`ItemText`]; a file with a line those rules cannot keep
 //! within the margin is laid out by prettyplease instead (see `super::laid_out`).
 

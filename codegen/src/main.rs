@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 // IR, the emitted text) in a process that lives a few tens of milliseconds. mimalloc does that with less CPU
 // than the system allocator, and, taking memory from the OS in large segments, with ~200 page faults where
 // the system allocator's fresh heap takes ~4,000: about a quarter of the command's time (BENCHMARKS.md).
-// It is compiled from C by the `cc` crate. The library keeps the allocator of the program that uses it.
+// Its v2 line, because in our runs v3 backed its arenas with transparent huge pages and zeroed ~60 MB for
+// them (v2: ~45 MB resident), which made it no faster. It is compiled from C by the `cc` crate. The library
+// keeps the allocator of the program that uses it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

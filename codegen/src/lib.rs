@@ -136,8 +136,12 @@ pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
 }
 
 fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
-    let mut doc = load::parse(file, text)?;
-    let sha256 = hex(&Sha256::digest(text.as_bytes()));
+    // The digest named in the headers is taken on another thread while this one reads the schema.
+    let (doc, sha256) = std::thread::scope(|scope| {
+        let sha256 = scope.spawn(|| hex(&Sha256::digest(text.as_bytes())));
+        (load::parse(file, text), sha256.join().expect("hashing does not panic"))
+    });
+    let mut doc = doc?;
     let mut lowered = ir::lower::lower(&doc, &sha256)?;
     let mut warnings = std::mem::take(&mut doc.warnings);
     // Nothing past lowering reads the document: it is freed (every schema node, and the parsed JSON) on

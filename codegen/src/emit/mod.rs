@@ -13,6 +13,25 @@ pub struct GeneratedFile {
 /// Splits a description into lines for doc comments: every line-breaking character ends a line,
 /// so no description can continue past its comment.
 pub fn doc_lines(doc: &str) -> Vec<String> {
+    // Most descriptions are printable ASCII and newlines: those only need splitting.
+    let plain = doc.bytes().all(|b| (b' '..=b'~').contains(&b) || b == b'\n' || b == b'\t');
+    let mut lines = if plain { split_plain(doc) } else { split_doc(doc) };
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    // Blank lines before the text would only open the comment or docstring with empty lines.
+    let text_starts = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(lines.len());
+    lines.drain(..text_starts);
+    lines
+}
+
+/// [`split_doc`] for text of printable ASCII, tabs and newlines.
+fn split_plain(doc: &str) -> Vec<String> {
+    doc.split('\n').map(str::to_string).collect()
+}
+
+/// [`doc_lines`] for any text, before leading and trailing blank lines are dropped.
+fn split_doc(doc: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();
     let mut chars = doc.chars().peekable();
@@ -33,12 +52,6 @@ pub fn doc_lines(doc: &str) -> Vec<String> {
         }
     }
     lines.push(current);
-    while lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
-    }
-    // Blank lines before the text would only open the comment or docstring with empty lines.
-    let text_starts = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(lines.len());
-    lines.drain(..text_starts);
     lines
 }
 
@@ -55,7 +68,14 @@ pub fn is_invisible(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::doc_lines;
+    use super::{doc_lines, split_doc, split_plain};
+
+    #[test]
+    fn plain_text_splits_as_any_text() {
+        for doc in ["", "a", "a\n", "\n\na b\t\n c~\n\n", "x\n \n"] {
+            assert_eq!(split_plain(doc), split_doc(doc), "{doc:?}");
+        }
+    }
 
     #[test]
     fn every_line_break_ends_a_line() {

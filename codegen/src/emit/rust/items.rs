@@ -4,7 +4,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use super::text::{string_literal, ItemText};
+use super::text::{string_literal, ItemText, Part};
 use super::ident;
 use crate::ir::*;
 
@@ -30,7 +30,7 @@ impl Ctx<'_> {
     }
 
     /// [`Ctx::path`] as text.
-    fn path_text(&self, id: TypeId, out: &mut String) {
+    pub(super) fn path_text(&self, id: TypeId, out: &mut String) {
         let def = self.ir.get(id);
         if def.namespace != self.namespace {
             out.push_str("crate");
@@ -77,7 +77,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn type_string(&self, ty: &TypeRef, boxed: bool) -> String {
+    pub(super) fn type_string(&self, ty: &TypeRef, boxed: bool) -> String {
         let mut out = String::new();
         self.ty_text(ty, boxed, &mut out);
         out
@@ -351,7 +351,7 @@ fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
         } else {
             format!("Self::{}", v.name.rust)
         };
-        item.arm(3, &["Some(", &string_literal(&v.name.wire), ")"], &["tagged.", read, "(", &wrap, ")"]);
+        item.arm(3, &["Some(", &string_literal(&v.name.wire), ")"], &Part::texts(&["tagged.", read, "(", &wrap, ")"]));
     }
     item.line(3, &["_ => tagged.unknown(Self::Unknown),"]);
     item.text.push_str("        }\n    }\n}\n");
@@ -388,10 +388,10 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
     for v in &u.variants {
         match &v.kind {
             UntaggedKind::Literal(w) => {
-                item.arm(3, &["Self::", &v.name.rust], &["serializer.serialize_str(", &string_literal(w), ")"])
+                item.arm(3, &["Self::", &v.name.rust], &Part::texts(&["serializer.serialize_str(", &string_literal(w), ")"]))
             }
             UntaggedKind::Value(_) => {
-                item.arm(3, &["Self::", &v.name.rust, "(value)"], &["serde::Serialize::serialize(value, serializer)"])
+                item.arm(3, &["Self::", &v.name.rust, "(value)"], &[Part::Text("serde::Serialize::serialize(value, serializer)")])
             }
         }
     }
@@ -423,7 +423,7 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         _ => {
             item.line(2, &["match value.as_str() {"]);
             for (name, wire) in &literals {
-                item.arm(3, &["Some(", &string_literal(wire), ")"], &["return Ok(Self::", name, ")"]);
+                item.arm(3, &["Some(", &string_literal(wire), ")"], &Part::texts(&["return Ok(Self::", name, ")"]));
             }
             item.line(3, &["_ => {}"]);
             item.line(2, &["}"]);

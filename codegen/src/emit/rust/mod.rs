@@ -1,4 +1,6 @@
-//! The Rust backend: a standalone crate of serde types, built with `quote` and printed by `prettyplease`.
+//! The Rust backend: a standalone crate of serde types. Items are written as text in `prettyplease`'s layout
+//! (see [`text`]); the few that the text's rules cannot lay out are built with `quote` or parsed back, and
+//! printed by `prettyplease`.
 
 mod items;
 mod rpc;
@@ -34,11 +36,23 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
             chunks.push(Chunk { namespace: id, preamble: false, types: types.to_vec() });
         }
     }
-    let printed = print_parallel(ir, &chunks);
+    let header: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
+    // The rpc module reads nothing the items write: it is written on a thread of its own meanwhile.
+    let (printed, rpc_files) = std::thread::scope(|scope| {
+        let rpc_files = scope.spawn(|| {
+            let files = rpc::module(ir).into_iter().flatten();
+            let file = |(path, item): (&str, text::ItemText)| GeneratedFile {
+                path: path.into(),
+                contents: format!("{header}\n{}", separate_items(&laid_out(item))),
+            };
+            files.map(file).collect::<Vec<_>>()
+        });
+        (print_parallel(ir, &chunks), rpc_files.join().expect("writing the rpc module does not panic"))
+    });
 
     let mut files = vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options) }];
     for (index, ns) in ir.namespaces.iter().enumerate() {
-        let mut contents: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
+        let mut contents = header.clone();
         let parts = chunks.iter().zip(&printed).filter(|(c, _)| c.namespace.0 == index).map(|(_, p)| p.as_str());
         for part in parts.filter(|p| !p.is_empty()) {
             contents.push('\n');
@@ -52,12 +66,8 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
         };
         files.push(GeneratedFile { path, contents });
     }
-    let header: String = options.header.iter().map(|l| format!("// {l}\n")).collect();
-    for (path, tokens) in rpc::module(ir).into_iter().flatten() {
-        files.push(GeneratedFile { path: path.into(), contents: format!("{header}\n{}", separate_items(&print(tokens))) });
-    }
-    let wire: String = options.header.iter().map(|l| format!("// {l}\n")).chain([format!("\n{}", WIRE_MODULE)]).collect();
-    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: wire });
+    files.extend(rpc_files);
+    files.push(GeneratedFile { path: "src/wire.rs".into(), contents: format!("{header}\n{WIRE_MODULE}") });
     files
 }
 
@@ -114,12 +124,7 @@ fn print_chunk(ir: &Ir, chunk: &Chunk) -> String {
                 items::Item::Tokens(t) => tokens.extend(t),
                 items::Item::Text(t) => {
                     code.push_str(&print(std::mem::take(&mut tokens)));
-                    if t.needs_layout {
-                        let file = syn::parse_file(&t.text).expect("the emitter writes valid Rust");
-                        code.push_str(&prettyplease::unparse(&file));
-                    } else {
-                        code.push_str(&t.text);
-                    }
+                    code.push_str(&laid_out(t));
                 }
             }
         }
@@ -233,6 +238,15 @@ fn cargo_toml(options: &CrateOptions) -> String {
     )
 }
 
+/// Text as prettyplease prints it: as written, or laid out by prettyplease when the text asks for it.
+fn laid_out(item: text::ItemText) -> String {
+    if !item.needs_layout {
+        return item.text;
+    }
+    let file = syn::parse_file(&item.text).expect("the emitter writes valid Rust");
+    prettyplease::unparse(&file)
+}
+
 fn print(body: TokenStream) -> String {
     if body.is_empty() {
         return String::new();
@@ -288,21 +302,43 @@ mod tests {
     use std::path::Path;
 
     use super::items::{self, Item};
-    use crate::ir::NamespaceId;
+    use super::text::ItemText;
+    use super::{rpc, separate_items};
+    use crate::ir::{Ir, NamespaceId};
 
-    /// Every item written as text (but the `string_enum!` invocations, which prettyplease leaves as
-    /// they are) is exactly what prettyplease prints for it, on the pinned schema and every fixture.
-    #[test]
-    fn text_items_are_in_prettyplease_layout() {
+    /// The IR of the pinned schema and of every fixture, with the schema's path.
+    fn schemas() -> impl Iterator<Item = (String, Ir)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
         let mut schemas = vec![root.join("schema/codex_app_server_protocol.schemas.json")];
         for entry in std::fs::read_dir(root.join("tests/fixtures/schemas")).expect("the fixtures") {
             schemas.push(entry.expect("a fixture").path());
         }
+        schemas.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        schemas.into_iter().map(|path| {
+            let text = std::fs::read_to_string(&path).expect("a schema");
+            let ir = crate::model(&path, &text).expect("a valid schema").ir;
+            (path.display().to_string(), ir)
+        })
+    }
+
+    /// Panics, naming the first line that differs, unless `text` is what prettyplease prints for it; blank
+    /// lines are compared as `emit` writes them, after `separate_items`.
+    fn assert_prettyplease_layout(what: &str, text: &str) {
+        let file = syn::parse_file(text).expect("valid Rust");
+        let printed = separate_items(&prettyplease::unparse(&file));
+        let written = separate_items(text);
+        if let Some((ours, theirs)) = written.lines().zip(printed.lines()).find(|(a, b)| a != b) {
+            panic!("{what}: written\n{ours}\nbut prettyplease prints\n{theirs}");
+        }
+        assert_eq!(printed, written, "{what}");
+    }
+
+    /// Every item written as text (but the `string_enum!` invocations, which prettyplease leaves as
+    /// they are) is exactly what prettyplease prints for it, on the pinned schema and every fixture.
+    #[test]
+    fn text_items_are_in_prettyplease_layout() {
         let mut checked = 0;
-        for path in schemas.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-            let text = std::fs::read_to_string(path).expect("a schema");
-            let ir = crate::model(path, &text).expect("a valid schema").ir;
+        for (path, ir) in schemas() {
             for ns in 0..ir.namespaces.len() {
                 let ctx = items::Ctx { ir: &ir, namespace: NamespaceId(ns) };
                 for ty in ir.types_in(NamespaceId(ns)) {
@@ -313,17 +349,103 @@ mod tests {
                         if t.needs_layout || t.text.starts_with("crate::wire::string_enum!") {
                             continue;
                         }
-                        let file = syn::parse_file(&t.text).expect("valid Rust");
-                        let printed = prettyplease::unparse(&file);
-                        if let Some((ours, theirs)) = t.text.lines().zip(printed.lines()).find(|(a, b)| a != b) {
-                            panic!("{}: written\n{ours}\nbut prettyplease prints\n{theirs}", path.display());
-                        }
-                        assert_eq!(printed, t.text, "{}", path.display());
+                        assert_prettyplease_layout(&path, &t.text);
                         checked += 1;
                     }
                 }
             }
         }
         assert!(checked > 1000, "{checked} items checked");
+    }
+
+    /// The `rpc` module's files are written in prettyplease's layout; on the pinned schema (and the fixture
+    /// with method tables) without any line that prettyplease would have to lay out itself.
+    #[test]
+    fn rpc_module_is_in_prettyplease_layout() {
+        let mut checked = 0;
+        for (path, ir) in schemas() {
+            for (file, item) in rpc::module(&ir).into_iter().flatten() {
+                let what = format!("{path}: {file}");
+                assert!(!item.needs_layout, "{what} has a line past the margin");
+                assert_prettyplease_layout(&what, &item.text);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 6, "{checked} files checked");
+    }
+
+    /// A schema with one method of each kind (client and server requests with params, optional params and
+    /// none; notifications), every name and type name `length` letters long.
+    fn methods_schema(length: usize) -> String {
+        let name = |first: char| format!("{first}{}", "x".repeat(length - 1));
+        let message = |method: &str, id: bool, params: Option<(&str, bool)>| {
+            let mut properties = serde_json::json!({ "method": { "type": "string", "enum": [method] } });
+            let mut required = vec!["method"];
+            if id {
+                properties["id"] = serde_json::json!({ "$ref": "#/definitions/RequestId" });
+                required.push("id");
+            }
+            if let Some((params, is_required)) = params {
+                properties["params"] = serde_json::json!({ "$ref": format!("#/definitions/v2/{params}") });
+                if is_required {
+                    required.push("params");
+                }
+            }
+            serde_json::json!({ "type": "object", "properties": properties, "required": required })
+        };
+        let object = serde_json::json!({ "type": "object", "properties": { "a": { "type": "string" } } });
+        let mut v2 = serde_json::Map::new();
+        let mut type_pair = |base: &str| {
+            v2.insert(format!("{base}Params"), object.clone());
+            v2.insert(format!("{base}Response"), object.clone());
+            format!("{base}Params")
+        };
+        let (a, b, c, d) = (name('a'), name('b'), name('c'), name('d'));
+        let (pa, pb, pd) = (type_pair(&format!("A{}", &a[1..])), type_pair(&format!("B{}", &b[1..])), type_pair(&format!("D{}", &d[1..])));
+        // A request without params finds its result by its own name.
+        v2.insert(format!("C{}Response", &c[1..]), object.clone());
+        let schema = serde_json::json!({
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "definitions": {
+                "RequestId": { "anyOf": [{ "type": "string" }, { "type": "integer", "format": "int64" }] },
+                "ClientRequest": { "oneOf": [message(&a, true, Some((&pa, true))), message(&b, true, Some((&pb, false))), message(&c, true, None)] },
+                "ServerRequest": { "oneOf": [message(&d, true, Some((&pd, true))), message(&c, true, None)] },
+                "ServerNotification": { "oneOf": [message(&a, false, Some((&pa, true))), message(&c, false, None)] },
+                "ClientNotification": { "oneOf": [message(&c, false, None)] },
+                "v2": v2,
+            }
+        });
+        schema.to_string()
+    }
+
+    /// Names of every length, from those that keep each line whole to those that break every line that
+    /// can be broken: the text is prettyplease's layout wherever it does not leave the file to prettyplease.
+    #[test]
+    fn rpc_module_is_in_prettyplease_layout_for_names_of_any_length() {
+        let mut written = 0;
+        for length in 1..=70 {
+            let text = methods_schema(length);
+            let ir = crate::model(Path::new("methods.json"), &text).expect("a valid schema").ir;
+            let files = rpc::module(&ir).expect("method tables");
+            for (file, item) in files {
+                if item.needs_layout {
+                    continue;
+                }
+                assert_prettyplease_layout(&format!("names of {length}: {file}"), &item.text);
+                written += 1;
+            }
+        }
+        // Past about 40 letters some line can no longer be broken (a long pattern, `impl ... for`, a
+        // type path of its own): those files are laid out by prettyplease.
+        assert!(written >= 130, "{written} files written as text");
+    }
+
+    #[test]
+    fn text_past_the_margin_is_left_to_prettyplease() {
+        let mut item = ItemText::default();
+        let body = format!("let _ = {};", "x".repeat(90));
+        item.line(0, &["fn f() { ", &body, " }"]);
+        assert!(item.needs_layout);
+        assert_eq!(super::laid_out(item), format!("fn f() {{\n    {body}\n}}\n"));
     }
 }

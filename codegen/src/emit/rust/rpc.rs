@@ -1,255 +1,69 @@
 //! The crate's `rpc` module: a marker type per method, the typed result of every client request,
 //! one decoder for what the server sends, envelope builders, and the typed client and handler traits.
-
-use proc_macro2::TokenStream;
-use quote::quote;
+//!
+//! Written as text in prettyplease's layout, like the model items (see [`super::text`]). What is the same
+//! for every schema is a template (`rpc.rs.txt`, `rpc_handler.rs.txt`: the code as it is generated, laid
+//! out as prettyplease prints it, blank lines as `separate_items` adds them), in which a line `$name` stands
+//! for the text the method tables decide.
+//! Each such text is laid out by the rules of [`ItemText`]; a file with a line those rules cannot keep
+//! within the margin is laid out by prettyplease instead (see `super::laid_out`).
 
 use super::items::Ctx;
-use super::{doc_attrs, ident};
+use super::text::{string_literal, ItemText, Part};
 use crate::ir::rpc::{Method, MessageUnion, Params, Rpc, Sender};
 use crate::ir::*;
 
-/// The module's files (`rpc.rs`, `rpc/client.rs`, `rpc/server.rs`) as tokens, or nothing when the schema
-/// has no method tables.
-pub fn module(ir: &Ir) -> Option<[(&'static str, TokenStream); 3]> {
+/// `rpc.rs`. `PendingRequests` keys ids by the JSON they are written as, so `1` and `"1"` stay different ids.
+const MODULE: &str = include_str!("rpc.rs.txt");
+/// The `ServerRequestHandler` trait, in `rpc.rs` when the schema has server requests.
+const HANDLER: &str = include_str!("rpc_handler.rs.txt");
+
+/// The module's files (`rpc.rs`, `rpc/client.rs`, `rpc/server.rs`), or nothing when the schema has no
+/// method tables.
+pub fn module(ir: &Ir) -> Option<[(&'static str, ItemText); 3]> {
     let rpc = ir.rpc.as_ref()?;
     // A namespace no type is in: every path is written from the crate root.
-    let ctx = Ctx { ir, namespace: NamespaceId(usize::MAX) };
-    let e = Emitter { ir, rpc, ctx };
-    let request_id = e.request_id();
-    let table = rpc.methods.iter().map(|m| {
-        let method = &m.name.wire;
-        let sender = match m.sender {
-            Sender::Client => quote! { Sender::Client },
-            Sender::Server => quote! { Sender::Server },
-        };
-        let request = m.response().is_some();
-        quote! { MethodInfo { method: #method, sender: #sender, request: #request } }
-    });
-    let markers = |sender: Sender, doc: &str| {
-        let doc = doc_attrs(doc, true);
-        let items = e.markers(sender);
-        quote! { #doc #items }
-    };
-    let client_markers = markers(Sender::Client, "Requests and notifications the client sends.");
-    let server_markers = markers(Sender::Server, "Requests and notifications the server sends.");
-    let responses = e.client_responses();
-    let messages = e.server_messages();
-    let client = e.client_traits();
-    let handler = e.handler();
-    let doc = doc_attrs(
-        "The JSON-RPC surface of the protocol.\n\n\
-         - [`client`] and [`server`] hold a marker type per method that side sends, implementing [`Request`] \
-         or [`Notification`]: its method name, params and result types.\n\
-         - [`decode_server_message`] reads one line from the server into a [`ServerMessage`]: a notification, \
-         a request, a response typed by the method it answers ([`ClientResponse`]), or an error.\n\
-         - [`request_message`], [`notification_message`], [`response_message`] and [`error_message`] build what \
-         the client writes.\n\
-         - [`Client`] (and [`AsyncClient`]) turn one `call` into a typed method per request; \
-         [`ServerRequestHandler`] answers the server's requests with typed methods.",
-        true,
+    let e = Emitter { ir, rpc, ctx: Ctx { ir, namespace: NamespaceId(usize::MAX) } };
+    let [response_variants, decode_arms, method_arms, encode_arms] = e.client_responses();
+    let [message_variants, error_variant, read_messages, write_messages] = e.server_messages();
+    let module = fill(
+        MODULE,
+        [
+            ("request_id", e.request_id()),
+            ("methods", e.method_table()),
+            ("response_variants", response_variants),
+            ("decode_arms", decode_arms),
+            ("method_arms", method_arms),
+            ("encode_arms", encode_arms),
+            ("message_variants", message_variants),
+            ("error_variant", error_variant),
+            ("read_messages", read_messages),
+            ("write_messages", write_messages),
+            ("client_methods", e.client_methods(false)),
+            ("async_client_methods", e.client_methods(true)),
+            ("handler", e.handler()),
+        ],
     );
-    let module = quote! {
-        #doc
+    let client = e.markers(Sender::Client, "Requests and notifications the client sends.");
+    let server = e.markers(Sender::Server, "Requests and notifications the server sends.");
+    Some([("src/rpc.rs", module), ("src/rpc/client.rs", client), ("src/rpc/server.rs", server)])
+}
 
-        use serde::de::DeserializeOwned;
-        use serde::Serialize;
-        use serde_json::{Map, Value};
-
-        /// A request: the method it is sent as, what it takes and what it answers.
-        pub trait Request {
-            /// The method name on the wire.
-            const METHOD: &'static str;
-            /// `()` for a request without params, `Option<T>` where the params may be left out.
-            type Params: Serialize + DeserializeOwned;
-            type Response: Serialize + DeserializeOwned;
-        }
-
-        /// A notification: the method it is sent as and what it carries.
-        pub trait Notification {
-            /// The method name on the wire.
-            const METHOD: &'static str;
-            /// `()` for a notification without params.
-            type Params: Serialize + DeserializeOwned;
-        }
-
-        #request_id
-
-        /// Who sends a message.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum Sender {
-            Client,
-            Server,
-        }
-
-        /// One method of the protocol.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct MethodInfo {
-            pub method: &'static str,
-            pub sender: Sender,
-            /// A request (answered) rather than a notification.
-            pub request: bool,
-        }
-
-        /// Every method of the protocol, each message union's in schema order: client requests, client
-        /// notifications, server requests, server notifications.
-        pub const METHODS: &[MethodInfo] = &[#(#table),*];
-
-        pub mod client;
-        pub mod server;
-
-        /// The `params` member for `params`: left out when they serialise to `null` (no params, or `None`).
-        pub fn to_params<P: Serialize>(params: &P) -> Result<Option<Value>, serde_json::Error> {
-            match serde_json::to_value(params)? {
-                Value::Null => Ok(None),
-                value => Ok(Some(value)),
-            }
-        }
-
-        /// The message that calls `R` with `params` as request `id`.
-        pub fn request_message<R: Request>(id: &RequestId, params: &R::Params) -> Result<Value, serde_json::Error> {
-            let mut message = Map::new();
-            message.insert("id".into(), serde_json::to_value(id)?);
-            message.insert("method".into(), Value::String(R::METHOD.into()));
-            if let Some(params) = to_params(params)? {
-                message.insert("params".into(), params);
-            }
-            Ok(Value::Object(message))
-        }
-
-        /// The message that sends notification `N` with `params`.
-        pub fn notification_message<N: Notification>(params: &N::Params) -> Result<Value, serde_json::Error> {
-            let mut message = Map::new();
-            message.insert("method".into(), Value::String(N::METHOD.into()));
-            if let Some(params) = to_params(params)? {
-                message.insert("params".into(), params);
-            }
-            Ok(Value::Object(message))
-        }
-
-        /// The message that answers request `id` of method `R` with `result`.
-        pub fn response_message<R: Request>(id: &RequestId, result: &R::Response) -> Result<Value, serde_json::Error> {
-            Ok(serde_json::json!({ "id": id, "result": result }))
-        }
-
-        /// The message that answers request `id` with an error.
-        pub fn error_message(id: &RequestId, error: &ErrorObject) -> Value {
-            serde_json::json!({ "id": id, "error": error })
-        }
-
-        /// The message answering request `id` of method `R`: its result, or the error.
-        pub fn reply<R: Request>(id: &RequestId, result: Result<R::Response, ErrorObject>) -> Value {
-            let message = result.and_then(|result| {
-                response_message::<R>(id, &result).map_err(|e| ErrorObject { code: -32603, message: e.to_string(), data: None })
-            });
-            message.unwrap_or_else(|error| error_message(id, &error))
-        }
-
-        /// A JSON-RPC error object.
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct ErrorObject {
-            pub code: i64,
-            pub message: String,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub data: Option<Value>,
-        }
-
-        impl ErrorObject {
-            /// JSON-RPC's "method not found" (-32601).
-            pub fn method_not_found(method: &str) -> Self {
-                Self { code: -32601, message: format!("method not found: {method}"), data: None }
-            }
-
-            /// JSON-RPC's "invalid params" (-32602).
-            pub fn invalid_params(message: impl Into<String>) -> Self {
-                Self { code: -32602, message: message.into(), data: None }
-            }
-        }
-
-        impl std::fmt::Display for ErrorObject {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{} ({})", self.message, self.code)
-            }
-        }
-
-        impl std::error::Error for ErrorObject {}
-
-        #responses
-        #messages
-
-        /// Requests sent and not yet answered: which method each id called, so that the response can be typed.
-        #[derive(Debug, Clone, Default)]
-        pub struct PendingRequests {
-            methods: std::collections::HashMap<String, String>,
-        }
-
-        impl PendingRequests {
-            pub fn new() -> Self {
-                Self::default()
-            }
-
-            /// Records that request `id` calls `method`.
-            pub fn insert(&mut self, id: &RequestId, method: impl Into<String>) {
-                self.methods.insert(id_key(id), method.into());
-            }
-
-            /// The method request `id` called, forgetting it.
-            pub fn remove(&mut self, id: &RequestId) -> Option<String> {
-                self.methods.remove(&id_key(id))
-            }
-
-            pub fn len(&self) -> usize {
-                self.methods.len()
-            }
-
-            pub fn is_empty(&self) -> bool {
-                self.methods.is_empty()
-            }
-        }
-
-        // Ids are told apart as the JSON they are written as: `1` and `"1"` are different ids.
-        fn id_key(id: &RequestId) -> String {
-            serde_json::to_string(id).unwrap_or_default()
-        }
-
-        /// Reads one line the server wrote; a response is typed by the method `pending` recorded for its id
-        /// (and forgotten there).
-        pub fn decode_server_message(line: &str, pending: &mut PendingRequests) -> Result<ServerMessage, DecodeError> {
-            let value: Value = serde_json::from_str(line).map_err(DecodeError::Json)?;
-            ServerMessage::from_value(value, |id| pending.remove(id))
-        }
-
-        /// Why a line is not a message.
-        #[derive(Debug)]
-        pub enum DecodeError {
-            /// Not JSON, or a message that does not fit its type.
-            Json(serde_json::Error),
-            /// JSON that is not a JSON-RPC message (no `method`, `result` or `error`).
-            NotAMessage(Value),
-        }
-
-        impl std::fmt::Display for DecodeError {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                match self {
-                    Self::Json(e) => write!(f, "{e}"),
-                    Self::NotAMessage(v) => write!(f, "not a JSON-RPC message: {v}"),
-                }
-            }
-        }
-
-        impl std::error::Error for DecodeError {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                match self {
-                    Self::Json(e) => Some(e),
-                    Self::NotAMessage(_) => None,
-                }
-            }
-        }
-
-        #client
-        #handler
-    };
-    Some([("src/rpc.rs", module), ("src/rpc/client.rs", client_markers), ("src/rpc/server.rs", server_markers)])
+/// `template` with each line `$name` replaced by the text of slot `name`.
+fn fill<const N: usize>(template: &str, slots: [(&str, ItemText); N]) -> ItemText {
+    let mut out = ItemText::default();
+    out.text.reserve(template.len() + slots.iter().map(|(_, slot)| slot.text.len()).sum::<usize>());
+    for line in template.lines() {
+        let Some(name) = line.strip_prefix('$') else {
+            out.text.push_str(line);
+            out.text.push('\n');
+            continue;
+        };
+        let (_, slot) = slots.iter().find(|(slot, _)| *slot == name).unwrap_or_else(|| panic!("no text for `${name}`"));
+        out.text.push_str(&slot.text);
+        out.needs_layout |= slot.needs_layout;
+    }
+    out
 }
 
 struct Emitter<'a> {
@@ -271,8 +85,18 @@ impl Emitter<'_> {
         }
     }
 
+    fn ty(&self, ty: &TypeRef) -> String {
+        self.ctx.type_string(ty, false)
+    }
+
+    fn path(&self, id: TypeId) -> String {
+        let mut path = String::new();
+        self.ctx.path_text(id, &mut path);
+        path
+    }
+
     /// `RequestId`: the type of the requests' `id`, as the schema defines it.
-    fn request_id(&self) -> TokenStream {
+    fn request_id(&self) -> ItemText {
         let id = self
             .rpc
             .methods
@@ -280,349 +104,192 @@ impl Emitter<'_> {
             .filter(|m| m.response().is_some())
             .filter_map(|m| self.variant_struct(m))
             .find_map(|s| s.fields.iter().find(|f| f.name.wire == "id"))
-            .map(|f| self.ctx.ty(&f.ty, false))
-            .unwrap_or_else(|| quote! { serde_json::Value });
-        quote! {
-            /// The id of a request, as the schema defines it.
-            pub type RequestId = #id;
-        }
+            .map_or_else(|| "serde_json::Value".to_string(), |f| self.ty(&f.ty));
+        let mut item = ItemText::default();
+        item.line(0, &["pub type RequestId = ", &id, ";"]);
+        item
     }
 
-    fn params_type(&self, params: &Params) -> TokenStream {
+    /// `METHODS`: every method with its sender.
+    fn method_table(&self) -> ItemText {
+        let mut item = ItemText::default();
+        if self.rpc.methods.is_empty() {
+            item.line(0, &["pub const METHODS: &[MethodInfo] = &[];"]);
+            return item;
+        }
+        item.line(0, &["pub const METHODS: &[MethodInfo] = &["]);
+        for m in &self.rpc.methods {
+            // prettyplease breaks every struct literal longer than 34 columns, as each of these is.
+            item.line(1, &["MethodInfo {"]);
+            item.line(2, &["method: ", &string_literal(&m.name.wire), ","]);
+            item.line(2, &["sender: Sender::", sender_name(m.sender), ","]);
+            item.line(2, &["request: ", if m.response().is_some() { "true" } else { "false" }, ","]);
+            item.line(1, &["},"]);
+        }
+        item.line(0, &["];"]);
+        item
+    }
+
+    /// The type of a method's params: `Option<_>` where they may be left out; none for a method without.
+    fn params_type(&self, params: &Params) -> Option<String> {
         match params {
-            Params::None => quote! { () },
-            Params::Required(t) => self.ctx.ty(t, false),
-            Params::Optional(t) => {
-                let t = self.ctx.ty(t, false);
-                quote! { Option<#t> }
-            }
+            Params::None => None,
+            Params::Required(t) => Some(self.ty(t)),
+            Params::Optional(t) => Some(format!("Option<{}>", self.ty(t))),
         }
     }
 
-    fn markers(&self, sender: Sender) -> TokenStream {
-        let items = self.rpc.methods.iter().filter(|m| m.sender == sender).map(|m| {
-            let name = ident(&m.name.rust);
-            let wire = &m.name.wire;
-            let doc = doc_attrs(&method_doc(m), false);
+    /// `params: T`, the argument of a method that takes params.
+    fn params_arg(&self, params: &Params) -> Option<String> {
+        self.params_type(params).map(|t| format!("params: {t}"))
+    }
+
+    /// One file of marker types: an empty enum per method `sender` sends, implementing `Request` or
+    /// `Notification`.
+    fn markers(&self, sender: Sender, doc: &str) -> ItemText {
+        let mut item = ItemText::default();
+        item.line(0, &["//! ", doc]);
+        for m in self.rpc.methods.iter().filter(|m| m.sender == sender) {
+            let name = m.name.rust.as_str();
             let params = self.params_type(&m.params);
-            let (kind, response) = match m.response() {
-                Some(response) => {
-                    let response = self.ctx.ty(response, false);
-                    (quote! { Request }, Some(quote! { type Response = #response; }))
-                }
-                None => (quote! { Notification }, None),
-            };
-            quote! {
-                #doc
-                #[derive(Debug)]
-                pub enum #name {}
-
-                impl crate::rpc::#kind for #name {
-                    const METHOD: &'static str = #wire;
-                    type Params = #params;
-                    #response
-                }
+            item.doc(0, Some(&method_doc(m)));
+            item.line(0, &["#[derive(Debug)]"]);
+            item.line(0, &["pub enum ", name, " {}"]);
+            let kind = if m.response().is_some() { "Request" } else { "Notification" };
+            item.line(0, &["impl crate::rpc::", kind, " for ", name, " {"]);
+            item.line(1, &["const METHOD: &'static str = ", &string_literal(&m.name.wire), ";"]);
+            item.line(1, &["type Params = ", params.as_deref().unwrap_or("()"), ";"]);
+            if let Some(response) = m.response() {
+                item.line(1, &["type Response = ", &self.ty(response), ";"]);
             }
-        });
-        quote! { #(#items)* }
-    }
-
-    fn client_responses(&self) -> TokenStream {
-        let requests: Vec<&Method> = self.rpc.requests(Sender::Client).collect();
-        let variants = requests.iter().map(|m| {
-            let name = ident(&m.name.rust);
-            let ty = self.ctx.ty(m.response().expect("a request"), false);
-            // Through `doc_attrs` like every doc: a method name may hold a line break, which a doc
-            // comment cannot.
-            let doc = doc_attrs(&format!("`{}`", m.name.wire), false);
-            quote! { #doc #name(#ty), }
-        });
-        let decode = requests.iter().map(|m| {
-            let name = ident(&m.name.rust);
-            let wire = &m.name.wire;
-            quote! { #wire => Self::#name(serde_json::from_value(result)?), }
-        });
-        let method = requests.iter().map(|m| {
-            let name = ident(&m.name.rust);
-            let wire = &m.name.wire;
-            quote! { Self::#name(_) => Some(#wire), }
-        });
-        let encode = requests.iter().map(|m| {
-            let name = ident(&m.name.rust);
-            quote! { Self::#name(result) => serde_json::to_value(result), }
-        });
-        quote! {
-            /// The result of a client request, typed by the method it answers.
-            #[derive(Debug, Clone, PartialEq)]
-            pub enum ClientResponse {
-                #(#variants)*
-                /// The result of a method this version of the schema does not list, or of a request
-                /// whose method is not known, kept as received.
-                Unknown(Value),
-            }
-
-            impl ClientResponse {
-                /// Reads the result of a request that called `method`.
-                pub fn decode(method: &str, result: Value) -> Result<Self, serde_json::Error> {
-                    Ok(match method {
-                        #(#decode)*
-                        _ => Self::Unknown(result),
-                    })
-                }
-
-                /// The method this is the result of, when it is one the schema lists.
-                pub fn method(&self) -> Option<&'static str> {
-                    match self {
-                        #(#method)*
-                        Self::Unknown(_) => None,
-                    }
-                }
-
-                /// The result as JSON.
-                pub fn to_value(&self) -> Result<Value, serde_json::Error> {
-                    match self {
-                        #(#encode)*
-                        Self::Unknown(result) => Ok(result.clone()),
-                    }
-                }
-            }
-
-            /// A response to a client request.
-            #[derive(Debug, Clone, PartialEq)]
-            pub struct Response {
-                pub id: RequestId,
-                pub result: ClientResponse,
-                /// Members besides `id` and `result`, kept as received.
-                pub extra: Map<String, Value>,
-            }
+            item.line(0, &["}"]);
         }
+        item
     }
 
-    fn server_messages(&self) -> TokenStream {
-        let mut variants = TokenStream::new();
-        let mut read = TokenStream::new();
-        let mut write = TokenStream::new();
-        for (key, variant, doc) in
-            [("ServerNotification", quote! { Notification }, "A notification."), ("ServerRequest", quote! { Request }, "A request the client is to answer.")]
-        {
+    /// `ClientResponse`: its variants, and the arms of its `decode`, `method` and `to_value`.
+    fn client_responses(&self) -> [ItemText; 4] {
+        let [mut variants, mut decode, mut method, mut encode]: [ItemText; 4] = Default::default();
+        for m in self.rpc.requests(Sender::Client) {
+            let name = m.name.rust.as_str();
+            let wire = string_literal(&m.name.wire);
+            variants.doc(1, Some(&format!("`{}`", m.name.wire)));
+            variants.tuple_variant(1, name, &self.ty(m.response().expect("a request")));
+            decode.arm(4, &[&wire], &[Part::Text("Self::"), Part::Text(name), Part::list("(", &["serde_json::from_value(result)?"], ")")]);
+            method.arm(3, &["Self::", name, "(_)"], &[Part::Text("Some"), Part::list("(", &[&wire], ")")]);
+            encode.arm(3, &["Self::", name, "(result)"], &[Part::Text("serde_json::to_value"), Part::list("(", &["result"], ")")]);
+        }
+        [variants, decode, method, encode]
+    }
+
+    /// `ServerMessage`: its variants for the server's notifications and requests, its `Error` variant, and
+    /// the parts of `from_value` and `to_value` that read and write the former.
+    fn server_messages(&self) -> [ItemText; 4] {
+        let [mut variants, mut error, mut read, mut write]: [ItemText; 4] = Default::default();
+        let unions = [
+            ("ServerNotification", "Notification", "A notification.", "!has_id"),
+            ("ServerRequest", "Request", "A request the client is to answer.", "has_id"),
+        ];
+        for (key, variant, doc, condition) in unions {
             let Some(u) = self.union(key) else { continue };
-            let ty = self.ctx.path(u.message);
-            variants.extend(quote! { #[doc = #doc] #variant(#ty), });
-            let condition = if key == "ServerRequest" { quote! { has_id } } else { quote! { !has_id } };
-            read.extend(quote! {
-                if has_method && #condition {
-                    return serde_json::from_value(Value::Object(object)).map(Self::#variant).map_err(DecodeError::Json);
-                }
-            });
-            write.extend(quote! { Self::#variant(message) => serde_json::to_value(message), });
+            // Without the space after `///` that the other docs have, as these were first written.
+            variants.line(1, &["///", doc]);
+            variants.tuple_variant(1, variant, &self.path(u.message));
+            read.line(2, &["if has_method && ", condition, " {"]);
+            read.line(3, &["return serde_json::from_value(Value::Object(object))"]);
+            read.line(4, &[".map(Self::", variant, ")"]);
+            read.line(4, &[".map_err(DecodeError::Json);"]);
+            read.line(2, &["}"]);
+            write.arm(3, &["Self::", variant, "(message)"], &[Part::Text("serde_json::to_value"), Part::list("(", &["message"], ")")]);
         }
-        let error = match self.ir.types.iter().position(|t| {
+        let top_level_error = self.ir.types.iter().position(|t| {
             self.ir.namespaces[t.namespace.0].path.is_empty() && matches!(&t.origin.hint, NameHint::Definition(k) if k == "JSONRPCError")
-        }) {
-            Some(id) => self.ctx.path(TypeId(id)),
-            None => quote! { Value },
-        };
-        quote! {
-            /// Anything the server sends.
-            #[derive(Debug, Clone, PartialEq)]
-            pub enum ServerMessage {
-                #variants
-                /// A response to a client request, its result typed by the method it answers.
-                Response(Response),
-                /// An error answering a client request.
-                Error(#error),
-            }
-
-            impl ServerMessage {
-                /// Reads one message; `method_of` names the method of the request a response answers.
-                pub fn from_value(value: Value, method_of: impl FnOnce(&RequestId) -> Option<String>) -> Result<Self, DecodeError> {
-                    let Value::Object(object) = value else { return Err(DecodeError::NotAMessage(value)) };
-                    let has_method = object.contains_key("method");
-                    let has_id = object.contains_key("id");
-                    #read
-                    if object.contains_key("error") {
-                        return serde_json::from_value(Value::Object(object)).map(Self::Error).map_err(DecodeError::Json);
-                    }
-                    if has_method || !has_id || !object.contains_key("result") {
-                        return Err(DecodeError::NotAMessage(Value::Object(object)));
-                    }
-                    let mut extra = object;
-                    let id: RequestId = serde_json::from_value(extra.remove("id").unwrap_or_default()).map_err(DecodeError::Json)?;
-                    let result = extra.remove("result").unwrap_or_default();
-                    let result = match method_of(&id) {
-                        Some(method) => ClientResponse::decode(&method, result).map_err(DecodeError::Json)?,
-                        None => ClientResponse::Unknown(result),
-                    };
-                    Ok(Self::Response(Response { id, result, extra }))
-                }
-
-                /// The message as JSON, as it was read.
-                pub fn to_value(&self) -> Result<Value, serde_json::Error> {
-                    match self {
-                        #write
-                        Self::Response(response) => {
-                            let mut message = response.extra.clone();
-                            message.insert("id".into(), serde_json::to_value(&response.id)?);
-                            message.insert("result".into(), response.result.to_value()?);
-                            Ok(Value::Object(message))
-                        }
-                        Self::Error(error) => serde_json::to_value(error),
-                    }
-                }
-            }
-        }
+        });
+        let error_type = top_level_error.map_or_else(|| "Value".to_string(), |id| self.path(TypeId(id)));
+        error.tuple_variant(1, "Error", &error_type);
+        [variants, error, read, write]
     }
 
-    fn client_traits(&self) -> TokenStream {
-        let requests: Vec<&Method> = self.rpc.requests(Sender::Client).collect();
-        let signature = |m: &Method| {
-            let name = ident(&m.function.rust);
-            let marker = ident(&m.name.rust);
-            let response = self.ctx.ty(m.response().expect("a request"), false);
-            let doc = doc_attrs(&method_doc(m), false);
-            let (arg, value) = match &m.params {
-                Params::None => (quote! {}, quote! { () }),
-                p => {
-                    let t = self.params_type(p);
-                    (quote! { , params: #t }, quote! { params })
-                }
-            };
-            (name, marker, response, doc, arg, value)
-        };
-        let sync = requests.iter().map(|m| {
-            let (name, marker, response, doc, arg, value) = signature(m);
-            quote! {
-                #doc
-                fn #name(&mut self #arg) -> Result<#response, Self::Error> {
-                    self.request::<client::#marker>(#value)
-                }
+    /// The methods of `Client` (or `AsyncClient`), one per client request.
+    fn client_methods(&self, asynchronous: bool) -> ItemText {
+        let mut item = ItemText::default();
+        for m in self.rpc.requests(Sender::Client) {
+            let response = self.ty(m.response().expect("a request"));
+            let params = self.params_arg(&m.params);
+            let result = Part::list("<", &[&response, "Self::Error"], ">");
+            item.doc(1, Some(&method_doc(m)));
+            if asynchronous {
+                let output = vec![Part::Text("Output = Result"), result];
+                let future = [Part::Text(" -> impl std::future::Future"), Part::List("<", vec![output], ">"), Part::Text(" + Send")];
+                signature(&mut item, &m.function.rust, params.as_deref(), future, "");
+                item.line(1, &["where"]);
+                item.line(2, &["Self: Send,"]);
+                item.line(1, &["{"]);
+            } else {
+                signature(&mut item, &m.function.rust, params.as_deref(), [Part::Text(" -> Result"), result], " {");
             }
-        });
-        let not_async = requests.iter().map(|m| {
-            let (name, marker, response, doc, arg, value) = signature(m);
-            quote! {
-                #doc
-                fn #name(&mut self #arg) -> impl std::future::Future<Output = Result<#response, Self::Error>> + Send
-                where
-                    Self: Send,
-                {
-                    self.request::<client::#marker>(#value)
-                }
-            }
-        });
-        quote! {
-            /// A client: implement [`Client::call`] (send one request, wait for its result) and every request
-            /// of the protocol is a typed method.
-            pub trait Client {
-                type Error: From<serde_json::Error>;
-
-                /// Sends request `method` with `params` (left out when `None`) and returns its result.
-                fn call(&mut self, method: &'static str, params: Option<Value>) -> Result<Value, Self::Error>;
-
-                /// Sends request `R` and reads its result.
-                fn request<R: Request>(&mut self, params: R::Params) -> Result<R::Response, Self::Error> {
-                    let result = self.call(R::METHOD, to_params(&params)?)?;
-                    Ok(serde_json::from_value(result)?)
-                }
-
-                #(#sync)*
-            }
-
-            /// [`Client`] for transports that wait asynchronously.
-            pub trait AsyncClient {
-                type Error: From<serde_json::Error> + Send;
-
-                /// Sends request `method` with `params` (left out when `None`) and returns its result.
-                fn call(&mut self, method: &'static str, params: Option<Value>) -> impl std::future::Future<Output = Result<Value, Self::Error>> + Send;
-
-                /// Sends request `R` and reads its result.
-                fn request<R: Request>(&mut self, params: R::Params) -> impl std::future::Future<Output = Result<R::Response, Self::Error>> + Send
-                where
-                    Self: Send,
-                {
-                    let params = to_params(&params);
-                    async move {
-                        let result = self.call(R::METHOD, params?).await?;
-                        Ok(serde_json::from_value(result)?)
-                    }
-                }
-
-                #(#not_async)*
-            }
+            let value = if params.is_some() { "params" } else { "()" };
+            item.line(2, &["self.request::<client::", &m.name.rust, ">(", value, ")"]);
+            item.line(1, &["}"]);
         }
+        item
     }
 
-    fn handler(&self) -> TokenStream {
-        let Some(union) = self.union("ServerRequest") else { return TokenStream::new() };
-        let union_path = self.ctx.path(union.message);
-        let requests: Vec<&Method> = self.rpc.requests(Sender::Server).collect();
-        let methods = requests.iter().map(|m| {
-            let name = ident(&m.function.rust);
-            let response = self.ctx.ty(m.response().expect("a request"), false);
-            let doc = doc_attrs(&format!("{}\n\nUnless overridden, answers that the method is not handled.", method_doc(m)), false);
-            let wire = &m.name.wire;
-            let (arg, ignore) = match &m.params {
-                Params::None => (quote! {}, quote! {}),
-                p => {
-                    let t = self.params_type(p);
-                    (quote! { , params: #t }, quote! { let _ = params; })
-                }
-            };
-            quote! {
-                #doc
-                fn #name(&mut self #arg) -> Result<#response, ErrorObject> {
-                    #ignore
-                    Err(ErrorObject::method_not_found(#wire))
-                }
+    /// `ServerRequestHandler`, when the schema has server requests.
+    fn handler(&self) -> ItemText {
+        let Some(union) = self.union("ServerRequest") else { return ItemText::default() };
+        let union = self.path(union.message);
+        let [mut methods, mut handle, mut arms, mut unknown]: [ItemText; 4] = Default::default();
+        for m in self.rpc.requests(Sender::Server) {
+            let response = self.ty(m.response().expect("a request"));
+            let params = self.params_arg(&m.params);
+            let wire = string_literal(&m.name.wire);
+            methods.doc(1, Some(&format!("{}\n\nUnless overridden, answers that the method is not handled.", method_doc(m))));
+            let result = Part::list("<", &[&response, "ErrorObject"], ">");
+            signature(&mut methods, &m.function.rust, params.as_deref(), [Part::Text(" -> Result"), result], " {");
+            if params.is_some() {
+                methods.line(2, &["let _ = params;"]);
             }
-        });
-        let arms = requests.iter().filter_map(|m| {
-            let s = self.variant_struct(m)?;
-            let TypeKind::Tagged(t) = &self.ir.get(m.union).kind else { return None };
-            let variant = ident(&t.variants[m.variant].name.rust);
-            let name = ident(&m.function.rust);
-            let marker = ident(&m.name.rust);
-            let id = ident(&s.fields.iter().find(|f| f.name.wire == "id")?.name.rust);
+            let not_found = vec![Part::Text("ErrorObject::method_not_found"), Part::list("(", &[&wire], ")")];
+            methods.code(2, &[Part::Text("Err"), Part::List("(", vec![not_found], ")")], "", true);
+            methods.line(1, &["}"]);
+        }
+        let request = format!("request: {union}");
+        signature(&mut handle, "handle", Some(&request), [Part::Text(" -> Value")], " {");
+        for m in self.rpc.requests(Sender::Server) {
+            let (Some(s), TypeKind::Tagged(t)) = (self.variant_struct(m), &self.ir.get(m.union).kind) else { continue };
+            let Some(id) = s.fields.iter().find(|f| f.name.wire == "id") else { continue };
             let field = s.fields.iter().find(|f| f.name.wire == "params");
             let args = match (&m.params, field) {
-                (Params::None, _) | (_, None) => quote! {},
-                (Params::Required(_), Some(f)) => {
-                    let f = ident(&f.name.rust);
-                    quote! { request.#f }
-                }
+                (Params::None, _) | (_, None) => String::new(),
+                (Params::Required(_), Some(f)) => format!("request.{}", f.name.rust),
                 // The message's field is `Option<Option<T>>` when the params may also be `null`.
-                (Params::Optional(_), Some(f)) => {
-                    let n = ident(&f.name.rust);
-                    if self.ir.accepts_null(&f.ty) {
-                        quote! { request.#n.flatten() }
-                    } else {
-                        quote! { request.#n }
-                    }
-                }
+                (Params::Optional(_), Some(f)) if self.ir.accepts_null(&f.ty) => format!("request.{}.flatten()", f.name.rust),
+                (Params::Optional(_), Some(f)) => format!("request.{}", f.name.rust),
             };
-            Some(quote! {
-                #union_path::#variant(request) => reply::<server::#marker>(&request.#id, self.#name(#args)),
-            })
-        });
-        quote! {
-            /// Answers the requests the server sends (approvals and the like): override the methods of the
-            /// requests you handle; [`ServerRequestHandler::handle`] dispatches and builds the reply.
-            pub trait ServerRequestHandler {
-                #(#methods)*
-
-                /// The message answering `request`: its typed result, or the error its method returned.
-                fn handle(&mut self, request: #union_path) -> Value {
-                    match request {
-                        #(#arms)*
-                        #union_path::Unknown(raw) => {
-                            let method = raw.get("method").and_then(Value::as_str).unwrap_or_default();
-                            let id = raw.get("id").cloned().unwrap_or_default();
-                            serde_json::json!({ "id": id, "error": ErrorObject::method_not_found(method) })
-                        }
-                    }
-                }
-            }
+            let marker = format!("server::{}", m.name.rust);
+            let id = format!("&request.{}", id.name.rust);
+            let call = format!("self.{}({args})", m.function.rust);
+            let reply = [Part::Text("reply::"), Part::list("<", &[&marker], ">"), Part::list("(", &[&id, &call], ")")];
+            arms.arm(3, &[&union, "::", &t.variants[m.variant].name.rust, "(request)"], &reply);
         }
+        unknown.line(3, &[&union, "::Unknown(raw) => {"]);
+        fill(HANDLER, [("methods", methods), ("handle", handle), ("arms", arms), ("unknown", unknown)])
+    }
+}
+
+/// `fn {name}(&mut self[, {arg}]){ret}` at the depth of a trait's items, followed by `end`.
+fn signature<const N: usize>(item: &mut ItemText, name: &str, arg: Option<&str>, ret: [Part; N], end: &str) {
+    let args: Vec<&str> = std::iter::once("&mut self").chain(arg).collect();
+    let mut parts = vec![Part::Text("fn "), Part::Text(name), Part::list("(", &args, ")")];
+    parts.extend(ret);
+    item.code(1, &parts, end, true);
+}
+
+fn sender_name(sender: Sender) -> &'static str {
+    match sender {
+        Sender::Client => "Client",
+        Sender::Server => "Server",
     }
 }
 

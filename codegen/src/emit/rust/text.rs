@@ -20,6 +20,57 @@ pub struct ItemText {
     pub needs_layout: bool,
 }
 
+/// Code as prettyplease breaks it (see [`ItemText::code`]).
+pub enum Part<'a> {
+    /// Text that is never broken.
+    Text(&'a str),
+    /// An opening bracket, elements separated by `, `, and the closing bracket: `(a, b)`, `<T, E>`.
+    List(&'a str, Vec<Vec<Part<'a>>>, &'a str),
+}
+
+impl<'a> Part<'a> {
+    /// Texts that are never broken, one after the other.
+    pub fn texts(texts: &[&'a str]) -> Vec<Part<'a>> {
+        texts.iter().map(|t| Part::Text(t)).collect()
+    }
+
+    /// A list whose elements are texts.
+    pub fn list(open: &'a str, elements: &[&'a str], close: &'a str) -> Part<'a> {
+        Part::List(open, elements.iter().map(|e| vec![Part::Text(e)]).collect(), close)
+    }
+}
+
+/// The width of `parts` on one line.
+fn width(parts: &[Part]) -> usize {
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Text(t) => t.len(),
+            Part::List(open, elements, close) => {
+                open.len() + close.len() + elements.iter().map(|e| width(e)).sum::<usize>() + ", ".len() * elements.len().saturating_sub(1)
+            }
+        })
+        .sum()
+}
+
+fn push_flat(out: &mut String, parts: &[Part]) {
+    for p in parts {
+        match p {
+            Part::Text(t) => out.push_str(t),
+            Part::List(open, elements, close) => {
+                out.push_str(open);
+                for (i, element) in elements.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    push_flat(out, element);
+                }
+                out.push_str(close);
+            }
+        }
+    }
+}
+
 impl ItemText {
     /// `///` lines at `depth` levels of indentation (prettyplease's form of one `#[doc]` per line).
     pub fn doc(&mut self, depth: usize, doc: Option<&str>) {
@@ -83,44 +134,65 @@ impl ItemText {
     /// `{head}(arg, arg, ...){tail}`, broken one argument per line (each with a comma) as prettyplease
     /// breaks a call whose line would reach past the margin.
     pub fn call(&mut self, depth: usize, head: &str, args: &[&str], tail: &str) {
-        let width = depth * INDENT + head.len() + "()".len() + args.iter().map(|a| a.len() + ", ".len()).sum::<usize>()
-            - ", ".len()
-            + tail.len();
-        if width <= MARGIN {
-            self.indent(depth);
-            self.text.push_str(head);
-            self.text.push('(');
-            self.text.push_str(&args.join(", "));
-            self.text.push(')');
-            self.text.push_str(tail);
-            self.text.push('\n');
-            return;
-        }
-        self.line(depth, &[head, "("]);
-        for arg in args {
-            self.line(depth + 1, &[arg, ","]);
-        }
-        self.line(depth, &[")", tail]);
+        self.code(depth, &[Part::Text(head), Part::list("(", args, ")"), Part::Text(tail)], "", false);
     }
 
-    /// A match arm `{pattern} => {body},`; past the margin, prettyplease puts the body in a block of its own.
-    pub fn arm(&mut self, depth: usize, pattern: &[&str], body: &[&str]) {
+    /// `parts` on a line of their own, then `end`; `end_counts` unless prettyplease leaves `end` out of its
+    /// measure (a comma it writes after a match arm or a last list element). Where the line would reach past
+    /// the margin, the first list with elements is broken, one element a line, and the rest of the parts
+    /// follow its closing bracket, broken the same way if they still do not fit: prettyplease measures a
+    /// list up to the next place it may break outside it, here the end of `parts`.
+    pub fn code(&mut self, depth: usize, parts: &[Part], end: &str, end_counts: bool) {
+        let start = self.text.len();
+        self.indent(depth);
+        self.code_after(depth, start, parts, end, end_counts);
+    }
+
+    /// [`ItemText::code`] on a line already begun at `start`.
+    fn code_after(&mut self, depth: usize, start: usize, parts: &[Part], end: &str, end_counts: bool) {
+        let width = self.text.len() - start + width(parts) + if end_counts { end.len() } else { 0 };
+        let first_list = parts.iter().position(|p| matches!(p, Part::List(_, elements, _) if !elements.is_empty()));
+        let (Some(list), true) = (first_list, width > MARGIN) else {
+            push_flat(&mut self.text, parts);
+            self.text.push_str(end);
+            self.text.push('\n');
+            self.needs_layout |= width > MARGIN;
+            return;
+        };
+        let Part::List(open, elements, close) = &parts[list] else { unreachable!("a list") };
+        push_flat(&mut self.text, &parts[..list]);
+        self.text.push_str(open);
+        self.needs_layout |= self.text.len() - start > MARGIN;
+        self.text.push('\n');
+        for (i, element) in elements.iter().enumerate() {
+            // A comma between elements is text; the one after the last is written only once broken.
+            self.code(depth + 1, element, ",", i + 1 < elements.len());
+        }
+        let start = self.text.len();
+        self.indent(depth);
+        self.text.push_str(close);
+        self.code_after(depth, start, &parts[list + 1..], end, end_counts);
+    }
+
+    /// A match arm `{pattern} => {body},`; past the margin, prettyplease puts the body in a block of its
+    /// own, where it is broken as [`ItemText::code`] breaks it.
+    pub fn arm(&mut self, depth: usize, pattern: &[&str], body: &[Part]) {
         // prettyplease does not count the comma: the line may end one column past the margin.
-        let width = depth * INDENT + pattern.iter().chain(body).map(|p| p.len()).sum::<usize>() + " => ".len();
+        let width = depth * INDENT + pattern.iter().map(|p| p.len()).sum::<usize>() + " => ".len() + width(body);
         if width <= MARGIN {
             self.indent(depth);
-            for part in pattern.iter().chain([" => "].iter()).chain(body).chain([","].iter()) {
+            for part in pattern.iter().chain([" => "].iter()) {
                 self.text.push_str(part);
             }
-            self.text.push('\n');
+            push_flat(&mut self.text, body);
+            self.text.push_str(",\n");
             return;
         }
         let head: Vec<&str> = pattern.iter().copied().chain([" => {"]).collect();
         self.line(depth, &head);
         // In a block, prettyplease ends a `return` with a semicolon.
-        let end = if body.first().is_some_and(|b| b.starts_with("return ")) { ";" } else { "" };
-        let body: Vec<&str> = body.iter().copied().chain([end]).collect();
-        self.line(depth + 1, &body);
+        let end = if matches!(body.first(), Some(Part::Text(t)) if t.starts_with("return ")) { ";" } else { "" };
+        self.code(depth + 1, body, end, true);
         self.line(depth, &["}"]);
     }
 
@@ -189,6 +261,28 @@ mod tests {
             t.text,
             "        let x = f(a, b)?;\n        let tagged = crate::wire::Tagged::read(\n            deserializer,\n            \"ServerNotification\",\n            \"method\",\n        )?;\n"
         );
+    }
+
+    #[test]
+    fn lists_break_outermost_first() {
+        let call = |item: &mut ItemText, literal: &str| {
+            let inner = vec![Part::Text("ErrorObject::method_not_found"), Part::list("(", &[literal], ")")];
+            item.code(2, &[Part::Text("Err"), Part::List("(", vec![inner], ")")], "", true);
+        };
+        let mut t = ItemText::default();
+        call(&mut t, &format!("\"{}\"", "w".repeat(43)));
+        call(&mut t, &format!("\"{}\"", "w".repeat(44)));
+        call(&mut t, &format!("\"{}\"", "w".repeat(45)));
+        let (flat, outer, both) = (
+            format!("        Err(ErrorObject::method_not_found(\"{}\"))\n", "w".repeat(43)),
+            format!("        Err(\n            ErrorObject::method_not_found(\"{}\"),\n        )\n", "w".repeat(44)),
+            format!(
+                "        Err(\n            ErrorObject::method_not_found(\n                \"{}\",\n            ),\n        )\n",
+                "w".repeat(45)
+            ),
+        );
+        assert_eq!(t.text, format!("{flat}{outer}{both}"));
+        assert!(!t.needs_layout);
     }
 
     #[test]

@@ -4,6 +4,7 @@ its specific type and dumps back to exactly what was received."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,25 +12,12 @@ import pytest
 
 import wire_check
 
-RECORDINGS = sorted(
-    (Path(__file__).resolve().parents[1] / "fixtures" / "wire").glob("*.jsonl")
-)
+RECORDINGS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "wire"
+RECORDINGS = sorted(RECORDINGS_DIR.glob("*.jsonl"))
 
-SCENARIO_METHODS = {
-    "initialize",
-    "initialized",
-    "thread/start",
-    "turn/start",
-    "item/agentMessage/delta",
-    "item/commandExecution/requestApproval",
-    "command/exec",
-    "config/read",
-    "model/list",
-    "thread/list",
-    "thread/read",
-    "error",
-    "turn/completed",
-}
+SCENARIO_METHODS = set(
+    json.loads((RECORDINGS_DIR / "scenario_methods.json").read_text())["methods"]
+)
 
 
 def test_there_is_a_recording_per_driver() -> None:

@@ -140,13 +140,7 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
         TypeKind::Tagged(u) => {
             u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
             u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
-            let names = unique(
-                u.variants.iter().map(|v| v.name.wire.as_str()),
-                |w| rust_variant(&camel(w, "Value")),
-                &["Unknown"],
-                Case::Camel,
-                &mut |n| report(format!("variant `{n}` of {owner}")),
-            );
+            let names = variant_names(u.variants.iter().map(|v| v.name.wire.as_str()), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
                 v.name.python = r.clone();
                 v.name.rust = r;
@@ -154,13 +148,7 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
         }
         TypeKind::Untagged(u) => {
             let labels = untagged_labels(&u.variants, &owner, &|t| titled.contains(t));
-            let names = unique(
-                labels.iter().map(String::as_str),
-                |w| rust_variant(&camel(w, "Value")),
-                &["Unknown"],
-                Case::Camel,
-                &mut |n| report(format!("variant `{n}` of {owner}")),
-            );
+            let names = variant_names(labels.iter().map(String::as_str), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
                 v.name.python = r.clone();
                 v.name.rust = r;
@@ -252,6 +240,14 @@ fn with_style(base: &str, wire: &str, case: Case) -> String {
         Case::Snake => format!("{base}_{style}"),
         Case::Shouty => format!("{base}_{}", style.to_uppercase()),
     }
+}
+
+/// A union's variant names from their labels (tags or inferred labels), the same in Rust and Python;
+/// `Unknown` is kept for the variant of tags the schema does not list.
+fn variant_names<'a>(labels: impl Iterator<Item = &'a str>, owner: &str, report: &mut dyn FnMut(String)) -> Vec<String> {
+    unique(labels, |w| rust_variant(&camel(w, "Value")), &["Unknown"], Case::Camel, &mut |n| {
+        report(format!("variant `{n}` of {owner}"))
+    })
 }
 
 /// Identifiers for `wires`, in order, unique among themselves and not in `reserved`.

@@ -131,4 +131,9 @@ def test_the_package_installs(tmp_path: Any) -> None:
         check=True,
     )
     assert (target / "codex_app_server_types" / "py.typed").exists()
-    assert (target / "codex_app_server_types" / "v2" / "_types.py").exists()
+    # Every module is installed, the `_models` subpackages included.
+    package = source / "codex_app_server_types"
+    modules = sorted(p.relative_to(package) for p in package.rglob("*.py"))
+    assert len(modules) > 100
+    installed = sorted(p.relative_to(target / "codex_app_server_types") for p in target.glob("codex_app_server_types/**/*.py"))
+    assert installed == modules

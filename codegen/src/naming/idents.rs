@@ -230,6 +230,15 @@ pub fn python_field(snake_name: &str) -> String {
     }
 }
 
+/// A Python module name: a keyword cannot be imported.
+pub fn python_module(snake_name: &str) -> String {
+    if PYTHON_KEYWORDS.contains(&snake_name) {
+        format!("{snake_name}_")
+    } else {
+        snake_name.to_string()
+    }
+}
+
 /// A Python method name (of the RPC surface's classes, which are not models): only keywords get a `_` suffix.
 pub fn python_function(snake_name: &str) -> String {
     if PYTHON_KEYWORDS.contains(&snake_name) {

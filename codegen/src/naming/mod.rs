@@ -294,6 +294,13 @@ fn unique<'a>(
     out.into_iter().map(|o| o.expect("every wire name was named")).collect()
 }
 
+/// The names of a Python package's modules of models, one per class each is named after (`ThreadItem` →
+/// `thread_item`), unique among themselves.
+pub fn python_modules(classes: &[&str]) -> Vec<String> {
+    // A submodule is an attribute of its package: it must not take a name the package's `__init__` uses.
+    unique(classes.iter().copied(), |c| python_module(&snake(c, "types")), &["annotations", "importlib"], Case::Snake, &mut |_| {})
+}
+
 /// Module names, unique among siblings; `wire` is the Rust crate's own helper module.
 fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let mut decided: HashMap<Vec<String>, Name> = HashMap::new();

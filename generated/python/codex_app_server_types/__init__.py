@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import v2
-    from ._types import (
+    from ._models import (
         AbsolutePathBuf,
         AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision,
         AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment,
@@ -658,10 +658,11 @@ def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     if name in __all__:
-        from . import _types
+        from . import _models
 
-        globals().update({export: getattr(_types, export) for export in _types.__all__})
-        return globals()[name]
+        value = getattr(_models, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

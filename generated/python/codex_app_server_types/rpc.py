@@ -13,25 +13,27 @@
 - `ServerRequestHandler` / `AsyncServerRequestHandler`: one method per server request, and `handle`, which
   answers a decoded request with the response (or error) to send back.
 
-Importing this module imports the model modules; validators are still built on first use.
+Importing this module imports no model: each method's types are imported when first used (`decode`
+imports a message's class, and what it reaches, the first time a message of its method arrives), and
+validators are built on first use.
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import count
 from types import MappingProxyType
-from typing import Any, TypeAlias, TypeGuard, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard, TypeVar, cast
 
-from pydantic import PrivateAttr, TypeAdapter
+from pydantic import PrivateAttr, TypeAdapter, ValidationError
 
-from . import _types as _root
+from . import _models as _root
 from ._base import Int64, UInt32, UInt64, WireModel
-from .v2 import _types as _v2
+from .v2 import _models as _v2
 
 __all__ = [
     "CLIENT_NOTIFICATIONS",
@@ -50,6 +52,7 @@ __all__ = [
     "ErrorObject",
     "ErrorResponse",
     "Message",
+    "MethodSpec",
     "NotGiven",
     "NotificationSpec",
     "PendingRequests",
@@ -99,25 +102,47 @@ NOT_GIVEN = NotGiven()
 
 
 @dataclass(frozen=True)
-class RequestSpec:
-    """A request method: its params type (`None` for none) and its result type.
-
-    The types are classes or type aliases (unions, `dict[str, Any]`, `Any`); the adapters validate and dump
-    any of them, and are built on first use.
-    """
+class MethodSpec:
+    """What the tables hold for every method: its names, its params type and the class of its messages."""
 
     method: str
     """The method on the wire (`thread/start`)."""
     function: str
     """The method's name on `ClientMethods` or `ServerRequestHandler` (`thread_start`)."""
-    params: Any
-    response: Any
-    params_optional: bool = False
-    """Whether the params may be left out."""
+    load_params: Callable[[], Any] | None = field(repr=False)
+    load_message: Callable[[], type[WireModel]] = field(repr=False)
+
+    @cached_property
+    def params(self) -> Any:
+        """The params type (`None` for none)."""
+        return None if self.load_params is None else self.load_params()
+
+    @cached_property
+    def message(self) -> type[WireModel]:
+        """The class a whole message of this method (`method`, `params` and, for requests, `id`) decodes into."""
+        return self.load_message()
 
     @cached_property
     def params_adapter(self) -> TypeAdapter[Any]:
         return TypeAdapter(self.params)
+
+
+@dataclass(frozen=True)
+class RequestSpec(MethodSpec):
+    """A request method: its params type (`None` for none), its result type, and the class of its messages.
+
+    The types are classes or type aliases (unions, `dict[str, Any]`, `Any`), imported with what they reach
+    when first used; the adapters validate and dump any of them, and are built on first use.
+    """
+
+    load_response: Callable[[], Any] = field(repr=False, kw_only=True)
+    params_optional: bool = field(default=False, kw_only=True)
+    """Whether the params may be left out."""
+
+    @cached_property
+    def response(self) -> Any:
+        """The result type."""
+        return self.load_response()
 
     @cached_property
     def response_adapter(self) -> TypeAdapter[Any]:
@@ -125,20 +150,12 @@ class RequestSpec:
 
 
 @dataclass(frozen=True)
-class NotificationSpec:
-    """A notification method and its params type (`None` for none)."""
+class NotificationSpec(MethodSpec):
+    """A notification method: its params type (`None` for none) and the class of its messages, imported with
+    what they reach when first used."""
 
-    method: str
-    """The method on the wire (`turn/started`)."""
-    function: str
-    """The method's name on `ClientMethods` (`initialized`)."""
-    params: Any
-    params_optional: bool = False
+    params_optional: bool = field(default=False, kw_only=True)
     """Whether the params may be left out."""
-
-    @cached_property
-    def params_adapter(self) -> TypeAdapter[Any]:
-        return TypeAdapter(self.params)
 
 
 def _table(*specs: _Spec) -> Mapping[str, _Spec]:
@@ -146,354 +163,778 @@ def _table(*specs: _Spec) -> Mapping[str, _Spec]:
 
 
 CLIENT_REQUESTS: Mapping[str, RequestSpec] = _table(
-    RequestSpec("initialize", "initialize", _root.InitializeParams, _root.InitializeResponse),
-    RequestSpec("thread/start", "thread_start", _v2.ThreadStartParams, _v2.ThreadStartResponse),
-    RequestSpec("thread/resume", "thread_resume", _v2.ThreadResumeParams, _v2.ThreadResumeResponse),
-    RequestSpec("thread/fork", "thread_fork", _v2.ThreadForkParams, _v2.ThreadForkResponse),
-    RequestSpec("thread/archive", "thread_archive", _v2.ThreadArchiveParams, _v2.ThreadArchiveResponse),
-    RequestSpec("thread/delete", "thread_delete", _v2.ThreadDeleteParams, _v2.ThreadDeleteResponse),
-    RequestSpec("thread/unsubscribe", "thread_unsubscribe", _v2.ThreadUnsubscribeParams, _v2.ThreadUnsubscribeResponse),
-    RequestSpec("thread/name/set", "thread_name_set", _v2.ThreadSetNameParams, _v2.ThreadSetNameResponse),
-    RequestSpec("thread/goal/set", "thread_goal_set", _v2.ThreadGoalSetParams, _v2.ThreadGoalSetResponse),
-    RequestSpec("thread/goal/get", "thread_goal_get", _v2.ThreadGoalGetParams, _v2.ThreadGoalGetResponse),
-    RequestSpec("thread/goal/clear", "thread_goal_clear", _v2.ThreadGoalClearParams, _v2.ThreadGoalClearResponse),
+    RequestSpec(
+        "initialize",
+        "initialize",
+        lambda: _root.InitializeParams,
+        lambda: _root.InitializeRequest,
+        load_response=lambda: _root.InitializeResponse,
+    ),
+    RequestSpec(
+        "thread/start",
+        "thread_start",
+        lambda: _v2.ThreadStartParams,
+        lambda: _root.ThreadStartRequest,
+        load_response=lambda: _v2.ThreadStartResponse,
+    ),
+    RequestSpec(
+        "thread/resume",
+        "thread_resume",
+        lambda: _v2.ThreadResumeParams,
+        lambda: _root.ThreadResumeRequest,
+        load_response=lambda: _v2.ThreadResumeResponse,
+    ),
+    RequestSpec(
+        "thread/fork",
+        "thread_fork",
+        lambda: _v2.ThreadForkParams,
+        lambda: _root.ThreadForkRequest,
+        load_response=lambda: _v2.ThreadForkResponse,
+    ),
+    RequestSpec(
+        "thread/archive",
+        "thread_archive",
+        lambda: _v2.ThreadArchiveParams,
+        lambda: _root.ThreadArchiveRequest,
+        load_response=lambda: _v2.ThreadArchiveResponse,
+    ),
+    RequestSpec(
+        "thread/delete",
+        "thread_delete",
+        lambda: _v2.ThreadDeleteParams,
+        lambda: _root.ThreadDeleteRequest,
+        load_response=lambda: _v2.ThreadDeleteResponse,
+    ),
+    RequestSpec(
+        "thread/unsubscribe",
+        "thread_unsubscribe",
+        lambda: _v2.ThreadUnsubscribeParams,
+        lambda: _root.ThreadUnsubscribeRequest,
+        load_response=lambda: _v2.ThreadUnsubscribeResponse,
+    ),
+    RequestSpec(
+        "thread/name/set",
+        "thread_name_set",
+        lambda: _v2.ThreadSetNameParams,
+        lambda: _root.ThreadNameSetRequest,
+        load_response=lambda: _v2.ThreadSetNameResponse,
+    ),
+    RequestSpec(
+        "thread/goal/set",
+        "thread_goal_set",
+        lambda: _v2.ThreadGoalSetParams,
+        lambda: _root.ThreadGoalSetRequest,
+        load_response=lambda: _v2.ThreadGoalSetResponse,
+    ),
+    RequestSpec(
+        "thread/goal/get",
+        "thread_goal_get",
+        lambda: _v2.ThreadGoalGetParams,
+        lambda: _root.ThreadGoalGetRequest,
+        load_response=lambda: _v2.ThreadGoalGetResponse,
+    ),
+    RequestSpec(
+        "thread/goal/clear",
+        "thread_goal_clear",
+        lambda: _v2.ThreadGoalClearParams,
+        lambda: _root.ThreadGoalClearRequest,
+        load_response=lambda: _v2.ThreadGoalClearResponse,
+    ),
     RequestSpec(
         "thread/metadata/update",
         "thread_metadata_update",
-        _v2.ThreadMetadataUpdateParams,
-        _v2.ThreadMetadataUpdateResponse,
+        lambda: _v2.ThreadMetadataUpdateParams,
+        lambda: _root.ThreadMetadataUpdateRequest,
+        load_response=lambda: _v2.ThreadMetadataUpdateResponse,
     ),
     RequestSpec(
         "thread/attachment/add",
         "thread_attachment_add",
-        _v2.ThreadAttachmentAddParams,
-        _v2.ThreadAttachmentAddResponse,
+        lambda: _v2.ThreadAttachmentAddParams,
+        lambda: _root.ThreadAttachmentAddRequest,
+        load_response=lambda: _v2.ThreadAttachmentAddResponse,
     ),
     RequestSpec(
         "thread/attachment/list",
         "thread_attachment_list",
-        _v2.ThreadAttachmentListParams,
-        _v2.ThreadAttachmentListResponse,
+        lambda: _v2.ThreadAttachmentListParams,
+        lambda: _root.ThreadAttachmentListRequest,
+        load_response=lambda: _v2.ThreadAttachmentListResponse,
     ),
     RequestSpec(
         "thread/attachmentOwner/list",
         "thread_attachment_owner_list",
-        _v2.ThreadAttachmentOwnerListParams,
-        _v2.ThreadAttachmentOwnerListResponse,
+        lambda: _v2.ThreadAttachmentOwnerListParams,
+        lambda: _root.ThreadAttachmentOwnerListRequest,
+        load_response=lambda: _v2.ThreadAttachmentOwnerListResponse,
     ),
     RequestSpec(
         "thread/attachment/remove",
         "thread_attachment_remove",
-        _v2.ThreadAttachmentRemoveParams,
-        _v2.ThreadAttachmentRemoveResponse,
+        lambda: _v2.ThreadAttachmentRemoveParams,
+        lambda: _root.ThreadAttachmentRemoveRequest,
+        load_response=lambda: _v2.ThreadAttachmentRemoveResponse,
     ),
     RequestSpec(
         "thread/section/move",
         "thread_section_move",
-        _v2.ThreadSectionMoveParams,
-        _v2.ThreadSectionMoveResponse,
+        lambda: _v2.ThreadSectionMoveParams,
+        lambda: _root.ThreadSectionMoveRequest,
+        load_response=lambda: _v2.ThreadSectionMoveResponse,
     ),
-    RequestSpec("thread/unarchive", "thread_unarchive", _v2.ThreadUnarchiveParams, _v2.ThreadUnarchiveResponse),
+    RequestSpec(
+        "thread/unarchive",
+        "thread_unarchive",
+        lambda: _v2.ThreadUnarchiveParams,
+        lambda: _root.ThreadUnarchiveRequest,
+        load_response=lambda: _v2.ThreadUnarchiveResponse,
+    ),
     RequestSpec(
         "thread/compact/start",
         "thread_compact_start",
-        _v2.ThreadCompactStartParams,
-        _v2.ThreadCompactStartResponse,
+        lambda: _v2.ThreadCompactStartParams,
+        lambda: _root.ThreadCompactStartRequest,
+        load_response=lambda: _v2.ThreadCompactStartResponse,
     ),
     RequestSpec(
         "thread/shellCommand",
         "thread_shell_command",
-        _v2.ThreadShellCommandParams,
-        _v2.ThreadShellCommandResponse,
+        lambda: _v2.ThreadShellCommandParams,
+        lambda: _root.ThreadShellCommandRequest,
+        load_response=lambda: _v2.ThreadShellCommandResponse,
     ),
     RequestSpec(
         "thread/approveGuardianDeniedAction",
         "thread_approve_guardian_denied_action",
-        _v2.ThreadApproveGuardianDeniedActionParams,
-        _v2.ThreadApproveGuardianDeniedActionResponse,
+        lambda: _v2.ThreadApproveGuardianDeniedActionParams,
+        lambda: _root.ThreadApproveGuardianDeniedActionRequest,
+        load_response=lambda: _v2.ThreadApproveGuardianDeniedActionResponse,
     ),
-    RequestSpec("thread/revert", "thread_revert", _v2.ThreadRevertParams, _v2.ThreadRevertResponse),
-    RequestSpec("thread/list", "thread_list", _v2.ThreadListParams, _v2.ThreadListResponse),
+    RequestSpec(
+        "thread/revert",
+        "thread_revert",
+        lambda: _v2.ThreadRevertParams,
+        lambda: _root.ThreadRevertRequest,
+        load_response=lambda: _v2.ThreadRevertResponse,
+    ),
+    RequestSpec(
+        "thread/list",
+        "thread_list",
+        lambda: _v2.ThreadListParams,
+        lambda: _root.ThreadListRequest,
+        load_response=lambda: _v2.ThreadListResponse,
+    ),
     RequestSpec(
         "threadSection/list",
         "thread_section_list",
-        _v2.ThreadSectionListParams,
-        _v2.ThreadSectionListResponse,
+        lambda: _v2.ThreadSectionListParams,
+        lambda: _root.ThreadSectionListRequest,
+        load_response=lambda: _v2.ThreadSectionListResponse,
     ),
     RequestSpec(
         "threadSection/create",
         "thread_section_create",
-        _v2.ThreadSectionCreateParams,
-        _v2.ThreadSectionCreateResponse,
+        lambda: _v2.ThreadSectionCreateParams,
+        lambda: _root.ThreadSectionCreateRequest,
+        load_response=lambda: _v2.ThreadSectionCreateResponse,
     ),
     RequestSpec(
         "threadSection/update",
         "thread_section_update",
-        _v2.ThreadSectionUpdateParams,
-        _v2.ThreadSectionUpdateResponse,
+        lambda: _v2.ThreadSectionUpdateParams,
+        lambda: _root.ThreadSectionUpdateRequest,
+        load_response=lambda: _v2.ThreadSectionUpdateResponse,
     ),
     RequestSpec(
         "threadSection/delete",
         "thread_section_delete",
-        _v2.ThreadSectionDeleteParams,
-        _v2.ThreadSectionDeleteResponse,
+        lambda: _v2.ThreadSectionDeleteParams,
+        lambda: _root.ThreadSectionDeleteRequest,
+        load_response=lambda: _v2.ThreadSectionDeleteResponse,
     ),
-    RequestSpec("thread/loaded/list", "thread_loaded_list", _v2.ThreadLoadedListParams, _v2.ThreadLoadedListResponse),
-    RequestSpec("thread/read", "thread_read", _v2.ThreadReadParams, _v2.ThreadReadResponse),
-    RequestSpec("thread/turns/list", "thread_turns_list", _v2.ThreadTurnsListParams, _v2.ThreadTurnsListResponse),
-    RequestSpec("thread/items/list", "thread_items_list", _v2.ThreadItemsListParams, _v2.ThreadItemsListResponse),
+    RequestSpec(
+        "thread/loaded/list",
+        "thread_loaded_list",
+        lambda: _v2.ThreadLoadedListParams,
+        lambda: _root.ThreadLoadedListRequest,
+        load_response=lambda: _v2.ThreadLoadedListResponse,
+    ),
+    RequestSpec(
+        "thread/read",
+        "thread_read",
+        lambda: _v2.ThreadReadParams,
+        lambda: _root.ThreadReadRequest,
+        load_response=lambda: _v2.ThreadReadResponse,
+    ),
+    RequestSpec(
+        "thread/turns/list",
+        "thread_turns_list",
+        lambda: _v2.ThreadTurnsListParams,
+        lambda: _root.ThreadTurnsListRequest,
+        load_response=lambda: _v2.ThreadTurnsListResponse,
+    ),
+    RequestSpec(
+        "thread/items/list",
+        "thread_items_list",
+        lambda: _v2.ThreadItemsListParams,
+        lambda: _root.ThreadItemsListRequest,
+        load_response=lambda: _v2.ThreadItemsListResponse,
+    ),
     RequestSpec(
         "thread/inject_items",
         "thread_inject_items",
-        _v2.ThreadInjectItemsParams,
-        _v2.ThreadInjectItemsResponse,
+        lambda: _v2.ThreadInjectItemsParams,
+        lambda: _root.ThreadInjectItemsRequest,
+        load_response=lambda: _v2.ThreadInjectItemsResponse,
     ),
-    RequestSpec("skills/list", "skills_list", _v2.SkillsListParams, _v2.SkillsListResponse),
+    RequestSpec(
+        "skills/list",
+        "skills_list",
+        lambda: _v2.SkillsListParams,
+        lambda: _root.SkillsListRequest,
+        load_response=lambda: _v2.SkillsListResponse,
+    ),
     RequestSpec(
         "skills/extraRoots/set",
         "skills_extra_roots_set",
-        _v2.SkillsExtraRootsSetParams,
-        _v2.SkillsExtraRootsSetResponse,
+        lambda: _v2.SkillsExtraRootsSetParams,
+        lambda: _root.SkillsExtraRootsSetRequest,
+        load_response=lambda: _v2.SkillsExtraRootsSetResponse,
     ),
-    RequestSpec("hooks/list", "hooks_list", _v2.HooksListParams, _v2.HooksListResponse),
-    RequestSpec("marketplace/add", "marketplace_add", _v2.MarketplaceAddParams, _v2.MarketplaceAddResponse),
-    RequestSpec("marketplace/remove", "marketplace_remove", _v2.MarketplaceRemoveParams, _v2.MarketplaceRemoveResponse),
+    RequestSpec(
+        "hooks/list",
+        "hooks_list",
+        lambda: _v2.HooksListParams,
+        lambda: _root.HooksListRequest,
+        load_response=lambda: _v2.HooksListResponse,
+    ),
+    RequestSpec(
+        "marketplace/add",
+        "marketplace_add",
+        lambda: _v2.MarketplaceAddParams,
+        lambda: _root.MarketplaceAddRequest,
+        load_response=lambda: _v2.MarketplaceAddResponse,
+    ),
+    RequestSpec(
+        "marketplace/remove",
+        "marketplace_remove",
+        lambda: _v2.MarketplaceRemoveParams,
+        lambda: _root.MarketplaceRemoveRequest,
+        load_response=lambda: _v2.MarketplaceRemoveResponse,
+    ),
     RequestSpec(
         "marketplace/upgrade",
         "marketplace_upgrade",
-        _v2.MarketplaceUpgradeParams,
-        _v2.MarketplaceUpgradeResponse,
+        lambda: _v2.MarketplaceUpgradeParams,
+        lambda: _root.MarketplaceUpgradeRequest,
+        load_response=lambda: _v2.MarketplaceUpgradeResponse,
     ),
-    RequestSpec("plugin/list", "plugin_list", _v2.PluginListParams, _v2.PluginListResponse),
-    RequestSpec("plugin/installed", "plugin_installed", _v2.PluginInstalledParams, _v2.PluginInstalledResponse),
-    RequestSpec("plugin/reconcile", "plugin_reconcile", _v2.PluginReconcileParams, _v2.PluginReconcileResponse),
-    RequestSpec("plugin/read", "plugin_read", _v2.PluginReadParams, _v2.PluginReadResponse),
-    RequestSpec("plugin/skill/read", "plugin_skill_read", _v2.PluginSkillReadParams, _v2.PluginSkillReadResponse),
-    RequestSpec("plugin/share/save", "plugin_share_save", _v2.PluginShareSaveParams, _v2.PluginShareSaveResponse),
+    RequestSpec(
+        "plugin/list",
+        "plugin_list",
+        lambda: _v2.PluginListParams,
+        lambda: _root.PluginListRequest,
+        load_response=lambda: _v2.PluginListResponse,
+    ),
+    RequestSpec(
+        "plugin/installed",
+        "plugin_installed",
+        lambda: _v2.PluginInstalledParams,
+        lambda: _root.PluginInstalledRequest,
+        load_response=lambda: _v2.PluginInstalledResponse,
+    ),
+    RequestSpec(
+        "plugin/reconcile",
+        "plugin_reconcile",
+        lambda: _v2.PluginReconcileParams,
+        lambda: _root.PluginReconcileRequest,
+        load_response=lambda: _v2.PluginReconcileResponse,
+    ),
+    RequestSpec(
+        "plugin/read",
+        "plugin_read",
+        lambda: _v2.PluginReadParams,
+        lambda: _root.PluginReadRequest,
+        load_response=lambda: _v2.PluginReadResponse,
+    ),
+    RequestSpec(
+        "plugin/skill/read",
+        "plugin_skill_read",
+        lambda: _v2.PluginSkillReadParams,
+        lambda: _root.PluginSkillReadRequest,
+        load_response=lambda: _v2.PluginSkillReadResponse,
+    ),
+    RequestSpec(
+        "plugin/share/save",
+        "plugin_share_save",
+        lambda: _v2.PluginShareSaveParams,
+        lambda: _root.PluginShareSaveRequest,
+        load_response=lambda: _v2.PluginShareSaveResponse,
+    ),
     RequestSpec(
         "plugin/share/updateTargets",
         "plugin_share_update_targets",
-        _v2.PluginShareUpdateTargetsParams,
-        _v2.PluginShareUpdateTargetsResponse,
+        lambda: _v2.PluginShareUpdateTargetsParams,
+        lambda: _root.PluginShareUpdateTargetsRequest,
+        load_response=lambda: _v2.PluginShareUpdateTargetsResponse,
     ),
-    RequestSpec("plugin/share/list", "plugin_share_list", _v2.PluginShareListParams, _v2.PluginShareListResponse),
+    RequestSpec(
+        "plugin/share/list",
+        "plugin_share_list",
+        lambda: _v2.PluginShareListParams,
+        lambda: _root.PluginShareListRequest,
+        load_response=lambda: _v2.PluginShareListResponse,
+    ),
     RequestSpec(
         "plugin/share/checkout",
         "plugin_share_checkout",
-        _v2.PluginShareCheckoutParams,
-        _v2.PluginShareCheckoutResponse,
+        lambda: _v2.PluginShareCheckoutParams,
+        lambda: _root.PluginShareCheckoutRequest,
+        load_response=lambda: _v2.PluginShareCheckoutResponse,
     ),
     RequestSpec(
         "plugin/share/delete",
         "plugin_share_delete",
-        _v2.PluginShareDeleteParams,
-        _v2.PluginShareDeleteResponse,
+        lambda: _v2.PluginShareDeleteParams,
+        lambda: _root.PluginShareDeleteRequest,
+        load_response=lambda: _v2.PluginShareDeleteResponse,
     ),
-    RequestSpec("app/read", "app_read", _v2.AppsReadParams, _v2.AppsReadResponse),
-    RequestSpec("app/list", "app_list", _v2.AppsListParams, _v2.AppsListResponse),
-    RequestSpec("app/installed", "app_installed", _v2.AppsInstalledParams, _v2.AppsInstalledResponse),
-    RequestSpec("fs/readFile", "fs_read_file", _v2.FsReadFileParams, _v2.FsReadFileResponse),
-    RequestSpec("fs/writeFile", "fs_write_file", _v2.FsWriteFileParams, _v2.FsWriteFileResponse),
+    RequestSpec(
+        "app/read",
+        "app_read",
+        lambda: _v2.AppsReadParams,
+        lambda: _root.AppReadRequest,
+        load_response=lambda: _v2.AppsReadResponse,
+    ),
+    RequestSpec(
+        "app/list",
+        "app_list",
+        lambda: _v2.AppsListParams,
+        lambda: _root.AppListRequest,
+        load_response=lambda: _v2.AppsListResponse,
+    ),
+    RequestSpec(
+        "app/installed",
+        "app_installed",
+        lambda: _v2.AppsInstalledParams,
+        lambda: _root.AppInstalledRequest,
+        load_response=lambda: _v2.AppsInstalledResponse,
+    ),
+    RequestSpec(
+        "fs/readFile",
+        "fs_read_file",
+        lambda: _v2.FsReadFileParams,
+        lambda: _root.FsReadFileRequest,
+        load_response=lambda: _v2.FsReadFileResponse,
+    ),
+    RequestSpec(
+        "fs/writeFile",
+        "fs_write_file",
+        lambda: _v2.FsWriteFileParams,
+        lambda: _root.FsWriteFileRequest,
+        load_response=lambda: _v2.FsWriteFileResponse,
+    ),
     RequestSpec(
         "fs/createDirectory",
         "fs_create_directory",
-        _v2.FsCreateDirectoryParams,
-        _v2.FsCreateDirectoryResponse,
+        lambda: _v2.FsCreateDirectoryParams,
+        lambda: _root.FsCreateDirectoryRequest,
+        load_response=lambda: _v2.FsCreateDirectoryResponse,
     ),
-    RequestSpec("fs/getMetadata", "fs_get_metadata", _v2.FsGetMetadataParams, _v2.FsGetMetadataResponse),
-    RequestSpec("fs/readDirectory", "fs_read_directory", _v2.FsReadDirectoryParams, _v2.FsReadDirectoryResponse),
-    RequestSpec("fs/remove", "fs_remove", _v2.FsRemoveParams, _v2.FsRemoveResponse),
-    RequestSpec("fs/copy", "fs_copy", _v2.FsCopyParams, _v2.FsCopyResponse),
-    RequestSpec("fs/watch", "fs_watch", _v2.FsWatchParams, _v2.FsWatchResponse),
-    RequestSpec("fs/unwatch", "fs_unwatch", _v2.FsUnwatchParams, _v2.FsUnwatchResponse),
+    RequestSpec(
+        "fs/getMetadata",
+        "fs_get_metadata",
+        lambda: _v2.FsGetMetadataParams,
+        lambda: _root.FsGetMetadataRequest,
+        load_response=lambda: _v2.FsGetMetadataResponse,
+    ),
+    RequestSpec(
+        "fs/readDirectory",
+        "fs_read_directory",
+        lambda: _v2.FsReadDirectoryParams,
+        lambda: _root.FsReadDirectoryRequest,
+        load_response=lambda: _v2.FsReadDirectoryResponse,
+    ),
+    RequestSpec(
+        "fs/remove",
+        "fs_remove",
+        lambda: _v2.FsRemoveParams,
+        lambda: _root.FsRemoveRequest,
+        load_response=lambda: _v2.FsRemoveResponse,
+    ),
+    RequestSpec(
+        "fs/copy",
+        "fs_copy",
+        lambda: _v2.FsCopyParams,
+        lambda: _root.FsCopyRequest,
+        load_response=lambda: _v2.FsCopyResponse,
+    ),
+    RequestSpec(
+        "fs/watch",
+        "fs_watch",
+        lambda: _v2.FsWatchParams,
+        lambda: _root.FsWatchRequest,
+        load_response=lambda: _v2.FsWatchResponse,
+    ),
+    RequestSpec(
+        "fs/unwatch",
+        "fs_unwatch",
+        lambda: _v2.FsUnwatchParams,
+        lambda: _root.FsUnwatchRequest,
+        load_response=lambda: _v2.FsUnwatchResponse,
+    ),
     RequestSpec(
         "skills/config/write",
         "skills_config_write",
-        _v2.SkillsConfigWriteParams,
-        _v2.SkillsConfigWriteResponse,
+        lambda: _v2.SkillsConfigWriteParams,
+        lambda: _root.SkillsConfigWriteRequest,
+        load_response=lambda: _v2.SkillsConfigWriteResponse,
     ),
-    RequestSpec("plugin/install", "plugin_install", _v2.PluginInstallParams, _v2.PluginInstallResponse),
-    RequestSpec("plugin/uninstall", "plugin_uninstall", _v2.PluginUninstallParams, _v2.PluginUninstallResponse),
-    RequestSpec("turn/start", "turn_start", _v2.TurnStartParams, _v2.TurnStartResponse),
-    RequestSpec("turn/steer", "turn_steer", _v2.TurnSteerParams, _v2.TurnSteerResponse),
-    RequestSpec("turn/interrupt", "turn_interrupt", _v2.TurnInterruptParams, _v2.TurnInterruptResponse),
-    RequestSpec("review/start", "review_start", _v2.ReviewStartParams, _v2.ReviewStartResponse),
-    RequestSpec("model/list", "model_list", _v2.ModelListParams, _v2.ModelListResponse),
+    RequestSpec(
+        "plugin/install",
+        "plugin_install",
+        lambda: _v2.PluginInstallParams,
+        lambda: _root.PluginInstallRequest,
+        load_response=lambda: _v2.PluginInstallResponse,
+    ),
+    RequestSpec(
+        "plugin/uninstall",
+        "plugin_uninstall",
+        lambda: _v2.PluginUninstallParams,
+        lambda: _root.PluginUninstallRequest,
+        load_response=lambda: _v2.PluginUninstallResponse,
+    ),
+    RequestSpec(
+        "turn/start",
+        "turn_start",
+        lambda: _v2.TurnStartParams,
+        lambda: _root.TurnStartRequest,
+        load_response=lambda: _v2.TurnStartResponse,
+    ),
+    RequestSpec(
+        "turn/steer",
+        "turn_steer",
+        lambda: _v2.TurnSteerParams,
+        lambda: _root.TurnSteerRequest,
+        load_response=lambda: _v2.TurnSteerResponse,
+    ),
+    RequestSpec(
+        "turn/interrupt",
+        "turn_interrupt",
+        lambda: _v2.TurnInterruptParams,
+        lambda: _root.TurnInterruptRequest,
+        load_response=lambda: _v2.TurnInterruptResponse,
+    ),
+    RequestSpec(
+        "review/start",
+        "review_start",
+        lambda: _v2.ReviewStartParams,
+        lambda: _root.ReviewStartRequest,
+        load_response=lambda: _v2.ReviewStartResponse,
+    ),
+    RequestSpec(
+        "model/list",
+        "model_list",
+        lambda: _v2.ModelListParams,
+        lambda: _root.ModelListRequest,
+        load_response=lambda: _v2.ModelListResponse,
+    ),
     RequestSpec(
         "account/gatewayOAuth/read",
         "account_gateway_o_auth_read",
-        _v2.GatewayOAuthReadParams,
-        _v2.GatewayOAuthReadResponse,
+        lambda: _v2.GatewayOAuthReadParams,
+        lambda: _root.AccountGatewayOAuthReadRequest,
+        load_response=lambda: _v2.GatewayOAuthReadResponse,
         params_optional=True,
     ),
     RequestSpec(
         "account/gatewayOAuth/login",
         "account_gateway_o_auth_login",
-        _v2.GatewayOAuthLoginParams,
-        _v2.GatewayOAuthLoginResponse,
+        lambda: _v2.GatewayOAuthLoginParams,
+        lambda: _root.AccountGatewayOAuthLoginRequest,
+        load_response=lambda: _v2.GatewayOAuthLoginResponse,
         params_optional=True,
     ),
-    RequestSpec("account/gatewayOAuth/cancel", "account_gateway_o_auth_cancel", None, _v2.GatewayOAuthCancelResponse),
+    RequestSpec(
+        "account/gatewayOAuth/cancel",
+        "account_gateway_o_auth_cancel",
+        None,
+        lambda: _root.AccountGatewayOAuthCancelRequest,
+        load_response=lambda: _v2.GatewayOAuthCancelResponse,
+    ),
     RequestSpec(
         "modelProvider/list",
         "model_provider_list",
-        _v2.ModelProviderListParams,
-        _v2.ModelProviderListResponse,
+        lambda: _v2.ModelProviderListParams,
+        lambda: _root.ModelProviderListRequest,
+        load_response=lambda: _v2.ModelProviderListResponse,
     ),
     RequestSpec(
         "modelProvider/config/write",
         "model_provider_config_write",
-        _v2.ModelProviderConfigWriteParams,
-        _v2.ModelProviderConfigWriteResponse,
+        lambda: _v2.ModelProviderConfigWriteParams,
+        lambda: _root.ModelProviderConfigWriteRequest,
+        load_response=lambda: _v2.ModelProviderConfigWriteResponse,
     ),
     RequestSpec(
         "modelProvider/capabilities/read",
         "model_provider_capabilities_read",
-        _v2.ModelProviderCapabilitiesReadParams,
-        _v2.ModelProviderCapabilitiesReadResponse,
+        lambda: _v2.ModelProviderCapabilitiesReadParams,
+        lambda: _root.ModelProviderCapabilitiesReadRequest,
+        load_response=lambda: _v2.ModelProviderCapabilitiesReadResponse,
     ),
     RequestSpec(
         "experimentalFeature/list",
         "experimental_feature_list",
-        _v2.ExperimentalFeatureListParams,
-        _v2.ExperimentalFeatureListResponse,
+        lambda: _v2.ExperimentalFeatureListParams,
+        lambda: _root.ExperimentalFeatureListRequest,
+        load_response=lambda: _v2.ExperimentalFeatureListResponse,
     ),
     RequestSpec(
         "permissionProfile/list",
         "permission_profile_list",
-        _v2.PermissionProfileListParams,
-        _v2.PermissionProfileListResponse,
+        lambda: _v2.PermissionProfileListParams,
+        lambda: _root.PermissionProfileListRequest,
+        load_response=lambda: _v2.PermissionProfileListResponse,
     ),
     RequestSpec(
         "experimentalFeature/enablement/set",
         "experimental_feature_enablement_set",
-        _v2.ExperimentalFeatureEnablementSetParams,
-        _v2.ExperimentalFeatureEnablementSetResponse,
+        lambda: _v2.ExperimentalFeatureEnablementSetParams,
+        lambda: _root.ExperimentalFeatureEnablementSetRequest,
+        load_response=lambda: _v2.ExperimentalFeatureEnablementSetResponse,
     ),
     RequestSpec(
         "mcpServer/oauth/login",
         "mcp_server_oauth_login",
-        _v2.McpServerOauthLoginParams,
-        _v2.McpServerOauthLoginResponse,
+        lambda: _v2.McpServerOauthLoginParams,
+        lambda: _root.McpServerOauthLoginRequest,
+        load_response=lambda: _v2.McpServerOauthLoginResponse,
     ),
-    RequestSpec("config/mcpServer/reload", "config_mcp_server_reload", None, _v2.McpServerRefreshResponse),
+    RequestSpec(
+        "config/mcpServer/reload",
+        "config_mcp_server_reload",
+        None,
+        lambda: _root.ConfigMcpServerReloadRequest,
+        load_response=lambda: _v2.McpServerRefreshResponse,
+    ),
     RequestSpec(
         "mcpServerStatus/list",
         "mcp_server_status_list",
-        _v2.ListMcpServerStatusParams,
-        _v2.ListMcpServerStatusResponse,
+        lambda: _v2.ListMcpServerStatusParams,
+        lambda: _root.McpServerStatusListRequest,
+        load_response=lambda: _v2.ListMcpServerStatusResponse,
     ),
     RequestSpec(
         "mcpServer/resource/read",
         "mcp_server_resource_read",
-        _v2.McpResourceReadParams,
-        _v2.McpResourceReadResponse,
+        lambda: _v2.McpResourceReadParams,
+        lambda: _root.McpServerResourceReadRequest,
+        load_response=lambda: _v2.McpResourceReadResponse,
     ),
     RequestSpec(
         "mcpServer/tool/call",
         "mcp_server_tool_call",
-        _v2.McpServerToolCallParams,
-        _v2.McpServerToolCallResponse,
+        lambda: _v2.McpServerToolCallParams,
+        lambda: _root.McpServerToolCallRequest,
+        load_response=lambda: _v2.McpServerToolCallResponse,
     ),
     RequestSpec(
         "windowsSandbox/setupStart",
         "windows_sandbox_setup_start",
-        _v2.WindowsSandboxSetupStartParams,
-        _v2.WindowsSandboxSetupStartResponse,
+        lambda: _v2.WindowsSandboxSetupStartParams,
+        lambda: _root.WindowsSandboxSetupStartRequest,
+        load_response=lambda: _v2.WindowsSandboxSetupStartResponse,
     ),
-    RequestSpec("windowsSandbox/readiness", "windows_sandbox_readiness", None, _v2.WindowsSandboxReadinessResponse),
-    RequestSpec("account/login/start", "account_login_start", _v2.LoginAccountParams, _v2.LoginAccountResponse),
+    RequestSpec(
+        "windowsSandbox/readiness",
+        "windows_sandbox_readiness",
+        None,
+        lambda: _root.WindowsSandboxReadinessRequest,
+        load_response=lambda: _v2.WindowsSandboxReadinessResponse,
+    ),
+    RequestSpec(
+        "account/login/start",
+        "account_login_start",
+        lambda: _v2.LoginAccountParams,
+        lambda: _root.AccountLoginStartRequest,
+        load_response=lambda: _v2.LoginAccountResponse,
+    ),
     RequestSpec(
         "account/login/cancel",
         "account_login_cancel",
-        _v2.CancelLoginAccountParams,
-        _v2.CancelLoginAccountResponse,
+        lambda: _v2.CancelLoginAccountParams,
+        lambda: _root.AccountLoginCancelRequest,
+        load_response=lambda: _v2.CancelLoginAccountResponse,
     ),
-    RequestSpec("account/logout", "account_logout", None, _v2.LogoutAccountResponse),
-    RequestSpec("account/securitySetup/read", "account_security_setup_read", None, _v2.GetAccountSecuritySetupResponse),
+    RequestSpec(
+        "account/logout",
+        "account_logout",
+        None,
+        lambda: _root.AccountLogoutRequest,
+        load_response=lambda: _v2.LogoutAccountResponse,
+    ),
+    RequestSpec(
+        "account/securitySetup/read",
+        "account_security_setup_read",
+        None,
+        lambda: _root.AccountSecuritySetupReadRequest,
+        load_response=lambda: _v2.GetAccountSecuritySetupResponse,
+    ),
     RequestSpec(
         "account/rateLimits/read",
         "account_rate_limits_read",
-        _v2.GetAccountRateLimitsParams,
-        _v2.GetAccountRateLimitsResponse,
+        lambda: _v2.GetAccountRateLimitsParams,
+        lambda: _root.AccountRateLimitsReadRequest,
+        load_response=lambda: _v2.GetAccountRateLimitsResponse,
         params_optional=True,
     ),
     RequestSpec(
         "account/rateLimitResetCredit/consume",
         "account_rate_limit_reset_credit_consume",
-        _v2.ConsumeAccountRateLimitResetCreditParams,
-        _v2.ConsumeAccountRateLimitResetCreditResponse,
+        lambda: _v2.ConsumeAccountRateLimitResetCreditParams,
+        lambda: _root.AccountRateLimitResetCreditConsumeRequest,
+        load_response=lambda: _v2.ConsumeAccountRateLimitResetCreditResponse,
     ),
     RequestSpec(
         "account/usage/read",
         "account_usage_read",
-        _v2.GetAccountTokenUsageParams,
-        _v2.GetAccountTokenUsageResponse,
+        lambda: _v2.GetAccountTokenUsageParams,
+        lambda: _root.AccountUsageReadRequest,
+        load_response=lambda: _v2.GetAccountTokenUsageResponse,
         params_optional=True,
     ),
     RequestSpec(
         "account/workspaceMessages/read",
         "account_workspace_messages_read",
         None,
-        _v2.GetWorkspaceMessagesResponse,
+        lambda: _root.AccountWorkspaceMessagesReadRequest,
+        load_response=lambda: _v2.GetWorkspaceMessagesResponse,
     ),
     RequestSpec(
         "account/sendAddCreditsNudgeEmail",
         "account_send_add_credits_nudge_email",
-        _v2.SendAddCreditsNudgeEmailParams,
-        _v2.SendAddCreditsNudgeEmailResponse,
+        lambda: _v2.SendAddCreditsNudgeEmailParams,
+        lambda: _root.AccountSendAddCreditsNudgeEmailRequest,
+        load_response=lambda: _v2.SendAddCreditsNudgeEmailResponse,
     ),
-    RequestSpec("feedback/upload", "feedback_upload", _v2.FeedbackUploadParams, _v2.FeedbackUploadResponse),
-    RequestSpec("feedback/save", "feedback_save", _v2.FeedbackSaveParams, _v2.FeedbackSaveResponse),
-    RequestSpec("command/exec", "command_exec", _v2.CommandExecParams, _v2.CommandExecResponse),
-    RequestSpec("command/exec/write", "command_exec_write", _v2.CommandExecWriteParams, _v2.CommandExecWriteResponse),
+    RequestSpec(
+        "feedback/upload",
+        "feedback_upload",
+        lambda: _v2.FeedbackUploadParams,
+        lambda: _root.FeedbackUploadRequest,
+        load_response=lambda: _v2.FeedbackUploadResponse,
+    ),
+    RequestSpec(
+        "feedback/save",
+        "feedback_save",
+        lambda: _v2.FeedbackSaveParams,
+        lambda: _root.FeedbackSaveRequest,
+        load_response=lambda: _v2.FeedbackSaveResponse,
+    ),
+    RequestSpec(
+        "command/exec",
+        "command_exec",
+        lambda: _v2.CommandExecParams,
+        lambda: _root.CommandExecRequest,
+        load_response=lambda: _v2.CommandExecResponse,
+    ),
+    RequestSpec(
+        "command/exec/write",
+        "command_exec_write",
+        lambda: _v2.CommandExecWriteParams,
+        lambda: _root.CommandExecWriteRequest,
+        load_response=lambda: _v2.CommandExecWriteResponse,
+    ),
     RequestSpec(
         "command/exec/terminate",
         "command_exec_terminate",
-        _v2.CommandExecTerminateParams,
-        _v2.CommandExecTerminateResponse,
+        lambda: _v2.CommandExecTerminateParams,
+        lambda: _root.CommandExecTerminateRequest,
+        load_response=lambda: _v2.CommandExecTerminateResponse,
     ),
     RequestSpec(
         "command/exec/resize",
         "command_exec_resize",
-        _v2.CommandExecResizeParams,
-        _v2.CommandExecResizeResponse,
+        lambda: _v2.CommandExecResizeParams,
+        lambda: _root.CommandExecResizeRequest,
+        load_response=lambda: _v2.CommandExecResizeResponse,
     ),
-    RequestSpec("config/read", "config_read", _v2.ConfigReadParams, _v2.ConfigReadResponse),
+    RequestSpec(
+        "config/read",
+        "config_read",
+        lambda: _v2.ConfigReadParams,
+        lambda: _root.ConfigReadRequest,
+        load_response=lambda: _v2.ConfigReadResponse,
+    ),
     RequestSpec(
         "externalAgentConfig/detect",
         "external_agent_config_detect",
-        _v2.ExternalAgentConfigDetectParams,
-        _v2.ExternalAgentConfigDetectResponse,
+        lambda: _v2.ExternalAgentConfigDetectParams,
+        lambda: _root.ExternalAgentConfigDetectRequest,
+        load_response=lambda: _v2.ExternalAgentConfigDetectResponse,
     ),
     RequestSpec(
         "externalAgentConfig/import",
         "external_agent_config_import",
-        _v2.ExternalAgentConfigImportParams,
-        _v2.ExternalAgentConfigImportResponse,
+        lambda: _v2.ExternalAgentConfigImportParams,
+        lambda: _root.ExternalAgentConfigImportRequest,
+        load_response=lambda: _v2.ExternalAgentConfigImportResponse,
     ),
     RequestSpec(
         "externalAgentConfig/import/recordHistory",
         "external_agent_config_import_record_history",
-        _v2.ExternalAgentConfigImportHistoryRecordParams,
-        _v2.ExternalAgentConfigImportHistoryRecordResponse,
+        lambda: _v2.ExternalAgentConfigImportHistoryRecordParams,
+        lambda: _root.ExternalAgentConfigImportRecordHistoryRequest,
+        load_response=lambda: _v2.ExternalAgentConfigImportHistoryRecordResponse,
     ),
     RequestSpec(
         "externalAgentConfig/import/readHistories",
         "external_agent_config_import_read_histories",
         None,
-        _v2.ExternalAgentConfigImportHistoriesReadResponse,
+        lambda: _root.ExternalAgentConfigImportReadHistoriesRequest,
+        load_response=lambda: _v2.ExternalAgentConfigImportHistoriesReadResponse,
     ),
-    RequestSpec("config/value/write", "config_value_write", _v2.ConfigValueWriteParams, _v2.ConfigWriteResponse),
-    RequestSpec("config/batchWrite", "config_batch_write", _v2.ConfigBatchWriteParams, _v2.ConfigWriteResponse),
-    RequestSpec("configRequirements/read", "config_requirements_read", None, _v2.ConfigRequirementsReadResponse),
-    RequestSpec("account/read", "account_read", _v2.GetAccountParams, _v2.GetAccountResponse),
-    RequestSpec("fuzzyFileSearch", "fuzzy_file_search", _root.FuzzyFileSearchParams, _root.FuzzyFileSearchResponse),
+    RequestSpec(
+        "config/value/write",
+        "config_value_write",
+        lambda: _v2.ConfigValueWriteParams,
+        lambda: _root.ConfigValueWriteRequest,
+        load_response=lambda: _v2.ConfigWriteResponse,
+    ),
+    RequestSpec(
+        "config/batchWrite",
+        "config_batch_write",
+        lambda: _v2.ConfigBatchWriteParams,
+        lambda: _root.ConfigBatchWriteRequest,
+        load_response=lambda: _v2.ConfigWriteResponse,
+    ),
+    RequestSpec(
+        "configRequirements/read",
+        "config_requirements_read",
+        None,
+        lambda: _root.ConfigRequirementsReadRequest,
+        load_response=lambda: _v2.ConfigRequirementsReadResponse,
+    ),
+    RequestSpec(
+        "account/read",
+        "account_read",
+        lambda: _v2.GetAccountParams,
+        lambda: _root.AccountReadRequest,
+        load_response=lambda: _v2.GetAccountResponse,
+    ),
+    RequestSpec(
+        "fuzzyFileSearch",
+        "fuzzy_file_search",
+        lambda: _root.FuzzyFileSearchParams,
+        lambda: _root.FuzzyFileSearchRequest,
+        load_response=lambda: _root.FuzzyFileSearchResponse,
+    ),
 )
 """The requests the client sends, by method."""
 
 CLIENT_NOTIFICATIONS: Mapping[str, NotificationSpec] = _table(
-    NotificationSpec("initialized", "initialized", None),
+    NotificationSpec("initialized", "initialized", None, lambda: _root.InitializedNotification),
 )
 """The notifications the client sends, by method."""
 
@@ -501,284 +942,583 @@ SERVER_REQUESTS: Mapping[str, RequestSpec] = _table(
     RequestSpec(
         "item/commandExecution/requestApproval",
         "item_command_execution_request_approval",
-        _root.CommandExecutionRequestApprovalParams,
-        _root.CommandExecutionRequestApprovalResponse,
+        lambda: _root.CommandExecutionRequestApprovalParams,
+        lambda: _root.ItemCommandExecutionRequestApprovalRequest,
+        load_response=lambda: _root.CommandExecutionRequestApprovalResponse,
     ),
     RequestSpec(
         "item/fileChange/requestApproval",
         "item_file_change_request_approval",
-        _root.FileChangeRequestApprovalParams,
-        _root.FileChangeRequestApprovalResponse,
+        lambda: _root.FileChangeRequestApprovalParams,
+        lambda: _root.ItemFileChangeRequestApprovalRequest,
+        load_response=lambda: _root.FileChangeRequestApprovalResponse,
     ),
     RequestSpec(
         "item/tool/requestUserInput",
         "item_tool_request_user_input",
-        _root.ToolRequestUserInputParams,
-        _root.ToolRequestUserInputResponse,
+        lambda: _root.ToolRequestUserInputParams,
+        lambda: _root.ItemToolRequestUserInputRequest,
+        load_response=lambda: _root.ToolRequestUserInputResponse,
     ),
     RequestSpec(
         "mcpServer/elicitation/request",
         "mcp_server_elicitation_request",
-        _root.McpServerElicitationRequestParams,
-        _root.McpServerElicitationRequestResponse,
+        lambda: _root.McpServerElicitationRequestParams,
+        lambda: _root.McpServerElicitationRequestRequest,
+        load_response=lambda: _root.McpServerElicitationRequestResponse,
     ),
     RequestSpec(
         "item/permissions/requestApproval",
         "item_permissions_request_approval",
-        _root.PermissionsRequestApprovalParams,
-        _root.PermissionsRequestApprovalResponse,
+        lambda: _root.PermissionsRequestApprovalParams,
+        lambda: _root.ItemPermissionsRequestApprovalRequest,
+        load_response=lambda: _root.PermissionsRequestApprovalResponse,
     ),
-    RequestSpec("item/tool/call", "item_tool_call", _root.DynamicToolCallParams, _root.DynamicToolCallResponse),
+    RequestSpec(
+        "item/tool/call",
+        "item_tool_call",
+        lambda: _root.DynamicToolCallParams,
+        lambda: _root.ItemToolCallRequest,
+        load_response=lambda: _root.DynamicToolCallResponse,
+    ),
     RequestSpec(
         "account/chatgptAuthTokens/refresh",
         "account_chatgpt_auth_tokens_refresh",
-        _root.ChatgptAuthTokensRefreshParams,
-        _root.ChatgptAuthTokensRefreshResponse,
+        lambda: _root.ChatgptAuthTokensRefreshParams,
+        lambda: _root.AccountChatgptAuthTokensRefreshRequest,
+        load_response=lambda: _root.ChatgptAuthTokensRefreshResponse,
     ),
     RequestSpec(
         "attestation/generate",
         "attestation_generate",
-        _root.AttestationGenerateParams,
-        _root.AttestationGenerateResponse,
+        lambda: _root.AttestationGenerateParams,
+        lambda: _root.AttestationGenerateRequest,
+        load_response=lambda: _root.AttestationGenerateResponse,
     ),
     RequestSpec(
         "applyPatchApproval",
         "apply_patch_approval",
-        _root.ApplyPatchApprovalParams,
-        _root.ApplyPatchApprovalResponse,
+        lambda: _root.ApplyPatchApprovalParams,
+        lambda: _root.ApplyPatchApprovalRequest,
+        load_response=lambda: _root.ApplyPatchApprovalResponse,
     ),
     RequestSpec(
         "execCommandApproval",
         "exec_command_approval",
-        _root.ExecCommandApprovalParams,
-        _root.ExecCommandApprovalResponse,
+        lambda: _root.ExecCommandApprovalParams,
+        lambda: _root.ExecCommandApprovalRequest,
+        load_response=lambda: _root.ExecCommandApprovalResponse,
     ),
 )
 """The requests the server sends, by method."""
 
 SERVER_NOTIFICATIONS: Mapping[str, NotificationSpec] = _table(
-    NotificationSpec("error", "error", _v2.ErrorNotification),
-    NotificationSpec("thread/started", "thread_started", _v2.ThreadStartedNotification),
-    NotificationSpec("thread/status/changed", "thread_status_changed", _v2.ThreadStatusChangedNotification),
-    NotificationSpec("thread/readState/changed", "thread_read_state_changed", _v2.ThreadReadStateChangedNotification),
-    NotificationSpec("thread/archived", "thread_archived", _v2.ThreadArchivedNotification),
-    NotificationSpec("thread/deleted", "thread_deleted", _v2.ThreadDeletedNotification),
-    NotificationSpec("thread/unarchived", "thread_unarchived", _v2.ThreadUnarchivedNotification),
-    NotificationSpec("thread/closed", "thread_closed", _v2.ThreadClosedNotification),
-    NotificationSpec("thread/reverted", "thread_reverted", _v2.ThreadRevertedNotification),
-    NotificationSpec("skills/changed", "skills_changed", _v2.SkillsChangedNotification),
-    NotificationSpec("thread/name/updated", "thread_name_updated", _v2.ThreadNameUpdatedNotification),
-    NotificationSpec("thread/section/changed", "thread_section_changed", _v2.ThreadSectionChangedNotification),
-    NotificationSpec("thread/attachment/updated", "thread_attachment_updated", _v2.ThreadAttachmentUpdatedNotification),
-    NotificationSpec("thread/goal/updated", "thread_goal_updated", _v2.ThreadGoalUpdatedNotification),
-    NotificationSpec("thread/prediction/updated", "thread_prediction_updated", _v2.ThreadPredictionUpdatedNotification),
-    NotificationSpec("thread/goal/cleared", "thread_goal_cleared", _v2.ThreadGoalClearedNotification),
-    NotificationSpec("thread/queue/changed", "thread_queue_changed", _v2.ThreadQueueChangedNotification),
-    NotificationSpec("project/changed", "project_changed", _v2.ProjectChangedNotification),
-    NotificationSpec("thread/project/updated", "thread_project_updated", _v2.ThreadProjectUpdatedNotification),
+    NotificationSpec("error", "error", lambda: _v2.ErrorNotification, lambda: _root.ErrorNotification),
+    NotificationSpec(
+        "thread/started",
+        "thread_started",
+        lambda: _v2.ThreadStartedNotification,
+        lambda: _root.ThreadStartedNotification,
+    ),
+    NotificationSpec(
+        "thread/status/changed",
+        "thread_status_changed",
+        lambda: _v2.ThreadStatusChangedNotification,
+        lambda: _root.ThreadStatusChangedNotification,
+    ),
+    NotificationSpec(
+        "thread/readState/changed",
+        "thread_read_state_changed",
+        lambda: _v2.ThreadReadStateChangedNotification,
+        lambda: _root.ThreadReadStateChangedNotification,
+    ),
+    NotificationSpec(
+        "thread/archived",
+        "thread_archived",
+        lambda: _v2.ThreadArchivedNotification,
+        lambda: _root.ThreadArchivedNotification,
+    ),
+    NotificationSpec(
+        "thread/deleted",
+        "thread_deleted",
+        lambda: _v2.ThreadDeletedNotification,
+        lambda: _root.ThreadDeletedNotification,
+    ),
+    NotificationSpec(
+        "thread/unarchived",
+        "thread_unarchived",
+        lambda: _v2.ThreadUnarchivedNotification,
+        lambda: _root.ThreadUnarchivedNotification,
+    ),
+    NotificationSpec(
+        "thread/closed",
+        "thread_closed",
+        lambda: _v2.ThreadClosedNotification,
+        lambda: _root.ThreadClosedNotification,
+    ),
+    NotificationSpec(
+        "thread/reverted",
+        "thread_reverted",
+        lambda: _v2.ThreadRevertedNotification,
+        lambda: _root.ThreadRevertedNotification,
+    ),
+    NotificationSpec(
+        "skills/changed",
+        "skills_changed",
+        lambda: _v2.SkillsChangedNotification,
+        lambda: _root.SkillsChangedNotification,
+    ),
+    NotificationSpec(
+        "thread/name/updated",
+        "thread_name_updated",
+        lambda: _v2.ThreadNameUpdatedNotification,
+        lambda: _root.ThreadNameUpdatedNotification,
+    ),
+    NotificationSpec(
+        "thread/section/changed",
+        "thread_section_changed",
+        lambda: _v2.ThreadSectionChangedNotification,
+        lambda: _root.ThreadSectionChangedNotification,
+    ),
+    NotificationSpec(
+        "thread/attachment/updated",
+        "thread_attachment_updated",
+        lambda: _v2.ThreadAttachmentUpdatedNotification,
+        lambda: _root.ThreadAttachmentUpdatedNotification,
+    ),
+    NotificationSpec(
+        "thread/goal/updated",
+        "thread_goal_updated",
+        lambda: _v2.ThreadGoalUpdatedNotification,
+        lambda: _root.ThreadGoalUpdatedNotification,
+    ),
+    NotificationSpec(
+        "thread/prediction/updated",
+        "thread_prediction_updated",
+        lambda: _v2.ThreadPredictionUpdatedNotification,
+        lambda: _root.ThreadPredictionUpdatedNotification,
+    ),
+    NotificationSpec(
+        "thread/goal/cleared",
+        "thread_goal_cleared",
+        lambda: _v2.ThreadGoalClearedNotification,
+        lambda: _root.ThreadGoalClearedNotification,
+    ),
+    NotificationSpec(
+        "thread/queue/changed",
+        "thread_queue_changed",
+        lambda: _v2.ThreadQueueChangedNotification,
+        lambda: _root.ThreadQueueChangedNotification,
+    ),
+    NotificationSpec(
+        "project/changed",
+        "project_changed",
+        lambda: _v2.ProjectChangedNotification,
+        lambda: _root.ProjectChangedNotification,
+    ),
+    NotificationSpec(
+        "thread/project/updated",
+        "thread_project_updated",
+        lambda: _v2.ThreadProjectUpdatedNotification,
+        lambda: _root.ThreadProjectUpdatedNotification,
+    ),
     NotificationSpec(
         "thread/environment/connected",
         "thread_environment_connected",
-        _v2.EnvironmentConnectionNotification,
+        lambda: _v2.EnvironmentConnectionNotification,
+        lambda: _root.ThreadEnvironmentConnectedNotification,
     ),
     NotificationSpec(
         "thread/environment/disconnected",
         "thread_environment_disconnected",
-        _v2.EnvironmentConnectionNotification,
+        lambda: _v2.EnvironmentConnectionNotification,
+        lambda: _root.ThreadEnvironmentDisconnectedNotification,
     ),
-    NotificationSpec("thread/settings/updated", "thread_settings_updated", _v2.ThreadSettingsUpdatedNotification),
+    NotificationSpec(
+        "thread/settings/updated",
+        "thread_settings_updated",
+        lambda: _v2.ThreadSettingsUpdatedNotification,
+        lambda: _root.ThreadSettingsUpdatedNotification,
+    ),
     NotificationSpec(
         "thread/tokenUsage/updated",
         "thread_token_usage_updated",
-        _v2.ThreadTokenUsageUpdatedNotification,
+        lambda: _v2.ThreadTokenUsageUpdatedNotification,
+        lambda: _root.ThreadTokenUsageUpdatedNotification,
     ),
-    NotificationSpec("turn/started", "turn_started", _v2.TurnStartedNotification),
-    NotificationSpec("hook/started", "hook_started", _v2.HookStartedNotification),
-    NotificationSpec("turn/completed", "turn_completed", _v2.TurnCompletedNotification),
-    NotificationSpec("hook/completed", "hook_completed", _v2.HookCompletedNotification),
-    NotificationSpec("turn/diff/updated", "turn_diff_updated", _v2.TurnDiffUpdatedNotification),
-    NotificationSpec("turn/plan/updated", "turn_plan_updated", _v2.TurnPlanUpdatedNotification),
-    NotificationSpec("item/started", "item_started", _v2.ItemStartedNotification),
+    NotificationSpec(
+        "turn/started",
+        "turn_started",
+        lambda: _v2.TurnStartedNotification,
+        lambda: _root.TurnStartedNotification,
+    ),
+    NotificationSpec(
+        "hook/started",
+        "hook_started",
+        lambda: _v2.HookStartedNotification,
+        lambda: _root.HookStartedNotification,
+    ),
+    NotificationSpec(
+        "turn/completed",
+        "turn_completed",
+        lambda: _v2.TurnCompletedNotification,
+        lambda: _root.TurnCompletedNotification,
+    ),
+    NotificationSpec(
+        "hook/completed",
+        "hook_completed",
+        lambda: _v2.HookCompletedNotification,
+        lambda: _root.HookCompletedNotification,
+    ),
+    NotificationSpec(
+        "turn/diff/updated",
+        "turn_diff_updated",
+        lambda: _v2.TurnDiffUpdatedNotification,
+        lambda: _root.TurnDiffUpdatedNotification,
+    ),
+    NotificationSpec(
+        "turn/plan/updated",
+        "turn_plan_updated",
+        lambda: _v2.TurnPlanUpdatedNotification,
+        lambda: _root.TurnPlanUpdatedNotification,
+    ),
+    NotificationSpec(
+        "item/started",
+        "item_started",
+        lambda: _v2.ItemStartedNotification,
+        lambda: _root.ItemStartedNotification,
+    ),
     NotificationSpec(
         "item/autoApprovalReview/started",
         "item_auto_approval_review_started",
-        _v2.ItemGuardianApprovalReviewStartedNotification,
+        lambda: _v2.ItemGuardianApprovalReviewStartedNotification,
+        lambda: _root.ItemAutoApprovalReviewStartedNotification,
     ),
     NotificationSpec(
         "item/autoApprovalReview/completed",
         "item_auto_approval_review_completed",
-        _v2.ItemGuardianApprovalReviewCompletedNotification,
+        lambda: _v2.ItemGuardianApprovalReviewCompletedNotification,
+        lambda: _root.ItemAutoApprovalReviewCompletedNotification,
     ),
     NotificationSpec(
         "autoApprovalReview/strictReviewRequired",
         "auto_approval_review_strict_review_required",
-        _v2.StrictReviewRequiredNotification,
+        lambda: _v2.StrictReviewRequiredNotification,
+        lambda: _root.AutoApprovalReviewStrictReviewRequiredNotification,
     ),
-    NotificationSpec("item/completed", "item_completed", _v2.ItemCompletedNotification),
-    NotificationSpec("item/agentMessage/delta", "item_agent_message_delta", _v2.AgentMessageDeltaNotification),
-    NotificationSpec("item/plan/delta", "item_plan_delta", _v2.PlanDeltaNotification),
-    NotificationSpec("command/exec/outputDelta", "command_exec_output_delta", _v2.CommandExecOutputDeltaNotification),
-    NotificationSpec("process/outputDelta", "process_output_delta", _v2.ProcessOutputDeltaNotification),
-    NotificationSpec("process/exited", "process_exited", _v2.ProcessExitedNotification),
+    NotificationSpec(
+        "item/completed",
+        "item_completed",
+        lambda: _v2.ItemCompletedNotification,
+        lambda: _root.ItemCompletedNotification,
+    ),
+    NotificationSpec(
+        "item/agentMessage/delta",
+        "item_agent_message_delta",
+        lambda: _v2.AgentMessageDeltaNotification,
+        lambda: _root.ItemAgentMessageDeltaNotification,
+    ),
+    NotificationSpec(
+        "item/plan/delta",
+        "item_plan_delta",
+        lambda: _v2.PlanDeltaNotification,
+        lambda: _root.ItemPlanDeltaNotification,
+    ),
+    NotificationSpec(
+        "command/exec/outputDelta",
+        "command_exec_output_delta",
+        lambda: _v2.CommandExecOutputDeltaNotification,
+        lambda: _root.CommandExecOutputDeltaNotification,
+    ),
+    NotificationSpec(
+        "process/outputDelta",
+        "process_output_delta",
+        lambda: _v2.ProcessOutputDeltaNotification,
+        lambda: _root.ProcessOutputDeltaNotification,
+    ),
+    NotificationSpec(
+        "process/exited",
+        "process_exited",
+        lambda: _v2.ProcessExitedNotification,
+        lambda: _root.ProcessExitedNotification,
+    ),
     NotificationSpec(
         "item/commandExecution/outputDelta",
         "item_command_execution_output_delta",
-        _v2.CommandExecutionOutputDeltaNotification,
+        lambda: _v2.CommandExecutionOutputDeltaNotification,
+        lambda: _root.ItemCommandExecutionOutputDeltaNotification,
     ),
     NotificationSpec(
         "item/commandExecution/terminalInteraction",
         "item_command_execution_terminal_interaction",
-        _v2.TerminalInteractionNotification,
+        lambda: _v2.TerminalInteractionNotification,
+        lambda: _root.ItemCommandExecutionTerminalInteractionNotification,
     ),
     NotificationSpec(
         "item/fileChange/outputDelta",
         "item_file_change_output_delta",
-        _v2.FileChangeOutputDeltaNotification,
+        lambda: _v2.FileChangeOutputDeltaNotification,
+        lambda: _root.ItemFileChangeOutputDeltaNotification,
     ),
     NotificationSpec(
         "item/fileChange/patchUpdated",
         "item_file_change_patch_updated",
-        _v2.FileChangePatchUpdatedNotification,
+        lambda: _v2.FileChangePatchUpdatedNotification,
+        lambda: _root.ItemFileChangePatchUpdatedNotification,
     ),
-    NotificationSpec("serverRequest/resolved", "server_request_resolved", _v2.ServerRequestResolvedNotification),
-    NotificationSpec("item/mcpToolCall/progress", "item_mcp_tool_call_progress", _v2.McpToolCallProgressNotification),
+    NotificationSpec(
+        "serverRequest/resolved",
+        "server_request_resolved",
+        lambda: _v2.ServerRequestResolvedNotification,
+        lambda: _root.ServerRequestResolvedNotification,
+    ),
+    NotificationSpec(
+        "item/mcpToolCall/progress",
+        "item_mcp_tool_call_progress",
+        lambda: _v2.McpToolCallProgressNotification,
+        lambda: _root.ItemMcpToolCallProgressNotification,
+    ),
     NotificationSpec(
         "mcpServer/oauthLogin/completed",
         "mcp_server_oauth_login_completed",
-        _v2.McpServerOauthLoginCompletedNotification,
+        lambda: _v2.McpServerOauthLoginCompletedNotification,
+        lambda: _root.McpServerOauthLoginCompletedNotification,
     ),
     NotificationSpec(
         "mcpServer/startupStatus/updated",
         "mcp_server_startup_status_updated",
-        _v2.McpServerStatusUpdatedNotification,
+        lambda: _v2.McpServerStatusUpdatedNotification,
+        lambda: _root.McpServerStartupStatusUpdatedNotification,
     ),
     NotificationSpec(
         "mcpServer/event/stream/notification",
         "mcp_server_event_stream_notification",
-        _v2.McpServerEventStreamNotification,
+        lambda: _v2.McpServerEventStreamNotification,
+        lambda: _root.McpServerEventStreamNotificationNotification,
     ),
-    NotificationSpec("account/updated", "account_updated", _v2.AccountUpdatedNotification),
+    NotificationSpec(
+        "account/updated",
+        "account_updated",
+        lambda: _v2.AccountUpdatedNotification,
+        lambda: _root.AccountUpdatedNotification,
+    ),
     NotificationSpec(
         "account/gatewayOAuth/changed",
         "account_gateway_o_auth_changed",
-        _v2.GatewayOAuthChangedNotification,
+        lambda: _v2.GatewayOAuthChangedNotification,
+        lambda: _root.AccountGatewayOAuthChangedNotification,
     ),
     NotificationSpec(
         "account/rateLimits/updated",
         "account_rate_limits_updated",
-        _v2.AccountRateLimitsUpdatedNotification,
+        lambda: _v2.AccountRateLimitsUpdatedNotification,
+        lambda: _root.AccountRateLimitsUpdatedNotification,
     ),
-    NotificationSpec("app/list/updated", "app_list_updated", _v2.AppListUpdatedNotification),
+    NotificationSpec(
+        "app/list/updated",
+        "app_list_updated",
+        lambda: _v2.AppListUpdatedNotification,
+        lambda: _root.AppListUpdatedNotification,
+    ),
     NotificationSpec(
         "remoteControl/status/changed",
         "remote_control_status_changed",
-        _v2.RemoteControlStatusChangedNotification,
+        lambda: _v2.RemoteControlStatusChangedNotification,
+        lambda: _root.RemoteControlStatusChangedNotification,
     ),
     NotificationSpec(
         "externalAgentConfig/import/progress",
         "external_agent_config_import_progress",
-        _v2.ExternalAgentConfigImportProgressNotification,
+        lambda: _v2.ExternalAgentConfigImportProgressNotification,
+        lambda: _root.ExternalAgentConfigImportProgressNotification,
     ),
     NotificationSpec(
         "externalAgentConfig/import/completed",
         "external_agent_config_import_completed",
-        _v2.ExternalAgentConfigImportCompletedNotification,
+        lambda: _v2.ExternalAgentConfigImportCompletedNotification,
+        lambda: _root.ExternalAgentConfigImportCompletedNotification,
     ),
-    NotificationSpec("fs/changed", "fs_changed", _v2.FsChangedNotification),
+    NotificationSpec(
+        "fs/changed",
+        "fs_changed",
+        lambda: _v2.FsChangedNotification,
+        lambda: _root.FsChangedNotification,
+    ),
     NotificationSpec(
         "item/reasoning/summaryTextDelta",
         "item_reasoning_summary_text_delta",
-        _v2.ReasoningSummaryTextDeltaNotification,
+        lambda: _v2.ReasoningSummaryTextDeltaNotification,
+        lambda: _root.ItemReasoningSummaryTextDeltaNotification,
     ),
     NotificationSpec(
         "item/reasoning/summaryPartAdded",
         "item_reasoning_summary_part_added",
-        _v2.ReasoningSummaryPartAddedNotification,
+        lambda: _v2.ReasoningSummaryPartAddedNotification,
+        lambda: _root.ItemReasoningSummaryPartAddedNotification,
     ),
-    NotificationSpec("item/reasoning/textDelta", "item_reasoning_text_delta", _v2.ReasoningTextDeltaNotification),
-    NotificationSpec("thread/compacted", "thread_compacted", _v2.ContextCompactedNotification),
-    NotificationSpec("model/rerouted", "model_rerouted", _v2.ModelReroutedNotification),
-    NotificationSpec("model/verification", "model_verification", _v2.ModelVerificationNotification),
+    NotificationSpec(
+        "item/reasoning/textDelta",
+        "item_reasoning_text_delta",
+        lambda: _v2.ReasoningTextDeltaNotification,
+        lambda: _root.ItemReasoningTextDeltaNotification,
+    ),
+    NotificationSpec(
+        "thread/compacted",
+        "thread_compacted",
+        lambda: _v2.ContextCompactedNotification,
+        lambda: _root.ThreadCompactedNotification,
+    ),
+    NotificationSpec(
+        "model/rerouted",
+        "model_rerouted",
+        lambda: _v2.ModelReroutedNotification,
+        lambda: _root.ModelReroutedNotification,
+    ),
+    NotificationSpec(
+        "model/verification",
+        "model_verification",
+        lambda: _v2.ModelVerificationNotification,
+        lambda: _root.ModelVerificationNotification,
+    ),
     NotificationSpec(
         "modelProvider/authRecoveryStarted",
         "model_provider_auth_recovery_started",
-        _v2.AuthRecoveryNotification,
+        lambda: _v2.AuthRecoveryNotification,
+        lambda: _root.ModelProviderAuthRecoveryStartedNotification,
     ),
     NotificationSpec(
         "modelProvider/authRecoveryCompleted",
         "model_provider_auth_recovery_completed",
-        _v2.AuthRecoveryNotification,
+        lambda: _v2.AuthRecoveryNotification,
+        lambda: _root.ModelProviderAuthRecoveryCompletedNotification,
     ),
-    NotificationSpec("turn/moderationMetadata", "turn_moderation_metadata", _v2.TurnModerationMetadataNotification),
+    NotificationSpec(
+        "turn/moderationMetadata",
+        "turn_moderation_metadata",
+        lambda: _v2.TurnModerationMetadataNotification,
+        lambda: _root.TurnModerationMetadataNotification,
+    ),
     NotificationSpec(
         "model/safetyBuffering/updated",
         "model_safety_buffering_updated",
-        _v2.ModelSafetyBufferingUpdatedNotification,
+        lambda: _v2.ModelSafetyBufferingUpdatedNotification,
+        lambda: _root.ModelSafetyBufferingUpdatedNotification,
     ),
-    NotificationSpec("warning", "warning", _v2.WarningNotification),
-    NotificationSpec("guardianWarning", "guardian_warning", _v2.GuardianWarningNotification),
-    NotificationSpec("deprecationNotice", "deprecation_notice", _v2.DeprecationNoticeNotification),
-    NotificationSpec("configWarning", "config_warning", _v2.ConfigWarningNotification),
+    NotificationSpec("warning", "warning", lambda: _v2.WarningNotification, lambda: _root.WarningNotification),
+    NotificationSpec(
+        "guardianWarning",
+        "guardian_warning",
+        lambda: _v2.GuardianWarningNotification,
+        lambda: _root.GuardianWarningNotification,
+    ),
+    NotificationSpec(
+        "deprecationNotice",
+        "deprecation_notice",
+        lambda: _v2.DeprecationNoticeNotification,
+        lambda: _root.DeprecationNoticeNotification,
+    ),
+    NotificationSpec(
+        "configWarning",
+        "config_warning",
+        lambda: _v2.ConfigWarningNotification,
+        lambda: _root.ConfigWarningNotification,
+    ),
     NotificationSpec(
         "fuzzyFileSearch/sessionUpdated",
         "fuzzy_file_search_session_updated",
-        _root.FuzzyFileSearchSessionUpdatedNotification,
+        lambda: _root.FuzzyFileSearchSessionUpdatedNotification,
+        lambda: _root.FuzzyFileSearchSessionUpdatedNotificationSlashed,
     ),
     NotificationSpec(
         "fuzzyFileSearch/sessionCompleted",
         "fuzzy_file_search_session_completed",
-        _root.FuzzyFileSearchSessionCompletedNotification,
+        lambda: _root.FuzzyFileSearchSessionCompletedNotification,
+        lambda: _root.FuzzyFileSearchSessionCompletedNotificationSlashed,
     ),
-    NotificationSpec("thread/realtime/started", "thread_realtime_started", _v2.ThreadRealtimeStartedNotification),
+    NotificationSpec(
+        "thread/realtime/started",
+        "thread_realtime_started",
+        lambda: _v2.ThreadRealtimeStartedNotification,
+        lambda: _root.ThreadRealtimeStartedNotification,
+    ),
     NotificationSpec(
         "thread/realtime/itemAdded",
         "thread_realtime_item_added",
-        _v2.ThreadRealtimeItemAddedNotification,
+        lambda: _v2.ThreadRealtimeItemAddedNotification,
+        lambda: _root.ThreadRealtimeItemAddedNotification,
     ),
     NotificationSpec(
         "thread/realtime/item/started",
         "thread_realtime_item_started",
-        _v2.ThreadRealtimeItemStartedNotification,
+        lambda: _v2.ThreadRealtimeItemStartedNotification,
+        lambda: _root.ThreadRealtimeItemStartedNotification,
     ),
     NotificationSpec(
         "thread/realtime/item/transcript/delta",
         "thread_realtime_item_transcript_delta",
-        _v2.ThreadRealtimeItemTranscriptDeltaNotification,
+        lambda: _v2.ThreadRealtimeItemTranscriptDeltaNotification,
+        lambda: _root.ThreadRealtimeItemTranscriptDeltaNotification,
     ),
     NotificationSpec(
         "thread/realtime/item/completed",
         "thread_realtime_item_completed",
-        _v2.ThreadRealtimeItemCompletedNotification,
+        lambda: _v2.ThreadRealtimeItemCompletedNotification,
+        lambda: _root.ThreadRealtimeItemCompletedNotification,
     ),
     NotificationSpec(
         "thread/realtime/transcript/delta",
         "thread_realtime_transcript_delta",
-        _v2.ThreadRealtimeTranscriptDeltaNotification,
+        lambda: _v2.ThreadRealtimeTranscriptDeltaNotification,
+        lambda: _root.ThreadRealtimeTranscriptDeltaNotification,
     ),
     NotificationSpec(
         "thread/realtime/transcript/done",
         "thread_realtime_transcript_done",
-        _v2.ThreadRealtimeTranscriptDoneNotification,
+        lambda: _v2.ThreadRealtimeTranscriptDoneNotification,
+        lambda: _root.ThreadRealtimeTranscriptDoneNotification,
     ),
     NotificationSpec(
         "thread/realtime/outputAudio/delta",
         "thread_realtime_output_audio_delta",
-        _v2.ThreadRealtimeOutputAudioDeltaNotification,
+        lambda: _v2.ThreadRealtimeOutputAudioDeltaNotification,
+        lambda: _root.ThreadRealtimeOutputAudioDeltaNotification,
     ),
-    NotificationSpec("thread/realtime/sdp", "thread_realtime_sdp", _v2.ThreadRealtimeSdpNotification),
-    NotificationSpec("thread/realtime/error", "thread_realtime_error", _v2.ThreadRealtimeErrorNotification),
-    NotificationSpec("thread/realtime/closed", "thread_realtime_closed", _v2.ThreadRealtimeClosedNotification),
+    NotificationSpec(
+        "thread/realtime/sdp",
+        "thread_realtime_sdp",
+        lambda: _v2.ThreadRealtimeSdpNotification,
+        lambda: _root.ThreadRealtimeSdpNotification,
+    ),
+    NotificationSpec(
+        "thread/realtime/error",
+        "thread_realtime_error",
+        lambda: _v2.ThreadRealtimeErrorNotification,
+        lambda: _root.ThreadRealtimeErrorNotification,
+    ),
+    NotificationSpec(
+        "thread/realtime/closed",
+        "thread_realtime_closed",
+        lambda: _v2.ThreadRealtimeClosedNotification,
+        lambda: _root.ThreadRealtimeClosedNotification,
+    ),
     NotificationSpec(
         "windows/worldWritableWarning",
         "windows_world_writable_warning",
-        _v2.WindowsWorldWritableWarningNotification,
+        lambda: _v2.WindowsWorldWritableWarningNotification,
+        lambda: _root.WindowsWorldWritableWarningNotification,
     ),
     NotificationSpec(
         "windowsSandbox/setupCompleted",
         "windows_sandbox_setup_completed",
-        _v2.WindowsSandboxSetupCompletedNotification,
+        lambda: _v2.WindowsSandboxSetupCompletedNotification,
+        lambda: _root.WindowsSandboxSetupCompletedNotification,
     ),
-    NotificationSpec("account/login/completed", "account_login_completed", _v2.AccountLoginCompletedNotification),
+    NotificationSpec(
+        "account/login/completed",
+        "account_login_completed",
+        lambda: _v2.AccountLoginCompletedNotification,
+        lambda: _root.AccountLoginCompletedNotification,
+    ),
 )
 """The notifications the server sends, by method."""
 
@@ -787,12 +1527,6 @@ class UnknownMessage(WireModel):
     """A message of a kind this schema declares no union for, kept as received."""
 
     method: str
-
-
-ServerRequestMessage: TypeAlias = _root.ServerRequest
-"""A request from the server, decoded: the class of its method, or the union's unknown variant."""
-ServerNotificationMessage: TypeAlias = _root.ServerNotification
-"""A notification from the server, decoded: the class of its method, or the union's unknown variant."""
 
 
 class ErrorObject(WireModel):
@@ -827,8 +1561,32 @@ class ErrorResponse(WireModel):
     error: ErrorObject
 
 
-Message: TypeAlias = ServerNotificationMessage | ServerRequestMessage | Response | ErrorResponse
-"""Anything `decode` returns."""
+if TYPE_CHECKING:
+    ServerRequestMessage: TypeAlias = _root.ServerRequest
+    """A request from the server, decoded: the class of its method, or the union's unknown variant."""
+    ServerNotificationMessage: TypeAlias = _root.ServerNotification
+    """A notification from the server, decoded: the class of its method, or the union's unknown variant."""
+    Message: TypeAlias = ServerNotificationMessage | ServerRequestMessage | Response | ErrorResponse
+    """Anything `decode` returns."""
+
+
+def __getattr__(name: str) -> Any:
+    # The message unions reach every model: imported when asked for.
+    if name == "ServerRequestMessage":
+        return _root.ServerRequest
+    if name == "ServerNotificationMessage":
+        return _root.ServerNotification
+    if name == "Message":
+        return _root.ServerNotification | _root.ServerRequest | Response | ErrorResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _unknown_server_request() -> type[WireModel]:
+    return _root.UnknownServerRequest
+
+
+def _unknown_server_notification() -> type[WireModel]:
+    return _root.UnknownServerNotification
 
 
 class RpcError(Exception):
@@ -887,16 +1645,6 @@ class PendingRequests(Mapping[RequestId, str]):
 
 
 @cache
-def _server_requests() -> TypeAdapter[ServerRequestMessage]:
-    return TypeAdapter(ServerRequestMessage)
-
-
-@cache
-def _server_notifications() -> TypeAdapter[ServerNotificationMessage]:
-    return TypeAdapter(ServerNotificationMessage)
-
-
-@cache
 def _json() -> TypeAdapter[Any]:
     return TypeAdapter(Any)
 
@@ -909,14 +1657,45 @@ def decode(message: str | bytes | Mapping[str, Any], pending: Mapping[RequestId,
     method `pending` gives for its id (a `PendingRequests` also forgets the id); without one, or for a method
     this schema does not list, it is kept as received. Invalid params or results raise
     `pydantic.ValidationError`.
+
+    Only the class of the message's method is imported and built, on first sight of the method.
     """
-    data = json.loads(message) if isinstance(message, (str, bytes)) else dict(message)
+    # The server writes the method first: then the class of the method validates the text itself. A
+    # notification's method with an `id`, or anything that does not validate, is read as data below.
+    first = None
+    if isinstance(message, str):
+        if message.startswith('{"method":"'):
+            first = message[11 : message.find('"', 11)]
+    elif isinstance(message, bytes) and message.startswith(b'{"method":"'):
+        first = message[11 : message.find(b'"', 11)].decode(errors="replace")
+    if first is not None:
+        validate = _VALIDATORS.get(first) or _validator(first)
+        if validate is not None:
+            try:
+                decoded = validate(message)
+            except ValidationError:
+                pass
+            else:
+                extra = decoded.__pydantic_extra__
+                if not extra or "id" not in extra:
+                    return decoded
+    if isinstance(message, (str, bytes)):
+        data = json.loads(message)
+    else:
+        data = dict(message)
     if not isinstance(data, dict):
         raise TypeError(f"a JSON-RPC message is an object, not {type(data).__name__}")
     if "method" in data:
-        if "id" in data:
-            return _server_requests().validate_python(data)
-        return _server_notifications().validate_python(data)
+        method = data["method"]
+        table: Mapping[str, MethodSpec] = SERVER_REQUESTS if "id" in data else SERVER_NOTIFICATIONS
+        spec = table.get(method) if isinstance(method, str) else None
+        if spec is not None:
+            message_class = spec.message
+        elif "id" in data:
+            message_class = _unknown_server_request()
+        else:
+            message_class = _unknown_server_notification()
+        return cast("Message", message_class.model_validate(data))
     if "error" in data:
         return ErrorResponse.model_validate(data)
     response = Response.model_validate(data)
@@ -930,6 +1709,23 @@ def decode(message: str | bytes | Mapping[str, Any], pending: Mapping[RequestId,
         response = Response.model_validate({**data, "result": spec.response_adapter.validate_python(data["result"])})
     response._method = method
     return response
+
+
+_VALIDATORS: dict[str, Callable[[str | bytes], Message]] = {}
+"""The validator of each server method seen so far, from a whole message's JSON text."""
+
+
+def _validator(method: str) -> Callable[[str | bytes], Message] | None:
+    """The validator of a server method's messages, built on first use (`None` for a method this schema does
+    not list)."""
+    spec: MethodSpec | None = SERVER_NOTIFICATIONS.get(method) or SERVER_REQUESTS.get(method)
+    if spec is None:
+        return None
+    message = spec.message
+    message.model_rebuild()
+    validate: Callable[[str | bytes], Message] = message.__pydantic_validator__.validate_json
+    _VALIDATORS[method] = validate
+    return validate
 
 
 def is_server_request(message: Message) -> TypeGuard[ServerRequestMessage]:

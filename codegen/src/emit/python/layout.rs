@@ -191,6 +191,18 @@ fn nested(prefix: &str, expr: &str, depth: usize, suffix: &str) -> Vec<String> {
     lines
 }
 
+/// `{indent}from {module} import a, b`: on one line when it fits, else one name a line in brackets.
+pub fn import_from(indent: &str, module: &str, names: &[String]) -> Vec<String> {
+    let one = format!("{indent}from {module} import {}", names.join(", "));
+    if one.len() <= LINE_LENGTH {
+        return vec![one];
+    }
+    let mut lines = vec![format!("{indent}from {module} import (")];
+    lines.extend(names.iter().map(|n| format!("{indent}{INDENT}{n},")));
+    lines.push(format!("{indent})"));
+    lines
+}
+
 /// `prefix` + `call(` + a set literal of `items` + `)`, as ruff lays it out at the top level.
 pub fn set_call(prefix: &str, call: &str, items: &[String]) -> Vec<String> {
     let set = format!("{{{}}}", items.join(", "));

@@ -1,13 +1,14 @@
 //! The Python backend: a pydantic v2 package. View-models are prepared here, in Rust; the minijinja
 //! templates in `templates/python/` only print them.
 //!
-//! Layout: `<package>/__init__.py` re-exports the top-level namespace lazily, `<package>/_types.py` holds
-//! its classes; each nested namespace is a subpackage with the same two files. Importing the package
-//! therefore builds no model; the first use of a name imports the module that defines it, and pydantic
-//! builds each model's validator on first use (`defer_build`).
+//! Layout: `<package>/__init__.py` re-exports the top-level namespace lazily, and `<package>/_models/` holds
+//! its definitions, in modules cut by what reaches them (`modules`); each nested namespace is a subpackage
+//! laid out the same way. Importing the package therefore builds no model; the first use of a name imports
+//! the modules it reaches, and pydantic builds each model's validator on first use (`defer_build`).
 
 mod layout;
 mod literals;
+mod modules;
 mod rpc;
 mod views;
 
@@ -33,12 +34,13 @@ pub struct PackageOptions {
 const TEMPLATES: &[(&str, &str)] = &[
     ("types.py", include_str!("../../../../templates/python/types.py.jinja")),
     ("init.py", include_str!("../../../../templates/python/init.py.jinja")),
+    ("models_init.py", include_str!("../../../../templates/python/models_init.py.jinja")),
     ("base.py", include_str!("../../../../templates/python/base.py.jinja")),
     ("pyproject.toml", include_str!("../../../../templates/python/pyproject.toml.jinja")),
     ("rpc.py", include_str!("../../../../templates/python/rpc.py.jinja")),
 ];
 
-/// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and a `_types.py`, and `rpc.py` when
+/// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, and `rpc.py` when
 /// the schema has the method tables.
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     let mut env = Environment::new();
@@ -71,21 +73,20 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
         GeneratedFile { path: format!("{package}/py.typed"), contents: String::new() },
     ];
     let model = views::Model::new(ir);
-    for index in 0..ir.namespaces.len() {
-        let ns = NamespaceId(index);
+    let entry_points = ir.rpc.as_ref().map(|tables| rpc::entry_points(&model, tables)).unwrap_or_default();
+    for ns_files in modules::layout(&model, &entry_points, header) {
         let dir: Vec<&str> = std::iter::once(package.as_str())
-            .chain(ir.namespaces[index].modules.iter().map(|m| m.python.as_str()))
+            .chain(ir.namespaces[ns_files.ns.0].modules.iter().map(|m| m.python.as_str()))
             .collect();
         let dir = dir.join("/");
-        let module = model.module(ns, header);
+        files.push(GeneratedFile { path: format!("{dir}/__init__.py"), contents: render("init.py", Value::from(Serde(&ns_files.init))) });
         files.push(GeneratedFile {
-            path: format!("{dir}/__init__.py"),
-            contents: render("init.py", Value::from(Serde(&module.init))),
+            path: format!("{dir}/_models/__init__.py"),
+            contents: render("models_init.py", Value::from(Serde(&ns_files.models))),
         });
-        files.push(GeneratedFile {
-            path: format!("{dir}/_types.py"),
-            contents: render("types.py", Value::from(Serde(&module.types))),
-        });
+        for (module, view) in &ns_files.modules {
+            files.push(GeneratedFile { path: format!("{dir}/_models/{module}.py"), contents: render("types.py", Value::from(Serde(view))) });
+        }
     }
     if let Some(tables) = &ir.rpc {
         files.push(GeneratedFile {

@@ -22,12 +22,15 @@ pub struct RpcView {
     typing: String,
     /// `from ._base import ...` members.
     base: String,
-    /// `from .<namespace> import _types as <alias>` lines, in isort's order, around the `_base` import.
+    /// `from .<namespace> import _models as <alias>` lines, in isort's order, around the `_base` import.
     namespaces_before_base: Vec<String>,
     namespaces_after_base: Vec<String>,
     /// The decoded message unions (`_root.ServerRequest`), or `UnknownMessage` where the schema has none.
     server_request: String,
     server_notification: String,
+    /// Their unknown variants' classes, or `UnknownMessage`.
+    unknown_server_request: String,
+    unknown_server_notification: String,
     tables: Vec<TableView>,
     client: Vec<FunctionView>,
     async_client: Vec<FunctionView>,
@@ -66,6 +69,8 @@ struct Prepared<'a> {
     arguments: Arguments,
     /// The wire type of the params (`None` for none), and whether they may be left out.
     params: String,
+    /// The class of the method's whole messages.
+    message: String,
     params_optional: bool,
     /// The result's annotation, and whether it is a class (`type[R]` holds it).
     response: Option<(String, bool)>,
@@ -75,12 +80,22 @@ struct Prepared<'a> {
 pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
     let ir = model.ir;
     let mut a = Annotations::new(model);
-    let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(ir, &mut a, m)).collect();
+    let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(model, rpc, &mut a, m)).collect();
     let message = |a: &mut Annotations, key: &str| {
         rpc.unions.iter().find(|u| u.key == key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())
     };
     let server_request = message(&mut a, "ServerRequest");
     let server_notification = message(&mut a, "ServerNotification");
+    let unknown = |a: &mut Annotations, key: &str| {
+        rpc.unions
+            .iter()
+            .find(|u| u.key == key)
+            .and_then(|u| unknown_class(ir, u))
+            .map(|(ns, name)| a.qualified(ns, &name))
+            .unwrap_or_else(|| "UnknownMessage".into())
+    };
+    let unknown_server_request = unknown(&mut a, "ServerRequest");
+    let unknown_server_notification = unknown(&mut a, "ServerNotification");
 
     let tables = vec![
         table("CLIENT_REQUESTS", "RequestSpec", "The requests the client sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Client && p.response.is_some())),
@@ -91,13 +106,9 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
 
     let client: Vec<&Prepared> = prepared.iter().filter(|p| p.method.sender == Sender::Client).collect();
     let server_requests: Vec<&Prepared> = prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_some()).collect();
-    let casts = client.iter().chain(&server_requests).any(|p| p.response.as_ref().is_some_and(|(_, class)| !class));
 
     let mut typing: Vec<String> = a.typing_names().into_iter().map(String::from).collect();
-    typing.extend(["Any", "TypeAlias", "TypeGuard", "TypeVar"].map(String::from));
-    if casts {
-        typing.push("cast".into());
-    }
+    typing.extend(["TYPE_CHECKING", "Any", "TypeAlias", "TypeGuard", "TypeVar", "cast"].map(String::from));
     typing.sort();
     typing.dedup();
     layout::import_order(&mut typing);
@@ -108,9 +119,9 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
     namespaces.sort();
     let line = |(module, alias): &(String, String)| {
         if module == "." {
-            format!("from . import _types as {alias}")
+            format!("from . import _models as {alias}")
         } else {
-            format!("from {module} import _types as {alias}")
+            format!("from {module} import _models as {alias}")
         }
     };
     let (before, after): (Vec<_>, Vec<_>) = namespaces.iter().partition(|(module, _)| module.as_str() < "._base");
@@ -123,6 +134,8 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
         namespaces_after_base: after.into_iter().map(line).collect(),
         server_request,
         server_notification,
+        unknown_server_request,
+        unknown_server_notification,
         tables,
         client: client.iter().map(|p| client_method(p, false)).collect(),
         async_client: client.iter().map(|p| client_method(p, true)).collect(),
@@ -131,7 +144,55 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
     }
 }
 
-fn prepare<'a>(ir: &Ir, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
+/// The names the method tables and the decoder use, each with its namespace: the types of every method's
+/// params and result, the class of its messages, and the message unions' unknown variants.
+pub fn entry_points(model: &Model, rpc: &Rpc) -> Vec<(NamespaceId, String)> {
+    let ir = model.ir;
+    let mut names = Vec::new();
+    let add_named = |ty: &TypeRef, names: &mut Vec<(NamespaceId, String)>| {
+        let mut stack = vec![ty];
+        while let Some(t) = stack.pop() {
+            match t {
+                TypeRef::Named(id) => names.push((ir.get(*id).namespace, ir.get(*id).name.python.clone())),
+                TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => stack.push(inner),
+                _ => {}
+            }
+        }
+    };
+    for m in &rpc.methods {
+        if let Some(t) = m.params.ty() {
+            add_named(t, &mut names);
+        }
+        if let Some(t) = m.response() {
+            add_named(t, &mut names);
+        }
+        names.extend(message_class(ir, rpc, m));
+    }
+    names.extend(rpc.unions.iter().filter_map(|u| unknown_class(ir, u)));
+    names
+}
+
+/// The class a whole message of method `m` decodes into: its variant of the message union (the class that
+/// merges the fields shared by every message, where the union has such fields).
+fn message_class(ir: &Ir, rpc: &Rpc, m: &Method) -> Option<(NamespaceId, String)> {
+    let union = rpc.unions.iter().find(|u| u.tagged == m.union)?;
+    let TypeKind::Tagged(tagged) = &ir.get(union.tagged).kind else { return None };
+    let variant = tagged.variants.get(m.variant)?;
+    let owner = ir.get(union.message);
+    match &owner.kind {
+        TypeKind::Struct(Struct { flatten: Some(f), .. }) => Some((owner.namespace, f.merged.get(m.variant)?.python.clone())),
+        _ => Some((ir.get(variant.ty).namespace, ir.get(variant.ty).name.python.clone())),
+    }
+}
+
+/// The class of a message union's unknown variant.
+fn unknown_class(ir: &Ir, union: &crate::ir::rpc::MessageUnion) -> Option<(NamespaceId, String)> {
+    let TypeKind::Tagged(tagged) = &ir.get(union.tagged).kind else { return None };
+    Some((ir.get(union.message).namespace, tagged.unknown.python.clone()))
+}
+
+fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
+    let ir = model.ir;
     let response = m.response().map(|r| {
         let class = match r {
             TypeRef::Named(id) => match &ir.get(*id).kind {
@@ -182,7 +243,8 @@ fn prepare<'a>(ir: &Ir, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
         let s = if defaults.len() == 1 { "" } else { "s" };
         doc.push_str(&format!("\n\nLeft out, {list} (the schema's default{s})."));
     }
-    Prepared { method: m, arguments, params, params_optional: optional, response, doc: docstring(&doc).unwrap_or_default() }
+    let message = message_class(ir, rpc, m).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into());
+    Prepared { method: m, arguments, params, message, params_optional: optional, response, doc: docstring(&doc).unwrap_or_default() }
 }
 
 /// The fields of a plain object type (a class without a union beside its fields).
@@ -203,9 +265,11 @@ fn keyword_ok(name: &str) -> bool {
 fn table<'a>(name: &str, spec: &str, doc: &str, methods: impl Iterator<Item = &'a Prepared<'a>>) -> TableView {
     let entries: Vec<String> = methods
         .flat_map(|p| {
-            let mut args = vec![string(&p.method.name.wire), string(&p.method.function.python), p.params.clone()];
+            // The types as functions that name them: the tables import no model until a method is used.
+            let params = if p.params == "None" { "None".to_string() } else { format!("lambda: {}", p.params) };
+            let mut args = vec![string(&p.method.name.wire), string(&p.method.function.python), params, format!("lambda: {}", p.message)];
             if let Some((response, _)) = &p.response {
-                args.push(response.clone());
+                args.push(format!("load_response=lambda: {response}"));
             }
             if p.params_optional {
                 args.push("params_optional=True".into());

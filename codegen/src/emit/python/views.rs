@@ -30,50 +30,18 @@ pub fn options(o: &PackageOptions) -> OptionsView {
     }
 }
 
-/// The two files of one namespace.
-pub struct ModuleViews {
-    pub init: InitView,
-    pub types: TypesView,
-}
-
-#[derive(Serialize)]
-pub struct InitView {
-    header: Vec<String>,
-    doc: String,
-    /// `__all__`: the exports and the submodules.
-    all: Vec<String>,
-    /// `exports` in import-list order.
-    imports: Vec<String>,
-    submodules: Vec<String>,
-}
-
-#[derive(Serialize)]
-pub struct TypesView {
-    header: Vec<String>,
-    doc: String,
-    /// Import lines in isort's groups: the standard library, pydantic, this package.
-    imports: Vec<Vec<String>>,
-    /// Imports of namespaces that import this one, at the end of the module.
-    late_imports: Vec<String>,
-    /// Everything the module defines, each after what it needs as the module runs.
-    items: Vec<Placed>,
-    /// The blank lines before the late imports.
-    late_blank: String,
-    exports: Vec<String>,
-}
-
 /// One top-level definition and the blank lines before it (`ruff format`'s: two around classes and
 /// functions, one between other statements).
 #[derive(Serialize)]
-struct Placed {
+pub(super) struct Placed {
     blank: String,
     #[serde(flatten)]
-    item: Item,
+    pub item: Item,
 }
 
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Item {
+pub(super) enum Item {
     Enum(EnumView),
     Literal(AliasView),
     Class(ClassView),
@@ -82,7 +50,7 @@ enum Item {
 }
 
 impl Item {
-    fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         match self {
             Item::Enum(e) => &e.name,
             Item::Literal(a) | Item::Alias(a) => &a.name,
@@ -92,31 +60,89 @@ impl Item {
     }
 
     /// Whether `ruff format` wants two blank lines around it.
-    fn is_block(&self) -> bool {
+    pub(super) fn is_block(&self) -> bool {
         !matches!(self, Item::Literal(_) | Item::Alias(_))
     }
 
-    /// The text that names what the item needs when the module runs (or, for fields, when the class is made).
-    fn needs(&self) -> Vec<&str> {
+    /// Code the item runs or has resolved, unquoted: what it names as the module runs, in its annotations
+    /// (resolved when the class is made or first used), and the names of what it imports.
+    pub(super) fn code(&self) -> Vec<String> {
         match self {
-            Item::Enum(_) | Item::Discriminator(_) => Vec::new(),
-            Item::Literal(a) | Item::Alias(a) => a.members.iter().map(String::as_str).chain(a.discriminator.as_deref()).collect(),
+            Item::Enum(_) => vec!["WireEnum".into()],
+            Item::Discriminator(d) => if d.rejects_known { Vec::new() } else { vec!["Any".into()] },
+            Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
             Item::Class(c) => {
-                let meta = c.fields.iter().flat_map(|f| f.meta.iter().map(String::as_str));
-                c.fields.iter().map(|f| f.ty.as_str()).chain(meta).chain([c.base.as_str()]).chain(c.root.as_deref()).collect()
+                let mut code: Vec<String> = c.fields.iter().flat_map(|f| [f.annotation(), f.value.clone().unwrap_or_default()]).collect();
+                match &c.root {
+                    Some(root) => {
+                        code.push("RootModel".into());
+                        code.push(root.value(&[]));
+                    }
+                    None => code.push(c.base.clone()),
+                }
+                if !c.tags.is_empty() {
+                    code.push("ClassVar".into());
+                }
+                if c.forbid_extra {
+                    code.push("ConfigDict".into());
+                }
+                code.extend(c.extra_type.clone());
+                code
             }
         }
     }
 }
 
-/// Orders the items so that each comes after what it needs, and defers (quotes) field types that still
-/// name something defined later: classes that refer to each other, or a namespace imported at the end.
-fn place(items: Vec<Item>, late_aliases: &[String]) -> Vec<Placed> {
+impl Item {
+    /// The part of `code` that runs with the module (not annotations, which may be deferred).
+    pub(super) fn eager_code(&self) -> Vec<String> {
+        match self {
+            Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
+            Item::Class(c) if c.root.is_none() => {
+                let mut code: Vec<String> = c.fields.iter().filter_map(|f| f.value.clone()).collect();
+                code.push(c.base.clone());
+                code.extend(c.extra_type.clone());
+                code
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A chunk of a module: its items (each with the order of its kind) and the names it exports.
+pub(super) struct Unit {
+    pub ns: NamespaceId,
+    /// The name the unit is known by: its type's.
+    pub name: String,
+    pub items: Vec<(Slot, Item)>,
+    pub exports: Vec<String>,
+}
+
+/// Where a kind of item goes in a module, before ordering by need: enums, literals, classes, merged
+/// subclasses, root models of recursive aliases, discriminators, aliases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Slot {
+    Enum,
+    Literal,
+    Class,
+    Subclass,
+    RecursiveAlias,
+    Discriminator,
+    Alias,
+}
+
+/// Orders a module's items so that each comes after what it needs, and defers (quotes) annotations that
+/// still name something defined later in the module: classes that refer to each other, root models that
+/// name themselves. Names from this namespace's other modules are imported before, so they are not
+/// deferred; names of other namespaces (`_v2.Thread`) are, since two namespaces may name each other. Returns
+/// whether a root model needs `Union` (for quoted members).
+pub(super) fn place(items: Vec<Item>, namespaces: &[String]) -> (Vec<Placed>, bool) {
     let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, item)| (item.name().to_string(), i)).collect();
     let edges: Vec<Vec<usize>> = items
         .iter()
         .map(|item| {
-            let mut needs: Vec<usize> = item.needs().into_iter().flat_map(identifiers).filter_map(|n| index.get(n).copied()).collect();
+            let code = item.code();
+            let mut needs: Vec<usize> = code.iter().flat_map(|c| identifiers(c)).filter_map(|n| index.get(n).copied()).collect();
             needs.sort_unstable();
             needs.dedup();
             needs
@@ -132,35 +158,38 @@ fn place(items: Vec<Item>, late_aliases: &[String]) -> Vec<Placed> {
     let mut defined: HashSet<String> = HashSet::new();
     let mut placed = Vec::new();
     let mut previous_block = true;
+    let mut union = false;
     for mut item in ordered {
         if let Item::Class(c) = &mut item {
             let own = c.name.clone();
+            let other_namespace = |n: &str| n.split_once('.').is_some_and(|(alias, _)| namespaces.iter().any(|a| a == alias));
+            let later = |n: &str| (index.contains_key(n) && (n == own || !defined.contains(n))) || other_namespace(n);
             for f in &mut c.fields {
-                let later = identifiers(&f.ty).any(|n| index.contains_key(n) && (n == own || !defined.contains(n)));
-                let late_namespace = identifiers(&f.ty).any(|n| late_aliases.iter().any(|a| n.strip_prefix(a.as_str()).is_some_and(|r| r.starts_with('.'))));
-                if later || late_namespace {
+                if identifiers(&f.ty).any(later) {
                     f.defer();
                 }
             }
+            let base = match &c.root {
+                Some(root) => {
+                    let forward: Vec<String> = root.members.iter().flat_map(|m| identifiers(m)).filter(|n| later(n)).map(str::to_string).collect();
+                    let value = root.value(&forward);
+                    union |= value.starts_with("Union[") || value.starts_with("Annotated[Union[");
+                    format!("RootModel[{value}]")
+                }
+                None => c.base.clone(),
+            };
+            c.head = layout::class_head(&c.name, &base);
         }
         defined.insert(item.name().to_string());
         let blank = if item.is_block() || previous_block { "\n" } else { "" };
         previous_block = item.is_block();
         placed.push(Placed { blank: blank.to_string(), item });
     }
-    placed
-}
-
-/// `from <from> import _types as <alias>`: another namespace's module.
-struct NamespaceImport {
-    /// How many dots the relative import has.
-    level: usize,
-    from: String,
-    alias: String,
+    (placed, union)
 }
 
 #[derive(Serialize)]
-struct EnumView {
+pub(super) struct EnumView {
     /// The `class Name(WireEnum):` line, or lines.
     head: Vec<String>,
     name: String,
@@ -176,7 +205,7 @@ struct MemberView {
 }
 
 #[derive(Serialize)]
-struct ClassView {
+pub(super) struct ClassView {
     /// The `class Name(Base):` line, or lines when it is too long for one.
     head: Vec<String>,
     name: String,
@@ -191,8 +220,8 @@ struct ClassView {
     /// The `__wire_tags__` declaration, laid out.
     tags_lines: Vec<String>,
     fields: Vec<FieldView>,
-    /// A root model (`RootModel[...]`) wrapping this annotation, for self-referring aliases.
-    root: Option<String>,
+    /// What a root model (`RootModel[...]`) wraps: for aliases that name themselves.
+    root: Option<RootView>,
 }
 
 #[derive(Serialize, Clone)]
@@ -240,8 +269,33 @@ impl FieldView {
     }
 }
 
+/// What a root model wraps: a union (one member for a plain type) and the function that tells its tagged
+/// members apart.
 #[derive(Serialize)]
-struct AliasView {
+pub(super) struct RootView {
+    members: Vec<String>,
+    discriminator: Option<String>,
+}
+
+impl RootView {
+    /// The value on one line, with `forward` names quoted (they are not defined yet where it is evaluated).
+    fn value(&self, forward: &[String]) -> String {
+        let members: Vec<String> = self.members.iter().map(|m| quote_names(m, forward)).collect();
+        // `"A" | B` fails at run time; `Union` takes quoted members.
+        let union = if members.iter().any(|m| m.starts_with('"')) && members.len() > 1 {
+            format!("Union[{}]", members.join(", "))
+        } else {
+            members.join(" | ")
+        };
+        match &self.discriminator {
+            Some(function) => format!("Annotated[{union}, Discriminator({function})]"),
+            None => union,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct AliasView {
     name: String,
     /// The comment lines above it (the description).
     comment: Vec<String>,
@@ -261,21 +315,6 @@ impl AliasView {
     /// alias become a class).
     fn new(name: &str, doc: Option<&str>, lines: Vec<String>, members: Vec<String>, discriminator: Option<String>) -> Self {
         Self { name: name.to_string(), comment: comment(doc), docstring: doc.and_then(docstring), lines, members, discriminator }
-    }
-
-    /// The value on one line, with `forward` names quoted (they are not defined yet where it is evaluated).
-    fn value(&self, forward: &[String]) -> String {
-        let members: Vec<String> = self.members.iter().map(|m| quote_names(m, forward)).collect();
-        // `"A" | B` fails at run time; `Union` takes quoted members.
-        let union = if members.iter().any(|m| m.starts_with('"')) && members.len() > 1 {
-            format!("Union[{}]", members.join(", "))
-        } else {
-            members.join(" | ")
-        };
-        match &self.discriminator {
-            Some(function) => format!("Annotated[{union}, Discriminator({function})]"),
-            None => union,
-        }
     }
 }
 
@@ -297,7 +336,7 @@ fn quote_names(text: &str, names: &[String]) -> String {
 }
 
 #[derive(Serialize)]
-struct DiscriminatorView {
+pub(super) struct DiscriminatorView {
     function: String,
     /// The function validates the unknown variant's tag (rejecting known ones) rather than choosing a member.
     rejects_known: bool,
@@ -379,22 +418,12 @@ impl<'a> Model<'a> {
         Self { ir, tags, merged_into, hidden }
     }
 
-    pub fn module(&self, ns: NamespaceId, header: &[String]) -> ModuleViews {
-        let mut m = ModuleBuilder { model: self, ns, typing: BTreeSet::new(), pydantic: BTreeSet::new(), base: BTreeSet::new(), namespaces: BTreeSet::new(), eager: BTreeSet::new(), lazy: false };
-        let mut enums = Vec::new();
-        let mut literals = Vec::new();
-        let mut classes = Vec::new();
-        let mut subclasses = Vec::new();
-        let mut discriminators = Vec::new();
-        let mut aliases = Vec::new();
-        let mut exports = Vec::new();
-        let newtypes: Vec<String> = self
-            .ir
-            .types_in(ns)
-            .into_iter()
-            .filter(|id| matches!(self.ir.get(*id).kind, TypeKind::Newtype(_)))
-            .map(|id| self.ir.get(id).name.python.clone())
-            .collect();
+    /// One namespace's definitions as units, in schema order: the items of each type (a tagged union's
+    /// alias apart from its unknown variant, each merged subclass apart from its object).
+    pub(super) fn units(&self, ns: NamespaceId) -> Vec<Unit> {
+        let mut m = ModuleBuilder { model: self, ns, uses: Uses::default() };
+        let mut units: Vec<Unit> = Vec::new();
+        let unit = |name: &str, items: Vec<(Slot, Item)>, exports: Vec<String>| Unit { ns, name: name.to_string(), items, exports };
         for id in self.ir.types_in(ns) {
             if self.hidden.contains(&id) {
                 continue;
@@ -404,121 +433,78 @@ impl<'a> Model<'a> {
             // Classes take the description as a docstring, aliases as comment lines.
             let raw = def.doc.as_deref();
             let doc = raw.and_then(docstring);
-            match &def.kind {
+            let (slot, item) = match &def.kind {
                 TypeKind::Enum(e) if e.values.len() == 1 => {
                     // One value: a literal, so that unions of objects can tell their members apart by it.
-                    m.typing.insert("Literal");
-                    m.typing.insert("TypeAlias");
-                    literals.push(one_line(name.clone(), raw, format!("Literal[{}]", string(&e.values[0].name.wire))));
+                    (Slot::Literal, Item::Literal(one_line(name.clone(), raw, format!("Literal[{}]", string(&e.values[0].name.wire)))))
                 }
-                TypeKind::Enum(e) => {
-                    m.base.insert("WireEnum".into());
-                    enums.push(EnumView {
+                TypeKind::Enum(e) => (
+                    Slot::Enum,
+                    Item::Enum(EnumView {
                         head: layout::class_head(&name, "WireEnum"),
                         name: name.clone(),
                         doc,
                         members: e
                             .values
                             .iter()
-                            .map(|v| MemberView {
-                                name: v.name.python.clone(),
-                                value: string(&v.name.wire),
-                                doc: v.doc.as_deref().and_then(docstring),
-                            })
+                            .map(|v| MemberView { name: v.name.python.clone(), value: string(&v.name.wire), doc: v.doc.as_deref().and_then(docstring) })
                             .collect(),
-                    });
-                }
+                    }),
+                ),
                 TypeKind::Struct(s) => match &s.flatten {
-                    None => classes.push(m.class(id, &name, doc)),
+                    None => (Slot::Class, Item::Class(m.class(id, &name, doc))),
                     Some(f) => {
-                        let (merged, sub, disc, alias) = m.flattened(id, f, raw);
-                        classes.extend(merged);
-                        subclasses.extend(sub);
-                        discriminators.extend(disc);
-                        exports.extend(f.merged.iter().map(|n| n.python.clone()).filter(|n| *n != name));
-                        if let TypeKind::Tagged(u) = &self.ir.get(f.ty).kind {
-                            exports.push(u.unknown.python.clone());
+                        let (unknown, subclasses, disc, alias) = m.flattened(id, f, raw);
+                        for sub in subclasses {
+                            let sub_name = sub.name.clone();
+                            units.push(unit(&sub_name, vec![(Slot::Subclass, Item::Class(sub))], vec![sub_name.clone()]));
                         }
-                        aliases.push(alias);
+                        if let Some(unknown) = unknown {
+                            let unknown_name = unknown.name.clone();
+                            let mut items = vec![(Slot::Class, Item::Class(unknown))];
+                            items.extend(disc.map(|d| (Slot::Discriminator, Item::Discriminator(d))));
+                            units.push(unit(&unknown_name, items, vec![unknown_name.clone()]));
+                        }
+                        (Slot::Alias, Item::Alias(alias))
                     }
                 },
                 TypeKind::Tagged(u) => {
                     let (unknown, disc, alias) = m.tagged(&name, raw, u, None);
-                    classes.push(unknown);
-                    discriminators.push(disc);
-                    exports.push(u.unknown.python.clone());
-                    aliases.push(alias);
+                    let unknown_name = unknown.name.clone();
+                    units.push(unit(&unknown_name, vec![(Slot::Class, Item::Class(unknown)), (Slot::Discriminator, Item::Discriminator(disc))], vec![unknown_name.clone()]));
+                    (Slot::Alias, Item::Alias(alias))
                 }
-                TypeKind::Untagged(u) => aliases.push(m.untagged(&name, raw, u)),
+                TypeKind::Untagged(u) => (Slot::Alias, Item::Alias(m.untagged(&name, raw, u))),
                 TypeKind::Alias(t) => {
-                    m.typing.insert("TypeAlias");
                     let annotation = m.annotation(t);
-                    aliases.push(one_line(name.clone(), raw, annotation));
+                    (Slot::Alias, Item::Alias(one_line(name.clone(), raw, annotation)))
                 }
                 TypeKind::Newtype(t) => {
-                    m.pydantic.insert("RootModel");
-                    // Root models are defined in name order; any of them may not exist yet.
-                    let annotation = quote_names(&m.annotation(t), &newtypes);
-                    classes.push(ClassView {
-                        head: Vec::new(),
-                        name: name.clone(),
-                        base: String::new(),
-                        doc,
-                        forbid_extra: false,
-                        extra_type: None,
-                        tags: Vec::new(),
-                        tags_lines: Vec::new(),
-                        fields: Vec::new(),
-                        root: Some(annotation),
-                    });
+                    let annotation = m.annotation(t);
+                    (Slot::Class, Item::Class(root_class(&name, doc, RootView { members: vec![annotation], discriminator: None })))
+                }
+            };
+            units.push(unit(&name, vec![(slot, item)], vec![name.clone()]));
+        }
+        // Aliases that name themselves, directly or through others, become root models: Python aliases cannot.
+        let aliases: Vec<&AliasView> = units.iter().flat_map(|u| &u.items).filter_map(|(_, i)| if let Item::Alias(a) = i { Some(a) } else { None }).collect();
+        let recursive: HashSet<String> = recursive_aliases(&aliases);
+        for u in &mut units {
+            for (slot, item) in &mut u.items {
+                if let Item::Alias(a) = item {
+                    if recursive.contains(&a.name) {
+                        let root = RootView { members: std::mem::take(&mut a.members), discriminator: a.discriminator.take() };
+                        *item = Item::Class(root_class(&a.name, a.docstring.take(), root));
+                        *slot = Slot::RecursiveAlias;
+                    }
                 }
             }
-            exports.push(name);
         }
-        classes.extend(subclasses);
-        let (aliases, recursive) = order_aliases(aliases);
-        let forward: Vec<String> = recursive.iter().map(|a| a.name.clone()).collect();
-        if recursive.iter().any(|a| a.members.iter().any(|m| forward.contains(m)) && a.members.len() > 1) {
-            m.typing.insert("Union");
-        }
-        if aliases.is_empty() && literals.is_empty() {
-            m.typing.remove("TypeAlias");
-        }
-        for alias in recursive {
-            let root = alias.value(&forward);
-            // `class X(RootModel["..."])`: the quoted type is resolved when the model is first used.
-            m.pydantic.insert("RootModel");
-            classes.push(ClassView {
-                head: Vec::new(),
-                name: alias.name,
-                base: String::new(),
-                doc: alias.docstring,
-                forbid_extra: false,
-                extra_type: None,
-                tags: Vec::new(),
-                tags_lines: Vec::new(),
-                fields: Vec::new(),
-                root: Some(root),
-            });
-        }
-        if !classes.iter().all(|c| c.root.is_some()) {
-            m.base.insert("WireModel".into());
-        }
-        for class in &mut classes {
-            let base = class.root.as_ref().map_or_else(|| class.base.clone(), |root| format!("RootModel[{root}]"));
-            class.head = layout::class_head(&class.name, &base);
-        }
-        let items: Vec<Item> = enums
-            .into_iter()
-            .map(Item::Enum)
-            .chain(literals.into_iter().map(Item::Literal))
-            .chain(classes.into_iter().map(Item::Class))
-            .chain(discriminators.into_iter().map(Item::Discriminator))
-            .chain(aliases.into_iter().map(Item::Alias))
-            .collect();
-        exports.sort();
-        exports.dedup();
-        layout::all_order(&mut exports);
+        units
+    }
+
+    /// The docstring of namespace `ns`'s modules.
+    pub(super) fn namespace_doc(&self, ns: NamespaceId) -> String {
         let ns_def = &self.ir.namespaces[ns.0];
         let doc = if ns_def.path.is_empty() {
             format!("Types of the Codex app-server protocol, from `{}`.", self.ir.source.file_name)
@@ -527,92 +513,28 @@ impl<'a> Model<'a> {
         };
         // The file name and the namespace keys are the input's: escaped like any description, so that
         // neither can end the docstring.
-        let doc = docstring(&doc).unwrap_or_default();
-        let submodules: Vec<String> = self.ir.children(ns).iter().map(|c| self.ir.namespaces[c.0].modules.last().expect("nested").python.clone()).collect();
-        let depth = ns_def.path.len();
-        // A namespace named as the module runs is imported first. One named only in annotations (resolved
-        // later) is imported last, once every name here exists, so that two namespaces that name each
-        // other can each finish running before the other needs it.
-        let mut late = Vec::new();
-        let mut local: Vec<(usize, String, String)> = Vec::new();
-        for other in &m.namespaces {
-            let i = self.import_of(ns, *other);
-            let line = format!("from {} import _types as {}", i.from, i.alias);
-            let entry = (i.level, i.from.trim_start_matches('.').to_string(), line);
-            if m.eager.contains(other) {
-                local.push(entry);
-            } else {
-                late.push(entry);
-            }
-        }
-        late.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let late_aliases: Vec<String> = m.namespaces.iter().filter(|o| !m.eager.contains(o)).map(|o| module_alias(self.ir, *o)).collect();
-        let late: Vec<String> = late.into_iter().map(|(_, _, line)| line).collect();
-        let items = place(items, &late_aliases);
-        let late_blank = if items.last().is_some_and(|p| p.item.is_block()) { "\n" } else { "" }.to_string();
-        if !m.base.is_empty() {
-            let mut names: Vec<String> = m.base.iter().cloned().collect();
-            layout::import_order(&mut names);
-            local.push((depth + 1, "_base".into(), format!("from {}_base import {}", ".".repeat(depth + 1), names.join(", "))));
-        }
-        // isort: furthest relative imports first, then by module.
-        local.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut imports = Vec::new();
-        if !m.typing.is_empty() {
-            let mut names: Vec<String> = m.typing.iter().map(|n| n.to_string()).collect();
-            layout::import_order(&mut names);
-            imports.push(vec![format!("from typing import {}", names.join(", "))]);
-        }
-        if !m.pydantic.is_empty() {
-            let mut names: Vec<String> = m.pydantic.iter().map(|n| n.to_string()).collect();
-            layout::import_order(&mut names);
-            imports.push(vec![format!("from pydantic import {}", names.join(", "))]);
-        }
-        if !local.is_empty() {
-            imports.push(local.into_iter().map(|(_, _, line)| line).collect());
-        }
-        ModuleViews {
-            init: InitView {
-                header: header.to_vec(),
-                doc: doc.clone(),
-                imports: {
-                    let mut names = exports.clone();
-                    layout::import_order(&mut names);
-                    names
-                },
-                all: {
-                    let mut all: Vec<String> = exports.iter().cloned().chain(submodules.iter().cloned()).collect();
-                    layout::all_order(&mut all);
-                    all
-                },
-                submodules: {
-                    let mut names = submodules;
-                    layout::import_order(&mut names);
-                    names
-                },
-            },
-            types: TypesView {
-                header: header.to_vec(),
-                doc,
-                imports,
-                late_imports: late,
-                items,
-                late_blank,
-                exports,
-            },
-        }
-    }
-
-    /// `from <relative> import _types as <alias>` for namespace `other`, seen from `ns`.
-    fn import_of(&self, ns: NamespaceId, other: NamespaceId) -> NamespaceImport {
-        let depth = self.ir.namespaces[ns.0].path.len();
-        let target: Vec<&str> = self.ir.namespaces[other.0].modules.iter().map(|m| m.python.as_str()).collect();
-        NamespaceImport { level: depth + 1, from: format!("{}{}", ".".repeat(depth + 1), target.join(".")), alias: module_alias(self.ir, other) }
+        docstring(&doc).unwrap_or_default()
     }
 }
 
-/// The private name a module gives another namespace's `_types` module.
-fn module_alias(ir: &Ir, ns: NamespaceId) -> String {
+/// A root model's class.
+fn root_class(name: &str, doc: Option<String>, root: RootView) -> ClassView {
+    ClassView {
+        head: Vec::new(),
+        name: name.to_string(),
+        base: String::new(),
+        doc,
+        forbid_extra: false,
+        extra_type: None,
+        tags: Vec::new(),
+        tags_lines: Vec::new(),
+        fields: Vec::new(),
+        root: Some(root),
+    }
+}
+
+/// The private name a module gives another namespace's `_models` package.
+pub(super) fn module_alias(ir: &Ir, ns: NamespaceId) -> String {
     let modules: Vec<&str> = ir.namespaces[ns.0].modules.iter().map(|m| m.python.as_str()).collect();
     if modules.is_empty() {
         "_root".into()
@@ -653,9 +575,8 @@ fn comment(doc: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Aliases in the order they can be evaluated (each after those it names), and apart from them those
-/// that name themselves, directly or through others: Python aliases cannot, so those become root models.
-fn order_aliases(aliases: Vec<AliasView>) -> (Vec<AliasView>, Vec<AliasView>) {
+/// The aliases that name themselves, directly or through others.
+fn recursive_aliases(aliases: &[&AliasView]) -> HashSet<String> {
     let index: HashMap<&str, usize> = aliases.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();
     let edges: Vec<Vec<usize>> = aliases
         .iter()
@@ -667,34 +588,29 @@ fn order_aliases(aliases: Vec<AliasView>) -> (Vec<AliasView>, Vec<AliasView>) {
             needs
         })
         .collect();
-    let mut slots: Vec<Option<AliasView>> = aliases.into_iter().map(Some).collect();
-    let mut ordered = Vec::new();
-    let mut recursive = Vec::new();
-    // Components come out with everything they name before them.
+    let mut recursive = HashSet::new();
     for component in crate::ir::check::strongly_connected(&edges) {
-        let cyclic = component.len() > 1 || edges[component[0]].contains(&component[0]);
-        for i in component {
-            let alias = slots[i].take().expect("each alias is in one component");
-            if cyclic {
-                recursive.push(alias);
-            } else {
-                ordered.push(alias);
-            }
+        if component.len() > 1 || edges[component[0]].contains(&component[0]) {
+            recursive.extend(component.into_iter().map(|i| aliases[i].name.clone()));
         }
     }
-    (ordered, recursive)
+    recursive
 }
 
 /// The names a Python expression mentions, outside string literals: identifiers, and dotted names
 /// (`_v2.Thread`) whole.
-fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+pub(super) fn identifiers(text: &str) -> impl Iterator<Item = &str> {
     let mut names = Vec::new();
     let mut start = None;
     let mut quote = None;
+    let mut escaped = false;
     for (i, c) in text.char_indices() {
         if let Some(q) = quote {
-            if c == q {
-                quote = None;
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, c) if c == q => quote = None,
+                _ => {}
             }
             continue;
         }
@@ -739,26 +655,24 @@ pub struct Annotations<'m, 'a>(ModuleBuilder<'m, 'a>);
 
 impl<'m, 'a> Annotations<'m, 'a> {
     pub fn new(model: &'m Model<'a>) -> Self {
-        Self(ModuleBuilder {
-            model,
-            ns: NamespaceId(usize::MAX),
-            typing: BTreeSet::new(),
-            pydantic: BTreeSet::new(),
-            base: BTreeSet::new(),
-            namespaces: BTreeSet::new(),
-            eager: BTreeSet::new(),
-            lazy: false,
-        })
+        Self(ModuleBuilder { model, ns: NamespaceId(usize::MAX), uses: Uses::default() })
     }
 
     pub fn annotation(&mut self, ty: &TypeRef) -> String {
         self.0.annotation(ty)
     }
 
+    /// Class `name` of namespace `ns`, qualified by its namespace's alias.
+    pub fn qualified(&mut self, ns: NamespaceId, name: &str) -> String {
+        self.0.uses.namespaces.insert(ns);
+        format!("{}.{name}", module_alias(self.0.model.ir, ns))
+    }
+
     /// `(relative module, alias)` of each namespace named so far, seen from the package's top level.
     pub fn namespace_imports(&self) -> Vec<(String, String)> {
         let ir = self.0.model.ir;
         self.0
+            .uses
             .namespaces
             .iter()
             .map(|ns| {
@@ -770,27 +684,32 @@ impl<'m, 'a> Annotations<'m, 'a> {
 
     /// Names from `_base` (integer types) the annotations use.
     pub fn base_names(&self) -> Vec<String> {
-        self.0.base.iter().cloned().collect()
+        self.0.uses.base.iter().cloned().collect()
     }
 
     /// Names from `typing` the annotations use.
     pub fn typing_names(&self) -> Vec<&'static str> {
-        self.0.typing.iter().copied().collect()
+        self.0.uses.typing.iter().copied().collect()
     }
 }
 
 struct ModuleBuilder<'m, 'a> {
     model: &'m Model<'a>,
     ns: NamespaceId,
-    typing: BTreeSet<&'static str>,
-    pydantic: BTreeSet<&'static str>,
-    base: BTreeSet<String>,
-    namespaces: BTreeSet<NamespaceId>,
-    /// Namespaces named where the module runs (aliases, defaults, base classes), not only in annotations.
-    eager: BTreeSet<NamespaceId>,
-    /// Whether names being written are in annotations, which are resolved later.
-    lazy: bool,
+    uses: Uses,
 }
+
+/// What annotations written outside every namespace (the `rpc` module) import.
+#[derive(Default, Clone)]
+pub(super) struct Uses {
+    pub typing: BTreeSet<&'static str>,
+    pub pydantic: BTreeSet<&'static str>,
+    /// Names from `_base`.
+    pub base: BTreeSet<String>,
+    /// Other namespaces named (as `_v2.Thread`).
+    pub namespaces: BTreeSet<NamespaceId>,
+}
+
 
 impl<'a> ModuleBuilder<'_, 'a> {
     fn ir(&self) -> &'a Ir {
@@ -803,10 +722,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         if def.namespace == self.ns {
             def.name.python.clone()
         } else {
-            self.namespaces.insert(def.namespace);
-            if !self.lazy {
-                self.eager.insert(def.namespace);
-            }
+            self.uses.namespaces.insert(def.namespace);
             format!("{}.{}", module_alias(ir, def.namespace), def.name.python)
         }
     }
@@ -826,13 +742,13 @@ impl<'a> ModuleBuilder<'_, 'a> {
                     IntFormat::U32 => "UInt32",
                     IntFormat::U64 => "UInt64",
                 };
-                self.base.insert(name.into());
+                self.uses.base.insert(name.into());
                 name.into()
             }
             TypeRef::Number(_) => "float".into(),
             TypeRef::Boolean => "bool".into(),
             TypeRef::Any => {
-                self.typing.insert("Any");
+                self.uses.typing.insert("Any");
                 "Any".into()
             }
             TypeRef::Null => "None".into(),
@@ -875,16 +791,8 @@ impl<'a> ModuleBuilder<'_, 'a> {
         })
     }
 
-    /// An annotation: resolved when the model is first used, so it may name anything.
-    fn lazy_annotation(&mut self, ty: &TypeRef) -> String {
-        self.lazy = true;
-        let annotation = self.annotation(ty);
-        self.lazy = false;
-        annotation
-    }
-
     fn field(&mut self, f: &Field) -> FieldView {
-        let mut annotation = self.lazy_annotation(&f.ty);
+        let mut annotation = self.annotation(&f.ty);
         let mut args: Vec<String> = Vec::new();
         let accepts_null = self.ir().accepts_null(&f.ty);
         if !f.required {
@@ -920,14 +828,14 @@ impl<'a> ModuleBuilder<'_, 'a> {
             meta.push(format!("max_length={n}"));
         }
         if !meta.is_empty() {
-            self.typing.insert("Annotated");
-            self.pydantic.insert("Field");
+            self.uses.typing.insert("Annotated");
+            self.uses.pydantic.insert("Field");
         }
         let value = match args.as_slice() {
             [] => None,
             [only] if only.starts_with("default=") => Some(only["default=".len()..].to_string()),
             _ => {
-                self.pydantic.insert("Field");
+                self.uses.pydantic.insert("Field");
                 Some(format!("Field({})", args.join(", ")))
             }
         };
@@ -936,11 +844,11 @@ impl<'a> ModuleBuilder<'_, 'a> {
 
     /// The tag field a variant class declares, with its value set by default.
     fn tag_field(&mut self, tag: &Name, value: &str) -> (FieldView, Tag) {
-        self.typing.insert("Literal");
+        self.uses.typing.insert("Literal");
         let v = string(value);
         let meta = if tag.python != tag.wire {
-            self.typing.insert("Annotated");
-            self.pydantic.insert("Field");
+            self.uses.typing.insert("Annotated");
+            self.uses.pydantic.insert("Field");
             vec![format!("alias={}", string(&tag.wire))]
         } else {
             Vec::new()
@@ -972,12 +880,12 @@ impl<'a> ModuleBuilder<'_, 'a> {
         match &self.ir().get(id).kind {
             TypeKind::Struct(s) => match &s.extra {
                 Extra::Forbid => {
-                    self.pydantic.insert("ConfigDict");
+                    self.uses.pydantic.insert("ConfigDict");
                     (true, None)
                 }
                 Extra::Typed(t) => {
                     let t = t.clone();
-                    (false, Some(self.lazy_annotation(&t)))
+                    (false, Some(self.annotation(&t)))
                 }
                 _ => (false, None),
             },
@@ -1000,7 +908,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         fields.extend(own);
         tags.extend(own_tags);
         if !tags.is_empty() {
-            self.typing.insert("ClassVar");
+            self.uses.typing.insert("ClassVar");
         }
         (fields, tags)
     }
@@ -1015,7 +923,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// A tagged union: its unknown-variant class, its discriminator and its alias. `owner` is the object
     /// that flattens the union, whose merged classes are the members.
     fn tagged(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, DiscriminatorView, AliasView) {
-        self.typing.extend(["Annotated", "TypeAlias"]);
+        self.uses.typing.extend(["Annotated", "TypeAlias"]);
         let known: Vec<String> = u.variants.iter().map(|v| v.name.wire.clone()).collect();
         // When every variant is a class with a literal tag, pydantic dispatches on the tag itself (fast,
         // in Rust); the unknown class then only accepts tags no variant has. A variant that is itself a
@@ -1025,8 +933,8 @@ impl<'a> ModuleBuilder<'_, 'a> {
         if u.variants.iter().all(|v| is_class(v.ty)) {
             return self.tagged_by_field(name, doc, u, owner, &known);
         }
-        self.typing.insert("Any");
-        self.pydantic.extend(["Discriminator", "Tag"]);
+        self.uses.typing.insert("Any");
+        self.uses.pydantic.extend(["Discriminator", "Tag"]);
         let mut sentinel = "__unknown__".to_string();
         while known.contains(&sentinel) {
             sentinel.push('_');
@@ -1060,14 +968,14 @@ impl<'a> ModuleBuilder<'_, 'a> {
             None => Vec::new(),
         };
         let meta = if u.tag.python != u.tag.wire {
-            self.typing.insert("Annotated");
-            self.pydantic.insert("Field");
+            self.uses.typing.insert("Annotated");
+            self.uses.pydantic.insert("Field");
             vec![format!("alias={}", string(&u.tag.wire))]
         } else {
             Vec::new()
         };
         fields.insert(0, field_view(&u.tag.python, tag_type, meta, None, None));
-        self.base.insert("UnknownVariant".into());
+        self.uses.base.insert("UnknownVariant".into());
         ClassView {
             head: Vec::new(),
             name: u.unknown.python.clone(),
@@ -1085,7 +993,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
 
     /// `Annotated[A | B, Field(discriminator=tag)] | Unknown`, tried in that order.
     fn tagged_by_field(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>, known: &[String]) -> (ClassView, DiscriminatorView, AliasView) {
-        self.pydantic.extend(["AfterValidator", "Field"]);
+        self.uses.pydantic.extend(["AfterValidator", "Field"]);
         let mut members: Vec<String> = Vec::new();
         for (i, v) in u.variants.iter().enumerate() {
             members.push(match owner {
@@ -1112,7 +1020,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     }
 
     fn untagged(&mut self, name: &str, doc: Option<&str>, u: &UntaggedUnion) -> AliasView {
-        self.typing.insert("TypeAlias");
+        self.uses.typing.insert("TypeAlias");
         let literals: Vec<String> = u
             .variants
             .iter()
@@ -1123,7 +1031,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             .collect();
         let mut members = Vec::new();
         if !literals.is_empty() {
-            self.typing.insert("Literal");
+            self.uses.typing.insert("Literal");
             members.push(format!("Literal[{}]", literals.join(", ")));
         }
         for v in &u.variants {
@@ -1132,7 +1040,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             }
         }
         if u.fallback {
-            self.typing.insert("Any");
+            self.uses.typing.insert("Any");
             members.push("Any".into());
         }
         members.dedup();
@@ -1141,9 +1049,8 @@ impl<'a> ModuleBuilder<'_, 'a> {
 
     /// An object whose fields sit beside a union's: one class per variant holding both (the variant's own
     /// class when no other object uses it, else a subclass of it), and the object's name for their union.
-    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<&str>) -> (Vec<ClassView>, Vec<ClassView>, Option<DiscriminatorView>, AliasView) {
+    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<&str>) -> (Option<ClassView>, Vec<ClassView>, Option<DiscriminatorView>, AliasView) {
         let name = self.ir().get(id).name.python.clone();
-        let mut classes = Vec::new();
         let mut subclasses = Vec::new();
         for (ty, merged_name) in variant_types(self.ir(), f.ty).into_iter().zip(&f.merged) {
             let Some(ty) = ty else { continue };
@@ -1158,17 +1065,16 @@ impl<'a> ModuleBuilder<'_, 'a> {
         match &self.ir().get(f.ty).kind {
             TypeKind::Tagged(u) => {
                 let (unknown, disc, alias) = self.tagged(&name, doc, u, Some((id, &f.merged)));
-                classes.push(unknown);
-                (classes, subclasses, Some(disc), alias)
+                (Some(unknown), subclasses, Some(disc), alias)
             }
             TypeKind::Untagged(u) => {
-                self.typing.insert("TypeAlias");
+                self.uses.typing.insert("TypeAlias");
                 let mut members: Vec<String> = f.merged.iter().map(|m| m.python.clone()).collect();
                 if u.fallback {
-                    self.typing.insert("Any");
+                    self.uses.typing.insert("Any");
                     members.push("dict[str, Any]".into());
                 }
-                (classes, subclasses, None, union_alias(&name, doc, members))
+                (None, subclasses, None, union_alias(&name, doc, members))
             }
             _ => unreachable!("only unions are flattened"),
         }
@@ -1189,7 +1095,7 @@ mod tests {
         ]}}}"#;
         let options = crate::Options { languages: crate::Languages { rust: false, python: true }, ..Default::default() };
         let out = crate::generate_from_text(Path::new("u.json"), schema, &options).unwrap();
-        let types = out.files.iter().find(|f| f.path.ends_with("/_types.py")).unwrap();
+        let types = out.files.iter().find(|f| f.path.contains("/_models/") && f.contents.contains("class UnknownU(")).unwrap();
         assert!(!types.contents.contains('\0'), "{}", types.contents);
         assert!(types.contents.contains(r#""""A `U` whose `t\\N\"x` this version of the schema does not list"#), "{}", types.contents);
     }

@@ -72,12 +72,12 @@ pub fn class_head(name: &str, base: &str) -> Vec<String> {
 /// Names in the order ruff's isort keeps the members of a `from ... import` list: constants, then
 /// classes, then the rest; within each, case-insensitively with numbers compared as numbers.
 pub fn import_order(names: &mut [String]) {
-    names.sort_by_key(|n| (member_rank(n), natural(&n.to_lowercase()), natural(n)));
+    names.sort_by_cached_key(|n| (member_rank(n), natural(&n.to_lowercase()), natural(n)));
 }
 
 /// Names in the order ruff keeps `__all__` (RUF022): the same groups, compared case-sensitively.
 pub fn all_order(names: &mut [String]) {
-    names.sort_by_key(|n| (member_rank(n), natural(n)));
+    names.sort_by_cached_key(|n| (member_rank(n), natural(n)));
 }
 
 fn member_rank(name: &str) -> u8 {

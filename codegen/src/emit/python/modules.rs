@@ -85,15 +85,17 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
     let alias_names: Vec<String> = aliases.keys().cloned().collect();
 
     // Every name a unit defines, and what each unit names.
-    let mut defined_by: HashMap<(NamespaceId, String), usize> = HashMap::new();
+    // Per namespace: name → unit.
+    let mut defined_by: Vec<HashMap<String, usize>> = vec![HashMap::new(); namespaces.len()];
     for (i, u) in units.iter().enumerate() {
         for (_, item) in &u.items {
-            defined_by.insert((u.ns, item.name().to_string()), i);
+            defined_by[u.ns.0].insert(item.name().to_string(), i);
         }
         for name in &u.exports {
-            defined_by.insert((u.ns, name.clone()), i);
+            defined_by[u.ns.0].insert(name.clone(), i);
         }
     }
+    let unit_of = |ns: NamespaceId, name: &str| defined_by[ns.0].get(name).copied();
     let code: Vec<Vec<String>> = units.iter().map(|u| u.items.iter().flat_map(|(_, item)| item.code()).collect()).collect();
     let resolve = |ns: NamespaceId, name: &str| -> Option<(NamespaceId, String)> {
         let mut parts = name.split('.');
@@ -113,7 +115,7 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
         .enumerate()
         .map(|(i, names)| {
             let mut targets: Vec<usize> =
-                names.iter().filter_map(|key| defined_by.get(key).copied()).filter(|j| *j != i).collect();
+                names.iter().filter_map(|(ns, n)| unit_of(*ns, n)).filter(|j| *j != i).collect();
             targets.sort_unstable();
             targets.dedup();
             targets
@@ -129,8 +131,8 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
     }
     let mut is_entry: Vec<bool> = named_by_others.iter().map(|n| !n).collect();
     for (ns, name) in entry_points {
-        if let Some(i) = defined_by.get(&(*ns, name.clone())) {
-            is_entry[*i] = true;
+        if let Some(i) = unit_of(*ns, name) {
+            is_entry[i] = true;
         }
     }
     let entries: Vec<usize> = (0..units.len()).filter(|i| is_entry[*i]).collect();
@@ -218,7 +220,7 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
             // modules it uses.
             let bare: BTreeSet<&str> = names.iter().filter(|(n, _)| n == ns).map(|(_, name)| name.as_str()).collect();
             let pick = |candidates: &[&str]| -> Vec<String> {
-                let mut picked: Vec<String> = candidates.iter().filter(|c| bare.contains(*c) && !defined_by.contains_key(&(*ns, c.to_string()))).map(|c| c.to_string()).collect();
+                let mut picked: Vec<String> = candidates.iter().filter(|c| bare.contains(*c) && unit_of(*ns, c).is_none()).map(|c| c.to_string()).collect();
                 layout::import_order(&mut picked);
                 picked
             };
@@ -248,9 +250,9 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
             }
             let mut from_modules: BTreeMap<usize, Vec<String>> = BTreeMap::new();
             for name in &bare {
-                if let Some(i) = defined_by.get(&(*ns, name.to_string())) {
-                    if module_of_unit[*i] != g {
-                        from_modules.entry(module_of_unit[*i]).or_default().push(name.to_string());
+                if let Some(i) = unit_of(*ns, name) {
+                    if module_of_unit[i] != g {
+                        from_modules.entry(module_of_unit[i]).or_default().push(name.to_string());
                     }
                 }
             }

@@ -1663,16 +1663,17 @@ def decode(message: str | bytes | Mapping[str, Any], pending: Mapping[RequestId,
     # The server writes the method first: then the class of the method validates the text itself. A
     # notification's method with an `id`, or anything that does not validate, is read as data below.
     first = None
+    text: str | bytes = ""
     if isinstance(message, str):
         if message.startswith('{"method":"'):
-            first = message[11 : message.find('"', 11)]
+            first, text = message[11 : message.find('"', 11)], message
     elif isinstance(message, bytes) and message.startswith(b'{"method":"'):
-        first = message[11 : message.find(b'"', 11)].decode(errors="replace")
+        first, text = message[11 : message.find(b'"', 11)].decode(errors="replace"), message
     if first is not None:
         validate = _VALIDATORS.get(first) or _validator(first)
         if validate is not None:
             try:
-                decoded = validate(message)
+                decoded = validate(text)
             except ValidationError:
                 pass
             else:

@@ -1,9 +1,11 @@
 //! Writing generated files so that the output folder is, at every moment, either wholly old or wholly new.
 //!
 //! The new folder is built beside the old one (`.<out>.new-<pid>`): the generated files, plus everything of
-//! the old folder that this run does not replace (hard links where possible). Then the two are swapped in
-//! one step (`renameat2` with `RENAME_EXCHANGE` on Linux), and the old tree, now under the temporary name,
-//! is removed. A run killed at any point leaves `<out>` complete, old or new, and at most a hidden sibling,
+//! the old folder that this run does not replace (hard links where possible). A generated file whose
+//! content the old folder already holds at the same path is a hard link to that file too: regenerating
+//! keeps the modification time of what did not change (so build tools and caches see no change) and
+//! creates no new file for it. Then the two are swapped in one step (`renameat2` with `RENAME_EXCHANGE`
+//! on Linux), and the old tree, now under the temporary name, is removed. A run killed at any point leaves `<out>` complete, old or new, and at most a hidden sibling,
 //! which the next run into the same folder removes. Where the exchange is not available (other systems,
 //! file systems without it) the swap is two renames, with a moment in between where `<out>` is missing.
 //!
@@ -76,7 +78,10 @@ fn build(out: &Path, staging: &Path, files: &[GeneratedFile]) -> io::Result<()> 
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(path, &f.contents)?;
+        let previous = out.join(&f.path);
+        if !(unchanged(&previous, &f.contents) && std::fs::hard_link(&previous, &path).is_ok()) {
+            std::fs::write(path, &f.contents)?;
+        }
     }
     let Ok(entries) = std::fs::read_dir(out) else { return Ok(()) };
     let replaced: Vec<&str> = files.iter().filter_map(|f| f.path.split('/').next()).collect();
@@ -88,6 +93,13 @@ fn build(out: &Path, staging: &Path, files: &[GeneratedFile]) -> io::Result<()> 
     }
     // Last, so that a folder the user made read-only is still filled first.
     std::fs::set_permissions(staging, std::fs::metadata(out)?.permissions())
+}
+
+/// Whether `path` is a regular file (not a link to one) holding exactly `contents`.
+fn unchanged(path: &Path, contents: &str) -> bool {
+    let same_size =
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file() && m.len() == contents.len() as u64);
+    same_size && std::fs::read(path).is_ok_and(|old| old == contents.as_bytes())
 }
 
 /// Puts `from` at `to`: a file as a hard link (a copy where linking fails), a folder by its contents, a
@@ -218,6 +230,31 @@ mod tests {
         assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "mine");
         assert_eq!(std::fs::read_to_string(out.join("mine/deeper/notes")).unwrap(), "kept");
         assert_eq!(names(dir.path()), ["out"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_that_did_not_change_are_the_same_files_afterwards() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let file = |path: &str, contents: &str| GeneratedFile { path: path.into(), contents: contents.into() };
+        replace_dir(&out, &[file("python/a.py", "a = 1\n"), file("python/b.py", "b = 1\n")]).unwrap();
+        let inode = |path: &str| std::fs::metadata(out.join(path)).unwrap().ino();
+        let (a, b) = (inode("python/a.py"), inode("python/b.py"));
+        // Same length, other bytes: rewritten.
+        replace_dir(&out, &[file("python/a.py", "a = 1\n"), file("python/b.py", "b = 2\n")]).unwrap();
+        assert_eq!(inode("python/a.py"), a);
+        assert_ne!(inode("python/b.py"), b);
+        assert_eq!(std::fs::read_to_string(out.join("python/b.py")).unwrap(), "b = 2\n");
+        assert_eq!(std::fs::metadata(out.join("python/a.py")).unwrap().nlink(), 1);
+        // A symlink in the old tree is never linked to, even to a file with the same text.
+        std::fs::write(dir.path().join("elsewhere"), "c = 1\n").unwrap();
+        std::fs::remove_file(out.join("python/a.py")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), out.join("python/a.py")).unwrap();
+        replace_dir(&out, &[file("python/a.py", "c = 1\n")]).unwrap();
+        assert!(std::fs::symlink_metadata(out.join("python/a.py")).unwrap().file_type().is_file());
+        assert_ne!(inode("python/a.py"), std::fs::metadata(dir.path().join("elsewhere")).unwrap().ino());
     }
 
     #[test]

@@ -179,6 +179,9 @@ pub fn run(args: &Args) -> Result<()> {
     };
     generate()?; // warm-up
     python_only()?;
+    // Regenerating over the output of an earlier run, as `cargo xtask generate-types` does.
+    let regenerated = scratch.path.join("ours-regenerated");
+    run_ours_with(&regenerated, &["python"])?;
     let ref_runs_dir = scratch.path.join("ref-runs");
     std::fs::create_dir_all(&ref_runs_dir)?;
     let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
@@ -190,6 +193,7 @@ pub fn run(args: &Args) -> Result<()> {
             args.runs,
             Box::new(|i| run_ours_with(&scratch.path.join(format!("ours-py-{i}")), &["python"])),
         ),
+        (args.runs, Box::new(|_| run_ours_with(&regenerated, &["python"]))),
         (args.runs, Box::new(|_| generate())),
         (args.runs, Box::new(|_| python_only())),
         (
@@ -198,16 +202,12 @@ pub fn run(args: &Args) -> Result<()> {
         ),
     ];
     eprintln!(
-        "==> generation: {} runs of ours (binary, binary --lang python, in process, Python only), {} of datamodel-codegen, interleaved",
+        "==> generation: {} runs of ours (binary, binary --lang python, into a fresh folder and over its own output, in process, Python only), {} of datamodel-codegen, interleaved",
         args.runs, args.reference_runs
     );
     let times = interleave(measurements)?;
-    let [ours_binary, ours_binary_python, ours_in_process, ours_python_only, reference]: [Stats; 5] = times
-        .into_iter()
-        .map(Stats::new)
-        .collect::<Vec<_>>()
-        .try_into()
-        .map_err(|_| anyhow!("five measurements"))?;
+    let [ours_binary, ours_binary_python, ours_regenerated, ours_in_process, ours_python_only, reference]: [Stats; 6] =
+        times.into_iter().map(Stats::new).collect::<Vec<_>>().try_into().map_err(|_| anyhow!("six measurements"))?;
 
     // Cold import: one untimed run of each first (it writes the bytecode caches), then rounds of fresh interpreters.
     let ours_path = ours_dir.join("python");
@@ -300,6 +300,11 @@ pub fn run(args: &Args) -> Result<()> {
             "ours: `target/release/codegen generate --lang python`".to_string(),
             format!("Python package: {}", ours_py.describe()),
             &ours_binary_python,
+        ),
+        (
+            "ours: `target/release/codegen generate --lang python` over its own earlier output".to_string(),
+            "the same package; no file changed, so each is linked from the old folder".into(),
+            &ours_regenerated,
         ),
         (
             "ours, in process: `codegen::generate_from_text` (Rust + Python, not written)".into(),

@@ -113,6 +113,24 @@ def test_errors_in_a_known_variant_name_it() -> None:
     assert "agentMessage.text" in str(e.value)
 
 
+def test_a_variant_that_is_a_union_is_picked_by_its_tag() -> None:
+    # `imageGeneration` items are one of two classes sharing the tag (a flattened object); the union still
+    # dispatches on the tag in pydantic-core, from JSON text as from Python data.
+    adapter = TypeAdapter(v2.ThreadItem)
+    file_id = {"type": "imageGeneration", "id": "i", "status": "done", "fileId": "f"}
+    result = {"type": "imageGeneration", "id": "i", "status": "done", "result": "r"}
+    assert isinstance(adapter.validate_json(json.dumps(file_id)), v2.FileIdThreadItem)
+    assert isinstance(adapter.validate_python(result), v2.ResultThreadItem)
+    for raw in (file_id, result):
+        assert adapter.dump_python(adapter.validate_json(json.dumps(raw)), mode="json", exclude_unset=True) == raw
+    # By field name, and as an instance.
+    by_name = adapter.validate_python({"type_": "agentMessage", "id": "i", "text": "t"})
+    assert isinstance(by_name, v2.AgentMessageThreadItem)
+    assert adapter.validate_python(by_name) is by_name
+    unknown = adapter.validate_json('{"type":"hologram","id":"i"}')
+    assert isinstance(unknown, v2.UnknownThreadItem) and unknown.type_ == "hologram"
+
+
 def test_integer_formats_are_bounded() -> None:
     adapter = TypeAdapter(v2.ItemCompletedNotification)
     base = {"threadId": "t", "turnId": "u", "item": {"type": "agentMessage", "id": "i", "text": "t"}}

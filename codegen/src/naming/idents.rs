@@ -250,9 +250,9 @@ pub fn python_function(snake_name: &str) -> String {
 
 /// Names the generated modules import or define themselves; a type must not take them.
 const PYTHON_RESERVED_TYPES: &[&str] = &[
-    "Annotated", "Any", "ClassVar", "Discriminator", "Enum", "Field", "Literal", "TypeAlias", "Union", "Optional",
-    "ConfigDict", "RootModel", "BaseModel", "Tag", "TypeAdapter", "WireModel", "WireEnum", "UnknownVariant", "Int8",
-    "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "TYPE_CHECKING",
+    "AfterValidator", "Annotated", "Any", "ClassVar", "Discriminator", "Enum", "Field", "Literal", "TypeAlias", "Union",
+    "Optional", "ConfigDict", "RootModel", "BaseModel", "Tag", "TypeAdapter", "WireModel", "WireEnum", "UnknownVariant",
+    "ByTag", "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "TYPE_CHECKING",
 ];
 
 /// A Python class name.

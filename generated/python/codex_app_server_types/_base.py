@@ -5,11 +5,16 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import core_schema
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
 
 __all__ = [
+    "ByTag",
     "Int8",
     "Int16",
     "Int32",
@@ -107,3 +112,29 @@ class WireEnum(str, Enum):
     def is_unknown(self) -> bool:
         """Whether the value is one this version of the schema does not list."""
         return type(self).__members__.get(self._name_) is not self
+
+
+class ByTag:
+    """What validates a tagged union `Annotated[Annotated[A, Tag("a")] | ... | Unknown, ByTag(wire, name)]`.
+
+    pydantic-core reads the tag property (by its wire name, or by its field name in input populated by
+    name) straight from the input, JSON text included, and validates the member with that tag. A member may
+    itself be a union of classes that share a tag, which `Field(discriminator=...)` does not accept.
+    Whatever the tagged members do not validate is tried as the last member, the union's unknown variant,
+    which takes only the tags no member has.
+    """
+
+    __slots__ = ("_lookup",)
+
+    def __init__(self, wire: str, name: str) -> None:
+        # The field name first: dumping reads the tag as an attribute of the instance.
+        self._lookup: str | list[list[str | int]] = wire if wire == name else [[name], [wire]]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        *tagged, unknown = get_args(source)
+        choices: dict[Any, core_schema.CoreSchema] = {}
+        for member in tagged:
+            variant, tag = get_args(member)
+            choices[tag.tag] = handler.generate_schema(variant)
+        known = core_schema.tagged_union_schema(choices, self._lookup, from_attributes=True)
+        return core_schema.union_schema([known, handler.generate_schema(unknown)], mode="left_to_right")

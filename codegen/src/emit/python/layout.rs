@@ -108,23 +108,6 @@ fn natural(text: &str) -> Vec<(String, u64)> {
     key
 }
 
-/// A top-level `target = value` statement: on one line when it fits, else split at the value's last bracket.
-pub fn statement(target: &str, value: &str) -> Vec<String> {
-    let one = format!("{target} = {value}");
-    if one.len() <= LINE_LENGTH {
-        return vec![one];
-    }
-    match last_bracket(value) {
-        Some((head, body, tail)) => {
-            let mut lines = vec![format!("{target} = {head}")];
-            lines.extend(contents(body, 1));
-            lines.push(tail.to_string());
-            lines
-        }
-        None => vec![one],
-    }
-}
-
 /// `name: TypeAlias = a | b`, or parenthesised: on one line inside when that fits, else one member a line.
 pub fn union_alias(prefix: &str, members: &[String]) -> Vec<String> {
     let one = members.join(" | ");

@@ -45,7 +45,7 @@ pub(super) enum Item {
     Enum(EnumView),
     Literal(AliasView),
     Class(ClassView),
-    Discriminator(DiscriminatorView),
+    TagCheck(TagCheckView),
     Alias(AliasView),
 }
 
@@ -55,7 +55,7 @@ impl Item {
             Item::Enum(e) => &e.name,
             Item::Literal(a) | Item::Alias(a) => &a.name,
             Item::Class(c) => &c.name,
-            Item::Discriminator(d) => &d.function,
+            Item::TagCheck(d) => &d.function,
         }
     }
 
@@ -69,7 +69,7 @@ impl Item {
     pub(super) fn code(&self) -> Vec<String> {
         match self {
             Item::Enum(_) => vec!["WireEnum".into()],
-            Item::Discriminator(d) => if d.rejects_known { Vec::new() } else { vec!["Any".into()] },
+            Item::TagCheck(_) => Vec::new(),
             Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
             Item::Class(c) => {
                 let mut code: Vec<String> = c.fields.iter().flat_map(|f| [f.annotation(), f.value.clone().unwrap_or_default()]).collect();
@@ -119,7 +119,7 @@ pub(super) struct Unit {
 }
 
 /// Where a kind of item goes in a module, before ordering by need: enums, literals, classes, merged
-/// subclasses, root models of recursive aliases, discriminators, aliases.
+/// subclasses, root models of recursive aliases, checks of unknown variants' tags, aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Slot {
     Enum,
@@ -127,7 +127,7 @@ pub(super) enum Slot {
     Class,
     Subclass,
     RecursiveAlias,
-    Discriminator,
+    TagCheck,
     Alias,
 }
 
@@ -269,12 +269,12 @@ impl FieldView {
     }
 }
 
-/// What a root model wraps: a union (one member for a plain type) and the function that tells its tagged
-/// members apart.
+/// What a root model wraps: a union (one member for a plain type) and, for a tagged union, what picks the
+/// member (`ByTag(...)`).
 #[derive(Serialize)]
 pub(super) struct RootView {
     members: Vec<String>,
-    discriminator: Option<String>,
+    by_tag: Option<String>,
 }
 
 impl RootView {
@@ -287,8 +287,8 @@ impl RootView {
         } else {
             members.join(" | ")
         };
-        match &self.discriminator {
-            Some(function) => format!("Annotated[{union}, Discriminator({function})]"),
+        match &self.by_tag {
+            Some(annotation) => format!("Annotated[{union}, {annotation}]"),
             None => union,
         }
     }
@@ -306,15 +306,15 @@ pub(super) struct AliasView {
     lines: Vec<String>,
     /// The members of the union the value is (one for a plain alias).
     members: Vec<String>,
-    /// The discriminator function of a tagged union.
-    discriminator: Option<String>,
+    /// What picks the member of a tagged union (`ByTag(...)`).
+    by_tag: Option<String>,
 }
 
 impl AliasView {
     /// An alias whose description `doc` is written as comment lines (and kept as a docstring, should the
     /// alias become a class).
-    fn new(name: &str, doc: Option<&str>, lines: Vec<String>, members: Vec<String>, discriminator: Option<String>) -> Self {
-        Self { name: name.to_string(), comment: comment(doc), docstring: doc.and_then(docstring), lines, members, discriminator }
+    fn new(name: &str, doc: Option<&str>, lines: Vec<String>, members: Vec<String>, by_tag: Option<String>) -> Self {
+        Self { name: name.to_string(), comment: comment(doc), docstring: doc.and_then(docstring), lines, members, by_tag }
     }
 }
 
@@ -336,34 +336,18 @@ fn quote_names(text: &str, names: &[String]) -> String {
 }
 
 #[derive(Serialize)]
-pub(super) struct DiscriminatorView {
+pub(super) struct TagCheckView {
+    /// The validator of the unknown variant's tag: it rejects the known tags.
     function: String,
-    /// The function validates the unknown variant's tag (rejecting known ones) rather than choosing a member.
-    rejects_known: bool,
     tags: String,
     /// `tags = frozenset({...})`, laid out.
     tags_lines: Vec<String>,
-    tag: String,
-    attribute: String,
-    known: Vec<String>,
-    unknown: String,
 }
 
-/// A union's known tags and the function that uses them: it picks the member (`sentinel` names the
-/// unknown one), or, without a sentinel, rejects known tags for the unknown variant.
-fn tag_set(name: &str, u: &TaggedUnion, known: &[String], function: String, sentinel: Option<&str>) -> DiscriminatorView {
+/// A union's known tags (Python literals) and the function that rejects them as the unknown variant's tag.
+fn tag_check(name: &str, known: &[String], function: String) -> TagCheckView {
     let tags = format!("_{name}_TAGS");
-    let known: Vec<String> = known.iter().map(|k| string(k)).collect();
-    DiscriminatorView {
-        function,
-        rejects_known: sentinel.is_none(),
-        tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", &known),
-        tags,
-        tag: string(&u.tag.wire),
-        attribute: string(&u.tag.python),
-        known,
-        unknown: sentinel.map(string).unwrap_or_default(),
-    }
+    TagCheckView { function, tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", known), tags }
 }
 
 /// `(field, wire name, value)` of a tag, as Python literals.
@@ -454,7 +438,7 @@ impl<'a> Model<'a> {
                 TypeKind::Struct(s) => match &s.flatten {
                     None => (Slot::Class, Item::Class(m.class(id, &name, doc))),
                     Some(f) => {
-                        let (unknown, subclasses, disc, alias) = m.flattened(id, f, raw);
+                        let (unknown, subclasses, check, alias) = m.flattened(id, f, raw);
                         for sub in subclasses {
                             let sub_name = sub.name.clone();
                             units.push(unit(&sub_name, vec![(Slot::Subclass, Item::Class(sub))], vec![sub_name.clone()]));
@@ -462,16 +446,16 @@ impl<'a> Model<'a> {
                         if let Some(unknown) = unknown {
                             let unknown_name = unknown.name.clone();
                             let mut items = vec![(Slot::Class, Item::Class(unknown))];
-                            items.extend(disc.map(|d| (Slot::Discriminator, Item::Discriminator(d))));
+                            items.extend(check.map(|c| (Slot::TagCheck, Item::TagCheck(c))));
                             units.push(unit(&unknown_name, items, vec![unknown_name.clone()]));
                         }
                         (Slot::Alias, Item::Alias(alias))
                     }
                 },
                 TypeKind::Tagged(u) => {
-                    let (unknown, disc, alias) = m.tagged(&name, raw, u, None);
+                    let (unknown, check, alias) = m.tagged(&name, raw, u, None);
                     let unknown_name = unknown.name.clone();
-                    units.push(unit(&unknown_name, vec![(Slot::Class, Item::Class(unknown)), (Slot::Discriminator, Item::Discriminator(disc))], vec![unknown_name.clone()]));
+                    units.push(unit(&unknown_name, vec![(Slot::Class, Item::Class(unknown)), (Slot::TagCheck, Item::TagCheck(check))], vec![unknown_name.clone()]));
                     (Slot::Alias, Item::Alias(alias))
                 }
                 TypeKind::Untagged(u) => (Slot::Alias, Item::Alias(m.untagged(&name, raw, u))),
@@ -481,7 +465,7 @@ impl<'a> Model<'a> {
                 }
                 TypeKind::Newtype(t) => {
                     let annotation = m.annotation(t);
-                    (Slot::Class, Item::Class(root_class(&name, doc, RootView { members: vec![annotation], discriminator: None })))
+                    (Slot::Class, Item::Class(root_class(&name, doc, RootView { members: vec![annotation], by_tag: None })))
                 }
             };
             units.push(unit(&name, vec![(slot, item)], vec![name.clone()]));
@@ -493,7 +477,7 @@ impl<'a> Model<'a> {
             for (slot, item) in &mut u.items {
                 if let Item::Alias(a) = item {
                     if recursive.contains(&a.name) {
-                        let root = RootView { members: std::mem::take(&mut a.members), discriminator: a.discriminator.take() };
+                        let root = RootView { members: std::mem::take(&mut a.members), by_tag: a.by_tag.take() };
                         *item = Item::Class(root_class(&a.name, a.docstring.take(), root));
                         *slot = Slot::RecursiveAlias;
                     }
@@ -920,25 +904,16 @@ impl<'a> ModuleBuilder<'_, 'a> {
         ClassView { head: Vec::new(), name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
     }
 
-    /// A tagged union: its unknown-variant class, its discriminator and its alias. `owner` is the object
-    /// that flattens the union, whose merged classes are the members.
-    fn tagged(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, DiscriminatorView, AliasView) {
+    /// A tagged union: its unknown-variant class, the check of that class's tag, and its alias,
+    /// `Annotated[Annotated[A, Tag("a")] | … | Unknown, ByTag(wire, name)]`. pydantic-core picks the member
+    /// by the tag it reads from the input (`_base.ByTag`), also for a variant that is itself a union (a
+    /// flattened object), which `Field(discriminator=...)` refuses; the unknown variant, tried last, takes
+    /// only tags no variant has. `owner` is the object that flattens the union, whose merged classes are
+    /// the members.
+    fn tagged(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, TagCheckView, AliasView) {
         self.uses.typing.extend(["Annotated", "TypeAlias"]);
-        let known: Vec<String> = u.variants.iter().map(|v| v.name.wire.clone()).collect();
-        // When every variant is a class with a literal tag, pydantic dispatches on the tag itself (fast,
-        // in Rust); the unknown class then only accepts tags no variant has. A variant that is itself a
-        // union (a flattened object) needs the general form: a Python function picks the member.
-        let ir = self.ir();
-        let is_class = |ty: TypeId| matches!(&ir.get(ty).kind, TypeKind::Struct(s) if s.flatten.is_none());
-        if u.variants.iter().all(|v| is_class(v.ty)) {
-            return self.tagged_by_field(name, doc, u, owner, &known);
-        }
-        self.uses.typing.insert("Any");
-        self.uses.pydantic.extend(["Discriminator", "Tag"]);
-        let mut sentinel = "__unknown__".to_string();
-        while known.contains(&sentinel) {
-            sentinel.push('_');
-        }
+        self.uses.pydantic.extend(["AfterValidator", "Tag"]);
+        self.uses.base.insert("ByTag".into());
         let mut members = Vec::new();
         for (i, v) in u.variants.iter().enumerate() {
             let class = match owner {
@@ -947,16 +922,18 @@ impl<'a> ModuleBuilder<'_, 'a> {
             };
             members.push(format!("Annotated[{class}, Tag({})]", string(&v.name.wire)));
         }
-        members.push(format!("Annotated[{}, Tag({})]", u.unknown.python, string(&sentinel)));
-        let function = format!("_tag_of_{name}");
-        let unknown = self.unknown_variant(name, u, owner, "str");
-        let disc = tag_set(name, u, &known, function.clone(), Some(&sentinel));
+        members.push(u.unknown.python.clone());
+        let function = format!("_unknown_{name}_tag");
+        let unknown = self.unknown_variant(name, u, owner, &format!("Annotated[str, AfterValidator({function})]"));
+        let known: Vec<String> = u.variants.iter().map(|v| string(&v.name.wire)).collect();
+        let check = tag_check(name, &known, function);
+        let by_tag = format!("ByTag({}, {})", string(&u.tag.wire), string(&u.tag.python));
         let mut lines = vec![format!("{name}: TypeAlias = Annotated[")];
         lines.extend(layout::union_lines(&members, "    ", ","));
-        lines.push(format!("    Discriminator({function}),"));
+        lines.push(format!("    {by_tag},"));
         lines.push("]".into());
-        let alias = AliasView::new(name, doc, lines, members, Some(function));
-        (unknown, disc, alias)
+        let alias = AliasView::new(name, doc, lines, members, Some(by_tag));
+        (unknown, check, alias)
     }
 
     /// The class of a tagged union's unknown variant: the tag (typed `tag_type`), the fields of the object that
@@ -991,34 +968,6 @@ impl<'a> ModuleBuilder<'_, 'a> {
         }
     }
 
-    /// `Annotated[A | B, Field(discriminator=tag)] | Unknown`, tried in that order.
-    fn tagged_by_field(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>, known: &[String]) -> (ClassView, DiscriminatorView, AliasView) {
-        self.uses.pydantic.extend(["AfterValidator", "Field"]);
-        let mut members: Vec<String> = Vec::new();
-        for (i, v) in u.variants.iter().enumerate() {
-            members.push(match owner {
-                Some((_, merged)) => merged[i].python.clone(),
-                None => self.name_of(v.ty),
-            });
-        }
-        let function = format!("_unknown_{name}_tag");
-        let unknown = self.unknown_variant(name, u, owner, &format!("Annotated[str, AfterValidator({function})]"));
-        let disc = tag_set(name, u, known, function, None);
-        let known_alias = format!("_{name}Known");
-        let mut lines = vec![format!("{known_alias}: TypeAlias = Annotated[")];
-        lines.extend(layout::union_lines(&members, "    ", ","));
-        lines.push(format!("    Field(discriminator={}),", string(&u.tag.python)));
-        lines.push("]".into());
-        lines.push(String::new());
-        lines.extend(layout::statement(
-            &format!("{name}: TypeAlias"),
-            &format!("Annotated[{known_alias} | {}, Field(union_mode=\"left_to_right\")]", u.unknown.python),
-        ));
-        members.push(u.unknown.python.clone());
-        let alias = AliasView::new(name, doc, lines, members, None);
-        (unknown, disc, alias)
-    }
-
     fn untagged(&mut self, name: &str, doc: Option<&str>, u: &UntaggedUnion) -> AliasView {
         self.uses.typing.insert("TypeAlias");
         let literals: Vec<String> = u
@@ -1049,7 +998,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
 
     /// An object whose fields sit beside a union's: one class per variant holding both (the variant's own
     /// class when no other object uses it, else a subclass of it), and the object's name for their union.
-    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<&str>) -> (Option<ClassView>, Vec<ClassView>, Option<DiscriminatorView>, AliasView) {
+    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<&str>) -> (Option<ClassView>, Vec<ClassView>, Option<TagCheckView>, AliasView) {
         let name = self.ir().get(id).name.python.clone();
         let mut subclasses = Vec::new();
         for (ty, merged_name) in variant_types(self.ir(), f.ty).into_iter().zip(&f.merged) {
@@ -1064,8 +1013,8 @@ impl<'a> ModuleBuilder<'_, 'a> {
         }
         match &self.ir().get(f.ty).kind {
             TypeKind::Tagged(u) => {
-                let (unknown, disc, alias) = self.tagged(&name, doc, u, Some((id, &f.merged)));
-                (Some(unknown), subclasses, Some(disc), alias)
+                let (unknown, check, alias) = self.tagged(&name, doc, u, Some((id, &f.merged)));
+                (Some(unknown), subclasses, Some(check), alias)
             }
             TypeKind::Untagged(u) => {
                 self.uses.typing.insert("TypeAlias");

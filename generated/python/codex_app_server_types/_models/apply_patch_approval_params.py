@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from .._base import UnknownVariant, WireModel
+from .._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "AddFileChange",
@@ -55,12 +55,13 @@ class UpdateFileChange(WireModel):
     unified_diff: str
 
 
-_FileChangeKnown: TypeAlias = Annotated[
-    AddFileChange | DeleteFileChange | UpdateFileChange,
-    Field(discriminator="type_"),
+FileChange: TypeAlias = Annotated[
+    Annotated[AddFileChange, Tag("add")]
+    | Annotated[DeleteFileChange, Tag("delete")]
+    | Annotated[UpdateFileChange, Tag("update")]
+    | UnknownFileChange,
+    ByTag("type", "type_"),
 ]
-
-FileChange: TypeAlias = Annotated[_FileChangeKnown | UnknownFileChange, Field(union_mode="left_to_right")]
 
 
 class ApplyPatchApprovalParams(WireModel):

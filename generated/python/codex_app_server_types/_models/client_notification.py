@@ -4,8 +4,9 @@
 
 from typing import Annotated, TypeAlias
 
-from pydantic import Field
+from pydantic import Tag
 
+from .._base import ByTag
 from .initialized_notification import InitializedNotification
 from .unknown_client_notification import UnknownClientNotification
 
@@ -14,11 +15,7 @@ __all__ = [
 ]
 
 
-_ClientNotificationKnown: TypeAlias = Annotated[
-    InitializedNotification,
-    Field(discriminator="method"),
-]
-
 ClientNotification: TypeAlias = Annotated[
-    _ClientNotificationKnown | UnknownClientNotification, Field(union_mode="left_to_right")
+    Annotated[InitializedNotification, Tag("initialized")] | UnknownClientNotification,
+    ByTag("method", "method"),
 ]

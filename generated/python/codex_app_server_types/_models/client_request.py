@@ -4,8 +4,9 @@
 
 from typing import Annotated, TypeAlias
 
-from pydantic import Field
+from pydantic import Tag
 
+from .._base import ByTag
 from .account_gateway_o_auth_cancel_request import AccountGatewayOAuthCancelRequest
 from .account_gateway_o_auth_login_request import AccountGatewayOAuthLoginRequest
 from .account_gateway_o_auth_read_request import AccountGatewayOAuthReadRequest
@@ -123,117 +124,116 @@ __all__ = [
 
 
 # Request from the client to the server.
-_ClientRequestKnown: TypeAlias = Annotated[
-    InitializeRequest
-    | ThreadStartRequest
-    | ThreadResumeRequest
-    | ThreadForkRequest
-    | ThreadArchiveRequest
-    | ThreadDeleteRequest
-    | ThreadUnsubscribeRequest
-    | ThreadNameSetRequest
-    | ThreadGoalSetRequest
-    | ThreadGoalGetRequest
-    | ThreadGoalClearRequest
-    | ThreadMetadataUpdateRequest
-    | ThreadAttachmentAddRequest
-    | ThreadAttachmentListRequest
-    | ThreadAttachmentOwnerListRequest
-    | ThreadAttachmentRemoveRequest
-    | ThreadSectionMoveRequest
-    | ThreadUnarchiveRequest
-    | ThreadCompactStartRequest
-    | ThreadShellCommandRequest
-    | ThreadApproveGuardianDeniedActionRequest
-    | ThreadRevertRequest
-    | ThreadListRequest
-    | ThreadSectionListRequest
-    | ThreadSectionCreateRequest
-    | ThreadSectionUpdateRequest
-    | ThreadSectionDeleteRequest
-    | ThreadLoadedListRequest
-    | ThreadReadRequest
-    | ThreadTurnsListRequest
-    | ThreadItemsListRequest
-    | ThreadInjectItemsRequest
-    | SkillsListRequest
-    | SkillsExtraRootsSetRequest
-    | HooksListRequest
-    | MarketplaceAddRequest
-    | MarketplaceRemoveRequest
-    | MarketplaceUpgradeRequest
-    | PluginListRequest
-    | PluginInstalledRequest
-    | PluginReconcileRequest
-    | PluginReadRequest
-    | PluginSkillReadRequest
-    | PluginShareSaveRequest
-    | PluginShareUpdateTargetsRequest
-    | PluginShareListRequest
-    | PluginShareCheckoutRequest
-    | PluginShareDeleteRequest
-    | AppReadRequest
-    | AppListRequest
-    | AppInstalledRequest
-    | FsReadFileRequest
-    | FsWriteFileRequest
-    | FsCreateDirectoryRequest
-    | FsGetMetadataRequest
-    | FsReadDirectoryRequest
-    | FsRemoveRequest
-    | FsCopyRequest
-    | FsWatchRequest
-    | FsUnwatchRequest
-    | SkillsConfigWriteRequest
-    | PluginInstallRequest
-    | PluginUninstallRequest
-    | TurnStartRequest
-    | TurnSteerRequest
-    | TurnInterruptRequest
-    | ReviewStartRequest
-    | ModelListRequest
-    | AccountGatewayOAuthReadRequest
-    | AccountGatewayOAuthLoginRequest
-    | AccountGatewayOAuthCancelRequest
-    | ModelProviderListRequest
-    | ModelProviderConfigWriteRequest
-    | ModelProviderCapabilitiesReadRequest
-    | ExperimentalFeatureListRequest
-    | PermissionProfileListRequest
-    | ExperimentalFeatureEnablementSetRequest
-    | McpServerOauthLoginRequest
-    | ConfigMcpServerReloadRequest
-    | McpServerStatusListRequest
-    | McpServerResourceReadRequest
-    | McpServerToolCallRequest
-    | WindowsSandboxSetupStartRequest
-    | WindowsSandboxReadinessRequest
-    | AccountLoginStartRequest
-    | AccountLoginCancelRequest
-    | AccountLogoutRequest
-    | AccountSecuritySetupReadRequest
-    | AccountRateLimitsReadRequest
-    | AccountRateLimitResetCreditConsumeRequest
-    | AccountUsageReadRequest
-    | AccountWorkspaceMessagesReadRequest
-    | AccountSendAddCreditsNudgeEmailRequest
-    | FeedbackUploadRequest
-    | FeedbackSaveRequest
-    | CommandExecRequest
-    | CommandExecWriteRequest
-    | CommandExecTerminateRequest
-    | CommandExecResizeRequest
-    | ConfigReadRequest
-    | ExternalAgentConfigDetectRequest
-    | ExternalAgentConfigImportRequest
-    | ExternalAgentConfigImportRecordHistoryRequest
-    | ExternalAgentConfigImportReadHistoriesRequest
-    | ConfigValueWriteRequest
-    | ConfigBatchWriteRequest
-    | ConfigRequirementsReadRequest
-    | AccountReadRequest
-    | FuzzyFileSearchRequest,
-    Field(discriminator="method"),
+ClientRequest: TypeAlias = Annotated[
+    Annotated[InitializeRequest, Tag("initialize")]
+    | Annotated[ThreadStartRequest, Tag("thread/start")]
+    | Annotated[ThreadResumeRequest, Tag("thread/resume")]
+    | Annotated[ThreadForkRequest, Tag("thread/fork")]
+    | Annotated[ThreadArchiveRequest, Tag("thread/archive")]
+    | Annotated[ThreadDeleteRequest, Tag("thread/delete")]
+    | Annotated[ThreadUnsubscribeRequest, Tag("thread/unsubscribe")]
+    | Annotated[ThreadNameSetRequest, Tag("thread/name/set")]
+    | Annotated[ThreadGoalSetRequest, Tag("thread/goal/set")]
+    | Annotated[ThreadGoalGetRequest, Tag("thread/goal/get")]
+    | Annotated[ThreadGoalClearRequest, Tag("thread/goal/clear")]
+    | Annotated[ThreadMetadataUpdateRequest, Tag("thread/metadata/update")]
+    | Annotated[ThreadAttachmentAddRequest, Tag("thread/attachment/add")]
+    | Annotated[ThreadAttachmentListRequest, Tag("thread/attachment/list")]
+    | Annotated[ThreadAttachmentOwnerListRequest, Tag("thread/attachmentOwner/list")]
+    | Annotated[ThreadAttachmentRemoveRequest, Tag("thread/attachment/remove")]
+    | Annotated[ThreadSectionMoveRequest, Tag("thread/section/move")]
+    | Annotated[ThreadUnarchiveRequest, Tag("thread/unarchive")]
+    | Annotated[ThreadCompactStartRequest, Tag("thread/compact/start")]
+    | Annotated[ThreadShellCommandRequest, Tag("thread/shellCommand")]
+    | Annotated[ThreadApproveGuardianDeniedActionRequest, Tag("thread/approveGuardianDeniedAction")]
+    | Annotated[ThreadRevertRequest, Tag("thread/revert")]
+    | Annotated[ThreadListRequest, Tag("thread/list")]
+    | Annotated[ThreadSectionListRequest, Tag("threadSection/list")]
+    | Annotated[ThreadSectionCreateRequest, Tag("threadSection/create")]
+    | Annotated[ThreadSectionUpdateRequest, Tag("threadSection/update")]
+    | Annotated[ThreadSectionDeleteRequest, Tag("threadSection/delete")]
+    | Annotated[ThreadLoadedListRequest, Tag("thread/loaded/list")]
+    | Annotated[ThreadReadRequest, Tag("thread/read")]
+    | Annotated[ThreadTurnsListRequest, Tag("thread/turns/list")]
+    | Annotated[ThreadItemsListRequest, Tag("thread/items/list")]
+    | Annotated[ThreadInjectItemsRequest, Tag("thread/inject_items")]
+    | Annotated[SkillsListRequest, Tag("skills/list")]
+    | Annotated[SkillsExtraRootsSetRequest, Tag("skills/extraRoots/set")]
+    | Annotated[HooksListRequest, Tag("hooks/list")]
+    | Annotated[MarketplaceAddRequest, Tag("marketplace/add")]
+    | Annotated[MarketplaceRemoveRequest, Tag("marketplace/remove")]
+    | Annotated[MarketplaceUpgradeRequest, Tag("marketplace/upgrade")]
+    | Annotated[PluginListRequest, Tag("plugin/list")]
+    | Annotated[PluginInstalledRequest, Tag("plugin/installed")]
+    | Annotated[PluginReconcileRequest, Tag("plugin/reconcile")]
+    | Annotated[PluginReadRequest, Tag("plugin/read")]
+    | Annotated[PluginSkillReadRequest, Tag("plugin/skill/read")]
+    | Annotated[PluginShareSaveRequest, Tag("plugin/share/save")]
+    | Annotated[PluginShareUpdateTargetsRequest, Tag("plugin/share/updateTargets")]
+    | Annotated[PluginShareListRequest, Tag("plugin/share/list")]
+    | Annotated[PluginShareCheckoutRequest, Tag("plugin/share/checkout")]
+    | Annotated[PluginShareDeleteRequest, Tag("plugin/share/delete")]
+    | Annotated[AppReadRequest, Tag("app/read")]
+    | Annotated[AppListRequest, Tag("app/list")]
+    | Annotated[AppInstalledRequest, Tag("app/installed")]
+    | Annotated[FsReadFileRequest, Tag("fs/readFile")]
+    | Annotated[FsWriteFileRequest, Tag("fs/writeFile")]
+    | Annotated[FsCreateDirectoryRequest, Tag("fs/createDirectory")]
+    | Annotated[FsGetMetadataRequest, Tag("fs/getMetadata")]
+    | Annotated[FsReadDirectoryRequest, Tag("fs/readDirectory")]
+    | Annotated[FsRemoveRequest, Tag("fs/remove")]
+    | Annotated[FsCopyRequest, Tag("fs/copy")]
+    | Annotated[FsWatchRequest, Tag("fs/watch")]
+    | Annotated[FsUnwatchRequest, Tag("fs/unwatch")]
+    | Annotated[SkillsConfigWriteRequest, Tag("skills/config/write")]
+    | Annotated[PluginInstallRequest, Tag("plugin/install")]
+    | Annotated[PluginUninstallRequest, Tag("plugin/uninstall")]
+    | Annotated[TurnStartRequest, Tag("turn/start")]
+    | Annotated[TurnSteerRequest, Tag("turn/steer")]
+    | Annotated[TurnInterruptRequest, Tag("turn/interrupt")]
+    | Annotated[ReviewStartRequest, Tag("review/start")]
+    | Annotated[ModelListRequest, Tag("model/list")]
+    | Annotated[AccountGatewayOAuthReadRequest, Tag("account/gatewayOAuth/read")]
+    | Annotated[AccountGatewayOAuthLoginRequest, Tag("account/gatewayOAuth/login")]
+    | Annotated[AccountGatewayOAuthCancelRequest, Tag("account/gatewayOAuth/cancel")]
+    | Annotated[ModelProviderListRequest, Tag("modelProvider/list")]
+    | Annotated[ModelProviderConfigWriteRequest, Tag("modelProvider/config/write")]
+    | Annotated[ModelProviderCapabilitiesReadRequest, Tag("modelProvider/capabilities/read")]
+    | Annotated[ExperimentalFeatureListRequest, Tag("experimentalFeature/list")]
+    | Annotated[PermissionProfileListRequest, Tag("permissionProfile/list")]
+    | Annotated[ExperimentalFeatureEnablementSetRequest, Tag("experimentalFeature/enablement/set")]
+    | Annotated[McpServerOauthLoginRequest, Tag("mcpServer/oauth/login")]
+    | Annotated[ConfigMcpServerReloadRequest, Tag("config/mcpServer/reload")]
+    | Annotated[McpServerStatusListRequest, Tag("mcpServerStatus/list")]
+    | Annotated[McpServerResourceReadRequest, Tag("mcpServer/resource/read")]
+    | Annotated[McpServerToolCallRequest, Tag("mcpServer/tool/call")]
+    | Annotated[WindowsSandboxSetupStartRequest, Tag("windowsSandbox/setupStart")]
+    | Annotated[WindowsSandboxReadinessRequest, Tag("windowsSandbox/readiness")]
+    | Annotated[AccountLoginStartRequest, Tag("account/login/start")]
+    | Annotated[AccountLoginCancelRequest, Tag("account/login/cancel")]
+    | Annotated[AccountLogoutRequest, Tag("account/logout")]
+    | Annotated[AccountSecuritySetupReadRequest, Tag("account/securitySetup/read")]
+    | Annotated[AccountRateLimitsReadRequest, Tag("account/rateLimits/read")]
+    | Annotated[AccountRateLimitResetCreditConsumeRequest, Tag("account/rateLimitResetCredit/consume")]
+    | Annotated[AccountUsageReadRequest, Tag("account/usage/read")]
+    | Annotated[AccountWorkspaceMessagesReadRequest, Tag("account/workspaceMessages/read")]
+    | Annotated[AccountSendAddCreditsNudgeEmailRequest, Tag("account/sendAddCreditsNudgeEmail")]
+    | Annotated[FeedbackUploadRequest, Tag("feedback/upload")]
+    | Annotated[FeedbackSaveRequest, Tag("feedback/save")]
+    | Annotated[CommandExecRequest, Tag("command/exec")]
+    | Annotated[CommandExecWriteRequest, Tag("command/exec/write")]
+    | Annotated[CommandExecTerminateRequest, Tag("command/exec/terminate")]
+    | Annotated[CommandExecResizeRequest, Tag("command/exec/resize")]
+    | Annotated[ConfigReadRequest, Tag("config/read")]
+    | Annotated[ExternalAgentConfigDetectRequest, Tag("externalAgentConfig/detect")]
+    | Annotated[ExternalAgentConfigImportRequest, Tag("externalAgentConfig/import")]
+    | Annotated[ExternalAgentConfigImportRecordHistoryRequest, Tag("externalAgentConfig/import/recordHistory")]
+    | Annotated[ExternalAgentConfigImportReadHistoriesRequest, Tag("externalAgentConfig/import/readHistories")]
+    | Annotated[ConfigValueWriteRequest, Tag("config/value/write")]
+    | Annotated[ConfigBatchWriteRequest, Tag("config/batchWrite")]
+    | Annotated[ConfigRequirementsReadRequest, Tag("configRequirements/read")]
+    | Annotated[AccountReadRequest, Tag("account/read")]
+    | Annotated[FuzzyFileSearchRequest, Tag("fuzzyFileSearch")]
+    | UnknownClientRequest,
+    ByTag("method", "method"),
 ]
-
-ClientRequest: TypeAlias = Annotated[_ClientRequestKnown | UnknownClientRequest, Field(union_mode="left_to_right")]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from .._base import UnknownVariant, WireModel
+from .._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "ExecCommandApprovalParams",
@@ -68,12 +68,14 @@ class UnknownParsedCommand(WireModel):
     cmd: str
 
 
-_ParsedCommandKnown: TypeAlias = Annotated[
-    ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
-    Field(discriminator="type_"),
+ParsedCommand: TypeAlias = Annotated[
+    Annotated[ReadParsedCommand, Tag("read")]
+    | Annotated[ListFilesParsedCommand, Tag("list_files")]
+    | Annotated[SearchParsedCommand, Tag("search")]
+    | Annotated[UnknownParsedCommand, Tag("unknown")]
+    | UnknownParsedCommand_,
+    ByTag("type", "type_"),
 ]
-
-ParsedCommand: TypeAlias = Annotated[_ParsedCommandKnown | UnknownParsedCommand_, Field(union_mode="left_to_right")]
 
 
 class ExecCommandApprovalParams(WireModel):

@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, Tag
 
-from .._base import UInt32, UInt64, UnknownVariant, WireEnum, WireModel
+from .._base import ByTag, UInt32, UInt64, UnknownVariant, WireEnum, WireModel
 
 __all__ = [
     "McpElicitationArrayType",
@@ -288,15 +288,11 @@ class McpServerElicitationRequestParamsVariantUrl(WireModel):
     url: str
 
 
-_McpServerElicitationRequestParamsKnown: TypeAlias = Annotated[
-    McpServerElicitationRequestParamsVariantForm
-    | McpServerElicitationRequestParamsVariantOpenaiForm
-    | McpServerElicitationRequestParamsVariantOpenaiFormCamel
-    | McpServerElicitationRequestParamsVariantUrl,
-    Field(discriminator="mode"),
-]
-
 McpServerElicitationRequestParams: TypeAlias = Annotated[
-    _McpServerElicitationRequestParamsKnown | UnknownMcpServerElicitationRequestParams,
-    Field(union_mode="left_to_right"),
+    Annotated[McpServerElicitationRequestParamsVariantForm, Tag("form")]
+    | Annotated[McpServerElicitationRequestParamsVariantOpenaiForm, Tag("openai/form")]
+    | Annotated[McpServerElicitationRequestParamsVariantOpenaiFormCamel, Tag("openaiForm")]
+    | Annotated[McpServerElicitationRequestParamsVariantUrl, Tag("url")]
+    | UnknownMcpServerElicitationRequestParams,
+    ByTag("mode", "mode"),
 ]

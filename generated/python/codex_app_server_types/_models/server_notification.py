@@ -4,8 +4,9 @@
 
 from typing import Annotated, TypeAlias
 
-from pydantic import Field
+from pydantic import Tag
 
+from .._base import ByTag
 from .account_gateway_o_auth_changed_notification import AccountGatewayOAuthChangedNotification
 from .account_login_completed_notification import AccountLoginCompletedNotification
 from .account_rate_limits_updated_notification import AccountRateLimitsUpdatedNotification
@@ -102,96 +103,93 @@ __all__ = [
 
 
 # Notification sent from the server to the client.
-_ServerNotificationKnown: TypeAlias = Annotated[
-    ErrorNotification
-    | ThreadStartedNotification
-    | ThreadStatusChangedNotification
-    | ThreadReadStateChangedNotification
-    | ThreadArchivedNotification
-    | ThreadDeletedNotification
-    | ThreadUnarchivedNotification
-    | ThreadClosedNotification
-    | ThreadRevertedNotification
-    | SkillsChangedNotification
-    | ThreadNameUpdatedNotification
-    | ThreadSectionChangedNotification
-    | ThreadAttachmentUpdatedNotification
-    | ThreadGoalUpdatedNotification
-    | ThreadPredictionUpdatedNotification
-    | ThreadGoalClearedNotification
-    | ThreadQueueChangedNotification
-    | ProjectChangedNotification
-    | ThreadProjectUpdatedNotification
-    | ThreadEnvironmentConnectedNotification
-    | ThreadEnvironmentDisconnectedNotification
-    | ThreadSettingsUpdatedNotification
-    | ThreadTokenUsageUpdatedNotification
-    | TurnStartedNotification
-    | HookStartedNotification
-    | TurnCompletedNotification
-    | HookCompletedNotification
-    | TurnDiffUpdatedNotification
-    | TurnPlanUpdatedNotification
-    | ItemStartedNotification
-    | ItemAutoApprovalReviewStartedNotification
-    | ItemAutoApprovalReviewCompletedNotification
-    | AutoApprovalReviewStrictReviewRequiredNotification
-    | ItemCompletedNotification
-    | ItemAgentMessageDeltaNotification
-    | ItemPlanDeltaNotification
-    | CommandExecOutputDeltaNotification
-    | ProcessOutputDeltaNotification
-    | ProcessExitedNotification
-    | ItemCommandExecutionOutputDeltaNotification
-    | ItemCommandExecutionTerminalInteractionNotification
-    | ItemFileChangeOutputDeltaNotification
-    | ItemFileChangePatchUpdatedNotification
-    | ServerRequestResolvedNotification
-    | ItemMcpToolCallProgressNotification
-    | McpServerOauthLoginCompletedNotification
-    | McpServerStartupStatusUpdatedNotification
-    | McpServerEventStreamNotificationNotification
-    | AccountUpdatedNotification
-    | AccountGatewayOAuthChangedNotification
-    | AccountRateLimitsUpdatedNotification
-    | AppListUpdatedNotification
-    | RemoteControlStatusChangedNotification
-    | ExternalAgentConfigImportProgressNotification
-    | ExternalAgentConfigImportCompletedNotification
-    | FsChangedNotification
-    | ItemReasoningSummaryTextDeltaNotification
-    | ItemReasoningSummaryPartAddedNotification
-    | ItemReasoningTextDeltaNotification
-    | ThreadCompactedNotification
-    | ModelReroutedNotification
-    | ModelVerificationNotification
-    | ModelProviderAuthRecoveryStartedNotification
-    | ModelProviderAuthRecoveryCompletedNotification
-    | TurnModerationMetadataNotification
-    | ModelSafetyBufferingUpdatedNotification
-    | WarningNotification
-    | GuardianWarningNotification
-    | DeprecationNoticeNotification
-    | ConfigWarningNotification
-    | FuzzyFileSearchSessionUpdatedNotificationSlashed
-    | FuzzyFileSearchSessionCompletedNotificationSlashed
-    | ThreadRealtimeStartedNotification
-    | ThreadRealtimeItemAddedNotification
-    | ThreadRealtimeItemStartedNotification
-    | ThreadRealtimeItemTranscriptDeltaNotification
-    | ThreadRealtimeItemCompletedNotification
-    | ThreadRealtimeTranscriptDeltaNotification
-    | ThreadRealtimeTranscriptDoneNotification
-    | ThreadRealtimeOutputAudioDeltaNotification
-    | ThreadRealtimeSdpNotification
-    | ThreadRealtimeErrorNotification
-    | ThreadRealtimeClosedNotification
-    | WindowsWorldWritableWarningNotification
-    | WindowsSandboxSetupCompletedNotification
-    | AccountLoginCompletedNotification,
-    Field(discriminator="method"),
-]
-
 ServerNotification: TypeAlias = Annotated[
-    _ServerNotificationKnown | UnknownServerNotification, Field(union_mode="left_to_right")
+    Annotated[ErrorNotification, Tag("error")]
+    | Annotated[ThreadStartedNotification, Tag("thread/started")]
+    | Annotated[ThreadStatusChangedNotification, Tag("thread/status/changed")]
+    | Annotated[ThreadReadStateChangedNotification, Tag("thread/readState/changed")]
+    | Annotated[ThreadArchivedNotification, Tag("thread/archived")]
+    | Annotated[ThreadDeletedNotification, Tag("thread/deleted")]
+    | Annotated[ThreadUnarchivedNotification, Tag("thread/unarchived")]
+    | Annotated[ThreadClosedNotification, Tag("thread/closed")]
+    | Annotated[ThreadRevertedNotification, Tag("thread/reverted")]
+    | Annotated[SkillsChangedNotification, Tag("skills/changed")]
+    | Annotated[ThreadNameUpdatedNotification, Tag("thread/name/updated")]
+    | Annotated[ThreadSectionChangedNotification, Tag("thread/section/changed")]
+    | Annotated[ThreadAttachmentUpdatedNotification, Tag("thread/attachment/updated")]
+    | Annotated[ThreadGoalUpdatedNotification, Tag("thread/goal/updated")]
+    | Annotated[ThreadPredictionUpdatedNotification, Tag("thread/prediction/updated")]
+    | Annotated[ThreadGoalClearedNotification, Tag("thread/goal/cleared")]
+    | Annotated[ThreadQueueChangedNotification, Tag("thread/queue/changed")]
+    | Annotated[ProjectChangedNotification, Tag("project/changed")]
+    | Annotated[ThreadProjectUpdatedNotification, Tag("thread/project/updated")]
+    | Annotated[ThreadEnvironmentConnectedNotification, Tag("thread/environment/connected")]
+    | Annotated[ThreadEnvironmentDisconnectedNotification, Tag("thread/environment/disconnected")]
+    | Annotated[ThreadSettingsUpdatedNotification, Tag("thread/settings/updated")]
+    | Annotated[ThreadTokenUsageUpdatedNotification, Tag("thread/tokenUsage/updated")]
+    | Annotated[TurnStartedNotification, Tag("turn/started")]
+    | Annotated[HookStartedNotification, Tag("hook/started")]
+    | Annotated[TurnCompletedNotification, Tag("turn/completed")]
+    | Annotated[HookCompletedNotification, Tag("hook/completed")]
+    | Annotated[TurnDiffUpdatedNotification, Tag("turn/diff/updated")]
+    | Annotated[TurnPlanUpdatedNotification, Tag("turn/plan/updated")]
+    | Annotated[ItemStartedNotification, Tag("item/started")]
+    | Annotated[ItemAutoApprovalReviewStartedNotification, Tag("item/autoApprovalReview/started")]
+    | Annotated[ItemAutoApprovalReviewCompletedNotification, Tag("item/autoApprovalReview/completed")]
+    | Annotated[AutoApprovalReviewStrictReviewRequiredNotification, Tag("autoApprovalReview/strictReviewRequired")]
+    | Annotated[ItemCompletedNotification, Tag("item/completed")]
+    | Annotated[ItemAgentMessageDeltaNotification, Tag("item/agentMessage/delta")]
+    | Annotated[ItemPlanDeltaNotification, Tag("item/plan/delta")]
+    | Annotated[CommandExecOutputDeltaNotification, Tag("command/exec/outputDelta")]
+    | Annotated[ProcessOutputDeltaNotification, Tag("process/outputDelta")]
+    | Annotated[ProcessExitedNotification, Tag("process/exited")]
+    | Annotated[ItemCommandExecutionOutputDeltaNotification, Tag("item/commandExecution/outputDelta")]
+    | Annotated[ItemCommandExecutionTerminalInteractionNotification, Tag("item/commandExecution/terminalInteraction")]
+    | Annotated[ItemFileChangeOutputDeltaNotification, Tag("item/fileChange/outputDelta")]
+    | Annotated[ItemFileChangePatchUpdatedNotification, Tag("item/fileChange/patchUpdated")]
+    | Annotated[ServerRequestResolvedNotification, Tag("serverRequest/resolved")]
+    | Annotated[ItemMcpToolCallProgressNotification, Tag("item/mcpToolCall/progress")]
+    | Annotated[McpServerOauthLoginCompletedNotification, Tag("mcpServer/oauthLogin/completed")]
+    | Annotated[McpServerStartupStatusUpdatedNotification, Tag("mcpServer/startupStatus/updated")]
+    | Annotated[McpServerEventStreamNotificationNotification, Tag("mcpServer/event/stream/notification")]
+    | Annotated[AccountUpdatedNotification, Tag("account/updated")]
+    | Annotated[AccountGatewayOAuthChangedNotification, Tag("account/gatewayOAuth/changed")]
+    | Annotated[AccountRateLimitsUpdatedNotification, Tag("account/rateLimits/updated")]
+    | Annotated[AppListUpdatedNotification, Tag("app/list/updated")]
+    | Annotated[RemoteControlStatusChangedNotification, Tag("remoteControl/status/changed")]
+    | Annotated[ExternalAgentConfigImportProgressNotification, Tag("externalAgentConfig/import/progress")]
+    | Annotated[ExternalAgentConfigImportCompletedNotification, Tag("externalAgentConfig/import/completed")]
+    | Annotated[FsChangedNotification, Tag("fs/changed")]
+    | Annotated[ItemReasoningSummaryTextDeltaNotification, Tag("item/reasoning/summaryTextDelta")]
+    | Annotated[ItemReasoningSummaryPartAddedNotification, Tag("item/reasoning/summaryPartAdded")]
+    | Annotated[ItemReasoningTextDeltaNotification, Tag("item/reasoning/textDelta")]
+    | Annotated[ThreadCompactedNotification, Tag("thread/compacted")]
+    | Annotated[ModelReroutedNotification, Tag("model/rerouted")]
+    | Annotated[ModelVerificationNotification, Tag("model/verification")]
+    | Annotated[ModelProviderAuthRecoveryStartedNotification, Tag("modelProvider/authRecoveryStarted")]
+    | Annotated[ModelProviderAuthRecoveryCompletedNotification, Tag("modelProvider/authRecoveryCompleted")]
+    | Annotated[TurnModerationMetadataNotification, Tag("turn/moderationMetadata")]
+    | Annotated[ModelSafetyBufferingUpdatedNotification, Tag("model/safetyBuffering/updated")]
+    | Annotated[WarningNotification, Tag("warning")]
+    | Annotated[GuardianWarningNotification, Tag("guardianWarning")]
+    | Annotated[DeprecationNoticeNotification, Tag("deprecationNotice")]
+    | Annotated[ConfigWarningNotification, Tag("configWarning")]
+    | Annotated[FuzzyFileSearchSessionUpdatedNotificationSlashed, Tag("fuzzyFileSearch/sessionUpdated")]
+    | Annotated[FuzzyFileSearchSessionCompletedNotificationSlashed, Tag("fuzzyFileSearch/sessionCompleted")]
+    | Annotated[ThreadRealtimeStartedNotification, Tag("thread/realtime/started")]
+    | Annotated[ThreadRealtimeItemAddedNotification, Tag("thread/realtime/itemAdded")]
+    | Annotated[ThreadRealtimeItemStartedNotification, Tag("thread/realtime/item/started")]
+    | Annotated[ThreadRealtimeItemTranscriptDeltaNotification, Tag("thread/realtime/item/transcript/delta")]
+    | Annotated[ThreadRealtimeItemCompletedNotification, Tag("thread/realtime/item/completed")]
+    | Annotated[ThreadRealtimeTranscriptDeltaNotification, Tag("thread/realtime/transcript/delta")]
+    | Annotated[ThreadRealtimeTranscriptDoneNotification, Tag("thread/realtime/transcript/done")]
+    | Annotated[ThreadRealtimeOutputAudioDeltaNotification, Tag("thread/realtime/outputAudio/delta")]
+    | Annotated[ThreadRealtimeSdpNotification, Tag("thread/realtime/sdp")]
+    | Annotated[ThreadRealtimeErrorNotification, Tag("thread/realtime/error")]
+    | Annotated[ThreadRealtimeClosedNotification, Tag("thread/realtime/closed")]
+    | Annotated[WindowsWorldWritableWarningNotification, Tag("windows/worldWritableWarning")]
+    | Annotated[WindowsSandboxSetupCompletedNotification, Tag("windowsSandbox/setupCompleted")]
+    | Annotated[AccountLoginCompletedNotification, Tag("account/login/completed")]
+    | UnknownServerNotification,
+    ByTag("method", "method"),
 ]

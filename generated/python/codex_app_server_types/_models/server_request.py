@@ -4,8 +4,9 @@
 
 from typing import Annotated, TypeAlias
 
-from pydantic import Field
+from pydantic import Tag
 
+from .._base import ByTag
 from .account_chatgpt_auth_tokens_refresh_request import AccountChatgptAuthTokensRefreshRequest
 from .apply_patch_approval_request import ApplyPatchApprovalRequest
 from .attestation_generate_request import AttestationGenerateRequest
@@ -24,18 +25,17 @@ __all__ = [
 
 
 # Request initiated from the server and sent to the client.
-_ServerRequestKnown: TypeAlias = Annotated[
-    ItemCommandExecutionRequestApprovalRequest
-    | ItemFileChangeRequestApprovalRequest
-    | ItemToolRequestUserInputRequest
-    | McpServerElicitationRequestRequest
-    | ItemPermissionsRequestApprovalRequest
-    | ItemToolCallRequest
-    | AccountChatgptAuthTokensRefreshRequest
-    | AttestationGenerateRequest
-    | ApplyPatchApprovalRequest
-    | ExecCommandApprovalRequest,
-    Field(discriminator="method"),
+ServerRequest: TypeAlias = Annotated[
+    Annotated[ItemCommandExecutionRequestApprovalRequest, Tag("item/commandExecution/requestApproval")]
+    | Annotated[ItemFileChangeRequestApprovalRequest, Tag("item/fileChange/requestApproval")]
+    | Annotated[ItemToolRequestUserInputRequest, Tag("item/tool/requestUserInput")]
+    | Annotated[McpServerElicitationRequestRequest, Tag("mcpServer/elicitation/request")]
+    | Annotated[ItemPermissionsRequestApprovalRequest, Tag("item/permissions/requestApproval")]
+    | Annotated[ItemToolCallRequest, Tag("item/tool/call")]
+    | Annotated[AccountChatgptAuthTokensRefreshRequest, Tag("account/chatgptAuthTokens/refresh")]
+    | Annotated[AttestationGenerateRequest, Tag("attestation/generate")]
+    | Annotated[ApplyPatchApprovalRequest, Tag("applyPatchApproval")]
+    | Annotated[ExecCommandApprovalRequest, Tag("execCommandApproval")]
+    | UnknownServerRequest,
+    ByTag("method", "method"),
 ]
-
-ServerRequest: TypeAlias = Annotated[_ServerRequestKnown | UnknownServerRequest, Field(union_mode="left_to_right")]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UnknownVariant, WireEnum, WireModel
 
 __all__ = [
     "ActiveThreadStatus",
@@ -64,9 +64,11 @@ class UnknownThreadStatus(UnknownVariant):
     type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadStatus_tag)], Field(alias="type")]
 
 
-_ThreadStatusKnown: TypeAlias = Annotated[
-    NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
-    Field(discriminator="type_"),
+ThreadStatus: TypeAlias = Annotated[
+    Annotated[NotLoadedThreadStatus, Tag("notLoaded")]
+    | Annotated[IdleThreadStatus, Tag("idle")]
+    | Annotated[SystemErrorThreadStatus, Tag("systemError")]
+    | Annotated[ActiveThreadStatus, Tag("active")]
+    | UnknownThreadStatus,
+    ByTag("type", "type_"),
 ]
-
-ThreadStatus: TypeAlias = Annotated[_ThreadStatusKnown | UnknownThreadStatus, Field(union_mode="left_to_right")]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "AddPatchChangeKind",
@@ -52,13 +52,12 @@ class UpdatePatchChangeKind(WireModel):
     move_path: str | None = None
 
 
-_PatchChangeKindKnown: TypeAlias = Annotated[
-    AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind,
-    Field(discriminator="type_"),
-]
-
 PatchChangeKind: TypeAlias = Annotated[
-    _PatchChangeKindKnown | UnknownPatchChangeKind, Field(union_mode="left_to_right")
+    Annotated[AddPatchChangeKind, Tag("add")]
+    | Annotated[DeletePatchChangeKind, Tag("delete")]
+    | Annotated[UpdatePatchChangeKind, Tag("update")]
+    | UnknownPatchChangeKind,
+    ByTag("type", "type_"),
 ]
 
 

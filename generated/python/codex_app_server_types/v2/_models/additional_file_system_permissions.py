@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt64, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UInt64, UnknownVariant, WireEnum, WireModel
 from .legacy_app_path_string import LegacyAppPathString
 
 __all__ = [
@@ -119,18 +119,15 @@ class TmpdirFileSystemSpecialPath(WireModel):
     kind: Literal["tmpdir"] = "tmpdir"
 
 
-_FileSystemSpecialPathKnown: TypeAlias = Annotated[
-    RootFileSystemSpecialPath
-    | MinimalFileSystemSpecialPath
-    | KindFileSystemSpecialPath
-    | TmpdirFileSystemSpecialPath
-    | SlashTmpFileSystemSpecialPath
-    | FileSystemSpecialPathUnknown,
-    Field(discriminator="kind"),
-]
-
 FileSystemSpecialPath: TypeAlias = Annotated[
-    _FileSystemSpecialPathKnown | UnknownFileSystemSpecialPath, Field(union_mode="left_to_right")
+    Annotated[RootFileSystemSpecialPath, Tag("root")]
+    | Annotated[MinimalFileSystemSpecialPath, Tag("minimal")]
+    | Annotated[KindFileSystemSpecialPath, Tag("project_roots")]
+    | Annotated[TmpdirFileSystemSpecialPath, Tag("tmpdir")]
+    | Annotated[SlashTmpFileSystemSpecialPath, Tag("slash_tmp")]
+    | Annotated[FileSystemSpecialPathUnknown, Tag("unknown")]
+    | UnknownFileSystemSpecialPath,
+    ByTag("kind", "kind"),
 ]
 
 
@@ -141,12 +138,13 @@ class SpecialFileSystemPath(WireModel):
     value: FileSystemSpecialPath
 
 
-_FileSystemPathKnown: TypeAlias = Annotated[
-    PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath,
-    Field(discriminator="type_"),
+FileSystemPath: TypeAlias = Annotated[
+    Annotated[PathFileSystemPath, Tag("path")]
+    | Annotated[GlobPatternFileSystemPath, Tag("glob_pattern")]
+    | Annotated[SpecialFileSystemPath, Tag("special")]
+    | UnknownFileSystemPath,
+    ByTag("type", "type_"),
 ]
-
-FileSystemPath: TypeAlias = Annotated[_FileSystemPathKnown | UnknownFileSystemPath, Field(union_mode="left_to_right")]
 
 
 class FileSystemSandboxEntry(WireModel):

@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, ConfigDict, Field, Tag
 
-from ..._base import Int32, Int64, UInt32, UInt64, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, Int32, Int64, UInt32, UInt64, UnknownVariant, WireEnum, WireModel
 from .absolute_path_buf import AbsolutePathBuf
 from .add_patch_change_kind import FileUpdateChange
 from .audio_url_function_call_output_content_item import FunctionCallOutputBody
@@ -366,13 +366,9 @@ class UsageLimitExceededImageGenerationFailure(WireModel):
     resets_at: Annotated[Int64 | None, Field(alias="resetsAt")] = None
 
 
-_ImageGenerationFailureKnown: TypeAlias = Annotated[
-    UsageLimitExceededImageGenerationFailure,
-    Field(discriminator="type_"),
-]
-
 ImageGenerationFailure: TypeAlias = Annotated[
-    _ImageGenerationFailureKnown | UnknownImageGenerationFailure, Field(union_mode="left_to_right")
+    Annotated[UsageLimitExceededImageGenerationFailure, Tag("usageLimitExceeded")] | UnknownImageGenerationFailure,
+    ByTag("type", "type_"),
 ]
 
 
@@ -600,10 +596,41 @@ class SubAgentActivityThreadItem(WireModel):
     """Resolved reasoning effort at sub-agent creation, when known."""
 
 
+_ThreadItem_TAGS = frozenset(
+    {
+        "userMessage",
+        "hookPrompt",
+        "agentMessage",
+        "functionCallOutput",
+        "plan",
+        "reasoning",
+        "commandExecution",
+        "fileChange",
+        "mcpToolCall",
+        "dynamicToolCall",
+        "collabAgentToolCall",
+        "subAgentActivity",
+        "webSearch",
+        "imageView",
+        "sleep",
+        "imageGeneration",
+        "enteredReviewMode",
+        "exitedReviewMode",
+        "contextCompaction",
+    }
+)
+
+
+def _unknown_ThreadItem_tag(tag: str) -> str:
+    if tag in _ThreadItem_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownThreadItem(UnknownVariant):
     """A `ThreadItem` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadItem_tag)], Field(alias="type")]
     completed_at_ms: Annotated[Int64 | None, Field(alias="completedAtMs")] = None
     """Unix timestamp in milliseconds when the item completed, if recorded."""
     started_at_ms: Annotated[Int64 | None, Field(alias="startedAtMs")] = None
@@ -638,13 +665,13 @@ class UnknownWebSearchAction(UnknownVariant):
     type_: Annotated[Annotated[str, AfterValidator(_unknown_WebSearchAction_tag)], Field(alias="type")]
 
 
-_WebSearchActionKnown: TypeAlias = Annotated[
-    SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
-    Field(discriminator="type_"),
-]
-
 WebSearchAction: TypeAlias = Annotated[
-    _WebSearchActionKnown | UnknownWebSearchAction, Field(union_mode="left_to_right")
+    Annotated[SearchWebSearchAction, Tag("search")]
+    | Annotated[OpenPageWebSearchAction, Tag("openPage")]
+    | Annotated[FindInPageWebSearchAction, Tag("findInPage")]
+    | Annotated[OtherWebSearchAction, Tag("other")]
+    | UnknownWebSearchAction,
+    ByTag("type", "type_"),
 ]
 
 
@@ -663,36 +690,6 @@ class WebSearchThreadItem(WireModel):
     """Structured search results returned out-of-band by standalone web search.
 
     These stay as opaque JSON at the extension/app-server boundary so new result fields and result types can pass through without a Codex release."""
-
-
-_ThreadItem_TAGS = frozenset(
-    {
-        "userMessage",
-        "hookPrompt",
-        "agentMessage",
-        "functionCallOutput",
-        "plan",
-        "reasoning",
-        "commandExecution",
-        "fileChange",
-        "mcpToolCall",
-        "dynamicToolCall",
-        "collabAgentToolCall",
-        "subAgentActivity",
-        "webSearch",
-        "imageView",
-        "sleep",
-        "imageGeneration",
-        "enteredReviewMode",
-        "exitedReviewMode",
-        "contextCompaction",
-    }
-)
-
-
-def _tag_of_ThreadItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ThreadItem_TAGS else "__unknown__"
 
 
 # Either inline generated-image data or its durable attachment-store identity.
@@ -721,6 +718,6 @@ ThreadItem: TypeAlias = Annotated[
     | Annotated[EnteredReviewModeThreadItem, Tag("enteredReviewMode")]
     | Annotated[ExitedReviewModeThreadItem, Tag("exitedReviewMode")]
     | Annotated[ContextCompactionThreadItem, Tag("contextCompaction")]
-    | Annotated[UnknownThreadItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ThreadItem),
+    | UnknownThreadItem,
+    ByTag("type", "type_"),
 ]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt16, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UInt16, UnknownVariant, WireEnum, WireModel
 from .absolute_path_buf import AbsolutePathBuf
 from .legacy_app_path_string import LegacyAppPathString
 from .network_approval_protocol import NetworkApprovalProtocol
@@ -157,17 +157,14 @@ class WriteStdinGuardianApprovalReviewAction(WireModel):
     stdin: str
 
 
-_GuardianApprovalReviewActionKnown: TypeAlias = Annotated[
-    CommandGuardianApprovalReviewAction
-    | ExecveGuardianApprovalReviewAction
-    | WriteStdinGuardianApprovalReviewAction
-    | ApplyPatchGuardianApprovalReviewAction
-    | NetworkAccessGuardianApprovalReviewAction
-    | McpToolCallGuardianApprovalReviewAction
-    | RequestPermissionsGuardianApprovalReviewAction,
-    Field(discriminator="type_"),
-]
-
 GuardianApprovalReviewAction: TypeAlias = Annotated[
-    _GuardianApprovalReviewActionKnown | UnknownGuardianApprovalReviewAction, Field(union_mode="left_to_right")
+    Annotated[CommandGuardianApprovalReviewAction, Tag("command")]
+    | Annotated[ExecveGuardianApprovalReviewAction, Tag("execve")]
+    | Annotated[WriteStdinGuardianApprovalReviewAction, Tag("writeStdin")]
+    | Annotated[ApplyPatchGuardianApprovalReviewAction, Tag("applyPatch")]
+    | Annotated[NetworkAccessGuardianApprovalReviewAction, Tag("networkAccess")]
+    | Annotated[McpToolCallGuardianApprovalReviewAction, Tag("mcpToolCall")]
+    | Annotated[RequestPermissionsGuardianApprovalReviewAction, Tag("requestPermissions")]
+    | UnknownGuardianApprovalReviewAction,
+    ByTag("type", "type_"),
 ]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 from .image_detail import ImageDetail
 
 __all__ = [
@@ -43,10 +43,19 @@ class FileIdFunctionCallOutputContentItem(WireModel):
     file_id: str
 
 
+_FunctionCallOutputContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "encrypted_content"})
+
+
+def _unknown_FunctionCallOutputContentItem_tag(tag: str) -> str:
+    if tag in _FunctionCallOutputContentItem_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownFunctionCallOutputContentItem(UnknownVariant):
     """A `FunctionCallOutputContentItem` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_FunctionCallOutputContentItem_tag)], Field(alias="type")]
 
 
 class ImageUrlFunctionCallOutputContentItem(WireModel):
@@ -77,14 +86,6 @@ class InputImageFunctionCallOutputContentItemFileId(FileIdFunctionCallOutputCont
     detail: ImageDetail | None = None
 
 
-_FunctionCallOutputContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "encrypted_content"})
-
-
-def _tag_of_FunctionCallOutputContentItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _FunctionCallOutputContentItem_TAGS else "__unknown__"
-
-
 # Inline audio data or an uploaded file loaded by the Responses API.
 InputAudioFunctionCallOutputContentItem: TypeAlias = (
     AudioUrlFunctionCallOutputContentItem | InputAudioFunctionCallOutputContentItemFileId | dict[str, Any]
@@ -100,8 +101,8 @@ FunctionCallOutputContentItem: TypeAlias = Annotated[
     | Annotated[InputImageFunctionCallOutputContentItem, Tag("input_image")]
     | Annotated[InputAudioFunctionCallOutputContentItem, Tag("input_audio")]
     | Annotated[EncryptedContentFunctionCallOutputContentItem, Tag("encrypted_content")]
-    | Annotated[UnknownFunctionCallOutputContentItem, Tag("__unknown__")],
-    Discriminator(_tag_of_FunctionCallOutputContentItem),
+    | UnknownFunctionCallOutputContentItem,
+    ByTag("type", "type_"),
 ]
 
 FunctionCallOutputBody: TypeAlias = str | list[FunctionCallOutputContentItem] | Any

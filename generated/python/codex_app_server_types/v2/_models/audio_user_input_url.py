@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt64, UnknownVariant, WireModel
+from ..._base import ByTag, UInt64, UnknownVariant, WireModel
 from .image_detail import ImageDetail
 
 __all__ = [
@@ -90,10 +90,19 @@ class UrlUserInput(WireModel):
     url: str
 
 
+_UserInput_TAGS = frozenset({"text", "image", "localImage", "audio", "localAudio", "skill", "mention"})
+
+
+def _unknown_UserInput_tag(tag: str) -> str:
+    if tag in _UserInput_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownUserInput(UnknownVariant):
     """A `UserInput` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_UserInput_tag)], Field(alias="type")]
 
 
 class AudioUserInputUrl(UrlUserInput):
@@ -122,14 +131,6 @@ class ImageUserInputFileId(FileIdUserInput):
     detail: ImageDetail | None = None
 
 
-_UserInput_TAGS = frozenset({"text", "image", "localImage", "audio", "localAudio", "skill", "mention"})
-
-
-def _tag_of_UserInput(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _UserInput_TAGS else "__unknown__"
-
-
 AudioUserInput: TypeAlias = AudioUserInputUrl | AudioUserInputFileId | dict[str, Any]
 
 ImageUserInput: TypeAlias = ImageUserInputUrl | ImageUserInputFileId | dict[str, Any]
@@ -142,6 +143,6 @@ UserInput: TypeAlias = Annotated[
     | Annotated[LocalAudioUserInput, Tag("localAudio")]
     | Annotated[SkillUserInput, Tag("skill")]
     | Annotated[MentionUserInput, Tag("mention")]
-    | Annotated[UnknownUserInput, Tag("__unknown__")],
-    Discriminator(_tag_of_UserInput),
+    | UnknownUserInput,
+    ByTag("type", "type_"),
 ]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "BedrockProviderSettings",
@@ -69,12 +69,13 @@ class NoneGatewayAuth(WireModel):
     mode: Literal["none"] = "none"
 
 
-_GatewayAuthKnown: TypeAlias = Annotated[
-    NoneGatewayAuth | GatewayAuthEnvironmentVariable | ModeGatewayAuth,
-    Field(discriminator="mode"),
+GatewayAuth: TypeAlias = Annotated[
+    Annotated[NoneGatewayAuth, Tag("none")]
+    | Annotated[GatewayAuthEnvironmentVariable, Tag("environmentVariable")]
+    | Annotated[ModeGatewayAuth, Tag("externallyConfigured")]
+    | UnknownGatewayAuth,
+    ByTag("mode", "mode"),
 ]
-
-GatewayAuth: TypeAlias = Annotated[_GatewayAuthKnown | UnknownGatewayAuth, Field(union_mode="left_to_right")]
 
 
 class CustomGatewayProviderSettings(WireModel):
@@ -115,13 +116,13 @@ class UnknownProviderSettings(UnknownVariant):
     type_: Annotated[Annotated[str, AfterValidator(_unknown_ProviderSettings_tag)], Field(alias="type")]
 
 
-_ProviderSettingsKnown: TypeAlias = Annotated[
-    OpenaiProviderSettings | CustomGatewayProviderSettings | BedrockProviderSettings | GcpProviderSettings,
-    Field(discriminator="type_"),
-]
-
 ProviderSettings: TypeAlias = Annotated[
-    _ProviderSettingsKnown | UnknownProviderSettings, Field(union_mode="left_to_right")
+    Annotated[OpenaiProviderSettings, Tag("openai")]
+    | Annotated[CustomGatewayProviderSettings, Tag("customGateway")]
+    | Annotated[BedrockProviderSettings, Tag("bedrock")]
+    | Annotated[GcpProviderSettings, Tag("gcp")]
+    | UnknownProviderSettings,
+    ByTag("type", "type_"),
 ]
 
 

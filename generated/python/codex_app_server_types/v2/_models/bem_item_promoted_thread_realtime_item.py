@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt32, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UInt32, UnknownVariant, WireEnum, WireModel
 
 __all__ = [
     "BemItemPromotedThreadRealtimeItem",
@@ -72,16 +72,12 @@ class WholeItemThreadRealtimeBemItemPresentation(WireModel):
 
 
 # EXPERIMENTAL - how an existing agent item appears in a realtime conversation.
-_ThreadRealtimeBemItemPresentationKnown: TypeAlias = Annotated[
-    WholeItemThreadRealtimeBemItemPresentation
-    | InlineMarkdownThreadRealtimeBemItemPresentation
-    | InlineVisualizationThreadRealtimeBemItemPresentation,
-    Field(discriminator="type_"),
-]
-
 ThreadRealtimeBemItemPresentation: TypeAlias = Annotated[
-    _ThreadRealtimeBemItemPresentationKnown | UnknownThreadRealtimeBemItemPresentation,
-    Field(union_mode="left_to_right"),
+    Annotated[WholeItemThreadRealtimeBemItemPresentation, Tag("wholeItem")]
+    | Annotated[InlineMarkdownThreadRealtimeBemItemPresentation, Tag("inlineMarkdown")]
+    | Annotated[InlineVisualizationThreadRealtimeBemItemPresentation, Tag("inlineVisualization")]
+    | UnknownThreadRealtimeBemItemPresentation,
+    ByTag("type", "type_"),
 ]
 
 
@@ -143,14 +139,11 @@ class TranscriptSegmentThreadRealtimeItem(WireModel):
 
 
 # EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
-_ThreadRealtimeItemKnown: TypeAlias = Annotated[
-    RealtimeSessionStartedThreadRealtimeItem
-    | TranscriptSegmentThreadRealtimeItem
-    | BemItemPromotedThreadRealtimeItem
-    | RealtimeSessionClosedThreadRealtimeItem,
-    Field(discriminator="type_"),
-]
-
 ThreadRealtimeItem: TypeAlias = Annotated[
-    _ThreadRealtimeItemKnown | UnknownThreadRealtimeItem, Field(union_mode="left_to_right")
+    Annotated[RealtimeSessionStartedThreadRealtimeItem, Tag("realtimeSessionStarted")]
+    | Annotated[TranscriptSegmentThreadRealtimeItem, Tag("transcriptSegment")]
+    | Annotated[BemItemPromotedThreadRealtimeItem, Tag("bemItemPromoted")]
+    | Annotated[RealtimeSessionClosedThreadRealtimeItem, Tag("realtimeSessionClosed")]
+    | UnknownThreadRealtimeItem,
+    ByTag("type", "type_"),
 ]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 from .absolute_path_buf import AbsolutePathBuf
 
 __all__ = [
@@ -140,21 +140,18 @@ class UserConfigLayerSource(WireModel):
     """Name of the selected profile-v2 config layered on top of the base user config, when this layer represents one."""
 
 
-_ConfigLayerSourceKnown: TypeAlias = Annotated[
-    PackagedDefaultsConfigLayerSource
-    | MdmConfigLayerSource
-    | SystemConfigLayerSource
-    | EnterpriseManagedConfigLayerSource
-    | UserConfigLayerSource
-    | ProjectConfigLayerSource
-    | SessionFlagsConfigLayerSource
-    | LegacyManagedConfigTomlFromFileConfigLayerSource
-    | LegacyManagedConfigTomlFromMdmConfigLayerSource,
-    Field(discriminator="type_"),
-]
-
 ConfigLayerSource: TypeAlias = Annotated[
-    _ConfigLayerSourceKnown | UnknownConfigLayerSource, Field(union_mode="left_to_right")
+    Annotated[PackagedDefaultsConfigLayerSource, Tag("packagedDefaults")]
+    | Annotated[MdmConfigLayerSource, Tag("mdm")]
+    | Annotated[SystemConfigLayerSource, Tag("system")]
+    | Annotated[EnterpriseManagedConfigLayerSource, Tag("enterpriseManaged")]
+    | Annotated[UserConfigLayerSource, Tag("user")]
+    | Annotated[ProjectConfigLayerSource, Tag("project")]
+    | Annotated[SessionFlagsConfigLayerSource, Tag("sessionFlags")]
+    | Annotated[LegacyManagedConfigTomlFromFileConfigLayerSource, Tag("legacyManagedConfigTomlFromFile")]
+    | Annotated[LegacyManagedConfigTomlFromMdmConfigLayerSource, Tag("legacyManagedConfigTomlFromMdm")]
+    | UnknownConfigLayerSource,
+    ByTag("type", "type_"),
 ]
 
 

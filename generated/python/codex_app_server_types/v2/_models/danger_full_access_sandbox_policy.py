@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UnknownVariant, WireEnum, WireModel
 from .absolute_path_buf import AbsolutePathBuf
 
 __all__ = [
@@ -70,9 +70,11 @@ class WorkspaceWriteSandboxPolicy(WireModel):
     writable_roots: Annotated[list[AbsolutePathBuf], Field(alias="writableRoots")] = Field(default_factory=list)
 
 
-_SandboxPolicyKnown: TypeAlias = Annotated[
-    DangerFullAccessSandboxPolicy | ReadOnlySandboxPolicy | ExternalSandboxSandboxPolicy | WorkspaceWriteSandboxPolicy,
-    Field(discriminator="type_"),
+SandboxPolicy: TypeAlias = Annotated[
+    Annotated[DangerFullAccessSandboxPolicy, Tag("dangerFullAccess")]
+    | Annotated[ReadOnlySandboxPolicy, Tag("readOnly")]
+    | Annotated[ExternalSandboxSandboxPolicy, Tag("externalSandbox")]
+    | Annotated[WorkspaceWriteSandboxPolicy, Tag("workspaceWrite")]
+    | UnknownSandboxPolicy,
+    ByTag("type", "type_"),
 ]
-
-SandboxPolicy: TypeAlias = Annotated[_SandboxPolicyKnown | UnknownSandboxPolicy, Field(union_mode="left_to_right")]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "DynamicToolNamespaceTool",
@@ -69,13 +69,9 @@ class FunctionDynamicToolSpec(WireModel):
     name: str
 
 
-_DynamicToolNamespaceToolKnown: TypeAlias = Annotated[
-    FunctionDynamicToolNamespaceTool,
-    Field(discriminator="type_"),
-]
-
 DynamicToolNamespaceTool: TypeAlias = Annotated[
-    _DynamicToolNamespaceToolKnown | UnknownDynamicToolNamespaceTool, Field(union_mode="left_to_right")
+    Annotated[FunctionDynamicToolNamespaceTool, Tag("function")] | UnknownDynamicToolNamespaceTool,
+    ByTag("type", "type_"),
 ]
 
 
@@ -88,11 +84,9 @@ class NamespaceDynamicToolSpec(WireModel):
     tools: list[DynamicToolNamespaceTool]
 
 
-_DynamicToolSpecKnown: TypeAlias = Annotated[
-    FunctionDynamicToolSpec | NamespaceDynamicToolSpec,
-    Field(discriminator="type_"),
-]
-
 DynamicToolSpec: TypeAlias = Annotated[
-    _DynamicToolSpecKnown | UnknownDynamicToolSpec, Field(union_mode="left_to_right")
+    Annotated[FunctionDynamicToolSpec, Tag("function")]
+    | Annotated[NamespaceDynamicToolSpec, Tag("namespace")]
+    | UnknownDynamicToolSpec,
+    ByTag("type", "type_"),
 ]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 from .plan_type import PlanType
 
 __all__ = [
@@ -66,12 +66,14 @@ class GcpAccount(WireModel):
     type_: Annotated[Literal["gcp"], Field(alias="type")] = "gcp"
 
 
-_AccountKnown: TypeAlias = Annotated[
-    ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount | GcpAccount,
-    Field(discriminator="type_"),
+Account: TypeAlias = Annotated[
+    Annotated[ApiKeyAccount, Tag("apiKey")]
+    | Annotated[ChatgptAccount, Tag("chatgpt")]
+    | Annotated[AmazonBedrockAccount, Tag("amazonBedrock")]
+    | Annotated[GcpAccount, Tag("gcp")]
+    | UnknownAccount,
+    ByTag("type", "type_"),
 ]
-
-Account: TypeAlias = Annotated[_AccountKnown | UnknownAccount, Field(union_mode="left_to_right")]
 
 
 class GetAccountResponse(WireModel):

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import Int64, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, Int64, UnknownVariant, WireEnum, WireModel
 from .absolute_path_buf import AbsolutePathBuf
 from .plugin_auth_policy import PluginAuthPolicy
 from .plugin_share_discoverability import PluginShareDiscoverability
@@ -147,12 +147,14 @@ class RemotePluginSource(WireModel):
     type_: Annotated[Literal["remote"], Field(alias="type")] = "remote"
 
 
-_PluginSourceKnown: TypeAlias = Annotated[
-    LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource,
-    Field(discriminator="type_"),
+PluginSource: TypeAlias = Annotated[
+    Annotated[LocalPluginSource, Tag("local")]
+    | Annotated[GitPluginSource, Tag("git")]
+    | Annotated[NpmPluginSource, Tag("npm")]
+    | Annotated[RemotePluginSource, Tag("remote")]
+    | UnknownPluginSource,
+    ByTag("type", "type_"),
 ]
-
-PluginSource: TypeAlias = Annotated[_PluginSourceKnown | UnknownPluginSource, Field(union_mode="left_to_right")]
 
 
 class PluginSummary(WireModel):

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import Int64, UInt64, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, Int64, UInt64, UnknownVariant, WireEnum, WireModel
 from .absolute_path_buf import AbsolutePathBuf
 from .hook_event_name import HookEventName
 from .hook_source import HookSource
@@ -165,12 +165,14 @@ class PromptHookMetadata(WireModel):
     handler_type: Annotated[Literal["prompt"], Field(alias="handlerType")] = "prompt"
 
 
-_HookMetadataKnown: TypeAlias = Annotated[
-    HookMetadataVariantCommand | HookMetadataVariantMcpTool | PromptHookMetadata | AgentHookMetadata,
-    Field(discriminator="handler_type"),
+HookMetadata: TypeAlias = Annotated[
+    Annotated[HookMetadataVariantCommand, Tag("command")]
+    | Annotated[HookMetadataVariantMcpTool, Tag("mcpTool")]
+    | Annotated[PromptHookMetadata, Tag("prompt")]
+    | Annotated[AgentHookMetadata, Tag("agent")]
+    | UnknownHookMetadata,
+    ByTag("handlerType", "handler_type"),
 ]
-
-HookMetadata: TypeAlias = Annotated[_HookMetadataKnown | UnknownHookMetadata, Field(union_mode="left_to_right")]
 
 
 class HooksListEntry(WireModel):

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UnknownVariant, WireEnum, WireModel
 
 __all__ = [
     "AmazonBedrockAccessKeysv2LoginAccountParams",
@@ -103,16 +103,13 @@ class UnknownLoginAccountParams(UnknownVariant):
     type_: Annotated[Annotated[str, AfterValidator(_unknown_LoginAccountParams_tag)], Field(alias="type")]
 
 
-_LoginAccountParamsKnown: TypeAlias = Annotated[
-    ApiKeyv2LoginAccountParams
-    | Chatgptv2LoginAccountParams
-    | ChatgptDeviceCodev2LoginAccountParams
-    | ChatgptAuthTokensv2LoginAccountParams
-    | AmazonBedrockv2LoginAccountParams
-    | AmazonBedrockAccessKeysv2LoginAccountParams,
-    Field(discriminator="type_"),
-]
-
 LoginAccountParams: TypeAlias = Annotated[
-    _LoginAccountParamsKnown | UnknownLoginAccountParams, Field(union_mode="left_to_right")
+    Annotated[ApiKeyv2LoginAccountParams, Tag("apiKey")]
+    | Annotated[Chatgptv2LoginAccountParams, Tag("chatgpt")]
+    | Annotated[ChatgptDeviceCodev2LoginAccountParams, Tag("chatgptDeviceCode")]
+    | Annotated[ChatgptAuthTokensv2LoginAccountParams, Tag("chatgptAuthTokens")]
+    | Annotated[AmazonBedrockv2LoginAccountParams, Tag("amazonBedrock")]
+    | Annotated[AmazonBedrockAccessKeysv2LoginAccountParams, Tag("amazonBedrockAccessKeys")]
+    | UnknownLoginAccountParams,
+    ByTag("type", "type_"),
 ]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "AmazonBedrockv2LoginAccountResponse",
@@ -72,15 +72,12 @@ class UnknownLoginAccountResponse(UnknownVariant):
     type_: Annotated[Annotated[str, AfterValidator(_unknown_LoginAccountResponse_tag)], Field(alias="type")]
 
 
-_LoginAccountResponseKnown: TypeAlias = Annotated[
-    ApiKeyv2LoginAccountResponse
-    | Chatgptv2LoginAccountResponse
-    | ChatgptDeviceCodev2LoginAccountResponse
-    | ChatgptAuthTokensv2LoginAccountResponse
-    | AmazonBedrockv2LoginAccountResponse,
-    Field(discriminator="type_"),
-]
-
 LoginAccountResponse: TypeAlias = Annotated[
-    _LoginAccountResponseKnown | UnknownLoginAccountResponse, Field(union_mode="left_to_right")
+    Annotated[ApiKeyv2LoginAccountResponse, Tag("apiKey")]
+    | Annotated[Chatgptv2LoginAccountResponse, Tag("chatgpt")]
+    | Annotated[ChatgptDeviceCodev2LoginAccountResponse, Tag("chatgptDeviceCode")]
+    | Annotated[ChatgptAuthTokensv2LoginAccountResponse, Tag("chatgptAuthTokens")]
+    | Annotated[AmazonBedrockv2LoginAccountResponse, Tag("amazonBedrock")]
+    | UnknownLoginAccountResponse,
+    ByTag("type", "type_"),
 ]

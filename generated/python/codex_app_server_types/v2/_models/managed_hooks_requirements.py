@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt64, UnknownVariant, WireModel
+from ..._base import ByTag, UInt64, UnknownVariant, WireModel
 
 __all__ = [
     "AgentConfiguredHookHandler",
@@ -71,16 +71,13 @@ class PromptConfiguredHookHandler(WireModel):
     type_: Annotated[Literal["prompt"], Field(alias="type")] = "prompt"
 
 
-_ConfiguredHookHandlerKnown: TypeAlias = Annotated[
-    CommandConfiguredHookHandler
-    | McpToolConfiguredHookHandler
-    | PromptConfiguredHookHandler
-    | AgentConfiguredHookHandler,
-    Field(discriminator="type_"),
-]
-
 ConfiguredHookHandler: TypeAlias = Annotated[
-    _ConfiguredHookHandlerKnown | UnknownConfiguredHookHandler, Field(union_mode="left_to_right")
+    Annotated[CommandConfiguredHookHandler, Tag("command")]
+    | Annotated[McpToolConfiguredHookHandler, Tag("mcp_tool")]
+    | Annotated[PromptConfiguredHookHandler, Tag("prompt")]
+    | Annotated[AgentConfiguredHookHandler, Tag("agent")]
+    | UnknownConfiguredHookHandler,
+    ByTag("type", "type_"),
 ]
 
 

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, Tag
 
-from ..._base import UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UnknownVariant, WireEnum, WireModel
 
 __all__ = [
     "BedrockProviderId",
@@ -81,13 +81,12 @@ class UnknownProviderSettingsPatch(UnknownVariant):
 
 
 # Omitted patch fields preserve their values. Explicit null clears a nullable field.
-_ProviderSettingsPatchKnown: TypeAlias = Annotated[
-    CustomGatewayProviderSettingsPatch | BedrockProviderSettingsPatch | GcpProviderSettingsPatch,
-    Field(discriminator="type_"),
-]
-
 ProviderSettingsPatch: TypeAlias = Annotated[
-    _ProviderSettingsPatchKnown | UnknownProviderSettingsPatch, Field(union_mode="left_to_right")
+    Annotated[CustomGatewayProviderSettingsPatch, Tag("customGateway")]
+    | Annotated[BedrockProviderSettingsPatch, Tag("bedrock")]
+    | Annotated[GcpProviderSettingsPatch, Tag("gcp")]
+    | UnknownProviderSettingsPatch,
+    ByTag("type", "type_"),
 ]
 
 

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "ModelProviderError",
@@ -58,13 +58,10 @@ class ModelProviderPolicyConflictv2ModelProviderError(WireModel):
 
 
 # Structured JSON-RPC error data. Unknown errors must retain the client's normal fallback.
-_ModelProviderErrorKnown: TypeAlias = Annotated[
-    ModelProviderMismatchv2ModelProviderError
-    | ModelProviderNotConfiguredv2ModelProviderError
-    | ModelProviderPolicyConflictv2ModelProviderError,
-    Field(discriminator="type_"),
-]
-
 ModelProviderError: TypeAlias = Annotated[
-    _ModelProviderErrorKnown | UnknownModelProviderError, Field(union_mode="left_to_right")
+    Annotated[ModelProviderMismatchv2ModelProviderError, Tag("modelProviderMismatch")]
+    | Annotated[ModelProviderNotConfiguredv2ModelProviderError, Tag("modelProviderNotConfigured")]
+    | Annotated[ModelProviderPolicyConflictv2ModelProviderError, Tag("modelProviderPolicyConflict")]
+    | UnknownModelProviderError,
+    ByTag("type", "type_"),
 ]

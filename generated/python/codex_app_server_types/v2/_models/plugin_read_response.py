@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt32, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UInt32, UnknownVariant, WireEnum, WireModel
 from .absolute_path_buf import AbsolutePathBuf
 from .app_summary import AppSummary
 from .git_plugin_source import PluginSummary
@@ -109,16 +109,13 @@ class WeeklyScheduledTaskSchedule(WireModel):
     time: str
 
 
-_ScheduledTaskScheduleKnown: TypeAlias = Annotated[
-    HourlyScheduledTaskSchedule
-    | DailyScheduledTaskSchedule
-    | WeekdaysScheduledTaskSchedule
-    | WeeklyScheduledTaskSchedule,
-    Field(discriminator="type_"),
-]
-
 ScheduledTaskSchedule: TypeAlias = Annotated[
-    _ScheduledTaskScheduleKnown | UnknownScheduledTaskSchedule, Field(union_mode="left_to_right")
+    Annotated[HourlyScheduledTaskSchedule, Tag("hourly")]
+    | Annotated[DailyScheduledTaskSchedule, Tag("daily")]
+    | Annotated[WeekdaysScheduledTaskSchedule, Tag("weekdays")]
+    | Annotated[WeeklyScheduledTaskSchedule, Tag("weekly")]
+    | UnknownScheduledTaskSchedule,
+    ByTag("type", "type_"),
 ]
 
 

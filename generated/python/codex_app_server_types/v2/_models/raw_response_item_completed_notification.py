@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Discriminator, Field, Tag
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt64, UnknownVariant, WireEnum, WireModel
+from ..._base import ByTag, UInt64, UnknownVariant, WireEnum, WireModel
 from .audio_url_function_call_output_content_item import FunctionCallOutputBody
 from .image_detail import ImageDetail
 from .message_phase import MessagePhase
@@ -123,13 +123,11 @@ class InputTextAgentMessageInputContent(WireModel):
     text: str
 
 
-_AgentMessageInputContentKnown: TypeAlias = Annotated[
-    InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent,
-    Field(discriminator="type_"),
-]
-
 AgentMessageInputContent: TypeAlias = Annotated[
-    _AgentMessageInputContentKnown | UnknownAgentMessageInputContent, Field(union_mode="left_to_right")
+    Annotated[InputTextAgentMessageInputContent, Tag("input_text")]
+    | Annotated[EncryptedContentAgentMessageInputContent, Tag("encrypted_content")]
+    | UnknownAgentMessageInputContent,
+    ByTag("type", "type_"),
 ]
 
 
@@ -181,10 +179,19 @@ class ConfigurationUpdateResponseItem(WireModel):
     reasoning: ConfigurationReasoning
 
 
+_ContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "output_text"})
+
+
+def _unknown_ContentItem_tag(tag: str) -> str:
+    if tag in _ContentItem_TAGS:
+        raise ValueError(f"{tag!r} names a known variant, and the value does not match it")
+    return tag
+
+
 class UnknownContentItem(UnknownVariant):
     """A `ContentItem` whose `type` this version of the schema does not list, kept as received."""
 
-    type_: Annotated[str, Field(alias="type")]
+    type_: Annotated[Annotated[str, AfterValidator(_unknown_ContentItem_tag)], Field(alias="type")]
 
 
 class ContextCompactionResponseItem(WireModel):
@@ -313,13 +320,9 @@ class UnknownLocalShellAction(UnknownVariant):
     type_: Annotated[Annotated[str, AfterValidator(_unknown_LocalShellAction_tag)], Field(alias="type")]
 
 
-_LocalShellActionKnown: TypeAlias = Annotated[
-    ExecLocalShellAction,
-    Field(discriminator="type_"),
-]
-
 LocalShellAction: TypeAlias = Annotated[
-    _LocalShellActionKnown | UnknownLocalShellAction, Field(union_mode="left_to_right")
+    Annotated[ExecLocalShellAction, Tag("exec")] | UnknownLocalShellAction,
+    ByTag("type", "type_"),
 ]
 
 
@@ -346,14 +349,6 @@ class OutputTextContentItem(WireModel):
     text: str
 
 
-_ContentItem_TAGS = frozenset({"input_text", "input_image", "input_audio", "output_text"})
-
-
-def _tag_of_ContentItem(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type_", None)
-    return tag if isinstance(tag, str) and tag in _ContentItem_TAGS else "__unknown__"
-
-
 class InputAudioContentItemFileId(FileIdContentItem):
     __wire_tags__: ClassVar[tuple[tuple[str, str, str], ...]] = (("type_", "type", "input_audio"),)
 
@@ -378,8 +373,8 @@ ContentItem: TypeAlias = Annotated[
     | Annotated[InputImageContentItem, Tag("input_image")]
     | Annotated[InputAudioContentItem, Tag("input_audio")]
     | Annotated[OutputTextContentItem, Tag("output_text")]
-    | Annotated[UnknownContentItem, Tag("__unknown__")],
-    Discriminator(_tag_of_ContentItem),
+    | UnknownContentItem,
+    ByTag("type", "type_"),
 ]
 
 
@@ -444,13 +439,11 @@ class TextReasoningItemContent(WireModel):
     text: str
 
 
-_ReasoningItemContentKnown: TypeAlias = Annotated[
-    ReasoningTextReasoningItemContent | TextReasoningItemContent,
-    Field(discriminator="type_"),
-]
-
 ReasoningItemContent: TypeAlias = Annotated[
-    _ReasoningItemContentKnown | UnknownReasoningItemContent, Field(union_mode="left_to_right")
+    Annotated[ReasoningTextReasoningItemContent, Tag("reasoning_text")]
+    | Annotated[TextReasoningItemContent, Tag("text")]
+    | UnknownReasoningItemContent,
+    ByTag("type", "type_"),
 ]
 
 
@@ -476,13 +469,9 @@ class SummaryTextReasoningItemReasoningSummary(WireModel):
     text: str
 
 
-_ReasoningItemReasoningSummaryKnown: TypeAlias = Annotated[
-    SummaryTextReasoningItemReasoningSummary,
-    Field(discriminator="type_"),
-]
-
 ReasoningItemReasoningSummary: TypeAlias = Annotated[
-    _ReasoningItemReasoningSummaryKnown | UnknownReasoningItemReasoningSummary, Field(union_mode="left_to_right")
+    Annotated[SummaryTextReasoningItemReasoningSummary, Tag("summary_text")] | UnknownReasoningItemReasoningSummary,
+    ByTag("type", "type_"),
 ]
 
 
@@ -581,16 +570,13 @@ class SearchResponsesApiWebSearchAction(WireModel):
     query: str | None = None
 
 
-_ResponsesApiWebSearchActionKnown: TypeAlias = Annotated[
-    SearchResponsesApiWebSearchAction
-    | OpenPageResponsesApiWebSearchAction
-    | FindInPageResponsesApiWebSearchAction
-    | OtherResponsesApiWebSearchAction,
-    Field(discriminator="type_"),
-]
-
 ResponsesApiWebSearchAction: TypeAlias = Annotated[
-    _ResponsesApiWebSearchActionKnown | UnknownResponsesApiWebSearchAction, Field(union_mode="left_to_right")
+    Annotated[SearchResponsesApiWebSearchAction, Tag("search")]
+    | Annotated[OpenPageResponsesApiWebSearchAction, Tag("open_page")]
+    | Annotated[FindInPageResponsesApiWebSearchAction, Tag("find_in_page")]
+    | Annotated[OtherResponsesApiWebSearchAction, Tag("other")]
+    | UnknownResponsesApiWebSearchAction,
+    ByTag("type", "type_"),
 ]
 
 
@@ -605,29 +591,28 @@ class WebSearchCallResponseItem(WireModel):
     status: str | None = None
 
 
-_ResponseItemKnown: TypeAlias = Annotated[
-    AdditionalToolsResponseItem
-    | MessageResponseItem
-    | AgentMessageResponseItem
-    | ReasoningResponseItem
-    | LocalShellCallResponseItem
-    | FunctionCallResponseItem
-    | ToolSearchCallResponseItem
-    | FunctionCallOutputResponseItem
-    | CustomToolCallResponseItem
-    | CustomToolCallOutputResponseItem
-    | ToolSearchOutputResponseItem
-    | WebSearchCallResponseItem
-    | ImageGenerationCallResponseItem
-    | CompactionResponseItem
-    | ConfigurationUpdateResponseItem
-    | CompactionTriggerResponseItem
-    | ContextCompactionResponseItem
-    | OtherResponseItem,
-    Field(discriminator="type_"),
+ResponseItem: TypeAlias = Annotated[
+    Annotated[AdditionalToolsResponseItem, Tag("additional_tools")]
+    | Annotated[MessageResponseItem, Tag("message")]
+    | Annotated[AgentMessageResponseItem, Tag("agent_message")]
+    | Annotated[ReasoningResponseItem, Tag("reasoning")]
+    | Annotated[LocalShellCallResponseItem, Tag("local_shell_call")]
+    | Annotated[FunctionCallResponseItem, Tag("function_call")]
+    | Annotated[ToolSearchCallResponseItem, Tag("tool_search_call")]
+    | Annotated[FunctionCallOutputResponseItem, Tag("function_call_output")]
+    | Annotated[CustomToolCallResponseItem, Tag("custom_tool_call")]
+    | Annotated[CustomToolCallOutputResponseItem, Tag("custom_tool_call_output")]
+    | Annotated[ToolSearchOutputResponseItem, Tag("tool_search_output")]
+    | Annotated[WebSearchCallResponseItem, Tag("web_search_call")]
+    | Annotated[ImageGenerationCallResponseItem, Tag("image_generation_call")]
+    | Annotated[CompactionResponseItem, Tag("compaction")]
+    | Annotated[ConfigurationUpdateResponseItem, Tag("configuration_update")]
+    | Annotated[CompactionTriggerResponseItem, Tag("compaction_trigger")]
+    | Annotated[ContextCompactionResponseItem, Tag("context_compaction")]
+    | Annotated[OtherResponseItem, Tag("other")]
+    | UnknownResponseItem,
+    ByTag("type", "type_"),
 ]
-
-ResponseItem: TypeAlias = Annotated[_ResponseItemKnown | UnknownResponseItem, Field(union_mode="left_to_right")]
 
 
 class RawResponseItemCompletedNotification(WireModel):

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "BaseBranchReviewTarget",
@@ -75,12 +75,14 @@ class UncommittedChangesReviewTarget(WireModel):
     type_: Annotated[Literal["uncommittedChanges"], Field(alias="type")] = "uncommittedChanges"
 
 
-_ReviewTargetKnown: TypeAlias = Annotated[
-    UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
-    Field(discriminator="type_"),
+ReviewTarget: TypeAlias = Annotated[
+    Annotated[UncommittedChangesReviewTarget, Tag("uncommittedChanges")]
+    | Annotated[BaseBranchReviewTarget, Tag("baseBranch")]
+    | Annotated[CommitReviewTarget, Tag("commit")]
+    | Annotated[CustomReviewTarget, Tag("custom")]
+    | UnknownReviewTarget,
+    ByTag("type", "type_"),
 ]
-
-ReviewTarget: TypeAlias = Annotated[_ReviewTargetKnown | UnknownReviewTarget, Field(union_mode="left_to_right")]
 
 
 class ReviewStartParams(WireModel):

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "CapabilityRootLocation",
@@ -43,13 +43,9 @@ class EnvironmentCapabilityRootLocation(WireModel):
 
 
 # Location used to resolve a selected capability root.
-_CapabilityRootLocationKnown: TypeAlias = Annotated[
-    EnvironmentCapabilityRootLocation,
-    Field(discriminator="type_"),
-]
-
 CapabilityRootLocation: TypeAlias = Annotated[
-    _CapabilityRootLocationKnown | UnknownCapabilityRootLocation, Field(union_mode="left_to_right")
+    Annotated[EnvironmentCapabilityRootLocation, Tag("environment")] | UnknownCapabilityRootLocation,
+    ByTag("type", "type_"),
 ]
 
 

@@ -4,9 +4,9 @@
 
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UInt32, UnknownVariant, WireModel
+from ..._base import ByTag, UInt32, UnknownVariant, WireModel
 from .sort_direction import SortDirection
 
 __all__ = [
@@ -44,13 +44,9 @@ class UnknownThreadItemsListAnchor(UnknownVariant):
 ThreadItemOutputDeferral: TypeAlias = dict[str, Any]
 
 # An exclusive item position within the requested visible turn.
-_ThreadItemsListAnchorKnown: TypeAlias = Annotated[
-    ItemThreadItemsListAnchor,
-    Field(discriminator="type_"),
-]
-
 ThreadItemsListAnchor: TypeAlias = Annotated[
-    _ThreadItemsListAnchorKnown | UnknownThreadItemsListAnchor, Field(union_mode="left_to_right")
+    Annotated[ItemThreadItemsListAnchor, Tag("item")] | UnknownThreadItemsListAnchor,
+    ByTag("type", "type_"),
 ]
 
 # Starting position for an item-history page.

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "CompletedThreadPredictionResult",
@@ -45,13 +45,11 @@ class UnknownThreadPredictionResult(UnknownVariant):
     type_: Annotated[Annotated[str, AfterValidator(_unknown_ThreadPredictionResult_tag)], Field(alias="type")]
 
 
-_ThreadPredictionResultKnown: TypeAlias = Annotated[
-    CompletedThreadPredictionResult | FailedThreadPredictionResult,
-    Field(discriminator="type_"),
-]
-
 ThreadPredictionResult: TypeAlias = Annotated[
-    _ThreadPredictionResultKnown | UnknownThreadPredictionResult, Field(union_mode="left_to_right")
+    Annotated[CompletedThreadPredictionResult, Tag("completed")]
+    | Annotated[FailedThreadPredictionResult, Tag("failed")]
+    | UnknownThreadPredictionResult,
+    ByTag("type", "type_"),
 ]
 
 

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "ThreadReadState",
@@ -50,13 +50,11 @@ class TurnThreadUnreadPosition(WireModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-_ThreadUnreadPositionKnown: TypeAlias = Annotated[
-    ThreadStartThreadUnreadPosition | TurnThreadUnreadPosition,
-    Field(discriminator="type_"),
-]
-
 ThreadUnreadPosition: TypeAlias = Annotated[
-    _ThreadUnreadPositionKnown | UnknownThreadUnreadPosition, Field(union_mode="left_to_right")
+    Annotated[ThreadStartThreadUnreadPosition, Tag("threadStart")]
+    | Annotated[TurnThreadUnreadPosition, Tag("turn")]
+    | UnknownThreadUnreadPosition,
+    ByTag("type", "type_"),
 ]
 
 

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "ReadThreadReadStateOperation",
@@ -43,11 +43,9 @@ class UnreadThreadReadStateOperation(WireModel):
     type_: Annotated[Literal["unread"], Field(alias="type")] = "unread"
 
 
-_ThreadReadStateOperationKnown: TypeAlias = Annotated[
-    ReadThreadReadStateOperation | UnreadThreadReadStateOperation,
-    Field(discriminator="type_"),
-]
-
 ThreadReadStateOperation: TypeAlias = Annotated[
-    _ThreadReadStateOperationKnown | UnknownThreadReadStateOperation, Field(union_mode="left_to_right")
+    Annotated[ReadThreadReadStateOperation, Tag("read")]
+    | Annotated[UnreadThreadReadStateOperation, Tag("unread")]
+    | UnknownThreadReadStateOperation,
+    ByTag("type", "type_"),
 ]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "ExistingCallThreadRealtimeStartTransport",
@@ -55,13 +55,10 @@ class WebsocketThreadRealtimeStartTransport(WireModel):
 
 
 # EXPERIMENTAL - transport used by thread realtime.
-_ThreadRealtimeStartTransportKnown: TypeAlias = Annotated[
-    WebsocketThreadRealtimeStartTransport
-    | WebrtcThreadRealtimeStartTransport
-    | ExistingCallThreadRealtimeStartTransport,
-    Field(discriminator="type_"),
-]
-
 ThreadRealtimeStartTransport: TypeAlias = Annotated[
-    _ThreadRealtimeStartTransportKnown | UnknownThreadRealtimeStartTransport, Field(union_mode="left_to_right")
+    Annotated[WebsocketThreadRealtimeStartTransport, Tag("websocket")]
+    | Annotated[WebrtcThreadRealtimeStartTransport, Tag("webrtc")]
+    | Annotated[ExistingCallThreadRealtimeStartTransport, Tag("existingCall")]
+    | UnknownThreadRealtimeStartTransport,
+    ByTag("type", "type_"),
 ]

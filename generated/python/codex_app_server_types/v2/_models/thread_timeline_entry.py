@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import Int64, UInt64, UnknownVariant, WireModel
+from ..._base import ByTag, Int64, UInt64, UnknownVariant, WireModel
 from .active_turn_not_steerable_codex_error_info import TurnError
 from .agent_message_delivery import ThreadItem
 from .bem_item_promoted_thread_realtime_item import ThreadRealtimeItem
@@ -77,14 +77,11 @@ class TurnStartedThreadTimelineEntry(WireModel):
 
 
 # EXPERIMENTAL - one item or turn boundary in canonical rollout order.
-_ThreadTimelineEntryKnown: TypeAlias = Annotated[
-    ItemThreadTimelineEntry
-    | RealtimeThreadTimelineEntry
-    | TurnStartedThreadTimelineEntry
-    | TurnCompletedThreadTimelineEntry,
-    Field(discriminator="type_"),
-]
-
 ThreadTimelineEntry: TypeAlias = Annotated[
-    _ThreadTimelineEntryKnown | UnknownThreadTimelineEntry, Field(union_mode="left_to_right")
+    Annotated[ItemThreadTimelineEntry, Tag("item")]
+    | Annotated[RealtimeThreadTimelineEntry, Tag("realtime")]
+    | Annotated[TurnStartedThreadTimelineEntry, Tag("turnStarted")]
+    | Annotated[TurnCompletedThreadTimelineEntry, Tag("turnCompleted")]
+    | UnknownThreadTimelineEntry,
+    ByTag("type", "type_"),
 ]

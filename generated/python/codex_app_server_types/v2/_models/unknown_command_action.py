@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 from .legacy_app_path_string import LegacyAppPathString
 
 __all__ = [
@@ -67,9 +67,11 @@ class UnknownCommandAction(WireModel):
     command: str
 
 
-_CommandActionKnown: TypeAlias = Annotated[
-    ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
-    Field(discriminator="type_"),
+CommandAction: TypeAlias = Annotated[
+    Annotated[ReadCommandAction, Tag("read")]
+    | Annotated[ListFilesCommandAction, Tag("listFiles")]
+    | Annotated[SearchCommandAction, Tag("search")]
+    | Annotated[UnknownCommandAction, Tag("unknown")]
+    | UnknownCommandAction_,
+    ByTag("type", "type_"),
 ]
-
-CommandAction: TypeAlias = Annotated[_CommandActionKnown | UnknownCommandAction_, Field(union_mode="left_to_right")]

@@ -4,9 +4,9 @@
 
 from typing import Annotated, ClassVar, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Tag
 
-from ..._base import UnknownVariant, WireModel
+from ..._base import ByTag, UnknownVariant, WireModel
 
 __all__ = [
     "DynamicToolCallOutputContentItem",
@@ -53,13 +53,10 @@ class InputTextDynamicToolCallOutputContentItem(WireModel):
     text: str
 
 
-_DynamicToolCallOutputContentItemKnown: TypeAlias = Annotated[
-    InputTextDynamicToolCallOutputContentItem
-    | InputImageDynamicToolCallOutputContentItem
-    | InputAudioDynamicToolCallOutputContentItem,
-    Field(discriminator="type_"),
-]
-
 DynamicToolCallOutputContentItem: TypeAlias = Annotated[
-    _DynamicToolCallOutputContentItemKnown | UnknownDynamicToolCallOutputContentItem, Field(union_mode="left_to_right")
+    Annotated[InputTextDynamicToolCallOutputContentItem, Tag("inputText")]
+    | Annotated[InputImageDynamicToolCallOutputContentItem, Tag("inputImage")]
+    | Annotated[InputAudioDynamicToolCallOutputContentItem, Tag("inputAudio")]
+    | UnknownDynamicToolCallOutputContentItem,
+    ByTag("type", "type_"),
 ]

@@ -5,9 +5,10 @@
 //! content the old folder already holds at the same path is a hard link to that file too: regenerating
 //! keeps the modification time of what did not change (so build tools and caches see no change) and
 //! creates no new file for it. Then the two are swapped in one step (`renameat2` with `RENAME_EXCHANGE`
-//! on Linux), and the old tree, now under the temporary name, is removed. A run killed at any point leaves `<out>` complete, old or new, and at most a hidden sibling,
-//! which the next run into the same folder removes. Where the exchange is not available (other systems,
-//! file systems without it) the swap is two renames, with a moment in between where `<out>` is missing.
+//! on Linux), and the old tree, now under the temporary name, is removed. A run killed at any point leaves
+//! `<out>` complete, old or new, and at most a hidden sibling, which the next run into the same folder
+//! removes. Where the exchange is not available (other systems, file systems without it) the swap is two
+//! renames, with a moment in between where `<out>` is missing.
 //!
 //! For the tests, `CODEGEN_PAUSE_AT=staged` or `CODEGEN_PAUSE_AT=swapped` makes a run stop just before or
 //! just after the swap (it prints `paused at <step>` on stderr and sleeps), so that a test can kill it at

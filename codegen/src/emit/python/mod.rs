@@ -40,6 +40,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("rpc.py", include_str!("../../../../templates/python/rpc.py.jinja")),
 ];
 
+/// A view and the template that prints it.
+enum View<'a> {
+    Init(&'a modules::InitView),
+    Models(&'a modules::ModelsView),
+    Types(&'a modules::TypesView),
+    Rpc(&'a rpc::RpcView),
+}
+
 /// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, and `rpc.py` when
 /// the schema has the method tables.
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
@@ -74,25 +82,36 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     ];
     let model = views::Model::new(ir);
     let entry_points = ir.rpc.as_ref().map(|tables| rpc::entry_points(&model, tables)).unwrap_or_default();
-    for ns_files in modules::layout(&model, &entry_points, header) {
+    let namespaces = modules::layout(&model, &entry_points, header);
+    let rpc_view = ir.rpc.as_ref().map(|tables| rpc::view(&model, tables, header));
+    // `rpc.py`, the largest file, is rendered first so that no thread starts it last; it is written last.
+    let mut jobs: Vec<(String, View<'_>)> = Vec::new();
+    if let Some(view) = &rpc_view {
+        jobs.push((format!("{package}/rpc.py"), View::Rpc(view)));
+    }
+    for ns_files in &namespaces {
         let dir: Vec<&str> = std::iter::once(package.as_str())
             .chain(ir.namespaces[ns_files.ns.0].modules.iter().map(|m| m.python.as_str()))
             .collect();
         let dir = dir.join("/");
-        files.push(GeneratedFile { path: format!("{dir}/__init__.py"), contents: render("init.py", Value::from(Serde(&ns_files.init))) });
-        files.push(GeneratedFile {
-            path: format!("{dir}/_models/__init__.py"),
-            contents: render("models_init.py", Value::from(Serde(&ns_files.models))),
-        });
+        jobs.push((format!("{dir}/__init__.py"), View::Init(&ns_files.init)));
+        jobs.push((format!("{dir}/_models/__init__.py"), View::Models(&ns_files.models)));
         for (module, view) in &ns_files.modules {
-            files.push(GeneratedFile { path: format!("{dir}/_models/{module}.py"), contents: render("types.py", Value::from(Serde(view))) });
+            jobs.push((format!("{dir}/_models/{module}.py"), View::Types(view)));
         }
     }
-    if let Some(tables) = &ir.rpc {
-        files.push(GeneratedFile {
-            path: format!("{package}/rpc.py"),
-            contents: render("rpc.py", Value::from(Serde(rpc::view(&model, tables, header)))),
-        });
+    let mut rendered = super::parallel_map(&jobs, |(path, view)| GeneratedFile {
+        path: path.clone(),
+        contents: match view {
+            View::Init(v) => render("init.py", Value::from(Serde(v))),
+            View::Models(v) => render("models_init.py", Value::from(Serde(v))),
+            View::Types(v) => render("types.py", Value::from(Serde(v))),
+            View::Rpc(v) => render("rpc.py", Value::from(Serde(v))),
+        },
+    });
+    if rpc_view.is_some() {
+        rendered.rotate_left(1);
     }
+    files.extend(rendered);
     files
 }

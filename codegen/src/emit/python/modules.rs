@@ -24,7 +24,8 @@ use crate::ir::*;
 const TYPING: &[&str] = &["Annotated", "Any", "ClassVar", "Literal", "TypeAlias"];
 const PYDANTIC: &[&str] = &["AfterValidator", "ConfigDict", "Field", "RootModel", "Tag"];
 const BASE: &[&str] = &[
-    "ByTag", "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "UnknownVariant", "WireEnum", "WireModel",
+    "ByTag", "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "UnknownVariant", "WireEnum",
+    "WireModel",
 ];
 
 /// The files of one namespace: its `__init__.py`, its `_models/__init__.py` and the modules in `_models/`.

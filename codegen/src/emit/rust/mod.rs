@@ -47,7 +47,8 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
             };
             files.map(file).collect::<Vec<_>>()
         });
-        (print_parallel(ir, &chunks), rpc_files.join().expect("writing the rpc module does not panic"))
+        let printed = super::parallel_map(&chunks, |chunk| print_chunk(ir, chunk));
+        (printed, rpc_files.join().expect("writing the rpc module does not panic"))
     });
 
     let mut files = vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options) }];
@@ -79,34 +80,6 @@ struct Chunk {
     namespace: NamespaceId,
     preamble: bool,
     types: Vec<TypeId>,
-}
-
-/// Prints every chunk, using every core; the result is in chunk order, so output does not depend on threads.
-fn print_parallel(ir: &Ir, chunks: &[Chunk]) -> Vec<String> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len()).max(1);
-    let mut printed = vec![String::new(); chunks.len()];
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                crate::spawn_scoped(scope, || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(chunk) = chunks.get(i) else { return done };
-                        done.push((i, print_chunk(ir, chunk)));
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            for (i, text) in worker.join().expect("printing does not panic") {
-                printed[i] = text;
-            }
-        }
-    });
-    printed
 }
 
 /// A chunk's items, printed: text items as they are (or laid out by prettyplease when they ask for it),

@@ -131,6 +131,16 @@ def test_a_variant_that_is_a_union_is_picked_by_its_tag() -> None:
     assert isinstance(unknown, v2.UnknownThreadItem) and unknown.type_ == "hologram"
 
 
+def test_json_is_dispatched_by_the_wire_name_alone() -> None:
+    # A property named like the tag's field (`type_`) is only an undeclared property on the wire.
+    raw = {"type": "agentMessage", "id": "i", "text": "t", "type_": "plan"}
+    adapter = TypeAdapter(v2.ThreadItem)
+    item = adapter.validate_json(json.dumps(raw))
+    assert isinstance(item, v2.AgentMessageThreadItem)
+    assert item.model_extra == {"type_": "plan"}
+    assert json.loads(adapter.dump_json(item, exclude_unset=True)) == raw
+
+
 def test_integer_formats_are_bounded() -> None:
     adapter = TypeAdapter(v2.ItemCompletedNotification)
     base = {"threadId": "t", "turnId": "u", "item": {"type": "agentMessage", "id": "i", "text": "t"}}

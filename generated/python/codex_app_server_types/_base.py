@@ -117,20 +117,18 @@ class WireEnum(str, Enum):
 class ByTag:
     """What validates a tagged union `Annotated[Annotated[A, Tag("a")] | ... | Unknown, ByTag(wire, name)]`.
 
-    pydantic-core reads the tag property (by its wire name, or by its field name in input populated by
-    name) straight from the input, JSON text included, and validates the member with that tag. A member may
-    itself be a union of classes that share a tag, which `Field(discriminator=...)` does not accept.
-    Whatever the tagged members do not validate is tried as the last member, the union's unknown variant,
-    which takes only the tags no member has.
+    pydantic-core reads the tag property straight from the input and validates the member with that tag:
+    from JSON text by its wire name; from Python data by its field name or its wire name, and from an
+    instance as an attribute. A member may itself be a union of classes that share a tag, which
+    `Field(discriminator=...)` does not accept. Whatever the tagged members do not validate is tried as the
+    last member, the union's unknown variant, which takes only the tags no member has.
     """
 
-    __slots__ = ("_lookup",)
+    __slots__ = ("_name", "_wire")
 
     def __init__(self, wire: str, name: str) -> None:
-        # The field name first, as pydantic's own discriminated unions: dumping reads the tag as an attribute
-        # of the instance, and a failed attribute lookup costs microseconds. (Input that carries a property
-        # named like the field, `type_` beside `type`, is dispatched by that property.)
-        self._lookup: str | list[list[str | int]] = wire if wire == name else [[name], [wire]]
+        self._wire = wire
+        self._name = name
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         *tagged, unknown = get_args(source)
@@ -138,5 +136,12 @@ class ByTag:
         for member in tagged:
             variant, tag = get_args(member)
             choices[tag.tag] = handler.generate_schema(variant)
-        known = core_schema.tagged_union_schema(choices, self._lookup, from_attributes=True)
+        known: core_schema.CoreSchema = core_schema.tagged_union_schema(choices, self._wire, from_attributes=True)
+        if self._name != self._wire:
+            # Python data and instances: the field name first, since dumping reads the tag as an attribute
+            # and a failed attribute lookup costs microseconds. JSON text is read by the wire name alone, so
+            # that a property named like the field (`type_` beside `type`) cannot decide the member.
+            lookup: list[list[str | int]] = [[self._name], [self._wire]]
+            by_name = core_schema.tagged_union_schema(choices, lookup, from_attributes=True)
+            known = core_schema.json_or_python_schema(json_schema=known, python_schema=by_name)
         return core_schema.union_schema([known, handler.generate_schema(unknown)], mode="left_to_right")

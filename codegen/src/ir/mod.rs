@@ -226,6 +226,15 @@ impl TypeRef {
     pub fn accepts_null(&self) -> bool {
         matches!(self, TypeRef::Nullable(_) | TypeRef::Any | TypeRef::Null)
     }
+
+    /// The named type a value holds, itself or in its lists, maps and nullables (each holds one type).
+    pub fn named(&self) -> Option<TypeId> {
+        match self {
+            TypeRef::Named(id) => Some(*id),
+            TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => inner.named(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,25 +328,18 @@ impl Ir {
     }
 
     fn edges(&self, id: TypeId, recursive: bool) -> Vec<TypeId> {
-        fn walk(ty: &TypeRef, out: &mut Vec<TypeId>) {
-            match ty {
-                TypeRef::Named(id) => out.push(*id),
-                TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => walk(inner, out),
-                _ => {}
-            }
-        }
         let mut out = Vec::new();
         let Some(t) = self.types.get(id.0) else { return out };
         match &t.kind {
             TypeKind::Struct(s) => {
                 for f in s.fields.iter().filter(|f| recursive || !f.recursive) {
-                    walk(&f.ty, &mut out);
+                    out.extend(f.ty.named());
                 }
                 if let Some(f) = &s.flatten {
                     out.push(f.ty);
                 }
                 if let Extra::Typed(ty) = &s.extra {
-                    walk(ty, &mut out);
+                    out.extend(ty.named());
                 }
             }
             TypeKind::Tagged(u) => {
@@ -346,11 +348,11 @@ impl Ir {
             TypeKind::Untagged(u) => {
                 for v in u.variants.iter().filter(|v| recursive || !v.recursive) {
                     if let UntaggedKind::Value(ty) = &v.kind {
-                        walk(ty, &mut out);
+                        out.extend(ty.named());
                     }
                 }
             }
-            TypeKind::Alias(ty) | TypeKind::Newtype(ty) => walk(ty, &mut out),
+            TypeKind::Alias(ty) | TypeKind::Newtype(ty) => out.extend(ty.named()),
             TypeKind::Enum(_) => {}
         }
         out

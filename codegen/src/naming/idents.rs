@@ -230,13 +230,9 @@ pub fn python_field(snake_name: &str) -> String {
     }
 }
 
-/// A Python module name: a keyword cannot be imported.
+/// A Python module name: a keyword cannot be imported, so it gets a `_` suffix, as a method name does.
 pub fn python_module(snake_name: &str) -> String {
-    if PYTHON_KEYWORDS.contains(&snake_name) {
-        format!("{snake_name}_")
-    } else {
-        snake_name.to_string()
-    }
+    python_function(snake_name)
 }
 
 /// A Python method name (of the RPC surface's classes, which are not models): only keywords get a `_` suffix.

@@ -282,13 +282,11 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
             modules.push((module_names[g].clone(), TypesView { header: header.to_vec(), doc: doc.clone(), imports, items, late_imports, late_blank, exports }));
         }
 
-        let mut exports: Vec<String> = holds.values().flatten().cloned().collect();
-        exports.sort();
-        let mut by_name: Vec<(String, String)> = holds.iter().flat_map(|(m, names)| names.iter().map(move |n| (n.clone(), m.clone()))).collect();
-        by_name.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut all_names: Vec<String> = by_name.iter().map(|(n, _)| n.clone()).collect();
+        let exports: Vec<String> = holds.values().flatten().cloned().collect();
+        let mut all_names = exports.clone();
         layout::all_order(&mut all_names);
         let position: HashMap<&str, usize> = all_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let mut by_name: Vec<(String, String)> = holds.iter().flat_map(|(m, names)| names.iter().map(move |n| (n.clone(), m.clone()))).collect();
         by_name.sort_by_key(|(n, _)| position[n.as_str()]);
         let mut module_imports: Vec<(&String, &Vec<String>)> = holds.iter().filter(|(_, names)| !names.is_empty()).collect();
         module_imports.sort_by_key(|(m, _)| m.to_lowercase());

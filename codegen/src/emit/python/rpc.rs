@@ -81,18 +81,14 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
     let ir = model.ir;
     let mut a = Annotations::new(model);
     let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(model, rpc, &mut a, m)).collect();
+    let union = |key: &str| rpc.unions.iter().find(|u| u.key == key);
     let message = |a: &mut Annotations, key: &str| {
-        rpc.unions.iter().find(|u| u.key == key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())
+        union(key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())
     };
     let server_request = message(&mut a, "ServerRequest");
     let server_notification = message(&mut a, "ServerNotification");
     let unknown = |a: &mut Annotations, key: &str| {
-        rpc.unions
-            .iter()
-            .find(|u| u.key == key)
-            .and_then(|u| unknown_class(ir, u))
-            .map(|(ns, name)| a.qualified(ns, &name))
-            .unwrap_or_else(|| "UnknownMessage".into())
+        union(key).and_then(|u| unknown_class(ir, u)).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into())
     };
     let unknown_server_request = unknown(&mut a, "ServerRequest");
     let unknown_server_notification = unknown(&mut a, "ServerNotification");
@@ -149,23 +145,9 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
 pub fn entry_points(model: &Model, rpc: &Rpc) -> Vec<(NamespaceId, String)> {
     let ir = model.ir;
     let mut names = Vec::new();
-    let add_named = |ty: &TypeRef, names: &mut Vec<(NamespaceId, String)>| {
-        let mut stack = vec![ty];
-        while let Some(t) = stack.pop() {
-            match t {
-                TypeRef::Named(id) => names.push((ir.get(*id).namespace, ir.get(*id).name.python.clone())),
-                TypeRef::List(inner) | TypeRef::Map(inner) | TypeRef::Nullable(inner) => stack.push(inner),
-                _ => {}
-            }
-        }
-    };
     for m in &rpc.methods {
-        if let Some(t) = m.params.ty() {
-            add_named(t, &mut names);
-        }
-        if let Some(t) = m.response() {
-            add_named(t, &mut names);
-        }
+        let named = m.params.ty().into_iter().chain(m.response()).filter_map(TypeRef::named);
+        names.extend(named.map(|id| (ir.get(id).namespace, ir.get(id).name.python.clone())));
         names.extend(message_class(ir, rpc, m));
     }
     names.extend(rpc.unions.iter().filter_map(|u| unknown_class(ir, u)));

@@ -683,11 +683,11 @@ struct ModuleBuilder<'m, 'a> {
     uses: Uses,
 }
 
-/// What annotations written outside every namespace (the `rpc` module) import.
+/// What annotations written outside every namespace (the `rpc` module) import. (A module of models
+/// imports what its code names: see `modules`.)
 #[derive(Default, Clone)]
 pub(super) struct Uses {
     pub typing: BTreeSet<&'static str>,
-    pub pydantic: BTreeSet<&'static str>,
     /// Names from `_base`.
     pub base: BTreeSet<String>,
     /// Other namespaces named (as `_v2.Thread`).
@@ -811,28 +811,18 @@ impl<'a> ModuleBuilder<'_, 'a> {
         if let Some(n) = c.max_length {
             meta.push(format!("max_length={n}"));
         }
-        if !meta.is_empty() {
-            self.uses.typing.insert("Annotated");
-            self.uses.pydantic.insert("Field");
-        }
         let value = match args.as_slice() {
             [] => None,
             [only] if only.starts_with("default=") => Some(only["default=".len()..].to_string()),
-            _ => {
-                self.uses.pydantic.insert("Field");
-                Some(format!("Field({})", args.join(", ")))
-            }
+            _ => Some(format!("Field({})", args.join(", "))),
         };
         field_view(&f.name.python, &annotation, meta, value.as_deref(), f.doc.as_deref().and_then(docstring))
     }
 
     /// The tag field a variant class declares, with its value set by default.
     fn tag_field(&mut self, tag: &Name, value: &str) -> (FieldView, Tag) {
-        self.uses.typing.insert("Literal");
         let v = string(value);
         let meta = if tag.python != tag.wire {
-            self.uses.typing.insert("Annotated");
-            self.uses.pydantic.insert("Field");
             vec![format!("alias={}", string(&tag.wire))]
         } else {
             Vec::new()
@@ -863,10 +853,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     fn extra_of(&mut self, id: TypeId) -> (bool, Option<String>) {
         match &self.ir().get(id).kind {
             TypeKind::Struct(s) => match &s.extra {
-                Extra::Forbid => {
-                    self.uses.pydantic.insert("ConfigDict");
-                    (true, None)
-                }
+                Extra::Forbid => (true, None),
                 Extra::Typed(t) => {
                     let t = t.clone();
                     (false, Some(self.annotation(&t)))
@@ -891,9 +878,6 @@ impl<'a> ModuleBuilder<'_, 'a> {
         let (own, own_tags) = self.struct_fields(id);
         fields.extend(own);
         tags.extend(own_tags);
-        if !tags.is_empty() {
-            self.uses.typing.insert("ClassVar");
-        }
         (fields, tags)
     }
 
@@ -911,9 +895,6 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// only tags no variant has. `owner` is the object that flattens the union, whose merged classes are
     /// the members.
     fn tagged(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, TagCheckView, AliasView) {
-        self.uses.typing.extend(["Annotated", "TypeAlias"]);
-        self.uses.pydantic.extend(["AfterValidator", "Tag"]);
-        self.uses.base.insert("ByTag".into());
         let mut members = Vec::new();
         for (i, v) in u.variants.iter().enumerate() {
             let class = match owner {
@@ -945,14 +926,11 @@ impl<'a> ModuleBuilder<'_, 'a> {
             None => Vec::new(),
         };
         let meta = if u.tag.python != u.tag.wire {
-            self.uses.typing.insert("Annotated");
-            self.uses.pydantic.insert("Field");
             vec![format!("alias={}", string(&u.tag.wire))]
         } else {
             Vec::new()
         };
         fields.insert(0, field_view(&u.tag.python, tag_type, meta, None, None));
-        self.uses.base.insert("UnknownVariant".into());
         ClassView {
             head: Vec::new(),
             name: u.unknown.python.clone(),
@@ -969,7 +947,6 @@ impl<'a> ModuleBuilder<'_, 'a> {
     }
 
     fn untagged(&mut self, name: &str, doc: Option<&str>, u: &UntaggedUnion) -> AliasView {
-        self.uses.typing.insert("TypeAlias");
         let literals: Vec<String> = u
             .variants
             .iter()
@@ -980,7 +957,6 @@ impl<'a> ModuleBuilder<'_, 'a> {
             .collect();
         let mut members = Vec::new();
         if !literals.is_empty() {
-            self.uses.typing.insert("Literal");
             members.push(format!("Literal[{}]", literals.join(", ")));
         }
         for v in &u.variants {
@@ -989,7 +965,6 @@ impl<'a> ModuleBuilder<'_, 'a> {
             }
         }
         if u.fallback {
-            self.uses.typing.insert("Any");
             members.push("Any".into());
         }
         members.dedup();
@@ -1017,10 +992,8 @@ impl<'a> ModuleBuilder<'_, 'a> {
                 (Some(unknown), subclasses, Some(check), alias)
             }
             TypeKind::Untagged(u) => {
-                self.uses.typing.insert("TypeAlias");
                 let mut members: Vec<String> = f.merged.iter().map(|m| m.python.clone()).collect();
                 if u.fallback {
-                    self.uses.typing.insert("Any");
                     members.push("dict[str, Any]".into());
                 }
                 (None, subclasses, None, union_alias(&name, doc, members))

@@ -10,7 +10,8 @@
     clippy::doc_overindented_list_items,
     clippy::enum_variant_names,
     clippy::tabs_in_doc_comments,
-    clippy::needless_doctest_main
+    clippy::needless_doctest_main,
+    clippy::too_many_arguments
 )]
 #![allow(
     rustdoc::broken_intra_doc_links,
@@ -37,12 +38,35 @@ pub struct AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision {
     pub accept_with_execpolicy_amendment: AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment,
 }
 
+impl AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        accept_with_execpolicy_amendment: AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment,
+    ) -> Self {
+        Self {
+            accept_with_execpolicy_amendment,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment {
     pub execpolicy_amendment: Vec<String>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecisionAcceptWithExecpolicyAmendment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(execpolicy_amendment: Vec<String>) -> Self {
+        Self {
+            execpolicy_amendment,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -52,6 +76,21 @@ pub struct AccountChatgptAuthTokensRefreshRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountChatgptAuthTokensRefreshRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: ChatgptAuthTokensRefreshParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -68,12 +107,35 @@ pub struct AccountGatewayOAuthCancelRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountGatewayOAuthCancelRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountGatewayOAuthChangedNotification {
     pub params: crate::v2::GatewayOAuthChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountGatewayOAuthChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::GatewayOAuthChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -90,6 +152,18 @@ pub struct AccountGatewayOAuthLoginRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountGatewayOAuthLoginRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountGatewayOAuthReadRequest {
     pub id: crate::v2::RequestId,
@@ -104,6 +178,18 @@ pub struct AccountGatewayOAuthReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountGatewayOAuthReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLoginCancelRequest {
     pub id: crate::v2::RequestId,
@@ -111,6 +197,21 @@ pub struct AccountLoginCancelRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountLoginCancelRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::CancelLoginAccountParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -121,6 +222,17 @@ pub struct AccountLoginCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountLoginCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::AccountLoginCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLoginStartRequest {
     pub id: crate::v2::RequestId,
@@ -128,6 +240,18 @@ pub struct AccountLoginStartRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountLoginStartRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::LoginAccountParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -144,6 +268,18 @@ pub struct AccountLogoutRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountLogoutRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountRateLimitResetCreditConsumeRequest {
     pub id: crate::v2::RequestId,
@@ -151,6 +287,21 @@ pub struct AccountRateLimitResetCreditConsumeRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountRateLimitResetCreditConsumeRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ConsumeAccountRateLimitResetCreditParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -167,12 +318,35 @@ pub struct AccountRateLimitsReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountRateLimitsReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountRateLimitsUpdatedNotification {
     pub params: crate::v2::AccountRateLimitsUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountRateLimitsUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::AccountRateLimitsUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -182,6 +356,18 @@ pub struct AccountReadRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::GetAccountParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -198,6 +384,18 @@ pub struct AccountSecuritySetupReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountSecuritySetupReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSendAddCreditsNudgeEmailRequest {
     pub id: crate::v2::RequestId,
@@ -207,12 +405,38 @@ pub struct AccountSendAddCreditsNudgeEmailRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountSendAddCreditsNudgeEmailRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::SendAddCreditsNudgeEmailParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountUpdatedNotification {
     pub params: crate::v2::AccountUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::AccountUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -229,6 +453,18 @@ pub struct AccountUsageReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountUsageReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountWorkspaceMessagesReadRequest {
     pub id: crate::v2::RequestId,
@@ -243,12 +479,35 @@ pub struct AccountWorkspaceMessagesReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountWorkspaceMessagesReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AddFileChange {
     pub content: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AddFileChange {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -281,6 +540,21 @@ pub struct AppInstalledRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AppInstalledRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::AppsInstalledParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppListRequest {
     pub id: crate::v2::RequestId,
@@ -290,12 +564,35 @@ pub struct AppListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AppListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::AppsListParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppListUpdatedNotification {
     pub params: crate::v2::AppListUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppListUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::AppListUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -307,6 +604,18 @@ pub struct AppReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AppReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::AppsReadParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// User chose a persistent network policy rule (allow/deny) for this host.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -315,12 +624,35 @@ pub struct ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision {
     pub apply_network_policy_amendment: ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment,
 }
 
+impl ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        apply_network_policy_amendment: ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment,
+    ) -> Self {
+        Self {
+            apply_network_policy_amendment,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment {
     pub network_policy_amendment: NetworkPolicyAmendment,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecisionApplyNetworkPolicyAmendment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(network_policy_amendment: NetworkPolicyAmendment) -> Self {
+        Self {
+            network_policy_amendment,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -352,6 +684,25 @@ pub struct ApplyPatchApprovalParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ApplyPatchApprovalParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        call_id: impl Into<String>,
+        conversation_id: impl Into<crate::v2::ThreadId>,
+        file_changes: std::collections::BTreeMap<String, FileChange>,
+    ) -> Self {
+        Self {
+            call_id: call_id.into(),
+            conversation_id: conversation_id.into(),
+            file_changes,
+            grant_root: None,
+            reason: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// DEPRECATED APIs below Request to approve a patch. This request is used for Turns started via the legacy APIs (i.e. SendUserTurn, SendUserMessage).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyPatchApprovalRequest {
@@ -362,12 +713,35 @@ pub struct ApplyPatchApprovalRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ApplyPatchApprovalRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: ApplyPatchApprovalParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApplyPatchApprovalResponse {
     pub decision: ReviewDecision,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApplyPatchApprovalResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(decision: ReviewDecision) -> Self {
+        Self {
+            decision,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// User has approved this command and wants to apply the proposed execpolicy amendment so future matching commands are permitted.
@@ -377,12 +751,35 @@ pub struct ApprovedExecpolicyAmendmentReviewDecision {
     pub approved_execpolicy_amendment: ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment,
 }
 
+impl ApprovedExecpolicyAmendmentReviewDecision {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        approved_execpolicy_amendment: ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment,
+    ) -> Self {
+        Self {
+            approved_execpolicy_amendment,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment {
     pub proposed_execpolicy_amendment: Vec<String>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApprovedExecpolicyAmendmentReviewDecisionApprovedExecpolicyAmendment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(proposed_execpolicy_amendment: Vec<String>) -> Self {
+        Self {
+            proposed_execpolicy_amendment,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type AttestationGenerateParams = std::collections::BTreeMap<
@@ -400,6 +797,18 @@ pub struct AttestationGenerateRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AttestationGenerateRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: AttestationGenerateParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttestationGenerateResponse {
     /// Opaque client attestation token.
@@ -409,12 +818,34 @@ pub struct AttestationGenerateResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AttestationGenerateResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AutoApprovalReviewStrictReviewRequiredNotification {
     pub params: crate::v2::StrictReviewRequiredNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AutoApprovalReviewStrictReviewRequiredNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::StrictReviewRequiredNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -435,6 +866,18 @@ pub struct ChatgptAuthTokensRefreshParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatgptAuthTokensRefreshParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(reason: ChatgptAuthTokensRefreshReason) -> Self {
+        Self {
+            previous_account_id: None,
+            reason,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -462,6 +905,22 @@ pub struct ChatgptAuthTokensRefreshResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ChatgptAuthTokensRefreshResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        access_token: impl Into<String>,
+        chatgpt_account_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            access_token: access_token.into(),
+            chatgpt_account_id: chatgpt_account_id.into(),
+            chatgpt_plan_type: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClientInfo {
     pub name: String,
@@ -475,6 +934,19 @@ pub struct ClientInfo {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ClientInfo {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            title: None,
+            version: version.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -933,6 +1405,17 @@ pub struct CommandExecOutputDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::CommandExecOutputDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Execute a standalone command (argv vector) under the server's sandbox.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecRequest {
@@ -941,6 +1424,18 @@ pub struct CommandExecRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommandExecRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::CommandExecParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Resize a running PTY-backed `command/exec` session by client-supplied `processId`.
@@ -953,6 +1448,21 @@ pub struct CommandExecResizeRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecResizeRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::CommandExecResizeParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Terminate a running `command/exec` session by client-supplied `processId`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecTerminateRequest {
@@ -963,6 +1473,21 @@ pub struct CommandExecTerminateRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecTerminateRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::CommandExecTerminateParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Write stdin bytes to a running `command/exec` session or close stdin.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecWriteRequest {
@@ -971,6 +1496,21 @@ pub struct CommandExecWriteRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommandExecWriteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::CommandExecWriteParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1158,6 +1698,35 @@ pub struct CommandExecutionRequestApprovalParams {
 }
 
 impl CommandExecutionRequestApprovalParams {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        item_id: impl Into<String>,
+        started_at_ms: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            approval_id: None,
+            command: None,
+            command_actions: None,
+            cwd: None,
+            environment_id: None,
+            item_id: item_id.into(),
+            kind: Self::default_kind(),
+            network_approval_context: None,
+            proposed_execpolicy_amendment: None,
+            proposed_network_policy_amendments: None,
+            reason: None,
+            started_at_ms,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl CommandExecutionRequestApprovalParams {
     fn default_kind() -> CommandExecutionApprovalKind {
         CommandExecutionApprovalKind::Command
     }
@@ -1171,6 +1740,17 @@ pub struct CommandExecutionRequestApprovalResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecutionRequestApprovalResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(decision: CommandExecutionApprovalDecision) -> Self {
+        Self {
+            decision,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigBatchWriteRequest {
     pub id: crate::v2::RequestId,
@@ -1178,6 +1758,21 @@ pub struct ConfigBatchWriteRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfigBatchWriteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ConfigBatchWriteParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1194,6 +1789,18 @@ pub struct ConfigMcpServerReloadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigMcpServerReloadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigReadRequest {
     pub id: crate::v2::RequestId,
@@ -1201,6 +1808,18 @@ pub struct ConfigReadRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfigReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ConfigReadParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1217,6 +1836,18 @@ pub struct ConfigRequirementsReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigRequirementsReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigValueWriteRequest {
     pub id: crate::v2::RequestId,
@@ -1224,6 +1855,21 @@ pub struct ConfigValueWriteRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfigValueWriteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ConfigValueWriteParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1234,6 +1880,17 @@ pub struct ConfigWarningNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigWarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ConfigWarningNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteFileChange {
     pub content: String,
@@ -1242,11 +1899,30 @@ pub struct DeleteFileChange {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl DeleteFileChange {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// User has denied this command and the agent should not execute it, but it should continue the session and try something else.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeniedReviewDecision {
     pub denied: DeniedReviewDecisionDenied,
+}
+
+impl DeniedReviewDecision {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(denied: DeniedReviewDecisionDenied) -> Self {
+        Self { denied }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1257,12 +1933,34 @@ pub struct DeniedReviewDecisionDenied {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl DeniedReviewDecisionDenied {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(rejection: impl Into<String>) -> Self {
+        Self {
+            rejection: rejection.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeprecationNoticeNotification {
     pub params: crate::v2::DeprecationNoticeNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl DeprecationNoticeNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::DeprecationNoticeNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1287,6 +1985,28 @@ pub struct DynamicToolCallParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl DynamicToolCallParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        arguments: serde_json::Value,
+        call_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        tool: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            arguments,
+            call_id: call_id.into(),
+            namespace: None,
+            thread_id: thread_id.into(),
+            tool: tool.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DynamicToolCallResponse {
     #[serde(rename = "contentItems")]
@@ -1297,6 +2017,21 @@ pub struct DynamicToolCallResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl DynamicToolCallResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        content_items: Vec<crate::v2::DynamicToolCallOutputContentItem>,
+        success: bool,
+    ) -> Self {
+        Self {
+            content_items,
+            success,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// NEW NOTIFICATIONS
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorNotification {
@@ -1304,6 +2039,17 @@ pub struct ErrorNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ErrorNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ErrorNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1336,6 +2082,29 @@ pub struct ExecCommandApprovalParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExecCommandApprovalParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        call_id: impl Into<String>,
+        command: Vec<String>,
+        conversation_id: impl Into<crate::v2::ThreadId>,
+        cwd: impl Into<String>,
+        parsed_cmd: Vec<ParsedCommand>,
+    ) -> Self {
+        Self {
+            approval_id: None,
+            call_id: call_id.into(),
+            command,
+            conversation_id: conversation_id.into(),
+            cwd: cwd.into(),
+            parsed_cmd,
+            reason: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Request to exec a command. This request is used for Turns started via the legacy APIs (i.e. SendUserTurn, SendUserMessage).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecCommandApprovalRequest {
@@ -1346,12 +2115,35 @@ pub struct ExecCommandApprovalRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExecCommandApprovalRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: ExecCommandApprovalParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecCommandApprovalResponse {
     pub decision: ReviewDecision,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExecCommandApprovalResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(decision: ReviewDecision) -> Self {
+        Self {
+            decision,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1363,6 +2155,21 @@ pub struct ExperimentalFeatureEnablementSetRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExperimentalFeatureEnablementSetRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ExperimentalFeatureEnablementSetParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureListRequest {
     pub id: crate::v2::RequestId,
@@ -1370,6 +2177,21 @@ pub struct ExperimentalFeatureListRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExperimentalFeatureListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ExperimentalFeatureListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1381,6 +2203,21 @@ pub struct ExternalAgentConfigDetectRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigDetectRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ExternalAgentConfigDetectParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportCompletedNotification {
     pub params: crate::v2::ExternalAgentConfigImportCompletedNotification,
@@ -1389,12 +2226,38 @@ pub struct ExternalAgentConfigImportCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        params: crate::v2::ExternalAgentConfigImportCompletedNotification,
+    ) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportProgressNotification {
     pub params: crate::v2::ExternalAgentConfigImportProgressNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigImportProgressNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        params: crate::v2::ExternalAgentConfigImportProgressNotification,
+    ) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1411,6 +2274,18 @@ pub struct ExternalAgentConfigImportReadHistoriesRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportReadHistoriesRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportRecordHistoryRequest {
     pub id: crate::v2::RequestId,
@@ -1418,6 +2293,21 @@ pub struct ExternalAgentConfigImportRecordHistoryRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigImportRecordHistoryRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ExternalAgentConfigImportHistoryRecordParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1429,6 +2319,21 @@ pub struct ExternalAgentConfigImportRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ExternalAgentConfigImportParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackSaveRequest {
     pub id: crate::v2::RequestId,
@@ -1438,6 +2343,18 @@ pub struct FeedbackSaveRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FeedbackSaveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::FeedbackSaveParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackUploadRequest {
     pub id: crate::v2::RequestId,
@@ -1445,6 +2362,21 @@ pub struct FeedbackUploadRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FeedbackUploadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::FeedbackUploadParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -1526,6 +2458,27 @@ pub struct FileChangeRequestApprovalParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileChangeRequestApprovalParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item_id: impl Into<String>,
+        started_at_ms: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            grant_root: None,
+            item_id: item_id.into(),
+            reason: None,
+            started_at_ms,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileChangeRequestApprovalResponse {
     pub decision: FileChangeApprovalDecision,
@@ -1534,12 +2487,34 @@ pub struct FileChangeRequestApprovalResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileChangeRequestApprovalResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(decision: FileChangeApprovalDecision) -> Self {
+        Self {
+            decision,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsChangedNotification {
     pub params: crate::v2::FsChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::FsChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1551,6 +2526,18 @@ pub struct FsCopyRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsCopyRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::FsCopyParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsCreateDirectoryRequest {
     pub id: crate::v2::RequestId,
@@ -1558,6 +2545,21 @@ pub struct FsCreateDirectoryRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsCreateDirectoryRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::FsCreateDirectoryParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1569,6 +2571,21 @@ pub struct FsGetMetadataRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsGetMetadataRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::FsGetMetadataParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadDirectoryRequest {
     pub id: crate::v2::RequestId,
@@ -1576,6 +2593,21 @@ pub struct FsReadDirectoryRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsReadDirectoryRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::FsReadDirectoryParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1587,6 +2619,18 @@ pub struct FsReadFileRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsReadFileRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::FsReadFileParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsRemoveRequest {
     pub id: crate::v2::RequestId,
@@ -1594,6 +2638,18 @@ pub struct FsRemoveRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsRemoveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::FsRemoveParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1605,6 +2661,18 @@ pub struct FsUnwatchRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsUnwatchRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::FsUnwatchParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWatchRequest {
     pub id: crate::v2::RequestId,
@@ -1614,6 +2682,18 @@ pub struct FsWatchRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsWatchRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::FsWatchParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWriteFileRequest {
     pub id: crate::v2::RequestId,
@@ -1621,6 +2701,18 @@ pub struct FsWriteFileRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsWriteFileRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::FsWriteFileParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -1646,6 +2738,19 @@ pub struct FuzzyFileSearchParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FuzzyFileSearchParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(query: impl Into<String>, roots: Vec<String>) -> Self {
+        Self {
+            cancellation_token: None,
+            query: query.into(),
+            roots,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchRequest {
     pub id: crate::v2::RequestId,
@@ -1655,12 +2760,35 @@ pub struct FuzzyFileSearchRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FuzzyFileSearchRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: FuzzyFileSearchParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchResponse {
     pub files: Vec<FuzzyFileSearchResult>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FuzzyFileSearchResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(files: Vec<FuzzyFileSearchResult>) -> Self {
+        Self {
+            files,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Superset of [`codex_file_search::FileMatch`]
@@ -1682,6 +2810,28 @@ pub struct FuzzyFileSearchResult {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FuzzyFileSearchResult {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        file_name: impl Into<String>,
+        match_type: FuzzyFileSearchMatchType,
+        path: impl Into<String>,
+        root: impl Into<String>,
+        score: u32,
+    ) -> Self {
+        Self {
+            file_name: file_name.into(),
+            indices: None,
+            match_type,
+            path: path.into(),
+            root: root.into(),
+            score,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchSessionCompletedNotification {
     #[serde(rename = "sessionId")]
@@ -1691,12 +2841,34 @@ pub struct FuzzyFileSearchSessionCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FuzzyFileSearchSessionCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(session_id: impl Into<String>) -> Self {
+        Self {
+            session_id: session_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchSessionCompletedNotificationSlashed {
     pub params: FuzzyFileSearchSessionCompletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FuzzyFileSearchSessionCompletedNotificationSlashed {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: FuzzyFileSearchSessionCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1710,12 +2882,40 @@ pub struct FuzzyFileSearchSessionUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FuzzyFileSearchSessionUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        files: Vec<FuzzyFileSearchResult>,
+        query: impl Into<String>,
+        session_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            files,
+            query: query.into(),
+            session_id: session_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FuzzyFileSearchSessionUpdatedNotificationSlashed {
     pub params: FuzzyFileSearchSessionUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FuzzyFileSearchSessionUpdatedNotificationSlashed {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: FuzzyFileSearchSessionUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1746,12 +2946,34 @@ pub struct GuardianWarningNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GuardianWarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::GuardianWarningNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookCompletedNotification {
     pub params: crate::v2::HookCompletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HookCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::HookCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1762,6 +2984,17 @@ pub struct HookStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl HookStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::HookStartedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HooksListRequest {
     pub id: crate::v2::RequestId,
@@ -1769,6 +3002,18 @@ pub struct HooksListRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HooksListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::HooksListParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Client-declared capabilities negotiated during initialize.
@@ -1831,6 +3076,21 @@ pub struct InitializeCapabilities {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Default for InitializeCapabilities {
+    fn default() -> Self {
+        Self {
+            experimental_api: Self::default_experimental_api(),
+            explicit_gateway_oauth: None,
+            extensions: None,
+            mcp_server_openai_form_elicitation: None,
+            opt_out_notification_methods: None,
+            request_attestation: Self::default_request_attestation(),
+            required_human_approval: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 impl InitializeCapabilities {
     fn default_experimental_api() -> bool {
         false
@@ -1855,6 +3115,18 @@ pub struct InitializeParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl InitializeParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(client_info: ClientInfo) -> Self {
+        Self {
+            capabilities: None,
+            client_info,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitializeRequest {
     pub id: crate::v2::RequestId,
@@ -1862,6 +3134,18 @@ pub struct InitializeRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl InitializeRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: InitializeParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1882,6 +3166,25 @@ pub struct InitializeResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl InitializeResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        codex_home: impl Into<crate::v2::AbsolutePathBuf>,
+        platform_family: impl Into<String>,
+        platform_os: impl Into<String>,
+        user_agent: impl Into<String>,
+    ) -> Self {
+        Self {
+            codex_home: codex_home.into(),
+            platform_family: platform_family.into(),
+            platform_os: platform_os.into(),
+            user_agent: user_agent.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InitializedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -1897,12 +3200,36 @@ pub struct ItemAgentMessageDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemAgentMessageDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::AgentMessageDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemAutoApprovalReviewCompletedNotification {
     pub params: crate::v2::ItemGuardianApprovalReviewCompletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemAutoApprovalReviewCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        params: crate::v2::ItemGuardianApprovalReviewCompletedNotification,
+    ) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1913,12 +3240,36 @@ pub struct ItemAutoApprovalReviewStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemAutoApprovalReviewStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        params: crate::v2::ItemGuardianApprovalReviewStartedNotification,
+    ) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCommandExecutionOutputDeltaNotification {
     pub params: crate::v2::CommandExecutionOutputDeltaNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemCommandExecutionOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::CommandExecutionOutputDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// NEW APIs Sent when approval is requested for a specific command execution. This request is used for Turns started via turn/start.
@@ -1931,6 +3282,21 @@ pub struct ItemCommandExecutionRequestApprovalRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemCommandExecutionRequestApprovalRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: CommandExecutionRequestApprovalParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCommandExecutionTerminalInteractionNotification {
     pub params: crate::v2::TerminalInteractionNotification,
@@ -1939,12 +3305,34 @@ pub struct ItemCommandExecutionTerminalInteractionNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemCommandExecutionTerminalInteractionNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::TerminalInteractionNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemCompletedNotification {
     pub params: crate::v2::ItemCompletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ItemCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Deprecated legacy apply_patch output stream notification.
@@ -1956,12 +3344,34 @@ pub struct ItemFileChangeOutputDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemFileChangeOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::FileChangeOutputDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemFileChangePatchUpdatedNotification {
     pub params: crate::v2::FileChangePatchUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemFileChangePatchUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::FileChangePatchUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Sent when approval is requested for a specific file change. This request is used for Turns started via turn/start.
@@ -1974,12 +3384,38 @@ pub struct ItemFileChangeRequestApprovalRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemFileChangeRequestApprovalRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: FileChangeRequestApprovalParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemMcpToolCallProgressNotification {
     pub params: crate::v2::McpToolCallProgressNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemMcpToolCallProgressNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::McpToolCallProgressNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Request approval for additional permissions from the user.
@@ -1992,6 +3428,21 @@ pub struct ItemPermissionsRequestApprovalRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemPermissionsRequestApprovalRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: PermissionsRequestApprovalParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - proposed plan streaming deltas for plan items.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemPlanDeltaNotification {
@@ -1999,6 +3450,17 @@ pub struct ItemPlanDeltaNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemPlanDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::PlanDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2009,12 +3471,34 @@ pub struct ItemReasoningSummaryPartAddedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemReasoningSummaryPartAddedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ReasoningSummaryPartAddedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemReasoningSummaryTextDeltaNotification {
     pub params: crate::v2::ReasoningSummaryTextDeltaNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemReasoningSummaryTextDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ReasoningSummaryTextDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2025,12 +3509,34 @@ pub struct ItemReasoningTextDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemReasoningTextDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ReasoningTextDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemStartedNotification {
     pub params: crate::v2::ItemStartedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ItemStartedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Execute a dynamic tool call on the client.
@@ -2043,6 +3549,18 @@ pub struct ItemToolCallRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemToolCallRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: DynamicToolCallParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - Request input from the user for a tool call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemToolRequestUserInputRequest {
@@ -2053,6 +3571,18 @@ pub struct ItemToolRequestUserInputRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemToolRequestUserInputRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: ToolRequestUserInputParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// A response to a request that indicates an error occurred.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcError {
@@ -2061,6 +3591,18 @@ pub struct JsonrpcError {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl JsonrpcError {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(error: JsonrpcErrorError, id: crate::v2::RequestId) -> Self {
+        Self {
+            error,
+            id,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2076,6 +3618,19 @@ pub struct JsonrpcErrorError {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl JsonrpcErrorError {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            data: None,
+            message: message.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent.
@@ -2167,6 +3722,18 @@ pub struct JsonrpcNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl JsonrpcNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(method: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// A request that expects a response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcRequest {
@@ -2190,6 +3757,20 @@ pub struct JsonrpcRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl JsonrpcRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, method: impl Into<String>) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            params: None,
+            trace: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// A successful (non-error) response to a request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcResponse {
@@ -2199,6 +3780,18 @@ pub struct JsonrpcResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl JsonrpcResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, result: serde_json::Value) -> Self {
+        Self {
+            id,
+            result,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2215,6 +3808,18 @@ pub struct ListFilesParsedCommand {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ListFilesParsedCommand {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cmd: impl Into<String>) -> Self {
+        Self {
+            cmd: cmd.into(),
+            path: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceAddRequest {
     pub id: crate::v2::RequestId,
@@ -2222,6 +3827,21 @@ pub struct MarketplaceAddRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MarketplaceAddRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::MarketplaceAddParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2233,6 +3853,21 @@ pub struct MarketplaceRemoveRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MarketplaceRemoveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::MarketplaceRemoveParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceUpgradeRequest {
     pub id: crate::v2::RequestId,
@@ -2240,6 +3875,21 @@ pub struct MarketplaceUpgradeRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MarketplaceUpgradeRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::MarketplaceUpgradeParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -2272,6 +3922,19 @@ pub struct McpElicitationBooleanSchema {
     pub r#type: McpElicitationBooleanType,
 }
 
+impl McpElicitationBooleanSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(r#type: McpElicitationBooleanType) -> Self {
+        Self {
+            default: None,
+            description: None,
+            title: None,
+            r#type,
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum McpElicitationBooleanType {
         Boolean = "boolean",
@@ -2283,6 +3946,17 @@ crate::wire::string_enum! {
 pub struct McpElicitationConstOption {
     pub r#const: String,
     pub title: String,
+}
+
+impl McpElicitationConstOption {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(r#const: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            r#const: r#const.into(),
+            title: title.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -2384,6 +4058,21 @@ pub struct McpElicitationLegacyTitledEnumSchema {
     pub r#type: McpElicitationStringType,
 }
 
+impl McpElicitationLegacyTitledEnumSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(r#enum: Vec<String>, r#type: McpElicitationStringType) -> Self {
+        Self {
+            default: None,
+            description: None,
+            r#enum,
+            enum_names: None,
+            title: None,
+            r#type,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpElicitationMultiSelectEnumSchema {
     McpElicitationUntitledMultiSelectEnumSchema(
@@ -2477,6 +4166,21 @@ pub struct McpElicitationNumberSchema {
     )]
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationNumberType,
+}
+
+impl McpElicitationNumberSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(r#type: McpElicitationNumberType) -> Self {
+        Self {
+            default: None,
+            description: None,
+            maximum: None,
+            minimum: None,
+            title: None,
+            r#type,
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -2590,6 +4294,22 @@ pub struct McpElicitationSchema {
     )]
     pub required: Option<Option<Vec<String>>>,
     pub r#type: McpElicitationObjectType,
+}
+
+impl McpElicitationSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        properties: std::collections::BTreeMap<String, McpElicitationPrimitiveSchema>,
+        r#type: McpElicitationObjectType,
+    ) -> Self {
+        Self {
+            schema: None,
+            properties,
+            required: None,
+            r#type,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -2706,6 +4426,22 @@ pub struct McpElicitationStringSchema {
     pub r#type: McpElicitationStringType,
 }
 
+impl McpElicitationStringSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(r#type: McpElicitationStringType) -> Self {
+        Self {
+            default: None,
+            description: None,
+            format: None,
+            max_length: None,
+            min_length: None,
+            title: None,
+            r#type,
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum McpElicitationStringType {
         String = "string",
@@ -2717,6 +4453,14 @@ crate::wire::string_enum! {
 pub struct McpElicitationTitledEnumItems {
     #[serde(rename = "anyOf")]
     pub any_of: Vec<McpElicitationConstOption>,
+}
+
+impl McpElicitationTitledEnumItems {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(any_of: Vec<McpElicitationConstOption>) -> Self {
+        Self { any_of }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2758,6 +4502,25 @@ pub struct McpElicitationTitledMultiSelectEnumSchema {
     pub r#type: McpElicitationArrayType,
 }
 
+impl McpElicitationTitledMultiSelectEnumSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        items: McpElicitationTitledEnumItems,
+        r#type: McpElicitationArrayType,
+    ) -> Self {
+        Self {
+            default: None,
+            description: None,
+            items,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationTitledSingleSelectEnumSchema {
@@ -2784,11 +4547,36 @@ pub struct McpElicitationTitledSingleSelectEnumSchema {
     pub r#type: McpElicitationStringType,
 }
 
+impl McpElicitationTitledSingleSelectEnumSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        one_of: Vec<McpElicitationConstOption>,
+        r#type: McpElicitationStringType,
+    ) -> Self {
+        Self {
+            default: None,
+            description: None,
+            one_of,
+            title: None,
+            r#type,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationUntitledEnumItems {
     pub r#enum: Vec<String>,
     pub r#type: McpElicitationStringType,
+}
+
+impl McpElicitationUntitledEnumItems {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(r#enum: Vec<String>, r#type: McpElicitationStringType) -> Self {
+        Self { r#enum, r#type }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2830,6 +4618,25 @@ pub struct McpElicitationUntitledMultiSelectEnumSchema {
     pub r#type: McpElicitationArrayType,
 }
 
+impl McpElicitationUntitledMultiSelectEnumSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        items: McpElicitationUntitledEnumItems,
+        r#type: McpElicitationArrayType,
+    ) -> Self {
+        Self {
+            default: None,
+            description: None,
+            items,
+            max_items: None,
+            min_items: None,
+            title: None,
+            r#type,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationUntitledSingleSelectEnumSchema {
@@ -2853,6 +4660,20 @@ pub struct McpElicitationUntitledSingleSelectEnumSchema {
     )]
     pub title: Option<Option<String>>,
     pub r#type: McpElicitationStringType,
+}
+
+impl McpElicitationUntitledSingleSelectEnumSchema {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(r#enum: Vec<String>, r#type: McpElicitationStringType) -> Self {
+        Self {
+            default: None,
+            description: None,
+            r#enum,
+            title: None,
+            r#type,
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -2882,6 +4703,23 @@ pub struct McpServerElicitationRequestParams {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: McpServerElicitationRequestParamsVariant,
+}
+
+impl McpServerElicitationRequestParams {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        server_name: impl Into<String>,
+        thread_id: impl Into<String>,
+        variant: McpServerElicitationRequestParamsVariant,
+    ) -> Self {
+        Self {
+            server_name: server_name.into(),
+            thread_id: thread_id.into(),
+            turn_id: None,
+            variant,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -2943,6 +4781,22 @@ pub struct McpServerElicitationRequestParamsVariantForm {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerElicitationRequestParamsVariantForm {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        message: impl Into<String>,
+        requested_schema: McpElicitationSchema,
+    ) -> Self {
+        Self {
+            meta: None,
+            message: message.into(),
+            requested_schema,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestParamsVariantOpenaiForm {
     #[serde(
@@ -2960,6 +4814,19 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiForm {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerElicitationRequestParamsVariantOpenaiForm {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>, requested_schema: serde_json::Value) -> Self {
+        Self {
+            meta: None,
+            message: message.into(),
+            requested_schema,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestParamsVariantOpenaiFormCamel {
     #[serde(
@@ -2975,6 +4842,19 @@ pub struct McpServerElicitationRequestParamsVariantOpenaiFormCamel {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerElicitationRequestParamsVariantOpenaiFormCamel {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>, requested_schema: serde_json::Value) -> Self {
+        Self {
+            meta: None,
+            message: message.into(),
+            requested_schema,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2995,6 +4875,24 @@ pub struct McpServerElicitationRequestParamsVariantUrl {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerElicitationRequestParamsVariantUrl {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        elicitation_id: impl Into<String>,
+        message: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
+        Self {
+            meta: None,
+            elicitation_id: elicitation_id.into(),
+            message: message.into(),
+            url: url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Request input for an MCP server elicitation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerElicitationRequestRequest {
@@ -3003,6 +4901,21 @@ pub struct McpServerElicitationRequestRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerElicitationRequestRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: McpServerElicitationRequestParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3030,6 +4943,19 @@ pub struct McpServerElicitationRequestResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerElicitationRequestResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(action: McpServerElicitationAction) -> Self {
+        Self {
+            meta: None,
+            action,
+            content: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerEventStreamNotificationNotification {
     pub params: crate::v2::McpServerEventStreamNotification,
@@ -3038,12 +4964,34 @@ pub struct McpServerEventStreamNotificationNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerEventStreamNotificationNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::McpServerEventStreamNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginCompletedNotification {
     pub params: crate::v2::McpServerOauthLoginCompletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerOauthLoginCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::McpServerOauthLoginCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3055,6 +5003,21 @@ pub struct McpServerOauthLoginRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerOauthLoginRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::McpServerOauthLoginParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerResourceReadRequest {
     pub id: crate::v2::RequestId,
@@ -3064,12 +5027,38 @@ pub struct McpServerResourceReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerResourceReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::McpResourceReadParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerStartupStatusUpdatedNotification {
     pub params: crate::v2::McpServerStatusUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerStartupStatusUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::McpServerStatusUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3081,6 +5070,21 @@ pub struct McpServerStatusListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerStatusListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ListMcpServerStatusParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerToolCallRequest {
     pub id: crate::v2::RequestId,
@@ -3088,6 +5092,21 @@ pub struct McpServerToolCallRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerToolCallRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::McpServerToolCallParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3099,6 +5118,18 @@ pub struct ModelListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ModelListParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderAuthRecoveryCompletedNotification {
     pub params: crate::v2::AuthRecoveryNotification,
@@ -3107,12 +5138,34 @@ pub struct ModelProviderAuthRecoveryCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelProviderAuthRecoveryCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::AuthRecoveryNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderAuthRecoveryStartedNotification {
     pub params: crate::v2::AuthRecoveryNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelProviderAuthRecoveryStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::AuthRecoveryNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3124,6 +5177,21 @@ pub struct ModelProviderCapabilitiesReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelProviderCapabilitiesReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ModelProviderCapabilitiesReadParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderConfigWriteRequest {
     pub id: crate::v2::RequestId,
@@ -3131,6 +5199,21 @@ pub struct ModelProviderConfigWriteRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelProviderConfigWriteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ModelProviderConfigWriteParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3142,12 +5225,38 @@ pub struct ModelProviderListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelProviderListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ModelProviderListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelReroutedNotification {
     pub params: crate::v2::ModelReroutedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelReroutedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ModelReroutedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3158,12 +5267,34 @@ pub struct ModelSafetyBufferingUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelSafetyBufferingUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ModelSafetyBufferingUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelVerificationNotification {
     pub params: crate::v2::ModelVerificationNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelVerificationNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ModelVerificationNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3175,6 +5306,21 @@ pub struct NetworkApprovalContext {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl NetworkApprovalContext {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        host: impl Into<String>,
+        protocol: crate::v2::NetworkApprovalProtocol,
+    ) -> Self {
+        Self {
+            host: host.into(),
+            protocol,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyAmendment {
     pub action: NetworkPolicyRuleAction,
@@ -3184,11 +5330,33 @@ pub struct NetworkPolicyAmendment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl NetworkPolicyAmendment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(action: NetworkPolicyRuleAction, host: impl Into<String>) -> Self {
+        Self {
+            action,
+            host: host.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// User chose to persist a network policy rule (allow/deny) for future requests to the same host.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkPolicyAmendmentReviewDecision {
     pub network_policy_amendment: NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment,
+}
+
+impl NetworkPolicyAmendmentReviewDecision {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        network_policy_amendment: NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment,
+    ) -> Self {
+        Self { network_policy_amendment }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3197,6 +5365,17 @@ pub struct NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NetworkPolicyAmendmentReviewDecisionNetworkPolicyAmendment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(network_policy_amendment: NetworkPolicyAmendment) -> Self {
+        Self {
+            network_policy_amendment,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -3260,6 +5439,21 @@ pub struct PermissionProfileListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PermissionProfileListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PermissionProfileListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionsRequestApprovalParams {
     pub cwd: crate::v2::LegacyAppPathString,
@@ -3291,6 +5485,31 @@ pub struct PermissionsRequestApprovalParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PermissionsRequestApprovalParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cwd: impl Into<crate::v2::LegacyAppPathString>,
+        item_id: impl Into<String>,
+        permissions: crate::v2::RequestPermissionProfile,
+        started_at_ms: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            cwd: cwd.into(),
+            environment_id: None,
+            item_id: item_id.into(),
+            permissions,
+            reason: None,
+            started_at_ms,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionsRequestApprovalResponse {
     pub permissions: GrantedPermissionProfile,
@@ -3310,6 +5529,19 @@ pub struct PermissionsRequestApprovalResponse {
 }
 
 impl PermissionsRequestApprovalResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(permissions: GrantedPermissionProfile) -> Self {
+        Self {
+            permissions,
+            scope: Self::default_scope(),
+            strict_auto_review: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl PermissionsRequestApprovalResponse {
     fn default_scope() -> PermissionGrantScope {
         PermissionGrantScope::Turn
     }
@@ -3324,6 +5556,21 @@ pub struct PluginInstallRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginInstallRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginInstallParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInstalledRequest {
     pub id: crate::v2::RequestId,
@@ -3331,6 +5578,21 @@ pub struct PluginInstalledRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginInstalledRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginInstalledParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3342,6 +5604,18 @@ pub struct PluginListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::PluginListParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReadRequest {
     pub id: crate::v2::RequestId,
@@ -3349,6 +5623,18 @@ pub struct PluginReadRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::PluginReadParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3360,6 +5646,21 @@ pub struct PluginReconcileRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginReconcileRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginReconcileParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareCheckoutRequest {
     pub id: crate::v2::RequestId,
@@ -3367,6 +5668,21 @@ pub struct PluginShareCheckoutRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareCheckoutRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginShareCheckoutParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3378,6 +5694,21 @@ pub struct PluginShareDeleteRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginShareDeleteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginShareDeleteParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareListRequest {
     pub id: crate::v2::RequestId,
@@ -3385,6 +5716,21 @@ pub struct PluginShareListRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginShareListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3396,6 +5742,21 @@ pub struct PluginShareSaveRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginShareSaveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginShareSaveParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareUpdateTargetsRequest {
     pub id: crate::v2::RequestId,
@@ -3403,6 +5764,21 @@ pub struct PluginShareUpdateTargetsRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareUpdateTargetsRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginShareUpdateTargetsParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3414,6 +5790,21 @@ pub struct PluginSkillReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginSkillReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginSkillReadParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginUninstallRequest {
     pub id: crate::v2::RequestId,
@@ -3421,6 +5812,21 @@ pub struct PluginUninstallRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginUninstallRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::PluginUninstallParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Final exit notification for a `process/spawn` session.
@@ -3432,6 +5838,17 @@ pub struct ProcessExitedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ProcessExitedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ProcessExitedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Stream base64-encoded stdout/stderr chunks for a running `process/spawn` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessOutputDeltaNotification {
@@ -3441,12 +5858,34 @@ pub struct ProcessOutputDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ProcessOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ProcessOutputDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectChangedNotification {
     pub params: crate::v2::ProjectChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ProjectChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ProjectChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3460,12 +5899,40 @@ pub struct ReadParsedCommand {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ReadParsedCommand {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cmd: impl Into<String>,
+        name: impl Into<String>,
+        path: impl Into<String>,
+    ) -> Self {
+        Self {
+            cmd: cmd.into(),
+            name: name.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RemoteControlStatusChangedNotification {
     pub params: crate::v2::RemoteControlStatusChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RemoteControlStatusChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::RemoteControlStatusChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -3626,6 +6093,18 @@ pub struct ReviewStartRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ReviewStartRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ReviewStartParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchParsedCommand {
     pub cmd: String,
@@ -3646,6 +6125,19 @@ pub struct SearchParsedCommand {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SearchParsedCommand {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cmd: impl Into<String>) -> Self {
+        Self {
+            cmd: cmd.into(),
+            path: None,
+            query: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Notification sent from the server to the client.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerNotification {
@@ -3655,6 +6147,17 @@ pub struct ServerNotification {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: ServerNotificationVariant,
+}
+
+impl ServerNotification {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: ServerNotificationVariant) -> Self {
+        Self {
+            emitted_at_ms: None,
+            variant,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -4133,12 +6636,34 @@ pub struct ServerRequestResolvedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ServerRequestResolvedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ServerRequestResolvedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsChangedNotification {
     pub params: crate::v2::SkillsChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillsChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::SkillsChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4150,6 +6675,21 @@ pub struct SkillsConfigWriteRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillsConfigWriteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::SkillsConfigWriteParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsExtraRootsSetRequest {
     pub id: crate::v2::RequestId,
@@ -4157,6 +6697,21 @@ pub struct SkillsExtraRootsSetRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillsExtraRootsSetRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::SkillsExtraRootsSetParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4168,6 +6723,18 @@ pub struct SkillsListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillsListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::SkillsListParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadApproveGuardianDeniedActionRequest {
     pub id: crate::v2::RequestId,
@@ -4175,6 +6742,21 @@ pub struct ThreadApproveGuardianDeniedActionRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadApproveGuardianDeniedActionRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadApproveGuardianDeniedActionParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4186,12 +6768,38 @@ pub struct ThreadArchiveRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadArchiveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadArchiveParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadArchivedNotification {
     pub params: crate::v2::ThreadArchivedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadArchivedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadArchivedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4203,6 +6811,21 @@ pub struct ThreadAttachmentAddRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentAddRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadAttachmentAddParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentListRequest {
     pub id: crate::v2::RequestId,
@@ -4210,6 +6833,21 @@ pub struct ThreadAttachmentListRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadAttachmentListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadAttachmentListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4221,6 +6859,21 @@ pub struct ThreadAttachmentOwnerListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentOwnerListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadAttachmentOwnerListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentRemoveRequest {
     pub id: crate::v2::RequestId,
@@ -4228,6 +6881,21 @@ pub struct ThreadAttachmentRemoveRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadAttachmentRemoveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadAttachmentRemoveParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4238,12 +6906,34 @@ pub struct ThreadAttachmentUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadAttachmentUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadClosedNotification {
     pub params: crate::v2::ThreadClosedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadClosedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadClosedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4255,6 +6945,21 @@ pub struct ThreadCompactStartRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadCompactStartRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadCompactStartParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Deprecated: Use `ContextCompaction` item type instead.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadCompactedNotification {
@@ -4262,6 +6967,17 @@ pub struct ThreadCompactedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadCompactedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ContextCompactedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4273,12 +6989,35 @@ pub struct ThreadDeleteRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadDeleteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ThreadDeleteParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadDeletedNotification {
     pub params: crate::v2::ThreadDeletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadDeletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadDeletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4289,12 +7028,34 @@ pub struct ThreadEnvironmentConnectedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadEnvironmentConnectedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::EnvironmentConnectionNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadEnvironmentDisconnectedNotification {
     pub params: crate::v2::EnvironmentConnectionNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadEnvironmentDisconnectedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::EnvironmentConnectionNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4306,6 +7067,18 @@ pub struct ThreadForkRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadForkRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ThreadForkParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearRequest {
     pub id: crate::v2::RequestId,
@@ -4315,12 +7088,38 @@ pub struct ThreadGoalClearRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoalClearRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadGoalClearParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearedNotification {
     pub params: crate::v2::ThreadGoalClearedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadGoalClearedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadGoalClearedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4332,6 +7131,21 @@ pub struct ThreadGoalGetRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoalGetRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadGoalGetParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalSetRequest {
     pub id: crate::v2::RequestId,
@@ -4341,12 +7155,38 @@ pub struct ThreadGoalSetRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoalSetRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadGoalSetParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalUpdatedNotification {
     pub params: crate::v2::ThreadGoalUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadGoalUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadGoalUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Append raw Responses API items to the thread history without starting a user turn.
@@ -4359,6 +7199,21 @@ pub struct ThreadInjectItemsRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadInjectItemsRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadInjectItemsParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemsListRequest {
     pub id: crate::v2::RequestId,
@@ -4366,6 +7221,21 @@ pub struct ThreadItemsListRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadItemsListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadItemsListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4377,6 +7247,18 @@ pub struct ThreadListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ThreadListParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadLoadedListRequest {
     pub id: crate::v2::RequestId,
@@ -4384,6 +7266,21 @@ pub struct ThreadLoadedListRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadLoadedListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadLoadedListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4395,6 +7292,21 @@ pub struct ThreadMetadataUpdateRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadMetadataUpdateRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadMetadataUpdateParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadNameSetRequest {
     pub id: crate::v2::RequestId,
@@ -4402,6 +7314,21 @@ pub struct ThreadNameSetRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadNameSetRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadSetNameParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4412,12 +7339,34 @@ pub struct ThreadNameUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadNameUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadNameUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadPredictionUpdatedNotification {
     pub params: crate::v2::ThreadPredictionUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadPredictionUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadPredictionUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4428,12 +7377,34 @@ pub struct ThreadProjectUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadProjectUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadProjectUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadQueueChangedNotification {
     pub params: crate::v2::ThreadQueueChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadQueueChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadQueueChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4445,12 +7416,35 @@ pub struct ThreadReadRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadReadRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ThreadReadParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadStateChangedNotification {
     pub params: crate::v2::ThreadReadStateChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadReadStateChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadReadStateChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4461,12 +7455,34 @@ pub struct ThreadRealtimeClosedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeClosedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeClosedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeErrorNotification {
     pub params: crate::v2::ThreadRealtimeErrorNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeErrorNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeErrorNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4477,12 +7493,34 @@ pub struct ThreadRealtimeItemAddedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeItemAddedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeItemAddedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemCompletedNotification {
     pub params: crate::v2::ThreadRealtimeItemCompletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeItemCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeItemCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4493,12 +7531,36 @@ pub struct ThreadRealtimeItemStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeItemStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeItemStartedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemTranscriptDeltaNotification {
     pub params: crate::v2::ThreadRealtimeItemTranscriptDeltaNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeItemTranscriptDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        params: crate::v2::ThreadRealtimeItemTranscriptDeltaNotification,
+    ) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4509,12 +7571,34 @@ pub struct ThreadRealtimeOutputAudioDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeOutputAudioDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeOutputAudioDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeSdpNotification {
     pub params: crate::v2::ThreadRealtimeSdpNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeSdpNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeSdpNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4525,6 +7609,17 @@ pub struct ThreadRealtimeStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeStartedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDeltaNotification {
     pub params: crate::v2::ThreadRealtimeTranscriptDeltaNotification,
@@ -4533,12 +7628,34 @@ pub struct ThreadRealtimeTranscriptDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeTranscriptDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeTranscriptDeltaNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDoneNotification {
     pub params: crate::v2::ThreadRealtimeTranscriptDoneNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeTranscriptDoneNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRealtimeTranscriptDoneNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4550,6 +7667,18 @@ pub struct ThreadResumeRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadResumeRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ThreadResumeParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRevertRequest {
     pub id: crate::v2::RequestId,
@@ -4557,6 +7686,18 @@ pub struct ThreadRevertRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRevertRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ThreadRevertParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4567,12 +7708,34 @@ pub struct ThreadRevertedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRevertedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadRevertedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionChangedNotification {
     pub params: crate::v2::ThreadSectionChangedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSectionChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadSectionChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4584,6 +7747,21 @@ pub struct ThreadSectionCreateRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadSectionCreateRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadSectionCreateParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionDeleteRequest {
     pub id: crate::v2::RequestId,
@@ -4591,6 +7769,21 @@ pub struct ThreadSectionDeleteRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSectionDeleteRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadSectionDeleteParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4602,6 +7795,21 @@ pub struct ThreadSectionListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadSectionListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadSectionListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionMoveRequest {
     pub id: crate::v2::RequestId,
@@ -4609,6 +7817,21 @@ pub struct ThreadSectionMoveRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSectionMoveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadSectionMoveParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4620,12 +7843,38 @@ pub struct ThreadSectionUpdateRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadSectionUpdateRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadSectionUpdateParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSettingsUpdatedNotification {
     pub params: crate::v2::ThreadSettingsUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSettingsUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadSettingsUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4635,6 +7884,21 @@ pub struct ThreadShellCommandRequest {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadShellCommandRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadShellCommandParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// NEW APIs
@@ -4647,12 +7911,35 @@ pub struct ThreadStartRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadStartRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::ThreadStartParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStartedNotification {
     pub params: crate::v2::ThreadStartedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadStartedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4663,12 +7950,34 @@ pub struct ThreadStatusChangedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadStatusChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadStatusChangedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTokenUsageUpdatedNotification {
     pub params: crate::v2::ThreadTokenUsageUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadTokenUsageUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadTokenUsageUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4680,6 +7989,21 @@ pub struct ThreadTurnsListRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadTurnsListRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadTurnsListParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchiveRequest {
     pub id: crate::v2::RequestId,
@@ -4689,12 +8013,38 @@ pub struct ThreadUnarchiveRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadUnarchiveRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadUnarchiveParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchivedNotification {
     pub params: crate::v2::ThreadUnarchivedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadUnarchivedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::ThreadUnarchivedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4706,6 +8056,21 @@ pub struct ThreadUnsubscribeRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadUnsubscribeRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::ThreadUnsubscribeParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL. Captures a user's answer to a request_user_input question.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolRequestUserInputAnswer {
@@ -4713,6 +8078,17 @@ pub struct ToolRequestUserInputAnswer {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ToolRequestUserInputAnswer {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(answers: Vec<String>) -> Self {
+        Self {
+            answers,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL. Defines a single selectable option for request_user_input.
@@ -4723,6 +8099,18 @@ pub struct ToolRequestUserInputOption {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ToolRequestUserInputOption {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(description: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            label: label.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL. Params sent with a request_user_input event.
@@ -4748,6 +8136,28 @@ pub struct ToolRequestUserInputParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ToolRequestUserInputParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        is_blocking: bool,
+        item_id: impl Into<String>,
+        questions: Vec<ToolRequestUserInputQuestion>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            auto_resolution_ms: None,
+            is_blocking,
+            item_id: item_id.into(),
+            questions,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL. Represents one request_user_input question and its required options.
@@ -4778,6 +8188,26 @@ pub struct ToolRequestUserInputQuestion {
 }
 
 impl ToolRequestUserInputQuestion {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        header: impl Into<String>,
+        id: impl Into<String>,
+        question: impl Into<String>,
+    ) -> Self {
+        Self {
+            header: header.into(),
+            id: id.into(),
+            is_other: Self::default_is_other(),
+            is_secret: Self::default_is_secret(),
+            options: None,
+            question: question.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ToolRequestUserInputQuestion {
     fn default_is_other() -> bool {
         false
     }
@@ -4795,6 +8225,19 @@ pub struct ToolRequestUserInputResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ToolRequestUserInputResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        answers: std::collections::BTreeMap<String, ToolRequestUserInputAnswer>,
+    ) -> Self {
+        Self {
+            answers,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnCompletedNotification {
     pub params: crate::v2::TurnCompletedNotification,
@@ -4803,12 +8246,34 @@ pub struct TurnCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::TurnCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnDiffUpdatedNotification {
     pub params: crate::v2::TurnDiffUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnDiffUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::TurnDiffUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4820,6 +8285,21 @@ pub struct TurnInterruptRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnInterruptRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::TurnInterruptParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnModerationMetadataNotification {
     pub params: crate::v2::TurnModerationMetadataNotification,
@@ -4828,12 +8308,34 @@ pub struct TurnModerationMetadataNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnModerationMetadataNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::TurnModerationMetadataNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnPlanUpdatedNotification {
     pub params: crate::v2::TurnPlanUpdatedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnPlanUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::TurnPlanUpdatedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4845,12 +8347,35 @@ pub struct TurnStartRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnStartRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::TurnStartParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartedNotification {
     pub params: crate::v2::TurnStartedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::TurnStartedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4862,12 +8387,35 @@ pub struct TurnSteerRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnSteerRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId, params: crate::v2::TurnSteerParams) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UnknownParsedCommand {
     pub cmd: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UnknownParsedCommand {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cmd: impl Into<String>) -> Self {
+        Self {
+            cmd: cmd.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4882,6 +8430,18 @@ pub struct UpdateFileChange {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UpdateFileChange {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(unified_diff: impl Into<String>) -> Self {
+        Self {
+            move_path: None,
+            unified_diff: unified_diff.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -4911,6 +8471,17 @@ pub struct WarningNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::WarningNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxReadinessRequest {
     pub id: crate::v2::RequestId,
@@ -4925,12 +8496,35 @@ pub struct WindowsSandboxReadinessRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WindowsSandboxReadinessRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: crate::v2::RequestId) -> Self {
+        Self {
+            id,
+            params: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupCompletedNotification {
     pub params: crate::v2::WindowsSandboxSetupCompletedNotification,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WindowsSandboxSetupCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::WindowsSandboxSetupCompletedNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4942,6 +8536,21 @@ pub struct WindowsSandboxSetupStartRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WindowsSandboxSetupStartRequest {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: crate::v2::RequestId,
+        params: crate::v2::WindowsSandboxSetupStartParams,
+    ) -> Self {
+        Self {
+            id,
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Notifies the user of world-writable directories on Windows, which cannot be protected by the sandbox.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsWorldWritableWarningNotification {
@@ -4949,4 +8558,15 @@ pub struct WindowsWorldWritableWarningNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WindowsWorldWritableWarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(params: crate::v2::WindowsWorldWritableWarningNotification) -> Self {
+        Self {
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
 }

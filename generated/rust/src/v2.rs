@@ -73,6 +73,20 @@ pub struct AccountLoginCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountLoginCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(success: bool) -> Self {
+        Self {
+            error: None,
+            login_id: None,
+            onboarding_entrypoint: None,
+            success,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Sparse rolling rate-limit update.
 ///
 /// Clients should merge available values into the most recent `account/rateLimits/read` response or refetch that snapshot. Nullable account metadata may be unavailable in a rolling update and does not clear a previously observed value.
@@ -83,6 +97,17 @@ pub struct AccountRateLimitsUpdatedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountRateLimitsUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(rate_limits: RateLimitSnapshot) -> Self {
+        Self {
+            rate_limits,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -103,6 +128,18 @@ pub struct AccountSecuritySetupAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountSecuritySetupAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(label: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            url: url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSecuritySetupNotice {
     #[serde(rename = "accountId")]
@@ -115,6 +152,27 @@ pub struct AccountSecuritySetupNotice {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountSecuritySetupNotice {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        account_id: impl Into<String>,
+        action: AccountSecuritySetupAction,
+        description: impl Into<String>,
+        title: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            account_id: account_id.into(),
+            action,
+            description: description.into(),
+            title: title.into(),
+            user_id: user_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -165,6 +223,30 @@ pub struct AccountSession {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountSession {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        is_active: bool,
+        last_used_at: i64,
+        session_id: impl Into<String>,
+        workspaces: Vec<AccountSessionWorkspace>,
+    ) -> Self {
+        Self {
+            display_name: None,
+            email: None,
+            image_url: None,
+            is_active,
+            last_used_at,
+            selected_workspace_account_id: None,
+            session_id: session_id.into(),
+            user_id: None,
+            workspaces,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSessionWorkspace {
     #[serde(rename = "accountId")]
@@ -193,6 +275,20 @@ pub struct AccountSessionWorkspace {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AccountSessionWorkspace {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(account_id: impl Into<String>) -> Self {
+        Self {
+            account_id: account_id.into(),
+            image_url: None,
+            kind: None,
+            name: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum AccountSessionWorkspaceKind {
         Personal = "personal",
@@ -208,6 +304,18 @@ pub struct AccountTokenUsageDailyBucket {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AccountTokenUsageDailyBucket {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(start_date: impl Into<String>, tokens: i64) -> Self {
+        Self {
+            start_date: start_date.into(),
+            tokens,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -289,6 +397,18 @@ pub struct ActivePermissionProfile {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ActivePermissionProfile {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            extends: None,
+            id: id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActiveThreadStatus {
     #[serde(rename = "activeFlags")]
@@ -296,6 +416,17 @@ pub struct ActiveThreadStatus {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ActiveThreadStatus {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(active_flags: Vec<ThreadActiveFlag>) -> Self {
+        Self {
+            active_flags,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Returned when `turn/start` or `turn/steer` is submitted while the current active turn cannot accept same-turn steering, for example `/review` or manual `/compact`.
@@ -306,6 +437,16 @@ pub struct ActiveTurnNotSteerableCodexErrorInfo {
     pub active_turn_not_steerable: ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable,
 }
 
+impl ActiveTurnNotSteerableCodexErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        active_turn_not_steerable: ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable,
+    ) -> Self {
+        Self { active_turn_not_steerable }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable {
     #[serde(rename = "turnKind")]
@@ -313,6 +454,17 @@ pub struct ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ActiveTurnNotSteerableCodexErrorInfoActiveTurnNotSteerable {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(turn_kind: NonSteerableTurnKind) -> Self {
+        Self {
+            turn_kind,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -350,6 +502,19 @@ pub struct AdditionalContextEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AdditionalContextEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(kind: AdditionalContextKind, value: impl Into<String>) -> Self {
+        Self {
+            kind,
+            name: None,
+            value: value.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -421,6 +586,19 @@ pub struct AdditionalToolsResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AdditionalToolsResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(role: impl Into<String>, tools: Vec<serde_json::Value>) -> Self {
+        Self {
+            id: None,
+            role: role.into(),
+            tools,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct AgentConfiguredHookHandler {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -455,6 +633,25 @@ pub struct AgentMessageDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentMessageDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        delta: impl Into<String>,
+        item_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            delta: delta.into(),
+            item_id: item_id.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// A presentation instruction for Chat to apply to this answer when recovering history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentMessageDisplay {
@@ -484,6 +681,20 @@ pub struct AgentMessageDisplay {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AgentMessageDisplay {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(action: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            block_type: None,
+            check_trusted_contacts: None,
+            cyber_trusted_access: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -536,6 +747,18 @@ pub struct AgentMessageModeration {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentMessageModeration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(moderated: bool) -> Self {
+        Self {
+            display: None,
+            moderated,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentMessageResponseItem {
     pub author: String,
@@ -558,6 +781,25 @@ pub struct AgentMessageResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AgentMessageResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        author: impl Into<String>,
+        content: Vec<AgentMessageInputContent>,
+        recipient: impl Into<String>,
+    ) -> Self {
+        Self {
+            author: author.into(),
+            content,
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            recipient: recipient.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -600,6 +842,23 @@ pub struct AgentMessageThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AgentMessageThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            delivery: None,
+            id: id.into(),
+            memory_citation: None,
+            moderation: None,
+            phase: None,
+            questions: None,
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type AgentPath = String;
 
 crate::wire::string_enum! {
@@ -629,6 +888,24 @@ pub struct AmazonBedrockAccessKeysv2LoginAccountParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AmazonBedrockAccessKeysv2LoginAccountParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        region: impl Into<String>,
+        secret_access_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            region: region.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AmazonBedrockAccount {
     #[serde(
@@ -639,6 +916,15 @@ pub struct AmazonBedrockAccount {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for AmazonBedrockAccount {
+    fn default() -> Self {
+        Self {
+            uses_codex_managed_credentials: Self::default_uses_codex_managed_credentials(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl AmazonBedrockAccount {
@@ -656,6 +942,18 @@ pub struct AmazonBedrockv2LoginAccountParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AmazonBedrockv2LoginAccountParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(api_key: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            region: region.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -692,6 +990,17 @@ pub struct ApiKeyv2LoginAccountParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiKeyv2LoginAccountParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -741,6 +1050,22 @@ pub struct AppBranding {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppBranding {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(is_discoverable_app: bool) -> Self {
+        Self {
+            category: None,
+            developer: None,
+            is_discoverable_app,
+            privacy_policy: None,
+            terms_of_service: None,
+            website: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -800,6 +1125,23 @@ pub struct AppConfig {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            approvals_reviewer: None,
+            default_tools_approval_mode: None,
+            default_tools_enabled: None,
+            destructive_enabled: None,
+            enabled: Self::default_enabled(),
+            links: None,
+            omit_tools_from: None,
+            open_world_enabled: None,
+            tools: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl AppConfig {
@@ -896,6 +1238,31 @@ pub struct AppInfo {
 }
 
 impl AppInfo {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            app_metadata: None,
+            branding: None,
+            description: None,
+            distribution_channel: None,
+            icon_assets: None,
+            icon_dark_assets: None,
+            id: id.into(),
+            install_url: None,
+            is_accessible: Self::default_is_accessible(),
+            is_enabled: Self::default_is_enabled(),
+            labels: None,
+            logo_url: None,
+            logo_url_dark: None,
+            name: name.into(),
+            plugin_display_names: Self::default_plugin_display_names(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl AppInfo {
     fn default_is_accessible() -> bool {
         false
     }
@@ -937,6 +1304,17 @@ pub struct AppListUpdatedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppListUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<AppInfo>) -> Self {
+        Self {
+            data,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1026,6 +1404,17 @@ pub struct AppReview {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AppReview {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: impl Into<String>) -> Self {
+        Self {
+            status: status.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppScreenshot {
     #[serde(
@@ -1046,6 +1435,19 @@ pub struct AppScreenshot {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppScreenshot {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(user_prompt: impl Into<String>) -> Self {
+        Self {
+            file_id: None,
+            url: None,
+            user_prompt: user_prompt.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL - app metadata summary for plugin responses.
@@ -1075,6 +1477,21 @@ pub struct AppSummary {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            category: None,
+            description: None,
+            id: id.into(),
+            install_url: None,
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1126,6 +1543,29 @@ pub struct AppTemplateSummary {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppTemplateSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        materialized_app_ids: Vec<String>,
+        name: impl Into<String>,
+        template_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            canonical_connector_id: None,
+            category: None,
+            description: None,
+            logo_url: None,
+            logo_url_dark: None,
+            materialized_app_ids,
+            name: name.into(),
+            reason: None,
+            template_id: template_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -1191,6 +1631,22 @@ pub struct AppToolSummary {
 }
 
 impl AppToolSummary {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(description: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            disabled_reason: None,
+            is_enabled: Self::default_is_enabled(),
+            is_read_only: Self::default_is_read_only(),
+            name: name.into(),
+            title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl AppToolSummary {
     fn default_is_enabled() -> bool {
         true
     }
@@ -1209,6 +1665,21 @@ pub struct ApplicationNetworkRequirements {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApplicationNetworkRequirements {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        domains: std::collections::BTreeMap<String, NetworkDomainPermission>,
+        enabled: bool,
+    ) -> Self {
+        Self {
+            domains,
+            enabled,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -1261,6 +1732,21 @@ pub struct ApplyPatchGuardianApprovalReviewAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ApplyPatchGuardianApprovalReviewAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cwd: impl Into<LegacyAppPathString>,
+        files: Vec<LegacyAppPathString>,
+    ) -> Self {
+        Self {
+            cwd: cwd.into(),
+            files,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     /// Configures who approval requests are routed to for review. Examples include sandbox escapes, blocked network access, MCP approval prompts, and ARC escalations. Defaults to `user`. `auto_review` uses a carefully prompted subagent to gather relevant context and apply a risk-based decision framework before approving or denying the request. The legacy value `guardian_subagent` is accepted for compatibility.
     pub enum ApprovalsReviewer {
@@ -1309,6 +1795,19 @@ pub struct AppsDefaultConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Default for AppsDefaultConfig {
+    fn default() -> Self {
+        Self {
+            approvals_reviewer: None,
+            default_tools_approval_mode: None,
+            destructive_enabled: Self::default_destructive_enabled(),
+            enabled: Self::default_enabled(),
+            open_world_enabled: Self::default_open_world_enabled(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 impl AppsDefaultConfig {
     fn default_destructive_enabled() -> bool {
         true
@@ -1347,6 +1846,17 @@ pub struct AppsInstalledResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppsInstalledResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(apps: Vec<InstalledApp>) -> Self {
+        Self {
+            apps,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL - list available apps/connectors.
@@ -1399,6 +1909,18 @@ pub struct AppsListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AppsListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<AppInfo>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - read metadata for specific apps/connectors.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppsReadParams {
@@ -1421,6 +1943,19 @@ pub struct AppsReadParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AppsReadParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(app_ids: Vec<String>) -> Self {
+        Self {
+            app_ids,
+            include_tools: None,
+            thread_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - app/read response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppsReadResponse {
@@ -1430,6 +1965,18 @@ pub struct AppsReadResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppsReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(apps: Vec<ConnectorMetadata>, missing_app_ids: Vec<String>) -> Self {
+        Self {
+            apps,
+            missing_app_ids,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1501,12 +2048,34 @@ pub struct AsyncUserInputQuestion {
     pub title: String,
 }
 
+impl AsyncUserInputQuestion {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            options: None,
+            title: title.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AudioUrlContentItem {
     pub audio_url: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AudioUrlContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(audio_url: impl Into<String>) -> Self {
+        Self {
+            audio_url: audio_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1517,11 +2086,30 @@ pub struct AudioUrlFunctionCallOutputContentItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AudioUrlFunctionCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(audio_url: impl Into<String>) -> Self {
+        Self {
+            audio_url: audio_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AudioUserInput {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: AudioUserInputVariant,
+}
+
+impl AudioUserInput {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: AudioUserInputVariant) -> Self {
+        Self { variant }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1614,6 +2202,25 @@ pub struct AuthRecoveryNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl AuthRecoveryNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        message: impl Into<String>,
+        provider: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            provider: provider.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     /// Selects which part of the active context is charged against `model_auto_compact_token_limit`.
     pub enum AutoCompactTokenLimitScope {
@@ -1659,6 +2266,17 @@ pub struct BaseBranchReviewTarget {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl BaseBranchReviewTarget {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(branch: impl Into<String>) -> Self {
+        Self {
+            branch: branch.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -1707,6 +2325,18 @@ pub struct BedrockProviderSettingsPatch {
     pub region: Option<Option<String>>,
 }
 
+impl BedrockProviderSettingsPatch {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(provider_id: BedrockProviderId) -> Self {
+        Self {
+            profile: None,
+            provider_id,
+            region: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BemItemPromotedThreadRealtimeItem {
     pub item_id: String,
@@ -1715,6 +2345,23 @@ pub struct BemItemPromotedThreadRealtimeItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl BemItemPromotedThreadRealtimeItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item_id: impl Into<String>,
+        presentation: ThreadRealtimeBemItemPresentation,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            item_id: item_id.into(),
+            presentation,
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -1914,6 +2561,18 @@ pub struct ByteRange {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ByteRange {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(end: u64, start: u64) -> Self {
+        Self {
+            end,
+            start,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CancelLoginAccountParams {
     #[serde(rename = "loginId")]
@@ -1923,12 +2582,34 @@ pub struct CancelLoginAccountParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CancelLoginAccountParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(login_id: impl Into<String>) -> Self {
+        Self {
+            login_id: login_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CancelLoginAccountResponse {
     pub status: CancelLoginAccountStatus,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CancelLoginAccountResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: CancelLoginAccountStatus) -> Self {
+        Self {
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -1992,6 +2673,19 @@ pub struct ChatgptAccount {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ChatgptAccount {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(email: Option<String>, plan_type: PlanType) -> Self {
+        Self {
+            email,
+            plan_type,
+            workspace_name: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// [UNSTABLE] FOR OPENAI INTERNAL USE ONLY - DO NOT USE. The access token must contain the same scopes that Codex-managed ChatGPT auth tokens have.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAuthTokensv2LoginAccountParams {
@@ -2014,6 +2708,22 @@ pub struct ChatgptAuthTokensv2LoginAccountParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatgptAuthTokensv2LoginAccountParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        access_token: impl Into<String>,
+        chatgpt_account_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            access_token: access_token.into(),
+            chatgpt_account_id: chatgpt_account_id.into(),
+            chatgpt_plan_type: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2043,6 +2753,23 @@ pub struct ChatgptDeviceCodev2LoginAccountResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatgptDeviceCodev2LoginAccountResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        login_id: impl Into<String>,
+        user_code: impl Into<String>,
+        verification_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            login_id: login_id.into(),
+            user_code: user_code.into(),
+            verification_url: verification_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -2081,6 +2808,18 @@ pub struct Chatgptv2LoginAccountResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Chatgptv2LoginAccountResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(auth_url: impl Into<String>, login_id: impl Into<String>) -> Self {
+        Self {
+            auth_url: auth_url.into(),
+            login_id: login_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -2296,6 +3035,18 @@ pub struct CollabAgentState {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CollabAgentState {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: CollabAgentStatus) -> Self {
+        Self {
+            message: None,
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum CollabAgentStatus {
         PendingInit = "pendingInit",
@@ -2375,6 +3126,32 @@ pub struct CollabAgentToolCallThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CollabAgentToolCallThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        agents_states: std::collections::BTreeMap<String, CollabAgentState>,
+        id: impl Into<String>,
+        receiver_thread_ids: Vec<String>,
+        sender_thread_id: impl Into<String>,
+        status: CollabAgentToolCallStatus,
+        tool: CollabAgentTool,
+    ) -> Self {
+        Self {
+            agents_states,
+            id: id.into(),
+            model: None,
+            prompt: None,
+            reasoning_effort: None,
+            receiver_thread_ids,
+            sender_thread_id: sender_thread_id.into(),
+            status,
+            tool,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Collaboration mode for a Codex session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CollaborationMode {
@@ -2383,6 +3160,18 @@ pub struct CollaborationMode {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CollaborationMode {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(mode: ModeKind, settings: Settings) -> Self {
+        Self {
+            mode,
+            settings,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL - collaboration mode preset metadata for clients.
@@ -2410,6 +3199,20 @@ pub struct CollaborationModeMask {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CollaborationModeMask {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            mode: None,
+            model: None,
+            name: name.into(),
+            reasoning_effort: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -2488,6 +3291,22 @@ pub struct CommandConfiguredHookHandler {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandConfiguredHookHandler {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(r#async: bool, command: impl Into<String>) -> Self {
+        Self {
+            additional_context_limit: None,
+            r#async,
+            command: command.into(),
+            command_windows: None,
+            status_message: None,
+            timeout_sec: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Base64-encoded output chunk emitted for a streaming `command/exec` request.
 ///
 /// These notifications are connection-scoped. If the originating connection closes, the server terminates the process.
@@ -2507,6 +3326,25 @@ pub struct CommandExecOutputDeltaNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommandExecOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cap_reached: bool,
+        delta_base64: impl Into<String>,
+        process_id: impl Into<String>,
+        stream: CommandExecOutputStream,
+    ) -> Self {
+        Self {
+            cap_reached,
+            delta_base64: delta_base64.into(),
+            process_id: process_id.into(),
+            stream,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -2627,6 +3465,29 @@ pub struct CommandExecParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(command: Vec<String>) -> Self {
+        Self {
+            command,
+            cwd: None,
+            disable_output_cap: None,
+            disable_timeout: None,
+            env: None,
+            output_bytes_cap: None,
+            process_id: None,
+            sandbox_policy: None,
+            size: None,
+            stream_stdin: None,
+            stream_stdout_stderr: None,
+            timeout_ms: None,
+            tty: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Resize a running PTY-backed `command/exec` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecResizeParams {
@@ -2638,6 +3499,18 @@ pub struct CommandExecResizeParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommandExecResizeParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(process_id: impl Into<String>, size: CommandExecTerminalSize) -> Self {
+        Self {
+            process_id: process_id.into(),
+            size,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Empty success response for `command/exec/resize`.
@@ -2665,6 +3538,23 @@ pub struct CommandExecResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        exit_code: i32,
+        stderr: impl Into<String>,
+        stdout: impl Into<String>,
+    ) -> Self {
+        Self {
+            exit_code,
+            stderr: stderr.into(),
+            stdout: stdout.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// PTY size in character cells for `command/exec` PTY sessions.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecTerminalSize {
@@ -2677,6 +3567,18 @@ pub struct CommandExecTerminalSize {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecTerminalSize {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cols: u16, rows: u16) -> Self {
+        Self {
+            cols,
+            rows,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Terminate a running `command/exec` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecTerminateParams {
@@ -2686,6 +3588,17 @@ pub struct CommandExecTerminateParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommandExecTerminateParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(process_id: impl Into<String>) -> Self {
+        Self {
+            process_id: process_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Empty success response for `command/exec/terminate`.
@@ -2716,6 +3629,19 @@ pub struct CommandExecWriteParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandExecWriteParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(process_id: impl Into<String>) -> Self {
+        Self {
+            close_stdin: None,
+            delta_base64: None,
+            process_id: process_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Empty success response for `command/exec/write`.
 pub type CommandExecWriteResponse = std::collections::BTreeMap<
     String,
@@ -2734,6 +3660,25 @@ pub struct CommandExecutionOutputDeltaNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommandExecutionOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        delta: impl Into<String>,
+        item_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            delta: delta.into(),
+            item_id: item_id.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -2821,6 +3766,34 @@ pub struct CommandExecutionThreadItem {
 }
 
 impl CommandExecutionThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        command: impl Into<String>,
+        command_actions: Vec<CommandAction>,
+        cwd: impl Into<LegacyAppPathString>,
+        id: impl Into<String>,
+        status: CommandExecutionStatus,
+    ) -> Self {
+        Self {
+            aggregated_output: None,
+            command: command.into(),
+            command_actions,
+            cwd: cwd.into(),
+            duration_ms: None,
+            exit_code: None,
+            id: id.into(),
+            plugin_id: None,
+            process_id: None,
+            script_path: None,
+            source: Self::default_source(),
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl CommandExecutionThreadItem {
     fn default_source() -> CommandExecutionSource {
         CommandExecutionSource::Agent
     }
@@ -2836,12 +3809,40 @@ pub struct CommandGuardianApprovalReviewAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CommandGuardianApprovalReviewAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        command: impl Into<String>,
+        cwd: impl Into<LegacyAppPathString>,
+        source: GuardianCommandSource,
+    ) -> Self {
+        Self {
+            command: command.into(),
+            cwd: cwd.into(),
+            source,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandMigration {
     pub name: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommandMigration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Review the changes introduced by a specific commit.
@@ -2858,6 +3859,18 @@ pub struct CommitReviewTarget {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CommitReviewTarget {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(sha: impl Into<String>) -> Self {
+        Self {
+            sha: sha.into(),
+            title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2880,6 +3893,19 @@ pub struct CompactionResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CompactionResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(encrypted_content: impl Into<String>) -> Self {
+        Self {
+            encrypted_content: encrypted_content.into(),
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -3033,6 +4059,24 @@ pub struct ComputerUseWindowsExeConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ComputerUseWindowsExeConfig {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        access: AllowDenyRequirement,
+        product_name: impl Into<String>,
+        publisher_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            access,
+            binary_name: None,
+            product_name: product_name.into(),
+            publisher_name: publisher_name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComputerUseWindowsExeRequirement {
     pub access: AllowDenyRequirement,
@@ -3050,6 +4094,24 @@ pub struct ComputerUseWindowsExeRequirement {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ComputerUseWindowsExeRequirement {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        access: AllowDenyRequirement,
+        product_name: impl Into<String>,
+        publisher_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            access,
+            binary_name: None,
+            product_name: product_name.into(),
+            publisher_name: publisher_name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -3266,6 +4328,20 @@ pub struct ConfigBatchWriteParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigBatchWriteParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(edits: Vec<ConfigEdit>) -> Self {
+        Self {
+            edits,
+            expected_version: None,
+            file_path: None,
+            reload_user_config: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigEdit {
     #[serde(rename = "keyPath")]
@@ -3277,6 +4353,23 @@ pub struct ConfigEdit {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfigEdit {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        key_path: impl Into<String>,
+        merge_strategy: MergeStrategy,
+        value: serde_json::Value,
+    ) -> Self {
+        Self {
+            key_path: key_path.into(),
+            merge_strategy,
+            value,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -3297,6 +4390,24 @@ pub struct ConfigLayer {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigLayer {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        config: serde_json::Value,
+        name: ConfigLayerSource,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            config,
+            disabled_reason: None,
+            name,
+            version: version.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigLayerMetadata {
     pub name: ConfigLayerSource,
@@ -3304,6 +4415,18 @@ pub struct ConfigLayerMetadata {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfigLayerMetadata {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: ConfigLayerSource, version: impl Into<String>) -> Self {
+        Self {
+            name,
+            version: version.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -3404,6 +4527,22 @@ pub struct ConfigReadResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfigReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        config: Config,
+        origins: std::collections::BTreeMap<String, ConfigLayerMetadata>,
+    ) -> Self {
+        Self {
+            config,
+            layers: None,
+            origins,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -3679,6 +4818,25 @@ pub struct ConfigValueWriteParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigValueWriteParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        key_path: impl Into<String>,
+        merge_strategy: MergeStrategy,
+        value: serde_json::Value,
+    ) -> Self {
+        Self {
+            expected_version: None,
+            file_path: None,
+            key_path: key_path.into(),
+            merge_strategy,
+            value,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigWarningNotification {
     /// Optional extra guidance or error details.
@@ -3709,6 +4867,20 @@ pub struct ConfigWarningNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigWarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(summary: impl Into<String>) -> Self {
+        Self {
+            details: None,
+            path: None,
+            range: None,
+            summary: summary.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigWriteResponse {
     /// Canonical path to the config file that was written.
@@ -3728,6 +4900,24 @@ pub struct ConfigWriteResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigWriteResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        file_path: impl Into<AbsolutePathBuf>,
+        status: WriteStatus,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            file_path: file_path.into(),
+            overridden_metadata: None,
+            status,
+            version: version.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Reasoning settings interpreted by the backend for the routed model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigurationReasoning {
@@ -3737,6 +4927,17 @@ pub struct ConfigurationReasoning {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConfigurationReasoning {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(effort: impl Into<ReasoningEffort>) -> Self {
+        Self {
+            effort: effort.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// A durable input control interpreted by the backend at its position in history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigurationUpdateResponseItem {
@@ -3744,6 +4945,17 @@ pub struct ConfigurationUpdateResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfigurationUpdateResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(reasoning: ConfigurationReasoning) -> Self {
+        Self {
+            reasoning,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -3800,6 +5012,18 @@ pub struct ConfiguredHookMatcherGroup {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConfiguredHookMatcherGroup {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(hooks: Vec<ConfiguredHookHandler>) -> Self {
+        Self {
+            hooks,
+            matcher: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL - metadata returned by app/read.
@@ -3859,6 +5083,25 @@ pub struct ConnectorMetadata {
 }
 
 impl ConnectorMetadata {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            description: None,
+            distribution_channel: None,
+            icon_url: None,
+            icon_url_dark: None,
+            id: id.into(),
+            install_url: None,
+            name: name.into(),
+            plugin_display_names: Self::default_plugin_display_names(),
+            tool_summaries: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ConnectorMetadata {
     fn default_plugin_display_names() -> Vec<String> {
         vec![]
     }
@@ -3895,12 +5138,35 @@ pub struct ConsumeAccountRateLimitResetCreditParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ConsumeAccountRateLimitResetCreditParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(idempotency_key: impl Into<String>) -> Self {
+        Self {
+            credit_id: None,
+            idempotency_key: idempotency_key.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConsumeAccountRateLimitResetCreditResponse {
     pub outcome: ConsumeAccountRateLimitResetCreditOutcome,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ConsumeAccountRateLimitResetCreditResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(outcome: ConsumeAccountRateLimitResetCreditOutcome) -> Self {
+        Self {
+            outcome,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -3954,6 +5220,18 @@ pub struct ContextCompactedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ContextCompactedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>, turn_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContextCompactionResponseItem {
     #[serde(
@@ -3989,6 +5267,17 @@ pub struct ContextCompactionThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ContextCompactionThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ConversationTextRole {
         User = "user",
@@ -4013,12 +5302,36 @@ pub struct CreditsSnapshot {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CreditsSnapshot {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(has_credits: bool, unlimited: bool) -> Self {
+        Self {
+            balance: None,
+            has_credits,
+            unlimited,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomGatewayProviderSettings {
     pub auth: GatewayAuth,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CustomGatewayProviderSettings {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(auth: GatewayAuth) -> Self {
+        Self {
+            auth,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -4056,6 +5369,14 @@ pub struct CustomMultiAgentMode {
     pub custom: String,
 }
 
+impl CustomMultiAgentMode {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(custom: impl Into<String>) -> Self {
+        Self { custom: custom.into() }
+    }
+}
+
 /// Arbitrary instructions, equivalent to the old free-form prompt.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomReviewTarget {
@@ -4065,10 +5386,29 @@ pub struct CustomReviewTarget {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CustomReviewTarget {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(instructions: impl Into<String>) -> Self {
+        Self {
+            instructions: instructions.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomSessionSource {
     pub custom: String,
+}
+
+impl CustomSessionSource {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(custom: impl Into<String>) -> Self {
+        Self { custom: custom.into() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4098,6 +5438,21 @@ pub struct CustomToolCallOutputResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CustomToolCallOutputResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(call_id: impl Into<String>, output: FunctionCallOutputBody) -> Self {
+        Self {
+            call_id: call_id.into(),
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            name: None,
+            output,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4142,6 +5497,28 @@ pub struct CustomToolCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl CustomToolCallResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        call_id: impl Into<String>,
+        input: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            call_id: call_id.into(),
+            encrypted_content: None,
+            id: None,
+            input: input.into(),
+            internal_chat_message_metadata_passthrough: None,
+            name: name.into(),
+            namespace: None,
+            status: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     /// Requested cyber treatment for an OpenAI model turn. Authorization and model-tier restrictions remain server-owned.
     pub enum CyberAccessProgram {
@@ -4157,6 +5534,17 @@ pub struct DailyScheduledTaskSchedule {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl DailyScheduledTaskSchedule {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(time: impl Into<String>) -> Self {
+        Self {
+            time: time.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -4187,6 +5575,18 @@ pub struct DeprecationNoticeNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl DeprecationNoticeNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(summary: impl Into<String>) -> Self {
+        Self {
+            details: None,
+            summary: summary.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -4281,6 +5681,29 @@ pub struct DynamicToolCallThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl DynamicToolCallThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        arguments: serde_json::Value,
+        id: impl Into<String>,
+        status: DynamicToolCallStatus,
+        tool: impl Into<String>,
+    ) -> Self {
+        Self {
+            arguments,
+            content_items: None,
+            duration_ms: None,
+            id: id.into(),
+            namespace: None,
+            status,
+            success: None,
+            tool: tool.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum DynamicToolNamespaceTool {
@@ -4354,12 +5777,34 @@ pub struct EncryptedContentAgentMessageInputContent {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl EncryptedContentAgentMessageInputContent {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(encrypted_content: impl Into<String>) -> Self {
+        Self {
+            encrypted_content: encrypted_content.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncryptedContentFunctionCallOutputContentItem {
     pub encrypted_content: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EncryptedContentFunctionCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(encrypted_content: impl Into<String>) -> Self {
+        Self {
+            encrypted_content: encrypted_content.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4369,6 +5814,18 @@ pub struct EnteredReviewModeThreadItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EnteredReviewModeThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, review: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            review: review.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Enterprise-managed config layer delivered by the cloud config bundle.
@@ -4383,6 +5840,18 @@ pub struct EnterpriseManagedConfigLayerSource {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl EnterpriseManagedConfigLayerSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// A path owned by an execution environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentCapabilityRootLocation {
@@ -4395,6 +5864,18 @@ pub struct EnvironmentCapabilityRootLocation {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl EnvironmentCapabilityRootLocation {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(environment_id: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            environment_id: environment_id.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentConnectionNotification {
     #[serde(rename = "environmentId")]
@@ -4404,6 +5885,18 @@ pub struct EnvironmentConnectionNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EnvironmentConnectionNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(environment_id: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            environment_id: environment_id.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -4432,6 +5925,25 @@ pub struct ErrorNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ErrorNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        error: TurnError,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+        will_retry: bool,
+    ) -> Self {
+        Self {
+            error,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            will_retry,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4466,6 +5978,21 @@ pub struct ExecLocalShellAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExecLocalShellAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(command: Vec<String>) -> Self {
+        Self {
+            command,
+            env: None,
+            timeout_ms: None,
+            user: None,
+            working_directory: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecveGuardianApprovalReviewAction {
     pub argv: Vec<String>,
@@ -4475,6 +6002,25 @@ pub struct ExecveGuardianApprovalReviewAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExecveGuardianApprovalReviewAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        argv: Vec<String>,
+        cwd: impl Into<AbsolutePathBuf>,
+        program: impl Into<String>,
+        source: GuardianCommandSource,
+    ) -> Self {
+        Self {
+            argv,
+            cwd: cwd.into(),
+            program: program.into(),
+            source,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4487,6 +6033,17 @@ pub struct ExistingCallThreadRealtimeStartTransport {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExistingCallThreadRealtimeStartTransport {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(call_id: impl Into<String>) -> Self {
+        Self {
+            call_id: call_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExitedReviewModeThreadItem {
     pub id: String,
@@ -4494,6 +6051,18 @@ pub struct ExitedReviewModeThreadItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExitedReviewModeThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, review: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            review: review.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4534,6 +6103,28 @@ pub struct ExperimentalFeature {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExperimentalFeature {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        default_enabled: bool,
+        enabled: bool,
+        name: impl Into<String>,
+        stage: ExperimentalFeatureStage,
+    ) -> Self {
+        Self {
+            announcement: None,
+            default_enabled,
+            description: None,
+            display_name: None,
+            enabled,
+            name: name.into(),
+            stage,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureEnablementSetParams {
     /// Process-wide runtime feature enablement keyed by canonical feature name.
@@ -4545,6 +6136,17 @@ pub struct ExperimentalFeatureEnablementSetParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExperimentalFeatureEnablementSetParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(enablement: std::collections::BTreeMap<String, bool>) -> Self {
+        Self {
+            enablement,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExperimentalFeatureEnablementSetResponse {
     /// Feature enablement entries updated by this request.
@@ -4552,6 +6154,17 @@ pub struct ExperimentalFeatureEnablementSetResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExperimentalFeatureEnablementSetResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(enablement: std::collections::BTreeMap<String, bool>) -> Self {
+        Self {
+            enablement,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -4597,6 +6210,18 @@ pub struct ExperimentalFeatureListResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExperimentalFeatureListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<ExperimentalFeature>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -4673,6 +6298,18 @@ pub struct ExternalAgentConfigDetectResponse {
 }
 
 impl ExternalAgentConfigDetectResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(items: Vec<ExternalAgentConfigMigrationItem>) -> Self {
+        Self {
+            connectors: Self::default_connectors(),
+            items,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ExternalAgentConfigDetectResponse {
     fn default_connectors() -> Vec<ExternalAgentDetectedConnectorCandidate> {
         vec![]
     }
@@ -4689,6 +6326,21 @@ pub struct ExternalAgentConfigImportCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        import_id: impl Into<String>,
+        item_type_results: Vec<ExternalAgentConfigImportTypeResult>,
+    ) -> Self {
+        Self {
+            import_id: import_id.into(),
+            item_type_results,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoriesReadResponse {
     pub connectors: Vec<ExternalAgentImportedConnectorCandidate>,
@@ -4696,6 +6348,21 @@ pub struct ExternalAgentConfigImportHistoriesReadResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigImportHistoriesReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        connectors: Vec<ExternalAgentImportedConnectorCandidate>,
+        data: Vec<ExternalAgentConfigImportHistory>,
+    ) -> Self {
+        Self {
+            connectors,
+            data,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4718,6 +6385,26 @@ pub struct ExternalAgentConfigImportHistory {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportHistory {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        completed_at_ms: i64,
+        failures: Vec<ExternalAgentConfigImportItemTypeFailure>,
+        import_id: impl Into<String>,
+        successes: Vec<ExternalAgentConfigImportItemTypeSuccess>,
+    ) -> Self {
+        Self {
+            completed_at_ms,
+            failures,
+            import_id: import_id.into(),
+            provider_id: None,
+            successes,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoryRecordParams {
     /// Completed results grouped by imported item type.
@@ -4731,6 +6418,21 @@ pub struct ExternalAgentConfigImportHistoryRecordParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportHistoryRecordParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item_type_results: Vec<ExternalAgentConfigImportHistoryRecordTypeResultParams>,
+        provider_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            item_type_results,
+            provider_id: provider_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoryRecordResponse {
     #[serde(rename = "importId")]
@@ -4738,6 +6440,17 @@ pub struct ExternalAgentConfigImportHistoryRecordResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigImportHistoryRecordResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(import_id: impl Into<String>) -> Self {
+        Self {
+            import_id: import_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4774,6 +6487,21 @@ pub struct ExternalAgentConfigImportHistoryRecordSuccessParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportHistoryRecordSuccessParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item_type: ExternalAgentConfigMigrationItemType) -> Self {
+        Self {
+            cwd: None,
+            item_type,
+            source: None,
+            target: None,
+            title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportHistoryRecordTypeResultParams {
     pub failures: Vec<ExternalAgentConfigImportItemTypeFailure>,
@@ -4783,6 +6511,23 @@ pub struct ExternalAgentConfigImportHistoryRecordTypeResultParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigImportHistoryRecordTypeResultParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        failures: Vec<ExternalAgentConfigImportItemTypeFailure>,
+        item_type: ExternalAgentConfigMigrationItemType,
+        successes: Vec<ExternalAgentConfigImportHistoryRecordSuccessParams>,
+    ) -> Self {
+        Self {
+            failures,
+            item_type,
+            successes,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4823,6 +6568,27 @@ pub struct ExternalAgentConfigImportItemTypeFailure {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportItemTypeFailure {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        failure_stage: impl Into<String>,
+        item_type: ExternalAgentConfigMigrationItemType,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            cwd: None,
+            error_type: None,
+            failure_stage: failure_stage.into(),
+            item_type,
+            message: message.into(),
+            source: None,
+            sub_error_type: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportItemTypeSuccess {
     #[serde(
@@ -4857,6 +6623,21 @@ pub struct ExternalAgentConfigImportItemTypeSuccess {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportItemTypeSuccess {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item_type: ExternalAgentConfigMigrationItemType) -> Self {
+        Self {
+            cwd: None,
+            item_type,
+            source: None,
+            target: None,
+            title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportParams {
     #[serde(rename = "migrationItems")]
@@ -4889,6 +6670,20 @@ pub struct ExternalAgentConfigImportParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(migration_items: Vec<ExternalAgentConfigMigrationItem>) -> Self {
+        Self {
+            migration_items,
+            migration_source: None,
+            provider_id: None,
+            source: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportProgressNotification {
     #[serde(rename = "importId")]
@@ -4900,6 +6695,21 @@ pub struct ExternalAgentConfigImportProgressNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentConfigImportProgressNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        import_id: impl Into<String>,
+        item_type_results: Vec<ExternalAgentConfigImportTypeResult>,
+    ) -> Self {
+        Self {
+            import_id: import_id.into(),
+            item_type_results,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalAgentConfigImportResponse {
     #[serde(rename = "importId")]
@@ -4907,6 +6717,17 @@ pub struct ExternalAgentConfigImportResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigImportResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(import_id: impl Into<String>) -> Self {
+        Self {
+            import_id: import_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4918,6 +6739,23 @@ pub struct ExternalAgentConfigImportTypeResult {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigImportTypeResult {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        failures: Vec<ExternalAgentConfigImportItemTypeFailure>,
+        item_type: ExternalAgentConfigMigrationItemType,
+        successes: Vec<ExternalAgentConfigImportItemTypeSuccess>,
+    ) -> Self {
+        Self {
+            failures,
+            item_type,
+            successes,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -4941,6 +6779,23 @@ pub struct ExternalAgentConfigMigrationItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ExternalAgentConfigMigrationItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        item_type: ExternalAgentConfigMigrationItemType,
+    ) -> Self {
+        Self {
+            cwd: None,
+            description: description.into(),
+            details: None,
+            item_type,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -4969,6 +6824,23 @@ pub struct ExternalAgentDetectedConnectorCandidate {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentDetectedConnectorCandidate {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        name: impl Into<String>,
+        session_count: u32,
+        source: ExternalAgentDetectedConnectorSource,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            session_count,
+            source,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ExternalAgentDetectedConnectorSource {
         RemoteMcpServersConfig = "remoteMcpServersConfig",
@@ -4987,6 +6859,23 @@ pub struct ExternalAgentImportedConnectorCandidate {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ExternalAgentImportedConnectorCandidate {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        name: impl Into<String>,
+        session_count: u32,
+        source: ExternalAgentImportedConnectorSource,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            session_count,
+            source,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ExternalAgentImportedConnectorSource {
         RemoteMcpServersConfig = "remoteMcpServersConfig",
@@ -5003,6 +6892,15 @@ pub struct ExternalSandboxSandboxPolicy {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for ExternalSandboxSandboxPolicy {
+    fn default() -> Self {
+        Self {
+            network_access: Self::default_network_access(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl ExternalSandboxSandboxPolicy {
@@ -5070,6 +6968,26 @@ pub struct FeedbackSaveParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FeedbackSaveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        classification: impl Into<String>,
+        save_path: impl Into<LegacyAppPathString>,
+    ) -> Self {
+        Self {
+            classification: classification.into(),
+            extra_log_files: None,
+            include_logs: None,
+            reason: None,
+            save_path: save_path.into(),
+            tags: None,
+            thread_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackSaveResponse {
     /// Same prompt hash as feedback/upload; null when prompt metadata is absent.
@@ -5087,6 +7005,22 @@ pub struct FeedbackSaveResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FeedbackSaveResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        saved_path: impl Into<LegacyAppPathString>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            prompt_hash: None,
+            saved_path: saved_path.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -5125,6 +7059,22 @@ pub struct FeedbackUploadParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FeedbackUploadParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(classification: impl Into<String>) -> Self {
+        Self {
+            classification: classification.into(),
+            extra_log_files: None,
+            include_logs: None,
+            reason: None,
+            tags: None,
+            thread_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackUploadResponse {
     /// Whitespace-normalized SHA-256 of the session base instructions, matching the uploaded `prompt_hash` tag. Does not include later developer messages. Null when the reported rollout has no prompt metadata.
@@ -5140,6 +7090,18 @@ pub struct FeedbackUploadResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FeedbackUploadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            prompt_hash: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Deprecated legacy notification for `apply_patch` textual output.
@@ -5159,6 +7121,25 @@ pub struct FileChangeOutputDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileChangeOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        delta: impl Into<String>,
+        item_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            delta: delta.into(),
+            item_id: item_id.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileChangePatchUpdatedNotification {
     pub changes: Vec<FileUpdateChange>,
@@ -5173,6 +7154,25 @@ pub struct FileChangePatchUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileChangePatchUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        changes: Vec<FileUpdateChange>,
+        item_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            changes,
+            item_id: item_id.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileChangeThreadItem {
     pub changes: Vec<FileUpdateChange>,
@@ -5183,6 +7183,23 @@ pub struct FileChangeThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileChangeThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        changes: Vec<FileUpdateChange>,
+        id: impl Into<String>,
+        status: PatchApplyStatus,
+    ) -> Self {
+        Self {
+            changes,
+            id: id.into(),
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileIdContentItem {
     pub file_id: String,
@@ -5191,12 +7208,34 @@ pub struct FileIdContentItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileIdContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file_id: impl Into<String>) -> Self {
+        Self {
+            file_id: file_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileIdFunctionCallOutputContentItem {
     pub file_id: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FileIdFunctionCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file_id: impl Into<String>) -> Self {
+        Self {
+            file_id: file_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -5208,6 +7247,17 @@ pub struct FileIdThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileIdThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file_id: impl Into<String>) -> Self {
+        Self {
+            file_id: file_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileIdUserInput {
     #[serde(rename = "fileId")]
@@ -5215,6 +7265,17 @@ pub struct FileIdUserInput {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FileIdUserInput {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file_id: impl Into<String>) -> Self {
+        Self {
+            file_id: file_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -5267,6 +7328,18 @@ pub struct FileSystemSandboxEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FileSystemSandboxEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(access: FileSystemAccessMode, path: FileSystemPath) -> Self {
+        Self {
+            access,
+            path,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -5331,6 +7404,18 @@ pub struct FileSystemSpecialPathUnknown {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FileSystemSpecialPathUnknown {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            subpath: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileUpdateChange {
     pub diff: String,
@@ -5339,6 +7424,23 @@ pub struct FileUpdateChange {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FileUpdateChange {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        diff: impl Into<String>,
+        kind: PatchChangeKind,
+        path: impl Into<String>,
+    ) -> Self {
+        Self {
+            diff: diff.into(),
+            kind,
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -5454,6 +7556,21 @@ pub struct FsChangedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        changed_paths: Vec<AbsolutePathBuf>,
+        watch_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            changed_paths,
+            watch_id: watch_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Copy a file or directory tree on the host filesystem.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsCopyParams {
@@ -5469,6 +7586,22 @@ pub struct FsCopyParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsCopyParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        destination_path: impl Into<AbsolutePathBuf>,
+        source_path: impl Into<AbsolutePathBuf>,
+    ) -> Self {
+        Self {
+            destination_path: destination_path.into(),
+            recursive: None,
+            source_path: source_path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Successful response for `fs/copy`.
@@ -5491,6 +7624,18 @@ pub struct FsCreateDirectoryParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsCreateDirectoryParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            recursive: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Successful response for `fs/createDirectory`.
 pub type FsCreateDirectoryResponse = std::collections::BTreeMap<
     String,
@@ -5505,6 +7650,17 @@ pub struct FsGetMetadataParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsGetMetadataParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Metadata returned by `fs/getMetadata`.
@@ -5530,6 +7686,27 @@ pub struct FsGetMetadataResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsGetMetadataResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        created_at_ms: i64,
+        is_directory: bool,
+        is_file: bool,
+        is_symlink: bool,
+        modified_at_ms: i64,
+    ) -> Self {
+        Self {
+            created_at_ms,
+            is_directory,
+            is_file,
+            is_symlink,
+            modified_at_ms,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// A directory entry returned by `fs/readDirectory`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadDirectoryEntry {
@@ -5547,6 +7724,19 @@ pub struct FsReadDirectoryEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsReadDirectoryEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file_name: impl Into<String>, is_directory: bool, is_file: bool) -> Self {
+        Self {
+            file_name: file_name.into(),
+            is_directory,
+            is_file,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// List direct child names for a directory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadDirectoryParams {
@@ -5555,6 +7745,17 @@ pub struct FsReadDirectoryParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsReadDirectoryParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Directory entries returned by `fs/readDirectory`.
@@ -5567,6 +7768,17 @@ pub struct FsReadDirectoryResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsReadDirectoryResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(entries: Vec<FsReadDirectoryEntry>) -> Self {
+        Self {
+            entries,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Read a file from the host filesystem.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsReadFileParams {
@@ -5575,6 +7787,17 @@ pub struct FsReadFileParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsReadFileParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Base64-encoded file contents returned by `fs/readFile`.
@@ -5586,6 +7809,17 @@ pub struct FsReadFileResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsReadFileResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data_base64: impl Into<String>) -> Self {
+        Self {
+            data_base64: data_base64.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Remove a file or directory tree from the host filesystem.
@@ -5612,6 +7846,19 @@ pub struct FsRemoveParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsRemoveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            force: None,
+            path: path.into(),
+            recursive: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Successful response for `fs/remove`.
 pub type FsRemoveResponse = std::collections::BTreeMap<String, serde_json::Value>;
 
@@ -5624,6 +7871,17 @@ pub struct FsUnwatchParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsUnwatchParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(watch_id: impl Into<String>) -> Self {
+        Self {
+            watch_id: watch_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Successful response for `fs/unwatch`.
@@ -5642,6 +7900,18 @@ pub struct FsWatchParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FsWatchParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>, watch_id: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            watch_id: watch_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Successful response for `fs/watch`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FsWatchResponse {
@@ -5650,6 +7920,17 @@ pub struct FsWatchResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsWatchResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Write a file on the host filesystem.
@@ -5663,6 +7944,21 @@ pub struct FsWriteFileParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FsWriteFileParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        data_base64: impl Into<String>,
+        path: impl Into<AbsolutePathBuf>,
+    ) -> Self {
+        Self {
+            data_base64: data_base64.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Successful response for `fs/writeFile`.
@@ -5805,6 +8101,22 @@ pub struct FunctionCallOutputResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FunctionCallOutputResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(output: FunctionCallOutputBody) -> Self {
+        Self {
+            call_id: None,
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            name: None,
+            namespace: None,
+            output,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionCallOutputThreadItem {
     pub id: String,
@@ -5819,6 +8131,24 @@ pub struct FunctionCallOutputThreadItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FunctionCallOutputThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        output: FunctionCallOutputBody,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            namespace: None,
+            output,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -5869,6 +8199,29 @@ pub struct FunctionCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FunctionCallResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        arguments: impl Into<String>,
+        call_id: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            arguments: arguments.into(),
+            call_id: call_id.into(),
+            encrypted_content: None,
+            encrypted_function_args: None,
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            name: name.into(),
+            namespace: None,
+            status: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionDynamicToolNamespaceTool {
     #[serde(rename = "deferLoading", default, skip_serializing_if = "Option::is_none")]
@@ -5882,6 +8235,24 @@ pub struct FunctionDynamicToolNamespaceTool {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl FunctionDynamicToolNamespaceTool {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        input_schema: serde_json::Value,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            defer_loading: None,
+            description: description.into(),
+            input_schema,
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionDynamicToolSpec {
     #[serde(rename = "deferLoading", default, skip_serializing_if = "Option::is_none")]
@@ -5893,6 +8264,24 @@ pub struct FunctionDynamicToolSpec {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FunctionDynamicToolSpec {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        input_schema: serde_json::Value,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            defer_loading: None,
+            description: description.into(),
+            input_schema,
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -5940,6 +8329,17 @@ pub struct GatewayAuthEnvironmentVariable {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GatewayAuthEnvironmentVariable {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(env_key: impl Into<String>) -> Self {
+        Self {
+            env_key: env_key.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type GatewayOAuthCancelResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
@@ -5975,6 +8375,21 @@ pub struct GatewayOAuthChangedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GatewayOAuthChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(provider_id: impl Into<String>, status: GatewayOAuthStatus) -> Self {
+        Self {
+            auth_url: None,
+            error: None,
+            login_id: None,
+            provider_id: provider_id.into(),
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Authorize a configured provider without changing the default or any thread's provider.
@@ -6020,6 +8435,23 @@ pub struct GatewayOAuthPrompt {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GatewayOAuthPrompt {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        login_id: impl Into<String>,
+        user_code: impl Into<String>,
+        verification_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            login_id: login_id.into(),
+            user_code: user_code.into(),
+            verification_url: verification_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Read credential readiness for a configured provider without starting browser login.
@@ -6069,6 +8501,26 @@ pub struct GatewayOAuthReadResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GatewayOAuthReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        provider_id: impl Into<String>,
+        provider_name: impl Into<String>,
+        required: bool,
+    ) -> Self {
+        Self {
+            error: None,
+            provider_id: provider_id.into(),
+            provider_name: provider_name.into(),
+            required,
+            status: None,
+            supports_device_auth: Self::default_supports_device_auth(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl GatewayOAuthReadResponse {
@@ -6156,6 +8608,19 @@ pub struct GcpProviderSettingsPatch {
     pub provider_id: GcpProviderId,
 }
 
+impl GcpProviderSettingsPatch {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(provider_id: GcpProviderId) -> Self {
+        Self {
+            credential_file: None,
+            location: None,
+            project_id: None,
+            provider_id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountParams {
     /// When `true`, requests a proactive token refresh before returning.
@@ -6241,6 +8706,22 @@ pub struct GetAccountRateLimitsResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GetAccountRateLimitsResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(rate_limits: RateLimitSnapshot) -> Self {
+        Self {
+            account_id: None,
+            ordinary_usage_allowed: None,
+            rate_limit_reset_credits: None,
+            rate_limit_upsell: None,
+            rate_limits,
+            rate_limits_by_limit_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetAccountResponse {
     #[serde(
@@ -6262,6 +8743,19 @@ pub struct GetAccountResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GetAccountResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(requires_openai_auth: bool) -> Self {
+        Self {
+            account: None,
+            requires_openai_auth,
+            user_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Optional security reminder bound to the account that fetched it. Unavailable or ineligible accounts return no notice; this read never changes account security.
@@ -6316,6 +8810,19 @@ pub struct GetAccountTokenUsageResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GetAccountTokenUsageResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(summary: AccountTokenUsageSummary) -> Self {
+        Self {
+            daily_usage_buckets: None,
+            summary,
+            thread_usage: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetWorkspaceMessagesResponse {
     /// Whether the workspace-message backend route is available for this client.
@@ -6326,6 +8833,18 @@ pub struct GetWorkspaceMessagesResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GetWorkspaceMessagesResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(feature_enabled: bool, messages: Vec<WorkspaceMessage>) -> Self {
+        Self {
+            feature_enabled,
+            messages,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -6381,6 +8900,20 @@ pub struct GitPluginSource {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GitPluginSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            path: None,
+            ref_name: None,
+            sha: None,
+            url: url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GlobPatternFileSystemPath {
     pub pattern: String,
@@ -6389,10 +8922,29 @@ pub struct GlobPatternFileSystemPath {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GlobPatternFileSystemPath {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(pattern: impl Into<String>) -> Self {
+        Self {
+            pattern: pattern.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GranularAskForApproval {
     pub granular: GranularAskForApprovalGranular,
+}
+
+impl GranularAskForApproval {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(granular: GranularAskForApprovalGranular) -> Self {
+        Self { granular }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -6407,6 +8959,21 @@ pub struct GranularAskForApprovalGranular {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GranularAskForApprovalGranular {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(mcp_elicitations: bool, rules: bool, sandbox_approval: bool) -> Self {
+        Self {
+            mcp_elicitations,
+            request_permissions: Self::default_request_permissions(),
+            rules,
+            sandbox_approval,
+            skill_approval: Self::default_skill_approval(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl GranularAskForApprovalGranular {
@@ -6445,6 +9012,20 @@ pub struct GuardianApprovalReview {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl GuardianApprovalReview {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: GuardianApprovalReviewStatus) -> Self {
+        Self {
+            rationale: None,
+            risk_level: None,
+            status,
+            user_authorization: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -6549,6 +9130,18 @@ pub struct GuardianWarningNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl GuardianWarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookCompletedNotification {
     pub run: HookRunSummary,
@@ -6566,6 +9159,19 @@ pub struct HookCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl HookCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(run: HookRunSummary, thread_id: impl Into<String>) -> Self {
+        Self {
+            run,
+            thread_id: thread_id.into(),
+            turn_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookErrorInfo {
     pub message: String,
@@ -6573,6 +9179,18 @@ pub struct HookErrorInfo {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HookErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -6670,6 +9288,43 @@ pub struct HookMetadata {
     pub variant: HookMetadataVariant,
 }
 
+impl HookMetadata {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        current_hash: impl Into<String>,
+        display_order: i64,
+        enabled: bool,
+        event_name: HookEventName,
+        is_managed: bool,
+        key: impl Into<String>,
+        source: HookSource,
+        source_path: impl Into<AbsolutePathBuf>,
+        timeout_sec: u64,
+        trust_status: HookTrustStatus,
+        variant: HookMetadataVariant,
+    ) -> Self {
+        Self {
+            additional_context_limit: None,
+            current_hash: current_hash.into(),
+            display_order,
+            enabled,
+            environment_id: None,
+            event_name,
+            is_managed,
+            key: key.into(),
+            matcher: None,
+            plugin_id: None,
+            source,
+            source_path: source_path.into(),
+            status_message: None,
+            timeout_sec,
+            trust_status,
+            variant,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "handlerType")]
 pub enum HookMetadataVariant {
@@ -6723,6 +9378,18 @@ pub struct HookMetadataVariantCommand {
 }
 
 impl HookMetadataVariantCommand {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            r#async: Self::default_async(),
+            command: command.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl HookMetadataVariantCommand {
     fn default_async() -> bool {
         false
     }
@@ -6737,12 +9404,35 @@ pub struct HookMetadataVariantMcpTool {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl HookMetadataVariantMcpTool {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(server: impl Into<String>, tool: impl Into<String>) -> Self {
+        Self {
+            server: server.into(),
+            tool: tool.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookMigration {
     pub name: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HookMigration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -6752,6 +9442,18 @@ pub struct HookOutputEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HookOutputEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(kind: HookOutputEntryKind, text: impl Into<String>) -> Self {
+        Self {
+            kind,
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -6774,6 +9476,18 @@ pub struct HookPromptFragment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl HookPromptFragment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(hook_run_id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            hook_run_id: hook_run_id.into(),
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookPromptThreadItem {
     pub fragments: Vec<HookPromptFragment>,
@@ -6781,6 +9495,18 @@ pub struct HookPromptThreadItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HookPromptThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(fragments: Vec<HookPromptFragment>, id: impl Into<String>) -> Self {
+        Self {
+            fragments,
+            id: id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -6840,6 +9566,41 @@ pub struct HookRunSummary {
 }
 
 impl HookRunSummary {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        display_order: i64,
+        entries: Vec<HookOutputEntry>,
+        event_name: HookEventName,
+        execution_mode: HookExecutionMode,
+        handler_type: HookHandlerType,
+        id: impl Into<String>,
+        scope: HookScope,
+        source_path: impl Into<LegacyAppPathString>,
+        started_at: i64,
+        status: HookRunStatus,
+    ) -> Self {
+        Self {
+            completed_at: None,
+            display_order,
+            duration_ms: None,
+            entries,
+            event_name,
+            execution_mode,
+            handler_type,
+            id: id.into(),
+            scope,
+            source: Self::default_source(),
+            source_path: source_path.into(),
+            started_at,
+            status,
+            status_message: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl HookRunSummary {
     fn default_source() -> HookSource {
         HookSource::UnknownLower
     }
@@ -6885,6 +9646,19 @@ pub struct HookStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl HookStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(run: HookRunSummary, thread_id: impl Into<String>) -> Self {
+        Self {
+            run,
+            thread_id: thread_id.into(),
+            turn_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum HookTrustStatus {
         Managed = "managed",
@@ -6903,6 +9677,25 @@ pub struct HooksListEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl HooksListEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cwd: impl Into<String>,
+        errors: Vec<HookErrorInfo>,
+        hooks: Vec<HookMetadata>,
+        warnings: Vec<String>,
+    ) -> Self {
+        Self {
+            cwd: cwd.into(),
+            errors,
+            hooks,
+            warnings,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -6931,6 +9724,17 @@ pub struct HooksListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl HooksListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<HooksListEntry>) -> Self {
+        Self {
+            data,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HourlyScheduledTaskSchedule {
     #[serde(
@@ -6946,11 +9750,33 @@ pub struct HourlyScheduledTaskSchedule {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl HourlyScheduledTaskSchedule {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(interval_hours: u32) -> Self {
+        Self {
+            days: None,
+            interval_hours,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConnectionFailedCodexErrorInfo {
     #[serde(rename = "httpConnectionFailed")]
     pub http_connection_failed: HttpConnectionFailedCodexErrorInfoHttpConnectionFailed,
+}
+
+impl HttpConnectionFailedCodexErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        http_connection_failed: HttpConnectionFailedCodexErrorInfoHttpConnectionFailed,
+    ) -> Self {
+        Self { http_connection_failed }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -7018,6 +9844,22 @@ pub struct ImageGenerationCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ImageGenerationCallResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(result: impl Into<String>, status: impl Into<String>) -> Self {
+        Self {
+            encrypted_content: None,
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            result: result.into(),
+            revised_prompt: None,
+            status: status.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ImageGenerationFailure {
@@ -7060,6 +9902,18 @@ pub struct ImageGenerationInputImage {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ImageGenerationInputImage {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>, sha256: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            sha256: sha256.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Either inline generated-image data or its durable attachment-store identity.
@@ -7110,6 +9964,28 @@ pub struct ImageGenerationThreadItem {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: ImageGenerationThreadItemVariant,
+}
+
+impl ImageGenerationThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        id: impl Into<String>,
+        status: impl Into<String>,
+        variant: ImageGenerationThreadItemVariant,
+    ) -> Self {
+        Self {
+            failure: None,
+            generation_id: None,
+            id: id.into(),
+            input_images: None,
+            revised_prompt: None,
+            saved_path: None,
+            status: status.into(),
+            transparent_background: None,
+            variant,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -7173,12 +10049,34 @@ pub struct ImageUrlContentItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ImageUrlContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(image_url: impl Into<String>) -> Self {
+        Self {
+            image_url: image_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageUrlFunctionCallOutputContentItem {
     pub image_url: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ImageUrlFunctionCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(image_url: impl Into<String>) -> Self {
+        Self {
+            image_url: image_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -7192,6 +10090,14 @@ pub struct ImageUserInput {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: ImageUserInputVariant,
+}
+
+impl ImageUserInput {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: ImageUserInputVariant) -> Self {
+        Self { detail: None, variant }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -7256,6 +10162,18 @@ pub struct ImageViewThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ImageViewThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, path: impl Into<LegacyAppPathString>) -> Self {
+        Self {
+            id: id.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct InAppBrowserRequirements {
     #[serde(
@@ -7285,12 +10203,31 @@ pub struct InlineVisualizationThreadRealtimeBemItemPresentation {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl InlineVisualizationThreadRealtimeBemItemPresentation {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(index: u32) -> Self {
+        Self {
+            index,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Inline audio data or an uploaded file loaded by the Responses API.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputAudioContentItem {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: InputAudioContentItemVariant,
+}
+
+impl InputAudioContentItem {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: InputAudioContentItemVariant) -> Self {
+        Self { variant }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -7355,12 +10292,31 @@ pub struct InputAudioDynamicToolCallOutputContentItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl InputAudioDynamicToolCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(audio_url: impl Into<String>) -> Self {
+        Self {
+            audio_url: audio_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Inline audio data or an uploaded file loaded by the Responses API.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputAudioFunctionCallOutputContentItem {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: InputAudioFunctionCallOutputContentItemVariant,
+}
+
+impl InputAudioFunctionCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: InputAudioFunctionCallOutputContentItemVariant) -> Self {
+        Self { variant }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -7431,6 +10387,14 @@ pub struct InputImageContentItem {
     pub variant: InputImageContentItemVariant,
 }
 
+impl InputImageContentItem {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: InputImageContentItemVariant) -> Self {
+        Self { detail: None, variant }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputImageContentItemVariant {
     ImageUrl(ImageUrlContentItem),
@@ -7493,6 +10457,17 @@ pub struct InputImageDynamicToolCallOutputContentItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl InputImageDynamicToolCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(image_url: impl Into<String>) -> Self {
+        Self {
+            image_url: image_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputImageFunctionCallOutputContentItem {
     #[serde(
@@ -7504,6 +10479,14 @@ pub struct InputImageFunctionCallOutputContentItem {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: InputImageFunctionCallOutputContentItemVariant,
+}
+
+impl InputImageFunctionCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: InputImageFunctionCallOutputContentItemVariant) -> Self {
+        Self { detail: None, variant }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -7581,12 +10564,34 @@ pub struct InputTextAgentMessageInputContent {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl InputTextAgentMessageInputContent {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputTextContentItem {
     pub text: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl InputTextContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -7597,12 +10602,34 @@ pub struct InputTextDynamicToolCallOutputContentItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl InputTextDynamicToolCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputTextFunctionCallOutputContentItem {
     pub text: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl InputTextFunctionCallOutputContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Installed connector runtime state.
@@ -7624,6 +10651,20 @@ pub struct InstalledApp {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl InstalledApp {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(callable: bool, enabled: bool, id: impl Into<String>) -> Self {
+        Self {
+            callable,
+            enabled,
+            id: id.into(),
+            runtime_name: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Internal Responses API passthrough metadata copied into underlying chat messages.
@@ -7665,6 +10706,26 @@ pub struct ItemCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        completed_at_ms: i64,
+        item: ThreadItem,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            completed_at_ms,
+            content_token_count: None,
+            item,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemGuardianApprovalReviewCompletedNotification {
@@ -7702,6 +10763,34 @@ pub struct ItemGuardianApprovalReviewCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemGuardianApprovalReviewCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        action: GuardianApprovalReviewAction,
+        completed_at_ms: i64,
+        decision_source: AutoReviewDecisionSource,
+        review: GuardianApprovalReview,
+        review_id: impl Into<String>,
+        started_at_ms: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            action,
+            completed_at_ms,
+            decision_source,
+            review,
+            review_id: review_id.into(),
+            started_at_ms,
+            target_item_id: None,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemGuardianApprovalReviewStartedNotification {
@@ -7734,6 +10823,30 @@ pub struct ItemGuardianApprovalReviewStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemGuardianApprovalReviewStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        action: GuardianApprovalReviewAction,
+        review: GuardianApprovalReview,
+        review_id: impl Into<String>,
+        started_at_ms: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            action,
+            review,
+            review_id: review_id.into(),
+            started_at_ms,
+            target_item_id: None,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemStartedNotification {
     pub item: ThreadItem,
@@ -7749,6 +10862,25 @@ pub struct ItemStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ItemStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item: ThreadItem,
+        started_at_ms: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            item,
+            started_at_ms,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemThreadItemsListAnchor {
     #[serde(rename = "itemId")]
@@ -7756,6 +10888,17 @@ pub struct ItemThreadItemsListAnchor {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemThreadItemsListAnchor {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item_id: impl Into<String>) -> Self {
+        Self {
+            item_id: item_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -7767,6 +10910,19 @@ pub struct ItemThreadTimelineEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ItemThreadTimelineEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item: ThreadItem, position: u64, turn_id: impl Into<String>) -> Self {
+        Self {
+            item,
+            position,
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -7793,6 +10949,17 @@ pub struct LegacyManagedConfigTomlFromFileConfigLayerSource {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl LegacyManagedConfigTomlFromFileConfigLayerSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            file: file.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LegacyManagedConfigTomlFromMdmConfigLayerSource {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -7812,6 +10979,18 @@ pub struct ListFilesCommandAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ListFilesCommandAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            command: command.into(),
+            path: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -7873,12 +11052,35 @@ pub struct ListMcpServerStatusResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ListMcpServerStatusResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<McpServerStatus>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalAudioUserInput {
     pub path: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LocalAudioUserInput {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -7895,12 +11097,35 @@ pub struct LocalImageUserInput {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl LocalImageUserInput {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            detail: None,
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalPluginSource {
     pub path: AbsolutePathBuf,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LocalPluginSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -7971,6 +11196,22 @@ pub struct LocalShellCallResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LocalShellCallResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(action: LocalShellAction, status: LocalShellStatus) -> Self {
+        Self {
+            action,
+            call_id: None,
+            encrypted_content: None,
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -8150,6 +11391,43 @@ pub struct ManagedHooksRequirements {
 }
 
 impl ManagedHooksRequirements {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        permission_request: Vec<ConfiguredHookMatcherGroup>,
+        post_compact: Vec<ConfiguredHookMatcherGroup>,
+        post_tool_use: Vec<ConfiguredHookMatcherGroup>,
+        pre_compact: Vec<ConfiguredHookMatcherGroup>,
+        pre_tool_use: Vec<ConfiguredHookMatcherGroup>,
+        session_start: Vec<ConfiguredHookMatcherGroup>,
+        stop: Vec<ConfiguredHookMatcherGroup>,
+        subagent_start: Vec<ConfiguredHookMatcherGroup>,
+        subagent_stop: Vec<ConfiguredHookMatcherGroup>,
+        user_prompt_submit: Vec<ConfiguredHookMatcherGroup>,
+    ) -> Self {
+        Self {
+            interrupt: Self::default_interrupt(),
+            permission_request,
+            post_compact,
+            post_model_request: Self::default_post_model_request(),
+            post_tool_use,
+            pre_compact,
+            pre_model_request: Self::default_pre_model_request(),
+            pre_tool_use,
+            session_end: Self::default_session_end(),
+            session_start,
+            stop,
+            subagent_start,
+            subagent_stop,
+            user_prompt_submit,
+            managed_dir: None,
+            windows_managed_dir: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ManagedHooksRequirements {
     fn default_interrupt() -> Vec<ConfiguredHookMatcherGroup> {
         vec![]
     }
@@ -8186,6 +11464,19 @@ pub struct MarketplaceAddParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MarketplaceAddParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(source: impl Into<String>) -> Self {
+        Self {
+            ref_name: None,
+            source: source.into(),
+            sparse_paths: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceAddResponse {
     #[serde(rename = "alreadyAdded")]
@@ -8197,6 +11488,23 @@ pub struct MarketplaceAddResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MarketplaceAddResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        already_added: bool,
+        installed_root: impl Into<AbsolutePathBuf>,
+        marketplace_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            already_added,
+            installed_root: installed_root.into(),
+            marketplace_name: marketplace_name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -8223,6 +11531,21 @@ pub struct MarketplaceLoadErrorInfo {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MarketplaceLoadErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        marketplace_path: impl Into<AbsolutePathBuf>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            marketplace_path: marketplace_path.into(),
+            message: message.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceRemoveParams {
     #[serde(rename = "marketplaceName")]
@@ -8230,6 +11553,17 @@ pub struct MarketplaceRemoveParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MarketplaceRemoveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(marketplace_name: impl Into<String>) -> Self {
+        Self {
+            marketplace_name: marketplace_name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8248,6 +11582,18 @@ pub struct MarketplaceRemoveResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MarketplaceRemoveResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(marketplace_name: impl Into<String>) -> Self {
+        Self {
+            installed_root: None,
+            marketplace_name: marketplace_name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MarketplaceUpgradeErrorInfo {
     #[serde(rename = "marketplaceName")]
@@ -8256,6 +11602,18 @@ pub struct MarketplaceUpgradeErrorInfo {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MarketplaceUpgradeErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(marketplace_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            marketplace_name: marketplace_name.into(),
+            message: message.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -8284,6 +11642,23 @@ pub struct MarketplaceUpgradeResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MarketplaceUpgradeResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        errors: Vec<MarketplaceUpgradeErrorInfo>,
+        selected_marketplaces: Vec<String>,
+        upgraded_roots: Vec<AbsolutePathBuf>,
+    ) -> Self {
+        Self {
+            errors,
+            selected_marketplaces,
+            upgraded_roots,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum McpAppDisplayMode {
         Inline = "inline",
@@ -8301,6 +11676,21 @@ pub struct McpAppUi {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpAppUi {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        preferred_model_display_mode: McpAppDisplayMode,
+        resource_uri: impl Into<String>,
+    ) -> Self {
+        Self {
+            preferred_model_display_mode,
+            resource_uri: resource_uri.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -8359,6 +11749,23 @@ pub struct McpResourceReadParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpResourceReadParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(server: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            meta: None,
+            connector_id: None,
+            origin_call_id: None,
+            server: server.into(),
+            target: None,
+            thread_id: None,
+            uri: uri.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpResourceReadResponse {
     pub contents: Vec<ResourceContent>,
@@ -8375,6 +11782,18 @@ pub struct McpResourceReadResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpResourceReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(contents: Vec<ResourceContent>) -> Self {
+        Self {
+            contents,
+            origin_call_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpResourceReadTarget {
     #[serde(rename = "connectorId")]
@@ -8385,6 +11804,18 @@ pub struct McpResourceReadTarget {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpResourceReadTarget {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(connector_id: impl Into<String>, link_id: Option<String>) -> Self {
+        Self {
+            connector_id: connector_id.into(),
+            link_id,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -8409,6 +11840,18 @@ pub struct McpServerEventNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerEventNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(method: impl Into<String>, params: serde_json::Value) -> Self {
+        Self {
+            method: method.into(),
+            params,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerEventStreamNotification {
     pub notification: McpServerEventNotification,
@@ -8417,6 +11860,21 @@ pub struct McpServerEventStreamNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerEventStreamNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        notification: McpServerEventNotification,
+        subscription_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            notification,
+            subscription_id: subscription_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Presentation metadata advertised by an initialized MCP server.
@@ -8454,12 +11912,39 @@ pub struct McpServerInfo {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerInfo {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            description: None,
+            icons: None,
+            name: name.into(),
+            title: None,
+            version: version.into(),
+            website_url: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerMigration {
     pub name: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerMigration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -8500,6 +11985,21 @@ pub struct McpServerOauthLoginCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerOauthLoginCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, success: bool) -> Self {
+        Self {
+            error: None,
+            login_id: None,
+            name: name.into(),
+            success,
+            thread_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginParams {
     /// Registration strategy for this login only; omission selects automatic discovery.
@@ -8536,6 +12036,21 @@ pub struct McpServerOauthLoginParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerOauthLoginParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            client_registration: None,
+            name: name.into(),
+            scopes: None,
+            thread_id: None,
+            timeout_secs: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerOauthLoginResponse {
     #[serde(rename = "authorizationUrl")]
@@ -8551,6 +12066,18 @@ pub struct McpServerOauthLoginResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerOauthLoginResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(authorization_url: impl Into<String>) -> Self {
+        Self {
+            authorization_url: authorization_url.into(),
+            login_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type McpServerRefreshResponse = std::collections::BTreeMap<
@@ -8641,6 +12168,34 @@ pub struct McpServerStatus {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerStatus {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        auth_status: McpAuthStatus,
+        name: impl Into<String>,
+        resource_templates: Vec<ResourceTemplate>,
+        resources: Vec<Resource>,
+        tools: std::collections::BTreeMap<String, Tool>,
+    ) -> Self {
+        Self {
+            auth_status,
+            http_origin: None,
+            name: name.into(),
+            plugin_id: None,
+            resource_templates,
+            resources,
+            runtime_status: None,
+            server_capabilities: None,
+            server_info: None,
+            tool_list_meta: None,
+            tools,
+            tools_error: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum McpServerStatusDetail {
         Full = "full",
@@ -8677,6 +12232,21 @@ pub struct McpServerStatusUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpServerStatusUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, status: McpServerStartupState) -> Self {
+        Self {
+            error: None,
+            failure_reason: None,
+            name: name.into(),
+            status,
+            thread_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpServerToolCallParams {
     #[serde(
@@ -8699,6 +12269,25 @@ pub struct McpServerToolCallParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerToolCallParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        server: impl Into<String>,
+        thread_id: impl Into<String>,
+        tool: impl Into<String>,
+    ) -> Self {
+        Self {
+            meta: None,
+            arguments: None,
+            server: server.into(),
+            thread_id: thread_id.into(),
+            tool: tool.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8728,6 +12317,20 @@ pub struct McpServerToolCallResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpServerToolCallResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(content: Vec<serde_json::Value>) -> Self {
+        Self {
+            meta: None,
+            content,
+            is_error: None,
+            structured_content: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8767,12 +12370,38 @@ pub struct McpToolCallAppContext {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpToolCallAppContext {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(connector_id: impl Into<String>) -> Self {
+        Self {
+            action_name: None,
+            app_name: None,
+            connector_id: connector_id.into(),
+            link_id: None,
+            resource_uri: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallError {
     pub message: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpToolCallError {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8806,6 +12435,21 @@ pub struct McpToolCallGuardianApprovalReviewAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpToolCallGuardianApprovalReviewAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(server: impl Into<String>, tool_name: impl Into<String>) -> Self {
+        Self {
+            connector_id: None,
+            connector_name: None,
+            server: server.into(),
+            tool_name: tool_name.into(),
+            tool_title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolCallProgressNotification {
     #[serde(rename = "itemId")]
@@ -8818,6 +12462,25 @@ pub struct McpToolCallProgressNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpToolCallProgressNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item_id: impl Into<String>,
+        message: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            item_id: item_id.into(),
+            message: message.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8840,6 +12503,19 @@ pub struct McpToolCallResult {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl McpToolCallResult {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(content: Vec<serde_json::Value>) -> Self {
+        Self {
+            meta: None,
+            content,
+            structured_content: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -8920,6 +12596,35 @@ pub struct McpToolCallThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpToolCallThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        arguments: serde_json::Value,
+        id: impl Into<String>,
+        server: impl Into<String>,
+        status: McpToolCallStatus,
+        tool: impl Into<String>,
+    ) -> Self {
+        Self {
+            app_context: None,
+            arguments,
+            duration_ms: None,
+            error: None,
+            id: id.into(),
+            mcp_app_resource_uri: None,
+            mcp_app_ui: None,
+            plugin_id: None,
+            read_only_hint: None,
+            result: None,
+            server: server.into(),
+            status,
+            tool: tool.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct McpToolConfiguredHookHandler {
     pub input: std::collections::BTreeMap<String, serde_json::Value>,
@@ -8944,6 +12649,25 @@ pub struct McpToolConfiguredHookHandler {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl McpToolConfiguredHookHandler {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        input: std::collections::BTreeMap<String, serde_json::Value>,
+        server: impl Into<String>,
+        tool: impl Into<String>,
+    ) -> Self {
+        Self {
+            input,
+            server: server.into(),
+            status_message: None,
+            timeout_sec: None,
+            tool: tool.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Managed preferences layer delivered by MDM (macOS only).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MdmConfigLayerSource {
@@ -8954,6 +12678,18 @@ pub struct MdmConfigLayerSource {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MdmConfigLayerSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(domain: impl Into<String>, key: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into(),
+            key: key.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryCitation {
     pub entries: Vec<MemoryCitationEntry>,
@@ -8962,6 +12698,18 @@ pub struct MemoryCitation {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MemoryCitation {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(entries: Vec<MemoryCitationEntry>, thread_ids: Vec<String>) -> Self {
+        Self {
+            entries,
+            thread_ids,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -8977,6 +12725,25 @@ pub struct MemoryCitationEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MemoryCitationEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        line_end: u32,
+        line_start: u32,
+        note: impl Into<String>,
+        path: impl Into<String>,
+    ) -> Self {
+        Self {
+            line_end,
+            line_start,
+            note: note.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MentionUserInput {
     pub name: String,
@@ -8984,6 +12751,18 @@ pub struct MentionUserInput {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MentionUserInput {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -9050,6 +12829,23 @@ pub struct MessageResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl MessageResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(content: Vec<ContentItem>, role: impl Into<String>) -> Self {
+        Self {
+            content,
+            encrypted_content: None,
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            phase: None,
+            role: role.into(),
+            status: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MigrationDetails {
     #[serde(default = "MigrationDetails::default_commands")]
@@ -9071,6 +12867,22 @@ pub struct MigrationDetails {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for MigrationDetails {
+    fn default() -> Self {
+        Self {
+            commands: Self::default_commands(),
+            hooks: Self::default_hooks(),
+            mcp_servers: Self::default_mcp_servers(),
+            memory: None,
+            plugins: Self::default_plugins(),
+            sessions: Self::default_sessions(),
+            skills: Self::default_skills(),
+            subagents: Self::default_subagents(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl MigrationDetails {
@@ -9148,6 +12960,17 @@ pub struct MisalignmentSteer {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl MisalignmentSteer {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Authentication is configured outside the gateway form. Preserve it on edits.
@@ -9260,6 +13083,44 @@ pub struct Model {
 }
 
 impl Model {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        default_reasoning_effort: impl Into<ReasoningEffort>,
+        description: impl Into<String>,
+        display_name: impl Into<String>,
+        hidden: bool,
+        id: impl Into<String>,
+        is_default: bool,
+        model: impl Into<String>,
+        supported_reasoning_efforts: Vec<ReasoningEffortOption>,
+    ) -> Self {
+        Self {
+            additional_speed_tiers: Self::default_additional_speed_tiers(),
+            availability_nux: None,
+            available_access_programs: None,
+            default_reasoning_effort: default_reasoning_effort.into(),
+            default_service_tier: None,
+            description: description.into(),
+            display_name: display_name.into(),
+            hidden,
+            id: id.into(),
+            input_modalities: Self::default_input_modalities(),
+            is_default,
+            model: model.into(),
+            model_specialty: None,
+            multi_agent_version: None,
+            service_tiers: Self::default_service_tiers(),
+            supported_reasoning_efforts,
+            supports_personality: Self::default_supports_personality(),
+            upgrade: None,
+            upgrade_info: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Model {
     fn default_additional_speed_tiers() -> Vec<String> {
         vec![]
     }
@@ -9284,12 +13145,34 @@ pub struct ModelAccessPrograms {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelAccessPrograms {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cyber: Vec<CyberAccessProgram>) -> Self {
+        Self {
+            cyber,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelAvailabilityNux {
     pub message: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelAvailabilityNux {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -9345,6 +13228,18 @@ pub struct ModelListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<Model>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type ModelProviderCapabilitiesReadParams = std::collections::BTreeMap<
     String,
     serde_json::Value,
@@ -9361,10 +13256,30 @@ pub struct ModelProviderCapabilitiesReadResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelProviderCapabilitiesReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(image_generation: bool, web_search: bool) -> Self {
+        Self {
+            image_generation,
+            web_search,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelProviderConfigWriteParams {
     pub settings: ProviderSettingsPatch,
+}
+
+impl ModelProviderConfigWriteParams {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(settings: ProviderSettingsPatch) -> Self {
+        Self { settings }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9373,6 +13288,17 @@ pub struct ModelProviderConfigWriteResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelProviderConfigWriteResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(provider: ModelProviderSummary) -> Self {
+        Self {
+            provider,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Structured JSON-RPC error data. Unknown errors must retain the client's normal fallback.
@@ -9433,6 +13359,23 @@ pub struct ModelProviderListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelProviderListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        can_change_default: bool,
+        data: Vec<ModelProviderSummary>,
+        default_provider_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            can_change_default,
+            data,
+            default_provider_id: default_provider_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderMismatchv2ModelProviderError {
     #[serde(rename = "currentModelProvider")]
@@ -9444,6 +13387,21 @@ pub struct ModelProviderMismatchv2ModelProviderError {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelProviderMismatchv2ModelProviderError {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        current_model_provider: impl Into<String>,
+        model_provider: impl Into<String>,
+    ) -> Self {
+        Self {
+            current_model_provider: current_model_provider.into(),
+            model_provider: model_provider.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelProviderNotConfiguredv2ModelProviderError {
     #[serde(rename = "modelProvider")]
@@ -9451,6 +13409,17 @@ pub struct ModelProviderNotConfiguredv2ModelProviderError {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelProviderNotConfiguredv2ModelProviderError {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(model_provider: impl Into<String>) -> Self {
+        Self {
+            model_provider: model_provider.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9462,6 +13431,21 @@ pub struct ModelProviderPolicyConflictv2ModelProviderError {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelProviderPolicyConflictv2ModelProviderError {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        model_provider: impl Into<String>,
+        required_model_provider: impl Into<String>,
+    ) -> Self {
+        Self {
+            model_provider: model_provider.into(),
+            required_model_provider: required_model_provider.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9485,6 +13469,26 @@ pub struct ModelProviderSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelProviderSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        can_edit: bool,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        settings: ProviderSettings,
+    ) -> Self {
+        Self {
+            base_url: None,
+            can_edit,
+            id: id.into(),
+            name: name.into(),
+            settings,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ModelRerouteReason {
         HighRiskCyberActivity = "highRiskCyberActivity",
@@ -9505,6 +13509,27 @@ pub struct ModelReroutedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelReroutedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        from_model: impl Into<String>,
+        reason: ModelRerouteReason,
+        thread_id: impl Into<String>,
+        to_model: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            from_model: from_model.into(),
+            reason,
+            thread_id: thread_id.into(),
+            to_model: to_model.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9531,6 +13556,30 @@ pub struct ModelSafetyBufferingUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelSafetyBufferingUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        model: impl Into<String>,
+        reasons: Vec<String>,
+        show_buffering_ui: bool,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+        use_cases: Vec<String>,
+    ) -> Self {
+        Self {
+            faster_model: None,
+            model: model.into(),
+            reasons,
+            show_buffering_ui,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            use_cases,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelServiceTier {
     pub description: String,
@@ -9539,6 +13588,23 @@ pub struct ModelServiceTier {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelServiceTier {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        id: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            description: description.into(),
+            id: id.into(),
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -9578,6 +13644,21 @@ pub struct ModelUpgradeInfo {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelUpgradeInfo {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(model: impl Into<String>) -> Self {
+        Self {
+            migration_markdown: None,
+            model: model.into(),
+            model_link: None,
+            retirement_at: None,
+            upgrade_copy: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ModelVerification {
         TrustedAccessForCyber = "trustedAccessForCyber",
@@ -9594,6 +13675,23 @@ pub struct ModelVerificationNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ModelVerificationNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+        verifications: Vec<ModelVerification>,
+    ) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            verifications,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -9684,6 +13782,23 @@ pub struct NamespaceDynamicToolSpec {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl NamespaceDynamicToolSpec {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        name: impl Into<String>,
+        tools: Vec<DynamicToolNamespaceTool>,
+    ) -> Self {
+        Self {
+            description: description.into(),
+            name: name.into(),
+            tools,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum NetworkAccess {
         Restricted = "restricted",
@@ -9700,6 +13815,25 @@ pub struct NetworkAccessGuardianApprovalReviewAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NetworkAccessGuardianApprovalReviewAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        host: impl Into<String>,
+        port: u16,
+        protocol: NetworkApprovalProtocol,
+        target: impl Into<String>,
+    ) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            protocol,
+            target: target.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -9907,6 +14041,19 @@ pub struct NpmPluginSource {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NpmPluginSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(package: impl Into<String>) -> Self {
+        Self {
+            package: package.into(),
+            registry: None,
+            version: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type NullableGatewayOAuthLoginParams = Option<GatewayOAuthLoginParams>;
@@ -10135,6 +14282,17 @@ pub struct OtelToolResultLogConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl OtelToolResultLogConfig {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtherResponseItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -10155,6 +14313,14 @@ pub struct OtherSubAgentSource {
     pub other: String,
 }
 
+impl OtherSubAgentSource {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(other: impl Into<String>) -> Self {
+        Self { other: other.into() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct OtherWebSearchAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -10167,6 +14333,14 @@ pub struct OtherWebSearchAction {
 pub struct OtlpGrpcOtelExporter {
     #[serde(rename = "otlp-grpc")]
     pub otlp_grpc: OtlpGrpcOtelExporterOtlpGrpc,
+}
+
+impl OtlpGrpcOtelExporter {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(otlp_grpc: OtlpGrpcOtelExporterOtlpGrpc) -> Self {
+        Self { otlp_grpc }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10185,11 +14359,35 @@ pub struct OtlpGrpcOtelExporterOtlpGrpc {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl OtlpGrpcOtelExporterOtlpGrpc {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        endpoint: impl Into<String>,
+        headers: std::collections::BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            headers,
+            tls: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtlpHttpOtelExporter {
     #[serde(rename = "otlp-http")]
     pub otlp_http: OtlpHttpOtelExporterOtlpHttp,
+}
+
+impl OtlpHttpOtelExporter {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(otlp_http: OtlpHttpOtelExporterOtlpHttp) -> Self {
+        Self { otlp_http }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10207,6 +14405,24 @@ pub struct OtlpHttpOtelExporterOtlpHttp {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl OtlpHttpOtelExporterOtlpHttp {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        endpoint: impl Into<String>,
+        headers: std::collections::BTreeMap<String, String>,
+        protocol: OtelHttpProtocol,
+    ) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            headers,
+            protocol,
+            tls: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10229,6 +14445,19 @@ pub struct OutputTextContentItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl OutputTextContentItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            annotations: None,
+            logprobs: None,
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OverriddenMetadata {
     #[serde(rename = "effectiveValue", deserialize_with = "crate::wire::nullable")]
@@ -10241,6 +14470,23 @@ pub struct OverriddenMetadata {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl OverriddenMetadata {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        effective_value: serde_json::Value,
+        message: impl Into<String>,
+        overriding_layer: ConfigLayerMetadata,
+    ) -> Self {
+        Self {
+            effective_value,
+            message: message.into(),
+            overriding_layer,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Default configuration supplied with the installed Codex package.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackagedDefaultsConfigLayerSource {
@@ -10249,6 +14495,17 @@ pub struct PackagedDefaultsConfigLayerSource {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PackagedDefaultsConfigLayerSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            file: file.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -10303,6 +14560,17 @@ pub struct PathFileSystemPath {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PathFileSystemPath {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<LegacyAppPathString>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type PathUri = String;
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -10349,6 +14617,18 @@ pub struct PermissionProfileListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PermissionProfileListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<PermissionProfileSummary>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionProfileSummary {
     /// Whether the effective requirements allow selecting this profile.
@@ -10365,6 +14645,19 @@ pub struct PermissionProfileSummary {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PermissionProfileSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(allowed: bool, id: impl Into<String>) -> Self {
+        Self {
+            allowed,
+            description: None,
+            id: id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -10391,6 +14684,25 @@ pub struct PlanDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PlanDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        delta: impl Into<String>,
+        item_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            delta: delta.into(),
+            item_id: item_id.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanThreadItem {
@@ -10399,6 +14711,18 @@ pub struct PlanThreadItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PlanThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -10493,6 +14817,36 @@ pub struct PluginDetail {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginDetail {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        app_templates: Vec<AppTemplateSummary>,
+        apps: Vec<AppSummary>,
+        hooks: Vec<PluginHookSummary>,
+        marketplace_name: impl Into<String>,
+        mcp_servers: Vec<String>,
+        skills: Vec<SkillSummary>,
+        summary: PluginSummary,
+    ) -> Self {
+        Self {
+            app_templates,
+            apps,
+            description: None,
+            hooks,
+            marketplace_name: marketplace_name.into(),
+            marketplace_path: None,
+            mcp_servers,
+            onboarding_skill: None,
+            scheduled_tasks: None,
+            share_url: None,
+            skills,
+            summary,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum PluginDisabledReason {
         DisabledByAdmin = "disabled_by_admin",
@@ -10510,6 +14864,18 @@ pub struct PluginHookSummary {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginHookSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(event_name: HookEventName, key: impl Into<String>) -> Self {
+        Self {
+            event_name,
+            key: key.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10543,6 +14909,20 @@ pub struct PluginInstallParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginInstallParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(plugin_name: impl Into<String>) -> Self {
+        Self {
+            install_attempt_id: None,
+            marketplace_path: None,
+            plugin_name: plugin_name.into(),
+            remote_marketplace_name: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum PluginInstallPolicy {
         NotAvailable = "NOT_AVAILABLE",
@@ -10567,6 +14947,21 @@ pub struct PluginInstallResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginInstallResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        apps_needing_auth: Vec<AppSummary>,
+        auth_policy: PluginAuthPolicy,
+    ) -> Self {
+        Self {
+            apps_needing_auth,
+            auth_policy,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -10602,6 +14997,18 @@ pub struct PluginInstalledResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginInstalledResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(marketplaces: Vec<PluginMarketplaceEntry>) -> Self {
+        Self {
+            marketplace_load_errors: Self::default_marketplace_load_errors(),
+            marketplaces,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl PluginInstalledResponse {
@@ -10740,6 +15147,39 @@ pub struct PluginInterface {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginInterface {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        capabilities: Vec<String>,
+        screenshot_urls: Vec<String>,
+        screenshots: Vec<AbsolutePathBuf>,
+    ) -> Self {
+        Self {
+            brand_color: None,
+            capabilities,
+            category: None,
+            composer_icon: None,
+            composer_icon_url: None,
+            default_prompt: None,
+            developer_name: None,
+            display_name: None,
+            logo: None,
+            logo_dark: None,
+            logo_url: None,
+            logo_url_dark: None,
+            long_description: None,
+            privacy_policy_url: None,
+            screenshot_urls,
+            screenshots,
+            short_description: None,
+            terms_of_service_url: None,
+            website_url: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum PluginListMarketplaceKind {
         Local = "local",
@@ -10794,6 +15234,19 @@ pub struct PluginListResponse {
 }
 
 impl PluginListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(marketplaces: Vec<PluginMarketplaceEntry>) -> Self {
+        Self {
+            featured_plugin_ids: Self::default_featured_plugin_ids(),
+            marketplace_load_errors: Self::default_marketplace_load_errors(),
+            marketplaces,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl PluginListResponse {
     fn default_featured_plugin_ids() -> Vec<String> {
         vec![]
     }
@@ -10824,6 +15277,20 @@ pub struct PluginMarketplaceEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginMarketplaceEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, plugins: Vec<PluginSummary>) -> Self {
+        Self {
+            interface: None,
+            name: name.into(),
+            path: None,
+            plugins,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReadParams {
     #[serde(
@@ -10847,12 +15314,36 @@ pub struct PluginReadParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginReadParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(plugin_name: impl Into<String>) -> Self {
+        Self {
+            marketplace_path: None,
+            plugin_name: plugin_name.into(),
+            remote_marketplace_name: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginReadResponse {
     pub plugin: PluginDetail,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(plugin: PluginDetail) -> Self {
+        Self {
+            plugin,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Runtime categories affected by this change, not just capabilities currently present. Flags describe declarations before runtime policy filtering. Updates OR the old and new bundle flags; enablement changes and cached reinstalls use the cached bundle; removals retain the old bundle's flags.
@@ -10872,6 +15363,27 @@ pub struct PluginReconcileChangedPlugin {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginReconcileChangedPlugin {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        has_apps: bool,
+        has_hooks: bool,
+        has_mcps: bool,
+        has_skills: bool,
+        id: impl Into<String>,
+    ) -> Self {
+        Self {
+            has_apps,
+            has_hooks,
+            has_mcps,
+            has_skills,
+            id: id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -10905,6 +15417,23 @@ pub struct PluginReconcileResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginReconcileResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        changed_plugins: Vec<PluginReconcileChangedPlugin>,
+        failed_materialization_remote_plugin_ids: Vec<String>,
+        failed_remote_plugin_ids: Vec<String>,
+    ) -> Self {
+        Self {
+            changed_plugins,
+            failed_materialization_remote_plugin_ids,
+            failed_remote_plugin_ids,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSearchResult {
     #[serde(rename = "marketplaceName")]
@@ -10922,6 +15451,19 @@ pub struct PluginSearchResult {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginSearchResult {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(marketplace_name: impl Into<String>, plugin: PluginSummary) -> Self {
+        Self {
+            marketplace_name: marketplace_name.into(),
+            marketplace_path: None,
+            plugin,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum PluginSearchScope {
         Global = "global",
@@ -10937,6 +15479,17 @@ pub struct PluginShareCheckoutParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareCheckoutParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(remote_plugin_id: impl Into<String>) -> Self {
+        Self {
+            remote_plugin_id: remote_plugin_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -10963,6 +15516,30 @@ pub struct PluginShareCheckoutResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareCheckoutResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        marketplace_name: impl Into<String>,
+        marketplace_path: impl Into<AbsolutePathBuf>,
+        plugin_id: impl Into<String>,
+        plugin_name: impl Into<String>,
+        plugin_path: impl Into<AbsolutePathBuf>,
+        remote_plugin_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            marketplace_name: marketplace_name.into(),
+            marketplace_path: marketplace_path.into(),
+            plugin_id: plugin_id.into(),
+            plugin_name: plugin_name.into(),
+            plugin_path: plugin_path.into(),
+            remote_plugin_id: remote_plugin_id.into(),
+            remote_version: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11023,6 +15600,24 @@ pub struct PluginShareContext {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginShareContext {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(remote_plugin_id: impl Into<String>) -> Self {
+        Self {
+            can_publish_to_workspace: None,
+            creator_account_user_id: None,
+            creator_name: None,
+            discoverability: None,
+            remote_plugin_id: remote_plugin_id.into(),
+            remote_version: None,
+            share_principals: None,
+            share_url: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareDeleteParams {
     #[serde(rename = "remotePluginId")]
@@ -11030,6 +15625,17 @@ pub struct PluginShareDeleteParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareDeleteParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(remote_plugin_id: impl Into<String>) -> Self {
+        Self {
+            remote_plugin_id: remote_plugin_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type PluginShareDeleteResponse = std::collections::BTreeMap<
@@ -11060,6 +15666,18 @@ pub struct PluginShareListItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginShareListItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(plugin: PluginSummary) -> Self {
+        Self {
+            local_plugin_path: None,
+            plugin,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type PluginShareListParams = std::collections::BTreeMap<String, serde_json::Value>;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11068,6 +15686,17 @@ pub struct PluginShareListResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<PluginShareListItem>) -> Self {
+        Self {
+            data,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11081,6 +15710,25 @@ pub struct PluginSharePrincipal {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginSharePrincipal {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        name: impl Into<String>,
+        principal_id: impl Into<String>,
+        principal_type: PluginSharePrincipalType,
+        role: PluginSharePrincipalRole,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            principal_id: principal_id.into(),
+            principal_type,
+            role,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -11128,6 +15776,20 @@ pub struct PluginShareSaveParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginShareSaveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(plugin_path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            discoverability: None,
+            plugin_path: plugin_path.into(),
+            remote_plugin_id: None,
+            share_targets: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareSaveResponse {
     #[serde(
@@ -11146,6 +15808,22 @@ pub struct PluginShareSaveResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginShareSaveResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        remote_plugin_id: impl Into<String>,
+        share_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            can_publish_to_workspace: None,
+            remote_plugin_id: remote_plugin_id.into(),
+            share_url: share_url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareTarget {
     #[serde(rename = "principalId")]
@@ -11156,6 +15834,23 @@ pub struct PluginShareTarget {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareTarget {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        principal_id: impl Into<String>,
+        principal_type: PluginSharePrincipalType,
+        role: PluginShareTargetRole,
+    ) -> Self {
+        Self {
+            principal_id: principal_id.into(),
+            principal_type,
+            role,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -11185,6 +15880,23 @@ pub struct PluginShareUpdateTargetsParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginShareUpdateTargetsParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        discoverability: PluginShareUpdateDiscoverability,
+        remote_plugin_id: impl Into<String>,
+        share_targets: Vec<PluginShareTarget>,
+    ) -> Self {
+        Self {
+            discoverability,
+            remote_plugin_id: remote_plugin_id.into(),
+            share_targets,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginShareUpdateTargetsResponse {
     pub discoverability: PluginShareDiscoverability,
@@ -11192,6 +15904,21 @@ pub struct PluginShareUpdateTargetsResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginShareUpdateTargetsResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        discoverability: PluginShareDiscoverability,
+        principals: Vec<PluginSharePrincipal>,
+    ) -> Self {
+        Self {
+            discoverability,
+            principals,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11205,6 +15932,23 @@ pub struct PluginSkillReadParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginSkillReadParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        remote_marketplace_name: impl Into<String>,
+        remote_plugin_id: impl Into<String>,
+        skill_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            remote_marketplace_name: remote_marketplace_name.into(),
+            remote_plugin_id: remote_plugin_id.into(),
+            skill_name: skill_name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -11356,6 +16100,43 @@ pub struct PluginSummary {
 }
 
 impl PluginSummary {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        auth_policy: PluginAuthPolicy,
+        enabled: bool,
+        id: impl Into<String>,
+        install_policy: PluginInstallPolicy,
+        installed: bool,
+        name: impl Into<String>,
+        source: PluginSource,
+    ) -> Self {
+        Self {
+            auth_policy,
+            availability: Self::default_availability(),
+            disabled_reason: None,
+            eligible_plan_types: None,
+            enabled,
+            id: id.into(),
+            install_policy,
+            install_policy_source: None,
+            installed,
+            installed_at: None,
+            interface: None,
+            keywords: Self::default_keywords(),
+            local_version: None,
+            must_show_installation_interstitial: None,
+            name: name.into(),
+            remote_plugin_id: None,
+            share_context: None,
+            source,
+            version: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl PluginSummary {
     fn default_availability() -> PluginAvailability {
         PluginAvailability::Available
     }
@@ -11373,6 +16154,17 @@ pub struct PluginUninstallParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl PluginUninstallParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(plugin_id: impl Into<String>) -> Self {
+        Self {
+            plugin_id: plugin_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type PluginUninstallResponse = std::collections::BTreeMap<String, serde_json::Value>;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11384,6 +16176,18 @@ pub struct PluginsMigration {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PluginsMigration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(marketplace_name: impl Into<String>, plugin_names: Vec<String>) -> Self {
+        Self {
+            marketplace_name: marketplace_name.into(),
+            plugin_names,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Final process exit notification for `process/spawn`.
@@ -11426,6 +16230,30 @@ pub struct ProcessExitedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ProcessExitedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        exit_code: i32,
+        process_handle: impl Into<String>,
+        stderr: impl Into<String>,
+        stderr_cap_reached: bool,
+        stdout: impl Into<String>,
+        stdout_cap_reached: bool,
+    ) -> Self {
+        Self {
+            exit_code,
+            output_drain_timed_out: None,
+            process_handle: process_handle.into(),
+            stderr: stderr.into(),
+            stderr_cap_reached,
+            stdout: stdout.into(),
+            stdout_cap_reached,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Base64-encoded output chunk emitted for a streaming `process/spawn` request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessOutputDeltaNotification {
@@ -11443,6 +16271,25 @@ pub struct ProcessOutputDeltaNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ProcessOutputDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cap_reached: bool,
+        delta_base64: impl Into<String>,
+        process_handle: impl Into<String>,
+        stream: ProcessOutputStream,
+    ) -> Self {
+        Self {
+            cap_reached,
+            delta_base64: delta_base64.into(),
+            process_handle: process_handle.into(),
+            stream,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -11465,6 +16312,18 @@ pub struct ProcessTerminalSize {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ProcessTerminalSize {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cols: u16, rows: u16) -> Self {
+        Self {
+            cols,
+            rows,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11491,6 +16350,32 @@ pub struct Project {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Project {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        created_at: i64,
+        id: impl Into<String>,
+        metadata: std::collections::BTreeMap<String, String>,
+        name: impl Into<String>,
+        position: i64,
+        roots: Vec<ProjectRoot>,
+        updated_at: i64,
+    ) -> Self {
+        Self {
+            created_at,
+            id: id.into(),
+            metadata,
+            name: name.into(),
+            position,
+            recency_at: None,
+            roots,
+            updated_at,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ProjectChangeType {
         Created = "created",
@@ -11510,6 +16395,18 @@ pub struct ProjectChangedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ProjectChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(change_type: ProjectChangeType, project_id: impl Into<String>) -> Self {
+        Self {
+            change_type,
+            project_id: project_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Path to a .codex/ folder within a project. There could be multiple of these between `cwd` and the project/repo root.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectConfigLayerSource {
@@ -11520,12 +16417,34 @@ pub struct ProjectConfigLayerSource {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ProjectConfigLayerSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(dot_codex_folder: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            dot_codex_folder: dot_codex_folder.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectRoot {
     pub path: AbsolutePathBuf,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ProjectRoot {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(path: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -11654,6 +16573,24 @@ pub struct QueuedSubmission {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl QueuedSubmission {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        client_user_message_id: impl Into<String>,
+        id: impl Into<String>,
+        input: Vec<UserInput>,
+    ) -> Self {
+        Self {
+            client_user_message_id: client_user_message_id.into(),
+            id: id.into(),
+            input,
+            responsesapi_client_metadata: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum RateLimitReachedType {
         RateLimitReached = "rate_limit_reached",
@@ -11701,6 +16638,28 @@ pub struct RateLimitResetCredit {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RateLimitResetCredit {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        granted_at: i64,
+        id: impl Into<String>,
+        reset_type: RateLimitResetType,
+        status: RateLimitResetCreditStatus,
+    ) -> Self {
+        Self {
+            description: None,
+            expires_at: None,
+            granted_at,
+            id: id.into(),
+            reset_type,
+            status,
+            title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum RateLimitResetCreditStatus {
         Available = "available",
@@ -11726,6 +16685,18 @@ pub struct RateLimitResetCreditsSummary {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RateLimitResetCreditsSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(available_count: i64) -> Self {
+        Self {
+            available_count,
+            credits: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -11834,6 +16805,19 @@ pub struct RateLimitWindow {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RateLimitWindow {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(used_percent: i32) -> Self {
+        Self {
+            resets_at: None,
+            used_percent,
+            window_duration_mins: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Internal-only notification containing the exact usage from one upstream Responses API completion.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawResponseCompletedNotification {
@@ -11861,6 +16845,25 @@ pub struct RawResponseCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RawResponseCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        response_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            response_id: response_id.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            usage: None,
+            usage_metadata: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawResponseItemCompletedNotification {
     pub item: ResponseItem,
@@ -11873,6 +16876,23 @@ pub struct RawResponseItemCompletedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RawResponseItemCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item: ResponseItem,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            item,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadCommandAction {
     pub command: String,
@@ -11881,6 +16901,23 @@ pub struct ReadCommandAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ReadCommandAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        command: impl Into<String>,
+        name: impl Into<String>,
+        path: impl Into<LegacyAppPathString>,
+    ) -> Self {
+        Self {
+            command: command.into(),
+            name: name.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11893,6 +16930,15 @@ pub struct ReadOnlySandboxPolicy {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for ReadOnlySandboxPolicy {
+    fn default() -> Self {
+        Self {
+            network_access: Self::default_network_access(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl ReadOnlySandboxPolicy {
@@ -11931,6 +16977,17 @@ pub struct RealtimeSessionClosedThreadRealtimeItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RealtimeSessionClosedThreadRealtimeItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(outcome: ThreadRealtimeSessionOutcome) -> Self {
+        Self {
+            outcome,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RealtimeSessionStartedThreadRealtimeItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -11945,6 +17002,18 @@ pub struct RealtimeThreadTimelineEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RealtimeThreadTimelineEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item: ThreadRealtimeItem, position: u64) -> Self {
+        Self {
+            item,
+            position,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -12003,6 +17072,26 @@ pub struct RealtimeVoicesList {
 }
 
 impl RealtimeVoicesList {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        default_v1: RealtimeVoice,
+        default_v2: RealtimeVoice,
+        v1: Vec<RealtimeVoice>,
+        v2: Vec<RealtimeVoice>,
+    ) -> Self {
+        Self {
+            default_v1,
+            default_v2,
+            v1,
+            v2,
+            v3: Self::default_v3(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl RealtimeVoicesList {
     fn default_v3() -> Vec<RealtimeVoice> {
         vec![]
     }
@@ -12019,6 +17108,21 @@ pub struct ReasoningEffortOption {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ReasoningEffortOption {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        reasoning_effort: impl Into<ReasoningEffort>,
+    ) -> Self {
+        Self {
+            description: description.into(),
+            reasoning_effort: reasoning_effort.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -12124,6 +17228,21 @@ pub struct ReasoningResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ReasoningResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(summary: Vec<ReasoningItemReasoningSummary>) -> Self {
+        Self {
+            content: None,
+            encrypted_content: None,
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            summary,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     /// A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
     pub enum ReasoningSummary {
@@ -12150,6 +17269,25 @@ pub struct ReasoningSummaryPartAddedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ReasoningSummaryPartAddedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item_id: impl Into<String>,
+        summary_index: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            item_id: item_id.into(),
+            summary_index,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningSummaryTextDeltaNotification {
     pub delta: String,
@@ -12164,6 +17302,27 @@ pub struct ReasoningSummaryTextDeltaNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ReasoningSummaryTextDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        delta: impl Into<String>,
+        item_id: impl Into<String>,
+        summary_index: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            delta: delta.into(),
+            item_id: item_id.into(),
+            summary_index,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -12182,12 +17341,44 @@ pub struct ReasoningTextDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ReasoningTextDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        content_index: i64,
+        delta: impl Into<String>,
+        item_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            content_index,
+            delta: delta.into(),
+            item_id: item_id.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningTextReasoningItemContent {
     pub text: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ReasoningTextReasoningItemContent {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -12200,6 +17391,19 @@ pub struct ReasoningThreadItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ReasoningThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            content: Self::default_content(),
+            id: id.into(),
+            summary: Self::default_summary(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl ReasoningThreadItem {
@@ -12258,6 +17462,24 @@ pub struct RemoteControlStatusChangedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RemoteControlStatusChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        installation_id: impl Into<String>,
+        server_name: impl Into<String>,
+        status: RemoteControlConnectionStatus,
+    ) -> Self {
+        Self {
+            environment_id: None,
+            installation_id: installation_id.into(),
+            server_name: server_name.into(),
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// The plugin is available in the remote catalog. Download metadata is kept server-side and is not exposed through the app-server API.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RemotePluginSource {
@@ -12273,6 +17495,18 @@ pub struct RequestHeader {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RequestHeader {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -12360,6 +17594,18 @@ pub struct RequestPermissionsGuardianApprovalReviewAction {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl RequestPermissionsGuardianApprovalReviewAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(permissions: RequestPermissionProfile) -> Self {
+        Self {
+            permissions,
+            reason: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ResidencyRequirement {
         Us = "us",
@@ -12418,6 +17664,25 @@ pub struct Resource {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Resource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            mime_type: None,
+            name: name.into(),
+            size: None,
+            title: None,
+            uri: uri.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Contents returned when reading a resource from an MCP server.
@@ -12498,6 +17763,20 @@ pub struct ResourceContentObject {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ResourceContentObject {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            meta: None,
+            mime_type: None,
+            text: text.into(),
+            uri: uri.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceContentObjectLower {
     #[serde(
@@ -12520,6 +17799,20 @@ pub struct ResourceContentObjectLower {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ResourceContentObjectLower {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(blob: impl Into<String>, uri: impl Into<String>) -> Self {
+        Self {
+            meta: None,
+            blob: blob.into(),
+            mime_type: None,
+            uri: uri.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// A template description for resources available on the server.
@@ -12556,6 +17849,22 @@ pub struct ResourceTemplate {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ResourceTemplate {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, uri_template: impl Into<String>) -> Self {
+        Self {
+            annotations: None,
+            description: None,
+            mime_type: None,
+            name: name.into(),
+            title: None,
+            uri_template: uri_template.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -12647,6 +17956,18 @@ pub struct ResponseStreamConnectionFailedCodexErrorInfo {
     pub response_stream_connection_failed: ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed,
 }
 
+impl ResponseStreamConnectionFailedCodexErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        response_stream_connection_failed: ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed,
+    ) -> Self {
+        Self {
+            response_stream_connection_failed,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseStreamConnectionFailedCodexErrorInfoResponseStreamConnectionFailed {
     #[serde(
@@ -12669,6 +17990,18 @@ pub struct ResponseStreamDisconnectedCodexErrorInfo {
     pub response_stream_disconnected: ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected,
 }
 
+impl ResponseStreamDisconnectedCodexErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        response_stream_disconnected: ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected,
+    ) -> Self {
+        Self {
+            response_stream_disconnected,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected {
     #[serde(
@@ -12689,6 +18022,18 @@ pub struct ResponseStreamDisconnectedCodexErrorInfoResponseStreamDisconnected {
 pub struct ResponseTooManyFailedAttemptsCodexErrorInfo {
     #[serde(rename = "responseTooManyFailedAttempts")]
     pub response_too_many_failed_attempts: ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts,
+}
+
+impl ResponseTooManyFailedAttemptsCodexErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        response_too_many_failed_attempts: ResponseTooManyFailedAttemptsCodexErrorInfoResponseTooManyFailedAttempts,
+    ) -> Self {
+        Self {
+            response_too_many_failed_attempts,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -12775,6 +18120,17 @@ pub struct ResultThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ResultThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(result: impl Into<String>) -> Self {
+        Self {
+            result: result.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ReviewDelivery {
         Inline = "inline",
@@ -12798,6 +18154,19 @@ pub struct ReviewStartParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ReviewStartParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(target: ReviewTarget, thread_id: impl Into<String>) -> Self {
+        Self {
+            delivery: None,
+            target,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewStartResponse {
     /// The thread id supplied to `review/start`.
@@ -12807,6 +18176,18 @@ pub struct ReviewStartResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ReviewStartResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(review_thread_id: impl Into<String>, turn: Turn) -> Self {
+        Self {
+            review_thread_id: review_thread_id.into(),
+            turn,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -12919,6 +18300,18 @@ pub struct SandboxWorkspaceWrite {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Default for SandboxWorkspaceWrite {
+    fn default() -> Self {
+        Self {
+            exclude_slash_tmp: Self::default_exclude_slash_tmp(),
+            exclude_tmpdir_env_var: Self::default_exclude_tmpdir_env_var(),
+            network_access: Self::default_network_access(),
+            writable_roots: Self::default_writable_roots(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 impl SandboxWorkspaceWrite {
     fn default_exclude_slash_tmp() -> bool {
         false
@@ -12987,6 +18380,25 @@ pub struct ScheduledTaskSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ScheduledTaskSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        key: impl Into<String>,
+        name: impl Into<String>,
+        prompt: impl Into<String>,
+        schedule: ScheduledTaskSchedule,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            name: name.into(),
+            prompt: prompt.into(),
+            schedule,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ScheduledTaskWeekday {
         Mo = "MO",
@@ -13017,6 +18429,19 @@ pub struct SearchCommandAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SearchCommandAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            command: command.into(),
+            path: None,
+            query: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -13069,6 +18494,18 @@ pub struct SelectedCapabilityRoot {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SelectedCapabilityRoot {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, location: CapabilityRootLocation) -> Self {
+        Self {
+            id: id.into(),
+            location,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SendAddCreditsNudgeEmailParams {
     #[serde(rename = "creditType")]
@@ -13076,6 +18513,17 @@ pub struct SendAddCreditsNudgeEmailParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SendAddCreditsNudgeEmailParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(credit_type: AddCreditsNudgeCreditType) -> Self {
+        Self {
+            credit_type,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13086,6 +18534,17 @@ pub struct SendAddCreditsNudgeEmailResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SendAddCreditsNudgeEmailResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: AddCreditsNudgeEmailStatus) -> Self {
+        Self {
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerDiagnosticsGauge {
     pub name: String,
@@ -13093,6 +18552,18 @@ pub struct ServerDiagnosticsGauge {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ServerDiagnosticsGauge {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, value: u64) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13117,6 +18588,19 @@ pub struct ServerDiagnosticsProcess {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ServerDiagnosticsProcess {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: u32) -> Self {
+        Self {
+            id,
+            physical_footprint_bytes: None,
+            resident_memory_bytes: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerRequestResolvedNotification {
     #[serde(rename = "requestId")]
@@ -13126,6 +18610,18 @@ pub struct ServerRequestResolvedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ServerRequestResolvedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(request_id: RequestId, thread_id: impl Into<String>) -> Self {
+        Self {
+            request_id,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Session-layer overrides supplied via `-c`/`--config`.
@@ -13149,6 +18645,19 @@ pub struct SessionMigration {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SessionMigration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cwd: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            cwd: cwd.into(),
+            path: path.into(),
+            title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -13243,12 +18752,36 @@ pub struct Settings {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Settings {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(model: impl Into<String>) -> Self {
+        Self {
+            developer_instructions: None,
+            model: model.into(),
+            reasoning_effort: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillDependencies {
     pub tools: Vec<SkillToolDependency>,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillDependencies {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(tools: Vec<SkillToolDependency>) -> Self {
+        Self {
+            tools,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13258,6 +18791,18 @@ pub struct SkillErrorInfo {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillErrorInfo {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -13365,12 +18910,48 @@ pub struct SkillMetadata {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillMetadata {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        enabled: bool,
+        name: impl Into<String>,
+        path: impl Into<LegacyAppPathString>,
+        scope: SkillScope,
+    ) -> Self {
+        Self {
+            dependencies: None,
+            description: description.into(),
+            enabled,
+            interface: None,
+            name: name.into(),
+            path: path.into(),
+            plugin_id: None,
+            scope,
+            short_description: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillMigration {
     pub name: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillMigration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -13411,6 +18992,26 @@ pub struct SkillSummary {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        description: impl Into<String>,
+        enabled: bool,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            description: description.into(),
+            enabled,
+            interface: None,
+            name: name.into(),
+            path: None,
+            short_description: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillToolDependency {
     #[serde(
@@ -13444,6 +19045,22 @@ pub struct SkillToolDependency {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillToolDependency {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(r#type: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            command: None,
+            description: None,
+            transport: None,
+            r#type: r#type.into(),
+            url: None,
+            value: value.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillUserInput {
     pub name: String,
@@ -13451,6 +19068,18 @@ pub struct SkillUserInput {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillUserInput {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            path: path.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Notification emitted when watched local skill files change.
@@ -13483,6 +19112,19 @@ pub struct SkillsConfigWriteParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillsConfigWriteParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            name: None,
+            path: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsConfigWriteResponse {
     #[serde(rename = "effectiveEnabled")]
@@ -13492,6 +19134,17 @@ pub struct SkillsConfigWriteResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillsConfigWriteResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(effective_enabled: bool) -> Self {
+        Self {
+            effective_enabled,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SkillsExtraRootsSetParams {
     #[serde(rename = "extraRoots")]
@@ -13499,6 +19152,17 @@ pub struct SkillsExtraRootsSetParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillsExtraRootsSetParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(extra_roots: Vec<AbsolutePathBuf>) -> Self {
+        Self {
+            extra_roots,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type SkillsExtraRootsSetResponse = std::collections::BTreeMap<
@@ -13514,6 +19178,23 @@ pub struct SkillsListEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SkillsListEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cwd: impl Into<String>,
+        errors: Vec<SkillErrorInfo>,
+        skills: Vec<SkillMetadata>,
+    ) -> Self {
+        Self {
+            cwd: cwd.into(),
+            errors,
+            skills,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -13537,6 +19218,17 @@ pub struct SkillsListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SkillsListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<SkillsListEntry>) -> Self {
+        Self {
+            data,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SlashTmpFileSystemSpecialPath {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -13555,6 +19247,18 @@ pub struct SleepThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SleepThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(duration_ms: u64, id: impl Into<String>) -> Self {
+        Self {
+            duration_ms,
+            id: id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum SortDirection {
         Asc = "asc",
@@ -13570,6 +19274,17 @@ pub struct SpecialFileSystemPath {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SpecialFileSystemPath {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(value: FileSystemSpecialPath) -> Self {
+        Self {
+            value,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpendControlLimitSnapshot {
     pub limit: String,
@@ -13581,6 +19296,25 @@ pub struct SpendControlLimitSnapshot {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SpendControlLimitSnapshot {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        limit: impl Into<String>,
+        remaining_percent: i32,
+        resets_at: i64,
+        used: impl Into<String>,
+    ) -> Self {
+        Self {
+            limit: limit.into(),
+            remaining_percent,
+            resets_at,
+            used: used.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13595,6 +19329,23 @@ pub struct StrictReviewRequiredNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl StrictReviewRequiredNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        started_at_ms: i64,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            started_at_ms,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -13634,11 +19385,40 @@ pub struct SubAgentActivityThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SubAgentActivityThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        agent_path: impl Into<String>,
+        agent_thread_id: impl Into<String>,
+        id: impl Into<String>,
+        kind: SubAgentActivityKind,
+    ) -> Self {
+        Self {
+            agent_path: agent_path.into(),
+            agent_thread_id: agent_thread_id.into(),
+            id: id.into(),
+            kind,
+            model: None,
+            reasoning_effort: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubAgentSessionSource {
     #[serde(rename = "subAgent")]
     pub sub_agent: SubAgentSource,
+}
+
+impl SubAgentSessionSource {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(sub_agent: SubAgentSource) -> Self {
+        Self { sub_agent }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -13714,12 +19494,34 @@ pub struct SubagentMigration {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SubagentMigration {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SummaryTextReasoningItemReasoningSummary {
     pub text: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SummaryTextReasoningItemReasoningSummary {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Managed config layer from a file (usually `managed_config.toml`).
@@ -13730,6 +19532,17 @@ pub struct SystemConfigLayerSource {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SystemConfigLayerSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            file: file.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -13755,6 +19568,27 @@ pub struct TerminalInteractionNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TerminalInteractionNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        item_id: impl Into<String>,
+        process_id: impl Into<String>,
+        stdin: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            item_id: item_id.into(),
+            process_id: process_id.into(),
+            stdin: stdin.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextElement {
     /// Byte range in the parent `text` buffer that this element occupies.
@@ -13772,6 +19606,18 @@ pub struct TextElement {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TextElement {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(byte_range: ByteRange) -> Self {
+        Self {
+            byte_range,
+            placeholder: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextPosition {
     /// 1-based column number (in Unicode scalar values).
@@ -13783,6 +19629,18 @@ pub struct TextPosition {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TextPosition {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(column: u64, line: u64) -> Self {
+        Self {
+            column,
+            line,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextRange {
     pub end: TextPosition,
@@ -13792,12 +19650,35 @@ pub struct TextRange {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TextRange {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(end: TextPosition, start: TextPosition) -> Self {
+        Self {
+            end,
+            start,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextReasoningItemContent {
     pub text: String,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TextReasoningItemContent {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13809,6 +19690,18 @@ pub struct TextUserInput {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TextUserInput {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            text_elements: Self::default_text_elements(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl TextUserInput {
@@ -13967,6 +19860,58 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        cli_version: impl Into<String>,
+        created_at: i64,
+        cwd: impl Into<AbsolutePathBuf>,
+        ephemeral: bool,
+        id: impl Into<String>,
+        model_provider: impl Into<String>,
+        preview: impl Into<String>,
+        project_id: Option<String>,
+        session_id: impl Into<String>,
+        source: SessionSource,
+        status: ThreadStatus,
+        turns: Vec<Turn>,
+        updated_at: i64,
+    ) -> Self {
+        Self {
+            agent_nickname: None,
+            agent_role: None,
+            cli_version: cli_version.into(),
+            created_at,
+            cwd: cwd.into(),
+            ephemeral,
+            forked_from_id: None,
+            git_info: None,
+            history_mode: Self::default_history_mode(),
+            id: id.into(),
+            model: None,
+            model_provider: model_provider.into(),
+            name: None,
+            originator: None,
+            parent_thread_id: None,
+            path: None,
+            preview: preview.into(),
+            project_id,
+            reasoning_effort: None,
+            recency_at: None,
+            section: None,
+            section_entered_at: None,
+            session_id: session_id.into(),
+            source,
+            status,
+            thread_source: None,
+            turns,
+            updated_at,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Thread {
     fn default_history_mode() -> ThreadHistoryMode {
         ThreadHistoryMode::Legacy
     }
@@ -13991,6 +19936,18 @@ pub struct ThreadApproveGuardianDeniedActionParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadApproveGuardianDeniedActionParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(event: serde_json::Value, thread_id: impl Into<String>) -> Self {
+        Self {
+            event,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type ThreadApproveGuardianDeniedActionResponse = std::collections::BTreeMap<
     String,
     serde_json::Value,
@@ -14005,6 +19962,17 @@ pub struct ThreadArchiveParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadArchiveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type ThreadArchiveResponse = std::collections::BTreeMap<String, serde_json::Value>;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -14014,6 +19982,17 @@ pub struct ThreadArchivedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadArchivedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// An independently persisted attachment associated with a thread.
@@ -14031,6 +20010,27 @@ pub struct ThreadAttachment {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadAttachment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        attachment_type: impl Into<String>,
+        created_at: i64,
+        id: impl Into<String>,
+        identity_key: impl Into<String>,
+        payload: serde_json::Value,
+    ) -> Self {
+        Self {
+            attachment_type: attachment_type.into(),
+            created_at,
+            id: id.into(),
+            identity_key: identity_key.into(),
+            payload,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -14057,6 +20057,25 @@ pub struct ThreadAttachmentAddParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentAddParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        attachment_type: impl Into<String>,
+        identity_key: impl Into<String>,
+        payload: serde_json::Value,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            attachment_type: attachment_type.into(),
+            identity_key: identity_key.into(),
+            payload,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// The created or existing attachment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentAddResponse {
@@ -14065,6 +20084,21 @@ pub struct ThreadAttachmentAddResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadAttachmentAddResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        attachment: ThreadAttachment,
+        outcome: ThreadAttachmentAddOutcome,
+    ) -> Self {
+        Self {
+            attachment,
+            outcome,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Parameters for listing attachments from one thread.
@@ -14089,6 +20123,19 @@ pub struct ThreadAttachmentListParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentListParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            cursor: None,
+            limit: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// One page of attachments associated with the requested thread.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentListResponse {
@@ -14103,6 +20150,18 @@ pub struct ThreadAttachmentListResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadAttachmentListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<ThreadAttachment>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -14123,6 +20182,18 @@ pub struct ThreadAttachmentOwner {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadAttachmentOwner {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(archived: bool, thread_id: impl Into<String>) -> Self {
+        Self {
+            archived,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Parameters for reverse lookup by attachment identity within this server's store.
@@ -14156,6 +20227,24 @@ pub struct ThreadAttachmentOwnerListParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentOwnerListParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        attachment_type: impl Into<String>,
+        identity_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            archived: None,
+            attachment_type: attachment_type.into(),
+            cursor: None,
+            identity_key: identity_key.into(),
+            limit: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// One page of matching owners, including threads without their own user messages.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentOwnerListResponse {
@@ -14172,6 +20261,18 @@ pub struct ThreadAttachmentOwnerListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentOwnerListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<ThreadAttachmentOwner>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Parameters for deleting an attachment by its stable thread-local identity.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadAttachmentRemoveParams {
@@ -14184,6 +20285,23 @@ pub struct ThreadAttachmentRemoveParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadAttachmentRemoveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        attachment_type: impl Into<String>,
+        identity_key: impl Into<String>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            attachment_type: attachment_type.into(),
+            identity_key: identity_key.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Successful deletion does not return additional attachment data.
@@ -14209,6 +20327,27 @@ pub struct ThreadAttachmentUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadAttachmentUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        attachment_id: impl Into<String>,
+        attachment_type: impl Into<String>,
+        identity_key: impl Into<String>,
+        operation: ThreadAttachmentOperation,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            attachment_id: attachment_id.into(),
+            attachment_type: attachment_type.into(),
+            identity_key: identity_key.into(),
+            operation,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadClosedNotification {
     #[serde(rename = "threadId")]
@@ -14218,6 +20357,17 @@ pub struct ThreadClosedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadClosedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadCompactStartParams {
     #[serde(rename = "threadId")]
@@ -14225,6 +20375,17 @@ pub struct ThreadCompactStartParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadCompactStartParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type ThreadCompactStartResponse = std::collections::BTreeMap<
@@ -14241,6 +20402,17 @@ pub struct ThreadDeleteParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadDeleteParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 pub type ThreadDeleteResponse = std::collections::BTreeMap<String, serde_json::Value>;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -14250,6 +20422,17 @@ pub struct ThreadDeletedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadDeletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// An environment selected by a loaded thread, independent of connection status.
@@ -14263,6 +20446,23 @@ pub struct ThreadEnvironment {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadEnvironment {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cwd: impl Into<LegacyAppPathString>,
+        environment_id: impl Into<String>,
+        runtime_workspace_roots: Vec<LegacyAppPathString>,
+    ) -> Self {
+        Self {
+            cwd: cwd.into(),
+            environment_id: environment_id.into(),
+            runtime_workspace_roots,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Extra app-server data for a thread.
@@ -14373,6 +20573,31 @@ pub struct ThreadForkParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadForkParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            approval_policy: None,
+            approvals_reviewer: None,
+            base_instructions: None,
+            config: None,
+            cwd: None,
+            developer_instructions: None,
+            ephemeral: None,
+            exclude_turns: None,
+            last_turn_id: None,
+            model: None,
+            model_provider: None,
+            sandbox: None,
+            service_tier: None,
+            thread_id: thread_id.into(),
+            thread_source: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadForkResponse {
     #[serde(rename = "approvalPolicy")]
@@ -14419,6 +20644,35 @@ pub struct ThreadForkResponse {
 }
 
 impl ThreadForkResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        approval_policy: AskForApproval,
+        approvals_reviewer: ApprovalsReviewer,
+        cwd: impl Into<AbsolutePathBuf>,
+        model: impl Into<String>,
+        model_provider: impl Into<String>,
+        sandbox: SandboxPolicy,
+        thread: Thread,
+    ) -> Self {
+        Self {
+            approval_policy,
+            approvals_reviewer,
+            cwd: cwd.into(),
+            disabled_plugin_ids: Self::default_disabled_plugin_ids(),
+            instruction_sources: Self::default_instruction_sources(),
+            model: model.into(),
+            model_provider: model_provider.into(),
+            reasoning_effort: None,
+            sandbox,
+            service_tier: None,
+            thread,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ThreadForkResponse {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
     }
@@ -14453,6 +20707,32 @@ pub struct ThreadGoal {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoal {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        created_at: i64,
+        objective: impl Into<String>,
+        status: ThreadGoalStatus,
+        thread_id: impl Into<String>,
+        time_used_seconds: i64,
+        tokens_used: i64,
+        updated_at: i64,
+    ) -> Self {
+        Self {
+            created_at,
+            objective: objective.into(),
+            status,
+            thread_id: thread_id.into(),
+            time_used_seconds,
+            token_budget: None,
+            tokens_used,
+            updated_at,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearParams {
     /// Missing provenance does not supply user authorization.
@@ -14469,12 +20749,35 @@ pub struct ThreadGoalClearParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoalClearParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            origin: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalClearResponse {
     pub cleared: bool,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadGoalClearResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(cleared: bool) -> Self {
+        Self {
+            cleared,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -14486,6 +20789,17 @@ pub struct ThreadGoalClearedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoalClearedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalGetParams {
     #[serde(rename = "threadId")]
@@ -14493,6 +20807,17 @@ pub struct ThreadGoalGetParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadGoalGetParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -14551,12 +20876,38 @@ pub struct ThreadGoalSetParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoalSetParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            objective: None,
+            origin: None,
+            status: None,
+            thread_id: thread_id.into(),
+            token_budget: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadGoalSetResponse {
     pub goal: ThreadGoal,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadGoalSetResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(goal: ThreadGoal) -> Self {
+        Self {
+            goal,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -14587,6 +20938,19 @@ pub struct ThreadGoalUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadGoalUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(goal: ThreadGoal, thread_id: impl Into<String>) -> Self {
+        Self {
+            goal,
+            thread_id: thread_id.into(),
+            turn_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum ThreadHistoryMode {
         Legacy = "legacy",
@@ -14605,6 +20969,18 @@ pub struct ThreadInjectItemsParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadInjectItemsParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(items: Vec<serde_json::Value>, thread_id: impl Into<String>) -> Self {
+        Self {
+            items,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type ThreadInjectItemsResponse = std::collections::BTreeMap<
@@ -14636,6 +21012,18 @@ pub struct ThreadItem {
     pub variant: ThreadItemVariant,
 }
 
+impl ThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(variant: ThreadItemVariant) -> Self {
+        Self {
+            completed_at_ms: None,
+            started_at_ms: None,
+            variant,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemEntry {
     /// Unix timestamp (milliseconds) when the item completed, if recorded by the producer.
@@ -14661,6 +21049,20 @@ pub struct ThreadItemEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadItemEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item: ThreadItem, turn_id: impl Into<String>) -> Self {
+        Self {
+            completed_at_ms: None,
+            item,
+            started_at_ms: None,
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type ThreadItemOutputDeferral = std::collections::BTreeMap<
@@ -14897,6 +21299,22 @@ pub struct ThreadItemsListParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadItemsListParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            cursor: None,
+            defer_output: None,
+            limit: None,
+            sort_direction: None,
+            thread_id: thread_id.into(),
+            turn_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadItemsListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one item.
@@ -14919,6 +21337,19 @@ pub struct ThreadItemsListResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadItemsListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<ThreadItemEntry>) -> Self {
+        Self {
+            backwards_cursor: None,
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15106,6 +21537,19 @@ pub struct ThreadListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<Thread>) -> Self {
+        Self {
+            backwards_cursor: None,
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ThreadLoadedListParams {
     /// Opaque pagination cursor returned by a previous call.
@@ -15142,6 +21586,18 @@ pub struct ThreadLoadedListResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadLoadedListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<String>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -15197,12 +21653,35 @@ pub struct ThreadMetadataUpdateParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadMetadataUpdateParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            git_info: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadMetadataUpdateResponse {
     pub thread: Thread,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadMetadataUpdateResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread: Thread) -> Self {
+        Self {
+            thread,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15219,6 +21698,18 @@ pub struct ThreadNameUpdatedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadNameUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            thread_name: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -15269,6 +21760,23 @@ pub struct ThreadPredictionUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadPredictionUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        result: ThreadPredictionResult,
+        source_turn_id: impl Into<String>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            result,
+            source_turn_id: source_turn_id.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadProjectUpdatedNotification {
     #[serde(rename = "projectId", deserialize_with = "crate::wire::nullable")]
@@ -15280,6 +21788,18 @@ pub struct ThreadProjectUpdatedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadProjectUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(project_id: Option<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            project_id,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadQueueChangedNotification {
     #[serde(rename = "threadId")]
@@ -15287,6 +21807,17 @@ pub struct ThreadQueueChangedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadQueueChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15301,12 +21832,35 @@ pub struct ThreadReadParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadReadParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            include_turns: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadResponse {
     pub thread: Thread,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadReadResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread: Thread) -> Self {
+        Self {
+            thread,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// The first unread position in a durable local thread. A null position means read. The opaque revision guards edits against activity or marks the caller has not seen.
@@ -15325,6 +21879,18 @@ pub struct ThreadReadState {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadReadState {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(revision: impl Into<String>) -> Self {
+        Self {
+            first_unread: None,
+            revision: revision.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadReadStateChangedNotification {
     #[serde(rename = "readState")]
@@ -15334,6 +21900,18 @@ pub struct ThreadReadStateChangedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadReadStateChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(read_state: ThreadReadState, thread_id: impl Into<String>) -> Self {
+        Self {
+            read_state,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -15399,6 +21977,21 @@ pub struct ThreadRealtimeAudioChunk {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeAudioChunk {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: impl Into<String>, num_channels: u16, sample_rate: u32) -> Self {
+        Self {
+            data: data.into(),
+            item_id: None,
+            num_channels,
+            sample_rate,
+            samples_per_channel: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - how an existing agent item appears in a realtime conversation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -15455,6 +22048,18 @@ pub struct ThreadRealtimeClosedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeClosedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            reason: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - emitted when thread realtime encounters an error.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeErrorNotification {
@@ -15464,6 +22069,18 @@ pub struct ThreadRealtimeErrorNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeErrorNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL - role-bearing text item included when a realtime V3 session starts.
@@ -15476,6 +22093,18 @@ pub struct ThreadRealtimeInitialItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeInitialItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(role: ConversationTextRole, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - a thread-scoped realtime item in the canonical timeline.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItem {
@@ -15485,6 +22114,22 @@ pub struct ThreadRealtimeItem {
     /// The properties that depend on which of the alternatives this object is.
     #[serde(flatten)]
     pub variant: ThreadRealtimeItemVariant,
+}
+
+impl ThreadRealtimeItem {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(
+        id: impl Into<String>,
+        realtime_session_id: impl Into<String>,
+        variant: ThreadRealtimeItemVariant,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            realtime_session_id: realtime_session_id.into(),
+            variant,
+        }
+    }
 }
 
 /// EXPERIMENTAL - raw non-audio thread realtime item emitted by the backend.
@@ -15499,6 +22144,18 @@ pub struct ThreadRealtimeItemAddedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeItemAddedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item: serde_json::Value, thread_id: impl Into<String>) -> Self {
+        Self {
+            item,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - a realtime timeline item published after canonical commit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemCompletedNotification {
@@ -15508,6 +22165,18 @@ pub struct ThreadRealtimeItemCompletedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeItemCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item: ThreadRealtimeItem, thread_id: impl Into<String>) -> Self {
+        Self {
+            item,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL - a realtime timeline item started before its content streams.
@@ -15521,6 +22190,18 @@ pub struct ThreadRealtimeItemStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeItemStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(item: ThreadRealtimeItem, thread_id: impl Into<String>) -> Self {
+        Self {
+            item,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - text appended to an active realtime transcript item.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeItemTranscriptDeltaNotification {
@@ -15532,6 +22213,23 @@ pub struct ThreadRealtimeItemTranscriptDeltaNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeItemTranscriptDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        delta: impl Into<String>,
+        item_id: impl Into<String>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            delta: delta.into(),
+            item_id: item_id.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -15589,6 +22287,18 @@ pub struct ThreadRealtimeOutputAudioDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeOutputAudioDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(audio: ThreadRealtimeAudioChunk, thread_id: impl Into<String>) -> Self {
+        Self {
+            audio,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - emitted with the remote SDP for a WebRTC realtime session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeSdpNotification {
@@ -15598,6 +22308,18 @@ pub struct ThreadRealtimeSdpNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeSdpNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(sdp: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            sdp: sdp.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -15665,6 +22387,22 @@ pub struct ThreadRealtimeStartedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        thread_id: impl Into<String>,
+        version: RealtimeConversationVersion,
+    ) -> Self {
+        Self {
+            realtime_session_id: None,
+            thread_id: thread_id.into(),
+            version,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - flat transcript delta emitted whenever realtime transcript text changes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDeltaNotification {
@@ -15678,6 +22416,23 @@ pub struct ThreadRealtimeTranscriptDeltaNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRealtimeTranscriptDeltaNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        delta: impl Into<String>,
+        role: impl Into<String>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            delta: delta.into(),
+            role: role.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// EXPERIMENTAL - final transcript text emitted when realtime completes a transcript part.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeTranscriptDoneNotification {
@@ -15689,6 +22444,23 @@ pub struct ThreadRealtimeTranscriptDoneNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRealtimeTranscriptDoneNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        role: impl Into<String>,
+        text: impl Into<String>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            role: role.into(),
+            text: text.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -15822,6 +22594,29 @@ pub struct ThreadResumeParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadResumeParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            approval_policy: None,
+            approvals_reviewer: None,
+            base_instructions: None,
+            config: None,
+            cwd: None,
+            developer_instructions: None,
+            exclude_turns: None,
+            model: None,
+            model_provider: None,
+            personality: None,
+            sandbox: None,
+            service_tier: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadResumeResponse {
     #[serde(rename = "approvalPolicy")]
@@ -15896,6 +22691,38 @@ pub struct ThreadResumeResponse {
 }
 
 impl ThreadResumeResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        approval_policy: AskForApproval,
+        approvals_reviewer: ApprovalsReviewer,
+        cwd: impl Into<AbsolutePathBuf>,
+        model: impl Into<String>,
+        model_provider: impl Into<String>,
+        sandbox: SandboxPolicy,
+        thread: Thread,
+    ) -> Self {
+        Self {
+            approval_policy,
+            approvals_reviewer,
+            collaboration_mode: None,
+            cwd: cwd.into(),
+            disabled_plugin_ids: Self::default_disabled_plugin_ids(),
+            instruction_sources: Self::default_instruction_sources(),
+            items_backwards_cursor: None,
+            model: model.into(),
+            model_provider: model_provider.into(),
+            reasoning_effort: None,
+            sandbox,
+            service_tier: None,
+            thread,
+            turns_backwards_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ThreadResumeResponse {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
     }
@@ -15917,6 +22744,18 @@ pub struct ThreadRevertParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadRevertParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(before_turn_id: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            before_turn_id: before_turn_id.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -15948,6 +22787,19 @@ pub struct ThreadRevertResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRevertResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread: Thread) -> Self {
+        Self {
+            items_backwards_cursor: None,
+            thread,
+            turns_backwards_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRevertedNotification {
     #[serde(rename = "threadId")]
@@ -15957,6 +22809,17 @@ pub struct ThreadRevertedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadRevertedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSearchResult {
     pub snippet: String,
@@ -15964,6 +22827,18 @@ pub struct ThreadSearchResult {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSearchResult {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(snippet: impl Into<String>, thread: Thread) -> Self {
+        Self {
+            snippet: snippet.into(),
+            thread,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -15991,6 +22866,19 @@ pub struct ThreadSection {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSection {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            appearance: None,
+            id: id.into(),
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Extensible visual presentation for a custom thread section.
@@ -16026,6 +22914,18 @@ pub struct ThreadSectionChangedNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadSectionChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(section_id: Option<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            section_id,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Parameters for creating an independently persisted thread section.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionCreateParams {
@@ -16042,6 +22942,18 @@ pub struct ThreadSectionCreateParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadSectionCreateParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            appearance: None,
+            name: name.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// The independently persisted section created by the server.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionCreateResponse {
@@ -16049,6 +22961,17 @@ pub struct ThreadSectionCreateResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSectionCreateResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(section: ThreadSection) -> Self {
+        Self {
+            section,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Parameters for deleting an independently persisted thread section.
@@ -16060,6 +22983,17 @@ pub struct ThreadSectionDeleteParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSectionDeleteParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(section_id: impl Into<String>) -> Self {
+        Self {
+            section_id: section_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Successful deletion does not return additional section data.
@@ -16107,6 +23041,18 @@ pub struct ThreadSectionListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadSectionListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<ThreadSection>) -> Self {
+        Self {
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Parameters for moving a thread within a server-owned section ordering.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionMoveParams {
@@ -16127,6 +23073,19 @@ pub struct ThreadSectionMoveParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSectionMoveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(section_id: Option<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            before_thread_id: None,
+            section_id,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type ThreadSectionMoveResponse = std::collections::BTreeMap<
@@ -16154,6 +23113,19 @@ pub struct ThreadSectionUpdateParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadSectionUpdateParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, section_id: impl Into<String>) -> Self {
+        Self {
+            appearance: None,
+            name: name.into(),
+            section_id: section_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// The independently persisted section after its name is updated.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSectionUpdateResponse {
@@ -16161,6 +23133,17 @@ pub struct ThreadSectionUpdateResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSectionUpdateResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(section: ThreadSection) -> Self {
+        Self {
+            section,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16171,6 +23154,18 @@ pub struct ThreadSetNameParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSetNameParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type ThreadSetNameResponse = std::collections::BTreeMap<String, serde_json::Value>;
@@ -16234,6 +23229,37 @@ pub struct ThreadSettings {
 }
 
 impl ThreadSettings {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        approval_policy: AskForApproval,
+        approvals_reviewer: ApprovalsReviewer,
+        collaboration_mode: CollaborationMode,
+        cwd: impl Into<AbsolutePathBuf>,
+        model: impl Into<String>,
+        model_provider: impl Into<String>,
+        sandbox_policy: SandboxPolicy,
+    ) -> Self {
+        Self {
+            active_permission_profile: None,
+            approval_policy,
+            approvals_reviewer,
+            collaboration_mode,
+            cwd: cwd.into(),
+            disabled_plugin_ids: Self::default_disabled_plugin_ids(),
+            effort: None,
+            model: model.into(),
+            model_provider: model_provider.into(),
+            personality: None,
+            sandbox_policy,
+            service_tier: None,
+            summary: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ThreadSettings {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
     }
@@ -16248,6 +23274,18 @@ pub struct ThreadSettingsUpdatedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSettingsUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>, thread_settings: ThreadSettings) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            thread_settings,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16267,6 +23305,19 @@ pub struct ThreadShellCommandParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadShellCommandParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(command: impl Into<String>, thread_id: impl Into<String>) -> Self {
+        Self {
+            command: command.into(),
+            thread_id: thread_id.into(),
+            timeout_ms: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type ThreadShellCommandResponse = std::collections::BTreeMap<
@@ -16306,6 +23357,14 @@ pub struct ThreadSpawnSubAgentSource {
     pub thread_spawn: ThreadSpawnSubAgentSourceThreadSpawn,
 }
 
+impl ThreadSpawnSubAgentSource {
+    /// From the required fields.
+    /// Optional fields are left out.
+    pub fn new(thread_spawn: ThreadSpawnSubAgentSourceThreadSpawn) -> Self {
+        Self { thread_spawn }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadSpawnSubAgentSourceThreadSpawn {
     #[serde(
@@ -16331,6 +23390,21 @@ pub struct ThreadSpawnSubAgentSourceThreadSpawn {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadSpawnSubAgentSourceThreadSpawn {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(depth: i32, parent_thread_id: impl Into<ThreadId>) -> Self {
+        Self {
+            agent_nickname: None,
+            agent_path: None,
+            agent_role: None,
+            depth,
+            parent_thread_id: parent_thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -16488,6 +23562,35 @@ pub struct ThreadStartResponse {
 }
 
 impl ThreadStartResponse {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        approval_policy: AskForApproval,
+        approvals_reviewer: ApprovalsReviewer,
+        cwd: impl Into<AbsolutePathBuf>,
+        model: impl Into<String>,
+        model_provider: impl Into<String>,
+        sandbox: SandboxPolicy,
+        thread: Thread,
+    ) -> Self {
+        Self {
+            approval_policy,
+            approvals_reviewer,
+            cwd: cwd.into(),
+            disabled_plugin_ids: Self::default_disabled_plugin_ids(),
+            instruction_sources: Self::default_instruction_sources(),
+            model: model.into(),
+            model_provider: model_provider.into(),
+            reasoning_effort: None,
+            sandbox,
+            service_tier: None,
+            thread,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl ThreadStartResponse {
     fn default_disabled_plugin_ids() -> Vec<String> {
         vec![]
     }
@@ -16517,6 +23620,17 @@ pub struct ThreadStartedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread: Thread) -> Self {
+        Self {
+            thread,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -16565,6 +23679,18 @@ pub struct ThreadStatusChangedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadStatusChangedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: ThreadStatus, thread_id: impl Into<String>) -> Self {
+        Self {
+            status,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// EXPERIMENTAL - one item or turn boundary in canonical rollout order.
@@ -16626,6 +23752,19 @@ pub struct ThreadTokenUsage {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadTokenUsage {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(last: TokenUsageBreakdown, total: TokenUsageBreakdown) -> Self {
+        Self {
+            last,
+            model_context_window: None,
+            total,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTokenUsageUpdatedNotification {
     #[serde(rename = "threadId")]
@@ -16637,6 +23776,23 @@ pub struct ThreadTokenUsageUpdatedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadTokenUsageUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        thread_id: impl Into<String>,
+        token_usage: ThreadTokenUsage,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            token_usage,
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16678,6 +23834,21 @@ pub struct ThreadTurnsListParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadTurnsListParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            cursor: None,
+            items_view: None,
+            limit: None,
+            sort_direction: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadTurnsListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one turn. Use it with the opposite `sortDirection` to include the anchor turn again and catch updates to that turn.
@@ -16702,6 +23873,19 @@ pub struct ThreadTurnsListResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadTurnsListResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<Turn>) -> Self {
+        Self {
+            backwards_cursor: None,
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchiveParams {
     #[serde(rename = "threadId")]
@@ -16709,6 +23893,17 @@ pub struct ThreadUnarchiveParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadUnarchiveParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16719,6 +23914,17 @@ pub struct ThreadUnarchiveResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadUnarchiveResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread: Thread) -> Self {
+        Self {
+            thread,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnarchivedNotification {
     #[serde(rename = "threadId")]
@@ -16726,6 +23932,17 @@ pub struct ThreadUnarchivedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadUnarchivedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -16775,12 +23992,34 @@ pub struct ThreadUnsubscribeParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadUnsubscribeParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadUnsubscribeResponse {
     pub status: ThreadUnsubscribeStatus,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadUnsubscribeResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: ThreadUnsubscribeStatus) -> Self {
+        Self {
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -16816,6 +24055,25 @@ pub struct ThreadUsage {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ThreadUsage {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        estimated_usage_credits_micros: i64,
+        groups: Vec<ThreadUsageBreakdownGroup>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            estimated_usage_credits_micros,
+            estimated_usage_usd_micros: None,
+            groups,
+            native_usage_usd_micros: None,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16881,6 +24139,25 @@ pub struct ThreadUsageBreakdownGroup {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ThreadUsageBreakdownGroup {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(estimated_usage_credits_micros: i64) -> Self {
+        Self {
+            cached_input_tokens: None,
+            estimated_usage_credits_micros,
+            input_tokens: None,
+            model: None,
+            net_new_input_tokens: None,
+            output_tokens: None,
+            reasoning_effort: None,
+            speed: None,
+            total_tokens: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TmpdirFileSystemSpecialPath {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -16908,6 +24185,28 @@ pub struct TokenUsageBreakdown {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TokenUsageBreakdown {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        cached_input_tokens: i64,
+        input_tokens: i64,
+        output_tokens: i64,
+        reasoning_output_tokens: i64,
+        total_tokens: i64,
+    ) -> Self {
+        Self {
+            cache_write_input_tokens: Self::default_cache_write_input_tokens(),
+            cached_input_tokens,
+            input_tokens,
+            output_tokens,
+            reasoning_output_tokens,
+            total_tokens,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl TokenUsageBreakdown {
@@ -16965,6 +24264,24 @@ pub struct Tool {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Tool {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(input_schema: serde_json::Value, name: impl Into<String>) -> Self {
+        Self {
+            meta: None,
+            annotations: None,
+            description: None,
+            icons: None,
+            input_schema,
+            name: name.into(),
+            output_schema: None,
+            title: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     /// A model-facing surface on which a tool can be exposed.
     pub enum ToolExposureSurface {
@@ -17019,6 +24336,23 @@ pub struct ToolSearchCallResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ToolSearchCallResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(arguments: serde_json::Value, execution: impl Into<String>) -> Self {
+        Self {
+            arguments,
+            call_id: None,
+            encrypted_content: None,
+            execution: execution.into(),
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            status: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolSearchOutputResponseItem {
     #[serde(
@@ -17049,6 +24383,26 @@ pub struct ToolSearchOutputResponseItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ToolSearchOutputResponseItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        execution: impl Into<String>,
+        status: impl Into<String>,
+        tools: Vec<serde_json::Value>,
+    ) -> Self {
+        Self {
+            call_id: None,
+            execution: execution.into(),
+            id: None,
+            internal_chat_message_metadata_passthrough: None,
+            status: status.into(),
+            tools,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ToolsV2 {
     #[serde(
@@ -17069,6 +24423,18 @@ pub struct TranscriptSegmentThreadRealtimeItem {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TranscriptSegmentThreadRealtimeItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(role: ThreadRealtimeTranscriptRole, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            text: text.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17126,6 +24492,29 @@ pub struct Turn {
 }
 
 impl Turn {
+    /// From the required fields.
+    /// Optional fields are left out, fields with a default hold it, and `extra` is empty.
+    pub fn new(
+        id: impl Into<String>,
+        items: Vec<ThreadItem>,
+        status: TurnStatus,
+    ) -> Self {
+        Self {
+            completed_at: None,
+            duration_ms: None,
+            error: None,
+            id: id.into(),
+            items,
+            items_view: Self::default_items_view(),
+            root_turn_id: None,
+            started_at: None,
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Turn {
     fn default_items_view() -> TurnItemsView {
         TurnItemsView::Full
     }
@@ -17139,6 +24528,18 @@ pub struct TurnCompletedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>, turn: Turn) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            turn,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17175,6 +24576,23 @@ pub struct TurnCompletedThreadTimelineEntry {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnCompletedThreadTimelineEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(position: u64, status: TurnStatus, turn_id: impl Into<String>) -> Self {
+        Self {
+            completed_at: None,
+            duration_ms: None,
+            error: None,
+            position,
+            started_at: None,
+            status,
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Notification that the turn-level unified diff has changed. Contains the latest aggregated diff across all file changes in the turn.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnDiffUpdatedNotification {
@@ -17186,6 +24604,23 @@ pub struct TurnDiffUpdatedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnDiffUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        diff: impl Into<String>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            diff: diff.into(),
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17204,6 +24639,22 @@ pub struct TurnEnvironmentParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnEnvironmentParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        cwd: impl Into<LegacyAppPathString>,
+        environment_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            cwd: cwd.into(),
+            environment_id: environment_id.into(),
+            runtime_workspace_roots: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17235,6 +24686,20 @@ pub struct TurnError {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnError {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            additional_details: None,
+            codex_error_info: None,
+            message: message.into(),
+            misalignment: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnInterruptParams {
     #[serde(rename = "threadId")]
@@ -17244,6 +24709,18 @@ pub struct TurnInterruptParams {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnInterruptParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>, turn_id: impl Into<String>) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 pub type TurnInterruptResponse = std::collections::BTreeMap<String, serde_json::Value>;
@@ -17272,6 +24749,23 @@ pub struct TurnModerationMetadataNotification {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnModerationMetadataNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        metadata: serde_json::Value,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            metadata,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnPlanStep {
     pub status: TurnPlanStepStatus,
@@ -17279,6 +24773,18 @@ pub struct TurnPlanStep {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnPlanStep {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: TurnPlanStepStatus, step: impl Into<String>) -> Self {
+        Self {
+            status,
+            step: step.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -17305,6 +24811,24 @@ pub struct TurnPlanUpdatedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnPlanUpdatedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        plan: Vec<TurnPlanStep>,
+        thread_id: impl Into<String>,
+        turn_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            explanation: None,
+            plan,
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17450,12 +24974,52 @@ pub struct TurnStartParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnStartParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(input: Vec<UserInput>, thread_id: impl Into<String>) -> Self {
+        Self {
+            approval_policy: None,
+            approvals_reviewer: None,
+            client_user_message_id: None,
+            cwd: None,
+            disabled_plugin_ids: None,
+            effort: None,
+            input,
+            model: None,
+            output_schema: None,
+            parent_turn_id: None,
+            personality: None,
+            root_turn_id: None,
+            sandbox_policy: None,
+            service_tier: None,
+            service_tier_for_turn: None,
+            summary: None,
+            thread_id: thread_id.into(),
+            tool_output: None,
+            turn_trigger: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnStartResponse {
     pub turn: Turn,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnStartResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(turn: Turn) -> Self {
+        Self {
+            turn,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17466,6 +25030,18 @@ pub struct TurnStartedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnStartedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(thread_id: impl Into<String>, turn: Turn) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            turn,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17481,6 +25057,19 @@ pub struct TurnStartedThreadTimelineEntry {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnStartedThreadTimelineEntry {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(position: u64, turn_id: impl Into<String>) -> Self {
+        Self {
+            position,
+            started_at: None,
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -17512,6 +25101,24 @@ pub struct TurnSteerParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnSteerParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        expected_turn_id: impl Into<String>,
+        input: Vec<UserInput>,
+        thread_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_user_message_id: None,
+            expected_turn_id: expected_turn_id.into(),
+            input,
+            thread_id: thread_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TurnSteerResponse {
     #[serde(rename = "turnId")]
@@ -17519,6 +25126,17 @@ pub struct TurnSteerResponse {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnSteerResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(turn_id: impl Into<String>) -> Self {
+        Self {
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// The earliest completed result needing attention.
@@ -17529,6 +25147,17 @@ pub struct TurnThreadUnreadPosition {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnThreadUnreadPosition {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(turn_id: impl Into<String>) -> Self {
+        Self {
+            turn_id: turn_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17547,6 +25176,20 @@ pub struct TurnToolOutput {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TurnToolOutput {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(name: impl Into<String>, output: FunctionCallOutputBody) -> Self {
+        Self {
+            name: name.into(),
+            namespace: None,
+            output,
+            retain: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -17571,6 +25214,19 @@ pub struct TurnsPage {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TurnsPage {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(data: Vec<Turn>) -> Self {
+        Self {
+            backwards_cursor: None,
+            data,
+            next_cursor: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Review the working tree: staged, unstaged, and untracked files.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UncommittedChangesReviewTarget {
@@ -17585,6 +25241,17 @@ pub struct UnknownCommandAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UnknownCommandAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            command: command.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -17615,6 +25282,17 @@ pub struct UrlUserInput {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UrlUserInput {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UsageLimitExceededImageGenerationFailure {
     #[serde(rename = "limitId")]
@@ -17629,6 +25307,18 @@ pub struct UsageLimitExceededImageGenerationFailure {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UsageLimitExceededImageGenerationFailure {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(limit_id: impl Into<String>) -> Self {
+        Self {
+            limit_id: limit_id.into(),
+            resets_at: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// User config layer from $CODEX_HOME/config.toml. This layer is special in that it is expected to be: - writable by the user - generally outside the workspace directory
@@ -17646,6 +25336,18 @@ pub struct UserConfigLayerSource {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserConfigLayerSource {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(file: impl Into<AbsolutePathBuf>) -> Self {
+        Self {
+            file: file.into(),
+            profile: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -17711,6 +25413,19 @@ pub struct UserMessageThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl UserMessageThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(content: Vec<UserInput>, id: impl Into<String>) -> Self {
+        Self {
+            client_id: None,
+            content,
+            id: id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     /// Controls output length/detail on GPT-5 models via the Responses API. Serialized with lowercase values to match the OpenAI API.
     pub enum Verbosity {
@@ -17735,6 +25450,18 @@ pub struct WarningNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            thread_id: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -17892,6 +25619,20 @@ pub struct WebSearchThreadItem {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WebSearchThreadItem {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(id: impl Into<String>, query: impl Into<String>) -> Self {
+        Self {
+            action: None,
+            id: id.into(),
+            query: query.into(),
+            results: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebSearchToolConfig {
@@ -17924,6 +25665,17 @@ pub struct WebrtcThreadRealtimeStartTransport {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WebrtcThreadRealtimeStartTransport {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(sdp: impl Into<String>) -> Self {
+        Self {
+            sdp: sdp.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct WebsocketThreadRealtimeStartTransport {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -17939,6 +25691,17 @@ pub struct WeekdaysScheduledTaskSchedule {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WeekdaysScheduledTaskSchedule {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(time: impl Into<String>) -> Self {
+        Self {
+            time: time.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WeeklyScheduledTaskSchedule {
     pub days: Vec<ScheduledTaskWeekday>,
@@ -17946,6 +25709,18 @@ pub struct WeeklyScheduledTaskSchedule {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WeeklyScheduledTaskSchedule {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(days: Vec<ScheduledTaskWeekday>, time: impl Into<String>) -> Self {
+        Self {
+            days,
+            time: time.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -17979,6 +25754,17 @@ pub struct WindowsSandboxReadinessResponse {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WindowsSandboxReadinessResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(status: WindowsSandboxReadiness) -> Self {
+        Self {
+            status,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupCompletedNotification {
     #[serde(
@@ -17992,6 +25778,19 @@ pub struct WindowsSandboxSetupCompletedNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WindowsSandboxSetupCompletedNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(mode: WindowsSandboxSetupMode, success: bool) -> Self {
+        Self {
+            error: None,
+            mode,
+            success,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 crate::wire::string_enum! {
@@ -18015,12 +25814,35 @@ pub struct WindowsSandboxSetupStartParams {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WindowsSandboxSetupStartParams {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(mode: WindowsSandboxSetupMode) -> Self {
+        Self {
+            cwd: None,
+            mode,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowsSandboxSetupStartResponse {
     pub started: bool,
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WindowsSandboxSetupStartResponse {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(started: bool) -> Self {
+        Self {
+            started,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -18034,6 +25856,19 @@ pub struct WindowsWorldWritableWarningNotification {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WindowsWorldWritableWarningNotification {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(extra_count: u64, failed_scan: bool, sample_paths: Vec<String>) -> Self {
+        Self {
+            extra_count,
+            failed_scan,
+            sample_paths,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -18065,6 +25900,25 @@ pub struct WorkspaceMessage {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl WorkspaceMessage {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        message_body: impl Into<String>,
+        message_id: impl Into<String>,
+        message_type: WorkspaceMessageType,
+    ) -> Self {
+        Self {
+            archived_at: None,
+            created_at: None,
+            message_body: message_body.into(),
+            message_id: message_id.into(),
+            message_type,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 crate::wire::string_enum! {
     pub enum WorkspaceMessageType {
         Headline = "headline",
@@ -18084,6 +25938,23 @@ pub struct WorkspaceRouting {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WorkspaceRouting {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        account_routing_override: AccountRoutingOverride,
+        backend_origin: impl Into<String>,
+        chatgpt_account_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            account_routing_override,
+            backend_origin: backend_origin.into(),
+            chatgpt_account_id: chatgpt_account_id.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -18111,6 +25982,18 @@ pub struct WorkspaceWriteSandboxPolicy {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for WorkspaceWriteSandboxPolicy {
+    fn default() -> Self {
+        Self {
+            exclude_slash_tmp: Self::default_exclude_slash_tmp(),
+            exclude_tmpdir_env_var: Self::default_exclude_tmpdir_env_var(),
+            network_access: Self::default_network_access(),
+            writable_roots: Self::default_writable_roots(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 impl WorkspaceWriteSandboxPolicy {
@@ -18147,4 +26030,23 @@ pub struct WriteStdinGuardianApprovalReviewAction {
     /// Properties the schema does not declare, kept as received and written back unchanged.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WriteStdinGuardianApprovalReviewAction {
+    /// From the required fields.
+    /// Optional fields are left out, and `extra` is empty.
+    pub fn new(
+        approval_id: impl Into<String>,
+        cwd: impl Into<LegacyAppPathString>,
+        process_id: impl Into<String>,
+        stdin: impl Into<String>,
+    ) -> Self {
+        Self {
+            approval_id: approval_id.into(),
+            cwd: cwd.into(),
+            process_id: process_id.into(),
+            stdin: stdin.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
 }

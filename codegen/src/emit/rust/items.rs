@@ -77,6 +77,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// Whether a value of `ty` is a Rust `String` (directly or through aliases).
+    fn is_string(&self, ty: &TypeRef) -> bool {
+        match ty {
+            TypeRef::String => true,
+            TypeRef::Named(id) => matches!(&self.ir.get(*id).kind, TypeKind::Alias(inner) if self.is_string(inner)),
+            _ => false,
+        }
+    }
+
     pub(super) fn type_string(&self, ty: &TypeRef, boxed: bool) -> String {
         let mut out = String::new();
         self.ty_text(ty, boxed, &mut out);
@@ -181,6 +190,7 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
     let mut fields = ItemText::default();
     let mut default_fns = Vec::new();
     let mut all_optional = true;
+    let mut inits = Vec::with_capacity(s.fields.len() + 2);
     for f in &s.fields {
         let field = f.name.rust.as_str();
         let base = ctx.type_string(&f.ty, f.recursive);
@@ -203,27 +213,34 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
             // serde fills a missing `Option` field with `None`; a required nullable field must be present.
             FieldForm::Required if ctx.ir.accepts_null(&f.ty) => {
                 serde.push("deserialize_with = \"crate::wire::nullable\"");
+                inits.push(Init::Given { field, ty: base.clone(), into: false });
                 base
             }
             FieldForm::Required => {
                 trailing_comma = true; // as `quote` wrote `rename = "..",` before
+                // A string may be given as `&str`, a boxed value unboxed.
+                let into = ctx.is_string(&f.ty) || (f.recursive && matches!(f.ty, TypeRef::Named(_)));
+                inits.push(Init::Given { field, ty: base.clone(), into });
                 base
             }
             FieldForm::Defaulted(expr) => {
                 let fn_name = ident(&format!("default_{}", field.trim_start_matches("r#")));
                 default_path = format!("default = {}", string_literal(&format!("{type_name}::{fn_name}")));
                 serde.push(&default_path);
+                inits.push(Init::Default { field, default_fn: fn_name.to_string() });
                 let base_tokens = ctx.ty(&f.ty, f.recursive);
                 default_fns.push(quote! { fn #fn_name() -> #base_tokens { #expr } });
                 base
             }
             FieldForm::Optional => {
                 serde.extend(["default", "skip_serializing_if = \"Option::is_none\""]);
+                inits.push(Init::Absent(field));
                 format!("Option<{base}>")
             }
             // `base` already holds `null` (as `Option`, `Value` or `()`), so one more `Option` tells absence apart.
             FieldForm::OptionalNullable => {
                 serde.extend(["default", "skip_serializing_if = \"Option::is_none\"", "deserialize_with = \"crate::wire::present\""]);
+                inits.push(Init::Absent(field));
                 format!("Option<{base}>")
             }
         };
@@ -238,6 +255,7 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
         fields.doc(1, Some("The properties that depend on which of the alternatives this object is."));
         fields.attr(1, "serde", &["flatten"], false);
         fields.line(1, &["pub ", &fl.name.rust, ": ", &t, ","]);
+        inits.push(Init::Given { field: &fl.name.rust, ty: t, into: false });
     }
     let mut container = None;
     match &s.extra {
@@ -245,11 +263,13 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
             fields.doc(1, Some("Properties the schema does not declare, kept as received and written back unchanged."));
             fields.attr(1, "serde", &["flatten"], false);
             fields.line(1, &["pub extra: serde_json::Map<String, serde_json::Value>,"]);
+            inits.push(Init::NoExtra("serde_json::Map::new()"));
         }
         Extra::Typed(t) => {
             fields.doc(1, Some("Further properties, each with a value of the schema's `additionalProperties` type."));
             fields.attr(1, "serde", &["flatten"], false);
             fields.line(1, &["pub extra: std::collections::BTreeMap<String, ", &ctx.type_string(t, false), ">,"]);
+            inits.push(Init::NoExtra("std::collections::BTreeMap::new()"));
         }
         Extra::Forbid => container = Some("deny_unknown_fields"),
         Extra::InFlattened => {}
@@ -273,9 +293,96 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
         item.line(0, &["}"]);
     }
     out.push(Item::Text(item));
+    if !all_optional {
+        out.push(Item::Text(constructor(type_name, &inits)));
+    }
     if !default_fns.is_empty() {
         let type_name = ident(type_name);
         out.push(Item::Tokens(quote! { impl #type_name { #(#default_fns)* } }));
+    }
+}
+
+/// How the constructor of a struct sets one field.
+enum Init<'a> {
+    /// To the parameter of the same name, of type `ty`; `into` takes any `impl Into<ty>` (for strings,
+    /// `&str` as well as `String`; for a `Box<T>`, a `T`).
+    Given { field: &'a str, ty: String, into: bool },
+    /// To `None`.
+    Absent(&'a str),
+    /// To the schema's default, which the struct's function `default_fn` gives.
+    Default { field: &'a str, default_fn: String },
+    /// `extra`, to this expression for an empty map.
+    NoExtra(&'static str),
+}
+
+/// `impl Name { pub fn new(required fields) -> Self }`, or `impl Default for Name` when no field has to be
+/// given (only defaults). Code that builds a value through it keeps compiling when a later schema adds an
+/// optional field, which a struct literal does not.
+fn constructor(type_name: &str, inits: &[Init]) -> ItemText {
+    let mut parameters = Vec::new();
+    let mut values = Vec::with_capacity(inits.len());
+    let (mut defaults, mut extra) = (false, false);
+    for init in inits {
+        values.push(match init {
+            Init::Given { field, ty, into: false } => {
+                parameters.push(format!("{field}: {ty}"));
+                (*field).to_owned()
+            }
+            Init::Given { field, ty, into: true } => {
+                parameters.push(format!("{field}: impl Into<{ty}>"));
+                format!("{field}: {field}.into()")
+            }
+            Init::Absent(field) => format!("{field}: None"),
+            Init::Default { field, default_fn } => {
+                defaults = true;
+                format!("{field}: Self::{default_fn}()")
+            }
+            Init::NoExtra(empty) => {
+                extra = true;
+                format!("extra: {empty}")
+            }
+        });
+    }
+    let mut item = ItemText::default();
+    if parameters.is_empty() {
+        item.line(0, &["impl Default for ", type_name, " {"]);
+        item.line(1, &["fn default() -> Self {"]);
+    } else {
+        item.line(0, &["impl ", type_name, " {"]);
+        let mut doc = String::from("From the required fields.\nOptional fields are left out");
+        if defaults {
+            doc.push_str(", fields with a default hold it");
+        }
+        if extra {
+            doc.push_str(", and `extra` is empty");
+        }
+        doc.push('.');
+        item.doc(1, Some(&doc));
+        let parameters: Vec<&str> = parameters.iter().map(String::as_str).collect();
+        item.code(1, &[Part::Text("pub fn new"), Part::list("(", &parameters, ")"), Part::Text(" -> Self {")], "", true);
+    }
+    struct_literal(&mut item, 2, &values);
+    item.line(1, &["}"]);
+    item.line(0, &["}"]);
+    item
+}
+
+/// `Self { a, b: c }` as prettyplease lays it out: on one line when it is short, else one field a line.
+fn struct_literal(item: &mut ItemText, depth: usize, values: &[String]) {
+    // prettyplease keeps a struct expression on one line only up to this width (from `Self` to the space
+    // before `}`).
+    const MAX_FLAT: usize = 34;
+    let flat = format!("Self {{ {} }}", values.join(", "));
+    if values.is_empty() {
+        item.line(depth, &["Self {}"]);
+    } else if flat.len() - 1 <= MAX_FLAT {
+        item.line(depth, &[&flat]);
+    } else {
+        item.line(depth, &["Self {"]);
+        for v in values {
+            item.line(depth + 1, &[v, ","]);
+        }
+        item.line(depth, &["}"]);
     }
 }
 
@@ -463,4 +570,34 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
     }
     item.text.push_str("    }\n}\n");
     item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// prettyplease's layout of a constructor, for struct expressions on either side of the width where
+    /// it stops keeping them on one line, and signatures on either side of the margin; a line past the
+    /// margin is left to prettyplease.
+    #[test]
+    fn constructors_are_in_prettyplease_layout() {
+        let mut written = 0;
+        for n in 1..40 {
+            let field = "x".repeat(n);
+            let cases: [Vec<Init>; 3] = [
+                vec![Init::Given { field: &field, ty: "String".into(), into: true }],
+                vec![Init::Given { field: &field, ty: "u8".into(), into: false }, Init::Absent("y")],
+                vec![Init::Default { field: &field, default_fn: "default_a".into() }],
+            ];
+            for inits in &cases {
+                let item = constructor(&"T".repeat(n), inits);
+                let printed = prettyplease::unparse(&syn::parse_file(&item.text).expect("valid Rust"));
+                if !item.needs_layout {
+                    assert_eq!(item.text, printed);
+                    written += 1;
+                }
+            }
+        }
+        assert!(written > 90, "{written} constructors written in layout");
+    }
 }

@@ -25,7 +25,7 @@ impl ServerRequestHandler for Approve {
         params: CommandExecutionRequestApprovalParams,
     ) -> Result<CommandExecutionRequestApprovalResponse, ErrorObject> {
         eprintln!("approving {:?}", params.command);
-        Ok(CommandExecutionRequestApprovalResponse { decision: CommandExecutionApprovalDecision::Accept, extra: Default::default() })
+        Ok(CommandExecutionRequestApprovalResponse::new(CommandExecutionApprovalDecision::Accept))
     }
 }
 
@@ -87,8 +87,7 @@ fn main() -> Result<(), Error> {
         output: BufReader::new(child.stdout.take().ok_or("no stdout")?),
         next_id: 0,
     };
-    let info = ClientInfo { name: "example".into(), title: None, version: "0.1.0".into(), extra: Default::default() };
-    let init = connection.initialize(InitializeParams { client_info: info, capabilities: None, extra: Default::default() })?;
+    let init = connection.initialize(InitializeParams::new(ClientInfo::new("example", "0.1.0")))?;
     println!("server: {}", init.user_agent);
     connection.send(&rpc::notification_message::<client::Initialized>(&())?)?;
     let thread = connection.thread_start(ThreadStartParams::default())?;

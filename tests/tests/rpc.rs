@@ -258,7 +258,7 @@ impl ServerRequestHandler for Approver {
         params: CommandExecutionRequestApprovalParams,
     ) -> Result<CommandExecutionRequestApprovalResponse, ErrorObject> {
         assert_eq!(params.thread_id, "t");
-        Ok(CommandExecutionRequestApprovalResponse { decision: CommandExecutionApprovalDecision::Accept, extra: Default::default() })
+        Ok(CommandExecutionRequestApprovalResponse::new(CommandExecutionApprovalDecision::Accept))
     }
 }
 

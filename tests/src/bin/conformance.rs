@@ -43,10 +43,7 @@ impl ServerRequestHandler for Approver {
         _params: CommandExecutionRequestApprovalParams,
     ) -> Result<CommandExecutionRequestApprovalResponse, ErrorObject> {
         self.asked += 1;
-        Ok(CommandExecutionRequestApprovalResponse {
-            decision: CommandExecutionApprovalDecision::Accept,
-            extra: Default::default(),
-        })
+        Ok(CommandExecutionRequestApprovalResponse::new(CommandExecutionApprovalDecision::Accept))
     }
 }
 
@@ -207,8 +204,7 @@ fn turn(connection: &mut Connection, thread_id: &str, prompt: &str) -> Result<(T
 }
 
 fn scenarios(connection: &mut Connection) -> Result<(), Error> {
-    let info = ClientInfo { name: "conformance-rust".into(), title: None, version: "0.1.0".into(), extra: Default::default() };
-    let init = connection.initialize(InitializeParams { client_info: info, capabilities: None, extra: Default::default() })?;
+    let init = connection.initialize(InitializeParams::new(ClientInfo::new("conformance-rust", "0.1.0")))?;
     expect(!init.user_agent.is_empty(), "initialize: no user agent")?;
     let initialized = rpc::notification_message::<client::Initialized>(&())?;
     connection.send(initialized, false)?;

@@ -367,15 +367,14 @@ fn constructor(type_name: &str, inits: &[Init]) -> ItemText {
     item
 }
 
-/// `Self { a, b: c }` as prettyplease lays it out: on one line when it is short, else one field a line.
+/// `Self { a, b: c }` (at least one field) as prettyplease lays it out: on one line when it is short, else one
+/// field a line.
 fn struct_literal(item: &mut ItemText, depth: usize, values: &[String]) {
     // prettyplease keeps a struct expression on one line only up to this width (from `Self` to the space
     // before `}`).
     const MAX_FLAT: usize = 34;
     let flat = format!("Self {{ {} }}", values.join(", "));
-    if values.is_empty() {
-        item.line(depth, &["Self {}"]);
-    } else if flat.len() - 1 <= MAX_FLAT {
+    if flat.len() - 1 <= MAX_FLAT {
         item.line(depth, &[&flat]);
     } else {
         item.line(depth, &["Self {"]);

@@ -294,15 +294,20 @@ impl Ir {
         &self.types[id.0]
     }
 
-    /// Whether `null` is a valid value of `ty`, looking through aliases.
-    pub fn accepts_null(&self, ty: &TypeRef) -> bool {
+    /// `ty`, or what the alias it names stands for (through any chain of aliases).
+    pub fn through_aliases<'a>(&'a self, ty: &'a TypeRef) -> &'a TypeRef {
         match ty {
             TypeRef::Named(id) => match &self.get(*id).kind {
-                TypeKind::Alias(inner) => self.accepts_null(inner),
-                _ => false,
+                TypeKind::Alias(inner) => self.through_aliases(inner),
+                _ => ty,
             },
-            other => other.accepts_null(),
+            other => other,
         }
+    }
+
+    /// Whether `null` is a valid value of `ty`, looking through aliases.
+    pub fn accepts_null(&self, ty: &TypeRef) -> bool {
+        self.through_aliases(ty).accepts_null()
     }
 
     /// How many places refer to each named type (fields, variants, aliases, flattened unions).

@@ -77,15 +77,6 @@ impl Ctx<'_> {
         }
     }
 
-    /// Whether a value of `ty` is a Rust `String` (directly or through aliases).
-    fn is_string(&self, ty: &TypeRef) -> bool {
-        match ty {
-            TypeRef::String => true,
-            TypeRef::Named(id) => matches!(&self.ir.get(*id).kind, TypeKind::Alias(inner) if self.is_string(inner)),
-            _ => false,
-        }
-    }
-
     pub(super) fn type_string(&self, ty: &TypeRef, boxed: bool) -> String {
         let mut out = String::new();
         self.ty_text(ty, boxed, &mut out);
@@ -219,7 +210,8 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
             FieldForm::Required => {
                 trailing_comma = true; // as `quote` wrote `rename = "..",` before
                 // A string may be given as `&str`, a boxed value unboxed.
-                let into = ctx.is_string(&f.ty) || (f.recursive && matches!(f.ty, TypeRef::Named(_)));
+                let string = matches!(ctx.ir.through_aliases(&f.ty), TypeRef::String);
+                let into = string || (f.recursive && matches!(f.ty, TypeRef::Named(_)));
                 inits.push(Init::Given { field, ty: base.clone(), into });
                 base
             }

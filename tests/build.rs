@@ -12,9 +12,12 @@ fn main() {
     let text = std::fs::read_to_string(&schema).expect("the pinned schema is readable");
     let model = codegen::model(&schema, &text).expect("the pinned schema generates");
     let ir = &model.ir;
-    let mut out = String::from("/// Every definition of the pinned schema.\npub const DEFINITIONS: &[Definition] = &[\n");
+    let mut out =
+        String::from("/// Every definition of the pinned schema.\npub const DEFINITIONS: &[Definition] = &[\n");
     for (id, def) in ir.types.iter().enumerate().map(|(i, def)| (TypeId(i), def)) {
-        let NameHint::Definition(key) = &def.origin.hint else { continue };
+        let NameHint::Definition(key) = &def.origin.hint else {
+            continue;
+        };
         let path = ir.rust_path(id, "codex_app_server_types");
         let kind = match &def.kind {
             TypeKind::Tagged(u) => format!("Kind::Tagged({:?})", u.tag.wire),

@@ -29,7 +29,9 @@ pub enum Outcome {
 
 /// Generates Rust and Python from `data` read as a schema file, as `codegen generate` would.
 pub fn generate(data: &[u8]) -> Outcome {
-    let Ok(text) = std::str::from_utf8(data) else { return Outcome::NotText };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Outcome::NotText;
+    };
     match crate::generate_from_text(Path::new("fuzz.json"), text, &Options::default()) {
         Ok(output) => {
             for warning in &output.warnings {
@@ -57,7 +59,9 @@ pub fn diff(data: &[u8]) -> Outcome {
         Some(at) => (&data[..at], &data[at + 1..]),
         None => (data, data),
     };
-    let (Ok(old), Ok(new)) = (std::str::from_utf8(old), std::str::from_utf8(new)) else { return Outcome::NotText };
+    let (Ok(old), Ok(new)) = (std::str::from_utf8(old), std::str::from_utf8(new)) else {
+        return Outcome::NotText;
+    };
     match crate::diff_texts((Path::new("old.json"), old), (Path::new("new.json"), new)) {
         Ok(report) => {
             if old == new {

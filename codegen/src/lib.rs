@@ -181,7 +181,8 @@ fn lenient() -> ir::rpc::Overrides {
 
 fn read_schema(path: &Path) -> Result<(std::path::PathBuf, String)> {
     let file = load::schema_file(path)?;
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
     Ok((file, text))
 }
 

@@ -92,7 +92,8 @@ fn main() -> ExitCode {
                 }
             };
             let (old, new) = (old.display().to_string(), new.display().to_string());
-            let text = if json { codegen::diff::json(&report, &old, &new) } else { codegen::diff::human(&report, &old, &new) };
+            let text =
+                if json { codegen::diff::json(&report, &old, &new) } else { codegen::diff::human(&report, &old, &new) };
             if let Err(e) = print(&text) {
                 say(format_args!("error: cannot write the report: {e}"));
                 return ExitCode::from(2);

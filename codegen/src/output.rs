@@ -28,7 +28,10 @@ pub fn replace_dir(out: &Path, files: &[GeneratedFile]) -> io::Result<()> {
     // File names are made from the schema's names; whatever the naming pass did, nothing may land outside
     // `out`.
     if let Some(f) = files.iter().find(|f| !is_plain_relative(&f.path)) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{:?} is not a path inside the output folder", f.path)));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{:?} is not a path inside the output folder", f.path),
+        ));
     }
     let out = resolve(out)?;
     remove_stale_siblings(&out);
@@ -65,9 +68,8 @@ fn resolve(out: &Path) -> io::Result<PathBuf> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(parent)?;
-    let name = out
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the output folder has no name"))?;
+    let name =
+        out.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the output folder has no name"))?;
     Ok(std::fs::canonicalize(parent)?.join(name))
 }
 
@@ -84,7 +86,9 @@ fn build(out: &Path, staging: &Path, files: &[GeneratedFile]) -> io::Result<()> 
             std::fs::write(path, &f.contents)?;
         }
     }
-    let Ok(entries) = std::fs::read_dir(out) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(());
+    };
     let replaced: Vec<&str> = files.iter().filter_map(|f| f.path.split('/').next()).collect();
     for entry in entries {
         let entry = entry?;
@@ -165,12 +169,16 @@ fn sibling(path: &Path, what: &str, pid: u32) -> PathBuf {
 /// holds a complete old or new tree that is not `out`; nothing reads them, so failing to remove one is
 /// not an error.
 fn remove_stale_siblings(out: &Path) {
-    let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else { return };
+    let (Some(parent), Some(name)) = (out.parent(), out.file_name()) else {
+        return;
+    };
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     let prefix = format!(".{}.", name.to_string_lossy());
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else { continue };
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
         let pid = ["new-", "old-"].iter().find_map(|w| rest.strip_prefix(w)).and_then(|p| p.parse::<u32>().ok());
         if pid.is_some_and(|pid| pid != std::process::id() && !process_exists(pid)) {
             let _ = std::fs::remove_dir_all(entry.path());
@@ -182,7 +190,9 @@ fn remove_stale_siblings(out: &Path) {
 fn process_exists(pid: u32) -> bool {
     #[cfg(unix)]
     {
-        let Ok(pid) = libc::pid_t::try_from(pid) else { return true };
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
         // SAFETY: signal 0 only checks that the process exists and may be signalled.
         let status = unsafe { libc::kill(pid, 0) };
         status == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)

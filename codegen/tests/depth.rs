@@ -34,8 +34,12 @@ fn the_deepest_schemas_allowed_generate() {
     for nesting in Nesting::ALL {
         let levels = most_levels_within(nesting, MAX_DEPTH);
         let name = format!("{nesting:?}-{levels}.json");
-        let (code, stderr) =
-            run_codegen(dir.path(), &name, &nested_schema(nesting, levels), &["generate", "--schema", "{schema}", "--out", "out"]);
+        let (code, stderr) = run_codegen(
+            dir.path(),
+            &name,
+            &nested_schema(nesting, levels),
+            &["generate", "--schema", "{schema}", "--out", "out"],
+        );
         assert_eq!(code, 0, "{name}: {stderr}");
         assert!(dir.path().join("out/rust/src/lib.rs").is_file() && dir.path().join("out/python").is_dir());
         // One level more is past the limit.
@@ -63,7 +67,9 @@ fn deeper_documents_end_in_an_error_naming_the_file_and_pointer() {
                 "error: {}#{pointer}: nested deeper than {MAX_DEPTH} levels of JSON objects and arrays",
                 dir.path().join(&name).display()
             );
-            for command in [&["generate", "--schema", "{schema}", "--out", "out"][..], &["diff", "{schema}", "{schema}"]] {
+            for command in
+                [&["generate", "--schema", "{schema}", "--out", "out"][..], &["diff", "{schema}", "{schema}"]]
+            {
                 let (code, stderr) = run_codegen(dir.path(), &name, &schema, command);
                 let wanted = if command[0] == "diff" { 2 } else { 1 };
                 assert_eq!(code, wanted, "{name} {command:?}: {stderr}");

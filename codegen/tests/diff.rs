@@ -80,14 +80,32 @@ fn the_cases_cover_every_kind_of_change() {
     let mut seen = std::collections::BTreeSet::new();
     for case in CASES {
         for c in report(case, "old", "new").changes {
-            seen.insert(serde_json::to_value(c.kind).expect("a kind serialises").as_str().unwrap_or_default().to_string());
+            seen.insert(
+                serde_json::to_value(c.kind).expect("a kind serialises").as_str().unwrap_or_default().to_string(),
+            );
         }
     }
     let all = [
-        "method_added", "method_removed", "method_params_changed", "type_added", "type_removed", "kind_changed",
-        "type_changed", "field_added", "field_removed", "field_required", "field_optional", "field_nullable",
-        "field_not_nullable", "field_default_changed", "additional_properties_changed", "tag_changed",
-        "variant_added", "variant_removed", "enum_value_added", "enum_value_removed",
+        "method_added",
+        "method_removed",
+        "method_params_changed",
+        "type_added",
+        "type_removed",
+        "kind_changed",
+        "type_changed",
+        "field_added",
+        "field_removed",
+        "field_required",
+        "field_optional",
+        "field_nullable",
+        "field_not_nullable",
+        "field_default_changed",
+        "additional_properties_changed",
+        "tag_changed",
+        "variant_added",
+        "variant_removed",
+        "enum_value_added",
+        "enum_value_removed",
     ];
     let missing: Vec<&str> = all.iter().copied().filter(|k| !seen.contains(*k)).collect();
     assert!(missing.is_empty(), "no case shows {missing:?}");

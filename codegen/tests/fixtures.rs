@@ -89,8 +89,11 @@ fn check_fixture(name: &str) {
     let schema = fixture_dir("schemas").join(format!("{name}.json"));
     let mut sources = 0;
     // The Python package in one snapshot, file by file in path order (its modules are many and small).
-    let mut python: Vec<&codegen::GeneratedFile> =
-        output.files.iter().filter(|f| f.path.starts_with("python/codex_app_server_types/") && f.path.ends_with(".py")).collect();
+    let mut python: Vec<&codegen::GeneratedFile> = output
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("python/codex_app_server_types/") && f.path.ends_with(".py"))
+        .collect();
     python.sort_by(|a, b| a.path.cmp(&b.path));
     let package: String = python
         .iter()
@@ -243,7 +246,9 @@ fn fixture_crates_pass_clippy() {
     }
     for (name, output) in crates {
         for f in &output.files {
-            let Some(relative) = f.path.strip_prefix("rust/") else { continue };
+            let Some(relative) = f.path.strip_prefix("rust/") else {
+                continue;
+            };
             let target = workspace.path().join(&name).join(relative);
             std::fs::create_dir_all(target.parent().expect("a parent folder")).expect("create a folder");
             std::fs::write(&target, &f.contents).expect("write a generated file");
@@ -280,7 +285,9 @@ fn fixture_crates_pass_clippy() {
     let mut seen: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut checked = Vec::new();
     for line in String::from_utf8_lossy(&result.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         if message["reason"] == "compiler-artifact" {
             checked.extend(message["target"]["name"].as_str().map(str::to_string));
         }

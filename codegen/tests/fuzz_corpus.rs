@@ -53,7 +53,9 @@ fn every_diff_corpus_input_compares_or_is_rejected() {
 
 #[test]
 fn a_schema_compared_with_itself_shows_no_change() {
-    let schema = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/schemas/tagged_method.json")).unwrap();
+    let schema =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/schemas/tagged_method.json"))
+            .unwrap();
     assert_eq!(codegen::fuzz::diff(&schema), Outcome::Accepted);
     let mut pair = schema.clone();
     pair.push(codegen::fuzz::DIFF_SEPARATOR);

@@ -53,7 +53,11 @@ fn every_file_is_written_inside_out_with_a_plain_name() {
         assert_eq!(beside, ["out"], "{name}: something was written beside out/");
         let written = common::tree(&work.join("out"));
         let expected = codegen::generate(&schema, &Options::default()).unwrap().files.len();
-        assert_eq!(written.iter().filter(|(p, _)| !p.as_os_str().to_string_lossy().ends_with('/')).count(), expected, "{name}");
+        assert_eq!(
+            written.iter().filter(|(p, _)| !p.as_os_str().to_string_lossy().ends_with('/')).count(),
+            expected,
+            "{name}"
+        );
         for path in written.keys() {
             let text = path.to_string_lossy();
             let plain = text.split('/').filter(|c| !c.is_empty()).all(|c| {
@@ -99,8 +103,11 @@ fn injected_text_is_never_rust_code() {
             }
             // Types and their impls have no top-level functions (the helpers of `wire.rs` and `rpc.rs` do):
             // one would have come from the schema.
-            let functions: Vec<String> =
-                parsed.items.iter().filter_map(|i| if let syn::Item::Fn(f) = i { Some(f.sig.ident.to_string()) } else { None }).collect();
+            let functions: Vec<String> = parsed
+                .items
+                .iter()
+                .filter_map(|i| if let syn::Item::Fn(f) = i { Some(f.sig.ident.to_string()) } else { None })
+                .collect();
             let helpers = ["rust/src/wire.rs", "rust/src/rpc.rs"].contains(&file.path.as_str());
             assert!(functions.is_empty() || helpers, "{name} {}: top-level functions {functions:?}", file.path);
             payloads_seen += strings.iter().filter(|s| s.contains("fn evil()") || s.contains("fn injected()")).count();
@@ -122,7 +129,11 @@ fn every_definition_of_every_fixture_round_trips_in_rust() {
     let mut dropped = String::new();
     for (name, schema) in fixtures() {
         let krate = format!("fixture-{}", name.replace('_', "-"));
-        let options = Options { rust_crate_name: krate.clone(), languages: codegen::Languages { rust: true, python: false }, ..Options::default() };
+        let options = Options {
+            rust_crate_name: krate.clone(),
+            languages: codegen::Languages { rust: true, python: false },
+            ..Options::default()
+        };
         for f in codegen::generate(&schema, &options).unwrap().files {
             let target = workspace.path().join(&name).join(f.path.strip_prefix("rust/").expect("a Rust file"));
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -143,7 +154,8 @@ fn every_definition_of_every_fixture_round_trips_in_rust() {
             if matches!(ir.get(id).origin.hint, NameHint::Definition(_)) {
                 let path = ir.rust_path(id, &krate.replace('-', "_"));
                 let pointer = &ir.get(id).origin.location.pointer;
-                writeln!(table, "    ({:?}, {pointer:?}, trip::roundtrip::<{path}>),", schema.display().to_string()).unwrap();
+                writeln!(table, "    ({:?}, {pointer:?}, trip::roundtrip::<{path}>),", schema.display().to_string())
+                    .unwrap();
             }
         }
     }
@@ -216,8 +228,11 @@ fn main() {{
         ),
     )
     .unwrap();
-    std::fs::write(workspace.path().join("Cargo.toml"), format!("[workspace]\nresolver = \"2\"\nmembers = [{}]\n", members.join(", ")))
-        .unwrap();
+    std::fs::write(
+        workspace.path().join("Cargo.toml"),
+        format!("[workspace]\nresolver = \"2\"\nmembers = [{}]\n", members.join(", ")),
+    )
+    .unwrap();
     std::fs::copy(root.join("Cargo.lock"), workspace.path().join("Cargo.lock")).unwrap();
     let target_dir = Path::new(env!("CARGO_BIN_EXE_codegen"))
         .parent()

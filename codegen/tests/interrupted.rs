@@ -78,7 +78,11 @@ fn state(out: &Path, old: &Tree, new: &Tree, when: &str) -> &'static str {
         let keys: std::collections::BTreeSet<&PathBuf> = now.keys().chain(other.keys()).collect();
         keys.into_iter().find(|k| now.get(*k) != other.get(*k)).map(|k| k.display().to_string())
     };
-    panic!("{when}: --out is neither the old tree (differs at {:?}) nor the new one (at {:?})", differs(old), differs(new));
+    panic!(
+        "{when}: --out is neither the old tree (differs at {:?}) nor the new one (at {:?})",
+        differs(old),
+        differs(new)
+    );
 }
 
 struct Setup {

@@ -49,7 +49,11 @@ fn adding_definitions_renames_nothing() {
     });
     prepend(&mut grown["definitions"], "AaaEvent", new_union.clone());
     prepend(&mut grown["definitions"]["v2"], "AaaEvent", new_union);
-    prepend(&mut grown["definitions"]["v2"], "ZzzParams", json!({"type": "object", "properties": {"mode": {"enum": ["a"], "type": "string"}}}));
+    prepend(
+        &mut grown["definitions"]["v2"],
+        "ZzzParams",
+        json!({"type": "object", "properties": {"mode": {"enum": ["a"], "type": "string"}}}),
+    );
     let after = names(&grown);
     assert!(after.len() > before.len() + 6, "the new definitions and their inline types were added");
     let renamed: Vec<String> = before

@@ -101,8 +101,9 @@ fn body() -> impl Strategy<Value = Body> {
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    let definition = (name(), prop::bool::weighted(0.3), prop::option::weighted(0.2, "\\PC{0,10}"), description(), body())
-        .prop_map(|(name, v2, title, description, body)| Definition { name, v2, title, description, body });
+    let definition =
+        (name(), prop::bool::weighted(0.3), prop::option::weighted(0.2, "\\PC{0,10}"), description(), body())
+            .prop_map(|(name, v2, title, description, body)| Definition { name, v2, title, description, body });
     let union = prop_oneof![
         Just(MessageUnion::ClientRequest),
         Just(MessageUnion::ClientNotification),
@@ -110,14 +111,16 @@ fn spec() -> impl Strategy<Value = Spec> {
         Just(MessageUnion::ServerNotification),
     ];
     let params = prop_oneof![Just(ParamsStyle::Required), Just(ParamsStyle::Optional), Just(ParamsStyle::None)];
-    let method = (name(), union, params, object(), object()).prop_map(|(name, union, params, params_object, response_object)| {
-        Method { name, union, params, params_object, response_object }
-    });
-    (
-        prop::collection::vec(definition, 0..8),
-        prop::collection::vec(method, 0..4),
-        prop::option::of("\\PC{0,10}"),
-    )
+    let method = (name(), union, params, object(), object()).prop_map(
+        |(name, union, params, params_object, response_object)| Method {
+            name,
+            union,
+            params,
+            params_object,
+            response_object,
+        },
+    );
+    (prop::collection::vec(definition, 0..8), prop::collection::vec(method, 0..4), prop::option::of("\\PC{0,10}"))
         .prop_map(|(definitions, methods, title)| Spec { definitions, methods, title })
 }
 
@@ -141,7 +144,10 @@ fn random_valid_schemas_generate_code_that_parses_or_fail_with_an_error() {
                 for file in output.files {
                     if file.path.ends_with(".rs") {
                         if let Err(e) = syn::parse_file(&file.contents) {
-                            return Err(TestCaseError::fail(format!("{} does not parse: {e}\n{}", file.path, file.contents)));
+                            return Err(TestCaseError::fail(format!(
+                                "{} does not parse: {e}\n{}",
+                                file.path, file.contents
+                            )));
                         }
                     } else if file.path.ends_with(".py") {
                         python.push((file.path, file.contents));
@@ -208,7 +214,8 @@ sys.exit(1 if failed else 0)
     if !output.status.success() {
         let report = String::from_utf8_lossy(&output.stdout);
         let first = report.lines().next().unwrap_or_default();
-        let case: usize = first.strip_prefix("case").and_then(|s| s.split('/').next()).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let case: usize =
+            first.strip_prefix("case").and_then(|s| s.split('/').next()).and_then(|s| s.parse().ok()).unwrap_or(0);
         panic!(
             "generated Python does not compile:\n{report}\n{}\nschema of {first}:\n{}",
             String::from_utf8_lossy(&output.stderr),

@@ -53,8 +53,16 @@ fn every_method_of_the_pinned_schema_is_in_the_tables() {
     assert_eq!(server_requests, methods_in_json(&schema, "ServerRequest"));
     assert_eq!(server_notifications, methods_in_json(&schema, "ServerNotification"));
     assert_eq!(client_notifications, methods_in_json(&schema, "ClientNotification"));
-    assert!(client_requests.len() > 100 && server_notifications.len() > 80, "{} / {}", client_requests.len(), server_notifications.len());
-    assert_eq!(rpc.methods.len(), client_requests.len() + server_requests.len() + server_notifications.len() + client_notifications.len());
+    assert!(
+        client_requests.len() > 100 && server_notifications.len() > 80,
+        "{} / {}",
+        client_requests.len(),
+        server_notifications.len()
+    );
+    assert_eq!(
+        rpc.methods.len(),
+        client_requests.len() + server_requests.len() + server_notifications.len() + client_notifications.len()
+    );
 }
 
 #[test]
@@ -62,7 +70,9 @@ fn every_request_of_the_pinned_schema_has_a_typed_result() {
     let (_, ir) = pinned();
     let rpc = ir.rpc.as_ref().unwrap();
     for m in &rpc.methods {
-        let MethodKind::Request { response, source } = &m.kind else { continue };
+        let MethodKind::Request { response, source } = &m.kind else {
+            continue;
+        };
         let key = definition_key(&ir, response);
         assert!(key.ends_with("Response"), "{} → {key}", m.name.wire);
         if *source == ResponseSource::Convention {
@@ -151,7 +161,9 @@ fn a_method_name_with_a_line_break_stays_inside_its_doc_comments() {
     for method in ["\\r", "a\\nb", "a\\u2028b"] {
         let variants = request(method, r##", "params": {"$ref": "#/definitions/v2/XParams"}"##);
         let v2 = format!(r##""XParams": {OBJECT}, "XResponse": {OBJECT}"##);
-        let out = codegen::generate_from_text(Path::new("schema.json"), &schema_with(&variants, &v2), &Default::default()).unwrap();
+        let out =
+            codegen::generate_from_text(Path::new("schema.json"), &schema_with(&variants, &v2), &Default::default())
+                .unwrap();
         for file in out.files.iter().filter(|f| f.path.ends_with(".rs")) {
             syn::parse_file(&file.contents).unwrap_or_else(|e| panic!("{method}: {}: {e}", file.path));
         }

@@ -167,7 +167,8 @@ impl Checker {
                 ("notification", method_of(message), !notification.variant.is_unknown())
             }
             ServerMessage::Request(request) => {
-                self.server_pending.insert(serde_json::to_string(&message["id"]).unwrap_or_default(), method_of(message));
+                self.server_pending
+                    .insert(serde_json::to_string(&message["id"]).unwrap_or_default(), method_of(message));
                 ("request", method_of(message), !request.is_unknown())
             }
             ServerMessage::Response(response) => {
@@ -213,7 +214,12 @@ fn decode<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(T, Value), 
 
 /// `encoded == received`, except that `encoded` may hold members `received` lacks when the schema gives a
 /// property of that name exactly that default; their names go to `added`.
-fn equivalent(encoded: &Value, received: &Value, defaults: &HashSet<(String, String)>, added: &mut Vec<String>) -> bool {
+fn equivalent(
+    encoded: &Value,
+    received: &Value,
+    defaults: &HashSet<(String, String)>,
+    added: &mut Vec<String>,
+) -> bool {
     match (encoded, received) {
         (Value::Object(encoded), Value::Object(received)) => {
             received.keys().all(|key| encoded.contains_key(key))

@@ -29,7 +29,6 @@ pub struct Definition {
     pub roundtrip: fn(&Value) -> Result<Decoded, String>,
 }
 
-
 include!(concat!(env!("OUT_DIR"), "/definitions.rs"));
 
 /// The definition at `pointer`.

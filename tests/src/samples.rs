@@ -152,11 +152,16 @@ impl<'a> Sampler<'a> {
             },
             "string" => {
                 let min = object.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-                let s = if mode == Mode::Min { "s".repeat(min.max(1)) } else { "a string \"with\" \\ escapes ✓".to_string() };
+                let s = if mode == Mode::Min {
+                    "s".repeat(min.max(1))
+                } else {
+                    "a string \"with\" \\ escapes ✓".to_string()
+                };
                 Some((json!(s), json!(s)))
             }
             "integer" => {
-                let bounds = (object.get("minimum").and_then(Value::as_f64), object.get("maximum").and_then(Value::as_f64));
+                let bounds =
+                    (object.get("minimum").and_then(Value::as_f64), object.get("maximum").and_then(Value::as_f64));
                 let v = integer(object.get("format").and_then(Value::as_str), bounds, mode);
                 Some((v.clone(), v))
             }
@@ -172,9 +177,18 @@ impl<'a> Sampler<'a> {
         }
     }
 
-    fn object(&self, object: &'a Map<String, Value>, mode: Mode, choice: Option<usize>, depth: usize) -> Option<(Value, Value)> {
-        let required: Vec<&str> =
-            object.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    fn object(
+        &self,
+        object: &'a Map<String, Value>,
+        mode: Mode,
+        choice: Option<usize>,
+        depth: usize,
+    ) -> Option<(Value, Value)> {
+        let required: Vec<&str> = object
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let mut input = Map::new();
         let mut expected = Map::new();
         let empty = Map::new();
@@ -214,7 +228,8 @@ impl<'a> Sampler<'a> {
             }
         }
         let additional = object.get("additionalProperties");
-        if properties.is_empty() && object.get("oneOf").is_none() && object.get("anyOf").is_none() && mode != Mode::Min {
+        if properties.is_empty() && object.get("oneOf").is_none() && object.get("anyOf").is_none() && mode != Mode::Min
+        {
             // A map: one entry of the value schema.
             let entry = match additional {
                 Some(Value::Bool(false)) => None,
@@ -225,7 +240,10 @@ impl<'a> Sampler<'a> {
                 input.insert("entry key".into(), i);
                 expected.insert("entry key".into(), e);
             }
-        } else if mode == Mode::MaxUnknown && !matches!(additional, Some(Value::Bool(false))) && !matches!(additional, Some(Value::Object(_))) {
+        } else if mode == Mode::MaxUnknown
+            && !matches!(additional, Some(Value::Bool(false)))
+            && !matches!(additional, Some(Value::Object(_)))
+        {
             let unknown = json!({"nested": [1, {"deep": true}], "n": 18446744073709551615u64});
             input.insert(UNKNOWN_PROPERTY.into(), unknown.clone());
             expected.insert(UNKNOWN_PROPERTY.into(), unknown);

@@ -21,7 +21,8 @@ fn every_definition_round_trips() {
                             "{} [{}]: re-encoded differently\n  input:    {}\n  expected: {}\n  got:      {}",
                             def.pointer, sample.label, sample.input, sample.expected, decoded.json
                         ));
-                    } else if decoded.debug.contains("Unknown(") && !sample.input.to_string().contains(UNKNOWN_PROPERTY) {
+                    } else if decoded.debug.contains("Unknown(") && !sample.input.to_string().contains(UNKNOWN_PROPERTY)
+                    {
                         failures.push(format!(
                             "{} [{}]: a known value fell back to Unknown\n  input: {}\n  decoded: {}",
                             def.pointer, sample.label, sample.input, decoded.debug
@@ -33,5 +34,10 @@ fn every_definition_round_trips() {
     }
     eprintln!("{checked} samples of {} definitions checked", DEFINITIONS.len());
     assert!(DEFINITIONS.len() > 700, "the table covers every definition");
-    assert!(failures.is_empty(), "{} of {checked} samples failed:\n{}", failures.len(), failures[..failures.len().min(25)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} samples failed:\n{}",
+        failures.len(),
+        failures[..failures.len().min(25)].join("\n")
+    );
 }

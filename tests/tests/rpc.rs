@@ -138,7 +138,8 @@ fn every_sample_notification_and_request_goes_through_the_decoder() {
     let sampler = binding_tests::samples::Sampler::new(&root);
     let mut checked = 0;
     let variants = |union: &'static str| {
-        (0..root["definitions"][union]["oneOf"].as_array().unwrap().len()).map(move |i| format!("/definitions/{union}/oneOf/{i}"))
+        (0..root["definitions"][union]["oneOf"].as_array().unwrap().len())
+            .map(move |i| format!("/definitions/{union}/oneOf/{i}"))
     };
     for pointer in variants("ServerNotification").chain(variants("ServerRequest")) {
         for sample in sampler.samples(&pointer) {
@@ -174,7 +175,11 @@ impl Client for Recorder {
 impl AsyncClient for Recorder {
     type Error = serde_json::Error;
 
-    fn call(&mut self, method: &'static str, params: Option<Value>) -> impl Future<Output = Result<Value, Self::Error>> + Send {
+    fn call(
+        &mut self,
+        method: &'static str,
+        params: Option<Value>,
+    ) -> impl Future<Output = Result<Value, Self::Error>> + Send {
         self.sent.push((method, params));
         std::future::ready(Ok(self.result.clone()))
     }
@@ -225,11 +230,12 @@ fn the_typed_client_reads_the_typed_result() {
     )
     .unwrap();
     assert_eq!(line["method"], "item/commandExecution/requestApproval");
-    let result: CommandExecutionRequestApprovalResponse = Client::request::<server::ItemCommandExecutionRequestApproval>(
-        &mut client,
-        serde_json::from_value(line["params"].clone()).unwrap(),
-    )
-    .unwrap();
+    let result: CommandExecutionRequestApprovalResponse =
+        Client::request::<server::ItemCommandExecutionRequestApproval>(
+            &mut client,
+            serde_json::from_value(line["params"].clone()).unwrap(),
+        )
+        .unwrap();
     assert_eq!(result.decision, CommandExecutionApprovalDecision::Accept);
 }
 
@@ -239,10 +245,7 @@ fn envelopes_for_what_the_client_writes() {
         rpc::request_message::<client::AccountLogout>(&RequestId::Integer(3), &()).unwrap(),
         json!({"id": 3, "method": "account/logout"})
     );
-    assert_eq!(
-        rpc::notification_message::<client::Initialized>(&()).unwrap(),
-        json!({"method": "initialized"})
-    );
+    assert_eq!(rpc::notification_message::<client::Initialized>(&()).unwrap(), json!({"method": "initialized"}));
     assert_eq!(
         rpc::error_message(&RequestId::String("x".into()), &ErrorObject::invalid_params("no")),
         json!({"id": "x", "error": {"code": -32602, "message": "no"}})

@@ -62,11 +62,47 @@ fn fixtures() -> Vec<(String, Value)> {
 /// Draft-07 keywords: a `definitions` entry using none of them, whose values are all schemas, is a namespace
 /// (the same rule as the generator's loader).
 const KEYWORDS: &[&str] = &[
-    "type", "properties", "required", "additionalProperties", "items", "additionalItems", "enum", "const", "oneOf",
-    "anyOf", "allOf", "not", "if", "then", "else", "format", "minimum", "maximum", "exclusiveMinimum",
-    "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems",
-    "contains", "minProperties", "maxProperties", "patternProperties", "propertyNames", "dependencies",
-    "definitions", "title", "description", "default", "examples", "readOnly", "writeOnly", "contentMediaType",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "additionalItems",
+    "enum",
+    "const",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "contains",
+    "minProperties",
+    "maxProperties",
+    "patternProperties",
+    "propertyNames",
+    "dependencies",
+    "definitions",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "readOnly",
+    "writeOnly",
+    "contentMediaType",
     "contentEncoding",
 ];
 
@@ -89,7 +125,9 @@ fn unescape_pointer(segment: &str) -> String {
 /// `empty_key`) and rewrites the refs to it.
 fn flatten(schema: &Value) -> Result<Value, String> {
     let mut flat = schema.clone();
-    let Some(defs) = schema.get("definitions").and_then(Value::as_object) else { return Ok(flat) };
+    let Some(defs) = schema.get("definitions").and_then(Value::as_object) else {
+        return Ok(flat);
+    };
     let mut out = Map::new();
     // Pointer segments below `/definitions` of each definition -> its flat key.
     let mut keys: BTreeMap<Vec<String>, String> = BTreeMap::new();
@@ -149,7 +187,9 @@ fn visit_refs(node: &mut Value, names: bool, f: &mut dyn FnMut(&mut Value)) {
 /// Rewrites `$ref`s into namespaces to the flattened keys.
 fn rewrite_refs(node: &mut Value, keys: &BTreeMap<Vec<String>, String>) {
     visit_refs(node, false, &mut |v| {
-        let Some(r) = v.as_str().and_then(|r| r.strip_prefix("#/definitions/")) else { return };
+        let Some(r) = v.as_str().and_then(|r| r.strip_prefix("#/definitions/")) else {
+            return;
+        };
         // Keys may be written percent-encoded (`%22` for a quote): decoded before the pointer is split.
         let segments: Vec<String> = percent_decode(r).split('/').map(unescape_pointer).collect();
         // The longest prefix that is a definition; anything after it points inside it.
@@ -180,7 +220,8 @@ struct TypifyOutput {
 /// The definitions typify is given: every key under `definitions`, and `""` for a root schema that is a
 /// type of its own (not only a title over `definitions`, which typify would turn into an any-value type).
 fn typify_keys(flat: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = flat["definitions"].as_object().map(|d| d.keys().cloned().collect()).unwrap_or_default();
+    let mut keys: Vec<String> =
+        flat["definitions"].as_object().map(|d| d.keys().cloned().collect()).unwrap_or_default();
     let root = flat.as_object().expect("the root is an object");
     if root.keys().any(|k| !matches!(k.as_str(), "$schema" | "title" | "description" | "definitions")) {
         keys.push(String::new());
@@ -678,7 +719,9 @@ struct Instance {
 /// Replaces the value at `path` (object keys and array indices) in `root`, or removes it.
 fn edit(root: &Value, path: &[String], replacement: Option<Value>) -> Value {
     let mut out = root.clone();
-    let Some((last, parents)) = path.split_last() else { return replacement.unwrap_or(Value::Null) };
+    let Some((last, parents)) = path.split_last() else {
+        return replacement.unwrap_or(Value::Null);
+    };
     let mut at = &mut out;
     for p in parents {
         at = match at {
@@ -730,8 +773,13 @@ impl<'a> Validator<'a> {
             Value::Object(o) => {
                 let empty = Map::new();
                 let properties = object.get("properties").and_then(Value::as_object).unwrap_or(&empty);
-                let required: Vec<&str> =
-                    object.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+                let required: Vec<&str> = object
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
                 for name in &required {
                     if !o.contains_key(*name) {
                         continue;
@@ -822,15 +870,27 @@ impl<'a> Validator<'a> {
                     let format = object.get("format").and_then(Value::as_str);
                     let mut outside = Vec::new();
                     if let Some((lo, hi)) = format.and_then(format_range) {
-                        outside.push((Mutation::IntegerOutOfRange, lo - 1, format!("below {}", format.unwrap_or_default())));
-                        outside.push((Mutation::IntegerOutOfRange, hi + 1, format!("above {}", format.unwrap_or_default())));
+                        outside.push((
+                            Mutation::IntegerOutOfRange,
+                            lo - 1,
+                            format!("below {}", format.unwrap_or_default()),
+                        ));
+                        outside.push((
+                            Mutation::IntegerOutOfRange,
+                            hi + 1,
+                            format!("above {}", format.unwrap_or_default()),
+                        ));
                     }
                     if let Some(min) = object.get("minimum").and_then(Value::as_f64) {
                         let kind = if min == 0.0 { Mutation::IntegerOutOfRange } else { Mutation::IntegerOutOfBounds };
                         outside.push((kind, min.ceil() as i128 - 1, format!("below minimum {min}")));
                     }
                     if let Some(max) = object.get("maximum").and_then(Value::as_f64) {
-                        outside.push((Mutation::IntegerOutOfBounds, max.floor() as i128 + 1, format!("above maximum {max}")));
+                        outside.push((
+                            Mutation::IntegerOutOfBounds,
+                            max.floor() as i128 + 1,
+                            format!("above maximum {max}"),
+                        ));
                     }
                     for (mutation, n, why) in outside {
                         let number = integer_beyond(n, why.starts_with("below"));
@@ -866,7 +926,9 @@ impl Validator<'_> {
     /// `properties` does not declare (their schema is anything).
     fn repair(&self, node: &Value, v: &Value) -> Value {
         let node = self.through(node);
-        let Some(object) = node.as_object() else { return v.clone() };
+        let Some(object) = node.as_object() else {
+            return v.clone();
+        };
         if object.get("properties").is_none() {
             if let Some(members) = object.get("oneOf").or_else(|| object.get("anyOf")).and_then(Value::as_array) {
                 return members
@@ -886,7 +948,9 @@ impl Validator<'_> {
                     out.insert(k.clone(), schema.map_or_else(|| value.clone(), |s| self.repair(s, value)));
                 }
                 for required in object.get("required").and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(name) = required.as_str().filter(|r| !o.contains_key(*r) && !properties.contains_key(*r)) {
+                    if let Some(name) =
+                        required.as_str().filter(|r| !o.contains_key(*r) && !properties.contains_key(*r))
+                    {
                         out.insert(name.to_string(), Value::Null);
                     }
                 }
@@ -1190,7 +1254,8 @@ impl Compared {
             excluded = serde_json::from_value(cache[&name]["excluded"].clone()).unwrap_or_default();
             typify = run_typify(&flat, &excluded)?;
         }
-        let ours = run_ours(&name, &flat).unwrap_or_else(|e| panic!("{name}: the flattened fixture does not generate: {e}"));
+        let ours =
+            run_ours(&name, &flat).unwrap_or_else(|e| panic!("{name}: the flattened fixture does not generate: {e}"));
         let mut c = Compared { name, flat, typify, ours, code_hash, excluded, shared: BTreeMap::new() };
         c.share();
         Ok(c)
@@ -1225,11 +1290,14 @@ impl Compared {
             };
             let item = item.filter(|l| !l.starts_with("pub mod") && !l.starts_with("mod ")).and_then(|l| {
                 let l = l.split(" for ").last().unwrap_or(l);
-                let l = l.trim_start_matches("pub struct ").trim_start_matches("pub enum ").trim_start_matches("pub type ");
+                let l =
+                    l.trim_start_matches("pub struct ").trim_start_matches("pub enum ").trim_start_matches("pub type ");
                 let l = l.trim_start_matches("impl ");
                 l.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().map(str::to_string)
             });
-            let Some(item) = item else { return Err(format!("typify's code does not compile: {rendered}")) };
+            let Some(item) = item else {
+                return Err(format!("typify's code does not compile: {rendered}"));
+            };
             // The definition whose type this is, or whose name begins the name of the inline type it is.
             let key = self
                 .typify
@@ -1238,7 +1306,9 @@ impl Compared {
                 .filter(|(_, name)| item.starts_with(name.as_str()))
                 .max_by_key(|(_, name)| name.len())
                 .map(|(key, _)| key.clone());
-            let Some(key) = key else { return Err(format!("typify's code does not compile: {rendered}")) };
+            let Some(key) = key else {
+                return Err(format!("typify's code does not compile: {rendered}"));
+            };
             if before.contains_key(&key) {
                 // Left out already, yet its error is still there: the attribution was wrong.
                 return Err(format!("typify's code does not compile: {rendered}"));
@@ -1294,7 +1364,8 @@ fn fixture_module(c: &Compared) -> String {
 }
 
 fn oracle_main(compared: &[&Compared]) -> String {
-    let mut out = String::from("//! Decodes each instance of `cases.json` with our types and typify's; prints the verdicts.\n\n");
+    let mut out =
+        String::from("//! Decodes each instance of `cases.json` with our types and typify's; prints the verdicts.\n\n");
     for c in compared {
         writeln!(out, "mod f_{};", c.name).unwrap();
     }
@@ -1367,7 +1438,9 @@ fn build(dir: &Path, target: &Path) -> Result<PathBuf, BTreeMap<String, Vec<(usi
     let mut binary = None;
     let mut other = Vec::new();
     for line in String::from_utf8_lossy(&result.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<Value>(line) else { continue };
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         if message["reason"] == "compiler-artifact" && message["target"]["name"] == "typify-oracle" {
             binary = message["executable"].as_str().map(PathBuf::from);
         }
@@ -1375,7 +1448,8 @@ fn build(dir: &Path, target: &Path) -> Result<PathBuf, BTreeMap<String, Vec<(usi
             continue;
         }
         let rendered = message["message"]["rendered"].as_str().unwrap_or_default().to_string();
-        let span = message["message"]["spans"].as_array().and_then(|spans| spans.iter().find(|s| s["is_primary"] == true));
+        let span =
+            message["message"]["spans"].as_array().and_then(|spans| spans.iter().find(|s| s["is_primary"] == true));
         let file = span.and_then(|s| s["file_name"].as_str()).unwrap_or_default();
         let line = span.and_then(|s| s["line_start"].as_u64()).unwrap_or_default() as usize;
         match file.strip_prefix("oracle/src/f_").and_then(|f| f.strip_suffix("/typify.rs")) {
@@ -1412,7 +1486,8 @@ fn typify_and_our_types_accept_the_same_instances() {
         .unwrap_or_else(|| repo_root().join("target"))
         .join("typify-oracle");
     let cache_file = target_root.join("excluded.json");
-    let cache: Value = std::fs::read_to_string(&cache_file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let cache: Value =
+        std::fs::read_to_string(&cache_file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
     for (name, schema) in fixtures() {
         match flatten(&schema).and_then(|flat| Compared::new(name.clone(), flat, &cache)) {
             Ok(c) => compared.push(c),
@@ -1508,8 +1583,9 @@ fn typify_and_our_types_accept_the_same_instances() {
         if ours.ok == typify.ok {
             if ours.ok != *schema_valid {
                 let verdict = if ours.ok { "accept" } else { "reject" };
-                let entry =
-                    notes.entry(format!("both {verdict}, against the schema: {group}")).or_insert((0, describe(&outcome)));
+                let entry = notes
+                    .entry(format!("both {verdict}, against the schema: {group}"))
+                    .or_insert((0, describe(&outcome)));
                 entry.0 += 1;
             }
             continue;

@@ -57,14 +57,20 @@ fn the_checker_rejects_what_does_not_fit() {
         // A response to nothing sent.
         (vec![entry("server", json!({ "id": 7, "result": {} }))], "answers no request"),
         // A client request whose params are not the method's.
-        (vec![entry("client", json!({ "id": 1, "method": "thread/read", "params": { "threadId": 1 } }))], "known request"),
+        (
+            vec![entry("client", json!({ "id": 1, "method": "thread/read", "params": { "threadId": 1 } }))],
+            "known request",
+        ),
     ];
     for (entries, problem) in cases {
         let report = check(&entries, true, &defaults);
         assert!(report.failures.iter().any(|f| f.contains(problem)), "expected {problem:?}, got {:?}", report.failures);
     }
     // Marked invalid, the same request passes: it must not decode into its method's type.
-    let invalid = Entry { invalid: true, ..entry("client", json!({ "id": 1, "method": "thread/read", "params": { "threadId": 1 } })) };
+    let invalid = Entry {
+        invalid: true,
+        ..entry("client", json!({ "id": 1, "method": "thread/read", "params": { "threadId": 1 } }))
+    };
     assert!(check(&[invalid], true, &defaults).failures.is_empty());
     let valid = Entry { invalid: true, ..request };
     assert!(!check(&[valid], true, &defaults).failures.is_empty());

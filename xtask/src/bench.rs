@@ -56,20 +56,14 @@ pub fn run(args: &Args) -> Result<()> {
     let typify = find_on_path("cargo-typify").ok_or_else(|| {
         anyhow!("cargo-typify is not on PATH; install it outside the repository with:\n    {TYPIFY_INSTALL}")
     })?;
-    let schema = args
-        .schema
-        .clone()
-        .unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
-    let text = std::fs::read_to_string(&schema)
-        .with_context(|| format!("cannot read {}", schema.display()))?;
+    let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
+    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
     let release = release_of(&schema, &text);
     let scratch = Scratch::new("bench")?;
 
     // typify's input, checked before anything is timed.
     let derived = v2_schema(&text)?;
-    let v2_path = scratch
-        .path
-        .join("codex_app_server_protocol.v2.schemas.json");
+    let v2_path = scratch.path.join("codex_app_server_protocol.v2.schemas.json");
     std::fs::write(&v2_path, serde_json::to_string_pretty(&derived.schema)?)?;
     eprintln!(
         "typify input: {} ({} definitions: {} from v2{})",
@@ -87,12 +81,9 @@ pub fn run(args: &Args) -> Result<()> {
 
     // Ours, in process: the output measured comes from the warm-up run.
     // typify writes Rust only; so do we here.
-    let options = codegen::Options {
-        languages: codegen::Languages { rust: true, python: false },
-        ..codegen::Options::default()
-    };
-    let generate =
-        || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
+    let options =
+        codegen::Options { languages: codegen::Languages { rust: true, python: false }, ..codegen::Options::default() };
+    let generate = || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
     let output = generate()?;
     let ours_rs = output.files.iter().filter(|f| f.path.ends_with(".rs"));
     let ours = Size::of(ours_rs.map(|f| f.contents.as_str()));
@@ -110,11 +101,7 @@ pub fn run(args: &Args) -> Result<()> {
             .arg(out)
             .output()?;
         if !o.status.success() {
-            bail!(
-                "{} failed:\n{}",
-                binary.display(),
-                String::from_utf8_lossy(&o.stderr)
-            );
+            bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
         }
         Ok(())
     };
@@ -122,21 +109,12 @@ pub fn run(args: &Args) -> Result<()> {
 
     // typify: through cargo as users run it, the binary alone, and without its builder interface.
     let run_typify = |launcher: bool, builder: bool, out: &Path| -> Result<()> {
-        let mut cmd = Command::new(if launcher {
-            cargo()
-        } else {
-            typify.clone().into_os_string()
-        });
+        let mut cmd = Command::new(if launcher { cargo() } else { typify.clone().into_os_string() });
         cmd.arg("typify");
         if !builder {
             cmd.arg("--no-builder");
         }
-        let o = cmd
-            .arg(&v2_path)
-            .arg("--output")
-            .arg(out)
-            .current_dir(&scratch.path)
-            .output()?;
+        let o = cmd.arg(&v2_path).arg("--output").arg(out).current_dir(&scratch.path).output()?;
         if !o.status.success() {
             bail!(
                 "cargo-typify cannot read {}:\n{}{}",
@@ -157,57 +135,31 @@ pub fn run(args: &Args) -> Result<()> {
     let (ours_runs, typify_runs) = (args.runs, args.typify_runs);
     let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
         (ours_runs, Box::new(|_| generate().map(drop))),
-        (
-            ours_runs,
-            Box::new(|i| run_binary(&scratch.path.join(format!("ours-{i}")))),
-        ),
-        (
-            typify_runs,
-            Box::new(|_| run_typify(true, true, &typify_out)),
-        ),
-        (
-            typify_runs,
-            Box::new(|_| run_typify(false, true, &typify_out)),
-        ),
-        (
-            typify_runs,
-            Box::new(|_| run_typify(false, false, &typify_plain_out)),
-        ),
+        (ours_runs, Box::new(|i| run_binary(&scratch.path.join(format!("ours-{i}"))))),
+        (typify_runs, Box::new(|_| run_typify(true, true, &typify_out))),
+        (typify_runs, Box::new(|_| run_typify(false, true, &typify_out))),
+        (typify_runs, Box::new(|_| run_typify(false, false, &typify_plain_out))),
     ];
-    eprintln!("==> timing: {ours_runs} runs of ours (in process, binary), {typify_runs} of each typify command, interleaved");
+    eprintln!(
+        "==> timing: {ours_runs} runs of ours (in process, binary), {typify_runs} of each typify command, interleaved"
+    );
     let times = interleave(measurements)?;
-    let [in_process, end_to_end, typify_cargo, typify_direct, typify_plain]: [Timings; 5] = times
-        .into_iter()
-        .map(Timings::new)
-        .collect::<Vec<_>>()
-        .try_into()
-        .map_err(|_| anyhow!("five measurements"))?;
+    let [in_process, end_to_end, typify_cargo, typify_direct, typify_plain]: [Timings; 5] =
+        times.into_iter().map(Timings::new).collect::<Vec<_>>().try_into().map_err(|_| anyhow!("five measurements"))?;
 
     let typify_text = std::fs::read_to_string(&typify_out)?;
     let typify_size = Size::of([typify_text.as_str()]);
     let typify_builder = builder_items(&typify_text);
     let typify_plain_size = Size::of([std::fs::read_to_string(&typify_plain_out)?.as_str()]);
 
-    let stages = if args.stages {
-        Some(stage_times(&schema, &text, args.runs)?)
-    } else {
-        None
-    };
+    let stages = if args.stages { Some(stage_times(&schema, &text, args.runs)?) } else { None };
 
     // The report.
-    let schema_name = schema
-        .strip_prefix(&root)
-        .unwrap_or(&schema)
-        .display()
-        .to_string();
+    let schema_name = schema.strip_prefix(&root).unwrap_or(&schema).display().to_string();
     let baseline = typify_direct.median();
     let ratio = |t: &Timings| baseline.as_secs_f64() / t.median().as_secs_f64();
     let mut md = String::new();
-    writeln!(
-        md,
-        "Schema: `{schema_name}`{release}, {} bytes.",
-        text.len()
-    )?;
+    writeln!(md, "Schema: `{schema_name}`{release}, {} bytes.", text.len())?;
     writeln!(md)?;
     writeln!(md, "| command | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
@@ -223,22 +175,8 @@ pub fn run(args: &Args) -> Result<()> {
             &ours_items,
             ours.lines,
         ),
-        (
-            "ours: `target/release/codegen generate`",
-            "bundle",
-            ours_definitions,
-            &end_to_end,
-            &ours_items,
-            ours.lines,
-        ),
-        (
-            "`cargo typify`",
-            "v2",
-            derived.definitions,
-            &typify_cargo,
-            &typify_items,
-            typify_size.lines,
-        ),
+        ("ours: `target/release/codegen generate`", "bundle", ours_definitions, &end_to_end, &ours_items, ours.lines),
+        ("`cargo typify`", "v2", derived.definitions, &typify_cargo, &typify_items, typify_size.lines),
         (
             "`cargo-typify typify` (baseline)",
             "v2",
@@ -258,15 +196,15 @@ pub fn run(args: &Args) -> Result<()> {
     ];
     for (what, input, defs, t, items, lines) in rows {
         let (runs, min, median) = (t.0.len(), ms(t.min()), ms(t.median()));
-        writeln!(md, "| {what} | {input} | {defs} | {runs} | {min} | {median} | {:.1}× | {items} | {lines} |", ratio(t))?;
+        writeln!(
+            md,
+            "| {what} | {input} | {defs} | {runs} | {min} | {median} | {:.1}× | {items} | {lines} |",
+            ratio(t)
+        )?;
     }
     if let Some(stages) = &stages {
         writeln!(md)?;
-        writeln!(
-            md,
-            "In-process stages, each timed alone (median of {} runs):",
-            args.runs
-        )?;
+        writeln!(md, "In-process stages, each timed alone (median of {} runs):", args.runs)?;
         writeln!(md)?;
         writeln!(md, "| stage | median | share |")?;
         writeln!(md, "|---|---:|---:|")?;
@@ -299,10 +237,8 @@ pub fn run(args: &Args) -> Result<()> {
 /// Builds the `codegen` binary in release mode; its path.
 pub(crate) fn release_codegen(root: &Path) -> Result<PathBuf> {
     eprintln!("==> cargo build --release -p codegen");
-    let status = Command::new(cargo())
-        .args(["build", "--release", "--quiet", "-p", "codegen"])
-        .current_dir(root)
-        .status()?;
+    let status =
+        Command::new(cargo()).args(["build", "--release", "--quiet", "-p", "codegen"]).current_dir(root).status()?;
     if !status.success() {
         bail!("cargo build --release -p codegen failed");
     }
@@ -348,17 +284,11 @@ pub struct V2Schema {
 /// an `X` too) with their refs rewritten the same way. A bundle without `v2` is passed through as it is.
 pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
     let doc: Value = serde_json::from_str(bundle).context("the schema is not JSON")?;
-    let defs = doc
-        .get("definitions")
-        .and_then(Value::as_object)
-        .ok_or_else(|| anyhow!("the schema has no `definitions`"))?;
+    let defs =
+        doc.get("definitions").and_then(Value::as_object).ok_or_else(|| anyhow!("the schema has no `definitions`"))?;
     let Some(v2) = defs.get("v2").and_then(Value::as_object) else {
         let n = defs.len();
-        return Ok(V2Schema {
-            schema: doc,
-            definitions: n,
-            copied: Vec::new(),
-        });
+        return Ok(V2Schema { schema: doc, definitions: n, copied: Vec::new() });
     };
 
     // Which top-level definitions v2 reaches, directly or through other top-level ones, and their names.
@@ -392,30 +322,15 @@ pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
     for (old, new) in &renamed {
         out.insert(new.clone(), rewrite(&defs[old], &renamed));
     }
-    let copied = renamed
-        .iter()
-        .map(|(old, new)| {
-            if old == new {
-                old.clone()
-            } else {
-                format!("{old} as {new}")
-            }
-        })
-        .collect();
+    let copied =
+        renamed.iter().map(|(old, new)| if old == new { old.clone() } else { format!("{old} as {new}") }).collect();
     let definitions = out.len();
     let mut schema = Map::new();
-    schema.insert(
-        "$schema".into(),
-        "http://json-schema.org/draft-07/schema#".into(),
-    );
+    schema.insert("$schema".into(), "http://json-schema.org/draft-07/schema#".into());
     schema.insert("title".into(), "CodexAppServerProtocolV2".into());
     schema.insert("type".into(), "object".into());
     schema.insert("definitions".into(), Value::Object(out));
-    Ok(V2Schema {
-        schema: Value::Object(schema),
-        definitions,
-        copied,
-    })
+    Ok(V2Schema { schema: Value::Object(schema), definitions, copied })
 }
 
 /// The top-level definition a ref points into (`#/definitions/X...`, X not `v2`).
@@ -466,10 +381,7 @@ fn rewrite_ref(r: &str, renamed: &BTreeMap<String, String>) -> String {
         if let Some(new) = renamed.get(&name) {
             let rest = &r["#/definitions/".len()..];
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
-            return format!(
-                "#/definitions/{}{tail}",
-                new.replace('~', "~0").replace('/', "~1")
-            );
+            return format!("#/definitions/{}{tail}", new.replace('~', "~0").replace('/', "~1"));
         }
     }
     r.to_string()
@@ -547,10 +459,7 @@ fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, 
         };
         let doc = codegen::load::parse(file, text).map_err(err)?;
         t.push(next());
-        let sha256: String = Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
         t.push(next());
         let mut lowered = codegen::ir::lower::lower(&doc, &sha256).map_err(err)?;
         t.push(next());
@@ -647,43 +556,26 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
 /// An executable named `name` on PATH, or in `$CARGO_HOME/bin` where `cargo <subcommand>` also looks.
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Some(home) = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
     {
         dirs.push(home.join("bin"));
     }
-    dirs.into_iter()
-        .map(|d| d.join(&file))
-        .find(|p| p.is_file())
+    dirs.into_iter().map(|d| d.join(&file)).find(|p| p.is_file())
 }
 
 /// `, Codex 0.169.0` when the schema is the pinned one.
 fn release_of(schema: &Path, text: &str) -> String {
-    let Some(pin) = schema
-        .parent()
-        .and_then(|d| Pin::read(&d.join(PIN_FILE)).ok())
-    else {
+    let Some(pin) = schema.parent().and_then(|d| Pin::read(&d.join(PIN_FILE)).ok()) else {
         return String::new();
     };
-    let sha256: String = Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     match &pin.schema_sha256 {
         Some(pinned) if *pinned == sha256 => {
-            format!(
-                ", Codex {}{}",
-                pin.codex_version,
-                if pin.experimental {
-                    " (--experimental)"
-                } else {
-                    ""
-                }
-            )
+            format!(", Codex {}{}", pin.codex_version, if pin.experimental { " (--experimental)" } else { "" })
         }
         _ => String::new(),
     }
@@ -760,10 +652,7 @@ mod tests {
         let names: BTreeSet<&str> = defs.keys().map(String::as_str).collect();
         assert_eq!(names, BTreeSet::from(["A", "B", "Shared", "TopLevelA"]));
         assert_eq!(out.definitions, 4);
-        assert_eq!(
-            out.copied,
-            vec!["A as TopLevelA".to_string(), "Shared".to_string()]
-        );
+        assert_eq!(out.copied, vec!["A as TopLevelA".to_string(), "Shared".to_string()]);
         assert_eq!(defs["A"]["$ref"], "#/definitions/B");
         assert_eq!(defs["B"]["anyOf"][0]["$ref"], "#/definitions/Shared");
         assert_eq!(defs["B"]["anyOf"][1]["$ref"], "#/definitions/TopLevelA");

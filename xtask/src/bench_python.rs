@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
-use crate::bench::{interleave, release_codegen, needs_release_build, rerun_in_release, target_dir, version_line, Measured, Scratch};
+use crate::bench::{
+    interleave, needs_release_build, release_codegen, rerun_in_release, target_dir, version_line, Measured, Scratch,
+};
 use crate::python;
 use crate::update_schema::{repo_root, BUNDLE_FILE};
 
@@ -78,22 +80,12 @@ pub fn run(args: &Args) -> Result<()> {
         return rerun_in_release();
     }
     let root = repo_root();
-    let schema = args
-        .schema
-        .clone()
-        .unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
-    let text = std::fs::read_to_string(&schema)
-        .with_context(|| format!("cannot read {}", schema.display()))?;
-    let stream = args
-        .stream
-        .clone()
-        .unwrap_or_else(|| root.join("xtask/bench/stream.jsonl"));
+    let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
+    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+    let stream = args.stream.clone().unwrap_or_else(|| root.join("xtask/bench/stream.jsonl"));
     let decode_py = root.join("xtask/bench/decode.py");
     let bin = venv(&root)?;
-    let py = Python {
-        bin: bin.clone(),
-        script: decode_py,
-    };
+    let py = Python { bin: bin.clone(), script: decode_py };
     let scratch = Scratch::new("bench-python")?;
 
     let binary = release_codegen(&root)?;
@@ -109,11 +101,7 @@ pub fn run(args: &Args) -> Result<()> {
             .args(languages.iter().flat_map(|l| ["--lang", l]))
             .output()?;
         if !o.status.success() {
-            bail!(
-                "{} failed:\n{}",
-                binary.display(),
-                String::from_utf8_lossy(&o.stderr)
-            );
+            bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
         }
         Ok(())
     };
@@ -128,11 +116,7 @@ pub fn run(args: &Args) -> Result<()> {
             .args(REFERENCE_FLAGS)
             .output()?;
         if !o.status.success() {
-            bail!(
-                "datamodel-codegen failed on {}:\n{}",
-                schema.display(),
-                String::from_utf8_lossy(&o.stderr)
-            );
+            bail!("datamodel-codegen failed on {}:\n{}", schema.display(), String::from_utf8_lossy(&o.stderr));
         }
         Ok(String::from_utf8_lossy(&o.stderr).into_owned())
     };
@@ -142,27 +126,12 @@ pub fn run(args: &Args) -> Result<()> {
     std::fs::create_dir_all(&ref_dir)?;
     eprintln!("==> datamodel-codegen (warm-up; about 10 s)");
     let ref_stderr = run_reference(&ref_dir.join(REFERENCE_MODULE))?;
-    let registry = py.json(
-        &[
-            "registry",
-            &ref_dir
-                .join("notification_registry.py")
-                .display()
-                .to_string(),
-        ],
-        Some(&ref_dir),
-    )?;
+    let registry =
+        py.json(&["registry", &ref_dir.join("notification_registry.py").display().to_string()], Some(&ref_dir))?;
 
     // Generation, interleaved.
-    let options = codegen::Options {
-        command: "cargo xtask bench-python".into(),
-        ..codegen::Options::default()
-    };
-    let generate = || {
-        codegen::generate_from_text(&schema, &text, &options)
-            .map(drop)
-            .map_err(|e| anyhow!("{e}"))
-    };
+    let options = codegen::Options { command: "cargo xtask bench-python".into(), ..codegen::Options::default() };
+    let generate = || codegen::generate_from_text(&schema, &text, &options).map(drop).map_err(|e| anyhow!("{e}"));
     let python_only = || -> Result<()> {
         let model = codegen::model(&schema, &text).map_err(|e| anyhow!("{e}"))?;
         let files = codegen::emit::python::emit(
@@ -185,21 +154,12 @@ pub fn run(args: &Args) -> Result<()> {
     let ref_runs_dir = scratch.path.join("ref-runs");
     std::fs::create_dir_all(&ref_runs_dir)?;
     let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
-        (
-            args.runs,
-            Box::new(|i| run_ours(&scratch.path.join(format!("ours-{i}")))),
-        ),
-        (
-            args.runs,
-            Box::new(|i| run_ours_with(&scratch.path.join(format!("ours-py-{i}")), &["python"])),
-        ),
+        (args.runs, Box::new(|i| run_ours(&scratch.path.join(format!("ours-{i}"))))),
+        (args.runs, Box::new(|i| run_ours_with(&scratch.path.join(format!("ours-py-{i}")), &["python"]))),
         (args.runs, Box::new(|_| run_ours_with(&regenerated, &["python"]))),
         (args.runs, Box::new(|_| generate())),
         (args.runs, Box::new(|_| python_only())),
-        (
-            args.reference_runs,
-            Box::new(|i| run_reference(&ref_runs_dir.join(format!("v2_all_{i}.py"))).map(drop)),
-        ),
+        (args.reference_runs, Box::new(|i| run_reference(&ref_runs_dir.join(format!("v2_all_{i}.py"))).map(drop))),
     ];
     eprintln!(
         "==> generation: {} runs of ours (binary, binary --lang python, into a fresh folder and over its own output, in process, Python only), {} of datamodel-codegen, interleaved",
@@ -211,16 +171,9 @@ pub fn run(args: &Args) -> Result<()> {
 
     // Cold import: one untimed run of each first (it writes the bytecode caches), then rounds of fresh interpreters.
     let ours_path = ours_dir.join("python");
-    let sides: [(&str, Option<&Path>); 4] = [
-        ("ours", Some(&ours_path)),
-        ("union", Some(&ours_path)),
-        ("ref", Some(&ref_dir)),
-        ("pydantic", None),
-    ];
-    eprintln!(
-        "==> cold import: {} fresh interpreters per package, interleaved",
-        args.import_runs
-    );
+    let sides: [(&str, Option<&Path>); 4] =
+        [("ours", Some(&ours_path)), ("union", Some(&ours_path)), ("ref", Some(&ref_dir)), ("pydantic", None)];
+    eprintln!("==> cold import: {} fresh interpreters per package, interleaved", args.import_runs);
     let mut imports: Vec<ImportTimes> = vec![ImportTimes::default(); sides.len()];
     for round in 0..=args.import_runs {
         for ((side, path), acc) in sides.iter().zip(&mut imports) {
@@ -257,32 +210,14 @@ pub fn run(args: &Args) -> Result<()> {
     let ref_py = Source::of(&[ref_dir.join(REFERENCE_MODULE)])?;
 
     // The report.
-    let schema_name = schema
-        .strip_prefix(&root)
-        .unwrap_or(&schema)
-        .display()
-        .to_string();
-    let stream_name = stream
-        .strip_prefix(&root)
-        .unwrap_or(&stream)
-        .display()
-        .to_string();
+    let schema_name = schema.strip_prefix(&root).unwrap_or(&schema).display().to_string();
+    let stream_name = stream.strip_prefix(&root).unwrap_or(&stream).display().to_string();
     let mut md = String::new();
-    writeln!(
-        md,
-        "Schema: `{schema_name}`, {} bytes. Stream: `{stream_name}`.",
-        text.len()
-    )?;
+    writeln!(md, "Schema: `{schema_name}`, {} bytes. Stream: `{stream_name}`.", text.len())?;
     writeln!(md)?;
-    writeln!(
-        md,
-        "**Generation** (wall clock; reference ÷ this is the speed-up over datamodel-codegen):"
-    )?;
+    writeln!(md, "**Generation** (wall clock; reference ÷ this is the speed-up over datamodel-codegen):")?;
     writeln!(md)?;
-    writeln!(
-        md,
-        "| command | writes | runs | min | median | reference ÷ this |"
-    )?;
+    writeln!(md, "| command | writes | runs | min | median | reference ÷ this |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|")?;
     let gen_ratio = |s: &Stats| reference.median() / s.median();
     let rows = [
@@ -312,8 +247,7 @@ pub fn run(args: &Args) -> Result<()> {
             &ours_in_process,
         ),
         (
-            "ours, in process, Python only: `codegen::model` + `emit::python::emit` (not written)"
-                .into(),
+            "ours, in process, Python only: `codegen::model` + `emit::python::emit` (not written)".into(),
             "—".into(),
             &ours_python_only,
         ),
@@ -364,10 +298,7 @@ pub fn run(args: &Args) -> Result<()> {
              `from notification_registry import NOTIFICATION_MODELS`",
             &ref_import,
         ),
-        (
-            "pydantic alone: `from pydantic import BaseModel, TypeAdapter`",
-            &pydantic_import,
-        ),
+        ("pydantic alone: `from pydantic import BaseModel, TypeAdapter`", &pydantic_import),
     ] {
         writeln!(
             md,
@@ -379,8 +310,7 @@ pub fn run(args: &Args) -> Result<()> {
             secs(t.wall.median())
         )?;
     }
-    let import_ratio =
-        |f: fn(&ImportTimes) -> &Stats| f(&ref_import).median() / f(&ours_import).median();
+    let import_ratio = |f: fn(&ImportTimes) -> &Stats| f(&ref_import).median() / f(&ours_import).median();
     writeln!(
         md,
         "| reference ÷ ours | {:.0}× | {:.2}× | {:.2}× | {:.2}× | {:.2}× |",
@@ -466,11 +396,7 @@ pub fn run(args: &Args) -> Result<()> {
         verdict(items, ITEM_DECODE_TARGET)
     )?;
     writeln!(md)?;
-    writeln!(
-        md,
-        "Reference: {}.",
-        reference_facts(&ref_stderr, &registry)
-    )?;
+    writeln!(md, "Reference: {}.", reference_facts(&ref_stderr, &registry))?;
     writeln!(md)?;
     writeln!(md, "Machine: {}", machine(&bin))?;
     println!("{md}");
@@ -484,38 +410,22 @@ pub fn run(args: &Args) -> Result<()> {
 /// The bench virtualenv's `bin` folder, made on first use and remade when `xtask/bench/requirements.txt` changes.
 fn venv(root: &Path) -> Result<PathBuf> {
     let requirements = root.join("xtask/bench/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)
-        .context("cannot read xtask/bench/requirements.txt")?;
+    let wanted = std::fs::read_to_string(&requirements).context("cannot read xtask/bench/requirements.txt")?;
     let dir = target_dir(root).join("bench-venv");
     let bin = dir.join("bin");
     let stamp = dir.join("requirements.installed");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
-        && bin.join("python").exists()
-    {
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && bin.join("python").exists() {
         return Ok(bin);
     }
-    eprintln!(
-        "==> setting up {} (first run, or the requirements changed)",
-        dir.display()
-    );
+    eprintln!("==> setting up {} (first run, or the requirements changed)", dir.display());
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    python::run(
-        Command::new(&python).args(["-m", "venv"]).arg(&dir),
-        "create the virtualenv",
-    )?;
+    python::run(Command::new(&python).args(["-m", "venv"]).arg(&dir), "create the virtualenv")?;
     python::run(
         Command::new(bin.join("python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements),
         "install xtask/bench/requirements.txt",
     )?;
@@ -527,9 +437,7 @@ fn venv(root: &Path) -> Result<PathBuf> {
 /// machine's shell sets `PYTHONDONTWRITEBYTECODE`, which would recompile every module on every import), nothing
 /// inherited on the module path.
 fn python_env(cmd: &mut Command) -> &mut Command {
-    cmd.env_remove("PYTHONDONTWRITEBYTECODE")
-        .env_remove("PYTHONPATH")
-        .env_remove("PYTHONSTARTUP")
+    cmd.env_remove("PYTHONDONTWRITEBYTECODE").env_remove("PYTHONPATH").env_remove("PYTHONSTARTUP")
 }
 
 struct Python {
@@ -547,23 +455,17 @@ impl Python {
         }
         let o = cmd.output()?;
         if !o.status.success() {
-            bail!(
-                "decode.py {} failed:\n{}",
-                args.join(" "),
-                String::from_utf8_lossy(&o.stderr)
-            );
+            bail!("decode.py {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&o.stderr));
         }
         let out = String::from_utf8_lossy(&o.stdout);
         let last = out.lines().last().unwrap_or_default();
-        serde_json::from_str(last)
-            .with_context(|| format!("decode.py {} printed {out:?}", args.join(" ")))
+        serde_json::from_str(last).with_context(|| format!("decode.py {} printed {out:?}", args.join(" ")))
     }
 }
 
 // ---------------------------------------------------------------------------
 // Measuring
 // ---------------------------------------------------------------------------
-
 
 /// Samples in seconds, sorted.
 #[derive(Clone, Default)]
@@ -606,10 +508,7 @@ struct ImportTimes {
 
 impl ImportTimes {
     fn push(&mut self, v: &Value, wall: Duration) -> Result<()> {
-        let get = |k: &str| {
-            v[k].as_f64()
-                .ok_or_else(|| anyhow!("decode.py import printed no `{k}`: {v}"))
-        };
+        let get = |k: &str| v[k].as_f64().ok_or_else(|| anyhow!("decode.py import printed no `{k}`: {v}"));
         self.import.extend([get("import")?]);
         self.types.extend([get("types")?]);
         self.decoder.extend([get("decoder")?]);
@@ -631,21 +530,10 @@ struct DecodeTimes {
 
 impl DecodeTimes {
     fn push(&mut self, v: &Value) -> Result<()> {
-        let count = |k: &str| {
-            v[k].as_u64()
-                .map(|n| n as usize)
-                .ok_or_else(|| anyhow!("no `{k}` in {v}"))
-        };
-        (self.lines, self.item_lines, self.lifecycle_lines) = (
-            count("lines")?,
-            count("item_lines")?,
-            count("lifecycle_lines")?,
-        );
-        for (k, s) in [
-            ("all", &mut self.all),
-            ("items", &mut self.items),
-            ("lifecycle", &mut self.lifecycle),
-        ] {
+        let count = |k: &str| v[k].as_u64().map(|n| n as usize).ok_or_else(|| anyhow!("no `{k}` in {v}"));
+        (self.lines, self.item_lines, self.lifecycle_lines) =
+            (count("lines")?, count("item_lines")?, count("lifecycle_lines")?);
+        for (k, s) in [("all", &mut self.all), ("items", &mut self.items), ("lifecycle", &mut self.lifecycle)] {
             let samples = v[k].as_array().ok_or_else(|| anyhow!("no `{k}` in {v}"))?;
             s.extend(samples.iter().filter_map(Value::as_f64));
         }
@@ -664,15 +552,9 @@ struct Source {
 
 impl Source {
     fn of(files: &[PathBuf]) -> Result<Source> {
-        let mut s = Source {
-            files: files.len(),
-            lines: 0,
-            classes: 0,
-            numbered: 0,
-        };
+        let mut s = Source { files: files.len(), lines: 0, classes: 0, numbered: 0 };
         for f in files {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read {}", f.display()))?;
+            let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
             s.lines += text.lines().count();
             for name in text.lines().filter_map(|l| l.strip_prefix("class ")) {
                 s.classes += 1;
@@ -701,9 +583,7 @@ fn files_with_ext(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
-        for entry in
-            std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?
-        {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
             let path = entry?.path();
             if path.is_dir() {
                 todo.push(path);
@@ -757,10 +637,7 @@ fn reference_facts(stderr: &str, registry: &Value) -> String {
     }
     if let Some(hint) = stderr.lines().find(|l| l.contains("numbered collisions")) {
         let hint = hint.split("Warning: ").nth(1).unwrap_or(hint);
-        facts.push(format!(
-            "its own count: \"{}\"",
-            hint.split(" Add --").next().unwrap_or(hint).trim()
-        ));
+        facts.push(format!("its own count: \"{}\"", hint.split(" Add --").next().unwrap_or(hint).trim()));
     }
     facts.join("; ")
 }
@@ -783,12 +660,7 @@ fn machine(bin: &Path) -> String {
          datamodel-code-generator {version(\"datamodel-code-generator\")}')",
     ]));
     let uptime = version_line(&mut Command::new("uptime"));
-    let load = uptime
-        .split("load average:")
-        .nth(1)
-        .map(str::trim)
-        .map(str::to_string)
-        .unwrap_or(uptime);
+    let load = uptime.split("load average:").nth(1).map(str::trim).map(str::to_string).unwrap_or(uptime);
     format!("{cpus} CPUs (`nproc`), {cpu}; {versions}; load average {load} at the end of the run (`uptime`).")
 }
 
@@ -800,17 +672,11 @@ mod tests {
     fn counts_classes_and_numbered_names() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m.py");
-        std::fs::write(
-            &file,
-            "class A(BaseModel):\n    x: int\n\n\nclass Method12(Enum):\n    a = 'a'\nclass B2:\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "class A(BaseModel):\n    x: int\n\n\nclass Method12(Enum):\n    a = 'a'\nclass B2:\n")
+            .unwrap();
         let s = Source::of(&[file]).unwrap();
         assert_eq!((s.files, s.lines, s.classes, s.numbered), (1, 7, 3, 2));
-        assert_eq!(
-            s.describe(),
-            "1 file, 7 lines, 3 classes (2 named with a trailing digit)"
-        );
+        assert_eq!(s.describe(), "1 file, 7 lines, 3 classes (2 named with a trailing digit)");
     }
 
     #[test]
@@ -831,14 +697,9 @@ mod tests {
         let facts = reference_facts(stderr, &registry);
         assert!(facts.contains("`uint16`, `uint32` (those"), "{facts}");
         assert!(
-            facts.contains(
-                "\"834 of 1616 class names are numbered collisions (Method1...Method205).\""
-            ),
+            facts.contains("\"834 of 1616 class names are numbered collisions (Method1...Method205).\""),
             "{facts}"
         );
-        assert!(
-            facts.starts_with("its `ServerNotification` has 86 methods, mapped to 84"),
-            "{facts}"
-        );
+        assert!(facts.starts_with("its `ServerNotification` has 86 methods, mapped to 84"), "{facts}");
     }
 }

@@ -167,7 +167,9 @@ impl Copier<'_> {
 
     /// `#/definitions/v2/Thread...` → `#/definitions/v2/ThreadCopyN...`; other refs are left alone.
     fn reference(&self, r: &str) -> String {
-        let Some(rest) = r.strip_prefix("#/definitions/") else { return r.to_string() };
+        let Some(rest) = r.strip_prefix("#/definitions/") else {
+            return r.to_string();
+        };
         let tokens: Vec<&str> = rest.split('/').collect();
         for (path, names) in self.namespaces.iter().rev() {
             let depth = path.len();
@@ -209,7 +211,10 @@ mod tests {
         let out = replicate(&bundle, &namespaces, 3).unwrap();
         let defs = &out["definitions"];
         assert_eq!(defs.as_object().unwrap().keys().collect::<Vec<_>>(), ["Id", "v2", "IdCopy2", "IdCopy3"]);
-        assert_eq!(defs["v2"].as_object().unwrap().keys().collect::<Vec<_>>(), ["Thread", "ThreadCopy2", "ThreadCopy3"]);
+        assert_eq!(
+            defs["v2"].as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["Thread", "ThreadCopy2", "ThreadCopy3"]
+        );
         let copy = &defs["v2"]["ThreadCopy3"]["properties"];
         assert_eq!(copy["id"]["$ref"], "#/definitions/IdCopy3");
         assert_eq!(copy["parent"]["anyOf"][0]["$ref"], "#/definitions/v2/ThreadCopy3");

@@ -45,7 +45,10 @@ pub fn run(command: &mut Command, what: &str) -> Result<()> {
 
 /// Lints, type-checks and tests the generated package at `package_dir` (a folder holding `pyproject.toml`).
 pub fn check_package(bin: &Path, package_dir: &Path, package: &str) -> Result<()> {
-    run(Command::new(bin.join("ruff")).args(["check", "--quiet", "--no-cache"]).current_dir(package_dir), "pass ruff check")?;
+    run(
+        Command::new(bin.join("ruff")).args(["check", "--quiet", "--no-cache"]).current_dir(package_dir),
+        "pass ruff check",
+    )?;
     run(
         Command::new(bin.join("ruff")).args(["format", "--check", "--quiet", "--no-cache"]).current_dir(package_dir),
         "keep the generated code as ruff formats it",

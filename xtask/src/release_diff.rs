@@ -21,7 +21,11 @@ pub fn run() -> Result<()> {
     let (old, new) = (scratch.path().join(OLD_RELEASE), scratch.path().join("pinned"));
     // Through update-schema itself, so the bundles are exactly what it writes (the binary is cached).
     for (version, out) in [(Some(OLD_RELEASE.to_string()), &old), (None, &new)] {
-        update_schema::run(&update_schema::Args { codex_version: version, experimental: None, out: Some(out.clone()) })?;
+        update_schema::run(&update_schema::Args {
+            codex_version: version,
+            experimental: None,
+            out: Some(out.clone()),
+        })?;
     }
 
     let output = Command::new(env!("CARGO"))
@@ -36,7 +40,11 @@ pub fn run() -> Result<()> {
     })?;
     let changes = report["changes"].as_array().context("the report has no `changes` list")?;
     let breaking = changes.iter().filter(|c| c["classification"] == "breaking").count();
-    ensure!(report["breaking"] == breaking, "the report counts {} breaking changes but lists {breaking}", report["breaking"]);
+    ensure!(
+        report["breaking"] == breaking,
+        "the report counts {} breaking changes but lists {breaking}",
+        report["breaking"]
+    );
     let expected_status = if breaking > 0 { 1 } else { 0 };
     ensure!(
         output.status.code() == Some(expected_status),
@@ -54,7 +62,11 @@ pub fn run() -> Result<()> {
     };
     let (old_methods, new_methods) = (methods(&old_doc), methods(&new_doc));
     same("methods added", new_methods.difference(&old_methods).cloned().collect(), reported("method_added", "new"))?;
-    same("methods removed", old_methods.difference(&new_methods).cloned().collect(), reported("method_removed", "old"))?;
+    same(
+        "methods removed",
+        old_methods.difference(&new_methods).cloned().collect(),
+        reported("method_removed", "old"),
+    )?;
     let (old_defs, new_defs) = (definitions(&old_doc), definitions(&new_doc));
     let keys = |kind: &str| -> BTreeSet<String> {
         changes.iter().filter(|c| c["kind"] == kind).filter_map(|c| c["path"].as_str().map(str::to_string)).collect()

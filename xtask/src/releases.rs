@@ -54,7 +54,12 @@ pub fn run() -> Result<()> {
         })?;
         let out = dir.join("out");
         python::run(
-            Command::new(root.join("target/debug/codegen")).arg("generate").arg("--schema").arg(&schema).arg("--out").arg(&out),
+            Command::new(root.join("target/debug/codegen"))
+                .arg("generate")
+                .arg("--schema")
+                .arg(&schema)
+                .arg("--out")
+                .arg(&out),
             &format!("generate bindings for {label}"),
         )?;
         // One target folder for every release, kept between runs: only the generated crate is rebuilt.
@@ -71,7 +76,10 @@ pub fn run() -> Result<()> {
         // The pinned release's recorded traffic: an older release's bindings may meet unknown variants
         // there, but must read every message and write it back unchanged.
         let lenient = version.is_some();
-        eprintln!("==> release {label}: replay the pinned release's recorded traffic{}", if lenient { " (unknown variants allowed)" } else { "" });
+        eprintln!(
+            "==> release {label}: replay the pinned release's recorded traffic{}",
+            if lenient { " (unknown variants allowed)" } else { "" }
+        );
         replay_python(&bin, &out.join("python"), lenient)?;
         replay_rust(&dir, &out.join("rust"), &schema.join(update_schema::BUNDLE_FILE), lenient)?;
     }
@@ -115,7 +123,10 @@ fn replay_rust(dir: &Path, crate_dir: &Path, bundle: &Path, lenient: bool) -> Re
         toml_string(crate_dir)
     );
     std::fs::write(replay.join("Cargo.toml"), manifest)?;
-    let main = format!("#[allow(dead_code)]\n#[path = {}]\nmod conformance;\n\n{REPLAY_MAIN}", toml_string(&root.join("tests/src/conformance.rs")));
+    let main = format!(
+        "#[allow(dead_code)]\n#[path = {}]\nmod conformance;\n\n{REPLAY_MAIN}",
+        toml_string(&root.join("tests/src/conformance.rs"))
+    );
     std::fs::write(replay.join("src/main.rs"), main)?;
     let mut command = Command::new(env!("CARGO"));
     command

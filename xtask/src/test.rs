@@ -6,25 +6,30 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::{conformance, python, release_diff, releases};
 use crate::update_schema::repo_root;
+use crate::{conformance, python, release_diff, releases};
 
 pub fn run() -> Result<()> {
     let root = repo_root();
-    let steps: &[(&str, &[&str])] = &[
-        ("drift check", &["run", "--quiet", "--package", "xtask", "--", "generate-types", "--check"]),
-        ("clippy (workspace, generated crate included)", &["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]),
-        ("tests", &["test", "--workspace"]),
+    // The generated crate keeps prettyplease's layout; every hand-written package follows rustfmt.toml.
+    let steps = [
+        ("format", "fmt --package codegen --package xtask --package binding-tests --check"),
+        ("drift check", "run --quiet --package xtask -- generate-types --check"),
+        ("clippy (workspace, generated crate included)", "clippy --workspace --all-targets --quiet -- -D warnings"),
+        ("tests", "test --workspace"),
     ];
     for (what, args) in steps {
-        eprintln!("==> {what}: cargo {}", args.join(" "));
-        let status = Command::new(env!("CARGO")).args(*args).current_dir(&root).status()?;
+        eprintln!("==> {what}: cargo {args}");
+        let status = Command::new(env!("CARGO")).args(args.split_whitespace()).current_dir(&root).status()?;
         if !status.success() {
             bail!("{what} failed");
         }
     }
 
-    eprintln!("==> schema diff: codegen diff of release {} and the pinned one, against their bundles", release_diff::OLD_RELEASE);
+    eprintln!(
+        "==> schema diff: codegen diff of release {} and the pinned one, against their bundles",
+        release_diff::OLD_RELEASE
+    );
     release_diff::run()?;
     releases::run()?;
 

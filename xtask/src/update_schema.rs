@@ -86,25 +86,16 @@ pub fn run(args: &Args) -> Result<()> {
     println!("codex {version} (experimental: {experimental})");
     let installed = install(&version)?;
     if installed.cached {
-        println!(
-            "  binary:  {} (cached; from {})",
-            installed.path.display(),
-            installed.source
-        );
+        println!("  binary:  {} (cached; from {})", installed.path.display(), installed.source);
     } else {
-        println!(
-            "  binary:  {} (downloaded from {})",
-            installed.path.display(),
-            installed.source
-        );
+        println!("  binary:  {} (downloaded from {})", installed.path.display(), installed.source);
     }
 
     let generated = generate_bundle(&installed.path, &version, experimental)?;
     let sha256 = sha256_hex(&generated.bundle);
     let stats = bundle_stats(&generated.bundle)?;
 
-    fs::create_dir_all(&out_dir)
-        .with_context(|| format!("cannot create output folder {}", out_dir.display()))?;
+    fs::create_dir_all(&out_dir).with_context(|| format!("cannot create output folder {}", out_dir.display()))?;
     let bundle_path = out_dir.join(BUNDLE_FILE);
     let previous = fs::read(&bundle_path).ok();
     write_atomic(&bundle_path, &generated.bundle)?;
@@ -142,10 +133,7 @@ pub fn run(args: &Args) -> Result<()> {
 /// The workspace root: the parent of the xtask crate.
 pub fn repo_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
+    manifest_dir.parent().expect("xtask lives inside the workspace").to_path_buf()
 }
 
 // ---------------------------------------------------------------------------
@@ -166,8 +154,7 @@ pub struct Pin {
 
 impl Pin {
     pub fn read(path: &Path) -> Result<Pin> {
-        let text = fs::read_to_string(path)
-            .with_context(|| format!("cannot read pin file {}", path.display()))?;
+        let text = fs::read_to_string(path).with_context(|| format!("cannot read pin file {}", path.display()))?;
         Pin::parse(&text).with_context(|| format!("invalid pin file {}", path.display()))
     }
 
@@ -188,11 +175,7 @@ impl Pin {
         let optional_string = |key: &str| -> Result<Option<String>> {
             match object.get(key) {
                 None | Some(serde_json::Value::Null) => Ok(None),
-                Some(v) => Ok(Some(
-                    v.as_str()
-                        .with_context(|| format!("`{key}` is not a string"))?
-                        .to_owned(),
-                )),
+                Some(v) => Ok(Some(v.as_str().with_context(|| format!("`{key}` is not a string"))?.to_owned())),
             }
         };
         Ok(Pin {
@@ -225,9 +208,7 @@ impl Pin {
 fn validate_version(version: &str) -> Result<()> {
     let ok = !version.is_empty()
         && version.starts_with(|c: char| c.is_ascii_digit())
-        && version
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        && version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
         && !version.contains("..");
     if !ok {
         bail!("`{version}` is not a Codex release version like 0.169.0");
@@ -289,15 +270,10 @@ fn install(version: &str) -> Result<Installed> {
             .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
             .and_then(|v| v.get("source")?.as_str().map(str::to_owned))
             .unwrap_or_else(|| "an earlier run".to_owned());
-        return Ok(Installed {
-            path: binary,
-            source,
-            cached: true,
-        });
+        return Ok(Installed { path: binary, source, cached: true });
     }
 
-    fs::create_dir_all(&root)
-        .with_context(|| format!("cannot create cache folder {}", root.display()))?;
+    fs::create_dir_all(&root).with_context(|| format!("cannot create cache folder {}", root.display()))?;
     remove_stale_temp_dirs(&root);
     let staging = TempDir::new_in(&root, &format!(".tmp-codex-{version}-"))?;
     let download_dir = staging.path().join("download");
@@ -323,11 +299,7 @@ fn install(version: &str) -> Result<Installed> {
         }
     }
     let Some(source) = source else {
-        bail!(
-            "found no {} binary of Codex {version} in any registry:\n{}",
-            platform.triple,
-            failures.join("\n\n")
-        );
+        bail!("found no {} binary of Codex {version} in any registry:\n{}", platform.triple, failures.join("\n\n"));
     };
     remove_if_present(&download_dir)?;
     make_executable(&staged_binary)?;
@@ -342,32 +314,19 @@ fn install(version: &str) -> Result<Installed> {
     // Publish the complete folder in one rename; an interrupted run leaves only a
     // `.tmp-*` folder behind, never a half-written `codex-<V>`.
     if release_dir.exists() && !binary.is_file() {
-        fs::remove_dir_all(&release_dir).with_context(|| {
-            format!(
-                "cannot remove broken cache folder {}",
-                release_dir.display()
-            )
-        })?;
+        fs::remove_dir_all(&release_dir)
+            .with_context(|| format!("cannot remove broken cache folder {}", release_dir.display()))?;
     }
     let staging_path = staging.keep();
     if let Err(err) = fs::rename(&staging_path, &release_dir) {
         let _ = fs::remove_dir_all(&staging_path);
         // Another run may have published the same release meanwhile.
         if !binary.is_file() {
-            return Err(err).with_context(|| {
-                format!(
-                    "cannot move {} to {}",
-                    staging_path.display(),
-                    release_dir.display()
-                )
-            });
+            return Err(err)
+                .with_context(|| format!("cannot move {} to {}", staging_path.display(), release_dir.display()));
         }
     }
-    Ok(Installed {
-        path: binary,
-        source,
-        cached: false,
-    })
+    Ok(Installed { path: binary, source, cached: false })
 }
 
 /// The host's names in the registries.
@@ -396,11 +355,7 @@ impl Registry {
     /// `CODEX_SCHEMA_REGISTRIES` (e.g. `pypi` or `npm-main,pypi`) narrows or reorders it.
     fn search_order() -> Result<Vec<Registry>> {
         let Some(list) = std::env::var_os(REGISTRIES_ENV).filter(|v| !v.is_empty()) else {
-            return Ok(vec![
-                Registry::NpmPlatform,
-                Registry::NpmMain,
-                Registry::PyPi,
-            ]);
+            return Ok(vec![Registry::NpmPlatform, Registry::NpmMain, Registry::PyPi]);
         };
         let list = list.to_string_lossy().into_owned();
         list.split(',')
@@ -428,13 +383,7 @@ impl Registry {
 }
 
 /// Download one registry's package into `download_dir` and put its binary at `dest`.
-fn fetch(
-    registry: Registry,
-    version: &str,
-    platform: &Platform,
-    download_dir: &Path,
-    dest: &Path,
-) -> Result<()> {
+fn fetch(registry: Registry, version: &str, platform: &Platform, download_dir: &Path, dest: &Path) -> Result<()> {
     match registry {
         Registry::NpmPlatform | Registry::NpmMain => {
             let spec = match registry {
@@ -456,14 +405,7 @@ fn fetch(
             eprintln!("    binary at {member}");
             let extract_dir = download_dir.join("extract");
             fs::create_dir_all(&extract_dir)?;
-            run_checked(
-                Command::new("tar")
-                    .arg("-xzf")
-                    .arg(&tarball)
-                    .arg("-C")
-                    .arg(&extract_dir)
-                    .arg(&member),
-            )?;
+            run_checked(Command::new("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&extract_dir).arg(&member))?;
             move_file(&extract_dir.join(&member), dest)
         }
         Registry::PyPi => {
@@ -523,10 +465,8 @@ fn python() -> &'static str {
     "python3"
 }
 
-const PY_ZIP_LIST: &str =
-    "import sys, zipfile\nfor n in zipfile.ZipFile(sys.argv[1]).namelist(): print(n)";
-const PY_ZIP_EXTRACT: &str =
-    "import sys, zipfile\nzipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])";
+const PY_ZIP_LIST: &str = "import sys, zipfile\nfor n in zipfile.ZipFile(sys.argv[1]).namelist(): print(n)";
+const PY_ZIP_EXTRACT: &str = "import sys, zipfile\nzipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])";
 
 fn tar_members(tarball: &Path) -> Result<Vec<String>> {
     let output = run_checked(Command::new("tar").arg("-tzf").arg(tarball))?;
@@ -539,11 +479,7 @@ fn zip_members(wheel: &Path) -> Result<Vec<String>> {
 }
 
 fn lines(bytes: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .map(str::to_owned)
-        .filter(|l| !l.is_empty())
-        .collect()
+    String::from_utf8_lossy(bytes).lines().map(str::to_owned).filter(|l| !l.is_empty()).collect()
 }
 
 /// Choose the `codex` executable among an archive's member paths. Known layouts:
@@ -559,10 +495,7 @@ fn pick_binary(members: &[String], triple: &str) -> Option<String> {
         "codex_cli_bin/bin/codex".to_owned(),
     ];
     let clean = |m: &String| m.trim_start_matches("./").to_owned();
-    if let Some(hit) = known
-        .iter()
-        .find_map(|k| members.iter().find(|m| clean(m) == *k))
-    {
+    if let Some(hit) = known.iter().find_map(|k| members.iter().find(|m| clean(m) == *k)) {
         return Some(hit.clone());
     }
     members
@@ -595,12 +528,8 @@ fn single_file_with_extension(dir: &Path, extension: &str) -> Result<PathBuf> {
 
 fn check_runs(binary: &Path, version: &str) -> Result<()> {
     let scratch = TempDir::new_in(&std::env::temp_dir(), "codex-home-")?;
-    let output = run_checked(
-        Command::new(binary)
-            .arg("--version")
-            .env("CODEX_HOME", scratch.path()),
-    )
-    .context("the downloaded codex binary does not run")?;
+    let output = run_checked(Command::new(binary).arg("--version").env("CODEX_HOME", scratch.path()))
+        .context("the downloaded codex binary does not run")?;
     let said = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if !said.split_whitespace().any(|word| word == version) {
         eprintln!("  warning: `codex --version` says `{said}`, expected {version}");
@@ -643,19 +572,10 @@ fn generate_bundle(binary: &Path, version: &str, experimental: bool) -> Result<G
     }
     let bundle_path = out.join(BUNDLE_FILE);
     let bundle = fs::read(&bundle_path).with_context(|| {
-        format!(
-            "Codex {version} did not write {BUNDLE_FILE}; it wrote: {:?}",
-            list_names(&out).unwrap_or_default()
-        )
+        format!("Codex {version} did not write {BUNDLE_FILE}; it wrote: {:?}", list_names(&out).unwrap_or_default())
     })?;
-    let other_outputs = list_names(&out)?
-        .into_iter()
-        .filter(|name| name != BUNDLE_FILE && name != PIN_FILE)
-        .collect();
-    Ok(Generated {
-        bundle,
-        other_outputs,
-    })
+    let other_outputs = list_names(&out)?.into_iter().filter(|name| name != BUNDLE_FILE && name != PIN_FILE).collect();
+    Ok(Generated { bundle, other_outputs })
 }
 
 struct BundleStats {
@@ -664,16 +584,10 @@ struct BundleStats {
 }
 
 fn bundle_stats(bundle: &[u8]) -> Result<BundleStats> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bundle).context("the generated bundle is not valid JSON")?;
+    let value: serde_json::Value = serde_json::from_slice(bundle).context("the generated bundle is not valid JSON")?;
     let definitions = value.get("definitions").and_then(|d| d.as_object());
-    let v2 = definitions
-        .and_then(|d| d.get("v2"))
-        .and_then(|d| d.as_object());
-    Ok(BundleStats {
-        definitions: definitions.map_or(0, |d| d.len()),
-        v2_definitions: v2.map_or(0, |d| d.len()),
-    })
+    let v2 = definitions.and_then(|d| d.get("v2")).and_then(|d| d.as_object());
+    Ok(BundleStats { definitions: definitions.map_or(0, |d| d.len()), v2_definitions: v2.map_or(0, |d| d.len()) })
 }
 
 // ---------------------------------------------------------------------------
@@ -683,11 +597,7 @@ fn bundle_stats(bundle: &[u8]) -> Result<BundleStats> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("path has no parent folder")?;
     let name = path.file_name().context("path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        unique_suffix()
-    ));
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), unique_suffix()));
     let result = (|| -> Result<()> {
         let mut file = fs::File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -711,8 +621,7 @@ fn remove_if_present(path: &Path) -> Result<()> {
 }
 
 fn move_file(from: &Path, to: &Path) -> Result<()> {
-    fs::rename(from, to)
-        .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))
+    fs::rename(from, to).with_context(|| format!("cannot move {} to {}", from.display(), to.display()))
 }
 
 #[cfg(unix)]
@@ -758,9 +667,7 @@ fn remove_stale_temp_dirs(root: &Path) {
 /// Run a command; on failure, say which command and show its stderr.
 fn run_checked(command: &mut Command) -> Result<Output> {
     let description = describe(command);
-    let output = command
-        .output()
-        .with_context(|| format!("cannot start `{description}`"))?;
+    let output = command.output().with_context(|| format!("cannot start `{description}`"))?;
     if !output.status.success() {
         let stderr = tail(&String::from_utf8_lossy(&output.stderr), 4000);
         let stdout = tail(&String::from_utf8_lossy(&output.stdout), 1000);
@@ -821,14 +728,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 fn unique_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A folder removed when dropped unless [`TempDir::keep`] is called.
@@ -839,8 +740,7 @@ struct TempDir {
 impl TempDir {
     fn new_in(parent: &Path, prefix: &str) -> Result<TempDir> {
         let path = parent.join(format!("{prefix}{}", unique_suffix()));
-        fs::create_dir_all(&path)
-            .with_context(|| format!("cannot create temporary folder {}", path.display()))?;
+        fs::create_dir_all(&path).with_context(|| format!("cannot create temporary folder {}", path.display()))?;
         Ok(TempDir { path: Some(path) })
     }
 
@@ -874,9 +774,7 @@ mod tests {
             schema_sha256: Some("ab".repeat(32)),
         };
         let text = pin.to_json();
-        assert!(
-            text.starts_with("{\n  \"codexVersion\": \"0.169.0\",\n  \"experimental\": false,\n")
-        );
+        assert!(text.starts_with("{\n  \"codexVersion\": \"0.169.0\",\n  \"experimental\": false,\n"));
         assert!(text.ends_with("\"\n}\n"));
         assert_eq!(Pin::parse(&text).unwrap(), pin);
     }
@@ -933,34 +831,19 @@ mod tests {
             "package/vendor/x86_64-unknown-linux-musl/codex-path/rg",
             "package/vendor/x86_64-unknown-linux-musl/bin/codex",
         ]);
-        assert_eq!(
-            pick_binary(&recent, t).as_deref(),
-            Some("package/vendor/x86_64-unknown-linux-musl/bin/codex")
-        );
+        assert_eq!(pick_binary(&recent, t).as_deref(), Some("package/vendor/x86_64-unknown-linux-musl/bin/codex"));
         let older = names(&[
             "package/bin/codex.js",
             "package/vendor/aarch64-apple-darwin/codex/codex",
             "package/vendor/x86_64-unknown-linux-musl/codex/codex",
             "package/vendor/x86_64-unknown-linux-musl/path/rg",
         ]);
-        assert_eq!(
-            pick_binary(&older, t).as_deref(),
-            Some("package/vendor/x86_64-unknown-linux-musl/codex/codex")
-        );
-        let wheel = names(&[
-            "codex_cli_bin/__init__.py",
-            "codex_cli_bin/bin/codex-code-mode-host",
-            "codex_cli_bin/bin/codex",
-        ]);
-        assert_eq!(
-            pick_binary(&wheel, t).as_deref(),
-            Some("codex_cli_bin/bin/codex")
-        );
+        assert_eq!(pick_binary(&older, t).as_deref(), Some("package/vendor/x86_64-unknown-linux-musl/codex/codex"));
+        let wheel =
+            names(&["codex_cli_bin/__init__.py", "codex_cli_bin/bin/codex-code-mode-host", "codex_cli_bin/bin/codex"]);
+        assert_eq!(pick_binary(&wheel, t).as_deref(), Some("codex_cli_bin/bin/codex"));
         let oldest = names(&["package/bin/codex-x86_64-unknown-linux-musl"]);
-        assert_eq!(
-            pick_binary(&oldest, t).as_deref(),
-            Some("package/bin/codex-x86_64-unknown-linux-musl")
-        );
+        assert_eq!(pick_binary(&oldest, t).as_deref(), Some("package/bin/codex-x86_64-unknown-linux-musl"));
         let wrapper_only = names(&["package/bin/codex.js", "package/package.json"]);
         assert_eq!(pick_binary(&wrapper_only, t), None);
         let other_platform = names(&["package/vendor/aarch64-apple-darwin/codex/codex"]);
@@ -969,9 +852,6 @@ mod tests {
 
     #[test]
     fn sha256_is_lowercase_hex() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -35,19 +35,30 @@ pub(super) enum Event {
     KindChanged,
     TypeChanged(TypeShift),
     /// `old_closed`: OLD's object rejects undeclared properties.
-    FieldAdded { required: bool, old_closed: bool },
+    FieldAdded {
+        required: bool,
+        old_closed: bool,
+    },
     /// `new_closed`: NEW's object rejects undeclared properties.
-    FieldRemoved { was_required: bool, new_closed: bool },
+    FieldRemoved {
+        was_required: bool,
+        new_closed: bool,
+    },
     FieldRequired,
     FieldOptional,
     FieldNullable,
     FieldNotNullable,
     FieldDefaultChanged,
-    AdditionalProperties { old_closed: bool, new_closed: bool },
+    AdditionalProperties {
+        old_closed: bool,
+        new_closed: bool,
+    },
     TagChanged,
     /// `old_keeps_unknown`: OLD's bindings decode a variant they do not know (tagged unions always do;
     /// other unions when they have a fallback).
-    VariantAdded { old_keeps_unknown: bool },
+    VariantAdded {
+        old_keeps_unknown: bool,
+    },
     VariantRemoved,
     EnumValueAdded,
     EnumValueRemoved,

@@ -147,14 +147,17 @@ impl Differ<'_> {
             return;
         }
         let (old, new) = (self.old, self.new);
-        let (Some(x), Some(y)) = (old.types.get(a.0), new.types.get(b.0)) else { return };
+        let (Some(x), Some(y)) = (old.types.get(a.0), new.types.get(b.0)) else {
+            return;
+        };
         self.stack.push((a, b));
         match (&x.kind, &y.kind) {
             (TypeKind::Struct(s), TypeKind::Struct(t)) => {
                 self.fields(at, &s.fields, &t.fields, closed(&s.extra), closed(&t.extra));
                 if closed(&s.extra) != closed(&t.extra) {
                     let word = |c: bool| text(if c { "forbidden" } else { "allowed" });
-                    let event = Event::AdditionalProperties { old_closed: closed(&s.extra), new_closed: closed(&t.extra) };
+                    let event =
+                        Event::AdditionalProperties { old_closed: closed(&s.extra), new_closed: closed(&t.extra) };
                     self.emit(at, event, word(closed(&s.extra)), word(closed(&t.extra)));
                 }
                 match (flattened(old, s), flattened(new, t)) {
@@ -334,7 +337,9 @@ impl Differ<'_> {
                             }
                             (UntaggedKind::Literal(p), UntaggedKind::Literal(q)) if p == q => {}
                             _ => {
-                                let word = |k: &UntaggedKind| text(if matches!(k, UntaggedKind::Literal(_)) { "literal" } else { "value" });
+                                let word = |k: &UntaggedKind| {
+                                    text(if matches!(k, UntaggedKind::Literal(_)) { "literal" } else { "value" })
+                                };
                                 self.emit(&c, Event::TypeChanged(TypeShift::Different), word(ok), word(nk));
                             }
                         },
@@ -346,7 +351,13 @@ impl Differ<'_> {
                 }
             }
             _ => {
-                let word = |k: &TypeKind| if matches!(k, TypeKind::Tagged(_)) { "tagged union" } else { "union" };
+                let word = |k: &TypeKind| {
+                    if matches!(k, TypeKind::Tagged(_)) {
+                        "tagged union"
+                    } else {
+                        "union"
+                    }
+                };
                 self.emit(at, Event::KindChanged, text(word(x)), text(word(y)));
             }
         }

@@ -144,9 +144,13 @@ impl Report {
 pub fn compare(old: &Ir, new: &Ir) -> Report {
     let mut changes = compare::run(old, new);
     changes.sort_by(|a, b| {
-        (!a.kind.is_method(), &a.definition, &a.path, a.kind).cmp(&(!b.kind.is_method(), &b.definition, &b.path, b.kind))
+        (!a.kind.is_method(), &a.definition, &a.path, a.kind).cmp(&(
+            !b.kind.is_method(),
+            &b.definition,
+            &b.path,
+            b.kind,
+        ))
     });
     changes.dedup();
     Report { changes }
 }
-

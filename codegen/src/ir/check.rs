@@ -17,7 +17,10 @@ pub fn check(ir: &mut Ir) -> Result<Vec<Warning>> {
     let emitted = ir.types.iter().filter(|t| matches!(t.origin.hint, NameHint::Definition(_))).count();
     if emitted != ir.definitions {
         return Err(Error::new(
-            ir.types.first().map(|t| t.origin.location.clone()).unwrap_or_else(|| crate::error::Location::new(std::path::Path::new(&ir.source.file_name), "")),
+            ir.types
+                .first()
+                .map(|t| t.origin.location.clone())
+                .unwrap_or_else(|| crate::error::Location::new(std::path::Path::new(&ir.source.file_name), "")),
             format!("{} definitions were read but {emitted} have a type", ir.definitions),
         ));
     }
@@ -29,7 +32,9 @@ pub fn check(ir: &mut Ir) -> Result<Vec<Warning>> {
 fn check_defaults(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for i in 0..ir.types.len() {
-        let TypeKind::Struct(s) = &ir.types[i].kind else { continue };
+        let TypeKind::Struct(s) = &ir.types[i].kind else {
+            continue;
+        };
         let rejected: Vec<usize> = s
             .fields
             .iter()
@@ -111,8 +116,7 @@ fn resolve_alias_cycles(ir: &mut Ir) -> Result<()> {
         if !cyclic {
             continue;
         }
-        let indirect =
-            component.iter().any(|a| edges[*a].iter().any(|(b, ind)| *ind && component.contains(b)));
+        let indirect = component.iter().any(|a| edges[*a].iter().any(|(b, ind)| *ind && component.contains(b)));
         if !indirect {
             let first = *component.iter().min().expect("components are not empty");
             let path = cycle_path(&plain, &component, first)

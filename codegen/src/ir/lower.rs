@@ -25,11 +25,8 @@ pub fn lower(doc: &Document, sha256: &str) -> Result<Lowered> {
         titled: HashMap::new(),
         warnings: Vec::new(),
     };
-    let namespaces = doc
-        .namespaces
-        .iter()
-        .map(|ns| Namespace { path: ns.path.clone(), modules: Vec::new() })
-        .collect::<Vec<_>>();
+    let namespaces =
+        doc.namespaces.iter().map(|ns| Namespace { path: ns.path.clone(), modules: Vec::new() }).collect::<Vec<_>>();
     let mut definitions = 0;
     for (index, ns) in doc.namespaces.iter().enumerate() {
         for (key, node) in &ns.definitions {
@@ -86,7 +83,8 @@ fn namespace_of(doc: &Document, pointer: &str) -> usize {
         .enumerate()
         .rev()
         .find(|(_, ns)| {
-            let prefix: String = ns.path.iter().map(|p| format!("/{}", crate::error::escape_pointer_token(p))).collect();
+            let prefix: String =
+                ns.path.iter().map(|p| format!("/{}", crate::error::escape_pointer_token(p))).collect();
             pointer.starts_with(&format!("/definitions{prefix}/"))
         })
         .map_or(0, |(i, _)| i)
@@ -94,11 +92,8 @@ fn namespace_of(doc: &Document, pointer: &str) -> usize {
 
 /// Nodes that a `$ref` points at but that are neither a definition nor the root, read once each.
 fn referenced_nodes(doc: &Document) -> Result<Vec<Node>> {
-    let mut known: std::collections::HashSet<String> = doc
-        .namespaces
-        .iter()
-        .flat_map(|ns| ns.definitions.values().map(|n| n.pointer.clone()))
-        .collect();
+    let mut known: std::collections::HashSet<String> =
+        doc.namespaces.iter().flat_map(|ns| ns.definitions.values().map(|n| n.pointer.clone())).collect();
     known.insert(String::new());
     let mut out: Vec<Node> = Vec::new();
     let mut refs = Vec::new();
@@ -265,7 +260,9 @@ impl<'d> Lowerer<'d> {
             }
             Shape::Array(items) => {
                 let item = match items {
-                    Some(items) => self.type_ref(items, &Ctx { owner: ctx.owner, role: format!("{} item", ctx.role) })?,
+                    Some(items) => {
+                        self.type_ref(items, &Ctx { owner: ctx.owner, role: format!("{} item", ctx.role) })?
+                    }
                     None => TypeRef::Any,
                 };
                 TypeRef::List(Box::new(item))
@@ -397,10 +394,18 @@ impl<'d> Lowerer<'d> {
         let flatten = if members.is_empty() {
             None
         } else {
-            let union_id = self.new_type(node, self.types[id.0].namespace, NameHint::Derived { owner: id, role: "variant".into() });
+            let union_id = self.new_type(
+                node,
+                self.types[id.0].namespace,
+                NameHint::Derived { owner: id, role: "variant".into() },
+            );
             self.types[union_id.0].doc = None;
             self.types[union_id.0].kind = self.lower_union(union_id, &members)?;
-            Some(Flattened { name: Name { wire: "variant".into(), ..Name::default() }, ty: union_id, merged: Vec::new() })
+            Some(Flattened {
+                name: Name { wire: "variant".into(), ..Name::default() },
+                ty: union_id,
+                merged: Vec::new(),
+            })
         };
         let extra = if flatten.is_some() {
             Extra::InFlattened
@@ -530,7 +535,9 @@ impl<'d> Lowerer<'d> {
         'candidates: for candidate in candidates {
             let mut values: Vec<(String, &'d Node)> = Vec::new();
             for (object, member) in objects.iter().zip(members) {
-                let Some(value) = self.tag_value(object, candidate) else { continue 'candidates };
+                let Some(value) = self.tag_value(object, candidate) else {
+                    continue 'candidates;
+                };
                 if values.iter().any(|(v, _)| *v == value) {
                     continue 'candidates;
                 }
@@ -575,7 +582,12 @@ fn enum_of(values: Vec<(String, Option<String>)>) -> StringEnum {
 }
 
 fn untagged_value(label: &str, doc: Option<String>, ty: TypeRef) -> UntaggedVariant {
-    UntaggedVariant { name: Name { wire: label.to_string(), ..Name::default() }, doc, kind: UntaggedKind::Value(ty), recursive: false }
+    UntaggedVariant {
+        name: Name { wire: label.to_string(), ..Name::default() },
+        doc,
+        kind: UntaggedKind::Value(ty),
+        recursive: false,
+    }
 }
 
 fn primitive(t: JsonType) -> TypeRef {

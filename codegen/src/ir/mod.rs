@@ -347,9 +347,7 @@ impl Ir {
                     out.extend(ty.named());
                 }
             }
-            TypeKind::Tagged(u) => {
-                out.extend(u.variants.iter().filter(|v| recursive || !v.recursive).map(|v| v.ty))
-            }
+            TypeKind::Tagged(u) => out.extend(u.variants.iter().filter(|v| recursive || !v.recursive).map(|v| v.ty)),
             TypeKind::Untagged(u) => {
                 for v in u.variants.iter().filter(|v| recursive || !v.recursive) {
                     if let UntaggedKind::Value(ty) = &v.kind {

@@ -181,7 +181,8 @@ impl Overrides {
 
     /// The repository's override file.
     pub fn builtin() -> Self {
-        Self::parse(Path::new("codegen/rpc-overrides.json"), DEFAULT_OVERRIDES).expect("the built-in override file is valid")
+        Self::parse(Path::new("codegen/rpc-overrides.json"), DEFAULT_OVERRIDES)
+            .expect("the built-in override file is valid")
     }
 }
 
@@ -203,7 +204,9 @@ pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
     let mut found = false;
     let mut unresolved = Vec::new();
     for (union_name, sender, requests) in UNIONS {
-        let Some(message) = top.and_then(|ns| find(ns, union_name)) else { continue };
+        let Some(message) = top.and_then(|ns| find(ns, union_name)) else {
+            continue;
+        };
         found = true;
         let union = match &ir.get(message).kind {
             TypeKind::Struct(Struct { flatten: Some(flattened), .. }) => flattened.ty,
@@ -243,7 +246,9 @@ pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
             let kind = if requests {
                 match response(ir, &variant.name.wire, &params, overrides, &find)? {
                     Some((response, source)) => MethodKind::Request { response, source },
-                    None if overrides.lenient => MethodKind::Request { response: TypeRef::Any, source: ResponseSource::Unresolved },
+                    None if overrides.lenient => {
+                        MethodKind::Request { response: TypeRef::Any, source: ResponseSource::Unresolved }
+                    }
                     None => {
                         unresolved.push((format!("`{}` ({})", variant.name.wire, location.pointer), location));
                         continue;
@@ -291,7 +296,9 @@ fn response(
     find: &dyn Fn(NamespaceId, &str) -> Option<TypeId>,
 ) -> Result<Option<(TypeRef, ResponseSource)>> {
     if let Some(target) = overrides.responses.get(method) {
-        let Some(path) = target else { return Ok(Some((TypeRef::Any, ResponseSource::Override))) };
+        let Some(path) = target else {
+            return Ok(Some((TypeRef::Any, ResponseSource::Override)));
+        };
         let (ns_path, key) = match path.rsplit_once('/') {
             Some((ns, key)) => (ns.split('/').map(str::to_string).collect::<Vec<_>>(), key),
             None => (Vec::new(), path.as_str()),
@@ -317,7 +324,9 @@ fn response(
     });
     let by_params = named.and_then(|id| {
         let def = ir.get(id);
-        let NameHint::Definition(key) = &def.origin.hint else { return None };
+        let NameHint::Definition(key) = &def.origin.hint else {
+            return None;
+        };
         Some((format!("{}Response", key.strip_suffix("Params")?), def.namespace))
     });
     // Else after the method: `memory/reset` → `MemoryResetResponse`.

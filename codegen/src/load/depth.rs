@@ -17,8 +17,13 @@ pub const MAX_DEPTH: usize = 256;
 /// One open container and where the scan is inside it.
 enum Frame {
     /// The key of the member being read, once seen; `expecting_key` until its `:`.
-    Object { key: String, expecting_key: bool },
-    Array { index: usize },
+    Object {
+        key: String,
+        expecting_key: bool,
+    },
+    Array {
+        index: usize,
+    },
 }
 
 /// The JSON pointer of the first value in `text` that opens a container deeper than `limit`, or `None`

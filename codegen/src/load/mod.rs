@@ -40,8 +40,8 @@ pub struct NamespaceDefs {
 /// Loads the schema at `path`: a bundle, any draft-07 document with `definitions`, or a folder holding a bundle.
 pub fn load(path: &Path) -> Result<Document> {
     let file = schema_file(path)?;
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
     parse(&file, &text)
 }
 
@@ -58,9 +58,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Document> {
     // bounded the depth already, within what the pipeline's stack holds.
     let mut parser = serde_json::Deserializer::from_str(text);
     parser.disable_recursion_limit();
-    let raw = Value::deserialize(&mut parser).and_then(|v| parser.end().map(|()| v)).map_err(|e| {
-        Error::at(file, "", format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()))
-    })?;
+    let raw = Value::deserialize(&mut parser)
+        .and_then(|v| parser.end().map(|()| v))
+        .map_err(|e| Error::at(file, "", format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column())))?;
     if !raw.is_object() {
         return Err(Error::at(file, "", "the document must be a JSON object"));
     }
@@ -145,9 +145,8 @@ impl Document {
                 format!("`$ref` \"{reference}\" points outside this document; remote references are not fetched"),
             ));
         };
-        let pointer = percent_decode(fragment).ok_or_else(|| {
-            Error::new(at(), format!("`$ref` \"{reference}\" is not a valid URI fragment"))
-        })?;
+        let pointer = percent_decode(fragment)
+            .ok_or_else(|| Error::new(at(), format!("`$ref` \"{reference}\" is not a valid URI fragment")))?;
         if !pointer.is_empty() && !pointer.starts_with('/') {
             return Err(Error::new(
                 at(),
@@ -192,7 +191,10 @@ mod tests {
 
     #[test]
     fn nested_namespaces_are_split() {
-        let d = doc(r#"{"definitions": {"A": {"type": "string"}, "v2": {"B": {"type": "object"}, "A": {"type": "integer"}}}}"#).unwrap();
+        let d = doc(
+            r#"{"definitions": {"A": {"type": "string"}, "v2": {"B": {"type": "object"}, "A": {"type": "integer"}}}}"#,
+        )
+        .unwrap();
         assert_eq!(d.namespaces.len(), 2);
         assert_eq!(d.namespaces[0].definitions.keys().collect::<Vec<_>>(), ["A"]);
         assert_eq!(d.namespaces[1].path, ["v2"]);

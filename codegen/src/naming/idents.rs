@@ -16,10 +16,48 @@ const RUST_NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Prelude and derive names a type must not shadow, since the generated code uses them unqualified.
 pub const RUST_RESERVED_TYPES: &[&str] = &[
-    "Self", "Option", "Some", "None", "Result", "Ok", "Err", "String", "Vec", "Box", "Default", "Clone", "Copy",
-    "Debug", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Send", "Sync", "Sized", "Drop", "Fn", "FnMut",
-    "FnOnce", "From", "Into", "Iterator", "IntoIterator", "ToString", "ToOwned", "AsRef", "AsMut", "Serialize",
-    "Deserialize", "Unpin", "Extend", "TryFrom", "TryInto", "FromIterator", "DoubleEndedIterator",
+    "Self",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "Default",
+    "Clone",
+    "Copy",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Send",
+    "Sync",
+    "Sized",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "From",
+    "Into",
+    "Iterator",
+    "IntoIterator",
+    "ToString",
+    "ToOwned",
+    "AsRef",
+    "AsMut",
+    "Serialize",
+    "Deserialize",
+    "Unpin",
+    "Extend",
+    "TryFrom",
+    "TryInto",
+    "FromIterator",
+    "DoubleEndedIterator",
     "ExactSizeIterator",
 ];
 
@@ -32,9 +70,28 @@ const PYTHON_KEYWORDS: &[&str] = &[
 
 /// Attribute names a pydantic model field must not take, and builtins the generated annotations use.
 const PYTHON_RESERVED_FIELDS: &[&str] = &[
-    "schema", "json", "copy", "dict", "validate", "construct", "fields", "parse_obj", "parse_raw", "parse_file",
-    "from_orm", "update_forward_refs", "schema_json", "list", "str", "int", "float", "bool", "bytes", "object",
-    "self", "cls",
+    "schema",
+    "json",
+    "copy",
+    "dict",
+    "validate",
+    "construct",
+    "fields",
+    "parse_obj",
+    "parse_raw",
+    "parse_file",
+    "from_orm",
+    "update_forward_refs",
+    "schema_json",
+    "list",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "bytes",
+    "object",
+    "self",
+    "cls",
 ];
 
 /// Words split on anything that is not an ASCII letter or digit. Latin letters with diacritics are written
@@ -246,9 +303,35 @@ pub fn python_function(snake_name: &str) -> String {
 
 /// Names the generated modules import or define themselves; a type must not take them.
 const PYTHON_RESERVED_TYPES: &[&str] = &[
-    "AfterValidator", "Annotated", "Any", "ClassVar", "Discriminator", "Enum", "Field", "Literal", "TypeAlias", "Union",
-    "Optional", "ConfigDict", "RootModel", "BaseModel", "Tag", "TypeAdapter", "WireModel", "WireEnum", "UnknownVariant",
-    "ByTag", "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "TYPE_CHECKING",
+    "AfterValidator",
+    "Annotated",
+    "Any",
+    "ClassVar",
+    "Discriminator",
+    "Enum",
+    "Field",
+    "Literal",
+    "TypeAlias",
+    "Union",
+    "Optional",
+    "ConfigDict",
+    "RootModel",
+    "BaseModel",
+    "Tag",
+    "TypeAdapter",
+    "WireModel",
+    "WireEnum",
+    "UnknownVariant",
+    "ByTag",
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "TYPE_CHECKING",
 ];
 
 /// A Python class name.
@@ -300,7 +383,11 @@ pub fn style_word(wire: &str) -> &'static str {
     } else if wire.contains('/') {
         "slashed"
     } else if wire.contains('_') {
-        if has_upper && !has_lower { "upper" } else { "snake" }
+        if has_upper && !has_lower {
+            "upper"
+        } else {
+            "snake"
+        }
     } else if has_upper && !has_lower {
         "upper"
     } else if wire.chars().next().is_some_and(char::is_uppercase) {

@@ -19,7 +19,8 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
     name_modules(ir, &mut warnings);
     let python_taken = name_types(ir, &mut warnings);
-    let is_titled = |t: &TypeRef| matches!(t, TypeRef::Named(id) if matches!(ir.types[id.0].origin.hint, NameHint::Title { .. }));
+    let is_titled =
+        |t: &TypeRef| matches!(t, TypeRef::Named(id) if matches!(ir.types[id.0].origin.hint, NameHint::Title { .. }));
     let titled_inline: Vec<Vec<TypeRef>> = ir
         .types
         .iter()
@@ -113,7 +114,10 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
     let owner = ty.name.rust.clone();
     let location = ty.origin.location.clone();
     let mut report = |what: String| {
-        warnings.push(Warning { location: location.clone(), message: format!("{what} could only be told apart by a number") })
+        warnings.push(Warning {
+            location: location.clone(),
+            message: format!("{what} could only be told apart by a number"),
+        })
     };
     match &mut ty.kind {
         TypeKind::Struct(s) => name_struct(s, &mut report),
@@ -175,8 +179,10 @@ fn untagged_labels(variants: &[UntaggedVariant], owner: &str, titled_inline: &dy
         .filter(|(v, _)| matches!(&v.kind, UntaggedKind::Value(t) if titled_inline(t)))
         .filter_map(|(v, label)| label.clone().filter(|l| *l == camel(&v.name.wire, "Value")))
         .collect();
-    let titled_count = variants.iter().filter(|v| matches!(&v.kind, UntaggedKind::Value(t) if titled_inline(t))).count();
-    let suffix = if titles.len() > 1 && titles.len() == titled_count { common_word_suffix(&titles) } else { String::new() };
+    let titled_count =
+        variants.iter().filter(|v| matches!(&v.kind, UntaggedKind::Value(t) if titled_inline(t))).count();
+    let suffix =
+        if titles.len() > 1 && titles.len() == titled_count { common_word_suffix(&titles) } else { String::new() };
     variants
         .iter()
         .zip(stripped)
@@ -244,7 +250,11 @@ fn with_style(base: &str, wire: &str, case: Case) -> String {
 
 /// A union's variant names from their labels (tags or inferred labels), the same in Rust and Python;
 /// `Unknown` is kept for the variant of tags the schema does not list.
-fn variant_names<'a>(labels: impl Iterator<Item = &'a str>, owner: &str, report: &mut dyn FnMut(String)) -> Vec<String> {
+fn variant_names<'a>(
+    labels: impl Iterator<Item = &'a str>,
+    owner: &str,
+    report: &mut dyn FnMut(String),
+) -> Vec<String> {
     unique(labels, |w| rust_variant(&camel(w, "Value")), &["Unknown"], Case::Camel, &mut |n| {
         report(format!("variant `{n}` of {owner}"))
     })
@@ -298,30 +308,42 @@ fn unique<'a>(
 /// `thread_item`), unique among themselves.
 pub fn python_modules(classes: &[&str]) -> Vec<String> {
     // A submodule is an attribute of its package: it must not take a name the package's `__init__` uses.
-    unique(classes.iter().copied(), |c| python_module(&snake(c, "types")), &["annotations", "importlib"], Case::Snake, &mut |_| {})
+    unique(
+        classes.iter().copied(),
+        |c| python_module(&snake(c, "types")),
+        &["annotations", "importlib"],
+        Case::Snake,
+        &mut |_| {},
+    )
 }
 
 /// Module names, unique among siblings; `wire` is the Rust crate's own helper module.
 fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let mut decided: HashMap<Vec<String>, Name> = HashMap::new();
     let paths: Vec<Vec<String>> = ir.namespaces.iter().map(|ns| ns.path.clone()).collect();
-    let mut parents: Vec<Vec<String>> = paths.iter().filter(|p| !p.is_empty()).map(|p| p[..p.len() - 1].to_vec()).collect();
+    let mut parents: Vec<Vec<String>> =
+        paths.iter().filter(|p| !p.is_empty()).map(|p| p[..p.len() - 1].to_vec()).collect();
     parents.sort();
     parents.dedup();
     for parent in parents {
-        let siblings: Vec<&Vec<String>> = paths.iter().filter(|p| p.len() == parent.len() + 1 && p.starts_with(&parent)).collect();
+        let siblings: Vec<&Vec<String>> =
+            paths.iter().filter(|p| p.len() == parent.len() + 1 && p.starts_with(&parent)).collect();
         let wires: Vec<&str> = siblings.iter().map(|p| p[p.len() - 1].as_str()).collect();
         let mut report = |n: &str| {
             warnings.push(Warning {
-                location: ir.types.first().map(|t| t.origin.location.clone()).unwrap_or_else(|| crate::error::Location::new(std::path::Path::new(&ir.source.file_name), "/definitions")),
+                location: ir.types.first().map(|t| t.origin.location.clone()).unwrap_or_else(|| {
+                    crate::error::Location::new(std::path::Path::new(&ir.source.file_name), "/definitions")
+                }),
                 message: format!("namespace `{n}` could only be told apart by a number"),
             })
         };
         // The crate's helper and method-table modules, and the package's.
         let (reserved_rust, reserved_python): (&[&str], &[&str]) =
             if parent.is_empty() { (&["wire", "rpc"], &["rpc"]) } else { (&[], &[]) };
-        let rust = unique(wires.iter().copied(), |w| rust_field(&snake(w, "ns")), reserved_rust, Case::Snake, &mut report);
-        let python = unique(wires.iter().copied(), |w| python_field(&snake(w, "ns")), reserved_python, Case::Snake, &mut report);
+        let rust =
+            unique(wires.iter().copied(), |w| rust_field(&snake(w, "ns")), reserved_rust, Case::Snake, &mut report);
+        let python =
+            unique(wires.iter().copied(), |w| python_field(&snake(w, "ns")), reserved_python, Case::Snake, &mut report);
         for ((path, r), p) in siblings.into_iter().zip(rust).zip(python) {
             decided.insert(path.clone(), Name { wire: path[path.len() - 1].clone(), rust: r, python: p });
         }
@@ -348,13 +370,10 @@ fn name_struct(s: &mut Struct, report: &mut dyn FnMut(String)) {
         Case::Snake,
         &mut |n| report(format!("field `{n}`")),
     );
-    let python = unique(
-        wires.iter().map(String::as_str),
-        |w| python_field(&snake(w, "field")),
-        &[],
-        Case::Snake,
-        &mut |n| report(format!("field `{n}` (Python)")),
-    );
+    let python =
+        unique(wires.iter().map(String::as_str), |w| python_field(&snake(w, "field")), &[], Case::Snake, &mut |n| {
+            report(format!("field `{n}` (Python)"))
+        });
     let mut names = rust.into_iter().zip(python);
     for f in &mut s.fields {
         let (r, p) = names.next().expect("one name per field");
@@ -381,7 +400,11 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
     let mut taken: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     let mut taken_py: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     // Definitions claim in key order so that which of two colliding keys wins does not depend on file order.
-    let mut definitions: Vec<usize> = order.iter().copied().filter(|i| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_))).collect();
+    let mut definitions: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|i| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_)))
+        .collect();
     // Each key computed once (a comparison would compute two). A key that is its own name claims it first
     // (`NoneType` before `None`, which is escaped to `NoneType`), and a key with no letter or digit, whose
     // name is a stand-in (`""` → `Type`), last.
@@ -403,7 +426,8 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
             NameHint::Title { title, owner } => {
                 let base = camel(&title, "Type");
                 let owner_name = ir.types[owner.0].name.rust.clone();
-                let qualified = if base.starts_with(&owner_name) { base.clone() } else { format!("{owner_name}{base}") };
+                let qualified =
+                    if base.starts_with(&owner_name) { base.clone() } else { format!("{owner_name}{base}") };
                 (title, vec![base, qualified])
             }
             NameHint::Derived { owner, role } => {
@@ -541,13 +565,9 @@ mod tests {
     #[test]
     fn numbers_only_as_a_last_resort_and_reported() {
         let mut reported = Vec::new();
-        let names = unique(
-            ["a-b", "a_b", "a b", "a--b"].into_iter(),
-            |w| snake(w, "f"),
-            &[],
-            Case::Snake,
-            &mut |n| reported.push(n.to_string()),
-        );
+        let names = unique(["a-b", "a_b", "a b", "a--b"].into_iter(), |w| snake(w, "f"), &[], Case::Snake, &mut |n| {
+            reported.push(n.to_string())
+        });
         assert_eq!(names, ["a_b_kebab", "a_b", "a_b_spaced", "a_b_kebab_2"]);
         assert_eq!(reported, ["a--b"]);
     }

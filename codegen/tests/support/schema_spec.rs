@@ -14,12 +14,74 @@ use serde_json::{json, Map, Value};
 /// Names that trip up generators: keywords of both languages, names the bindings themselves use, case
 /// collisions, characters that are not identifiers, and JSON pointer escapes.
 pub const ODD_NAMES: &[&str] = &[
-    "type", "self", "Self", "super", "crate", "r#type", "match", "async", "await", "dyn", "gen", "None", "True",
-    "class", "def", "from", "import", "lambda", "model_config", "model_dump", "Field", "BaseModel", "Option",
-    "Result", "Value", "String", "Vec", "Box", "Unknown", "extra", "id", "method", "params", "a-b", "a b",
-    "a.b", "a/b", "a~b", "50%", "1st", "_", "__", "_x", "X", "x", "fooBar", "FooBar", "foo_bar", "FOO_BAR",
-    "é", "名前", "Ünïcödé", "", " ", "\u{1f600}", "on-request", "NO_CONSTRAINT", "text_elements", "line\nbreak",
-    "\r", "tab\there", "nul\u{0}", "\u{2028}", "quote\"s", "back\\slash", "\u{202e}rtl", "*/", "\"\"\"",
+    "type",
+    "self",
+    "Self",
+    "super",
+    "crate",
+    "r#type",
+    "match",
+    "async",
+    "await",
+    "dyn",
+    "gen",
+    "None",
+    "True",
+    "class",
+    "def",
+    "from",
+    "import",
+    "lambda",
+    "model_config",
+    "model_dump",
+    "Field",
+    "BaseModel",
+    "Option",
+    "Result",
+    "Value",
+    "String",
+    "Vec",
+    "Box",
+    "Unknown",
+    "extra",
+    "id",
+    "method",
+    "params",
+    "a-b",
+    "a b",
+    "a.b",
+    "a/b",
+    "a~b",
+    "50%",
+    "1st",
+    "_",
+    "__",
+    "_x",
+    "X",
+    "x",
+    "fooBar",
+    "FooBar",
+    "foo_bar",
+    "FOO_BAR",
+    "é",
+    "名前",
+    "Ünïcödé",
+    "",
+    " ",
+    "\u{1f600}",
+    "on-request",
+    "NO_CONSTRAINT",
+    "text_elements",
+    "line\nbreak",
+    "\r",
+    "tab\there",
+    "nul\u{0}",
+    "\u{2028}",
+    "quote\"s",
+    "back\\slash",
+    "\u{202e}rtl",
+    "*/",
+    "\"\"\"",
 ];
 
 #[cfg_attr(fuzzing, derive(arbitrary::Arbitrary))]
@@ -57,11 +119,21 @@ pub struct Definition {
 pub enum Body {
     Object(Object),
     /// Written as `enum: [...]`, or with `one_of` as a `oneOf` of single-value enums with their own docs.
-    StringEnum { values: Vec<Name>, one_of: bool },
+    StringEnum {
+        values: Vec<Name>,
+        one_of: bool,
+    },
     /// A `oneOf` of objects that each require `tag` holding one value (`enum: [v]`, or `const` with `as_const`).
-    Tagged { tag: Name, as_const: bool, variants: Vec<Variant> },
+    Tagged {
+        tag: Name,
+        as_const: bool,
+        variants: Vec<Variant>,
+    },
     /// `anyOf` (or `oneOf`) of any types.
-    Untagged { variants: Vec<Ty>, one_of: bool },
+    Untagged {
+        variants: Vec<Ty>,
+        one_of: bool,
+    },
     Alias(Ty),
 }
 
@@ -116,7 +188,10 @@ pub enum Ty {
     Array(Box<Ty>),
     Map(Box<Ty>),
     /// `type: [T, "null"]` where T is a plain type, `anyOf: [T, {type: null}]` otherwise or with `any_of`.
-    Nullable { inner: Box<Ty>, any_of: bool },
+    Nullable {
+        inner: Box<Ty>,
+        any_of: bool,
+    },
     InlineObject(Box<Object>),
     InlineEnum(Vec<Name>),
     Const(Name),
@@ -191,9 +266,29 @@ impl MessageUnion {
 
 /// Keywords the loader reads: a `v2` object with one of them as a key would not be a namespace.
 const KEYWORDS: &[&str] = &[
-    "type", "properties", "required", "additionalProperties", "items", "enum", "const", "oneOf", "anyOf", "allOf",
-    "$ref", "default", "description", "title", "format", "minimum", "maximum", "minLength", "maxLength",
-    "writeOnly", "readOnly", "deprecated", "definitions",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "$ref",
+    "default",
+    "description",
+    "title",
+    "format",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "writeOnly",
+    "readOnly",
+    "deprecated",
+    "definitions",
 ];
 
 impl Spec {
@@ -256,10 +351,7 @@ impl Spec {
     }
 
     fn add_methods(&self, top: &mut Map<String, Value>, targets: &[(String, bool)]) {
-        top.insert(
-            "RequestId".into(),
-            json!({"anyOf": [{"type": "string"}, {"type": "integer", "format": "int64"}]}),
-        );
+        top.insert("RequestId".into(), json!({"anyOf": [{"type": "string"}, {"type": "integer", "format": "int64"}]}));
         let mut unions: Vec<(&str, Vec<Value>)> = Vec::new();
         for (i, method) in self.methods.iter().enumerate() {
             let key = method.union.key();
@@ -445,7 +537,8 @@ impl Ty {
             Ty::Map(values) => json!({"type": "object", "additionalProperties": values.to_json(targets)}),
             Ty::Nullable { inner, any_of } => {
                 let inner = inner.to_json(targets);
-                let plain = inner.as_object().filter(|o| o.len() == 1).and_then(|o| o.get("type")).and_then(Value::as_str);
+                let plain =
+                    inner.as_object().filter(|o| o.len() == 1).and_then(|o| o.get("type")).and_then(Value::as_str);
                 match plain {
                     Some(t) if !*any_of => json!({"type": [t, "null"]}),
                     _ => json!({"anyOf": [inner, {"type": "null"}]}),

@@ -123,7 +123,12 @@ impl Connection {
     }
 
     /// Sends a request as given and returns its answer: the result, or the error object.
-    fn call_raw(&mut self, method: &str, params: Option<Value>, invalid: bool) -> Result<Result<Value, ErrorObject>, Error> {
+    fn call_raw(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+        invalid: bool,
+    ) -> Result<Result<Value, ErrorObject>, Error> {
         let id = RequestId::Integer(self.next_id);
         self.next_id += 1;
         let mut request = json!({ "id": id, "method": method });
@@ -253,7 +258,8 @@ fn scenarios(connection: &mut Connection) -> Result<(), Error> {
 
     let listed = connection.thread_list(ThreadListParams::default())?;
     expect(listed.data.iter().any(|t| t.id == thread.id), "thread/list: the thread is missing")?;
-    let read = connection.thread_read(params::<ThreadReadParams>(json!({ "threadId": thread.id, "includeTurns": true }))?)?;
+    let read =
+        connection.thread_read(params::<ThreadReadParams>(json!({ "threadId": thread.id, "includeTurns": true }))?)?;
     expect(read.thread.turns.len() == 2, format!("thread/read: {} turns", read.thread.turns.len()))?;
 
     // Params the schema rejects (`threadId` is a string): a typed JSON-RPC error comes back.

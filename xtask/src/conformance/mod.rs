@@ -68,7 +68,18 @@ pub fn run(args: &Args) -> Result<()> {
     let bin = python::venv()?;
     python::run(
         Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "binding-tests", "--bin", "conformance", "-p", "codegen", "--bin", "codegen"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "binding-tests",
+                "--bin",
+                "conformance",
+                "-p",
+                "codegen",
+                "--bin",
+                "codegen",
+            ])
             .current_dir(&root),
         "build the Rust driver",
     )?;
@@ -133,9 +144,15 @@ pub fn run(args: &Args) -> Result<()> {
 fn check_python_sources(bin: &Path, root: &Path) -> Result<()> {
     let dir = root.join("tests/python");
     let files = ["wire_check.py", "conformance_driver.py", "test_wire.py"];
-    python::run(Command::new(bin.join("ruff")).args(["check", "--quiet", "--no-cache"]).args(files).current_dir(&dir), "pass ruff check")?;
     python::run(
-        Command::new(bin.join("ruff")).args(["format", "--check", "--quiet", "--no-cache"]).args(files).current_dir(&dir),
+        Command::new(bin.join("ruff")).args(["check", "--quiet", "--no-cache"]).args(files).current_dir(&dir),
+        "pass ruff check",
+    )?;
+    python::run(
+        Command::new(bin.join("ruff"))
+            .args(["format", "--check", "--quiet", "--no-cache"])
+            .args(files)
+            .current_dir(&dir),
         "keep the conformance sources as ruff formats them",
     )?;
     python::run(
@@ -151,7 +168,11 @@ fn check_python_sources(bin: &Path, root: &Path) -> Result<()> {
 /// The Python package of the pinned release's experimental schema, generated into `scratch`.
 fn experimental_package(root: &Path, scratch: &Path) -> Result<PathBuf> {
     let schema = scratch.join("experimental-schema");
-    update_schema::run(&update_schema::Args { codex_version: None, experimental: Some(true), out: Some(schema.clone()) })?;
+    update_schema::run(&update_schema::Args {
+        codex_version: None,
+        experimental: Some(true),
+        out: Some(schema.clone()),
+    })?;
     let out = scratch.join("experimental");
     python::run(
         Command::new(root.join("target/debug/codegen"))
@@ -189,7 +210,9 @@ fn drive(plan: &Plan) -> Result<()> {
         let mut command = match *driver {
             "python" => {
                 let mut command = Command::new(&plan.python);
-                command.arg(root.join("tests/python/conformance_driver.py")).env("PYTHONPATH", root.join("generated/python"));
+                command
+                    .arg(root.join("tests/python/conformance_driver.py"))
+                    .env("PYTHONPATH", root.join("generated/python"));
                 command
             }
             _ => {
@@ -223,7 +246,9 @@ fn drive(plan: &Plan) -> Result<()> {
 
 /// The ids of running processes whose executable is `binary` (none is expected after a run).
 fn processes_of(binary: &Path) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return vec![] };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
     entries
         .flatten()
         .filter_map(|entry| {
@@ -324,7 +349,8 @@ fn check(root: &Path, plan: &Plan, transcripts: &[PathBuf], experimental: &Path)
     for (name, items) in &pinned {
         let (declared, undeclared): (Vec<&String>, Vec<&String>) =
             items.iter().partition(|item| !experimental.get(name).is_some_and(|e| e.contains(item)));
-        for (verdict, items) in [("declared by --experimental", declared), ("not by --experimental either", undeclared)] {
+        for (verdict, items) in [("declared by --experimental", declared), ("not by --experimental either", undeclared)]
+        {
             if !items.is_empty() {
                 let list: Vec<&str> = items.iter().map(|s| s.as_str()).collect();
                 eprintln!("  {name} ({verdict}): {}", list.join(", "));

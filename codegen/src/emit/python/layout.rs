@@ -295,7 +295,15 @@ mod tests {
         assert_eq!(lines[2], "    )");
         let long = format!("Annotated[{}, Field(alias=\"y\")]", "B".repeat(130));
         let lines = field("y", &long, None);
-        assert_eq!(lines, ["    y: Annotated[".to_string(), format!("        {},", "B".repeat(130)), "        Field(alias=\"y\"),".into(), "    ]".into()]);
+        assert_eq!(
+            lines,
+            [
+                "    y: Annotated[".to_string(),
+                format!("        {},", "B".repeat(130)),
+                "        Field(alias=\"y\"),".into(),
+                "    ]".into()
+            ]
+        );
     }
 
     #[test]
@@ -323,7 +331,14 @@ mod tests {
         assert_eq!(class_head("Short", "WireModel"), ["class Short(WireModel):"]);
         assert_eq!(
             field("a", &format!("list[{long}] | None"), Some("None")),
-            ["    a: (".to_string(), "        list[".into(), format!("            {long}"), "        ]".into(), "        | None".into(), "    ) = None".into()]
+            [
+                "    a: (".to_string(),
+                "        list[".into(),
+                format!("            {long}"),
+                "        ]".into(),
+                "        | None".into(),
+                "    ) = None".into()
+            ]
         );
         let fits_inside = "B".repeat(98);
         assert_eq!(
@@ -334,10 +349,14 @@ mod tests {
 
     #[test]
     fn orders_follow_isort() {
-        let mut names: Vec<String> = ["UInt8", "Int16", "Int8", "WireModel", "AppReadRequest", "ApplyPatch"].map(String::from).to_vec();
+        let mut names: Vec<String> =
+            ["UInt8", "Int16", "Int8", "WireModel", "AppReadRequest", "ApplyPatch"].map(String::from).to_vec();
         import_order(&mut names);
         assert_eq!(names, ["ApplyPatch", "AppReadRequest", "Int8", "Int16", "UInt8", "WireModel"]);
-        let mut names: Vec<String> = ["InitializedNotification", "InitializeParams", "BaseModel_", "BTreeMap", "v2", "CONST"].map(String::from).to_vec();
+        let mut names: Vec<String> =
+            ["InitializedNotification", "InitializeParams", "BaseModel_", "BTreeMap", "v2", "CONST"]
+                .map(String::from)
+                .to_vec();
         all_order(&mut names);
         assert_eq!(names, ["CONST", "BTreeMap", "BaseModel_", "InitializeParams", "InitializedNotification", "v2"]);
     }

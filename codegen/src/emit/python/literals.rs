@@ -37,10 +37,8 @@ pub fn docstring(doc: &str) -> Option<String> {
     if lines.iter().all(|l| l.trim().is_empty()) {
         return None;
     }
-    let escaped: Vec<String> = lines
-        .iter()
-        .map(|l| escape_invisible(&l.trim_end().replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
+    let escaped: Vec<String> =
+        lines.iter().map(|l| escape_invisible(&l.trim_end().replace('\\', "\\\\").replace('"', "\\\""))).collect();
     Some(escaped.join("\n"))
 }
 

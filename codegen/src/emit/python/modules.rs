@@ -24,7 +24,17 @@ use crate::ir::*;
 const TYPING: &[&str] = &["Annotated", "Any", "ClassVar", "Literal", "TypeAlias"];
 const PYDANTIC: &[&str] = &["AfterValidator", "ConfigDict", "Field", "RootModel", "Tag"];
 const BASE: &[&str] = &[
-    "ByTag", "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "UnknownVariant", "WireEnum",
+    "ByTag",
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "UnknownVariant",
+    "WireEnum",
     "WireModel",
 ];
 
@@ -98,7 +108,8 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
         }
     }
     let unit_of = |ns: NamespaceId, name: &str| defined_by[ns.0].get(name).copied();
-    let code: Vec<Vec<String>> = units.iter().map(|u| u.items.iter().flat_map(|(_, item)| item.code()).collect()).collect();
+    let code: Vec<Vec<String>> =
+        units.iter().map(|u| u.items.iter().flat_map(|(_, item)| item.code()).collect()).collect();
     let resolve = |ns: NamespaceId, name: &str| -> Option<(NamespaceId, String)> {
         let mut parts = name.split('.');
         let first = parts.next()?;
@@ -207,7 +218,14 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
                 exports.extend(unit.exports);
                 names.extend(named[*i].iter().cloned());
                 let eager_code = unit.items.iter().flat_map(|(_, item)| item.eager_code()).collect::<Vec<_>>();
-                eager.extend(eager_code.iter().flat_map(|c| identifiers(c)).filter_map(|n| resolve(*ns, n)).map(|(n, _)| n).filter(|n| n != ns));
+                eager.extend(
+                    eager_code
+                        .iter()
+                        .flat_map(|c| identifiers(c))
+                        .filter_map(|n| resolve(*ns, n))
+                        .map(|(n, _)| n)
+                        .filter(|n| n != ns),
+                );
                 items.extend(unit.items.into_iter().enumerate().map(|(k, (slot, item))| (slot, order, k, item)));
             }
             items.sort_by_key(|(slot, order, k, _)| (*slot, *order, *k));
@@ -222,7 +240,11 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
             // modules it uses.
             let bare: BTreeSet<&str> = names.iter().filter(|(n, _)| n == ns).map(|(_, name)| name.as_str()).collect();
             let pick = |candidates: &[&str]| -> Vec<String> {
-                let mut picked: Vec<String> = candidates.iter().filter(|c| bare.contains(*c) && unit_of(*ns, c).is_none()).map(|c| c.to_string()).collect();
+                let mut picked: Vec<String> = candidates
+                    .iter()
+                    .filter(|c| bare.contains(*c) && unit_of(*ns, c).is_none())
+                    .map(|c| c.to_string())
+                    .collect();
                 layout::import_order(&mut picked);
                 picked
             };
@@ -235,7 +257,11 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
             let base = pick(BASE);
             let mut local: Vec<(usize, String, Vec<String>)> = Vec::new();
             if !base.is_empty() {
-                local.push((depth + 2, "_base".into(), layout::import_from("", &format!("{}_base", ".".repeat(depth + 2)), &base)));
+                local.push((
+                    depth + 2,
+                    "_base".into(),
+                    layout::import_from("", &format!("{}_base", ".".repeat(depth + 2)), &base),
+                ));
             }
             let others: BTreeSet<NamespaceId> = names.iter().map(|(n, _)| *n).filter(|n| n != ns).collect();
             let mut late: Vec<(usize, String, Vec<String>)> = Vec::new();
@@ -264,7 +290,9 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
                 local.push((1, module.clone(), layout::import_from("", &format!(".{module}"), &imported)));
             }
             // isort: furthest relative imports first, then by module.
-            let isort = |a: &(usize, String, Vec<String>), b: &(usize, String, Vec<String>)| b.0.cmp(&a.0).then_with(|| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+            let isort = |a: &(usize, String, Vec<String>), b: &(usize, String, Vec<String>)| {
+                b.0.cmp(&a.0).then_with(|| a.1.to_lowercase().cmp(&b.1.to_lowercase()))
+            };
             local.sort_by(isort);
             late.sort_by(isort);
             let late_imports: Vec<String> = late.into_iter().flat_map(|(_, _, lines)| lines).collect();
@@ -279,16 +307,29 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
             if !local.is_empty() {
                 imports.push(local.into_iter().flat_map(|(_, _, lines)| lines).collect());
             }
-            modules.push((module_names[g].clone(), TypesView { header: header.to_vec(), doc: doc.clone(), imports, items, late_imports, late_blank, exports }));
+            modules.push((
+                module_names[g].clone(),
+                TypesView {
+                    header: header.to_vec(),
+                    doc: doc.clone(),
+                    imports,
+                    items,
+                    late_imports,
+                    late_blank,
+                    exports,
+                },
+            ));
         }
 
         let exports: Vec<String> = holds.values().flatten().cloned().collect();
         let mut all_names = exports.clone();
         layout::all_order(&mut all_names);
         let position: HashMap<&str, usize> = all_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-        let mut by_name: Vec<(String, String)> = holds.iter().flat_map(|(m, names)| names.iter().map(move |n| (n.clone(), m.clone()))).collect();
+        let mut by_name: Vec<(String, String)> =
+            holds.iter().flat_map(|(m, names)| names.iter().map(move |n| (n.clone(), m.clone()))).collect();
         by_name.sort_by_key(|(n, _)| position[n.as_str()]);
-        let mut module_imports: Vec<(&String, &Vec<String>)> = holds.iter().filter(|(_, names)| !names.is_empty()).collect();
+        let mut module_imports: Vec<(&String, &Vec<String>)> =
+            holds.iter().filter(|(_, names)| !names.is_empty()).collect();
         module_imports.sort_by_key(|(m, _)| m.to_lowercase());
         let type_checking: Vec<String> = module_imports
             .into_iter()
@@ -298,8 +339,11 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
                 layout::import_from("    ", &format!(".{module}"), &names)
             })
             .collect();
-        let submodules: Vec<String> =
-            ir.children(*ns).iter().map(|c| ir.namespaces[c.0].modules.last().expect("nested").python.clone()).collect();
+        let submodules: Vec<String> = ir
+            .children(*ns)
+            .iter()
+            .map(|c| ir.namespaces[c.0].modules.last().expect("nested").python.clone())
+            .collect();
         let mut imports = exports.clone();
         layout::import_order(&mut imports);
         let mut all: Vec<String> = exports.iter().cloned().chain(submodules.iter().cloned()).collect();

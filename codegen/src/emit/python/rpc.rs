@@ -61,7 +61,10 @@ enum Arguments {
     /// The fields of a plain object, as keyword-only arguments: `(name, annotation, required)`.
     Fields(Vec<(String, String, bool)>),
     /// The params whole, as `params` (`None` sends none when they are optional).
-    Whole { annotation: String, optional: bool },
+    Whole {
+        annotation: String,
+        optional: bool,
+    },
 }
 
 struct Prepared<'a> {
@@ -88,20 +91,44 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
     let server_request = message(&mut a, "ServerRequest");
     let server_notification = message(&mut a, "ServerNotification");
     let unknown = |a: &mut Annotations, key: &str| {
-        union(key).and_then(|u| unknown_class(ir, u)).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into())
+        union(key)
+            .and_then(|u| unknown_class(ir, u))
+            .map(|(ns, name)| a.qualified(ns, &name))
+            .unwrap_or_else(|| "UnknownMessage".into())
     };
     let unknown_server_request = unknown(&mut a, "ServerRequest");
     let unknown_server_notification = unknown(&mut a, "ServerNotification");
 
     let tables = vec![
-        table("CLIENT_REQUESTS", "RequestSpec", "The requests the client sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Client && p.response.is_some())),
-        table("CLIENT_NOTIFICATIONS", "NotificationSpec", "The notifications the client sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Client && p.response.is_none())),
-        table("SERVER_REQUESTS", "RequestSpec", "The requests the server sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_some())),
-        table("SERVER_NOTIFICATIONS", "NotificationSpec", "The notifications the server sends, by method.", prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_none())),
+        table(
+            "CLIENT_REQUESTS",
+            "RequestSpec",
+            "The requests the client sends, by method.",
+            prepared.iter().filter(|p| p.method.sender == Sender::Client && p.response.is_some()),
+        ),
+        table(
+            "CLIENT_NOTIFICATIONS",
+            "NotificationSpec",
+            "The notifications the client sends, by method.",
+            prepared.iter().filter(|p| p.method.sender == Sender::Client && p.response.is_none()),
+        ),
+        table(
+            "SERVER_REQUESTS",
+            "RequestSpec",
+            "The requests the server sends, by method.",
+            prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_some()),
+        ),
+        table(
+            "SERVER_NOTIFICATIONS",
+            "NotificationSpec",
+            "The notifications the server sends, by method.",
+            prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_none()),
+        ),
     ];
 
     let client: Vec<&Prepared> = prepared.iter().filter(|p| p.method.sender == Sender::Client).collect();
-    let server_requests: Vec<&Prepared> = prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_some()).collect();
+    let server_requests: Vec<&Prepared> =
+        prepared.iter().filter(|p| p.method.sender == Sender::Server && p.response.is_some()).collect();
 
     let mut typing: Vec<String> = a.typing_names().into_iter().map(String::from).collect();
     typing.extend(["TYPE_CHECKING", "Any", "TypeAlias", "TypeGuard", "TypeVar", "cast"].map(String::from));
@@ -158,18 +185,24 @@ pub fn entry_points(model: &Model, rpc: &Rpc) -> Vec<(NamespaceId, String)> {
 /// merges the fields shared by every message, where the union has such fields).
 fn message_class(ir: &Ir, rpc: &Rpc, m: &Method) -> Option<(NamespaceId, String)> {
     let union = rpc.unions.iter().find(|u| u.tagged == m.union)?;
-    let TypeKind::Tagged(tagged) = &ir.get(union.tagged).kind else { return None };
+    let TypeKind::Tagged(tagged) = &ir.get(union.tagged).kind else {
+        return None;
+    };
     let variant = tagged.variants.get(m.variant)?;
     let owner = ir.get(union.message);
     match &owner.kind {
-        TypeKind::Struct(Struct { flatten: Some(f), .. }) => Some((owner.namespace, f.merged.get(m.variant)?.python.clone())),
+        TypeKind::Struct(Struct { flatten: Some(f), .. }) => {
+            Some((owner.namespace, f.merged.get(m.variant)?.python.clone()))
+        }
         _ => Some((ir.get(variant.ty).namespace, ir.get(variant.ty).name.python.clone())),
     }
 }
 
 /// The class of a message union's unknown variant.
 fn unknown_class(ir: &Ir, union: &crate::ir::rpc::MessageUnion) -> Option<(NamespaceId, String)> {
-    let TypeKind::Tagged(tagged) = &ir.get(union.tagged).kind else { return None };
+    let TypeKind::Tagged(tagged) = &ir.get(union.tagged).kind else {
+        return None;
+    };
     Some((ir.get(union.message).namespace, tagged.unknown.python.clone()))
 }
 
@@ -198,11 +231,19 @@ fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> 
         Some(ty) => match plain_object(ir, ty) {
             Some(fields) if fields.iter().all(|f| keyword_ok(&f.name.python)) => {
                 let mut args = Vec::new();
-                for f in fields.iter().filter(|f| f.required && !optional).chain(fields.iter().filter(|f| !f.required || optional)) {
+                for f in fields
+                    .iter()
+                    .filter(|f| f.required && !optional)
+                    .chain(fields.iter().filter(|f| !f.required || optional))
+                {
                     let required = f.required && !optional;
                     args.push((f.name.python.clone(), a.annotation(&f.ty), required));
                     if let Some(d) = &f.default {
-                        defaults.push(format!("`{}` is `{}`", f.name.python, serde_json::to_string(d).unwrap_or_default()));
+                        defaults.push(format!(
+                            "`{}` is `{}`",
+                            f.name.python,
+                            serde_json::to_string(d).unwrap_or_default()
+                        ));
                     }
                 }
                 Arguments::Fields(args)
@@ -225,8 +266,17 @@ fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> 
         let s = if defaults.len() == 1 { "" } else { "s" };
         doc.push_str(&format!("\n\nLeft out, {list} (the schema's default{s})."));
     }
-    let message = message_class(ir, rpc, m).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into());
-    Prepared { method: m, arguments, params, message, params_optional: optional, response, doc: docstring(&doc).unwrap_or_default() }
+    let message =
+        message_class(ir, rpc, m).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into());
+    Prepared {
+        method: m,
+        arguments,
+        params,
+        message,
+        params_optional: optional,
+        response,
+        doc: docstring(&doc).unwrap_or_default(),
+    }
 }
 
 /// The fields of a plain object type (a class without a union beside its fields).
@@ -249,7 +299,12 @@ fn table<'a>(name: &str, spec: &str, doc: &str, methods: impl Iterator<Item = &'
         .flat_map(|p| {
             // The types as functions that name them: the tables import no model until a method is used.
             let params = if p.params == "None" { "None".to_string() } else { format!("lambda: {}", p.params) };
-            let mut args = vec![string(&p.method.name.wire), string(&p.method.function.python), params, format!("lambda: {}", p.message)];
+            let mut args = vec![
+                string(&p.method.name.wire),
+                string(&p.method.function.python),
+                params,
+                format!("lambda: {}", p.message),
+            ];
             if let Some((response, _)) = &p.response {
                 args.push(format!("load_response=lambda: {response}"));
             }
@@ -308,12 +363,20 @@ fn client_method(p: &Prepared, asynchronous: bool) -> FunctionView {
                 params.push("*".into());
             }
             for (name, annotation, required) in fields {
-                params.push(if *required { format!("{name}: {annotation}") } else { format!("{name}: {annotation} | NotGiven = NOT_GIVEN") });
+                params.push(if *required {
+                    format!("{name}: {annotation}")
+                } else {
+                    format!("{name}: {annotation} | NotGiven = NOT_GIVEN")
+                });
                 args.push(format!("{name}={name}"));
             }
         }
         Arguments::Whole { annotation, optional } => {
-            params.push(if *optional { format!("params: {annotation} | None = None") } else { format!("params: {annotation}") });
+            params.push(if *optional {
+                format!("params: {annotation} | None = None")
+            } else {
+                format!("params: {annotation}")
+            });
             args.push("params".into());
         }
     }
@@ -350,7 +413,13 @@ fn handler_method(p: &Prepared, asynchronous: bool) -> FunctionView {
     let returns = p.response.as_ref().map_or("Any".to_string(), |(r, _)| r.clone());
     let mut lines = signature(asynchronous, &m.function.python, &params, &returns);
     lines.extend(docstring_lines(&p.doc));
-    lines.extend(call(&format!("{INDENT}{INDENT}"), "raise ", "RpcError.method_not_found", &[string(&m.name.wire)], ""));
+    lines.extend(call(
+        &format!("{INDENT}{INDENT}"),
+        "raise ",
+        "RpcError.method_not_found",
+        &[string(&m.name.wire)],
+        "",
+    ));
     FunctionView { lines }
 }
 
@@ -362,7 +431,10 @@ mod tests {
     fn calls_explode_with_a_trailing_comma_only_when_too_long() {
         assert_eq!(call("    ", "", "f", &["a".into(), "b".into()], ","), ["    f(a, b),"]);
         let long = "x".repeat(120);
-        assert_eq!(call("", "return ", "f", std::slice::from_ref(&long), ""), ["return f(".to_string(), format!("    {long},"), ")".into()]);
+        assert_eq!(
+            call("", "return ", "f", std::slice::from_ref(&long), ""),
+            ["return f(".to_string(), format!("    {long},"), ")".into()]
+        );
     }
 
     #[test]

@@ -72,7 +72,8 @@ impl Item {
             Item::TagCheck(_) => Vec::new(),
             Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
             Item::Class(c) => {
-                let mut code: Vec<String> = c.fields.iter().flat_map(|f| [f.annotation(), f.value.clone().unwrap_or_default()]).collect();
+                let mut code: Vec<String> =
+                    c.fields.iter().flat_map(|f| [f.annotation(), f.value.clone().unwrap_or_default()]).collect();
                 match &c.root {
                     Some(root) => {
                         code.push("RootModel".into());
@@ -137,12 +138,14 @@ pub(super) enum Slot {
 /// deferred; names of other namespaces (`_v2.Thread`) are, since two namespaces may name each other. Returns
 /// whether a root model needs `Union` (for quoted members).
 pub(super) fn place(items: Vec<Item>, namespaces: &[String]) -> (Vec<Placed>, bool) {
-    let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, item)| (item.name().to_string(), i)).collect();
+    let index: HashMap<String, usize> =
+        items.iter().enumerate().map(|(i, item)| (item.name().to_string(), i)).collect();
     let edges: Vec<Vec<usize>> = items
         .iter()
         .map(|item| {
             let code = item.code();
-            let mut needs: Vec<usize> = code.iter().flat_map(|c| identifiers(c)).filter_map(|n| index.get(n).copied()).collect();
+            let mut needs: Vec<usize> =
+                code.iter().flat_map(|c| identifiers(c)).filter_map(|n| index.get(n).copied()).collect();
             needs.sort_unstable();
             needs.dedup();
             needs
@@ -162,7 +165,8 @@ pub(super) fn place(items: Vec<Item>, namespaces: &[String]) -> (Vec<Placed>, bo
     for mut item in ordered {
         if let Item::Class(c) = &mut item {
             let own = c.name.clone();
-            let other_namespace = |n: &str| n.split_once('.').is_some_and(|(alias, _)| namespaces.iter().any(|a| a == alias));
+            let other_namespace =
+                |n: &str| n.split_once('.').is_some_and(|(alias, _)| namespaces.iter().any(|a| a == alias));
             let later = |n: &str| (index.contains_key(n) && (n == own || !defined.contains(n))) || other_namespace(n);
             for f in &mut c.fields {
                 if identifiers(&f.ty).any(later) {
@@ -171,7 +175,13 @@ pub(super) fn place(items: Vec<Item>, namespaces: &[String]) -> (Vec<Placed>, bo
             }
             let base = match &c.root {
                 Some(root) => {
-                    let forward: Vec<String> = root.members.iter().flat_map(|m| identifiers(m)).filter(|n| later(n)).map(str::to_string).collect();
+                    let forward: Vec<String> = root
+                        .members
+                        .iter()
+                        .flat_map(|m| identifiers(m))
+                        .filter(|n| later(n))
+                        .map(str::to_string)
+                        .collect();
                     let value = root.value(&forward);
                     union |= value.starts_with("Union[") || value.starts_with("Annotated[Union[");
                     format!("RootModel[{value}]")
@@ -242,7 +252,8 @@ struct FieldView {
 }
 
 fn field_view(name: &str, ty: &str, meta: Vec<String>, value: Option<&str>, doc: Option<String>) -> FieldView {
-    let mut f = FieldView { lines: Vec::new(), doc, name: name.into(), ty: ty.into(), meta, value: value.map(str::to_string) };
+    let mut f =
+        FieldView { lines: Vec::new(), doc, name: name.into(), ty: ty.into(), meta, value: value.map(str::to_string) };
     f.lay_out();
     f
 }
@@ -314,7 +325,14 @@ impl AliasView {
     /// An alias whose description `doc` is written as comment lines (and kept as a docstring, should the
     /// alias become a class).
     fn new(name: &str, doc: Option<&str>, lines: Vec<String>, members: Vec<String>, by_tag: Option<String>) -> Self {
-        Self { name: name.to_string(), comment: comment(doc), docstring: doc.and_then(docstring), lines, members, by_tag }
+        Self {
+            name: name.to_string(),
+            comment: comment(doc),
+            docstring: doc.and_then(docstring),
+            lines,
+            members,
+            by_tag,
+        }
     }
 }
 
@@ -407,7 +425,12 @@ impl<'a> Model<'a> {
     pub(super) fn units(&self, ns: NamespaceId) -> Vec<Unit> {
         let mut m = ModuleBuilder { model: self, ns, uses: Uses::default() };
         let mut units: Vec<Unit> = Vec::new();
-        let unit = |name: &str, items: Vec<(Slot, Item)>, exports: Vec<String>| Unit { ns, name: name.to_string(), items, exports };
+        let unit = |name: &str, items: Vec<(Slot, Item)>, exports: Vec<String>| Unit {
+            ns,
+            name: name.to_string(),
+            items,
+            exports,
+        };
         for id in self.ir.types_in(ns) {
             if self.hidden.contains(&id) {
                 continue;
@@ -420,7 +443,14 @@ impl<'a> Model<'a> {
             let (slot, item) = match &def.kind {
                 TypeKind::Enum(e) if e.values.len() == 1 => {
                     // One value: a literal, so that unions of objects can tell their members apart by it.
-                    (Slot::Literal, Item::Literal(one_line(name.clone(), raw, format!("Literal[{}]", string(&e.values[0].name.wire)))))
+                    (
+                        Slot::Literal,
+                        Item::Literal(one_line(
+                            name.clone(),
+                            raw,
+                            format!("Literal[{}]", string(&e.values[0].name.wire)),
+                        )),
+                    )
                 }
                 TypeKind::Enum(e) => (
                     Slot::Enum,
@@ -431,7 +461,11 @@ impl<'a> Model<'a> {
                         members: e
                             .values
                             .iter()
-                            .map(|v| MemberView { name: v.name.python.clone(), value: string(&v.name.wire), doc: v.doc.as_deref().and_then(docstring) })
+                            .map(|v| MemberView {
+                                name: v.name.python.clone(),
+                                value: string(&v.name.wire),
+                                doc: v.doc.as_deref().and_then(docstring),
+                            })
                             .collect(),
                     }),
                 ),
@@ -441,7 +475,11 @@ impl<'a> Model<'a> {
                         let (unknown, subclasses, check, alias) = m.flattened(id, f, raw);
                         for sub in subclasses {
                             let sub_name = sub.name.clone();
-                            units.push(unit(&sub_name, vec![(Slot::Subclass, Item::Class(sub))], vec![sub_name.clone()]));
+                            units.push(unit(
+                                &sub_name,
+                                vec![(Slot::Subclass, Item::Class(sub))],
+                                vec![sub_name.clone()],
+                            ));
                         }
                         if let Some(unknown) = unknown {
                             let unknown_name = unknown.name.clone();
@@ -455,7 +493,11 @@ impl<'a> Model<'a> {
                 TypeKind::Tagged(u) => {
                     let (unknown, check, alias) = m.tagged(&name, raw, u, None);
                     let unknown_name = unknown.name.clone();
-                    units.push(unit(&unknown_name, vec![(Slot::Class, Item::Class(unknown)), (Slot::TagCheck, Item::TagCheck(check))], vec![unknown_name.clone()]));
+                    units.push(unit(
+                        &unknown_name,
+                        vec![(Slot::Class, Item::Class(unknown)), (Slot::TagCheck, Item::TagCheck(check))],
+                        vec![unknown_name.clone()],
+                    ));
                     (Slot::Alias, Item::Alias(alias))
                 }
                 TypeKind::Untagged(u) => (Slot::Alias, Item::Alias(m.untagged(&name, raw, u))),
@@ -465,13 +507,20 @@ impl<'a> Model<'a> {
                 }
                 TypeKind::Newtype(t) => {
                     let annotation = m.annotation(t);
-                    (Slot::Class, Item::Class(root_class(&name, doc, RootView { members: vec![annotation], by_tag: None })))
+                    (
+                        Slot::Class,
+                        Item::Class(root_class(&name, doc, RootView { members: vec![annotation], by_tag: None })),
+                    )
                 }
             };
             units.push(unit(&name, vec![(slot, item)], vec![name.clone()]));
         }
         // Aliases that name themselves, directly or through others, become root models: Python aliases cannot.
-        let aliases: Vec<&AliasView> = units.iter().flat_map(|u| &u.items).filter_map(|(_, i)| if let Item::Alias(a) = i { Some(a) } else { None }).collect();
+        let aliases: Vec<&AliasView> = units
+            .iter()
+            .flat_map(|u| &u.items)
+            .filter_map(|(_, i)| if let Item::Alias(a) = i { Some(a) } else { None })
+            .collect();
         let recursive: HashSet<String> = recursive_aliases(&aliases);
         for u in &mut units {
             for (slot, item) in &mut u.items {
@@ -555,8 +604,13 @@ fn union_alias(name: &str, doc: Option<&str>, members: Vec<String>) -> AliasView
 /// A description as `#` comment lines (aliases have no docstrings): written as it is, since only a line
 /// break ends a comment, and `doc_lines` ends a line at each of them.
 fn comment(doc: Option<&str>) -> Vec<String> {
-    doc.map(|d| doc_lines(d).iter().map(|l| if l.is_empty() { "#".to_string() } else { format!("# {}", l.trim_end()) }).collect())
-        .unwrap_or_default()
+    doc.map(|d| {
+        doc_lines(d)
+            .iter()
+            .map(|l| if l.is_empty() { "#".to_string() } else { format!("# {}", l.trim_end()) })
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// The aliases that name themselves, directly or through others.
@@ -694,7 +748,6 @@ pub(super) struct Uses {
     pub namespaces: BTreeSet<NamespaceId>,
 }
 
-
 impl<'a> ModuleBuilder<'_, 'a> {
     fn ir(&self) -> &'a Ir {
         self.model.ir
@@ -798,7 +851,13 @@ impl<'a> ModuleBuilder<'_, 'a> {
             meta.push(format!("alias={}", string(&f.name.wire)));
         }
         let c = &f.constraints;
-        let number = |n: f64| if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n:?}") };
+        let number = |n: f64| {
+            if n.fract() == 0.0 && n.abs() < 1e15 {
+                format!("{}", n as i64)
+            } else {
+                format!("{n:?}")
+            }
+        };
         if let Some(min) = c.minimum {
             meta.push(format!("ge={}", number(min)));
         }
@@ -822,11 +881,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// The tag field a variant class declares, with its value set by default.
     fn tag_field(&mut self, tag: &Name, value: &str) -> (FieldView, Tag) {
         let v = string(value);
-        let meta = if tag.python != tag.wire {
-            vec![format!("alias={}", string(&tag.wire))]
-        } else {
-            Vec::new()
-        };
+        let meta = if tag.python != tag.wire { vec![format!("alias={}", string(&tag.wire))] } else { Vec::new() };
         (
             field_view(&tag.python, &format!("Literal[{v}]"), meta, Some(&v), None),
             (string(&tag.python), string(&tag.wire), v),
@@ -885,7 +940,18 @@ impl<'a> ModuleBuilder<'_, 'a> {
     fn class(&mut self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
         let (fields, tags) = self.all_fields(id);
         let (forbid_extra, extra_type) = self.extra_of(id);
-        ClassView { head: Vec::new(), name: name.to_string(), base: "WireModel".into(), doc, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None }
+        ClassView {
+            head: Vec::new(),
+            name: name.to_string(),
+            base: "WireModel".into(),
+            doc,
+            forbid_extra,
+            extra_type,
+            tags_lines: tags_lines(&tags),
+            tags,
+            fields,
+            root: None,
+        }
     }
 
     /// A tagged union: its unknown-variant class, the check of that class's tag, and its alias,
@@ -894,7 +960,13 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// flattened object), which `Field(discriminator=...)` refuses; the unknown variant, tried last, takes
     /// only tags no variant has. `owner` is the object that flattens the union, whose merged classes are
     /// the members.
-    fn tagged(&mut self, name: &str, doc: Option<&str>, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>) -> (ClassView, TagCheckView, AliasView) {
+    fn tagged(
+        &mut self,
+        name: &str,
+        doc: Option<&str>,
+        u: &TaggedUnion,
+        owner: Option<(TypeId, &[Name])>,
+    ) -> (ClassView, TagCheckView, AliasView) {
         let mut members = Vec::new();
         for (i, v) in u.variants.iter().enumerate() {
             let class = match owner {
@@ -920,23 +992,28 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// The class of a tagged union's unknown variant: the tag (typed `tag_type`), the fields of the object that
     /// flattens the union (not its tags: the unknown variant's tag is whatever was received), and everything
     /// else kept as extra properties.
-    fn unknown_variant(&mut self, name: &str, u: &TaggedUnion, owner: Option<(TypeId, &[Name])>, tag_type: &str) -> ClassView {
+    fn unknown_variant(
+        &mut self,
+        name: &str,
+        u: &TaggedUnion,
+        owner: Option<(TypeId, &[Name])>,
+        tag_type: &str,
+    ) -> ClassView {
         let mut fields = match owner {
             Some((owner, _)) => self.all_fields(owner).0,
             None => Vec::new(),
         };
-        let meta = if u.tag.python != u.tag.wire {
-            vec![format!("alias={}", string(&u.tag.wire))]
-        } else {
-            Vec::new()
-        };
+        let meta = if u.tag.python != u.tag.wire { vec![format!("alias={}", string(&u.tag.wire))] } else { Vec::new() };
         fields.insert(0, field_view(&u.tag.python, tag_type, meta, None, None));
         ClassView {
             head: Vec::new(),
             name: u.unknown.python.clone(),
             base: "UnknownVariant".into(),
             // Through `docstring` like every doc: the tag property's name may hold anything, a NUL or a backslash.
-            doc: docstring(&format!("A `{name}` whose `{}` this version of the schema does not list, kept as received.", u.tag.wire)),
+            doc: docstring(&format!(
+                "A `{name}` whose `{}` this version of the schema does not list, kept as received.",
+                u.tag.wire
+            )),
             forbid_extra: false,
             extra_type: None,
             tags: Vec::new(),
@@ -973,7 +1050,12 @@ impl<'a> ModuleBuilder<'_, 'a> {
 
     /// An object whose fields sit beside a union's: one class per variant holding both (the variant's own
     /// class when no other object uses it, else a subclass of it), and the object's name for their union.
-    fn flattened(&mut self, id: TypeId, f: &Flattened, doc: Option<&str>) -> (Option<ClassView>, Vec<ClassView>, Option<TagCheckView>, AliasView) {
+    fn flattened(
+        &mut self,
+        id: TypeId,
+        f: &Flattened,
+        doc: Option<&str>,
+    ) -> (Option<ClassView>, Vec<ClassView>, Option<TagCheckView>, AliasView) {
         let name = self.ir().get(id).name.python.clone();
         let mut subclasses = Vec::new();
         for (ty, merged_name) in variant_types(self.ir(), f.ty).into_iter().zip(&f.merged) {
@@ -984,7 +1066,18 @@ impl<'a> ModuleBuilder<'_, 'a> {
             let base = self.name_of(ty);
             let (fields, tags) = self.all_fields(id);
             let (forbid_extra, extra_type) = self.extra_of(ty);
-            subclasses.push(ClassView { head: Vec::new(), name: merged_name.python.clone(), base, doc: None, forbid_extra, extra_type, tags_lines: tags_lines(&tags), tags, fields, root: None });
+            subclasses.push(ClassView {
+                head: Vec::new(),
+                name: merged_name.python.clone(),
+                base,
+                doc: None,
+                forbid_extra,
+                extra_type,
+                tags_lines: tags_lines(&tags),
+                tags,
+                fields,
+                root: None,
+            });
         }
         match &self.ir().get(f.ty).kind {
             TypeKind::Tagged(u) => {
@@ -1015,10 +1108,16 @@ mod tests {
             {"type": "object", "required": ["t\u0000\\N\"x"], "properties": {"t\u0000\\N\"x": {"type": "string", "enum": ["a"]}}},
             {"type": "object", "required": ["t\u0000\\N\"x"], "properties": {"t\u0000\\N\"x": {"type": "string", "enum": ["b"]}}}
         ]}}}"#;
-        let options = crate::Options { languages: crate::Languages { rust: false, python: true }, ..Default::default() };
+        let options =
+            crate::Options { languages: crate::Languages { rust: false, python: true }, ..Default::default() };
         let out = crate::generate_from_text(Path::new("u.json"), schema, &options).unwrap();
-        let types = out.files.iter().find(|f| f.path.contains("/_models/") && f.contents.contains("class UnknownU(")).unwrap();
+        let types =
+            out.files.iter().find(|f| f.path.contains("/_models/") && f.contents.contains("class UnknownU(")).unwrap();
         assert!(!types.contents.contains('\0'), "{}", types.contents);
-        assert!(types.contents.contains(r#""""A `U` whose `t\\N\"x` this version of the schema does not list"#), "{}", types.contents);
+        assert!(
+            types.contents.contains(r#""""A `U` whose `t\\N\"x` this version of the schema does not list"#),
+            "{}",
+            types.contents
+        );
     }
 }

@@ -4,8 +4,8 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use super::text::{string_literal, ItemText, Part};
 use super::ident;
+use super::text::{string_literal, ItemText, Part};
 use crate::ir::*;
 
 /// One item as the emitter produced it.
@@ -185,7 +185,8 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
     for f in &s.fields {
         let field = f.name.rust.as_str();
         let base = ctx.type_string(&f.ty, f.recursive);
-        let rename = (field.trim_start_matches("r#") != f.name.wire).then(|| format!("rename = {}", string_literal(&f.name.wire)));
+        let rename = (field.trim_start_matches("r#") != f.name.wire)
+            .then(|| format!("rename = {}", string_literal(&f.name.wire)));
         let form = if f.required {
             all_optional = false;
             FieldForm::Required
@@ -209,7 +210,7 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
             }
             FieldForm::Required => {
                 trailing_comma = true; // as `quote` wrote `rename = "..",` before
-                // A string may be given as `&str`, a boxed value unboxed.
+                                       // A string may be given as `&str`, a boxed value unboxed.
                 let string = matches!(ctx.ir.through_aliases(&f.ty), TypeRef::String);
                 let into = string || (f.recursive && matches!(f.ty, TypeRef::Named(_)));
                 inits.push(Init::Given { field, ty: base.clone(), into });
@@ -231,7 +232,11 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
             }
             // `base` already holds `null` (as `Option`, `Value` or `()`), so one more `Option` tells absence apart.
             FieldForm::OptionalNullable => {
-                serde.extend(["default", "skip_serializing_if = \"Option::is_none\"", "deserialize_with = \"crate::wire::present\""]);
+                serde.extend([
+                    "default",
+                    "skip_serializing_if = \"Option::is_none\"",
+                    "deserialize_with = \"crate::wire::present\"",
+                ]);
                 inits.push(Init::Absent(field));
                 format!("Option<{base}>")
             }
@@ -351,7 +356,12 @@ fn constructor(type_name: &str, inits: &[Init]) -> ItemText {
         doc.push('.');
         item.doc(1, Some(&doc));
         let parameters: Vec<&str> = parameters.iter().map(String::as_str).collect();
-        item.code(1, &[Part::Text("pub fn new"), Part::list("(", &parameters, ")"), Part::Text(" -> Self {")], "", true);
+        item.code(
+            1,
+            &[Part::Text("pub fn new"), Part::list("(", &parameters, ")"), Part::Text(" -> Self {")],
+            "",
+            true,
+        );
     }
     struct_literal(&mut item, 2, &values);
     item.line(1, &["}"]);
@@ -485,12 +495,16 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
     item.line(2, &["match self {"]);
     for v in &u.variants {
         match &v.kind {
-            UntaggedKind::Literal(w) => {
-                item.arm(3, &["Self::", &v.name.rust], &Part::texts(&["serializer.serialize_str(", &string_literal(w), ")"]))
-            }
-            UntaggedKind::Value(_) => {
-                item.arm(3, &["Self::", &v.name.rust, "(value)"], &[Part::Text("serde::Serialize::serialize(value, serializer)")])
-            }
+            UntaggedKind::Literal(w) => item.arm(
+                3,
+                &["Self::", &v.name.rust],
+                &Part::texts(&["serializer.serialize_str(", &string_literal(w), ")"]),
+            ),
+            UntaggedKind::Value(_) => item.arm(
+                3,
+                &["Self::", &v.name.rust, "(value)"],
+                &[Part::Text("serde::Serialize::serialize(value, serializer)")],
+            ),
         }
     }
     if u.fallback {
@@ -534,7 +548,13 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         .variants
         .iter()
         .filter(|v| matches!(v.kind, UntaggedKind::Value(_)))
-        .map(|v| if v.recursive { format!("Self::{}(Box::new(v))", v.name.rust) } else { format!("Self::{}(v)", v.name.rust) })
+        .map(|v| {
+            if v.recursive {
+                format!("Self::{}(Box::new(v))", v.name.rust)
+            } else {
+                format!("Self::{}(v)", v.name.rust)
+            }
+        })
         .collect();
     if !wraps.is_empty() {
         for wrap in &wraps {

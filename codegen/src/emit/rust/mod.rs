@@ -375,7 +375,11 @@ mod tests {
             format!("{base}Params")
         };
         let (a, b, c, d) = (name('a'), name('b'), name('c'), name('d'));
-        let (pa, pb, pd) = (type_pair(&format!("A{}", &a[1..])), type_pair(&format!("B{}", &b[1..])), type_pair(&format!("D{}", &d[1..])));
+        let (pa, pb, pd) = (
+            type_pair(&format!("A{}", &a[1..])),
+            type_pair(&format!("B{}", &b[1..])),
+            type_pair(&format!("D{}", &d[1..])),
+        );
         // A request without params finds its result by its own name.
         v2.insert(format!("C{}Response", &c[1..]), object.clone());
         let schema = serde_json::json!({

@@ -10,7 +10,7 @@
 
 use super::items::Ctx;
 use super::text::{string_literal, ItemText, Part};
-use crate::ir::rpc::{Method, MessageUnion, Params, Rpc, Sender};
+use crate::ir::rpc::{MessageUnion, Method, Params, Rpc, Sender};
 use crate::ir::*;
 
 /// `rpc.rs`. `PendingRequests` keys ids by the JSON they are written as, so `1` and `"1"` stay different ids.
@@ -78,7 +78,9 @@ impl Emitter<'_> {
     }
 
     fn variant_struct(&self, m: &Method) -> Option<&Struct> {
-        let TypeKind::Tagged(t) = &self.ir.get(m.union).kind else { return None };
+        let TypeKind::Tagged(t) = &self.ir.get(m.union).kind else {
+            return None;
+        };
         match &self.ir.get(t.variants[m.variant].ty).kind {
             TypeKind::Struct(s) => Some(s),
             _ => None,
@@ -175,9 +177,17 @@ impl Emitter<'_> {
             let wire = string_literal(&m.name.wire);
             variants.doc(1, Some(&format!("`{}`", m.name.wire)));
             variants.tuple_variant(1, name, &self.ty(m.response().expect("a request")));
-            decode.arm(4, &[&wire], &[Part::Text("Self::"), Part::Text(name), Part::list("(", &["serde_json::from_value(result)?"], ")")]);
+            decode.arm(
+                4,
+                &[&wire],
+                &[Part::Text("Self::"), Part::Text(name), Part::list("(", &["serde_json::from_value(result)?"], ")")],
+            );
             method.arm(3, &["Self::", name, "(_)"], &[Part::Text("Some"), Part::list("(", &[&wire], ")")]);
-            encode.arm(3, &["Self::", name, "(result)"], &[Part::Text("serde_json::to_value"), Part::list("(", &["result"], ")")]);
+            encode.arm(
+                3,
+                &["Self::", name, "(result)"],
+                &[Part::Text("serde_json::to_value"), Part::list("(", &["result"], ")")],
+            );
         }
         [variants, decode, method, encode]
     }
@@ -200,10 +210,15 @@ impl Emitter<'_> {
             read.line(4, &[".map(Self::", variant, ")"]);
             read.line(4, &[".map_err(DecodeError::Json);"]);
             read.line(2, &["}"]);
-            write.arm(3, &["Self::", variant, "(message)"], &[Part::Text("serde_json::to_value"), Part::list("(", &["message"], ")")]);
+            write.arm(
+                3,
+                &["Self::", variant, "(message)"],
+                &[Part::Text("serde_json::to_value"), Part::list("(", &["message"], ")")],
+            );
         }
         let top_level_error = self.ir.types.iter().position(|t| {
-            self.ir.namespaces[t.namespace.0].path.is_empty() && matches!(&t.origin.hint, NameHint::Definition(k) if k == "JSONRPCError")
+            self.ir.namespaces[t.namespace.0].path.is_empty()
+                && matches!(&t.origin.hint, NameHint::Definition(k) if k == "JSONRPCError")
         });
         let error_type = top_level_error.map_or_else(|| "Value".to_string(), |id| self.path(TypeId(id)));
         error.tuple_variant(1, "Error", &error_type);
@@ -220,7 +235,11 @@ impl Emitter<'_> {
             item.doc(1, Some(&method_doc(m)));
             if asynchronous {
                 let output = vec![Part::Text("Output = Result"), result];
-                let future = [Part::Text(" -> impl std::future::Future"), Part::List("<", vec![output], ">"), Part::Text(" + Send")];
+                let future = [
+                    Part::Text(" -> impl std::future::Future"),
+                    Part::List("<", vec![output], ">"),
+                    Part::Text(" + Send"),
+                ];
                 signature(&mut item, &m.function.rust, params.as_deref(), future, "");
                 item.line(1, &["where"]);
                 item.line(2, &["Self: Send,"]);
@@ -237,14 +256,19 @@ impl Emitter<'_> {
 
     /// `ServerRequestHandler`, when the schema has server requests.
     fn handler(&self) -> ItemText {
-        let Some(union) = self.union("ServerRequest") else { return ItemText::default() };
+        let Some(union) = self.union("ServerRequest") else {
+            return ItemText::default();
+        };
         let union = self.path(union.message);
         let [mut methods, mut handle, mut arms, mut unknown]: [ItemText; 4] = Default::default();
         for m in self.rpc.requests(Sender::Server) {
             let response = self.ty(m.response().expect("a request"));
             let params = self.params_arg(&m.params);
             let wire = string_literal(&m.name.wire);
-            methods.doc(1, Some(&format!("{}\n\nUnless overridden, answers that the method is not handled.", method_doc(m))));
+            methods.doc(
+                1,
+                Some(&format!("{}\n\nUnless overridden, answers that the method is not handled.", method_doc(m))),
+            );
             let result = Part::list("<", &[&response, "ErrorObject"], ">");
             signature(&mut methods, &m.function.rust, params.as_deref(), [Part::Text(" -> Result"), result], " {");
             if params.is_some() {
@@ -257,14 +281,20 @@ impl Emitter<'_> {
         let request = format!("request: {union}");
         signature(&mut handle, "handle", Some(&request), [Part::Text(" -> Value")], " {");
         for m in self.rpc.requests(Sender::Server) {
-            let (Some(s), TypeKind::Tagged(t)) = (self.variant_struct(m), &self.ir.get(m.union).kind) else { continue };
-            let Some(id) = s.fields.iter().find(|f| f.name.wire == "id") else { continue };
+            let (Some(s), TypeKind::Tagged(t)) = (self.variant_struct(m), &self.ir.get(m.union).kind) else {
+                continue;
+            };
+            let Some(id) = s.fields.iter().find(|f| f.name.wire == "id") else {
+                continue;
+            };
             let field = s.fields.iter().find(|f| f.name.wire == "params");
             let args = match (&m.params, field) {
                 (Params::None, _) | (_, None) => String::new(),
                 (Params::Required(_), Some(f)) => format!("request.{}", f.name.rust),
                 // The message's field is `Option<Option<T>>` when the params may also be `null`.
-                (Params::Optional(_), Some(f)) if self.ir.accepts_null(&f.ty) => format!("request.{}.flatten()", f.name.rust),
+                (Params::Optional(_), Some(f)) if self.ir.accepts_null(&f.ty) => {
+                    format!("request.{}.flatten()", f.name.rust)
+                }
                 (Params::Optional(_), Some(f)) => format!("request.{}", f.name.rust),
             };
             let marker = format!("server::{}", m.name.rust);

@@ -47,7 +47,10 @@ fn width(parts: &[Part]) -> usize {
         .map(|p| match p {
             Part::Text(t) => t.len(),
             Part::List(open, elements, close) => {
-                open.len() + close.len() + elements.iter().map(|e| width(e)).sum::<usize>() + ", ".len() * elements.len().saturating_sub(1)
+                open.len()
+                    + close.len()
+                    + elements.iter().map(|e| width(e)).sum::<usize>()
+                    + ", ".len() * elements.len().saturating_sub(1)
             }
         })
         .sum()
@@ -94,7 +97,10 @@ impl ItemText {
             return;
         }
         // prettyplease measures a group up to the next place it may break: here the end of the line.
-        let width = depth * INDENT + "#[(".len() + name.len() + args.iter().map(|a| a.len()).sum::<usize>()
+        let width = depth * INDENT
+            + "#[(".len()
+            + name.len()
+            + args.iter().map(|a| a.len()).sum::<usize>()
             + ", ".len() * (args.len() - 1)
             + ")]".len();
         self.indent(depth);
@@ -243,7 +249,12 @@ mod tests {
         assert_eq!(short.text, "    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n");
 
         let mut long = ItemText::default();
-        let args = ["rename = \"_default\"", "default", "skip_serializing_if = \"Option::is_none\"", "deserialize_with = \"crate::wire::present\""];
+        let args = [
+            "rename = \"_default\"",
+            "default",
+            "skip_serializing_if = \"Option::is_none\"",
+            "deserialize_with = \"crate::wire::present\"",
+        ];
         long.attr(1, "serde", &args, false);
         assert_eq!(
             long.text,
@@ -256,7 +267,12 @@ mod tests {
     fn calls_break_past_the_margin() {
         let mut t = ItemText::default();
         t.call(2, "let x = f", &["a", "b"], "?;");
-        t.call(2, "let tagged = crate::wire::Tagged::read", &["deserializer", "\"ServerNotification\"", "\"method\""], "?;");
+        t.call(
+            2,
+            "let tagged = crate::wire::Tagged::read",
+            &["deserializer", "\"ServerNotification\"", "\"method\""],
+            "?;",
+        );
         assert_eq!(
             t.text,
             "        let x = f(a, b)?;\n        let tagged = crate::wire::Tagged::read(\n            deserializer,\n            \"ServerNotification\",\n            \"method\",\n        )?;\n"

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod lower;
+pub mod routes;
 pub mod rpc;
 pub mod shape;
 

@@ -17,13 +17,14 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use codegen::load::BUNDLE_FILE;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
-use crate::update_schema::{repo_root, Pin, BUNDLE_FILE, PIN_FILE};
+use crate::pin::{Pin, PIN_FILE};
+use crate::util::{cargo, find_on_path, machine, median, repo_root, sha256_hex, target_dir, version_line, Scratch};
 
 /// The release this repository was measured with; `cargo install` line printed when typify is missing.
 const TYPIFY_INSTALL: &str = "cargo install cargo-typify --version '~0.8' --locked";
@@ -63,7 +64,7 @@ pub fn run(args: &Args) -> Result<()> {
 
     // typify's input, checked before anything is timed.
     let derived = v2_schema(&text)?;
-    let v2_path = scratch.path.join("codex_app_server_protocol.v2.schemas.json");
+    let v2_path = scratch.path().join("codex_app_server_protocol.v2.schemas.json");
     std::fs::write(&v2_path, serde_json::to_string_pretty(&derived.schema)?)?;
     eprintln!(
         "typify input: {} ({} definitions: {} from v2{})",
@@ -105,7 +106,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
         Ok(())
     };
-    run_binary(&scratch.path.join("ours-warmup"))?;
+    run_binary(&scratch.path().join("ours-warmup"))?;
 
     // typify: through cargo as users run it, the binary alone, and without its builder interface.
     let run_typify = |launcher: bool, builder: bool, out: &Path| -> Result<()> {
@@ -114,7 +115,7 @@ pub fn run(args: &Args) -> Result<()> {
         if !builder {
             cmd.arg("--no-builder");
         }
-        let o = cmd.arg(&v2_path).arg("--output").arg(out).current_dir(&scratch.path).output()?;
+        let o = cmd.arg(&v2_path).arg("--output").arg(out).current_dir(scratch.path()).output()?;
         if !o.status.success() {
             bail!(
                 "cargo-typify cannot read {}:\n{}{}",
@@ -125,8 +126,8 @@ pub fn run(args: &Args) -> Result<()> {
         }
         Ok(())
     };
-    let typify_out = scratch.path.join("typify.rs");
-    let typify_plain_out = scratch.path.join("typify-no-builder.rs");
+    let typify_out = scratch.path().join("typify.rs");
+    let typify_plain_out = scratch.path().join("typify-no-builder.rs");
     run_typify(false, true, &typify_out)?; // warm-up, and the check that typify accepts the input
     run_typify(false, false, &typify_plain_out)?;
     let typify_version = version_line(Command::new(&typify).args(["typify", "--version"]));
@@ -135,7 +136,7 @@ pub fn run(args: &Args) -> Result<()> {
     let (ours_runs, typify_runs) = (args.runs, args.typify_runs);
     let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
         (ours_runs, Box::new(|_| generate().map(drop))),
-        (ours_runs, Box::new(|i| run_binary(&scratch.path.join(format!("ours-{i}"))))),
+        (ours_runs, Box::new(|i| run_binary(&scratch.path().join(format!("ours-{i}"))))),
         (typify_runs, Box::new(|_| run_typify(true, true, &typify_out))),
         (typify_runs, Box::new(|_| run_typify(false, true, &typify_out))),
         (typify_runs, Box::new(|_| run_typify(false, false, &typify_plain_out))),
@@ -228,7 +229,8 @@ pub fn run(args: &Args) -> Result<()> {
         )?;
     }
     writeln!(md)?;
-    writeln!(md, "Machine: {}", machine(&typify_version))?;
+    let rustc = version_line(Command::new("rustc").arg("-V"));
+    writeln!(md, "Machine: {}", machine(&format!("{rustc}; {typify_version}")))?;
 
     println!("{md}");
     Ok(())
@@ -424,12 +426,7 @@ impl Timings {
         self.0[0]
     }
     pub(crate) fn median(&self) -> Duration {
-        let n = self.0.len();
-        if n % 2 == 1 {
-            self.0[n / 2]
-        } else {
-            (self.0[n / 2 - 1] + self.0[n / 2]) / 2
-        }
+        median(&self.0, |a, b| (a + b) / 2)
     }
 }
 
@@ -459,7 +456,7 @@ fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, 
         };
         let doc = codegen::load::parse(file, text).map_err(err)?;
         t.push(next());
-        let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = sha256_hex(text.as_bytes());
         t.push(next());
         let mut lowered = codegen::ir::lower::lower(&doc, &sha256).map_err(err)?;
         t.push(next());
@@ -538,93 +535,17 @@ pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
-// ---------------------------------------------------------------------------
-// Environment
-// ---------------------------------------------------------------------------
-
-pub(crate) fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
-pub(crate) fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
-}
-
-/// An executable named `name` on PATH, or in `$CARGO_HOME/bin` where `cargo <subcommand>` also looks.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    let mut dirs: Vec<PathBuf> =
-        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    if let Some(home) = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
-    {
-        dirs.push(home.join("bin"));
-    }
-    dirs.into_iter().map(|d| d.join(&file)).find(|p| p.is_file())
-}
-
 /// `, Codex 0.169.0` when the schema is the pinned one.
 fn release_of(schema: &Path, text: &str) -> String {
     let Some(pin) = schema.parent().and_then(|d| Pin::read(&d.join(PIN_FILE)).ok()) else {
         return String::new();
     };
-    let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = sha256_hex(text.as_bytes());
     match &pin.schema_sha256 {
         Some(pinned) if *pinned == sha256 => {
             format!(", Codex {}{}", pin.codex_version, if pin.experimental { " (--experimental)" } else { "" })
         }
         _ => String::new(),
-    }
-}
-
-/// The first line a command prints, or `unknown`.
-pub(crate) fn version_line(cmd: &mut Command) -> String {
-    cmd.output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.lines().next().map(str::to_string))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn machine(typify_version: &str) -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let rustc = version_line(Command::new("rustc").arg("-V"));
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("{cpus} CPUs (`nproc`), {cpu}; {rustc}; {typify_version}; load average {load} at the end of the run.")
-}
-
-/// A temporary folder for one bench run, removed at the end.
-pub(crate) struct Scratch {
-    pub(crate) path: PathBuf,
-}
-
-impl Scratch {
-    pub(crate) fn new(what: &str) -> Result<Scratch> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!("xtask-{what}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Scratch { path })
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
-use crate::bench::{
-    interleave, needs_release_build, release_codegen, rerun_in_release, target_dir, version_line, Measured, Scratch,
-};
+use codegen::load::BUNDLE_FILE;
+
+use crate::bench::{interleave, needs_release_build, release_codegen, rerun_in_release, Measured};
 use crate::python;
-use crate::update_schema::{repo_root, BUNDLE_FILE};
+use crate::util::{machine, median, repo_root, target_dir, version_line, Scratch};
 
 /// datamodel-codegen's flags as the Codex Python SDK passes them (`sdk/python/scripts/update_sdk_artifacts.py`).
 pub const REFERENCE_FLAGS: &[&str] = &[
@@ -120,9 +120,9 @@ pub fn run(args: &Args) -> Result<()> {
         }
         Ok(String::from_utf8_lossy(&o.stderr).into_owned())
     };
-    let ours_dir = scratch.path.join("ours");
+    let ours_dir = scratch.path().join("ours");
     run_ours(&ours_dir)?;
-    let ref_dir = scratch.path.join("ref");
+    let ref_dir = scratch.path().join("ref");
     std::fs::create_dir_all(&ref_dir)?;
     eprintln!("==> datamodel-codegen (warm-up; about 10 s)");
     let ref_stderr = run_reference(&ref_dir.join(REFERENCE_MODULE))?;
@@ -149,13 +149,13 @@ pub fn run(args: &Args) -> Result<()> {
     generate()?; // warm-up
     python_only()?;
     // Regenerating over the output of an earlier run, as `cargo xtask generate-types` does.
-    let regenerated = scratch.path.join("ours-regenerated");
+    let regenerated = scratch.path().join("ours-regenerated");
     run_ours_with(&regenerated, &["python"])?;
-    let ref_runs_dir = scratch.path.join("ref-runs");
+    let ref_runs_dir = scratch.path().join("ref-runs");
     std::fs::create_dir_all(&ref_runs_dir)?;
     let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
-        (args.runs, Box::new(|i| run_ours(&scratch.path.join(format!("ours-{i}"))))),
-        (args.runs, Box::new(|i| run_ours_with(&scratch.path.join(format!("ours-py-{i}")), &["python"]))),
+        (args.runs, Box::new(|i| run_ours(&scratch.path().join(format!("ours-{i}"))))),
+        (args.runs, Box::new(|i| run_ours_with(&scratch.path().join(format!("ours-py-{i}")), &["python"]))),
         (args.runs, Box::new(|_| run_ours_with(&regenerated, &["python"]))),
         (args.runs, Box::new(|_| generate())),
         (args.runs, Box::new(|_| python_only())),
@@ -398,7 +398,7 @@ pub fn run(args: &Args) -> Result<()> {
     writeln!(md)?;
     writeln!(md, "Reference: {}.", reference_facts(&ref_stderr, &registry))?;
     writeln!(md)?;
-    writeln!(md, "Machine: {}", machine(&bin))?;
+    writeln!(md, "Machine: {}", python_machine(&bin))?;
     println!("{md}");
     Ok(())
 }
@@ -488,12 +488,7 @@ impl Stats {
         self.0[0]
     }
     fn median(&self) -> f64 {
-        let n = self.0.len();
-        if n % 2 == 1 {
-            self.0[n / 2]
-        } else {
-            (self.0[n / 2 - 1] + self.0[n / 2]) / 2.0
-        }
+        median(&self.0, |a, b| (a + b) / 2.0)
     }
 }
 
@@ -642,26 +637,15 @@ fn reference_facts(stderr: &str, registry: &Value) -> String {
     facts.join("; ")
 }
 
-fn machine(bin: &Path) -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
+/// The machine, with the versions of Python, pydantic and datamodel-code-generator in the bench virtualenv.
+fn python_machine(bin: &Path) -> String {
     let versions = version_line(python_env(&mut Command::new(bin.join("python"))).args([
         "-c",
         "import sys, pydantic; from importlib.metadata import version; \
          print(f'Python {sys.version.split()[0]}, pydantic {pydantic.VERSION}, \
          datamodel-code-generator {version(\"datamodel-code-generator\")}')",
     ]));
-    let uptime = version_line(&mut Command::new("uptime"));
-    let load = uptime.split("load average:").nth(1).map(str::trim).map(str::to_string).unwrap_or(uptime);
-    format!("{cpus} CPUs (`nproc`), {cpu}; {versions}; load average {load} at the end of the run (`uptime`).")
+    machine(&versions)
 }
 
 #[cfg(test)]

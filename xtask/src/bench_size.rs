@@ -14,7 +14,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 
 use crate::bench::{ms, needs_release_build, rerun_in_release, Timings};
-use crate::update_schema::{repo_root, BUNDLE_FILE};
+use codegen::load::BUNDLE_FILE;
+
+use crate::util::repo_root;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {

@@ -7,12 +7,15 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result};
 use codegen::GeneratedFile;
 
-use crate::update_schema::{repo_root, sha256_hex, Pin, BUNDLE_FILE, PIN_FILE};
+use codegen::load::BUNDLE_FILE;
+
+use crate::pin;
+use crate::util::{repo_root, sha256_hex};
 
 /// The bindings of the pinned schema, as `cargo xtask generate-types` writes them.
 pub fn pinned_output() -> Result<Vec<GeneratedFile>> {
     let schema = repo_root().join("schema");
-    let pin = Pin::read(&schema.join(PIN_FILE))?;
+    let pin = pin::pinned()?;
     let options = codegen::Options {
         command: "cargo xtask generate-types".into(),
         codex_version: Some(if pin.experimental {

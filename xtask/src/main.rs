@@ -3,13 +3,16 @@
 mod bench;
 mod bench_python;
 mod bench_size;
+mod codex;
 mod conformance;
 mod generate;
+mod pin;
 mod python;
 mod release_diff;
 mod releases;
 mod test;
 mod update_schema;
+mod util;
 
 use clap::{Parser, Subcommand};
 

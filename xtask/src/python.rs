@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::update_schema::repo_root;
+use crate::util::repo_root;
 
 /// The virtualenv's `bin` folder, set up.
 pub fn venv() -> Result<PathBuf> {

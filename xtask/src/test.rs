@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::update_schema::repo_root;
+use crate::util::repo_root;
 use crate::{conformance, generate, python, release_diff, releases};
 
 pub fn run() -> Result<()> {

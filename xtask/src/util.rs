@@ -90,7 +90,8 @@ pub fn run_checked(command: &mut Command) -> Result<Output> {
     Ok(output)
 }
 
-fn describe(command: &Command) -> String {
+/// A command as a shell line, for messages.
+pub fn describe(command: &Command) -> String {
     std::iter::once(command.get_program())
         .chain(command.get_args())
         .map(|a| a.to_string_lossy().into_owned())

@@ -99,8 +99,7 @@ impl Bench {
         let typify = find_on_path("cargo-typify").ok_or_else(|| {
             anyhow!("cargo-typify is not on PATH; install it outside the repository with:\n    {TYPIFY_INSTALL}")
         })?;
-        let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
-        let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+        let (schema, text) = bench_schema(args.schema.as_deref())?;
         let release = release_of(&schema, &text);
         let scratch = Scratch::new("bench")?;
 
@@ -135,18 +134,7 @@ impl Bench {
 
     /// Ours, through the release binary, into `out`.
     fn run_binary(&self, out: &Path) -> Result<()> {
-        let o = Command::new(&self.binary)
-            .arg("generate")
-            .args(["--lang", "rust"])
-            .arg("--schema")
-            .arg(&self.schema)
-            .arg("--out")
-            .arg(out)
-            .output()?;
-        if !o.status.success() {
-            bail!("{} failed:\n{}", self.binary.display(), String::from_utf8_lossy(&o.stderr));
-        }
-        Ok(())
+        run_codegen(&self.binary, &self.schema, out, &["rust"])
     }
 
     /// typify: through cargo as users run it (`launcher`), or the binary alone; with or without its builder
@@ -313,6 +301,29 @@ impl Bench {
         writeln!(md, "Machine: {}", machine(&format!("{rustc}; {typify_version}")))?;
         Ok(md)
     }
+}
+
+/// The bundle a benchmark measures (the one given, or the pinned one), and its text.
+pub(crate) fn bench_schema(given: Option<&Path>) -> Result<(PathBuf, String)> {
+    let schema = given.map_or_else(|| repo_root().join("schema").join(BUNDLE_FILE), Path::to_path_buf);
+    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+    Ok((schema, text))
+}
+
+/// `binary generate --schema SCHEMA --out OUT`, with `--lang` for each of `languages` (none: every language).
+pub(crate) fn run_codegen(binary: &Path, schema: &Path, out: &Path, languages: &[&str]) -> Result<()> {
+    let o = Command::new(binary)
+        .arg("generate")
+        .arg("--schema")
+        .arg(schema)
+        .arg("--out")
+        .arg(out)
+        .args(languages.iter().flat_map(|l| ["--lang", l]))
+        .output()?;
+    if !o.status.success() {
+        bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
+    }
+    Ok(())
 }
 
 /// Builds the `codegen` binary in release mode; its path.

@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
-use codegen::load::BUNDLE_FILE;
-
-use crate::bench::{interleave, needs_release_build, release_codegen, rerun_in_release, Measured};
+use crate::bench::{
+    bench_schema, interleave, needs_release_build, release_codegen, rerun_in_release, run_codegen, Measured,
+};
 use crate::python;
 use crate::util::{machine, median, repo_root, target_dir, version_line, Scratch};
 
@@ -136,8 +136,7 @@ struct Decodes {
 impl Bench {
     fn new(args: &Args) -> Result<Bench> {
         let root = repo_root();
-        let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
-        let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+        let (schema, text) = bench_schema(args.schema.as_deref())?;
         let stream = args.stream.clone().unwrap_or_else(|| root.join("xtask/bench/stream.jsonl"));
         let decode_py = root.join("xtask/bench/decode.py");
         let bin = venv(&root)?;
@@ -149,18 +148,7 @@ impl Bench {
 
     /// `target/release/codegen generate` into `out`, all languages or those given.
     fn run_ours_with(&self, out: &Path, languages: &[&str]) -> Result<()> {
-        let o = Command::new(&self.binary)
-            .arg("generate")
-            .arg("--schema")
-            .arg(&self.schema)
-            .arg("--out")
-            .arg(out)
-            .args(languages.iter().flat_map(|l| ["--lang", l]))
-            .output()?;
-        if !o.status.success() {
-            bail!("{} failed:\n{}", self.binary.display(), String::from_utf8_lossy(&o.stderr));
-        }
-        Ok(())
+        run_codegen(&self.binary, &self.schema, out, languages)
     }
 
     fn run_ours(&self, out: &Path) -> Result<()> {

@@ -70,31 +70,16 @@ pub fn unescape_pointer(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
-/// A `$ref` fragment with its `%XX` escapes decoded (a key may hold any character).
-pub fn percent_decode(fragment: &str) -> String {
-    let bytes = fragment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = fragment.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).expect("a fragment of UTF-8 text")
-}
-
 /// Moves every namespaced definition to the top level, under the key `key` gives its path (the segments below
 /// `/definitions`: `["v2", "Thread"]`, or `["Thread"]` for a definition already at the top level), and rewrites
-/// the refs to it. Fails when two definitions get one key.
-pub fn flatten(schema: &Value, key: &mut dyn FnMut(&[String]) -> String) -> Result<Value, String> {
+/// the refs to it. `decode` reads a ref's fragment before it is split at `/`: `samples::percent_decode` where keys
+/// may be written percent-encoded (`%22` for a quote), or the fragment as it is. Fails when two definitions get
+/// one key.
+pub fn flatten(
+    schema: &Value,
+    key: &mut dyn FnMut(&[String]) -> String,
+    decode: fn(&str) -> String,
+) -> Result<Value, String> {
     let mut flat = schema.clone();
     let Some(defs) = schema.get("definitions").and_then(Value::as_object) else {
         return Ok(flat);
@@ -126,7 +111,7 @@ pub fn flatten(schema: &Value, key: &mut dyn FnMut(&[String]) -> String) -> Resu
     }
     walk(defs, &[], key, &mut out, &mut keys)?;
     flat["definitions"] = Value::Object(out);
-    rewrite_refs(&mut flat, &keys);
+    rewrite_refs(&mut flat, &keys, decode);
     Ok(flat)
 }
 
@@ -162,13 +147,12 @@ fn visit_refs(node: &mut Value, names: bool, f: &mut dyn FnMut(&mut Value)) {
 }
 
 /// Rewrites `$ref`s into namespaces to the flattened keys.
-fn rewrite_refs(node: &mut Value, keys: &BTreeMap<Vec<String>, String>) {
+fn rewrite_refs(node: &mut Value, keys: &BTreeMap<Vec<String>, String>, decode: fn(&str) -> String) {
     visit_refs(node, false, &mut |v| {
         let Some(r) = v.as_str().and_then(|r| r.strip_prefix("#/definitions/")) else {
             return;
         };
-        // Keys may be written percent-encoded (`%22` for a quote): decoded before the pointer is split.
-        let segments: Vec<String> = percent_decode(r).split('/').map(unescape_pointer).collect();
+        let segments: Vec<String> = decode(r).split('/').map(unescape_pointer).collect();
         // The longest prefix that is a definition; anything after it points inside it.
         if let Some(n) = (1..=segments.len()).rev().find(|n| keys.contains_key(&segments[..*n])) {
             let mut target = format!("#/definitions/{}", escape_pointer(&keys[&segments[..n]]));

@@ -8,8 +8,6 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::flatten::percent_decode;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Min,
@@ -302,4 +300,25 @@ fn integer(format: Option<&str>, (minimum, maximum): (Option<f64>, Option<f64>),
     } else {
         json!(v as u64)
     }
+}
+
+/// A `$ref` fragment with its `%XX` escapes decoded (a key may hold any character).
+pub fn percent_decode(fragment: &str) -> String {
+    let bytes = fragment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = fragment.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).expect("a fragment of UTF-8 text")
 }

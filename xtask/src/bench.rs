@@ -386,7 +386,8 @@ pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
     // v2's definitions keep their names; any other takes `TopLevel` prefixes until its name is free.
     let mut taken: BTreeSet<String> = v2.keys().cloned().collect();
     let mut renamed: BTreeMap<String, String> = BTreeMap::new();
-    let flat = flatten::flatten(&doc, &mut |path| match path {
+    // Refs are read as written: the bundles Codex writes encode no key with `%`.
+    let rename = &mut |path: &[String]| match path {
         [namespace, name] if namespace == "v2" => name.clone(),
         _ => {
             let name = flatten::underscored(path);
@@ -398,8 +399,8 @@ pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
             renamed.insert(new.clone(), name);
             new
         }
-    })
-    .map_err(|e| anyhow!(e))?;
+    };
+    let flat = flatten::flatten(&doc, rename, str::to_string).map_err(|e| anyhow!(e))?;
     let reached = flatten::closure(&flat, v2.keys().cloned());
     let mut out = flat["definitions"].as_object().cloned().unwrap_or_default();
     out.retain(|key, _| reached.contains(key));

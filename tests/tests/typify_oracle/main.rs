@@ -32,7 +32,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use binding_tests::flatten::{closure, escape_pointer, flatten, underscored};
-use binding_tests::samples::Sampler;
+use binding_tests::samples::{percent_decode, Sampler};
 use codegen::ir::NameHint;
 use serde_json::{json, Map, Value};
 
@@ -88,7 +88,9 @@ fn typify_and_our_types_accept_the_same_instances() {
     let cache: Value =
         std::fs::read_to_string(&cache_file).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
     for (name, schema) in fixtures() {
-        match flatten(&schema, &mut underscored).and_then(|flat| Compared::new(name.clone(), flat, &cache)) {
+        match flatten(&schema, &mut underscored, percent_decode)
+            .and_then(|flat| Compared::new(name.clone(), flat, &cache))
+        {
             Ok(c) => compared.push(c),
             Err(e) => skipped_fixtures.push((name, e)),
         }

@@ -6,6 +6,7 @@
 //! Each step prints one `==>` line and, when it ends, how it went: a summary when it passes, everything it
 //! printed when it fails. What every step printed is kept in `target/xtask-test/<step>.log`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -54,18 +55,9 @@ pub fn run() -> Result<()> {
 
     let bin = python::venv()?;
     let package = root.join("generated/python");
-    let in_package = |program: &str, args: &str| {
-        let mut command = Command::new(bin.join(program));
-        command.args(args.split_whitespace()).current_dir(&package);
-        command
-    };
     steps.run(
         "generated Python package: ruff check, ruff format --check, mypy --strict",
-        [
-            in_package("ruff", "check --quiet --no-cache"),
-            in_package("ruff", "format --check --quiet --no-cache"),
-            in_package("mypy", "--strict --cache-dir /dev/null codex_app_server_types"),
-        ],
+        python::package_checks(&bin, &package, "codex_app_server_types"),
         last_line,
     )?;
     let mut pytest = Command::new(bin.join("python"));
@@ -85,9 +77,7 @@ pub fn run() -> Result<()> {
 
     // Nothing above may add or change a file in generated/ that git does not ignore (a build folder, say).
     eprint!("==> generated/ left as generated ... ");
-    let now = generate::fingerprint(&generate::generated_dir());
-    let changed: std::collections::BTreeSet<&String> =
-        as_generated.keys().chain(now.keys()).filter(|f| as_generated.get(*f) != now.get(*f)).collect();
+    let changed = changed_files(&as_generated, &generate::fingerprint(&generate::generated_dir()));
     if !changed.is_empty() {
         eprintln!("FAILED");
         bail!("the steps above changed generated/: {changed:?}");
@@ -150,6 +140,12 @@ impl Steps {
     }
 }
 
+/// The files added, removed or changed between two fingerprints of a folder.
+fn changed_files(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> Vec<String> {
+    let all: BTreeSet<&String> = before.keys().chain(now.keys()).collect();
+    all.into_iter().filter(|f| before.get(*f) != now.get(*f)).cloned().collect()
+}
+
 fn read(path: &Path) -> String {
     std::fs::read(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
 }
@@ -197,7 +193,7 @@ fn releases_summary(text: &str) -> String {
         .lines()
         .filter_map(|l| l.strip_prefix("==> release "))
         .filter_map(|l| l.split(':').next())
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     format!("{}: generated, linted, tables complete; {} recordings replayed", releases.join(", "), replayed.len())
@@ -205,7 +201,7 @@ fn releases_summary(text: &str) -> String {
 
 fn conformance_summary(text: &str) -> String {
     // `  Type (declared by --experimental): property x, ...`, a line per type and verdict.
-    let drift: std::collections::BTreeSet<&str> = text
+    let drift: BTreeSet<&str> = text
         .lines()
         .skip_while(|l| !l.starts_with("==> drift"))
         .skip(1)
@@ -253,6 +249,16 @@ mod tests {
         );
         let none = "==> drift: sent by the server, not declared\n  none\n";
         assert!(conformance_summary(none).ends_with("answered no model requests; no drift"));
+    }
+
+    #[test]
+    fn changed_files_are_added_removed_or_changed() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let before = map(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        assert!(changed_files(&before, &before).is_empty());
+        assert_eq!(changed_files(&before, &map(&[("a", "1"), ("b", "9"), ("d", "4")])), ["b", "c", "d"]);
     }
 
     #[test]

@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
-use codegen::GeneratedFile;
-
 use codegen::load::BUNDLE_FILE;
+use codegen::GeneratedFile;
 
 use crate::pin;
 use crate::util::{repo_root, sha256_hex};

@@ -7,9 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, ensure, Context, Result};
-use serde_json::Value;
-
 use codegen::load::BUNDLE_FILE;
+use serde_json::Value;
 
 use crate::update_schema;
 use crate::util::repo_root;

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
-
 use codegen::load::BUNDLE_FILE;
 
 use crate::util::repo_root;

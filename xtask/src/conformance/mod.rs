@@ -24,9 +24,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::python;
 use crate::util::repo_root;
-use crate::{codex, pin, update_schema};
+use crate::{codex, pin, python, update_schema};
 
 /// The drivers, by name: the transcripts are `<name>.jsonl`.
 const DRIVERS: &[&str] = &["python", "rust"];

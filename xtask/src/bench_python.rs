@@ -515,28 +515,7 @@ impl Bench {
 
 /// The bench virtualenv's `bin` folder, made on first use and remade when `xtask/bench/requirements.txt` changes.
 fn venv(root: &Path) -> Result<PathBuf> {
-    let requirements = root.join("xtask/bench/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).context("cannot read xtask/bench/requirements.txt")?;
-    let dir = target_dir(root).join("bench-venv");
-    let bin = dir.join("bin");
-    let stamp = dir.join("requirements.installed");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && bin.join("python").exists() {
-        return Ok(bin);
-    }
-    eprintln!("==> setting up {} (first run, or the requirements changed)", dir.display());
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    python::run(Command::new(&python).args(["-m", "venv"]).arg(&dir), "create the virtualenv")?;
-    python::run(
-        Command::new(bin.join("python"))
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-        "install xtask/bench/requirements.txt",
-    )?;
-    std::fs::write(&stamp, wanted)?;
-    Ok(bin)
+    python::venv_with(root, "xtask/bench/requirements.txt", &target_dir(root).join("bench-venv"))
 }
 
 /// The same environment for every Python process: bytecode caches written and read as in a normal install (this

@@ -8,12 +8,17 @@ use anyhow::{bail, Context, Result};
 
 use crate::util::repo_root;
 
-/// The virtualenv's `bin` folder, set up.
+/// The tests' virtualenv's `bin` folder, set up.
 pub fn venv() -> Result<PathBuf> {
     let root = repo_root();
-    let requirements = root.join("tests/python/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).context("cannot read tests/python/requirements.txt")?;
-    let dir = root.join("target/python-venv");
+    venv_with(&root, "tests/python/requirements.txt", &root.join("target/python-venv"))
+}
+
+/// The `bin` folder of the virtualenv `dir` with the requirements file `requirements` (relative to `root`)
+/// installed, made on first use and remade when the file changes.
+pub fn venv_with(root: &Path, requirements: &str, dir: &Path) -> Result<PathBuf> {
+    let wanted =
+        std::fs::read_to_string(root.join(requirements)).with_context(|| format!("cannot read {requirements}"))?;
     let bin = dir.join("bin");
     let stamp = dir.join("requirements.installed");
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && bin.join("python").exists() {
@@ -21,15 +26,15 @@ pub fn venv() -> Result<PathBuf> {
     }
     eprintln!("==> setting up {} (first run, or the requirements changed)", dir.display());
     if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
+        std::fs::remove_dir_all(dir)?;
     }
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    run(Command::new(&python).args(["-m", "venv"]).arg(&dir), "create the virtualenv")?;
+    run(Command::new(&python).args(["-m", "venv"]).arg(dir), "create the virtualenv")?;
     run(
         Command::new(bin.join("python"))
             .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-        "install tests/python/requirements.txt",
+            .arg(root.join(requirements)),
+        &format!("install {requirements}"),
     )?;
     std::fs::write(&stamp, wanted)?;
     Ok(bin)

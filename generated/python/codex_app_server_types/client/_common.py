@@ -159,6 +159,19 @@ def answer_with(request: Any, envelope: dict[str, Any] | None, error: BaseExcept
     return envelope
 
 
+def wire_tag(item: Any, wire: str) -> str | None:
+    """The value of tag `wire` of a tagged-union member (a generated variant class, or unknown data)."""
+    for _, name, value in getattr(type(item), "__wire_tags__", ()):
+        if name == wire:
+            return str(value)
+    if isinstance(item, Mapping):
+        value = item.get(wire)
+    else:
+        extra = getattr(item, "__pydantic_extra__", None) or {}
+        value = extra.get(wire, getattr(item, wire, None))
+    return value if isinstance(value, str) else None
+
+
 @dataclass
 class TurnResult:
     """What a finished turn produced."""
@@ -174,7 +187,7 @@ class TurnResult:
     def final_response(self) -> str | None:
         """The text of the turn's last agent message."""
         for item in reversed(self.items):
-            if getattr(item, "type", None) == "agentMessage":
+            if wire_tag(item, "type") == "agentMessage":
                 text = getattr(item, "text", None)
                 return text if isinstance(text, str) else None
         return None

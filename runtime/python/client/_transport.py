@@ -139,6 +139,8 @@ class WebSocketTransport:
         assert config.url is not None
         self._url = config.url
         path = _unix_path(config.url)
+        # websockets wants its sync connections used as context managers: the stack closes it.
+        self._stack = contextlib.ExitStack()
         try:
             if path is not None:
                 self._socket: Any = client.unix_connect(
@@ -149,6 +151,7 @@ class WebSocketTransport:
                 )
             else:
                 self._socket = client.connect(config.url, max_size=None, open_timeout=config.connect_timeout)
+            self._socket = self._stack.enter_context(self._socket)
         except (OSError, TimeoutError) as error:
             raise CodexError(f"cannot connect to {config.url}: {error}") from error
         self._reason = ""
@@ -176,7 +179,7 @@ class WebSocketTransport:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._socket.close()
+            self._stack.close()
 
 
 def connect(config: CodexConfig) -> Transport:

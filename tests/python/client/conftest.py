@@ -9,12 +9,14 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
 from codex_app_server_types.client import CodexConfig
+from mock_responses import MockResponses
 
 HERE = Path(__file__).resolve().parent
 FAKE = HERE / "fake_server.py"
@@ -95,3 +97,64 @@ def codex_bin() -> str:
             "(`cargo xtask update-schema` or `cargo xtask conformance` installs it)"
         )
     return path
+
+
+CONFIG_TOML = """model = "mock-model"
+model_provider = "mock"
+approval_policy = "on-request"
+sandbox_mode = "read-only"
+
+[model_providers.mock]
+name = "mock"
+base_url = "http://127.0.0.1:{port}/v1"
+wire_api = "responses"
+request_max_retries = 0
+stream_max_retries = 0
+"""
+
+
+@dataclass
+class RealServer:
+    """What a real-server test needs: the config of `Codex`, the scratch folder, the environment."""
+
+    config: CodexConfig
+    scratch: Path
+    env: dict[str, str]
+    codex_bin: str
+
+
+@pytest.fixture
+def real(tmp_path: Path) -> Iterator[RealServer]:
+    """The pinned `codex app-server` (from `CODEX_BIN`), offline: a scratch `CODEX_HOME` whose model provider
+    is a loopback mock of the Responses API, and proxies pointed at a closed port."""
+    binary = codex_bin()
+    mock = MockResponses()
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    (home / "config.toml").write_text(CONFIG_TOML.format(port=mock.port))
+    closed = "http://127.0.0.1:9"
+    env = {
+        "CODEX_HOME": str(home),
+        "HTTP_PROXY": closed,
+        "HTTPS_PROXY": closed,
+        "ALL_PROXY": closed,
+        "http_proxy": closed,
+        "https_proxy": closed,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        "RUST_LOG": "warn",
+    }
+    config = CodexConfig(
+        codex_bin=binary,
+        env=env,
+        cwd=work,
+        request_timeout=60.0,
+        turn_timeout=60.0,
+        shutdown_timeout=2.0,
+    )
+    try:
+        yield RealServer(config, tmp_path, env, binary)
+    finally:
+        mock.close()

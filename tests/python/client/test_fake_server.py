@@ -352,3 +352,16 @@ def test_async_two_concurrent_turns(fake: Any) -> None:
                 assert all(turn_ids(e) <= {handle.id} for e in events)
 
     asyncio.run(main())
+
+
+def test_importing_the_bindings_does_not_import_the_client() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, codex_app_server_types, codex_app_server_types.rpc\n"
+        "from codex_app_server_types.v2 import Thread\n"
+        "Thread.model_rebuild()\n"
+        "assert not [m for m in sys.modules if m.startswith('codex_app_server_types.client')], 'client imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -173,7 +173,7 @@ pub fn view(
     };
     lines.push(("..!rpc".into(), format!("from ..rpc import {rpc_names}")));
     // isort: `from .. import x` first, then `from .._base`, `from ..rpc`, `from ..v2`, by module.
-    lines.sort_by(|(a, _), (b, _)| sort_key(a).cmp(&sort_key(b)));
+    lines.sort_by_key(|(a, _)| sort_key(a));
     imports.extend(lines.into_iter().map(|(_, line)| line));
 
     ClientView {

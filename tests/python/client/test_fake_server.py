@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from client_fixtures, then named as arguments)
 """The client runtime against a scripted fake server (`fake_server.py`): misbehaviour and routing, sync and
 async."""
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from client_fixtures import fake, no_leaked_threads, time_bound  # noqa: F401  (fixtures)
 from codex_app_server_types import rpc
 from codex_app_server_types.client import (
     AsyncCodex,

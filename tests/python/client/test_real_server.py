@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from client_fixtures, then named as arguments)
 """The client runtime against the real `codex app-server` (`CODEX_BIN`) and a loopback mock of the Responses
 API (`mock_responses.py`), sync and async. Without `CODEX_BIN` these tests fail, saying how to set it."""
 
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from client_fixtures import RealServer, fake, no_leaked_threads, real, time_bound  # noqa: F401  (fixtures)
 from codex_app_server_types import rpc
 from codex_app_server_types.client import (
     AsyncCodex,
@@ -23,7 +25,6 @@ from codex_app_server_types.client import (
     TransportClosedError,
     TurnFailedError,
 )
-from conftest import RealServer
 
 
 def deltas(events: list[Any]) -> str:

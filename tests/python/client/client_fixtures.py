@@ -1,4 +1,5 @@
-"""Fixtures of the client runtime's tests: a time bound on every test, the scripted fake server, and the real
+"""Fixtures of the client runtime's tests (imported by name by each test module: a `conftest.py` here would
+shadow `tests/python/conftest.py`): a time bound on every test, the scripted fake server, and the real
 `codex app-server` (from `CODEX_BIN`) with a loopback mock of the Responses API."""
 
 from __future__ import annotations

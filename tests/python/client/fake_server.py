@@ -53,6 +53,7 @@ first_turn = first_turn[
 first_turn = [m for m in first_turn if m["method"] != "thread/started"]
 
 lock = threading.Lock()
+overloads = itertools.count()
 counter = itertools.count(1)
 
 
@@ -127,6 +128,9 @@ def extras() -> None:
         send({"method": "made/up", "params": {"threadId": "t-x", "value": 1}})
     elif SCENARIO == "unknown_request":
         send({"id": 7, "method": "made/up/request", "params": {}})
+    elif SCENARIO == "flood":
+        for i in range(20):
+            send({"method": "made/up", "params": {"n": i}})
     elif SCENARIO == "bad_request":
         send(
             {
@@ -173,6 +177,18 @@ def main() -> None:
             )
         elif method == "turn/start":
             on_turn_start(message)
+        elif method == "model/list" and SCENARIO == "overload" and next(overloads) < 2:
+            send(
+                {
+                    "id": message["id"],
+                    "error": {
+                        "code": -32001,
+                        "message": "Server overloaded; retry later.",
+                    },
+                }
+            )
+        elif method == "model/list" and SCENARIO == "bad_result":
+            respond(message, {"data": 5})
         elif method == "model/list":
             extras()
             respond(message, results["model/list"])

@@ -17,10 +17,15 @@ from codex_app_server_types import rpc
 from codex_app_server_types.client import (
     AsyncCodex,
     Codex,
+    CodexConfig,
+    DecodeError,
+    EventsDropped,
     RequestTimeoutError,
+    ServerOverloadedError,
     TransportClosedError,
     TurnTimeoutError,
     UndecodableMessage,
+    WebSocketUnavailableError,
 )
 
 
@@ -242,6 +247,48 @@ def test_leaving_the_context_stops_the_server(fake: Any) -> None:
     assert process.poll() is not None
     with pytest.raises(TransportClosedError):
         codex.model_list()
+
+
+def test_overload_is_retried_when_asked(fake: Any) -> None:
+    config, log = fake("overload")
+    with Codex(config) as codex, pytest.raises(ServerOverloadedError) as overloaded:
+        codex.model_list()
+    assert overloaded.value.code == -32001
+    config, log = fake("overload", overload_retries=3, overload_backoff=0.01)
+    with Codex(config) as codex:
+        codex.model_list()
+    assert [m["method"] for m in received(log)].count("model/list") == 3
+
+
+def test_a_result_that_does_not_decode_names_the_method_and_path(fake: Any) -> None:
+    config, _ = fake("bad_result")
+    with Codex(config) as codex, pytest.raises(DecodeError) as failure:
+        codex.model_list()
+    assert failure.value.method == "model/list"
+    assert failure.value.path == "data"
+
+
+def test_a_full_event_subscription_drops_its_oldest_and_says_so(fake: Any) -> None:
+    config, _ = fake("flood", event_queue_size=5)
+    with Codex(config) as codex, codex.events() as events:
+        codex.model_list()
+        wait_for(lambda: events._dropped == 15)
+        first = events.get(timeout=5)
+        assert first == EventsDropped(15)
+        rest = [events.get(timeout=5) for _ in range(5)]
+        assert [e.params["n"] for e in rest] == [15, 16, 17, 18, 19]
+
+
+def test_a_url_without_websockets_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "websockets", None)
+    monkeypatch.setitem(sys.modules, "websockets.sync", None)
+    monkeypatch.setitem(sys.modules, "websockets.sync.client", None)
+    with pytest.raises(WebSocketUnavailableError, match=r"\[ws\]"):
+        Codex(CodexConfig(url="ws://127.0.0.1:9")).start()
 
 
 # Async

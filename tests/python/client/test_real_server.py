@@ -292,3 +292,32 @@ def test_async_websocket_transport(real: RealServer) -> None:
                 assert result.final_response == "Hello aws."
 
         asyncio.run(main())
+
+
+def test_unix_socket_transport(real: RealServer) -> None:
+    path = real.scratch / "codex.sock"
+    server = subprocess.Popen(
+        [real.codex_bin, "app-server", "--listen", f"unix://{path}"],
+        env={**os.environ, **real.env},
+        cwd=real.config.cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not path.exists():
+            assert time.monotonic() < deadline, "the unix socket server did not start"
+            assert server.poll() is None, "the unix socket server exited"
+            time.sleep(0.1)
+        with Codex(
+            CodexConfig(url=f"unix://{path}", request_timeout=60.0, turn_timeout=60.0)
+        ) as codex:
+            assert (
+                codex.thread_start().run("[token:unix] hi").final_response
+                == "Hello unix."
+            )
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)

@@ -542,6 +542,8 @@ class AsyncCodex(rpc.AsyncClientMethods):
         try:
             response: Any = spec.response_adapter.validate_python(result)
         except ValidationError as error:
+            if turn_queue is not None:
+                self._turns.pop(turn_queue.turn_id, None)
             raise decode_error("turn/start", error) from error
         if turn_queue is None:
             turn_queue = _TurnQueue(response.turn.id, None)
@@ -566,7 +568,9 @@ class AsyncThread(AsyncThreadRequests):
         self.id: str = info.id
         self.handler = handler
         if handler is not None:
+            # The thread's handler answers for it as long as this handle lives.
             codex._thread_handlers[self.id] = handler
+            weakref.finalize(self, codex._thread_handlers.pop, self.id, None)
 
     async def turn(
         self,

@@ -583,6 +583,8 @@ class Codex(rpc.ClientMethods):
         try:
             response: Any = spec.response_adapter.validate_python(result)
         except ValidationError as error:
+            if turn_queue is not None:
+                self._turns.pop(turn_queue.turn_id, None)
             raise decode_error("turn/start", error) from error
         if turn_queue is None:
             turn_queue = _TurnQueue(response.turn.id, None)
@@ -609,7 +611,9 @@ class Thread(ThreadRequests):
         self.id: str = info.id
         self.handler = handler
         if handler is not None:
+            # The thread's handler answers for it as long as this handle lives.
             codex._thread_handlers[self.id] = handler
+            weakref.finalize(self, codex._thread_handlers.pop, self.id, None)
 
     def turn(
         self,

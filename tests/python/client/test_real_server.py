@@ -179,7 +179,7 @@ def test_thread_resume_on_a_new_connection(real: RealServer) -> None:
         thread = codex.thread_start()
         thread.run("[token:first] hi")
     with Codex(real.config) as codex:
-        resumed = codex.thread_resume(thread.id)
+        resumed = codex.thread_resume(thread_id=thread.id)
         assert resumed.id == thread.id
         assert resumed.run("[token:second] hi again").final_response == "Hello second."
 

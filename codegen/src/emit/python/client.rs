@@ -75,6 +75,9 @@ pub struct ClientView {
     async_thread: Vec<Vec<String>>,
     turn: Vec<Vec<String>>,
     async_turn: Vec<Vec<String>>,
+    /// `thread/start` and the requests whose result holds the same `thread`, returning a handle.
+    openers: Vec<Vec<String>>,
+    async_openers: Vec<Vec<String>>,
 }
 
 /// The copied files, each behind the header and a line naming its source.
@@ -132,21 +135,41 @@ pub fn view(
         }
     }
 
+    let mut openers = Vec::new();
+    let mut async_openers = Vec::new();
+    if let Some(thread_type) = thread_field(ir, rpc, "thread/start") {
+        for m in rpc.requests(Sender::Client) {
+            if thread_field(ir, rpc, &m.name.wire).as_ref() != Some(&thread_type) {
+                continue;
+            }
+            let p = rpc_view::prepare(model, rpc, &mut a, m);
+            let Arguments::Fields(fields) = &p.arguments else { continue };
+            if fields.iter().any(|(name, _, _)| name == "handler") {
+                continue;
+            }
+            uses_not_given |= fields.iter().any(|(_, _, required)| !required);
+            openers.push(opener(&p, fields, false));
+            async_openers.push(opener(&p, fields, true));
+        }
+    }
+
     // `prepare` names more types than the handles' signatures use: import what the emitted lines name.
     let tokens: std::collections::BTreeSet<&str> = thread
         .iter()
         .chain(&turn)
+        .chain(&openers)
         .flatten()
         .flat_map(|line| line.split(|c: char| !(c.is_alphanumeric() || c == '_')))
         .collect();
     let mut imports = vec!["from __future__ import annotations".to_string(), String::new()];
     let mut typing: Vec<String> =
         a.typing_names().into_iter().filter(|n| tokens.contains(n)).map(String::from).collect();
-    if !typing.is_empty() {
-        layout::import_order(&mut typing);
-        imports.push(format!("from typing import {}", typing.join(", ")));
-        imports.push(String::new());
-    }
+    typing.extend(["Any", "TYPE_CHECKING"].map(String::from));
+    typing.sort();
+    typing.dedup();
+    layout::import_order(&mut typing);
+    imports.push(format!("from typing import {}", typing.join(", ")));
+    imports.push(String::new());
     let mut lines: Vec<(String, String)> = a
         .namespace_imports()
         .into_iter()
@@ -164,14 +187,16 @@ pub fn view(
     let mut base: Vec<String> = a.base_names().into_iter().filter(|n| tokens.contains(n.as_str())).collect();
     if !base.is_empty() {
         layout::import_order(&mut base);
-        lines.push(("..!_base".into(), format!("from .._base import {}", base.join(", "))));
+        lines.push(("..!_base".into(), import_line(".._base", &base)));
     }
-    let rpc_names = if uses_not_given {
-        "NOT_GIVEN, AsyncClientMethods, ClientMethods, NotGiven"
-    } else {
-        "AsyncClientMethods, ClientMethods"
-    };
-    lines.push(("..!rpc".into(), format!("from ..rpc import {rpc_names}")));
+    let mut rpc_names =
+        vec!["AsyncClientMethods", "AsyncServerRequestHandler", "ClientMethods", "ServerRequestHandler"];
+    if uses_not_given {
+        rpc_names.extend(["NOT_GIVEN", "NotGiven"]);
+    }
+    let mut rpc_names: Vec<String> = rpc_names.into_iter().map(String::from).collect();
+    layout::import_order(&mut rpc_names);
+    lines.push(("..!rpc".into(), import_line("..rpc", &rpc_names)));
     // isort: `from .. import x` first, then `from .._base`, `from ..rpc`, `from ..v2`, by module.
     lines.sort_by_key(|(a, _)| sort_key(a));
     imports.extend(lines.into_iter().map(|(_, line)| line));
@@ -186,6 +211,8 @@ pub fn view(
         async_thread,
         turn,
         async_turn,
+        openers,
+        async_openers,
     }
 }
 
@@ -276,4 +303,57 @@ fn handle_method(
         "",
     ));
     lines
+}
+
+/// The type of the `thread` field of the result of request `method`, when its result is a struct with one.
+fn thread_field(ir: &Ir, rpc: &Rpc, method: &str) -> Option<TypeRef> {
+    let m = rpc.requests(Sender::Client).find(|m| m.name.wire == method)?;
+    let TypeRef::Named(id) = ir.through_aliases(m.response()?) else { return None };
+    let TypeKind::Struct(s) = &ir.get(*id).kind else { return None };
+    s.fields.iter().find(|f| f.name.wire == "thread" && f.required).map(|f| f.ty.clone())
+}
+
+/// A request that opens a thread, returning its handle: the client's method with a `handler` argument.
+fn opener(p: &Prepared, fields: &[(String, String, bool)], asynchronous: bool) -> Vec<String> {
+    let m = p.method;
+    let (handler, handle, base) = if asynchronous {
+        ("AsyncServerRequestHandler", "AsyncThread", "AsyncClientMethods")
+    } else {
+        ("ServerRequestHandler", "Thread", "ClientMethods")
+    };
+    let mut params = vec!["self".to_string(), "*".to_string(), format!("handler: {handler} | None = None")];
+    let mut args = vec!["self".to_string()];
+    for (name, annotation, required) in fields {
+        params.push(if *required {
+            format!("{name}: {annotation}")
+        } else {
+            format!("{name}: {annotation} | NotGiven = NOT_GIVEN")
+        });
+        args.push(format!("{name}={name}"));
+    }
+    let def = if asynchronous { "async def " } else { "def " };
+    let mut lines = rpc_view::call(INDENT, def, &m.function.python, &params, &format!(" -> {handle}:"));
+    // The handle replaces the response the base class returns.
+    lines[0].push_str("  # type: ignore[override]");
+    let doc = format!("Sends `{}` and returns the thread's handle (`handler` answers for the thread).", m.name.wire);
+    lines.extend(rpc_view::docstring_lines(&doc));
+    let awaiting = if asynchronous { "await " } else { "" };
+    let body_indent = format!("{INDENT}{INDENT}");
+    lines.push(format!("{body_indent}response = {awaiting}{base}.{}(", m.function.python));
+    lines.extend(args.iter().map(|a| format!("{body_indent}{INDENT}{a},")));
+    lines.push(format!("{body_indent})"));
+    lines.push(format!("{body_indent}return self._open(response, handler)"));
+    lines
+}
+
+/// `from {module} import {names}`, exploded one name a line (as ruff formats it) when too long.
+fn import_line(module: &str, names: &[String]) -> String {
+    let one = format!("from {module} import {}", names.join(", "));
+    if one.len() <= LINE_LENGTH {
+        return one;
+    }
+    let mut lines = vec![format!("from {module} import (")];
+    lines.extend(names.iter().map(|n| format!("{INDENT}{n},")));
+    lines.push(")".into());
+    lines.join("\n")
 }

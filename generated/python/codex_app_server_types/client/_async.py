@@ -51,7 +51,7 @@ from ._errors import (
     TurnTimeoutError,
     rpc_error,
 )
-from ._generated import AsyncThreadRequests, AsyncTurnRequests
+from ._generated import AsyncThreadOpeners, AsyncThreadRequests, AsyncTurnRequests
 from ._transport import AsyncTransport, connect_async
 
 log = logging.getLogger(__name__.rsplit(".", 1)[0])
@@ -127,7 +127,7 @@ class AsyncEventStream:
         self.close()
 
 
-class AsyncCodex(rpc.AsyncClientMethods):
+class AsyncCodex(AsyncThreadOpeners):
     """`Codex` for asyncio: `async with AsyncCodex() as codex:`; the handshake runs on entry or first use."""
 
     def __init__(
@@ -487,40 +487,8 @@ class AsyncCodex(rpc.AsyncClientMethods):
 
     # Threads and turns
 
-    def _thread(self, response: Any, handler: rpc.AsyncServerRequestHandler | None) -> AsyncThread:
+    def _open(self, response: Any, handler: rpc.AsyncServerRequestHandler | None) -> AsyncThread:
         return AsyncThread(self, response.thread, response, handler)
-
-    async def thread_start(  # type: ignore[override]
-        self, *, handler: rpc.AsyncServerRequestHandler | None = None, **params: Any
-    ) -> AsyncThread:
-        """Starts a thread (`thread/start`) and returns its handle."""
-        return self._thread(await super().thread_start(**params), handler)
-
-    async def thread_resume(  # type: ignore[override]
-        self,
-        thread_id: str,
-        *,
-        handler: rpc.AsyncServerRequestHandler | None = None,
-        **params: Any,
-    ) -> AsyncThread:
-        """Resumes a stored thread (`thread/resume`) and returns its handle."""
-        return self._thread(
-            await self._call("thread/resume", object, thread_id=thread_id, **params),
-            handler,
-        )
-
-    async def thread_fork(  # type: ignore[override]
-        self,
-        thread_id: str,
-        *,
-        handler: rpc.AsyncServerRequestHandler | None = None,
-        **params: Any,
-    ) -> AsyncThread:
-        """Forks a thread (`thread/fork`) and returns the new thread's handle."""
-        return self._thread(
-            await self._call("thread/fork", object, thread_id=thread_id, **params),
-            handler,
-        )
 
     async def thread_list(self, **params: Any) -> list[AsyncThread]:  # type: ignore[override]
         """The stored threads (`thread/list`, one page: pass `cursor=` for the next) as handles."""

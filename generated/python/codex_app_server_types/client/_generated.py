@@ -9,11 +9,22 @@ module and `..rpc`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._base import Int64, UInt32
-from ..rpc import NOT_GIVEN, AsyncClientMethods, ClientMethods, NotGiven
+from ..rpc import (
+    NOT_GIVEN,
+    AsyncClientMethods,
+    AsyncServerRequestHandler,
+    ClientMethods,
+    NotGiven,
+    ServerRequestHandler,
+)
 from ..v2 import _models as _v2
+
+if TYPE_CHECKING:
+    from ._async import AsyncThread
+    from ._sync import Thread
 
 CODEX_VERSION: str | None = "0.169.0"
 """The Codex release whose schema generated this package (`None` when it was not named)."""
@@ -121,6 +132,370 @@ ROUTES: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None]] = {
 }
 """Per server notification and request: the attributes to follow from its params down to the id of its thread
 and of its turn (`None` where the params name none)."""
+
+
+class ThreadOpeners(ClientMethods):
+    """`thread/start`, and every request whose result holds the same `thread` (resume, fork, ...), returning
+    the thread's handle; `handler` answers the server's requests for that thread."""
+
+    def _open(self, response: Any, handler: ServerRequestHandler | None) -> Thread:
+        raise NotImplementedError
+
+    def thread_start(  # type: ignore[override]
+        self,
+        *,
+        handler: ServerRequestHandler | None = None,
+        approval_policy: _v2.AskForApproval | None | NotGiven = NOT_GIVEN,
+        approvals_reviewer: _v2.ApprovalsReviewer | None | NotGiven = NOT_GIVEN,
+        base_instructions: str | None | NotGiven = NOT_GIVEN,
+        config: dict[str, Any] | None | NotGiven = NOT_GIVEN,
+        cwd: str | None | NotGiven = NOT_GIVEN,
+        developer_instructions: str | None | NotGiven = NOT_GIVEN,
+        ephemeral: bool | None | NotGiven = NOT_GIVEN,
+        model: str | None | NotGiven = NOT_GIVEN,
+        model_provider_: str | None | NotGiven = NOT_GIVEN,
+        personality: _v2.Personality | None | NotGiven = NOT_GIVEN,
+        sandbox: _v2.SandboxMode | None | NotGiven = NOT_GIVEN,
+        service_name: str | None | NotGiven = NOT_GIVEN,
+        service_tier: str | None | NotGiven = NOT_GIVEN,
+        session_start_source: _v2.ThreadStartSource | None | NotGiven = NOT_GIVEN,
+        thread_source: _v2.ThreadSource | None | NotGiven = NOT_GIVEN,
+    ) -> Thread:
+        """Sends `thread/start` and returns the thread's handle (`handler` answers for the thread)."""
+        response = ClientMethods.thread_start(
+            self,
+            approval_policy=approval_policy,
+            approvals_reviewer=approvals_reviewer,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            ephemeral=ephemeral,
+            model=model,
+            model_provider_=model_provider_,
+            personality=personality,
+            sandbox=sandbox,
+            service_name=service_name,
+            service_tier=service_tier,
+            session_start_source=session_start_source,
+            thread_source=thread_source,
+        )
+        return self._open(response, handler)
+
+    def thread_resume(  # type: ignore[override]
+        self,
+        *,
+        handler: ServerRequestHandler | None = None,
+        thread_id: str,
+        approval_policy: _v2.AskForApproval | None | NotGiven = NOT_GIVEN,
+        approvals_reviewer: _v2.ApprovalsReviewer | None | NotGiven = NOT_GIVEN,
+        base_instructions: str | None | NotGiven = NOT_GIVEN,
+        config: dict[str, Any] | None | NotGiven = NOT_GIVEN,
+        cwd: str | None | NotGiven = NOT_GIVEN,
+        developer_instructions: str | None | NotGiven = NOT_GIVEN,
+        exclude_turns: bool | NotGiven = NOT_GIVEN,
+        model: str | None | NotGiven = NOT_GIVEN,
+        model_provider_: str | None | NotGiven = NOT_GIVEN,
+        personality: _v2.Personality | None | NotGiven = NOT_GIVEN,
+        sandbox: _v2.SandboxMode | None | NotGiven = NOT_GIVEN,
+        service_tier: str | None | NotGiven = NOT_GIVEN,
+    ) -> Thread:
+        """Sends `thread/resume` and returns the thread's handle (`handler` answers for the thread)."""
+        response = ClientMethods.thread_resume(
+            self,
+            thread_id=thread_id,
+            approval_policy=approval_policy,
+            approvals_reviewer=approvals_reviewer,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            exclude_turns=exclude_turns,
+            model=model,
+            model_provider_=model_provider_,
+            personality=personality,
+            sandbox=sandbox,
+            service_tier=service_tier,
+        )
+        return self._open(response, handler)
+
+    def thread_fork(  # type: ignore[override]
+        self,
+        *,
+        handler: ServerRequestHandler | None = None,
+        thread_id: str,
+        approval_policy: _v2.AskForApproval | None | NotGiven = NOT_GIVEN,
+        approvals_reviewer: _v2.ApprovalsReviewer | None | NotGiven = NOT_GIVEN,
+        base_instructions: str | None | NotGiven = NOT_GIVEN,
+        config: dict[str, Any] | None | NotGiven = NOT_GIVEN,
+        cwd: str | None | NotGiven = NOT_GIVEN,
+        developer_instructions: str | None | NotGiven = NOT_GIVEN,
+        ephemeral: bool | NotGiven = NOT_GIVEN,
+        exclude_turns: bool | NotGiven = NOT_GIVEN,
+        last_turn_id: str | None | NotGiven = NOT_GIVEN,
+        model: str | None | NotGiven = NOT_GIVEN,
+        model_provider_: str | None | NotGiven = NOT_GIVEN,
+        sandbox: _v2.SandboxMode | None | NotGiven = NOT_GIVEN,
+        service_tier: str | None | NotGiven = NOT_GIVEN,
+        thread_source: _v2.ThreadSource | None | NotGiven = NOT_GIVEN,
+    ) -> Thread:
+        """Sends `thread/fork` and returns the thread's handle (`handler` answers for the thread)."""
+        response = ClientMethods.thread_fork(
+            self,
+            thread_id=thread_id,
+            approval_policy=approval_policy,
+            approvals_reviewer=approvals_reviewer,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            ephemeral=ephemeral,
+            exclude_turns=exclude_turns,
+            last_turn_id=last_turn_id,
+            model=model,
+            model_provider_=model_provider_,
+            sandbox=sandbox,
+            service_tier=service_tier,
+            thread_source=thread_source,
+        )
+        return self._open(response, handler)
+
+    def thread_metadata_update(  # type: ignore[override]
+        self,
+        *,
+        handler: ServerRequestHandler | None = None,
+        thread_id: str,
+        git_info: _v2.ThreadMetadataGitInfoUpdateParams | None | NotGiven = NOT_GIVEN,
+    ) -> Thread:
+        """Sends `thread/metadata/update` and returns the thread's handle (`handler` answers for the thread)."""
+        response = ClientMethods.thread_metadata_update(
+            self,
+            thread_id=thread_id,
+            git_info=git_info,
+        )
+        return self._open(response, handler)
+
+    def thread_unarchive(self, *, handler: ServerRequestHandler | None = None, thread_id: str) -> Thread:  # type: ignore[override]
+        """Sends `thread/unarchive` and returns the thread's handle (`handler` answers for the thread)."""
+        response = ClientMethods.thread_unarchive(
+            self,
+            thread_id=thread_id,
+        )
+        return self._open(response, handler)
+
+    def thread_revert(  # type: ignore[override]
+        self,
+        *,
+        handler: ServerRequestHandler | None = None,
+        before_turn_id: str,
+        thread_id: str,
+    ) -> Thread:
+        """Sends `thread/revert` and returns the thread's handle (`handler` answers for the thread)."""
+        response = ClientMethods.thread_revert(
+            self,
+            before_turn_id=before_turn_id,
+            thread_id=thread_id,
+        )
+        return self._open(response, handler)
+
+    def thread_read(  # type: ignore[override]
+        self,
+        *,
+        handler: ServerRequestHandler | None = None,
+        thread_id: str,
+        include_turns: bool | NotGiven = NOT_GIVEN,
+    ) -> Thread:
+        """Sends `thread/read` and returns the thread's handle (`handler` answers for the thread)."""
+        response = ClientMethods.thread_read(
+            self,
+            thread_id=thread_id,
+            include_turns=include_turns,
+        )
+        return self._open(response, handler)
+
+
+class AsyncThreadOpeners(AsyncClientMethods):
+    """`ThreadOpeners` with `async` methods."""
+
+    def _open(self, response: Any, handler: AsyncServerRequestHandler | None) -> AsyncThread:
+        raise NotImplementedError
+
+    async def thread_start(  # type: ignore[override]
+        self,
+        *,
+        handler: AsyncServerRequestHandler | None = None,
+        approval_policy: _v2.AskForApproval | None | NotGiven = NOT_GIVEN,
+        approvals_reviewer: _v2.ApprovalsReviewer | None | NotGiven = NOT_GIVEN,
+        base_instructions: str | None | NotGiven = NOT_GIVEN,
+        config: dict[str, Any] | None | NotGiven = NOT_GIVEN,
+        cwd: str | None | NotGiven = NOT_GIVEN,
+        developer_instructions: str | None | NotGiven = NOT_GIVEN,
+        ephemeral: bool | None | NotGiven = NOT_GIVEN,
+        model: str | None | NotGiven = NOT_GIVEN,
+        model_provider_: str | None | NotGiven = NOT_GIVEN,
+        personality: _v2.Personality | None | NotGiven = NOT_GIVEN,
+        sandbox: _v2.SandboxMode | None | NotGiven = NOT_GIVEN,
+        service_name: str | None | NotGiven = NOT_GIVEN,
+        service_tier: str | None | NotGiven = NOT_GIVEN,
+        session_start_source: _v2.ThreadStartSource | None | NotGiven = NOT_GIVEN,
+        thread_source: _v2.ThreadSource | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncThread:
+        """Sends `thread/start` and returns the thread's handle (`handler` answers for the thread)."""
+        response = await AsyncClientMethods.thread_start(
+            self,
+            approval_policy=approval_policy,
+            approvals_reviewer=approvals_reviewer,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            ephemeral=ephemeral,
+            model=model,
+            model_provider_=model_provider_,
+            personality=personality,
+            sandbox=sandbox,
+            service_name=service_name,
+            service_tier=service_tier,
+            session_start_source=session_start_source,
+            thread_source=thread_source,
+        )
+        return self._open(response, handler)
+
+    async def thread_resume(  # type: ignore[override]
+        self,
+        *,
+        handler: AsyncServerRequestHandler | None = None,
+        thread_id: str,
+        approval_policy: _v2.AskForApproval | None | NotGiven = NOT_GIVEN,
+        approvals_reviewer: _v2.ApprovalsReviewer | None | NotGiven = NOT_GIVEN,
+        base_instructions: str | None | NotGiven = NOT_GIVEN,
+        config: dict[str, Any] | None | NotGiven = NOT_GIVEN,
+        cwd: str | None | NotGiven = NOT_GIVEN,
+        developer_instructions: str | None | NotGiven = NOT_GIVEN,
+        exclude_turns: bool | NotGiven = NOT_GIVEN,
+        model: str | None | NotGiven = NOT_GIVEN,
+        model_provider_: str | None | NotGiven = NOT_GIVEN,
+        personality: _v2.Personality | None | NotGiven = NOT_GIVEN,
+        sandbox: _v2.SandboxMode | None | NotGiven = NOT_GIVEN,
+        service_tier: str | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncThread:
+        """Sends `thread/resume` and returns the thread's handle (`handler` answers for the thread)."""
+        response = await AsyncClientMethods.thread_resume(
+            self,
+            thread_id=thread_id,
+            approval_policy=approval_policy,
+            approvals_reviewer=approvals_reviewer,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            exclude_turns=exclude_turns,
+            model=model,
+            model_provider_=model_provider_,
+            personality=personality,
+            sandbox=sandbox,
+            service_tier=service_tier,
+        )
+        return self._open(response, handler)
+
+    async def thread_fork(  # type: ignore[override]
+        self,
+        *,
+        handler: AsyncServerRequestHandler | None = None,
+        thread_id: str,
+        approval_policy: _v2.AskForApproval | None | NotGiven = NOT_GIVEN,
+        approvals_reviewer: _v2.ApprovalsReviewer | None | NotGiven = NOT_GIVEN,
+        base_instructions: str | None | NotGiven = NOT_GIVEN,
+        config: dict[str, Any] | None | NotGiven = NOT_GIVEN,
+        cwd: str | None | NotGiven = NOT_GIVEN,
+        developer_instructions: str | None | NotGiven = NOT_GIVEN,
+        ephemeral: bool | NotGiven = NOT_GIVEN,
+        exclude_turns: bool | NotGiven = NOT_GIVEN,
+        last_turn_id: str | None | NotGiven = NOT_GIVEN,
+        model: str | None | NotGiven = NOT_GIVEN,
+        model_provider_: str | None | NotGiven = NOT_GIVEN,
+        sandbox: _v2.SandboxMode | None | NotGiven = NOT_GIVEN,
+        service_tier: str | None | NotGiven = NOT_GIVEN,
+        thread_source: _v2.ThreadSource | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncThread:
+        """Sends `thread/fork` and returns the thread's handle (`handler` answers for the thread)."""
+        response = await AsyncClientMethods.thread_fork(
+            self,
+            thread_id=thread_id,
+            approval_policy=approval_policy,
+            approvals_reviewer=approvals_reviewer,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            ephemeral=ephemeral,
+            exclude_turns=exclude_turns,
+            last_turn_id=last_turn_id,
+            model=model,
+            model_provider_=model_provider_,
+            sandbox=sandbox,
+            service_tier=service_tier,
+            thread_source=thread_source,
+        )
+        return self._open(response, handler)
+
+    async def thread_metadata_update(  # type: ignore[override]
+        self,
+        *,
+        handler: AsyncServerRequestHandler | None = None,
+        thread_id: str,
+        git_info: _v2.ThreadMetadataGitInfoUpdateParams | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncThread:
+        """Sends `thread/metadata/update` and returns the thread's handle (`handler` answers for the thread)."""
+        response = await AsyncClientMethods.thread_metadata_update(
+            self,
+            thread_id=thread_id,
+            git_info=git_info,
+        )
+        return self._open(response, handler)
+
+    async def thread_unarchive(  # type: ignore[override]
+        self,
+        *,
+        handler: AsyncServerRequestHandler | None = None,
+        thread_id: str,
+    ) -> AsyncThread:
+        """Sends `thread/unarchive` and returns the thread's handle (`handler` answers for the thread)."""
+        response = await AsyncClientMethods.thread_unarchive(
+            self,
+            thread_id=thread_id,
+        )
+        return self._open(response, handler)
+
+    async def thread_revert(  # type: ignore[override]
+        self,
+        *,
+        handler: AsyncServerRequestHandler | None = None,
+        before_turn_id: str,
+        thread_id: str,
+    ) -> AsyncThread:
+        """Sends `thread/revert` and returns the thread's handle (`handler` answers for the thread)."""
+        response = await AsyncClientMethods.thread_revert(
+            self,
+            before_turn_id=before_turn_id,
+            thread_id=thread_id,
+        )
+        return self._open(response, handler)
+
+    async def thread_read(  # type: ignore[override]
+        self,
+        *,
+        handler: AsyncServerRequestHandler | None = None,
+        thread_id: str,
+        include_turns: bool | NotGiven = NOT_GIVEN,
+    ) -> AsyncThread:
+        """Sends `thread/read` and returns the thread's handle (`handler` answers for the thread)."""
+        response = await AsyncClientMethods.thread_read(
+            self,
+            thread_id=thread_id,
+            include_turns=include_turns,
+        )
+        return self._open(response, handler)
 
 
 class ThreadRequests:

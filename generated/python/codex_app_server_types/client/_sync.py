@@ -62,7 +62,7 @@ from ._errors import (
     TurnTimeoutError,
     rpc_error,
 )
-from ._generated import ThreadRequests, TurnRequests
+from ._generated import ThreadOpeners, ThreadRequests, TurnRequests
 from ._transport import Transport, connect
 
 log = logging.getLogger(__name__.rsplit(".", 1)[0])
@@ -157,7 +157,7 @@ class EventStream:
         self.close()
 
 
-class Codex(rpc.ClientMethods):
+class Codex(ThreadOpeners):
     """A connection to `codex app-server`: every client request as a typed method, and thread handles.
 
     ```python
@@ -535,34 +535,8 @@ class Codex(rpc.ClientMethods):
 
     # Threads and turns
 
-    def _thread(self, response: Any, handler: rpc.ServerRequestHandler | None) -> Thread:
+    def _open(self, response: Any, handler: rpc.ServerRequestHandler | None) -> Thread:
         return Thread(self, response.thread, response, handler)
-
-    def thread_start(  # type: ignore[override]
-        self, *, handler: rpc.ServerRequestHandler | None = None, **params: Any
-    ) -> Thread:
-        """Starts a thread (`thread/start`, params as keyword arguments) and returns its handle."""
-        return self._thread(super().thread_start(**params), handler)
-
-    def thread_resume(  # type: ignore[override]
-        self,
-        thread_id: str,
-        *,
-        handler: rpc.ServerRequestHandler | None = None,
-        **params: Any,
-    ) -> Thread:
-        """Resumes a stored thread (`thread/resume`) and returns its handle."""
-        return self._thread(self._call("thread/resume", object, thread_id=thread_id, **params), handler)
-
-    def thread_fork(  # type: ignore[override]
-        self,
-        thread_id: str,
-        *,
-        handler: rpc.ServerRequestHandler | None = None,
-        **params: Any,
-    ) -> Thread:
-        """Forks a thread (`thread/fork`) and returns the new thread's handle."""
-        return self._thread(self._call("thread/fork", object, thread_id=thread_id, **params), handler)
 
     def thread_list(self, **params: Any) -> list[Thread]:  # type: ignore[override]
         """The stored threads (`thread/list`, one page: pass `cursor=` for the next) as handles."""

@@ -64,8 +64,9 @@ class _TurnQueue:
 
 
 class _Starting:
-    def __init__(self, thread_id: str) -> None:
+    def __init__(self, thread_id: str, handler: rpc.AsyncServerRequestHandler | None) -> None:
         self.thread_id = thread_id
+        self.handler = handler
         self.early: list[tuple[str, Any]] = []
 
 
@@ -234,7 +235,7 @@ class AsyncCodex(AsyncThreadOpeners):
         await self._write(rpc.encode_notification(method, params))
 
     def _begin(
-        self, method: str, params: dict[str, Any] | None, starting: str | None = None
+        self, method: str, params: dict[str, Any] | None, starting: _Starting | None = None
     ) -> tuple[int, str, asyncio.Future[Any]]:
         if self._closed is not None:
             raise self._closed
@@ -242,7 +243,7 @@ class AsyncCodex(AsyncThreadOpeners):
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (method, future)
         if starting is not None:
-            self._starting[request_id] = _Starting(starting)
+            self._starting[request_id] = starting
         return request_id, method, future
 
     def _forget(self, request_id: rpc.RequestId) -> None:
@@ -255,7 +256,7 @@ class AsyncCodex(AsyncThreadOpeners):
         self,
         method: str,
         params: dict[str, Any] | None,
-        starting: str | None = None,
+        starting: _Starting | None = None,
         *,
         timeout: Any = ...,
     ) -> Any:
@@ -425,7 +426,7 @@ class AsyncCodex(AsyncThreadOpeners):
         elif starting is not None:
             turn = message.result.get("turn") if isinstance(message.result, dict) else None
             turn_id = turn.get("id") if isinstance(turn, dict) else None
-            turn_queue = _TurnQueue(turn_id, None) if isinstance(turn_id, str) else None
+            turn_queue = _TurnQueue(turn_id, starting.handler) if isinstance(turn_id, str) else None
             if turn_queue is not None:
                 self._turns[turn_queue.turn_id] = turn_queue
                 for early_turn, early in starting.early:
@@ -467,7 +468,12 @@ class AsyncCodex(AsyncThreadOpeners):
     def _server_request(self, request: Any) -> None:
         thread_id, turn_id = route_of(request)
         turn = self._turns.get(turn_id) if turn_id is not None else None
-        handler = (turn.handler if turn is not None else None) or self._thread_handlers.get(thread_id or "")
+        handler = turn.handler if turn is not None else None
+        if turn is None and thread_id is not None:
+            # A request of a turn whose `turn/start` has not been answered yet.
+            starting = next((s for s in self._starting.values() if s.thread_id == thread_id), None)
+            handler = starting.handler if starting is not None else None
+        handler = handler or self._thread_handlers.get(thread_id or "")
         self._spawn(self._answer(handler or self.handler, request))
 
     async def _answer(self, handler: rpc.AsyncServerRequestHandler | None, request: Any) -> None:
@@ -506,7 +512,8 @@ class AsyncCodex(AsyncThreadOpeners):
             rpc.NOT_GIVEN,
             {"thread_id": thread.id, "input": to_input(input), **params},
         )
-        result, turn_queue = await self._send_request("turn/start", wire, thread.id)
+        starting = _Starting(thread.id, handler or thread.handler)
+        result, turn_queue = await self._send_request("turn/start", wire, starting)
         try:
             response: Any = spec.response_adapter.validate_python(result)
         except ValidationError as error:
@@ -514,8 +521,7 @@ class AsyncCodex(AsyncThreadOpeners):
                 self._turns.pop(turn_queue.turn_id, None)
             raise decode_error("turn/start", error) from error
         if turn_queue is None:
-            turn_queue = _TurnQueue(response.turn.id, None)
-        turn_queue.handler = handler or thread.handler
+            turn_queue = _TurnQueue(response.turn.id, starting.handler)
         return AsyncTurnHandle(self, thread.id, response.turn, turn_queue)
 
 

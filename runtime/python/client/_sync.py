@@ -89,10 +89,12 @@ class _TurnQueue:
 
 
 class _Starting:
-    """A `turn/start` in flight: its thread's events with a turn no handle knows yet are kept here."""
+    """A `turn/start` in flight: its thread's events with a turn no handle knows yet are kept here, and its
+    server requests go to the turn's handler."""
 
-    def __init__(self, thread_id: str) -> None:
+    def __init__(self, thread_id: str, handler: rpc.ServerRequestHandler | None) -> None:
         self.thread_id = thread_id
+        self.handler = handler
         self.early: list[tuple[str, Any]] = []
 
 
@@ -258,7 +260,9 @@ class Codex(ThreadOpeners):
     def _notify(self, method: str, params: dict[str, Any] | None) -> None:
         self._write(rpc.encode_notification(method, params))
 
-    def _begin(self, method: str, params: dict[str, Any] | None, starting: str | None = None) -> tuple[int, _Waiter]:
+    def _begin(
+        self, method: str, params: dict[str, Any] | None, starting: _Starting | None = None
+    ) -> tuple[int, _Waiter]:
         request_id = next(self._ids)
         waiter = _Waiter(method)
         with self._lock:
@@ -266,7 +270,7 @@ class Codex(ThreadOpeners):
                 raise self._closed
             self._pending[request_id] = waiter
             if starting is not None:
-                self._starting[request_id] = _Starting(starting)
+                self._starting[request_id] = starting
         try:
             self._write(rpc.encode_request(request_id, method, params))
         except BaseException:
@@ -293,7 +297,7 @@ class Codex(ThreadOpeners):
         result: dict[str, Any] = self._request_retrying(method, params, None)
         return result
 
-    def _request_retrying(self, method: str, params: dict[str, Any] | None, starting: str | None) -> Any:
+    def _request_retrying(self, method: str, params: dict[str, Any] | None, starting: _Starting | None) -> Any:
         for attempt in itertools.count():
             request_id, waiter = self._begin(method, params, starting)
             try:
@@ -453,7 +457,7 @@ class Codex(ThreadOpeners):
         if starting is not None:
             turn = message.result.get("turn") if isinstance(message.result, dict) else None
             turn_id = turn.get("id") if isinstance(turn, dict) else None
-            queue_ = _TurnQueue(turn_id, None) if isinstance(turn_id, str) else None
+            queue_ = _TurnQueue(turn_id, starting.handler) if isinstance(turn_id, str) else None
             if queue_ is not None:
                 with self._lock:
                     self._turns[queue_.turn_id] = queue_
@@ -504,7 +508,12 @@ class Codex(ThreadOpeners):
         thread_id, turn_id = route_of(request)
         with self._lock:
             turn = self._turns.get(turn_id) if turn_id is not None else None
-            handler = (turn.handler if turn is not None else None) or self._thread_handlers.get(thread_id or "")
+            handler = turn.handler if turn is not None else None
+            if turn is None and thread_id is not None:
+                # A request of a turn whose `turn/start` has not been answered yet.
+                starting = next((s for s in self._starting.values() if s.thread_id == thread_id), None)
+                handler = starting.handler if starting is not None else None
+            handler = handler or self._thread_handlers.get(thread_id or "")
         handler = handler or self.handler
         answering = threading.Thread(
             target=self._answer,
@@ -553,7 +562,8 @@ class Codex(ThreadOpeners):
             rpc.NOT_GIVEN,
             {"thread_id": thread.id, "input": to_input(input), **params},
         )
-        result, turn_queue = self._request_retrying("turn/start", wire, thread.id)
+        starting = _Starting(thread.id, handler or thread.handler)
+        result, turn_queue = self._request_retrying("turn/start", wire, starting)
         try:
             response: Any = spec.response_adapter.validate_python(result)
         except ValidationError as error:
@@ -561,8 +571,7 @@ class Codex(ThreadOpeners):
                 self._turns.pop(turn_queue.turn_id, None)
             raise decode_error("turn/start", error) from error
         if turn_queue is None:
-            turn_queue = _TurnQueue(response.turn.id, None)
-        turn_queue.handler = handler or thread.handler
+            turn_queue = _TurnQueue(response.turn.id, starting.handler)
         return TurnHandle(self, thread.id, response.turn, turn_queue)
 
 

@@ -115,6 +115,18 @@ def on_turn_start(request: dict[str, Any]) -> None:
         pending_turns.append((request, thread, turn))
     elif SCENARIO == "hang_turn":
         respond(request, response)
+    elif SCENARIO == "bad_notifications":
+        respond(request, response)
+        for event in events[:-1]:
+            if event["method"] == "item/agentMessage/delta":
+                event = {**event, "params": {**event["params"], "delta": 5}}
+            send(event)
+        send(
+            {
+                "method": "turn/completed",
+                "params": {"threadId": thread, "turn": {"id": turn, "status": 7}},
+            }
+        )
     else:
         respond(request, response)
         for event in events:

@@ -199,6 +199,43 @@ def test_a_handler_that_raises_answers_an_error(fake: Any) -> None:
     assert answer["error"]["code"] == rpc.INTERNAL_ERROR
 
 
+def test_a_turn_handler_overrides_the_client_handler(fake: Any) -> None:
+    class Decline(rpc.ServerRequestHandler):
+        def item_command_execution_request_approval(self, params: Any) -> Any:
+            return {"decision": "cancel"}
+
+    class Approve(rpc.ServerRequestHandler):
+        def item_command_execution_request_approval(self, params: Any) -> Any:
+            return {"decision": "accept"}
+
+    config, log = fake("approval")
+    with Codex(config, handler=Decline()) as codex:
+        codex.thread_start().turn("run a command", handler=Approve()).run()
+    assert answers(log, 41)[0]["result"] == {"decision": "accept"}
+
+
+def test_notifications_that_do_not_decode_are_reported(fake: Any) -> None:
+    config, _ = fake("bad_notifications")
+    with Codex(config) as codex, codex.events() as events:
+        turn = codex.thread_start().turn("hello")
+        with pytest.raises(DecodeError) as failure:
+            turn.run()
+        assert failure.value.method == "turn/completed"
+        reported = []
+        while True:
+            try:
+                event = events.get(timeout=0.5)
+            except TimeoutError:
+                break
+            if isinstance(event, UndecodableMessage):
+                reported.append(event)
+        assert len(reported) == 3
+        assert all(
+            isinstance(e.error, DecodeError) and e.error.path.startswith("params")
+            for e in reported
+        )
+
+
 def test_notifications_before_the_turn_start_response_are_kept(fake: Any) -> None:
     config, _ = fake("early")
     with Codex(config) as codex:
@@ -382,6 +419,28 @@ def test_async_approvals_declined_and_handled(fake: Any) -> None:
         async with AsyncCodex(config) as codex:
             thread = await codex.thread_start(handler=Approve())
             await thread.run("run a command")
+        assert answers(log, 41)[0]["result"] == {"decision": "accept"}
+
+    asyncio.run(main())
+
+
+def test_async_turn_handler_overrides_the_client_handler(fake: Any) -> None:
+    class Decline(rpc.AsyncServerRequestHandler):
+        async def item_command_execution_request_approval(self, params: Any) -> Any:
+            return {"decision": "cancel"}
+
+    class Approve(rpc.AsyncServerRequestHandler):
+        async def item_command_execution_request_approval(self, params: Any) -> Any:
+            return {"decision": "accept"}
+
+    async def main() -> None:
+        config, log = fake("approval")
+        async with AsyncCodex(config, handler=Decline()) as codex:
+            await (
+                await (await codex.thread_start()).turn(
+                    "run a command", handler=Approve()
+                )
+            ).run()
         assert answers(log, 41)[0]["result"] == {"decision": "accept"}
 
     asyncio.run(main())

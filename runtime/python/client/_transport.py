@@ -62,15 +62,18 @@ class StdioTransport:
         self._config = config
         command = config.command()
         log.debug("starting %s", command)
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=config.cwd,
-            env=config.environment(),
-            start_new_session=True,
-        )
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=config.cwd,
+                env=config.environment(),
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise CodexError(f"cannot start {command[0]}: {error}") from error
         self._stderr: deque[str] = deque(maxlen=config.stderr_lines)
         self._stderr_thread = threading.Thread(target=self._drain_stderr, name="codex-stderr", daemon=True)
         self._stderr_thread.start()
@@ -199,16 +202,19 @@ class AsyncStdioTransport:
     async def start(cls, config: CodexConfig) -> AsyncStdioTransport:
         command = config.command()
         log.debug("starting %s", command)
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=config.cwd,
-            env=config.environment(),
-            start_new_session=True,
-            limit=STREAM_LIMIT,
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=config.cwd,
+                env=config.environment(),
+                start_new_session=True,
+                limit=STREAM_LIMIT,
+            )
+        except OSError as error:
+            raise CodexError(f"cannot start {command[0]}: {error}") from error
         return cls(config, process)
 
     async def _drain_stderr(self) -> None:

@@ -18,6 +18,7 @@ from codex_app_server_types.client import (
     AsyncCodex,
     Codex,
     CodexConfig,
+    CodexError,
     DecodeError,
     EventsDropped,
     RequestTimeoutError,
@@ -328,7 +329,31 @@ def test_a_url_without_websockets_says_what_to_install(
         Codex(CodexConfig(url="ws://127.0.0.1:9")).start()
 
 
+def test_a_missing_binary_is_a_codex_error(tmp_path: Path) -> None:
+    with pytest.raises(CodexError, match="cannot start"):
+        Codex(CodexConfig(codex_bin=str(tmp_path / "no-codex"))).start()
+
+
+def no_other_tasks() -> None:
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert not others, others
+
+
 # Async
+
+
+def test_async_handshake_on_first_use(fake: Any) -> None:
+    async def main() -> None:
+        config, _ = fake()
+        codex = AsyncCodex(config)
+        try:
+            await codex.model_list()
+            assert codex.server_version == (99, 0, 0)
+        finally:
+            await codex.close()
+        no_other_tasks()
+
+    asyncio.run(main())
 
 
 def test_async_text_turn_and_early_events(fake: Any) -> None:
@@ -341,6 +366,7 @@ def test_async_text_turn_and_early_events(fake: Any) -> None:
             assert methods[0] == "turn/started" and methods[-1] == "turn/completed"
             result = await thread.run("again")
             assert result.final_response == "Hello from the mock."
+        no_other_tasks()
 
     asyncio.run(main())
 
@@ -401,6 +427,7 @@ def test_async_server_exit_fails_every_waiter(fake: Any) -> None:
             assert time.monotonic() - started < 2.5
         assert all(isinstance(r, TransportClosedError) for r in results)
         assert results[0].exit_status == 3  # type: ignore[union-attr]
+        no_other_tasks()
 
     asyncio.run(main())
 

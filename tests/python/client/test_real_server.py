@@ -228,6 +228,35 @@ def test_async_concurrent_turns_on_several_threads(real: RealServer) -> None:
     asyncio.run(main())
 
 
+def test_async_declined_steered_resumed_and_killed(real: RealServer) -> None:
+    marker = real.scratch / "ran"
+
+    async def main() -> None:
+        async with AsyncCodex(real.config) as codex:
+            thread = await codex.thread_start()
+            declined = await thread.run(f"[mock:exec:{marker}] run it")
+            [item] = command_items(declined)
+            assert str(getattr(item.status, "value", item.status)) == "declined"
+            turn = await thread.turn("[mock:slow] take your time")
+            async for event in turn.stream():
+                if event.method == "item/agentMessage/delta":
+                    await turn.steer("[token:steered] and then this")
+                    break
+            assert (await turn.run()).status == "completed"
+        async with AsyncCodex(real.config) as codex:
+            resumed = await codex.thread_resume(thread_id=thread.id)
+            turn = await resumed.turn("[mock:slow] take your time")
+            with pytest.raises(TransportClosedError):
+                async for event in turn.stream():
+                    if event.method == "item/agentMessage/delta":
+                        os.killpg(codex._transport._process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert not others, others
+
+    asyncio.run(main())
+    assert not marker.exists()
+
+
 def test_server_killed_mid_turn(real: RealServer) -> None:
     with Codex(real.config) as codex:
         turn = codex.thread_start().turn("[mock:slow] take your time")

@@ -191,6 +191,7 @@ class Codex(ThreadOpeners):
         self._subscriptions: list[EventStream] = []
         self._answering: set[threading.Thread] = set()
         self._closed: TransportClosedError | None = None
+        self._closing = False
 
     # Lifecycle
 
@@ -233,8 +234,9 @@ class Codex(ThreadOpeners):
     def close(self) -> None:
         """Closes stdin (or the socket), waits briefly for the server, then terminates and kills it."""
         transport = self._transport
-        if transport is None:
+        if transport is None or self._closing:
             return
+        self._closing = True
         transport.close()
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(timeout=5.0)
@@ -286,7 +288,12 @@ class Codex(ThreadOpeners):
             self._flush_early(starting)
 
     def _wait(self, request_id: int, waiter: _Waiter, timeout: float | None) -> Any:
-        if not waiter.done.wait(timeout):
+        try:
+            answered = waiter.done.wait(timeout)
+        except BaseException:  # KeyboardInterrupt: nobody waits for the response any more
+            self._forget(request_id)
+            raise
+        if not answered:
             self._forget(request_id)
             raise RequestTimeoutError(waiter.method, timeout or 0.0)
         if waiter.error is not None:

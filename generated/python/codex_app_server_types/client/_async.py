@@ -153,6 +153,7 @@ class AsyncCodex(AsyncThreadOpeners):
         self._subscriptions: list[AsyncEventStream] = []
         self._answering: set[asyncio.Task[None]] = set()
         self._closed: TransportClosedError | None = None
+        self._closing = False
 
     # Lifecycle
 
@@ -204,8 +205,9 @@ class AsyncCodex(AsyncThreadOpeners):
     async def close(self) -> None:
         """Closes stdin (or the socket), waits briefly for the server, then terminates and kills it."""
         transport = self._transport
-        if transport is None:
+        if transport is None or self._closing:
             return
+        self._closing = True
         await transport.close()
         if self._reader is not None and self._reader is not asyncio.current_task():
             try:

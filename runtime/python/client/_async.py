@@ -25,6 +25,7 @@ from ._common import (
     Collector,
     EventsDropped,
     Input,
+    Page,
     TurnResult,
     UndecodableMessage,
     UnmatchedResponse,
@@ -495,10 +496,10 @@ class AsyncCodex(AsyncThreadOpeners):
     def _open(self, response: Any, handler: rpc.AsyncServerRequestHandler | None) -> AsyncThread:
         return AsyncThread(self, response.thread, response, handler)
 
-    async def thread_list(self, **params: Any) -> list[AsyncThread]:  # type: ignore[override]
-        """The stored threads (`thread/list`, one page: pass `cursor=` for the next) as handles."""
+    async def thread_list(self, **params: Any) -> Page[AsyncThread]:  # type: ignore[override]
+        """The stored threads (`thread/list`): one page of handles."""
         response: Any = await self._call("thread/list", object, **params)
-        return [AsyncThread(self, info, None, None) for info in response.data]
+        return Page((AsyncThread(self, info, None, None) for info in response.data), response)
 
     async def _start_turn(
         self,

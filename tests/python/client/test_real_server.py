@@ -179,6 +179,9 @@ def test_thread_resume_on_a_new_connection(real: RealServer) -> None:
         thread = codex.thread_start()
         thread.run("[token:first] hi")
     with Codex(real.config) as codex:
+        page = codex.thread_list()
+        assert thread.id in [listed.id for listed in page]
+        assert page.next_cursor is None or isinstance(page.next_cursor, str)
         resumed = codex.thread_resume(thread_id=thread.id)
         assert resumed.id == thread.id
         assert resumed.run("[token:second] hi again").final_response == "Hello second."

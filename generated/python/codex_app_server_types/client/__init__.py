@@ -16,7 +16,7 @@ This package is imported only when used: importing the bindings or a model never
 """
 
 from ._async import AsyncCodex, AsyncEventStream, AsyncThread, AsyncTurnHandle
-from ._common import EventsDropped, TurnResult, UndecodableMessage, UnmatchedResponse
+from ._common import EventsDropped, Page, TurnResult, UndecodableMessage, UnmatchedResponse
 from ._config import CodexConfig
 from ._errors import (
     OVERLOADED,
@@ -55,6 +55,7 @@ __all__ = [
     "InvalidParamsError",
     "InvalidRequestError",
     "MethodNotFoundError",
+    "Page",
     "ParseError",
     "RequestTimeoutError",
     "RpcError",

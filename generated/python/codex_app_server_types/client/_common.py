@@ -11,7 +11,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -221,6 +221,20 @@ class Collector:
         if result.status == "failed":
             raise TurnFailedError(self.turn)
         return result
+
+
+H = TypeVar("H")
+
+
+class Page(list[H]):
+    """One page of handles (`thread_list`): a list, with the whole `response` and its `next_cursor` (`None`
+    on the last page; pass it back as `cursor=` for the next)."""
+
+    def __init__(self, items: Iterable[H], response: Any) -> None:
+        super().__init__(items)
+        self.response = response
+        cursor = getattr(response, "next_cursor", None)
+        self.next_cursor: str | None = cursor if isinstance(cursor, str) else None
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from ._common import (
     Collector,
     EventsDropped,
     Input,
+    Page,
     TurnResult,
     UndecodableMessage,
     UnmatchedResponse,
@@ -554,10 +555,10 @@ class Codex(ThreadOpeners):
     def _open(self, response: Any, handler: rpc.ServerRequestHandler | None) -> Thread:
         return Thread(self, response.thread, response, handler)
 
-    def thread_list(self, **params: Any) -> list[Thread]:  # type: ignore[override]
-        """The stored threads (`thread/list`, one page: pass `cursor=` for the next) as handles."""
+    def thread_list(self, **params: Any) -> Page[Thread]:  # type: ignore[override]
+        """The stored threads (`thread/list`): one page of handles."""
         response: Any = self._call("thread/list", object, **params)
-        return [Thread(self, info, None, None) for info in response.data]
+        return Page((Thread(self, info, None, None) for info in response.data), response)
 
     def _start_turn(
         self,

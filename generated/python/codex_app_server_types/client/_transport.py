@@ -139,7 +139,7 @@ class WebSocketTransport:
 
     def __init__(self, config: CodexConfig) -> None:
         try:
-            from websockets.sync import client
+            from websockets.sync import client  # type: ignore[import-not-found,unused-ignore]
         except ImportError as error:
             raise _websockets_missing(error) from None
         assert config.url is not None
@@ -163,7 +163,7 @@ class WebSocketTransport:
         self._reason = ""
 
     def send(self, text: str) -> None:
-        from websockets.exceptions import ConnectionClosed
+        from websockets.exceptions import ConnectionClosed  # type: ignore[import-not-found,unused-ignore]
 
         try:
             self._socket.send(text)
@@ -171,7 +171,7 @@ class WebSocketTransport:
             raise self.closed_error() from error
 
     def recv(self) -> str | None:
-        from websockets.exceptions import ConnectionClosed
+        from websockets.exceptions import ConnectionClosed  # type: ignore[import-not-found,unused-ignore]
 
         try:
             frame = self._socket.recv()
@@ -283,7 +283,7 @@ class AsyncWebSocketTransport:
     @classmethod
     async def start(cls, config: CodexConfig) -> AsyncWebSocketTransport:
         try:
-            from websockets.asyncio import client
+            from websockets.asyncio import client  # type: ignore[import-not-found,unused-ignore]
         except ImportError as error:
             raise _websockets_missing(error) from None
         assert config.url is not None
@@ -303,7 +303,7 @@ class AsyncWebSocketTransport:
         return cls(config.url, socket)
 
     async def send(self, text: str) -> None:
-        from websockets.exceptions import ConnectionClosed
+        from websockets.exceptions import ConnectionClosed  # type: ignore[import-not-found,unused-ignore]
 
         try:
             await self._socket.send(text)
@@ -311,7 +311,7 @@ class AsyncWebSocketTransport:
             raise await self.closed_error() from error
 
     async def recv(self) -> str | None:
-        from websockets.exceptions import ConnectionClosed
+        from websockets.exceptions import ConnectionClosed  # type: ignore[import-not-found,unused-ignore]
 
         try:
             frame = await self._socket.recv()

@@ -74,9 +74,11 @@ class _Starting:
 class AsyncEventStream:
     """`EventStream` for `AsyncCodex`: `async for event in codex.events()`."""
 
-    def __init__(self, codex: AsyncCodex, size: int) -> None:
+    def __init__(self, codex: AsyncCodex, size: int, thread_id: str | None = None) -> None:
         self._codex = codex
         self._size = size
+        self.thread_id = thread_id
+        """Only this thread's events (`Thread.events()`), or every event (`None`)."""
         self._items: deque[Any] = deque()
         self._dropped = 0
         self._ready = asyncio.Event()
@@ -307,9 +309,9 @@ class AsyncCodex(AsyncThreadOpeners):
 
     # Events
 
-    def events(self, size: int | None = None) -> AsyncEventStream:
-        """Subscribes to the events no turn handle takes (see `EventStream`)."""
-        stream = AsyncEventStream(self, size or self.config.event_queue_size)
+    def events(self, size: int | None = None, *, thread_id: str | None = None) -> AsyncEventStream:
+        """Subscribes to the events no turn handle takes (see `EventStream`), or to those of one thread."""
+        stream = AsyncEventStream(self, size or self.config.event_queue_size, thread_id)
         if self._closed is not None:
             stream._fail(self._closed)
         self._subscriptions.append(stream)
@@ -320,8 +322,10 @@ class AsyncCodex(AsyncThreadOpeners):
             self._subscriptions.remove(stream)
 
     def _publish(self, event: Any) -> None:
+        thread_id = route_of(event)[0] if hasattr(event, "method") else None
         for stream in list(self._subscriptions):
-            stream._put(event)
+            if stream.thread_id is None or stream.thread_id == thread_id:
+                stream._put(event)
 
     # Reading
 
@@ -558,6 +562,10 @@ class AsyncThread(AsyncThreadRequests):
     ) -> AsyncTurnHandle:
         """Starts a turn (`turn/start`) and returns its handle once the server accepted it."""
         return await self.codex._start_turn(self, input, handler, params)
+
+    def events(self, size: int | None = None) -> AsyncEventStream:
+        """Subscribes to this thread's events that no turn handle takes (status, name, token usage, ...)."""
+        return self.codex.events(size, thread_id=self.id)
 
     async def run(
         self,

@@ -237,6 +237,24 @@ def test_notifications_that_do_not_decode_are_reported(fake: Any) -> None:
         )
 
 
+def test_thread_events_hold_that_thread_only(fake: Any) -> None:
+    config, _ = fake()
+    with Codex(config) as codex:
+        first, second = codex.thread_start(), codex.thread_start()
+        with first.events() as events, codex.events() as everything:
+            second.run("hello")
+            first.run("hello")
+            mine = []
+            while True:
+                try:
+                    mine.append(events.get(timeout=0.5))
+                except TimeoutError:
+                    break
+            assert mine and all(e.params.thread_id == first.id for e in mine)
+            assert {e.method for e in mine} >= {"thread/status/changed"}
+            assert everything.get(timeout=1).params.thread_id == second.id
+
+
 def test_notifications_before_the_turn_start_response_are_kept(fake: Any) -> None:
     config, _ = fake("early")
     with Codex(config) as codex:

@@ -109,9 +109,11 @@ class EventStream:
     events: when full, the oldest is dropped and an `EventsDropped` reports it in its place.
     """
 
-    def __init__(self, codex: Codex, size: int) -> None:
+    def __init__(self, codex: Codex, size: int, thread_id: str | None = None) -> None:
         self._codex = codex
         self._size = size
+        self.thread_id = thread_id
+        """Only this thread's events (`Thread.events()`), or every event (`None`)."""
         self._items: deque[Any] = deque()
         self._dropped = 0
         self._ready = threading.Condition()
@@ -346,9 +348,9 @@ class Codex(ThreadOpeners):
 
     # Events
 
-    def events(self, size: int | None = None) -> EventStream:
-        """Subscribes to the events no turn handle takes (see `EventStream`)."""
-        stream = EventStream(self, size or self.config.event_queue_size)
+    def events(self, size: int | None = None, *, thread_id: str | None = None) -> EventStream:
+        """Subscribes to the events no turn handle takes (see `EventStream`), or to those of one thread."""
+        stream = EventStream(self, size or self.config.event_queue_size, thread_id)
         with self._lock:
             if self._closed is not None:
                 stream._fail(self._closed)
@@ -361,10 +363,12 @@ class Codex(ThreadOpeners):
                 self._subscriptions.remove(stream)
 
     def _publish(self, event: Any) -> None:
+        thread_id = route_of(event)[0] if hasattr(event, "method") else None
         with self._lock:
             subscriptions = list(self._subscriptions)
         for stream in subscriptions:
-            stream._put(event)
+            if stream.thread_id is None or stream.thread_id == thread_id:
+                stream._put(event)
 
     # Reading
 
@@ -618,6 +622,10 @@ class Thread(ThreadRequests):
     ) -> TurnHandle:
         """Starts a turn (`turn/start`; more params as keyword arguments) and returns its handle at once."""
         return self.codex._start_turn(self, input, handler, params)
+
+    def events(self, size: int | None = None) -> EventStream:
+        """Subscribes to this thread's events that no turn handle takes (status, name, token usage, ...)."""
+        return self.codex.events(size, thread_id=self.id)
 
     def run(
         self,

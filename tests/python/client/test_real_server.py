@@ -17,7 +17,11 @@ from typing import Any
 
 import pytest
 from client_fixtures import RealServer, fake, no_leaked_threads, real, time_bound  # noqa: F401  (fixtures)
-from codex_app_server_types import rpc
+from codex_app_server_types import (
+    CommandExecutionRequestApprovalParams,
+    CommandExecutionRequestApprovalResponse,
+    rpc,
+)
 from codex_app_server_types.client import (
     AsyncCodex,
     Codex,
@@ -49,16 +53,20 @@ def command_items(result: Any) -> list[Any]:
 
 class Approve(rpc.ServerRequestHandler):
     def __init__(self) -> None:
-        self.asked: list[Any] = []
+        self.asked: list[CommandExecutionRequestApprovalParams] = []
 
-    def item_command_execution_request_approval(self, params: Any) -> Any:
+    def item_command_execution_request_approval(
+        self, params: CommandExecutionRequestApprovalParams
+    ) -> CommandExecutionRequestApprovalResponse:
         self.asked.append(params)
-        return {"decision": "accept"}
+        return CommandExecutionRequestApprovalResponse(decision="accept")
 
 
 class AsyncApprove(rpc.AsyncServerRequestHandler):
-    async def item_command_execution_request_approval(self, params: Any) -> Any:
-        return {"decision": "accept"}
+    async def item_command_execution_request_approval(
+        self, params: CommandExecutionRequestApprovalParams
+    ) -> CommandExecutionRequestApprovalResponse:
+        return CommandExecutionRequestApprovalResponse(decision="accept")
 
 
 def test_streamed_text_turn_and_run(real: RealServer) -> None:
@@ -97,6 +105,7 @@ def test_approval_through_a_typed_handler_runs_the_command(real: RealServer) -> 
     with Codex(real.config, handler=handler) as codex:
         result = codex.thread_start().run(f"[mock:exec:{marker}] run it")
     assert handler.asked, "the server asked for approval"
+    assert str(marker) in (handler.asked[0].command or "")
     assert marker.exists()
     assert result.status == "completed"
 

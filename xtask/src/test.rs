@@ -16,7 +16,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::util::{describe, repo_root, target_dir};
-use crate::{generate, python};
+use crate::{codex, generate, pin, python};
 
 pub fn run() -> Result<()> {
     let root = repo_root();
@@ -43,13 +43,19 @@ pub fn run() -> Result<()> {
         String::new()
     })?;
     steps.run("drift check", [xtask(&["generate-types", "--check"])], last_line)?;
+    // The client runtimes' tests drive the pinned release's real server: install it first (cached).
+    eprint!("==> the pinned codex binary ... ");
+    let codex_bin = codex::codex_binary(&pin::pinned()?.codex_version)?;
+    eprintln!("{}", codex_bin.display());
     let as_generated = generate::fingerprint(&generate::generated_dir());
     steps.run(
         "clippy (workspace, generated crate included)",
         [cargo("clippy --workspace --all-targets --quiet -- -D warnings")],
         |_| "no warnings".into(),
     )?;
-    let rust = steps.run("Rust tests", [cargo("test --workspace")], cargo_test_summary)?;
+    let mut rust_tests = cargo("test --workspace");
+    rust_tests.env("CODEX_BIN", &codex_bin);
+    let rust = steps.run("Rust tests", [rust_tests], cargo_test_summary)?;
     steps.run("schema diff of a release pair", [xtask(&["check-diff"])], last_line)?;
     steps.run("bindings of other releases", [xtask(&["check-releases"])], releases_summary)?;
 
@@ -66,6 +72,7 @@ pub fn run() -> Result<()> {
         .env("PYTHONPATH", &package)
         .env("WIRE_BIN", root.join("target/debug/wire"))
         .env("CODEGEN_BIN", root.join("target/debug/codegen"))
+        .env("CODEX_BIN", &codex_bin)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .current_dir(&root);
     let python = steps.run(

@@ -11,13 +11,17 @@ pub mod ir;
 pub mod load;
 pub mod naming;
 pub mod output;
+pub mod threads;
 
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use threads::{spawn_scoped, with_stack};
+
 pub use emit::GeneratedFile;
 pub use error::{Error, Location, Result, Warning};
+pub use threads::STACK_SIZE;
 
 /// What to call the output and what its header says.
 #[derive(Debug, Clone)]
@@ -115,24 +119,6 @@ pub fn model(file: &Path, text: &str) -> Result<Model> {
 /// Like [`model`], with another override file for the method tables.
 pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
     with_stack(|| model_on_this_thread(file, text, overrides))
-}
-
-/// The stack every thread of the pipeline runs on. Each pass recurses once per level of nesting, and a
-/// schema may nest [`load::MAX_DEPTH`] levels; this holds that in a debug build with room to spare, whatever
-/// stack the caller's thread has (a test's thread has 2 MiB). Only the pages used are ever touched.
-pub const STACK_SIZE: usize = 64 * 1024 * 1024;
-
-/// Runs `f` on a thread with a [`STACK_SIZE`] stack.
-fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|scope| spawn_scoped(scope, f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-}
-
-/// Spawns a scoped thread with a [`STACK_SIZE`] stack.
-pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    f: impl FnOnce() -> T + Send + 'scope,
-) -> std::thread::ScopedJoinHandle<'scope, T> {
-    std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(scope, f).expect("a thread can be started")
 }
 
 fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {

@@ -10,31 +10,6 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// `f` of every item, on every core; the result is in item order, so output does not depend on threads.
-/// Threads take the next item as they finish one, so items of uneven cost share out evenly.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                crate::spawn_scoped(scope, || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { return done };
-                        done.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
-}
-
 /// Splits a description into lines for doc comments: every line-breaking character ends a line,
 /// so no description can continue past its comment.
 pub fn doc_lines(doc: &str) -> Vec<String> {
@@ -93,20 +68,7 @@ pub fn is_invisible(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{doc_lines, parallel_map, split_doc, split_plain};
-
-    #[test]
-    fn parallel_map_keeps_item_order() {
-        // Uneven work, so that threads finish items out of order.
-        let items: Vec<u64> = (0..200).map(|i| (i * 7919) % 23).collect();
-        let slow_square = |n: &u64| {
-            std::thread::sleep(std::time::Duration::from_micros(*n * 20));
-            n * n
-        };
-        let expected: Vec<u64> = items.iter().map(|n| n * n).collect();
-        assert_eq!(parallel_map(&items, slow_square), expected);
-        assert!(parallel_map(&[] as &[u64], slow_square).is_empty());
-    }
+    use super::{doc_lines, split_doc, split_plain};
 
     #[test]
     fn plain_text_splits_as_any_text() {

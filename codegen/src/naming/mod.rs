@@ -42,7 +42,7 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let (first, second) = ir.types.split_at_mut(middle);
     let (titled_first, titled_second) = titled_inline.split_at(middle);
     let second_warnings = std::thread::scope(|scope| {
-        let second = crate::spawn_scoped(scope, || {
+        let second = crate::threads::spawn_scoped(scope, || {
             let mut warnings = Vec::new();
             for (ty, titled) in second.iter_mut().zip(titled_second) {
                 name_members(ty, titled, &mut warnings);

@@ -100,7 +100,7 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
             jobs.push((format!("{dir}/_models/{module}.py"), View::Types(view)));
         }
     }
-    let mut rendered = super::parallel_map(&jobs, |(path, view)| GeneratedFile {
+    let mut rendered = crate::threads::parallel_map(&jobs, |(path, view)| GeneratedFile {
         path: path.clone(),
         contents: match view {
             View::Init(v) => render("init.py", Value::from(Serde(v))),

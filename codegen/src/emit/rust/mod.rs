@@ -47,7 +47,7 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
             };
             files.map(file).collect::<Vec<_>>()
         });
-        let printed = super::parallel_map(&chunks, |chunk| print_chunk(ir, chunk));
+        let printed = crate::threads::parallel_map(&chunks, |chunk| print_chunk(ir, chunk));
         (printed, rpc_files.join().expect("writing the rpc module does not panic"))
     });
 

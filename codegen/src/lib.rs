@@ -139,6 +139,8 @@ fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides)
         warnings.append(&mut lowered.warnings);
         warnings.extend(checked);
         warnings.extend(naming::assign(&mut lowered.ir));
+        // A model holds the Python class names too, as the Python backend decides them.
+        emit::python::names::assign_classes(&mut lowered.ir);
         Ok(Model { ir: lowered.ir, warnings })
     })
 }
@@ -178,23 +180,24 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
 }
 
 fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result<Output> {
-    let Model { ir, warnings } = model_on_this_thread(file, text, &options.rpc_overrides)?;
+    let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides)?;
 
     let header = header(&ir, options);
     let rust = if options.languages.rust {
-        emit::rust::emit(
+        emit::rust::emit_reporting(
             &ir,
             &emit::rust::CrateOptions {
                 crate_name: options.rust_crate_name.clone(),
                 version: options.rust_crate_version.clone(),
                 header: header.clone(),
             },
+            &mut warnings,
         )
     } else {
         Vec::new()
     };
     let python = if options.languages.python {
-        emit::python::emit(
+        emit::python::emit_reporting(
             &ir,
             &emit::python::PackageOptions {
                 distribution: options.python_distribution.clone(),
@@ -202,6 +205,7 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
                 version: options.rust_crate_version.clone(),
                 header,
             },
+            &mut warnings,
         )
     } else {
         Vec::new()

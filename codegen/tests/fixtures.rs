@@ -196,7 +196,8 @@ fixtures! {
     hostile_properties,
     hostile_definition_names,
     hostile_enum_values,
-    hostile_descriptions;
+    hostile_descriptions,
+    reserved_functions;
     does_not_compile:
 }
 

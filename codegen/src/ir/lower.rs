@@ -61,6 +61,7 @@ pub fn lower(doc: &Document, sha256: &str) -> Result<Lowered> {
         types: l.types,
         definitions,
         rpc: None,
+        claim_order: Vec::new(),
     };
     Ok(Lowered { ir, warnings: l.warnings })
 }

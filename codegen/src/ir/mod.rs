@@ -280,6 +280,10 @@ pub struct Ir {
     pub definitions: usize,
     /// The method tables, when the schema has the protocol's message unions.
     pub rpc: Option<rpc::Rpc>,
+    /// The order in which the naming pass let types claim their names (definitions by key, then titled, then
+    /// derived inline types). A backend that names its own classes claims in the same order, so which of two
+    /// colliding names gets escaped never depends on the order of the file.
+    pub claim_order: Vec<TypeId>,
 }
 
 /// The schema the model was read from.

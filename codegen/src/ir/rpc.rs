@@ -65,8 +65,6 @@ impl Rpc {
 pub struct Method {
     /// `wire` is the method; `rust` names its marker type, `python` the same in Python.
     pub name: Name,
-    /// The method as a function name (`thread/start` → `thread_start`) in each language.
-    pub function: Name,
     pub sender: Sender,
     pub params: Params,
     pub kind: MethodKind,
@@ -259,7 +257,6 @@ pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
             };
             rpc.methods.push(Method {
                 name: Name { wire: variant.name.wire.clone(), ..Name::default() },
-                function: Name { wire: variant.name.wire.clone(), ..Name::default() },
                 sender,
                 params,
                 kind,

@@ -15,10 +15,12 @@ use crate::ir::*;
 use idents::*;
 
 /// Names every type, field, variant and enum value of `ir`. Returns what could only be told apart by a number.
+/// Python class names are the Python backend's (`emit::python::names`): it claims them in the order this pass
+/// records in [`Ir::claim_order`].
 pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
     name_modules(ir, &mut warnings);
-    let python_taken = name_types(ir, &mut warnings);
+    name_types(ir, &mut warnings);
     let is_titled =
         |t: &TypeRef| matches!(t, TypeRef::Named(id) if matches!(ir.types[id.0].origin.hint, NameHint::Title { .. }));
     let titled_inline: Vec<Vec<TypeRef>> = ir
@@ -55,13 +57,12 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
         second.join().expect("naming does not panic")
     });
     warnings.extend(second_warnings);
-    name_python_only(ir, python_taken);
     name_methods(ir, &mut warnings);
     warnings
 }
 
-/// Method names: a marker type per method (`thread/start` → `ThreadStart`) and a function per method
-/// (`thread_start`), unique among the methods one side sends.
+/// Method marker types: one per method (`thread/start` → `ThreadStart`), unique among the methods one side
+/// sends. The functions that send or answer a method are each backend's to name ([`MethodFunctions`]).
 fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let Some(rpc) = &mut ir.rpc else { return };
     for sender in [rpc::Sender::Client, rpc::Sender::Server] {
@@ -70,13 +71,10 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
         let location = indices.first().map(|i| rpc.methods[*i].location.clone());
         let mut report = |n: &str| {
             if let Some(location) = &location {
-                warnings.push(Warning {
-                    location: location.clone(),
-                    message: format!("method `{n}` could only be told apart by a number"),
-                })
+                warnings.push(numbered_method(location, n))
             }
         };
-        // The traits the markers implement and the methods the client trait has of its own.
+        // The traits the markers implement.
         let markers = unique(
             wires.iter().map(String::as_str),
             |w| rust_type(&camel(w, "Method")),
@@ -84,28 +82,55 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
             Case::Camel,
             &mut report,
         );
-        let rust_functions = unique(
-            wires.iter().map(String::as_str),
-            |w| rust_field(&snake(w, "method")),
-            &["call", "notify", "request", "send_notification"],
-            Case::Snake,
-            &mut report,
-        );
-        // Methods of `ClientMethods` and `ServerRequestHandler`, beside the surface's own `handle`.
-        let python_functions = unique(
-            wires.iter().map(String::as_str),
-            |w| python_function(&snake(w, "method")),
-            &["handle"],
-            Case::Snake,
-            &mut report,
-        );
         for (k, i) in indices.into_iter().enumerate() {
             let m = &mut rpc.methods[i];
             m.name.rust = markers[k].clone();
             m.name.python = markers[k].clone();
-            m.function.rust = rust_functions[k].clone();
-            m.function.python = python_functions[k].clone();
         }
+    }
+}
+
+fn numbered_method(location: &crate::error::Location, name: &str) -> Warning {
+    Warning { location: location.clone(), message: format!("method `{name}` could only be told apart by a number") }
+}
+
+/// A function per method, as one backend names them: unique among the methods one side sends, and none of
+/// the `reserved` names the backend's own code gives the functions beside them.
+#[derive(Debug, Default)]
+pub struct MethodFunctions(HashMap<(TypeId, usize), String>);
+
+impl MethodFunctions {
+    /// Names the functions of `rpc`'s methods with `convert` (a wire name to an identifier); what could only
+    /// be told apart by a number is reported in `warnings`.
+    pub fn new(
+        rpc: &rpc::Rpc,
+        convert: impl Fn(&str) -> String,
+        reserved: &[&str],
+        warnings: &mut Vec<Warning>,
+    ) -> Self {
+        let mut names = HashMap::new();
+        for sender in [rpc::Sender::Client, rpc::Sender::Server] {
+            let methods: Vec<&rpc::Method> = rpc.methods.iter().filter(|m| m.sender == sender).collect();
+            let mut report = |n: &str| {
+                if let Some(m) = methods.iter().rev().find(|m| m.name.wire == n) {
+                    warnings.push(numbered_method(&m.location, n))
+                }
+            };
+            let functions =
+                unique(methods.iter().map(|m| m.name.wire.as_str()), &convert, reserved, Case::Snake, &mut report);
+            for (m, f) in methods.into_iter().zip(functions) {
+                names.insert((m.union, m.variant), f);
+            }
+        }
+        Self(names)
+    }
+
+    /// The function of `method`, a method of the tables these were named from.
+    pub fn of(&self, method: &rpc::Method) -> &str {
+        self.0
+            .get(&(method.union, method.variant))
+            .map(String::as_str)
+            .expect("every method of the tables has a function")
     }
 }
 
@@ -142,6 +167,7 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
             }
         }
         TypeKind::Tagged(u) => {
+            u.unknown.rust = "Unknown".into();
             u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
             u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
             let names = variant_names(u.variants.iter().map(|v| v.name.wire.as_str()), &owner, &mut report);
@@ -230,8 +256,9 @@ fn strip_owner(label: &str, owner: &str) -> String {
     }
 }
 
+/// The case of the identifiers [`unique`] makes, which decides how a spelling style is appended.
 #[derive(Clone, Copy)]
-enum Case {
+pub enum Case {
     Camel,
     Snake,
     Shouty,
@@ -262,7 +289,7 @@ fn variant_names<'a>(
 
 /// Identifiers for `wires`, in order, unique among themselves and not in `reserved`.
 /// The wire name whose identifier is itself (or else the first) keeps the plain form.
-fn unique<'a>(
+pub fn unique<'a>(
     wires: impl Iterator<Item = &'a str>,
     convert: impl Fn(&str) -> String,
     reserved: &[&str],
@@ -387,7 +414,7 @@ fn name_struct(s: &mut Struct, report: &mut dyn FnMut(String)) {
     }
 }
 
-fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, HashSet<String>> {
+fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let mut order: Vec<usize> = (0..ir.types.len()).collect();
     order.sort_by_key(|i| {
         let rank = match &ir.types[*i].origin.hint {
@@ -398,7 +425,6 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
         (rank, *i)
     });
     let mut taken: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
-    let mut taken_py: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     // Definitions claim in key order so that which of two colliding keys wins does not depend on file order.
     let mut definitions: Vec<usize> = order
         .iter()
@@ -416,7 +442,8 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
     });
     let is_definition = |i: &usize| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_));
     let rest: Vec<usize> = order.iter().copied().filter(|i| !is_definition(i)).collect();
-    for i in definitions.into_iter().chain(rest) {
+    ir.claim_order = definitions.into_iter().chain(rest).map(TypeId).collect();
+    for i in ir.claim_order.iter().map(|id| id.0) {
         let ns = ir.types[i].namespace;
         let (wire, candidates) = match ir.types[i].origin.hint.clone() {
             NameHint::Definition(key) | NameHint::Root(key) => {
@@ -461,85 +488,7 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
             name
         });
         rust_taken.insert(rust.clone());
-        // Python classes keep the Rust name unless it would clash with a keyword there.
-        let py_taken = taken_py.entry(ns).or_default();
-        let mut python = python_type(&rust);
-        while py_taken.contains(&python) {
-            python.push('_');
-        }
-        py_taken.insert(python.clone());
-        ir.types[i].name = Name { wire, rust, python };
-    }
-    taken_py
-}
-
-/// Python classes that exist only there: the unknown variant of each tagged union, and the classes that
-/// merge an object's fields with each variant of its flattened union. Claimed after every type's own name.
-fn name_python_only(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<String>>) {
-    let references = ir.reference_counts();
-    let mut claim = |ns: NamespaceId, wanted: String| -> String {
-        let set = taken.entry(ns).or_default();
-        let mut name = wanted;
-        while set.contains(&name) {
-            name.push('_');
-        }
-        set.insert(name.clone());
-        name
-    };
-    for i in 0..ir.types.len() {
-        let ns = ir.types[i].namespace;
-        let owner_py = ir.types[i].name.python.clone();
-        let flatten = match &ir.types[i].kind {
-            TypeKind::Struct(Struct { flatten: Some(f), .. }) => Some(f.ty),
-            _ => None,
-        };
-        // A tagged union's unknown variant; for a flattened union, it stands for the whole object.
-        if let TypeKind::Tagged(u) = &mut ir.types[i].kind {
-            u.unknown.rust = "Unknown".into();
-        }
-        if let Some(union) = flatten {
-            let variants: Vec<(Option<TypeId>, String)> = match &ir.types[union.0].kind {
-                TypeKind::Tagged(u) => u.variants.iter().map(|v| (Some(v.ty), v.name.rust.clone())).collect(),
-                TypeKind::Untagged(u) => u
-                    .variants
-                    .iter()
-                    .map(|v| match &v.kind {
-                        UntaggedKind::Value(TypeRef::Named(id)) => (Some(*id), v.name.rust.clone()),
-                        _ => (None, v.name.rust.clone()),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let merged = variants
-                .into_iter()
-                .map(|(ty, variant)| {
-                    let python = match ty {
-                        // Used by this union alone: the variant's own class takes the object's fields.
-                        Some(id) if references.get(&id) == Some(&1) => ir.types[id.0].name.python.clone(),
-                        _ => claim(ns, format!("{owner_py}{variant}")),
-                    };
-                    Name { wire: String::new(), rust: String::new(), python }
-                })
-                .collect();
-            if let TypeKind::Struct(Struct { flatten: Some(f), .. }) = &mut ir.types[i].kind {
-                f.merged = merged;
-            }
-            if let TypeKind::Tagged(u) = &mut ir.types[union.0].kind {
-                u.unknown.python = claim(ns, format!("Unknown{owner_py}"));
-            }
-        }
-    }
-    for i in 0..ir.types.len() {
-        let ns = ir.types[i].namespace;
-        let own = ir.types[i].name.python.clone();
-        if let TypeKind::Tagged(u) = &ir.types[i].kind {
-            if u.unknown.python.is_empty() {
-                let name = claim(ns, format!("Unknown{own}"));
-                if let TypeKind::Tagged(u) = &mut ir.types[i].kind {
-                    u.unknown.python = name;
-                }
-            }
-        }
+        ir.types[i].name = Name { wire, rust, python: String::new() };
     }
 }
 

@@ -9,6 +9,7 @@
 mod layout;
 mod literals;
 mod modules;
+pub mod names;
 mod rpc;
 mod views;
 
@@ -17,6 +18,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, Value};
 
 use super::GeneratedFile;
+use crate::error::Warning;
 use crate::ir::*;
 
 /// What the package is called and what its header says.
@@ -51,6 +53,16 @@ enum View<'a> {
 /// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, and `rpc.py` when
 /// the schema has the method tables.
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
+    emit_reporting(ir, options, &mut Vec::new())
+}
+
+/// [`emit`], adding to `warnings` the names this backend could only tell apart by a number.
+pub fn emit_reporting(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+    // The IR's class names are left for this backend to fill: it names them on its own copy.
+    let mut named = ir.clone();
+    names::assign_classes(&mut named);
+    let ir = &named;
+    let functions = ir.rpc.as_ref().map(|rpc| names::functions(rpc, warnings)).unwrap_or_default();
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
         .trim_blocks(true)
@@ -83,7 +95,7 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     let model = views::Model::new(ir);
     let entry_points = ir.rpc.as_ref().map(|tables| rpc::entry_points(&model, tables)).unwrap_or_default();
     let namespaces = modules::layout(&model, &entry_points, header);
-    let rpc_view = ir.rpc.as_ref().map(|tables| rpc::view(&model, tables, header));
+    let rpc_view = ir.rpc.as_ref().map(|tables| rpc::view(&model, tables, &functions, header));
     // `rpc.py`, the largest file, is rendered first so that no thread starts it last; it is written last.
     let mut jobs: Vec<(String, View<'_>)> = Vec::new();
     if let Some(view) = &rpc_view {

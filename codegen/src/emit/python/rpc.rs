@@ -9,6 +9,7 @@ use super::literals::{docstring, string};
 use super::views::{Annotations, Model};
 use crate::ir::rpc::{Method, Params, Rpc, Sender};
 use crate::ir::*;
+use crate::naming::MethodFunctions;
 
 /// Names a method body mentions besides its arguments: a field named like one of them cannot be a keyword
 /// argument (it would hide it), so such a method takes its params whole. Names starting with `_` are kept
@@ -69,6 +70,8 @@ enum Arguments {
 
 struct Prepared<'a> {
     method: &'a Method,
+    /// The method's function in the client or handler classes.
+    function: &'a str,
     arguments: Arguments,
     /// The wire type of the params (`None` for none), and whether they may be left out.
     params: String,
@@ -80,10 +83,10 @@ struct Prepared<'a> {
     doc: String,
 }
 
-pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
+pub fn view(model: &Model, rpc: &Rpc, functions: &MethodFunctions, header: &[String]) -> RpcView {
     let ir = model.ir;
     let mut a = Annotations::new(model);
-    let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(model, rpc, &mut a, m)).collect();
+    let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(model, rpc, &mut a, m, functions.of(m))).collect();
     let union = |key: &str| rpc.unions.iter().find(|u| u.key == key);
     let message = |a: &mut Annotations, key: &str| {
         union(key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())
@@ -206,7 +209,7 @@ fn unknown_class(ir: &Ir, union: &crate::ir::rpc::MessageUnion) -> Option<(Names
     Some((ir.get(union.message).namespace, tagged.unknown.python.clone()))
 }
 
-fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
+fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method, function: &'a str) -> Prepared<'a> {
     let ir = model.ir;
     let response = m.response().map(|r| {
         let class = match r {
@@ -270,6 +273,7 @@ fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> 
         message_class(ir, rpc, m).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into());
     Prepared {
         method: m,
+        function,
         arguments,
         params,
         message,
@@ -299,12 +303,8 @@ fn table<'a>(name: &str, spec: &str, doc: &str, methods: impl Iterator<Item = &'
         .flat_map(|p| {
             // The types as functions that name them: the tables import no model until a method is used.
             let params = if p.params == "None" { "None".to_string() } else { format!("lambda: {}", p.params) };
-            let mut args = vec![
-                string(&p.method.name.wire),
-                string(&p.method.function.python),
-                params,
-                format!("lambda: {}", p.message),
-            ];
+            let mut args =
+                vec![string(&p.method.name.wire), string(p.function), params, format!("lambda: {}", p.message)];
             if let Some((response, _)) = &p.response {
                 args.push(format!("load_response=lambda: {response}"));
             }
@@ -380,7 +380,7 @@ fn client_method(p: &Prepared, asynchronous: bool) -> FunctionView {
             args.push("params".into());
         }
     }
-    let mut lines = signature(asynchronous, &m.function.python, &params, &returns);
+    let mut lines = signature(asynchronous, p.function, &params, &returns);
     lines.extend(docstring_lines(&p.doc));
     let awaiting = if asynchronous { "await " } else { "" };
     match &p.response {
@@ -411,7 +411,7 @@ fn handler_method(p: &Prepared, asynchronous: bool) -> FunctionView {
         Params::Required(_) => params.push(format!("params: {}", p.params)),
     }
     let returns = p.response.as_ref().map_or("Any".to_string(), |(r, _)| r.clone());
-    let mut lines = signature(asynchronous, &m.function.python, &params, &returns);
+    let mut lines = signature(asynchronous, p.function, &params, &returns);
     lines.extend(docstring_lines(&p.doc));
     lines.extend(call(
         &format!("{INDENT}{INDENT}"),

@@ -3,6 +3,7 @@
 //! printed by `prettyplease`.
 
 mod items;
+pub mod names;
 mod rpc;
 mod text;
 
@@ -14,6 +15,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{doc_lines, GeneratedFile};
+use crate::error::Warning;
 use crate::ir::*;
 
 /// What the crate is called and what its header says.
@@ -27,6 +29,12 @@ pub struct CrateOptions {
 
 /// Emits `Cargo.toml` and one source file per namespace.
 pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
+    emit_reporting(ir, options, &mut Vec::new())
+}
+
+/// [`emit`], adding to `warnings` the names this backend could only tell apart by a number.
+pub fn emit_reporting(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+    let functions = ir.rpc.as_ref().map(|rpc| names::functions(rpc, warnings)).unwrap_or_default();
     // Every namespace's items, in output order, cut into chunks that are printed in parallel.
     let mut chunks: Vec<Chunk> = Vec::new();
     for index in 0..ir.namespaces.len() {
@@ -40,7 +48,7 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
     // The rpc module reads nothing the items write: it is written on a thread of its own meanwhile.
     let (printed, rpc_files) = std::thread::scope(|scope| {
         let rpc_files = scope.spawn(|| {
-            let files = rpc::module(ir).into_iter().flatten();
+            let files = rpc::module(ir, &functions).into_iter().flatten();
             let file = |(path, item): (&str, text::ItemText)| GeneratedFile {
                 path: path.into(),
                 contents: format!("{header}\n{}", separate_items(&laid_out(item))),
@@ -280,6 +288,10 @@ mod tests {
     use super::{rpc, separate_items};
     use crate::ir::{Ir, NamespaceId};
 
+    fn test_functions(ir: &Ir) -> crate::naming::MethodFunctions {
+        ir.rpc.as_ref().map(|rpc| super::names::functions(rpc, &mut Vec::new())).unwrap_or_default()
+    }
+
     /// The IR of the pinned schema and of every fixture, with the schema's path.
     fn schemas() -> impl Iterator<Item = (String, Ir)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
@@ -338,7 +350,7 @@ mod tests {
     fn rpc_module_is_in_prettyplease_layout() {
         let mut checked = 0;
         for (path, ir) in schemas() {
-            for (file, item) in rpc::module(&ir).into_iter().flatten() {
+            for (file, item) in rpc::module(&ir, &test_functions(&ir)).into_iter().flatten() {
                 let what = format!("{path}: {file}");
                 assert!(!item.needs_layout, "{what} has a line past the margin");
                 assert_prettyplease_layout(&what, &item.text);
@@ -404,7 +416,7 @@ mod tests {
         for length in 1..=70 {
             let text = methods_schema(length);
             let ir = crate::model(Path::new("methods.json"), &text).expect("a valid schema").ir;
-            let files = rpc::module(&ir).expect("method tables");
+            let files = rpc::module(&ir, &test_functions(&ir)).expect("method tables");
             for (file, item) in files {
                 if item.needs_layout {
                     continue;

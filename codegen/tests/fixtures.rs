@@ -197,7 +197,8 @@ fixtures! {
     hostile_definition_names,
     hostile_enum_values,
     hostile_descriptions,
-    reserved_functions;
+    reserved_functions,
+    newtype_default;
     does_not_compile:
 }
 
@@ -392,4 +393,25 @@ fn cli_errors_leave_out_untouched() {
         let beside: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(beside, [std::ffi::OsString::from("out")], "{name}: files were left beside --out");
     }
+}
+
+/// Whether a default applies is decided once (`ir::check`), so both languages agree: a newtype field with a
+/// default that fits has it in both, one whose default does not fit is optional in both.
+#[test]
+fn both_languages_apply_the_same_defaults() {
+    let output = generate("newtype_default", &Options::default());
+    let rust = file(&output, "rust/src/lib.rs");
+    let python = file(&output, "python/codex_app_server_types/_models/node.py");
+    for (field, rust_default, python_default) in [
+        ("children", "Tree(vec![])", "Field(default_factory=lambda: Tree([]))"),
+        ("forest", "Tree(vec![Tree(vec![])])", "Field(default_factory=lambda: Tree([Tree([])]))"),
+        ("maybe", "Some(Tree(vec![]))", "Field(default_factory=lambda: Tree([]))"),
+    ] {
+        assert!(rust.contains(&format!("fn default_{field}()")), "{field}:\n{rust}");
+        assert!(rust.contains(rust_default), "{field}:\n{rust}");
+        assert!(python.contains(&format!("{field}: ")) && python.contains(python_default), "{field}:\n{python}");
+    }
+    assert!(rust.contains("pub wrong: Option<Tree>,") && !rust.contains("fn default_wrong"), "{rust}");
+    assert!(python.contains("wrong: Tree | None = None"), "{python}");
+    assert_eq!(output.warnings.len(), 1, "{:?}", output.warnings);
 }

@@ -361,7 +361,11 @@ impl<'d> Lowerer<'d> {
             }
             let ty = self.type_ref(prop, &Ctx { owner: id, role: wire.clone() })?;
             let required = node.required.iter().any(|r| r == wire);
-            let default = prop.default.clone().filter(|d| !d.is_null() && !required);
+            let default = prop
+                .default
+                .clone()
+                .filter(|d| !d.is_null() && !required)
+                .map(|json| FieldDefault { json, value: None });
             fields.push(Field {
                 name: Name { wire: wire.clone(), ..Name::default() },
                 ty,

@@ -122,13 +122,58 @@ pub struct Field {
     pub ty: TypeRef,
     /// Listed in `required`: always present on the wire.
     pub required: bool,
-    /// The schema's `default`, applied on read when the property is absent (only for non-nullable optional fields).
-    pub default: Option<Value>,
+    /// The schema's `default`, applied on read when the property is absent (only for optional fields).
+    pub default: Option<FieldDefault>,
     pub doc: Option<String>,
     pub constraints: Constraints,
     /// The field closes a cycle of by-value containment and needs indirection (`Box` in Rust).
     pub recursive: bool,
     pub location: Location,
+}
+
+/// A schema `default`, and the value of its field's type that [`check`] decided it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDefault {
+    /// As the schema wrote it.
+    pub json: Value,
+    /// `None` until [`check`] has decided; a default that is no value of its field's type is dropped there,
+    /// with a warning, so every default left after it has one. Backends print it and decide nothing.
+    pub value: Option<DefaultValue>,
+}
+
+impl FieldDefault {
+    /// The value to apply, once decided.
+    pub fn applied(&self) -> Option<&DefaultValue> {
+        self.value.as_ref()
+    }
+}
+
+/// A default as a value of its field's type. Aliases are looked through; what else the type wraps is kept,
+/// since each language writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    Bool(bool),
+    String(String),
+    /// Within the bounds of the field's integer format.
+    Integer(i128),
+    Number(f64),
+    List(Vec<DefaultValue>),
+    /// `{}` for a map.
+    EmptyMap,
+    /// A value of string enum `ty`: the index of the value among those it lists, or `None` for one it does
+    /// not list (kept as an unknown value); `wire` as written.
+    Enum {
+        ty: TypeId,
+        index: Option<usize>,
+        wire: String,
+    },
+    /// A value of newtype `ty`.
+    Newtype {
+        ty: TypeId,
+        inner: Box<DefaultValue>,
+    },
+    /// A value of a nullable type, which is not `null`.
+    NotNull(Box<DefaultValue>),
 }
 
 /// Value constraints that do not change the type.

@@ -241,11 +241,11 @@ fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method, fun
                 {
                     let required = f.required && !optional;
                     args.push((f.name.python.clone(), a.annotation(&f.ty), required));
-                    if let Some(d) = &f.default {
+                    if let Some(d) = f.default.as_ref().filter(|d| d.applied().is_some()) {
                         defaults.push(format!(
                             "`{}` is `{}`",
                             f.name.python,
-                            serde_json::to_string(d).unwrap_or_default()
+                            serde_json::to_string(&d.json).unwrap_or_default()
                         ));
                     }
                 }

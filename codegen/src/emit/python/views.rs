@@ -3,7 +3,6 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::layout;
 use super::literals::{docstring, string};
@@ -795,37 +794,52 @@ impl<'a> ModuleBuilder<'_, 'a> {
         }
     }
 
-    /// A Python expression for a default, and whether it is a factory (for mutable values).
-    fn default(&mut self, ty: &TypeRef, value: &Value) -> Option<(String, bool)> {
-        Some(match (ty, value) {
-            (TypeRef::Nullable(inner), v) => return self.default(inner, v),
-            (TypeRef::Boolean, Value::Bool(b)) => ((if *b { "True" } else { "False" }).into(), false),
-            (TypeRef::String, Value::String(s)) => (string(s), false),
-            (TypeRef::Integer(_), Value::Number(n)) => (n.to_string(), false),
-            (TypeRef::Number(_), Value::Number(n)) => (format!("{:?}", n.as_f64()?), false),
-            (TypeRef::List(_), Value::Array(items)) if items.is_empty() => ("list".into(), true),
-            (TypeRef::List(inner), Value::Array(items)) => {
-                let items = items.iter().map(|v| self.default(inner, v).map(|(e, _)| e)).collect::<Option<Vec<_>>>()?;
-                (format!("lambda: [{}]", items.join(", ")), true)
+    /// What a field's default is set to: an expression, or (for a mutable value) a factory, with whether it is one.
+    fn default(&mut self, value: &DefaultValue) -> (String, bool) {
+        match value {
+            DefaultValue::NotNull(inner) => self.default(inner),
+            DefaultValue::List(items) if items.is_empty() => ("list".into(), true),
+            DefaultValue::EmptyMap => ("dict".into(), true),
+            DefaultValue::List(_) | DefaultValue::Newtype { .. } => {
+                (format!("lambda: {}", self.default_expr(value)), true)
             }
-            (TypeRef::Map(_), Value::Object(o)) if o.is_empty() => ("dict".into(), true),
-            (TypeRef::Named(id), v) => match (&self.ir().get(*id).kind, v) {
-                (TypeKind::Enum(e), Value::String(s)) if e.values.len() == 1 => (string(s), false),
-                (TypeKind::Enum(e), Value::String(s)) => {
-                    let enum_name = self.name_of(*id);
-                    match e.values.iter().find(|x| x.name.wire == *s) {
-                        Some(x) => (format!("{enum_name}.{}", x.name.python), false),
-                        None => (format!("{enum_name}({})", string(s)), false),
-                    }
+            _ => (self.default_expr(value), false),
+        }
+    }
+
+    /// A Python expression for a default `ir::check` decided fits its field.
+    fn default_expr(&mut self, value: &DefaultValue) -> String {
+        match value {
+            DefaultValue::NotNull(inner) => self.default_expr(inner),
+            DefaultValue::Bool(b) => (if *b { "True" } else { "False" }).into(),
+            DefaultValue::String(s) => string(s),
+            DefaultValue::Integer(n) => n.to_string(),
+            DefaultValue::Number(n) => format!("{n:?}"),
+            DefaultValue::List(items) => {
+                let items: Vec<String> = items.iter().map(|v| self.default_expr(v)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            DefaultValue::EmptyMap => "{}".into(),
+            DefaultValue::Enum { ty, index, wire } => {
+                let TypeKind::Enum(e) = &self.ir().get(*ty).kind else {
+                    return string(wire);
+                };
+                // An enum of one value is written as that string's `Literal`.
+                if e.values.len() == 1 {
+                    return string(wire);
                 }
-                (TypeKind::Alias(inner), v) => {
-                    let inner = inner.clone();
-                    return self.default(&inner, v);
+                let member = index.and_then(|i| e.values.get(i)).map(|x| x.name.python.clone());
+                let enum_name = self.name_of(*ty);
+                match member {
+                    Some(member) => format!("{enum_name}.{member}"),
+                    None => format!("{enum_name}({})", string(wire)),
                 }
-                _ => return None,
-            },
-            _ => return None,
-        })
+            }
+            DefaultValue::Newtype { ty, inner } => {
+                let inner = self.default_expr(inner);
+                format!("{}({inner})", self.name_of(*ty))
+            }
+        }
     }
 
     fn field(&mut self, f: &Field) -> FieldView {
@@ -833,7 +847,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         let mut args: Vec<String> = Vec::new();
         let accepts_null = self.ir().accepts_null(&f.ty);
         if !f.required {
-            match f.default.as_ref().and_then(|d| self.default(&f.ty, d)) {
+            match f.default.as_ref().and_then(FieldDefault::applied).map(|d| self.default(d)) {
                 Some((expr, true)) => args.push(format!("default_factory={expr}")),
                 Some((expr, false)) => args.push(format!("default={expr}")),
                 None => {

@@ -377,8 +377,6 @@ impl<'d> Lowerer<'d> {
                     maximum: prop.maximum,
                     min_length: prop.min_length,
                     max_length: prop.max_length,
-                    write_only: prop.write_only,
-                    deprecated: prop.deprecated,
                 },
                 recursive: false,
                 location: self.doc.location(&prop.pointer),

@@ -183,8 +183,6 @@ pub struct Constraints {
     pub maximum: Option<f64>,
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
-    pub write_only: bool,
-    pub deprecated: bool,
 }
 
 /// A string enum. Values the schema does not list are kept too.

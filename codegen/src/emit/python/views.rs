@@ -422,7 +422,7 @@ impl<'a> Model<'a> {
     /// One namespace's definitions as units, in schema order: the items of each type (a tagged union's
     /// alias apart from its unknown variant, each merged subclass apart from its object).
     pub(super) fn units(&self, ns: NamespaceId) -> Vec<Unit> {
-        let mut m = ModuleBuilder { model: self, ns, uses: Uses::default() };
+        let mut m = ModuleBuilder { model: self, ns: Some(ns), uses: Uses::default() };
         let mut units: Vec<Unit> = Vec::new();
         let unit = |name: &str, items: Vec<(Slot, Item)>, exports: Vec<String>| Unit {
             ns,
@@ -692,7 +692,7 @@ pub struct Annotations<'m, 'a>(ModuleBuilder<'m, 'a>);
 
 impl<'m, 'a> Annotations<'m, 'a> {
     pub fn new(model: &'m Model<'a>) -> Self {
-        Self(ModuleBuilder { model, ns: NamespaceId(usize::MAX), uses: Uses::default() })
+        Self(ModuleBuilder { model, ns: None, uses: Uses::default() })
     }
 
     pub fn annotation(&mut self, ty: &TypeRef) -> String {
@@ -732,7 +732,8 @@ impl<'m, 'a> Annotations<'m, 'a> {
 
 struct ModuleBuilder<'m, 'a> {
     model: &'m Model<'a>,
-    ns: NamespaceId,
+    /// The namespace whose module is written, whose names need no qualifying; `None` outside every namespace.
+    ns: Option<NamespaceId>,
     uses: Uses,
 }
 
@@ -755,7 +756,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     fn name_of(&mut self, id: TypeId) -> String {
         let ir = self.model.ir;
         let def = ir.get(id);
-        if def.namespace == self.ns {
+        if Some(def.namespace) == self.ns {
             def.name.python.clone()
         } else {
             self.uses.namespaces.insert(def.namespace);

@@ -17,7 +17,8 @@ pub enum Item {
 
 pub struct Ctx<'a> {
     pub ir: &'a Ir,
-    pub namespace: NamespaceId,
+    /// The module being written, whose types need no path; `None` outside every namespace's module.
+    pub namespace: Option<NamespaceId>,
 }
 
 impl Ctx<'_> {
@@ -31,7 +32,7 @@ impl Ctx<'_> {
     /// [`Ctx::path`] as text.
     pub(super) fn path_text(&self, id: TypeId, out: &mut String) {
         let def = self.ir.get(id);
-        if def.namespace != self.namespace {
+        if Some(def.namespace) != self.namespace {
             out.push_str("crate");
             for m in &self.ir.namespaces[def.namespace.0].modules {
                 out.push_str("::");

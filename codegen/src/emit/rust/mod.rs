@@ -95,7 +95,7 @@ struct Chunk {
 fn print_chunk(ir: &Ir, chunk: &Chunk) -> String {
     let mut code = String::new();
     let mut tokens = preamble(ir, chunk);
-    let ctx = items::Ctx { ir, namespace: chunk.namespace };
+    let ctx = items::Ctx { ir, namespace: Some(chunk.namespace) };
     let mut items = Vec::new();
     for ty in &chunk.types {
         items.clear();
@@ -326,7 +326,7 @@ mod tests {
         let mut checked = 0;
         for (path, ir) in schemas() {
             for ns in 0..ir.namespaces.len() {
-                let ctx = items::Ctx { ir: &ir, namespace: NamespaceId(ns) };
+                let ctx = items::Ctx { ir: &ir, namespace: Some(NamespaceId(ns)) };
                 for ty in ir.types_in(NamespaceId(ns)) {
                     let mut out = Vec::new();
                     items::item(&ctx, ty, &mut out);

@@ -23,8 +23,8 @@ pub(super) const HANDLER: &str = include_str!("rpc_handler.rs.txt");
 /// method tables.
 pub fn module(ir: &Ir, functions: &MethodFunctions) -> Option<[(&'static str, ItemText); 3]> {
     let rpc = ir.rpc.as_ref()?;
-    // A namespace no type is in: every path is written from the crate root.
-    let e = Emitter { ir, rpc, functions, ctx: Ctx { ir, namespace: NamespaceId(usize::MAX) } };
+    // Outside every namespace: every path is written from the crate root.
+    let e = Emitter { ir, rpc, functions, ctx: Ctx { ir, namespace: None } };
     let [response_variants, decode_arms, method_arms, encode_arms] = e.client_responses();
     let [message_variants, error_variant, read_messages, write_messages] = e.server_messages();
     let module = fill(

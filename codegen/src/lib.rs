@@ -84,17 +84,21 @@ pub struct Summary {
     pub definitions: usize,
     pub types: usize,
     pub namespaces: usize,
-    pub rust_files: usize,
-    pub python_files: usize,
+    /// How many files each backend that ran wrote, by its name (`Rust`), in the order they ran.
+    pub files: Vec<(&'static str, usize)>,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} definitions read in {} namespace(s); every one has a type ({} types). Rust: {} files. Python: {} files.",
-            self.definitions, self.namespaces, self.types, self.rust_files, self.python_files
-        )
+            "{} definitions read in {} namespace(s); every one has a type ({} types).",
+            self.definitions, self.namespaces, self.types
+        )?;
+        for (label, files) in &self.files {
+            write!(f, " {label}: {files} files.")?;
+        }
+        Ok(())
     }
 }
 
@@ -183,45 +187,40 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
     let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides)?;
 
     let header = header(&ir, options);
-    let rust = if options.languages.rust {
-        emit::rust::emit_reporting(
-            &ir,
-            &emit::rust::CrateOptions {
-                crate_name: options.rust_crate_name.clone(),
-                version: options.rust_crate_version.clone(),
-                header: header.clone(),
-            },
-            &mut warnings,
-        )
-    } else {
-        Vec::new()
-    };
-    let python = if options.languages.python {
-        emit::python::emit_reporting(
-            &ir,
-            &emit::python::PackageOptions {
-                distribution: options.python_distribution.clone(),
-                package: options.python_package.clone(),
-                version: options.rust_crate_version.clone(),
-                header,
-            },
-            &mut warnings,
-        )
-    } else {
-        Vec::new()
-    };
-    let summary = Summary {
-        definitions: ir.definitions,
-        types: ir.types.len(),
-        namespaces: ir.namespaces.len(),
-        rust_files: rust.len(),
-        python_files: python.len(),
-    };
-    let in_folder = |folder: &'static str, files: Vec<GeneratedFile>| {
-        files.into_iter().map(move |f| GeneratedFile { path: format!("{folder}/{}", f.path), contents: f.contents })
-    };
-    let files = in_folder("rust", rust).chain(in_folder("python", python)).collect();
+    let mut files = Vec::new();
+    let mut counts = Vec::new();
+    for backend in backends(options, &header) {
+        let written = backend.emit(&ir, &mut warnings);
+        counts.push((backend.label(), written.len()));
+        let folder = backend.folder();
+        files.extend(
+            written.into_iter().map(|f| GeneratedFile { path: format!("{folder}/{}", f.path), contents: f.contents }),
+        );
+    }
+    let summary =
+        Summary { definitions: ir.definitions, types: ir.types.len(), namespaces: ir.namespaces.len(), files: counts };
     Ok(Output { files, summary, warnings })
+}
+
+/// The backends `options` asks for, configured, in the order their files are listed.
+fn backends(options: &Options, header: &[String]) -> Vec<Box<dyn emit::Backend>> {
+    let mut backends: Vec<Box<dyn emit::Backend>> = Vec::new();
+    if options.languages.rust {
+        backends.push(Box::new(emit::rust::CrateOptions {
+            crate_name: options.rust_crate_name.clone(),
+            version: options.rust_crate_version.clone(),
+            header: header.to_vec(),
+        }));
+    }
+    if options.languages.python {
+        backends.push(Box::new(emit::python::PackageOptions {
+            distribution: options.python_distribution.clone(),
+            package: options.python_package.clone(),
+            version: options.rust_crate_version.clone(),
+            header: header.to_vec(),
+        }));
+    }
+    backends
 }
 
 /// The lines every file opens with, as comments. They name the command and the schema file, whose paths may

@@ -1,7 +1,23 @@
-//! Backends: each turns the named IR into files. They print decisions; they do not make them.
+//! Backends: each turns the named IR into files. They print the IR's decisions, and decide only their own
+//! language's names (each in its `names` module, beside the templates whose names they must avoid).
 
 pub mod python;
 pub mod rust;
+
+use crate::error::Warning;
+use crate::ir::Ir;
+
+/// A target language, configured. The pipeline runs every backend asked for over the same named IR; a new
+/// language is a folder here with a type implementing this, and a line where `lib.rs` lists the backends.
+pub trait Backend {
+    /// The folder of the output its files go in (`rust`).
+    fn folder(&self) -> &'static str;
+    /// The language's name in the run's summary (`Rust`).
+    fn label(&self) -> &'static str;
+    /// Its files, with paths relative to [`Backend::folder`]; the names it could only tell apart by a number
+    /// are added to `warnings`.
+    fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile>;
+}
 
 /// One file of output, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]

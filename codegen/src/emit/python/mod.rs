@@ -50,6 +50,20 @@ enum View<'a> {
     Rpc(&'a rpc::RpcView),
 }
 
+impl super::Backend for PackageOptions {
+    fn folder(&self) -> &'static str {
+        "python"
+    }
+
+    fn label(&self) -> &'static str {
+        "Python"
+    }
+
+    fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+        emit_reporting(ir, self, warnings)
+    }
+}
+
 /// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, and `rpc.py` when
 /// the schema has the method tables.
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {

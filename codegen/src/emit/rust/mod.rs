@@ -27,6 +27,20 @@ pub struct CrateOptions {
     pub header: Vec<String>,
 }
 
+impl super::Backend for CrateOptions {
+    fn folder(&self) -> &'static str {
+        "rust"
+    }
+
+    fn label(&self) -> &'static str {
+        "Rust"
+    }
+
+    fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+        emit_reporting(ir, self, warnings)
+    }
+}
+
 /// Emits `Cargo.toml` and one source file per namespace.
 pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
     emit_reporting(ir, options, &mut Vec::new())

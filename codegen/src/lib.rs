@@ -115,17 +115,23 @@ pub struct Model {
     pub warnings: Vec<Warning>,
 }
 
-/// Loads, lowers, checks and names a schema; `file` names it in messages.
+/// Loads, lowers, checks and names a schema, for every language; `file` names it in messages.
 pub fn model(file: &Path, text: &str) -> Result<Model> {
     model_with(file, text, &ir::rpc::Overrides::builtin())
 }
 
 /// Like [`model`], with another override file for the method tables.
 pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
-    with_stack(|| model_on_this_thread(file, text, overrides))
+    with_stack(|| model_on_this_thread(file, text, overrides, true))
 }
 
-fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
+/// The named model; `every_language` names it for every backend too (comparing schemas needs only types).
+fn model_on_this_thread(
+    file: &Path,
+    text: &str,
+    overrides: &ir::rpc::Overrides,
+    every_language: bool,
+) -> Result<Model> {
     // The digest named in the headers is taken on another thread while this one reads the schema.
     let (doc, sha256) = std::thread::scope(|scope| {
         let sha256 = scope.spawn(|| hex(&Sha256::digest(text.as_bytes())));
@@ -143,8 +149,11 @@ fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides)
         warnings.append(&mut lowered.warnings);
         warnings.extend(checked);
         warnings.extend(naming::assign(&mut lowered.ir));
-        // A model holds the Python class names too, as the Python backend decides them.
-        emit::python::names::assign_classes(&mut lowered.ir);
+        if every_language {
+            for name in emit::NAMING {
+                name(&mut lowered.ir, &mut warnings);
+            }
+        }
         Ok(Model { ir: lowered.ir, warnings })
     })
 }
@@ -160,8 +169,8 @@ pub fn diff(old: &Path, new: &Path) -> Result<diff::Report> {
 /// Like [`diff`], from schema text already read; the paths name the schemas in messages.
 pub fn diff_texts(old: (&Path, &str), new: (&Path, &str)) -> Result<diff::Report> {
     with_stack(|| {
-        let old = model_on_this_thread(old.0, old.1, &lenient())?;
-        let new = model_on_this_thread(new.0, new.1, &lenient())?;
+        let old = model_on_this_thread(old.0, old.1, &lenient(), false)?;
+        let new = model_on_this_thread(new.0, new.1, &lenient(), false)?;
         Ok(diff::compare(&old.ir, &new.ir))
     })
 }
@@ -184,7 +193,7 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
 }
 
 fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result<Output> {
-    let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides)?;
+    let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides, true)?;
 
     let header = header(&ir, options);
     let mut files = Vec::new();

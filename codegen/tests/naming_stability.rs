@@ -14,9 +14,10 @@ fn pinned() -> Value {
 /// Rust and Python name of every type, by the pointer it came from (and its hint, for inline types).
 fn names(schema: &Value) -> BTreeMap<String, (String, String)> {
     let text = serde_json::to_string(schema).unwrap();
-    let mut ir = codegen::model(Path::new("schema.json"), &text).unwrap().ir;
-    codegen::emit::python::names::assign_classes(&mut ir);
-    ir.types
+    let model = codegen::model(Path::new("schema.json"), &text).unwrap();
+    model
+        .ir
+        .types
         .iter()
         .map(|t| {
             let key = format!("{}#{:?}", t.origin.location.pointer, t.origin.hint_text());

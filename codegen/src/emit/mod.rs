@@ -7,6 +7,10 @@ pub mod rust;
 use crate::error::Warning;
 use crate::ir::Ir;
 
+/// Every backend's naming pass (`names::assign` of each), in the order the backends run. A model is named
+/// with all of them (`codegen::model`), so that it holds every language's names whichever are written.
+pub const NAMING: &[fn(&mut Ir, &mut Vec<Warning>)] = &[rust::names::assign, python::names::assign];
+
 /// A target language, configured. The pipeline runs every backend asked for over the same named IR; a new
 /// language is a folder here with a type implementing this, and a line where `lib.rs` lists the backends.
 pub trait Backend {
@@ -14,8 +18,8 @@ pub trait Backend {
     fn folder(&self) -> &'static str;
     /// The language's name in the run's summary (`Rust`).
     fn label(&self) -> &'static str;
-    /// Its files, with paths relative to [`Backend::folder`]; the names it could only tell apart by a number
-    /// are added to `warnings`.
+    /// Its files, with paths relative to [`Backend::folder`], from a model every pass of [`NAMING`] has named;
+    /// the names it could only tell apart by a number are added to `warnings`.
     fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile>;
 }
 

@@ -1,4 +1,5 @@
-//! The target-neutral model every emitter reads. Names are final here: emitters print them as they are.
+//! The target-neutral model every emitter reads. Type and variant names are final here; each backend decides
+//! its own language's names of modules, fields and enum values, on its own copy of the model.
 
 pub mod check;
 pub mod lower;
@@ -9,7 +10,9 @@ use serde_json::Value;
 
 use crate::error::Location;
 
-/// One name in its three forms: as on the wire, as a Rust identifier, as a Python identifier.
+/// One name in its three forms: as on the wire, as a Rust identifier, as a Python identifier. `naming` decides
+/// the `rust` of types, variants and method markers (the names every backend starts from); the rest is each
+/// backend's to decide (`emit::*::names`), on its own copy of the model, and empty until then.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Name {
     pub wire: String,
@@ -408,14 +411,16 @@ impl Ir {
         out
     }
 
-    /// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`.
+    /// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`. The module names
+    /// are the Rust backend's: call it on a model `emit::rust::names::assign` has named (`codegen::model` does).
     pub fn rust_path(&self, id: TypeId, krate: &str) -> String {
         let t = self.get(id);
         let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.rust.as_str());
         std::iter::once(krate).chain(modules).chain([t.name.rust.as_str()]).collect::<Vec<_>>().join("::")
     }
 
-    /// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then name).
+    /// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then name). The
+    /// names are the Python backend's: call it on a model `emit::python::names::assign` has named.
     pub fn python_path(&self, id: TypeId, package: &str) -> String {
         let t = self.get(id);
         let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.python.as_str());

@@ -1,4 +1,7 @@
-//! The naming pass: decides every identifier once, for every language, and stores it in the IR.
+//! The naming pass: decides every type's name once (its stability is this pass's guarantee), and the names
+//! every language shares (variants, method markers), and stores them in the IR. It is also the toolkit every
+//! backend names with ([`unique`], [`module_names`], [`MethodFunctions`], [`idents`]): the names of modules,
+//! fields, enum values and functions are each backend's (`emit::*::names`).
 //!
 //! Order of claims in a namespace: definition keys first, then inline types with a title, then inline
 //! types named from their owner and role. A later claim never takes a name from an earlier one, so a
@@ -14,12 +17,15 @@ use crate::error::Warning;
 use crate::ir::*;
 use idents::*;
 
-/// Names every type, field, variant and enum value of `ir`. Returns what could only be told apart by a number.
-/// Python class names are the Python backend's (`emit::python::names`): it claims them in the order this pass
-/// records in [`Ir::claim_order`].
+/// Names every type, variant and method marker of `ir` (the `rust` of their [`Name`]s, which every backend
+/// starts from). Returns what could only be told apart by a number. Backends that name classes of their own claim them in the order this pass records
+/// in [`Ir::claim_order`].
 pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    name_modules(ir, &mut warnings);
+    // Module names are each backend's; the segments' wire names are what they start from.
+    for ns in &mut ir.namespaces {
+        ns.modules = ns.path.iter().map(|w| Name { wire: w.clone(), ..Name::default() }).collect();
+    }
     name_types(ir, &mut warnings);
     let is_titled =
         |t: &TypeRef| matches!(t, TypeRef::Named(id) if matches!(ir.types[id.0].origin.hint, NameHint::Title { .. }));
@@ -85,7 +91,6 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
         for (k, i) in indices.into_iter().enumerate() {
             let m = &mut rpc.methods[i];
             m.name.rust = markers[k].clone();
-            m.name.python = markers[k].clone();
         }
     }
 }
@@ -144,35 +149,12 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
             message: format!("{what} could only be told apart by a number"),
         })
     };
+    // Fields, enum values and tags are each backend's to name (`emit::*::names`); variants are the same classes
+    // in every language.
     match &mut ty.kind {
-        TypeKind::Struct(s) => name_struct(s, &mut report),
-        TypeKind::Enum(e) => {
-            let names = unique(
-                e.values.iter().map(|v| v.name.wire.as_str()),
-                |w| rust_variant(&camel(w, "Value")),
-                &["Unknown"],
-                Case::Camel,
-                &mut |n| report(format!("enum value `{n}` of {owner}")),
-            );
-            let py = unique(
-                e.values.iter().map(|v| v.name.wire.as_str()),
-                |w| python_name(&shouty(w, "VALUE")),
-                &[],
-                Case::Shouty,
-                &mut |n| report(format!("enum value `{n}` of {owner} (Python)")),
-            );
-            for ((v, r), p) in e.values.iter_mut().zip(names).zip(py) {
-                v.name.rust = r;
-                v.name.python = p;
-            }
-        }
         TypeKind::Tagged(u) => {
-            u.unknown.rust = "Unknown".into();
-            u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
-            u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
             let names = variant_names(u.variants.iter().map(|v| v.name.wire.as_str()), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
-                v.name.python = r.clone();
                 v.name.rust = r;
             }
         }
@@ -180,11 +162,10 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
             let labels = untagged_labels(&u.variants, &owner, &|t| titled.contains(t));
             let names = variant_names(labels.iter().map(String::as_str), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
-                v.name.python = r.clone();
                 v.name.rust = r;
             }
         }
-        TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
+        TypeKind::Struct(_) | TypeKind::Enum(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
     }
 }
 
@@ -331,22 +312,16 @@ pub fn unique<'a>(
     out.into_iter().map(|o| o.expect("every wire name was named")).collect()
 }
 
-/// The names of a Python package's modules of models, one per class each is named after (`ThreadItem` →
-/// `thread_item`), unique among themselves.
-pub fn python_modules(classes: &[&str]) -> Vec<String> {
-    // A submodule is an attribute of its package: it must not take a name the package's `__init__` uses.
-    unique(
-        classes.iter().copied(),
-        |c| python_module(&snake(c, "types")),
-        &["annotations", "importlib"],
-        Case::Snake,
-        &mut |_| {},
-    )
-}
-
-/// Module names, unique among siblings; `wire` is the Rust crate's own helper module.
-fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
-    let mut decided: HashMap<Vec<String>, Name> = HashMap::new();
+/// The module name of each segment of each namespace's path, in one language: `convert` turns a segment into
+/// an identifier, and names are unique among siblings; top-level modules take none of `top_reserved` (modules
+/// the backend writes itself). What could only be told apart by a number is added to `warnings`.
+pub fn module_names(
+    ir: &Ir,
+    convert: impl Fn(&str) -> String,
+    top_reserved: &[&str],
+    warnings: &mut Vec<Warning>,
+) -> Vec<Vec<String>> {
+    let mut decided: HashMap<Vec<String>, String> = HashMap::new();
     let paths: Vec<Vec<String>> = ir.namespaces.iter().map(|ns| ns.path.clone()).collect();
     let mut parents: Vec<Vec<String>> =
         paths.iter().filter(|p| !p.is_empty()).map(|p| p[..p.len() - 1].to_vec()).collect();
@@ -364,54 +339,13 @@ fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
                 message: format!("namespace `{n}` could only be told apart by a number"),
             })
         };
-        // The crate's helper and method-table modules, and the package's.
-        let (reserved_rust, reserved_python): (&[&str], &[&str]) =
-            if parent.is_empty() { (&["wire", "rpc"], &["rpc"]) } else { (&[], &[]) };
-        let rust =
-            unique(wires.iter().copied(), |w| rust_field(&snake(w, "ns")), reserved_rust, Case::Snake, &mut report);
-        let python =
-            unique(wires.iter().copied(), |w| python_field(&snake(w, "ns")), reserved_python, Case::Snake, &mut report);
-        for ((path, r), p) in siblings.into_iter().zip(rust).zip(python) {
-            decided.insert(path.clone(), Name { wire: path[path.len() - 1].clone(), rust: r, python: p });
+        let reserved = if parent.is_empty() { top_reserved } else { &[] };
+        let names = unique(wires.iter().copied(), &convert, reserved, Case::Snake, &mut report);
+        for (path, name) in siblings.into_iter().zip(names) {
+            decided.insert(path.clone(), name);
         }
     }
-    for ns in &mut ir.namespaces {
-        ns.modules = (1..=ns.path.len()).map(|n| decided[&ns.path[..n].to_vec()].clone()).collect();
-    }
-}
-
-fn name_struct(s: &mut Struct, report: &mut dyn FnMut(String)) {
-    // `extra` holds unknown properties in Rust; `variant` is the flattened union.
-    let mut reserved_rust: Vec<&str> = Vec::new();
-    if matches!(s.extra, Extra::Keep | Extra::Typed(_)) {
-        reserved_rust.push("extra");
-    }
-    let mut wires: Vec<String> = s.fields.iter().map(|f| f.name.wire.clone()).collect();
-    if let Some(fl) = &s.flatten {
-        wires.push(fl.name.wire.clone());
-    }
-    let rust = unique(
-        wires.iter().map(String::as_str),
-        |w| rust_field(&snake(w, "field")),
-        &reserved_rust,
-        Case::Snake,
-        &mut |n| report(format!("field `{n}`")),
-    );
-    let python =
-        unique(wires.iter().map(String::as_str), |w| python_field(&snake(w, "field")), &[], Case::Snake, &mut |n| {
-            report(format!("field `{n}` (Python)"))
-        });
-    let mut names = rust.into_iter().zip(python);
-    for f in &mut s.fields {
-        let (r, p) = names.next().expect("one name per field");
-        f.name.rust = r;
-        f.name.python = p;
-    }
-    if let Some(fl) = &mut s.flatten {
-        let (r, p) = names.next().expect("one name for the flattened union");
-        fl.name.rust = r;
-        fl.name.python = p;
-    }
+    paths.iter().map(|path| (1..=path.len()).map(|n| decided[&path[..n]].clone()).collect()).collect()
 }
 
 fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {

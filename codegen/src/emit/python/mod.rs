@@ -60,22 +60,26 @@ impl super::Backend for PackageOptions {
     }
 
     fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
-        emit_reporting(ir, self, warnings)
+        emit_named(ir, self, warnings)
     }
 }
 
 /// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, and `rpc.py` when
-/// the schema has the method tables.
+/// the schema has the method tables; from a model the naming pass has named.
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     emit_reporting(ir, options, &mut Vec::new())
 }
 
 /// [`emit`], adding to `warnings` the names this backend could only tell apart by a number.
 pub fn emit_reporting(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
-    // The IR's class names are left for this backend to fill: it names them on its own copy.
+    // The Python names are this backend's: it names its own copy of the model.
     let mut named = ir.clone();
-    names::assign_classes(&mut named);
-    let ir = &named;
+    names::assign(&mut named, warnings);
+    emit_named(&named, options, warnings)
+}
+
+/// [`emit`] from a model [`names::assign`] has named.
+fn emit_named(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
     let functions = ir.rpc.as_ref().map(|rpc| names::functions(rpc, warnings)).unwrap_or_default();
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()

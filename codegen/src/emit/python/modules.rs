@@ -178,7 +178,7 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
                 units[lead].name.as_str()
             })
             .collect();
-        for (g, name) in in_ns.iter().zip(crate::naming::python_modules(&leads)) {
+        for (g, name) in in_ns.iter().zip(super::names::model_modules(&leads)) {
             module_names[*g] = name;
         }
     }

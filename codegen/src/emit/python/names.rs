@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use crate::error::Warning;
 use crate::ir::rpc::Rpc;
 use crate::ir::*;
-use crate::naming::idents::{python_function, python_type, snake};
-use crate::naming::MethodFunctions;
+use crate::naming::idents::{python_field, python_function, python_module, python_name, python_type, shouty, snake};
+use crate::naming::{module_names, unique, Case, MethodFunctions};
 
 /// The names a module of models may import from `typing`.
 pub const TYPING: &[&str] = &["Annotated", "Any", "ClassVar", "Literal", "TypeAlias"];
@@ -52,10 +52,26 @@ pub fn functions(rpc: &Rpc, warnings: &mut Vec<Warning>) -> MethodFunctions {
     MethodFunctions::new(rpc, |w| python_function(&snake(w, "method")), CLASS_FUNCTIONS, warnings)
 }
 
+/// Decides every Python name of `ir` (the `python` of each [`Name`]): modules, classes, the classes only Python
+/// has, members and method markers. What could only be told apart by a number is added to `warnings`.
+pub fn assign(ir: &mut Ir, warnings: &mut Vec<Warning>) {
+    name_modules(ir, warnings);
+    assign_classes(ir);
+    for ty in &mut ir.types {
+        name_members(ty, warnings);
+    }
+    // Method markers are the same classes in Rust and Python.
+    if let Some(rpc) = &mut ir.rpc {
+        for m in &mut rpc.methods {
+            m.name.python = m.name.rust.clone();
+        }
+    }
+}
+
 /// Names every Python class of `ir`: each type's own class keeps the type's name unless the package's own
 /// code takes it ([`RESERVED_TYPES`]) or it is a keyword, then gets a `_` suffix until it is unique in its
 /// namespace, claimed in [`Ir::claim_order`]; then the classes only Python has.
-pub fn assign_classes(ir: &mut Ir) {
+fn assign_classes(ir: &mut Ir) {
     let mut taken: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     for id in ir.claim_order.clone() {
         let ty = &mut ir.types[id.0];
@@ -134,6 +150,86 @@ fn name_extra_classes(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<Strin
                 }
             }
         }
+    }
+}
+
+/// The names of a Python package's modules of models, one per class each is named after (`ThreadItem` →
+/// `thread_item`), unique among themselves.
+pub fn model_modules(classes: &[&str]) -> Vec<String> {
+    // A submodule is an attribute of its package: it must not take a name the package's `__init__` uses.
+    unique(
+        classes.iter().copied(),
+        |c| python_module(&snake(c, "types")),
+        &["annotations", "importlib"],
+        Case::Snake,
+        &mut |_| {},
+    )
+}
+
+/// The package's own modules beside the namespaces' subpackages.
+pub const MODULES: &[&str] = &["rpc"];
+
+/// Subpackage names of the namespaces, unique among siblings.
+fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
+    let modules = module_names(ir, |w| python_field(&snake(w, "ns")), MODULES, warnings);
+    for (ns, names) in ir.namespaces.iter_mut().zip(modules) {
+        for (module, name) in ns.modules.iter_mut().zip(names) {
+            module.python = name;
+        }
+    }
+}
+
+/// The Python names of one type's fields, enum values, tag and variants (variants keep their Rust names).
+fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
+    let owner = ty.name.rust.clone();
+    let location = ty.origin.location.clone();
+    let mut report = |what: String| {
+        warnings.push(Warning {
+            location: location.clone(),
+            message: format!("{what} could only be told apart by a number"),
+        })
+    };
+    match &mut ty.kind {
+        TypeKind::Struct(s) => {
+            let mut wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();
+            if let Some(fl) = &s.flatten {
+                wires.push(fl.name.wire.as_str());
+            }
+            let names = unique(wires.into_iter(), |w| python_field(&snake(w, "field")), &[], Case::Snake, &mut |n| {
+                report(format!("field `{n}` (Python)"))
+            });
+            let mut names = names.into_iter();
+            for f in &mut s.fields {
+                f.name.python = names.next().expect("one name per field");
+            }
+            if let Some(fl) = &mut s.flatten {
+                fl.name.python = names.next().expect("one name for the flattened union");
+            }
+        }
+        TypeKind::Enum(e) => {
+            let names = unique(
+                e.values.iter().map(|v| v.name.wire.as_str()),
+                |w| python_name(&shouty(w, "VALUE")),
+                &[],
+                Case::Shouty,
+                &mut |n| report(format!("enum value `{n}` of {owner} (Python)")),
+            );
+            for (v, name) in e.values.iter_mut().zip(names) {
+                v.name.python = name;
+            }
+        }
+        TypeKind::Tagged(u) => {
+            u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
+            for v in &mut u.variants {
+                v.name.python = v.name.rust.clone();
+            }
+        }
+        TypeKind::Untagged(u) => {
+            for v in &mut u.variants {
+                v.name.python = v.name.rust.clone();
+            }
+        }
+        TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
     }
 }
 

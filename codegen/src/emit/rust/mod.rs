@@ -37,17 +37,25 @@ impl super::Backend for CrateOptions {
     }
 
     fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
-        emit_reporting(ir, self, warnings)
+        emit_named(ir, self, warnings)
     }
 }
 
-/// Emits `Cargo.toml` and one source file per namespace.
+/// Emits `Cargo.toml` and one source file per namespace, from a model the naming pass has named.
 pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
     emit_reporting(ir, options, &mut Vec::new())
 }
 
 /// [`emit`], adding to `warnings` the names this backend could only tell apart by a number.
 pub fn emit_reporting(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+    // The Rust names of modules and members are this backend's: it names its own copy of the model.
+    let mut named = ir.clone();
+    names::assign(&mut named, warnings);
+    emit_named(&named, options, warnings)
+}
+
+/// [`emit`] from a model [`names::assign`] has named.
+fn emit_named(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
     let functions = ir.rpc.as_ref().map(|rpc| names::functions(rpc, warnings)).unwrap_or_default();
     // Every namespace's items, in output order, cut into chunks that are printed in parallel.
     let mut chunks: Vec<Chunk> = Vec::new();

@@ -4,8 +4,81 @@
 
 use crate::error::Warning;
 use crate::ir::rpc::Rpc;
-use crate::naming::idents::{rust_field, snake};
-use crate::naming::MethodFunctions;
+use crate::ir::*;
+use crate::naming::idents::{camel, rust_field, rust_variant, snake};
+use crate::naming::{module_names, unique, Case, MethodFunctions};
+
+/// The crate's own modules (`wire.rs.txt`, the `rpc` module), which no namespace's module may take.
+pub const MODULES: &[&str] = &["wire", "rpc"];
+
+/// The field of every object that keeps properties the schema does not declare.
+pub const EXTRA_FIELD: &str = "extra";
+
+/// The variant of every enum and tagged union that keeps values the schema does not list.
+pub const UNKNOWN_VARIANT: &str = "Unknown";
+
+/// Decides the Rust names of `ir` that are this backend's (the `rust` of their [`Name`]s): modules, fields, enum
+/// values, tags and unknown variants. What could only be told apart by a number is added to `warnings`.
+pub fn assign(ir: &mut Ir, warnings: &mut Vec<Warning>) {
+    let modules = module_names(ir, |w| rust_field(&snake(w, "ns")), MODULES, warnings);
+    for (ns, names) in ir.namespaces.iter_mut().zip(modules) {
+        for (module, name) in ns.modules.iter_mut().zip(names) {
+            module.rust = name;
+        }
+    }
+    for ty in &mut ir.types {
+        name_members(ty, warnings);
+    }
+}
+
+fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
+    let owner = ty.name.rust.clone();
+    let location = ty.origin.location.clone();
+    let mut report = |what: String| {
+        warnings.push(Warning {
+            location: location.clone(),
+            message: format!("{what} could only be told apart by a number"),
+        })
+    };
+    match &mut ty.kind {
+        TypeKind::Struct(s) => {
+            // Unknown properties are kept in `extra`.
+            let reserved: &[&str] = if matches!(s.extra, Extra::Keep | Extra::Typed(_)) { &[EXTRA_FIELD] } else { &[] };
+            let mut wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();
+            if let Some(fl) = &s.flatten {
+                wires.push(fl.name.wire.as_str());
+            }
+            let names =
+                unique(wires.into_iter(), |w| rust_field(&snake(w, "field")), reserved, Case::Snake, &mut |n| {
+                    report(format!("field `{n}`"))
+                });
+            let mut names = names.into_iter();
+            for f in &mut s.fields {
+                f.name.rust = names.next().expect("one name per field");
+            }
+            if let Some(fl) = &mut s.flatten {
+                fl.name.rust = names.next().expect("one name for the flattened union");
+            }
+        }
+        TypeKind::Enum(e) => {
+            let names = unique(
+                e.values.iter().map(|v| v.name.wire.as_str()),
+                |w| rust_variant(&camel(w, "Value")),
+                &[UNKNOWN_VARIANT],
+                Case::Camel,
+                &mut |n| report(format!("enum value `{n}` of {owner}")),
+            );
+            for (v, name) in e.values.iter_mut().zip(names) {
+                v.name.rust = name;
+            }
+        }
+        TypeKind::Tagged(u) => {
+            u.unknown.rust = UNKNOWN_VARIANT.into();
+            u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
+        }
+        TypeKind::Untagged(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
+    }
+}
 
 /// `ServerRequestHandler`'s dispatching function; `rpc.rs` writes its signature into the handler template.
 pub const HANDLE: &str = "handle";

@@ -111,9 +111,11 @@ fn emit_named(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) ->
         GeneratedFile { path: format!("{package}/py.typed"), contents: String::new() },
     ];
     let model = views::Model::new(ir);
-    let entry_points = ir.rpc.as_ref().map(|tables| rpc::entry_points(&model, tables)).unwrap_or_default();
+    // In one direction: the classes the method tables name, then the modules laid out from them, then `rpc.py`.
+    let tables = ir.rpc.as_ref().map(|tables| (tables, rpc::Classes::new(ir, tables)));
+    let entry_points = tables.as_ref().map(|(t, classes)| classes.entry_points(ir, t)).unwrap_or_default();
     let namespaces = modules::layout(&model, &entry_points, header);
-    let rpc_view = ir.rpc.as_ref().map(|tables| rpc::view(&model, tables, &functions, header));
+    let rpc_view = tables.as_ref().map(|(t, classes)| rpc::view(&model, t, classes, &functions, header));
     // `rpc.py`, the largest file, is rendered first so that no thread starts it last; it is written last.
     let mut jobs: Vec<(String, View<'_>)> = Vec::new();
     if let Some(view) = &rpc_view {

@@ -83,10 +83,15 @@ struct Prepared<'a> {
     doc: String,
 }
 
-pub fn view(model: &Model, rpc: &Rpc, functions: &MethodFunctions, header: &[String]) -> RpcView {
-    let ir = model.ir;
+/// `rpc.py`, from the classes found before the package was laid out.
+pub fn view(model: &Model, rpc: &Rpc, classes: &Classes, functions: &MethodFunctions, header: &[String]) -> RpcView {
     let mut a = Annotations::new(model);
-    let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(model, rpc, &mut a, m, functions.of(m))).collect();
+    let prepared: Vec<Prepared> = rpc
+        .methods
+        .iter()
+        .zip(&classes.messages)
+        .map(|(m, message)| prepare(model, &mut a, m, message.as_ref(), functions.of(m)))
+        .collect();
     let union = |key: &str| rpc.unions.iter().find(|u| u.key == key);
     let message = |a: &mut Annotations, key: &str| {
         union(key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())
@@ -94,10 +99,7 @@ pub fn view(model: &Model, rpc: &Rpc, functions: &MethodFunctions, header: &[Str
     let server_request = message(&mut a, "ServerRequest");
     let server_notification = message(&mut a, "ServerNotification");
     let unknown = |a: &mut Annotations, key: &str| {
-        union(key)
-            .and_then(|u| unknown_class(ir, u))
-            .map(|(ns, name)| a.qualified(ns, &name))
-            .unwrap_or_else(|| "UnknownMessage".into())
+        classes.unknown_of(rpc, key).map(|(ns, name)| a.qualified(*ns, name)).unwrap_or_else(|| "UnknownMessage".into())
     };
     let unknown_server_request = unknown(&mut a, "ServerRequest");
     let unknown_server_notification = unknown(&mut a, "ServerNotification");
@@ -170,18 +172,42 @@ pub fn view(model: &Model, rpc: &Rpc, functions: &MethodFunctions, header: &[Str
     }
 }
 
-/// The names the method tables and the decoder use, each with its namespace: the types of every method's
-/// params and result, the class of its messages, and the message unions' unknown variants.
-pub fn entry_points(model: &Model, rpc: &Rpc) -> Vec<(NamespaceId, String)> {
-    let ir = model.ir;
-    let mut names = Vec::new();
-    for m in &rpc.methods {
-        let named = m.params.ty().into_iter().chain(m.response()).filter_map(TypeRef::named);
-        names.extend(named.map(|id| (ir.get(id).namespace, ir.get(id).name.python.clone())));
-        names.extend(message_class(ir, rpc, m));
+/// The classes the method tables name, found once: the class each method's whole messages decode into, and
+/// each message union's unknown variant. The package's layout starts from them ([`Classes::entry_points`]),
+/// then `rpc.py` names them ([`view`]).
+pub struct Classes {
+    /// By method, in the order of the tables.
+    messages: Vec<Option<(NamespaceId, String)>>,
+    /// By message union, in the order of the tables.
+    unknown: Vec<Option<(NamespaceId, String)>>,
+}
+
+impl Classes {
+    pub fn new(ir: &Ir, rpc: &Rpc) -> Self {
+        Self {
+            messages: rpc.methods.iter().map(|m| message_class(ir, rpc, m)).collect(),
+            unknown: rpc.unions.iter().map(|u| unknown_class(ir, u)).collect(),
+        }
     }
-    names.extend(rpc.unions.iter().filter_map(|u| unknown_class(ir, u)));
-    names
+
+    /// The names the method tables and the decoder use, each with its namespace: the types of every method's
+    /// params and result, the class of its messages, and the message unions' unknown variants.
+    pub fn entry_points(&self, ir: &Ir, rpc: &Rpc) -> Vec<(NamespaceId, String)> {
+        let mut names = Vec::new();
+        for (m, message) in rpc.methods.iter().zip(&self.messages) {
+            let named = m.params.ty().into_iter().chain(m.response()).filter_map(TypeRef::named);
+            names.extend(named.map(|id| (ir.get(id).namespace, ir.get(id).name.python.clone())));
+            names.extend(message.clone());
+        }
+        names.extend(self.unknown.iter().flatten().cloned());
+        names
+    }
+
+    /// The unknown variant's class of the message union `key`.
+    fn unknown_of(&self, rpc: &Rpc, key: &str) -> Option<&(NamespaceId, String)> {
+        let index = rpc.unions.iter().position(|u| u.key == key)?;
+        self.unknown[index].as_ref()
+    }
 }
 
 /// The class a whole message of method `m` decodes into: its variant of the message union (the class that
@@ -209,7 +235,13 @@ fn unknown_class(ir: &Ir, union: &crate::ir::rpc::MessageUnion) -> Option<(Names
     Some((ir.get(union.message).namespace, tagged.unknown.python.clone()))
 }
 
-fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method, function: &'a str) -> Prepared<'a> {
+fn prepare<'a>(
+    model: &Model,
+    a: &mut Annotations,
+    m: &'a Method,
+    message: Option<&(NamespaceId, String)>,
+    function: &'a str,
+) -> Prepared<'a> {
     let ir = model.ir;
     let response = m.response().map(|r| {
         let class = match r {
@@ -269,8 +301,7 @@ fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method, fun
         let s = if defaults.len() == 1 { "" } else { "s" };
         doc.push_str(&format!("\n\nLeft out, {list} (the schema's default{s})."));
     }
-    let message =
-        message_class(ir, rpc, m).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into());
+    let message = message.map(|(ns, name)| a.qualified(*ns, name)).unwrap_or_else(|| "UnknownMessage".into());
     Prepared {
         method: m,
         function,

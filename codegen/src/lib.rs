@@ -2,6 +2,11 @@
 //!
 //! load → shape → lower → check → naming → emit; [`diff`] compares two schemas after lowering. [`generate`] is pure: it returns files and writes nothing;
 //! [`output::replace_dir`] puts them on disk without ever leaving a half-written folder.
+//!
+//! Modules form floors, and each uses only modules on its floor or below (`codegen/tests/layers.rs` checks it):
+//! [`error`] and [`threads`]; [`load`]; [`ir`]; [`naming`] and [`mod@diff`] (each reads the IR, neither uses the
+//! other); [`emit`]; [`output`] (writes what `emit` returns); this file (the pipeline); [`fuzz`] and the binary.
+//! A backend's own names come down to [`naming`] as arguments, never by an import up.
 
 pub mod diff;
 pub mod emit;

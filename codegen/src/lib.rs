@@ -2,6 +2,11 @@
 //!
 //! load → shape → lower → check → naming → emit; [`diff`] compares two schemas after lowering. [`generate`] is pure: it returns files and writes nothing;
 //! [`output::replace_dir`] puts them on disk without ever leaving a half-written folder.
+//!
+//! Modules form floors, and each uses only modules on its floor or below (`codegen/tests/layers.rs` checks it):
+//! [`error`] and [`threads`]; [`load`]; [`ir`]; [`naming`] and [`mod@diff`] (each reads the IR, neither uses the
+//! other); [`emit`]; [`output`] (writes what `emit` returns); this file (the pipeline); [`fuzz`] and the binary.
+//! A backend's own names come down to [`naming`] as arguments, never by an import up.
 
 pub mod diff;
 pub mod emit;
@@ -11,13 +16,17 @@ pub mod ir;
 pub mod load;
 pub mod naming;
 pub mod output;
+pub mod threads;
 
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use threads::{spawn_scoped, with_stack};
+
 pub use emit::GeneratedFile;
 pub use error::{Error, Location, Result, Warning};
+pub use threads::STACK_SIZE;
 
 /// What to call the output and what its header says.
 #[derive(Debug, Clone)]
@@ -80,17 +89,21 @@ pub struct Summary {
     pub definitions: usize,
     pub types: usize,
     pub namespaces: usize,
-    pub rust_files: usize,
-    pub python_files: usize,
+    /// How many files each backend that ran wrote, by its name (`Rust`), in the order they ran.
+    pub files: Vec<(&'static str, usize)>,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} definitions read in {} namespace(s); every one has a type ({} types). Rust: {} files. Python: {} files.",
-            self.definitions, self.namespaces, self.types, self.rust_files, self.python_files
-        )
+            "{} definitions read in {} namespace(s); every one has a type ({} types).",
+            self.definitions, self.namespaces, self.types
+        )?;
+        for (label, files) in &self.files {
+            write!(f, " {label}: {files} files.")?;
+        }
+        Ok(())
     }
 }
 
@@ -107,35 +120,23 @@ pub struct Model {
     pub warnings: Vec<Warning>,
 }
 
-/// Loads, lowers, checks and names a schema; `file` names it in messages.
+/// Loads, lowers, checks and names a schema, for every language; `file` names it in messages.
 pub fn model(file: &Path, text: &str) -> Result<Model> {
     model_with(file, text, &ir::rpc::Overrides::builtin())
 }
 
 /// Like [`model`], with another override file for the method tables.
 pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
-    with_stack(|| model_on_this_thread(file, text, overrides))
+    with_stack(|| model_on_this_thread(file, text, overrides, true))
 }
 
-/// The stack every thread of the pipeline runs on. Each pass recurses once per level of nesting, and a
-/// schema may nest [`load::MAX_DEPTH`] levels; this holds that in a debug build with room to spare, whatever
-/// stack the caller's thread has (a test's thread has 2 MiB). Only the pages used are ever touched.
-pub const STACK_SIZE: usize = 64 * 1024 * 1024;
-
-/// Runs `f` on a thread with a [`STACK_SIZE`] stack.
-fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|scope| spawn_scoped(scope, f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-}
-
-/// Spawns a scoped thread with a [`STACK_SIZE`] stack.
-pub(crate) fn spawn_scoped<'scope, T: Send + 'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    f: impl FnOnce() -> T + Send + 'scope,
-) -> std::thread::ScopedJoinHandle<'scope, T> {
-    std::thread::Builder::new().stack_size(STACK_SIZE).spawn_scoped(scope, f).expect("a thread can be started")
-}
-
-fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
+/// The named model; `every_language` names it for every backend too (comparing schemas needs only types).
+fn model_on_this_thread(
+    file: &Path,
+    text: &str,
+    overrides: &ir::rpc::Overrides,
+    every_language: bool,
+) -> Result<Model> {
     // The digest named in the headers is taken on another thread while this one reads the schema.
     let (doc, sha256) = std::thread::scope(|scope| {
         let sha256 = scope.spawn(|| hex(&Sha256::digest(text.as_bytes())));
@@ -153,6 +154,11 @@ fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides)
         warnings.append(&mut lowered.warnings);
         warnings.extend(checked);
         warnings.extend(naming::assign(&mut lowered.ir));
+        if every_language {
+            for name in emit::NAMING {
+                name(&mut lowered.ir, &mut warnings);
+            }
+        }
         Ok(Model { ir: lowered.ir, warnings })
     })
 }
@@ -168,8 +174,8 @@ pub fn diff(old: &Path, new: &Path) -> Result<diff::Report> {
 /// Like [`diff`], from schema text already read; the paths name the schemas in messages.
 pub fn diff_texts(old: (&Path, &str), new: (&Path, &str)) -> Result<diff::Report> {
     with_stack(|| {
-        let old = model_on_this_thread(old.0, old.1, &lenient())?;
-        let new = model_on_this_thread(new.0, new.1, &lenient())?;
+        let old = model_on_this_thread(old.0, old.1, &lenient(), false)?;
+        let new = model_on_this_thread(new.0, new.1, &lenient(), false)?;
         Ok(diff::compare(&old.ir, &new.ir))
     })
 }
@@ -192,47 +198,44 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
 }
 
 fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result<Output> {
-    let Model { ir, warnings } = model_on_this_thread(file, text, &options.rpc_overrides)?;
+    let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides, true)?;
 
     let header = header(&ir, options);
-    let rust = if options.languages.rust {
-        emit::rust::emit(
-            &ir,
-            &emit::rust::CrateOptions {
-                crate_name: options.rust_crate_name.clone(),
-                version: options.rust_crate_version.clone(),
-                header: header.clone(),
-            },
-        )
-    } else {
-        Vec::new()
-    };
-    let python = if options.languages.python {
-        emit::python::emit(
-            &ir,
-            &emit::python::PackageOptions {
-                distribution: options.python_distribution.clone(),
-                package: options.python_package.clone(),
-                version: options.rust_crate_version.clone(),
-                codex_version: options.codex_version.clone(),
-                header,
-            },
-        )
-    } else {
-        Vec::new()
-    };
-    let summary = Summary {
-        definitions: ir.definitions,
-        types: ir.types.len(),
-        namespaces: ir.namespaces.len(),
-        rust_files: rust.len(),
-        python_files: python.len(),
-    };
-    let in_folder = |folder: &'static str, files: Vec<GeneratedFile>| {
-        files.into_iter().map(move |f| GeneratedFile { path: format!("{folder}/{}", f.path), contents: f.contents })
-    };
-    let files = in_folder("rust", rust).chain(in_folder("python", python)).collect();
+    let mut files = Vec::new();
+    let mut counts = Vec::new();
+    for backend in backends(options, &header) {
+        let written = backend.emit(&ir, &mut warnings);
+        counts.push((backend.label(), written.len()));
+        let folder = backend.folder();
+        files.extend(
+            written.into_iter().map(|f| GeneratedFile { path: format!("{folder}/{}", f.path), contents: f.contents }),
+        );
+    }
+    let summary =
+        Summary { definitions: ir.definitions, types: ir.types.len(), namespaces: ir.namespaces.len(), files: counts };
     Ok(Output { files, summary, warnings })
+}
+
+/// The backends `options` asks for, configured, in the order their files are listed.
+fn backends(options: &Options, header: &[String]) -> Vec<Box<dyn emit::Backend>> {
+    let mut backends: Vec<Box<dyn emit::Backend>> = Vec::new();
+    if options.languages.rust {
+        backends.push(Box::new(emit::rust::CrateOptions {
+            crate_name: options.rust_crate_name.clone(),
+            version: options.rust_crate_version.clone(),
+            header: header.to_vec(),
+        }));
+    }
+    if options.languages.python {
+        backends.push(Box::new(emit::python::PackageOptions {
+            distribution: options.python_distribution.clone(),
+            package: options.python_package.clone(),
+            version: options.rust_crate_version.clone(),
+            codex_version: options.codex_version.clone(),
+            header: header.to_vec(),
+        }));
+    }
+    backends
 }
 
 /// The lines every file opens with, as comments. They name the command and the schema file, whose paths may

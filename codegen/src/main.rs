@@ -81,6 +81,21 @@ enum Language {
     Python,
 }
 
+/// The command the headers name: without `--schema` and `--out`, so that the same schema gives the same bytes
+/// wherever it is read from and written to (the headers name the schema file, its release and its digest);
+/// with the names that change the code, when not the defaults.
+fn header_command(crate_name: &str, python_package: &str) -> String {
+    let mut command = String::from("codegen generate");
+    let defaults = codegen::Options::default();
+    if crate_name != defaults.rust_crate_name {
+        command.push_str(&format!(" --crate-name {crate_name}"));
+    }
+    if python_package != defaults.python_package {
+        command.push_str(&format!(" --python-package {python_package}"));
+    }
+    command
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Diff { old, new, json, fail_on } => {
@@ -114,7 +129,7 @@ fn main() -> ExitCode {
                 }
             };
             let options = codegen::Options {
-                command: format!("codegen generate --schema {} --out {}", schema.display(), out.display()),
+                command: header_command(&crate_name, &python_package),
                 codex_version,
                 rust_crate_name: crate_name,
                 python_distribution: python_package.replace('_', "-"),

@@ -10,9 +10,10 @@
 //! removes. Where the exchange is not available (other systems, file systems without it) the swap is two
 //! renames, with a moment in between where `<out>` is missing.
 //!
-//! For the tests, `CODEGEN_PAUSE_AT=staged` or `CODEGEN_PAUSE_AT=swapped` makes a run stop just before or
-//! just after the swap (it prints `paused at <step>` on stderr and sleeps), so that a test can kill it at
-//! the exact moment it wants to check.
+//! For the tests, and only in a build with the `test-hooks` feature (which only `codegen`'s own tests enable),
+//! `CODEGEN_PAUSE_AT=staged` or `CODEGEN_PAUSE_AT=swapped` makes a run stop just before or just after the swap
+//! (it prints `paused at <step>` on stderr and sleeps), so that a test can kill it at the exact moment it
+//! wants to check.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::emit::GeneratedFile;
 
 /// The name of the environment variable that pauses a run at a step of the swap (for tests).
+#[cfg(feature = "test-hooks")]
 pub const PAUSE_VARIABLE: &str = "CODEGEN_PAUSE_AT";
 
 /// Replaces each top-level folder named by `files` (`rust/`, `python/`) under `out` with exactly `files`,
@@ -205,6 +207,7 @@ fn process_exists(pid: u32) -> bool {
 }
 
 /// Stops here when the tests asked to (see the module docs): says so on stderr, then sleeps until killed.
+#[cfg(feature = "test-hooks")]
 fn pause_at(step: &str) {
     if std::env::var_os(PAUSE_VARIABLE).is_some_and(|v| v == step) {
         eprintln!("paused at {step}");
@@ -213,6 +216,10 @@ fn pause_at(step: &str) {
         }
     }
 }
+
+/// Without the `test-hooks` feature a run never pauses.
+#[cfg(not(feature = "test-hooks"))]
+fn pause_at(_step: &str) {}
 
 #[cfg(test)]
 mod tests {

@@ -5,8 +5,7 @@
 //!   `Cargo.toml` are the same for every fixture (up to the crate name), so they are snapshotted once.
 //! - `fixture_crates_pass_clippy` writes every fixture's crate into one temporary cargo workspace and runs
 //!   `cargo clippy -- -D warnings` on it, so every snapshot is also known to compile. Lints the generator is
-//!   known to trip are listed in `KNOWN_LINTS`; fixtures whose output does not compile yet are listed under
-//!   `does_not_compile:` (their tests are ignored, with the reason).
+//!   known to trip are listed in `KNOWN_LINTS`.
 //! - Schemas nested 64 levels deep (built by `common::nested_schema`, in every way of nesting) are
 //!   compiled in the same workspace.
 //! - The schemas in `tests/fixtures/errors/` must fail with the file and the exact JSON pointer, and the
@@ -140,29 +139,13 @@ fn check_fixture(name: &str) {
 }
 
 macro_rules! fixtures {
-    (
-        $($name:ident),* $(,)?
-        ;
-        does_not_compile: $($broken:ident => $reason:literal),* $(,)?
-    ) => {
+    ($($name:ident),* $(,)?) => {
         const FIXTURES: &[&str] = &[$(stringify!($name)),*];
-
-        /// Fixtures whose generated code does not compile yet: no snapshot, and left out of the clippy
-        /// workspace. Remove an entry once the generator is fixed; its test then snapshots and compiles it.
-        const DOES_NOT_COMPILE: &[&str] = &[$(stringify!($broken)),*];
 
         $(
             #[test]
             fn $name() {
                 check_fixture(stringify!($name));
-            }
-        )*
-
-        $(
-            #[test]
-            #[ignore = $reason]
-            fn $broken() {
-                check_fixture(stringify!($broken));
             }
         )*
     };
@@ -196,14 +179,15 @@ fixtures! {
     hostile_properties,
     hostile_definition_names,
     hostile_enum_values,
-    hostile_descriptions;
-    does_not_compile:
+    hostile_descriptions,
+    reserved_functions,
+    newtype_default,
 }
 
 #[test]
 fn every_fixture_file_has_a_test() {
     let on_disk: Vec<String> = fixture_files("schemas").iter().map(|p| stem(p)).collect();
-    let mut listed: Vec<String> = FIXTURES.iter().chain(DOES_NOT_COMPILE).map(|s| s.to_string()).collect();
+    let mut listed: Vec<String> = FIXTURES.iter().map(|s| s.to_string()).collect();
     listed.sort();
     assert_eq!(on_disk, listed, "tests/fixtures/schemas/ and the `fixtures!` list differ");
 }
@@ -230,9 +214,6 @@ fn fixture_crates_pass_clippy() {
     let mut crates: Vec<(String, Output)> = Vec::new();
     for path in fixture_files("schemas") {
         let name = stem(&path);
-        if DOES_NOT_COMPILE.contains(&name.as_str()) {
-            continue;
-        }
         let options = Options { rust_crate_name: format!("fixture-{}", name.replace('_', "-")), ..Options::default() };
         crates.push((name.clone(), generate(&name, &options)));
     }
@@ -391,4 +372,25 @@ fn cli_errors_leave_out_untouched() {
         let beside: Vec<_> = std::fs::read_dir(scratch.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(beside, [std::ffi::OsString::from("out")], "{name}: files were left beside --out");
     }
+}
+
+/// Whether a default applies is decided once (`ir::check`), so both languages agree: a newtype field with a
+/// default that fits has it in both, one whose default does not fit is optional in both.
+#[test]
+fn both_languages_apply_the_same_defaults() {
+    let output = generate("newtype_default", &Options::default());
+    let rust = file(&output, "rust/src/lib.rs");
+    let python = file(&output, "python/codex_app_server_types/_models/node.py");
+    for (field, rust_default, python_default) in [
+        ("children", "Tree(vec![])", "Field(default_factory=lambda: Tree([]))"),
+        ("forest", "Tree(vec![Tree(vec![])])", "Field(default_factory=lambda: Tree([Tree([])]))"),
+        ("maybe", "Some(Tree(vec![]))", "Field(default_factory=lambda: Tree([]))"),
+    ] {
+        assert!(rust.contains(&format!("fn default_{field}()")), "{field}:\n{rust}");
+        assert!(rust.contains(rust_default), "{field}:\n{rust}");
+        assert!(python.contains(&format!("{field}: ")) && python.contains(python_default), "{field}:\n{python}");
+    }
+    assert!(rust.contains("pub wrong: Option<Tree>,") && !rust.contains("fn default_wrong"), "{rust}");
+    assert!(python.contains("wrong: Tree | None = None"), "{python}");
+    assert_eq!(output.warnings.len(), 1, "{:?}", output.warnings);
 }

@@ -101,11 +101,12 @@ fn method_names_are_identifiers_in_each_language() {
     let rpc = ir.rpc.as_ref().unwrap();
     let start = rpc.methods.iter().find(|m| m.name.wire == "item/commandExecution/requestApproval").unwrap();
     assert_eq!(start.name.rust, "ItemCommandExecutionRequestApproval");
-    assert_eq!(start.function.rust, "item_command_execution_request_approval");
-    assert_eq!(start.function.python, "item_command_execution_request_approval");
+    let rust = codegen::emit::rust::names::functions(rpc, &mut Vec::new());
+    let python = codegen::emit::python::names::functions(rpc, &mut Vec::new());
+    assert_eq!(rust.of(start), "item_command_execution_request_approval");
+    assert_eq!(python.of(start), "item_command_execution_request_approval");
     for sender in [Sender::Client, Sender::Server] {
-        let functions: BTreeSet<&str> =
-            rpc.methods.iter().filter(|m| m.sender == sender).map(|m| m.function.rust.as_str()).collect();
+        let functions: BTreeSet<&str> = rpc.methods.iter().filter(|m| m.sender == sender).map(|m| rust.of(m)).collect();
         assert_eq!(functions.len(), rpc.methods.iter().filter(|m| m.sender == sender).count());
     }
 }

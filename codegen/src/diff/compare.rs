@@ -287,8 +287,9 @@ impl Differ<'_> {
             }
             ((None, _), (None, _)) => {}
         }
-        if of.default != nf.default {
-            self.emit(at, Event::FieldDefaultChanged, of.default.clone(), nf.default.clone());
+        let (od, nd) = (of.default.as_ref().map(|d| &d.json), nf.default.as_ref().map(|d| &d.json));
+        if od != nd {
+            self.emit(at, Event::FieldDefaultChanged, od.cloned(), nd.cloned());
         }
     }
 

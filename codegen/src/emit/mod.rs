@@ -1,38 +1,33 @@
-//! Backends: each turns the named IR into files. They print decisions; they do not make them.
+//! Backends: each turns the named IR into files. They print the IR's decisions, and decide only their own
+//! language's names (each in its `names` module, beside the templates whose names they must avoid).
 
 pub mod python;
 pub mod rust;
+
+use crate::error::Warning;
+use crate::ir::Ir;
+
+/// Every backend's naming pass (`names::assign` of each), in the order the backends run. A model is named
+/// with all of them (`codegen::model`), so that it holds every language's names whichever are written.
+pub const NAMING: &[fn(&mut Ir, &mut Vec<Warning>)] = &[rust::names::assign, python::names::assign];
+
+/// A target language, configured. The pipeline runs every backend asked for over the same named IR; a new
+/// language is a folder here with a type implementing this, and a line where `lib.rs` lists the backends.
+pub trait Backend {
+    /// The folder of the output its files go in (`rust`).
+    fn folder(&self) -> &'static str;
+    /// The language's name in the run's summary (`Rust`).
+    fn label(&self) -> &'static str;
+    /// Its files, with paths relative to [`Backend::folder`], from a model every pass of [`NAMING`] has named;
+    /// the names it could only tell apart by a number are added to `warnings`.
+    fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile>;
+}
 
 /// One file of output, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
     pub path: String,
     pub contents: String,
-}
-
-/// `f` of every item, on every core; the result is in item order, so output does not depend on threads.
-/// Threads take the next item as they finish one, so items of uneven cost share out evenly.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                crate::spawn_scoped(scope, || {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { return done };
-                        done.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Splits a description into lines for doc comments: every line-breaking character ends a line,
@@ -93,20 +88,7 @@ pub fn is_invisible(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{doc_lines, parallel_map, split_doc, split_plain};
-
-    #[test]
-    fn parallel_map_keeps_item_order() {
-        // Uneven work, so that threads finish items out of order.
-        let items: Vec<u64> = (0..200).map(|i| (i * 7919) % 23).collect();
-        let slow_square = |n: &u64| {
-            std::thread::sleep(std::time::Duration::from_micros(*n * 20));
-            n * n
-        };
-        let expected: Vec<u64> = items.iter().map(|n| n * n).collect();
-        assert_eq!(parallel_map(&items, slow_square), expected);
-        assert!(parallel_map(&[] as &[u64], slow_square).is_empty());
-    }
+    use super::{doc_lines, split_doc, split_plain};
 
     #[test]
     fn plain_text_splits_as_any_text() {

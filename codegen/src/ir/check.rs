@@ -28,55 +28,75 @@ pub fn check(ir: &mut Ir) -> Result<Vec<Warning>> {
 }
 
 /// A default is applied on read only when it is a value of the field's type that every language can
-/// write as a literal: booleans, numbers in range, strings, enum values, lists of those, `{}` for a map.
+/// write as a literal: booleans, numbers in range, strings, enum values, lists of those, `{}` for a map, and
+/// newtypes of those. The decision is recorded in the field ([`FieldDefault::value`]); a default that does not
+/// fit is dropped, and the field is optional without one.
 fn check_defaults(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for i in 0..ir.types.len() {
         let TypeKind::Struct(s) = &ir.types[i].kind else {
             continue;
         };
-        let rejected: Vec<usize> = s
+        let decided: Vec<(usize, Option<DefaultValue>)> = s
             .fields
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.default.as_ref().is_some_and(|d| !literal_fits(ir, &f.ty, d)))
-            .map(|(n, _)| n)
+            .filter_map(|(n, f)| f.default.as_ref().map(|d| (n, default_value(ir, &f.ty, &d.json))))
             .collect();
-        for n in rejected {
-            let TypeKind::Struct(s) = &mut ir.types[i].kind else { unreachable!() };
+        let TypeKind::Struct(s) = &mut ir.types[i].kind else { unreachable!() };
+        for (n, value) in decided {
             let field = &mut s.fields[n];
-            let default = field.default.take().expect("only fields with defaults are rejected");
-            warnings.push(Warning {
-                location: field.location.clone(),
-                message: format!(
-                    "default {default} of `{}` is not a literal of its type; the field is optional without a default",
-                    field.name.wire
-                ),
-            });
+            match (value, &mut field.default) {
+                (Some(value), Some(default)) => default.value = Some(value),
+                (None, default) => {
+                    let json = default.take().map(|d| d.json).unwrap_or_default();
+                    warnings.push(Warning {
+                        location: field.location.clone(),
+                        message: format!(
+                            "default {json} of `{}` is not a literal of its type; the field is optional without a default",
+                            field.name.wire
+                        ),
+                    });
+                }
+                (Some(_), None) => {}
+            }
         }
     }
     warnings
 }
 
-fn literal_fits(ir: &Ir, ty: &TypeRef, value: &serde_json::Value) -> bool {
+/// `value` as a value of `ty`, when it is one every language can write.
+fn default_value(ir: &Ir, ty: &TypeRef, value: &serde_json::Value) -> Option<DefaultValue> {
     use serde_json::Value;
-    match (ty, value) {
-        (TypeRef::Nullable(inner), v) => literal_fits(ir, inner, v),
-        (TypeRef::Boolean, Value::Bool(_)) | (TypeRef::String, Value::String(_)) => true,
+    Some(match (ty, value) {
+        (TypeRef::Nullable(inner), v) => DefaultValue::NotNull(Box::new(default_value(ir, inner, v)?)),
+        (TypeRef::Boolean, Value::Bool(b)) => DefaultValue::Bool(*b),
+        (TypeRef::String, Value::String(s)) => DefaultValue::String(s.clone()),
         (TypeRef::Integer(f), Value::Number(n)) => {
             let (lo, hi) = f.bounds();
-            n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)).is_some_and(|v| v >= lo && v <= hi)
+            let v = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from))?;
+            if v < lo || v > hi {
+                return None;
+            }
+            DefaultValue::Integer(v)
         }
-        (TypeRef::Number(_), Value::Number(_)) => true,
-        (TypeRef::List(inner), Value::Array(items)) => items.iter().all(|v| literal_fits(ir, inner, v)),
-        (TypeRef::Map(_), Value::Object(o)) => o.is_empty(),
+        (TypeRef::Number(_), Value::Number(n)) => DefaultValue::Number(n.as_f64()?),
+        (TypeRef::List(inner), Value::Array(items)) => {
+            DefaultValue::List(items.iter().map(|v| default_value(ir, inner, v)).collect::<Option<_>>()?)
+        }
+        (TypeRef::Map(_), Value::Object(o)) if o.is_empty() => DefaultValue::EmptyMap,
         (TypeRef::Named(id), v) => match (&ir.get(*id).kind, v) {
-            (TypeKind::Enum(_), Value::String(_)) => true,
-            (TypeKind::Alias(inner) | TypeKind::Newtype(inner), v) => literal_fits(ir, inner, v),
-            _ => false,
+            (TypeKind::Enum(e), Value::String(s)) => {
+                DefaultValue::Enum { ty: *id, index: e.values.iter().position(|x| x.name.wire == *s), wire: s.clone() }
+            }
+            (TypeKind::Alias(inner), v) => default_value(ir, inner, v)?,
+            (TypeKind::Newtype(inner), v) => {
+                DefaultValue::Newtype { ty: *id, inner: Box::new(default_value(ir, inner, v)?) }
+            }
+            _ => return None,
         },
-        _ => false,
-    }
+        _ => return None,
+    })
 }
 
 /// Named types a type reference mentions: `(id, through a list or map)`.

@@ -61,6 +61,7 @@ pub fn lower(doc: &Document, sha256: &str) -> Result<Lowered> {
         types: l.types,
         definitions,
         rpc: None,
+        claim_order: Vec::new(),
     };
     Ok(Lowered { ir, warnings: l.warnings })
 }
@@ -360,7 +361,11 @@ impl<'d> Lowerer<'d> {
             }
             let ty = self.type_ref(prop, &Ctx { owner: id, role: wire.clone() })?;
             let required = node.required.iter().any(|r| r == wire);
-            let default = prop.default.clone().filter(|d| !d.is_null() && !required);
+            let default = prop
+                .default
+                .clone()
+                .filter(|d| !d.is_null() && !required)
+                .map(|json| FieldDefault { json, value: None });
             fields.push(Field {
                 name: Name { wire: wire.clone(), ..Name::default() },
                 ty,
@@ -372,8 +377,6 @@ impl<'d> Lowerer<'d> {
                     maximum: prop.maximum,
                     min_length: prop.min_length,
                     max_length: prop.max_length,
-                    write_only: prop.write_only,
-                    deprecated: prop.deprecated,
                 },
                 recursive: false,
                 location: self.doc.location(&prop.pointer),

@@ -1,4 +1,5 @@
-//! The target-neutral model every emitter reads. Names are final here: emitters print them as they are.
+//! The target-neutral model every emitter reads. Type and variant names are final here; each backend decides
+//! its own language's names of modules, fields and enum values, on its own copy of the model.
 
 pub mod check;
 pub mod lower;
@@ -10,7 +11,9 @@ use serde_json::Value;
 
 use crate::error::Location;
 
-/// One name in its three forms: as on the wire, as a Rust identifier, as a Python identifier.
+/// One name in its three forms: as on the wire, as a Rust identifier, as a Python identifier. `naming` decides
+/// the `rust` of types, variants and method markers (the names every backend starts from); the rest is each
+/// backend's to decide (`emit::*::names`), on its own copy of the model, and empty until then.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Name {
     pub wire: String,
@@ -123,13 +126,58 @@ pub struct Field {
     pub ty: TypeRef,
     /// Listed in `required`: always present on the wire.
     pub required: bool,
-    /// The schema's `default`, applied on read when the property is absent (only for non-nullable optional fields).
-    pub default: Option<Value>,
+    /// The schema's `default`, applied on read when the property is absent (only for optional fields).
+    pub default: Option<FieldDefault>,
     pub doc: Option<String>,
     pub constraints: Constraints,
     /// The field closes a cycle of by-value containment and needs indirection (`Box` in Rust).
     pub recursive: bool,
     pub location: Location,
+}
+
+/// A schema `default`, and the value of its field's type that [`check`] decided it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDefault {
+    /// As the schema wrote it.
+    pub json: Value,
+    /// `None` until [`check`] has decided; a default that is no value of its field's type is dropped there,
+    /// with a warning, so every default left after it has one. Backends print it and decide nothing.
+    pub value: Option<DefaultValue>,
+}
+
+impl FieldDefault {
+    /// The value to apply, once decided.
+    pub fn applied(&self) -> Option<&DefaultValue> {
+        self.value.as_ref()
+    }
+}
+
+/// A default as a value of its field's type. Aliases are looked through; what else the type wraps is kept,
+/// since each language writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    Bool(bool),
+    String(String),
+    /// Within the bounds of the field's integer format.
+    Integer(i128),
+    Number(f64),
+    List(Vec<DefaultValue>),
+    /// `{}` for a map.
+    EmptyMap,
+    /// A value of string enum `ty`: the index of the value among those it lists, or `None` for one it does
+    /// not list (kept as an unknown value); `wire` as written.
+    Enum {
+        ty: TypeId,
+        index: Option<usize>,
+        wire: String,
+    },
+    /// A value of newtype `ty`.
+    Newtype {
+        ty: TypeId,
+        inner: Box<DefaultValue>,
+    },
+    /// A value of a nullable type, which is not `null`.
+    NotNull(Box<DefaultValue>),
 }
 
 /// Value constraints that do not change the type.
@@ -139,8 +187,6 @@ pub struct Constraints {
     pub maximum: Option<f64>,
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
-    pub write_only: bool,
-    pub deprecated: bool,
 }
 
 /// A string enum. Values the schema does not list are kept too.
@@ -281,6 +327,10 @@ pub struct Ir {
     pub definitions: usize,
     /// The method tables, when the schema has the protocol's message unions.
     pub rpc: Option<rpc::Rpc>,
+    /// The order in which the naming pass let types claim their names (definitions by key, then titled, then
+    /// derived inline types). A backend that names its own classes claims in the same order, so which of two
+    /// colliding names gets escaped never depends on the order of the file.
+    pub claim_order: Vec<TypeId>,
 }
 
 /// The schema the model was read from.
@@ -362,14 +412,16 @@ impl Ir {
         out
     }
 
-    /// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`.
+    /// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`. The module names
+    /// are the Rust backend's: call it on a model `emit::rust::names::assign` has named (`codegen::model` does).
     pub fn rust_path(&self, id: TypeId, krate: &str) -> String {
         let t = self.get(id);
         let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.rust.as_str());
         std::iter::once(krate).chain(modules).chain([t.name.rust.as_str()]).collect::<Vec<_>>().join("::")
     }
 
-    /// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then name).
+    /// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then name). The
+    /// names are the Python backend's: call it on a model `emit::python::names::assign` has named.
     pub fn python_path(&self, id: TypeId, package: &str) -> String {
         let t = self.get(id);
         let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.python.as_str());

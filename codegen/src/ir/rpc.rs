@@ -65,8 +65,6 @@ impl Rpc {
 pub struct Method {
     /// `wire` is the method; `rust` names its marker type, `python` the same in Python.
     pub name: Name,
-    /// The method as a function name (`thread/start` → `thread_start`) in each language.
-    pub function: Name,
     pub sender: Sender,
     pub params: Params,
     pub kind: MethodKind,
@@ -259,7 +257,6 @@ pub fn build(ir: &Ir, overrides: &Overrides) -> Result<Option<Rpc>> {
             };
             rpc.methods.push(Method {
                 name: Name { wire: variant.name.wire.clone(), ..Name::default() },
-                function: Name { wire: variant.name.wire.clone(), ..Name::default() },
                 sender,
                 params,
                 kind,
@@ -330,7 +327,7 @@ fn response(
         Some((format!("{}Response", key.strip_suffix("Params")?), def.namespace))
     });
     // Else after the method: `memory/reset` → `MemoryResetResponse`.
-    let by_method = (format!("{}Response", crate::naming::idents::camel(method, "")), NamespaceId(0));
+    let by_method = (response_key(method), NamespaceId(0));
     for (wanted, home) in by_params.into_iter().chain([by_method]) {
         let mut order: Vec<NamespaceId> = vec![home];
         order.extend((0..ir.namespaces.len()).map(NamespaceId).filter(|ns| *ns != home));
@@ -339,6 +336,26 @@ fn response(
         }
     }
     Ok(None)
+}
+
+/// The definition key the protocol gives a method's result by convention: its words, each with a capital,
+/// then `Response` (`item/commandExecution/requestApproval` → `ItemCommandExecutionRequestApproval...`).
+/// A key of the schema, not an identifier: nothing here depends on how a backend spells names.
+fn response_key(method: &str) -> String {
+    let mut key = String::with_capacity(method.len() + "Response".len());
+    let mut word_start = true;
+    for c in method.chars() {
+        if !c.is_alphanumeric() {
+            word_start = true;
+        } else if word_start {
+            key.extend(c.to_uppercase());
+            word_start = false;
+        } else {
+            key.push(c);
+        }
+    }
+    key.push_str("Response");
+    key
 }
 
 /// The type without its nullability, looking through aliases, and whether it was nullable;
@@ -354,5 +371,21 @@ fn unwrap_nullable(ir: &Ir, ty: &TypeRef) -> Option<(TypeRef, bool)> {
             _ => Some((ty.clone(), false)),
         },
         other => Some((other.clone(), false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::response_key;
+
+    #[test]
+    fn a_method_names_its_response_by_its_words() {
+        assert_eq!(response_key("thread/start"), "ThreadStartResponse");
+        assert_eq!(
+            response_key("item/commandExecution/requestApproval"),
+            "ItemCommandExecutionRequestApprovalResponse"
+        );
+        assert_eq!(response_key("mcp_server-oauth.login"), "McpServerOauthLoginResponse");
+        assert_eq!(response_key("initialize"), "InitializeResponse");
     }
 }

@@ -11,7 +11,7 @@ use crate::error::escape_pointer_token;
 ///
 /// A schema level costs one JSON level (`items`, `additionalProperties`) or two (`properties/x`,
 /// `anyOf/0`), so this admits any schema nested 64 levels deep in any spelling, and at least 126
-/// levels of schemas. The pipeline runs on a stack sized for it ([`crate::STACK_SIZE`]).
+/// levels of schemas. The pipeline runs on a stack sized for it ([`crate::threads::STACK_SIZE`]).
 pub const MAX_DEPTH: usize = 256;
 
 /// One open container and where the scan is inside it.

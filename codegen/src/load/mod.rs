@@ -37,14 +37,6 @@ pub struct NamespaceDefs {
     pub definitions: IndexMap<String, Node>,
 }
 
-/// Loads the schema at `path`: a bundle, any draft-07 document with `definitions`, or a folder holding a bundle.
-pub fn load(path: &Path) -> Result<Document> {
-    let file = schema_file(path)?;
-    let text =
-        std::fs::read_to_string(&file).map_err(|e| Error::at(&file, "", format!("cannot read the schema: {e}")))?;
-    parse(&file, &text)
-}
-
 /// Parses schema text; `file` is used in messages only.
 pub fn parse(file: &Path, text: &str) -> Result<Document> {
     if let Some(pointer) = depth::too_deep(text, MAX_DEPTH) {

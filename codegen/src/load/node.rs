@@ -64,9 +64,6 @@ pub struct Node {
     pub maximum: Option<f64>,
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
-    pub write_only: bool,
-    pub read_only: bool,
-    pub deprecated: bool,
 }
 
 /// What reading a node can report.
@@ -202,9 +199,10 @@ impl Node {
                 "maximum" => node.maximum = number(v, &mut |m| error(key, m)),
                 "minLength" => node.min_length = count(v, &mut |m| error(key, m)),
                 "maxLength" => node.max_length = count(v, &mut |m| error(key, m)),
-                "writeOnly" => node.write_only = flag(v, &mut |m| error(key, m)),
-                "readOnly" => node.read_only = flag(v, &mut |m| error(key, m)),
-                "deprecated" => node.deprecated = flag(v, &mut |m| error(key, m)),
+                // Annotations no backend uses; a value of the wrong type is still an error.
+                "writeOnly" | "readOnly" | "deprecated" => {
+                    flag(v, &mut |m| error(key, m));
+                }
                 "definitions" => {}
                 k if ANNOTATIONS.contains(&k) => {}
                 other => warnings.push(Issue::Warning {

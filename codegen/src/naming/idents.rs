@@ -301,42 +301,10 @@ pub fn python_function(snake_name: &str) -> String {
     }
 }
 
-/// Names the generated modules import or define themselves; a type must not take them.
-const PYTHON_RESERVED_TYPES: &[&str] = &[
-    "AfterValidator",
-    "Annotated",
-    "Any",
-    "ClassVar",
-    "Discriminator",
-    "Enum",
-    "Field",
-    "Literal",
-    "TypeAlias",
-    "Union",
-    "Optional",
-    "ConfigDict",
-    "RootModel",
-    "BaseModel",
-    "Tag",
-    "TypeAdapter",
-    "WireModel",
-    "WireEnum",
-    "UnknownVariant",
-    "ByTag",
-    "Int8",
-    "Int16",
-    "Int32",
-    "Int64",
-    "UInt8",
-    "UInt16",
-    "UInt32",
-    "UInt64",
-    "TYPE_CHECKING",
-];
-
-/// A Python class name.
-pub fn python_type(name: &str) -> String {
-    if PYTHON_RESERVED_TYPES.contains(&name) {
+/// A Python class name; `reserved` are the names the package's own code defines or imports beside the
+/// classes, which the Python backend declares.
+pub fn python_type(name: &str, reserved: &[&[&str]]) -> String {
+    if reserved.iter().any(|list| list.contains(&name)) {
         format!("{name}_")
     } else {
         python_name(name)

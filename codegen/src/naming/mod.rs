@@ -1,4 +1,7 @@
-//! The naming pass: decides every identifier once, for every language, and stores it in the IR.
+//! The naming pass: decides every type's name once (its stability is this pass's guarantee), and the names
+//! every language shares (variants, method markers), and stores them in the IR. It is also the toolkit every
+//! backend names with ([`unique`], [`module_names`], [`MethodFunctions`], [`idents`]): the names of modules,
+//! fields, enum values and functions are each backend's (`emit::*::names`).
 //!
 //! Order of claims in a namespace: definition keys first, then inline types with a title, then inline
 //! types named from their owner and role. A later claim never takes a name from an earlier one, so a
@@ -14,11 +17,16 @@ use crate::error::Warning;
 use crate::ir::*;
 use idents::*;
 
-/// Names every type, field, variant and enum value of `ir`. Returns what could only be told apart by a number.
+/// Names every type, variant and method marker of `ir` (the `rust` of their [`Name`]s, which every backend
+/// starts from). Returns what could only be told apart by a number. Backends that name classes of their own claim them in the order this pass records
+/// in [`Ir::claim_order`].
 pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    name_modules(ir, &mut warnings);
-    let python_taken = name_types(ir, &mut warnings);
+    // Module names are each backend's; the segments' wire names are what they start from.
+    for ns in &mut ir.namespaces {
+        ns.modules = ns.path.iter().map(|w| Name { wire: w.clone(), ..Name::default() }).collect();
+    }
+    name_types(ir, &mut warnings);
     let is_titled =
         |t: &TypeRef| matches!(t, TypeRef::Named(id) if matches!(ir.types[id.0].origin.hint, NameHint::Title { .. }));
     let titled_inline: Vec<Vec<TypeRef>> = ir
@@ -42,7 +50,7 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let (first, second) = ir.types.split_at_mut(middle);
     let (titled_first, titled_second) = titled_inline.split_at(middle);
     let second_warnings = std::thread::scope(|scope| {
-        let second = crate::spawn_scoped(scope, || {
+        let second = crate::threads::spawn_scoped(scope, || {
             let mut warnings = Vec::new();
             for (ty, titled) in second.iter_mut().zip(titled_second) {
                 name_members(ty, titled, &mut warnings);
@@ -55,13 +63,12 @@ pub fn assign(ir: &mut Ir) -> Vec<Warning> {
         second.join().expect("naming does not panic")
     });
     warnings.extend(second_warnings);
-    name_python_only(ir, python_taken);
     name_methods(ir, &mut warnings);
     warnings
 }
 
-/// Method names: a marker type per method (`thread/start` → `ThreadStart`) and a function per method
-/// (`thread_start`), unique among the methods one side sends.
+/// Method marker types: one per method (`thread/start` → `ThreadStart`), unique among the methods one side
+/// sends. The functions that send or answer a method are each backend's to name ([`MethodFunctions`]).
 fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let Some(rpc) = &mut ir.rpc else { return };
     for sender in [rpc::Sender::Client, rpc::Sender::Server] {
@@ -70,13 +77,10 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
         let location = indices.first().map(|i| rpc.methods[*i].location.clone());
         let mut report = |n: &str| {
             if let Some(location) = &location {
-                warnings.push(Warning {
-                    location: location.clone(),
-                    message: format!("method `{n}` could only be told apart by a number"),
-                })
+                warnings.push(numbered_method(location, n))
             }
         };
-        // The traits the markers implement and the methods the client trait has of its own.
+        // The traits the markers implement.
         let markers = unique(
             wires.iter().map(String::as_str),
             |w| rust_type(&camel(w, "Method")),
@@ -84,28 +88,54 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
             Case::Camel,
             &mut report,
         );
-        let rust_functions = unique(
-            wires.iter().map(String::as_str),
-            |w| rust_field(&snake(w, "method")),
-            &["call", "notify", "request", "send_notification"],
-            Case::Snake,
-            &mut report,
-        );
-        // Methods of `ClientMethods` and `ServerRequestHandler`, beside the surface's own `handle`.
-        let python_functions = unique(
-            wires.iter().map(String::as_str),
-            |w| python_function(&snake(w, "method")),
-            &["handle"],
-            Case::Snake,
-            &mut report,
-        );
         for (k, i) in indices.into_iter().enumerate() {
             let m = &mut rpc.methods[i];
             m.name.rust = markers[k].clone();
-            m.name.python = markers[k].clone();
-            m.function.rust = rust_functions[k].clone();
-            m.function.python = python_functions[k].clone();
         }
+    }
+}
+
+fn numbered_method(location: &crate::error::Location, name: &str) -> Warning {
+    Warning { location: location.clone(), message: format!("method `{name}` could only be told apart by a number") }
+}
+
+/// A function per method, as one backend names them: unique among the methods one side sends, and none of
+/// the `reserved` names the backend's own code gives the functions beside them.
+#[derive(Debug, Default)]
+pub struct MethodFunctions(HashMap<(TypeId, usize), String>);
+
+impl MethodFunctions {
+    /// Names the functions of `rpc`'s methods with `convert` (a wire name to an identifier); what could only
+    /// be told apart by a number is reported in `warnings`.
+    pub fn new(
+        rpc: &rpc::Rpc,
+        convert: impl Fn(&str) -> String,
+        reserved: &[&str],
+        warnings: &mut Vec<Warning>,
+    ) -> Self {
+        let mut names = HashMap::new();
+        for sender in [rpc::Sender::Client, rpc::Sender::Server] {
+            let methods: Vec<&rpc::Method> = rpc.methods.iter().filter(|m| m.sender == sender).collect();
+            let mut report = |n: &str| {
+                if let Some(m) = methods.iter().rev().find(|m| m.name.wire == n) {
+                    warnings.push(numbered_method(&m.location, n))
+                }
+            };
+            let functions =
+                unique(methods.iter().map(|m| m.name.wire.as_str()), &convert, reserved, Case::Snake, &mut report);
+            for (m, f) in methods.into_iter().zip(functions) {
+                names.insert((m.union, m.variant), f);
+            }
+        }
+        Self(names)
+    }
+
+    /// The function of `method`, a method of the tables these were named from.
+    pub fn of(&self, method: &rpc::Method) -> &str {
+        self.0
+            .get(&(method.union, method.variant))
+            .map(String::as_str)
+            .expect("every method of the tables has a function")
     }
 }
 
@@ -119,34 +149,12 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
             message: format!("{what} could only be told apart by a number"),
         })
     };
+    // Fields, enum values and tags are each backend's to name (`emit::*::names`); variants are the same classes
+    // in every language.
     match &mut ty.kind {
-        TypeKind::Struct(s) => name_struct(s, &mut report),
-        TypeKind::Enum(e) => {
-            let names = unique(
-                e.values.iter().map(|v| v.name.wire.as_str()),
-                |w| rust_variant(&camel(w, "Value")),
-                &["Unknown"],
-                Case::Camel,
-                &mut |n| report(format!("enum value `{n}` of {owner}")),
-            );
-            let py = unique(
-                e.values.iter().map(|v| v.name.wire.as_str()),
-                |w| python_name(&shouty(w, "VALUE")),
-                &[],
-                Case::Shouty,
-                &mut |n| report(format!("enum value `{n}` of {owner} (Python)")),
-            );
-            for ((v, r), p) in e.values.iter_mut().zip(names).zip(py) {
-                v.name.rust = r;
-                v.name.python = p;
-            }
-        }
         TypeKind::Tagged(u) => {
-            u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
-            u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
             let names = variant_names(u.variants.iter().map(|v| v.name.wire.as_str()), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
-                v.name.python = r.clone();
                 v.name.rust = r;
             }
         }
@@ -154,11 +162,10 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
             let labels = untagged_labels(&u.variants, &owner, &|t| titled.contains(t));
             let names = variant_names(labels.iter().map(String::as_str), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
-                v.name.python = r.clone();
                 v.name.rust = r;
             }
         }
-        TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
+        TypeKind::Struct(_) | TypeKind::Enum(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
     }
 }
 
@@ -230,8 +237,9 @@ fn strip_owner(label: &str, owner: &str) -> String {
     }
 }
 
+/// The case of the identifiers [`unique`] makes, which decides how a spelling style is appended.
 #[derive(Clone, Copy)]
-enum Case {
+pub enum Case {
     Camel,
     Snake,
     Shouty,
@@ -262,7 +270,7 @@ fn variant_names<'a>(
 
 /// Identifiers for `wires`, in order, unique among themselves and not in `reserved`.
 /// The wire name whose identifier is itself (or else the first) keeps the plain form.
-fn unique<'a>(
+pub fn unique<'a>(
     wires: impl Iterator<Item = &'a str>,
     convert: impl Fn(&str) -> String,
     reserved: &[&str],
@@ -304,22 +312,16 @@ fn unique<'a>(
     out.into_iter().map(|o| o.expect("every wire name was named")).collect()
 }
 
-/// The names of a Python package's modules of models, one per class each is named after (`ThreadItem` →
-/// `thread_item`), unique among themselves.
-pub fn python_modules(classes: &[&str]) -> Vec<String> {
-    // A submodule is an attribute of its package: it must not take a name the package's `__init__` uses.
-    unique(
-        classes.iter().copied(),
-        |c| python_module(&snake(c, "types")),
-        &["annotations", "importlib"],
-        Case::Snake,
-        &mut |_| {},
-    )
-}
-
-/// Module names, unique among siblings; `wire` is the Rust crate's own helper module.
-fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
-    let mut decided: HashMap<Vec<String>, Name> = HashMap::new();
+/// The module name of each segment of each namespace's path, in one language: `convert` turns a segment into
+/// an identifier, and names are unique among siblings; top-level modules take none of `top_reserved` (modules
+/// the backend writes itself). What could only be told apart by a number is added to `warnings`.
+pub fn module_names(
+    ir: &Ir,
+    convert: impl Fn(&str) -> String,
+    top_reserved: &[&str],
+    warnings: &mut Vec<Warning>,
+) -> Vec<Vec<String>> {
+    let mut decided: HashMap<Vec<String>, String> = HashMap::new();
     let paths: Vec<Vec<String>> = ir.namespaces.iter().map(|ns| ns.path.clone()).collect();
     let mut parents: Vec<Vec<String>> =
         paths.iter().filter(|p| !p.is_empty()).map(|p| p[..p.len() - 1].to_vec()).collect();
@@ -337,57 +339,16 @@ fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
                 message: format!("namespace `{n}` could only be told apart by a number"),
             })
         };
-        // The crate's helper and method-table modules, and the package's.
-        let (reserved_rust, reserved_python): (&[&str], &[&str]) =
-            if parent.is_empty() { (&["wire", "rpc"], &["rpc"]) } else { (&[], &[]) };
-        let rust =
-            unique(wires.iter().copied(), |w| rust_field(&snake(w, "ns")), reserved_rust, Case::Snake, &mut report);
-        let python =
-            unique(wires.iter().copied(), |w| python_field(&snake(w, "ns")), reserved_python, Case::Snake, &mut report);
-        for ((path, r), p) in siblings.into_iter().zip(rust).zip(python) {
-            decided.insert(path.clone(), Name { wire: path[path.len() - 1].clone(), rust: r, python: p });
+        let reserved = if parent.is_empty() { top_reserved } else { &[] };
+        let names = unique(wires.iter().copied(), &convert, reserved, Case::Snake, &mut report);
+        for (path, name) in siblings.into_iter().zip(names) {
+            decided.insert(path.clone(), name);
         }
     }
-    for ns in &mut ir.namespaces {
-        ns.modules = (1..=ns.path.len()).map(|n| decided[&ns.path[..n].to_vec()].clone()).collect();
-    }
+    paths.iter().map(|path| (1..=path.len()).map(|n| decided[&path[..n]].clone()).collect()).collect()
 }
 
-fn name_struct(s: &mut Struct, report: &mut dyn FnMut(String)) {
-    // `extra` holds unknown properties in Rust; `variant` is the flattened union.
-    let mut reserved_rust: Vec<&str> = Vec::new();
-    if matches!(s.extra, Extra::Keep | Extra::Typed(_)) {
-        reserved_rust.push("extra");
-    }
-    let mut wires: Vec<String> = s.fields.iter().map(|f| f.name.wire.clone()).collect();
-    if let Some(fl) = &s.flatten {
-        wires.push(fl.name.wire.clone());
-    }
-    let rust = unique(
-        wires.iter().map(String::as_str),
-        |w| rust_field(&snake(w, "field")),
-        &reserved_rust,
-        Case::Snake,
-        &mut |n| report(format!("field `{n}`")),
-    );
-    let python =
-        unique(wires.iter().map(String::as_str), |w| python_field(&snake(w, "field")), &[], Case::Snake, &mut |n| {
-            report(format!("field `{n}` (Python)"))
-        });
-    let mut names = rust.into_iter().zip(python);
-    for f in &mut s.fields {
-        let (r, p) = names.next().expect("one name per field");
-        f.name.rust = r;
-        f.name.python = p;
-    }
-    if let Some(fl) = &mut s.flatten {
-        let (r, p) = names.next().expect("one name for the flattened union");
-        fl.name.rust = r;
-        fl.name.python = p;
-    }
-}
-
-fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, HashSet<String>> {
+fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let mut order: Vec<usize> = (0..ir.types.len()).collect();
     order.sort_by_key(|i| {
         let rank = match &ir.types[*i].origin.hint {
@@ -398,7 +359,6 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
         (rank, *i)
     });
     let mut taken: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
-    let mut taken_py: HashMap<NamespaceId, HashSet<String>> = HashMap::new();
     // Definitions claim in key order so that which of two colliding keys wins does not depend on file order.
     let mut definitions: Vec<usize> = order
         .iter()
@@ -416,7 +376,8 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
     });
     let is_definition = |i: &usize| matches!(ir.types[*i].origin.hint, NameHint::Definition(_) | NameHint::Root(_));
     let rest: Vec<usize> = order.iter().copied().filter(|i| !is_definition(i)).collect();
-    for i in definitions.into_iter().chain(rest) {
+    ir.claim_order = definitions.into_iter().chain(rest).map(TypeId).collect();
+    for i in ir.claim_order.iter().map(|id| id.0) {
         let ns = ir.types[i].namespace;
         let (wire, candidates) = match ir.types[i].origin.hint.clone() {
             NameHint::Definition(key) | NameHint::Root(key) => {
@@ -461,85 +422,7 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) -> HashMap<NamespaceId, 
             name
         });
         rust_taken.insert(rust.clone());
-        // Python classes keep the Rust name unless it would clash with a keyword there.
-        let py_taken = taken_py.entry(ns).or_default();
-        let mut python = python_type(&rust);
-        while py_taken.contains(&python) {
-            python.push('_');
-        }
-        py_taken.insert(python.clone());
-        ir.types[i].name = Name { wire, rust, python };
-    }
-    taken_py
-}
-
-/// Python classes that exist only there: the unknown variant of each tagged union, and the classes that
-/// merge an object's fields with each variant of its flattened union. Claimed after every type's own name.
-fn name_python_only(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<String>>) {
-    let references = ir.reference_counts();
-    let mut claim = |ns: NamespaceId, wanted: String| -> String {
-        let set = taken.entry(ns).or_default();
-        let mut name = wanted;
-        while set.contains(&name) {
-            name.push('_');
-        }
-        set.insert(name.clone());
-        name
-    };
-    for i in 0..ir.types.len() {
-        let ns = ir.types[i].namespace;
-        let owner_py = ir.types[i].name.python.clone();
-        let flatten = match &ir.types[i].kind {
-            TypeKind::Struct(Struct { flatten: Some(f), .. }) => Some(f.ty),
-            _ => None,
-        };
-        // A tagged union's unknown variant; for a flattened union, it stands for the whole object.
-        if let TypeKind::Tagged(u) = &mut ir.types[i].kind {
-            u.unknown.rust = "Unknown".into();
-        }
-        if let Some(union) = flatten {
-            let variants: Vec<(Option<TypeId>, String)> = match &ir.types[union.0].kind {
-                TypeKind::Tagged(u) => u.variants.iter().map(|v| (Some(v.ty), v.name.rust.clone())).collect(),
-                TypeKind::Untagged(u) => u
-                    .variants
-                    .iter()
-                    .map(|v| match &v.kind {
-                        UntaggedKind::Value(TypeRef::Named(id)) => (Some(*id), v.name.rust.clone()),
-                        _ => (None, v.name.rust.clone()),
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let merged = variants
-                .into_iter()
-                .map(|(ty, variant)| {
-                    let python = match ty {
-                        // Used by this union alone: the variant's own class takes the object's fields.
-                        Some(id) if references.get(&id) == Some(&1) => ir.types[id.0].name.python.clone(),
-                        _ => claim(ns, format!("{owner_py}{variant}")),
-                    };
-                    Name { wire: String::new(), rust: String::new(), python }
-                })
-                .collect();
-            if let TypeKind::Struct(Struct { flatten: Some(f), .. }) = &mut ir.types[i].kind {
-                f.merged = merged;
-            }
-            if let TypeKind::Tagged(u) = &mut ir.types[union.0].kind {
-                u.unknown.python = claim(ns, format!("Unknown{owner_py}"));
-            }
-        }
-    }
-    for i in 0..ir.types.len() {
-        let ns = ir.types[i].namespace;
-        let own = ir.types[i].name.python.clone();
-        if let TypeKind::Tagged(u) = &ir.types[i].kind {
-            if u.unknown.python.is_empty() {
-                let name = claim(ns, format!("Unknown{own}"));
-                if let TypeKind::Tagged(u) = &mut ir.types[i].kind {
-                    u.unknown.python = name;
-                }
-            }
-        }
+        ir.types[i].name = Name { wire, rust, python: String::new() };
     }
 }
 

@@ -13,12 +13,13 @@ use serde::Serialize;
 
 use super::layout::{self, LINE_LENGTH};
 use super::literals::string;
-use super::rpc::{self as rpc_view, Arguments, Prepared, INDENT};
+use super::rpc::{self as rpc_view, Arguments, Classes, Prepared, INDENT};
 use super::views::{Annotations, Model};
 use super::GeneratedFile;
 use crate::ir::routes::{route, IdField, Route};
 use crate::ir::rpc::{Rpc, Sender};
 use crate::ir::*;
+use crate::naming::MethodFunctions;
 
 /// The hand-written files, copied into every package as `client/<name>`.
 pub const RUNTIME: &[(&str, &str)] = &[
@@ -96,6 +97,8 @@ pub fn runtime_files(package: &str, header: &[String]) -> Vec<GeneratedFile> {
 pub fn view(
     model: &Model,
     rpc: &Rpc,
+    classes: &Classes,
+    functions: &MethodFunctions,
     header: &[String],
     package_version: &str,
     codex_version: Option<&str>,
@@ -114,10 +117,10 @@ pub fn view(
             routes.extend(route_line(ir, &m.name.wire, &r));
             continue;
         }
-        if !r.thread_scoped() || HANDLE_NAMES.contains(&m.function.python.as_str()) {
+        if !r.thread_scoped() || HANDLE_NAMES.contains(&functions.of(m)) {
             continue;
         }
-        let p = rpc_view::prepare(model, rpc, &mut a, m);
+        let p = rpc_view::prepare(model, &mut a, m, classes.message(rpc, m), functions.of(m));
         let Arguments::Fields(fields) = &p.arguments else { continue };
         let Some(thread_field) = direct(ir, r.thread.as_ref()) else { continue };
         let turn_field = if r.turn_scoped() { direct(ir, r.turn.as_ref()) } else { None };
@@ -142,7 +145,7 @@ pub fn view(
             if thread_field(ir, rpc, &m.name.wire).as_ref() != Some(&thread_type) {
                 continue;
             }
-            let p = rpc_view::prepare(model, rpc, &mut a, m);
+            let p = rpc_view::prepare(model, &mut a, m, classes.message(rpc, m), functions.of(m));
             let Arguments::Fields(fields) = &p.arguments else { continue };
             if fields.iter().any(|(name, _, _)| name == "handler") {
                 continue;
@@ -269,7 +272,6 @@ fn handle_method(
     ids: &[(&str, &str)],
     asynchronous: bool,
 ) -> Vec<String> {
-    let m = p.method;
     let mut params = vec!["self".to_string()];
     let mut args: Vec<String> = Vec::new();
     let rest: Vec<&(String, String, bool)> =
@@ -291,14 +293,14 @@ fn handle_method(
         }
     }
     let returns = p.response.as_ref().map_or("None".to_string(), |(r, _)| r.clone());
-    let mut lines = rpc_view::signature(asynchronous, &m.function.python, &params, &returns);
+    let mut lines = rpc_view::signature(asynchronous, &p.function, &params, &returns);
     lines.extend(rpc_view::docstring_lines(&p.doc));
     let awaiting = if asynchronous { "await " } else { "" };
     let body_indent = format!("{INDENT}{INDENT}");
     lines.extend(rpc_view::call(
         &body_indent,
         &format!("return {awaiting}"),
-        &format!("self._codex.{}", m.function.python),
+        &format!("self._codex.{}", p.function),
         &args,
         "",
     ));
@@ -332,14 +334,14 @@ fn opener(p: &Prepared, fields: &[(String, String, bool)], asynchronous: bool) -
         args.push(format!("{name}={name}"));
     }
     let def = if asynchronous { "async def " } else { "def " };
-    let mut lines = rpc_view::call(INDENT, def, &m.function.python, &params, &format!(" -> {handle}:"));
+    let mut lines = rpc_view::call(INDENT, def, &p.function, &params, &format!(" -> {handle}:"));
     // The handle replaces the response the base class returns.
     lines[0].push_str("  # type: ignore[override]");
     let doc = format!("Sends `{}` and returns the thread's handle (`handler` answers for the thread).", m.name.wire);
     lines.extend(rpc_view::docstring_lines(&doc));
     let awaiting = if asynchronous { "await " } else { "" };
     let body_indent = format!("{INDENT}{INDENT}");
-    lines.push(format!("{body_indent}response = {awaiting}{base}.{}(", m.function.python));
+    lines.push(format!("{body_indent}response = {awaiting}{base}.{}(", p.function));
     lines.extend(args.iter().map(|a| format!("{body_indent}{INDENT}{a},")));
     lines.push(format!("{body_indent})"));
     lines.push(format!("{body_indent}return self._open(response, handler)"));

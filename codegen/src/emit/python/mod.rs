@@ -10,6 +10,7 @@ mod client;
 mod layout;
 mod literals;
 mod modules;
+pub mod names;
 mod rpc;
 mod views;
 
@@ -18,6 +19,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, Value};
 
 use super::GeneratedFile;
+use crate::error::Warning;
 use crate::ir::*;
 
 /// What the package is called and what its header says.
@@ -53,10 +55,38 @@ enum View<'a> {
     Client(&'a client::ClientView),
 }
 
+impl super::Backend for PackageOptions {
+    fn folder(&self) -> &'static str {
+        "python"
+    }
+
+    fn label(&self) -> &'static str {
+        "Python"
+    }
+
+    fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+        emit_named(ir, self, warnings)
+    }
+}
+
 /// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, `rpc.py` when
 /// the schema has the method tables, and the client runtime `client/` when they hold what it needs
-/// (`client::supported`).
+/// (`client::supported`); from a model the naming pass has named.
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
+    emit_reporting(ir, options, &mut Vec::new())
+}
+
+/// [`emit`], adding to `warnings` the names this backend could only tell apart by a number.
+pub fn emit_reporting(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+    // The Python names are this backend's: it names its own copy of the model.
+    let mut named = ir.clone();
+    names::assign(&mut named, warnings);
+    emit_named(&named, options, warnings)
+}
+
+/// [`emit`] from a model [`names::assign`] has named.
+fn emit_named(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+    let functions = ir.rpc.as_ref().map(|rpc| names::functions(rpc, warnings)).unwrap_or_default();
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
         .trim_blocks(true)
@@ -87,14 +117,14 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
         GeneratedFile { path: format!("{package}/py.typed"), contents: String::new() },
     ];
     let model = views::Model::new(ir);
-    let entry_points = ir.rpc.as_ref().map(|tables| rpc::entry_points(&model, tables)).unwrap_or_default();
+    // In one direction: the classes the method tables name, then the modules laid out from them, then `rpc.py`.
+    let tables = ir.rpc.as_ref().map(|tables| (tables, rpc::Classes::new(ir, tables)));
+    let entry_points = tables.as_ref().map(|(t, classes)| classes.entry_points(ir, t)).unwrap_or_default();
     let namespaces = modules::layout(&model, &entry_points, header);
-    let rpc_view = ir.rpc.as_ref().map(|tables| rpc::view(&model, tables, header));
-    let client_view = ir
-        .rpc
-        .as_ref()
-        .filter(|tables| client::supported(tables))
-        .map(|tables| client::view(&model, tables, header, &options.version, options.codex_version.as_deref()));
+    let rpc_view = tables.as_ref().map(|(t, classes)| rpc::view(&model, t, classes, &functions, header));
+    let client_view = tables.as_ref().filter(|(t, _)| client::supported(t)).map(|(t, classes)| {
+        client::view(&model, t, classes, &functions, header, &options.version, options.codex_version.as_deref())
+    });
     // `rpc.py`, the largest file, is rendered first so that no thread starts it last; it is written last.
     let mut jobs: Vec<(String, View<'_>)> = Vec::new();
     if let Some(view) = &rpc_view {
@@ -114,7 +144,7 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
             jobs.push((format!("{dir}/_models/{module}.py"), View::Types(view)));
         }
     }
-    let mut rendered = super::parallel_map(&jobs, |(path, view)| GeneratedFile {
+    let mut rendered = crate::threads::parallel_map(&jobs, |(path, view)| GeneratedFile {
         path: path.clone(),
         contents: match view {
             View::Init(v) => render("init.py", Value::from(Serde(v))),

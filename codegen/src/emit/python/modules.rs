@@ -17,26 +17,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::layout;
+use super::names::{BASE, PYDANTIC, TYPING};
 use super::views::{identifiers, module_alias, place, Item, Model, Placed, Unit};
 use crate::ir::*;
-
-/// The names a module may import from `typing`, `pydantic` and the package's `_base`.
-const TYPING: &[&str] = &["Annotated", "Any", "ClassVar", "Literal", "TypeAlias"];
-const PYDANTIC: &[&str] = &["AfterValidator", "ConfigDict", "Field", "RootModel", "Tag"];
-const BASE: &[&str] = &[
-    "ByTag",
-    "Int8",
-    "Int16",
-    "Int32",
-    "Int64",
-    "UInt8",
-    "UInt16",
-    "UInt32",
-    "UInt64",
-    "UnknownVariant",
-    "WireEnum",
-    "WireModel",
-];
 
 /// The files of one namespace: its `__init__.py`, its `_models/__init__.py` and the modules in `_models/`.
 pub struct NamespaceFiles {
@@ -195,7 +178,7 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
                 units[lead].name.as_str()
             })
             .collect();
-        for (g, name) in in_ns.iter().zip(crate::naming::python_modules(&leads)) {
+        for (g, name) in in_ns.iter().zip(super::names::model_modules(&leads)) {
             module_names[*g] = name;
         }
     }

@@ -9,6 +9,7 @@ use super::literals::{docstring, string};
 use super::views::{Annotations, Model};
 use crate::ir::rpc::{Method, Params, Rpc, Sender};
 use crate::ir::*;
+use crate::naming::MethodFunctions;
 
 /// Names a method body mentions besides its arguments: a field named like one of them cannot be a keyword
 /// argument (it would hide it), so such a method takes its params whole. Names starting with `_` are kept
@@ -69,6 +70,8 @@ pub(super) enum Arguments {
 
 pub(super) struct Prepared<'a> {
     pub(super) method: &'a Method,
+    /// The method's function in the client or handler classes.
+    pub(super) function: &'a str,
     pub(super) arguments: Arguments,
     /// The wire type of the params (`None` for none), and whether they may be left out.
     params: String,
@@ -80,10 +83,15 @@ pub(super) struct Prepared<'a> {
     pub(super) doc: String,
 }
 
-pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
-    let ir = model.ir;
+/// `rpc.py`, from the classes found before the package was laid out.
+pub fn view(model: &Model, rpc: &Rpc, classes: &Classes, functions: &MethodFunctions, header: &[String]) -> RpcView {
     let mut a = Annotations::new(model);
-    let prepared: Vec<Prepared> = rpc.methods.iter().map(|m| prepare(model, rpc, &mut a, m)).collect();
+    let prepared: Vec<Prepared> = rpc
+        .methods
+        .iter()
+        .zip(&classes.messages)
+        .map(|(m, message)| prepare(model, &mut a, m, message.as_ref(), functions.of(m)))
+        .collect();
     let union = |key: &str| rpc.unions.iter().find(|u| u.key == key);
     let message = |a: &mut Annotations, key: &str| {
         union(key).map(|u| a.annotation(&TypeRef::Named(u.message))).unwrap_or_else(|| "UnknownMessage".into())
@@ -91,10 +99,7 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
     let server_request = message(&mut a, "ServerRequest");
     let server_notification = message(&mut a, "ServerNotification");
     let unknown = |a: &mut Annotations, key: &str| {
-        union(key)
-            .and_then(|u| unknown_class(ir, u))
-            .map(|(ns, name)| a.qualified(ns, &name))
-            .unwrap_or_else(|| "UnknownMessage".into())
+        classes.unknown_of(rpc, key).map(|(ns, name)| a.qualified(*ns, name)).unwrap_or_else(|| "UnknownMessage".into())
     };
     let unknown_server_request = unknown(&mut a, "ServerRequest");
     let unknown_server_notification = unknown(&mut a, "ServerNotification");
@@ -167,18 +172,48 @@ pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
     }
 }
 
-/// The names the method tables and the decoder use, each with its namespace: the types of every method's
-/// params and result, the class of its messages, and the message unions' unknown variants.
-pub fn entry_points(model: &Model, rpc: &Rpc) -> Vec<(NamespaceId, String)> {
-    let ir = model.ir;
-    let mut names = Vec::new();
-    for m in &rpc.methods {
-        let named = m.params.ty().into_iter().chain(m.response()).filter_map(TypeRef::named);
-        names.extend(named.map(|id| (ir.get(id).namespace, ir.get(id).name.python.clone())));
-        names.extend(message_class(ir, rpc, m));
+/// The classes the method tables name, found once: the class each method's whole messages decode into, and
+/// each message union's unknown variant. The package's layout starts from them ([`Classes::entry_points`]),
+/// then `rpc.py` names them ([`view`]).
+pub struct Classes {
+    /// By method, in the order of the tables.
+    messages: Vec<Option<(NamespaceId, String)>>,
+    /// By message union, in the order of the tables.
+    unknown: Vec<Option<(NamespaceId, String)>>,
+}
+
+impl Classes {
+    pub fn new(ir: &Ir, rpc: &Rpc) -> Self {
+        Self {
+            messages: rpc.methods.iter().map(|m| message_class(ir, rpc, m)).collect(),
+            unknown: rpc.unions.iter().map(|u| unknown_class(ir, u)).collect(),
+        }
     }
-    names.extend(rpc.unions.iter().filter_map(|u| unknown_class(ir, u)));
-    names
+
+    /// The class of `method`'s whole messages, `method` being one of `rpc`'s.
+    pub fn message(&self, rpc: &Rpc, method: &Method) -> Option<&(NamespaceId, String)> {
+        let index = rpc.methods.iter().position(|m| m.union == method.union && m.variant == method.variant)?;
+        self.messages[index].as_ref()
+    }
+
+    /// The names the method tables and the decoder use, each with its namespace: the types of every method's
+    /// params and result, the class of its messages, and the message unions' unknown variants.
+    pub fn entry_points(&self, ir: &Ir, rpc: &Rpc) -> Vec<(NamespaceId, String)> {
+        let mut names = Vec::new();
+        for (m, message) in rpc.methods.iter().zip(&self.messages) {
+            let named = m.params.ty().into_iter().chain(m.response()).filter_map(TypeRef::named);
+            names.extend(named.map(|id| (ir.get(id).namespace, ir.get(id).name.python.clone())));
+            names.extend(message.clone());
+        }
+        names.extend(self.unknown.iter().flatten().cloned());
+        names
+    }
+
+    /// The unknown variant's class of the message union `key`.
+    fn unknown_of(&self, rpc: &Rpc, key: &str) -> Option<&(NamespaceId, String)> {
+        let index = rpc.unions.iter().position(|u| u.key == key)?;
+        self.unknown[index].as_ref()
+    }
 }
 
 /// The class a whole message of method `m` decodes into: its variant of the message union (the class that
@@ -206,7 +241,13 @@ fn unknown_class(ir: &Ir, union: &crate::ir::rpc::MessageUnion) -> Option<(Names
     Some((ir.get(union.message).namespace, tagged.unknown.python.clone()))
 }
 
-pub(super) fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
+pub(super) fn prepare<'a>(
+    model: &Model,
+    a: &mut Annotations,
+    m: &'a Method,
+    message: Option<&(NamespaceId, String)>,
+    function: &'a str,
+) -> Prepared<'a> {
     let ir = model.ir;
     let response = m.response().map(|r| {
         let class = match r {
@@ -238,11 +279,11 @@ pub(super) fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a 
                 {
                     let required = f.required && !optional;
                     args.push((f.name.python.clone(), a.annotation(&f.ty), required));
-                    if let Some(d) = &f.default {
+                    if let Some(d) = f.default.as_ref().filter(|d| d.applied().is_some()) {
                         defaults.push(format!(
                             "`{}` is `{}`",
                             f.name.python,
-                            serde_json::to_string(d).unwrap_or_default()
+                            serde_json::to_string(&d.json).unwrap_or_default()
                         ));
                     }
                 }
@@ -266,10 +307,10 @@ pub(super) fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a 
         let s = if defaults.len() == 1 { "" } else { "s" };
         doc.push_str(&format!("\n\nLeft out, {list} (the schema's default{s})."));
     }
-    let message =
-        message_class(ir, rpc, m).map(|(ns, name)| a.qualified(ns, &name)).unwrap_or_else(|| "UnknownMessage".into());
+    let message = message.map(|(ns, name)| a.qualified(*ns, name)).unwrap_or_else(|| "UnknownMessage".into());
     Prepared {
         method: m,
+        function,
         arguments,
         params,
         message,
@@ -299,12 +340,8 @@ fn table<'a>(name: &str, spec: &str, doc: &str, methods: impl Iterator<Item = &'
         .flat_map(|p| {
             // The types as functions that name them: the tables import no model until a method is used.
             let params = if p.params == "None" { "None".to_string() } else { format!("lambda: {}", p.params) };
-            let mut args = vec![
-                string(&p.method.name.wire),
-                string(&p.method.function.python),
-                params,
-                format!("lambda: {}", p.message),
-            ];
+            let mut args =
+                vec![string(&p.method.name.wire), string(p.function), params, format!("lambda: {}", p.message)];
             if let Some((response, _)) = &p.response {
                 args.push(format!("load_response=lambda: {response}"));
             }
@@ -380,7 +417,7 @@ fn client_method(p: &Prepared, asynchronous: bool) -> FunctionView {
             args.push("params".into());
         }
     }
-    let mut lines = signature(asynchronous, &m.function.python, &params, &returns);
+    let mut lines = signature(asynchronous, p.function, &params, &returns);
     lines.extend(docstring_lines(&p.doc));
     let awaiting = if asynchronous { "await " } else { "" };
     match &p.response {
@@ -411,7 +448,7 @@ fn handler_method(p: &Prepared, asynchronous: bool) -> FunctionView {
         Params::Required(_) => params.push(format!("params: {}", p.params)),
     }
     let returns = p.response.as_ref().map_or("Any".to_string(), |(r, _)| r.clone());
-    let mut lines = signature(asynchronous, &m.function.python, &params, &returns);
+    let mut lines = signature(asynchronous, p.function, &params, &returns);
     lines.extend(docstring_lines(&p.doc));
     lines.extend(call(
         &format!("{INDENT}{INDENT}"),

@@ -2,7 +2,6 @@
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
-use serde_json::Value;
 
 use super::ident;
 use super::text::{string_literal, ItemText, Part};
@@ -18,7 +17,8 @@ pub enum Item {
 
 pub struct Ctx<'a> {
     pub ir: &'a Ir,
-    pub namespace: NamespaceId,
+    /// The module being written, whose types need no path; `None` outside every namespace's module.
+    pub namespace: Option<NamespaceId>,
 }
 
 impl Ctx<'_> {
@@ -32,7 +32,7 @@ impl Ctx<'_> {
     /// [`Ctx::path`] as text.
     pub(super) fn path_text(&self, id: TypeId, out: &mut String) {
         let def = self.ir.get(id);
-        if def.namespace != self.namespace {
+        if Some(def.namespace) != self.namespace {
             out.push_str("crate");
             for m in &self.ir.namespaces[def.namespace.0].modules {
                 out.push_str("::");
@@ -88,53 +88,48 @@ impl Ctx<'_> {
         self.type_string(ty, boxed).parse().expect("a type written by `ty_text` is valid Rust")
     }
 
-    /// An expression building `value` as a `ty`, when the default can be written as Rust.
-    fn default_expr(&self, ty: &TypeRef, value: &Value) -> Option<TokenStream> {
-        Some(match (ty, value) {
-            (TypeRef::Nullable(inner), v) => {
-                let e = self.default_expr(inner, v)?;
+    /// An expression building `value`, a default `ir::check` decided fits its field.
+    fn default_expr(&self, value: &DefaultValue) -> TokenStream {
+        match value {
+            DefaultValue::NotNull(inner) => {
+                let e = self.default_expr(inner);
                 quote! { Some(#e) }
             }
-            (TypeRef::Boolean, Value::Bool(b)) => quote! { #b },
-            (TypeRef::String, Value::String(s)) => quote! { String::from(#s) },
-            (TypeRef::Integer(f), Value::Number(n)) => {
-                let (lo, hi) = f.bounds();
-                let v = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from))?;
-                if v < lo || v > hi {
-                    return None;
-                }
-                let lit = Literal::i128_unsuffixed(v);
+            DefaultValue::Bool(b) => quote! { #b },
+            DefaultValue::String(s) => quote! { String::from(#s) },
+            DefaultValue::Integer(v) => {
+                let lit = Literal::i128_unsuffixed(*v);
                 quote! { #lit }
             }
-            (TypeRef::Number(_), Value::Number(n)) => {
-                let lit = Literal::f64_unsuffixed(n.as_f64()?);
+            DefaultValue::Number(n) => {
+                let lit = Literal::f64_unsuffixed(*n);
                 quote! { #lit }
             }
-            (TypeRef::List(inner), Value::Array(items)) => {
-                let items = items.iter().map(|v| self.default_expr(inner, v)).collect::<Option<Vec<_>>>()?;
+            DefaultValue::List(items) => {
+                let items = items.iter().map(|v| self.default_expr(v));
                 quote! { vec![#(#items),*] }
             }
-            (TypeRef::Map(_), Value::Object(o)) if o.is_empty() => quote! { std::collections::BTreeMap::new() },
-            (TypeRef::Named(id), v) => {
-                let path = self.path(*id);
-                match (&self.ir.get(*id).kind, v) {
-                    (TypeKind::Enum(e), Value::String(s)) => match e.values.iter().find(|x| x.name.wire == *s) {
-                        Some(x) => {
-                            let variant = ident(&x.name.rust);
-                            quote! { #path::#variant }
-                        }
-                        None => quote! { #path::Unknown(String::from(#s)) },
-                    },
-                    (TypeKind::Alias(inner), v) => return self.default_expr(inner, v),
-                    (TypeKind::Newtype(inner), v) => {
-                        let e = self.default_expr(inner, v)?;
-                        quote! { #path(#e) }
+            DefaultValue::EmptyMap => quote! { std::collections::BTreeMap::new() },
+            DefaultValue::Enum { ty, index, wire } => {
+                let path = self.path(*ty);
+                let listed = match (&self.ir.get(*ty).kind, index) {
+                    (TypeKind::Enum(e), Some(i)) => e.values.get(*i),
+                    _ => None,
+                };
+                match listed {
+                    Some(x) => {
+                        let variant = ident(&x.name.rust);
+                        quote! { #path::#variant }
                     }
-                    _ => return None,
+                    None => quote! { #path::Unknown(String::from(#wire)) },
                 }
             }
-            _ => return None,
-        })
+            DefaultValue::Newtype { ty, inner } => {
+                let path = self.path(*ty);
+                let e = self.default_expr(inner);
+                quote! { #path(#e) }
+            }
+        }
     }
 }
 
@@ -190,7 +185,7 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
         let form = if f.required {
             all_optional = false;
             FieldForm::Required
-        } else if let Some(expr) = f.default.as_ref().and_then(|d| ctx.default_expr(&f.ty, d)) {
+        } else if let Some(expr) = f.default.as_ref().and_then(FieldDefault::applied).map(|d| ctx.default_expr(d)) {
             all_optional = false;
             FieldForm::Defaulted(expr)
         } else if ctx.ir.accepts_null(&f.ty) {

@@ -3,6 +3,7 @@
 //! printed by `prettyplease`.
 
 mod items;
+pub mod names;
 mod rpc;
 mod text;
 
@@ -14,6 +15,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{doc_lines, GeneratedFile};
+use crate::error::Warning;
 use crate::ir::*;
 
 /// What the crate is called and what its header says.
@@ -25,8 +27,36 @@ pub struct CrateOptions {
     pub header: Vec<String>,
 }
 
-/// Emits `Cargo.toml` and one source file per namespace.
+impl super::Backend for CrateOptions {
+    fn folder(&self) -> &'static str {
+        "rust"
+    }
+
+    fn label(&self) -> &'static str {
+        "Rust"
+    }
+
+    fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+        emit_named(ir, self, warnings)
+    }
+}
+
+/// Emits `Cargo.toml` and one source file per namespace, from a model the naming pass has named.
 pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
+    emit_reporting(ir, options, &mut Vec::new())
+}
+
+/// [`emit`], adding to `warnings` the names this backend could only tell apart by a number.
+pub fn emit_reporting(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+    // The Rust names of modules and members are this backend's: it names its own copy of the model.
+    let mut named = ir.clone();
+    names::assign(&mut named, warnings);
+    emit_named(&named, options, warnings)
+}
+
+/// [`emit`] from a model [`names::assign`] has named.
+fn emit_named(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
+    let functions = ir.rpc.as_ref().map(|rpc| names::functions(rpc, warnings)).unwrap_or_default();
     // Every namespace's items, in output order, cut into chunks that are printed in parallel.
     let mut chunks: Vec<Chunk> = Vec::new();
     for index in 0..ir.namespaces.len() {
@@ -40,14 +70,14 @@ pub fn emit(ir: &Ir, options: &CrateOptions) -> Vec<GeneratedFile> {
     // The rpc module reads nothing the items write: it is written on a thread of its own meanwhile.
     let (printed, rpc_files) = std::thread::scope(|scope| {
         let rpc_files = scope.spawn(|| {
-            let files = rpc::module(ir).into_iter().flatten();
+            let files = rpc::module(ir, &functions).into_iter().flatten();
             let file = |(path, item): (&str, text::ItemText)| GeneratedFile {
                 path: path.into(),
                 contents: format!("{header}\n{}", separate_items(&laid_out(item))),
             };
             files.map(file).collect::<Vec<_>>()
         });
-        let printed = super::parallel_map(&chunks, |chunk| print_chunk(ir, chunk));
+        let printed = crate::threads::parallel_map(&chunks, |chunk| print_chunk(ir, chunk));
         (printed, rpc_files.join().expect("writing the rpc module does not panic"))
     });
 
@@ -87,7 +117,7 @@ struct Chunk {
 fn print_chunk(ir: &Ir, chunk: &Chunk) -> String {
     let mut code = String::new();
     let mut tokens = preamble(ir, chunk);
-    let ctx = items::Ctx { ir, namespace: chunk.namespace };
+    let ctx = items::Ctx { ir, namespace: Some(chunk.namespace) };
     let mut items = Vec::new();
     for ty in &chunk.types {
         items.clear();
@@ -280,6 +310,10 @@ mod tests {
     use super::{rpc, separate_items};
     use crate::ir::{Ir, NamespaceId};
 
+    fn test_functions(ir: &Ir) -> crate::naming::MethodFunctions {
+        ir.rpc.as_ref().map(|rpc| super::names::functions(rpc, &mut Vec::new())).unwrap_or_default()
+    }
+
     /// The IR of the pinned schema and of every fixture, with the schema's path.
     fn schemas() -> impl Iterator<Item = (String, Ir)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
@@ -314,7 +348,7 @@ mod tests {
         let mut checked = 0;
         for (path, ir) in schemas() {
             for ns in 0..ir.namespaces.len() {
-                let ctx = items::Ctx { ir: &ir, namespace: NamespaceId(ns) };
+                let ctx = items::Ctx { ir: &ir, namespace: Some(NamespaceId(ns)) };
                 for ty in ir.types_in(NamespaceId(ns)) {
                     let mut out = Vec::new();
                     items::item(&ctx, ty, &mut out);
@@ -338,7 +372,7 @@ mod tests {
     fn rpc_module_is_in_prettyplease_layout() {
         let mut checked = 0;
         for (path, ir) in schemas() {
-            for (file, item) in rpc::module(&ir).into_iter().flatten() {
+            for (file, item) in rpc::module(&ir, &test_functions(&ir)).into_iter().flatten() {
                 let what = format!("{path}: {file}");
                 assert!(!item.needs_layout, "{what} has a line past the margin");
                 assert_prettyplease_layout(&what, &item.text);
@@ -404,7 +438,7 @@ mod tests {
         for length in 1..=70 {
             let text = methods_schema(length);
             let ir = crate::model(Path::new("methods.json"), &text).expect("a valid schema").ir;
-            let files = rpc::module(&ir).expect("method tables");
+            let files = rpc::module(&ir, &test_functions(&ir)).expect("method tables");
             for (file, item) in files {
                 if item.needs_layout {
                     continue;

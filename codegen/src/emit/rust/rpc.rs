@@ -12,18 +12,19 @@ use super::items::Ctx;
 use super::text::{string_literal, ItemText, Part};
 use crate::ir::rpc::{MessageUnion, Method, Params, Rpc, Sender};
 use crate::ir::*;
+use crate::naming::MethodFunctions;
 
 /// `rpc.rs`. `PendingRequests` keys ids by the JSON they are written as, so `1` and `"1"` stay different ids.
-const MODULE: &str = include_str!("rpc.rs.txt");
+pub(super) const MODULE: &str = include_str!("rpc.rs.txt");
 /// The `ServerRequestHandler` trait, in `rpc.rs` when the schema has server requests.
-const HANDLER: &str = include_str!("rpc_handler.rs.txt");
+pub(super) const HANDLER: &str = include_str!("rpc_handler.rs.txt");
 
 /// The module's files (`rpc.rs`, `rpc/client.rs`, `rpc/server.rs`), or nothing when the schema has no
 /// method tables.
-pub fn module(ir: &Ir) -> Option<[(&'static str, ItemText); 3]> {
+pub fn module(ir: &Ir, functions: &MethodFunctions) -> Option<[(&'static str, ItemText); 3]> {
     let rpc = ir.rpc.as_ref()?;
-    // A namespace no type is in: every path is written from the crate root.
-    let e = Emitter { ir, rpc, ctx: Ctx { ir, namespace: NamespaceId(usize::MAX) } };
+    // Outside every namespace: every path is written from the crate root.
+    let e = Emitter { ir, rpc, functions, ctx: Ctx { ir, namespace: None } };
     let [response_variants, decode_arms, method_arms, encode_arms] = e.client_responses();
     let [message_variants, error_variant, read_messages, write_messages] = e.server_messages();
     let module = fill(
@@ -69,6 +70,7 @@ fn fill<const N: usize>(template: &str, slots: [(&str, ItemText); N]) -> ItemTex
 struct Emitter<'a> {
     ir: &'a Ir,
     rpc: &'a Rpc,
+    functions: &'a MethodFunctions,
     ctx: Ctx<'a>,
 }
 
@@ -240,12 +242,12 @@ impl Emitter<'_> {
                     Part::List("<", vec![output], ">"),
                     Part::Text(" + Send"),
                 ];
-                signature(&mut item, &m.function.rust, params.as_deref(), future, "");
+                signature(&mut item, self.functions.of(m), params.as_deref(), future, "");
                 item.line(1, &["where"]);
                 item.line(2, &["Self: Send,"]);
                 item.line(1, &["{"]);
             } else {
-                signature(&mut item, &m.function.rust, params.as_deref(), [Part::Text(" -> Result"), result], " {");
+                signature(&mut item, self.functions.of(m), params.as_deref(), [Part::Text(" -> Result"), result], " {");
             }
             let value = if params.is_some() { "params" } else { "()" };
             item.line(2, &["self.request::<client::", &m.name.rust, ">(", value, ")"]);
@@ -270,7 +272,7 @@ impl Emitter<'_> {
                 Some(&format!("{}\n\nUnless overridden, answers that the method is not handled.", method_doc(m))),
             );
             let result = Part::list("<", &[&response, "ErrorObject"], ">");
-            signature(&mut methods, &m.function.rust, params.as_deref(), [Part::Text(" -> Result"), result], " {");
+            signature(&mut methods, self.functions.of(m), params.as_deref(), [Part::Text(" -> Result"), result], " {");
             if params.is_some() {
                 methods.line(2, &["let _ = params;"]);
             }
@@ -279,7 +281,7 @@ impl Emitter<'_> {
             methods.line(1, &["}"]);
         }
         let request = format!("request: {union}");
-        signature(&mut handle, "handle", Some(&request), [Part::Text(" -> Value")], " {");
+        signature(&mut handle, super::names::HANDLE, Some(&request), [Part::Text(" -> Value")], " {");
         for m in self.rpc.requests(Sender::Server) {
             let (Some(s), TypeKind::Tagged(t)) = (self.variant_struct(m), &self.ir.get(m.union).kind) else {
                 continue;
@@ -299,7 +301,7 @@ impl Emitter<'_> {
             };
             let marker = format!("server::{}", m.name.rust);
             let id = format!("&request.{}", id.name.rust);
-            let call = format!("self.{}({args})", m.function.rust);
+            let call = format!("self.{}({args})", self.functions.of(m));
             let reply = [Part::Text("reply::"), Part::list("<", &[&marker], ">"), Part::list("(", &[&id, &call], ")")];
             arms.arm(3, &[&union, "::", &t.variants[m.variant].name.rust, "(request)"], &reply);
         }

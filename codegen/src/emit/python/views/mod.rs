@@ -1,385 +1,22 @@
-//! View-models of the Python package: every decision about what to print is made here.
+//! View-models of the Python package, built from the IR: every decision about what to print is made here
+//! (`items` holds the views, `order` orders a module's items).
+
+mod items;
+mod order;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde::Serialize;
-use serde_json::Value;
+use items::{
+    field_view, tag_check, tags_lines, AliasView, ClassView, EnumView, FieldView, MemberView, RootView, Tag,
+    TagCheckView,
+};
+pub(super) use items::{options, Item, Placed, Slot, Unit};
+use order::recursive_aliases;
+pub(super) use order::{identifiers, place};
 
 use super::layout;
 use super::literals::{docstring, string};
-use super::PackageOptions;
-use crate::emit::doc_lines;
 use crate::ir::*;
-
-#[derive(Serialize)]
-pub struct OptionsView {
-    line_length: usize,
-    distribution: String,
-    package: String,
-    version: String,
-    header: Vec<String>,
-}
-
-pub fn options(o: &PackageOptions) -> OptionsView {
-    OptionsView {
-        line_length: layout::LINE_LENGTH,
-        distribution: o.distribution.clone(),
-        package: o.package.clone(),
-        version: o.version.clone(),
-        header: o.header.clone(),
-    }
-}
-
-/// One top-level definition and the blank lines before it (`ruff format`'s: two around classes and
-/// functions, one between other statements).
-#[derive(Serialize)]
-pub(super) struct Placed {
-    blank: String,
-    #[serde(flatten)]
-    pub item: Item,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(super) enum Item {
-    Enum(EnumView),
-    Literal(AliasView),
-    Class(ClassView),
-    TagCheck(TagCheckView),
-    Alias(AliasView),
-}
-
-impl Item {
-    pub(super) fn name(&self) -> &str {
-        match self {
-            Item::Enum(e) => &e.name,
-            Item::Literal(a) | Item::Alias(a) => &a.name,
-            Item::Class(c) => &c.name,
-            Item::TagCheck(d) => &d.function,
-        }
-    }
-
-    /// Whether `ruff format` wants two blank lines around it.
-    pub(super) fn is_block(&self) -> bool {
-        !matches!(self, Item::Literal(_) | Item::Alias(_))
-    }
-
-    /// Code the item runs or has resolved, unquoted: what it names as the module runs, in its annotations
-    /// (resolved when the class is made or first used), and the names of what it imports.
-    pub(super) fn code(&self) -> Vec<String> {
-        match self {
-            Item::Enum(_) => vec!["WireEnum".into()],
-            Item::TagCheck(_) => Vec::new(),
-            Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
-            Item::Class(c) => {
-                let mut code: Vec<String> =
-                    c.fields.iter().flat_map(|f| [f.annotation(), f.value.clone().unwrap_or_default()]).collect();
-                match &c.root {
-                    Some(root) => {
-                        code.push("RootModel".into());
-                        code.push(root.value(&[]));
-                    }
-                    None => code.push(c.base.clone()),
-                }
-                if !c.tags.is_empty() {
-                    code.push("ClassVar".into());
-                }
-                if c.forbid_extra {
-                    code.push("ConfigDict".into());
-                }
-                code.extend(c.extra_type.clone());
-                code
-            }
-        }
-    }
-}
-
-impl Item {
-    /// The part of `code` that runs with the module (not annotations, which may be deferred).
-    pub(super) fn eager_code(&self) -> Vec<String> {
-        match self {
-            Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
-            Item::Class(c) if c.root.is_none() => {
-                let mut code: Vec<String> = c.fields.iter().filter_map(|f| f.value.clone()).collect();
-                code.push(c.base.clone());
-                code.extend(c.extra_type.clone());
-                code
-            }
-            _ => Vec::new(),
-        }
-    }
-}
-
-/// A chunk of a module: its items (each with the order of its kind) and the names it exports.
-pub(super) struct Unit {
-    pub ns: NamespaceId,
-    /// The name the unit is known by: its type's.
-    pub name: String,
-    pub items: Vec<(Slot, Item)>,
-    pub exports: Vec<String>,
-}
-
-/// Where a kind of item goes in a module, before ordering by need: enums, literals, classes, merged
-/// subclasses, root models of recursive aliases, checks of unknown variants' tags, aliases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Slot {
-    Enum,
-    Literal,
-    Class,
-    Subclass,
-    RecursiveAlias,
-    TagCheck,
-    Alias,
-}
-
-/// Orders a module's items so that each comes after what it needs, and defers (quotes) annotations that
-/// still name something defined later in the module: classes that refer to each other, root models that
-/// name themselves. Names from this namespace's other modules are imported before, so they are not
-/// deferred; names of other namespaces (`_v2.Thread`) are, since two namespaces may name each other. Returns
-/// whether a root model needs `Union` (for quoted members).
-pub(super) fn place(items: Vec<Item>, namespaces: &[String]) -> (Vec<Placed>, bool) {
-    let index: HashMap<String, usize> =
-        items.iter().enumerate().map(|(i, item)| (item.name().to_string(), i)).collect();
-    let edges: Vec<Vec<usize>> = items
-        .iter()
-        .map(|item| {
-            let code = item.code();
-            let mut needs: Vec<usize> =
-                code.iter().flat_map(|c| identifiers(c)).filter_map(|n| index.get(n).copied()).collect();
-            needs.sort_unstable();
-            needs.dedup();
-            needs
-        })
-        .collect();
-    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-    let mut ordered: Vec<Item> = Vec::new();
-    for mut component in crate::ir::check::strongly_connected(&edges) {
-        // Within a cycle, the original order: classes before the aliases that name them.
-        component.sort_unstable();
-        ordered.extend(component.into_iter().map(|i| slots[i].take().expect("each item is in one component")));
-    }
-    let mut defined: HashSet<String> = HashSet::new();
-    let mut placed = Vec::new();
-    let mut previous_block = true;
-    let mut union = false;
-    for mut item in ordered {
-        if let Item::Class(c) = &mut item {
-            let own = c.name.clone();
-            let other_namespace =
-                |n: &str| n.split_once('.').is_some_and(|(alias, _)| namespaces.iter().any(|a| a == alias));
-            let later = |n: &str| (index.contains_key(n) && (n == own || !defined.contains(n))) || other_namespace(n);
-            for f in &mut c.fields {
-                if identifiers(&f.ty).any(later) {
-                    f.defer();
-                }
-            }
-            let base = match &c.root {
-                Some(root) => {
-                    let forward: Vec<String> = root
-                        .members
-                        .iter()
-                        .flat_map(|m| identifiers(m))
-                        .filter(|n| later(n))
-                        .map(str::to_string)
-                        .collect();
-                    let value = root.value(&forward);
-                    union |= value.starts_with("Union[") || value.starts_with("Annotated[Union[");
-                    format!("RootModel[{value}]")
-                }
-                None => c.base.clone(),
-            };
-            c.head = layout::class_head(&c.name, &base);
-        }
-        defined.insert(item.name().to_string());
-        let blank = if item.is_block() || previous_block { "\n" } else { "" };
-        previous_block = item.is_block();
-        placed.push(Placed { blank: blank.to_string(), item });
-    }
-    (placed, union)
-}
-
-#[derive(Serialize)]
-pub(super) struct EnumView {
-    /// The `class Name(WireEnum):` line, or lines.
-    head: Vec<String>,
-    name: String,
-    doc: Option<String>,
-    members: Vec<MemberView>,
-}
-
-#[derive(Serialize)]
-struct MemberView {
-    name: String,
-    value: String,
-    doc: Option<String>,
-}
-
-#[derive(Serialize)]
-pub(super) struct ClassView {
-    /// The `class Name(Base):` line, or lines when it is too long for one.
-    head: Vec<String>,
-    name: String,
-    base: String,
-    doc: Option<String>,
-    /// `extra="forbid"` for objects that forbid undeclared properties.
-    forbid_extra: bool,
-    /// The annotation of undeclared properties' values, for `additionalProperties: {schema}`.
-    extra_type: Option<String>,
-    /// `(field, wire name, value)` of tags set on construction, as Python literals.
-    tags: Vec<(String, String, String)>,
-    /// The `__wire_tags__` declaration, laid out.
-    tags_lines: Vec<String>,
-    fields: Vec<FieldView>,
-    /// What a root model (`RootModel[...]`) wraps: for aliases that name themselves.
-    root: Option<RootView>,
-}
-
-#[derive(Serialize, Clone)]
-struct FieldView {
-    /// `name: annotation = value`, laid out over one or more lines (indented).
-    lines: Vec<String>,
-    doc: Option<String>,
-    #[serde(skip)]
-    name: String,
-    /// The type, without the `Annotated` metadata.
-    #[serde(skip)]
-    ty: String,
-    /// `Field(...)` arguments for `Annotated` metadata.
-    #[serde(skip)]
-    meta: Vec<String>,
-    #[serde(skip)]
-    value: Option<String>,
-}
-
-fn field_view(name: &str, ty: &str, meta: Vec<String>, value: Option<&str>, doc: Option<String>) -> FieldView {
-    let mut f =
-        FieldView { lines: Vec::new(), doc, name: name.into(), ty: ty.into(), meta, value: value.map(str::to_string) };
-    f.lay_out();
-    f
-}
-
-impl FieldView {
-    fn annotation(&self) -> String {
-        if self.meta.is_empty() {
-            self.ty.clone()
-        } else {
-            format!("Annotated[{}, Field({})]", self.ty, self.meta.join(", "))
-        }
-    }
-
-    fn lay_out(&mut self) {
-        self.lines = layout::field(&self.name, &self.annotation(), self.value.as_deref());
-    }
-
-    /// Writes the type as a string, to be resolved when the model is first used: it names something
-    /// not defined yet where the class body runs.
-    fn defer(&mut self) {
-        // `string` picks the quotes and escapes what it must: a type may hold string literals of any text.
-        self.ty = string(&self.ty);
-        self.lay_out();
-    }
-}
-
-/// What a root model wraps: a union (one member for a plain type) and, for a tagged union, what picks the
-/// member (`ByTag(...)`).
-#[derive(Serialize)]
-pub(super) struct RootView {
-    members: Vec<String>,
-    by_tag: Option<String>,
-}
-
-impl RootView {
-    /// The value on one line, with `forward` names quoted (they are not defined yet where it is evaluated).
-    fn value(&self, forward: &[String]) -> String {
-        let members: Vec<String> = self.members.iter().map(|m| quote_names(m, forward)).collect();
-        // `"A" | B` fails at run time; `Union` takes quoted members.
-        let union = if members.iter().any(|m| m.starts_with('"')) && members.len() > 1 {
-            format!("Union[{}]", members.join(", "))
-        } else {
-            members.join(" | ")
-        };
-        match &self.by_tag {
-            Some(annotation) => format!("Annotated[{union}, {annotation}]"),
-            None => union,
-        }
-    }
-}
-
-#[derive(Serialize)]
-pub(super) struct AliasView {
-    name: String,
-    /// The comment lines above it (the description).
-    comment: Vec<String>,
-    /// The description as a docstring body, for an alias that becomes a class.
-    #[serde(skip)]
-    docstring: Option<String>,
-    /// `name: TypeAlias = value`, laid out.
-    lines: Vec<String>,
-    /// The members of the union the value is (one for a plain alias).
-    members: Vec<String>,
-    /// What picks the member of a tagged union (`ByTag(...)`).
-    by_tag: Option<String>,
-}
-
-impl AliasView {
-    /// An alias whose description `doc` is written as comment lines (and kept as a docstring, should the
-    /// alias become a class).
-    fn new(name: &str, doc: Option<&str>, lines: Vec<String>, members: Vec<String>, by_tag: Option<String>) -> Self {
-        Self {
-            name: name.to_string(),
-            comment: comment(doc),
-            docstring: doc.and_then(docstring),
-            lines,
-            members,
-            by_tag,
-        }
-    }
-}
-
-/// `text` with each whole-identifier mention of `names` quoted.
-fn quote_names(text: &str, names: &[String]) -> String {
-    let mut out = text.to_string();
-    for name in names {
-        let mut result = String::new();
-        let mut rest = out.as_str();
-        while let Some(at) = find_name(rest, name) {
-            result.push_str(&rest[..at]);
-            result.push_str(&string(name));
-            rest = &rest[at + name.len()..];
-        }
-        result.push_str(rest);
-        out = result;
-    }
-    out
-}
-
-#[derive(Serialize)]
-pub(super) struct TagCheckView {
-    /// The validator of the unknown variant's tag: it rejects the known tags.
-    function: String,
-    tags: String,
-    /// `tags = frozenset({...})`, laid out.
-    tags_lines: Vec<String>,
-}
-
-/// A union's known tags (Python literals) and the function that rejects them as the unknown variant's tag.
-fn tag_check(name: &str, known: &[String], function: String) -> TagCheckView {
-    let tags = format!("_{name}_TAGS");
-    TagCheckView { function, tags_lines: layout::set_call(&format!("{tags} = "), "frozenset", known), tags }
-}
-
-/// `(field, wire name, value)` of a tag, as Python literals.
-type Tag = (String, String, String);
-
-/// The `__wire_tags__` class variable, laid out.
-fn tags_lines(tags: &[Tag]) -> Vec<String> {
-    if tags.is_empty() {
-        return Vec::new();
-    }
-    let items: Vec<String> = tags.iter().map(|(f, w, v)| format!("({f}, {w}, {v})")).collect();
-    let value = format!("({},)", items.join(", "));
-    layout::field("__wire_tags__", "ClassVar[tuple[tuple[str, str, str], ...]]", Some(&value))
-}
 
 /// Facts about the whole IR that every namespace's views need.
 pub struct Model<'a> {
@@ -423,7 +60,7 @@ impl<'a> Model<'a> {
     /// One namespace's definitions as units, in schema order: the items of each type (a tagged union's
     /// alias apart from its unknown variant, each merged subclass apart from its object).
     pub(super) fn units(&self, ns: NamespaceId) -> Vec<Unit> {
-        let mut m = ModuleBuilder { model: self, ns, uses: Uses::default() };
+        let mut m = ModuleBuilder { model: self, ns: Some(ns), uses: Uses::default() };
         let mut units: Vec<Unit> = Vec::new();
         let unit = |name: &str, items: Vec<(Slot, Item)>, exports: Vec<String>| Unit {
             ns,
@@ -601,99 +238,13 @@ fn union_alias(name: &str, doc: Option<&str>, members: Vec<String>) -> AliasView
     AliasView::new(name, doc, layout::union_alias(&format!("{name}: TypeAlias = "), &members), members, None)
 }
 
-/// A description as `#` comment lines (aliases have no docstrings): written as it is, since only a line
-/// break ends a comment, and `doc_lines` ends a line at each of them.
-fn comment(doc: Option<&str>) -> Vec<String> {
-    doc.map(|d| {
-        doc_lines(d)
-            .iter()
-            .map(|l| if l.is_empty() { "#".to_string() } else { format!("# {}", l.trim_end()) })
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-/// The aliases that name themselves, directly or through others.
-fn recursive_aliases(aliases: &[&AliasView]) -> HashSet<String> {
-    let index: HashMap<&str, usize> = aliases.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();
-    let edges: Vec<Vec<usize>> = aliases
-        .iter()
-        .map(|a| {
-            let mut needs: Vec<usize> =
-                a.members.iter().flat_map(|m| identifiers(m)).filter_map(|n| index.get(n).copied()).collect();
-            needs.sort_unstable();
-            needs.dedup();
-            needs
-        })
-        .collect();
-    let mut recursive = HashSet::new();
-    for component in crate::ir::check::strongly_connected(&edges) {
-        if component.len() > 1 || edges[component[0]].contains(&component[0]) {
-            recursive.extend(component.into_iter().map(|i| aliases[i].name.clone()));
-        }
-    }
-    recursive
-}
-
-/// The names a Python expression mentions, outside string literals: identifiers, and dotted names
-/// (`_v2.Thread`) whole.
-pub(super) fn identifiers(text: &str) -> impl Iterator<Item = &str> {
-    let mut names = Vec::new();
-    let mut start = None;
-    let mut quote = None;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, c) if c == q => quote = None,
-                _ => {}
-            }
-            continue;
-        }
-        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
-            start.get_or_insert(i);
-            continue;
-        }
-        if let Some(s) = start.take() {
-            names.push(&text[s..i]);
-        }
-        if c == '"' || c == '\'' {
-            quote = Some(c);
-        }
-    }
-    if let Some(s) = start {
-        names.push(&text[s..]);
-    }
-    names.into_iter()
-}
-
-/// Where `text` first names `name` as a whole identifier.
-fn find_name(text: &str, name: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(at) = text[from..].find(name) {
-        let start = from + at;
-        let end = start + name.len();
-        let before = start.checked_sub(1).map(|b| bytes[b]);
-        let after = bytes.get(end).copied();
-        let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'"';
-        if !before.is_some_and(ident) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'"') {
-            return Some(start);
-        }
-        from = end;
-    }
-    None
-}
-
 /// Annotations written outside every namespace (the `rpc` module): each named type is qualified by the
 /// alias of its namespace's module, and what they need is collected for the imports.
 pub struct Annotations<'m, 'a>(ModuleBuilder<'m, 'a>);
 
 impl<'m, 'a> Annotations<'m, 'a> {
     pub fn new(model: &'m Model<'a>) -> Self {
-        Self(ModuleBuilder { model, ns: NamespaceId(usize::MAX), uses: Uses::default() })
+        Self(ModuleBuilder { model, ns: None, uses: Uses::default() })
     }
 
     pub fn annotation(&mut self, ty: &TypeRef) -> String {
@@ -733,7 +284,8 @@ impl<'m, 'a> Annotations<'m, 'a> {
 
 struct ModuleBuilder<'m, 'a> {
     model: &'m Model<'a>,
-    ns: NamespaceId,
+    /// The namespace whose module is written, whose names need no qualifying; `None` outside every namespace.
+    ns: Option<NamespaceId>,
     uses: Uses,
 }
 
@@ -756,7 +308,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     fn name_of(&mut self, id: TypeId) -> String {
         let ir = self.model.ir;
         let def = ir.get(id);
-        if def.namespace == self.ns {
+        if Some(def.namespace) == self.ns {
             def.name.python.clone()
         } else {
             self.uses.namespaces.insert(def.namespace);
@@ -795,37 +347,52 @@ impl<'a> ModuleBuilder<'_, 'a> {
         }
     }
 
-    /// A Python expression for a default, and whether it is a factory (for mutable values).
-    fn default(&mut self, ty: &TypeRef, value: &Value) -> Option<(String, bool)> {
-        Some(match (ty, value) {
-            (TypeRef::Nullable(inner), v) => return self.default(inner, v),
-            (TypeRef::Boolean, Value::Bool(b)) => ((if *b { "True" } else { "False" }).into(), false),
-            (TypeRef::String, Value::String(s)) => (string(s), false),
-            (TypeRef::Integer(_), Value::Number(n)) => (n.to_string(), false),
-            (TypeRef::Number(_), Value::Number(n)) => (format!("{:?}", n.as_f64()?), false),
-            (TypeRef::List(_), Value::Array(items)) if items.is_empty() => ("list".into(), true),
-            (TypeRef::List(inner), Value::Array(items)) => {
-                let items = items.iter().map(|v| self.default(inner, v).map(|(e, _)| e)).collect::<Option<Vec<_>>>()?;
-                (format!("lambda: [{}]", items.join(", ")), true)
+    /// What a field's default is set to: an expression, or (for a mutable value) a factory, with whether it is one.
+    fn default(&mut self, value: &DefaultValue) -> (String, bool) {
+        match value {
+            DefaultValue::NotNull(inner) => self.default(inner),
+            DefaultValue::List(items) if items.is_empty() => ("list".into(), true),
+            DefaultValue::EmptyMap => ("dict".into(), true),
+            DefaultValue::List(_) | DefaultValue::Newtype { .. } => {
+                (format!("lambda: {}", self.default_expr(value)), true)
             }
-            (TypeRef::Map(_), Value::Object(o)) if o.is_empty() => ("dict".into(), true),
-            (TypeRef::Named(id), v) => match (&self.ir().get(*id).kind, v) {
-                (TypeKind::Enum(e), Value::String(s)) if e.values.len() == 1 => (string(s), false),
-                (TypeKind::Enum(e), Value::String(s)) => {
-                    let enum_name = self.name_of(*id);
-                    match e.values.iter().find(|x| x.name.wire == *s) {
-                        Some(x) => (format!("{enum_name}.{}", x.name.python), false),
-                        None => (format!("{enum_name}({})", string(s)), false),
-                    }
+            _ => (self.default_expr(value), false),
+        }
+    }
+
+    /// A Python expression for a default `ir::check` decided fits its field.
+    fn default_expr(&mut self, value: &DefaultValue) -> String {
+        match value {
+            DefaultValue::NotNull(inner) => self.default_expr(inner),
+            DefaultValue::Bool(b) => (if *b { "True" } else { "False" }).into(),
+            DefaultValue::String(s) => string(s),
+            DefaultValue::Integer(n) => n.to_string(),
+            DefaultValue::Number(n) => format!("{n:?}"),
+            DefaultValue::List(items) => {
+                let items: Vec<String> = items.iter().map(|v| self.default_expr(v)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            DefaultValue::EmptyMap => "{}".into(),
+            DefaultValue::Enum { ty, index, wire } => {
+                let TypeKind::Enum(e) = &self.ir().get(*ty).kind else {
+                    return string(wire);
+                };
+                // An enum of one value is written as that string's `Literal`.
+                if e.values.len() == 1 {
+                    return string(wire);
                 }
-                (TypeKind::Alias(inner), v) => {
-                    let inner = inner.clone();
-                    return self.default(&inner, v);
+                let member = index.and_then(|i| e.values.get(i)).map(|x| x.name.python.clone());
+                let enum_name = self.name_of(*ty);
+                match member {
+                    Some(member) => format!("{enum_name}.{member}"),
+                    None => format!("{enum_name}({})", string(wire)),
                 }
-                _ => return None,
-            },
-            _ => return None,
-        })
+            }
+            DefaultValue::Newtype { ty, inner } => {
+                let inner = self.default_expr(inner);
+                format!("{}({inner})", self.name_of(*ty))
+            }
+        }
     }
 
     fn field(&mut self, f: &Field) -> FieldView {
@@ -833,7 +400,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         let mut args: Vec<String> = Vec::new();
         let accepts_null = self.ir().accepts_null(&f.ty);
         if !f.required {
-            match f.default.as_ref().and_then(|d| self.default(&f.ty, d)) {
+            match f.default.as_ref().and_then(FieldDefault::applied).map(|d| self.default(d)) {
                 Some((expr, true)) => args.push(format!("default_factory={expr}")),
                 Some((expr, false)) => args.push(format!("default={expr}")),
                 None => {

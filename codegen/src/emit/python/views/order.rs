@@ -1,0 +1,165 @@
+//! The order of a module's items: each after what it needs, annotations that name something defined later
+//! deferred (quoted); and which aliases name themselves (they become root models).
+
+use std::collections::{HashMap, HashSet};
+
+use super::items::{AliasView, Item, Placed};
+use crate::emit::python::layout;
+use crate::emit::python::literals::string;
+
+/// Orders a module's items so that each comes after what it needs, and defers (quotes) annotations that
+/// still name something defined later in the module: classes that refer to each other, root models that
+/// name themselves. Names from this namespace's other modules are imported before, so they are not
+/// deferred; names of other namespaces (`_v2.Thread`) are, since two namespaces may name each other. Returns
+/// whether a root model needs `Union` (for quoted members).
+pub(in crate::emit::python) fn place(items: Vec<Item>, namespaces: &[String]) -> (Vec<Placed>, bool) {
+    let index: HashMap<String, usize> =
+        items.iter().enumerate().map(|(i, item)| (item.name().to_string(), i)).collect();
+    let edges: Vec<Vec<usize>> = items
+        .iter()
+        .map(|item| {
+            let code = item.code();
+            let mut needs: Vec<usize> =
+                code.iter().flat_map(|c| identifiers(c)).filter_map(|n| index.get(n).copied()).collect();
+            needs.sort_unstable();
+            needs.dedup();
+            needs
+        })
+        .collect();
+    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    let mut ordered: Vec<Item> = Vec::new();
+    for mut component in crate::ir::check::strongly_connected(&edges) {
+        // Within a cycle, the original order: classes before the aliases that name them.
+        component.sort_unstable();
+        ordered.extend(component.into_iter().map(|i| slots[i].take().expect("each item is in one component")));
+    }
+    let mut defined: HashSet<String> = HashSet::new();
+    let mut placed = Vec::new();
+    let mut previous_block = true;
+    let mut union = false;
+    for mut item in ordered {
+        if let Item::Class(c) = &mut item {
+            let own = c.name.clone();
+            let other_namespace =
+                |n: &str| n.split_once('.').is_some_and(|(alias, _)| namespaces.iter().any(|a| a == alias));
+            let later = |n: &str| (index.contains_key(n) && (n == own || !defined.contains(n))) || other_namespace(n);
+            for f in &mut c.fields {
+                if identifiers(&f.ty).any(later) {
+                    f.defer();
+                }
+            }
+            let base = match &c.root {
+                Some(root) => {
+                    let forward: Vec<String> = root
+                        .members
+                        .iter()
+                        .flat_map(|m| identifiers(m))
+                        .filter(|n| later(n))
+                        .map(str::to_string)
+                        .collect();
+                    let value = root.value(&forward);
+                    union |= value.starts_with("Union[") || value.starts_with("Annotated[Union[");
+                    format!("RootModel[{value}]")
+                }
+                None => c.base.clone(),
+            };
+            c.head = layout::class_head(&c.name, &base);
+        }
+        defined.insert(item.name().to_string());
+        let blank = if item.is_block() || previous_block { "\n" } else { "" };
+        previous_block = item.is_block();
+        placed.push(Placed { blank: blank.to_string(), item });
+    }
+    (placed, union)
+}
+
+/// `text` with each whole-identifier mention of `names` quoted.
+pub(in crate::emit::python) fn quote_names(text: &str, names: &[String]) -> String {
+    let mut out = text.to_string();
+    for name in names {
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = find_name(rest, name) {
+            result.push_str(&rest[..at]);
+            result.push_str(&string(name));
+            rest = &rest[at + name.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+/// The aliases that name themselves, directly or through others.
+pub(in crate::emit::python) fn recursive_aliases(aliases: &[&AliasView]) -> HashSet<String> {
+    let index: HashMap<&str, usize> = aliases.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();
+    let edges: Vec<Vec<usize>> = aliases
+        .iter()
+        .map(|a| {
+            let mut needs: Vec<usize> =
+                a.members.iter().flat_map(|m| identifiers(m)).filter_map(|n| index.get(n).copied()).collect();
+            needs.sort_unstable();
+            needs.dedup();
+            needs
+        })
+        .collect();
+    let mut recursive = HashSet::new();
+    for component in crate::ir::check::strongly_connected(&edges) {
+        if component.len() > 1 || edges[component[0]].contains(&component[0]) {
+            recursive.extend(component.into_iter().map(|i| aliases[i].name.clone()));
+        }
+    }
+    recursive
+}
+
+/// The names a Python expression mentions, outside string literals: identifiers, and dotted names
+/// (`_v2.Thread`) whole.
+pub(in crate::emit::python) fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    let mut names = Vec::new();
+    let mut start = None;
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, c) if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            names.push(&text[s..i]);
+        }
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+        }
+    }
+    if let Some(s) = start {
+        names.push(&text[s..]);
+    }
+    names.into_iter()
+}
+
+/// Where `text` first names `name` as a whole identifier.
+fn find_name(text: &str, name: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(name) {
+        let start = from + at;
+        let end = start + name.len();
+        let before = start.checked_sub(1).map(|b| bytes[b]);
+        let after = bytes.get(end).copied();
+        let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'"';
+        if !before.is_some_and(ident) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'"') {
+            return Some(start);
+        }
+        from = end;
+    }
+    None
+}

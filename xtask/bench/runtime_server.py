@@ -7,7 +7,7 @@ one `turn/started` first and one `turn/completed` last. Other requests are answe
 
 Arguments are ignored (clients start it as `<bin> app-server ...`). Settings come from the environment:
 - `BENCH_PACE_US`: microseconds between two notification lines; 0 (the default) writes the whole turn at once.
-- `BENCH_STAMPS`: a file to write, at exit, one JSON array per turn of the `time.monotonic_ns()` at which each
+- `BENCH_STAMPS`: a file to write, after each turn, one JSON array per turn of the `time.monotonic_ns()` at which each
   line that names the turn was written (a client's turn stream yields exactly those lines, in order).
 """
 
@@ -103,10 +103,11 @@ def main() -> None:
                     out.flush()
                     time.sleep(max(0.0, deadline - time.monotonic()))
             stamps.append(written)
+            # Written after every turn: a client may kill the server as soon as it is done with it.
+            if stamps_file:
+                Path(stamps_file).write_text(json.dumps(stamps))
         else:
             send({"id": request_id, "result": {}})
-    if stamps_file:
-        Path(stamps_file).write_text(json.dumps(stamps))
 
 
 if __name__ == "__main__":

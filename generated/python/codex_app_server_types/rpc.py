@@ -1729,11 +1729,23 @@ def _validator(method: str) -> Callable[[str | bytes], Message] | None:
     return validate
 
 
+_DECLARES_ID: dict[type[Any], bool] = {}
+"""Per message class, whether it declares `id` (known requests' classes do; an unknown one keeps it as extra)."""
+
+
 def is_server_request(message: Message) -> TypeGuard[ServerRequestMessage]:
     """Whether a decoded message is a request from the server (it has an `id`: answer it)."""
     if isinstance(message, (Response, ErrorResponse)):
         return False
-    return getattr(message, "id", None) is not None
+    # Asking a notification for an attribute it lacks costs pydantic a raise: look at its class, once.
+    cls = type(message)
+    declares = _DECLARES_ID.get(cls)
+    if declares is None:
+        declares = _DECLARES_ID[cls] = "id" in cls.model_fields
+    if declares:
+        return getattr(message, "id", None) is not None
+    extra = message.__pydantic_extra__
+    return extra is not None and extra.get("id") is not None
 
 
 def is_notification(message: Message) -> TypeGuard[ServerNotificationMessage]:

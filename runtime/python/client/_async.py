@@ -22,6 +22,7 @@ from typing_extensions import Self
 
 from .. import rpc
 from ._common import (
+    RESPONSES,
     Collector,
     EventsDropped,
     Input,
@@ -38,6 +39,7 @@ from ._common import (
     parse_version,
     raw_route,
     route_of,
+    text_of,
     to_input,
 )
 from ._config import CodexConfig
@@ -58,10 +60,14 @@ R = TypeVar("R")
 
 
 class _TurnQueue:
+    """A turn's events on their way to its handle: the reader gathers what one read brought in `pending` and
+    puts it on `queue` as one list, so a burst costs the handle one wake-up, not one per event."""
+
     def __init__(self, turn_id: str, handler: rpc.AsyncServerRequestHandler | None) -> None:
         self.turn_id = turn_id
         self.handler = handler
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.queue: asyncio.Queue[list[Any] | BaseException] = asyncio.Queue()
+        self.pending: list[Any] = []
 
 
 class _Starting:
@@ -149,6 +155,7 @@ class AsyncCodex(AsyncThreadOpeners):
         self._pending: dict[rpc.RequestId, tuple[str, asyncio.Future[Any]]] = {}
         self._starting: dict[rpc.RequestId, _Starting] = {}
         self._turns: dict[str, _TurnQueue] = {}
+        self._touched: list[_TurnQueue] = []
         self._thread_handlers: dict[str, rpc.AsyncServerRequestHandler] = {}
         self._subscriptions: list[AsyncEventStream] = []
         self._answering: set[asyncio.Task[None]] = set()
@@ -332,15 +339,19 @@ class AsyncCodex(AsyncThreadOpeners):
     async def _read(self) -> None:
         transport = self._transport
         assert transport is not None
+        debug = log.isEnabledFor(logging.DEBUG)
         try:
-            while (line := await transport.recv()) is not None:
-                if not line.strip():
-                    continue
-                log.debug("<- %s", line.rstrip("\n"))
-                try:
-                    self._dispatch(line)
-                except Exception:  # a bug here must not stop the reader: every waiter would hang
-                    log.exception("cannot route %s", line[:200])
+            while (lines := await transport.recv()) is not None:
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    if debug:
+                        log.debug("<- %s", text_of(line).rstrip("\n"))
+                    try:
+                        self._dispatch(line)
+                    except Exception:  # a bug here must not stop the reader: every waiter would hang
+                        log.exception("cannot route %s", text_of(line)[:200])
+                self._flush_turns()
             error = await transport.closed_error()
         except asyncio.CancelledError:
             self._shut(TransportClosedError("the client was closed"))
@@ -351,6 +362,7 @@ class AsyncCodex(AsyncThreadOpeners):
         self._shut(error)
 
     def _shut(self, error: TransportClosedError) -> None:
+        self._flush_turns()
         if self._closed is not None:
             return
         self._closed = error
@@ -365,20 +377,20 @@ class AsyncCodex(AsyncThreadOpeners):
         for stream in self._subscriptions:
             stream._fail(error)
 
-    def _dispatch(self, line: str) -> None:
+    def _dispatch(self, line: str | bytes) -> None:
         try:
             message = rpc.decode(line)
         except (ValueError, TypeError) as error:
             self._undecodable(line, error)
             return
-        if isinstance(message, rpc.Response | rpc.ErrorResponse):
+        if isinstance(message, RESPONSES):
             self._response(message)
         elif rpc.is_server_request(message):
             self._server_request(message)
         else:
             self._notification(message)
 
-    def _undecodable(self, line: str, error: Exception) -> None:
+    def _undecodable(self, line: str | bytes, error: Exception) -> None:
         try:
             data = json.loads(line)
         except ValueError:
@@ -399,9 +411,9 @@ class AsyncCodex(AsyncThreadOpeners):
             _, turn_id = raw_route(data)
             turn = self._turns.pop(turn_id, None) if turn_id else None
             if turn is not None:
-                turn.queue.put_nowait(problem)
+                self._push(turn, problem)
                 return
-        self._publish(UndecodableMessage(line, problem))
+        self._publish(UndecodableMessage(text_of(line), problem))
 
     def _answer_later(self, message: dict[str, Any]) -> None:
         self._spawn(self._write_quietly(message))
@@ -438,7 +450,7 @@ class AsyncCodex(AsyncThreadOpeners):
                 self._turns[turn_queue.turn_id] = turn_queue
                 for early_turn, early in starting.early:
                     if early_turn == turn_queue.turn_id:
-                        turn_queue.queue.put_nowait(early)
+                        self._push(turn_queue, early)
                 starting.early = [(t, m) for t, m in starting.early if t != turn_queue.turn_id]
             if not future.done():
                 future.set_result((message.result, turn_queue))
@@ -453,10 +465,17 @@ class AsyncCodex(AsyncThreadOpeners):
         early, starting.early = starting.early, []
         for turn_id, message in early:
             self._deliver(turn_id, message)
+        self._flush_turns()
 
     def _notification(self, message: Any) -> None:
         thread_id, turn_id = route_of(message)
-        if turn_id is not None and turn_id not in self._turns and thread_id is not None:
+        turn = self._turns.get(turn_id) if turn_id is not None else None
+        if turn is not None:  # the common case, in one go: the event of a turn with a handle
+            if message.method == "turn/completed":
+                del self._turns[turn.turn_id]
+            self._push(turn, message)
+            return
+        if turn_id is not None and thread_id is not None:
             starting = next((s for s in self._starting.values() if s.thread_id == thread_id), None)
             if starting is not None:
                 starting.early.append((turn_id, message))
@@ -470,7 +489,20 @@ class AsyncCodex(AsyncThreadOpeners):
             return
         if is_completed(message):
             del self._turns[turn.turn_id]
-        turn.queue.put_nowait(message)
+        self._push(turn, message)
+
+    def _push(self, turn: _TurnQueue, item: Any) -> None:
+        """Adds an event (or the error that ends the stream) to what `_flush_turns` hands the turn next."""
+        if not turn.pending:
+            self._touched.append(turn)
+        turn.pending.append(item)
+
+    def _flush_turns(self) -> None:
+        """Hands each turn the events gathered for it since the last call, as one list."""
+        touched, self._touched = self._touched, []
+        for turn in touched:
+            batch, turn.pending = turn.pending, []
+            turn.queue.put_nowait(batch)
 
     def _server_request(self, request: Any) -> None:
         thread_id, turn_id = route_of(request)
@@ -591,6 +623,7 @@ class AsyncTurnHandle(AsyncTurnRequests):
         self.id: str = turn.id
         self.turn = turn
         self._queue = turn_queue
+        self._buffer: deque[Any] = deque()
         self._collector = Collector()
         self._done = False
         weakref.finalize(self, codex._turns.pop, self.id, None)
@@ -598,15 +631,20 @@ class AsyncTurnHandle(AsyncTurnRequests):
     async def stream(self) -> AsyncIterator[Any]:
         """The turn's notifications, up to `turn/completed`."""
         timeout = self.codex.config.turn_timeout
+        buffer = self._buffer
         while not self._done:
-            try:
-                item = await asyncio.wait_for(self._queue.queue.get(), timeout)
-            except asyncio.TimeoutError:
-                raise TurnTimeoutError(self.id, timeout or 0.0) from None
+            if not buffer:
+                try:
+                    batch = await asyncio.wait_for(self._queue.queue.get(), timeout)
+                except asyncio.TimeoutError:
+                    raise TurnTimeoutError(self.id, timeout or 0.0) from None
+                if isinstance(batch, BaseException):
+                    raise batch
+                buffer.extend(batch)
+            item = buffer.popleft()
             if isinstance(item, BaseException):
                 raise item
-            self._collector.add(item)
-            if is_completed(item):
+            if self._collector.add(item):
                 self._done = True
             yield item
 

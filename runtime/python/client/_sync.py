@@ -33,6 +33,7 @@ from typing_extensions import Self
 
 from .. import rpc
 from ._common import (
+    RESPONSES,
     Collector,
     EventsDropped,
     Input,
@@ -49,6 +50,7 @@ from ._common import (
     parse_version,
     raw_route,
     route_of,
+    text_of,
     to_input,
 )
 from ._config import CodexConfig
@@ -83,10 +85,14 @@ class _Waiter:
 
 
 class _TurnQueue:
+    """A turn's events on their way to its handle: the reader gathers what one read brought in `pending` and
+    puts it on `queue` as one list, so a burst costs the handle one wake-up, not one per event."""
+
     def __init__(self, turn_id: str, handler: rpc.ServerRequestHandler | None) -> None:
         self.turn_id = turn_id
         self.handler = handler
-        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[list[Any] | BaseException] = queue.SimpleQueue()
+        self.pending: list[Any] = []
 
 
 class _Starting:
@@ -190,6 +196,7 @@ class Codex(ThreadOpeners):
         self._pending: dict[rpc.RequestId, _Waiter] = {}
         self._starting: dict[rpc.RequestId, _Starting] = {}
         self._turns: dict[str, _TurnQueue] = {}
+        self._touched: list[_TurnQueue] = []
         self._thread_handlers: dict[str, rpc.ServerRequestHandler] = {}
         self._subscriptions: list[EventStream] = []
         self._answering: set[threading.Thread] = set()
@@ -372,15 +379,19 @@ class Codex(ThreadOpeners):
     def _read(self) -> None:
         transport = self._transport
         assert transport is not None
+        debug = log.isEnabledFor(logging.DEBUG)
         try:
-            while (line := transport.recv()) is not None:
-                if not line.strip():
-                    continue
-                log.debug("<- %s", line.rstrip("\n"))
-                try:
-                    self._dispatch(line)
-                except Exception:  # a bug here must not stop the reader: every waiter would hang
-                    log.exception("cannot route %s", line[:200])
+            while (lines := transport.recv()) is not None:
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    if debug:
+                        log.debug("<- %s", text_of(line).rstrip("\n"))
+                    try:
+                        self._dispatch(line)
+                    except Exception:  # a bug here must not stop the reader: every waiter would hang
+                        log.exception("cannot route %s", text_of(line)[:200])
+                self._flush_turns()
             error = transport.closed_error()
         except Exception as failure:  # noqa: BLE001  (the transport itself failed)
             error = TransportClosedError(f"reading from the server failed: {failure!r}")
@@ -388,6 +399,7 @@ class Codex(ThreadOpeners):
         self._shut(error)
 
     def _shut(self, error: TransportClosedError) -> None:
+        self._flush_turns()
         with self._lock:
             if self._closed is not None:
                 return
@@ -405,20 +417,20 @@ class Codex(ThreadOpeners):
         for stream in subscriptions:
             stream._fail(error)
 
-    def _dispatch(self, line: str) -> None:
+    def _dispatch(self, line: str | bytes) -> None:
         try:
             message = rpc.decode(line)
         except (ValueError, TypeError) as error:
             self._undecodable(line, error)
             return
-        if isinstance(message, rpc.Response | rpc.ErrorResponse):
+        if isinstance(message, RESPONSES):
             self._response(message)
         elif rpc.is_server_request(message):
             self._server_request(message)
         else:
             self._notification(message)
 
-    def _undecodable(self, line: str, error: Exception) -> None:
+    def _undecodable(self, line: str | bytes, error: Exception) -> None:
         try:
             data = json.loads(line)
         except ValueError:
@@ -441,9 +453,9 @@ class Codex(ThreadOpeners):
             with self._lock:
                 turn = self._turns.pop(turn_id, None) if turn_id else None
             if turn is not None:
-                turn.queue.put(problem)
+                self._push(turn, problem)
                 return
-        self._publish(UndecodableMessage(line, problem))
+        self._publish(UndecodableMessage(text_of(line), problem))
 
     def _write_quietly(self, message: dict[str, Any]) -> None:
         try:
@@ -475,7 +487,7 @@ class Codex(ThreadOpeners):
                     self._turns[queue_.turn_id] = queue_
                     for early_turn, early in starting.early:
                         if early_turn == queue_.turn_id:
-                            queue_.queue.put(early)
+                            self._push(queue_, early)
                     starting.early = [(t, m) for t, m in starting.early if t != queue_.turn_id]
                 waiter.resolve(result=(message.result, queue_))
             else:
@@ -490,13 +502,19 @@ class Codex(ThreadOpeners):
             early, starting.early = starting.early, []
         for turn_id, message in early:
             self._deliver(turn_id, message)
+        self._flush_turns()
 
     def _notification(self, message: Any) -> None:
         thread_id, turn_id = route_of(message)
         if turn_id is not None:
             with self._lock:
                 turn = self._turns.get(turn_id)
-                if turn is None and thread_id is not None:
+                if turn is not None:  # the common case, in one go: the event of a turn with a handle
+                    if message.method == "turn/completed":
+                        del self._turns[turn_id]
+                    self._push(turn, message)
+                    return
+                if thread_id is not None:
                     starting = next(
                         (s for s in self._starting.values() if s.thread_id == thread_id),
                         None,
@@ -509,12 +527,29 @@ class Codex(ThreadOpeners):
     def _deliver(self, turn_id: str | None, message: Any) -> None:
         with self._lock:
             turn = self._turns.get(turn_id) if turn_id is not None else None
-            if turn is not None and is_completed(message):
-                del self._turns[turn_id]  # type: ignore[arg-type]
-        if turn is not None:
-            turn.queue.put(message)
-        else:
-            self._publish(message)
+            if turn is not None:
+                if is_completed(message):
+                    del self._turns[turn.turn_id]
+                self._push(turn, message)
+                return
+        self._publish(message)
+
+    def _push(self, turn: _TurnQueue, item: Any) -> None:
+        """Adds an event (or the error that ends the stream) to what `_flush_turns` hands the turn next."""
+        with self._lock:
+            if not turn.pending:
+                self._touched.append(turn)
+            turn.pending.append(item)
+
+    def _flush_turns(self) -> None:
+        """Hands each turn the events gathered for it since the last call, as one list."""
+        with self._lock:
+            touched, self._touched = self._touched, []
+            batches = [(turn, turn.pending) for turn in touched]
+            for turn in touched:
+                turn.pending = []
+        for turn, batch in batches:
+            turn.queue.put(batch)
 
     def _server_request(self, request: Any) -> None:
         thread_id, turn_id = route_of(request)
@@ -649,6 +684,7 @@ class TurnHandle(TurnRequests):
         self.turn = turn
         """The turn as `turn/start` returned it."""
         self._queue = turn_queue
+        self._buffer: deque[Any] = deque()
         self._collector = Collector()
         self._done = False
         weakref.finalize(self, codex._turns.pop, self.id, None)
@@ -656,15 +692,20 @@ class TurnHandle(TurnRequests):
     def stream(self) -> Iterator[Any]:
         """The turn's notifications (typed messages, `.method` and `.params`), up to `turn/completed`."""
         timeout = self.codex.config.turn_timeout
+        buffer = self._buffer
         while not self._done:
-            try:
-                item = self._queue.queue.get(timeout=timeout)
-            except queue.Empty:
-                raise TurnTimeoutError(self.id, timeout or 0.0) from None
+            if not buffer:
+                try:
+                    batch = self._queue.queue.get(timeout=timeout)
+                except queue.Empty:
+                    raise TurnTimeoutError(self.id, timeout or 0.0) from None
+                if isinstance(batch, BaseException):
+                    raise batch
+                buffer.extend(batch)
+            item = buffer.popleft()
             if isinstance(item, BaseException):
                 raise item
-            self._collector.add(item)
-            if is_completed(item):
+            if self._collector.add(item):
                 self._done = True
             yield item
 

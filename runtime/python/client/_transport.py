@@ -21,20 +21,23 @@ from ._errors import CodexError, TransportClosedError, WebSocketUnavailableError
 
 log = logging.getLogger(__name__.rsplit(".", 1)[0])
 
-STREAM_LIMIT = 256 * 1024 * 1024
-"""The longest line the asyncio reader accepts (a message can hold a whole file)."""
+READ_SIZE = 1 << 16
+"""How much the stdio transports ask the pipe for at once: every whole line that arrived is routed in one go."""
+
+Messages = list[str] | list[bytes]
+"""What a transport received next: at least one message (a line, or a text frame), in order."""
 
 
 class Transport(Protocol):
     def send(self, text: str) -> None: ...
-    def recv(self) -> str | None: ...
+    def recv(self) -> Messages | None: ...
     def closed_error(self) -> TransportClosedError: ...
     def close(self) -> None: ...
 
 
 class AsyncTransport(Protocol):
     async def send(self, text: str) -> None: ...
-    async def recv(self) -> str | None: ...
+    async def recv(self) -> Messages | None: ...
     async def closed_error(self) -> TransportClosedError: ...
     async def close(self) -> None: ...
 
@@ -53,6 +56,33 @@ def _unix_path(url: str) -> str | None:
 def _kill_group(process: subprocess.Popen[bytes] | asyncio.subprocess.Process, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
+
+
+class _Lines:
+    """Splits what a pipe delivers into lines; a line may arrive over several reads."""
+
+    def __init__(self) -> None:
+        self._partial: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The lines `chunk` completes (none when it holds no line break)."""
+        if b"\n" not in chunk:
+            self._partial.append(chunk)
+            return []
+        if self._partial:
+            self._partial.append(chunk)
+            chunk = b"".join(self._partial)
+            self._partial = []
+        lines = chunk.split(b"\n")
+        rest = lines.pop()
+        if rest:
+            self._partial.append(rest)
+        return lines
+
+    def end(self) -> list[bytes] | None:
+        """At the end of the stream: a last line without a line break, if any."""
+        rest, self._partial = b"".join(self._partial), []
+        return [rest] if rest else None
 
 
 class StdioTransport:
@@ -78,6 +108,9 @@ class StdioTransport:
         self._stderr_thread = threading.Thread(target=self._drain_stderr, name="codex-stderr", daemon=True)
         self._stderr_thread.start()
         self._write_lock = threading.Lock()
+        assert self._process.stdout is not None
+        self._stdout = self._process.stdout.fileno()
+        self._lines = _Lines()
 
     def _drain_stderr(self) -> None:
         assert self._process.stderr is not None
@@ -95,10 +128,18 @@ class StdioTransport:
         except (BrokenPipeError, ValueError, OSError) as error:
             raise self.closed_error() from error
 
-    def recv(self) -> str | None:
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        return line.decode(errors="replace") if line else None
+    def recv(self) -> Messages | None:
+        # One read returns what the pipe holds: a burst of notifications is routed as one batch.
+        while True:
+            try:
+                chunk = os.read(self._stdout, READ_SIZE)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                return self._lines.end()
+            lines = self._lines.feed(chunk)
+            if lines:
+                return lines
 
     def closed_error(self) -> TransportClosedError:
         try:
@@ -167,7 +208,7 @@ class WebSocketTransport:
         except ConnectionClosed as error:
             raise self.closed_error() from error
 
-    def recv(self) -> str | None:
+    def recv(self) -> Messages | None:
         from websockets.exceptions import ConnectionClosed  # type: ignore[import-not-found,unused-ignore]
 
         try:
@@ -175,7 +216,7 @@ class WebSocketTransport:
         except ConnectionClosed as error:
             self._reason = str(error)
             return None
-        return frame if isinstance(frame, str) else bytes(frame).decode(errors="replace")
+        return [frame if isinstance(frame, str) else bytes(frame).decode(errors="replace")]
 
     def closed_error(self) -> TransportClosedError:
         return TransportClosedError(f"the websocket to {self._url} closed {self._reason}".rstrip())
@@ -197,6 +238,7 @@ class AsyncStdioTransport:
         self._process = process
         self._stderr: deque[str] = deque(maxlen=config.stderr_lines)
         self._stderr_task = asyncio.get_running_loop().create_task(self._drain_stderr())
+        self._lines = _Lines()
 
     @classmethod
     async def start(cls, config: CodexConfig) -> AsyncStdioTransport:
@@ -211,7 +253,6 @@ class AsyncStdioTransport:
                 cwd=config.cwd,
                 env=config.environment(),
                 start_new_session=True,
-                limit=STREAM_LIMIT,
             )
         except OSError as error:
             raise CodexError(f"cannot start {command[0]}: {error}") from error
@@ -232,13 +273,15 @@ class AsyncStdioTransport:
         except (BrokenPipeError, ConnectionResetError, OSError) as error:
             raise await self.closed_error() from error
 
-    async def recv(self) -> str | None:
+    async def recv(self) -> Messages | None:
         assert self._process.stdout is not None
-        try:
-            line = await self._process.stdout.readline()
-        except (ValueError, asyncio.LimitOverrunError):
-            return None
-        return line.decode(errors="replace") if line else None
+        while True:
+            chunk = await self._process.stdout.read(READ_SIZE)
+            if not chunk:
+                return self._lines.end()
+            lines = self._lines.feed(chunk)
+            if lines:
+                return lines
 
     async def closed_error(self) -> TransportClosedError:
         try:
@@ -307,7 +350,7 @@ class AsyncWebSocketTransport:
         except ConnectionClosed as error:
             raise await self.closed_error() from error
 
-    async def recv(self) -> str | None:
+    async def recv(self) -> Messages | None:
         from websockets.exceptions import ConnectionClosed  # type: ignore[import-not-found,unused-ignore]
 
         try:
@@ -315,7 +358,7 @@ class AsyncWebSocketTransport:
         except ConnectionClosed as error:
             self._reason = str(error)
             return None
-        return frame if isinstance(frame, str) else bytes(frame).decode(errors="replace")
+        return [frame if isinstance(frame, str) else bytes(frame).decode(errors="replace")]
 
     async def closed_error(self) -> TransportClosedError:
         return TransportClosedError(f"the websocket to {self._url} closed {self._reason}".rstrip())

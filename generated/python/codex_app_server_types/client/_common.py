@@ -9,8 +9,9 @@ import json
 import logging
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -28,9 +29,18 @@ DECLINES = ("decline", "denied")
 """The decisions tried, in order, to decline an approval with no handler: the first the result type accepts."""
 
 
+RESPONSES: tuple[type[rpc.Response], type[rpc.ErrorResponse]] = (rpc.Response, rpc.ErrorResponse)
+"""What answers a request: a result or an error."""
+
+
 def dumps(message: Mapping[str, Any]) -> str:
     """One message as the line (or frame) sent."""
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def text_of(line: str | bytes) -> str:
+    """A received message as text, for logs and reports."""
+    return line.decode(errors="replace") if isinstance(line, bytes) else line
 
 
 def to_input(value: Input) -> list[Any]:
@@ -42,13 +52,21 @@ def to_input(value: Input) -> list[Any]:
     return [{"type": "text", "text": item} if isinstance(item, str) else item for item in value]
 
 
-def _follow(value: Any, path: tuple[str, ...] | None) -> str | None:
-    if path is None:
+def _getter(path: tuple[str, ...] | None) -> Callable[[Any], Any] | None:
+    return None if path is None else attrgetter(".".join(("params", *path)))
+
+
+_ROUTE_GETTERS = {method: (_getter(thread), _getter(turn)) for method, (thread, turn) in ROUTES.items()}
+"""`ROUTES` as attribute getters on a whole message (`params.turn.id`)."""
+
+
+def _get(getter: Callable[[Any], Any] | None, message: Any) -> str | None:
+    if getter is None:
         return None
-    for name in path:
-        value = getattr(value, name, None)
-        if value is None:
-            return None
+    try:
+        value = getter(message)
+    except AttributeError:  # an optional object on the way is absent
+        return None
     return value if isinstance(value, str) else None
 
 
@@ -58,11 +76,10 @@ def route_of(message: Any) -> tuple[str | None, str | None]:
     Known methods follow `ROUTES` (read from the params types); a method this schema does not know is read
     from its raw params' `threadId` and `turnId`.
     """
-    method = getattr(message, "method", None)
+    getters = _ROUTE_GETTERS.get(getattr(message, "method", None))  # type: ignore[arg-type]
+    if getters is not None:
+        return _get(getters[0], message), _get(getters[1], message)
     params = getattr(message, "params", None)
-    if isinstance(method, str) and method in ROUTES:
-        thread, turn = ROUTES[method]
-        return _follow(params, thread), _follow(params, turn)
     if isinstance(params, Mapping):
         thread_id, turn_id = params.get("threadId"), params.get("turnId")
         return (
@@ -206,15 +223,17 @@ class Collector:
         self.usage: Any = None
         self.turn: Any = None
 
-    def add(self, message: Any) -> None:
+    def add(self, message: Any) -> bool:
+        """Takes one of the turn's events; whether it is the last (`turn/completed`)."""
         method = getattr(message, "method", None)
-        params = getattr(message, "params", None)
         if method == "item/completed":
-            self.items.append(getattr(params, "item", None))
+            self.items.append(getattr(message.params, "item", None))
         elif method == "thread/tokenUsage/updated":
-            self.usage = getattr(params, "token_usage", None)
+            self.usage = getattr(message.params, "token_usage", None)
         elif method == "turn/completed":
-            self.turn = getattr(params, "turn", None)
+            self.turn = getattr(message.params, "turn", None)
+            return True
+        return False
 
     def result(self) -> TurnResult:
         result = TurnResult(self.turn, self.items, self.usage)

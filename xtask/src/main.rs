@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_python;
+mod bench_runtime;
 mod bench_size;
 mod codex;
 mod conformance;
@@ -34,6 +35,9 @@ enum Command {
     /// Time our Python package next to datamodel-code-generator's (generation, cold import, decoding a notification
     /// stream); print a Markdown table.
     BenchPython(bench_python::Args),
+    /// Time the Python client runtime next to the reference SDK, both streaming a replayed turn; print a Markdown
+    /// table.
+    BenchRuntime(bench_runtime::Args),
     /// Time generation on synthetic schemas 1× to 20× the pinned bundle's size; print a Markdown table.
     BenchSize(bench_size::Args),
     /// Check `codegen diff` on release 0.160.0 and the pinned one against facts read from their bundles
@@ -61,6 +65,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Bench(args) => bench::run(&args),
         Command::BenchPython(args) => bench_python::run(&args),
+        Command::BenchRuntime(args) => bench_runtime::run(&args),
         Command::BenchSize(args) => bench_size::run(&args),
         Command::CheckDiff => release_diff::run(),
         Command::CheckReleases => releases::run(),

@@ -32,7 +32,11 @@ pub fn venv_with(root: &Path, requirements: &str, dir: &Path) -> Result<PathBuf>
     run(Command::new(&python).args(["-m", "venv"]).arg(dir), "create the virtualenv")?;
     run(
         Command::new(bin.join("python"))
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            // A file that pins every package itself (`# --no-deps` on its first line) is installed as it is: the
+            // packages' own dependencies (a 400 MB binary, say) are left out.
+            .args(if wanted.starts_with("# --no-deps") { &["--no-deps"][..] } else { &[] })
+            .arg("-r")
             .arg(root.join(requirements)),
         &format!("install {requirements}"),
     )?;

@@ -293,7 +293,7 @@ fn handle_method(
         }
     }
     let returns = p.response.as_ref().map_or("None".to_string(), |(r, _)| r.clone());
-    let mut lines = rpc_view::signature(asynchronous, &p.function, &params, &returns);
+    let mut lines = rpc_view::signature(asynchronous, p.function, &params, &returns);
     lines.extend(rpc_view::docstring_lines(&p.doc));
     let awaiting = if asynchronous { "await " } else { "" };
     let body_indent = format!("{INDENT}{INDENT}");
@@ -334,7 +334,7 @@ fn opener(p: &Prepared, fields: &[(String, String, bool)], asynchronous: bool) -
         args.push(format!("{name}={name}"));
     }
     let def = if asynchronous { "async def " } else { "def " };
-    let mut lines = rpc_view::call(INDENT, def, &p.function, &params, &format!(" -> {handle}:"));
+    let mut lines = rpc_view::call(INDENT, def, p.function, &params, &format!(" -> {handle}:"));
     // The handle replaces the response the base class returns.
     lines[0].push_str("  # type: ignore[override]");
     let doc = format!("Sends `{}` and returns the thread's handle (`handler` answers for the thread).", m.name.wire);

@@ -196,13 +196,14 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
 
     let header = header(&ir, options);
     let rust = if options.languages.rust {
-        emit::rust::emit(
+        emit::rust::emit_for_release(
             &ir,
             &emit::rust::CrateOptions {
                 crate_name: options.rust_crate_name.clone(),
                 version: options.rust_crate_version.clone(),
                 header: header.clone(),
             },
+            options.codex_version.as_deref(),
         )
     } else {
         Vec::new()

@@ -2,6 +2,7 @@
 //! Rust types, and sample instances derived from the schema independently of the generator.
 
 pub mod conformance;
+pub mod mock;
 pub mod samples;
 pub mod trip;
 

@@ -75,6 +75,7 @@ pub(crate) struct Core {
     pub turn_timeout: Option<Duration>,
     shutdown_timeout: Duration,
     retry: Option<Retry>,
+    pid: Option<u32>,
     init: OnceLock<(InitializeResponse, Option<String>)>,
 }
 
@@ -90,6 +91,7 @@ impl Codex {
     /// Warns (through `tracing`) when the server is older than the Codex release the bindings come from.
     pub async fn start(config: CodexConfig) -> Result<Codex, Error> {
         let connection = transport::connect(&config).await?;
+        let pid = connection.child.as_ref().and_then(|(child, _)| child.id());
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let shared = Shared::new(out_tx, config.buffer, config.handler.clone());
         let (shutdown, _) = watch::channel(false);
@@ -102,6 +104,7 @@ impl Codex {
                 turn_timeout: config.turn_timeout,
                 shutdown_timeout: config.shutdown_timeout,
                 retry: config.retry,
+                pid,
                 init: OnceLock::new(),
             }),
         };
@@ -134,6 +137,11 @@ impl Codex {
     /// The server's Codex version, read from the `userAgent` it answered `initialize` with.
     pub fn server_version(&self) -> Option<&str> {
         self.core.init.get().and_then(|(_, version)| version.as_deref())
+    }
+
+    /// The process id of the server the client started (none for a websocket connection).
+    pub fn server_pid(&self) -> Option<u32> {
+        self.core.pid
     }
 
     /// Sends request `R` and waits for its typed result.

@@ -199,6 +199,45 @@ async fn handlers_per_client_and_per_thread_and_a_panicking_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_handler_answers_for_its_turn_only() {
+    bounded(async {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let options = TurnOptions::default().handler(Accept(Arc::clone(&calls)));
+        let turn = thread.turn_with("[hold] with a handler", options).await.unwrap();
+        let ask = |turn_id: &str| {
+            let codex = codex.clone();
+            let mut params = approval_params(thread.id());
+            params["turnId"] = json!(turn_id);
+            let request = json!({ "method": "item/commandExecution/requestApproval", "params": params });
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        assert_eq!(ask(turn.id()).await["result"]["decision"], "accept");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Another turn of the same thread has no handler: declined.
+        assert_eq!(ask("turn_other").await["result"]["decision"], "decline");
+        turn.interrupt().await.unwrap();
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overloaded_requests_are_retried_when_asked() {
+    bounded(async {
+        let codex = start(config()).await;
+        let refused = codex.call("test/overloaded", None).await.unwrap_err();
+        assert!(refused.is_overloaded(), "{refused:?}");
+        codex.close().await;
+        let codex = start(config().retry_overloaded(3, Duration::from_millis(10))).await;
+        assert_eq!(codex.call("test/overloaded", None).await.unwrap()["attempts"], 3);
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_never_answered_times_out_and_the_client_goes_on() {
     bounded(async {
         let codex = start(config().request_timeout(Duration::from_millis(300))).await;

@@ -9,6 +9,7 @@
 //! - `test/ask` `{"method", "params"}`: the server sends that request to the client, and answers `test/ask` with
 //!   the client's reply as `{"reply": ...}`.
 //! - `test/pid`: the server's process id.
+//! - `test/overloaded`: the overload error (-32001) twice, then `{"attempts": 3}`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -23,6 +24,7 @@ struct Server {
     /// Requests sent to the client: whose `test/ask` waits for each reply.
     asked: HashMap<i64, Value>,
     next_ask: i64,
+    overloaded: usize,
 }
 
 impl Server {
@@ -129,14 +131,30 @@ impl Server {
                 self.send(json!({ "id": ask, "method": params["method"], "params": params["params"] }));
             }
             "test/pid" => self.answer(&id, json!(std::process::id())),
+            // Overloaded twice, then answered.
+            "test/overloaded" => {
+                self.overloaded += 1;
+                if self.overloaded <= 2 {
+                    self.send(json!({ "id": id, "error": { "code": -32001, "message": "Server overloaded; retry later." } }));
+                } else {
+                    self.answer(&id, json!({ "attempts": self.overloaded }));
+                }
+            }
             _ => self.send(json!({ "id": id, "error": { "code": -32601, "message": format!("unknown: {method}") } })),
         }
     }
 }
 
 fn main() {
-    let mut server =
-        Server { out: std::io::stdout(), threads: 0, turns: 0, held: Vec::new(), asked: HashMap::new(), next_ask: 0 };
+    let mut server = Server {
+        out: std::io::stdout(),
+        threads: 0,
+        turns: 0,
+        held: Vec::new(),
+        asked: HashMap::new(),
+        next_ask: 0,
+        overloaded: 0,
+    };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let Ok(message) = serde_json::from_str::<Value>(&line) else {

@@ -397,6 +397,27 @@ mod tests {
         assert!(files.iter().all(|(p, t)| p.ends_with("generated.rs") || t.starts_with("// Copied from")));
     }
 
+    /// The hand-written runtime follows `rustfmt.toml` (formatted from stdin: `mod.rs` names a module only the
+    /// generated crate has).
+    #[test]
+    fn the_runtime_is_rustfmt_clean() {
+        use std::io::Write;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for (name, text) in super::RUNTIME {
+            let mut rustfmt = std::process::Command::new("rustfmt")
+                .args(["--edition", "2021", "--emit", "stdout", "--config-path"])
+                .arg(root.join("rustfmt.toml"))
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("rustfmt runs");
+            rustfmt.stdin.take().expect("piped").write_all(text.as_bytes()).expect("rustfmt reads");
+            let out = rustfmt.wait_with_output().expect("rustfmt finishes");
+            assert!(out.status.success(), "rustfmt cannot read runtime/rust/client/{name}");
+            assert!(out.stdout == text.as_bytes(), "runtime/rust/client/{name} is not formatted: run rustfmt on it");
+        }
+    }
+
     #[test]
     fn a_schema_without_turns_has_no_client() {
         let schema = serde_json::json!({"definitions": {"A": {"type": "string"}}});

@@ -29,7 +29,7 @@ fn codex_bin() -> PathBuf {
         None => panic!(
             "CODEX_BIN is not set: these tests run the real server. Set it to the pinned codex binary, e.g. \
              CODEX_BIN=$(find ~/.cache/codex-schema-codegen -name codex -type f | sort -V | tail -1) \
-             (`cargo xtask test` downloads it and sets it)"
+             (`cargo xtask update-schema` caches the pinned release there)"
         ),
     }
 }
@@ -141,7 +141,7 @@ async fn approvals_run_with_a_handler_and_are_declined_without() {
         let declined = thread.run("[mock:exec] run it").await.unwrap();
         assert_eq!(command_status(&declined).as_deref(), Some("declined"), "{:?}", declined.items);
         // The thread's handler accepts: it runs.
-        thread.set_handler(Some(Accept(Arc::clone(&calls))));
+        thread.set_handler(Accept(Arc::clone(&calls)));
         let accepted = thread.run("[mock:exec] run it again").await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(command_status(&accepted).as_deref(), Some("completed"), "{:?}", accepted.items);

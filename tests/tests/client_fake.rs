@@ -187,7 +187,7 @@ async fn handlers_per_client_and_per_thread_and_a_panicking_one() {
         assert_eq!(reply["result"], json!({ "decision": "accept" }), "{reply}");
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // Thread `thr_2` has a handler of its own, which panics: answered with an internal error.
-        codex.thread("thr_2").set_handler(Some(Panics));
+        codex.thread("thr_2").set_handler(Panics);
         let reply = ask(approval_params("thr_2")).await;
         assert_eq!(reply["error"]["code"], -32603, "{reply}");
         // The client's handler still serves other threads.

@@ -217,8 +217,13 @@ impl Thread {
     }
 
     /// [`super::Thread::set_handler`].
-    pub fn set_handler(&self, handler: Option<impl crate::rpc::ServerRequestHandler + Send + 'static>) {
+    pub fn set_handler(&self, handler: impl crate::rpc::ServerRequestHandler + Send + 'static) {
         self.thread.set_handler(handler)
+    }
+
+    /// [`super::Thread::clear_handler`].
+    pub fn clear_handler(&self) {
+        self.thread.clear_handler()
     }
 }
 

@@ -134,10 +134,20 @@ impl Thread {
         &self.codex
     }
 
-    /// Answers the server's requests about this thread (unless a turn sets its own); `None` falls back to the
-    /// client's handler.
-    pub fn set_handler(&self, handler: Option<impl crate::rpc::ServerRequestHandler + Send + 'static>) {
-        self.codex.core.shared.set_thread_handler(&self.id, handler.map(Handler::new));
+    /// Answers the server's requests about this thread (unless a turn sets its own), instead of the client's
+    /// handler.
+    pub fn set_handler(&self, handler: impl crate::rpc::ServerRequestHandler + Send + 'static) {
+        self.codex.core.shared.set_thread_handler(&self.id, Some(Handler::new(handler)));
+    }
+
+    /// [`Thread::set_handler`] with an async handler.
+    pub fn set_async_handler(&self, handler: impl super::AsyncServerRequestHandler) {
+        self.codex.core.shared.set_thread_handler(&self.id, Some(Handler::from_async(Arc::new(handler))));
+    }
+
+    /// Goes back to the client's handler for this thread's requests.
+    pub fn clear_handler(&self) {
+        self.codex.core.shared.set_thread_handler(&self.id, None);
     }
 
     /// Starts a turn and waits for it to complete: its items, final response and usage.

@@ -82,6 +82,36 @@ async fn handshake_and_a_turn_with_events_before_its_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_is_a_stream() {
+    use futures_util::StreamExt;
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let turn = thread.turn("streamed").await.unwrap();
+        let events: Vec<_> = turn.map(|event| method(&event.unwrap())).collect().await;
+        assert_eq!(events.len(), 5);
+        assert_eq!(events.last().map(String::as_str), Some("turn/completed"));
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_start_is_an_error_not_a_hang() {
+    bounded(async {
+        let missing = Codex::start(CodexConfig::default().codex_bin("/nonexistent/codex")).await;
+        assert!(matches!(missing, Err(Error::Start(_))), "{missing:?}");
+        // A program that exits at once: the handshake ends with the transport closed, and its status.
+        let exits = Codex::start(CodexConfig::default().codex_bin("false")).await;
+        match exits {
+            Err(Error::TransportClosed { status, .. }) => assert!(status.is_some()),
+            other => panic!("expected the transport to close, got {other:?}"),
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_turn_is_an_error_carrying_the_turn() {
     bounded(async {
         let codex = start(config()).await;

@@ -81,6 +81,43 @@ async fn handshake_and_a_turn_with_events_before_its_answer() {
     .await
 }
 
+#[test]
+fn handles_can_be_shared_across_tasks() {
+    fn shared<T: Clone + Send + Sync + 'static>() {}
+    fn sent<T: Send + 'static>() {}
+    shared::<Codex>();
+    shared::<codex_app_server_types::client::Thread>();
+    shared::<Error>();
+    sent::<codex_app_server_types::client::TurnHandle>();
+    sent::<codex_app_server_types::client::Events>();
+    shared::<codex_app_server_types::client::blocking::Codex>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_told_what_it_missed_and_still_gets_the_end() {
+    bounded(async {
+        let codex = start(config().buffer(2)).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut turn = thread.turn("not read in time").await.unwrap();
+        // Let every event arrive before reading: the queue holds two, drops two, and keeps `turn/completed`.
+        codex.call("test/pid", None).await.unwrap();
+        let mut read = Vec::new();
+        while let Some(event) = turn.next().await {
+            read.push(match event {
+                Ok(event) => method(&event),
+                Err(Error::Lagged { dropped }) => format!("lagged {dropped}"),
+                Err(e) => panic!("{e}"),
+            });
+        }
+        assert_eq!(read, ["lagged 2", "turn/started", "item/agentMessage/delta", "turn/completed"]);
+        // The result is whole all the same.
+        let thread_result = thread.run("whole").await.unwrap();
+        assert_eq!(thread_result.final_response.as_deref(), Some("whole"));
+        codex.close().await;
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_is_a_stream() {
     use futures_util::StreamExt;

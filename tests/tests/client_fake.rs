@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use codex_app_server_types::client::{Codex, CodexConfig, Error, ServerNotification, TurnOptions};
 use codex_app_server_types::rpc::{ErrorObject, ServerRequestHandler};
+use codex_app_server_types::v2::ThreadResumeParams;
 use codex_app_server_types::{CommandExecutionApprovalDecision, CommandExecutionRequestApprovalParams};
 use serde_json::{json, Value};
 
@@ -442,6 +443,10 @@ fn the_blocking_client_needs_no_runtime() {
     let methods: Vec<String> = turn.map(|e| method(&e.unwrap())).collect();
     assert_eq!(methods.first().map(String::as_str), Some("turn/started"));
     assert_eq!(methods.last().map(String::as_str), Some("turn/completed"));
+    let resumed = codex.block_on(|c| async move { c.thread_resume(ThreadResumeParams::new("thr_7")).await }).unwrap();
+    let resumed = codex.wrap(resumed);
+    assert_eq!(resumed.id(), "thr_7");
+    assert_eq!(resumed.run("resumed").unwrap().final_response.as_deref(), Some("resumed"));
     let mut held = thread.turn_with("[hold] x", TurnOptions::default()).unwrap();
     assert!(held.next().is_some());
     held.interrupt().unwrap();

@@ -153,6 +153,20 @@ impl Codex {
         Ok(Thread { codex: self.clone(), thread })
     }
 
+    /// A blocking handle on a thread the async client opened: with [`Codex::block_on`], any request that answers
+    /// with a thread (`thread_resume`, `thread_fork`, `thread_list`) gives one.
+    ///
+    /// ```no_run
+    /// # fn f(codex: codex_app_server_types::client::blocking::Codex, id: String) -> Result<(), codex_app_server_types::client::Error> {
+    /// use codex_app_server_types::v2::ThreadResumeParams;
+    /// let resumed = codex.block_on(|c| async move { c.thread_resume(ThreadResumeParams::new(id)).await })?;
+    /// let thread = codex.wrap(resumed);
+    /// # Ok(()) }
+    /// ```
+    pub fn wrap(&self, thread: super::Thread) -> Thread {
+        Thread { codex: self.clone(), thread }
+    }
+
     /// A handle on thread `id` ([`super::Codex::thread`]).
     pub fn thread(&self, id: impl Into<String>) -> Thread {
         Thread { codex: self.clone(), thread: self.codex().thread(id) }

@@ -305,6 +305,43 @@ async fn overloaded_requests_are_retried_when_asked() {
     .await
 }
 
+struct AsyncAnswers;
+
+impl codex_app_server_types::client::AsyncServerRequestHandler for AsyncAnswers {
+    fn handle(
+        &self,
+        request: codex_app_server_types::client::ServerRequest,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Value, ErrorObject>> + Send + '_>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            match request {
+                codex_app_server_types::ServerRequest::ItemCommandExecutionRequestApproval(_) => {
+                    Ok(json!({ "decision": "acceptForSession" }))
+                }
+                _ => Err(ErrorObject::invalid_params("not this one")),
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_handler_answers_or_errs() {
+    bounded(async {
+        let codex = start(config().async_handler(AsyncAnswers)).await;
+        let ask = |method: &str, params: Value| {
+            let codex = codex.clone();
+            let request = json!({ "method": method, "params": params });
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        let reply = ask("item/commandExecution/requestApproval", approval_params("t")).await;
+        assert_eq!(reply["result"]["decision"], "acceptForSession", "{reply}");
+        let reply = ask("fake/other", json!({})).await;
+        assert_eq!(reply["error"]["code"], -32602, "{reply}");
+        codex.close().await;
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_never_answered_times_out_and_the_client_goes_on() {
     bounded(async {

@@ -7,7 +7,7 @@ use std::path::Path;
 use codegen::ir::{NameHint, TypeId, TypeKind};
 
 fn main() {
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/codex_app_server_protocol.schemas.json");
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema").join(codegen::load::BUNDLE_FILE);
     println!("cargo:rerun-if-changed={}", schema.display());
     let text = std::fs::read_to_string(&schema).expect("the pinned schema is readable");
     let model = codegen::model(&schema, &text).expect("the pinned schema generates");

@@ -215,6 +215,7 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
                 distribution: options.python_distribution.clone(),
                 package: options.python_package.clone(),
                 version: options.rust_crate_version.clone(),
+                codex_version: options.codex_version.clone(),
                 header,
             },
         )

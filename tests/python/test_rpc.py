@@ -60,10 +60,7 @@ def test_every_client_method_has_its_function() -> None:
 
 def test_a_notification_decodes_into_its_class_and_back() -> None:
     line = json.dumps({"method": "turn/started", "params": {"threadId": "t", "turn": {"id": "u", "items": [], "status": "inProgress"}}})
-    try:
-        message = rpc.decode(line)
-    except ValidationError:
-        pytest.skip("turn/started params changed shape")
+    message = rpc.decode(line)
     assert rpc.is_notification(message)
     assert not rpc.is_server_request(message)
     assert type(message).__name__ == "TurnStartedNotification"

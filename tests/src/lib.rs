@@ -2,6 +2,7 @@
 //! Rust types, and sample instances derived from the schema independently of the generator.
 
 pub mod conformance;
+pub mod flatten;
 pub mod mock;
 pub mod samples;
 pub mod trip;
@@ -39,6 +40,6 @@ pub fn definition(pointer: &str) -> Option<&'static Definition> {
 
 /// The pinned schema bundle.
 pub fn pinned_schema() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/codex_app_server_protocol.schemas.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema").join(codegen::load::BUNDLE_FILE);
     serde_json::from_str(&std::fs::read_to_string(path).expect("pinned schema")).expect("pinned schema is JSON")
 }

@@ -18,8 +18,7 @@ use codex_app_server_types::{
 use serde_json::{json, Value};
 
 fn schema() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/codex_app_server_protocol.schemas.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    binding_tests::pinned_schema()
 }
 
 /// The methods of one message union, read straight from the schema's JSON.

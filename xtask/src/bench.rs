@@ -12,18 +12,20 @@
 //! re-runs itself from a release build first. It is a benchmark, never a timed test: nothing fails on a
 //! slow machine.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use codegen::load::BUNDLE_FILE;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
-use crate::update_schema::{repo_root, Pin, BUNDLE_FILE, PIN_FILE};
+use crate::flatten;
+use crate::pin::{Pin, PIN_FILE};
+use crate::util::{cargo, find_on_path, machine, median, repo_root, sha256_hex, target_dir, version_line, Scratch};
 
 /// The release this repository was measured with; `cargo install` line printed when typify is missing.
 const TYPIFY_INSTALL: &str = "cargo install cargo-typify --version '~0.8' --locked";
@@ -52,185 +54,275 @@ pub fn run(args: &Args) -> Result<()> {
     if needs_release_build() {
         return rerun_in_release();
     }
-    let root = repo_root();
-    let typify = find_on_path("cargo-typify").ok_or_else(|| {
-        anyhow!("cargo-typify is not on PATH; install it outside the repository with:\n    {TYPIFY_INSTALL}")
-    })?;
-    let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
-    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
-    let release = release_of(&schema, &text);
-    let scratch = Scratch::new("bench")?;
+    let bench = Bench::new(args)?;
+    let ours = bench.warm_up()?;
+    let times = bench.measure(args)?;
+    let stages = if args.stages { Some(stage_times(&bench.schema, &bench.text, args.runs)?) } else { None };
+    println!("{}", bench.report(args, &ours, &times, stages.as_deref())?);
+    Ok(())
+}
 
-    // typify's input, checked before anything is timed.
-    let derived = v2_schema(&text)?;
-    let v2_path = scratch.path.join("codex_app_server_protocol.v2.schemas.json");
-    std::fs::write(&v2_path, serde_json::to_string_pretty(&derived.schema)?)?;
-    eprintln!(
-        "typify input: {} ({} definitions: {} from v2{})",
-        v2_path.display(),
-        derived.definitions,
-        derived.definitions - derived.copied.len(),
-        if derived.copied.is_empty() {
-            String::new()
-        } else {
-            format!(", top-level copied in: {}", derived.copied.join(", "))
-        }
-    );
+/// What every phase uses: the schema, typify's input derived from it, the two generators and a scratch folder.
+struct Bench {
+    root: PathBuf,
+    schema: PathBuf,
+    text: String,
+    /// `, Codex 0.169.0` when the schema is the pinned one.
+    release: String,
+    scratch: Scratch,
+    derived: V2Schema,
+    v2_path: PathBuf,
+    binary: PathBuf,
+    typify: PathBuf,
+    /// Ours, Rust only, as typify writes Rust only.
+    options: codegen::Options,
+}
 
-    let binary = release_codegen(&root)?;
+/// Our output, from the warm-up run.
+struct Ours {
+    size: Size,
+    definitions: usize,
+}
 
-    // Ours, in process: the output measured comes from the warm-up run.
-    // typify writes Rust only; so do we here.
-    let options =
-        codegen::Options { languages: codegen::Languages { rust: true, python: false }, ..codegen::Options::default() };
-    let generate = || codegen::generate_from_text(&schema, &text, &options).map_err(|e| anyhow!("{e}"));
-    let output = generate()?;
-    let ours_rs = output.files.iter().filter(|f| f.path.ends_with(".rs"));
-    let ours = Size::of(ours_rs.map(|f| f.contents.as_str()));
-    let ours_definitions = output.summary.definitions;
-    drop(output);
+/// The five measurements, in the report's order.
+struct Times {
+    in_process: Timings,
+    end_to_end: Timings,
+    typify_cargo: Timings,
+    typify_direct: Timings,
+    typify_plain: Timings,
+}
 
-    // Ours, through the release binary, into a fresh folder each run.
-    let run_binary = |out: &Path| -> Result<()> {
-        let o = Command::new(&binary)
-            .arg("generate")
-            .args(["--lang", "rust"])
-            .arg("--schema")
-            .arg(&schema)
-            .arg("--out")
-            .arg(out)
-            .output()?;
-        if !o.status.success() {
-            bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
-        }
-        Ok(())
-    };
-    run_binary(&scratch.path.join("ours-warmup"))?;
+impl Bench {
+    fn new(args: &Args) -> Result<Bench> {
+        let root = repo_root();
+        let typify = find_on_path("cargo-typify").ok_or_else(|| {
+            anyhow!("cargo-typify is not on PATH; install it outside the repository with:\n    {TYPIFY_INSTALL}")
+        })?;
+        let (schema, text) = bench_schema(args.schema.as_deref())?;
+        let release = release_of(&schema, &text);
+        let scratch = Scratch::new("bench")?;
 
-    // typify: through cargo as users run it, the binary alone, and without its builder interface.
-    let run_typify = |launcher: bool, builder: bool, out: &Path| -> Result<()> {
-        let mut cmd = Command::new(if launcher { cargo() } else { typify.clone().into_os_string() });
+        // typify's input, checked before anything is timed.
+        let derived = v2_schema(&text)?;
+        let v2_path = scratch.path().join("codex_app_server_protocol.v2.schemas.json");
+        std::fs::write(&v2_path, serde_json::to_string_pretty(&derived.schema)?)?;
+        eprintln!(
+            "typify input: {} ({} definitions: {} from v2{})",
+            v2_path.display(),
+            derived.definitions,
+            derived.definitions - derived.copied.len(),
+            if derived.copied.is_empty() {
+                String::new()
+            } else {
+                format!(", top-level copied in: {}", derived.copied.join(", "))
+            }
+        );
+
+        let binary = release_codegen(&root)?;
+        let options = codegen::Options {
+            languages: codegen::Languages { rust: true, python: false },
+            ..codegen::Options::default()
+        };
+        Ok(Bench { root, schema, text, release, scratch, derived, v2_path, binary, typify, options })
+    }
+
+    /// Ours, in process.
+    fn generate(&self) -> Result<codegen::Output> {
+        codegen::generate_from_text(&self.schema, &self.text, &self.options).map_err(|e| anyhow!("{e}"))
+    }
+
+    /// Ours, through the release binary, into `out`.
+    fn run_binary(&self, out: &Path) -> Result<()> {
+        run_codegen(&self.binary, &self.schema, out, &["rust"])
+    }
+
+    /// typify: through cargo as users run it (`launcher`), or the binary alone; with or without its builder
+    /// interface.
+    fn run_typify(&self, launcher: bool, builder: bool, out: &Path) -> Result<()> {
+        let mut cmd = Command::new(if launcher { cargo() } else { self.typify.clone().into_os_string() });
         cmd.arg("typify");
         if !builder {
             cmd.arg("--no-builder");
         }
-        let o = cmd.arg(&v2_path).arg("--output").arg(out).current_dir(&scratch.path).output()?;
+        let o = cmd.arg(&self.v2_path).arg("--output").arg(out).current_dir(self.scratch.path()).output()?;
         if !o.status.success() {
             bail!(
                 "cargo-typify cannot read {}:\n{}{}",
-                v2_path.display(),
+                self.v2_path.display(),
                 String::from_utf8_lossy(&o.stdout),
                 String::from_utf8_lossy(&o.stderr)
             );
         }
         Ok(())
-    };
-    let typify_out = scratch.path.join("typify.rs");
-    let typify_plain_out = scratch.path.join("typify-no-builder.rs");
-    run_typify(false, true, &typify_out)?; // warm-up, and the check that typify accepts the input
-    run_typify(false, false, &typify_plain_out)?;
-    let typify_version = version_line(Command::new(&typify).args(["typify", "--version"]));
-
-    // Interleaved, so that a change in the machine's load hits every measurement alike.
-    let (ours_runs, typify_runs) = (args.runs, args.typify_runs);
-    let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
-        (ours_runs, Box::new(|_| generate().map(drop))),
-        (ours_runs, Box::new(|i| run_binary(&scratch.path.join(format!("ours-{i}"))))),
-        (typify_runs, Box::new(|_| run_typify(true, true, &typify_out))),
-        (typify_runs, Box::new(|_| run_typify(false, true, &typify_out))),
-        (typify_runs, Box::new(|_| run_typify(false, false, &typify_plain_out))),
-    ];
-    eprintln!(
-        "==> timing: {ours_runs} runs of ours (in process, binary), {typify_runs} of each typify command, interleaved"
-    );
-    let times = interleave(measurements)?;
-    let [in_process, end_to_end, typify_cargo, typify_direct, typify_plain]: [Timings; 5] =
-        times.into_iter().map(Timings::new).collect::<Vec<_>>().try_into().map_err(|_| anyhow!("five measurements"))?;
-
-    let typify_text = std::fs::read_to_string(&typify_out)?;
-    let typify_size = Size::of([typify_text.as_str()]);
-    let typify_builder = builder_items(&typify_text);
-    let typify_plain_size = Size::of([std::fs::read_to_string(&typify_plain_out)?.as_str()]);
-
-    let stages = if args.stages { Some(stage_times(&schema, &text, args.runs)?) } else { None };
-
-    // The report.
-    let schema_name = schema.strip_prefix(&root).unwrap_or(&schema).display().to_string();
-    let baseline = typify_direct.median();
-    let ratio = |t: &Timings| baseline.as_secs_f64() / t.median().as_secs_f64();
-    let mut md = String::new();
-    writeln!(md, "Schema: `{schema_name}`{release}, {} bytes.", text.len())?;
-    writeln!(md)?;
-    writeln!(md, "| command | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |")?;
-    writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
-    let ours_items = ours.items.to_string();
-    let typify_items = format!("{} ({typify_builder} in `mod builder`)", typify_size.items);
-    let typify_plain_items = typify_plain_size.items.to_string();
-    let rows = [
-        (
-            "ours, in process: `codegen::generate_from_text`",
-            "bundle",
-            ours_definitions,
-            &in_process,
-            &ours_items,
-            ours.lines,
-        ),
-        ("ours: `target/release/codegen generate`", "bundle", ours_definitions, &end_to_end, &ours_items, ours.lines),
-        ("`cargo typify`", "v2", derived.definitions, &typify_cargo, &typify_items, typify_size.lines),
-        (
-            "`cargo-typify typify` (baseline)",
-            "v2",
-            derived.definitions,
-            &typify_direct,
-            &typify_items,
-            typify_size.lines,
-        ),
-        (
-            "`cargo-typify typify --no-builder`",
-            "v2",
-            derived.definitions,
-            &typify_plain,
-            &typify_plain_items,
-            typify_plain_size.lines,
-        ),
-    ];
-    for (what, input, defs, t, items, lines) in rows {
-        let (runs, min, median) = (t.0.len(), ms(t.min()), ms(t.median()));
-        writeln!(
-            md,
-            "| {what} | {input} | {defs} | {runs} | {min} | {median} | {:.1}× | {items} | {lines} |",
-            ratio(t)
-        )?;
     }
-    if let Some(stages) = &stages {
+
+    fn typify_out(&self, builder: bool) -> PathBuf {
+        self.scratch.path().join(if builder { "typify.rs" } else { "typify-no-builder.rs" })
+    }
+
+    /// One untimed run of each command; the sizes in the report come from ours.
+    fn warm_up(&self) -> Result<Ours> {
+        let output = self.generate()?;
+        let ours_rs = output.files.iter().filter(|f| f.path.ends_with(".rs"));
+        let ours =
+            Ours { size: Size::of(ours_rs.map(|f| f.contents.as_str())), definitions: output.summary.definitions };
+        drop(output);
+        self.run_binary(&self.scratch.path().join("ours-warmup"))?;
+        self.run_typify(false, true, &self.typify_out(true))?; // and the check that typify accepts the input
+        self.run_typify(false, false, &self.typify_out(false))?;
+        Ok(ours)
+    }
+
+    /// Interleaved, so that a change in the machine's load hits every measurement alike.
+    fn measure(&self, args: &Args) -> Result<Times> {
+        let (ours_runs, typify_runs) = (args.runs, args.typify_runs);
+        let (typify_out, typify_plain_out) = (self.typify_out(true), self.typify_out(false));
+        let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
+            (ours_runs, Box::new(|_| self.generate().map(drop))),
+            (ours_runs, Box::new(|i| self.run_binary(&self.scratch.path().join(format!("ours-{i}"))))),
+            (typify_runs, Box::new(|_| self.run_typify(true, true, &typify_out))),
+            (typify_runs, Box::new(|_| self.run_typify(false, true, &typify_out))),
+            (typify_runs, Box::new(|_| self.run_typify(false, false, &typify_plain_out))),
+        ];
+        eprintln!(
+            "==> timing: {ours_runs} runs of ours (in process, binary), {typify_runs} of each typify command, interleaved"
+        );
+        let times = interleave(measurements)?;
+        let [in_process, end_to_end, typify_cargo, typify_direct, typify_plain]: [Timings; 5] = times
+            .into_iter()
+            .map(Timings::new)
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|_| anyhow!("five measurements"))?;
+        Ok(Times { in_process, end_to_end, typify_cargo, typify_direct, typify_plain })
+    }
+
+    /// The Markdown report.
+    fn report(
+        &self,
+        args: &Args,
+        ours: &Ours,
+        times: &Times,
+        stages: Option<&[(&'static str, Timings)]>,
+    ) -> Result<String> {
+        let (root, schema, text, release, derived) =
+            (&self.root, &self.schema, &self.text, &self.release, &self.derived);
+        let Times { in_process, end_to_end, typify_cargo, typify_direct, typify_plain } = times;
+        let (ours_definitions, ours) = (ours.definitions, &ours.size);
+        let typify_text = std::fs::read_to_string(self.typify_out(true))?;
+        let typify_size = Size::of([typify_text.as_str()]);
+        let typify_builder = builder_items(&typify_text);
+        let typify_plain_size = Size::of([std::fs::read_to_string(self.typify_out(false))?.as_str()]);
+        let typify_version = version_line(Command::new(&self.typify).args(["typify", "--version"]));
+
+        // The report.
+        let schema_name = schema.strip_prefix(root).unwrap_or(schema).display().to_string();
+        let baseline = typify_direct.median();
+        let ratio = |t: &Timings| baseline.as_secs_f64() / t.median().as_secs_f64();
+        let mut md = String::new();
+        writeln!(md, "Schema: `{schema_name}`{release}, {} bytes.", text.len())?;
         writeln!(md)?;
-        writeln!(md, "In-process stages, each timed alone (median of {} runs):", args.runs)?;
-        writeln!(md)?;
-        writeln!(md, "| stage | median | share |")?;
-        writeln!(md, "|---|---:|---:|")?;
-        let total: f64 = stages.iter().map(|(_, t)| t.median().as_secs_f64()).sum();
-        for (name, t) in stages {
-            let share = 100.0 * t.median().as_secs_f64() / total;
-            writeln!(md, "| `{name}` | {} | {share:.0}% |", ms(t.median()))?;
+        writeln!(md, "| command | input | definitions | runs | min | median | typify ÷ this | Rust items | lines |")?;
+        writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
+        let ours_items = ours.items.to_string();
+        let typify_items = format!("{} ({typify_builder} in `mod builder`)", typify_size.items);
+        let typify_plain_items = typify_plain_size.items.to_string();
+        let rows = [
+            (
+                "ours, in process: `codegen::generate_from_text`",
+                "bundle",
+                ours_definitions,
+                &in_process,
+                &ours_items,
+                ours.lines,
+            ),
+            (
+                "ours: `target/release/codegen generate`",
+                "bundle",
+                ours_definitions,
+                &end_to_end,
+                &ours_items,
+                ours.lines,
+            ),
+            ("`cargo typify`", "v2", derived.definitions, &typify_cargo, &typify_items, typify_size.lines),
+            (
+                "`cargo-typify typify` (baseline)",
+                "v2",
+                derived.definitions,
+                &typify_direct,
+                &typify_items,
+                typify_size.lines,
+            ),
+            (
+                "`cargo-typify typify --no-builder`",
+                "v2",
+                derived.definitions,
+                &typify_plain,
+                &typify_plain_items,
+                typify_plain_size.lines,
+            ),
+        ];
+        for (what, input, defs, t, items, lines) in rows {
+            let (runs, min, median) = (t.0.len(), ms(t.min()), ms(t.median()));
+            writeln!(
+                md,
+                "| {what} | {input} | {defs} | {runs} | {min} | {median} | {:.1}× | {items} | {lines} |",
+                ratio(t)
+            )?;
         }
-        writeln!(md, "| sum | {:.1} ms | |", total * 1e3)?;
+        if let Some(stages) = stages {
+            writeln!(md)?;
+            writeln!(md, "In-process stages, each timed alone (median of {} runs):", args.runs)?;
+            writeln!(md)?;
+            writeln!(md, "| stage | median | share |")?;
+            writeln!(md, "|---|---:|---:|")?;
+            let total: f64 = stages.iter().map(|(_, t)| t.median().as_secs_f64()).sum();
+            for (name, t) in stages {
+                let share = 100.0 * t.median().as_secs_f64() / total;
+                writeln!(md, "| `{name}` | {} | {share:.0}% |", ms(t.median()))?;
+            }
+            writeln!(md, "| sum | {:.1} ms | |", total * 1e3)?;
+        }
+        writeln!(md)?;
+        for (what, t) in [("in process", &in_process), ("end to end", &end_to_end)] {
+            let r = ratio(t);
+            let verdict = if r >= TARGET_RATIO { "meets" } else { "misses" };
+            writeln!(
+                md,
+                "- Ours {what}: {} median, {r:.1}× faster than typify's {} — {verdict} the 1/{TARGET_RATIO:.0} target (at most {}).",
+                ms(t.median()),
+                ms(baseline),
+                ms(baseline.div_f64(TARGET_RATIO)),
+            )?;
+        }
+        writeln!(md)?;
+        let rustc = version_line(Command::new("rustc").arg("-V"));
+        writeln!(md, "Machine: {}", machine(&format!("{rustc}; {typify_version}")))?;
+        Ok(md)
     }
-    writeln!(md)?;
-    for (what, t) in [("in process", &in_process), ("end to end", &end_to_end)] {
-        let r = ratio(t);
-        let verdict = if r >= TARGET_RATIO { "meets" } else { "misses" };
-        writeln!(
-            md,
-            "- Ours {what}: {} median, {r:.1}× faster than typify's {} — {verdict} the 1/{TARGET_RATIO:.0} target (at most {}).",
-            ms(t.median()),
-            ms(baseline),
-            ms(baseline.div_f64(TARGET_RATIO)),
-        )?;
-    }
-    writeln!(md)?;
-    writeln!(md, "Machine: {}", machine(&typify_version))?;
+}
 
-    println!("{md}");
+/// The bundle a benchmark measures (the one given, or the pinned one), and its text.
+pub(crate) fn bench_schema(given: Option<&Path>) -> Result<(PathBuf, String)> {
+    let schema = given.map_or_else(|| repo_root().join("schema").join(BUNDLE_FILE), Path::to_path_buf);
+    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+    Ok((schema, text))
+}
+
+/// `binary generate --schema SCHEMA --out OUT`, with `--lang` for each of `languages` (none: every language).
+pub(crate) fn run_codegen(binary: &Path, schema: &Path, out: &Path, languages: &[&str]) -> Result<()> {
+    let o = Command::new(binary)
+        .arg("generate")
+        .arg("--schema")
+        .arg(schema)
+        .arg("--out")
+        .arg(out)
+        .args(languages.iter().flat_map(|l| ["--lang", l]))
+        .output()?;
+    if !o.status.success() {
+        bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
+    }
     Ok(())
 }
 
@@ -291,100 +383,38 @@ pub fn v2_schema(bundle: &str) -> Result<V2Schema> {
         return Ok(V2Schema { schema: doc, definitions: n, copied: Vec::new() });
     };
 
-    // Which top-level definitions v2 reaches, directly or through other top-level ones, and their names.
+    // v2's definitions keep their names; any other takes `TopLevel` prefixes until its name is free.
+    let mut taken: BTreeSet<String> = v2.keys().cloned().collect();
     let mut renamed: BTreeMap<String, String> = BTreeMap::new();
-    let mut todo: Vec<String> = Vec::new();
-    let visit = |value: &Value, renamed: &mut BTreeMap<String, String>, todo: &mut Vec<String>| {
-        for_each_ref(value, &mut |r| {
-            if let Some(name) = top_level_target(r) {
-                if !renamed.contains_key(&name) && defs.contains_key(&name) {
-                    let mut new = name.clone();
-                    while v2.contains_key(&new) || renamed.values().any(|v| *v == new) {
-                        new = format!("TopLevel{new}");
-                    }
-                    renamed.insert(name.clone(), new);
-                    todo.push(name);
-                }
+    // Refs are read as written: the bundles Codex writes encode no key with `%`.
+    let rename = &mut |path: &[String]| match path {
+        [namespace, name] if namespace == "v2" => name.clone(),
+        _ => {
+            let name = flatten::underscored(path);
+            let mut new = name.clone();
+            while taken.contains(&new) {
+                new = format!("TopLevel{new}");
             }
-        });
+            taken.insert(new.clone());
+            renamed.insert(new.clone(), name);
+            new
+        }
     };
-    for def in v2.values() {
-        visit(def, &mut renamed, &mut todo);
-    }
-    while let Some(name) = todo.pop() {
-        visit(&defs[&name], &mut renamed, &mut todo);
-    }
-
-    let mut out = Map::new();
-    for (name, def) in v2 {
-        out.insert(name.clone(), rewrite(def, &renamed));
-    }
-    for (old, new) in &renamed {
-        out.insert(new.clone(), rewrite(&defs[old], &renamed));
-    }
-    let copied =
-        renamed.iter().map(|(old, new)| if old == new { old.clone() } else { format!("{old} as {new}") }).collect();
+    let flat = flatten::flatten(&doc, rename, str::to_string).map_err(|e| anyhow!(e))?;
+    let reached = flatten::closure(&flat, v2.keys().cloned());
+    let mut out = flat["definitions"].as_object().cloned().unwrap_or_default();
+    out.retain(|key, _| reached.contains(key));
+    let mut copied: Vec<(&String, &String)> =
+        renamed.iter().filter(|(new, _)| out.contains_key(*new)).map(|(new, old)| (old, new)).collect();
+    copied.sort();
+    let copied = copied.into_iter().map(|(old, new)| if old == new { old.clone() } else { format!("{old} as {new}") });
     let definitions = out.len();
     let mut schema = Map::new();
     schema.insert("$schema".into(), "http://json-schema.org/draft-07/schema#".into());
     schema.insert("title".into(), "CodexAppServerProtocolV2".into());
     schema.insert("type".into(), "object".into());
     schema.insert("definitions".into(), Value::Object(out));
-    Ok(V2Schema { schema: Value::Object(schema), definitions, copied })
-}
-
-/// The top-level definition a ref points into (`#/definitions/X...`, X not `v2`).
-fn top_level_target(r: &str) -> Option<String> {
-    let rest = r.strip_prefix("#/definitions/")?;
-    let name = rest.split('/').next()?;
-    (name != "v2").then(|| name.replace("~1", "/").replace("~0", "~"))
-}
-
-fn for_each_ref(value: &Value, f: &mut impl FnMut(&str)) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                match (k.as_str(), v) {
-                    ("$ref", Value::String(r)) => f(r),
-                    _ => for_each_ref(v, f),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| for_each_ref(v, f)),
-        _ => {}
-    }
-}
-
-fn rewrite(value: &Value, renamed: &BTreeMap<String, String>) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = match (k.as_str(), v) {
-                        ("$ref", Value::String(r)) => Value::String(rewrite_ref(r, renamed)),
-                        _ => rewrite(v, renamed),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| rewrite(v, renamed)).collect()),
-        other => other.clone(),
-    }
-}
-
-fn rewrite_ref(r: &str, renamed: &BTreeMap<String, String>) -> String {
-    if let Some(rest) = r.strip_prefix("#/definitions/v2/") {
-        return format!("#/definitions/{rest}");
-    }
-    if let Some(name) = top_level_target(r) {
-        if let Some(new) = renamed.get(&name) {
-            let rest = &r["#/definitions/".len()..];
-            let tail = rest.find('/').map_or("", |i| &rest[i..]);
-            return format!("#/definitions/{}{tail}", new.replace('~', "~0").replace('/', "~1"));
-        }
-    }
-    r.to_string()
+    Ok(V2Schema { schema: Value::Object(schema), definitions, copied: copied.collect() })
 }
 
 // ---------------------------------------------------------------------------
@@ -424,12 +454,7 @@ impl Timings {
         self.0[0]
     }
     pub(crate) fn median(&self) -> Duration {
-        let n = self.0.len();
-        if n % 2 == 1 {
-            self.0[n / 2]
-        } else {
-            (self.0[n / 2 - 1] + self.0[n / 2]) / 2
-        }
+        median(&self.0, |a, b| (a + b) / 2)
     }
 }
 
@@ -459,7 +484,7 @@ fn stage_times(file: &Path, text: &str, runs: u32) -> Result<Vec<(&'static str, 
         };
         let doc = codegen::load::parse(file, text).map_err(err)?;
         t.push(next());
-        let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = sha256_hex(text.as_bytes());
         t.push(next());
         let mut lowered = codegen::ir::lower::lower(&doc, &sha256).map_err(err)?;
         t.push(next());
@@ -538,41 +563,12 @@ pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
-// ---------------------------------------------------------------------------
-// Environment
-// ---------------------------------------------------------------------------
-
-pub(crate) fn cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
-pub(crate) fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
-}
-
-/// An executable named `name` on PATH, or in `$CARGO_HOME/bin` where `cargo <subcommand>` also looks.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    let mut dirs: Vec<PathBuf> =
-        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    if let Some(home) = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
-    {
-        dirs.push(home.join("bin"));
-    }
-    dirs.into_iter().map(|d| d.join(&file)).find(|p| p.is_file())
-}
-
 /// `, Codex 0.169.0` when the schema is the pinned one.
 fn release_of(schema: &Path, text: &str) -> String {
     let Some(pin) = schema.parent().and_then(|d| Pin::read(&d.join(PIN_FILE)).ok()) else {
         return String::new();
     };
-    let sha256: String = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = sha256_hex(text.as_bytes());
     match &pin.schema_sha256 {
         Some(pinned) if *pinned == sha256 => {
             format!(", Codex {}{}", pin.codex_version, if pin.experimental { " (--experimental)" } else { "" })
@@ -581,57 +577,8 @@ fn release_of(schema: &Path, text: &str) -> String {
     }
 }
 
-/// The first line a command prints, or `unknown`.
-pub(crate) fn version_line(cmd: &mut Command) -> String {
-    cmd.output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.lines().next().map(str::to_string))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn machine(typify_version: &str) -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let rustc = version_line(Command::new("rustc").arg("-V"));
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("{cpus} CPUs (`nproc`), {cpu}; {rustc}; {typify_version}; load average {load} at the end of the run.")
-}
-
-/// A temporary folder for one bench run, removed at the end.
-pub(crate) struct Scratch {
-    pub(crate) path: PathBuf,
-}
-
-impl Scratch {
-    pub(crate) fn new(what: &str) -> Result<Scratch> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!("xtask-{what}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Scratch { path })
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
 
     #[test]
@@ -657,9 +604,7 @@ mod tests {
         assert_eq!(defs["B"]["anyOf"][0]["$ref"], "#/definitions/Shared");
         assert_eq!(defs["B"]["anyOf"][1]["$ref"], "#/definitions/TopLevelA");
         assert_eq!(defs["Shared"]["properties"]["x"]["$ref"], "#/definitions/A");
-        let mut refs = Vec::new();
-        for_each_ref(&out.schema, &mut |r| refs.push(r.to_string()));
-        assert!(refs.iter().all(|r| !r.contains("/v2/")), "{refs:?}");
+        assert!(!out.schema.to_string().contains("/v2/"), "{}", out.schema);
     }
 
     #[test]

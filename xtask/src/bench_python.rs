@@ -22,10 +22,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 
 use crate::bench::{
-    interleave, needs_release_build, release_codegen, rerun_in_release, target_dir, version_line, Measured, Scratch,
+    bench_schema, interleave, needs_release_build, release_codegen, rerun_in_release, run_codegen, Measured,
 };
 use crate::python;
-use crate::update_schema::{repo_root, BUNDLE_FILE};
+use crate::util::{machine, median, repo_root, target_dir, version_line, Scratch};
 
 /// datamodel-codegen's flags as the Codex Python SDK passes them (`sdk/python/scripts/update_sdk_artifacts.py`).
 pub const REFERENCE_FLAGS: &[&str] = &[
@@ -79,328 +79,435 @@ pub fn run(args: &Args) -> Result<()> {
     if needs_release_build() {
         return rerun_in_release();
     }
-    let root = repo_root();
-    let schema = args.schema.clone().unwrap_or_else(|| root.join("schema").join(BUNDLE_FILE));
-    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
-    let stream = args.stream.clone().unwrap_or_else(|| root.join("xtask/bench/stream.jsonl"));
-    let decode_py = root.join("xtask/bench/decode.py");
-    let bin = venv(&root)?;
-    let py = Python { bin: bin.clone(), script: decode_py };
-    let scratch = Scratch::new("bench-python")?;
+    let bench = Bench::new(args)?;
+    let warm = bench.warm_up()?;
+    let generation = bench.generation(args)?;
+    let imports = bench.cold_import(args, &warm)?;
+    let decodes = bench.decode(args, &warm)?;
+    println!("{}", bench.report(args, &warm, &generation, &imports, &decodes)?);
+    Ok(())
+}
 
-    let binary = release_codegen(&root)?;
+/// What every phase uses: the schema, the stream, the virtualenv, the release binary and a scratch folder.
+struct Bench {
+    root: PathBuf,
+    schema: PathBuf,
+    text: String,
+    stream: PathBuf,
+    bin: PathBuf,
+    py: Python,
+    scratch: Scratch,
+    binary: PathBuf,
+}
 
-    // Warm-up runs, not timed; the import and decode measurements use their output.
-    let run_ours_with = |out: &Path, languages: &[&str]| -> Result<()> {
-        let o = Command::new(&binary)
-            .arg("generate")
-            .arg("--schema")
-            .arg(&schema)
-            .arg("--out")
-            .arg(out)
-            .args(languages.iter().flat_map(|l| ["--lang", l]))
-            .output()?;
-        if !o.status.success() {
-            bail!("{} failed:\n{}", binary.display(), String::from_utf8_lossy(&o.stderr));
-        }
-        Ok(())
-    };
-    let run_ours = |out: &Path| run_ours_with(out, &[]);
-    let datamodel_codegen = bin.join("datamodel-codegen");
-    let run_reference = |out: &Path| -> Result<String> {
-        let o = python_env(&mut Command::new(&datamodel_codegen))
+/// The untimed first runs, whose output the import and decode measurements use.
+struct WarmUp {
+    ours_dir: PathBuf,
+    ref_dir: PathBuf,
+    ref_stderr: String,
+    registry: Value,
+}
+
+/// Generation times, each side's runs.
+struct Generation {
+    ours_binary: Stats,
+    ours_binary_python: Stats,
+    ours_regenerated: Stats,
+    ours_in_process: Stats,
+    ours_python_only: Stats,
+    reference: Stats,
+}
+
+/// Cold import times: ours through `rpc.decode`, ours through the whole union, the reference, pydantic alone.
+struct Imports {
+    ours: ImportTimes,
+    union: ImportTimes,
+    reference: ImportTimes,
+    pydantic: ImportTimes,
+}
+
+/// Decode throughput: ours through `rpc.decode`, ours through the whole union, the reference.
+struct Decodes {
+    ours: DecodeTimes,
+    union: DecodeTimes,
+    reference: DecodeTimes,
+}
+
+impl Bench {
+    fn new(args: &Args) -> Result<Bench> {
+        let root = repo_root();
+        let (schema, text) = bench_schema(args.schema.as_deref())?;
+        let stream = args.stream.clone().unwrap_or_else(|| root.join("xtask/bench/stream.jsonl"));
+        let decode_py = root.join("xtask/bench/decode.py");
+        let bin = venv(&root)?;
+        let py = Python { bin: bin.clone(), script: decode_py };
+        let scratch = Scratch::new("bench-python")?;
+        let binary = release_codegen(&root)?;
+        Ok(Bench { root, schema, text, stream, bin, py, scratch, binary })
+    }
+
+    /// `target/release/codegen generate` into `out`, all languages or those given.
+    fn run_ours_with(&self, out: &Path, languages: &[&str]) -> Result<()> {
+        run_codegen(&self.binary, &self.schema, out, languages)
+    }
+
+    fn run_ours(&self, out: &Path) -> Result<()> {
+        self.run_ours_with(out, &[])
+    }
+
+    /// datamodel-codegen into the module `out`; what it printed on stderr.
+    fn run_reference(&self, out: &Path) -> Result<String> {
+        let o = python_env(&mut Command::new(self.bin.join("datamodel-codegen")))
             .arg("--input")
-            .arg(&schema)
+            .arg(&self.schema)
             .args(["--input-file-type", "jsonschema", "--output"])
             .arg(out)
             .args(REFERENCE_FLAGS)
             .output()?;
         if !o.status.success() {
-            bail!("datamodel-codegen failed on {}:\n{}", schema.display(), String::from_utf8_lossy(&o.stderr));
+            bail!("datamodel-codegen failed on {}:\n{}", self.schema.display(), String::from_utf8_lossy(&o.stderr));
         }
         Ok(String::from_utf8_lossy(&o.stderr).into_owned())
-    };
-    let ours_dir = scratch.path.join("ours");
-    run_ours(&ours_dir)?;
-    let ref_dir = scratch.path.join("ref");
-    std::fs::create_dir_all(&ref_dir)?;
-    eprintln!("==> datamodel-codegen (warm-up; about 10 s)");
-    let ref_stderr = run_reference(&ref_dir.join(REFERENCE_MODULE))?;
-    let registry =
-        py.json(&["registry", &ref_dir.join("notification_registry.py").display().to_string()], Some(&ref_dir))?;
+    }
 
-    // Generation, interleaved.
-    let options = codegen::Options { command: "cargo xtask bench-python".into(), ..codegen::Options::default() };
-    let generate = || codegen::generate_from_text(&schema, &text, &options).map(drop).map_err(|e| anyhow!("{e}"));
-    let python_only = || -> Result<()> {
-        let model = codegen::model(&schema, &text).map_err(|e| anyhow!("{e}"))?;
-        let files = codegen::emit::python::emit(
-            &model.ir,
-            &codegen::emit::python::PackageOptions {
-                distribution: options.python_distribution.clone(),
-                package: options.python_package.clone(),
-                version: options.rust_crate_version.clone(),
-                header: vec!["Generated by `cargo xtask bench-python`.".into()],
-            },
+    fn warm_up(&self) -> Result<WarmUp> {
+        let ours_dir = self.scratch.path().join("ours");
+        self.run_ours(&ours_dir)?;
+        let ref_dir = self.scratch.path().join("ref");
+        std::fs::create_dir_all(&ref_dir)?;
+        eprintln!("==> datamodel-codegen (warm-up; about 10 s)");
+        let ref_stderr = self.run_reference(&ref_dir.join(REFERENCE_MODULE))?;
+        let registry = self
+            .py
+            .json(&["registry", &ref_dir.join("notification_registry.py").display().to_string()], Some(&ref_dir))?;
+        Ok(WarmUp { ours_dir, ref_dir, ref_stderr, registry })
+    }
+
+    /// Generation, interleaved.
+    fn generation(&self, args: &Args) -> Result<Generation> {
+        let (schema, text) = (&self.schema, &self.text);
+        let options = codegen::Options { command: "cargo xtask bench-python".into(), ..codegen::Options::default() };
+        let generate = || codegen::generate_from_text(schema, text, &options).map(drop).map_err(|e| anyhow!("{e}"));
+        let python_only = || -> Result<()> {
+            let model = codegen::model(schema, text).map_err(|e| anyhow!("{e}"))?;
+            let files = codegen::emit::python::emit(
+                &model.ir,
+                &codegen::emit::python::PackageOptions {
+                    distribution: options.python_distribution.clone(),
+                    package: options.python_package.clone(),
+                    version: options.rust_crate_version.clone(),
+                    codex_version: None,
+                    header: vec!["Generated by `cargo xtask bench-python`.".into()],
+                },
+            );
+            drop((model, files));
+            Ok(())
+        };
+        generate()?; // warm-up
+        python_only()?;
+        let scratch = self.scratch.path();
+        // Regenerating over the output of an earlier run, as `cargo xtask generate-types` does.
+        let regenerated = scratch.join("ours-regenerated");
+        self.run_ours_with(&regenerated, &["python"])?;
+        let ref_runs_dir = scratch.join("ref-runs");
+        std::fs::create_dir_all(&ref_runs_dir)?;
+        let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
+            (args.runs, Box::new(|i| self.run_ours(&scratch.join(format!("ours-{i}"))))),
+            (args.runs, Box::new(|i| self.run_ours_with(&scratch.join(format!("ours-py-{i}")), &["python"]))),
+            (args.runs, Box::new(|_| self.run_ours_with(&regenerated, &["python"]))),
+            (args.runs, Box::new(|_| generate())),
+            (args.runs, Box::new(|_| python_only())),
+            (
+                args.reference_runs,
+                Box::new(|i| self.run_reference(&ref_runs_dir.join(format!("v2_all_{i}.py"))).map(drop)),
+            ),
+        ];
+        eprintln!(
+            "==> generation: {} runs of ours (binary, binary --lang python, into a fresh folder and over its own output, in process, Python only), {} of datamodel-codegen, interleaved",
+            args.runs, args.reference_runs
         );
-        drop((model, files));
-        Ok(())
-    };
-    generate()?; // warm-up
-    python_only()?;
-    // Regenerating over the output of an earlier run, as `cargo xtask generate-types` does.
-    let regenerated = scratch.path.join("ours-regenerated");
-    run_ours_with(&regenerated, &["python"])?;
-    let ref_runs_dir = scratch.path.join("ref-runs");
-    std::fs::create_dir_all(&ref_runs_dir)?;
-    let measurements: Vec<(u32, Box<Measured<'_>>)> = vec![
-        (args.runs, Box::new(|i| run_ours(&scratch.path.join(format!("ours-{i}"))))),
-        (args.runs, Box::new(|i| run_ours_with(&scratch.path.join(format!("ours-py-{i}")), &["python"]))),
-        (args.runs, Box::new(|_| run_ours_with(&regenerated, &["python"]))),
-        (args.runs, Box::new(|_| generate())),
-        (args.runs, Box::new(|_| python_only())),
-        (args.reference_runs, Box::new(|i| run_reference(&ref_runs_dir.join(format!("v2_all_{i}.py"))).map(drop))),
-    ];
-    eprintln!(
-        "==> generation: {} runs of ours (binary, binary --lang python, into a fresh folder and over its own output, in process, Python only), {} of datamodel-codegen, interleaved",
-        args.runs, args.reference_runs
-    );
-    let times = interleave(measurements)?;
-    let [ours_binary, ours_binary_python, ours_regenerated, ours_in_process, ours_python_only, reference]: [Stats; 6] =
-        times.into_iter().map(Stats::new).collect::<Vec<_>>().try_into().map_err(|_| anyhow!("six measurements"))?;
+        let times = interleave(measurements)?;
+        let [ours_binary, ours_binary_python, ours_regenerated, ours_in_process, ours_python_only, reference]: [Stats;
+            6] = times
+            .into_iter()
+            .map(Stats::new)
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|_| anyhow!("six measurements"))?;
+        Ok(Generation {
+            ours_binary,
+            ours_binary_python,
+            ours_regenerated,
+            ours_in_process,
+            ours_python_only,
+            reference,
+        })
+    }
 
-    // Cold import: one untimed run of each first (it writes the bytecode caches), then rounds of fresh interpreters.
-    let ours_path = ours_dir.join("python");
-    let sides: [(&str, Option<&Path>); 4] =
-        [("ours", Some(&ours_path)), ("union", Some(&ours_path)), ("ref", Some(&ref_dir)), ("pydantic", None)];
-    eprintln!("==> cold import: {} fresh interpreters per package, interleaved", args.import_runs);
-    let mut imports: Vec<ImportTimes> = vec![ImportTimes::default(); sides.len()];
-    for round in 0..=args.import_runs {
-        for ((side, path), acc) in sides.iter().zip(&mut imports) {
-            let start = Instant::now();
-            let v = py.json(&["import", side], *path)?;
-            let wall = start.elapsed();
-            if round > 0 {
-                acc.push(&v, wall)?;
+    /// Cold import: one untimed run of each first (it writes the bytecode caches), then rounds of fresh
+    /// interpreters.
+    fn cold_import(&self, args: &Args, warm: &WarmUp) -> Result<Imports> {
+        let ours_path = warm.ours_dir.join("python");
+        let sides: [(&str, Option<&Path>); 4] =
+            [("ours", Some(&ours_path)), ("union", Some(&ours_path)), ("ref", Some(&warm.ref_dir)), ("pydantic", None)];
+        eprintln!("==> cold import: {} fresh interpreters per package, interleaved", args.import_runs);
+        let mut imports: Vec<ImportTimes> = vec![ImportTimes::default(); sides.len()];
+        for round in 0..=args.import_runs {
+            for ((side, path), acc) in sides.iter().zip(&mut imports) {
+                let start = Instant::now();
+                let v = self.py.json(&["import", side], *path)?;
+                let wall = start.elapsed();
+                if round > 0 {
+                    acc.push(&v, wall)?;
+                }
             }
         }
-    }
-    let [ours_import, union_import, ref_import, pydantic_import]: [ImportTimes; 4] =
-        imports.try_into().map_err(|_| anyhow!("four sides"))?;
-
-    // Decode throughput.
-    eprintln!(
-        "==> decode: {} fresh interpreters per side, {} passes each, interleaved",
-        args.decode_rounds, args.passes
-    );
-    let stream_arg = stream.display().to_string();
-    let passes = args.passes.to_string();
-    let mut ours_decode = DecodeTimes::default();
-    let mut union_decode = DecodeTimes::default();
-    let mut ref_decode = DecodeTimes::default();
-    for _ in 0..args.decode_rounds {
-        ours_decode.push(&py.json(&["decode", "ours", &stream_arg, &passes], Some(&ours_path))?)?;
-        union_decode.push(&py.json(&["decode", "union", &stream_arg, &passes], Some(&ours_path))?)?;
-        ref_decode.push(&py.json(&["decode", "ref", &stream_arg, &passes], Some(&ref_dir))?)?;
+        let [ours, union, reference, pydantic]: [ImportTimes; 4] =
+            imports.try_into().map_err(|_| anyhow!("four sides"))?;
+        Ok(Imports { ours, union, reference, pydantic })
     }
 
-    // Sizes of what each side wrote.
-    let ours_py = Source::of(&files_with_ext(&ours_path, "py")?)?;
-    let ours_rs = Source::of(&files_with_ext(&ours_dir.join("rust"), "rs")?)?;
-    let ref_py = Source::of(&[ref_dir.join(REFERENCE_MODULE)])?;
+    /// Decode throughput.
+    fn decode(&self, args: &Args, warm: &WarmUp) -> Result<Decodes> {
+        eprintln!(
+            "==> decode: {} fresh interpreters per side, {} passes each, interleaved",
+            args.decode_rounds, args.passes
+        );
+        let ours_path = warm.ours_dir.join("python");
+        let stream_arg = self.stream.display().to_string();
+        let passes = args.passes.to_string();
+        let mut decodes =
+            Decodes { ours: DecodeTimes::default(), union: DecodeTimes::default(), reference: DecodeTimes::default() };
+        for _ in 0..args.decode_rounds {
+            decodes.ours.push(&self.py.json(&["decode", "ours", &stream_arg, &passes], Some(&ours_path))?)?;
+            decodes.union.push(&self.py.json(&["decode", "union", &stream_arg, &passes], Some(&ours_path))?)?;
+            decodes.reference.push(&self.py.json(&["decode", "ref", &stream_arg, &passes], Some(&warm.ref_dir))?)?;
+        }
+        Ok(decodes)
+    }
 
-    // The report.
-    let schema_name = schema.strip_prefix(&root).unwrap_or(&schema).display().to_string();
-    let stream_name = stream.strip_prefix(&root).unwrap_or(&stream).display().to_string();
-    let mut md = String::new();
-    writeln!(md, "Schema: `{schema_name}`, {} bytes. Stream: `{stream_name}`.", text.len())?;
-    writeln!(md)?;
-    writeln!(md, "**Generation** (wall clock; reference ÷ this is the speed-up over datamodel-codegen):")?;
-    writeln!(md)?;
-    writeln!(md, "| command | writes | runs | min | median | reference ÷ this |")?;
-    writeln!(md, "|---|---|---:|---:|---:|---:|")?;
-    let gen_ratio = |s: &Stats| reference.median() / s.median();
-    let rows = [
-        (
-            "ours: `target/release/codegen generate`".to_string(),
-            format!(
-                "Python package: {}; and the Rust crate: {} files, {} lines",
-                ours_py.describe(),
-                ours_rs.files,
-                ours_rs.lines
+    /// The Markdown report.
+    fn report(
+        &self,
+        args: &Args,
+        warm: &WarmUp,
+        generation: &Generation,
+        imports: &Imports,
+        decodes: &Decodes,
+    ) -> Result<String> {
+        let (root, schema, stream, text, bin) = (&self.root, &self.schema, &self.stream, &self.text, &self.bin);
+        let (ours_dir, ref_dir, ref_stderr, registry) =
+            (&warm.ours_dir, &warm.ref_dir, &warm.ref_stderr, &warm.registry);
+        let ours_path = ours_dir.join("python");
+        let Generation {
+            ours_binary,
+            ours_binary_python,
+            ours_regenerated,
+            ours_in_process,
+            ours_python_only,
+            reference,
+        } = generation;
+        let (ours_import, union_import, ref_import, pydantic_import) =
+            (&imports.ours, &imports.union, &imports.reference, &imports.pydantic);
+        let (ours_decode, union_decode, ref_decode) = (&decodes.ours, &decodes.union, &decodes.reference);
+
+        // Sizes of what each side wrote.
+        let ours_py = Source::of(&files_with_ext(&ours_path, "py")?)?;
+        let ours_rs = Source::of(&files_with_ext(&ours_dir.join("rust"), "rs")?)?;
+        let ref_py = Source::of(&[ref_dir.join(REFERENCE_MODULE)])?;
+
+        // The report.
+        let schema_name = schema.strip_prefix(root).unwrap_or(schema).display().to_string();
+        let stream_name = stream.strip_prefix(root).unwrap_or(stream).display().to_string();
+        let mut md = String::new();
+        writeln!(md, "Schema: `{schema_name}`, {} bytes. Stream: `{stream_name}`.", text.len())?;
+        writeln!(md)?;
+        writeln!(md, "**Generation** (wall clock; reference ÷ this is the speed-up over datamodel-codegen):")?;
+        writeln!(md)?;
+        writeln!(md, "| command | writes | runs | min | median | reference ÷ this |")?;
+        writeln!(md, "|---|---|---:|---:|---:|---:|")?;
+        let gen_ratio = |s: &Stats| reference.median() / s.median();
+        let rows = [
+            (
+                "ours: `target/release/codegen generate`".to_string(),
+                format!(
+                    "Python package: {}; and the Rust crate: {} files, {} lines",
+                    ours_py.describe(),
+                    ours_rs.files,
+                    ours_rs.lines
+                ),
+                &ours_binary,
             ),
-            &ours_binary,
-        ),
-        (
-            "ours: `target/release/codegen generate --lang python`".to_string(),
-            format!("Python package: {}", ours_py.describe()),
-            &ours_binary_python,
-        ),
-        (
-            "ours: `target/release/codegen generate --lang python` over its own earlier output".to_string(),
-            "the same package; no file changed, so each is linked from the old folder".into(),
-            &ours_regenerated,
-        ),
-        (
-            "ours, in process: `codegen::generate_from_text` (Rust + Python, not written)".into(),
-            "—".into(),
-            &ours_in_process,
-        ),
-        (
-            "ours, in process, Python only: `codegen::model` + `emit::python::emit` (not written)".into(),
-            "—".into(),
-            &ours_python_only,
-        ),
-        (
-            "reference: `datamodel-codegen` (baseline)".into(),
-            format!("`{REFERENCE_MODULE}`: {}", ref_py.describe()),
-            &reference,
-        ),
-    ];
-    for (what, writes, s) in &rows {
+            (
+                "ours: `target/release/codegen generate --lang python`".to_string(),
+                format!("Python package: {}", ours_py.describe()),
+                &ours_binary_python,
+            ),
+            (
+                "ours: `target/release/codegen generate --lang python` over its own earlier output".to_string(),
+                "the same package; no file changed, so each is linked from the old folder".into(),
+                &ours_regenerated,
+            ),
+            (
+                "ours, in process: `codegen::generate_from_text` (Rust + Python, not written)".into(),
+                "—".into(),
+                &ours_in_process,
+            ),
+            (
+                "ours, in process, Python only: `codegen::model` + `emit::python::emit` (not written)".into(),
+                "—".into(),
+                &ours_python_only,
+            ),
+            (
+                "reference: `datamodel-codegen` (baseline)".into(),
+                format!("`{REFERENCE_MODULE}`: {}", ref_py.describe()),
+                &reference,
+            ),
+        ];
+        for (what, writes, s) in &rows {
+            writeln!(
+                md,
+                "| {what} | {writes} | {} | {} | {} | {:.1}× |",
+                s.len(),
+                secs(s.min()),
+                secs(s.median()),
+                gen_ratio(s)
+            )?;
+        }
+        writeln!(md)?;
         writeln!(
             md,
-            "| {what} | {writes} | {} | {} | {} | {:.1}× |",
-            s.len(),
-            secs(s.min()),
-            secs(s.median()),
-            gen_ratio(s)
+            "**Cold import** (median of {} fresh interpreters each; each column is the time from before the first \
+             `import` to the end of that step, so interpreter start-up counts only in the last column; bytecode caches \
+             warm):",
+            args.import_runs
         )?;
-    }
-    writeln!(md)?;
-    writeln!(
-        md,
-        "**Cold import** (median of {} fresh interpreters each; each column is the time from before the first \
-         `import` to the end of that step, so interpreter start-up counts only in the last column; bytecode caches \
-         warm):",
-        args.import_runs
-    )?;
-    writeln!(md)?;
-    writeln!(
-        md,
-        "| package | `import` | + notification types defined | + decoder built | + one notification decoded | \
-         whole process |"
-    )?;
-    writeln!(md, "|---|---:|---:|---:|---:|---:|")?;
-    for (what, t) in [
-        (
-            "ours: `from codex_app_server_types import rpc`; `rpc.decode(line)` (defines and builds the method's \
-             class on first sight)",
-            &ours_import,
-        ),
-        (
-            "ours, whole union: `import codex_app_server_types`; `codex_app_server_types.ServerNotification`; \
-             `TypeAdapter(ServerNotification)`",
-            &union_import,
-        ),
-        (
-            "reference: `import v2_all` (defines and builds every model); \
-             `from notification_registry import NOTIFICATION_MODELS`",
-            &ref_import,
-        ),
-        ("pydantic alone: `from pydantic import BaseModel, TypeAdapter`", &pydantic_import),
-    ] {
+        writeln!(md)?;
         writeln!(
             md,
-            "| {what} | {} | {} | {} | {} | {} |",
-            secs(t.import.median()),
-            secs(t.types.median()),
-            secs(t.decoder.median()),
-            secs(t.first_decode.median()),
-            secs(t.wall.median())
+            "| package | `import` | + notification types defined | + decoder built | + one notification decoded | \
+             whole process |"
         )?;
-    }
-    let import_ratio = |f: fn(&ImportTimes) -> &Stats| f(&ref_import).median() / f(&ours_import).median();
-    writeln!(
-        md,
-        "| reference ÷ ours | {:.0}× | {:.2}× | {:.2}× | {:.2}× | {:.2}× |",
-        import_ratio(|t| &t.import),
-        import_ratio(|t| &t.types),
-        import_ratio(|t| &t.decoder),
-        import_ratio(|t| &t.first_decode),
-        import_ratio(|t| &t.wall)
-    )?;
-    writeln!(md)?;
-    writeln!(
-        md,
-        "**Decode throughput** (messages per second from the median pass; {} fresh interpreters per side × {} passes, \
-         after one checked warm-up pass each):",
-        args.decode_rounds, args.passes
-    )?;
-    writeln!(md)?;
-    writeln!(
-        md,
-        "| notifications | lines | ours: `rpc.decode` | ours: whole union | reference | `rpc.decode` ÷ reference | \
-         whole union ÷ reference |"
-    )?;
-    writeln!(md, "|---|---:|---:|---:|---:|---:|---:|")?;
-    let batches = [
-        ("all", &ours_decode.all, &union_decode.all, &ref_decode.all, ours_decode.lines),
-        ("`item/*`", &ours_decode.items, &union_decode.items, &ref_decode.items, ours_decode.item_lines),
-        (
-            "`item/started` + `item/completed`",
-            &ours_decode.lifecycle,
-            &union_decode.lifecycle,
-            &ref_decode.lifecycle,
-            ours_decode.lifecycle_lines,
-        ),
-    ];
-    for (what, ours, union, theirs, lines) in batches {
-        let rate = |s: &Stats| lines as f64 / s.median();
-        let (a, u, b) = (rate(ours), rate(union), rate(theirs));
+        writeln!(md, "|---|---:|---:|---:|---:|---:|")?;
+        for (what, t) in [
+            (
+                "ours: `from codex_app_server_types import rpc`; `rpc.decode(line)` (defines and builds the method's \
+                 class on first sight)",
+                &ours_import,
+            ),
+            (
+                "ours, whole union: `import codex_app_server_types`; `codex_app_server_types.ServerNotification`; \
+                 `TypeAdapter(ServerNotification)`",
+                &union_import,
+            ),
+            (
+                "reference: `import v2_all` (defines and builds every model); \
+                 `from notification_registry import NOTIFICATION_MODELS`",
+                &ref_import,
+            ),
+            ("pydantic alone: `from pydantic import BaseModel, TypeAdapter`", &pydantic_import),
+        ] {
+            writeln!(
+                md,
+                "| {what} | {} | {} | {} | {} | {} |",
+                secs(t.import.median()),
+                secs(t.types.median()),
+                secs(t.decoder.median()),
+                secs(t.first_decode.median()),
+                secs(t.wall.median())
+            )?;
+        }
+        let import_ratio = |f: fn(&ImportTimes) -> &Stats| f(ref_import).median() / f(ours_import).median();
         writeln!(
             md,
-            "| {what} | {lines} | {} /s | {} /s | {} /s | {:.2}× | {:.2}× |",
-            thousands(a),
-            thousands(u),
-            thousands(b),
-            a / b,
-            u / b
+            "| reference ÷ ours | {:.0}× | {:.2}× | {:.2}× | {:.2}× | {:.2}× |",
+            import_ratio(|t| &t.import),
+            import_ratio(|t| &t.types),
+            import_ratio(|t| &t.decoder),
+            import_ratio(|t| &t.first_decode),
+            import_ratio(|t| &t.wall)
         )?;
-    }
-    writeln!(md)?;
+        writeln!(md)?;
+        writeln!(
+            md,
+            "**Decode throughput** (messages per second from the median pass; {} fresh interpreters per side × {} passes, \
+             after one checked warm-up pass each):",
+            args.decode_rounds, args.passes
+        )?;
+        writeln!(md)?;
+        writeln!(
+            md,
+            "| notifications | lines | ours: `rpc.decode` | ours: whole union | reference | `rpc.decode` ÷ reference | \
+             whole union ÷ reference |"
+        )?;
+        writeln!(md, "|---|---:|---:|---:|---:|---:|---:|")?;
+        let batches = [
+            ("all", &ours_decode.all, &union_decode.all, &ref_decode.all, ours_decode.lines),
+            ("`item/*`", &ours_decode.items, &union_decode.items, &ref_decode.items, ours_decode.item_lines),
+            (
+                "`item/started` + `item/completed`",
+                &ours_decode.lifecycle,
+                &union_decode.lifecycle,
+                &ref_decode.lifecycle,
+                ours_decode.lifecycle_lines,
+            ),
+        ];
+        for (what, ours, union, theirs, lines) in batches {
+            let rate = |s: &Stats| lines as f64 / s.median();
+            let (a, u, b) = (rate(ours), rate(union), rate(theirs));
+            writeln!(
+                md,
+                "| {what} | {lines} | {} /s | {} /s | {} /s | {:.2}× | {:.2}× |",
+                thousands(a),
+                thousands(u),
+                thousands(b),
+                a / b,
+                u / b
+            )?;
+        }
+        writeln!(md)?;
 
-    // Against the targets.
-    let verdict = |r: f64, target: f64| if r >= target { "meets" } else { "misses" };
-    // Like for like: both commands write one Python package.
-    let r = gen_ratio(&ours_binary_python);
-    writeln!(
-        md,
-        "- Generation of the Python package, end to end: {:.0}× faster than datamodel-codegen — {} the ≥ \
-         {GENERATION_TARGET:.0}× target (writing the Rust crate too: {:.0}×; in process, Python only: {:.0}×).",
-        r,
-        verdict(r, GENERATION_TARGET),
-        gen_ratio(&ours_binary),
-        gen_ratio(&ours_python_only)
-    )?;
-    let r = import_ratio(|t| &t.first_decode);
-    writeln!(
-        md,
-        "- Cold import to the first notification decoded, through `rpc.decode`: {} vs {}, {:.2}× — {} the ≤ \
-         1/{IMPORT_TARGET:.0} target (through the whole union: {}, {:.2}×).",
-        secs(ours_import.first_decode.median()),
-        secs(ref_import.first_decode.median()),
-        r,
-        verdict(r, IMPORT_TARGET),
-        secs(union_import.first_decode.median()),
-        ref_import.first_decode.median() / union_import.first_decode.median()
-    )?;
-    let all = ref_decode.all.median() / ours_decode.all.median();
-    let items = ref_decode.items.median() / ours_decode.items.median();
-    let union_items = ref_decode.items.median() / union_decode.items.median();
-    writeln!(
-        md,
-        "- Decoding through `rpc.decode`: {all:.2}× overall — {} the ≥ {DECODE_TARGET:.0}× target; {items:.2}× on \
-         `item/*` — {} the ≥ {ITEM_DECODE_TARGET:.0}× target (through the whole union: {union_items:.2}×).",
-        verdict(all, DECODE_TARGET),
-        verdict(items, ITEM_DECODE_TARGET)
-    )?;
-    writeln!(md)?;
-    writeln!(md, "Reference: {}.", reference_facts(&ref_stderr, &registry))?;
-    writeln!(md)?;
-    writeln!(md, "Machine: {}", machine(&bin))?;
-    println!("{md}");
-    Ok(())
+        // Against the targets.
+        let verdict = |r: f64, target: f64| if r >= target { "meets" } else { "misses" };
+        // Like for like: both commands write one Python package.
+        let r = gen_ratio(ours_binary_python);
+        writeln!(
+            md,
+            "- Generation of the Python package, end to end: {:.0}× faster than datamodel-codegen — {} the ≥ \
+             {GENERATION_TARGET:.0}× target (writing the Rust crate too: {:.0}×; in process, Python only: {:.0}×).",
+            r,
+            verdict(r, GENERATION_TARGET),
+            gen_ratio(ours_binary),
+            gen_ratio(ours_python_only)
+        )?;
+        let r = import_ratio(|t| &t.first_decode);
+        writeln!(
+            md,
+            "- Cold import to the first notification decoded, through `rpc.decode`: {} vs {}, {:.2}× — {} the ≤ \
+             1/{IMPORT_TARGET:.0} target (through the whole union: {}, {:.2}×).",
+            secs(ours_import.first_decode.median()),
+            secs(ref_import.first_decode.median()),
+            r,
+            verdict(r, IMPORT_TARGET),
+            secs(union_import.first_decode.median()),
+            ref_import.first_decode.median() / union_import.first_decode.median()
+        )?;
+        let all = ref_decode.all.median() / ours_decode.all.median();
+        let items = ref_decode.items.median() / ours_decode.items.median();
+        let union_items = ref_decode.items.median() / union_decode.items.median();
+        writeln!(
+            md,
+            "- Decoding through `rpc.decode`: {all:.2}× overall — {} the ≥ {DECODE_TARGET:.0}× target; {items:.2}× on \
+             `item/*` — {} the ≥ {ITEM_DECODE_TARGET:.0}× target (through the whole union: {union_items:.2}×).",
+            verdict(all, DECODE_TARGET),
+            verdict(items, ITEM_DECODE_TARGET)
+        )?;
+        writeln!(md)?;
+        writeln!(md, "Reference: {}.", reference_facts(ref_stderr, registry))?;
+        writeln!(md)?;
+        writeln!(md, "Machine: {}", python_machine(bin))?;
+        Ok(md)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -409,28 +516,7 @@ pub fn run(args: &Args) -> Result<()> {
 
 /// The bench virtualenv's `bin` folder, made on first use and remade when `xtask/bench/requirements.txt` changes.
 fn venv(root: &Path) -> Result<PathBuf> {
-    let requirements = root.join("xtask/bench/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).context("cannot read xtask/bench/requirements.txt")?;
-    let dir = target_dir(root).join("bench-venv");
-    let bin = dir.join("bin");
-    let stamp = dir.join("requirements.installed");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && bin.join("python").exists() {
-        return Ok(bin);
-    }
-    eprintln!("==> setting up {} (first run, or the requirements changed)", dir.display());
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    python::run(Command::new(&python).args(["-m", "venv"]).arg(&dir), "create the virtualenv")?;
-    python::run(
-        Command::new(bin.join("python"))
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-        "install xtask/bench/requirements.txt",
-    )?;
-    std::fs::write(&stamp, wanted)?;
-    Ok(bin)
+    python::venv_with(root, "xtask/bench/requirements.txt", &target_dir(root).join("bench-venv"))
 }
 
 /// The same environment for every Python process: bytecode caches written and read as in a normal install (this
@@ -488,12 +574,7 @@ impl Stats {
         self.0[0]
     }
     fn median(&self) -> f64 {
-        let n = self.0.len();
-        if n % 2 == 1 {
-            self.0[n / 2]
-        } else {
-            (self.0[n / 2 - 1] + self.0[n / 2]) / 2.0
-        }
+        median(&self.0, |a, b| (a + b) / 2.0)
     }
 }
 
@@ -642,26 +723,15 @@ fn reference_facts(stderr: &str, registry: &Value) -> String {
     facts.join("; ")
 }
 
-fn machine(bin: &Path) -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
+/// The machine, with the versions of Python, pydantic and datamodel-code-generator in the bench virtualenv.
+fn python_machine(bin: &Path) -> String {
     let versions = version_line(python_env(&mut Command::new(bin.join("python"))).args([
         "-c",
         "import sys, pydantic; from importlib.metadata import version; \
          print(f'Python {sys.version.split()[0]}, pydantic {pydantic.VERSION}, \
          datamodel-code-generator {version(\"datamodel-code-generator\")}')",
     ]));
-    let uptime = version_line(&mut Command::new("uptime"));
-    let load = uptime.split("load average:").nth(1).map(str::trim).map(str::to_string).unwrap_or(uptime);
-    format!("{cpus} CPUs (`nproc`), {cpu}; {versions}; load average {load} at the end of the run (`uptime`).")
+    machine(&versions)
 }
 
 #[cfg(test)]

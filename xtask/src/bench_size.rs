@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 
-use crate::bench::{ms, needs_release_build, rerun_in_release, Timings};
-use crate::update_schema::{repo_root, BUNDLE_FILE};
+use crate::bench::{bench_schema, ms, needs_release_build, rerun_in_release, Timings};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -33,8 +32,7 @@ pub fn run(args: &Args) -> Result<()> {
     if needs_release_build() {
         return rerun_in_release();
     }
-    let schema = args.schema.clone().unwrap_or_else(|| repo_root().join("schema").join(BUNDLE_FILE));
-    let text = std::fs::read_to_string(&schema).with_context(|| format!("cannot read {}", schema.display()))?;
+    let (schema, text) = bench_schema(args.schema.as_deref())?;
     let bundle: Value = serde_json::from_str(&text).context("the schema is not JSON")?;
     let namespaces = namespaces(&schema, &text)?;
 

@@ -3,13 +3,20 @@
 mod bench;
 mod bench_python;
 mod bench_size;
+mod codex;
 mod conformance;
+// The namespace flattener the typify oracle uses too; this crate uses part of it.
+#[path = "../../tests/src/flatten.rs"]
+#[allow(dead_code, reason = "shared with the typify oracle, which uses all of it")]
+mod flatten;
 mod generate;
+mod pin;
 mod python;
 mod release_diff;
 mod releases;
 mod test;
 mod update_schema;
+mod util;
 
 use clap::{Parser, Subcommand};
 

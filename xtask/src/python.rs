@@ -6,14 +6,19 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::update_schema::repo_root;
+use crate::util::repo_root;
 
-/// The virtualenv's `bin` folder, set up.
+/// The tests' virtualenv's `bin` folder, set up.
 pub fn venv() -> Result<PathBuf> {
     let root = repo_root();
-    let requirements = root.join("tests/python/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).context("cannot read tests/python/requirements.txt")?;
-    let dir = root.join("target/python-venv");
+    venv_with(&root, "tests/python/requirements.txt", &root.join("target/python-venv"))
+}
+
+/// The `bin` folder of the virtualenv `dir` with the requirements file `requirements` (relative to `root`)
+/// installed, made on first use and remade when the file changes.
+pub fn venv_with(root: &Path, requirements: &str, dir: &Path) -> Result<PathBuf> {
+    let wanted =
+        std::fs::read_to_string(root.join(requirements)).with_context(|| format!("cannot read {requirements}"))?;
     let bin = dir.join("bin");
     let stamp = dir.join("requirements.installed");
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && bin.join("python").exists() {
@@ -21,15 +26,15 @@ pub fn venv() -> Result<PathBuf> {
     }
     eprintln!("==> setting up {} (first run, or the requirements changed)", dir.display());
     if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
+        std::fs::remove_dir_all(dir)?;
     }
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    run(Command::new(&python).args(["-m", "venv"]).arg(&dir), "create the virtualenv")?;
+    run(Command::new(&python).args(["-m", "venv"]).arg(dir), "create the virtualenv")?;
     run(
         Command::new(bin.join("python"))
             .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-        "install tests/python/requirements.txt",
+            .arg(root.join(requirements)),
+        &format!("install {requirements}"),
     )?;
     std::fs::write(&stamp, wanted)?;
     Ok(bin)
@@ -43,19 +48,50 @@ pub fn run(command: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Lints, type-checks and tests the generated package at `package_dir` (a folder holding `pyproject.toml`).
+/// The commands that lint and type-check the generated package at `package_dir` (a folder holding
+/// `pyproject.toml`): ruff check, ruff format --check (the code is as ruff formats it), mypy --strict.
+pub fn package_checks(bin: &Path, package_dir: &Path, package: &str) -> [Command; 3] {
+    let tool = |program: &str, args: &[&str]| {
+        let mut command = Command::new(bin.join(program));
+        command.args(args).current_dir(package_dir);
+        command
+    };
+    [
+        tool("ruff", &["check", "--quiet", "--no-cache"]),
+        tool("ruff", &["format", "--check", "--quiet", "--no-cache"]),
+        tool("mypy", &["--strict", "--cache-dir", "/dev/null", package]),
+    ]
+}
+
+/// Lints and type-checks the generated package at `package_dir`; stops at the first check that fails.
 pub fn check_package(bin: &Path, package_dir: &Path, package: &str) -> Result<()> {
-    run(
-        Command::new(bin.join("ruff")).args(["check", "--quiet", "--no-cache"]).current_dir(package_dir),
+    for (mut command, what) in package_checks(bin, package_dir, package).into_iter().zip([
         "pass ruff check",
-    )?;
-    run(
-        Command::new(bin.join("ruff")).args(["format", "--check", "--quiet", "--no-cache"]).current_dir(package_dir),
         "keep the generated code as ruff formats it",
-    )?;
-    run(
-        Command::new(bin.join("mypy")).args(["--strict", "--cache-dir", "/dev/null", package]).current_dir(package_dir),
         "pass mypy --strict",
-    )?;
+    ]) {
+        run(&mut command, what)?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::describe;
+
+    #[test]
+    fn the_package_checks_are_ruff_check_ruff_format_and_mypy_strict() {
+        let checks = package_checks(Path::new("/venv/bin"), Path::new("/out/python"), "pkg");
+        let lines: Vec<String> = checks.iter().map(describe).collect();
+        assert_eq!(
+            lines,
+            [
+                "/venv/bin/ruff check --quiet --no-cache",
+                "/venv/bin/ruff format --check --quiet --no-cache",
+                "/venv/bin/mypy --strict --cache-dir /dev/null pkg"
+            ]
+        );
+        assert!(checks.iter().all(|c| c.get_current_dir() == Some(Path::new("/out/python"))));
+    }
 }

@@ -7,9 +7,11 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, ensure, Context, Result};
+use codegen::load::BUNDLE_FILE;
 use serde_json::Value;
 
-use crate::update_schema::{self, repo_root, BUNDLE_FILE};
+use crate::update_schema;
+use crate::util::repo_root;
 
 /// The release compared with the pin: one whose bundles differ from the pin's in every way checked here.
 pub const OLD_RELEASE: &str = "0.160.0";

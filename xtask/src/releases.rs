@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
+use codegen::load::BUNDLE_FILE;
 
-use crate::python;
-use crate::update_schema::{self, repo_root};
+use crate::util::repo_root;
+use crate::{python, update_schema};
 
 /// The releases checked by default: an older stable one and the pin with its experimental methods.
 const DEFAULT: &[(Option<&str>, bool)] = &[(Some("0.160.0"), false), (None, true)];
@@ -72,7 +73,7 @@ pub fn run() -> Result<()> {
             &format!("pass clippy for {label}"),
         )?;
         python::check_package(&bin, &out.join("python"), "codex_app_server_types")?;
-        check_tables(&bin, &out.join("python"), &schema.join(update_schema::BUNDLE_FILE))?;
+        check_tables(&bin, &out.join("python"), &schema.join(BUNDLE_FILE))?;
         // The pinned release's recorded traffic: an older release's bindings may meet unknown variants
         // there, but must read every message and write it back unchanged.
         let lenient = version.is_some();
@@ -81,7 +82,7 @@ pub fn run() -> Result<()> {
             if lenient { " (unknown variants allowed)" } else { "" }
         );
         replay_python(&bin, &out.join("python"), lenient)?;
-        replay_rust(&dir, &out.join("rust"), &schema.join(update_schema::BUNDLE_FILE), lenient)?;
+        replay_rust(&dir, &out.join("rust"), &schema.join(BUNDLE_FILE), lenient)?;
     }
     Ok(())
 }

@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::python;
-use crate::update_schema::{self, repo_root, Pin};
+use crate::util::repo_root;
+use crate::{codex, pin, python, update_schema};
 
 /// The drivers, by name: the transcripts are `<name>.jsonl`.
 const DRIVERS: &[&str] = &["python", "rust"];
@@ -62,9 +62,9 @@ pub fn run(args: &Args) -> Result<()> {
         return drive(&plan);
     }
     let root = repo_root();
-    let pin = Pin::read(&root.join("schema").join(update_schema::PIN_FILE))?;
+    let pin = pin::pinned()?;
     eprintln!("==> conformance against codex app-server {}", pin.codex_version);
-    let codex = update_schema::codex_binary(&pin.codex_version)?;
+    let codex = codex::codex_binary(&pin.codex_version)?;
     let bin = python::venv()?;
     python::run(
         Command::new(env!("CARGO"))

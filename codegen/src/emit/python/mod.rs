@@ -6,6 +6,7 @@
 //! laid out the same way. Importing the package therefore builds no model; the first use of a name imports
 //! the modules it reaches, and pydantic builds each model's validator on first use (`defer_build`).
 
+mod client;
 mod layout;
 mod literals;
 mod modules;
@@ -27,6 +28,8 @@ pub struct PackageOptions {
     /// The import name.
     pub package: String,
     pub version: String,
+    /// The Codex release of the schema, when known: the client runtime warns about older servers.
+    pub codex_version: Option<String>,
     /// The first lines of every file: which command wrote it, from which schema.
     pub header: Vec<String>,
 }
@@ -38,6 +41,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.py", include_str!("../../../../templates/python/base.py.jinja")),
     ("pyproject.toml", include_str!("../../../../templates/python/pyproject.toml.jinja")),
     ("rpc.py", include_str!("../../../../templates/python/rpc.py.jinja")),
+    ("client.py", include_str!("../../../../templates/python/client.py.jinja")),
 ];
 
 /// A view and the template that prints it.
@@ -46,10 +50,12 @@ enum View<'a> {
     Models(&'a modules::ModelsView),
     Types(&'a modules::TypesView),
     Rpc(&'a rpc::RpcView),
+    Client(&'a client::ClientView),
 }
 
-/// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, and `rpc.py` when
-/// the schema has the method tables.
+/// Emits the package: `pyproject.toml`, per namespace an `__init__.py` and its `_models` package, `rpc.py` when
+/// the schema has the method tables, and the client runtime `client/` when they hold what it needs
+/// (`client::supported`).
 pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     let mut env = Environment::new();
     let syntax = SyntaxConfig::builder()
@@ -84,10 +90,18 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
     let entry_points = ir.rpc.as_ref().map(|tables| rpc::entry_points(&model, tables)).unwrap_or_default();
     let namespaces = modules::layout(&model, &entry_points, header);
     let rpc_view = ir.rpc.as_ref().map(|tables| rpc::view(&model, tables, header));
+    let client_view = ir
+        .rpc
+        .as_ref()
+        .filter(|tables| client::supported(tables))
+        .map(|tables| client::view(&model, tables, header, &options.version, options.codex_version.as_deref()));
     // `rpc.py`, the largest file, is rendered first so that no thread starts it last; it is written last.
     let mut jobs: Vec<(String, View<'_>)> = Vec::new();
     if let Some(view) = &rpc_view {
         jobs.push((format!("{package}/rpc.py"), View::Rpc(view)));
+    }
+    if let Some(view) = &client_view {
+        jobs.push((format!("{package}/client/_generated.py"), View::Client(view)));
     }
     for ns_files in &namespaces {
         let dir: Vec<&str> = std::iter::once(package.as_str())
@@ -107,11 +121,15 @@ pub fn emit(ir: &Ir, options: &PackageOptions) -> Vec<GeneratedFile> {
             View::Models(v) => render("models_init.py", Value::from(Serde(v))),
             View::Types(v) => render("types.py", Value::from(Serde(v))),
             View::Rpc(v) => render("rpc.py", Value::from(Serde(v))),
+            View::Client(v) => render("client.py", Value::from(Serde(v))),
         },
     });
     if rpc_view.is_some() {
         rendered.rotate_left(1);
     }
     files.extend(rendered);
+    if client_view.is_some() {
+        files.extend(client::runtime_files(package, header));
+    }
     files
 }

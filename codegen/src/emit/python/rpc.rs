@@ -53,10 +53,10 @@ struct FunctionView {
     lines: Vec<String>,
 }
 
-const INDENT: &str = "    ";
+pub(super) const INDENT: &str = "    ";
 
 /// How a method's params are passed to the typed surface.
-enum Arguments {
+pub(super) enum Arguments {
     None,
     /// The fields of a plain object, as keyword-only arguments: `(name, annotation, required)`.
     Fields(Vec<(String, String, bool)>),
@@ -67,17 +67,17 @@ enum Arguments {
     },
 }
 
-struct Prepared<'a> {
-    method: &'a Method,
-    arguments: Arguments,
+pub(super) struct Prepared<'a> {
+    pub(super) method: &'a Method,
+    pub(super) arguments: Arguments,
     /// The wire type of the params (`None` for none), and whether they may be left out.
     params: String,
     /// The class of the method's whole messages.
     message: String,
     params_optional: bool,
     /// The result's annotation, and whether it is a class (`type[R]` holds it).
-    response: Option<(String, bool)>,
-    doc: String,
+    pub(super) response: Option<(String, bool)>,
+    pub(super) doc: String,
 }
 
 pub fn view(model: &Model, rpc: &Rpc, header: &[String]) -> RpcView {
@@ -206,7 +206,7 @@ fn unknown_class(ir: &Ir, union: &crate::ir::rpc::MessageUnion) -> Option<(Names
     Some((ir.get(union.message).namespace, tagged.unknown.python.clone()))
 }
 
-fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
+pub(super) fn prepare<'a>(model: &Model, rpc: &Rpc, a: &mut Annotations, m: &'a Method) -> Prepared<'a> {
     let ir = model.ir;
     let response = m.response().map(|r| {
         let class = match r {
@@ -321,7 +321,7 @@ fn table<'a>(name: &str, spec: &str, doc: &str, methods: impl Iterator<Item = &'
 
 /// `{indent}{head}{function}(args){after}`: on one line when it fits, else one argument a line with a
 /// trailing comma (which `ruff format` keeps exploded).
-fn call(indent: &str, head: &str, function: &str, args: &[String], after: &str) -> Vec<String> {
+pub(super) fn call(indent: &str, head: &str, function: &str, args: &[String], after: &str) -> Vec<String> {
     let one = format!("{indent}{head}{function}({}){after}", args.join(", "));
     if one.len() <= LINE_LENGTH {
         return vec![one];
@@ -333,13 +333,13 @@ fn call(indent: &str, head: &str, function: &str, args: &[String], after: &str) 
 }
 
 /// The `def` line(s) of a method.
-fn signature(asynchronous: bool, name: &str, params: &[String], returns: &str) -> Vec<String> {
+pub(super) fn signature(asynchronous: bool, name: &str, params: &[String], returns: &str) -> Vec<String> {
     let def = if asynchronous { "async def " } else { "def " };
     call(INDENT, def, name, params, &format!(" -> {returns}:"))
 }
 
 /// The docstring's lines, indented for a method body.
-fn docstring_lines(doc: &str) -> Vec<String> {
+pub(super) fn docstring_lines(doc: &str) -> Vec<String> {
     let body = format!("\"\"\"{doc}\"\"\"");
     body.lines().map(|l| if l.is_empty() { String::new() } else { format!("{INDENT}{INDENT}{l}") }).collect()
 }

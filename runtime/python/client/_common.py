@@ -1,0 +1,260 @@
+"""What `Codex` and `AsyncCodex` share: routing keys, turn results, input, answers to server requests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from .. import rpc
+from ._errors import DecodeError, TurnFailedError
+from ._generated import CODEX_VERSION, ROUTES
+
+log = logging.getLogger(__name__.rsplit(".", 1)[0])
+
+Input = str | Mapping[str, Any] | Any | Iterable[str | Mapping[str, Any] | Any]
+"""A turn's input: a string, one input item (a generated `UserInput` model or its JSON), or several."""
+
+DECLINES = ("decline", "denied")
+"""The decisions tried, in order, to decline an approval with no handler: the first the result type accepts."""
+
+
+def dumps(message: Mapping[str, Any]) -> str:
+    """One message as the line (or frame) sent."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def to_input(value: Input) -> list[Any]:
+    """A turn's input as the `input` list of `turn/start`: a string is one text item."""
+    if isinstance(value, str):
+        return [{"type": "text", "text": value}]
+    if isinstance(value, Mapping) or hasattr(value, "model_dump"):
+        return [value]
+    return [{"type": "text", "text": item} if isinstance(item, str) else item for item in value]
+
+
+def _follow(value: Any, path: tuple[str, ...] | None) -> str | None:
+    if path is None:
+        return None
+    for name in path:
+        value = getattr(value, name, None)
+        if value is None:
+            return None
+    return value if isinstance(value, str) else None
+
+
+def route_of(message: Any) -> tuple[str | None, str | None]:
+    """The thread and turn a decoded notification or server request names (`None` where it names none).
+
+    Known methods follow `ROUTES` (read from the params types); a method this schema does not know is read
+    from its raw params' `threadId` and `turnId`.
+    """
+    method = getattr(message, "method", None)
+    params = getattr(message, "params", None)
+    if isinstance(method, str) and method in ROUTES:
+        thread, turn = ROUTES[method]
+        return _follow(params, thread), _follow(params, turn)
+    if isinstance(params, Mapping):
+        thread_id, turn_id = params.get("threadId"), params.get("turnId")
+        return (
+            thread_id if isinstance(thread_id, str) else None,
+            turn_id if isinstance(turn_id, str) else None,
+        )
+    return None, None
+
+
+def raw_route(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The thread and turn of a message that did not decode, from its raw params."""
+    params = data.get("params")
+    if not isinstance(params, Mapping):
+        return None, None
+    thread_id = params.get("threadId")
+    turn_id = params.get("turnId")
+    turn = params.get("turn")
+    if turn_id is None and isinstance(turn, Mapping):
+        turn_id = turn.get("id")
+    return (
+        thread_id if isinstance(thread_id, str) else None,
+        turn_id if isinstance(turn_id, str) else None,
+    )
+
+
+def decode_error(method: str | None, error: Exception) -> DecodeError:
+    """A `DecodeError` naming the method and the JSON path of the first problem."""
+    if isinstance(error, ValidationError) and error.errors():
+        first = error.errors()[0]
+        path = "/".join(str(part) for part in first["loc"])
+        return DecodeError(method, path, f"{first['msg']} ({error.error_count()} error(s))")
+    return DecodeError(method, "", str(error))
+
+
+def parse_version(user_agent: str | None) -> tuple[int, ...] | None:
+    """The server's version from `userAgent` (`name/0.169.0 (os; arch) ...`)."""
+    if not user_agent:
+        return None
+    match = re.search(r"/(\d+(?:\.\d+)+)", user_agent)
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def check_version(server: tuple[int, ...] | None) -> None:
+    """Warns when the server is older than the Codex release the bindings were generated from."""
+    ours = parse_version(f"/{CODEX_VERSION}") if CODEX_VERSION else None
+    if server is not None and ours is not None and server < ours:
+        log.warning(
+            "codex app-server %s is older than the bindings' Codex %s: some methods or fields may be missing",
+            ".".join(map(str, server)),
+            CODEX_VERSION,
+        )
+
+
+def backoff(attempt: int, base: float) -> float:
+    """The delay before retry `attempt` (0-based): exponential, capped at 8 s, full jitter."""
+    return float(random.uniform(0, min(8.0, base * 2**attempt)))
+
+
+def decline(method: str) -> dict[str, Any] | None:
+    """The result that declines approval request `method` (`None` when it is not such a request)."""
+    spec = rpc.SERVER_REQUESTS.get(method)
+    if spec is None:
+        return None
+    for decision in DECLINES:
+        try:
+            spec.response_adapter.validate_python({"decision": decision})
+        except ValidationError:
+            continue
+        return {"decision": decision}
+    return None
+
+
+def answer_with(request: Any, envelope: dict[str, Any] | None, error: BaseException | None) -> dict[str, Any]:
+    """The one answer to a server request, from what its handler returned or raised.
+
+    No handler (`envelope` and `error` both `None`), or a handler that does not implement the method: an
+    approval is declined, anything else answered "method not found". A handler that raises `RpcError`
+    answers with it; any other exception answers an internal error.
+    """
+    request_id: rpc.RequestId | None = getattr(request, "id", None)
+    method = str(getattr(request, "method", ""))
+    if error is not None:
+        if isinstance(error, rpc.RpcError):
+            return rpc.encode_error(request_id, error.code, error.message, error.data)
+        return rpc.encode_error(request_id, rpc.INTERNAL_ERROR, f"the client's handler failed: {error!r}")
+    unanswered = envelope is None or envelope.get("error", {}).get("code") == rpc.METHOD_NOT_FOUND
+    if unanswered:
+        result = decline(method)
+        if result is not None and request_id is not None:
+            log.info("declined %s (no handler answers it)", method)
+            return rpc.encode_response(request_id, result)
+    if envelope is None:
+        return rpc.encode_error(request_id, rpc.METHOD_NOT_FOUND, f"method not found: {method}")
+    return envelope
+
+
+def wire_tag(item: Any, wire: str) -> str | None:
+    """The value of tag `wire` of a tagged-union member (a generated variant class, or unknown data)."""
+    for _, name, value in getattr(type(item), "__wire_tags__", ()):
+        if name == wire:
+            return str(value)
+    if isinstance(item, Mapping):
+        value = item.get(wire)
+    else:
+        extra = getattr(item, "__pydantic_extra__", None) or {}
+        value = extra.get(wire, getattr(item, wire, None))
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class TurnResult:
+    """What a finished turn produced."""
+
+    turn: Any
+    """The final `Turn` (from `turn/completed`): `status`, `error`, ..."""
+    items: list[Any] = field(default_factory=list)
+    """The turn's completed items (`item/completed`), in order."""
+    usage: Any = None
+    """The thread's token usage as last reported during the turn (`thread/tokenUsage/updated`), if any."""
+
+    @property
+    def final_response(self) -> str | None:
+        """The text of the turn's last agent message."""
+        for item in reversed(self.items):
+            if wire_tag(item, "type") == "agentMessage":
+                text = getattr(item, "text", None)
+                return text if isinstance(text, str) else None
+        return None
+
+    @property
+    def status(self) -> str | None:
+        status = getattr(self.turn, "status", None)
+        return str(getattr(status, "value", status)) if status is not None else None
+
+
+class Collector:
+    """Builds a `TurnResult` from a turn's notifications."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.usage: Any = None
+        self.turn: Any = None
+
+    def add(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        params = getattr(message, "params", None)
+        if method == "item/completed":
+            self.items.append(getattr(params, "item", None))
+        elif method == "thread/tokenUsage/updated":
+            self.usage = getattr(params, "token_usage", None)
+        elif method == "turn/completed":
+            self.turn = getattr(params, "turn", None)
+
+    def result(self) -> TurnResult:
+        result = TurnResult(self.turn, self.items, self.usage)
+        if result.status == "failed":
+            raise TurnFailedError(self.turn)
+        return result
+
+
+H = TypeVar("H")
+
+
+class Page(list[H]):
+    """One page of handles (`thread_list`): a list, with the whole `response` and its `next_cursor` (`None`
+    on the last page; pass it back as `cursor=` for the next)."""
+
+    def __init__(self, items: Iterable[H], response: Any) -> None:
+        super().__init__(items)
+        self.response = response
+        cursor = getattr(response, "next_cursor", None)
+        self.next_cursor: str | None = cursor if isinstance(cursor, str) else None
+
+
+@dataclass(frozen=True)
+class EventsDropped:
+    """In an `events()` subscription: `count` events were dropped (the oldest) because it was full."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class UndecodableMessage:
+    """In `events()`: a line from the server that is not JSON, or a message that does not match the schema."""
+
+    text: str
+    error: Exception
+
+
+@dataclass(frozen=True)
+class UnmatchedResponse:
+    """In `events()`: a response to no pending request (one that timed out, or an error with a null id)."""
+
+    message: Any
+
+
+def is_completed(message: Any) -> bool:
+    return getattr(message, "method", None) == "turn/completed"

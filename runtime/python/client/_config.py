@@ -1,0 +1,68 @@
+"""`CodexConfig`: how to start or reach the app-server, and the client's limits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ._errors import CodexError
+from ._generated import PACKAGE_VERSION
+
+
+@dataclass
+class CodexConfig:
+    """How `Codex` / `AsyncCodex` start (or reach) `codex app-server`, and how long they wait.
+
+    Without `url`, the client spawns `<codex_bin> app-server` (stdio). With `url` (`ws://HOST:PORT`, or
+    `unix://PATH`), it connects to a running server instead (needs the `ws` extra: `websockets`).
+    """
+
+    codex_bin: str | None = None
+    """The `codex` executable; else `$CODEX_BIN`, else `codex` on `PATH`."""
+    config_overrides: Mapping[str, str] = field(default_factory=dict)
+    """Passed as `-c key=value` (values are TOML: quote strings, `'"o3"'`)."""
+    args: Sequence[str] = ()
+    """More arguments after `app-server`."""
+    cwd: str | os.PathLike[str] | None = None
+    """The server's working directory."""
+    env: Mapping[str, str] | None = None
+    """Variables set for the server, over this process's environment."""
+    url: str | None = None
+    """Connect to a running server (`ws://host:port` or `unix://PATH`) instead of spawning one."""
+    client_name: str = "codex_app_server_types"
+    client_title: str | None = None
+    client_version: str = PACKAGE_VERSION
+    request_timeout: float | None = 300.0
+    """Seconds a request waits for its response (`None`: no bound)."""
+    turn_timeout: float | None = None
+    """Seconds a turn's stream may stay silent before `TurnTimeoutError` (`None`: no bound)."""
+    connect_timeout: float = 30.0
+    """Seconds to connect and complete `initialize`."""
+    shutdown_timeout: float = 3.0
+    """Seconds the server gets to exit after its stdin closes, then again after SIGTERM, before SIGKILL."""
+    event_queue_size: int = 1000
+    """Events each `events()` subscription holds before dropping its oldest (counted, reported in order)."""
+    overload_retries: int = 0
+    """How many times a request the server rejects as overloaded (-32001) is retried (0: never)."""
+    overload_backoff: float = 0.25
+    """The first retry's delay in seconds; it doubles each time (up to 8 s), with full jitter."""
+    stderr_lines: int = 40
+    """How many of the server's last stderr lines a `TransportClosedError` carries."""
+
+    def command(self) -> list[str]:
+        """The command that starts the server."""
+        binary = self.codex_bin or os.environ.get("CODEX_BIN") or shutil.which("codex")
+        if not binary:
+            raise CodexError("no codex executable: set CodexConfig.codex_bin or CODEX_BIN, or put codex on PATH")
+        command = [binary]
+        for key, value in self.config_overrides.items():
+            command += ["-c", f"{key}={value}"]
+        return [*command, "app-server", *self.args]
+
+    def environment(self) -> dict[str, str] | None:
+        """The server's environment (`None`: this process's)."""
+        if self.env is None:
+            return None
+        return {**os.environ, **self.env}

@@ -349,12 +349,13 @@ impl Glue<'_> {
                 Some(d) => format!("`{}` for this {what}: {}", m.name.wire, d),
                 None => format!("`{}` for this {what}.", m.name.wire),
             };
-            let note = if needs_more {
-                format!("The {what}'s id(s) in `params` are replaced by this {what}'s.")
-            } else {
-                format!("The params hold nothing but the {what}'s id(s).")
+            let note = match (needs_more, turn) {
+                (true, false) => "The thread id in `params` is replaced by this thread's: any value will do.",
+                (true, true) => "The thread and turn ids in `params` are replaced by this turn's: any values will do.",
+                (false, false) => "Its params are this thread's id.",
+                (false, true) => "Its params are this turn's ids.",
             };
-            let doc: String = doc.lines().chain(["", &note]).map(|l| format!("/// {l}\n")).collect();
+            let doc: String = doc.lines().chain(["", note]).map(|l| format!("/// {l}\n")).collect();
             out.push_str(&format!(
                 "{doc}pub async fn {}(&self{arg}) -> Result<{response}, Error> {{\n self.scoped_request::<{}>({value}, \
                  {thread_path}, {turn_path}).await\n}}\n",

@@ -539,7 +539,7 @@ impl Codex {
 impl Thread {
     /// `thread/resume` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_resume(&self) -> Result<crate::v2::ThreadResumeResponse, Error> {
         self.scoped_request::<
                 crate::rpc::client::ThreadResume,
@@ -548,14 +548,14 @@ impl Thread {
     }
     /// `thread/fork` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_fork(&self) -> Result<crate::v2::ThreadForkResponse, Error> {
         self.scoped_request::<crate::rpc::client::ThreadFork>(None, &["threadId"], None)
             .await
     }
     /// `thread/archive` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_archive(
         &self,
     ) -> Result<crate::v2::ThreadArchiveResponse, Error> {
@@ -566,7 +566,7 @@ impl Thread {
     }
     /// `thread/delete` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_delete(&self) -> Result<crate::v2::ThreadDeleteResponse, Error> {
         self.scoped_request::<
                 crate::rpc::client::ThreadDelete,
@@ -575,7 +575,7 @@ impl Thread {
     }
     /// `thread/unsubscribe` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_unsubscribe(
         &self,
     ) -> Result<crate::v2::ThreadUnsubscribeResponse, Error> {
@@ -586,7 +586,7 @@ impl Thread {
     }
     /// `thread/name/set` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_name_set(
         &self,
         params: crate::v2::ThreadSetNameParams,
@@ -602,7 +602,7 @@ impl Thread {
     }
     /// `thread/goal/set` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_goal_set(
         &self,
     ) -> Result<crate::v2::ThreadGoalSetResponse, Error> {
@@ -613,7 +613,7 @@ impl Thread {
     }
     /// `thread/goal/get` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_goal_get(
         &self,
     ) -> Result<crate::v2::ThreadGoalGetResponse, Error> {
@@ -624,7 +624,7 @@ impl Thread {
     }
     /// `thread/goal/clear` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_goal_clear(
         &self,
     ) -> Result<crate::v2::ThreadGoalClearResponse, Error> {
@@ -635,7 +635,7 @@ impl Thread {
     }
     /// `thread/metadata/update` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_metadata_update(
         &self,
     ) -> Result<crate::v2::ThreadMetadataUpdateResponse, Error> {
@@ -646,7 +646,7 @@ impl Thread {
     }
     /// `thread/attachment/add` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_attachment_add(
         &self,
         params: crate::v2::ThreadAttachmentAddParams,
@@ -662,7 +662,7 @@ impl Thread {
     }
     /// `thread/attachment/list` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_attachment_list(
         &self,
     ) -> Result<crate::v2::ThreadAttachmentListResponse, Error> {
@@ -673,7 +673,7 @@ impl Thread {
     }
     /// `thread/attachment/remove` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_attachment_remove(
         &self,
         params: crate::v2::ThreadAttachmentRemoveParams,
@@ -689,7 +689,7 @@ impl Thread {
     }
     /// `thread/section/move` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_section_move(
         &self,
         params: crate::v2::ThreadSectionMoveParams,
@@ -705,7 +705,7 @@ impl Thread {
     }
     /// `thread/unarchive` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_unarchive(
         &self,
     ) -> Result<crate::v2::ThreadUnarchiveResponse, Error> {
@@ -716,7 +716,7 @@ impl Thread {
     }
     /// `thread/compact/start` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_compact_start(
         &self,
     ) -> Result<crate::v2::ThreadCompactStartResponse, Error> {
@@ -727,7 +727,7 @@ impl Thread {
     }
     /// `thread/shellCommand` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_shell_command(
         &self,
         params: crate::v2::ThreadShellCommandParams,
@@ -743,7 +743,7 @@ impl Thread {
     }
     /// `thread/approveGuardianDeniedAction` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_approve_guardian_denied_action(
         &self,
         params: crate::v2::ThreadApproveGuardianDeniedActionParams,
@@ -759,7 +759,7 @@ impl Thread {
     }
     /// `thread/revert` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_revert(
         &self,
         params: crate::v2::ThreadRevertParams,
@@ -775,14 +775,14 @@ impl Thread {
     }
     /// `thread/read` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_read(&self) -> Result<crate::v2::ThreadReadResponse, Error> {
         self.scoped_request::<crate::rpc::client::ThreadRead>(None, &["threadId"], None)
             .await
     }
     /// `thread/turns/list` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_turns_list(
         &self,
     ) -> Result<crate::v2::ThreadTurnsListResponse, Error> {
@@ -793,7 +793,7 @@ impl Thread {
     }
     /// `thread/items/list` for this thread.
     ///
-    /// The params hold nothing but the thread's id(s).
+    /// Its params are this thread's id.
     pub async fn thread_items_list(
         &self,
     ) -> Result<crate::v2::ThreadItemsListResponse, Error> {
@@ -804,7 +804,7 @@ impl Thread {
     }
     /// `thread/inject_items` for this thread: Append raw Responses API items to the thread history without starting a user turn.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn thread_inject_items(
         &self,
         params: crate::v2::ThreadInjectItemsParams,
@@ -820,7 +820,7 @@ impl Thread {
     }
     /// `turn/start` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn turn_start(
         &self,
         params: crate::v2::TurnStartParams,
@@ -836,7 +836,7 @@ impl Thread {
     }
     /// `turn/steer` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn turn_steer(
         &self,
         params: crate::v2::TurnSteerParams,
@@ -852,7 +852,7 @@ impl Thread {
     }
     /// `turn/interrupt` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn turn_interrupt(
         &self,
         params: crate::v2::TurnInterruptParams,
@@ -868,7 +868,7 @@ impl Thread {
     }
     /// `review/start` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn review_start(
         &self,
         params: crate::v2::ReviewStartParams,
@@ -884,7 +884,7 @@ impl Thread {
     }
     /// `mcpServer/tool/call` for this thread.
     ///
-    /// The thread's id(s) in `params` are replaced by this thread's.
+    /// The thread id in `params` is replaced by this thread's: any value will do.
     pub async fn mcp_server_tool_call(
         &self,
         params: crate::v2::McpServerToolCallParams,
@@ -902,7 +902,7 @@ impl Thread {
 impl TurnHandle {
     /// `turn/interrupt` for this turn.
     ///
-    /// The params hold nothing but the turn's id(s).
+    /// Its params are this turn's ids.
     pub async fn turn_interrupt(
         &self,
     ) -> Result<crate::v2::TurnInterruptResponse, Error> {

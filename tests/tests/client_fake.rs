@@ -120,6 +120,27 @@ async fn a_slow_consumer_is_told_what_it_missed_and_still_gets_the_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_subscribes_to_its_own_events() {
+    bounded(async {
+        let codex = start(config()).await;
+        let (a, b) = (codex.thread("thr_a"), codex.thread("thr_b"));
+        let (mut events_a, mut all) = (a.events(), codex.events());
+        for thread in [b.id(), a.id()] {
+            let notification =
+                json!({ "method": "thread/name/updated", "params": { "threadId": thread, "threadName": thread } });
+            codex.call("test/notify", Some(notification)).await.unwrap();
+        }
+        let only = event_value(&events_a.next().await.unwrap().unwrap());
+        assert_eq!(only["params"]["threadId"], "thr_a", "{only}");
+        let first = event_value(&all.next().await.unwrap().unwrap());
+        assert_eq!(first["params"]["threadId"], "thr_b", "{first}");
+        codex.close().await;
+        assert!(matches!(events_a.next().await, Some(Err(Error::TransportClosed { .. }))));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_is_a_stream() {
     use futures_util::StreamExt;
     bounded(async {

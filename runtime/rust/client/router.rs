@@ -145,7 +145,8 @@ struct State {
     current: HashMap<String, Arc<Queue>>,
     finished: VecDeque<String>,
     thread_handlers: HashMap<String, Handler>,
-    events: Vec<Weak<Queue>>,
+    /// Event subscriptions, each with the thread it is limited to, if any.
+    events: Vec<(Option<String>, Weak<Queue>)>,
     closed: Option<Error>,
     stderr: VecDeque<String>,
 }
@@ -210,12 +211,13 @@ impl Shared {
         }
     }
 
-    pub fn subscribe(&self) -> Arc<Queue> {
+    /// A subscription to the events no turn takes: all of them, or those of `thread`.
+    pub fn subscribe(&self, thread: Option<&str>) -> Arc<Queue> {
         let queue = Queue::new(self.buffer, None);
         let mut state = self.lock();
         match &state.closed {
             Some(error) => queue.push(Err(error.clone()), true),
-            None => state.events.push(Arc::downgrade(&queue)),
+            None => state.events.push((thread.map(str::to_owned), Arc::downgrade(&queue))),
         }
         queue
     }
@@ -286,7 +288,7 @@ impl Shared {
         let mut queues: Vec<Arc<Queue>> = state.by_turn.drain().map(|(_, q)| q).collect();
         queues.extend(state.starting.drain().flat_map(|(_, qs)| qs));
         queues.extend(state.current.drain().map(|(_, q)| q));
-        queues.extend(state.events.drain(..).filter_map(|q| q.upgrade()));
+        queues.extend(state.events.drain(..).filter_map(|(_, q)| q.upgrade()));
         drop(state);
         for queue in queues {
             queue.push(Err(error.clone()), true);
@@ -302,11 +304,8 @@ impl Shared {
             Err(e) => {
                 tracing::warn!("the server wrote a line that is not JSON: {e}");
                 let message = format!("{e}: {}", line.chars().take(200).collect::<String>());
-                return self.broadcast(Err(Error::Decode {
-                    method: "(not JSON)".into(),
-                    path: String::new(),
-                    message,
-                }));
+                let error = Error::Decode { method: "(not JSON)".into(), path: String::new(), message };
+                return self.broadcast(Err(error), None);
             }
         };
         let method = value.get("method").and_then(Value::as_str).map(str::to_owned);
@@ -318,7 +317,7 @@ impl Shared {
             (None, None) => {
                 tracing::warn!("the server wrote JSON that is not a JSON-RPC message");
                 let message = format!("not a JSON-RPC message: {}", line.chars().take(200).collect::<String>());
-                self.broadcast(Err(Error::Decode { method: "(no method)".into(), path: String::new(), message }));
+                self.broadcast(Err(Error::Decode { method: "(no method)".into(), path: String::new(), message }), None);
             }
         }
     }
@@ -386,7 +385,7 @@ impl Shared {
         let mut state = self.lock();
         let Some(queue) = Self::target(&mut state, thread.as_deref(), turn.as_deref(), true) else {
             drop(state);
-            return self.broadcast(item);
+            return self.broadcast(item, thread.as_deref());
         };
         if completed {
             if let Some(turn) = &turn {
@@ -414,11 +413,17 @@ impl Shared {
         queue.push(item, completed);
     }
 
-    /// Delivers an event that belongs to no turn to every subscriber.
-    fn broadcast(&self, item: Item) {
+    /// Delivers an event that belongs to no turn being read to the subscribers: those of every event, and those of
+    /// its thread.
+    fn broadcast(&self, item: Item, thread: Option<&str>) {
         let mut state = self.lock();
-        state.events.retain(|q| q.strong_count() > 0);
-        let queues: Vec<Arc<Queue>> = state.events.iter().filter_map(Weak::upgrade).collect();
+        state.events.retain(|(_, q)| q.strong_count() > 0);
+        let queues: Vec<Arc<Queue>> = state
+            .events
+            .iter()
+            .filter(|(only, _)| only.is_none() || only.as_deref() == thread)
+            .filter_map(|(_, q)| q.upgrade())
+            .collect();
         drop(state);
         if queues.is_empty() {
             match &item {

@@ -8,7 +8,7 @@
 //! - `test/malformed`: a line that is not JSON and a notification of an unknown method, then `{}`.
 //! - `test/ask` `{"method", "params"}`: the server sends that request to the client, and answers `test/ask` with
 //!   the client's reply as `{"reply": ...}`.
-//! - `test/pid`: the server's process id.
+//! - `test/pid`: the server's process id. `test/notify`: sends its params (a notification) to the client.
 //! - `test/overloaded`: the overload error (-32001) twice, then `{"attempts": 3}`.
 
 use std::collections::HashMap;
@@ -131,6 +131,10 @@ impl Server {
                 self.send(json!({ "id": ask, "method": params["method"], "params": params["params"] }));
             }
             "test/pid" => self.answer(&id, json!(std::process::id())),
+            "test/notify" => {
+                self.send(params);
+                self.answer(&id, json!({}));
+            }
             // Overloaded twice, then answered.
             "test/overloaded" => {
                 self.overloaded += 1;

@@ -230,6 +230,11 @@ impl Thread {
         Ok(TurnHandle { codex: self.codex.clone(), id, thread_id, turn: Arc::new(Mutex::new(Some(turn))) })
     }
 
+    /// [`super::Thread::events`]: this thread's events that no turn takes, read with [`Events::next`].
+    pub fn events(&self) -> Events {
+        Events { codex: self.codex.clone(), events: Arc::new(tokio::sync::Mutex::new(self.thread.events())) }
+    }
+
     /// [`super::Thread::set_handler`].
     pub fn set_handler(&self, handler: impl crate::rpc::ServerRequestHandler + Send + 'static) {
         self.thread.set_handler(handler)

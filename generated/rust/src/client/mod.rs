@@ -196,7 +196,7 @@ impl Codex {
     /// Subscribes to the events that no turn handle takes (see [`Events`]); each subscription gets every such
     /// event sent after it was made.
     pub fn events(&self) -> Events {
-        Events { queue: self.core.shared.subscribe() }
+        Events { queue: self.core.shared.subscribe(None) }
     }
 
     /// Closes the connection: the server's input closes, and a server the client started gets the shutdown

@@ -134,6 +134,12 @@ impl Thread {
         &self.codex
     }
 
+    /// Subscribes to this thread's events that no turn handle takes (thread notifications, events of turns whose
+    /// handle was dropped or that another client started); it ends with the connection.
+    pub fn events(&self) -> Events {
+        Events { queue: self.codex.core.shared.subscribe(Some(&self.id)) }
+    }
+
     /// Answers the server's requests about this thread (unless a turn sets its own), instead of the client's
     /// handler.
     pub fn set_handler(&self, handler: impl crate::rpc::ServerRequestHandler + Send + 'static) {

@@ -398,8 +398,9 @@ impl Drop for TurnHandle {
     }
 }
 
-/// The events that belong to no turn being watched (account, config, other threads, unknown methods, lines that do
-/// not decode): a [`futures_core::Stream`] from [`super::Codex::events`]. It ends with the connection.
+/// The events that belong to no turn being read (account, config, threads without a turn handle, unknown methods,
+/// lines that do not decode): a [`futures_core::Stream`] from [`super::Codex::events`], or from
+/// [`Thread::events`] for one thread's. It ends with the connection.
 pub struct Events {
     pub(crate) queue: Arc<Queue>,
 }

@@ -510,6 +510,16 @@ fn the_blocking_client_needs_no_runtime() {
     held.interrupt().unwrap();
     let rest: Vec<_> = held.collect();
     assert!(rest.last().unwrap().is_ok());
+    // Interrupted from another thread while this one reads the events.
+    let held = thread.turn("[hold] y").unwrap();
+    let stop = held.interrupter();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        stop.interrupt()
+    });
+    let last = held.last().unwrap().unwrap();
+    assert_eq!(event_value(&last)["params"]["turn"]["status"], "interrupted");
+    stopper.join().unwrap().unwrap();
     let reply = codex
         .call(
             "test/ask",

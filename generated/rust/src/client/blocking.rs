@@ -295,11 +295,26 @@ impl TurnHandle {
 
     /// [`super::TurnHandle::interrupt`].
     pub fn interrupt(&self) -> Result<(), Error> {
-        self.with(|turn| async move {
-            let result = turn.interrupt().await;
-            (turn, result)
-        })
-        .unwrap_or_else(|| Err(self.codex.codex().core.shared.closed_error()))
+        self.interrupter().interrupt()
+    }
+
+    /// What interrupts this turn from another thread, while this one reads its events.
+    ///
+    /// ```no_run
+    /// # fn f(thread: codex_app_server_types::client::blocking::Thread) -> Result<(), codex_app_server_types::client::Error> {
+    /// let turn = thread.turn("Take your time.")?;
+    /// let stop = turn.interrupter();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_secs(5));
+    ///     let _ = stop.interrupt();
+    /// });
+    /// for event in turn {
+    ///     println!("{:?}", event?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter { codex: self.codex.clone(), thread: self.thread_id.clone(), turn: self.id.clone() }
     }
 
     /// [`super::TurnHandle::steer`].
@@ -310,6 +325,22 @@ impl TurnHandle {
             (turn, result)
         })
         .unwrap_or_else(|| Err(self.codex.codex().core.shared.closed_error()))
+    }
+}
+
+/// Interrupts a turn (`turn/interrupt`) from any thread: [`TurnHandle::interrupter`].
+#[derive(Clone)]
+pub struct Interrupter {
+    codex: Codex,
+    thread: String,
+    turn: String,
+}
+
+impl Interrupter {
+    /// Asks the server to interrupt the turn; it then completes as `interrupted`.
+    pub fn interrupt(&self) -> Result<(), Error> {
+        let params = serde_json::json!({ "threadId": self.thread, "turnId": self.turn });
+        self.codex.call("turn/interrupt", Some(params)).map(drop)
     }
 }
 

@@ -223,6 +223,8 @@ impl Codex {
         Ok(self.thread(id))
     }
 
+    // Used by the glue where the schema has `thread/list`.
+    #[allow(dead_code)]
     pub(crate) async fn list_threads<R: crate::rpc::Request>(
         &self,
         params: Option<Value>,

@@ -148,7 +148,7 @@ impl Glue<'_> {
              turn handles send without repeating their ids.\n\n",
         );
         out.push_str("#![allow(clippy::needless_question_mark)]\n");
-        out.push_str("use super::{Codex, Error, Thread, ThreadPage, TurnHandle, TurnInput};\n");
+        out.push_str("use super::{Codex, Error, Thread, TurnHandle};\n");
         out.push_str("use super::router::Route;\n\n");
         let union = |key: &str| self.rpc.unions.iter().find(|u| u.key == key).map(|u| self.path(u.message));
         let notification = union("ServerNotification").expect("checked by `supported`");
@@ -200,8 +200,8 @@ impl Glue<'_> {
         out.push_str(&self.scoped(true));
         if self.field_type("turn/start", "input", true) != "serde_json::Value" {
             out.push_str(
-                "impl From<UserInput> for TurnInput {\n fn from(item: UserInput) -> Self { \
-                 TurnInput::from(vec![item]) }\n}\n",
+                "impl From<UserInput> for super::TurnInput {\n fn from(item: UserInput) -> Self { \
+                 super::TurnInput::from(vec![item]) }\n}\n",
             );
         }
         out
@@ -299,7 +299,7 @@ impl Glue<'_> {
                 if list { "a page of thread handles" } else { "a handle on the thread" }
             );
             let (ret, helper) = if list {
-                (format!("ThreadPage<{response}>"), "list_threads")
+                (format!("super::ThreadPage<{response}>"), "list_threads")
             } else {
                 ("Thread".into(), "open_thread")
             };

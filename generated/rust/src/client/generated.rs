@@ -3,7 +3,7 @@
 
 //! The part of the client built from the schema: the types the runtime names, where each server message names its thread and turn, the answers that decline approvals, and the requests thread and turn handles send without repeating their ids.
 #![allow(clippy::needless_question_mark)]
-use super::{Codex, Error, Thread, ThreadPage, TurnHandle, TurnInput};
+use super::{Codex, Error, Thread, TurnHandle};
 use super::router::Route;
 /// A message the server sends without an id.
 pub type ServerNotification = crate::ServerNotification;
@@ -529,7 +529,7 @@ impl Codex {
     pub async fn thread_list(
         &self,
         params: crate::v2::ThreadListParams,
-    ) -> Result<ThreadPage<crate::v2::ThreadListResponse>, Error> {
+    ) -> Result<super::ThreadPage<crate::v2::ThreadListResponse>, Error> {
         self.list_threads::<
                 crate::rpc::client::ThreadList,
             >(crate::rpc::to_params(&params)?)
@@ -912,8 +912,8 @@ impl TurnHandle {
             .await
     }
 }
-impl From<UserInput> for TurnInput {
+impl From<UserInput> for super::TurnInput {
     fn from(item: UserInput) -> Self {
-        TurnInput::from(vec![item])
+        super::TurnInput::from(vec![item])
     }
 }

@@ -223,6 +223,7 @@ fn backends(options: &Options, header: &[String]) -> Vec<Box<dyn emit::Backend>>
         backends.push(Box::new(emit::rust::CrateOptions {
             crate_name: options.rust_crate_name.clone(),
             version: options.rust_crate_version.clone(),
+            codex_version: options.codex_version.clone(),
             header: header.to_vec(),
         }));
     }

@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod flatten;
+pub mod mock;
 pub mod samples;
 pub mod trip;
 

@@ -23,6 +23,9 @@ pub mod v2;
 
 pub mod rpc;
 
+#[cfg(feature = "client")]
+pub mod client;
+
 mod wire;
 
 /// A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).

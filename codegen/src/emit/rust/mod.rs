@@ -2,6 +2,7 @@
 //! (see [`text`]); the few that the text's rules cannot lay out are built with `quote` or parsed back, and
 //! printed by `prettyplease`.
 
+mod client;
 mod items;
 pub mod names;
 mod rpc;
@@ -23,6 +24,8 @@ use crate::ir::*;
 pub struct CrateOptions {
     pub crate_name: String,
     pub version: String,
+    /// The Codex release the schema came from, when known: the client warns about older servers.
+    pub codex_version: Option<String>,
     /// The first lines of every file: which command wrote it, from which schema.
     pub header: Vec<String>,
 }
@@ -81,7 +84,9 @@ fn emit_named(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> V
         (printed, rpc_files.join().expect("writing the rpc module does not panic"))
     });
 
-    let mut files = vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options) }];
+    let client = client::module(ir, options.codex_version.as_deref(), &header, &functions).unwrap_or_default();
+    let mut files =
+        vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options, !client.is_empty()) }];
     for (index, ns) in ir.namespaces.iter().enumerate() {
         let mut contents = header.clone();
         let parts = chunks.iter().zip(&printed).filter(|(c, _)| c.namespace.0 == index).map(|(_, p)| p.as_str());
@@ -99,6 +104,7 @@ fn emit_named(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> V
     }
     files.extend(rpc_files);
     files.push(GeneratedFile { path: "src/wire.rs".into(), contents: format!("{header}\n{WIRE_MODULE}") });
+    files.extend(client.into_iter().map(|(path, contents)| GeneratedFile { path, contents }));
     files
 }
 
@@ -173,6 +179,12 @@ fn preamble(ir: &Ir, chunk: &Chunk) -> TokenStream {
             if ir.rpc.is_some() {
                 body.extend(quote! { pub mod rpc; });
             }
+            if client::supported(ir) {
+                body.extend(quote! {
+                    #[cfg(feature = "client")]
+                    pub mod client;
+                });
+            }
             body.extend(quote! { mod wire; });
         }
     }
@@ -234,13 +246,37 @@ fn nesting_depth(ir: &Ir) -> usize {
     deepest
 }
 
-fn cargo_toml(options: &CrateOptions) -> String {
+fn cargo_toml(options: &CrateOptions, client: bool) -> String {
     let header: String = options.header.iter().map(|l| format!("# {l}\n")).collect();
-    format!(
+    let mut text = format!(
         "{header}[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\npublish = false\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = \"1\"\n",
         options.crate_name, options.version
-    )
+    );
+    if client {
+        text.push_str(CLIENT_DEPENDENCIES);
+    }
+    text
 }
+
+/// The client runtime's dependencies and features (see `client.rs`): optional, so that a types-only build pulls
+/// nothing but serde and serde_json.
+const CLIENT_DEPENDENCIES: &str = r#"
+# The client runtime (`client`, `blocking`, `ws` features); a types-only build needs none of these.
+futures-core = { version = "0.3", optional = true }
+futures-util = { version = "0.3", default-features = false, features = ["sink"], optional = true }
+serde_path_to_error = { version = "0.1", optional = true }
+tokio = { version = "1.38", features = ["io-util", "macros", "process", "rt", "sync", "time"], optional = true }
+tokio-tungstenite = { version = "0.28", optional = true }
+tracing = { version = "0.1", optional = true }
+
+[features]
+# The async client (`client::Codex`), on tokio.
+client = ["dep:futures-core", "dep:serde_path_to_error", "dep:tokio", "dep:tracing"]
+# `client::blocking`: the same API without async; it runs its own runtime on a thread of its own.
+blocking = ["client"]
+# Connecting to `codex app-server --listen ws://...` with `CodexConfig::url`.
+ws = ["client", "dep:futures-util", "dep:tokio-tungstenite", "tokio/net"]
+"#;
 
 /// Text as prettyplease prints it: as written, or laid out by prettyplease when the text asks for it.
 fn laid_out(item: text::ItemText) -> String {

@@ -1,0 +1,497 @@
+//! The one reader of the server's messages: responses go to their waiters by id, notifications to the turn (or
+//! thread) they name, server requests to a handler, everything else to the event subscribers.
+//!
+//! Buffering policy: a turn's events (and each event subscription's) wait in a queue of at most `buffer` events
+//! (see [`super::CodexConfig::buffer`]). The reader never waits for a consumer, so a slow consumer stalls nobody
+//! else; when its queue is full, newer events are left out and counted, and the consumer reads an
+//! [`Error::Lagged`] with the count before the next event. `turn/completed`, and the error closing the stream, are
+//! always queued. What a turn's result needs (its items, usage and final turn) is kept aside, whatever the queue
+//! drops.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::error::Error;
+use super::generated::{self, ServerNotification, ServerRequest};
+use super::handler::{error_reply, Handler};
+
+/// Where a server message's params hold its thread's and its turn's id: wire names from the params object down.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Route {
+    pub thread: Option<&'static [&'static str]>,
+    pub turn: Option<&'static [&'static str]>,
+}
+
+impl Route {
+    pub const NONE: Route = Route { thread: None, turn: None };
+
+    fn ids(&self, params: Option<&Value>) -> (Option<String>, Option<String>) {
+        let at = |path: Option<&[&str]>| {
+            let mut value = params?;
+            for key in path? {
+                value = value.get(*key)?;
+            }
+            value.as_str().map(str::to_owned)
+        };
+        (at(self.thread), at(self.turn))
+    }
+}
+
+/// How many finished turns are remembered, so that their late events are not taken for a new turn's.
+const FINISHED: usize = 256;
+/// How many lines of the server's stderr are kept for [`Error::TransportClosed`].
+const STDERR_LINES: usize = 20;
+
+pub(crate) type Item = Result<ServerNotification, Error>;
+
+/// What a turn's result is made of, kept whatever the queue drops.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    pub items: Vec<Value>,
+    pub usage: Option<Value>,
+    pub turn: Option<Value>,
+}
+
+/// The events of one turn, or of one event subscription.
+pub(crate) struct Queue {
+    state: Mutex<QueueState>,
+    capacity: usize,
+    pub handler: Option<Handler>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    items: VecDeque<Item>,
+    dropped: u64,
+    finished: bool,
+    waker: Option<Waker>,
+    collected: Collected,
+}
+
+impl Queue {
+    pub fn new(capacity: usize, handler: Option<Handler>) -> Arc<Queue> {
+        Arc::new(Queue { state: Mutex::new(QueueState::default()), capacity, handler })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues `item`; `last` ends the queue (and is queued even when it is full).
+    fn push(&self, item: Item, last: bool) {
+        let mut state = self.lock();
+        if state.finished {
+            return;
+        }
+        if last || state.items.len() < self.capacity {
+            state.items.push_back(item);
+        } else {
+            state.dropped += 1;
+        }
+        state.finished |= last;
+        if let Some(waker) = state.waker.take() {
+            waker.wake();
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.lock().finished
+    }
+
+    pub fn take_collected(&self) -> Collected {
+        std::mem::take(&mut self.lock().collected)
+    }
+
+    /// The next event; `None` once the queue ended and is read out.
+    pub fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        let mut state = self.lock();
+        if state.dropped > 0 {
+            let dropped = std::mem::take(&mut state.dropped);
+            return Poll::Ready(Some(Err(Error::Lagged { dropped })));
+        }
+        if let Some(item) = state.items.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if state.finished {
+            return Poll::Ready(None);
+        }
+        state.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The state the reader, the handles and the handler tasks share.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    out: mpsc::UnboundedSender<String>,
+    pub buffer: usize,
+    pub handler: Option<Handler>,
+    closed: watch::Sender<bool>,
+}
+
+#[derive(Default)]
+struct State {
+    next_id: i64,
+    pending: HashMap<i64, (String, oneshot::Sender<Result<Value, Error>>)>,
+    by_turn: HashMap<String, Arc<Queue>>,
+    /// Per thread, the turns whose `turn/start` is not answered yet, oldest first.
+    starting: HashMap<String, VecDeque<Arc<Queue>>>,
+    /// Per thread, the turn running: it also gets the thread's events that name no turn.
+    current: HashMap<String, Arc<Queue>>,
+    finished: VecDeque<String>,
+    thread_handlers: HashMap<String, Handler>,
+    /// Event subscriptions, each with the thread it is limited to, if any.
+    events: Vec<(Option<String>, Weak<Queue>)>,
+    closed: Option<Error>,
+    stderr: VecDeque<String>,
+}
+
+impl Shared {
+    pub fn new(out: mpsc::UnboundedSender<String>, buffer: usize, handler: Option<Handler>) -> Arc<Shared> {
+        let (closed, _) = watch::channel(false);
+        Arc::new(Shared { state: Mutex::new(State::default()), out, buffer, handler, closed })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes one message.
+    pub fn send(&self, message: &Value) -> Result<(), Error> {
+        let text = message.to_string();
+        tracing::trace!(target: "codex_client::wire", direction = "out", message = %text);
+        self.out.send(text).map_err(|_| self.closed_error())
+    }
+
+    /// The error every waiter gets once the server is gone.
+    pub fn closed_error(&self) -> Error {
+        self.lock().closed.clone().unwrap_or_else(|| Error::TransportClosed {
+            reason: "the connection is closing".into(),
+            status: None,
+            stderr: Vec::new(),
+        })
+    }
+
+    /// Waits until the transport closed.
+    pub async fn wait_closed(&self) {
+        let mut closed = self.closed.subscribe();
+        let _ = closed.wait_for(|c| *c).await;
+    }
+
+    /// Sends request `method` and waits for its answer (at most `timeout`); a cancelled wait forgets the request.
+    pub async fn call(&self, method: &str, params: Option<Value>, timeout: Duration) -> Result<Value, Error> {
+        let (tx, rx) = oneshot::channel();
+        let id = {
+            let mut state = self.lock();
+            if let Some(error) = &state.closed {
+                return Err(error.clone());
+            }
+            state.next_id += 1;
+            let id = state.next_id;
+            state.pending.insert(id, (method.to_owned(), tx));
+            id
+        };
+        let forget = Forget { shared: self, id };
+        let mut message = serde_json::json!({ "id": id, "method": method });
+        if let Some(params) = params {
+            message["params"] = params;
+        }
+        self.send(&message)?;
+        let answer = tokio::time::timeout(timeout, rx).await;
+        drop(forget);
+        match answer {
+            Err(_) => Err(Error::Timeout { what: format!("request `{method}` ({id})"), after: timeout }),
+            Ok(Err(_)) => Err(self.closed_error()),
+            Ok(Ok(answer)) => answer,
+        }
+    }
+
+    /// A subscription to the events no turn takes: all of them, or those of `thread`.
+    pub fn subscribe(&self, thread: Option<&str>) -> Arc<Queue> {
+        let queue = Queue::new(self.buffer, None);
+        let mut state = self.lock();
+        match &state.closed {
+            Some(error) => queue.push(Err(error.clone()), true),
+            None => state.events.push((thread.map(str::to_owned), Arc::downgrade(&queue))),
+        }
+        queue
+    }
+
+    pub fn set_thread_handler(&self, thread: &str, handler: Option<Handler>) {
+        let mut state = self.lock();
+        match handler {
+            Some(handler) => state.thread_handlers.insert(thread.to_owned(), handler),
+            None => state.thread_handlers.remove(thread),
+        };
+    }
+
+    /// Registers a turn about to be started on `thread`: its events are kept from now on.
+    pub fn start_turn(&self, thread: &str, queue: &Arc<Queue>) -> Result<(), Error> {
+        let mut state = self.lock();
+        if let Some(error) = &state.closed {
+            return Err(error.clone());
+        }
+        state.starting.entry(thread.to_owned()).or_default().push_back(Arc::clone(queue));
+        Ok(())
+    }
+
+    /// The turn `queue` on `thread` is `turn` (from `turn/start`'s answer).
+    pub fn bind_turn(&self, thread: &str, turn: &str, queue: &Arc<Queue>) {
+        let mut state = self.lock();
+        let state = &mut *state;
+        remove_starting(&mut state.starting, thread, queue);
+        if queue.is_finished() || state.finished.iter().any(|t| t == turn) {
+            return;
+        }
+        state.by_turn.entry(turn.to_owned()).or_insert_with(|| Arc::clone(queue));
+        state.current.insert(thread.to_owned(), Arc::clone(queue));
+    }
+
+    /// Forgets the turn `queue` (its handle is gone, or its start failed): its later events go to the subscribers.
+    pub fn forget_turn(&self, thread: &str, queue: &Arc<Queue>) {
+        let mut state = self.lock();
+        let state = &mut *state;
+        remove_starting(&mut state.starting, thread, queue);
+        state.by_turn.retain(|_, q| !Arc::ptr_eq(q, queue));
+        state.current.retain(|_, q| !Arc::ptr_eq(q, queue));
+    }
+
+    pub fn stderr_line(&self, line: String) {
+        tracing::debug!(target: "codex_client::stderr", "{line}");
+        let mut state = self.lock();
+        if state.stderr.len() == STDERR_LINES {
+            state.stderr.pop_front();
+        }
+        state.stderr.push_back(line);
+    }
+
+    pub fn stderr(&self) -> Vec<String> {
+        self.lock().stderr.iter().cloned().collect()
+    }
+
+    /// Ends every wait: pending requests, turns and subscriptions get `error`.
+    pub fn close(&self, error: Error) {
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            return;
+        }
+        tracing::debug!("closing the client: {error}");
+        state.closed = Some(error.clone());
+        for (_, (_, waiter)) in state.pending.drain() {
+            let _ = waiter.send(Err(error.clone()));
+        }
+        let mut queues: Vec<Arc<Queue>> = state.by_turn.drain().map(|(_, q)| q).collect();
+        queues.extend(state.starting.drain().flat_map(|(_, qs)| qs));
+        queues.extend(state.current.drain().map(|(_, q)| q));
+        queues.extend(state.events.drain(..).filter_map(|(_, q)| q.upgrade()));
+        drop(state);
+        for queue in queues {
+            queue.push(Err(error.clone()), true);
+        }
+        self.closed.send_replace(true);
+    }
+
+    /// Handles one line from the server.
+    pub fn on_line(self: &Arc<Self>, line: &str) {
+        tracing::trace!(target: "codex_client::wire", direction = "in", message = %line);
+        let value: Value = match serde_json::from_str(line) {
+            Ok(value) => value,
+            Err(e) => {
+                tracing::warn!("the server wrote a line that is not JSON: {e}");
+                let message = format!("{e}: {}", line.chars().take(200).collect::<String>());
+                let error = Error::Decode { method: "(not JSON)".into(), path: String::new(), message };
+                return self.broadcast(Err(error), None);
+            }
+        };
+        let method = value.get("method").and_then(Value::as_str).map(str::to_owned);
+        let id = value.get("id").cloned();
+        match (method, id) {
+            (Some(method), Some(id)) => self.on_request(method, id, value),
+            (Some(method), None) => self.on_notification(&method, value),
+            (None, Some(id)) => self.on_response(&id, value),
+            (None, None) => {
+                tracing::warn!("the server wrote JSON that is not a JSON-RPC message");
+                let message = format!("not a JSON-RPC message: {}", line.chars().take(200).collect::<String>());
+                self.broadcast(Err(Error::Decode { method: "(no method)".into(), path: String::new(), message }), None);
+            }
+        }
+    }
+
+    fn on_response(&self, id: &Value, mut message: Value) {
+        let waiter = id.as_i64().and_then(|id| self.lock().pending.remove(&id));
+        let Some((method, waiter)) = waiter else {
+            tracing::warn!("the server answered request {id}, which nobody waits for");
+            return;
+        };
+        let answer = match (message.get_mut("result").map(Value::take), message.get("error")) {
+            (_, Some(error)) => Err(Error::Rpc {
+                method,
+                code: error.get("code").and_then(Value::as_i64).unwrap_or_default(),
+                message: error.get("message").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                data: error.get("data").cloned().map(Box::new),
+            }),
+            (Some(result), None) => Ok(result),
+            (None, None) => {
+                Err(Error::Decode { method, path: String::new(), message: "an answer without result".into() })
+            }
+        };
+        let _ = waiter.send(answer);
+    }
+
+    /// The queue a message of `thread` and `turn` belongs to; `bind` ties an unknown turn id to a turn being started.
+    fn target(state: &mut State, thread: Option<&str>, turn: Option<&str>, bind: bool) -> Option<Arc<Queue>> {
+        if let Some(queue) = turn.and_then(|t| state.by_turn.get(t)) {
+            return Some(Arc::clone(queue));
+        }
+        if turn.is_some_and(|t| state.finished.iter().any(|f| f == t)) {
+            return None;
+        }
+        let thread = thread?;
+        let starting = state.starting.get_mut(thread).and_then(|qs| qs.front().cloned());
+        if let Some(queue) = starting {
+            if let (Some(turn), true) = (turn, bind) {
+                remove_starting(&mut state.starting, thread, &queue);
+                state.by_turn.insert(turn.to_owned(), Arc::clone(&queue));
+                state.current.insert(thread.to_owned(), Arc::clone(&queue));
+            }
+            return Some(queue);
+        }
+        match turn {
+            None => state.current.get(thread).cloned(),
+            Some(_) => None,
+        }
+    }
+
+    fn on_notification(&self, method: &str, value: Value) {
+        let params = value.get("params");
+        let (thread, turn) = generated::route(method).ids(params);
+        let aside = match method {
+            "item/completed" => params.and_then(|p| p.get("item")).cloned(),
+            "thread/tokenUsage/updated" => params.and_then(|p| p.get("tokenUsage")).cloned(),
+            "turn/completed" => params.and_then(|p| p.get("turn")).cloned(),
+            _ => None,
+        };
+        let item =
+            serde_path_to_error::deserialize::<_, ServerNotification>(value).map_err(|e| Error::decode(method, e));
+        if let Err(e) = &item {
+            tracing::warn!("{e}");
+        }
+        let completed = method == "turn/completed";
+        let mut state = self.lock();
+        let Some(queue) = Self::target(&mut state, thread.as_deref(), turn.as_deref(), true) else {
+            drop(state);
+            return self.broadcast(item, thread.as_deref());
+        };
+        if completed {
+            if let Some(turn) = &turn {
+                state.by_turn.remove(turn);
+                if state.finished.len() == FINISHED {
+                    state.finished.pop_front();
+                }
+                state.finished.push_back(turn.clone());
+            }
+            if let Some(thread) = &thread {
+                if state.current.get(thread).is_some_and(|q| Arc::ptr_eq(q, &queue)) {
+                    state.current.remove(thread);
+                }
+            }
+        }
+        drop(state);
+        if let Some(aside) = aside {
+            let mut q = queue.lock();
+            match method {
+                "item/completed" => q.collected.items.push(aside),
+                "thread/tokenUsage/updated" => q.collected.usage = Some(aside),
+                _ => q.collected.turn = Some(aside),
+            }
+        }
+        queue.push(item, completed);
+    }
+
+    /// Delivers an event that belongs to no turn being read to the subscribers: those of every event, and those of
+    /// its thread.
+    fn broadcast(&self, item: Item, thread: Option<&str>) {
+        let mut state = self.lock();
+        state.events.retain(|(_, q)| q.strong_count() > 0);
+        let queues: Vec<Arc<Queue>> = state
+            .events
+            .iter()
+            .filter(|(only, _)| only.is_none() || only.as_deref() == thread)
+            .filter_map(|(_, q)| q.upgrade())
+            .collect();
+        drop(state);
+        if queues.is_empty() {
+            match &item {
+                Ok(n) => {
+                    tracing::debug!("no subscriber for {:?}", serde_json::to_value(n).ok().map(|v| v["method"].clone()))
+                }
+                Err(e) => tracing::debug!("no subscriber for: {e}"),
+            }
+        }
+        for queue in queues {
+            queue.push(item.clone(), false);
+        }
+    }
+
+    /// Answers a server request, exactly once: by the turn's, the thread's or the client's handler, or by declining
+    /// an approval, or "method not found"; a request that does not decode is answered with an error.
+    fn on_request(self: &Arc<Self>, method: String, id: Value, value: Value) {
+        let (thread, turn) = generated::route(&method).ids(value.get("params"));
+        let handler = {
+            let mut state = self.lock();
+            let queue = Self::target(&mut state, thread.as_deref(), turn.as_deref(), false);
+            queue
+                .and_then(|q| q.handler.clone())
+                .or_else(|| thread.as_ref().and_then(|t| state.thread_handlers.get(t).cloned()))
+                .or_else(|| self.handler.clone())
+        };
+        let shared = Arc::clone(self);
+        let task = async move {
+            let reply = match serde_path_to_error::deserialize::<_, ServerRequest>(value) {
+                Err(e) => {
+                    let error = Error::decode(&method, e);
+                    tracing::warn!("answering a request that does not decode with an error: {error}");
+                    error_reply(&id, -32602, error.to_string())
+                }
+                Ok(request) => match (handler, generated::decline(&method)) {
+                    (Some(handler), _) => handler.answer(&id, request).await,
+                    (None, Some(decline)) => {
+                        tracing::info!("declining `{method}`: the client has no handler");
+                        serde_json::json!({ "id": id, "result": decline })
+                    }
+                    (None, None) => error_reply(&id, -32601, format!("method not found: {method}")),
+                },
+            };
+            if let Err(e) = shared.send(&reply) {
+                tracing::debug!("cannot answer `{method}`: {e}");
+            }
+        };
+        tokio::spawn(tracing::Instrument::in_current_span(task));
+    }
+}
+
+fn remove_starting(starting: &mut HashMap<String, VecDeque<Arc<Queue>>>, thread: &str, queue: &Arc<Queue>) {
+    if let Some(queues) = starting.get_mut(thread) {
+        queues.retain(|q| !Arc::ptr_eq(q, queue));
+        if queues.is_empty() {
+            starting.remove(thread);
+        }
+    }
+}
+
+/// Forgets a pending request when its wait ends (answered, timed out or cancelled).
+struct Forget<'a> {
+    shared: &'a Shared,
+    id: i64,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.shared.lock().pending.remove(&self.id);
+    }
+}

@@ -1,0 +1,256 @@
+//! The two ways to reach a server: a `codex app-server` child on stdio, or a websocket (feature `ws`). Each is a
+//! source of lines and a sink of lines; four tasks run it: the reader (see `router`), the writer, the stderr
+//! reader and, for a child, its supervisor. All of them end once the server is gone.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::sync::{mpsc, watch};
+
+use super::config::CodexConfig;
+use super::error::Error;
+use super::router::Shared;
+
+/// Lines from the server.
+pub(crate) enum Source {
+    Stdio(tokio::io::Lines<BufReader<ChildStdout>>),
+    #[cfg(feature = "ws")]
+    Ws(futures_util::stream::SplitStream<Socket>),
+}
+
+/// Lines to the server.
+pub(crate) enum Sink {
+    Stdio(ChildStdin),
+    #[cfg(feature = "ws")]
+    Ws(futures_util::stream::SplitSink<Socket, tokio_tungstenite::tungstenite::Message>),
+}
+
+#[cfg(feature = "ws")]
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A connected server.
+pub(crate) struct Connection {
+    pub source: Source,
+    pub sink: Sink,
+    pub child: Option<(Child, ChildStderr)>,
+}
+
+/// Starts `codex app-server`, or connects to the configured URL.
+pub(crate) async fn connect(config: &CodexConfig) -> Result<Connection, Error> {
+    if let Some(url) = &config.url {
+        return connect_url(url, config.request_timeout).await;
+    }
+    let bin = config
+        .codex_bin
+        .clone()
+        .or_else(|| std::env::var_os("CODEX_BIN").map(Into::into))
+        .unwrap_or_else(|| "codex".into());
+    let mut command = Command::new(&bin);
+    command.arg("app-server");
+    for key_value in &config.overrides {
+        command.arg("-c").arg(key_value);
+    }
+    command.args(&config.args).envs(&config.env);
+    if let Some(cwd) = &config.cwd {
+        command.current_dir(cwd);
+    }
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    let mut child = command.spawn().map_err(|e| Error::Start(format!("{}: {e}", bin.display())))?;
+    tracing::debug!(pid = child.id(), bin = %bin.display(), "started codex app-server");
+    let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(Error::Start("the server's stdio is not piped".into()));
+    };
+    Ok(Connection {
+        source: Source::Stdio(BufReader::new(stdout).lines()),
+        sink: Sink::Stdio(stdin),
+        child: Some((child, stderr)),
+    })
+}
+
+#[cfg(feature = "ws")]
+async fn connect_url(url: &str, timeout: Duration) -> Result<Connection, Error> {
+    use futures_util::StreamExt;
+    let connecting = tokio_tungstenite::connect_async(url);
+    let (socket, _) = tokio::time::timeout(timeout, connecting)
+        .await
+        .map_err(|_| Error::Start(format!("{url}: no connection within {timeout:?}")))?
+        .map_err(|e| Error::Start(format!("{url}: {e}")))?;
+    let (sink, source) = socket.split();
+    Ok(Connection { source: Source::Ws(source), sink: Sink::Ws(sink), child: None })
+}
+
+#[cfg(not(feature = "ws"))]
+async fn connect_url(url: &str, _: Duration) -> Result<Connection, Error> {
+    Err(Error::Start(format!("{url}: connecting to a URL needs the crate's `ws` feature")))
+}
+
+impl Source {
+    /// The next line; `Err` when reading fails, `None` at the end.
+    async fn next(&mut self) -> Option<Result<String, String>> {
+        match self {
+            Source::Stdio(lines) => lines.next_line().await.map_err(|e| e.to_string()).transpose(),
+            #[cfg(feature = "ws")]
+            Source::Ws(frames) => {
+                use futures_util::StreamExt;
+                use tokio_tungstenite::tungstenite::Message;
+                loop {
+                    return match frames.next().await? {
+                        Ok(Message::Text(text)) => Some(Ok(text.as_str().to_owned())),
+                        Ok(Message::Binary(bytes)) => Some(Ok(String::from_utf8_lossy(&bytes).into_owned())),
+                        Ok(Message::Close(_)) => None,
+                        Ok(_) => continue,
+                        Err(e) => Some(Err(e.to_string())),
+                    };
+                }
+            }
+        }
+    }
+}
+
+impl Sink {
+    async fn send(&mut self, text: String) -> Result<(), String> {
+        match self {
+            Sink::Stdio(stdin) => {
+                let mut line = text.into_bytes();
+                line.push(b'\n');
+                stdin.write_all(&line).await.map_err(|e| e.to_string())?;
+                stdin.flush().await.map_err(|e| e.to_string())
+            }
+            #[cfg(feature = "ws")]
+            Sink::Ws(sink) => {
+                use futures_util::SinkExt;
+                sink.send(tokio_tungstenite::tungstenite::Message::Text(text.into())).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            Sink::Stdio(stdin) => drop(stdin),
+            #[cfg(feature = "ws")]
+            Sink::Ws(mut sink) => {
+                use futures_util::SinkExt;
+                let _ = sink.close().await;
+            }
+        }
+    }
+}
+
+/// Starts the tasks that run `connection`. `shutdown` turns true (or its sender is dropped) when the client is
+/// closed or dropped: the writer then closes the server's input, and a child gets `grace` to exit before it is killed.
+pub(crate) fn spawn(
+    connection: Connection,
+    shared: &Arc<Shared>,
+    out: mpsc::UnboundedReceiver<String>,
+    shutdown: &watch::Sender<bool>,
+    grace: Duration,
+) {
+    let (exit_tx, exit_rx) = watch::channel(None::<String>);
+    tokio::spawn(write(connection.sink, out, shutdown.subscribe()));
+    match connection.child {
+        Some((child, stderr)) => {
+            tokio::spawn(read_stderr(stderr, Arc::clone(shared)));
+            tokio::spawn(supervise(child, shutdown.subscribe(), exit_tx, grace));
+        }
+        None => drop(exit_tx),
+    }
+    tokio::spawn(read(connection.source, Arc::clone(shared), shutdown.subscribe(), exit_rx, grace));
+}
+
+async fn write(mut sink: Sink, mut out: mpsc::UnboundedReceiver<String>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            biased;
+            text = out.recv() => match text {
+                Some(text) => {
+                    if let Err(e) = sink.send(text).await {
+                        tracing::debug!("cannot write to the server: {e}");
+                        break;
+                    }
+                }
+                None => break,
+            },
+            _ = stopped(&mut shutdown) => break,
+        }
+    }
+    sink.close().await;
+}
+
+/// Waits until the client is closed or dropped.
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn read_stderr(stderr: ChildStderr, shared: Arc<Shared>) {
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        shared.stderr_line(line);
+    }
+}
+
+async fn supervise(
+    mut child: Child,
+    mut shutdown: watch::Receiver<bool>,
+    exit: watch::Sender<Option<String>>,
+    grace: Duration,
+) {
+    let exited = tokio::select! {
+        status = child.wait() => Some(status),
+        _ = stopped(&mut shutdown) => None,
+    };
+    let status = match exited {
+        Some(status) => status,
+        None => match tokio::time::timeout(grace, child.wait()).await {
+            Ok(status) => status,
+            Err(_) => {
+                tracing::warn!("the server did not exit within {grace:?} of its input closing: killing it");
+                let _ = child.start_kill();
+                child.wait().await
+            }
+        },
+    };
+    let status = match status {
+        Ok(status) => status.to_string(),
+        Err(e) => format!("cannot wait for the server: {e}"),
+    };
+    tracing::debug!("the server exited: {status}");
+    exit.send_replace(Some(status));
+}
+
+async fn read(
+    mut source: Source,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    mut exit: watch::Receiver<Option<String>>,
+    grace: Duration,
+) {
+    let mut deadline = None;
+    let reason = loop {
+        let next = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, source.next()).await {
+                Ok(next) => next,
+                Err(_) => break "the client closed the connection".to_string(),
+            },
+            None => tokio::select! {
+                next = source.next() => next,
+                _ = stopped(&mut shutdown) => {
+                    deadline = Some(tokio::time::Instant::now() + grace + Duration::from_secs(1));
+                    continue;
+                }
+            },
+        };
+        match next {
+            Some(Ok(line)) => shared.on_line(&line),
+            Some(Err(e)) => break format!("cannot read from the server: {e}"),
+            None => break "the server closed the connection".to_string(),
+        }
+    };
+    // The exit status of a child follows the end of its output closely; wait a little for it.
+    let exited = async { exit.wait_for(Option::is_some).await.ok().and_then(|status| status.clone()) };
+    let status = tokio::time::timeout(Duration::from_millis(500), exited).await.ok().flatten();
+    shared.close(Error::TransportClosed { reason, status, stderr: shared.stderr() });
+}

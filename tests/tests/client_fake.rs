@@ -1,0 +1,540 @@
+//! The client runtime against a scripted fake server (`src/bin/fake_server.rs`), a real child process: malformed
+//! lines, unknown methods, requests never answered or that do not decode, a server that exits mid-wait, approvals,
+//! events before `turn/start` is answered, and concurrent turns. Every test is bounded; every server is reaped.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use codex_app_server_types::client::{Codex, CodexConfig, Error, ServerNotification, TurnOptions};
+use codex_app_server_types::rpc::{ErrorObject, ServerRequestHandler};
+use codex_app_server_types::v2::ThreadResumeParams;
+use codex_app_server_types::{CommandExecutionApprovalDecision, CommandExecutionRequestApprovalParams};
+use serde_json::{json, Value};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+async fn bounded<T>(test: impl Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, test).await.expect("the test finishes in time")
+}
+
+fn config() -> CodexConfig {
+    CodexConfig::default().codex_bin(env!("CARGO_BIN_EXE_fake_server"))
+}
+
+async fn start(config: CodexConfig) -> Codex {
+    Codex::start(config).await.expect("the fake server starts")
+}
+
+fn method(event: &ServerNotification) -> String {
+    serde_json::to_value(event).expect("serialises")["method"].as_str().unwrap_or_default().to_owned()
+}
+
+fn event_value(event: &ServerNotification) -> Value {
+    serde_json::to_value(event).expect("serialises")
+}
+
+fn pid_alive(pid: u64) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+async fn wait_gone(pid: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pid_alive(pid) {
+        assert!(Instant::now() < deadline, "server {pid} is still there");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn approval_params(thread: &str) -> Value {
+    json!({ "threadId": thread, "turnId": "turn_x", "itemId": "item_x", "startedAtMs": 1, "command": "echo hi" })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_and_a_turn_with_events_before_its_answer() {
+    bounded(async {
+        let codex = start(config()).await;
+        assert_eq!(codex.server_version(), Some("0.1.0"));
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut turn = thread.turn("hello").await.unwrap();
+        let mut methods = Vec::new();
+        while let Some(event) = turn.next().await {
+            methods.push(method(&event.unwrap()));
+        }
+        // `turn/started` and the first delta came before the answer to `turn/start`.
+        assert_eq!(
+            methods,
+            [
+                "turn/started",
+                "item/agentMessage/delta",
+                "item/completed",
+                "thread/tokenUsage/updated",
+                "turn/completed"
+            ]
+        );
+        let result = thread.run("again").await.unwrap();
+        assert_eq!(result.final_response.as_deref(), Some("again"));
+        assert_eq!(result.items.len(), 1);
+        assert!(result.usage.is_some());
+        codex.close().await;
+    })
+    .await
+}
+
+#[test]
+fn handles_can_be_shared_across_tasks() {
+    fn shared<T: Clone + Send + Sync + 'static>() {}
+    fn sent<T: Send + 'static>() {}
+    shared::<Codex>();
+    shared::<codex_app_server_types::client::Thread>();
+    shared::<Error>();
+    sent::<codex_app_server_types::client::TurnHandle>();
+    sent::<codex_app_server_types::client::Events>();
+    shared::<codex_app_server_types::client::blocking::Codex>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_told_what_it_missed_and_still_gets_the_end() {
+    bounded(async {
+        let codex = start(config().buffer(2)).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut turn = thread.turn("not read in time").await.unwrap();
+        // Let every event arrive before reading: the queue holds two, drops two, and keeps `turn/completed`.
+        codex.call("test/pid", None).await.unwrap();
+        let mut read = Vec::new();
+        while let Some(event) = turn.next().await {
+            read.push(match event {
+                Ok(event) => method(&event),
+                Err(Error::Lagged { dropped }) => format!("lagged {dropped}"),
+                Err(e) => panic!("{e}"),
+            });
+        }
+        assert_eq!(read, ["lagged 2", "turn/started", "item/agentMessage/delta", "turn/completed"]);
+        // The result is whole all the same.
+        let thread_result = thread.run("whole").await.unwrap();
+        assert_eq!(thread_result.final_response.as_deref(), Some("whole"));
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_subscribes_to_its_own_events() {
+    bounded(async {
+        let codex = start(config()).await;
+        let (a, b) = (codex.thread("thr_a"), codex.thread("thr_b"));
+        let (mut events_a, mut all) = (a.events(), codex.events());
+        for thread in [b.id(), a.id()] {
+            let notification =
+                json!({ "method": "thread/name/updated", "params": { "threadId": thread, "threadName": thread } });
+            codex.call("test/notify", Some(notification)).await.unwrap();
+        }
+        let only = event_value(&events_a.next().await.unwrap().unwrap());
+        assert_eq!(only["params"]["threadId"], "thr_a", "{only}");
+        let first = event_value(&all.next().await.unwrap().unwrap());
+        assert_eq!(first["params"]["threadId"], "thr_b", "{first}");
+        codex.close().await;
+        assert!(matches!(events_a.next().await, Some(Err(Error::TransportClosed { .. }))));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_is_a_stream() {
+    use futures_util::StreamExt;
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let turn = thread.turn("streamed").await.unwrap();
+        let events: Vec<_> = turn.map(|event| method(&event.unwrap())).collect().await;
+        assert_eq!(events.len(), 5);
+        assert_eq!(events.last().map(String::as_str), Some("turn/completed"));
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_start_is_an_error_not_a_hang() {
+    bounded(async {
+        let missing = Codex::start(CodexConfig::default().codex_bin("/nonexistent/codex")).await;
+        assert!(matches!(missing, Err(Error::Start(_))), "{missing:?}");
+        // A program that exits at once: the handshake ends with the transport closed, and its status.
+        let exits = Codex::start(CodexConfig::default().codex_bin("false")).await;
+        match exits {
+            Err(Error::TransportClosed { status, .. }) => assert!(status.is_some()),
+            other => panic!("expected the transport to close, got {other:?}"),
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_turn_is_an_error_carrying_the_turn() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        match thread.run("[fail]").await {
+            Err(Error::TurnFailed { turn }) => assert_eq!(serde_json::to_value(&turn).unwrap()["status"], "failed"),
+            other => panic!("expected a failed turn, got {other:?}"),
+        }
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_lines_and_unknown_notifications_reach_the_event_stream() {
+    bounded(async {
+        let codex = start(config()).await;
+        let mut events = codex.events();
+        codex.call("test/malformed", None).await.unwrap();
+        let first = events.next().await.unwrap();
+        assert!(matches!(first, Err(Error::Decode { .. })), "{first:?}");
+        let second = events.next().await.unwrap();
+        assert!(matches!(second, Err(Error::Decode { .. })), "{second:?}");
+        let unknown = events.next().await.unwrap().unwrap();
+        assert_eq!(event_value(&unknown)["method"], "fake/unknown");
+        codex.close().await;
+        assert!(matches!(events.next().await, Some(Err(Error::TransportClosed { .. }))));
+        assert!(events.next().await.is_none());
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_requests_are_answered_once_whatever_happens() {
+    bounded(async {
+        let codex = start(config()).await;
+        let ask = |method: &str, params: Value| {
+            let codex = codex.clone();
+            let request = json!({ "method": method, "params": params });
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        // Unknown method: "method not found", with the request's id.
+        let reply = ask("fake/question", json!({})).await;
+        assert_eq!(reply["error"]["code"], -32601, "{reply}");
+        assert!(reply["id"].is_number());
+        // An approval without a handler: declined.
+        let reply = ask("item/commandExecution/requestApproval", approval_params("thr_9")).await;
+        assert_eq!(reply["result"], json!({ "decision": "decline" }), "{reply}");
+        // A request that does not decode: an error answer with its id.
+        let reply = ask("item/commandExecution/requestApproval", json!({ "threadId": 5 })).await;
+        assert_eq!(reply["error"]["code"], -32602, "{reply}");
+        assert!(reply["error"]["message"].as_str().unwrap().contains("requestApproval"), "{reply}");
+        assert!(reply["id"].is_number());
+        // A request nobody answers is not an approval: "method not found".
+        let reply = ask(
+            "item/tool/requestUserInput",
+            json!({ "threadId": "t", "turnId": "u", "itemId": "i", "questions": [], "isBlocking": true }),
+        )
+        .await;
+        assert_eq!(reply["error"]["code"], -32601, "{reply}");
+        codex.close().await;
+    })
+    .await
+}
+
+struct Accept(Arc<AtomicUsize>);
+
+impl ServerRequestHandler for Accept {
+    fn item_command_execution_request_approval(
+        &mut self,
+        params: CommandExecutionRequestApprovalParams,
+    ) -> Result<codex_app_server_types::CommandExecutionRequestApprovalResponse, ErrorObject> {
+        assert_eq!(params.item_id, "item_x");
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(codex_app_server_types::CommandExecutionRequestApprovalResponse::new(
+            CommandExecutionApprovalDecision::Accept,
+        ))
+    }
+}
+
+struct Panics;
+
+impl ServerRequestHandler for Panics {
+    fn item_command_execution_request_approval(
+        &mut self,
+        _: CommandExecutionRequestApprovalParams,
+    ) -> Result<codex_app_server_types::CommandExecutionRequestApprovalResponse, ErrorObject> {
+        panic!("the handler fails on purpose")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_per_client_and_per_thread_and_a_panicking_one() {
+    bounded(async {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let codex = start(config().handler(Accept(Arc::clone(&calls)))).await;
+        let ask = |params: Value| {
+            let codex = codex.clone();
+            let request = json!({ "method": "item/commandExecution/requestApproval", "params": params });
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        let reply = ask(approval_params("thr_1")).await;
+        assert_eq!(reply["result"], json!({ "decision": "accept" }), "{reply}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Thread `thr_2` has a handler of its own, which panics: answered with an internal error.
+        codex.thread("thr_2").set_handler(Panics);
+        let reply = ask(approval_params("thr_2")).await;
+        assert_eq!(reply["error"]["code"], -32603, "{reply}");
+        // The client's handler still serves other threads.
+        let reply = ask(approval_params("thr_3")).await;
+        assert_eq!(reply["result"]["decision"], "accept", "{reply}");
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_handler_answers_for_its_turn_only() {
+    bounded(async {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let options = TurnOptions::default().handler(Accept(Arc::clone(&calls)));
+        let turn = thread.turn_with("[hold] with a handler", options).await.unwrap();
+        let ask = |turn_id: &str| {
+            let codex = codex.clone();
+            let mut params = approval_params(thread.id());
+            params["turnId"] = json!(turn_id);
+            let request = json!({ "method": "item/commandExecution/requestApproval", "params": params });
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        assert_eq!(ask(turn.id()).await["result"]["decision"], "accept");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Another turn of the same thread has no handler: declined.
+        assert_eq!(ask("turn_other").await["result"]["decision"], "decline");
+        turn.interrupt().await.unwrap();
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overloaded_requests_are_retried_when_asked() {
+    bounded(async {
+        let codex = start(config()).await;
+        let refused = codex.call("test/overloaded", None).await.unwrap_err();
+        assert!(refused.is_overloaded(), "{refused:?}");
+        codex.close().await;
+        let codex = start(config().retry_overloaded(3, Duration::from_millis(10))).await;
+        assert_eq!(codex.call("test/overloaded", None).await.unwrap()["attempts"], 3);
+        codex.close().await;
+    })
+    .await
+}
+
+struct AsyncAnswers;
+
+impl codex_app_server_types::client::AsyncServerRequestHandler for AsyncAnswers {
+    fn handle(
+        &self,
+        request: codex_app_server_types::client::ServerRequest,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Value, ErrorObject>> + Send + '_>> {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            match request {
+                codex_app_server_types::ServerRequest::ItemCommandExecutionRequestApproval(_) => {
+                    Ok(json!({ "decision": "acceptForSession" }))
+                }
+                _ => Err(ErrorObject::invalid_params("not this one")),
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_handler_answers_or_errs() {
+    bounded(async {
+        let codex = start(config().async_handler(AsyncAnswers)).await;
+        let ask = |method: &str, params: Value| {
+            let codex = codex.clone();
+            let request = json!({ "method": method, "params": params });
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        let reply = ask("item/commandExecution/requestApproval", approval_params("t")).await;
+        assert_eq!(reply["result"]["decision"], "acceptForSession", "{reply}");
+        let reply = ask("fake/other", json!({})).await;
+        assert_eq!(reply["error"]["code"], -32602, "{reply}");
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_never_answered_times_out_and_the_client_goes_on() {
+    bounded(async {
+        let codex = start(config().request_timeout(Duration::from_millis(300))).await;
+        let started = Instant::now();
+        match codex.call("test/hang", None).await {
+            Err(Error::Timeout { after, .. }) => assert_eq!(after, Duration::from_millis(300)),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // A cancelled call leaves nothing behind and the connection works on.
+        let cancelled = tokio::time::timeout(Duration::from_millis(50), codex.call("test/hang", None)).await;
+        assert!(cancelled.is_err());
+        assert!(codex.call("test/pid", None).await.unwrap().is_number());
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_without_events_times_out_and_can_be_interrupted() {
+    bounded(async {
+        let codex = start(config().turn_timeout(Duration::from_millis(300))).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut turn = thread.turn("[hold] quiet").await.unwrap();
+        assert_eq!(method(&turn.next().await.unwrap().unwrap()), "turn/started");
+        assert_eq!(method(&turn.next().await.unwrap().unwrap()), "item/agentMessage/delta");
+        assert!(matches!(turn.next().await, Some(Err(Error::Timeout { .. }))));
+        turn.interrupt().await.unwrap();
+        let last = turn.next().await.unwrap().unwrap();
+        assert_eq!(event_value(&last)["params"]["turn"]["status"], "interrupted");
+        assert!(turn.next().await.is_none());
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_exiting_ends_every_wait_at_once() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut turn = thread.turn("[hold] forever").await.unwrap();
+        let mut events = codex.events();
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let codex = codex.clone();
+                tokio::spawn(async move { codex.call("test/hang", None).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let exit = codex.call("test/exit", None).await;
+        assert!(matches!(exit, Err(Error::TransportClosed { .. })), "{exit:?}");
+        for waiter in waiters {
+            match waiter.await.unwrap() {
+                Err(Error::TransportClosed { status, stderr, .. }) => {
+                    assert!(status.as_deref().unwrap_or_default().contains('3'), "{status:?}");
+                    assert!(stderr.iter().any(|l| l.contains("exiting on purpose")), "{stderr:?}");
+                }
+                other => panic!("expected the transport to close, got {other:?}"),
+            }
+        }
+        while let Some(event) = turn.next().await {
+            if let Err(e) = event {
+                assert!(matches!(e, Error::TransportClosed { .. }), "{e:?}");
+            }
+        }
+        assert!(matches!(events.next().await, Some(Err(Error::TransportClosed { .. }))));
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        // Later calls fail at once too.
+        assert!(matches!(thread.run("more").await, Err(Error::TransportClosed { .. })));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_turns_hold_only_their_own_events() {
+    bounded(async {
+        let codex = start(config()).await;
+        let mut turns = Vec::new();
+        for n in 0..3 {
+            let thread = codex.thread_start(Default::default()).await.unwrap();
+            turns.push(thread.turn(format!("[hold] token-{n}")).await.unwrap());
+        }
+        assert_eq!(codex.call("test/release", None).await.unwrap()["released"], 3);
+        let tasks = turns.into_iter().enumerate().map(|(n, mut turn)| {
+            tokio::spawn(async move {
+                let (thread, id) = (turn.thread_id().to_owned(), turn.id().to_owned());
+                let mut deltas = Vec::new();
+                while let Some(event) = turn.next().await {
+                    let event = event_value(&event.unwrap());
+                    assert_eq!(event["params"]["threadId"], thread.as_str(), "{event}");
+                    if let Some(turn_id) = event["params"]["turnId"].as_str() {
+                        assert_eq!(turn_id, id, "{event}");
+                    }
+                    if event["method"] == "item/agentMessage/delta" {
+                        deltas.push(event["params"]["delta"].as_str().unwrap().to_owned());
+                    }
+                }
+                assert_eq!(deltas, vec![format!("[hold] token-{n}"); 2]);
+            })
+        });
+        for task in tasks.collect::<Vec<_>>() {
+            task.await.unwrap();
+        }
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_handle_shuts_the_server_down() {
+    bounded(async {
+        let codex = start(config()).await;
+        let pid = codex.call("test/pid", None).await.unwrap().as_u64().unwrap();
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        drop(codex);
+        assert!(pid_alive(pid), "a thread handle keeps the connection");
+        drop(thread);
+        wait_gone(pid).await;
+    })
+    .await
+}
+
+#[test]
+fn the_blocking_client_needs_no_runtime() {
+    use codex_app_server_types::client::blocking;
+    let started = Instant::now();
+    let codex = blocking::Codex::start(config().request_timeout(Duration::from_secs(5))).unwrap();
+    let pid = codex.call("test/pid", None).unwrap().as_u64().unwrap();
+    let thread = codex.thread_start(Default::default()).unwrap();
+    let result = thread.run("blocking hello").unwrap();
+    assert_eq!(result.final_response.as_deref(), Some("blocking hello"));
+    let turn = thread.turn("streamed").unwrap();
+    let methods: Vec<String> = turn.map(|e| method(&e.unwrap())).collect();
+    assert_eq!(methods.first().map(String::as_str), Some("turn/started"));
+    assert_eq!(methods.last().map(String::as_str), Some("turn/completed"));
+    let resumed = codex.block_on(|c| async move { c.thread_resume(ThreadResumeParams::new("thr_7")).await }).unwrap();
+    let resumed = codex.wrap(resumed);
+    assert_eq!(resumed.id(), "thr_7");
+    assert_eq!(resumed.run("resumed").unwrap().final_response.as_deref(), Some("resumed"));
+    let mut held = thread.turn_with("[hold] x", TurnOptions::default()).unwrap();
+    assert!(held.next().is_some());
+    held.interrupt().unwrap();
+    let rest: Vec<_> = held.collect();
+    assert!(rest.last().unwrap().is_ok());
+    // Interrupted from another thread while this one reads the events.
+    let held = thread.turn("[hold] y").unwrap();
+    let stop = held.interrupter();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        stop.interrupt()
+    });
+    let last = held.last().unwrap().unwrap();
+    assert_eq!(event_value(&last)["params"]["turn"]["status"], "interrupted");
+    stopper.join().unwrap().unwrap();
+    let reply = codex
+        .call(
+            "test/ask",
+            Some(json!({ "method": "item/commandExecution/requestApproval", "params": approval_params("t") })),
+        )
+        .unwrap();
+    assert_eq!(reply["reply"]["result"]["decision"], "decline");
+    assert!(matches!(codex.call("test/exit", None), Err(Error::TransportClosed { .. })));
+    assert!(matches!(thread.run("after"), Err(Error::TransportClosed { .. })));
+    drop(thread);
+    drop(codex);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pid_alive(pid) {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(started.elapsed() < LIMIT);
+}

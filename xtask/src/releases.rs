@@ -66,7 +66,7 @@ pub fn run() -> Result<()> {
         // One target folder for every release, kept between runs: only the generated crate is rebuilt.
         python::run(
             Command::new(env!("CARGO"))
-                .args(["clippy", "--quiet", "--manifest-path"])
+                .args(["clippy", "--quiet", "--all-features", "--manifest-path"])
                 .arg(out.join("rust/Cargo.toml"))
                 .args(["--", "-D", "warnings"])
                 .env("CARGO_TARGET_DIR", root.join("target/releases")),

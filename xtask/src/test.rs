@@ -53,6 +53,13 @@ pub fn run() -> Result<()> {
         [cargo("clippy --workspace --all-targets --quiet -- -D warnings")],
         |_| "no warnings".into(),
     )?;
+    // The workspace unites the generated crate's features; each combination it offers is held to the same bar.
+    let features = ["--no-default-features", "--features client", "--features blocking", "--features ws"];
+    steps.run(
+        "clippy of the generated crate with each of its features",
+        features.map(|f| cargo(&format!("clippy --quiet -p codex-app-server-types {f} -- -D warnings"))),
+        |_| format!("no warnings ({})", features.join(", ")),
+    )?;
     let mut rust_tests = cargo("test --workspace");
     rust_tests.env("CODEX_BIN", &codex_bin);
     let rust = steps.run("Rust tests", [rust_tests], cargo_test_summary)?;

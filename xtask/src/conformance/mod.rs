@@ -15,6 +15,9 @@
 //!
 //! `--record` then copies the transcripts to `tests/fixtures/wire/`, which the replay tests read.
 
+// The mock the client runtime's tests use too (binding-tests), compiled in here without the crate's dependencies.
+#[path = "../../../tests/src/mock.rs"]
+#[allow(dead_code)] // helpers for the runtime tests' scratch homes; this run keeps its own layout
 mod mock;
 
 use std::collections::BTreeMap;
@@ -205,7 +208,7 @@ fn drive(plan: &Plan) -> Result<()> {
         let work = plan.scratch.join(format!("work-{driver}"));
         std::fs::create_dir_all(&home)?;
         std::fs::create_dir_all(&work)?;
-        std::fs::write(home.join("config.toml"), config(mock.port))?;
+        std::fs::write(home.join("config.toml"), mock::config(mock.port))?;
         let transcript = plan.scratch.join(format!("{driver}.jsonl"));
         let mut command = match *driver {
             "python" => {
@@ -257,24 +260,6 @@ fn processes_of(binary: &Path) -> Vec<u32> {
             (exe == binary).then_some(pid)
         })
         .collect()
-}
-
-/// The scratch `config.toml`: the mock as the model provider, no retries, approval on request.
-fn config(port: u16) -> String {
-    format!(
-        r#"model = "mock-model"
-model_provider = "mock"
-approval_policy = "on-request"
-sandbox_mode = "read-only"
-
-[model_providers.mock]
-name = "mock"
-base_url = "http://127.0.0.1:{port}/v1"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-"#
-    )
 }
 
 /// A loopback port nothing listens on.

@@ -95,6 +95,17 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     }
 }
 
+/// What a type's member naming reports: `what` (a field, a value, ...) could only be told apart by a number.
+pub fn numbered_member<'a>(ty: &TypeDef, warnings: &'a mut Vec<Warning>) -> impl FnMut(String) + 'a {
+    let location = ty.origin.location.clone();
+    move |what: String| {
+        warnings.push(Warning {
+            location: location.clone(),
+            message: format!("{what} could only be told apart by a number"),
+        })
+    }
+}
+
 fn numbered_method(location: &crate::error::Location, name: &str) -> Warning {
     Warning { location: location.clone(), message: format!("method `{name}` could only be told apart by a number") }
 }
@@ -142,13 +153,7 @@ impl MethodFunctions {
 /// Names the fields, enum values or variants of one type; `titled` are its untagged variants' inline titled types.
 fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning>) {
     let owner = ty.name.rust.clone();
-    let location = ty.origin.location.clone();
-    let mut report = |what: String| {
-        warnings.push(Warning {
-            location: location.clone(),
-            message: format!("{what} could only be told apart by a number"),
-        })
-    };
+    let mut report = numbered_member(ty, warnings);
     // Fields, enum values and tags are each backend's to name (`emit::*::names`); variants are the same classes
     // in every language.
     match &mut ty.kind {

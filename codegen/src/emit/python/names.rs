@@ -8,7 +8,7 @@ use crate::error::Warning;
 use crate::ir::rpc::Rpc;
 use crate::ir::*;
 use crate::naming::idents::{python_field, python_function, python_module, python_name, python_type, shouty, snake};
-use crate::naming::{module_names, unique, Case, MethodFunctions};
+use crate::naming::{module_names, numbered_member, unique, Case, MethodFunctions};
 
 /// The names a module of models may import from `typing`.
 pub const TYPING: &[&str] = &["Annotated", "Any", "ClassVar", "Literal", "TypeAlias"];
@@ -182,13 +182,7 @@ fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
 /// The Python names of one type's fields, enum values, tag and variants (variants keep their Rust names).
 fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
     let owner = ty.name.rust.clone();
-    let location = ty.origin.location.clone();
-    let mut report = |what: String| {
-        warnings.push(Warning {
-            location: location.clone(),
-            message: format!("{what} could only be told apart by a number"),
-        })
-    };
+    let mut report = numbered_member(ty, warnings);
     match &mut ty.kind {
         TypeKind::Struct(s) => {
             let mut wires: Vec<&str> = s.fields.iter().map(|f| f.name.wire.as_str()).collect();

@@ -385,7 +385,8 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/codex_app_server_protocol.schemas.json");
         let text = std::fs::read_to_string(&path).expect("the pinned schema is readable");
         let ir = crate::model(&path, &text).expect("the pinned schema generates").ir;
-        let files = super::module(&ir, Some("0.1.0"), "").expect("the pinned schema supports the client");
+        let functions = super::super::names::functions(ir.rpc.as_ref().expect("method tables"), &mut Vec::new());
+        let files = super::module(&ir, Some("0.1.0"), "", &functions).expect("the pinned schema supports the client");
         let glue = &files.iter().find(|(p, _)| p == "src/client/generated.rs").expect("the glue").1;
         let completed = glue.split(r#""turn/completed" =>"#).nth(1).expect("turn/completed is routed");
         let completed = &completed[..completed.find('}').expect("a route")];
@@ -431,6 +432,6 @@ mod tests {
     fn a_schema_without_turns_has_no_client() {
         let schema = serde_json::json!({"definitions": {"A": {"type": "string"}}});
         let ir = crate::model(Path::new("a.json"), &schema.to_string()).expect("generates").ir;
-        assert!(super::module(&ir, None, "").is_none());
+        assert!(super::module(&ir, None, "", &Default::default()).is_none());
     }
 }

@@ -6,7 +6,7 @@ use crate::error::Warning;
 use crate::ir::rpc::Rpc;
 use crate::ir::*;
 use crate::naming::idents::{camel, rust_field, rust_variant, snake};
-use crate::naming::{module_names, unique, Case, MethodFunctions};
+use crate::naming::{module_names, numbered_member, unique, Case, MethodFunctions};
 
 /// The crate's own modules (`wire.rs.txt`, the `rpc` module), which no namespace's module may take.
 pub const MODULES: &[&str] = &["wire", "rpc"];
@@ -33,13 +33,7 @@ pub fn assign(ir: &mut Ir, warnings: &mut Vec<Warning>) {
 
 fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
     let owner = ty.name.rust.clone();
-    let location = ty.origin.location.clone();
-    let mut report = |what: String| {
-        warnings.push(Warning {
-            location: location.clone(),
-            message: format!("{what} could only be told apart by a number"),
-        })
-    };
+    let mut report = numbered_member(ty, warnings);
     match &mut ty.kind {
         TypeKind::Struct(s) => {
             // Unknown properties are kept in `extra`.

@@ -399,8 +399,8 @@ class Codex(ThreadOpeners):
         self._shut(error)
 
     def _shut(self, error: TransportClosedError) -> None:
-        self._flush_turns()
         with self._lock:
+            self._flush_turns()  # what arrived before the end reaches its turn before the error does
             if self._closed is not None:
                 return
             self._closed = error
@@ -543,13 +543,13 @@ class Codex(ThreadOpeners):
 
     def _flush_turns(self) -> None:
         """Hands each turn the events gathered for it since the last call, as one list."""
+        # Under the lock: a caller's thread may flush too (a forgotten `turn/start`), and batches must reach a
+        # turn's queue in the order they were gathered.
         with self._lock:
             touched, self._touched = self._touched, []
-            batches = [(turn, turn.pending) for turn in touched]
             for turn in touched:
-                turn.pending = []
-        for turn, batch in batches:
-            turn.queue.put(batch)
+                batch, turn.pending = turn.pending, []
+                turn.queue.put(batch)
 
     def _server_request(self, request: Any) -> None:
         thread_id, turn_id = route_of(request)

@@ -48,6 +48,9 @@ pub struct Args {
     /// Also time each pipeline stage (load, lower, check, naming, emit) in process.
     #[arg(long)]
     pub stages: bool,
+    /// Time ours generating both languages (the Rust crate and the Python package) instead of the crate alone.
+    #[arg(long)]
+    pub both: bool,
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -74,8 +77,10 @@ struct Bench {
     v2_path: PathBuf,
     binary: PathBuf,
     typify: PathBuf,
-    /// Ours, Rust only, as typify writes Rust only.
+    /// Ours, Rust only as typify writes Rust only, or both languages (`--both`).
     options: codegen::Options,
+    /// The `--lang` flags of the end-to-end runs (none: every language).
+    languages: &'static [&'static str],
 }
 
 /// Our output, from the warm-up run.
@@ -121,10 +126,11 @@ impl Bench {
 
         let binary = release_codegen(&root)?;
         let options = codegen::Options {
-            languages: codegen::Languages { rust: true, python: false },
+            languages: codegen::Languages { rust: true, python: args.both },
             ..codegen::Options::default()
         };
-        Ok(Bench { root, schema, text, release, scratch, derived, v2_path, binary, typify, options })
+        let languages: &'static [&'static str] = if args.both { &[] } else { &["rust"] };
+        Ok(Bench { root, schema, text, release, scratch, derived, v2_path, binary, typify, options, languages })
     }
 
     /// Ours, in process.
@@ -134,7 +140,7 @@ impl Bench {
 
     /// Ours, through the release binary, into `out`.
     fn run_binary(&self, out: &Path) -> Result<()> {
-        run_codegen(&self.binary, &self.schema, out, &["rust"])
+        run_codegen(&self.binary, &self.schema, out, self.languages)
     }
 
     /// typify: through cargo as users run it (`launcher`), or the binary alone; with or without its builder

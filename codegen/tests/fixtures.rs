@@ -116,7 +116,7 @@ fn check_fixture(name: &str) {
             continue;
         }
         let Some(module) = f.path.strip_prefix("rust/src/").and_then(|p| p.strip_suffix(".rs")) else {
-            assert_eq!(f.path, "rust/Cargo.toml", "{name}: unexpected file");
+            assert!(["rust/Cargo.toml", "rust/rustfmt.toml"].contains(&f.path.as_str()), "{name}: unexpected file");
             continue;
         };
         if module == "wire" {
@@ -197,6 +197,7 @@ fn support_files() {
     let output = generate("struct_fields", &Options::default());
     insta::assert_snapshot!("wire", file(&output, "rust/src/wire.rs"));
     insta::assert_snapshot!("cargo_toml", file(&output, "rust/Cargo.toml"));
+    insta::assert_snapshot!("rustfmt_toml", file(&output, "rust/rustfmt.toml"));
     insta::assert_snapshot!("python_base", file(&output, "python/codex_app_server_types/_base.py"));
     insta::assert_snapshot!("pyproject_toml", file(&output, "python/pyproject.toml"));
 }

@@ -85,8 +85,10 @@ fn emit_named(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> V
     });
 
     let client = client::module(ir, options.codex_version.as_deref(), &header, &functions).unwrap_or_default();
-    let mut files =
-        vec![GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options, !client.is_empty()) }];
+    let mut files = vec![
+        GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options, !client.is_empty()) },
+        GeneratedFile { path: "rustfmt.toml".into(), contents: rustfmt_toml(options) },
+    ];
     for (index, ns) in ir.namespaces.iter().enumerate() {
         let mut contents = header.clone();
         let parts = chunks.iter().zip(&printed).filter(|(c, _)| c.namespace.0 == index).map(|(_, p)| p.as_str());
@@ -244,6 +246,13 @@ fn nesting_depth(ir: &Ir) -> usize {
         }
     }
     deepest
+}
+
+/// The crate keeps the layout it is generated in (prettyplease's): `cargo fmt` in a workspace holding it, and a
+/// drift check after it, leave it as it is.
+fn rustfmt_toml(options: &CrateOptions) -> String {
+    let header: String = options.header.iter().map(|l| format!("# {l}\n")).collect();
+    format!("{header}disable_all_formatting = true\n")
 }
 
 fn cargo_toml(options: &CrateOptions, client: bool) -> String {

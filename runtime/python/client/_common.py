@@ -111,6 +111,20 @@ def decode_error(method: str | None, error: Exception) -> DecodeError:
     return DecodeError(method, "", str(error))
 
 
+def undecodable(line: str | bytes, error: Exception) -> tuple[dict[str, Any], DecodeError]:
+    """A line `rpc.decode` refused: its JSON object (empty when it holds none) and the error naming its method."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        data = {}
+    method = data.get("method")
+    problem = decode_error(method if isinstance(method, str) else None, error)
+    log.warning("%s", problem)
+    return data, problem
+
+
 def parse_version(user_agent: str | None) -> tuple[int, ...] | None:
     """The server's version from `userAgent` (`name/0.169.0 (os; arch) ...`)."""
     if not user_agent:

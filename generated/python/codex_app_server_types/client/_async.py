@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import weakref
 from collections import deque
@@ -44,6 +43,7 @@ from ._common import (
     route_of,
     text_of,
     to_input,
+    undecodable,
 )
 from ._config import CodexConfig
 from ._errors import (
@@ -394,23 +394,18 @@ class AsyncCodex(AsyncThreadOpeners):
             self._notification(message)
 
     def _undecodable(self, line: str | bytes, error: Exception) -> None:
-        try:
-            data = json.loads(line)
-        except ValueError:
-            data = None
-        method = data.get("method") if isinstance(data, dict) else None
-        problem = decode_error(method if isinstance(method, str) else None, error)
-        log.warning("%s", problem)
-        if isinstance(data, dict) and isinstance(method, str) and "id" in data:
+        data, problem = undecodable(line, error)
+        method = data.get("method")
+        if isinstance(method, str) and "id" in data:
             self._answer_later(rpc.encode_error(data["id"], rpc.INVALID_PARAMS, str(problem)))
             return
-        if isinstance(data, dict) and "id" in data and "method" not in data:
+        if "id" in data and "method" not in data:
             pending = self._pending.pop(data["id"], None)
             if pending is not None:
                 if not pending[1].done():
                     pending[1].set_exception(problem)
                 return
-        if isinstance(data, dict) and method == "turn/completed":
+        if method == "turn/completed":
             _, turn_id = raw_route(data)
             turn = self._turns.pop(turn_id, None) if turn_id else None
             if turn is not None:

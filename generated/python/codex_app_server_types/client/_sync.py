@@ -20,7 +20,6 @@ subscription raises `TransportClosedError`.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import queue
 import threading
@@ -55,6 +54,7 @@ from ._common import (
     route_of,
     text_of,
     to_input,
+    undecodable,
 )
 from ._config import CodexConfig
 from ._errors import (
@@ -434,24 +434,19 @@ class Codex(ThreadOpeners):
             self._notification(message)
 
     def _undecodable(self, line: str | bytes, error: Exception) -> None:
-        try:
-            data = json.loads(line)
-        except ValueError:
-            data = None
-        method = data.get("method") if isinstance(data, dict) else None
-        problem = decode_error(method if isinstance(method, str) else None, error)
-        log.warning("%s", problem)
-        if isinstance(data, dict) and isinstance(method, str) and "id" in data:
+        data, problem = undecodable(line, error)
+        method = data.get("method")
+        if isinstance(method, str) and "id" in data:
             # A request that does not decode still gets its one answer.
             self._write_quietly(rpc.encode_error(data["id"], rpc.INVALID_PARAMS, str(problem)))
             return
-        if isinstance(data, dict) and "id" in data and "method" not in data:
+        if "id" in data and "method" not in data:
             with self._lock:
                 waiter = self._pending.pop(data["id"], None)
             if waiter is not None:
                 waiter.resolve(error=problem)
                 return
-        if isinstance(data, dict) and method == "turn/completed":
+        if method == "turn/completed":
             _, turn_id = raw_route(data)
             with self._lock:
                 turn = self._turns.pop(turn_id, None) if turn_id else None

@@ -76,9 +76,105 @@ fn decode(line: &Value, pending: &mut PendingRequests) -> ServerMessage {
 }
 
 fn decode_expecting(line: &Value, expected: &Value, pending: &mut PendingRequests) -> ServerMessage {
-    let message = decode_server_message(&line.to_string(), pending).unwrap_or_else(|e| panic!("{line}: {e}"));
+    let message = decode_both_ways(&line.to_string(), pending).unwrap_or_else(|e| panic!("{line}: {e}"));
     assert_eq!(&message.to_value().unwrap(), expected, "re-encodes unchanged");
     message
+}
+
+/// `decode_server_message`, checked against the reading through `Value` (`ServerMessage::from_value`), which it
+/// must match on every line: the same message, or the same error.
+fn decode_both_ways(line: &str, pending: &mut PendingRequests) -> Result<ServerMessage, String> {
+    let mut reference_pending = pending.clone();
+    let reference = serde_json::from_str(line)
+        .map_err(rpc::DecodeError::Json)
+        .and_then(|value| ServerMessage::from_value(value, |id| reference_pending.remove(id)))
+        .map_err(|e| e.to_string());
+    let message = decode_server_message(line, pending).map_err(|e| e.to_string());
+    assert_eq!(message, reference, "{line}: read straight from the text as through `Value`");
+    assert_eq!(pending.len(), reference_pending.len(), "{line}: the same pending requests are left");
+    message
+}
+
+/// The server's lines of the conformance recordings and of the benchmarks' recorded turn, each response with
+/// the method of the request it answers recorded as pending.
+#[test]
+fn recorded_traffic_reads_straight_from_the_text_as_through_value() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let mut checked = 0;
+    for recording in ["tests/fixtures/wire/rust.jsonl", "tests/fixtures/wire/python.jsonl"] {
+        let mut pending = PendingRequests::new();
+        for line in std::fs::read_to_string(root.join(recording)).unwrap().lines() {
+            let entry: Value = serde_json::from_str(line).unwrap();
+            let message = &entry["message"];
+            if entry["from"] == "client" {
+                if let (Some(id), Some(method)) = (message.get("id"), message["method"].as_str()) {
+                    pending.insert(&serde_json::from_value(id.clone()).unwrap(), method);
+                }
+                continue;
+            }
+            let decoded = decode_both_ways(&message.to_string(), &mut pending).unwrap();
+            assert_eq!(&decoded.to_value().unwrap(), message, "re-encodes unchanged");
+            if let ServerMessage::Response(response) = &decoded {
+                assert!(response.result.method().is_some(), "{recording}: {message} is typed by its request");
+            }
+            checked += 1;
+        }
+    }
+    let stream = std::fs::read_to_string(root.join("xtask/bench/stream.jsonl")).unwrap();
+    for line in stream.lines().filter(|l| !l.trim().is_empty()) {
+        let decoded = decode_both_ways(line, &mut PendingRequests::new()).unwrap();
+        assert_eq!(decoded.to_value().unwrap(), serde_json::from_str::<Value>(line).unwrap(), "re-encodes unchanged");
+        checked += 1;
+    }
+    assert!(checked > 500, "{checked}");
+}
+
+/// Lines at the edges of the direct reading: each reads as through `Value`, or fails with the same error.
+#[test]
+fn unusual_lines_read_as_through_value() {
+    let turn = r#"{"id":"u","items":[],"itemsView":"full","status":"inProgress"}"#;
+    let lines = [
+        // Escapes in the method and in member names; members in any order; members the schema does not declare.
+        format!(r#"{{"params":{{"threadId":"t","turn":{turn}}},"method":"turn\/started","z":1,"a":[2]}}"#),
+        format!(r#"{{"method":"turn/started","params":{{"threadId":"t","turn":{turn},"new":null}},"emitt\u0065dAtMs":4}}"#),
+        // The shared field: present, `null`, of the wrong type; given twice; a member given twice.
+        format!(r#"{{"method":"turn/started","emittedAtMs":5,"params":{{"threadId":"t","turn":{turn}}}}}"#),
+        format!(r#"{{"method":"turn/started","emittedAtMs":null,"params":{{"threadId":"t","turn":{turn}}}}}"#),
+        format!(r#"{{"method":"turn/started","emittedAtMs":"5","params":{{"threadId":"t","turn":{turn}}}}}"#),
+        format!(r#"{{"method":"turn/started","emittedAtMs":1,"emittedAtMs":2,"params":{{"threadId":"t","turn":{turn}}}}}"#),
+        format!(r#"{{"method":"turn/started","params":{{"threadId":"x"}},"params":{{"threadId":"t","turn":{turn}}}}}"#),
+        // Params missing, `null`, not fitting; a `result` beside them; a method not listed; a method not a string.
+        r#"{"method":"turn/started"}"#.to_string(),
+        r#"{"method":"turn/started","params":null}"#.to_string(),
+        r#"{"method":"turn/started","params":{"threadId":7}}"#.to_string(),
+        format!(r#"{{"method":"turn/started","params":{{"threadId":"t","turn":{turn}}},"result":1}}"#),
+        r#"{"method":"zz/new","params":{"x":1}}"#.to_string(),
+        r#"{"method":7,"params":{}}"#.to_string(),
+        // Requests: id of either type, params not fitting, an unknown method.
+        r#"{"id":"r","method":"item/tool/requestUserInput","params":{"threadId":"t","turnId":"u","itemId":"i","questions":[]}}"#.to_string(),
+        r#"{"id":3,"method":"item/tool/requestUserInput","params":{"threadId":"t"}}"#.to_string(),
+        r#"{"id":3,"method":"zz/ask","params":[1]}"#.to_string(),
+        // Responses: typed, unknown, with members around in an order to keep, with `params`, with `error`.
+        r#"{"b":1,"id":1,"a":2,"result":{},"c":3}"#.to_string(),
+        r#"{"id":2,"result":{"threadId":7}}"#.to_string(),
+        r#"{"id":1,"result":{},"params":{}}"#.to_string(),
+        r#"{"id":9,"error":{"code":-32600,"message":"no"}}"#.to_string(),
+        // Not messages.
+        "[1]".to_string(),
+        "{}".to_string(),
+        r#"{"id":1}"#.to_string(),
+        r#"{"method":"#.to_string(),
+    ];
+    for line in &lines {
+        let mut pending = PendingRequests::new();
+        pending.insert(&RequestId::Integer(1), "account/logout");
+        pending.insert(&RequestId::Integer(2), "thread/unsubscribe");
+        let _ = decode_both_ways(line, &mut pending);
+    }
+    let mut pending = PendingRequests::new();
+    pending.insert(&RequestId::Integer(1), "account/logout");
+    let Ok(ServerMessage::Response(response)) = decode_both_ways(&lines[16], &mut pending) else { panic!() };
+    assert_eq!(response.extra.keys().collect::<Vec<_>>(), ["b", "a", "c"], "the members around keep their order");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Repository chores: `cargo xtask <command>`.
 
 mod bench;
+mod bench_decode;
 mod bench_python;
 mod bench_runtime;
 mod bench_size;
@@ -32,6 +33,9 @@ struct Cli {
 enum Command {
     /// Time generation on the pinned bundle next to cargo-typify on its v2 definitions; print a Markdown table.
     Bench(bench::Args),
+    /// Time `rpc::decode_server_message` on the recorded traffic next to the envelope and params read on their
+    /// own and to `serde_json::Value`; print the median time a line.
+    BenchDecode(bench_decode::Args),
     /// Time our Python package next to datamodel-code-generator's (generation, cold import, decoding a notification
     /// stream); print a Markdown table.
     BenchPython(bench_python::Args),
@@ -64,6 +68,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Bench(args) => bench::run(&args),
+        Command::BenchDecode(args) => bench_decode::run(&args),
         Command::BenchPython(args) => bench_python::run(&args),
         Command::BenchRuntime(args) => bench_runtime::run(&args),
         Command::BenchSize(args) => bench_size::run(&args),

@@ -8,7 +8,7 @@
 //! - [`request_message`], [`notification_message`], [`response_message`] and [`error_message`] build what the client writes.
 //! - [`Client`] (and [`AsyncClient`]) turn one `call` into a typed method per request; [`ServerRequestHandler`] answers the server's requests with typed methods.
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 /// A request: the method it is sent as, what it takes and what it answers.
 pub trait Request {
@@ -1424,274 +1424,299 @@ pub enum ClientResponse {
 impl ClientResponse {
     /// Reads the result of a request that called `method`.
     pub fn decode(method: &str, result: Value) -> Result<Self, serde_json::Error> {
+        Self::read(method, result)
+    }
+    /// Reads the result of a request that called `method` from `result`: a `Value`, or text.
+    pub fn read<'de, D: serde::Deserializer<'de>>(
+        method: &str,
+        result: D,
+    ) -> Result<Self, D::Error> {
         Ok(
             match method {
-                "initialize" => Self::Initialize(serde_json::from_value(result)?),
-                "thread/start" => Self::ThreadStart(serde_json::from_value(result)?),
-                "thread/resume" => Self::ThreadResume(serde_json::from_value(result)?),
-                "thread/fork" => Self::ThreadFork(serde_json::from_value(result)?),
-                "thread/archive" => Self::ThreadArchive(serde_json::from_value(result)?),
-                "thread/delete" => Self::ThreadDelete(serde_json::from_value(result)?),
-                "thread/unsubscribe" => {
-                    Self::ThreadUnsubscribe(serde_json::from_value(result)?)
+                "initialize" => Self::Initialize(Deserialize::deserialize(result)?),
+                "thread/start" => Self::ThreadStart(Deserialize::deserialize(result)?),
+                "thread/resume" => Self::ThreadResume(Deserialize::deserialize(result)?),
+                "thread/fork" => Self::ThreadFork(Deserialize::deserialize(result)?),
+                "thread/archive" => {
+                    Self::ThreadArchive(Deserialize::deserialize(result)?)
                 }
-                "thread/name/set" => Self::ThreadNameSet(serde_json::from_value(result)?),
-                "thread/goal/set" => Self::ThreadGoalSet(serde_json::from_value(result)?),
-                "thread/goal/get" => Self::ThreadGoalGet(serde_json::from_value(result)?),
+                "thread/delete" => Self::ThreadDelete(Deserialize::deserialize(result)?),
+                "thread/unsubscribe" => {
+                    Self::ThreadUnsubscribe(Deserialize::deserialize(result)?)
+                }
+                "thread/name/set" => {
+                    Self::ThreadNameSet(Deserialize::deserialize(result)?)
+                }
+                "thread/goal/set" => {
+                    Self::ThreadGoalSet(Deserialize::deserialize(result)?)
+                }
+                "thread/goal/get" => {
+                    Self::ThreadGoalGet(Deserialize::deserialize(result)?)
+                }
                 "thread/goal/clear" => {
-                    Self::ThreadGoalClear(serde_json::from_value(result)?)
+                    Self::ThreadGoalClear(Deserialize::deserialize(result)?)
                 }
                 "thread/metadata/update" => {
-                    Self::ThreadMetadataUpdate(serde_json::from_value(result)?)
+                    Self::ThreadMetadataUpdate(Deserialize::deserialize(result)?)
                 }
                 "thread/attachment/add" => {
-                    Self::ThreadAttachmentAdd(serde_json::from_value(result)?)
+                    Self::ThreadAttachmentAdd(Deserialize::deserialize(result)?)
                 }
                 "thread/attachment/list" => {
-                    Self::ThreadAttachmentList(serde_json::from_value(result)?)
+                    Self::ThreadAttachmentList(Deserialize::deserialize(result)?)
                 }
                 "thread/attachmentOwner/list" => {
-                    Self::ThreadAttachmentOwnerList(serde_json::from_value(result)?)
+                    Self::ThreadAttachmentOwnerList(Deserialize::deserialize(result)?)
                 }
                 "thread/attachment/remove" => {
-                    Self::ThreadAttachmentRemove(serde_json::from_value(result)?)
+                    Self::ThreadAttachmentRemove(Deserialize::deserialize(result)?)
                 }
                 "thread/section/move" => {
-                    Self::ThreadSectionMove(serde_json::from_value(result)?)
+                    Self::ThreadSectionMove(Deserialize::deserialize(result)?)
                 }
                 "thread/unarchive" => {
-                    Self::ThreadUnarchive(serde_json::from_value(result)?)
+                    Self::ThreadUnarchive(Deserialize::deserialize(result)?)
                 }
                 "thread/compact/start" => {
-                    Self::ThreadCompactStart(serde_json::from_value(result)?)
+                    Self::ThreadCompactStart(Deserialize::deserialize(result)?)
                 }
                 "thread/shellCommand" => {
-                    Self::ThreadShellCommand(serde_json::from_value(result)?)
+                    Self::ThreadShellCommand(Deserialize::deserialize(result)?)
                 }
                 "thread/approveGuardianDeniedAction" => {
                     Self::ThreadApproveGuardianDeniedAction(
-                        serde_json::from_value(result)?,
+                        Deserialize::deserialize(result)?,
                     )
                 }
-                "thread/revert" => Self::ThreadRevert(serde_json::from_value(result)?),
-                "thread/list" => Self::ThreadList(serde_json::from_value(result)?),
+                "thread/revert" => Self::ThreadRevert(Deserialize::deserialize(result)?),
+                "thread/list" => Self::ThreadList(Deserialize::deserialize(result)?),
                 "threadSection/list" => {
-                    Self::ThreadSectionList(serde_json::from_value(result)?)
+                    Self::ThreadSectionList(Deserialize::deserialize(result)?)
                 }
                 "threadSection/create" => {
-                    Self::ThreadSectionCreate(serde_json::from_value(result)?)
+                    Self::ThreadSectionCreate(Deserialize::deserialize(result)?)
                 }
                 "threadSection/update" => {
-                    Self::ThreadSectionUpdate(serde_json::from_value(result)?)
+                    Self::ThreadSectionUpdate(Deserialize::deserialize(result)?)
                 }
                 "threadSection/delete" => {
-                    Self::ThreadSectionDelete(serde_json::from_value(result)?)
+                    Self::ThreadSectionDelete(Deserialize::deserialize(result)?)
                 }
                 "thread/loaded/list" => {
-                    Self::ThreadLoadedList(serde_json::from_value(result)?)
+                    Self::ThreadLoadedList(Deserialize::deserialize(result)?)
                 }
-                "thread/read" => Self::ThreadRead(serde_json::from_value(result)?),
+                "thread/read" => Self::ThreadRead(Deserialize::deserialize(result)?),
                 "thread/turns/list" => {
-                    Self::ThreadTurnsList(serde_json::from_value(result)?)
+                    Self::ThreadTurnsList(Deserialize::deserialize(result)?)
                 }
                 "thread/items/list" => {
-                    Self::ThreadItemsList(serde_json::from_value(result)?)
+                    Self::ThreadItemsList(Deserialize::deserialize(result)?)
                 }
                 "thread/inject_items" => {
-                    Self::ThreadInjectItems(serde_json::from_value(result)?)
+                    Self::ThreadInjectItems(Deserialize::deserialize(result)?)
                 }
-                "skills/list" => Self::SkillsList(serde_json::from_value(result)?),
+                "skills/list" => Self::SkillsList(Deserialize::deserialize(result)?),
                 "skills/extraRoots/set" => {
-                    Self::SkillsExtraRootsSet(serde_json::from_value(result)?)
+                    Self::SkillsExtraRootsSet(Deserialize::deserialize(result)?)
                 }
-                "hooks/list" => Self::HooksList(serde_json::from_value(result)?),
+                "hooks/list" => Self::HooksList(Deserialize::deserialize(result)?),
                 "marketplace/add" => {
-                    Self::MarketplaceAdd(serde_json::from_value(result)?)
+                    Self::MarketplaceAdd(Deserialize::deserialize(result)?)
                 }
                 "marketplace/remove" => {
-                    Self::MarketplaceRemove(serde_json::from_value(result)?)
+                    Self::MarketplaceRemove(Deserialize::deserialize(result)?)
                 }
                 "marketplace/upgrade" => {
-                    Self::MarketplaceUpgrade(serde_json::from_value(result)?)
+                    Self::MarketplaceUpgrade(Deserialize::deserialize(result)?)
                 }
-                "plugin/list" => Self::PluginList(serde_json::from_value(result)?),
+                "plugin/list" => Self::PluginList(Deserialize::deserialize(result)?),
                 "plugin/installed" => {
-                    Self::PluginInstalled(serde_json::from_value(result)?)
+                    Self::PluginInstalled(Deserialize::deserialize(result)?)
                 }
                 "plugin/reconcile" => {
-                    Self::PluginReconcile(serde_json::from_value(result)?)
+                    Self::PluginReconcile(Deserialize::deserialize(result)?)
                 }
-                "plugin/read" => Self::PluginRead(serde_json::from_value(result)?),
+                "plugin/read" => Self::PluginRead(Deserialize::deserialize(result)?),
                 "plugin/skill/read" => {
-                    Self::PluginSkillRead(serde_json::from_value(result)?)
+                    Self::PluginSkillRead(Deserialize::deserialize(result)?)
                 }
                 "plugin/share/save" => {
-                    Self::PluginShareSave(serde_json::from_value(result)?)
+                    Self::PluginShareSave(Deserialize::deserialize(result)?)
                 }
                 "plugin/share/updateTargets" => {
-                    Self::PluginShareUpdateTargets(serde_json::from_value(result)?)
+                    Self::PluginShareUpdateTargets(Deserialize::deserialize(result)?)
                 }
                 "plugin/share/list" => {
-                    Self::PluginShareList(serde_json::from_value(result)?)
+                    Self::PluginShareList(Deserialize::deserialize(result)?)
                 }
                 "plugin/share/checkout" => {
-                    Self::PluginShareCheckout(serde_json::from_value(result)?)
+                    Self::PluginShareCheckout(Deserialize::deserialize(result)?)
                 }
                 "plugin/share/delete" => {
-                    Self::PluginShareDelete(serde_json::from_value(result)?)
+                    Self::PluginShareDelete(Deserialize::deserialize(result)?)
                 }
-                "app/read" => Self::AppRead(serde_json::from_value(result)?),
-                "app/list" => Self::AppList(serde_json::from_value(result)?),
-                "app/installed" => Self::AppInstalled(serde_json::from_value(result)?),
-                "fs/readFile" => Self::FsReadFile(serde_json::from_value(result)?),
-                "fs/writeFile" => Self::FsWriteFile(serde_json::from_value(result)?),
+                "app/read" => Self::AppRead(Deserialize::deserialize(result)?),
+                "app/list" => Self::AppList(Deserialize::deserialize(result)?),
+                "app/installed" => Self::AppInstalled(Deserialize::deserialize(result)?),
+                "fs/readFile" => Self::FsReadFile(Deserialize::deserialize(result)?),
+                "fs/writeFile" => Self::FsWriteFile(Deserialize::deserialize(result)?),
                 "fs/createDirectory" => {
-                    Self::FsCreateDirectory(serde_json::from_value(result)?)
+                    Self::FsCreateDirectory(Deserialize::deserialize(result)?)
                 }
-                "fs/getMetadata" => Self::FsGetMetadata(serde_json::from_value(result)?),
+                "fs/getMetadata" => {
+                    Self::FsGetMetadata(Deserialize::deserialize(result)?)
+                }
                 "fs/readDirectory" => {
-                    Self::FsReadDirectory(serde_json::from_value(result)?)
+                    Self::FsReadDirectory(Deserialize::deserialize(result)?)
                 }
-                "fs/remove" => Self::FsRemove(serde_json::from_value(result)?),
-                "fs/copy" => Self::FsCopy(serde_json::from_value(result)?),
-                "fs/watch" => Self::FsWatch(serde_json::from_value(result)?),
-                "fs/unwatch" => Self::FsUnwatch(serde_json::from_value(result)?),
+                "fs/remove" => Self::FsRemove(Deserialize::deserialize(result)?),
+                "fs/copy" => Self::FsCopy(Deserialize::deserialize(result)?),
+                "fs/watch" => Self::FsWatch(Deserialize::deserialize(result)?),
+                "fs/unwatch" => Self::FsUnwatch(Deserialize::deserialize(result)?),
                 "skills/config/write" => {
-                    Self::SkillsConfigWrite(serde_json::from_value(result)?)
+                    Self::SkillsConfigWrite(Deserialize::deserialize(result)?)
                 }
-                "plugin/install" => Self::PluginInstall(serde_json::from_value(result)?),
+                "plugin/install" => {
+                    Self::PluginInstall(Deserialize::deserialize(result)?)
+                }
                 "plugin/uninstall" => {
-                    Self::PluginUninstall(serde_json::from_value(result)?)
+                    Self::PluginUninstall(Deserialize::deserialize(result)?)
                 }
-                "turn/start" => Self::TurnStart(serde_json::from_value(result)?),
-                "turn/steer" => Self::TurnSteer(serde_json::from_value(result)?),
-                "turn/interrupt" => Self::TurnInterrupt(serde_json::from_value(result)?),
-                "review/start" => Self::ReviewStart(serde_json::from_value(result)?),
-                "model/list" => Self::ModelList(serde_json::from_value(result)?),
+                "turn/start" => Self::TurnStart(Deserialize::deserialize(result)?),
+                "turn/steer" => Self::TurnSteer(Deserialize::deserialize(result)?),
+                "turn/interrupt" => {
+                    Self::TurnInterrupt(Deserialize::deserialize(result)?)
+                }
+                "review/start" => Self::ReviewStart(Deserialize::deserialize(result)?),
+                "model/list" => Self::ModelList(Deserialize::deserialize(result)?),
                 "account/gatewayOAuth/read" => {
-                    Self::AccountGatewayOAuthRead(serde_json::from_value(result)?)
+                    Self::AccountGatewayOAuthRead(Deserialize::deserialize(result)?)
                 }
                 "account/gatewayOAuth/login" => {
-                    Self::AccountGatewayOAuthLogin(serde_json::from_value(result)?)
+                    Self::AccountGatewayOAuthLogin(Deserialize::deserialize(result)?)
                 }
                 "account/gatewayOAuth/cancel" => {
-                    Self::AccountGatewayOAuthCancel(serde_json::from_value(result)?)
+                    Self::AccountGatewayOAuthCancel(Deserialize::deserialize(result)?)
                 }
                 "modelProvider/list" => {
-                    Self::ModelProviderList(serde_json::from_value(result)?)
+                    Self::ModelProviderList(Deserialize::deserialize(result)?)
                 }
                 "modelProvider/config/write" => {
-                    Self::ModelProviderConfigWrite(serde_json::from_value(result)?)
+                    Self::ModelProviderConfigWrite(Deserialize::deserialize(result)?)
                 }
                 "modelProvider/capabilities/read" => {
-                    Self::ModelProviderCapabilitiesRead(serde_json::from_value(result)?)
+                    Self::ModelProviderCapabilitiesRead(
+                        Deserialize::deserialize(result)?,
+                    )
                 }
                 "experimentalFeature/list" => {
-                    Self::ExperimentalFeatureList(serde_json::from_value(result)?)
+                    Self::ExperimentalFeatureList(Deserialize::deserialize(result)?)
                 }
                 "permissionProfile/list" => {
-                    Self::PermissionProfileList(serde_json::from_value(result)?)
+                    Self::PermissionProfileList(Deserialize::deserialize(result)?)
                 }
                 "experimentalFeature/enablement/set" => {
                     Self::ExperimentalFeatureEnablementSet(
-                        serde_json::from_value(result)?,
+                        Deserialize::deserialize(result)?,
                     )
                 }
                 "mcpServer/oauth/login" => {
-                    Self::McpServerOauthLogin(serde_json::from_value(result)?)
+                    Self::McpServerOauthLogin(Deserialize::deserialize(result)?)
                 }
                 "config/mcpServer/reload" => {
-                    Self::ConfigMcpServerReload(serde_json::from_value(result)?)
+                    Self::ConfigMcpServerReload(Deserialize::deserialize(result)?)
                 }
                 "mcpServerStatus/list" => {
-                    Self::McpServerStatusList(serde_json::from_value(result)?)
+                    Self::McpServerStatusList(Deserialize::deserialize(result)?)
                 }
                 "mcpServer/resource/read" => {
-                    Self::McpServerResourceRead(serde_json::from_value(result)?)
+                    Self::McpServerResourceRead(Deserialize::deserialize(result)?)
                 }
                 "mcpServer/tool/call" => {
-                    Self::McpServerToolCall(serde_json::from_value(result)?)
+                    Self::McpServerToolCall(Deserialize::deserialize(result)?)
                 }
                 "windowsSandbox/setupStart" => {
-                    Self::WindowsSandboxSetupStart(serde_json::from_value(result)?)
+                    Self::WindowsSandboxSetupStart(Deserialize::deserialize(result)?)
                 }
                 "windowsSandbox/readiness" => {
-                    Self::WindowsSandboxReadiness(serde_json::from_value(result)?)
+                    Self::WindowsSandboxReadiness(Deserialize::deserialize(result)?)
                 }
                 "account/login/start" => {
-                    Self::AccountLoginStart(serde_json::from_value(result)?)
+                    Self::AccountLoginStart(Deserialize::deserialize(result)?)
                 }
                 "account/login/cancel" => {
-                    Self::AccountLoginCancel(serde_json::from_value(result)?)
+                    Self::AccountLoginCancel(Deserialize::deserialize(result)?)
                 }
-                "account/logout" => Self::AccountLogout(serde_json::from_value(result)?),
+                "account/logout" => {
+                    Self::AccountLogout(Deserialize::deserialize(result)?)
+                }
                 "account/securitySetup/read" => {
-                    Self::AccountSecuritySetupRead(serde_json::from_value(result)?)
+                    Self::AccountSecuritySetupRead(Deserialize::deserialize(result)?)
                 }
                 "account/rateLimits/read" => {
-                    Self::AccountRateLimitsRead(serde_json::from_value(result)?)
+                    Self::AccountRateLimitsRead(Deserialize::deserialize(result)?)
                 }
                 "account/rateLimitResetCredit/consume" => {
                     Self::AccountRateLimitResetCreditConsume(
-                        serde_json::from_value(result)?,
+                        Deserialize::deserialize(result)?,
                     )
                 }
                 "account/usage/read" => {
-                    Self::AccountUsageRead(serde_json::from_value(result)?)
+                    Self::AccountUsageRead(Deserialize::deserialize(result)?)
                 }
                 "account/workspaceMessages/read" => {
-                    Self::AccountWorkspaceMessagesRead(serde_json::from_value(result)?)
+                    Self::AccountWorkspaceMessagesRead(Deserialize::deserialize(result)?)
                 }
                 "account/sendAddCreditsNudgeEmail" => {
                     Self::AccountSendAddCreditsNudgeEmail(
-                        serde_json::from_value(result)?,
+                        Deserialize::deserialize(result)?,
                     )
                 }
                 "feedback/upload" => {
-                    Self::FeedbackUpload(serde_json::from_value(result)?)
+                    Self::FeedbackUpload(Deserialize::deserialize(result)?)
                 }
-                "feedback/save" => Self::FeedbackSave(serde_json::from_value(result)?),
-                "command/exec" => Self::CommandExec(serde_json::from_value(result)?),
+                "feedback/save" => Self::FeedbackSave(Deserialize::deserialize(result)?),
+                "command/exec" => Self::CommandExec(Deserialize::deserialize(result)?),
                 "command/exec/write" => {
-                    Self::CommandExecWrite(serde_json::from_value(result)?)
+                    Self::CommandExecWrite(Deserialize::deserialize(result)?)
                 }
                 "command/exec/terminate" => {
-                    Self::CommandExecTerminate(serde_json::from_value(result)?)
+                    Self::CommandExecTerminate(Deserialize::deserialize(result)?)
                 }
                 "command/exec/resize" => {
-                    Self::CommandExecResize(serde_json::from_value(result)?)
+                    Self::CommandExecResize(Deserialize::deserialize(result)?)
                 }
-                "config/read" => Self::ConfigRead(serde_json::from_value(result)?),
+                "config/read" => Self::ConfigRead(Deserialize::deserialize(result)?),
                 "externalAgentConfig/detect" => {
-                    Self::ExternalAgentConfigDetect(serde_json::from_value(result)?)
+                    Self::ExternalAgentConfigDetect(Deserialize::deserialize(result)?)
                 }
                 "externalAgentConfig/import" => {
-                    Self::ExternalAgentConfigImport(serde_json::from_value(result)?)
+                    Self::ExternalAgentConfigImport(Deserialize::deserialize(result)?)
                 }
                 "externalAgentConfig/import/recordHistory" => {
                     Self::ExternalAgentConfigImportRecordHistory(
-                        serde_json::from_value(result)?,
+                        Deserialize::deserialize(result)?,
                     )
                 }
                 "externalAgentConfig/import/readHistories" => {
                     Self::ExternalAgentConfigImportReadHistories(
-                        serde_json::from_value(result)?,
+                        Deserialize::deserialize(result)?,
                     )
                 }
                 "config/value/write" => {
-                    Self::ConfigValueWrite(serde_json::from_value(result)?)
+                    Self::ConfigValueWrite(Deserialize::deserialize(result)?)
                 }
                 "config/batchWrite" => {
-                    Self::ConfigBatchWrite(serde_json::from_value(result)?)
+                    Self::ConfigBatchWrite(Deserialize::deserialize(result)?)
                 }
                 "configRequirements/read" => {
-                    Self::ConfigRequirementsRead(serde_json::from_value(result)?)
+                    Self::ConfigRequirementsRead(Deserialize::deserialize(result)?)
                 }
-                "account/read" => Self::AccountRead(serde_json::from_value(result)?),
+                "account/read" => Self::AccountRead(Deserialize::deserialize(result)?),
                 "fuzzyFileSearch" => {
-                    Self::FuzzyFileSearch(serde_json::from_value(result)?)
+                    Self::FuzzyFileSearch(Deserialize::deserialize(result)?)
                 }
-                _ => Self::Unknown(result),
+                _ => Self::Unknown(Value::deserialize(result)?),
             },
         )
     }
@@ -2004,12 +2029,17 @@ impl ServerMessage {
         if has_method || !has_id || !object.contains_key("result") {
             return Err(DecodeError::NotAMessage(Value::Object(object)));
         }
-        let mut extra = object;
-        let id: RequestId = serde_json::from_value(
-                extra.remove("id").unwrap_or_default(),
-            )
-            .map_err(DecodeError::Json)?;
-        let result = extra.remove("result").unwrap_or_default();
+        let (mut id, mut result, mut extra) = (Value::Null, Value::Null, Map::new());
+        for (name, value) in object {
+            match name.as_str() {
+                "id" => id = value,
+                "result" => result = value,
+                _ => {
+                    extra.insert(name, value);
+                }
+            }
+        }
+        let id: RequestId = serde_json::from_value(id).map_err(DecodeError::Json)?;
         let result = match method_of(&id) {
             Some(method) => {
                 ClientResponse::decode(&method, result).map_err(DecodeError::Json)?
@@ -2066,12 +2096,1311 @@ fn id_key(id: &RequestId) -> String {
 
 /// Reads one line the server wrote; a response is typed by the method `pending` recorded for its id
 /// (and forgotten there).
+///
+/// Most lines are read straight from their text into their types; the others, and any that a type
+/// refuses there, through `Value`, which reads them alike and says what is wrong.
 pub fn decode_server_message(
     line: &str,
     pending: &mut PendingRequests,
 ) -> Result<ServerMessage, DecodeError> {
+    if let Some(members) = crate::wire::Members::read(line) {
+        if let Some(message) = ServerMessage::from_members(members, pending) {
+            return Ok(message);
+        }
+    }
     let value: Value = serde_json::from_str(line).map_err(DecodeError::Json)?;
     ServerMessage::from_value(value, |id| pending.remove(id))
+}
+
+impl ServerMessage {
+    /// The message of `members`, each read straight from its text; `None` where only
+    /// [`ServerMessage::from_value`] reads it.
+    pub(crate) fn from_members(
+        mut m: crate::wire::Members<'_>,
+        pending: &mut PendingRequests,
+    ) -> Option<Self> {
+        match (m.method.take(), m.id) {
+            (Some(method), None) if m.result.is_none() => {
+                read_notification(&method, m).map(Self::Notification)
+            }
+            (Some(method), Some(_)) if m.result.is_none() => {
+                read_request(&method, m).map(Self::Request)
+            }
+            (None, Some(_)) if m.params.is_none() => {
+                let id: RequestId = crate::wire::from_text(m.id)?;
+                let key = id_key(&id);
+                let result = match pending.methods.get(&key) {
+                    Some(method) => ClientResponse::read(method, m.result?).ok()?,
+                    None => ClientResponse::Unknown(crate::wire::from_text(m.result)?),
+                };
+                pending.methods.remove(&key);
+                let extra = m.extra();
+                Some(Self::Response(Response { id, result, extra }))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A notification read straight from its members; `None` for one only `from_value` reads.
+fn read_notification(
+    method: &str,
+    mut m: crate::wire::Members<'_>,
+) -> Option<crate::ServerNotification> {
+    let emitted_at_ms = crate::wire::optional_from_value(m.take("emittedAtMs"))?;
+    let variant = match method {
+        "error" => crate::ServerNotificationVariant::Error(crate::wire::message(&mut m)?),
+        "thread/started" => {
+            crate::ServerNotificationVariant::ThreadStarted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/status/changed" => {
+            crate::ServerNotificationVariant::ThreadStatusChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/readState/changed" => {
+            crate::ServerNotificationVariant::ThreadReadStateChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/archived" => {
+            crate::ServerNotificationVariant::ThreadArchived(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/deleted" => {
+            crate::ServerNotificationVariant::ThreadDeleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/unarchived" => {
+            crate::ServerNotificationVariant::ThreadUnarchived(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/closed" => {
+            crate::ServerNotificationVariant::ThreadClosed(crate::wire::message(&mut m)?)
+        }
+        "thread/reverted" => {
+            crate::ServerNotificationVariant::ThreadReverted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "skills/changed" => {
+            crate::ServerNotificationVariant::SkillsChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/name/updated" => {
+            crate::ServerNotificationVariant::ThreadNameUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/section/changed" => {
+            crate::ServerNotificationVariant::ThreadSectionChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/attachment/updated" => {
+            crate::ServerNotificationVariant::ThreadAttachmentUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/goal/updated" => {
+            crate::ServerNotificationVariant::ThreadGoalUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/prediction/updated" => {
+            crate::ServerNotificationVariant::ThreadPredictionUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/goal/cleared" => {
+            crate::ServerNotificationVariant::ThreadGoalCleared(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/queue/changed" => {
+            crate::ServerNotificationVariant::ThreadQueueChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "project/changed" => {
+            crate::ServerNotificationVariant::ProjectChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/project/updated" => {
+            crate::ServerNotificationVariant::ThreadProjectUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/environment/connected" => {
+            crate::ServerNotificationVariant::ThreadEnvironmentConnected(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/environment/disconnected" => {
+            crate::ServerNotificationVariant::ThreadEnvironmentDisconnected(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/settings/updated" => {
+            crate::ServerNotificationVariant::ThreadSettingsUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/tokenUsage/updated" => {
+            crate::ServerNotificationVariant::ThreadTokenUsageUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "turn/started" => {
+            crate::ServerNotificationVariant::TurnStarted(crate::wire::message(&mut m)?)
+        }
+        "hook/started" => {
+            crate::ServerNotificationVariant::HookStarted(crate::wire::message(&mut m)?)
+        }
+        "turn/completed" => {
+            crate::ServerNotificationVariant::TurnCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "hook/completed" => {
+            crate::ServerNotificationVariant::HookCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "turn/diff/updated" => {
+            crate::ServerNotificationVariant::TurnDiffUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "turn/plan/updated" => {
+            crate::ServerNotificationVariant::TurnPlanUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/started" => {
+            crate::ServerNotificationVariant::ItemStarted(crate::wire::message(&mut m)?)
+        }
+        "item/autoApprovalReview/started" => {
+            crate::ServerNotificationVariant::ItemAutoApprovalReviewStarted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/autoApprovalReview/completed" => {
+            crate::ServerNotificationVariant::ItemAutoApprovalReviewCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "autoApprovalReview/strictReviewRequired" => {
+            crate::ServerNotificationVariant::AutoApprovalReviewStrictReviewRequired(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/completed" => {
+            crate::ServerNotificationVariant::ItemCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/agentMessage/delta" => {
+            crate::ServerNotificationVariant::ItemAgentMessageDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/plan/delta" => {
+            crate::ServerNotificationVariant::ItemPlanDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "command/exec/outputDelta" => {
+            crate::ServerNotificationVariant::CommandExecOutputDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "process/outputDelta" => {
+            crate::ServerNotificationVariant::ProcessOutputDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "process/exited" => {
+            crate::ServerNotificationVariant::ProcessExited(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/commandExecution/outputDelta" => {
+            crate::ServerNotificationVariant::ItemCommandExecutionOutputDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/commandExecution/terminalInteraction" => {
+            crate::ServerNotificationVariant::ItemCommandExecutionTerminalInteraction(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/fileChange/outputDelta" => {
+            crate::ServerNotificationVariant::ItemFileChangeOutputDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/fileChange/patchUpdated" => {
+            crate::ServerNotificationVariant::ItemFileChangePatchUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "serverRequest/resolved" => {
+            crate::ServerNotificationVariant::ServerRequestResolved(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/mcpToolCall/progress" => {
+            crate::ServerNotificationVariant::ItemMcpToolCallProgress(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "mcpServer/oauthLogin/completed" => {
+            crate::ServerNotificationVariant::McpServerOauthLoginCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "mcpServer/startupStatus/updated" => {
+            crate::ServerNotificationVariant::McpServerStartupStatusUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "mcpServer/event/stream/notification" => {
+            crate::ServerNotificationVariant::McpServerEventStreamNotification(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "account/updated" => {
+            crate::ServerNotificationVariant::AccountUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "account/gatewayOAuth/changed" => {
+            crate::ServerNotificationVariant::AccountGatewayOAuthChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "account/rateLimits/updated" => {
+            crate::ServerNotificationVariant::AccountRateLimitsUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "app/list/updated" => {
+            crate::ServerNotificationVariant::AppListUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "remoteControl/status/changed" => {
+            crate::ServerNotificationVariant::RemoteControlStatusChanged(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "externalAgentConfig/import/progress" => {
+            crate::ServerNotificationVariant::ExternalAgentConfigImportProgress(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "externalAgentConfig/import/completed" => {
+            crate::ServerNotificationVariant::ExternalAgentConfigImportCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "fs/changed" => {
+            crate::ServerNotificationVariant::FsChanged(crate::wire::message(&mut m)?)
+        }
+        "item/reasoning/summaryTextDelta" => {
+            crate::ServerNotificationVariant::ItemReasoningSummaryTextDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/reasoning/summaryPartAdded" => {
+            crate::ServerNotificationVariant::ItemReasoningSummaryPartAdded(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/reasoning/textDelta" => {
+            crate::ServerNotificationVariant::ItemReasoningTextDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/compacted" => {
+            crate::ServerNotificationVariant::ThreadCompacted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "model/rerouted" => {
+            crate::ServerNotificationVariant::ModelRerouted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "model/verification" => {
+            crate::ServerNotificationVariant::ModelVerification(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "modelProvider/authRecoveryStarted" => {
+            crate::ServerNotificationVariant::ModelProviderAuthRecoveryStarted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "modelProvider/authRecoveryCompleted" => {
+            crate::ServerNotificationVariant::ModelProviderAuthRecoveryCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "turn/moderationMetadata" => {
+            crate::ServerNotificationVariant::TurnModerationMetadata(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "model/safetyBuffering/updated" => {
+            crate::ServerNotificationVariant::ModelSafetyBufferingUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "warning" => {
+            crate::ServerNotificationVariant::Warning(crate::wire::message(&mut m)?)
+        }
+        "guardianWarning" => {
+            crate::ServerNotificationVariant::GuardianWarning(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "deprecationNotice" => {
+            crate::ServerNotificationVariant::DeprecationNotice(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "configWarning" => {
+            crate::ServerNotificationVariant::ConfigWarning(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "fuzzyFileSearch/sessionUpdated" => {
+            crate::ServerNotificationVariant::FuzzyFileSearchSessionUpdated(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "fuzzyFileSearch/sessionCompleted" => {
+            crate::ServerNotificationVariant::FuzzyFileSearchSessionCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/started" => {
+            crate::ServerNotificationVariant::ThreadRealtimeStarted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/itemAdded" => {
+            crate::ServerNotificationVariant::ThreadRealtimeItemAdded(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/item/started" => {
+            crate::ServerNotificationVariant::ThreadRealtimeItemStarted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/item/transcript/delta" => {
+            crate::ServerNotificationVariant::ThreadRealtimeItemTranscriptDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/item/completed" => {
+            crate::ServerNotificationVariant::ThreadRealtimeItemCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/transcript/delta" => {
+            crate::ServerNotificationVariant::ThreadRealtimeTranscriptDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/transcript/done" => {
+            crate::ServerNotificationVariant::ThreadRealtimeTranscriptDone(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/outputAudio/delta" => {
+            crate::ServerNotificationVariant::ThreadRealtimeOutputAudioDelta(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/sdp" => {
+            crate::ServerNotificationVariant::ThreadRealtimeSdp(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/error" => {
+            crate::ServerNotificationVariant::ThreadRealtimeError(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "thread/realtime/closed" => {
+            crate::ServerNotificationVariant::ThreadRealtimeClosed(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "windows/worldWritableWarning" => {
+            crate::ServerNotificationVariant::WindowsWorldWritableWarning(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "windowsSandbox/setupCompleted" => {
+            crate::ServerNotificationVariant::WindowsSandboxSetupCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "account/login/completed" => {
+            crate::ServerNotificationVariant::AccountLoginCompleted(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        _ => return None,
+    };
+    let mut message = crate::ServerNotification::new(variant);
+    message.emitted_at_ms = emitted_at_ms;
+    Some(message)
+}
+
+impl crate::wire::FromMembers for crate::ErrorNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadStatusChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadReadStateChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadArchivedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadDeletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadUnarchivedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadClosedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRevertedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::SkillsChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadNameUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadSectionChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadAttachmentUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadGoalUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadPredictionUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadGoalClearedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadQueueChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ProjectChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadProjectUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadEnvironmentConnectedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadEnvironmentDisconnectedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadSettingsUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadTokenUsageUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::TurnStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::HookStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::TurnCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::HookCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::TurnDiffUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::TurnPlanUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemAutoApprovalReviewStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemAutoApprovalReviewCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers
+for crate::AutoApprovalReviewStrictReviewRequiredNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemAgentMessageDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemPlanDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::CommandExecOutputDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ProcessOutputDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ProcessExitedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemCommandExecutionOutputDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers
+for crate::ItemCommandExecutionTerminalInteractionNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemFileChangeOutputDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemFileChangePatchUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ServerRequestResolvedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemMcpToolCallProgressNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::McpServerOauthLoginCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::McpServerStartupStatusUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::McpServerEventStreamNotificationNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::AccountUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::AccountGatewayOAuthChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::AccountRateLimitsUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::AppListUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::RemoteControlStatusChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ExternalAgentConfigImportProgressNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ExternalAgentConfigImportCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::FsChangedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemReasoningSummaryTextDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemReasoningSummaryPartAddedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemReasoningTextDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadCompactedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ModelReroutedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ModelVerificationNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ModelProviderAuthRecoveryStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ModelProviderAuthRecoveryCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::TurnModerationMetadataNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ModelSafetyBufferingUpdatedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::WarningNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::GuardianWarningNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::DeprecationNoticeNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ConfigWarningNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers
+for crate::FuzzyFileSearchSessionUpdatedNotificationSlashed {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers
+for crate::FuzzyFileSearchSessionCompletedNotificationSlashed {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeItemAddedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeItemStartedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeItemTranscriptDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeItemCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeTranscriptDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeTranscriptDoneNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeOutputAudioDeltaNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeSdpNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeErrorNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ThreadRealtimeClosedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::WindowsWorldWritableWarningNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::WindowsSandboxSetupCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::AccountLoginCompletedNotification {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { params, extra })
+    }
+}
+
+/// A request read straight from its members; `None` for one only `from_value` reads.
+fn read_request(
+    method: &str,
+    mut m: crate::wire::Members<'_>,
+) -> Option<crate::ServerRequest> {
+    let variant = match method {
+        "item/commandExecution/requestApproval" => {
+            crate::ServerRequest::ItemCommandExecutionRequestApproval(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/fileChange/requestApproval" => {
+            crate::ServerRequest::ItemFileChangeRequestApproval(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/tool/requestUserInput" => {
+            crate::ServerRequest::ItemToolRequestUserInput(crate::wire::message(&mut m)?)
+        }
+        "mcpServer/elicitation/request" => {
+            crate::ServerRequest::McpServerElicitationRequest(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/permissions/requestApproval" => {
+            crate::ServerRequest::ItemPermissionsRequestApproval(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "item/tool/call" => {
+            crate::ServerRequest::ItemToolCall(crate::wire::message(&mut m)?)
+        }
+        "account/chatgptAuthTokens/refresh" => {
+            crate::ServerRequest::AccountChatgptAuthTokensRefresh(
+                crate::wire::message(&mut m)?,
+            )
+        }
+        "attestation/generate" => {
+            crate::ServerRequest::AttestationGenerate(crate::wire::message(&mut m)?)
+        }
+        "applyPatchApproval" => {
+            crate::ServerRequest::ApplyPatchApproval(crate::wire::message(&mut m)?)
+        }
+        "execCommandApproval" => {
+            crate::ServerRequest::ExecCommandApproval(crate::wire::message(&mut m)?)
+        }
+        _ => return None,
+    };
+    Some(variant)
+}
+
+impl crate::wire::FromMembers for crate::ItemCommandExecutionRequestApprovalRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemFileChangeRequestApprovalRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemToolRequestUserInputRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::McpServerElicitationRequestRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemPermissionsRequestApprovalRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ItemToolCallRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::AccountChatgptAuthTokensRefreshRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::AttestationGenerateRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ApplyPatchApprovalRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
+}
+
+impl crate::wire::FromMembers for crate::ExecCommandApprovalRequest {
+    fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
+        let id = crate::wire::from_text(m.id)?;
+        let params = crate::wire::from_text(m.params)?;
+        let extra = m.extra();
+        Some(Self { id, params, extra })
+    }
 }
 
 /// Why a line is not a message.

@@ -6,10 +6,12 @@
 // Not every schema needs every helper.
 #![allow(dead_code)]
 
+use std::borrow::Cow;
 use std::cell::Cell;
 
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 thread_local! {
@@ -249,3 +251,130 @@ macro_rules! string_enum {
 
 #[allow(unused_imports)]
 pub(crate) use string_enum;
+
+/// A message's members as the server wrote them, for reading a line without building a `Value` of it first:
+/// `id`, `params` and `result` are kept as text, to be read straight into their types; the other members
+/// (but `method`) as JSON, in order. A line is not taken (`None` from [`Members::read`]) when it is not an
+/// object, gives a member twice, has a `method` that is not a string, or is an `error` answer: the reading
+/// through `Value` handles those, and anything a type refuses, and says what is wrong.
+pub(crate) struct Members<'a> {
+    pub method: Option<Cow<'a, str>>,
+    pub id: Option<&'a RawValue>,
+    pub params: Option<&'a RawValue>,
+    pub result: Option<&'a RawValue>,
+    rest: Vec<(String, Value)>,
+}
+
+impl<'a> Members<'a> {
+    pub(crate) fn read(line: &'a str) -> Option<Self> {
+        serde_json::from_str(line).ok()
+    }
+
+    /// Takes member `name` out of the others.
+    pub(crate) fn take(&mut self, name: &str) -> Option<Value> {
+        let at = self.rest.iter().position(|(n, _)| n == name)?;
+        Some(self.rest.remove(at).1)
+    }
+
+    /// The others, taken out: what a message type keeps as `extra`.
+    pub(crate) fn extra(&mut self) -> Map<String, Value> {
+        std::mem::take(&mut self.rest).into_iter().collect()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for MembersVisitor<'a> {
+            type Value = Members<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON-RPC message")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'a>, A::Error> {
+                let mut m = Members { method: None, id: None, params: None, result: None, rest: Vec::new() };
+                while let Some(Text(name)) = map.next_key()? {
+                    let twice = match &*name {
+                        "method" => m.method.replace(map.next_value::<Text>()?.0).is_some(),
+                        "id" => m.id.replace(map.next_value()?).is_some(),
+                        "params" => m.params.replace(map.next_value()?).is_some(),
+                        "result" => m.result.replace(map.next_value()?).is_some(),
+                        "error" => return Err(de::Error::custom("an error answer")),
+                        _ => {
+                            let twice = m.rest.iter().any(|(n, _)| *n == name);
+                            m.rest.push((name.into_owned(), map.next_value()?));
+                            twice
+                        }
+                    };
+                    if twice {
+                        return Err(de::Error::custom("a member given twice"));
+                    }
+                }
+                Ok(m)
+            }
+        }
+
+        deserializer.deserialize_map(MembersVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A string, borrowed from the line where it has no escapes.
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+            type Value = Text<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(value)))
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(value.to_owned())))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A message type built from a line's [`Members`]: its `id` and `params` read from their text, its `extra`
+/// the members left. `None` where a member is missing or does not fit.
+pub(crate) trait FromMembers: Sized {
+    fn from_members(members: &mut Members<'_>) -> Option<Self>;
+}
+
+/// The message type `T` from `members`.
+pub(crate) fn message<T: FromMembers>(members: &mut Members<'_>) -> Option<T> {
+    T::from_members(members)
+}
+
+/// A required member's value, from its text.
+pub(crate) fn from_text<T: DeserializeOwned>(text: Option<&RawValue>) -> Option<T> {
+    T::deserialize(text?).ok()
+}
+
+/// An optional member that cannot be `null` (`Option<T>`: `None` when absent), from its text.
+pub(crate) fn optional_from_text<T: DeserializeOwned>(text: Option<&RawValue>) -> Option<Option<T>> {
+    match text {
+        Some(text) => Option::<T>::deserialize(text).ok(),
+        None => Some(None),
+    }
+}
+
+/// The same, for a member read as JSON.
+pub(crate) fn optional_from_value<T: DeserializeOwned>(value: Option<Value>) -> Option<Option<T>> {
+    match value {
+        Some(value) => Option::<T>::deserialize(value).ok(),
+        None => Some(None),
+    }
+}

@@ -258,7 +258,7 @@ fn rustfmt_toml(options: &CrateOptions) -> String {
 fn cargo_toml(options: &CrateOptions, client: bool) -> String {
     let header: String = options.header.iter().map(|l| format!("# {l}\n")).collect();
     let mut text = format!(
-        "{header}[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\npublish = false\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = \"1\"\n",
+        "{header}[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\npublish = false\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = {{ version = \"1.0.108\", features = [\"raw_value\"] }}\n",
         options.crate_name, options.version
     );
     if client {

@@ -27,6 +27,7 @@ pub fn module(ir: &Ir, functions: &MethodFunctions) -> Option<[(&'static str, It
     let e = Emitter { ir, rpc, functions, ctx: Ctx { ir, namespace: None } };
     let [response_variants, decode_arms, method_arms, encode_arms] = e.client_responses();
     let [message_variants, error_variant, read_messages, write_messages] = e.server_messages();
+    let [read_members, message_readers] = e.member_readers();
     let module = fill(
         MODULE,
         [
@@ -40,6 +41,8 @@ pub fn module(ir: &Ir, functions: &MethodFunctions) -> Option<[(&'static str, It
             ("error_variant", error_variant),
             ("read_messages", read_messages),
             ("write_messages", write_messages),
+            ("read_members", read_members),
+            ("message_readers", message_readers),
             ("client_methods", e.client_methods(false)),
             ("async_client_methods", e.client_methods(true)),
             ("handler", e.handler()),
@@ -182,7 +185,7 @@ impl Emitter<'_> {
             decode.arm(
                 4,
                 &[&wire],
-                &[Part::Text("Self::"), Part::Text(name), Part::list("(", &["serde_json::from_value(result)?"], ")")],
+                &[Part::Text("Self::"), Part::Text(name), Part::list("(", &["Deserialize::deserialize(result)?"], ")")],
             );
             method.arm(3, &["Self::", name, "(_)"], &[Part::Text("Some"), Part::list("(", &[&wire], ")")]);
             encode.arm(
@@ -225,6 +228,140 @@ impl Emitter<'_> {
         let error_type = top_level_error.map_or_else(|| "Value".to_string(), |id| self.path(TypeId(id)));
         error.tuple_variant(1, "Error", &error_type);
         [variants, error, read, write]
+    }
+
+    /// What reads the server's notifications and requests straight from a line's members (see `Members` in
+    /// `wire.rs`): the arms of `ServerMessage::from_members` that call them, and the functions, with a
+    /// `FromMembers` impl per message type they build. A method gets no arm where its message type is other
+    /// than `id` and `params` read the plain way and `extra` kept, nor does a union whose shared fields are
+    /// not all plain optional ones: `from_value` reads those.
+    fn member_readers(&self) -> [ItemText; 2] {
+        let [mut arms, mut readers]: [ItemText; 2] = Default::default();
+        let unions = [
+            ("ServerNotification", "Notification", "read_notification", "(Some(method), None)", "notification"),
+            ("ServerRequest", "Request", "read_request", "(Some(method), Some(_))", "request"),
+        ];
+        for (key, variant, function, pattern, what) in unions {
+            let Some(u) = self.union(key) else { continue };
+            let Some(head) = self.shared_fields(u) else { continue };
+            let methods: Vec<(&Method, &Struct, TypeId)> = self
+                .rpc
+                .methods
+                .iter()
+                .filter(|m| m.union == u.tagged)
+                .filter_map(|m| self.plain_message(m).map(|(s, id)| (m, s, id)))
+                .collect();
+            if methods.is_empty() {
+                continue;
+            }
+            let call = format!("{function}(&method, m).map(Self::{variant})");
+            arms.arm(3, &[pattern, " if m.result.is_none()"], &[Part::Text(&call)]);
+
+            let message = self.path(u.message);
+            let tagged = self.path(u.tagged);
+            readers.line(0, &[]);
+            readers.doc(
+                0,
+                Some(&format!("A {what} read straight from its members; `None` for one only `from_value` reads.")),
+            );
+            let ret = format!(" -> Option<{message}>");
+            let args = ["method: &str", "mut m: crate::wire::Members<'_>"];
+            readers.code(
+                0,
+                &[Part::Text("fn "), Part::Text(function), Part::list("(", &args, ")"), Part::Text(&ret)],
+                " {",
+                true,
+            );
+            for f in head {
+                let take = format!("m.take({})", string_literal(&f.name.wire));
+                let read =
+                    [Part::Text("crate::wire::optional_from_value"), Part::list("(", &[&take], ")"), Part::Text("?")];
+                let mut parts = vec![Part::Text("let "), Part::Text(&f.name.rust), Part::Text(" = ")];
+                parts.extend(read);
+                readers.code(1, &parts, ";", true);
+            }
+            readers.line(1, &["let variant = match method {"]);
+            let TypeKind::Tagged(t) = &self.ir.get(u.tagged).kind else { unreachable!("a message union is tagged") };
+            for (m, _, _) in &methods {
+                let name = format!("{tagged}::{}", t.variants[m.variant].name.rust);
+                let body = [Part::Text(&name), Part::list("(", &["crate::wire::message(&mut m)?"], ")")];
+                readers.arm(2, &[&string_literal(&m.name.wire)], &body);
+            }
+            readers.line(2, &["_ => return None,"]);
+            readers.line(1, &["};"]);
+            if u.message == u.tagged {
+                readers.line(1, &["Some(variant)"]);
+            } else {
+                readers.line(1, &["let mut message = ", &message, "::new(variant);"]);
+                for f in head {
+                    readers.line(1, &["message.", &f.name.rust, " = ", &f.name.rust, ";"]);
+                }
+                readers.line(1, &["Some(message)"]);
+            }
+            readers.line(0, &["}"]);
+
+            for (_, s, id) in &methods {
+                readers.line(0, &[]);
+                readers.impl_for("crate::wire::FromMembers", &self.path(*id));
+                readers.line(1, &["fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {"]);
+                let mut names = Vec::new();
+                for f in &s.fields {
+                    let reader = self.member_reader(f).expect("checked by plain_message");
+                    let member = format!("m.{}", f.name.wire);
+                    let parts = [Part::Text(reader), Part::list("(", &[&member], ")"), Part::Text("?")];
+                    let mut line = vec![Part::Text("let "), Part::Text(&f.name.rust), Part::Text(" = ")];
+                    line.extend(parts);
+                    readers.code(2, &line, ";", true);
+                    names.push(f.name.rust.as_str());
+                }
+                names.push("extra");
+                readers.line(2, &["let extra = m.extra();"]);
+                readers.line(2, &["Some(Self { ", &names.join(", "), " })"]);
+                readers.line(1, &["}"]);
+                readers.line(0, &["}"]);
+            }
+        }
+        [arms, readers]
+    }
+
+    /// The fields a message union's definition shares beside the union (`emittedAtMs`), when every one is a
+    /// plain optional field (`Option<T>`, absent when `None`); none when the definition is the union itself.
+    fn shared_fields(&self, u: &MessageUnion) -> Option<&[Field]> {
+        if u.message == u.tagged {
+            return Some(&[]);
+        }
+        let TypeKind::Struct(s) = &self.ir.get(u.message).kind else { return None };
+        let plain = s.flatten.as_ref().is_some_and(|f| f.ty == u.tagged)
+            && s.fields.iter().all(|f| self.member_reader(f) == Some("crate::wire::optional_from_text"));
+        plain.then_some(&s.fields[..])
+    }
+
+    /// A method's message type, when [`Emitter::member_readers`] can build it: only `id` and `params`, each
+    /// read the plain way, and the other members kept as `extra`.
+    fn plain_message(&self, m: &Method) -> Option<(&Struct, TypeId)> {
+        let TypeKind::Tagged(t) = &self.ir.get(m.union).kind else { return None };
+        let id = t.variants[m.variant].ty;
+        let TypeKind::Struct(s) = &self.ir.get(id).kind else { return None };
+        let plain = s.flatten.is_none()
+            && s.extra == Extra::Keep
+            && s.fields.iter().any(|f| f.name.wire == "params")
+            && s.fields
+                .iter()
+                .all(|f| matches!(f.name.wire.as_str(), "id" | "params") && self.member_reader(f).is_some());
+        plain.then_some((s, id))
+    }
+
+    /// How a field is read from its member's text where serde reads it the plain way: required and not
+    /// nullable, or optional (`Option<T>`) without a default and not nullable.
+    fn member_reader(&self, f: &Field) -> Option<&'static str> {
+        if self.ir.accepts_null(&f.ty) || f.recursive {
+            return None;
+        }
+        match (f.required, f.default.as_ref().and_then(FieldDefault::applied)) {
+            (true, _) => Some("crate::wire::from_text"),
+            (false, None) => Some("crate::wire::optional_from_text"),
+            (false, Some(_)) => None,
+        }
     }
 
     /// The methods of `Client` (or `AsyncClient`), one per client request.

@@ -137,6 +137,17 @@ impl ItemText {
         self.text.push('\n');
     }
 
+    /// `impl {tr} for {ty} {`, at the top level; past the margin, prettyplease puts `for {ty} {` on a line of
+    /// its own.
+    pub fn impl_for(&mut self, tr: &str, ty: &str) {
+        if "impl  for  {".len() + tr.len() + ty.len() <= MARGIN {
+            self.line(0, &["impl ", tr, " for ", ty, " {"]);
+        } else {
+            self.line(0, &["impl ", tr]);
+            self.line(0, &["for ", ty, " {"]);
+        }
+    }
+
     /// `{head}(arg, arg, ...){tail}`, broken one argument per line (each with a comma) as prettyplease
     /// breaks a call whose line would reach past the margin.
     pub fn call(&mut self, depth: usize, head: &str, args: &[&str], tail: &str) {

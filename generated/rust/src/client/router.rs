@@ -17,12 +17,17 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::error::Error;
 use super::generated::{self, ServerNotification, ServerRequest};
 use super::handler::{error_reply, Handler};
+use crate::rpc::{PendingRequests, ServerMessage};
+use crate::wire::{Members, Text};
 
 /// Where a server message's params hold its thread's and its turn's id: wire names from the params object down.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +48,77 @@ impl Route {
             value.as_str().map(str::to_owned)
         };
         (at(self.thread), at(self.turn))
+    }
+
+    /// [`Route::ids`] from the params' text; `Err` where only the reading through `Value` can tell.
+    fn ids_in_text(&self, params: Option<&RawValue>) -> Result<(Option<String>, Option<String>), ()> {
+        let at = |path: Option<&[&str]>| match (params, path) {
+            (Some(params), Some(path)) => Ok(member_at(params, path)?.and_then(|id| String::deserialize(id).ok())),
+            _ => Ok(None),
+        };
+        Ok((at(self.thread)?, at(self.turn)?))
+    }
+}
+
+/// The member of `raw` at `path` (names from the top), read without building the rest: `Ok(None)` where `raw`
+/// does not hold it, `Err` where `raw` is not JSON this reading takes (a member given twice).
+fn member_at<'a>(raw: &'a RawValue, path: &[&str]) -> Result<Option<&'a RawValue>, ()> {
+    struct Find<'p>(&'p str);
+
+    impl<'de> Visitor<'de> for Find<'_> {
+        type Value = Option<&'de RawValue>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(Text(name)) = map.next_key()? {
+                if name != self.0 {
+                    map.next_value::<IgnoredAny>()?;
+                } else if found.replace(map.next_value()?).is_some() {
+                    return Err(de::Error::custom("a member given twice"));
+                }
+            }
+            Ok(found)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+
+    let Some((first, rest)) = path.split_first() else { return Ok(Some(raw)) };
+    match raw.deserialize_any(Find(first)) {
+        Ok(Some(member)) => member_at(member, rest),
+        Ok(None) => Ok(None),
+        Err(_) => Err(()),
     }
 }
 
@@ -303,6 +379,9 @@ impl Shared {
     /// Handles one line from the server.
     pub fn on_line(self: &Arc<Self>, line: &str) {
         tracing::trace!(target: "codex_client::wire", direction = "in", message = %line);
+        if Members::read(line).is_some_and(|members| self.on_notification_members(members)) {
+            return;
+        }
         let value: Value = match serde_json::from_str(line) {
             Ok(value) => value,
             Err(e) => {
@@ -371,20 +450,46 @@ impl Shared {
         }
     }
 
+    /// A notification read straight from the line's text, as most are; false for a line that is not one, or that
+    /// only the reading through `Value` takes (which also names the JSON path of what does not decode).
+    fn on_notification_members(&self, members: Members<'_>) -> bool {
+        let (Some(method), None, None) = (members.method.clone(), members.id, members.result) else {
+            return false;
+        };
+        let Ok((thread, turn)) = generated::route(&method).ids_in_text(members.params) else {
+            return false;
+        };
+        let aside = match (aside(&method), members.params) {
+            (Some(path), Some(params)) => match member_at(params, &[path]) {
+                Ok(member) => member.and_then(|m| Value::deserialize(m).ok()),
+                Err(()) => return false,
+            },
+            _ => None,
+        };
+        let Some(ServerMessage::Notification(notification)) =
+            ServerMessage::from_members(members, &mut PendingRequests::new())
+        else {
+            return false;
+        };
+        self.deliver(&method, thread, turn, aside, Ok(notification));
+        true
+    }
+
     fn on_notification(&self, method: &str, value: Value) {
         let params = value.get("params");
         let (thread, turn) = generated::route(method).ids(params);
-        let aside = match method {
-            "item/completed" => params.and_then(|p| p.get("item")).cloned(),
-            "thread/tokenUsage/updated" => params.and_then(|p| p.get("tokenUsage")).cloned(),
-            "turn/completed" => params.and_then(|p| p.get("turn")).cloned(),
-            _ => None,
-        };
+        let aside = aside(method).and_then(|name| params.and_then(|p| p.get(name)).cloned());
         let item =
             serde_path_to_error::deserialize::<_, ServerNotification>(value).map_err(|e| Error::decode(method, e));
         if let Err(e) = &item {
             tracing::warn!("{e}");
         }
+        self.deliver(method, thread, turn, aside, item);
+    }
+
+    /// Queues a notification for the turn it belongs to, or hands it to the event subscribers; `aside` is what a
+    /// turn's result keeps of it.
+    fn deliver(&self, method: &str, thread: Option<String>, turn: Option<String>, aside: Option<Value>, item: Item) {
         let completed = method == "turn/completed";
         let mut state = self.lock();
         let Some(queue) = Self::target(&mut state, thread.as_deref(), turn.as_deref(), true) else {
@@ -476,6 +581,16 @@ impl Shared {
             }
         };
         tokio::spawn(tracing::Instrument::in_current_span(task));
+    }
+}
+
+/// The member of a notification's params that a turn's result keeps aside, by method.
+fn aside(method: &str) -> Option<&'static str> {
+    match method {
+        "item/completed" => Some("item"),
+        "thread/tokenUsage/updated" => Some("tokenUsage"),
+        "turn/completed" => Some("turn"),
+        _ => None,
     }
 }
 

@@ -85,6 +85,13 @@ def test_unknown_enum_value_is_kept() -> None:
     assert v2.TurnStatus("completed") is v2.TurnStatus.COMPLETED
 
 
+def test_enums_print_as_on_the_wire() -> None:
+    for status in (v2.TurnStatus.COMPLETED, v2.TurnStatus("paused")):
+        assert str(status) == f"{status}" == "%s" % status == status.value
+        assert f"{status:>12}" == f"{status.value:>12}"
+    assert repr(v2.TurnStatus.COMPLETED) == "<TurnStatus.COMPLETED: 'completed'>"
+
+
 def test_absent_and_null_stay_apart() -> None:
     absent = v2.ThreadMetadataGitInfoUpdateParams.model_validate({})
     null = v2.ThreadMetadataGitInfoUpdateParams.model_validate({"branch": None})

@@ -113,6 +113,14 @@ class WireEnum(str, Enum):
         """Whether the value is one this version of the schema does not list."""
         return type(self).__members__.get(self._name_) is not self
 
+    # Printed as on the wire (`completed`), on every Python: 3.11's `Enum.__format__` would print the member's
+    # name (`TurnStatus.COMPLETED`) in f-strings.
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(str.__str__(self), format_spec)
+
 
 class ByTag:
     """What validates a tagged union `Annotated[Annotated[A, Tag("a")] | ... | Unknown, ByTag(wire, name)]`.

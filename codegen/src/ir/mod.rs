@@ -2,6 +2,7 @@
 //! its own language's names of modules, fields and enum values, on its own copy of the model.
 
 pub mod check;
+pub mod declines;
 pub mod lower;
 pub mod routes;
 pub mod rpc;

@@ -12,10 +12,11 @@
 use serde::Serialize;
 
 use super::layout::{self, LINE_LENGTH};
-use super::literals::string;
+use super::literals::{json_value, string};
 use super::rpc::{self as rpc_view, Arguments, Classes, Prepared, INDENT};
 use super::views::{Annotations, Model};
 use super::GeneratedFile;
+use crate::ir::declines::declines;
 use crate::ir::routes::{route, IdField, Route};
 use crate::ir::rpc::{Rpc, Sender};
 use crate::ir::*;
@@ -72,6 +73,8 @@ pub struct ClientView {
     package_version: String,
     /// `"method": (thread path, turn path),` lines.
     routes: Vec<String>,
+    /// `"method": {result},` lines: the result declining each approval request (see `ir::declines`).
+    declines: Vec<String>,
     thread: Vec<Vec<String>>,
     async_thread: Vec<Vec<String>>,
     turn: Vec<Vec<String>>,
@@ -210,6 +213,10 @@ pub fn view(
         codex_version: codex_version.map(string).unwrap_or_else(|| "None".into()),
         package_version: string(package_version),
         routes,
+        declines: declines(ir)
+            .iter()
+            .map(|(method, result)| format!("{INDENT}{}: {},", string(method), json_value(result)))
+            .collect(),
         thread,
         async_thread,
         turn,

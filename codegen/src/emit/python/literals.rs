@@ -32,6 +32,23 @@ pub fn string(text: &str) -> String {
 
 /// A docstring body (without the surrounding quotes), or `None` for an empty description.
 /// Backslashes and every double quote are escaped, so `"""` in a description cannot end the string.
+/// JSON data as a Python expression (`{"decision": "decline"}`), as ruff formats a short one.
+pub fn json_value(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => string(s),
+        Value::Array(items) => format!("[{}]", items.iter().map(json_value).collect::<Vec<_>>().join(", ")),
+        Value::Object(members) => {
+            let members: Vec<String> =
+                members.iter().map(|(k, v)| format!("{}: {}", string(k), json_value(v))).collect();
+            format!("{{{}}}", members.join(", "))
+        }
+    }
+}
+
 pub fn docstring(doc: &str) -> Option<String> {
     let lines = doc_lines(doc);
     if lines.iter().all(|l| l.trim().is_empty()) {

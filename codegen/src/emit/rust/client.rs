@@ -10,6 +10,7 @@
 //! client cannot work without: `initialize`, `thread/start`, `turn/start` and the `turn/completed` notification.
 
 use super::items::Ctx;
+use crate::ir::declines::declines;
 use crate::ir::routes::{route, Route};
 use crate::ir::rpc::{Method, Params, Rpc, Sender};
 use crate::ir::*;
@@ -46,9 +47,6 @@ const RESERVED: [&str; 12] = [
     "thread",
     "request",
 ];
-
-/// The values that decline a request, most modest first.
-const NO: [&str; 5] = ["decline", "denied", "deny", "reject", "abort"];
 
 /// Whether the schema supports the client module.
 pub fn supported(ir: &Ir) -> bool {
@@ -241,49 +239,17 @@ impl Glue<'_> {
         )
     }
 
-    /// `decline(method)`: the result that declines a server request, for requests answered with a `decision` that
-    /// can say no.
+    /// `decline(method)`: the result that declines a server request asking for approval (see `ir::declines`).
     fn declines(&self) -> String {
         let mut arms = String::new();
-        for m in self.rpc.requests(Sender::Server) {
-            let Some(TypeRef::Named(id)) = m.response().map(|r| self.ir.through_aliases(r)) else { continue };
-            let TypeKind::Struct(s) = &self.ir.get(*id).kind else { continue };
-            // The one required field saying yes or no (`decision`, or `action` for elicitations), and its most
-            // modest no: declining this request (legacy approvals can only abort the turn).
-            let mut required = s.fields.iter().filter(|f| f.required);
-            let (Some(decision), None) = (required.next(), required.next()) else { continue };
-            if !["decision", "action"].contains(&decision.name.wire.as_str()) {
-                continue;
-            }
-            let values = self.string_values(&decision.ty);
-            let Some(no) = NO.into_iter().find(|v| values.iter().any(|x| x == v)) else { continue };
-            arms.push_str(&format!(
-                "{:?} => Some(serde_json::json!({{ {:?}: {:?} }})),\n",
-                m.name.wire, decision.name.wire, no
-            ));
+        for (method, result) in declines(self.ir) {
+            arms.push_str(&format!("{method:?} => Some(serde_json::json!({result})),\n"));
         }
         format!(
             "/// The result declining request `method`, when it is an approval: what the client answers when no \
              handler is set.\npub(crate) fn decline(method: &str) -> Option<serde_json::Value> {{\n match method \
              {{\n{arms} _ => None,\n }}\n}}\n"
         )
-    }
-
-    /// The string values a type accepts: an enum's, or the string enums and literals of a union.
-    fn string_values(&self, ty: &TypeRef) -> Vec<String> {
-        let TypeRef::Named(id) = self.ir.through_aliases(ty) else { return Vec::new() };
-        match &self.ir.get(*id).kind {
-            TypeKind::Enum(e) => e.values.iter().map(|v| v.name.wire.clone()).collect(),
-            TypeKind::Untagged(u) => u
-                .variants
-                .iter()
-                .flat_map(|v| match &v.kind {
-                    UntaggedKind::Literal(s) => vec![s.clone()],
-                    UntaggedKind::Value(t) => self.string_values(t),
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
     }
 
     /// `Codex::thread_start`, `thread_resume`, `thread_fork` (the requests answered with a thread to hold) and

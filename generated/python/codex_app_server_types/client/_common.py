@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
@@ -18,15 +19,12 @@ from pydantic import ValidationError
 
 from .. import rpc
 from ._errors import DecodeError, TurnFailedError
-from ._generated import CODEX_VERSION, ROUTES
+from ._generated import CODEX_VERSION, DECLINES, ROUTES
 
 log = logging.getLogger(__name__.rsplit(".", 1)[0])
 
 Input = str | Mapping[str, Any] | Any | Iterable[str | Mapping[str, Any] | Any]
 """A turn's input: a string, one input item (a generated `UserInput` model or its JSON), or several."""
-
-DECLINES = ("decline", "denied")
-"""The decisions tried, in order, to decline an approval with no handler: the first the result type accepts."""
 
 
 RESPONSES: tuple[type[rpc.Response], type[rpc.ErrorResponse]] = (rpc.Response, rpc.ErrorResponse)
@@ -154,16 +152,8 @@ def backoff(attempt: int, base: float) -> float:
 
 def decline(method: str) -> dict[str, Any] | None:
     """The result that declines approval request `method` (`None` when it is not such a request)."""
-    spec = rpc.SERVER_REQUESTS.get(method)
-    if spec is None:
-        return None
-    for decision in DECLINES:
-        try:
-            spec.response_adapter.validate_python({"decision": decision})
-        except ValidationError:
-            continue
-        return {"decision": decision}
-    return None
+    result = DECLINES.get(method)
+    return None if result is None else copy.deepcopy(result)
 
 
 def answer_with(request: Any, envelope: dict[str, Any] | None, error: BaseException | None) -> dict[str, Any]:

@@ -133,6 +133,17 @@ ROUTES: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None]] = {
 """Per server notification and request: the attributes to follow from its params down to the id of its thread
 and of its turn (`None` where the params name none)."""
 
+DECLINES: dict[str, dict[str, Any]] = {
+    "item/commandExecution/requestApproval": {"decision": "decline"},
+    "item/fileChange/requestApproval": {"decision": "decline"},
+    "mcpServer/elicitation/request": {"action": "decline"},
+    "item/permissions/requestApproval": {"permissions": {}},
+    "applyPatchApproval": {"decision": "abort"},
+    "execCommandApproval": {"decision": "abort"},
+}
+"""Per server request that asks for approval: the result that declines it, what the client answers when no
+handler does (the most modest refusal the result type accepts; an empty grant for permissions)."""
+
 
 class ThreadOpeners(ClientMethods):
     """`thread/start`, and every request whose result holds the same `thread` (resume, fork, ...), returning

@@ -481,6 +481,9 @@ pub(crate) fn decline(method: &str) -> Option<serde_json::Value> {
         "mcpServer/elicitation/request" => {
             Some(serde_json::json!({ "action" : "decline" }))
         }
+        "item/permissions/requestApproval" => {
+            Some(serde_json::json!({ "permissions" : {} }))
+        }
         "applyPatchApproval" => Some(serde_json::json!({ "decision" : "abort" })),
         "execCommandApproval" => Some(serde_json::json!({ "decision" : "abort" })),
         _ => None,

@@ -28,9 +28,9 @@ use crate::{codex, generate, python, update_schema};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The Codex release to bind (`0.169.0`, `0.162.0-alpha.15`).
+    /// The Codex release to bind (`0.169.0`, `0.162.0-alpha.15`) [default: the pin's].
     #[arg(long, value_name = "V")]
-    pub codex_version: String,
+    pub codex_version: Option<String>,
     /// The folder to stage the release in; it must not exist, or be empty, and must not be inside a cargo
     /// workspace (the crate is packaged and published from there).
     #[arg(long, value_name = "DIR")]
@@ -49,7 +49,11 @@ const REQUIREMENTS: &str = "xtask/release-requirements.txt";
 
 pub fn run(args: &Args) -> Result<()> {
     let started = Instant::now();
-    let release = codegen::Release::parse(&args.codex_version).map_err(anyhow::Error::msg)?;
+    let tag = match &args.codex_version {
+        Some(v) => v.clone(),
+        None => crate::pin::pinned()?.codex_version,
+    };
+    let release = codegen::Release::parse(&tag).map_err(anyhow::Error::msg)?;
     let out = absolute(&args.out)?;
     check_out(&out)?;
     let parent = out.parent().context("--out has no parent folder")?;

@@ -4,7 +4,7 @@
 //! [`output::replace_dir`] puts them on disk without ever leaving a half-written folder.
 //!
 //! Modules form floors, and each uses only modules on its floor or below (`codegen/tests/layers.rs` checks it):
-//! [`error`] and [`threads`]; [`load`]; [`ir`]; [`naming`] and [`mod@diff`] (each reads the IR, neither uses the
+//! [`error`], [`package`] and [`threads`]; [`load`]; [`ir`]; [`naming`] and [`mod@diff`] (each reads the IR, neither uses the
 //! other); [`emit`]; [`output`] (writes what `emit` returns); this file (the pipeline); [`fuzz`] and the binary.
 //! A backend's own names come down to [`naming`] as arguments, never by an import up.
 
@@ -16,6 +16,7 @@ pub mod ir;
 pub mod load;
 pub mod naming;
 pub mod output;
+pub mod package;
 pub mod threads;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ use threads::{spawn_scoped, with_stack};
 
 pub use emit::GeneratedFile;
 pub use error::{Error, Location, Result, Warning};
+pub use package::{Metadata, Release};
 pub use threads::STACK_SIZE;
 
 /// What to call the output and what its header says.
@@ -33,10 +35,14 @@ pub use threads::STACK_SIZE;
 pub struct Options {
     /// The command users run to regenerate, named in every file's header.
     pub command: String,
-    /// The Codex release the schema came from, when known.
-    pub codex_version: Option<String>,
+    /// The Codex release the schema came from, when known: the version of both packages (else
+    /// [`package::UNKNOWN_RELEASE`]), and named in the headers.
+    pub codex_version: Option<Release>,
+    /// Whether the schema was written with `--experimental`; the headers say so.
+    pub experimental: bool,
+    /// What the packages tell a registry about themselves.
+    pub metadata: Metadata,
     pub rust_crate_name: String,
-    pub rust_crate_version: String,
     /// The Python distribution name (`pyproject.toml`).
     pub python_distribution: String,
     /// The Python import name.
@@ -65,8 +71,9 @@ impl Default for Options {
         Self {
             command: "codegen generate".into(),
             codex_version: None,
+            experimental: false,
+            metadata: Metadata::default(),
             rust_crate_name: "codex-app-server-types".into(),
-            rust_crate_version: "0.1.0".into(),
             python_distribution: "codex-app-server-types".into(),
             python_package: "codex_app_server_types".into(),
             languages: Languages::default(),
@@ -198,6 +205,7 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
 }
 
 fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result<Output> {
+    options.metadata.check().map_err(|e| Error::at(file, "", format!("package metadata: {e}")))?;
     let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides, true)?;
 
     let header = header(&ir, options);
@@ -219,11 +227,12 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
 /// The backends `options` asks for, configured, in the order their files are listed.
 fn backends(options: &Options, header: &[String]) -> Vec<Box<dyn emit::Backend>> {
     let mut backends: Vec<Box<dyn emit::Backend>> = Vec::new();
+    let release = options.codex_version.clone().unwrap_or_else(Release::unknown);
     if options.languages.rust {
         backends.push(Box::new(emit::rust::CrateOptions {
             crate_name: options.rust_crate_name.clone(),
-            version: options.rust_crate_version.clone(),
-            codex_version: options.codex_version.clone(),
+            release: release.clone(),
+            metadata: options.metadata.clone(),
             header: header.to_vec(),
         }));
     }
@@ -231,8 +240,8 @@ fn backends(options: &Options, header: &[String]) -> Vec<Box<dyn emit::Backend>>
         backends.push(Box::new(emit::python::PackageOptions {
             distribution: options.python_distribution.clone(),
             package: options.python_package.clone(),
-            version: options.rust_crate_version.clone(),
-            codex_version: options.codex_version.clone(),
+            release,
+            metadata: options.metadata.clone(),
             header: header.to_vec(),
         }));
     }
@@ -242,7 +251,12 @@ fn backends(options: &Options, header: &[String]) -> Vec<Box<dyn emit::Backend>>
 /// The lines every file opens with, as comments. They name the command and the schema file, whose paths may
 /// hold anything a file name can: each line is kept one line, with no character a comment cannot hold.
 fn header(ir: &ir::Ir, options: &Options) -> Vec<String> {
-    let release = options.codex_version.as_deref().map(|v| format!(", Codex {v}")).unwrap_or_default();
+    let release = match (&options.codex_version, options.experimental) {
+        (Some(v), false) => format!(", Codex {v}"),
+        (Some(v), true) => format!(", Codex {v} (--experimental)"),
+        (None, true) => " (--experimental)".into(),
+        (None, false) => String::new(),
+    };
     vec![
         one_line(&format!("Generated by `{}`. Do not edit by hand.", options.command)),
         one_line(&format!("Schema: {}{release}, sha256 {}.", ir.source.file_name, ir.source.sha256)),
@@ -272,15 +286,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn line_breaks_in_the_file_name_release_or_command_stay_in_the_header_comment() {
+    fn line_breaks_in_the_file_name_or_command_stay_in_the_header_comment() {
         let schema = r#"{"definitions": {"A": {"type": "object", "properties": {"x": {"type": "string"}}}}}"#;
-        let options = Options {
-            command: "codegen generate --out 'x\ny'".into(),
-            codex_version: Some("1.0\r\n#![no_std] x = 1".into()),
-            ..Options::default()
-        };
+        let options =
+            Options { command: "codegen generate --out 'x\ny'\r\n#![no_std] x = 1".into(), ..Options::default() };
         let output = generate_from_text(Path::new("dir/a\u{2028}b\n.json"), schema, &options).unwrap();
-        for file in output.files.iter().filter(|f| !f.contents.is_empty()) {
+        // The README and the license are prose for a registry's page, with no header.
+        let prose = |path: &str| path.ends_with("README.md") || path.ends_with("LICENSE");
+        for file in output.files.iter().filter(|f| !f.contents.is_empty() && !prose(&f.path)) {
             if file.path.ends_with(".rs") {
                 syn::parse_file(&file.contents).unwrap_or_else(|e| panic!("{}: {e}\n{}", file.path, file.contents));
             }

@@ -35,9 +35,13 @@ enum Command {
         /// The output folder; its language folders are replaced whole, and only when generation succeeded.
         #[arg(long)]
         out: PathBuf,
-        /// The Codex release the schema came from, named in the headers.
-        #[arg(long)]
-        codex_version: Option<String>,
+        /// The Codex release the schema came from (`0.169.0`, `0.116.0-alpha.1`): the version of both packages
+        /// (the crate's as it is, the Python package's in PEP 440's spelling, `0.116.0a1`), named in the headers.
+        /// Without it the version is 0.0.0.
+        #[arg(long, value_name = "V", value_parser = release)]
+        codex_version: Option<codegen::Release>,
+        #[command(flatten)]
+        metadata: Box<MetadataArgs>,
         /// The generated Rust crate's package name.
         #[arg(long, default_value = "codex-app-server-types", value_parser = crate_name)]
         crate_name: String,
@@ -68,6 +72,90 @@ enum Command {
         #[arg(long, value_enum)]
         fail_on: Option<FailOn>,
     },
+}
+
+/// What the packages tell a registry: from `--package-config`, then these flags over it.
+#[derive(clap::Args)]
+struct MetadataArgs {
+    /// A JSON file of package metadata: `description`, `license`, `licenseFile` (relative to the file), `repository`,
+    /// `homepage`, `authors`, `keywords`, `publish`. The flags below override it.
+    #[arg(long, value_name = "FILE")]
+    package_config: Option<PathBuf>,
+    /// One line describing the packages [default: names the protocol and the Codex release].
+    #[arg(long)]
+    description: Option<String>,
+    /// An SPDX license expression [default: Apache-2.0, the license of the Codex sources the schema comes from].
+    #[arg(long)]
+    license: Option<String>,
+    /// A file shipped as `LICENSE` in both packages [default: the Apache License 2.0's text, for Apache-2.0 only].
+    #[arg(long, value_name = "FILE")]
+    license_file: Option<PathBuf>,
+    /// The source repository's URL.
+    #[arg(long, value_name = "URL")]
+    repository: Option<String>,
+    /// The project's home page.
+    #[arg(long, value_name = "URL")]
+    homepage: Option<String>,
+    /// An author, `Name <mail>` (repeatable; replaces the configuration file's list).
+    #[arg(long = "author", value_name = "AUTHOR")]
+    authors: Vec<String>,
+    /// A keyword (repeatable, at most five; replaces the default list).
+    #[arg(long = "keyword", value_name = "WORD")]
+    keywords: Vec<String>,
+    /// Write `publish = false` into the crate's Cargo.toml.
+    #[arg(long)]
+    no_publish: bool,
+    /// Give the Python package a `runtime` extra depending on `openai-codex-cli-bin==<version>`, the Codex binary
+    /// on PyPI (needs `--codex-version` of a release published there).
+    #[arg(long)]
+    python_runtime_extra: bool,
+}
+
+impl MetadataArgs {
+    fn metadata(self, release: Option<&codegen::Release>) -> codegen::Result<codegen::Metadata> {
+        let mut m = codegen::Metadata::default();
+        if let Some(file) = &self.package_config {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| codegen::Error::at(file, "", format!("cannot read the package configuration: {e}")))?;
+            m.apply_config(file, &text)?;
+        }
+        let cli = std::path::Path::new("<command line>");
+        if let Some(d) = self.description {
+            m.description = Some(d);
+        }
+        if let Some(l) = self.license {
+            m.set_license(l);
+        }
+        if let Some(file) = &self.license_file {
+            m.license_text = Some(
+                std::fs::read_to_string(file)
+                    .map_err(|e| codegen::Error::at(file, "", format!("cannot read the license file: {e}")))?,
+            );
+        }
+        if self.repository.is_some() {
+            m.repository = self.repository;
+        }
+        if self.homepage.is_some() {
+            m.homepage = self.homepage;
+        }
+        if !self.authors.is_empty() {
+            m.authors = self.authors;
+        }
+        if !self.keywords.is_empty() {
+            m.keywords = self.keywords;
+        }
+        if self.no_publish {
+            m.publish = false;
+        }
+        if self.python_runtime_extra {
+            if release.is_none_or(codegen::Release::is_unknown) {
+                return Err(codegen::Error::at(cli, "", "--python-runtime-extra needs --codex-version"));
+            }
+            m.runtime_extra = true;
+        }
+        m.check().map_err(|e| codegen::Error::at(cli, "", e))?;
+        Ok(m)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,9 +207,22 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Generate { schema, out, codex_version, crate_name, python_package, languages, rpc_overrides } => {
-            let rpc_overrides = match rpc_overrides.map(|file| read_overrides(&file)).transpose() {
-                Ok(overrides) => overrides.unwrap_or_else(codegen::ir::rpc::Overrides::builtin),
+        Command::Generate {
+            schema,
+            out,
+            codex_version,
+            metadata,
+            crate_name,
+            python_package,
+            languages,
+            rpc_overrides,
+        } => {
+            let settings = rpc_overrides
+                .map(|file| read_overrides(&file))
+                .transpose()
+                .and_then(|overrides| Ok((overrides, metadata.metadata(codex_version.as_ref())?)));
+            let (rpc_overrides, metadata) = match settings {
+                Ok((overrides, metadata)) => (overrides.unwrap_or_else(codegen::ir::rpc::Overrides::builtin), metadata),
                 Err(e) => {
                     say(format_args!("error: {e}"));
                     say(format_args!("nothing was written to {}", out.display()));
@@ -131,6 +232,7 @@ fn main() -> ExitCode {
             let options = codegen::Options {
                 command: header_command(&crate_name, &python_package),
                 codex_version,
+                metadata,
                 rust_crate_name: crate_name,
                 python_distribution: python_package.replace('_', "-"),
                 python_package,
@@ -194,6 +296,11 @@ fn print(text: &str) -> io::Result<()> {
 /// Writes one line to stderr; when even that fails there is no one left to tell, so it is not a panic.
 fn say(line: impl Display) {
     let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// A Codex release tag.
+fn release(tag: &str) -> Result<codegen::Release, String> {
+    codegen::Release::parse(tag)
 }
 
 /// A Cargo package name (it is written into `Cargo.toml`).

@@ -109,14 +109,23 @@ fn check_fixture(name: &str) {
         }
         if f.path.starts_with("python/") {
             assert!(
-                ["python/pyproject.toml", "python/codex_app_server_types/py.typed"].contains(&f.path.as_str()),
+                [
+                    "python/pyproject.toml",
+                    "python/codex_app_server_types/py.typed",
+                    "python/README.md",
+                    "python/LICENSE"
+                ]
+                .contains(&f.path.as_str()),
                 "{name}: unexpected file {}",
                 f.path
             );
             continue;
         }
         let Some(module) = f.path.strip_prefix("rust/src/").and_then(|p| p.strip_suffix(".rs")) else {
-            assert!(["rust/Cargo.toml", "rust/rustfmt.toml"].contains(&f.path.as_str()), "{name}: unexpected file");
+            assert!(
+                ["rust/Cargo.toml", "rust/rustfmt.toml", "rust/README.md", "rust/LICENSE"].contains(&f.path.as_str()),
+                "{name}: unexpected file"
+            );
             continue;
         };
         if module == "wire" {

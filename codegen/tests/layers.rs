@@ -2,7 +2,7 @@
 //!
 //! | floor | modules |
 //! |---|---|
-//! | 0 | `error`, `threads` |
+//! | 0 | `error`, `package`, `threads` |
 //! | 1 | `load` |
 //! | 2 | `ir` |
 //! | 3 | `naming`, `diff` (each reads the IR; neither uses the other) |
@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 const FLOORS: &[(&str, usize)] = &[
     ("error", 0),
+    ("package", 0),
     ("threads", 0),
     ("load", 1),
     ("ir", 2),

@@ -28,6 +28,7 @@ from codex_app_server_types import (
     ItemAgentMessageDeltaNotification,
     ItemCompletedNotification,
     TurnCompletedNotification,
+    __version__,
     rpc,
     v2,
 )
@@ -189,10 +190,14 @@ def expect(condition: bool, what: str) -> None:
 
 def run(connection: Connection) -> None:
     """The scenarios, in order; each step checks what the server answered, in its types."""
+    # The package's version, which the server echoes at the end of its user agent.
     init = connection.initialize(
-        client_info=ClientInfo(name="conformance-python", version="0.1.0")
+        client_info=ClientInfo(name="conformance-python", version=__version__)
     )
-    expect(bool(init.user_agent), "initialize: no user agent")
+    expect(
+        init.user_agent.endswith(f"(conformance-python; {__version__})"),
+        f"initialize: the user agent {init.user_agent!r} does not echo version {__version__}",
+    )
     connection.initialized()
 
     config = connection.config_read()

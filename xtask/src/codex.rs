@@ -270,6 +270,34 @@ fn pip_download(version: &str, dir: &Path) -> Result<PathBuf> {
     single_file_with_extension(dir, "whl")
 }
 
+/// Whether PyPI has `openai-codex-cli-bin` of `version` (in PEP 440's spelling, `0.116.0-alpha.1` → `0.116.0a1`),
+/// asked of pip once.
+pub fn on_pypi(version: &str) -> Result<bool> {
+    let wanted = codegen::Release::parse(version).map_err(anyhow::Error::msg)?.pep440();
+    let output = run_checked(Command::new(python()).args([
+        "-m",
+        "pip",
+        "index",
+        "versions",
+        "--pre",
+        "--disable-pip-version-check",
+        PYPI_PACKAGE,
+    ]))
+    .with_context(|| format!("cannot ask PyPI for the versions of {PYPI_PACKAGE}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let found = published_versions(&text).any(|v| v == wanted);
+    Ok(found)
+}
+
+/// The versions of `pip index versions`'s `Available versions: 1.0, 0.9` line.
+fn published_versions(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("Available versions:"))
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
 fn python() -> &'static str {
     "python3"
 }
@@ -386,6 +414,13 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn pip_index_output_is_read() {
+        let text = "openai-codex-cli-bin (0.169.0)\nAvailable versions: 0.169.0, 0.137.0a4, 0.136.0\n  INSTALLED: x\n";
+        assert_eq!(published_versions(text).collect::<Vec<_>>(), ["0.169.0", "0.137.0a4", "0.136.0"]);
+        assert_eq!(published_versions("ERROR: no matching distribution").count(), 0);
     }
 
     #[test]

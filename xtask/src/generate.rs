@@ -15,13 +15,12 @@ use crate::util::{repo_root, sha256_hex};
 pub fn pinned_output() -> Result<Vec<GeneratedFile>> {
     let schema = repo_root().join("schema");
     let pin = pin::pinned()?;
+    let release = codegen::Release::parse(&pin.codex_version).map_err(|e| anyhow::anyhow!("schema/pin.json: {e}"))?;
     let options = codegen::Options {
         command: "cargo xtask generate-types".into(),
-        codex_version: Some(if pin.experimental {
-            format!("{} (--experimental)", pin.codex_version)
-        } else {
-            pin.codex_version.clone()
-        }),
+        codex_version: Some(release),
+        experimental: pin.experimental,
+        metadata: codegen::Metadata { runtime_extra: pin.pypi_runtime, ..codegen::Metadata::default() },
         ..codegen::Options::default()
     };
     // Headers name the schema by its repository path, the same on every machine.

@@ -14,6 +14,7 @@ mod flatten;
 mod generate;
 mod pin;
 mod python;
+mod release;
 mod release_diff;
 mod releases;
 mod test;
@@ -50,6 +51,13 @@ enum Command {
     /// Generate bindings for release 0.160.0 and for the pinned release with `--experimental`, and hold them to
     /// the pinned bindings' bar: clippy, ruff, mypy --strict, complete method tables (one of the steps of `test`).
     CheckReleases,
+    /// Install a Codex release's `codex` binary into the cache (the one `update-schema` uses, where the generated
+    /// Rust client looks for its release) and print its path.
+    CodexBinary {
+        /// The release [default: the pin's].
+        #[arg(long, value_name = "V")]
+        codex_version: Option<String>,
+    },
     /// Drive the real `codex app-server` of the pinned release through the conformance scenarios with the
     /// generated Python and Rust bindings, against a loopback mock of the model API; check every message.
     Conformance(conformance::Args),
@@ -59,6 +67,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Stage a release of the bindings of one Codex release: generate, package the crate and build the wheel and
+    /// sdist into `--out`, check them, and print what to upload.
+    Release(release::Args),
     /// Run every check CI runs: drift, clippy, Rust tests, Python checks and tests.
     Test,
     /// Install a Codex release from a package registry and rewrite `schema/` with its schema.
@@ -74,8 +85,17 @@ fn main() -> anyhow::Result<()> {
         Command::BenchSize(args) => bench_size::run(&args),
         Command::CheckDiff => release_diff::run(),
         Command::CheckReleases => releases::run(),
+        Command::CodexBinary { codex_version } => {
+            let version = match codex_version {
+                Some(v) => v,
+                None => pin::pinned()?.codex_version,
+            };
+            println!("{}", codex::codex_binary(&version)?.display());
+            Ok(())
+        }
         Command::Conformance(args) => conformance::run(&args),
         Command::GenerateTypes { check } => generate::run(check),
+        Command::Release(args) => release::run(&args),
         Command::Test => test::run(),
         Command::UpdateSchema(args) => update_schema::run(&args),
     }

@@ -21,6 +21,9 @@ pub struct Pin {
     pub source: Option<String>,
     /// Hex SHA-256 of the bundle file.
     pub schema_sha256: Option<String>,
+    /// Whether PyPI has the release's binary (`openai-codex-cli-bin`): the Python package's `runtime` extra
+    /// depends on it.
+    pub pypi_runtime: bool,
 }
 
 impl Pin {
@@ -49,11 +52,16 @@ impl Pin {
                 Some(v) => Ok(Some(v.as_str().with_context(|| format!("`{key}` is not a string"))?.to_owned())),
             }
         };
+        let pypi_runtime = match object.get("pypiRuntime") {
+            None => false,
+            Some(v) => v.as_bool().context("`pypiRuntime` is not a boolean")?,
+        };
         Ok(Pin {
             codex_version,
             experimental,
             source: optional_string("source")?,
             schema_sha256: optional_string("schemaSha256")?,
+            pypi_runtime,
         })
     }
 
@@ -69,6 +77,9 @@ impl Pin {
         }
         if let Some(sha) = &self.schema_sha256 {
             fields.push(format!("\"schemaSha256\": {}", quote(sha)));
+        }
+        if self.pypi_runtime {
+            fields.push("\"pypiRuntime\": true".into());
         }
         format!("{{\n  {}\n}}\n", fields.join(",\n  "))
     }
@@ -103,10 +114,11 @@ mod tests {
             experimental: false,
             source: Some("npm:@openai/codex@0.169.0-linux-x64".into()),
             schema_sha256: Some("ab".repeat(32)),
+            pypi_runtime: true,
         };
         let text = pin.to_json();
         assert!(text.starts_with("{\n  \"codexVersion\": \"0.169.0\",\n  \"experimental\": false,\n"));
-        assert!(text.ends_with("\"\n}\n"));
+        assert!(text.ends_with("\",\n  \"pypiRuntime\": true\n}\n"), "{text}");
         assert_eq!(Pin::parse(&text).unwrap(), pin);
     }
 
@@ -116,6 +128,7 @@ mod tests {
         assert_eq!(pin.codex_version, "0.169.0");
         assert!(pin.experimental);
         assert_eq!(pin.source, None);
+        assert!(!pin.pypi_runtime);
         let pin = Pin::parse(r#"{"codexVersion": "0.130.0", "extra": 1}"#).unwrap();
         assert!(!pin.experimental);
         assert_eq!(
@@ -131,6 +144,7 @@ mod tests {
         assert!(Pin::parse(r#"{"codexVersion": 169}"#).is_err());
         assert!(Pin::parse(r#"{"codexVersion": "../etc"}"#).is_err());
         assert!(Pin::parse(r#"{"codexVersion": "0.1.0", "experimental": "no"}"#).is_err());
+        assert!(Pin::parse(r#"{"codexVersion": "0.1.0", "pypiRuntime": 1}"#).is_err());
     }
 
     #[test]

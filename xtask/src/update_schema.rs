@@ -77,11 +77,13 @@ pub fn run(args: &Args) -> Result<()> {
     let bundle_path = out_dir.join(BUNDLE_FILE);
     let previous = fs::read(&bundle_path).ok();
     write_atomic(&bundle_path, &generated.bundle)?;
+    let pypi_runtime = codex::on_pypi(&version)?;
     let pin = Pin {
         codex_version: version.clone(),
         experimental,
         source: Some(installed.source.clone()),
         schema_sha256: Some(sha256.clone()),
+        pypi_runtime,
     };
     let pin_path = out_dir.join(PIN_FILE);
     write_atomic(&pin_path, pin.to_json().as_bytes())?;
@@ -105,6 +107,14 @@ pub fn run(args: &Args) -> Result<()> {
     );
     println!("  sha256:  {sha256}");
     println!("  pin:     {}", pin_path.display());
+    println!(
+        "  PyPI:    {}",
+        if pypi_runtime {
+            "openai-codex-cli-bin has this release"
+        } else {
+            "openai-codex-cli-bin does not have this release"
+        }
+    );
     Ok(())
 }
 

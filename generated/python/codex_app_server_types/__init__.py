@@ -331,6 +331,12 @@ if TYPE_CHECKING:
         WindowsWorldWritableWarningNotification,
     )
 
+__version__ = "0.169.0"
+"""The version of this package: the Codex release it binds, in PEP 440's spelling."""
+
+CODEX_VERSION = "0.169.0"
+"""The Codex release whose schema generated this package, as Codex tags it (`0.0.0` when it was not named)."""
+
 __all__ = [
     "AbsolutePathBuf",
     "AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision",

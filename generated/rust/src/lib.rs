@@ -28,6 +28,9 @@ pub mod client;
 
 mod wire;
 
+/// The Codex release whose schema these bindings were generated from, as Codex tags it (`0.0.0` when it was not named); the crate's version.
+pub const CODEX_VERSION: &str = "0.169.0";
+
 /// A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).
 ///
 /// IMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute.

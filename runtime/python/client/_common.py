@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from .. import rpc
+from .. import CODEX_VERSION, rpc
 from ._errors import DecodeError, TurnFailedError
-from ._generated import CODEX_VERSION, DECLINES, ROUTES
+from ._generated import DECLINES, ROUTES
 
 log = logging.getLogger(__name__.rsplit(".", 1)[0])
 
@@ -133,7 +133,7 @@ def parse_version(user_agent: str | None) -> tuple[int, ...] | None:
 
 def check_version(server: tuple[int, ...] | None) -> None:
     """Warns when the server is older than the Codex release the bindings were generated from."""
-    ours = parse_version(f"/{CODEX_VERSION}") if CODEX_VERSION else None
+    ours = parse_version(f"/{CODEX_VERSION}") if CODEX_VERSION != "0.0.0" else None
     if server is not None and ours is not None and server < ours:
         log.warning(
             "codex app-server %s is older than the bindings' Codex %s: some methods or fields may be missing",

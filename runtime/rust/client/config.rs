@@ -59,7 +59,7 @@ impl Default for CodexConfig {
             env: BTreeMap::new(),
             client_name: env!("CARGO_PKG_NAME").into(),
             client_title: None,
-            client_version: super::generated::CODEX_VERSION.unwrap_or(env!("CARGO_PKG_VERSION")).into(),
+            client_version: crate::CODEX_VERSION.into(),
             url: None,
             request_timeout: Duration::from_secs(120),
             turn_timeout: None,
@@ -86,7 +86,8 @@ impl std::fmt::Debug for CodexConfig {
 }
 
 impl CodexConfig {
-    /// The `codex` executable to run; otherwise `CODEX_BIN`, otherwise `codex` from `PATH`.
+    /// The `codex` executable to run; otherwise `CODEX_BIN`, otherwise the bindings' Codex release where the
+    /// generator's `cargo xtask codex-binary` caches it, otherwise `codex` from `PATH`.
     pub fn codex_bin(mut self, path: impl Into<PathBuf>) -> Self {
         self.codex_bin = Some(path.into());
         self
@@ -116,8 +117,8 @@ impl CodexConfig {
         self
     }
 
-    /// What `initialize` says the client is. The version defaults to the Codex release the bindings come from
-    /// (the crate's version when unknown).
+    /// What `initialize` says the client is. The name defaults to the crate's name, the version to the Codex release
+    /// the bindings come from ([`crate::CODEX_VERSION`], the crate's version).
     pub fn client_info(mut self, name: impl Into<String>, title: Option<String>, version: impl Into<String>) -> Self {
         self.client_name = name.into();
         self.client_title = title;

@@ -113,8 +113,9 @@ impl Codex {
         let response: InitializeResponse = decode("initialize", result)?;
         codex.core.shared.send(&serde_json::json!({ "method": "initialized" }))?;
         let version = server_version(&user_agent);
-        if let (Some(server), Some(bindings)) = (&version, generated::CODEX_VERSION) {
-            if older(server, bindings) {
+        if let Some(server) = &version {
+            let bindings = crate::CODEX_VERSION;
+            if bindings != "0.0.0" && older(server, bindings) {
                 tracing::warn!(
                     "the Codex server ({server}) is older than the bindings ({bindings}): some methods may be missing"
                 );

@@ -209,8 +209,14 @@ fn turn(connection: &mut Connection, thread_id: &str, prompt: &str) -> Result<(T
 }
 
 fn scenarios(connection: &mut Connection) -> Result<(), Error> {
-    let init = connection.initialize(InitializeParams::new(ClientInfo::new("conformance-rust", "0.1.0")))?;
-    expect(!init.user_agent.is_empty(), "initialize: no user agent")?;
+    // The crate's version, which the server echoes at the end of its user agent.
+    let version = codex_app_server_types::CODEX_VERSION;
+    let init = connection.initialize(InitializeParams::new(ClientInfo::new("conformance-rust", version)))?;
+    let echoed = format!("(conformance-rust; {version})");
+    expect(
+        init.user_agent.ends_with(&echoed),
+        format!("initialize: the user agent {:?} does not echo version {version}", init.user_agent),
+    )?;
     let initialized = rpc::notification_message::<client::Initialized>(&())?;
     connection.send(initialized, false)?;
 

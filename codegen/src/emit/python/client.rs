@@ -69,8 +69,6 @@ pub struct ClientView {
     header: Vec<String>,
     /// The `import` lines, in isort's order.
     imports: Vec<String>,
-    codex_version: String,
-    package_version: String,
     /// `"method": (thread path, turn path),` lines.
     routes: Vec<String>,
     /// `"method": {result},` lines: the result declining each approval request (see `ir::declines`).
@@ -97,15 +95,7 @@ pub fn runtime_files(package: &str, header: &[String]) -> Vec<GeneratedFile> {
         .collect()
 }
 
-pub fn view(
-    model: &Model,
-    rpc: &Rpc,
-    classes: &Classes,
-    functions: &MethodFunctions,
-    header: &[String],
-    package_version: &str,
-    codex_version: Option<&str>,
-) -> ClientView {
+pub fn view(model: &Model, rpc: &Rpc, classes: &Classes, functions: &MethodFunctions, header: &[String]) -> ClientView {
     let ir = model.ir;
     let mut a = Annotations::new(model);
     let mut routes = Vec::new();
@@ -210,8 +200,6 @@ pub fn view(
     ClientView {
         header: header.to_vec(),
         imports,
-        codex_version: codex_version.map(string).unwrap_or_else(|| "None".into()),
-        package_version: string(package_version),
         routes,
         declines: declines(ir)
             .iter()

@@ -29,9 +29,11 @@ pub struct PackageOptions {
     pub distribution: String,
     /// The import name.
     pub package: String,
-    pub version: String,
-    /// The Codex release of the schema, when known: the client runtime warns about older servers.
-    pub codex_version: Option<String>,
+    /// The Codex release of the schema ([`crate::package::UNKNOWN_RELEASE`] when not named): the package's version
+    /// (PEP 440), `__version__` and `CODEX_VERSION`; the client runtime warns about older servers.
+    pub release: crate::package::Release,
+    /// What `pyproject.toml` tells PyPI.
+    pub metadata: crate::package::Metadata,
     /// The first lines of every file: which command wrote it, from which schema.
     pub header: Vec<String>,
 }
@@ -115,16 +117,22 @@ fn emit_named(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) ->
             contents: render("base.py", minijinja::context! { header => header }),
         },
         GeneratedFile { path: format!("{package}/py.typed"), contents: String::new() },
+        GeneratedFile { path: "README.md".into(), contents: readme(ir, options) },
     ];
+    if let Some(text) = &options.metadata.license_text {
+        files.push(GeneratedFile { path: "LICENSE".into(), contents: text.clone() });
+    }
     let model = views::Model::new(ir);
     // In one direction: the classes the method tables name, then the modules laid out from them, then `rpc.py`.
     let tables = ir.rpc.as_ref().map(|tables| (tables, rpc::Classes::new(ir, tables)));
     let entry_points = tables.as_ref().map(|(t, classes)| classes.entry_points(ir, t)).unwrap_or_default();
-    let namespaces = modules::layout(&model, &entry_points, header);
+    let versions = (literals::string(&options.release.pep440()), literals::string(&options.release.semver()));
+    let namespaces = modules::layout(&model, &entry_points, header, &versions);
     let rpc_view = tables.as_ref().map(|(t, classes)| rpc::view(&model, t, classes, &functions, header));
-    let client_view = tables.as_ref().filter(|(t, _)| client::supported(t)).map(|(t, classes)| {
-        client::view(&model, t, classes, &functions, header, &options.version, options.codex_version.as_deref())
-    });
+    let client_view = tables
+        .as_ref()
+        .filter(|(t, _)| client::supported(t))
+        .map(|(t, classes)| client::view(&model, t, classes, &functions, header));
     // `rpc.py`, the largest file, is rendered first so that no thread starts it last; it is written last.
     let mut jobs: Vec<(String, View<'_>)> = Vec::new();
     if let Some(view) = &rpc_view {
@@ -162,4 +170,50 @@ fn emit_named(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) ->
         files.extend(client::runtime_files(package, header));
     }
     files
+}
+
+/// The package's README (PyPI shows it): what it is, which release it binds, how to install it.
+fn readme(ir: &Ir, options: &PackageOptions) -> String {
+    let release = &options.release;
+    let m = &options.metadata;
+    let (dist, package) = (&options.distribution, &options.package);
+    let mut text = format!("# {dist}\n\n{}.\n\n", m.description_for(release).trim_end_matches('.'));
+    if release.is_unknown() {
+        text.push_str(&format!(
+            "Generated from `{}` (sha256 `{}`), whose Codex release was not named: the version is {}.\n",
+            ir.source.file_name,
+            ir.source.sha256,
+            crate::package::UNKNOWN_RELEASE
+        ));
+    } else {
+        text.push_str(&format!(
+            "Generated from the app-server protocol schema of Codex {release} (`{}`, sha256 `{}`). The package's \
+             version is the Codex release it binds, in PEP 440's spelling: `{package}.__version__` is `{}`, \
+             `{package}.CODEX_VERSION` is `{}` (a Codex pre-release `X.Y.Z-alpha.N` is `X.Y.ZaN` here).\n",
+            ir.source.file_name,
+            ir.source.sha256,
+            release.pep440(),
+            release.semver()
+        ));
+    }
+    text.push_str(&format!("\n```sh\npip install \"{dist}=={}\"\n", release.pep440()));
+    if m.runtime_extra {
+        text.push_str(&format!(
+            "pip install \"{dist}[runtime]=={}\"   # with the Codex binary of the same release ({}=={})\n",
+            release.pep440(),
+            views::RUNTIME_DISTRIBUTION,
+            release.pep440()
+        ));
+    }
+    text.push_str("```\n\nEvery definition of the schema is a pydantic v2 model; wire names are aliases, unknown enum values and union variants are kept.\n");
+    if ir.rpc.as_ref().is_some_and(client::supported) {
+        text.push_str(&format!(
+            "\n`{package}.client.Codex` starts `codex app-server` and talks to it. It runs `CodexConfig.codex_bin`, \
+             else `$CODEX_BIN`, else the binary of the `runtime` extra when it is installed, else `codex` on `PATH`; \
+             it downloads nothing. Its `initialize` reports the package's version, `{}`.\n",
+            release.pep440()
+        ));
+    }
+    text.push_str(&format!("\n## License\n\n{}\n", m.license));
+    text
 }

@@ -40,6 +40,8 @@ pub struct InitView {
     /// The exports, in import-list order.
     imports: Vec<String>,
     submodules: Vec<String>,
+    /// The top-level package's `__version__` and `CODEX_VERSION` literals.
+    versions: Option<(String, String)>,
 }
 
 /// `<namespace>/_models/__init__.py`: which module defines each name.
@@ -72,7 +74,14 @@ pub struct TypesView {
 
 /// The package's modules. `entry_points` are the names (with their namespace) the method tables and the
 /// decoder use.
-pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[String]) -> Vec<NamespaceFiles> {
+/// `versions` are the package's `__version__` and `CODEX_VERSION`, as Python literals, which the top-level
+/// `__init__.py` defines.
+pub fn layout(
+    model: &Model,
+    entry_points: &[(NamespaceId, String)],
+    header: &[String],
+    versions: &(String, String),
+) -> Vec<NamespaceFiles> {
     let ir = model.ir;
     let namespaces: Vec<NamespaceId> = (0..ir.namespaces.len()).map(NamespaceId).collect();
     let units: Vec<Unit> = namespaces.iter().flat_map(|ns| model.units(*ns)).collect();
@@ -335,7 +344,14 @@ pub fn layout(model: &Model, entry_points: &[(NamespaceId, String)], header: &[S
         layout::import_order(&mut submodules);
         files.push(NamespaceFiles {
             ns: *ns,
-            init: InitView { header: header.to_vec(), doc: doc.clone(), all, imports, submodules },
+            init: InitView {
+                header: header.to_vec(),
+                doc: doc.clone(),
+                all,
+                imports,
+                submodules,
+                versions: ir.namespaces[ns.0].path.is_empty().then(|| versions.clone()),
+            },
             models: ModelsView { header: header.to_vec(), doc, imports: type_checking, modules: by_name },
             modules,
         });

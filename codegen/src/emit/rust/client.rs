@@ -58,12 +58,7 @@ pub fn supported(ir: &Ir) -> bool {
 
 /// `(path in the crate, contents)` of the client module's files, without the header; nothing when the schema does
 /// not support the client.
-pub fn module(
-    ir: &Ir,
-    codex_version: Option<&str>,
-    header: &str,
-    functions: &MethodFunctions,
-) -> Option<Vec<(String, String)>> {
+pub fn module(ir: &Ir, header: &str, functions: &MethodFunctions) -> Option<Vec<(String, String)>> {
     if !supported(ir) {
         return None;
     }
@@ -78,7 +73,7 @@ pub fn module(
             (format!("src/client/{name}"), format!("{note}{header}\n{text}"))
         })
         .collect();
-    let glue = Glue { ir, rpc, functions, ctx: Ctx { ir, namespace: None } }.text(codex_version);
+    let glue = Glue { ir, rpc, functions, ctx: Ctx { ir, namespace: None } }.text();
     let file = syn::parse_file(&glue).unwrap_or_else(|e| panic!("the client glue is valid Rust ({e}):\n{glue}"));
     files.push(("src/client/generated.rs".into(), format!("{header}\n{}", prettyplease::unparse(&file))));
     Some(files)
@@ -147,7 +142,7 @@ impl Glue<'_> {
         }
     }
 
-    fn text(&self, codex_version: Option<&str>) -> String {
+    fn text(&self) -> String {
         let mut out = String::from(
             "//! The part of the client built from the schema: the types the runtime names, where each server \
              message names its thread and turn, the answers that decline approvals, and the requests thread and \
@@ -172,7 +167,6 @@ impl Glue<'_> {
         let thread_start_params = self.params_type(thread_start).unwrap_or_else(|| "serde_json::Value".into());
         let initialize = self.method("initialize").expect("checked by `supported`");
         let init_response = self.ty(initialize.response().expect("initialize is a request"));
-        let version = codex_version.map_or("None".to_string(), |v| format!("Some({v:?})"));
         let aliases = [
             ("A message the server sends without an id.", "ServerNotification", notification),
             ("A request the server sends the client (an approval, a question, ...).", "ServerRequest", request),
@@ -195,10 +189,6 @@ impl Glue<'_> {
         for (doc, name, ty) in aliases {
             out.push_str(&format!("/// {doc}\npub type {name} = {ty};\n"));
         }
-        out.push_str(&format!(
-            "/// The Codex release the schema comes from, when known.\npub(crate) const CODEX_VERSION: \
-             Option<&str> = {version};\n"
-        ));
         out.push_str(&self.routes());
         out.push_str(&self.declines());
         out.push_str(&self.open_threads());
@@ -352,7 +342,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("the pinned schema is readable");
         let ir = crate::model(&path, &text).expect("the pinned schema generates").ir;
         let functions = super::super::names::functions(ir.rpc.as_ref().expect("method tables"), &mut Vec::new());
-        let files = super::module(&ir, Some("0.1.0"), "", &functions).expect("the pinned schema supports the client");
+        let files = super::module(&ir, "", &functions).expect("the pinned schema supports the client");
         let glue = &files.iter().find(|(p, _)| p == "src/client/generated.rs").expect("the glue").1;
         let completed = glue.split(r#""turn/completed" =>"#).nth(1).expect("turn/completed is routed");
         let completed = &completed[..completed.find('}').expect("a route")];
@@ -398,6 +388,6 @@ mod tests {
     fn a_schema_without_turns_has_no_client() {
         let schema = serde_json::json!({"definitions": {"A": {"type": "string"}}});
         let ir = crate::model(Path::new("a.json"), &schema.to_string()).expect("generates").ir;
-        assert!(super::module(&ir, None, "", &Default::default()).is_none());
+        assert!(super::module(&ir, "", &Default::default()).is_none());
     }
 }

@@ -23,9 +23,11 @@ use crate::ir::*;
 #[derive(Debug, Clone)]
 pub struct CrateOptions {
     pub crate_name: String,
-    pub version: String,
-    /// The Codex release the schema came from, when known: the client warns about older servers.
-    pub codex_version: Option<String>,
+    /// The Codex release the schema came from ([`crate::package::UNKNOWN_RELEASE`] when not named): the crate's
+    /// version and its `CODEX_VERSION`; the client warns about older servers.
+    pub release: crate::package::Release,
+    /// What `Cargo.toml` tells crates.io, and whether the crate may be published.
+    pub metadata: crate::package::Metadata,
     /// The first lines of every file: which command wrote it, from which schema.
     pub header: Vec<String>,
 }
@@ -84,17 +86,27 @@ fn emit_named(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> V
         (printed, rpc_files.join().expect("writing the rpc module does not panic"))
     });
 
-    let client = client::module(ir, options.codex_version.as_deref(), &header, &functions).unwrap_or_default();
+    let client = client::module(ir, &header, &functions).unwrap_or_default();
     let mut files = vec![
         GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml(options, !client.is_empty()) },
+        GeneratedFile { path: "README.md".into(), contents: readme(ir, options, !client.is_empty()) },
         GeneratedFile { path: "rustfmt.toml".into(), contents: rustfmt_toml(options) },
     ];
+    if let Some(text) = &options.metadata.license_text {
+        files.push(GeneratedFile { path: "LICENSE".into(), contents: text.clone() });
+    }
     for (index, ns) in ir.namespaces.iter().enumerate() {
         let mut contents = header.clone();
-        let parts = chunks.iter().zip(&printed).filter(|(c, _)| c.namespace.0 == index).map(|(_, p)| p.as_str());
-        for part in parts.filter(|p| !p.is_empty()) {
-            contents.push('\n');
-            contents.push_str(part);
+        let parts = chunks.iter().zip(&printed).filter(|(c, _)| c.namespace.0 == index);
+        for (chunk, part) in parts {
+            if !part.is_empty() {
+                contents.push('\n');
+                contents.push_str(part);
+            }
+            if chunk.preamble && ns.path.is_empty() {
+                contents.push('\n');
+                contents.push_str(&codex_version_const(&options.release));
+            }
         }
         let path = if ns.path.is_empty() {
             "src/lib.rs".to_string()
@@ -255,15 +267,108 @@ fn rustfmt_toml(options: &CrateOptions) -> String {
     format!("{header}disable_all_formatting = true\n")
 }
 
+/// The crate root's `CODEX_VERSION`.
+fn codex_version_const(release: &crate::package::Release) -> String {
+    format!(
+        "/// The Codex release whose schema these bindings were generated from, as Codex tags it (`{}` when it was \
+         not named); the crate's version.\npub const CODEX_VERSION: &str = {:?};\n",
+        crate::package::UNKNOWN_RELEASE,
+        release.semver()
+    )
+}
+
+/// A TOML basic string (JSON's escapes are TOML's).
+fn toml_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serialises")
+}
+
 fn cargo_toml(options: &CrateOptions, client: bool) -> String {
     let header: String = options.header.iter().map(|l| format!("# {l}\n")).collect();
+    let m = &options.metadata;
+    let list = |items: &[String]| items.iter().map(|i| toml_string(i)).collect::<Vec<_>>().join(", ");
+    let mut package = vec![
+        format!("name = {}", toml_string(&options.crate_name)),
+        format!("version = {}", toml_string(&options.release.semver())),
+        "edition = \"2021\"".into(),
+        format!("description = {}", toml_string(&m.description_for(&options.release))),
+        format!("license = {}", toml_string(&m.license)),
+        "readme = \"README.md\"".into(),
+    ];
+    if let Some(url) = &m.repository {
+        package.push(format!("repository = {}", toml_string(url)));
+    }
+    if let Some(url) = &m.homepage {
+        package.push(format!("homepage = {}", toml_string(url)));
+    }
+    if !m.authors.is_empty() {
+        package.push(format!("authors = [{}]", list(&m.authors)));
+    }
+    if !m.keywords.is_empty() {
+        package.push(format!("keywords = [{}]", list(&m.keywords)));
+    }
+    package.push("categories = [\"api-bindings\"]".into());
+    if !m.publish {
+        package.push("publish = false".into());
+    }
     let mut text = format!(
-        "{header}[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\npublish = false\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = {{ version = \"1.0.108\", features = [\"raw_value\"] }}\n",
-        options.crate_name, options.version
+        "{header}[package]\n{}\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = {{ version = \"1.0.108\", features = [\"raw_value\"] }}\n",
+        package.join("\n")
     );
     if client {
         text.push_str(CLIENT_DEPENDENCIES);
+        text.push_str("\n[package.metadata.docs.rs]\nall-features = true\n");
     }
+    text
+}
+
+/// The crate's README (crates.io shows it): what it is, which release it binds, how to use it.
+fn readme(ir: &Ir, options: &CrateOptions, client: bool) -> String {
+    let name = &options.crate_name;
+    let lib = name.replace('-', "_");
+    let release = &options.release;
+    let m = &options.metadata;
+    let mut text = format!("# {name}\n\n{}.\n\n", m.description_for(release).trim_end_matches('.'));
+    if release.is_unknown() {
+        text.push_str(&format!(
+            "Generated from `{}` (sha256 `{}`), whose Codex release was not named: the version is {}.\n",
+            ir.source.file_name,
+            ir.source.sha256,
+            crate::package::UNKNOWN_RELEASE
+        ));
+    } else {
+        text.push_str(&format!(
+            "Generated from the app-server protocol schema of Codex {release} (`{}`, sha256 `{}`). The crate's \
+             version is the Codex release it binds (`{lib}::CODEX_VERSION`); a Codex pre-release `X.Y.Z-alpha.N` \
+             is the same version here.\n",
+            ir.source.file_name, ir.source.sha256
+        ));
+    }
+    text.push_str(&format!(
+        "\n```toml\n[dependencies]\n{name} = \"={}\"{}\n```\n",
+        release.semver(),
+        if client { " # features: \"client\", \"blocking\", \"ws\"" } else { "" }
+    ));
+    text.push_str(
+        "\nEvery definition of the schema is a serde type: top-level definitions at the crate root, nested groups \
+         as modules. Unknown enum values and union variants are kept, not rejected.\n",
+    );
+    if ir.rpc.is_some() {
+        text.push_str(&format!(
+            "The `rpc` module has one marker type per method and `{lib}::rpc::decode_server_message` for what the \
+             server sends.\n"
+        ));
+    }
+    if client {
+        text.push_str(&format!(
+            "\nWith the `client` feature, `{lib}::client::Codex` starts `codex app-server` and talks to it (`blocking`: \
+             the same without async; `ws`: over a websocket). It runs the `codex` of `CodexConfig::codex_bin`, else \
+             `$CODEX_BIN`, else Codex {release} from the cache of the generator's `cargo xtask codex-binary`, else \
+             `codex` on `PATH`; it downloads nothing. Its `initialize` names the client `{name}` version \
+             {}.\n",
+            release.semver()
+        ));
+    }
+    text.push_str(&format!("\n## License\n\n{}\n", m.license));
     text
 }
 

@@ -5,13 +5,29 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .. import CODEX_VERSION, __version__
 from ._errors import CodexError
-from ._generated import PACKAGE_VERSION
+
+RUNTIME_MODULE = "codex_cli_bin"
+"""The module of the `openai-codex-cli-bin` distribution (the package's `runtime` extra)."""
+
+
+def runtime_binary() -> str | None:
+    """The `codex` of the `runtime` extra (`openai-codex-cli-bin`), when it is installed; `None` otherwise."""
+    try:
+        module = importlib.import_module(RUNTIME_MODULE)
+        path: object = module.bundled_codex_path()
+    except (ImportError, AttributeError, OSError):
+        return None
+    if isinstance(path, (str, os.PathLike)) and os.path.isfile(path):
+        return os.fsdecode(path)
+    return None
 
 
 @dataclass
@@ -23,7 +39,8 @@ class CodexConfig:
     """
 
     codex_bin: str | None = None
-    """The `codex` executable; else `$CODEX_BIN`, else `codex` on `PATH`."""
+    """The `codex` executable; else `$CODEX_BIN`, else the binary of the `runtime` extra (`openai-codex-cli-bin`,
+    the package's own Codex release) when it is installed, else `codex` on `PATH`. Nothing is downloaded."""
     config_overrides: Mapping[str, str] = field(default_factory=dict)
     """Passed as `-c key=value` (values are TOML: quote strings, `'"o3"'`)."""
     args: Sequence[str] = ()
@@ -36,7 +53,8 @@ class CodexConfig:
     """Connect to a running server (`ws://host:port` or `unix://PATH`) instead of spawning one."""
     client_name: str = "codex_app_server_types"
     client_title: str | None = None
-    client_version: str = PACKAGE_VERSION
+    client_version: str = __version__
+    """The version `initialize` reports: the package's `__version__`, its Codex release in PEP 440's spelling."""
     request_timeout: float | None = 300.0
     """Seconds a request waits for its response (`None`: no bound)."""
     turn_timeout: float | None = None
@@ -56,9 +74,12 @@ class CodexConfig:
 
     def command(self) -> list[str]:
         """The command that starts the server."""
-        binary = self.codex_bin or os.environ.get("CODEX_BIN") or shutil.which("codex")
+        binary = self.codex_bin or os.environ.get("CODEX_BIN") or runtime_binary() or shutil.which("codex")
         if not binary:
-            raise CodexError("no codex executable: set CodexConfig.codex_bin or CODEX_BIN, or put codex on PATH")
+            raise CodexError(
+                "no codex executable: set CodexConfig.codex_bin or CODEX_BIN, install the package's `runtime` extra"
+                f" (Codex {CODEX_VERSION}), or put codex on PATH"
+            )
         command = [binary]
         for key, value in self.config_overrides.items():
             command += ["-c", f"{key}={value}"]

@@ -23,8 +23,6 @@ pub type InitializeResponse = crate::InitializeResponse;
 pub type TurnStartParams = crate::v2::TurnStartParams;
 /// The params of `thread/start`.
 pub type ThreadStartParams = crate::v2::ThreadStartParams;
-/// The Codex release the schema comes from, when known.
-pub(crate) const CODEX_VERSION: Option<&str> = Some("0.169.0");
 /// Where the params of a server message hold its thread's and its turn's id (wire names, from the params object down).
 pub(crate) fn route(method: &str) -> Route {
     match method {

@@ -6,6 +6,8 @@
 //! source of lines and a sink of lines; four tasks run it: the reader (see `router`), the writer, the stderr
 //! reader and, for a child, its supervisor. All of them end once the server is gone.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,11 +49,7 @@ pub(crate) async fn connect(config: &CodexConfig) -> Result<Connection, Error> {
     if let Some(url) = &config.url {
         return connect_url(url, config.request_timeout).await;
     }
-    let bin = config
-        .codex_bin
-        .clone()
-        .or_else(|| std::env::var_os("CODEX_BIN").map(Into::into))
-        .unwrap_or_else(|| "codex".into());
+    let bin = codex_bin(config.codex_bin.as_deref(), std::env::var_os("CODEX_BIN"), cache_dir());
     let mut command = Command::new(&bin);
     command.arg("app-server");
     for key_value in &config.overrides {
@@ -73,6 +71,28 @@ pub(crate) async fn connect(config: &CodexConfig) -> Result<Connection, Error> {
         sink: Sink::Stdio(stdin),
         child: Some((child, stderr)),
     })
+}
+
+/// The `codex` to run: the configured one, else `CODEX_BIN`, else the bindings' own Codex release where
+/// `cargo xtask codex-binary` of the generator caches it (`<cache>/codex-schema-codegen/codex-<CODEX_VERSION>/codex`),
+/// else `codex` from `PATH`. Nothing is downloaded.
+fn codex_bin(configured: Option<&Path>, env: Option<OsString>, cache: Option<PathBuf>) -> PathBuf {
+    if let Some(bin) = configured {
+        return bin.to_path_buf();
+    }
+    if let Some(bin) = env.filter(|v| !v.is_empty()) {
+        return bin.into();
+    }
+    let cached = cache
+        .filter(|_| crate::CODEX_VERSION != "0.0.0")
+        .map(|dir| dir.join("codex-schema-codegen").join(format!("codex-{}", crate::CODEX_VERSION)).join("codex"));
+    cached.filter(|path| path.is_file()).unwrap_or_else(|| "codex".into())
+}
+
+/// The user's cache folder: `$XDG_CACHE_HOME`, else `$HOME/.cache`.
+fn cache_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+    xdg.or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|home| PathBuf::from(home).join(".cache")))
 }
 
 #[cfg(feature = "ws")]
@@ -257,4 +277,31 @@ async fn read(
     let exited = async { exit.wait_for(Option::is_some).await.ok().and_then(|status| status.clone()) };
     let status = tokio::time::timeout(Duration::from_millis(500), exited).await.ok().flatten();
     shared.close(Error::TransportClosed { reason, status, stderr: shared.stderr() });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::codex_bin;
+
+    #[test]
+    fn the_binary_is_the_configured_one_then_codex_bin_then_the_cached_release_then_path() {
+        let cache = std::env::temp_dir().join(format!("codex-bin-test-{}", std::process::id()));
+        let cached = cache.join("codex-schema-codegen").join(format!("codex-{}", crate::CODEX_VERSION)).join("codex");
+        let configured = Some(Path::new("/opt/codex"));
+        assert_eq!(codex_bin(configured, Some("/env/codex".into()), Some(cache.clone())), PathBuf::from("/opt/codex"));
+        assert_eq!(codex_bin(None, Some("/env/codex".into()), Some(cache.clone())), PathBuf::from("/env/codex"));
+        assert_eq!(codex_bin(None, Some("".into()), Some(cache.clone())), PathBuf::from("codex"), "not cached yet");
+        std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+        std::fs::write(&cached, "").unwrap();
+        let found = codex_bin(None, None, Some(cache.clone()));
+        std::fs::remove_dir_all(&cache).unwrap();
+        if crate::CODEX_VERSION == "0.0.0" {
+            assert_eq!(found, PathBuf::from("codex"), "no release to look for");
+        } else {
+            assert_eq!(found, cached);
+        }
+        assert_eq!(codex_bin(None, None, None), PathBuf::from("codex"));
+    }
 }

@@ -13,18 +13,84 @@ use crate::ir::NamespaceId;
 #[derive(Serialize)]
 pub struct OptionsView {
     pub(in crate::emit::python) line_length: usize,
-    pub(in crate::emit::python) distribution: String,
     pub(in crate::emit::python) package: String,
-    pub(in crate::emit::python) version: String,
+    /// `key = value` lines of `[project]`, values written as TOML.
+    pub(in crate::emit::python) project: Vec<String>,
+    /// `[project.urls]` lines.
+    pub(in crate::emit::python) urls: Vec<String>,
+    /// `[project.optional-dependencies]` lines (after their comments).
+    pub(in crate::emit::python) extras: Vec<String>,
     pub(in crate::emit::python) header: Vec<String>,
 }
 
+/// The PyPI distribution of the Codex binary, which the `runtime` extra depends on.
+pub const RUNTIME_DISTRIBUTION: &str = "openai-codex-cli-bin";
+
+/// A TOML basic string (JSON's escapes are TOML's).
+fn toml(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serialises")
+}
+
+/// `Name <mail>` as a PEP 621 author table; anything else is a name.
+fn author(text: &str) -> String {
+    match text.trim().strip_suffix('>').and_then(|t| t.rsplit_once('<')) {
+        Some((name, email)) if !name.trim().is_empty() => {
+            format!("{{ name = {}, email = {} }}", toml(name.trim()), toml(email.trim()))
+        }
+        Some((_, email)) => format!("{{ email = {} }}", toml(email.trim())),
+        None => format!("{{ name = {} }}", toml(text.trim())),
+    }
+}
+
 pub fn options(o: &PackageOptions) -> OptionsView {
+    let m = &o.metadata;
+    let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+    let mut project = vec![
+        format!("name = {}", toml(&o.distribution)),
+        format!("version = {}", toml(&o.release.pep440())),
+        format!("description = {}", toml(&m.description_for(&o.release))),
+        "readme = \"README.md\"".into(),
+        format!("license = {}", toml(&m.license)),
+    ];
+    if m.license_text.is_some() {
+        project.push("license-files = [\"LICENSE\"]".into());
+    }
+    project.push("requires-python = \">=3.10\"".into());
+    if !m.authors.is_empty() {
+        project.push(format!("authors = {}", list(m.authors.iter().map(|a| author(a)).collect())));
+    }
+    if !m.keywords.is_empty() {
+        project.push(format!("keywords = {}", list(m.keywords.iter().map(|k| toml(k)).collect())));
+    }
+    project.push(
+        "classifiers = [\"Programming Language :: Python :: 3\", \"Typing :: Typed\", \"Framework :: Pydantic :: 2\"]"
+            .into(),
+    );
+    project.push("dependencies = [\"pydantic>=2.11\"]".into());
+    let mut urls = Vec::new();
+    if let Some(url) = &m.homepage {
+        urls.push(format!("Homepage = {}", toml(url)));
+    }
+    if let Some(url) = &m.repository {
+        urls.push(format!("Repository = {}", toml(url)));
+    }
+    let mut extras = vec![
+        "# The client runtime over a websocket (`CodexConfig(url=\"ws://...\")`).".into(),
+        "ws = [\"websockets>=13\"]".into(),
+    ];
+    if m.runtime_extra {
+        extras.push(
+            "# The Codex binary of the release the package binds; the client runs it when no other is configured."
+                .into(),
+        );
+        extras.push(format!("runtime = [{}]", toml(&format!("{RUNTIME_DISTRIBUTION}=={}", o.release.pep440()))));
+    }
     OptionsView {
         line_length: layout::LINE_LENGTH,
-        distribution: o.distribution.clone(),
         package: o.package.clone(),
-        version: o.version.clone(),
+        project,
+        urls,
+        extras,
         header: o.header.clone(),
     }
 }

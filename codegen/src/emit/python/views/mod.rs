@@ -10,7 +10,7 @@ use items::{
     field_view, tag_check, tags_lines, AliasView, ClassView, EnumView, FieldView, MemberView, RootView, Tag,
     TagCheckView,
 };
-pub(super) use items::{options, Item, Placed, Slot, Unit};
+pub(super) use items::{options, Item, Placed, Slot, Unit, RUNTIME_DISTRIBUTION};
 use order::recursive_aliases;
 pub(super) use order::{identifiers, place};
 

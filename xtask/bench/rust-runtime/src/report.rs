@@ -119,9 +119,9 @@ fn print_table(
     row("latency p99, a process's first turn", "µs", false, &mut |g| percentile_us(&mut g.first_latency, 0.99));
 
     println!(
-        "{lines} notifications a turn ({} name the turn and reach `TurnHandle`); {rounds} rounds, each a fresh \
-         process a consumer: {turns} turns written at once (throughput), then {paced_turns} turns paced \
-         {pace_us} µs a line (latency)",
+        "{lines} notifications a turn ({} of them reach `TurnHandle`); {rounds} rounds, each a fresh process a \
+         consumer: {turns} turns written at once (throughput), then {paced_turns} turns paced {pace_us} µs a line \
+         (latency)",
         gathered["ours"].notifications
     );
     println!();

@@ -4,6 +4,7 @@ mod bench;
 mod bench_decode;
 mod bench_python;
 mod bench_runtime;
+mod bench_rust_runtime;
 mod bench_size;
 mod codex;
 mod conformance;
@@ -43,6 +44,9 @@ enum Command {
     /// Time the Python client runtime next to the reference SDK, both streaming a replayed turn; print a Markdown
     /// table.
     BenchRuntime(bench_runtime::Args),
+    /// Time the Rust client runtime next to codex-codes and a bare reader, all streaming a replayed turn, and the
+    /// build time its feature adds; print Markdown tables.
+    BenchRustRuntime(bench_rust_runtime::Args),
     /// Time generation on synthetic schemas 1× to 20× the pinned bundle's size; print a Markdown table.
     BenchSize(bench_size::Args),
     /// Check `codegen diff` on release 0.160.0 and the pinned one against facts read from their bundles
@@ -82,6 +86,7 @@ fn main() -> anyhow::Result<()> {
         Command::BenchDecode(args) => bench_decode::run(&args),
         Command::BenchPython(args) => bench_python::run(&args),
         Command::BenchRuntime(args) => bench_runtime::run(&args),
+        Command::BenchRustRuntime(args) => bench_rust_runtime::run(&args),
         Command::BenchSize(args) => bench_size::run(&args),
         Command::CheckDiff => release_diff::run(),
         Command::CheckReleases => releases::run(),

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::config::CodexConfig;
 use super::error::Error;
-use super::router::Shared;
+use super::router::{Shared, Wakes};
 
 /// Lines from the server.
 pub(crate) enum Source {
@@ -109,6 +109,15 @@ async fn connect_url(url: &str, _: Duration) -> Result<Connection, Error> {
 }
 
 impl Source {
+    /// Whether the next line is already read in, so that taking it does not wait.
+    fn holds_line(&mut self) -> bool {
+        match self {
+            Source::Stdio(lines) => lines.get_ref().buffer().contains(&b'\n'),
+            #[cfg(feature = "ws")]
+            Source::Ws(_) => false,
+        }
+    }
+
     /// The next line; `Err` when reading fails, `None` at the end.
     async fn next(&mut self) -> Option<Result<String, String>> {
         match self {
@@ -249,6 +258,7 @@ async fn read(
     grace: Duration,
 ) {
     let mut deadline = None;
+    let mut wakes = Wakes::default();
     let reason = loop {
         let next = match deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline, source.next()).await {
@@ -264,11 +274,15 @@ async fn read(
             },
         };
         match next {
-            Some(Ok(line)) => shared.on_line(&line),
+            Some(Ok(line)) => {
+                shared.on_line(&line, &mut wakes);
+                wakes.after_line(source.holds_line());
+            }
             Some(Err(e)) => break format!("cannot read from the server: {e}"),
             None => break "the server closed the connection".to_string(),
         }
     };
+    wakes.wake_all();
     // The exit status of a child follows the end of its output closely; wait a little for it.
     let exited = async { exit.wait_for(Option::is_some).await.ok().and_then(|status| status.clone()) };
     let status = tokio::time::timeout(Duration::from_millis(500), exited).await.ok().flatten();

@@ -61,7 +61,7 @@ def measure(side: str, turns: int, pace_us: int) -> dict[str, Any]:
         os.environ["BENCH_PACE_US"] = str(pace_us)
         os.environ["BENCH_STAMPS"] = str(stamps)
         runs = consume(side, fake_codex(folder), turns)
-        written: list[list[int]] = json.loads(stamps.read_text())
+        written: list[list[int]] = [json.loads(line) for line in stamps.read_text().splitlines()]
     latencies: list[list[int]] = []
     for (_, seen), sent in zip(runs, written):
         if len(seen) != len(sent):

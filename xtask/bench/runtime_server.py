@@ -7,7 +7,7 @@ one `turn/started` first and one `turn/completed` last. Other requests are answe
 
 Arguments are ignored (clients start it as `<bin> app-server ...`). Settings come from the environment:
 - `BENCH_PACE_US`: microseconds between two notification lines; 0 (the default) writes the whole turn at once.
-- `BENCH_STAMPS`: a file to write, after each turn, one JSON array per turn of the `time.monotonic_ns()` at which each
+- `BENCH_STAMPS`: a file to which each turn appends a line: a JSON array of the `time.monotonic_ns()` at which each
   line that names the turn was written (a client's turn stream yields exactly those lines, in order).
 """
 
@@ -67,7 +67,8 @@ def main() -> None:
         json.dumps(results["thread/start"]).replace(results["thread/start"]["thread"]["id"], THREAD)
     )
     turn_result = results["turn/start"]
-    stamps: list[list[int]] = []
+    stamps = open(stamps_file, "a") if stamps_file else None  # noqa: SIM115  (open for the process's life)
+    turns = 0
     out = sys.stdout.buffer
 
     def send(message: dict[str, Any]) -> None:
@@ -84,7 +85,7 @@ def main() -> None:
         elif method == "thread/start":
             send({"id": request_id, "result": thread_result})
         elif method == "turn/start":
-            turn_id = f"turn-{len(stamps)}"
+            turn_id = f"turn-{turns}"
             result = json.loads(json.dumps(turn_result))
             result["turn"]["id"] = turn_id
             send({"id": request_id, "result": result})
@@ -102,10 +103,12 @@ def main() -> None:
                     out.write(one)
                     out.flush()
                     time.sleep(max(0.0, deadline - time.monotonic()))
-            stamps.append(written)
-            # Written after every turn: a client may kill the server as soon as it is done with it.
-            if stamps_file:
-                Path(stamps_file).write_text(json.dumps(stamps))
+            turns += 1
+            # Written after every turn, as one appended line: a client may kill the server as soon as it is done
+            # with it, and its next `turn/start` waits for this (rewriting every turn so far grew with each turn).
+            if stamps:
+                stamps.write(json.dumps(written) + "\n")
+                stamps.flush()
         else:
             send({"id": request_id, "result": {}})
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
 import random
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -145,6 +147,56 @@ def check_version(server: tuple[int, ...] | None) -> None:
 def backoff(attempt: int, base: float) -> float:
     """The delay before retry `attempt` (0-based): exponential, capped at 8 s, full jitter."""
     return float(random.uniform(0, min(8.0, base * 2**attempt)))
+
+
+TURN_METHODS = tuple(method for method, (_, turn) in ROUTES.items() if turn is not None)
+"""The server methods whose messages name a turn: what a turn's stream brings."""
+
+
+class Preparer:
+    """Builds the validators of a turn's messages (`rpc.prepare`) on a thread of its own, one method at a time,
+    while the server starts; the client's start waits for it before returning, so that a process's first turn
+    does not build them while its events arrive. Stopped early when the client closes."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="codex-prepare", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for method in TURN_METHODS:
+            if self._stop.is_set():
+                return
+            try:
+                rpc.prepare((method,))
+            except Exception:  # a model that cannot build is reported when its message arrives
+                log.debug("cannot prepare %s", method, exc_info=True)
+
+    def wait(self) -> None:
+        """Waits until every method is built (bounded: a failing build is skipped)."""
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=30.0)
+
+    async def wait_async(self) -> None:
+        """`wait` without blocking the event loop."""
+        for _ in range(6000):
+            if not self._thread.is_alive():
+                return
+            await asyncio.sleep(0.005)
+
+    def stop(self) -> None:
+        """Stops after the method being built (a few ms, at most tens) and waits for that."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+
+    async def stop_async(self) -> None:
+        """`stop` without blocking the event loop."""
+        self._stop.set()
+        for _ in range(1000):
+            if not self._thread.is_alive():
+                return
+            await asyncio.sleep(0.005)
 
 
 def decline(method: str) -> dict[str, Any] | None:

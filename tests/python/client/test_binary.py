@@ -12,8 +12,12 @@ from codex_app_server_types.client import CodexConfig, CodexError
 
 def test_the_package_version_is_its_codex_release_and_the_client_reports_it() -> None:
     pyproject = Path(codex_app_server_types.__file__).parent.parent / "pyproject.toml"
-    assert f'\nversion = "{codex_app_server_types.__version__}"\n' in pyproject.read_text()
-    assert codex_app_server_types.__version__ == codex_app_server_types.CODEX_VERSION  # a release, not a pre-release
+    assert (
+        f'\nversion = "{codex_app_server_types.__version__}"\n' in pyproject.read_text()
+    )
+    assert (
+        codex_app_server_types.__version__ == codex_app_server_types.CODEX_VERSION
+    )  # a release, not a pre-release
     assert CodexConfig().client_version == codex_app_server_types.__version__
 
 
@@ -41,21 +45,27 @@ def test_the_runtime_extra_binary_comes_after_the_configured_one_and_codex_bin(
     assert CodexConfig().command()[0] == str(runtime_package)
     monkeypatch.setenv("CODEX_BIN", "/from/env/codex")
     assert CodexConfig().command()[0] == "/from/env/codex"
-    assert CodexConfig(codex_bin="/configured/codex").command()[0] == "/configured/codex"
+    assert (
+        CodexConfig(codex_bin="/configured/codex").command()[0] == "/configured/codex"
+    )
 
 
 def test_without_the_runtime_extra_path_is_searched_and_its_absence_explained(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CODEX_BIN", raising=False)
-    monkeypatch.setitem(sys.modules, "codex_cli_bin", None)  # importing it raises ImportError
+    monkeypatch.setitem(
+        sys.modules, "codex_cli_bin", None
+    )  # importing it raises ImportError
     on_path = tmp_path / "codex"
     on_path.write_text("")
     on_path.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert CodexConfig().command()[0] == str(on_path)
     monkeypatch.setenv("PATH", "")
-    with pytest.raises(CodexError, match=r"install the package's `runtime` extra \(Codex "):
+    with pytest.raises(
+        CodexError, match=r"install the package's `runtime` extra \(Codex "
+    ):
         CodexConfig().command()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from codex_app_server_types.client import (
     UndecodableMessage,
     WebSocketUnavailableError,
 )
+from codex_app_server_types.client._common import TURN_METHODS
 
 
 def received(log: Path) -> list[dict[str, Any]]:
@@ -160,6 +162,46 @@ def test_server_exit_fails_every_waiter_at_once(fake: Any) -> None:
     assert isinstance(error, TransportClosedError)
     assert error.exit_status == 3
     assert any("fake server stops" in line for line in error.stderr)
+
+
+def test_the_validators_of_a_turns_messages_are_built_while_the_server_starts(
+    fake: Any,
+) -> None:
+    rpc._VALIDATORS.clear()  # rebuilt on demand: other tests may have built them
+    config, _ = fake()
+    with Codex(config) as codex:
+        preparer = codex._preparer
+        assert preparer is not None
+        preparer._thread.join(timeout=10)
+        assert not preparer._thread.is_alive()
+        assert set(TURN_METHODS) <= set(rpc._VALIDATORS)
+        assert "turn/completed" in TURN_METHODS and "thread/started" not in TURN_METHODS
+        result = codex.thread_start().run("hi")
+        assert result.turn.status == "completed"
+
+
+def test_without_prepare_nothing_is_built_ahead(fake: Any) -> None:
+    rpc._VALIDATORS.clear()
+    config, _ = fake(prepare=False)
+    with Codex(config) as codex:
+        assert codex._preparer is None
+        assert not any(t.name == "codex-prepare" for t in threading.enumerate())
+        assert codex.thread_start().run("hi").turn.status == "completed"
+        assert "item/agentMessage/delta" not in rpc._VALIDATORS
+
+
+def test_async_client_prepares_and_stops_the_preparer_on_close(fake: Any) -> None:
+    rpc._VALIDATORS.clear()
+    config, _ = fake()
+
+    async def main() -> None:
+        async with AsyncCodex(config) as codex:
+            assert codex._preparer is not None
+            result = await (await codex.thread_start()).run("hi")
+            assert result.turn.status == "completed"
+        assert not codex._preparer._thread.is_alive()
+
+    asyncio.run(main())
 
 
 def test_approval_without_handler_is_declined(fake: Any) -> None:

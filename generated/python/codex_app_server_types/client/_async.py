@@ -29,6 +29,7 @@ from ._common import (
     EventsDropped,
     Input,
     Page,
+    Preparer,
     TurnResult,
     UndecodableMessage,
     UnmatchedResponse,
@@ -164,6 +165,7 @@ class AsyncCodex(AsyncThreadOpeners):
         self._answering: set[asyncio.Task[None]] = set()
         self._closed: TransportClosedError | None = None
         self._closing = False
+        self._preparer: Preparer | None = None
 
     # Lifecycle
 
@@ -189,6 +191,8 @@ class AsyncCodex(AsyncThreadOpeners):
             if self._closed is not None:
                 raise self._closed
             self._transport = await asyncio.wait_for(connect_async(self.config), self.config.connect_timeout)
+            if self.config.prepare:  # while the server starts
+                self._preparer = Preparer()
             self._reader = asyncio.get_running_loop().create_task(self._read(), name="codex-reader")
             try:
                 info: dict[str, Any] = {
@@ -205,6 +209,8 @@ class AsyncCodex(AsyncThreadOpeners):
                 spec = rpc.CLIENT_REQUESTS["initialize"]
                 self.initialize_response = spec.response_adapter.validate_python(result)
                 await self._write(rpc.encode_notification("initialized"))
+                if self._preparer is not None:
+                    await self._preparer.wait_async()
             except BaseException:
                 await self.close()
                 raise
@@ -229,6 +235,8 @@ class AsyncCodex(AsyncThreadOpeners):
             task.cancel()
         if self._answering:
             await asyncio.wait(list(self._answering), timeout=1.0)
+        if self._preparer is not None:
+            await self._preparer.stop_async()
 
     @property
     def closed(self) -> bool:

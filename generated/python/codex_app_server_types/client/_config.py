@@ -69,6 +69,10 @@ class CodexConfig:
     """How many times a request the server rejects as overloaded (-32001) is retried (0: never)."""
     overload_backoff: float = 0.25
     """The first retry's delay in seconds; it doubles each time (up to 8 s), with full jitter."""
+    prepare: bool = True
+    """Build the validators of the messages a turn brings while the server starts (on a thread of its own; about
+    0.15 s of CPU, which `start` waits for if the server is quicker), so that a process's first turn is read as
+    fast as the next; `False` builds each when its method first arrives."""
     stderr_lines: int = 40
     """How many of the server's last stderr lines a `TransportClosedError` carries."""
 

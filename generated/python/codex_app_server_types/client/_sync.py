@@ -40,6 +40,7 @@ from ._common import (
     EventsDropped,
     Input,
     Page,
+    Preparer,
     TurnResult,
     UndecodableMessage,
     UnmatchedResponse,
@@ -205,6 +206,7 @@ class Codex(ThreadOpeners):
         self._answering: set[threading.Thread] = set()
         self._closed: TransportClosedError | None = None
         self._closing = False
+        self._preparer: Preparer | None = None
 
     # Lifecycle
 
@@ -225,6 +227,8 @@ class Codex(ThreadOpeners):
         if self._transport is not None:
             return
         self._transport = connect(self.config)
+        if self.config.prepare:  # while the server starts
+            self._preparer = Preparer()
         self._reader = threading.Thread(target=self._read, name="codex-reader", daemon=True)
         self._reader.start()
         try:
@@ -243,6 +247,8 @@ class Codex(ThreadOpeners):
             raise
         self.server_version = parse_version(getattr(self.initialize_response, "user_agent", None))
         check_version(self.server_version)
+        if self._preparer is not None:
+            self._preparer.wait()
 
     def close(self) -> None:
         """Closes stdin (or the socket), waits briefly for the server, then terminates and kills it."""
@@ -256,6 +262,8 @@ class Codex(ThreadOpeners):
         self._shut(TransportClosedError("the client was closed"))
         for answering in list(self._answering):
             answering.join(timeout=1.0)
+        if self._preparer is not None:
+            self._preparer.stop()
 
     @property
     def closed(self) -> bool:

@@ -12,6 +12,11 @@ use crate::error::{Error, Result};
 /// The version of packages generated from a schema whose Codex release was not named.
 pub const UNKNOWN_RELEASE: &str = "0.0.0";
 
+/// The sentence of a generated README for a schema whose Codex release was not named.
+pub fn unnamed_release_line(schema_file: &str, sha256: &str) -> String {
+    format!("Generated from `{schema_file}` (sha256 `{sha256}`), whose Codex release was not named: the version is {UNKNOWN_RELEASE}.\n")
+}
+
 /// A Codex release: `MAJOR.MINOR.PATCH`, optionally a pre-release `-alpha.N`, `-beta.N` or `-rc.N`, and a
 /// pre-release's hotfix `-alpha.N.M`.
 #[derive(Debug, Clone, PartialEq, Eq)]

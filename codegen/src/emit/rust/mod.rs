@@ -329,12 +329,7 @@ fn readme(ir: &Ir, options: &CrateOptions, client: bool) -> String {
     let m = &options.metadata;
     let mut text = format!("# {name}\n\n{}.\n\n", m.description_for(release).trim_end_matches('.'));
     if release.is_unknown() {
-        text.push_str(&format!(
-            "Generated from `{}` (sha256 `{}`), whose Codex release was not named: the version is {}.\n",
-            ir.source.file_name,
-            ir.source.sha256,
-            crate::package::UNKNOWN_RELEASE
-        ));
+        text.push_str(&crate::package::unnamed_release_line(&ir.source.file_name, &ir.source.sha256));
     } else {
         text.push_str(&format!(
             "Generated from the app-server protocol schema of Codex {release} (`{}`, sha256 `{}`). The crate's \

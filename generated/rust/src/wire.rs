@@ -262,7 +262,7 @@ pub(crate) struct Members<'a> {
     pub id: Option<&'a RawValue>,
     pub params: Option<&'a RawValue>,
     pub result: Option<&'a RawValue>,
-    rest: Vec<(String, Value)>,
+    rest: Vec<(Cow<'a, str>, Value)>,
 }
 
 impl<'a> Members<'a> {
@@ -278,7 +278,7 @@ impl<'a> Members<'a> {
 
     /// The others, taken out: what a message type keeps as `extra`.
     pub(crate) fn extra(&mut self) -> Map<String, Value> {
-        std::mem::take(&mut self.rest).into_iter().collect()
+        std::mem::take(&mut self.rest).into_iter().map(|(name, value)| (name.into_owned(), value)).collect()
     }
 }
 
@@ -304,7 +304,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
                         "error" => return Err(de::Error::custom("an error answer")),
                         _ => {
                             let twice = m.rest.iter().any(|(n, _)| *n == name);
-                            m.rest.push((name.into_owned(), map.next_value()?));
+                            m.rest.push((name, map.next_value()?));
                             twice
                         }
                     };

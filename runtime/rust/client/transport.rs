@@ -18,7 +18,7 @@ use super::router::{Shared, Wakes};
 
 /// Lines from the server.
 pub(crate) enum Source {
-    Stdio(tokio::io::Lines<BufReader<ChildStdout>>),
+    Stdio(BufReader<ChildStdout>),
     #[cfg(feature = "ws")]
     Ws(futures_util::stream::SplitStream<Socket>),
 }
@@ -63,7 +63,7 @@ pub(crate) async fn connect(config: &CodexConfig) -> Result<Connection, Error> {
         return Err(Error::Start("the server's stdio is not piped".into()));
     };
     Ok(Connection {
-        source: Source::Stdio(BufReader::new(stdout).lines()),
+        source: Source::Stdio(BufReader::new(stdout)),
         sink: Sink::Stdio(stdin),
         child: Some((child, stderr)),
     })
@@ -112,24 +112,36 @@ impl Source {
     /// Whether the next line is already read in, so that taking it does not wait.
     fn holds_line(&mut self) -> bool {
         match self {
-            Source::Stdio(lines) => lines.get_ref().buffer().contains(&b'\n'),
+            Source::Stdio(reader) => reader.buffer().contains(&b'\n'),
             #[cfg(feature = "ws")]
             Source::Ws(_) => false,
         }
     }
 
-    /// The next line; `Err` when reading fails, `None` at the end.
-    async fn next(&mut self) -> Option<Result<String, String>> {
+    /// Reads the next line into `line` (one buffer for every line, the reader empties it once the line is
+    /// handled); `Err` when reading fails, `None` at the end. A read cut short (the reader's `select!`) leaves what
+    /// it read in `line` and the next call goes on from there.
+    async fn next(&mut self, line: &mut Vec<u8>) -> Option<Result<(), String>> {
         match self {
-            Source::Stdio(lines) => lines.next_line().await.map_err(|e| e.to_string()).transpose(),
+            Source::Stdio(reader) => match reader.read_until(b'\n', line).await {
+                Ok(_) if line.is_empty() => None,
+                Ok(_) => Some(Ok(())),
+                Err(e) => Some(Err(e.to_string())),
+            },
             #[cfg(feature = "ws")]
             Source::Ws(frames) => {
                 use futures_util::StreamExt;
                 use tokio_tungstenite::tungstenite::Message;
                 loop {
                     return match frames.next().await? {
-                        Ok(Message::Text(text)) => Some(Ok(text.as_str().to_owned())),
-                        Ok(Message::Binary(bytes)) => Some(Ok(String::from_utf8_lossy(&bytes).into_owned())),
+                        Ok(Message::Text(text)) => {
+                            line.extend_from_slice(text.as_bytes());
+                            Some(Ok(()))
+                        }
+                        Ok(Message::Binary(bytes)) => {
+                            line.extend_from_slice(&bytes);
+                            Some(Ok(()))
+                        }
                         Ok(Message::Close(_)) => None,
                         Ok(_) => continue,
                         Err(e) => Some(Err(e.to_string())),
@@ -259,14 +271,15 @@ async fn read(
 ) {
     let mut deadline = None;
     let mut wakes = Wakes::default();
+    let mut line = Vec::new();
     let reason = loop {
         let next = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, source.next()).await {
+            Some(deadline) => match tokio::time::timeout_at(deadline, source.next(&mut line)).await {
                 Ok(next) => next,
                 Err(_) => break "the client closed the connection".to_string(),
             },
             None => tokio::select! {
-                next = source.next() => next,
+                next = source.next(&mut line) => next,
                 _ = stopped(&mut shutdown) => {
                     deadline = Some(tokio::time::Instant::now() + grace + Duration::from_secs(1));
                     continue;
@@ -274,8 +287,10 @@ async fn read(
             },
         };
         match next {
-            Some(Ok(line)) => {
-                shared.on_line(&line, &mut wakes);
+            Some(Ok(())) => {
+                let end = line.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |at| at + 1);
+                shared.on_line(&String::from_utf8_lossy(&line[..end]), &mut wakes);
+                line.clear();
                 wakes.after_line(source.holds_line());
             }
             Some(Err(e)) => break format!("cannot read from the server: {e}"),

@@ -12,6 +12,7 @@
 //! always queued. What a turn's result needs (its items, usage and final turn) is kept aside, whatever the queue
 //! drops.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
@@ -51,14 +52,19 @@ impl Route {
     }
 
     /// [`Route::ids`] from the params' text; `Err` where only the reading through `Value` can tell.
-    fn ids_in_text(&self, params: Option<&RawValue>) -> Result<(Option<String>, Option<String>), ()> {
+    fn ids_in_text<'a>(&self, params: Option<&'a RawValue>) -> Result<Ids<'a>, ()> {
         let at = |path: Option<&[&str]>| match (params, path) {
-            (Some(params), Some(path)) => Ok(member_at(params, path)?.and_then(|id| String::deserialize(id).ok())),
+            (Some(params), Some(path)) => {
+                Ok(member_at(params, path)?.and_then(|id| Text::deserialize(id).ok()).map(|t| t.0))
+            }
             _ => Ok(None),
         };
         Ok((at(self.thread)?, at(self.turn)?))
     }
 }
+
+/// A message's thread and turn ids, borrowed from its line where they have no escapes.
+type Ids<'a> = (Option<Cow<'a, str>>, Option<Cow<'a, str>>);
 
 /// The member of `raw` at `path` (names from the top), read without building the rest: `Ok(None)` where `raw`
 /// does not hold it, `Err` where `raw` is not JSON this reading takes (a member given twice).
@@ -508,7 +514,7 @@ impl Shared {
         else {
             return false;
         };
-        self.deliver(&method, thread, turn, aside, Ok(notification), wakes);
+        self.deliver(&method, thread.as_deref(), turn.as_deref(), aside, Ok(notification), wakes);
         true
     }
 
@@ -525,7 +531,7 @@ impl Shared {
         if let Err(e) = &item {
             tracing::warn!("{e}");
         }
-        self.deliver(method, thread, turn, aside, item, wakes);
+        self.deliver(method, thread.as_deref(), turn.as_deref(), aside, item, wakes);
     }
 
     /// Queues a notification for the turn it belongs to, or hands it to the event subscribers; `aside` is what a
@@ -533,27 +539,27 @@ impl Shared {
     fn deliver(
         &self,
         method: &str,
-        thread: Option<String>,
-        turn: Option<String>,
+        thread: Option<&str>,
+        turn: Option<&str>,
         aside: Option<Value>,
         item: Item,
         wakes: &mut Wakes,
     ) {
         let completed = method == "turn/completed";
         let mut state = self.lock();
-        let Some(queue) = Self::target(&mut state, thread.as_deref(), turn.as_deref(), true) else {
+        let Some(queue) = Self::target(&mut state, thread, turn, true) else {
             drop(state);
-            return self.broadcast(item, thread.as_deref());
+            return self.broadcast(item, thread);
         };
         if completed {
-            if let Some(turn) = &turn {
+            if let Some(turn) = turn {
                 state.by_turn.remove(turn);
                 if state.finished.len() == FINISHED {
                     state.finished.pop_front();
                 }
-                state.finished.push_back(turn.clone());
+                state.finished.push_back(turn.to_owned());
             }
-            if let Some(thread) = &thread {
+            if let Some(thread) = thread {
                 if state.current.get(thread).is_some_and(|q| Arc::ptr_eq(q, &queue)) {
                     state.current.remove(thread);
                 }

@@ -194,6 +194,9 @@ async fn malformed_lines_and_unknown_notifications_reach_the_event_stream() {
         assert!(matches!(first, Err(Error::Decode { .. })), "{first:?}");
         let second = events.next().await.unwrap();
         assert!(matches!(second, Err(Error::Decode { .. })), "{second:?}");
+        // Bytes that are not UTF-8 are read as U+FFFD: the line is reported, the connection goes on.
+        let third = events.next().await.unwrap();
+        assert!(matches!(&third, Err(Error::Decode { message, .. }) if message.contains('\u{FFFD}')), "{third:?}");
         let unknown = events.next().await.unwrap().unwrap();
         assert_eq!(event_value(&unknown)["method"], "fake/unknown");
         codex.close().await;

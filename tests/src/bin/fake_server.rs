@@ -5,7 +5,8 @@
 //!   `turn/completed`; input containing `[hold]` keeps the turn open until `test/release`, which finishes every
 //!   held turn with their events interleaved.
 //! - `test/hang`: never answered. `test/exit`: the server exits (status 3) at once, after a line of stderr.
-//! - `test/malformed`: a line that is not JSON and a notification of an unknown method, then `{}`.
+//! - `test/malformed`: a line that is not JSON, one that is not UTF-8, and a notification of an unknown method, then
+//!   `{}`.
 //! - `test/ask` `{"method", "params"}`: the server sends that request to the client, and answers `test/ask` with
 //!   the client's reply as `{"reply": ...}`.
 //! - `test/pid`: the server's process id. `test/notify`: sends its params (a notification) to the client.
@@ -120,6 +121,7 @@ impl Server {
                 self.send(Value::String("this line is not an object".into()));
                 let mut out = self.out.lock();
                 writeln!(out, "{{not json").expect("stdout is open");
+                out.write_all(b"{\"not utf-8 \xff\": 1}\n").expect("stdout is open");
                 drop(out);
                 self.notify("fake/unknown", json!({ "x": 1 }));
                 self.answer(&id, json!({}));

@@ -331,8 +331,13 @@ impl Emitter<'_> {
             return Some(&[]);
         }
         let TypeKind::Struct(s) = &self.ir.get(u.message).kind else { return None };
+        // `Members` keeps the envelope's own members apart: a shared field of that name is not among the others.
+        let envelope = ["method", "id", "params", "result", "error"];
         let plain = s.flatten.as_ref().is_some_and(|f| f.ty == u.tagged)
-            && s.fields.iter().all(|f| self.member_reader(f) == Some("crate::wire::optional_from_text"));
+            && s.fields.iter().all(|f| {
+                self.member_reader(f) == Some("crate::wire::optional_from_text")
+                    && !envelope.contains(&f.name.wire.as_str())
+            });
         plain.then_some(&s.fields[..])
     }
 

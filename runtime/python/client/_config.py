@@ -48,7 +48,8 @@ class CodexConfig:
     """Variables set for the server, over this process's environment."""
     url: str | None = None
     """Connect to a running server (`ws://host:port` or `unix://PATH`) instead of spawning one."""
-    client_name: str = "codex_app_server_types"
+    client_name: str = __name__.split(".", 1)[0]
+    """The name `initialize` reports: the package's (`codex_app_server_types`, or what it was generated as)."""
     client_title: str | None = None
     client_version: str = __version__
     """The version `initialize` reports: the package's `__version__`, its Codex release in PEP 440's spelling."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import codex_app_server_types
 import pytest
 from codex_app_server_types.client import CodexConfig, CodexError
+from conftest import REPO, codegen_binary
 
 
 def test_the_package_version_is_its_codex_release_and_the_client_reports_it() -> None:
@@ -19,6 +21,35 @@ def test_the_package_version_is_its_codex_release_and_the_client_reports_it() ->
         codex_app_server_types.__version__ == codex_app_server_types.CODEX_VERSION
     )  # a release, not a pre-release
     assert CodexConfig().client_version == codex_app_server_types.__version__
+
+
+def test_the_client_reports_the_name_the_package_was_generated_as(
+    tmp_path: Path,
+) -> None:
+    assert CodexConfig().client_name == "codex_app_server_types"
+    schema = REPO / "schema" / "codex_app_server_protocol.schemas.json"
+    generate = [
+        codegen_binary(),
+        "generate",
+        "--schema",
+        str(schema),
+        "--out",
+        str(tmp_path),
+    ]
+    subprocess.run(
+        [*generate, "--lang", "python", "--python-package", "renamed_bindings"],
+        check=True,
+    )
+    code = "from renamed_bindings.client import CodexConfig; print(CodexConfig().client_name)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path / "python",
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.stdout.strip() == "renamed_bindings"
 
 
 @pytest.fixture

@@ -11,15 +11,37 @@ use crate::util::{repo_root, target_dir};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Turns a side runs on one thread, per round (written at once: throughput).
+    #[command(flatten)]
+    replay: Replay,
+}
+
+/// How a runtime benchmark replays the recorded turn; both runtime benchmarks take these and pass them on to
+/// their driver.
+#[derive(clap::Args, Debug)]
+pub struct Replay {
+    /// Turns a client runs in one process, per round (written at once: throughput).
     #[arg(long, default_value_t = 20)]
     turns: u32,
-    /// Rounds, the two sides alternating.
+    /// Rounds; in each, every client runs in a fresh process, the order alternating round by round.
     #[arg(long, default_value_t = 5)]
     rounds: u32,
     /// Microseconds between two lines in the latency runs.
     #[arg(long, default_value_t = 500)]
     pace_us: u32,
+}
+
+impl Replay {
+    /// The driver's flags: `--turns N --rounds N --pace-us N`.
+    pub fn flags(&self) -> [String; 6] {
+        [
+            "--turns".into(),
+            self.turns.to_string(),
+            "--rounds".into(),
+            self.rounds.to_string(),
+            "--pace-us".into(),
+            self.pace_us.to_string(),
+        ]
+    }
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -32,8 +54,8 @@ pub fn run(args: &Args) -> Result<()> {
     python::run(
         Command::new(bin.join("python"))
             .arg(root.join("xtask/bench/runtime.py"))
-            .args(["compare", "--turns", &args.turns.to_string(), "--rounds", &args.rounds.to_string()])
-            .args(["--pace-us", &args.pace_us.to_string()])
+            .arg("compare")
+            .args(args.replay.flags())
             .env("PYTHONPATH", root.join("generated/python"))
             .env_remove("PYTHONDONTWRITEBYTECODE"),
         "run the runtime benchmark",

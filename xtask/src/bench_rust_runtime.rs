@@ -12,21 +12,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
+use crate::bench_runtime::Replay;
 use crate::util::{cargo, machine, repo_root, target_dir, version_line, Scratch};
 
 const BENCH_CRATE: &str = "xtask/bench/rust-runtime";
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Turns a consumer runs in one process, per round (written at once: throughput).
-    #[arg(long, default_value_t = 20)]
-    turns: u32,
-    /// Rounds; in each, every consumer runs in fresh processes, who goes first changing round by round.
-    #[arg(long, default_value_t = 5)]
-    rounds: u32,
-    /// Microseconds between two lines in the latency runs.
-    #[arg(long, default_value_t = 500)]
-    pace_us: u32,
+    #[command(flatten)]
+    replay: Replay,
     /// Also time clean release builds of the generated crate (debug builds are always timed).
     #[arg(long)]
     release_builds: bool,
@@ -50,8 +44,7 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let status = Command::new(bench_target.join("release/rust-runtime-bench"))
         .arg("compare")
-        .args(["--turns", &args.turns.to_string(), "--rounds", &args.rounds.to_string()])
-        .args(["--pace-us", &args.pace_us.to_string()])
+        .args(args.replay.flags())
         .arg("--stream")
         .arg(root.join("xtask/bench/stream.jsonl"))
         .arg("--recording")

@@ -82,12 +82,14 @@ impl Emitter<'_> {
         self.rpc.unions.iter().find(|u| u.key == key)
     }
 
-    fn variant_struct(&self, m: &Method) -> Option<&Struct> {
+    /// A method's message type (its variant of the message union), when it is an object.
+    fn variant_struct(&self, m: &Method) -> Option<(TypeId, &Struct)> {
         let TypeKind::Tagged(t) = &self.ir.get(m.union).kind else {
             return None;
         };
-        match &self.ir.get(t.variants[m.variant].ty).kind {
-            TypeKind::Struct(s) => Some(s),
+        let id = t.variants[m.variant].ty;
+        match &self.ir.get(id).kind {
+            TypeKind::Struct(s) => Some((id, s)),
             _ => None,
         }
     }
@@ -109,7 +111,7 @@ impl Emitter<'_> {
             .methods
             .iter()
             .filter(|m| m.response().is_some())
-            .filter_map(|m| self.variant_struct(m))
+            .filter_map(|m| self.variant_struct(m).map(|(_, s)| s))
             .find_map(|s| s.fields.iter().find(|f| f.name.wire == "id"))
             .map_or_else(|| "serde_json::Value".to_string(), |f| self.ty(&f.ty));
         let mut item = ItemText::default();
@@ -344,9 +346,7 @@ impl Emitter<'_> {
     /// A method's message type, when [`Emitter::member_readers`] can build it: only `id` and `params`, each
     /// read the plain way, and the other members kept as `extra`.
     fn plain_message(&self, m: &Method) -> Option<(&Struct, TypeId)> {
-        let TypeKind::Tagged(t) = &self.ir.get(m.union).kind else { return None };
-        let id = t.variants[m.variant].ty;
-        let TypeKind::Struct(s) = &self.ir.get(id).kind else { return None };
+        let (id, s) = self.variant_struct(m)?;
         let plain = s.flatten.is_none()
             && s.extra == Extra::Keep
             && s.fields.iter().any(|f| f.name.wire == "params")
@@ -425,7 +425,7 @@ impl Emitter<'_> {
         let request = format!("request: {union}");
         signature(&mut handle, super::names::HANDLE, Some(&request), [Part::Text(" -> Value")], " {");
         for m in self.rpc.requests(Sender::Server) {
-            let (Some(s), TypeKind::Tagged(t)) = (self.variant_struct(m), &self.ir.get(m.union).kind) else {
+            let (Some((_, s)), TypeKind::Tagged(t)) = (self.variant_struct(m), &self.ir.get(m.union).kind) else {
                 continue;
             };
             let Some(id) = s.fields.iter().find(|f| f.name.wire == "id") else {

@@ -12,6 +12,7 @@ import logging
 import random
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -175,31 +176,26 @@ class Preparer:
             except Exception:  # a model that cannot build is reported when its message arrives
                 log.debug("cannot prepare %s", method, exc_info=True)
 
-    def wait(self) -> None:
-        """Waits until every method is built (bounded: a failing build is skipped)."""
+    def wait(self, timeout: float = 30.0) -> None:
+        """Waits until every method is built, or stopping ends the building (bounded by `timeout`)."""
         if self._thread is not threading.current_thread():
-            self._thread.join(timeout=30.0)
+            self._thread.join(timeout)
 
-    async def wait_async(self) -> None:
+    async def wait_async(self, timeout: float = 30.0) -> None:
         """`wait` without blocking the event loop."""
-        for _ in range(6000):
-            if not self._thread.is_alive():
-                return
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
 
     def stop(self) -> None:
         """Stops after the method being built (a few ms, at most tens) and waits for that."""
         self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=5.0)
+        self.wait(5.0)
 
     async def stop_async(self) -> None:
         """`stop` without blocking the event loop."""
         self._stop.set()
-        for _ in range(1000):
-            if not self._thread.is_alive():
-                return
-            await asyncio.sleep(0.005)
+        await self.wait_async(5.0)
 
 
 def decline(method: str) -> dict[str, Any] | None:

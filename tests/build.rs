@@ -11,6 +11,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", schema.display());
     let text = std::fs::read_to_string(&schema).expect("the pinned schema is readable");
     let model = codegen::model(&schema, &text).expect("the pinned schema generates");
+    let (rust, python) = (model.named_for(codegen::Language::Rust), model.named_for(codegen::Language::Python));
     let ir = &model.ir;
     let mut out =
         String::from("/// Every definition of the pinned schema.\npub const DEFINITIONS: &[Definition] = &[\n");
@@ -18,14 +19,14 @@ fn main() {
         let NameHint::Definition(key) = &def.origin.hint else {
             continue;
         };
-        let path = ir.rust_path(id, "codex_app_server_types");
+        let path = codegen::emit::rust::names::path(&rust, id, "codex_app_server_types");
         let kind = match &def.kind {
             TypeKind::Tagged(u) => format!("Kind::Tagged({:?})", u.tag.wire),
             TypeKind::Enum(_) => "Kind::Enum".to_string(),
             TypeKind::Struct(_) => "Kind::Struct".to_string(),
             _ => "Kind::Other".to_string(),
         };
-        let python = ir.python_path(id, "codex_app_server_types");
+        let python = codegen::emit::python::names::path(&python, id, "codex_app_server_types");
         writeln!(
             out,
             "    Definition {{ pointer: {:?}, key: {key:?}, python: {python:?}, kind: {kind}, roundtrip: roundtrip::<{path}> }},",

@@ -47,22 +47,35 @@ pub struct Options {
     pub python_distribution: String,
     /// The Python import name.
     pub python_package: String,
-    /// Which bindings to write.
-    pub languages: Languages,
+    /// Which bindings to write (each once, in [`Language::ALL`]'s order whatever the order here); the other
+    /// languages' folders are left as they are.
+    pub languages: Vec<Language>,
     /// Result types of requests the schema does not let the generator find by name.
     pub rpc_overrides: ir::rpc::Overrides,
 }
 
-/// Which bindings a run writes; the other language's folder is left as it is.
+/// A language the generator writes bindings in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Languages {
-    pub rust: bool,
-    pub python: bool,
+pub enum Language {
+    Rust,
+    Python,
 }
 
-impl Default for Languages {
-    fn default() -> Self {
-        Self { rust: true, python: true }
+impl Language {
+    /// Every language, in the order a run writes them.
+    pub const ALL: &'static [Language] = &[Language::Rust, Language::Python];
+
+    /// Its name on the command line (`--lang rust`), which is also its output folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+        }
+    }
+
+    /// The language [`Language::name`] names.
+    pub fn from_name(name: &str) -> Option<Language> {
+        Language::ALL.iter().copied().find(|l| l.name() == name)
     }
 }
 
@@ -76,7 +89,7 @@ impl Default for Options {
             rust_crate_name: "codex-app-server-types".into(),
             python_distribution: "codex-app-server-types".into(),
             python_package: "codex_app_server_types".into(),
-            languages: Languages::default(),
+            languages: Language::ALL.to_vec(),
             rpc_overrides: ir::rpc::Overrides::builtin(),
         }
     }
@@ -127,23 +140,32 @@ pub struct Model {
     pub warnings: Vec<Warning>,
 }
 
-/// Loads, lowers, checks and names a schema, for every language; `file` names it in messages.
+impl Model {
+    /// A copy of the IR with `language`'s own names too (modules, fields, classes), as its backend names it
+    /// for its output: what `emit::rust::names::path` and `emit::python::names::path` read.
+    pub fn named_for(&self, language: Language) -> ir::Ir {
+        let mut ir = self.ir.clone();
+        let mut warnings = Vec::new();
+        match language {
+            Language::Rust => emit::rust::names::assign(&mut ir, &mut warnings),
+            Language::Python => emit::python::names::assign(&mut ir, &mut warnings),
+        }
+        ir
+    }
+}
+
+/// Loads, lowers, checks and names a schema (the names every language shares); `file` names it in messages.
 pub fn model(file: &Path, text: &str) -> Result<Model> {
     model_with(file, text, &ir::rpc::Overrides::builtin())
 }
 
 /// Like [`model`], with another override file for the method tables.
 pub fn model_with(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
-    with_stack(|| model_on_this_thread(file, text, overrides, true))
+    with_stack(|| model_on_this_thread(file, text, overrides))
 }
 
-/// The named model; `every_language` names it for every backend too (comparing schemas needs only types).
-fn model_on_this_thread(
-    file: &Path,
-    text: &str,
-    overrides: &ir::rpc::Overrides,
-    every_language: bool,
-) -> Result<Model> {
+/// The named model: the names every language shares (each backend names the rest on its own copy).
+fn model_on_this_thread(file: &Path, text: &str, overrides: &ir::rpc::Overrides) -> Result<Model> {
     // The digest named in the headers is taken on another thread while this one reads the schema.
     let (doc, sha256) = std::thread::scope(|scope| {
         let sha256 = scope.spawn(|| hex(&Sha256::digest(text.as_bytes())));
@@ -161,11 +183,6 @@ fn model_on_this_thread(
         warnings.append(&mut lowered.warnings);
         warnings.extend(checked);
         warnings.extend(naming::assign(&mut lowered.ir));
-        if every_language {
-            for name in emit::NAMING {
-                name(&mut lowered.ir, &mut warnings);
-            }
-        }
         Ok(Model { ir: lowered.ir, warnings })
     })
 }
@@ -181,8 +198,8 @@ pub fn diff(old: &Path, new: &Path) -> Result<diff::Report> {
 /// Like [`diff`], from schema text already read; the paths name the schemas in messages.
 pub fn diff_texts(old: (&Path, &str), new: (&Path, &str)) -> Result<diff::Report> {
     with_stack(|| {
-        let old = model_on_this_thread(old.0, old.1, &lenient(), false)?;
-        let new = model_on_this_thread(new.0, new.1, &lenient(), false)?;
+        let old = model_on_this_thread(old.0, old.1, &lenient())?;
+        let new = model_on_this_thread(new.0, new.1, &lenient())?;
         Ok(diff::compare(&old.ir, &new.ir))
     })
 }
@@ -206,12 +223,19 @@ pub fn generate_from_text(file: &Path, text: &str, options: &Options) -> Result<
 
 fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result<Output> {
     options.metadata.check().map_err(|e| Error::at(file, "", format!("package metadata: {e}")))?;
-    let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides, true)?;
+    let Model { ir, mut warnings } = model_on_this_thread(file, text, &options.rpc_overrides)?;
 
     let header = header(&ir, options);
+    let (definitions, types, namespaces) = (ir.definitions, ir.types.len(), ir.namespaces.len());
+    let backends = backends(options, &header);
     let mut files = Vec::new();
     let mut counts = Vec::new();
-    for backend in backends(options, &header) {
+    // Each backend names its own copy of the model; the last one takes the model itself.
+    let mut shared = Some(ir);
+    for (i, backend) in backends.iter().enumerate() {
+        let mut ir = if i + 1 == backends.len() { shared.take() } else { shared.clone() }
+            .expect("the model is kept until the last backend");
+        backend.name(&mut ir, &mut warnings);
         let written = backend.emit(&ir, &mut warnings);
         counts.push((backend.label(), written.len()));
         let folder = backend.folder();
@@ -219,33 +243,31 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
             written.into_iter().map(|f| GeneratedFile { path: format!("{folder}/{}", f.path), contents: f.contents }),
         );
     }
-    let summary =
-        Summary { definitions: ir.definitions, types: ir.types.len(), namespaces: ir.namespaces.len(), files: counts };
+    let summary = Summary { definitions, types, namespaces, files: counts };
     Ok(Output { files, summary, warnings })
 }
 
 /// The backends `options` asks for, configured, in the order their files are listed.
 fn backends(options: &Options, header: &[String]) -> Vec<Box<dyn emit::Backend>> {
-    let mut backends: Vec<Box<dyn emit::Backend>> = Vec::new();
     let release = options.codex_version.clone().unwrap_or_else(Release::unknown);
-    if options.languages.rust {
-        backends.push(Box::new(emit::rust::CrateOptions {
-            crate_name: options.rust_crate_name.clone(),
-            release: release.clone(),
-            metadata: options.metadata.clone(),
-            header: header.to_vec(),
-        }));
-    }
-    if options.languages.python {
-        backends.push(Box::new(emit::python::PackageOptions {
-            distribution: options.python_distribution.clone(),
-            package: options.python_package.clone(),
-            release,
-            metadata: options.metadata.clone(),
-            header: header.to_vec(),
-        }));
-    }
-    backends
+    let backend = |language: Language| -> Box<dyn emit::Backend> {
+        match language {
+            Language::Rust => Box::new(emit::rust::CrateOptions {
+                crate_name: options.rust_crate_name.clone(),
+                release: release.clone(),
+                metadata: options.metadata.clone(),
+                header: header.to_vec(),
+            }),
+            Language::Python => Box::new(emit::python::PackageOptions {
+                distribution: options.python_distribution.clone(),
+                package: options.python_package.clone(),
+                release: release.clone(),
+                metadata: options.metadata.clone(),
+                header: header.to_vec(),
+            }),
+        }
+    };
+    Language::ALL.iter().copied().filter(|l| options.languages.contains(l)).map(backend).collect()
 }
 
 /// The lines every file opens with, as comments. They name the command and the schema file, whose paths may
@@ -284,6 +306,20 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_without_definitions_has_its_root_type_in_both_languages() {
+        let schema =
+            r#"{"title": "Point", "type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}"#;
+        let output = generate_from_text(Path::new("point.json"), schema, &Options::default()).unwrap();
+        let file = |path: &str| {
+            let file = output.files.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("{path} is missing"));
+            file.contents.as_str()
+        };
+        assert!(file("rust/src/lib.rs").contains("pub struct Point {"));
+        assert!(file("python/codex_app_server_types/_models/point.py").contains("class Point(WireModel):"));
+        assert_eq!((output.summary.types, output.summary.namespaces), (1, 1));
+    }
 
     #[test]
     fn line_breaks_in_the_file_name_or_command_stay_in_the_header_comment() {

@@ -49,8 +49,8 @@ enum Command {
         #[arg(long, default_value = "codex_app_server_types", value_parser = python_package)]
         python_package: String,
         /// Write only these bindings (repeatable); the other language's folder is left as it is.
-        #[arg(long = "lang", value_enum)]
-        languages: Vec<Language>,
+        #[arg(long = "lang", value_parser = language())]
+        languages: Vec<codegen::Language>,
         /// A file naming the result types of requests the schema does not let the generator find
         /// (`{"responses": {"method": "v2/Definition"}}`); replaces the built-in one.
         #[arg(long)]
@@ -163,10 +163,12 @@ enum FailOn {
     Breaking,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Language {
-    Rust,
-    Python,
+/// `--lang`: one of [`codegen::Language::ALL`], by name (`--help` lists them).
+fn language() -> impl clap::builder::TypedValueParser<Value = codegen::Language> {
+    clap::builder::TypedValueParser::map(
+        clap::builder::PossibleValuesParser::new(codegen::Language::ALL.iter().map(|l| l.name())),
+        |name| codegen::Language::from_name(&name).expect("clap accepts only the names listed"),
+    )
 }
 
 /// The command the headers name: without `--schema` and `--out`, so that the same schema gives the same bytes
@@ -236,14 +238,7 @@ fn main() -> ExitCode {
                 rust_crate_name: crate_name,
                 python_distribution: python_package.replace('_', "-"),
                 python_package,
-                languages: if languages.is_empty() {
-                    codegen::Languages::default()
-                } else {
-                    codegen::Languages {
-                        rust: languages.contains(&Language::Rust),
-                        python: languages.contains(&Language::Python),
-                    }
-                },
+                languages: if languages.is_empty() { codegen::Language::ALL.to_vec() } else { languages },
                 rpc_overrides,
                 ..codegen::Options::default()
             };

@@ -129,11 +129,8 @@ fn every_definition_of_every_fixture_round_trips_in_rust() {
     let mut dropped = String::new();
     for (name, schema) in fixtures() {
         let krate = format!("fixture-{}", name.replace('_', "-"));
-        let options = Options {
-            rust_crate_name: krate.clone(),
-            languages: codegen::Languages { rust: true, python: false },
-            ..Options::default()
-        };
+        let options =
+            Options { rust_crate_name: krate.clone(), languages: vec![codegen::Language::Rust], ..Options::default() };
         for f in codegen::generate(&schema, &options).unwrap().files {
             let target = workspace.path().join(&name).join(f.path.strip_prefix("rust/").expect("a Rust file"));
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -149,10 +146,10 @@ fn every_definition_of_every_fixture_round_trips_in_rust() {
             let (definition, property) = w.location.pointer.rsplit_once("/properties/").expect("a property's default");
             writeln!(dropped, "    ({:?}, {definition:?}, {property:?}),", schema.display().to_string()).unwrap();
         }
-        let ir = model.ir;
+        let ir = model.named_for(codegen::Language::Rust);
         for id in (0..ir.types.len()).map(TypeId) {
             if matches!(ir.get(id).origin.hint, NameHint::Definition(_)) {
-                let path = ir.rust_path(id, &krate.replace('-', "_"));
+                let path = codegen::emit::rust::names::path(&ir, id, &krate.replace('-', "_"));
                 let pointer = &ir.get(id).origin.location.pointer;
                 writeln!(table, "    ({:?}, {pointer:?}, trip::roundtrip::<{path}>),", schema.display().to_string())
                     .unwrap();

@@ -15,13 +15,13 @@ fn pinned() -> Value {
 fn names(schema: &Value) -> BTreeMap<String, (String, String)> {
     let text = serde_json::to_string(schema).unwrap();
     let model = codegen::model(Path::new("schema.json"), &text).unwrap();
-    model
-        .ir
-        .types
+    let (rust, python) = (model.named_for(codegen::Language::Rust), model.named_for(codegen::Language::Python));
+    rust.types
         .iter()
-        .map(|t| {
-            let key = format!("{}#{:?}", t.origin.location.pointer, t.origin.hint_text());
-            (key, (t.name.rust.clone(), t.name.python.clone()))
+        .zip(&python.types)
+        .map(|(r, p)| {
+            let key = format!("{}#{:?}", r.origin.location.pointer, r.origin.hint_text());
+            (key, (r.name.ident.clone(), p.name.ident.clone()))
         })
         .collect()
 }

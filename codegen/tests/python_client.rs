@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use codegen::{generate_from_text, Languages, Options};
+use codegen::{generate_from_text, Language, Options};
 use serde_json::Value;
 
 const PACKAGE: &str = "python/codex_app_server_types";
@@ -15,7 +15,7 @@ fn pinned() -> (std::path::PathBuf, String) {
 }
 
 fn python_files(path: &Path, text: &str) -> Vec<codegen::GeneratedFile> {
-    let options = Options { languages: Languages { rust: false, python: true }, ..Options::default() };
+    let options = Options { languages: vec![Language::Python], ..Options::default() };
     generate_from_text(path, text, &options).expect("the schema generates").files
 }
 

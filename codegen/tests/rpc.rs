@@ -100,7 +100,7 @@ fn method_names_are_identifiers_in_each_language() {
     let (_, ir) = pinned();
     let rpc = ir.rpc.as_ref().unwrap();
     let start = rpc.methods.iter().find(|m| m.name.wire == "item/commandExecution/requestApproval").unwrap();
-    assert_eq!(start.name.rust, "ItemCommandExecutionRequestApproval");
+    assert_eq!(start.name.ident, "ItemCommandExecutionRequestApproval");
     let rust = codegen::emit::rust::names::functions(rpc, &mut Vec::new());
     let python = codegen::emit::python::names::functions(rpc, &mut Vec::new());
     assert_eq!(rust.of(start), "item_command_execution_request_approval");

@@ -126,7 +126,7 @@ impl Bench {
 
         let binary = release_codegen(&root)?;
         let options = codegen::Options {
-            languages: codegen::Languages { rust: true, python: args.both },
+            languages: if args.both { codegen::Language::ALL.to_vec() } else { vec![codegen::Language::Rust] },
             ..codegen::Options::default()
         };
         let languages: &'static [&'static str] = if args.both { &[] } else { &["rust"] };

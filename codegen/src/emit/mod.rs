@@ -7,19 +7,19 @@ pub mod rust;
 use crate::error::Warning;
 use crate::ir::Ir;
 
-/// Every backend's naming pass (`names::assign` of each), in the order the backends run. A model is named
-/// with all of them (`codegen::model`), so that it holds every language's names whichever are written.
-pub const NAMING: &[fn(&mut Ir, &mut Vec<Warning>)] = &[rust::names::assign, python::names::assign];
-
-/// A target language, configured. The pipeline runs every backend asked for over the same named IR; a new
-/// language is a folder here with a type implementing this, and a line where `lib.rs` lists the backends.
+/// A target language, configured. The pipeline gives every backend asked for its own copy of the named IR,
+/// which it names ([`Backend::name`]) and then prints; a new language is a folder here with a type
+/// implementing this, and a line where `lib.rs` lists the backends.
 pub trait Backend {
     /// The folder of the output its files go in (`rust`).
     fn folder(&self) -> &'static str;
     /// The language's name in the run's summary (`Rust`).
     fn label(&self) -> &'static str;
-    /// Its files, with paths relative to [`Backend::folder`], from a model every pass of [`NAMING`] has named;
-    /// the names it could only tell apart by a number are added to `warnings`.
+    /// Decides the language's own names on `ir`, this backend's copy of the model (its `names::assign`);
+    /// what could only be told apart by a number is added to `warnings`.
+    fn name(&self, ir: &mut Ir, warnings: &mut Vec<Warning>);
+    /// Its files, with paths relative to [`Backend::folder`], from a model [`Backend::name`] has named; the
+    /// names it could only tell apart by a number are added to `warnings`.
     fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile>;
 }
 

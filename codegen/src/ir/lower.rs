@@ -25,8 +25,15 @@ pub fn lower(doc: &Document, sha256: &str) -> Result<Lowered> {
         titled: HashMap::new(),
         warnings: Vec::new(),
     };
-    let namespaces =
-        doc.namespaces.iter().map(|ns| Namespace { path: ns.path.clone(), modules: Vec::new() }).collect::<Vec<_>>();
+    let mut namespaces = doc
+        .namespaces
+        .iter()
+        .map(|ns| Namespace { path: ns.path.clone(), modules: Vec::new(), types: Vec::new() })
+        .collect::<Vec<_>>();
+    // The top level holds the root's type even when the schema has no `definitions`.
+    if namespaces.is_empty() {
+        namespaces.push(Namespace { path: Vec::new(), modules: Vec::new(), types: Vec::new() });
+    }
     let mut definitions = 0;
     for (index, ns) in doc.namespaces.iter().enumerate() {
         for (key, node) in &ns.definitions {

@@ -1,5 +1,6 @@
-//! The target-neutral model every emitter reads. Type and variant names are final here; each backend decides
-//! its own language's names of modules, fields and enum values, on its own copy of the model.
+//! The target-neutral model every emitter reads. Type, variant and method-marker names are decided here once
+//! (`naming`); each backend decides its own language's names of modules, fields and enum values, on its own
+//! copy of the model.
 
 pub mod check;
 pub mod declines;
@@ -12,14 +13,14 @@ use serde_json::Value;
 
 use crate::error::Location;
 
-/// One name in its three forms: as on the wire, as a Rust identifier, as a Python identifier. `naming` decides
-/// the `rust` of types, variants and method markers (the names every backend starts from); the rest is each
-/// backend's to decide (`emit::*::names`), on its own copy of the model, and empty until then.
+/// One name: as on the wire, and as an identifier. `naming` decides the identifiers of types, variants and
+/// method markers (language-neutral, and what every backend starts from); the rest are each backend's to decide
+/// (`emit::*::names`) on its own copy of the model, and empty until then. A backend may also rewrite a type's
+/// identifier on its copy (a Python class that would shadow a name its package imports).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Name {
     pub wire: String,
-    pub rust: String,
-    pub python: String,
+    pub ident: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -33,8 +34,10 @@ pub struct NamespaceId(pub usize);
 pub struct Namespace {
     /// Path below the top level, empty for the top level.
     pub path: Vec<String>,
-    /// The module name of each path segment, in each language (empty for the top level).
+    /// The module name of each path segment (empty for the top level); the identifiers are each backend's.
     pub modules: Vec<Name>,
+    /// Its types in output order (by their language-neutral name, so output is stable); set by `naming`.
+    pub types: Vec<TypeId>,
 }
 
 /// Where a type came from, and how its name was chosen.
@@ -215,7 +218,7 @@ pub struct TaggedUnion {
 
 #[derive(Debug, Clone)]
 pub struct TaggedVariant {
-    /// `wire` is the tag value; `rust`/`python` name the variant.
+    /// `wire` is the tag value; `ident` names the variant (the same in every language).
     pub name: Name,
     /// The variant's object, without the tag property.
     pub ty: TypeId,
@@ -413,23 +416,6 @@ impl Ir {
         out
     }
 
-    /// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`. The module names
-    /// are the Rust backend's: call it on a model `emit::rust::names::assign` has named (`codegen::model` does).
-    pub fn rust_path(&self, id: TypeId, krate: &str) -> String {
-        let t = self.get(id);
-        let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.rust.as_str());
-        std::iter::once(krate).chain(modules).chain([t.name.rust.as_str()]).collect::<Vec<_>>().join("::")
-    }
-
-    /// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then name). The
-    /// names are the Python backend's: call it on a model `emit::python::names::assign` has named.
-    pub fn python_path(&self, id: TypeId, package: &str) -> String {
-        let t = self.get(id);
-        let modules = self.namespaces[t.namespace.0].modules.iter().map(|m| m.python.as_str());
-        let module: Vec<&str> = std::iter::once(package).chain(modules).collect();
-        format!("{}:{}", module.join("."), t.name.python)
-    }
-
     /// The namespaces directly below `ns`.
     pub fn children(&self, ns: NamespaceId) -> Vec<NamespaceId> {
         let path = &self.namespaces[ns.0].path;
@@ -442,11 +428,8 @@ impl Ir {
             .collect()
     }
 
-    /// Type ids of one namespace, in output order (by Rust name, so output is stable).
-    pub fn types_in(&self, ns: NamespaceId) -> Vec<TypeId> {
-        let mut ids: Vec<TypeId> =
-            (0..self.types.len()).map(TypeId).filter(|id| self.get(*id).namespace == ns).collect();
-        ids.sort_by(|a, b| self.get(*a).name.rust.cmp(&self.get(*b).name.rust));
-        ids
+    /// Type ids of one namespace, in output order (by language-neutral name, so output is stable).
+    pub fn types_in(&self, ns: NamespaceId) -> &[TypeId] {
+        &self.namespaces[ns.0].types
     }
 }

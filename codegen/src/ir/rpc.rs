@@ -63,7 +63,7 @@ impl Rpc {
 
 #[derive(Debug, Clone)]
 pub struct Method {
-    /// `wire` is the method; `rust` names its marker type, `python` the same in Python.
+    /// `wire` is the method; `ident` names its marker type (the same in every language).
     pub name: Name,
     pub sender: Sender,
     pub params: Params,

@@ -17,8 +17,8 @@ use crate::error::Warning;
 use crate::ir::*;
 use idents::*;
 
-/// Names every type, variant and method marker of `ir` (the `rust` of their [`Name`]s, which every backend
-/// starts from). Returns what could only be told apart by a number. Backends that name classes of their own claim them in the order this pass records
+/// Names every type, variant and method marker of `ir` (the `ident` of their [`Name`]s, which every backend
+/// starts from), and orders each namespace's types by those names. Returns what could only be told apart by a number. Backends that name classes of their own claim them in the order this pass records
 /// in [`Ir::claim_order`].
 pub fn assign(ir: &mut Ir) -> Vec<Warning> {
     let mut warnings = Vec::new();
@@ -90,7 +90,7 @@ fn name_methods(ir: &mut Ir, warnings: &mut Vec<Warning>) {
         );
         for (k, i) in indices.into_iter().enumerate() {
             let m = &mut rpc.methods[i];
-            m.name.rust = markers[k].clone();
+            m.name.ident = markers[k].clone();
         }
     }
 }
@@ -152,7 +152,7 @@ impl MethodFunctions {
 
 /// Names the fields, enum values or variants of one type; `titled` are its untagged variants' inline titled types.
 fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning>) {
-    let owner = ty.name.rust.clone();
+    let owner = ty.name.ident.clone();
     let mut report = numbered_member(ty, warnings);
     // Fields, enum values and tags are each backend's to name (`emit::*::names`); variants are the same classes
     // in every language.
@@ -160,14 +160,14 @@ fn name_members(ty: &mut TypeDef, titled: &[TypeRef], warnings: &mut Vec<Warning
         TypeKind::Tagged(u) => {
             let names = variant_names(u.variants.iter().map(|v| v.name.wire.as_str()), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
-                v.name.rust = r;
+                v.name.ident = r;
             }
         }
         TypeKind::Untagged(u) => {
             let labels = untagged_labels(&u.variants, &owner, &|t| titled.contains(t));
             let names = variant_names(labels.iter().map(String::as_str), &owner, &mut report);
             for (v, r) in u.variants.iter_mut().zip(names) {
-                v.name.rust = r;
+                v.name.ident = r;
             }
         }
         TypeKind::Struct(_) | TypeKind::Enum(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
@@ -391,13 +391,13 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
             }
             NameHint::Title { title, owner } => {
                 let base = camel(&title, "Type");
-                let owner_name = ir.types[owner.0].name.rust.clone();
+                let owner_name = ir.types[owner.0].name.ident.clone();
                 let qualified =
                     if base.starts_with(&owner_name) { base.clone() } else { format!("{owner_name}{base}") };
                 (title, vec![base, qualified])
             }
             NameHint::Derived { owner, role } => {
-                let owner_name = ir.types[owner.0].name.rust.clone();
+                let owner_name = ir.types[owner.0].name.ident.clone();
                 (role.clone(), vec![format!("{owner_name}{}", camel(&role, ""))])
             }
         };
@@ -427,7 +427,16 @@ fn name_types(ir: &mut Ir, warnings: &mut Vec<Warning>) {
             name
         });
         rust_taken.insert(rust.clone());
-        ir.types[i].name = Name { wire, rust, python: String::new() };
+        ir.types[i].name = Name { wire, ident: rust };
+    }
+    for ns in &mut ir.namespaces {
+        ns.types.clear();
+    }
+    for (i, ty) in ir.types.iter().enumerate() {
+        ir.namespaces[ty.namespace.0].types.push(TypeId(i));
+    }
+    for ns in &mut ir.namespaces {
+        ns.types.sort_by(|a, b| ir.types[a.0].name.ident.cmp(&ir.types[b.0].name.ident));
     }
 }
 

@@ -28,11 +28,11 @@ fn main() {
         ["samples", schema, package] => {
             let text = std::fs::read_to_string(schema).expect("the schema is readable");
             let model = codegen::model(Path::new(schema), &text).unwrap_or_else(|e| panic!("{e}"));
-            let ir = &model.ir;
+            let ir = model.named_for(codegen::Language::Python);
             let definitions = (0..ir.types.len()).map(TypeId).filter_map(|id| {
                 let t = ir.get(id);
                 matches!(t.origin.hint, NameHint::Definition(_))
-                    .then(|| (t.origin.location.pointer.clone(), ir.python_path(id, package)))
+                    .then(|| (t.origin.location.pointer.clone(), codegen::emit::python::names::path(&ir, id, package)))
             });
             print_samples(&mut out, &serde_json::from_str(&text).expect("the schema is JSON"), definitions);
         }

@@ -202,7 +202,7 @@ pub fn run_ours(name: &str, flat: &Value) -> Result<OurOutput, String> {
         if !model.ir.namespaces[def.namespace.0].path.is_empty() {
             return Err(format!("`{key}` is still in a namespace after flattening"));
         }
-        types.insert(key, (def.name.rust.clone(), def.origin.location.pointer.clone()));
+        types.insert(key, (def.name.ident.clone(), def.origin.location.pointer.clone()));
     }
     // Only the Rust crate (the generator may write other languages beside it).
     let files = output.files.into_iter().filter(|f| f.path.starts_with("rust/")).collect();

@@ -227,7 +227,7 @@ fn sort_key(module: &str) -> (usize, String) {
 /// The Python name of an id that is a field of the params themselves.
 fn direct<'a>(ir: &'a Ir, field: Option<&IdField>) -> Option<&'a str> {
     match field?.steps.as_slice() {
-        [step] => Some(ir.field(*step).name.python.as_str()),
+        [step] => Some(ir.field(*step).name.ident.as_str()),
         _ => None,
     }
 }
@@ -236,7 +236,7 @@ fn path(ir: &Ir, field: Option<&IdField>) -> String {
     match field {
         None => "None".into(),
         Some(f) => {
-            let names: Vec<String> = f.steps.iter().map(|s| string(&ir.field(*s).name.python)).collect();
+            let names: Vec<String> = f.steps.iter().map(|s| string(&ir.field(*s).name.ident)).collect();
             if names.len() == 1 {
                 format!("({},)", names[0])
             } else {

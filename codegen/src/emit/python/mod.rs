@@ -66,6 +66,10 @@ impl super::Backend for PackageOptions {
         "Python"
     }
 
+    fn name(&self, ir: &mut Ir, warnings: &mut Vec<Warning>) {
+        names::assign(ir, warnings)
+    }
+
     fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
         emit_named(ir, self, warnings)
     }
@@ -143,7 +147,7 @@ fn emit_named(ir: &Ir, options: &PackageOptions, warnings: &mut Vec<Warning>) ->
     }
     for ns_files in &namespaces {
         let dir: Vec<&str> = std::iter::once(package.as_str())
-            .chain(ir.namespaces[ns_files.ns.0].modules.iter().map(|m| m.python.as_str()))
+            .chain(ir.namespaces[ns_files.ns.0].modules.iter().map(|m| m.ident.as_str()))
             .collect();
         let dir = dir.join("/");
         jobs.push((format!("{dir}/__init__.py"), View::Init(&ns_files.init)));

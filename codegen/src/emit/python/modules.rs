@@ -258,7 +258,7 @@ pub fn layout(
             let others: BTreeSet<NamespaceId> = names.iter().map(|(n, _)| *n).filter(|n| n != ns).collect();
             let mut late: Vec<(usize, String, Vec<String>)> = Vec::new();
             for other in others {
-                let path: Vec<&str> = ir.namespaces[other.0].modules.iter().map(|m| m.python.as_str()).collect();
+                let path: Vec<&str> = ir.namespaces[other.0].modules.iter().map(|m| m.ident.as_str()).collect();
                 let from = format!("{}{}", ".".repeat(depth + 2), path.join("."));
                 let line = format!("from {from} import _models as {}", module_alias(ir, other));
                 let import = (depth + 2, path.join("."), vec![line]);
@@ -331,11 +331,8 @@ pub fn layout(
                 layout::import_from("    ", &format!(".{module}"), &names)
             })
             .collect();
-        let submodules: Vec<String> = ir
-            .children(*ns)
-            .iter()
-            .map(|c| ir.namespaces[c.0].modules.last().expect("nested").python.clone())
-            .collect();
+        let submodules: Vec<String> =
+            ir.children(*ns).iter().map(|c| ir.namespaces[c.0].modules.last().expect("nested").ident.clone()).collect();
         let mut imports = exports.clone();
         layout::import_order(&mut imports);
         let mut all: Vec<String> = exports.iter().cloned().chain(submodules.iter().cloned()).collect();

@@ -52,20 +52,25 @@ pub fn functions(rpc: &Rpc, warnings: &mut Vec<Warning>) -> MethodFunctions {
     MethodFunctions::new(rpc, |w| python_function(&snake(w, "method")), CLASS_FUNCTIONS, warnings)
 }
 
-/// Decides every Python name of `ir` (the `python` of each [`Name`]): modules, classes, the classes only Python
-/// has, members and method markers. What could only be told apart by a number is added to `warnings`.
+/// Decides every Python name of `ir`, a copy of the model this backend names (the `ident` of each [`Name`]):
+/// modules, members, classes and the classes only Python has; variants and method markers keep the names
+/// every language shares. What could only be told apart by a number is added to `warnings`.
 pub fn assign(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     name_modules(ir, warnings);
-    assign_classes(ir);
+    // Members first: their messages name a type by the name every language shares.
     for ty in &mut ir.types {
         name_members(ty, warnings);
     }
-    // Method markers are the same classes in Rust and Python.
-    if let Some(rpc) = &mut ir.rpc {
-        for m in &mut rpc.methods {
-            m.name.python = m.name.rust.clone();
-        }
-    }
+    assign_classes(ir);
+}
+
+/// Where a named type is in the Python package `package`: `package.v2:Thread` (module, then class), in a
+/// model [`assign`] has named.
+pub fn path(ir: &Ir, id: TypeId, package: &str) -> String {
+    let t = ir.get(id);
+    let modules = ir.namespaces[t.namespace.0].modules.iter().map(|m| m.ident.as_str());
+    let module: Vec<&str> = std::iter::once(package).chain(modules).collect();
+    format!("{}:{}", module.join("."), t.name.ident)
 }
 
 /// Names every Python class of `ir`: each type's own class keeps the type's name unless the package's own
@@ -76,12 +81,12 @@ fn assign_classes(ir: &mut Ir) {
     for id in ir.claim_order.clone() {
         let ty = &mut ir.types[id.0];
         let namespace_taken = taken.entry(ty.namespace).or_default();
-        let mut python = python_type(&ty.name.rust, RESERVED_TYPES);
+        let mut python = python_type(&ty.name.ident, RESERVED_TYPES);
         while namespace_taken.contains(&python) {
             python.push('_');
         }
         namespace_taken.insert(python.clone());
-        ty.name.python = python;
+        ty.name.ident = python;
     }
     name_extra_classes(ir, taken);
 }
@@ -101,7 +106,7 @@ fn name_extra_classes(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<Strin
     };
     for i in 0..ir.types.len() {
         let ns = ir.types[i].namespace;
-        let owner_py = ir.types[i].name.python.clone();
+        let owner_py = ir.types[i].name.ident.clone();
         let flatten = match &ir.types[i].kind {
             TypeKind::Struct(Struct { flatten: Some(f), .. }) => Some(f.ty),
             _ => None,
@@ -109,13 +114,13 @@ fn name_extra_classes(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<Strin
         // A tagged union's unknown variant; for a flattened union, it stands for the whole object.
         if let Some(union) = flatten {
             let variants: Vec<(Option<TypeId>, String)> = match &ir.types[union.0].kind {
-                TypeKind::Tagged(u) => u.variants.iter().map(|v| (Some(v.ty), v.name.rust.clone())).collect(),
+                TypeKind::Tagged(u) => u.variants.iter().map(|v| (Some(v.ty), v.name.ident.clone())).collect(),
                 TypeKind::Untagged(u) => u
                     .variants
                     .iter()
                     .map(|v| match &v.kind {
-                        UntaggedKind::Value(TypeRef::Named(id)) => (Some(*id), v.name.rust.clone()),
-                        _ => (None, v.name.rust.clone()),
+                        UntaggedKind::Value(TypeRef::Named(id)) => (Some(*id), v.name.ident.clone()),
+                        _ => (None, v.name.ident.clone()),
                     })
                     .collect(),
                 _ => Vec::new(),
@@ -125,28 +130,28 @@ fn name_extra_classes(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<Strin
                 .map(|(ty, variant)| {
                     let python = match ty {
                         // Used by this union alone: the variant's own class takes the object's fields.
-                        Some(id) if references.get(&id) == Some(&1) => ir.types[id.0].name.python.clone(),
+                        Some(id) if references.get(&id) == Some(&1) => ir.types[id.0].name.ident.clone(),
                         _ => claim(ns, format!("{owner_py}{variant}")),
                     };
-                    Name { wire: String::new(), rust: String::new(), python }
+                    Name { wire: String::new(), ident: python }
                 })
                 .collect();
             if let TypeKind::Struct(Struct { flatten: Some(f), .. }) = &mut ir.types[i].kind {
                 f.merged = merged;
             }
             if let TypeKind::Tagged(u) = &mut ir.types[union.0].kind {
-                u.unknown.python = claim(ns, format!("Unknown{owner_py}"));
+                u.unknown.ident = claim(ns, format!("Unknown{owner_py}"));
             }
         }
     }
     for i in 0..ir.types.len() {
         let ns = ir.types[i].namespace;
-        let own = ir.types[i].name.python.clone();
+        let own = ir.types[i].name.ident.clone();
         if let TypeKind::Tagged(u) = &ir.types[i].kind {
-            if u.unknown.python.is_empty() {
+            if u.unknown.ident.is_empty() {
                 let name = claim(ns, format!("Unknown{own}"));
                 if let TypeKind::Tagged(u) = &mut ir.types[i].kind {
-                    u.unknown.python = name;
+                    u.unknown.ident = name;
                 }
             }
         }
@@ -174,14 +179,14 @@ fn name_modules(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let modules = module_names(ir, |w| python_field(&snake(w, "ns")), MODULES, warnings);
     for (ns, names) in ir.namespaces.iter_mut().zip(modules) {
         for (module, name) in ns.modules.iter_mut().zip(names) {
-            module.python = name;
+            module.ident = name;
         }
     }
 }
 
-/// The Python names of one type's fields, enum values, tag and variants (variants keep their Rust names).
+/// The Python names of one type's fields, enum values and tag.
 fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
-    let owner = ty.name.rust.clone();
+    let owner = ty.name.ident.clone();
     let mut report = numbered_member(ty, warnings);
     match &mut ty.kind {
         TypeKind::Struct(s) => {
@@ -194,10 +199,10 @@ fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
             });
             let mut names = names.into_iter();
             for f in &mut s.fields {
-                f.name.python = names.next().expect("one name per field");
+                f.name.ident = names.next().expect("one name per field");
             }
             if let Some(fl) = &mut s.flatten {
-                fl.name.python = names.next().expect("one name for the flattened union");
+                fl.name.ident = names.next().expect("one name for the flattened union");
             }
         }
         TypeKind::Enum(e) => {
@@ -209,21 +214,11 @@ fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
                 &mut |n| report(format!("enum value `{n}` of {owner} (Python)")),
             );
             for (v, name) in e.values.iter_mut().zip(names) {
-                v.name.python = name;
+                v.name.ident = name;
             }
         }
-        TypeKind::Tagged(u) => {
-            u.tag.python = python_field(&snake(&u.tag.wire, "tag"));
-            for v in &mut u.variants {
-                v.name.python = v.name.rust.clone();
-            }
-        }
-        TypeKind::Untagged(u) => {
-            for v in &mut u.variants {
-                v.name.python = v.name.rust.clone();
-            }
-        }
-        TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
+        TypeKind::Tagged(u) => u.tag.ident = python_field(&snake(&u.tag.wire, "tag")),
+        TypeKind::Untagged(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
     }
 }
 

@@ -202,7 +202,7 @@ impl Classes {
         let mut names = Vec::new();
         for (m, message) in rpc.methods.iter().zip(&self.messages) {
             let named = m.params.ty().into_iter().chain(m.response()).filter_map(TypeRef::named);
-            names.extend(named.map(|id| (ir.get(id).namespace, ir.get(id).name.python.clone())));
+            names.extend(named.map(|id| (ir.get(id).namespace, ir.get(id).name.ident.clone())));
             names.extend(message.clone());
         }
         names.extend(self.unknown.iter().flatten().cloned());
@@ -227,9 +227,9 @@ fn message_class(ir: &Ir, rpc: &Rpc, m: &Method) -> Option<(NamespaceId, String)
     let owner = ir.get(union.message);
     match &owner.kind {
         TypeKind::Struct(Struct { flatten: Some(f), .. }) => {
-            Some((owner.namespace, f.merged.get(m.variant)?.python.clone()))
+            Some((owner.namespace, f.merged.get(m.variant)?.ident.clone()))
         }
-        _ => Some((ir.get(variant.ty).namespace, ir.get(variant.ty).name.python.clone())),
+        _ => Some((ir.get(variant.ty).namespace, ir.get(variant.ty).name.ident.clone())),
     }
 }
 
@@ -238,7 +238,7 @@ fn unknown_class(ir: &Ir, union: &crate::ir::rpc::MessageUnion) -> Option<(Names
     let TypeKind::Tagged(tagged) = &ir.get(union.tagged).kind else {
         return None;
     };
-    Some((ir.get(union.message).namespace, tagged.unknown.python.clone()))
+    Some((ir.get(union.message).namespace, tagged.unknown.ident.clone()))
 }
 
 pub(super) fn prepare<'a>(
@@ -270,7 +270,7 @@ pub(super) fn prepare<'a>(
     let arguments = match m.params.ty().filter(|_| m.sender == Sender::Client) {
         None => Arguments::None,
         Some(ty) => match plain_object(ir, ty) {
-            Some(fields) if fields.iter().all(|f| keyword_ok(&f.name.python)) => {
+            Some(fields) if fields.iter().all(|f| keyword_ok(&f.name.ident)) => {
                 let mut args = Vec::new();
                 for f in fields
                     .iter()
@@ -278,11 +278,11 @@ pub(super) fn prepare<'a>(
                     .chain(fields.iter().filter(|f| !f.required || optional))
                 {
                     let required = f.required && !optional;
-                    args.push((f.name.python.clone(), a.annotation(&f.ty), required));
+                    args.push((f.name.ident.clone(), a.annotation(&f.ty), required));
                     if let Some(d) = f.default.as_ref().filter(|d| d.applied().is_some()) {
                         defaults.push(format!(
                             "`{}` is `{}`",
-                            f.name.python,
+                            f.name.ident,
                             serde_json::to_string(&d.json).unwrap_or_default()
                         ));
                     }

@@ -103,7 +103,7 @@ impl Glue<'_> {
     }
 
     fn marker(&self, m: &Method) -> String {
-        format!("crate::rpc::{}::{}", if m.sender == Sender::Client { "client" } else { "server" }, m.name.rust)
+        format!("crate::rpc::{}::{}", if m.sender == Sender::Client { "client" } else { "server" }, m.name.ident)
     }
 
     /// The struct a params type stands for.
@@ -340,7 +340,7 @@ mod tests {
     fn the_pinned_schema_has_a_client_whose_glue_routes_and_declines() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/codex_app_server_protocol.schemas.json");
         let text = std::fs::read_to_string(&path).expect("the pinned schema is readable");
-        let ir = crate::model(&path, &text).expect("the pinned schema generates").ir;
+        let ir = crate::model(&path, &text).expect("the pinned schema generates").named_for(crate::Language::Rust);
         let functions = super::super::names::functions(ir.rpc.as_ref().expect("method tables"), &mut Vec::new());
         let files = super::module(&ir, "", &functions).expect("the pinned schema supports the client");
         let glue = &files.iter().find(|(p, _)| p == "src/client/generated.rs").expect("the glue").1;
@@ -387,7 +387,8 @@ mod tests {
     #[test]
     fn a_schema_without_turns_has_no_client() {
         let schema = serde_json::json!({"definitions": {"A": {"type": "string"}}});
-        let ir = crate::model(Path::new("a.json"), &schema.to_string()).expect("generates").ir;
+        let ir =
+            crate::model(Path::new("a.json"), &schema.to_string()).expect("generates").named_for(crate::Language::Rust);
         assert!(super::module(&ir, "", &Default::default()).is_none());
     }
 }

@@ -36,11 +36,11 @@ impl Ctx<'_> {
             out.push_str("crate");
             for m in &self.ir.namespaces[def.namespace.0].modules {
                 out.push_str("::");
-                out.push_str(&m.rust);
+                out.push_str(&m.ident);
             }
             out.push_str("::");
         }
-        out.push_str(&def.name.rust);
+        out.push_str(&def.name.ident);
     }
 
     /// [`Ctx::ty`] as text.
@@ -118,7 +118,7 @@ impl Ctx<'_> {
                 };
                 match listed {
                     Some(x) => {
-                        let variant = ident(&x.name.rust);
+                        let variant = ident(&x.name.ident);
                         quote! { #path::#variant }
                     }
                     None => quote! { #path::Unknown(String::from(#wire)) },
@@ -144,7 +144,7 @@ pub fn item(ctx: &Ctx<'_>, id: TypeId, out: &mut Vec<Item>) {
         TypeKind::Alias(t) => {
             let mut item = ItemText::default();
             item.doc(0, def.doc.as_deref());
-            item.line(0, &["pub type ", &def.name.rust, " = ", &ctx.type_string(t, false), ";"]);
+            item.line(0, &["pub type ", &def.name.ident, " = ", &ctx.type_string(t, false), ";"]);
             out.push(Item::Text(item));
         }
         TypeKind::Newtype(t) => {
@@ -152,7 +152,7 @@ pub fn item(ctx: &Ctx<'_>, id: TypeId, out: &mut Vec<Item>) {
             item.doc(0, def.doc.as_deref());
             item.attr(0, "derive", &["Debug", "Clone", "PartialEq", "serde::Serialize", "serde::Deserialize"], false);
             item.attr(0, "serde", &["transparent"], false);
-            item.line(0, &["pub struct ", &def.name.rust, "(pub ", &ctx.type_string(t, false), ");"]);
+            item.line(0, &["pub struct ", &def.name.ident, "(pub ", &ctx.type_string(t, false), ");"]);
             out.push(Item::Text(item));
         }
     }
@@ -172,13 +172,13 @@ enum FieldForm {
 
 /// The struct as text; the functions giving its fields' defaults, if any, as an `impl` of tokens.
 fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
-    let type_name = &def.name.rust;
+    let type_name = &def.name.ident;
     let mut fields = ItemText::default();
     let mut default_fns = Vec::new();
     let mut all_optional = true;
     let mut inits = Vec::with_capacity(s.fields.len() + 2);
     for f in &s.fields {
-        let field = f.name.rust.as_str();
+        let field = f.name.ident.as_str();
         let base = ctx.type_string(&f.ty, f.recursive);
         let rename = (field.trim_start_matches("r#") != f.name.wire)
             .then(|| format!("rename = {}", string_literal(&f.name.wire)));
@@ -246,8 +246,8 @@ fn structure(ctx: &Ctx<'_>, def: &TypeDef, s: &Struct, out: &mut Vec<Item>) {
         ctx.path_text(fl.ty, &mut t);
         fields.doc(1, Some("The properties that depend on which of the alternatives this object is."));
         fields.attr(1, "serde", &["flatten"], false);
-        fields.line(1, &["pub ", &fl.name.rust, ": ", &t, ","]);
-        inits.push(Init::Given { field: &fl.name.rust, ty: t, into: false });
+        fields.line(1, &["pub ", &fl.name.ident, ": ", &t, ","]);
+        inits.push(Init::Given { field: &fl.name.ident, ty: t, into: false });
     }
     let mut container = None;
     match &s.extra {
@@ -389,12 +389,12 @@ fn string_enum(def: &TypeDef, e: &StringEnum) -> ItemText {
     item.text.push_str("crate::wire::string_enum! {\n");
     item.doc(1, def.doc.as_deref());
     item.text.push_str("    pub enum ");
-    item.text.push_str(&def.name.rust);
+    item.text.push_str(&def.name.ident);
     item.text.push_str(" {\n");
     for v in &e.values {
         item.doc(2, v.doc.as_deref());
         item.text.push_str("        ");
-        item.text.push_str(&v.name.rust);
+        item.text.push_str(&v.name.ident);
         item.text.push_str(" = ");
         item.text.push_str(&string_literal(&v.name.wire));
         item.text.push_str(",\n");
@@ -419,7 +419,7 @@ fn is_unknown(item: &mut ItemText, type_name: &str, doc: &str) {
 /// A tagged union: serde writes it (`#[serde(tag)]`); it reads itself through `wire::Tagged`, so an unknown
 /// tag is kept and errors in a known variant name the union and the tag.
 fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
-    let type_name = def.name.rust.as_str();
+    let type_name = def.name.ident.as_str();
     let tag = string_literal(&u.tag.wire);
     let mut item = ItemText::default();
     item.doc(0, def.doc.as_deref());
@@ -435,7 +435,7 @@ fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
         } else {
             item.attr(1, "serde", &[&format!("rename = {}", string_literal(&v.name.wire))], false);
         }
-        item.tuple_variant(1, &v.name.rust, &ctx.type_string(&TypeRef::Named(v.ty), v.recursive));
+        item.tuple_variant(1, &v.name.ident, &ctx.type_string(&TypeRef::Named(v.ty), v.recursive));
     }
     item.doc(1, Some("A variant this version of the schema does not list, kept as received (tag included)."));
     item.attr(1, "serde", &["untagged"], false);
@@ -450,9 +450,9 @@ fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
     for v in &u.variants {
         let read = if v.tag_in_struct { "variant_with_tag" } else { "variant" };
         let wrap = if v.recursive {
-            format!("|v: {}| Self::{}(Box::new(v))", ctx.type_string(&TypeRef::Named(v.ty), false), v.name.rust)
+            format!("|v: {}| Self::{}(Box::new(v))", ctx.type_string(&TypeRef::Named(v.ty), false), v.name.ident)
         } else {
-            format!("Self::{}", v.name.rust)
+            format!("Self::{}", v.name.ident)
         };
         item.arm(3, &["Some(", &string_literal(&v.name.wire), ")"], &Part::texts(&["tagged.", read, "(", &wrap, ")"]));
     }
@@ -463,7 +463,7 @@ fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
 
 /// Any other union: its variants are tried in schema order (see `wire::try_variant_strictly`).
 fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
-    let type_name = def.name.rust.as_str();
+    let type_name = def.name.ident.as_str();
     let mut item = ItemText::default();
     item.doc(0, def.doc.as_deref());
     item.attr(0, "derive", &["Debug", "Clone", "PartialEq"], false);
@@ -471,8 +471,8 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
     for v in &u.variants {
         item.doc(1, v.doc.as_deref());
         match &v.kind {
-            UntaggedKind::Literal(_) => item.line(1, &[&v.name.rust, ","]),
-            UntaggedKind::Value(t) => item.tuple_variant(1, &v.name.rust, &ctx.type_string(t, v.recursive)),
+            UntaggedKind::Literal(_) => item.line(1, &[&v.name.ident, ","]),
+            UntaggedKind::Value(t) => item.tuple_variant(1, &v.name.ident, &ctx.type_string(t, v.recursive)),
         }
     }
     if u.fallback {
@@ -492,12 +492,12 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         match &v.kind {
             UntaggedKind::Literal(w) => item.arm(
                 3,
-                &["Self::", &v.name.rust],
+                &["Self::", &v.name.ident],
                 &Part::texts(&["serializer.serialize_str(", &string_literal(w), ")"]),
             ),
             UntaggedKind::Value(_) => item.arm(
                 3,
-                &["Self::", &v.name.rust, "(value)"],
+                &["Self::", &v.name.ident, "(value)"],
                 &[Part::Text("serde::Serialize::serialize(value, serializer)")],
             ),
         }
@@ -516,7 +516,7 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         .variants
         .iter()
         .filter_map(|v| match &v.kind {
-            UntaggedKind::Literal(w) => Some((v.name.rust.as_str(), w.as_str())),
+            UntaggedKind::Literal(w) => Some((v.name.ident.as_str(), w.as_str())),
             UntaggedKind::Value(_) => None,
         })
         .collect();
@@ -545,9 +545,9 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         .filter(|v| matches!(v.kind, UntaggedKind::Value(_)))
         .map(|v| {
             if v.recursive {
-                format!("Self::{}(Box::new(v))", v.name.rust)
+                format!("Self::{}(Box::new(v))", v.name.ident)
             } else {
-                format!("Self::{}(v)", v.name.rust)
+                format!("Self::{}(v)", v.name.ident)
             }
         })
         .collect();

@@ -41,6 +41,10 @@ impl super::Backend for CrateOptions {
         "Rust"
     }
 
+    fn name(&self, ir: &mut Ir, warnings: &mut Vec<Warning>) {
+        names::assign(ir, warnings)
+    }
+
     fn emit(&self, ir: &Ir, warnings: &mut Vec<Warning>) -> Vec<GeneratedFile> {
         emit_named(ir, self, warnings)
     }
@@ -111,7 +115,7 @@ fn emit_named(ir: &Ir, options: &CrateOptions, warnings: &mut Vec<Warning>) -> V
         let path = if ns.path.is_empty() {
             "src/lib.rs".to_string()
         } else {
-            let modules: Vec<&str> = ns.modules.iter().map(|m| m.rust.trim_start_matches("r#")).collect();
+            let modules: Vec<&str> = ns.modules.iter().map(|m| m.ident.trim_start_matches("r#")).collect();
             format!("src/{}.rs", modules.join("/"))
         };
         files.push(GeneratedFile { path, contents });
@@ -179,7 +183,7 @@ fn preamble(ir: &Ir, chunk: &Chunk) -> TokenStream {
             });
         }
         for child in ir.children(id) {
-            let m = ident(&ir.namespaces[child.0].modules.last().expect("a nested namespace has a module").rust);
+            let m = ident(&ir.namespaces[child.0].modules.last().expect("a nested namespace has a module").ident);
             body.extend(quote! { pub mod #m; });
         }
         if is_root {
@@ -469,7 +473,7 @@ mod tests {
         schemas.retain(|p| p.extension().is_some_and(|e| e == "json"));
         schemas.into_iter().map(|path| {
             let text = std::fs::read_to_string(&path).expect("a schema");
-            let ir = crate::model(&path, &text).expect("a valid schema").ir;
+            let ir = crate::model(&path, &text).expect("a valid schema").named_for(crate::Language::Rust);
             (path.display().to_string(), ir)
         })
     }
@@ -494,7 +498,7 @@ mod tests {
         for (path, ir) in schemas() {
             for ns in 0..ir.namespaces.len() {
                 let ctx = items::Ctx { ir: &ir, namespace: Some(NamespaceId(ns)) };
-                for ty in ir.types_in(NamespaceId(ns)) {
+                for &ty in ir.types_in(NamespaceId(ns)) {
                     let mut out = Vec::new();
                     items::item(&ctx, ty, &mut out);
                     for item in out {
@@ -582,7 +586,9 @@ mod tests {
         let mut written = 0;
         for length in 1..=70 {
             let text = methods_schema(length);
-            let ir = crate::model(Path::new("methods.json"), &text).expect("a valid schema").ir;
+            let ir = crate::model(Path::new("methods.json"), &text)
+                .expect("a valid schema")
+                .named_for(crate::Language::Rust);
             let files = rpc::module(&ir, &test_functions(&ir)).expect("method tables");
             for (file, item) in files {
                 if item.needs_layout {

@@ -17,13 +17,14 @@ pub const EXTRA_FIELD: &str = "extra";
 /// The variant of every enum and tagged union that keeps values the schema does not list.
 pub const UNKNOWN_VARIANT: &str = "Unknown";
 
-/// Decides the Rust names of `ir` that are this backend's (the `rust` of their [`Name`]s): modules, fields, enum
-/// values, tags and unknown variants. What could only be told apart by a number is added to `warnings`.
+/// Decides the Rust names of `ir`, a copy of the model this backend names (the `ident` of their [`Name`]s):
+/// modules, fields, enum values, tags and unknown variants; types, variants and method markers keep the names
+/// every language shares. What could only be told apart by a number is added to `warnings`.
 pub fn assign(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     let modules = module_names(ir, |w| rust_field(&snake(w, "ns")), MODULES, warnings);
     for (ns, names) in ir.namespaces.iter_mut().zip(modules) {
         for (module, name) in ns.modules.iter_mut().zip(names) {
-            module.rust = name;
+            module.ident = name;
         }
     }
     for ty in &mut ir.types {
@@ -31,8 +32,16 @@ pub fn assign(ir: &mut Ir, warnings: &mut Vec<Warning>) {
     }
 }
 
+/// The path of a named type in the Rust crate whose root is `krate`: `krate::v2::Thread`, in a model
+/// [`assign`] has named.
+pub fn path(ir: &Ir, id: TypeId, krate: &str) -> String {
+    let t = ir.get(id);
+    let modules = ir.namespaces[t.namespace.0].modules.iter().map(|m| m.ident.as_str());
+    std::iter::once(krate).chain(modules).chain([t.name.ident.as_str()]).collect::<Vec<_>>().join("::")
+}
+
 fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
-    let owner = ty.name.rust.clone();
+    let owner = ty.name.ident.clone();
     let mut report = numbered_member(ty, warnings);
     match &mut ty.kind {
         TypeKind::Struct(s) => {
@@ -48,10 +57,10 @@ fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
                 });
             let mut names = names.into_iter();
             for f in &mut s.fields {
-                f.name.rust = names.next().expect("one name per field");
+                f.name.ident = names.next().expect("one name per field");
             }
             if let Some(fl) = &mut s.flatten {
-                fl.name.rust = names.next().expect("one name for the flattened union");
+                fl.name.ident = names.next().expect("one name for the flattened union");
             }
         }
         TypeKind::Enum(e) => {
@@ -63,12 +72,12 @@ fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
                 &mut |n| report(format!("enum value `{n}` of {owner}")),
             );
             for (v, name) in e.values.iter_mut().zip(names) {
-                v.name.rust = name;
+                v.name.ident = name;
             }
         }
         TypeKind::Tagged(u) => {
-            u.unknown.rust = UNKNOWN_VARIANT.into();
-            u.tag.rust = rust_field(&snake(&u.tag.wire, "tag"));
+            u.unknown.ident = UNKNOWN_VARIANT.into();
+            u.tag.ident = rust_field(&snake(&u.tag.wire, "tag"));
         }
         TypeKind::Untagged(_) | TypeKind::Alias(_) | TypeKind::Newtype(_) => {}
     }

@@ -159,7 +159,7 @@ impl Emitter<'_> {
         let mut item = ItemText::default();
         item.line(0, &["//! ", doc]);
         for m in self.rpc.methods.iter().filter(|m| m.sender == sender) {
-            let name = m.name.rust.as_str();
+            let name = m.name.ident.as_str();
             let params = self.params_type(&m.params);
             item.doc(0, Some(&method_doc(m)));
             item.line(0, &["#[derive(Debug)]"]);
@@ -180,7 +180,7 @@ impl Emitter<'_> {
     fn client_responses(&self) -> [ItemText; 4] {
         let [mut variants, mut decode, mut method, mut encode]: [ItemText; 4] = Default::default();
         for m in self.rpc.requests(Sender::Client) {
-            let name = m.name.rust.as_str();
+            let name = m.name.ident.as_str();
             let wire = string_literal(&m.name.wire);
             variants.doc(1, Some(&format!("`{}`", m.name.wire)));
             variants.tuple_variant(1, name, &self.ty(m.response().expect("a request")));
@@ -278,14 +278,14 @@ impl Emitter<'_> {
                 let take = format!("m.take({})", string_literal(&f.name.wire));
                 let read =
                     [Part::Text("crate::wire::optional_from_value"), Part::list("(", &[&take], ")"), Part::Text("?")];
-                let mut parts = vec![Part::Text("let "), Part::Text(&f.name.rust), Part::Text(" = ")];
+                let mut parts = vec![Part::Text("let "), Part::Text(&f.name.ident), Part::Text(" = ")];
                 parts.extend(read);
                 readers.code(1, &parts, ";", true);
             }
             readers.line(1, &["let variant = match method {"]);
             let TypeKind::Tagged(t) = &self.ir.get(u.tagged).kind else { unreachable!("a message union is tagged") };
             for (m, _, _) in &methods {
-                let name = format!("{tagged}::{}", t.variants[m.variant].name.rust);
+                let name = format!("{tagged}::{}", t.variants[m.variant].name.ident);
                 let body = [Part::Text(&name), Part::list("(", &["crate::wire::message(&mut m)?"], ")")];
                 readers.arm(2, &[&string_literal(&m.name.wire)], &body);
             }
@@ -296,7 +296,7 @@ impl Emitter<'_> {
             } else {
                 readers.line(1, &["let mut message = ", &message, "::new(variant);"]);
                 for f in head {
-                    readers.line(1, &["message.", &f.name.rust, " = ", &f.name.rust, ";"]);
+                    readers.line(1, &["message.", &f.name.ident, " = ", &f.name.ident, ";"]);
                 }
                 readers.line(1, &["Some(message)"]);
             }
@@ -311,10 +311,10 @@ impl Emitter<'_> {
                     let reader = self.member_reader(f).expect("checked by plain_message");
                     let member = format!("m.{}", f.name.wire);
                     let parts = [Part::Text(reader), Part::list("(", &[&member], ")"), Part::Text("?")];
-                    let mut line = vec![Part::Text("let "), Part::Text(&f.name.rust), Part::Text(" = ")];
+                    let mut line = vec![Part::Text("let "), Part::Text(&f.name.ident), Part::Text(" = ")];
                     line.extend(parts);
                     readers.code(2, &line, ";", true);
-                    names.push(f.name.rust.as_str());
+                    names.push(f.name.ident.as_str());
                 }
                 names.push("extra");
                 readers.line(2, &["let extra = m.extra();"]);
@@ -392,7 +392,7 @@ impl Emitter<'_> {
                 signature(&mut item, self.functions.of(m), params.as_deref(), [Part::Text(" -> Result"), result], " {");
             }
             let value = if params.is_some() { "params" } else { "()" };
-            item.line(2, &["self.request::<client::", &m.name.rust, ">(", value, ")"]);
+            item.line(2, &["self.request::<client::", &m.name.ident, ">(", value, ")"]);
             item.line(1, &["}"]);
         }
         item
@@ -434,18 +434,18 @@ impl Emitter<'_> {
             let field = s.fields.iter().find(|f| f.name.wire == "params");
             let args = match (&m.params, field) {
                 (Params::None, _) | (_, None) => String::new(),
-                (Params::Required(_), Some(f)) => format!("request.{}", f.name.rust),
+                (Params::Required(_), Some(f)) => format!("request.{}", f.name.ident),
                 // The message's field is `Option<Option<T>>` when the params may also be `null`.
                 (Params::Optional(_), Some(f)) if self.ir.accepts_null(&f.ty) => {
-                    format!("request.{}.flatten()", f.name.rust)
+                    format!("request.{}.flatten()", f.name.ident)
                 }
-                (Params::Optional(_), Some(f)) => format!("request.{}", f.name.rust),
+                (Params::Optional(_), Some(f)) => format!("request.{}", f.name.ident),
             };
-            let marker = format!("server::{}", m.name.rust);
-            let id = format!("&request.{}", id.name.rust);
+            let marker = format!("server::{}", m.name.ident);
+            let id = format!("&request.{}", id.name.ident);
             let call = format!("self.{}({args})", self.functions.of(m));
             let reply = [Part::Text("reply::"), Part::list("<", &[&marker], ">"), Part::list("(", &[&id, &call], ")")];
-            arms.arm(3, &[&union, "::", &t.variants[m.variant].name.rust, "(request)"], &reply);
+            arms.arm(3, &[&union, "::", &t.variants[m.variant].name.ident, "(request)"], &reply);
         }
         unknown.line(3, &[&union, "::Unknown(raw) => {"]);
         fill(HANDLER, [("methods", methods), ("handle", handle), ("arms", arms), ("unknown", unknown)])

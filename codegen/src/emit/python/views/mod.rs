@@ -45,7 +45,7 @@ impl<'a> Model<'a> {
                     hidden.insert(f.ty);
                     for (ty, merged) in variant_types(ir, f.ty).into_iter().zip(&f.merged) {
                         if let Some(ty) = ty {
-                            if ir.get(ty).name.python == merged.python {
+                            if ir.get(ty).name.ident == merged.ident {
                                 merged_into.insert(ty, TypeId(i));
                             }
                         }
@@ -68,12 +68,12 @@ impl<'a> Model<'a> {
             items,
             exports,
         };
-        for id in self.ir.types_in(ns) {
+        for &id in self.ir.types_in(ns) {
             if self.hidden.contains(&id) {
                 continue;
             }
             let def = self.ir.get(id);
-            let name = def.name.python.clone();
+            let name = def.name.ident.clone();
             // Classes take the description as a docstring, aliases as comment lines.
             let raw = def.doc.as_deref();
             let doc = raw.and_then(docstring);
@@ -99,7 +99,7 @@ impl<'a> Model<'a> {
                             .values
                             .iter()
                             .map(|v| MemberView {
-                                name: v.name.python.clone(),
+                                name: v.name.ident.clone(),
                                 value: string(&v.name.wire),
                                 doc: v.doc.as_deref().and_then(docstring),
                             })
@@ -205,7 +205,7 @@ fn root_class(name: &str, doc: Option<String>, root: RootView) -> ClassView {
 
 /// The private name a module gives another namespace's `_models` package.
 pub(super) fn module_alias(ir: &Ir, ns: NamespaceId) -> String {
-    let modules: Vec<&str> = ir.namespaces[ns.0].modules.iter().map(|m| m.python.as_str()).collect();
+    let modules: Vec<&str> = ir.namespaces[ns.0].modules.iter().map(|m| m.ident.as_str()).collect();
     if modules.is_empty() {
         "_root".into()
     } else {
@@ -265,7 +265,7 @@ impl<'m, 'a> Annotations<'m, 'a> {
             .namespaces
             .iter()
             .map(|ns| {
-                let modules: Vec<&str> = ir.namespaces[ns.0].modules.iter().map(|m| m.python.as_str()).collect();
+                let modules: Vec<&str> = ir.namespaces[ns.0].modules.iter().map(|m| m.ident.as_str()).collect();
                 (format!(".{}", modules.join(".")), module_alias(ir, *ns))
             })
             .collect()
@@ -309,10 +309,10 @@ impl<'a> ModuleBuilder<'_, 'a> {
         let ir = self.model.ir;
         let def = ir.get(id);
         if Some(def.namespace) == self.ns {
-            def.name.python.clone()
+            def.name.ident.clone()
         } else {
             self.uses.namespaces.insert(def.namespace);
-            format!("{}.{}", module_alias(ir, def.namespace), def.name.python)
+            format!("{}.{}", module_alias(ir, def.namespace), def.name.ident)
         }
     }
 
@@ -381,7 +381,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
                 if e.values.len() == 1 {
                     return string(wire);
                 }
-                let member = index.and_then(|i| e.values.get(i)).map(|x| x.name.python.clone());
+                let member = index.and_then(|i| e.values.get(i)).map(|x| x.name.ident.clone());
                 let enum_name = self.name_of(*ty);
                 match member {
                     Some(member) => format!("{enum_name}.{member}"),
@@ -414,7 +414,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         // The wire name and constraints go in `Annotated` metadata, where type checkers do not look,
         // so constructors take the Python names.
         let mut meta: Vec<String> = Vec::new();
-        if f.name.python != f.name.wire {
+        if f.name.ident != f.name.wire {
             meta.push(format!("alias={}", string(&f.name.wire)));
         }
         let c = &f.constraints;
@@ -442,16 +442,16 @@ impl<'a> ModuleBuilder<'_, 'a> {
             [only] if only.starts_with("default=") => Some(only["default=".len()..].to_string()),
             _ => Some(format!("Field({})", args.join(", "))),
         };
-        field_view(&f.name.python, &annotation, meta, value.as_deref(), f.doc.as_deref().and_then(docstring))
+        field_view(&f.name.ident, &annotation, meta, value.as_deref(), f.doc.as_deref().and_then(docstring))
     }
 
     /// The tag field a variant class declares, with its value set by default.
     fn tag_field(&mut self, tag: &Name, value: &str) -> (FieldView, Tag) {
         let v = string(value);
-        let meta = if tag.python != tag.wire { vec![format!("alias={}", string(&tag.wire))] } else { Vec::new() };
+        let meta = if tag.ident != tag.wire { vec![format!("alias={}", string(&tag.wire))] } else { Vec::new() };
         (
-            field_view(&tag.python, &format!("Literal[{v}]"), meta, Some(&v), None),
-            (string(&tag.python), string(&tag.wire), v),
+            field_view(&tag.ident, &format!("Literal[{v}]"), meta, Some(&v), None),
+            (string(&tag.ident), string(&tag.wire), v),
         )
     }
 
@@ -537,17 +537,17 @@ impl<'a> ModuleBuilder<'_, 'a> {
         let mut members = Vec::new();
         for (i, v) in u.variants.iter().enumerate() {
             let class = match owner {
-                Some((_, merged)) => merged[i].python.clone(),
+                Some((_, merged)) => merged[i].ident.clone(),
                 None => self.name_of(v.ty),
             };
             members.push(format!("Annotated[{class}, Tag({})]", string(&v.name.wire)));
         }
-        members.push(u.unknown.python.clone());
+        members.push(u.unknown.ident.clone());
         let function = format!("_unknown_{name}_tag");
         let unknown = self.unknown_variant(name, u, owner, &format!("Annotated[str, AfterValidator({function})]"));
         let known: Vec<String> = u.variants.iter().map(|v| string(&v.name.wire)).collect();
         let check = tag_check(name, &known, function);
-        let by_tag = format!("ByTag({}, {})", string(&u.tag.wire), string(&u.tag.python));
+        let by_tag = format!("ByTag({}, {})", string(&u.tag.wire), string(&u.tag.ident));
         let mut lines = vec![format!("{name}: TypeAlias = Annotated[")];
         lines.extend(layout::union_lines(&members, "    ", ","));
         lines.push(format!("    {by_tag},"));
@@ -570,11 +570,11 @@ impl<'a> ModuleBuilder<'_, 'a> {
             Some((owner, _)) => self.all_fields(owner).0,
             None => Vec::new(),
         };
-        let meta = if u.tag.python != u.tag.wire { vec![format!("alias={}", string(&u.tag.wire))] } else { Vec::new() };
-        fields.insert(0, field_view(&u.tag.python, tag_type, meta, None, None));
+        let meta = if u.tag.ident != u.tag.wire { vec![format!("alias={}", string(&u.tag.wire))] } else { Vec::new() };
+        fields.insert(0, field_view(&u.tag.ident, tag_type, meta, None, None));
         ClassView {
             head: Vec::new(),
-            name: u.unknown.python.clone(),
+            name: u.unknown.ident.clone(),
             base: "UnknownVariant".into(),
             // Through `docstring` like every doc: the tag property's name may hold anything, a NUL or a backslash.
             doc: docstring(&format!(
@@ -623,7 +623,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         f: &Flattened,
         doc: Option<&str>,
     ) -> (Option<ClassView>, Vec<ClassView>, Option<TagCheckView>, AliasView) {
-        let name = self.ir().get(id).name.python.clone();
+        let name = self.ir().get(id).name.ident.clone();
         let mut subclasses = Vec::new();
         for (ty, merged_name) in variant_types(self.ir(), f.ty).into_iter().zip(&f.merged) {
             let Some(ty) = ty else { continue };
@@ -635,7 +635,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             let (forbid_extra, extra_type) = self.extra_of(ty);
             subclasses.push(ClassView {
                 head: Vec::new(),
-                name: merged_name.python.clone(),
+                name: merged_name.ident.clone(),
                 base,
                 doc: None,
                 forbid_extra,
@@ -652,7 +652,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
                 (Some(unknown), subclasses, Some(check), alias)
             }
             TypeKind::Untagged(u) => {
-                let mut members: Vec<String> = f.merged.iter().map(|m| m.python.clone()).collect();
+                let mut members: Vec<String> = f.merged.iter().map(|m| m.ident.clone()).collect();
                 if u.fallback {
                     members.push("dict[str, Any]".into());
                 }
@@ -675,8 +675,7 @@ mod tests {
             {"type": "object", "required": ["t\u0000\\N\"x"], "properties": {"t\u0000\\N\"x": {"type": "string", "enum": ["a"]}}},
             {"type": "object", "required": ["t\u0000\\N\"x"], "properties": {"t\u0000\\N\"x": {"type": "string", "enum": ["b"]}}}
         ]}}}"#;
-        let options =
-            crate::Options { languages: crate::Languages { rust: false, python: true }, ..Default::default() };
+        let options = crate::Options { languages: vec![crate::Language::Python], ..Default::default() };
         let out = crate::generate_from_text(Path::new("u.json"), schema, &options).unwrap();
         let types =
             out.files.iter().find(|f| f.path.contains("/_models/") && f.contents.contains("class UnknownU(")).unwrap();

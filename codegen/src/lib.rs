@@ -228,15 +228,27 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
     let header = header(&ir, options);
     let (definitions, types, namespaces) = (ir.definitions, ir.types.len(), ir.namespaces.len());
     let backends = backends(options, &header);
+    // Each backend names its own copy of the model and prints it, on a thread of its own; files and warnings
+    // are kept in backend order, so output does not depend on which finishes first.
+    let written: Vec<(Vec<emit::GeneratedFile>, Vec<Warning>)> = std::thread::scope(|scope| {
+        let ir = &ir;
+        let workers: Vec<_> = backends
+            .iter()
+            .map(|backend| {
+                spawn_scoped(scope, move || {
+                    let mut own = ir.clone();
+                    let mut warnings = Vec::new();
+                    backend.name(&mut own, &mut warnings);
+                    (backend.emit(&own, &mut warnings), warnings)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
     let mut files = Vec::new();
     let mut counts = Vec::new();
-    // Each backend names its own copy of the model; the last one takes the model itself.
-    let mut shared = Some(ir);
-    for (i, backend) in backends.iter().enumerate() {
-        let mut ir = if i + 1 == backends.len() { shared.take() } else { shared.clone() }
-            .expect("the model is kept until the last backend");
-        backend.name(&mut ir, &mut warnings);
-        let written = backend.emit(&ir, &mut warnings);
+    for (backend, (written, mut backend_warnings)) in backends.iter().zip(written) {
+        warnings.append(&mut backend_warnings);
         counts.push((backend.label(), written.len()));
         let folder = backend.folder();
         files.extend(

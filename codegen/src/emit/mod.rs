@@ -8,9 +8,9 @@ use crate::error::Warning;
 use crate::ir::Ir;
 
 /// A target language, configured. The pipeline gives every backend asked for its own copy of the named IR,
-/// which it names ([`Backend::name`]) and then prints; a new language is a folder here with a type
+/// which it names ([`Backend::name`]) and then prints, each on a thread of its own; a new language is a folder here with a type
 /// implementing this, and a line where `lib.rs` lists the backends.
-pub trait Backend {
+pub trait Backend: Sync {
     /// The folder of the output its files go in (`rust`).
     fn folder(&self) -> &'static str;
     /// The language's name in the run's summary (`Rust`).

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::order::quote_names;
+use super::text::quote_names;
 use crate::emit::doc_lines;
 use crate::emit::python::layout;
 use crate::emit::python::literals::{docstring, string};

@@ -1,8 +1,9 @@
 //! View-models of the Python package, built from the IR: every decision about what to print is made here
-//! (`items` holds the views, `order` orders a module's items).
+//! (`items` holds the views, `order` orders a module's items, `text` reads the expressions they hold).
 
 mod items;
 mod order;
+mod text;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -11,8 +12,9 @@ use items::{
     TagCheckView,
 };
 pub(super) use items::{options, Item, Placed, Slot, Unit, RUNTIME_DISTRIBUTION};
+pub(super) use order::place;
 use order::recursive_aliases;
-pub(super) use order::{identifiers, place};
+pub(super) use text::identifiers;
 
 use super::layout;
 use super::literals::{docstring, string};

@@ -10,8 +10,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import weakref
-from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, TypeVar
@@ -22,13 +20,14 @@ from typing_extensions import Self
 from .. import rpc
 from ._common import (
     Batch,
-    Collector,
     Input,
     Page,
     Preparer,
     Router,
     Starting,
     Subscription,
+    ThreadBase,
+    TurnBase,
     TurnQueue,
     TurnResult,
     answer_with,
@@ -332,7 +331,7 @@ class AsyncCodex(AsyncThreadOpeners, Router[rpc.AsyncServerRequestHandler, _Queu
         return AsyncTurnHandle(self, thread.id, response.turn, turn_queue)
 
 
-class AsyncThread(AsyncThreadRequests):
+class AsyncThread(AsyncThreadRequests, ThreadBase[rpc.AsyncServerRequestHandler]):
     """`Thread` for `AsyncCodex`."""
 
     def __init__(
@@ -342,16 +341,9 @@ class AsyncThread(AsyncThreadRequests):
         response: Any,
         handler: rpc.AsyncServerRequestHandler | None,
     ) -> None:
+        super().__init__(codex, info, response, handler)
         self._codex = codex
         self.codex = codex
-        self.info = info
-        self.response = response
-        self.id: str = info.id
-        self.handler = handler
-        if handler is not None:
-            # The thread's handler answers for it as long as this handle lives.
-            codex._thread_handlers[self.id] = handler
-            weakref.finalize(self, codex._thread_handlers.pop, self.id, None)
 
     async def turn(
         self,
@@ -381,7 +373,7 @@ class AsyncThread(AsyncThreadRequests):
         return f"AsyncThread({self.id!r})"
 
 
-class AsyncTurnHandle(AsyncTurnRequests):
+class AsyncTurnHandle(AsyncTurnRequests, TurnBase[_Queue]):
     """`TurnHandle` for `AsyncCodex`: `async for event in turn.stream()`, `await turn.run()`."""
 
     def __init__(
@@ -391,36 +383,21 @@ class AsyncTurnHandle(AsyncTurnRequests):
         turn: Any,
         turn_queue: TurnQueue[rpc.AsyncServerRequestHandler, _Queue],
     ) -> None:
+        super().__init__(codex, thread_id, turn, turn_queue)
         self._codex = codex
         self.codex = codex
-        self.thread_id = thread_id
-        self.id: str = turn.id
-        self.turn = turn
-        self._queue = turn_queue
-        self._buffer: deque[Any] = deque()
-        self._collector = Collector()
-        self._done = False
-        weakref.finalize(self, codex._turns.pop, self.id, None)
 
     async def stream(self) -> AsyncIterator[Any]:
         """The turn's notifications, up to `turn/completed`."""
         timeout = self.codex.config.turn_timeout
-        buffer = self._buffer
         while not self._done:
-            if not buffer:
+            if not self._buffer:
                 try:
                     batch = await asyncio.wait_for(self._queue.queue.get(), timeout)
                 except asyncio.TimeoutError:
                     raise TurnTimeoutError(self.id, timeout or 0.0) from None
-                if isinstance(batch, BaseException):
-                    raise batch
-                buffer.extend(batch)
-            item = buffer.popleft()
-            if isinstance(item, BaseException):
-                raise item
-            if self._collector.add(item):
-                self._done = True
-            yield item
+                self._refill(batch)
+            yield self._next()
 
     async def run(self) -> TurnResult:
         """Waits for the end of the turn: its result, or `TurnFailedError`."""

@@ -12,6 +12,7 @@ import random
 import re
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -725,3 +726,56 @@ class Router(ABC, Generic[HandlerT, QueueT]):
                 handler = starting.handler if starting is not None else None
             handler = handler or self._thread_handlers.get(thread_id or "")
         self._answer_request(handler or self.handler, request)
+
+
+# Handles
+
+
+class ThreadBase(Generic[HandlerT]):
+    """What `Thread` and `AsyncThread` share: the thread, and its handler answering the server's requests of
+    the thread as long as the handle lives."""
+
+    def __init__(self, codex: Router[HandlerT, Any], info: Any, response: Any, handler: HandlerT | None) -> None:
+        self.info = info
+        """The `Thread` the server returned."""
+        self.response = response
+        """The whole response that returned it (`thread/start`, `thread/resume`, ...), if any."""
+        self.id: str = info.id
+        self.handler = handler
+        if handler is not None:
+            codex._thread_handlers[self.id] = handler
+            weakref.finalize(self, codex._thread_handlers.pop, self.id, None)
+
+
+class TurnBase(Generic[QueueT]):
+    """What `TurnHandle` and `AsyncTurnHandle` share: the turn, and its stream's state: the events its queue
+    brought and the stream has not yielded yet, collected into the `TurnResult` as they are yielded. The
+    turn's queue lives as long as the handle."""
+
+    def __init__(
+        self, codex: Router[Any, QueueT], thread_id: str, turn: Any, turn_queue: TurnQueue[Any, QueueT]
+    ) -> None:
+        self.thread_id = thread_id
+        self.id: str = turn.id
+        self.turn = turn
+        """The turn as `turn/start` returned it."""
+        self._queue = turn_queue
+        self._buffer: deque[Any] = deque()
+        self._collector = Collector()
+        self._done = False
+        weakref.finalize(self, codex._turns.pop, self.id, None)
+
+    def _refill(self, batch: Batch) -> None:
+        """Takes what the queue brought next: events, or the error that ends the stream (raised)."""
+        if isinstance(batch, BaseException):
+            raise batch
+        self._buffer.extend(batch)
+
+    def _next(self) -> Any:
+        """The next buffered event (an error that ends the stream is raised); `_done` after `turn/completed`."""
+        item = self._buffer.popleft()
+        if isinstance(item, BaseException):
+            raise item
+        if self._collector.add(item):
+            self._done = True
+        return item

@@ -21,8 +21,6 @@ import logging
 import queue
 import threading
 import time
-import weakref
-from collections import deque
 from collections.abc import Iterator
 from concurrent import futures
 from types import TracebackType
@@ -34,13 +32,14 @@ from typing_extensions import Self
 from .. import rpc
 from ._common import (
     Batch,
-    Collector,
     Input,
     Page,
     Preparer,
     Router,
     Starting,
     Subscription,
+    ThreadBase,
+    TurnBase,
     TurnQueue,
     TurnResult,
     answer_with,
@@ -358,7 +357,7 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
         return TurnHandle(self, thread.id, response.turn, turn_queue)
 
 
-class Thread(ThreadRequests):
+class Thread(ThreadRequests, ThreadBase[rpc.ServerRequestHandler]):
     """A thread: `run` and `turn` start turns; the thread's other requests are methods with its id filled in."""
 
     def __init__(
@@ -368,18 +367,9 @@ class Thread(ThreadRequests):
         response: Any,
         handler: rpc.ServerRequestHandler | None,
     ) -> None:
+        super().__init__(codex, info, response, handler)
         self._codex = codex
         self.codex = codex
-        self.info = info
-        """The `Thread` the server returned."""
-        self.response = response
-        """The whole response that returned it (`thread/start`, `thread/resume`, ...), if any."""
-        self.id: str = info.id
-        self.handler = handler
-        if handler is not None:
-            # The thread's handler answers for it as long as this handle lives.
-            codex._thread_handlers[self.id] = handler
-            weakref.finalize(self, codex._thread_handlers.pop, self.id, None)
 
     def turn(
         self,
@@ -409,43 +399,27 @@ class Thread(ThreadRequests):
         return f"Thread({self.id!r})"
 
 
-class TurnHandle(TurnRequests):
+class TurnHandle(TurnRequests, TurnBase[_Queue]):
     """A started turn: `stream()` its events or `run()` it to the end; `interrupt()`, `steer()`."""
 
     def __init__(
         self, codex: Codex, thread_id: str, turn: Any, turn_queue: TurnQueue[rpc.ServerRequestHandler, _Queue]
     ) -> None:
+        super().__init__(codex, thread_id, turn, turn_queue)
         self._codex = codex
         self.codex = codex
-        self.thread_id = thread_id
-        self.id: str = turn.id
-        self.turn = turn
-        """The turn as `turn/start` returned it."""
-        self._queue = turn_queue
-        self._buffer: deque[Any] = deque()
-        self._collector = Collector()
-        self._done = False
-        weakref.finalize(self, codex._turns.pop, self.id, None)
 
     def stream(self) -> Iterator[Any]:
         """The turn's notifications (typed messages, `.method` and `.params`), up to `turn/completed`."""
         timeout = self.codex.config.turn_timeout
-        buffer = self._buffer
         while not self._done:
-            if not buffer:
+            if not self._buffer:
                 try:
                     batch = self._queue.queue.get(timeout=timeout)
                 except queue.Empty:
                     raise TurnTimeoutError(self.id, timeout or 0.0) from None
-                if isinstance(batch, BaseException):
-                    raise batch
-                buffer.extend(batch)
-            item = buffer.popleft()
-            if isinstance(item, BaseException):
-                raise item
-            if self._collector.add(item):
-                self._done = True
-            yield item
+                self._refill(batch)
+            yield self._next()
 
     def run(self) -> TurnResult:
         """Waits for the end of the turn: its result, or `TurnFailedError`."""

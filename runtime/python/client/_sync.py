@@ -43,12 +43,14 @@ from ._common import (
     TurnQueue,
     TurnResult,
     answer_with,
-    backoff,
     check_version,
+    client_info,
     decode_error,
     dumps,
     parse_version,
+    retry_delay,
     to_input,
+    turn_start_params,
 )
 from ._config import CodexConfig
 from ._errors import CodexError, RequestTimeoutError, ServerOverloadedError, TransportClosedError, TurnTimeoutError
@@ -154,14 +156,8 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
         self._reader = threading.Thread(target=self._read, name="codex-reader", daemon=True)
         self._reader.start()
         try:
-            info: dict[str, Any] = {
-                "name": self.config.client_name,
-                "version": self.config.client_version,
-            }
-            if self.config.client_title is not None:
-                info["title"] = self.config.client_title
             self.initialize_response = self._call_with_timeout(
-                "initialize", {"clientInfo": info}, self.config.connect_timeout
+                "initialize", {"clientInfo": client_info(self.config)}, self.config.connect_timeout
             )
             self._notify("initialized", None)
         except BaseException:
@@ -246,15 +242,9 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
             try:
                 return self._send_request(method, params, self.config.request_timeout, starting)
             except ServerOverloadedError:
-                if attempt >= self.config.overload_retries:
+                delay = retry_delay(self.config, method, attempt)
+                if delay is None:
                     raise
-                delay = backoff(attempt, self.config.overload_backoff)
-                log.info(
-                    "%s: server overloaded, retry %d in %.2f s",
-                    method,
-                    attempt + 1,
-                    delay,
-                )
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -346,13 +336,8 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
         handler: rpc.ServerRequestHandler | None,
         params: dict[str, Any],
     ) -> TurnHandle:
-        wire = rpc._wire_params(
-            rpc.CLIENT_REQUESTS["turn/start"],
-            rpc.NOT_GIVEN,
-            {"thread_id": thread.id, "input": to_input(input), **params},
-        )
         starting = Starting(thread.id, handler or thread.handler)
-        answer = self._request_retrying("turn/start", wire, starting)
+        answer = self._request_retrying("turn/start", turn_start_params(thread.id, input, params), starting)
         response, turn_queue = self._started_turn(starting, answer)
         return TurnHandle(self, thread.id, response.turn, turn_queue)
 

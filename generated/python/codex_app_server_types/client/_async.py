@@ -34,12 +34,14 @@ from ._common import (
     TurnQueue,
     TurnResult,
     answer_with,
-    backoff,
     check_version,
+    client_info,
     decode_error,
     dumps,
     parse_version,
+    retry_delay,
     to_input,
+    turn_start_params,
 )
 from ._config import CodexConfig
 from ._errors import CodexError, RequestTimeoutError, ServerOverloadedError, TransportClosedError, TurnTimeoutError
@@ -137,15 +139,9 @@ class AsyncCodex(AsyncThreadOpeners, Router[rpc.AsyncServerRequestHandler, _Queu
                 self._preparer = Preparer()
             self._reader = asyncio.get_running_loop().create_task(self._read(), name="codex-reader")
             try:
-                info: dict[str, Any] = {
-                    "name": self.config.client_name,
-                    "version": self.config.client_version,
-                }
-                if self.config.client_title is not None:
-                    info["title"] = self.config.client_title
                 result = await self._send_request(
                     "initialize",
-                    {"clientInfo": info},
+                    {"clientInfo": client_info(self.config)},
                     timeout=self.config.connect_timeout,
                 )
                 spec = rpc.CLIENT_REQUESTS["initialize"]
@@ -220,15 +216,9 @@ class AsyncCodex(AsyncThreadOpeners, Router[rpc.AsyncServerRequestHandler, _Queu
                 finally:
                     self._forget(request_id)
             except ServerOverloadedError:
-                if attempt >= self.config.overload_retries:
+                delay = retry_delay(self.config, method, attempt)
+                if delay is None:
                     raise
-                delay = backoff(attempt, self.config.overload_backoff)
-                log.info(
-                    "%s: server overloaded, retry %d in %.2f s",
-                    method,
-                    attempt + 1,
-                    delay,
-                )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -323,13 +313,8 @@ class AsyncCodex(AsyncThreadOpeners, Router[rpc.AsyncServerRequestHandler, _Queu
         params: dict[str, Any],
     ) -> AsyncTurnHandle:
         await self.start()
-        wire = rpc._wire_params(
-            rpc.CLIENT_REQUESTS["turn/start"],
-            rpc.NOT_GIVEN,
-            {"thread_id": thread.id, "input": to_input(input), **params},
-        )
         starting = Starting(thread.id, handler or thread.handler)
-        answer = await self._send_request("turn/start", wire, starting)
+        answer = await self._send_request("turn/start", turn_start_params(thread.id, input, params), starting)
         response, turn_queue = self._started_turn(starting, answer)
         return AsyncTurnHandle(self, thread.id, response.turn, turn_queue)
 

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from typing_extensions import Self
 
 from .. import CODEX_VERSION, rpc
+from ._config import CodexConfig
 from ._errors import DecodeError, TransportClosedError, TurnFailedError, rpc_error
 from ._generated import DECLINES, ROUTES
 
@@ -158,6 +159,30 @@ def check_version(server: tuple[int, ...] | None) -> None:
 def backoff(attempt: int, base: float) -> float:
     """The delay before retry `attempt` (0-based): exponential, capped at 8 s, full jitter."""
     return float(random.uniform(0, min(8.0, base * 2**attempt)))
+
+
+def retry_delay(config: CodexConfig, method: str, attempt: int) -> float | None:
+    """How long to wait before sending `method` again after try `attempt` (0-based) found the server
+    overloaded; `None` once the retries of `config` are spent."""
+    if attempt >= config.overload_retries:
+        return None
+    delay = backoff(attempt, config.overload_backoff)
+    log.info("%s: server overloaded, retry %d in %.2f s", method, attempt + 1, delay)
+    return delay
+
+
+def client_info(config: CodexConfig) -> dict[str, Any]:
+    """The `clientInfo` the client introduces itself with in `initialize`."""
+    info: dict[str, Any] = {"name": config.client_name, "version": config.client_version}
+    if config.client_title is not None:
+        info["title"] = config.client_title
+    return info
+
+
+def turn_start_params(thread_id: str, input: Input, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The params of `turn/start` for a thread handle's turn: its id, the input, the caller's keywords."""
+    spec = rpc.CLIENT_REQUESTS["turn/start"]
+    return rpc._wire_params(spec, rpc.NOT_GIVEN, {"thread_id": thread_id, "input": to_input(input), **params})
 
 
 TURN_METHODS = tuple(method for method, (_, turn) in ROUTES.items() if turn is not None)

@@ -1,24 +1,32 @@
-"""What `Codex` and `AsyncCodex` share: routing keys, turn results, input, answers to server requests."""
+"""What `Codex` and `AsyncCodex` share: the routing of what the server sends (`Router`), routing keys, turn
+results, input, answers to server requests."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import json
 import logging
 import random
 import re
 import threading
 import time
+import weakref
+from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
+from typing_extensions import Self
 
 from .. import CODEX_VERSION, rpc
-from ._errors import DecodeError, TurnFailedError
+from ._config import CodexConfig
+from ._errors import DecodeError, TransportClosedError, TurnFailedError, rpc_error
 from ._generated import DECLINES, ROUTES
 
 log = logging.getLogger(__name__.rsplit(".", 1)[0])
@@ -148,6 +156,30 @@ def check_version(server: tuple[int, ...] | None) -> None:
 def backoff(attempt: int, base: float) -> float:
     """The delay before retry `attempt` (0-based): exponential, capped at 8 s, full jitter."""
     return float(random.uniform(0, min(8.0, base * 2**attempt)))
+
+
+def retry_delay(config: CodexConfig, method: str, attempt: int) -> float | None:
+    """How long to wait before sending `method` again after try `attempt` (0-based) found the server
+    overloaded; `None` once the retries of `config` are spent."""
+    if attempt >= config.overload_retries:
+        return None
+    delay = backoff(attempt, config.overload_backoff)
+    log.info("%s: server overloaded, retry %d in %.2f s", method, attempt + 1, delay)
+    return delay
+
+
+def client_info(config: CodexConfig) -> dict[str, Any]:
+    """The `clientInfo` the client introduces itself with in `initialize`."""
+    info: dict[str, Any] = {"name": config.client_name, "version": config.client_version}
+    if config.client_title is not None:
+        info["title"] = config.client_title
+    return info
+
+
+def turn_start_params(thread_id: str, input: Input, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The params of `turn/start` for a thread handle's turn: its id, the input, the caller's keywords."""
+    spec = rpc.CLIENT_REQUESTS["turn/start"]
+    return rpc._wire_params(spec, rpc.NOT_GIVEN, {"thread_id": thread_id, "input": to_input(input), **params})
 
 
 TURN_METHODS = tuple(method for method, (_, turn) in ROUTES.items() if turn is not None)
@@ -329,3 +361,446 @@ class UnmatchedResponse:
 
 def is_completed(message: Any) -> bool:
     return getattr(message, "method", None) == "turn/completed"
+
+
+# Routing
+
+HandlerT = TypeVar("HandlerT")
+"""A client's answerer of server requests: `rpc.ServerRequestHandler` or `rpc.AsyncServerRequestHandler`."""
+
+Batch = list[Any] | BaseException
+"""What a turn's queue carries: the events one read brought, or the error that ends the turn's stream."""
+
+
+class BatchQueue(Protocol):
+    """A turn's queue as the reader fills it: a `queue.SimpleQueue` or an `asyncio.Queue`."""
+
+    def put_nowait(self, item: Batch, /) -> None: ...
+
+
+QueueT = TypeVar("QueueT", bound=BatchQueue)
+
+
+class Waiter(Protocol):
+    """A call waiting for its response: a `concurrent.futures.Future` or an `asyncio.Future`."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: Any, /) -> None: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+def settle(waiter: Waiter, result: Any = None, error: BaseException | None = None) -> bool:
+    """Hands a waiting call its result or error; `False` when the call no longer waits (a cancelled task)."""
+    if waiter.done():
+        return False
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result)
+    return True
+
+
+class TurnQueue(Generic[HandlerT, QueueT]):
+    """A turn's events on their way to its handle: the reader gathers what one read brought in `pending` and
+    puts it on `queue` as one list, so a burst costs the handle one wake-up, not one per event."""
+
+    def __init__(self, turn_id: str, handler: HandlerT | None, queue: QueueT) -> None:
+        self.turn_id = turn_id
+        self.handler = handler
+        self.queue = queue
+        self.pending: list[Any] = []
+
+
+class Starting(Generic[HandlerT]):
+    """A `turn/start` in flight: its thread's events with a turn no handle knows yet are kept here, and its
+    server requests go to the turn's handler."""
+
+    def __init__(self, thread_id: str, handler: HandlerT | None) -> None:
+        self.thread_id = thread_id
+        self.handler = handler
+        self.early: list[tuple[str, Any]] = []
+
+
+class Subscription(ABC):
+    """What `EventStream` and `AsyncEventStream` share: the events of an `events()` subscription, at most
+    `size` of them (when full, the oldest is dropped and counted), then the error that ended the connection.
+    Each stream fills in how a consumer waits for the next."""
+
+    def __init__(self, codex: Router[Any, Any], size: int, thread_id: str | None) -> None:
+        self._codex = codex
+        self._size = size
+        self.thread_id = thread_id
+        """Only this thread's events (`Thread.events()`), or every event (`None`)."""
+        self._items: deque[Any] = deque()
+        self._dropped = 0
+        self._error: BaseException | None = None
+
+    @abstractmethod
+    def _put(self, item: Any) -> None:
+        """Takes an event from the reader (`_add`) and wakes a waiting consumer."""
+
+    @abstractmethod
+    def _fail(self, error: BaseException) -> None:
+        """Ends the stream with `error`, after the events it holds, and wakes every waiting consumer."""
+
+    def _add(self, item: Any) -> None:
+        if len(self._items) >= self._size:
+            self._items.popleft()
+            self._dropped += 1
+        self._items.append(item)
+
+    def _has_next(self) -> bool:
+        return bool(self._items or self._dropped or self._error)
+
+    def _take(self) -> Any:
+        """The next event once `_has_next()`: an `EventsDropped` where events were dropped, then the events;
+        past the last, the error that ended the stream is raised."""
+        if self._dropped:
+            dropped, self._dropped = self._dropped, 0
+            return EventsDropped(dropped)
+        if self._items:
+            return self._items.popleft()
+        assert self._error is not None
+        raise self._error
+
+    def close(self) -> None:
+        self._codex._unsubscribe(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Router(ABC, Generic[HandlerT, QueueT]):
+    """The routing `Codex` and `AsyncCodex` share (see `_sync`'s doc), without their I/O: where each message
+    from the server goes, and the bookkeeping of calls waiting for a response, `turn/start`s in flight, turns
+    with a handle, thread handlers and `events()` subscriptions.
+
+    A client hands `_receive` what each read brought and `_shut` the end of the connection, and fills in how a
+    server request is answered away from the reader (`_answer_request`) and how an answer is sent without
+    raising (`_reply`). `lock` guards the state where the reader and the callers run on threads of their own
+    (an asyncio client passes one that does nothing); `new_queue` makes a turn's queue.
+    """
+
+    def __init__(
+        self,
+        handler: HandlerT | None,
+        lock: AbstractContextManager[Any],
+        new_queue: Callable[[], QueueT],
+    ) -> None:
+        self.handler = handler
+        self._lock = lock
+        self._new_queue = new_queue
+        self._ids = itertools.count(1)
+        self._pending: dict[rpc.RequestId, tuple[str, Waiter]] = {}
+        self._starting: dict[rpc.RequestId, Starting[HandlerT]] = {}
+        self._turns: dict[str, TurnQueue[HandlerT, QueueT]] = {}
+        self._touched: list[TurnQueue[HandlerT, QueueT]] = []
+        self._thread_handlers: dict[str, HandlerT] = {}
+        self._subscriptions: list[Subscription] = []
+        self._closed: TransportClosedError | None = None
+
+    @abstractmethod
+    def _answer_request(self, handler: HandlerT | None, request: Any) -> None:
+        """Has `handler` answer a server request (see `answer_with`) away from the reader."""
+
+    @abstractmethod
+    def _reply(self, message: dict[str, Any]) -> None:
+        """Sends an answer to a server request (the reader's to one that does not decode), logging a failure
+        to send rather than raising it."""
+
+    # Calls in flight
+
+    def _track(self, method: str, waiter: Waiter, starting: Starting[HandlerT] | None = None) -> int:
+        """The id of a new request `method`, whose response goes to `waiter` (and, for `turn/start`, whose
+        turn's early events to `starting`); raises the end of the connection once it is closed."""
+        with self._lock:
+            if self._closed is not None:
+                raise self._closed
+            request_id = next(self._ids)
+            self._pending[request_id] = (method, waiter)
+            if starting is not None:
+                self._starting[request_id] = starting
+        return request_id
+
+    def _forget(self, request_id: rpc.RequestId) -> None:
+        """A call no longer waits (answered, timed out, interrupted or never sent): a late response is unmatched."""
+        with self._lock:
+            self._pending.pop(request_id, None)
+            starting = self._starting.pop(request_id, None)
+        if starting is not None:
+            self._flush_early(starting)
+
+    def _started_turn(
+        self, starting: Starting[HandlerT], answer: tuple[Any, TurnQueue[HandlerT, QueueT] | None]
+    ) -> tuple[Any, TurnQueue[HandlerT, QueueT]]:
+        """The `TurnStartResponse` and the turn's queue, from what the response to `turn/start` resolved."""
+        result, turn = answer
+        try:
+            response: Any = rpc.CLIENT_REQUESTS["turn/start"].response_adapter.validate_python(result)
+        except ValidationError as error:
+            if turn is not None:
+                self._turns.pop(turn.turn_id, None)
+            raise decode_error("turn/start", error) from error
+        if turn is None:
+            turn = TurnQueue(response.turn.id, starting.handler, self._new_queue())
+        return response, turn
+
+    # Subscriptions
+
+    def _subscribe(self, stream: Subscription) -> None:
+        with self._lock:
+            if self._closed is not None:
+                stream._fail(self._closed)
+            self._subscriptions.append(stream)
+
+    def _unsubscribe(self, stream: Subscription) -> None:
+        with self._lock:
+            if stream in self._subscriptions:
+                self._subscriptions.remove(stream)
+
+    def _publish(self, event: Any) -> None:
+        """An event no turn handle takes: to every subscription that wants it."""
+        thread_id = route_of(event)[0] if hasattr(event, "method") else None
+        with self._lock:
+            subscriptions = list(self._subscriptions)
+        for stream in subscriptions:
+            if stream.thread_id is None or stream.thread_id == thread_id:
+                stream._put(event)
+
+    # Reading
+
+    def _receive(self, lines: Iterable[str | bytes], debug: bool) -> None:
+        """Routes what one read brought, then hands each turn its share as one batch."""
+        for line in lines:
+            if not line.strip():
+                continue
+            if debug:
+                log.debug("<- %s", text_of(line).rstrip("\n"))
+            try:
+                self._dispatch(line)
+            except Exception:  # a bug here must not stop the reader: every waiter would hang
+                log.exception("cannot route %s", text_of(line)[:200])
+        self._flush_turns()
+
+    def _shut(self, error: TransportClosedError) -> None:
+        """The connection ended: every waiting call, turn stream and subscription raises `error` (the first
+        call only)."""
+        with self._lock:
+            self._flush_turns()  # what arrived before the end reaches its turn before the error does
+            if self._closed is not None:
+                return
+            self._closed = error
+            waiters = [waiter for _, waiter in self._pending.values()]
+            self._pending.clear()
+            self._starting.clear()
+            turns = list(self._turns.values())
+            self._turns.clear()
+            subscriptions = list(self._subscriptions)
+        for waiter in waiters:
+            settle(waiter, error=error)
+        for turn in turns:
+            turn.queue.put_nowait(error)
+        for stream in subscriptions:
+            stream._fail(error)
+
+    def _dispatch(self, line: str | bytes) -> None:
+        try:
+            message = rpc.decode(line)
+        except (ValueError, TypeError) as error:
+            self._undecodable(line, error)
+            return
+        if isinstance(message, RESPONSES):
+            self._response(message)
+        elif rpc.is_server_request(message):
+            self._server_request(message)
+        else:
+            self._notification(message)
+
+    def _undecodable(self, line: str | bytes, error: Exception) -> None:
+        data, problem = undecodable(line, error)
+        method = data.get("method")
+        if isinstance(method, str) and "id" in data:
+            # A request that does not decode still gets its one answer.
+            self._reply(rpc.encode_error(data["id"], rpc.INVALID_PARAMS, str(problem)))
+            return
+        if "id" in data and "method" not in data:
+            with self._lock:
+                pending = self._pending.pop(data["id"], None)
+            if pending is not None:
+                settle(pending[1], error=problem)
+                return
+        if method == "turn/completed":
+            _, turn_id = raw_route(data)
+            with self._lock:
+                turn = self._turns.pop(turn_id, None) if turn_id else None
+                if turn is not None:
+                    self._push(turn, problem)
+                    return
+        self._publish(UndecodableMessage(text_of(line), problem))
+
+    def _response(self, message: rpc.Response | rpc.ErrorResponse) -> None:
+        with self._lock:
+            pending = self._pending.pop(message.id, None) if message.id is not None else None
+            starting = self._starting.pop(message.id, None) if message.id is not None else None
+        if pending is None:
+            log.warning("a response to no pending request: %s", message.id)
+            self._publish(UnmatchedResponse(message))
+            return
+        method, waiter = pending
+        if isinstance(message, rpc.ErrorResponse):
+            error = message.error
+            data = error.data if "data" in error.model_fields_set else rpc.NOT_GIVEN
+            if starting is not None:
+                self._flush_early(starting)
+            settle(waiter, error=rpc_error(error.code, error.message, data, method))
+            return
+        if starting is None:
+            settle(waiter, message.result)
+            return
+        turn = self._open_turn(starting, message.result)
+        if not settle(waiter, (message.result, turn)) and turn is not None:
+            with self._lock:
+                self._turns.pop(turn.turn_id, None)  # the caller is gone: nobody reads the turn
+        self._flush_early(starting)
+
+    def _open_turn(self, starting: Starting[HandlerT], result: Any) -> TurnQueue[HandlerT, QueueT] | None:
+        """The queue of the turn a `turn/start` result names, holding the events kept for that turn while the
+        request was in flight (`None` when it names none: the caller's validation reports that)."""
+        turn = result.get("turn") if isinstance(result, dict) else None
+        turn_id = turn.get("id") if isinstance(turn, dict) else None
+        if not isinstance(turn_id, str):
+            return None
+        turn_queue = TurnQueue(turn_id, starting.handler, self._new_queue())
+        with self._lock:
+            self._turns[turn_id] = turn_queue
+            for early_turn, early in starting.early:
+                if early_turn == turn_id:
+                    self._push(turn_queue, early)
+            starting.early = [(t, m) for t, m in starting.early if t != turn_id]
+        return turn_queue
+
+    def _flush_early(self, starting: Starting[HandlerT]) -> None:
+        """Events kept for a `turn/start` that belong to no turn it started: to the subscriptions."""
+        with self._lock:
+            early, starting.early = starting.early, []
+        for turn_id, message in early:
+            self._deliver(turn_id, message)
+        self._flush_turns()
+
+    def _starting_on(self, thread_id: str) -> Starting[HandlerT] | None:
+        """The `turn/start` in flight on thread `thread_id`, if any (the caller holds the lock)."""
+        return next((s for s in self._starting.values() if s.thread_id == thread_id), None)
+
+    def _notification(self, message: Any) -> None:
+        thread_id, turn_id = route_of(message)
+        if turn_id is not None:
+            with self._lock:
+                turn = self._turns.get(turn_id)
+                if turn is not None:  # the common case, in one go: the event of a turn with a handle
+                    if message.method == "turn/completed":
+                        del self._turns[turn_id]
+                    self._push(turn, message)
+                    return
+                if thread_id is not None:
+                    starting = self._starting_on(thread_id)
+                    if starting is not None:
+                        starting.early.append((turn_id, message))
+                        return
+        self._deliver(turn_id, message)
+
+    def _deliver(self, turn_id: str | None, message: Any) -> None:
+        with self._lock:
+            turn = self._turns.get(turn_id) if turn_id is not None else None
+            if turn is not None:
+                if is_completed(message):
+                    del self._turns[turn.turn_id]
+                self._push(turn, message)
+                return
+        self._publish(message)
+
+    def _push(self, turn: TurnQueue[HandlerT, QueueT], item: Any) -> None:
+        """Adds an event (or the error that ends the stream) to what `_flush_turns` hands the turn next; the
+        caller holds the lock (taking it again would cost every event another acquire)."""
+        if not turn.pending:
+            self._touched.append(turn)
+        turn.pending.append(item)
+
+    def _flush_turns(self) -> None:
+        """Hands each turn the events gathered for it since the last call, as one list."""
+        # Under the lock: a caller's thread may flush too (a forgotten `turn/start`), and batches must reach a
+        # turn's queue in the order they were gathered.
+        with self._lock:
+            touched, self._touched = self._touched, []
+            for turn in touched:
+                batch, turn.pending = turn.pending, []
+                turn.queue.put_nowait(batch)
+
+    def _server_request(self, request: Any) -> None:
+        thread_id, turn_id = route_of(request)
+        with self._lock:
+            turn = self._turns.get(turn_id) if turn_id is not None else None
+            handler = turn.handler if turn is not None else None
+            if turn is None and thread_id is not None:
+                # A request of a turn whose `turn/start` has not been answered yet.
+                starting = self._starting_on(thread_id)
+                handler = starting.handler if starting is not None else None
+            handler = handler or self._thread_handlers.get(thread_id or "")
+        self._answer_request(handler or self.handler, request)
+
+
+# Handles
+
+
+class ThreadBase(Generic[HandlerT]):
+    """What `Thread` and `AsyncThread` share: the thread, and its handler answering the server's requests of
+    the thread as long as the handle lives."""
+
+    def __init__(self, codex: Router[HandlerT, Any], info: Any, response: Any, handler: HandlerT | None) -> None:
+        self.info = info
+        """The `Thread` the server returned."""
+        self.response = response
+        """The whole response that returned it (`thread/start`, `thread/resume`, ...), if any."""
+        self.id: str = info.id
+        self.handler = handler
+        if handler is not None:
+            codex._thread_handlers[self.id] = handler
+            weakref.finalize(self, codex._thread_handlers.pop, self.id, None)
+
+
+class TurnBase(Generic[QueueT]):
+    """What `TurnHandle` and `AsyncTurnHandle` share: the turn, and its stream's state: the events its queue
+    brought and the stream has not yielded yet, collected into the `TurnResult` as they are yielded. The
+    turn's queue lives as long as the handle."""
+
+    def __init__(
+        self, codex: Router[Any, QueueT], thread_id: str, turn: Any, turn_queue: TurnQueue[Any, QueueT]
+    ) -> None:
+        self.thread_id = thread_id
+        self.id: str = turn.id
+        self.turn = turn
+        """The turn as `turn/start` returned it."""
+        self._queue = turn_queue
+        self._buffer: deque[Any] = deque()
+        self._collector = Collector()
+        self._done = False
+        weakref.finalize(self, codex._turns.pop, self.id, None)
+
+    def _refill(self, batch: Batch) -> None:
+        """Takes what the queue brought next: events, or the error that ends the stream (raised)."""
+        if isinstance(batch, BaseException):
+            raise batch
+        self._buffer.extend(batch)
+
+    def _next(self) -> Any:
+        """The next buffered event (an error that ends the stream is raised); `_done` after `turn/completed`."""
+        item = self._buffer.popleft()
+        if isinstance(item, BaseException):
+            raise item
+        if self._collector.add(item):
+            self._done = True
+        return item

@@ -1,6 +1,6 @@
 //! The constructors of the generated structs write only what they were given (and the schema's defaults).
 
-use codex_app_server_types::v2::{TextUserInput, TurnStartParams, UserInput};
+use codex_app_server_types::v2::{AskForApproval, TextUserInput, TurnStartParams, UserInput};
 use codex_app_server_types::{ClientInfo, InitializeCapabilities, InitializeParams};
 use serde_json::{json, Value};
 
@@ -43,4 +43,20 @@ fn default_holds_schema_defaults() {
     assert_eq!(wire(&capabilities), json!({"experimentalApi": false, "requestAttestation": false}));
     let read: InitializeCapabilities = serde_json::from_value(json!({})).unwrap();
     assert_eq!(read, capabilities);
+}
+
+#[test]
+fn a_variant_converts_into_its_union() {
+    // A tagged union: `into()` picks the variant, and the value is written with its tag.
+    let input: UserInput = TextUserInput::new("hi").into();
+    assert!(matches!(&input, UserInput::Text(t) if t.text == "hi"), "{input:?}");
+    assert_eq!(wire(&input)["type"], "text");
+    // An untagged union: the variant `From` builds is the one reading the value picks.
+    let granular = json!({"mcp_elicitations": true, "request_permissions": false, "rules": false, "sandbox_approval": true, "skill_approval": false});
+    let wire_value = json!({ "granular": granular });
+    let read: AskForApproval = serde_json::from_value(wire_value.clone()).unwrap();
+    let AskForApproval::Granular(granular) = &read else { panic!("{read:?}") };
+    let built = AskForApproval::from(granular.clone());
+    assert_eq!(built, read);
+    assert_eq!(wire(&built), wire_value);
 }

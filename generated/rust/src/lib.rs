@@ -988,6 +988,12 @@ impl<'de> serde::Deserialize<'de> for ClientNotification {
     }
 }
 
+impl From<InitializedNotification> for ClientNotification {
+    fn from(value: InitializedNotification) -> Self {
+        Self::Initialized(value)
+    }
+}
+
 /// Request from the client to the server.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "method")]
@@ -1402,6 +1408,660 @@ impl<'de> serde::Deserialize<'de> for ClientRequest {
     }
 }
 
+impl From<InitializeRequest> for ClientRequest {
+    fn from(value: InitializeRequest) -> Self {
+        Self::Initialize(value)
+    }
+}
+
+impl From<ThreadStartRequest> for ClientRequest {
+    fn from(value: ThreadStartRequest) -> Self {
+        Self::ThreadStart(value)
+    }
+}
+
+impl From<ThreadResumeRequest> for ClientRequest {
+    fn from(value: ThreadResumeRequest) -> Self {
+        Self::ThreadResume(value)
+    }
+}
+
+impl From<ThreadForkRequest> for ClientRequest {
+    fn from(value: ThreadForkRequest) -> Self {
+        Self::ThreadFork(value)
+    }
+}
+
+impl From<ThreadArchiveRequest> for ClientRequest {
+    fn from(value: ThreadArchiveRequest) -> Self {
+        Self::ThreadArchive(value)
+    }
+}
+
+impl From<ThreadDeleteRequest> for ClientRequest {
+    fn from(value: ThreadDeleteRequest) -> Self {
+        Self::ThreadDelete(value)
+    }
+}
+
+impl From<ThreadUnsubscribeRequest> for ClientRequest {
+    fn from(value: ThreadUnsubscribeRequest) -> Self {
+        Self::ThreadUnsubscribe(value)
+    }
+}
+
+impl From<ThreadNameSetRequest> for ClientRequest {
+    fn from(value: ThreadNameSetRequest) -> Self {
+        Self::ThreadNameSet(value)
+    }
+}
+
+impl From<ThreadGoalSetRequest> for ClientRequest {
+    fn from(value: ThreadGoalSetRequest) -> Self {
+        Self::ThreadGoalSet(value)
+    }
+}
+
+impl From<ThreadGoalGetRequest> for ClientRequest {
+    fn from(value: ThreadGoalGetRequest) -> Self {
+        Self::ThreadGoalGet(value)
+    }
+}
+
+impl From<ThreadGoalClearRequest> for ClientRequest {
+    fn from(value: ThreadGoalClearRequest) -> Self {
+        Self::ThreadGoalClear(value)
+    }
+}
+
+impl From<ThreadMetadataUpdateRequest> for ClientRequest {
+    fn from(value: ThreadMetadataUpdateRequest) -> Self {
+        Self::ThreadMetadataUpdate(value)
+    }
+}
+
+impl From<ThreadAttachmentAddRequest> for ClientRequest {
+    fn from(value: ThreadAttachmentAddRequest) -> Self {
+        Self::ThreadAttachmentAdd(value)
+    }
+}
+
+impl From<ThreadAttachmentListRequest> for ClientRequest {
+    fn from(value: ThreadAttachmentListRequest) -> Self {
+        Self::ThreadAttachmentList(value)
+    }
+}
+
+impl From<ThreadAttachmentOwnerListRequest> for ClientRequest {
+    fn from(value: ThreadAttachmentOwnerListRequest) -> Self {
+        Self::ThreadAttachmentOwnerList(value)
+    }
+}
+
+impl From<ThreadAttachmentRemoveRequest> for ClientRequest {
+    fn from(value: ThreadAttachmentRemoveRequest) -> Self {
+        Self::ThreadAttachmentRemove(value)
+    }
+}
+
+impl From<ThreadSectionMoveRequest> for ClientRequest {
+    fn from(value: ThreadSectionMoveRequest) -> Self {
+        Self::ThreadSectionMove(value)
+    }
+}
+
+impl From<ThreadUnarchiveRequest> for ClientRequest {
+    fn from(value: ThreadUnarchiveRequest) -> Self {
+        Self::ThreadUnarchive(value)
+    }
+}
+
+impl From<ThreadCompactStartRequest> for ClientRequest {
+    fn from(value: ThreadCompactStartRequest) -> Self {
+        Self::ThreadCompactStart(value)
+    }
+}
+
+impl From<ThreadShellCommandRequest> for ClientRequest {
+    fn from(value: ThreadShellCommandRequest) -> Self {
+        Self::ThreadShellCommand(value)
+    }
+}
+
+impl From<ThreadApproveGuardianDeniedActionRequest> for ClientRequest {
+    fn from(value: ThreadApproveGuardianDeniedActionRequest) -> Self {
+        Self::ThreadApproveGuardianDeniedAction(value)
+    }
+}
+
+impl From<ThreadRevertRequest> for ClientRequest {
+    fn from(value: ThreadRevertRequest) -> Self {
+        Self::ThreadRevert(value)
+    }
+}
+
+impl From<ThreadListRequest> for ClientRequest {
+    fn from(value: ThreadListRequest) -> Self {
+        Self::ThreadList(value)
+    }
+}
+
+impl From<ThreadSectionListRequest> for ClientRequest {
+    fn from(value: ThreadSectionListRequest) -> Self {
+        Self::ThreadSectionList(value)
+    }
+}
+
+impl From<ThreadSectionCreateRequest> for ClientRequest {
+    fn from(value: ThreadSectionCreateRequest) -> Self {
+        Self::ThreadSectionCreate(value)
+    }
+}
+
+impl From<ThreadSectionUpdateRequest> for ClientRequest {
+    fn from(value: ThreadSectionUpdateRequest) -> Self {
+        Self::ThreadSectionUpdate(value)
+    }
+}
+
+impl From<ThreadSectionDeleteRequest> for ClientRequest {
+    fn from(value: ThreadSectionDeleteRequest) -> Self {
+        Self::ThreadSectionDelete(value)
+    }
+}
+
+impl From<ThreadLoadedListRequest> for ClientRequest {
+    fn from(value: ThreadLoadedListRequest) -> Self {
+        Self::ThreadLoadedList(value)
+    }
+}
+
+impl From<ThreadReadRequest> for ClientRequest {
+    fn from(value: ThreadReadRequest) -> Self {
+        Self::ThreadRead(value)
+    }
+}
+
+impl From<ThreadTurnsListRequest> for ClientRequest {
+    fn from(value: ThreadTurnsListRequest) -> Self {
+        Self::ThreadTurnsList(value)
+    }
+}
+
+impl From<ThreadItemsListRequest> for ClientRequest {
+    fn from(value: ThreadItemsListRequest) -> Self {
+        Self::ThreadItemsList(value)
+    }
+}
+
+impl From<ThreadInjectItemsRequest> for ClientRequest {
+    fn from(value: ThreadInjectItemsRequest) -> Self {
+        Self::ThreadInjectItems(value)
+    }
+}
+
+impl From<SkillsListRequest> for ClientRequest {
+    fn from(value: SkillsListRequest) -> Self {
+        Self::SkillsList(value)
+    }
+}
+
+impl From<SkillsExtraRootsSetRequest> for ClientRequest {
+    fn from(value: SkillsExtraRootsSetRequest) -> Self {
+        Self::SkillsExtraRootsSet(value)
+    }
+}
+
+impl From<HooksListRequest> for ClientRequest {
+    fn from(value: HooksListRequest) -> Self {
+        Self::HooksList(value)
+    }
+}
+
+impl From<MarketplaceAddRequest> for ClientRequest {
+    fn from(value: MarketplaceAddRequest) -> Self {
+        Self::MarketplaceAdd(value)
+    }
+}
+
+impl From<MarketplaceRemoveRequest> for ClientRequest {
+    fn from(value: MarketplaceRemoveRequest) -> Self {
+        Self::MarketplaceRemove(value)
+    }
+}
+
+impl From<MarketplaceUpgradeRequest> for ClientRequest {
+    fn from(value: MarketplaceUpgradeRequest) -> Self {
+        Self::MarketplaceUpgrade(value)
+    }
+}
+
+impl From<PluginListRequest> for ClientRequest {
+    fn from(value: PluginListRequest) -> Self {
+        Self::PluginList(value)
+    }
+}
+
+impl From<PluginInstalledRequest> for ClientRequest {
+    fn from(value: PluginInstalledRequest) -> Self {
+        Self::PluginInstalled(value)
+    }
+}
+
+impl From<PluginReconcileRequest> for ClientRequest {
+    fn from(value: PluginReconcileRequest) -> Self {
+        Self::PluginReconcile(value)
+    }
+}
+
+impl From<PluginReadRequest> for ClientRequest {
+    fn from(value: PluginReadRequest) -> Self {
+        Self::PluginRead(value)
+    }
+}
+
+impl From<PluginSkillReadRequest> for ClientRequest {
+    fn from(value: PluginSkillReadRequest) -> Self {
+        Self::PluginSkillRead(value)
+    }
+}
+
+impl From<PluginShareSaveRequest> for ClientRequest {
+    fn from(value: PluginShareSaveRequest) -> Self {
+        Self::PluginShareSave(value)
+    }
+}
+
+impl From<PluginShareUpdateTargetsRequest> for ClientRequest {
+    fn from(value: PluginShareUpdateTargetsRequest) -> Self {
+        Self::PluginShareUpdateTargets(value)
+    }
+}
+
+impl From<PluginShareListRequest> for ClientRequest {
+    fn from(value: PluginShareListRequest) -> Self {
+        Self::PluginShareList(value)
+    }
+}
+
+impl From<PluginShareCheckoutRequest> for ClientRequest {
+    fn from(value: PluginShareCheckoutRequest) -> Self {
+        Self::PluginShareCheckout(value)
+    }
+}
+
+impl From<PluginShareDeleteRequest> for ClientRequest {
+    fn from(value: PluginShareDeleteRequest) -> Self {
+        Self::PluginShareDelete(value)
+    }
+}
+
+impl From<AppReadRequest> for ClientRequest {
+    fn from(value: AppReadRequest) -> Self {
+        Self::AppRead(value)
+    }
+}
+
+impl From<AppListRequest> for ClientRequest {
+    fn from(value: AppListRequest) -> Self {
+        Self::AppList(value)
+    }
+}
+
+impl From<AppInstalledRequest> for ClientRequest {
+    fn from(value: AppInstalledRequest) -> Self {
+        Self::AppInstalled(value)
+    }
+}
+
+impl From<FsReadFileRequest> for ClientRequest {
+    fn from(value: FsReadFileRequest) -> Self {
+        Self::FsReadFile(value)
+    }
+}
+
+impl From<FsWriteFileRequest> for ClientRequest {
+    fn from(value: FsWriteFileRequest) -> Self {
+        Self::FsWriteFile(value)
+    }
+}
+
+impl From<FsCreateDirectoryRequest> for ClientRequest {
+    fn from(value: FsCreateDirectoryRequest) -> Self {
+        Self::FsCreateDirectory(value)
+    }
+}
+
+impl From<FsGetMetadataRequest> for ClientRequest {
+    fn from(value: FsGetMetadataRequest) -> Self {
+        Self::FsGetMetadata(value)
+    }
+}
+
+impl From<FsReadDirectoryRequest> for ClientRequest {
+    fn from(value: FsReadDirectoryRequest) -> Self {
+        Self::FsReadDirectory(value)
+    }
+}
+
+impl From<FsRemoveRequest> for ClientRequest {
+    fn from(value: FsRemoveRequest) -> Self {
+        Self::FsRemove(value)
+    }
+}
+
+impl From<FsCopyRequest> for ClientRequest {
+    fn from(value: FsCopyRequest) -> Self {
+        Self::FsCopy(value)
+    }
+}
+
+impl From<FsWatchRequest> for ClientRequest {
+    fn from(value: FsWatchRequest) -> Self {
+        Self::FsWatch(value)
+    }
+}
+
+impl From<FsUnwatchRequest> for ClientRequest {
+    fn from(value: FsUnwatchRequest) -> Self {
+        Self::FsUnwatch(value)
+    }
+}
+
+impl From<SkillsConfigWriteRequest> for ClientRequest {
+    fn from(value: SkillsConfigWriteRequest) -> Self {
+        Self::SkillsConfigWrite(value)
+    }
+}
+
+impl From<PluginInstallRequest> for ClientRequest {
+    fn from(value: PluginInstallRequest) -> Self {
+        Self::PluginInstall(value)
+    }
+}
+
+impl From<PluginUninstallRequest> for ClientRequest {
+    fn from(value: PluginUninstallRequest) -> Self {
+        Self::PluginUninstall(value)
+    }
+}
+
+impl From<TurnStartRequest> for ClientRequest {
+    fn from(value: TurnStartRequest) -> Self {
+        Self::TurnStart(value)
+    }
+}
+
+impl From<TurnSteerRequest> for ClientRequest {
+    fn from(value: TurnSteerRequest) -> Self {
+        Self::TurnSteer(value)
+    }
+}
+
+impl From<TurnInterruptRequest> for ClientRequest {
+    fn from(value: TurnInterruptRequest) -> Self {
+        Self::TurnInterrupt(value)
+    }
+}
+
+impl From<ReviewStartRequest> for ClientRequest {
+    fn from(value: ReviewStartRequest) -> Self {
+        Self::ReviewStart(value)
+    }
+}
+
+impl From<ModelListRequest> for ClientRequest {
+    fn from(value: ModelListRequest) -> Self {
+        Self::ModelList(value)
+    }
+}
+
+impl From<AccountGatewayOAuthReadRequest> for ClientRequest {
+    fn from(value: AccountGatewayOAuthReadRequest) -> Self {
+        Self::AccountGatewayOAuthRead(value)
+    }
+}
+
+impl From<AccountGatewayOAuthLoginRequest> for ClientRequest {
+    fn from(value: AccountGatewayOAuthLoginRequest) -> Self {
+        Self::AccountGatewayOAuthLogin(value)
+    }
+}
+
+impl From<AccountGatewayOAuthCancelRequest> for ClientRequest {
+    fn from(value: AccountGatewayOAuthCancelRequest) -> Self {
+        Self::AccountGatewayOAuthCancel(value)
+    }
+}
+
+impl From<ModelProviderListRequest> for ClientRequest {
+    fn from(value: ModelProviderListRequest) -> Self {
+        Self::ModelProviderList(value)
+    }
+}
+
+impl From<ModelProviderConfigWriteRequest> for ClientRequest {
+    fn from(value: ModelProviderConfigWriteRequest) -> Self {
+        Self::ModelProviderConfigWrite(value)
+    }
+}
+
+impl From<ModelProviderCapabilitiesReadRequest> for ClientRequest {
+    fn from(value: ModelProviderCapabilitiesReadRequest) -> Self {
+        Self::ModelProviderCapabilitiesRead(value)
+    }
+}
+
+impl From<ExperimentalFeatureListRequest> for ClientRequest {
+    fn from(value: ExperimentalFeatureListRequest) -> Self {
+        Self::ExperimentalFeatureList(value)
+    }
+}
+
+impl From<PermissionProfileListRequest> for ClientRequest {
+    fn from(value: PermissionProfileListRequest) -> Self {
+        Self::PermissionProfileList(value)
+    }
+}
+
+impl From<ExperimentalFeatureEnablementSetRequest> for ClientRequest {
+    fn from(value: ExperimentalFeatureEnablementSetRequest) -> Self {
+        Self::ExperimentalFeatureEnablementSet(value)
+    }
+}
+
+impl From<McpServerOauthLoginRequest> for ClientRequest {
+    fn from(value: McpServerOauthLoginRequest) -> Self {
+        Self::McpServerOauthLogin(value)
+    }
+}
+
+impl From<ConfigMcpServerReloadRequest> for ClientRequest {
+    fn from(value: ConfigMcpServerReloadRequest) -> Self {
+        Self::ConfigMcpServerReload(value)
+    }
+}
+
+impl From<McpServerStatusListRequest> for ClientRequest {
+    fn from(value: McpServerStatusListRequest) -> Self {
+        Self::McpServerStatusList(value)
+    }
+}
+
+impl From<McpServerResourceReadRequest> for ClientRequest {
+    fn from(value: McpServerResourceReadRequest) -> Self {
+        Self::McpServerResourceRead(value)
+    }
+}
+
+impl From<McpServerToolCallRequest> for ClientRequest {
+    fn from(value: McpServerToolCallRequest) -> Self {
+        Self::McpServerToolCall(value)
+    }
+}
+
+impl From<WindowsSandboxSetupStartRequest> for ClientRequest {
+    fn from(value: WindowsSandboxSetupStartRequest) -> Self {
+        Self::WindowsSandboxSetupStart(value)
+    }
+}
+
+impl From<WindowsSandboxReadinessRequest> for ClientRequest {
+    fn from(value: WindowsSandboxReadinessRequest) -> Self {
+        Self::WindowsSandboxReadiness(value)
+    }
+}
+
+impl From<AccountLoginStartRequest> for ClientRequest {
+    fn from(value: AccountLoginStartRequest) -> Self {
+        Self::AccountLoginStart(value)
+    }
+}
+
+impl From<AccountLoginCancelRequest> for ClientRequest {
+    fn from(value: AccountLoginCancelRequest) -> Self {
+        Self::AccountLoginCancel(value)
+    }
+}
+
+impl From<AccountLogoutRequest> for ClientRequest {
+    fn from(value: AccountLogoutRequest) -> Self {
+        Self::AccountLogout(value)
+    }
+}
+
+impl From<AccountSecuritySetupReadRequest> for ClientRequest {
+    fn from(value: AccountSecuritySetupReadRequest) -> Self {
+        Self::AccountSecuritySetupRead(value)
+    }
+}
+
+impl From<AccountRateLimitsReadRequest> for ClientRequest {
+    fn from(value: AccountRateLimitsReadRequest) -> Self {
+        Self::AccountRateLimitsRead(value)
+    }
+}
+
+impl From<AccountRateLimitResetCreditConsumeRequest> for ClientRequest {
+    fn from(value: AccountRateLimitResetCreditConsumeRequest) -> Self {
+        Self::AccountRateLimitResetCreditConsume(value)
+    }
+}
+
+impl From<AccountUsageReadRequest> for ClientRequest {
+    fn from(value: AccountUsageReadRequest) -> Self {
+        Self::AccountUsageRead(value)
+    }
+}
+
+impl From<AccountWorkspaceMessagesReadRequest> for ClientRequest {
+    fn from(value: AccountWorkspaceMessagesReadRequest) -> Self {
+        Self::AccountWorkspaceMessagesRead(value)
+    }
+}
+
+impl From<AccountSendAddCreditsNudgeEmailRequest> for ClientRequest {
+    fn from(value: AccountSendAddCreditsNudgeEmailRequest) -> Self {
+        Self::AccountSendAddCreditsNudgeEmail(value)
+    }
+}
+
+impl From<FeedbackUploadRequest> for ClientRequest {
+    fn from(value: FeedbackUploadRequest) -> Self {
+        Self::FeedbackUpload(value)
+    }
+}
+
+impl From<FeedbackSaveRequest> for ClientRequest {
+    fn from(value: FeedbackSaveRequest) -> Self {
+        Self::FeedbackSave(value)
+    }
+}
+
+impl From<CommandExecRequest> for ClientRequest {
+    fn from(value: CommandExecRequest) -> Self {
+        Self::CommandExec(value)
+    }
+}
+
+impl From<CommandExecWriteRequest> for ClientRequest {
+    fn from(value: CommandExecWriteRequest) -> Self {
+        Self::CommandExecWrite(value)
+    }
+}
+
+impl From<CommandExecTerminateRequest> for ClientRequest {
+    fn from(value: CommandExecTerminateRequest) -> Self {
+        Self::CommandExecTerminate(value)
+    }
+}
+
+impl From<CommandExecResizeRequest> for ClientRequest {
+    fn from(value: CommandExecResizeRequest) -> Self {
+        Self::CommandExecResize(value)
+    }
+}
+
+impl From<ConfigReadRequest> for ClientRequest {
+    fn from(value: ConfigReadRequest) -> Self {
+        Self::ConfigRead(value)
+    }
+}
+
+impl From<ExternalAgentConfigDetectRequest> for ClientRequest {
+    fn from(value: ExternalAgentConfigDetectRequest) -> Self {
+        Self::ExternalAgentConfigDetect(value)
+    }
+}
+
+impl From<ExternalAgentConfigImportRequest> for ClientRequest {
+    fn from(value: ExternalAgentConfigImportRequest) -> Self {
+        Self::ExternalAgentConfigImport(value)
+    }
+}
+
+impl From<ExternalAgentConfigImportRecordHistoryRequest> for ClientRequest {
+    fn from(value: ExternalAgentConfigImportRecordHistoryRequest) -> Self {
+        Self::ExternalAgentConfigImportRecordHistory(value)
+    }
+}
+
+impl From<ExternalAgentConfigImportReadHistoriesRequest> for ClientRequest {
+    fn from(value: ExternalAgentConfigImportReadHistoriesRequest) -> Self {
+        Self::ExternalAgentConfigImportReadHistories(value)
+    }
+}
+
+impl From<ConfigValueWriteRequest> for ClientRequest {
+    fn from(value: ConfigValueWriteRequest) -> Self {
+        Self::ConfigValueWrite(value)
+    }
+}
+
+impl From<ConfigBatchWriteRequest> for ClientRequest {
+    fn from(value: ConfigBatchWriteRequest) -> Self {
+        Self::ConfigBatchWrite(value)
+    }
+}
+
+impl From<ConfigRequirementsReadRequest> for ClientRequest {
+    fn from(value: ConfigRequirementsReadRequest) -> Self {
+        Self::ConfigRequirementsRead(value)
+    }
+}
+
+impl From<AccountReadRequest> for ClientRequest {
+    fn from(value: AccountReadRequest) -> Self {
+        Self::AccountRead(value)
+    }
+}
+
+impl From<FuzzyFileSearchRequest> for ClientRequest {
+    fn from(value: FuzzyFileSearchRequest) -> Self {
+        Self::FuzzyFileSearch(value)
+    }
+}
+
 /// Stream base64-encoded stdout/stderr chunks for a running `command/exec` session.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommandExecOutputDeltaNotification {
@@ -1598,6 +2258,22 @@ impl<'de> serde::Deserialize<'de> for CommandExecutionApprovalDecision {
             return Err(crate::wire::no_variant("CommandExecutionApprovalDecision"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision>
+for CommandExecutionApprovalDecision {
+    fn from(
+        value: AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision,
+    ) -> Self {
+        Self::AcceptWithExecpolicyAmendment(value)
+    }
+}
+
+impl From<ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision>
+for CommandExecutionApprovalDecision {
+    fn from(value: ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision) -> Self {
+        Self::ApplyNetworkPolicyAmendment(value)
     }
 }
 
@@ -2417,6 +3093,24 @@ impl<'de> serde::Deserialize<'de> for FileChange {
             Some("update") => tagged.variant(Self::Update),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<AddFileChange> for FileChange {
+    fn from(value: AddFileChange) -> Self {
+        Self::Add(value)
+    }
+}
+
+impl From<DeleteFileChange> for FileChange {
+    fn from(value: DeleteFileChange) -> Self {
+        Self::Delete(value)
+    }
+}
+
+impl From<UpdateFileChange> for FileChange {
+    fn from(value: UpdateFileChange) -> Self {
+        Self::Update(value)
     }
 }
 
@@ -3713,6 +4407,30 @@ impl<'de> serde::Deserialize<'de> for JsonrpcMessage {
     }
 }
 
+impl From<JsonrpcRequest> for JsonrpcMessage {
+    fn from(value: JsonrpcRequest) -> Self {
+        Self::JsonrpcRequest(value)
+    }
+}
+
+impl From<JsonrpcNotification> for JsonrpcMessage {
+    fn from(value: JsonrpcNotification) -> Self {
+        Self::JsonrpcNotification(value)
+    }
+}
+
+impl From<JsonrpcResponse> for JsonrpcMessage {
+    fn from(value: JsonrpcResponse) -> Self {
+        Self::JsonrpcResponse(value)
+    }
+}
+
+impl From<JsonrpcError> for JsonrpcMessage {
+    fn from(value: JsonrpcError) -> Self {
+        Self::JsonrpcError(value)
+    }
+}
+
 /// A notification which does not expect a response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonrpcNotification {
@@ -4032,6 +4750,24 @@ impl<'de> serde::Deserialize<'de> for McpElicitationEnumSchema {
     }
 }
 
+impl From<McpElicitationSingleSelectEnumSchema> for McpElicitationEnumSchema {
+    fn from(value: McpElicitationSingleSelectEnumSchema) -> Self {
+        Self::McpElicitationSingleSelectEnumSchema(value)
+    }
+}
+
+impl From<McpElicitationMultiSelectEnumSchema> for McpElicitationEnumSchema {
+    fn from(value: McpElicitationMultiSelectEnumSchema) -> Self {
+        Self::McpElicitationMultiSelectEnumSchema(value)
+    }
+}
+
+impl From<McpElicitationLegacyTitledEnumSchema> for McpElicitationEnumSchema {
+    fn from(value: McpElicitationLegacyTitledEnumSchema) -> Self {
+        Self::McpElicitationLegacyTitledEnumSchema(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpElicitationLegacyTitledEnumSchema {
@@ -4135,6 +4871,20 @@ impl<'de> serde::Deserialize<'de> for McpElicitationMultiSelectEnumSchema {
             return Err(crate::wire::no_variant("McpElicitationMultiSelectEnumSchema"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<McpElicitationUntitledMultiSelectEnumSchema>
+for McpElicitationMultiSelectEnumSchema {
+    fn from(value: McpElicitationUntitledMultiSelectEnumSchema) -> Self {
+        Self::McpElicitationUntitledMultiSelectEnumSchema(value)
+    }
+}
+
+impl From<McpElicitationTitledMultiSelectEnumSchema>
+for McpElicitationMultiSelectEnumSchema {
+    fn from(value: McpElicitationTitledMultiSelectEnumSchema) -> Self {
+        Self::McpElicitationTitledMultiSelectEnumSchema(value)
     }
 }
 
@@ -4279,6 +5029,30 @@ impl<'de> serde::Deserialize<'de> for McpElicitationPrimitiveSchema {
     }
 }
 
+impl From<McpElicitationEnumSchema> for McpElicitationPrimitiveSchema {
+    fn from(value: McpElicitationEnumSchema) -> Self {
+        Self::McpElicitationEnumSchema(value)
+    }
+}
+
+impl From<McpElicitationStringSchema> for McpElicitationPrimitiveSchema {
+    fn from(value: McpElicitationStringSchema) -> Self {
+        Self::McpElicitationStringSchema(value)
+    }
+}
+
+impl From<McpElicitationNumberSchema> for McpElicitationPrimitiveSchema {
+    fn from(value: McpElicitationNumberSchema) -> Self {
+        Self::McpElicitationNumberSchema(value)
+    }
+}
+
+impl From<McpElicitationBooleanSchema> for McpElicitationPrimitiveSchema {
+    fn from(value: McpElicitationBooleanSchema) -> Self {
+        Self::McpElicitationBooleanSchema(value)
+    }
+}
+
 /// Typed form schema for MCP `elicitation/create` requests.
 ///
 /// This matches the `requestedSchema` shape from the MCP 2025-11-25 `ElicitRequestFormParams` schema.
@@ -4376,6 +5150,20 @@ impl<'de> serde::Deserialize<'de> for McpElicitationSingleSelectEnumSchema {
             return Err(crate::wire::no_variant("McpElicitationSingleSelectEnumSchema"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<McpElicitationUntitledSingleSelectEnumSchema>
+for McpElicitationSingleSelectEnumSchema {
+    fn from(value: McpElicitationUntitledSingleSelectEnumSchema) -> Self {
+        Self::McpElicitationUntitledSingleSelectEnumSchema(value)
+    }
+}
+
+impl From<McpElicitationTitledSingleSelectEnumSchema>
+for McpElicitationSingleSelectEnumSchema {
+    fn from(value: McpElicitationTitledSingleSelectEnumSchema) -> Self {
+        Self::McpElicitationTitledSingleSelectEnumSchema(value)
     }
 }
 
@@ -4767,6 +5555,34 @@ impl<'de> serde::Deserialize<'de> for McpServerElicitationRequestParamsVariant {
             Some("url") => tagged.variant(Self::Url),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<McpServerElicitationRequestParamsVariantForm>
+for McpServerElicitationRequestParamsVariant {
+    fn from(value: McpServerElicitationRequestParamsVariantForm) -> Self {
+        Self::Form(value)
+    }
+}
+
+impl From<McpServerElicitationRequestParamsVariantOpenaiForm>
+for McpServerElicitationRequestParamsVariant {
+    fn from(value: McpServerElicitationRequestParamsVariantOpenaiForm) -> Self {
+        Self::OpenaiForm(value)
+    }
+}
+
+impl From<McpServerElicitationRequestParamsVariantOpenaiFormCamel>
+for McpServerElicitationRequestParamsVariant {
+    fn from(value: McpServerElicitationRequestParamsVariantOpenaiFormCamel) -> Self {
+        Self::OpenaiFormCamel(value)
+    }
+}
+
+impl From<McpServerElicitationRequestParamsVariantUrl>
+for McpServerElicitationRequestParamsVariant {
+    fn from(value: McpServerElicitationRequestParamsVariantUrl) -> Self {
+        Self::Url(value)
     }
 }
 
@@ -5426,6 +6242,30 @@ impl<'de> serde::Deserialize<'de> for ParsedCommand {
             Some("unknown") => tagged.variant(Self::UnknownLower),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<ReadParsedCommand> for ParsedCommand {
+    fn from(value: ReadParsedCommand) -> Self {
+        Self::Read(value)
+    }
+}
+
+impl From<ListFilesParsedCommand> for ParsedCommand {
+    fn from(value: ListFilesParsedCommand) -> Self {
+        Self::ListFiles(value)
+    }
+}
+
+impl From<SearchParsedCommand> for ParsedCommand {
+    fn from(value: SearchParsedCommand) -> Self {
+        Self::Search(value)
+    }
+}
+
+impl From<UnknownParsedCommand> for ParsedCommand {
+    fn from(value: UnknownParsedCommand) -> Self {
+        Self::UnknownLower(value)
     }
 }
 
@@ -6090,6 +6930,24 @@ impl<'de> serde::Deserialize<'de> for ReviewDecision {
     }
 }
 
+impl From<ApprovedExecpolicyAmendmentReviewDecision> for ReviewDecision {
+    fn from(value: ApprovedExecpolicyAmendmentReviewDecision) -> Self {
+        Self::ApprovedExecpolicyAmendment(value)
+    }
+}
+
+impl From<NetworkPolicyAmendmentReviewDecision> for ReviewDecision {
+    fn from(value: NetworkPolicyAmendmentReviewDecision) -> Self {
+        Self::NetworkPolicyAmendment(value)
+    }
+}
+
+impl From<DeniedReviewDecision> for ReviewDecision {
+    fn from(value: DeniedReviewDecision) -> Self {
+        Self::Denied(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewStartRequest {
     pub id: crate::v2::RequestId,
@@ -6556,6 +7414,526 @@ impl<'de> serde::Deserialize<'de> for ServerNotificationVariant {
     }
 }
 
+impl From<ErrorNotification> for ServerNotificationVariant {
+    fn from(value: ErrorNotification) -> Self {
+        Self::Error(value)
+    }
+}
+
+impl From<ThreadStartedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadStartedNotification) -> Self {
+        Self::ThreadStarted(value)
+    }
+}
+
+impl From<ThreadStatusChangedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadStatusChangedNotification) -> Self {
+        Self::ThreadStatusChanged(value)
+    }
+}
+
+impl From<ThreadReadStateChangedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadReadStateChangedNotification) -> Self {
+        Self::ThreadReadStateChanged(value)
+    }
+}
+
+impl From<ThreadArchivedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadArchivedNotification) -> Self {
+        Self::ThreadArchived(value)
+    }
+}
+
+impl From<ThreadDeletedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadDeletedNotification) -> Self {
+        Self::ThreadDeleted(value)
+    }
+}
+
+impl From<ThreadUnarchivedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadUnarchivedNotification) -> Self {
+        Self::ThreadUnarchived(value)
+    }
+}
+
+impl From<ThreadClosedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadClosedNotification) -> Self {
+        Self::ThreadClosed(value)
+    }
+}
+
+impl From<ThreadRevertedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRevertedNotification) -> Self {
+        Self::ThreadReverted(value)
+    }
+}
+
+impl From<SkillsChangedNotification> for ServerNotificationVariant {
+    fn from(value: SkillsChangedNotification) -> Self {
+        Self::SkillsChanged(value)
+    }
+}
+
+impl From<ThreadNameUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadNameUpdatedNotification) -> Self {
+        Self::ThreadNameUpdated(value)
+    }
+}
+
+impl From<ThreadSectionChangedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadSectionChangedNotification) -> Self {
+        Self::ThreadSectionChanged(value)
+    }
+}
+
+impl From<ThreadAttachmentUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadAttachmentUpdatedNotification) -> Self {
+        Self::ThreadAttachmentUpdated(value)
+    }
+}
+
+impl From<ThreadGoalUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadGoalUpdatedNotification) -> Self {
+        Self::ThreadGoalUpdated(value)
+    }
+}
+
+impl From<ThreadPredictionUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadPredictionUpdatedNotification) -> Self {
+        Self::ThreadPredictionUpdated(value)
+    }
+}
+
+impl From<ThreadGoalClearedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadGoalClearedNotification) -> Self {
+        Self::ThreadGoalCleared(value)
+    }
+}
+
+impl From<ThreadQueueChangedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadQueueChangedNotification) -> Self {
+        Self::ThreadQueueChanged(value)
+    }
+}
+
+impl From<ProjectChangedNotification> for ServerNotificationVariant {
+    fn from(value: ProjectChangedNotification) -> Self {
+        Self::ProjectChanged(value)
+    }
+}
+
+impl From<ThreadProjectUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadProjectUpdatedNotification) -> Self {
+        Self::ThreadProjectUpdated(value)
+    }
+}
+
+impl From<ThreadEnvironmentConnectedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadEnvironmentConnectedNotification) -> Self {
+        Self::ThreadEnvironmentConnected(value)
+    }
+}
+
+impl From<ThreadEnvironmentDisconnectedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadEnvironmentDisconnectedNotification) -> Self {
+        Self::ThreadEnvironmentDisconnected(value)
+    }
+}
+
+impl From<ThreadSettingsUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadSettingsUpdatedNotification) -> Self {
+        Self::ThreadSettingsUpdated(value)
+    }
+}
+
+impl From<ThreadTokenUsageUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadTokenUsageUpdatedNotification) -> Self {
+        Self::ThreadTokenUsageUpdated(value)
+    }
+}
+
+impl From<TurnStartedNotification> for ServerNotificationVariant {
+    fn from(value: TurnStartedNotification) -> Self {
+        Self::TurnStarted(value)
+    }
+}
+
+impl From<HookStartedNotification> for ServerNotificationVariant {
+    fn from(value: HookStartedNotification) -> Self {
+        Self::HookStarted(value)
+    }
+}
+
+impl From<TurnCompletedNotification> for ServerNotificationVariant {
+    fn from(value: TurnCompletedNotification) -> Self {
+        Self::TurnCompleted(value)
+    }
+}
+
+impl From<HookCompletedNotification> for ServerNotificationVariant {
+    fn from(value: HookCompletedNotification) -> Self {
+        Self::HookCompleted(value)
+    }
+}
+
+impl From<TurnDiffUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: TurnDiffUpdatedNotification) -> Self {
+        Self::TurnDiffUpdated(value)
+    }
+}
+
+impl From<TurnPlanUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: TurnPlanUpdatedNotification) -> Self {
+        Self::TurnPlanUpdated(value)
+    }
+}
+
+impl From<ItemStartedNotification> for ServerNotificationVariant {
+    fn from(value: ItemStartedNotification) -> Self {
+        Self::ItemStarted(value)
+    }
+}
+
+impl From<ItemAutoApprovalReviewStartedNotification> for ServerNotificationVariant {
+    fn from(value: ItemAutoApprovalReviewStartedNotification) -> Self {
+        Self::ItemAutoApprovalReviewStarted(value)
+    }
+}
+
+impl From<ItemAutoApprovalReviewCompletedNotification> for ServerNotificationVariant {
+    fn from(value: ItemAutoApprovalReviewCompletedNotification) -> Self {
+        Self::ItemAutoApprovalReviewCompleted(value)
+    }
+}
+
+impl From<AutoApprovalReviewStrictReviewRequiredNotification>
+for ServerNotificationVariant {
+    fn from(value: AutoApprovalReviewStrictReviewRequiredNotification) -> Self {
+        Self::AutoApprovalReviewStrictReviewRequired(value)
+    }
+}
+
+impl From<ItemCompletedNotification> for ServerNotificationVariant {
+    fn from(value: ItemCompletedNotification) -> Self {
+        Self::ItemCompleted(value)
+    }
+}
+
+impl From<ItemAgentMessageDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ItemAgentMessageDeltaNotification) -> Self {
+        Self::ItemAgentMessageDelta(value)
+    }
+}
+
+impl From<ItemPlanDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ItemPlanDeltaNotification) -> Self {
+        Self::ItemPlanDelta(value)
+    }
+}
+
+impl From<CommandExecOutputDeltaNotification> for ServerNotificationVariant {
+    fn from(value: CommandExecOutputDeltaNotification) -> Self {
+        Self::CommandExecOutputDelta(value)
+    }
+}
+
+impl From<ProcessOutputDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ProcessOutputDeltaNotification) -> Self {
+        Self::ProcessOutputDelta(value)
+    }
+}
+
+impl From<ProcessExitedNotification> for ServerNotificationVariant {
+    fn from(value: ProcessExitedNotification) -> Self {
+        Self::ProcessExited(value)
+    }
+}
+
+impl From<ItemCommandExecutionOutputDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ItemCommandExecutionOutputDeltaNotification) -> Self {
+        Self::ItemCommandExecutionOutputDelta(value)
+    }
+}
+
+impl From<ItemCommandExecutionTerminalInteractionNotification>
+for ServerNotificationVariant {
+    fn from(value: ItemCommandExecutionTerminalInteractionNotification) -> Self {
+        Self::ItemCommandExecutionTerminalInteraction(value)
+    }
+}
+
+impl From<ItemFileChangeOutputDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ItemFileChangeOutputDeltaNotification) -> Self {
+        Self::ItemFileChangeOutputDelta(value)
+    }
+}
+
+impl From<ItemFileChangePatchUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ItemFileChangePatchUpdatedNotification) -> Self {
+        Self::ItemFileChangePatchUpdated(value)
+    }
+}
+
+impl From<ServerRequestResolvedNotification> for ServerNotificationVariant {
+    fn from(value: ServerRequestResolvedNotification) -> Self {
+        Self::ServerRequestResolved(value)
+    }
+}
+
+impl From<ItemMcpToolCallProgressNotification> for ServerNotificationVariant {
+    fn from(value: ItemMcpToolCallProgressNotification) -> Self {
+        Self::ItemMcpToolCallProgress(value)
+    }
+}
+
+impl From<McpServerOauthLoginCompletedNotification> for ServerNotificationVariant {
+    fn from(value: McpServerOauthLoginCompletedNotification) -> Self {
+        Self::McpServerOauthLoginCompleted(value)
+    }
+}
+
+impl From<McpServerStartupStatusUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: McpServerStartupStatusUpdatedNotification) -> Self {
+        Self::McpServerStartupStatusUpdated(value)
+    }
+}
+
+impl From<McpServerEventStreamNotificationNotification> for ServerNotificationVariant {
+    fn from(value: McpServerEventStreamNotificationNotification) -> Self {
+        Self::McpServerEventStreamNotification(value)
+    }
+}
+
+impl From<AccountUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: AccountUpdatedNotification) -> Self {
+        Self::AccountUpdated(value)
+    }
+}
+
+impl From<AccountGatewayOAuthChangedNotification> for ServerNotificationVariant {
+    fn from(value: AccountGatewayOAuthChangedNotification) -> Self {
+        Self::AccountGatewayOAuthChanged(value)
+    }
+}
+
+impl From<AccountRateLimitsUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: AccountRateLimitsUpdatedNotification) -> Self {
+        Self::AccountRateLimitsUpdated(value)
+    }
+}
+
+impl From<AppListUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: AppListUpdatedNotification) -> Self {
+        Self::AppListUpdated(value)
+    }
+}
+
+impl From<RemoteControlStatusChangedNotification> for ServerNotificationVariant {
+    fn from(value: RemoteControlStatusChangedNotification) -> Self {
+        Self::RemoteControlStatusChanged(value)
+    }
+}
+
+impl From<ExternalAgentConfigImportProgressNotification> for ServerNotificationVariant {
+    fn from(value: ExternalAgentConfigImportProgressNotification) -> Self {
+        Self::ExternalAgentConfigImportProgress(value)
+    }
+}
+
+impl From<ExternalAgentConfigImportCompletedNotification> for ServerNotificationVariant {
+    fn from(value: ExternalAgentConfigImportCompletedNotification) -> Self {
+        Self::ExternalAgentConfigImportCompleted(value)
+    }
+}
+
+impl From<FsChangedNotification> for ServerNotificationVariant {
+    fn from(value: FsChangedNotification) -> Self {
+        Self::FsChanged(value)
+    }
+}
+
+impl From<ItemReasoningSummaryTextDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ItemReasoningSummaryTextDeltaNotification) -> Self {
+        Self::ItemReasoningSummaryTextDelta(value)
+    }
+}
+
+impl From<ItemReasoningSummaryPartAddedNotification> for ServerNotificationVariant {
+    fn from(value: ItemReasoningSummaryPartAddedNotification) -> Self {
+        Self::ItemReasoningSummaryPartAdded(value)
+    }
+}
+
+impl From<ItemReasoningTextDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ItemReasoningTextDeltaNotification) -> Self {
+        Self::ItemReasoningTextDelta(value)
+    }
+}
+
+impl From<ThreadCompactedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadCompactedNotification) -> Self {
+        Self::ThreadCompacted(value)
+    }
+}
+
+impl From<ModelReroutedNotification> for ServerNotificationVariant {
+    fn from(value: ModelReroutedNotification) -> Self {
+        Self::ModelRerouted(value)
+    }
+}
+
+impl From<ModelVerificationNotification> for ServerNotificationVariant {
+    fn from(value: ModelVerificationNotification) -> Self {
+        Self::ModelVerification(value)
+    }
+}
+
+impl From<ModelProviderAuthRecoveryStartedNotification> for ServerNotificationVariant {
+    fn from(value: ModelProviderAuthRecoveryStartedNotification) -> Self {
+        Self::ModelProviderAuthRecoveryStarted(value)
+    }
+}
+
+impl From<ModelProviderAuthRecoveryCompletedNotification> for ServerNotificationVariant {
+    fn from(value: ModelProviderAuthRecoveryCompletedNotification) -> Self {
+        Self::ModelProviderAuthRecoveryCompleted(value)
+    }
+}
+
+impl From<TurnModerationMetadataNotification> for ServerNotificationVariant {
+    fn from(value: TurnModerationMetadataNotification) -> Self {
+        Self::TurnModerationMetadata(value)
+    }
+}
+
+impl From<ModelSafetyBufferingUpdatedNotification> for ServerNotificationVariant {
+    fn from(value: ModelSafetyBufferingUpdatedNotification) -> Self {
+        Self::ModelSafetyBufferingUpdated(value)
+    }
+}
+
+impl From<WarningNotification> for ServerNotificationVariant {
+    fn from(value: WarningNotification) -> Self {
+        Self::Warning(value)
+    }
+}
+
+impl From<GuardianWarningNotification> for ServerNotificationVariant {
+    fn from(value: GuardianWarningNotification) -> Self {
+        Self::GuardianWarning(value)
+    }
+}
+
+impl From<DeprecationNoticeNotification> for ServerNotificationVariant {
+    fn from(value: DeprecationNoticeNotification) -> Self {
+        Self::DeprecationNotice(value)
+    }
+}
+
+impl From<ConfigWarningNotification> for ServerNotificationVariant {
+    fn from(value: ConfigWarningNotification) -> Self {
+        Self::ConfigWarning(value)
+    }
+}
+
+impl From<FuzzyFileSearchSessionUpdatedNotificationSlashed>
+for ServerNotificationVariant {
+    fn from(value: FuzzyFileSearchSessionUpdatedNotificationSlashed) -> Self {
+        Self::FuzzyFileSearchSessionUpdated(value)
+    }
+}
+
+impl From<FuzzyFileSearchSessionCompletedNotificationSlashed>
+for ServerNotificationVariant {
+    fn from(value: FuzzyFileSearchSessionCompletedNotificationSlashed) -> Self {
+        Self::FuzzyFileSearchSessionCompleted(value)
+    }
+}
+
+impl From<ThreadRealtimeStartedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeStartedNotification) -> Self {
+        Self::ThreadRealtimeStarted(value)
+    }
+}
+
+impl From<ThreadRealtimeItemAddedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeItemAddedNotification) -> Self {
+        Self::ThreadRealtimeItemAdded(value)
+    }
+}
+
+impl From<ThreadRealtimeItemStartedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeItemStartedNotification) -> Self {
+        Self::ThreadRealtimeItemStarted(value)
+    }
+}
+
+impl From<ThreadRealtimeItemTranscriptDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeItemTranscriptDeltaNotification) -> Self {
+        Self::ThreadRealtimeItemTranscriptDelta(value)
+    }
+}
+
+impl From<ThreadRealtimeItemCompletedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeItemCompletedNotification) -> Self {
+        Self::ThreadRealtimeItemCompleted(value)
+    }
+}
+
+impl From<ThreadRealtimeTranscriptDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeTranscriptDeltaNotification) -> Self {
+        Self::ThreadRealtimeTranscriptDelta(value)
+    }
+}
+
+impl From<ThreadRealtimeTranscriptDoneNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeTranscriptDoneNotification) -> Self {
+        Self::ThreadRealtimeTranscriptDone(value)
+    }
+}
+
+impl From<ThreadRealtimeOutputAudioDeltaNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeOutputAudioDeltaNotification) -> Self {
+        Self::ThreadRealtimeOutputAudioDelta(value)
+    }
+}
+
+impl From<ThreadRealtimeSdpNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeSdpNotification) -> Self {
+        Self::ThreadRealtimeSdp(value)
+    }
+}
+
+impl From<ThreadRealtimeErrorNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeErrorNotification) -> Self {
+        Self::ThreadRealtimeError(value)
+    }
+}
+
+impl From<ThreadRealtimeClosedNotification> for ServerNotificationVariant {
+    fn from(value: ThreadRealtimeClosedNotification) -> Self {
+        Self::ThreadRealtimeClosed(value)
+    }
+}
+
+impl From<WindowsWorldWritableWarningNotification> for ServerNotificationVariant {
+    fn from(value: WindowsWorldWritableWarningNotification) -> Self {
+        Self::WindowsWorldWritableWarning(value)
+    }
+}
+
+impl From<WindowsSandboxSetupCompletedNotification> for ServerNotificationVariant {
+    fn from(value: WindowsSandboxSetupCompletedNotification) -> Self {
+        Self::WindowsSandboxSetupCompleted(value)
+    }
+}
+
+impl From<AccountLoginCompletedNotification> for ServerNotificationVariant {
+    fn from(value: AccountLoginCompletedNotification) -> Self {
+        Self::AccountLoginCompleted(value)
+    }
+}
+
 /// Request initiated from the server and sent to the client.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "method")]
@@ -6631,6 +8009,66 @@ impl<'de> serde::Deserialize<'de> for ServerRequest {
             Some("execCommandApproval") => tagged.variant(Self::ExecCommandApproval),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<ItemCommandExecutionRequestApprovalRequest> for ServerRequest {
+    fn from(value: ItemCommandExecutionRequestApprovalRequest) -> Self {
+        Self::ItemCommandExecutionRequestApproval(value)
+    }
+}
+
+impl From<ItemFileChangeRequestApprovalRequest> for ServerRequest {
+    fn from(value: ItemFileChangeRequestApprovalRequest) -> Self {
+        Self::ItemFileChangeRequestApproval(value)
+    }
+}
+
+impl From<ItemToolRequestUserInputRequest> for ServerRequest {
+    fn from(value: ItemToolRequestUserInputRequest) -> Self {
+        Self::ItemToolRequestUserInput(value)
+    }
+}
+
+impl From<McpServerElicitationRequestRequest> for ServerRequest {
+    fn from(value: McpServerElicitationRequestRequest) -> Self {
+        Self::McpServerElicitationRequest(value)
+    }
+}
+
+impl From<ItemPermissionsRequestApprovalRequest> for ServerRequest {
+    fn from(value: ItemPermissionsRequestApprovalRequest) -> Self {
+        Self::ItemPermissionsRequestApproval(value)
+    }
+}
+
+impl From<ItemToolCallRequest> for ServerRequest {
+    fn from(value: ItemToolCallRequest) -> Self {
+        Self::ItemToolCall(value)
+    }
+}
+
+impl From<AccountChatgptAuthTokensRefreshRequest> for ServerRequest {
+    fn from(value: AccountChatgptAuthTokensRefreshRequest) -> Self {
+        Self::AccountChatgptAuthTokensRefresh(value)
+    }
+}
+
+impl From<AttestationGenerateRequest> for ServerRequest {
+    fn from(value: AttestationGenerateRequest) -> Self {
+        Self::AttestationGenerate(value)
+    }
+}
+
+impl From<ApplyPatchApprovalRequest> for ServerRequest {
+    fn from(value: ApplyPatchApprovalRequest) -> Self {
+        Self::ApplyPatchApproval(value)
+    }
+}
+
+impl From<ExecCommandApprovalRequest> for ServerRequest {
+    fn from(value: ExecCommandApprovalRequest) -> Self {
+        Self::ExecCommandApproval(value)
     }
 }
 

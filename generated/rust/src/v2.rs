@@ -45,6 +45,30 @@ impl<'de> serde::Deserialize<'de> for Account {
     }
 }
 
+impl From<ApiKeyAccount> for Account {
+    fn from(value: ApiKeyAccount) -> Self {
+        Self::ApiKey(value)
+    }
+}
+
+impl From<ChatgptAccount> for Account {
+    fn from(value: ChatgptAccount) -> Self {
+        Self::Chatgpt(value)
+    }
+}
+
+impl From<AmazonBedrockAccount> for Account {
+    fn from(value: AmazonBedrockAccount) -> Self {
+        Self::AmazonBedrock(value)
+    }
+}
+
+impl From<GcpAccount> for Account {
+    fn from(value: GcpAccount) -> Self {
+        Self::Gcp(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLoginCompletedNotification {
     #[serde(
@@ -730,6 +754,18 @@ impl<'de> serde::Deserialize<'de> for AgentMessageInputContent {
             Some("encrypted_content") => tagged.variant(Self::EncryptedContent),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<InputTextAgentMessageInputContent> for AgentMessageInputContent {
+    fn from(value: InputTextAgentMessageInputContent) -> Self {
+        Self::InputText(value)
+    }
+}
+
+impl From<EncryptedContentAgentMessageInputContent> for AgentMessageInputContent {
+    fn from(value: EncryptedContentAgentMessageInputContent) -> Self {
+        Self::EncryptedContent(value)
     }
 }
 
@@ -2036,6 +2072,12 @@ impl<'de> serde::Deserialize<'de> for AskForApproval {
     }
 }
 
+impl From<GranularAskForApproval> for AskForApproval {
+    fn from(value: GranularAskForApproval) -> Self {
+        Self::Granular(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AsyncUserInputQuestion {
@@ -2162,6 +2204,18 @@ impl<'de> serde::Deserialize<'de> for AudioUserInputVariant {
             return Err(crate::wire::no_variant("AudioUserInputVariant"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<UrlUserInput> for AudioUserInputVariant {
+    fn from(value: UrlUserInput) -> Self {
+        Self::Url(value)
+    }
+}
+
+impl From<FileIdUserInput> for AudioUserInputVariant {
+    fn from(value: FileIdUserInput) -> Self {
+        Self::FileId(value)
     }
 }
 
@@ -2654,6 +2708,12 @@ impl<'de> serde::Deserialize<'de> for CapabilityRootLocation {
     }
 }
 
+impl From<EnvironmentCapabilityRootLocation> for CapabilityRootLocation {
+    fn from(value: EnvironmentCapabilityRootLocation) -> Self {
+        Self::Environment(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatgptAccount {
     #[serde(deserialize_with = "crate::wire::nullable")]
@@ -3013,6 +3073,36 @@ impl<'de> serde::Deserialize<'de> for CodexErrorInfo {
     }
 }
 
+impl From<HttpConnectionFailedCodexErrorInfo> for CodexErrorInfo {
+    fn from(value: HttpConnectionFailedCodexErrorInfo) -> Self {
+        Self::HttpConnectionFailed(value)
+    }
+}
+
+impl From<ResponseStreamConnectionFailedCodexErrorInfo> for CodexErrorInfo {
+    fn from(value: ResponseStreamConnectionFailedCodexErrorInfo) -> Self {
+        Self::ResponseStreamConnectionFailed(value)
+    }
+}
+
+impl From<ResponseStreamDisconnectedCodexErrorInfo> for CodexErrorInfo {
+    fn from(value: ResponseStreamDisconnectedCodexErrorInfo) -> Self {
+        Self::ResponseStreamDisconnected(value)
+    }
+}
+
+impl From<ResponseTooManyFailedAttemptsCodexErrorInfo> for CodexErrorInfo {
+    fn from(value: ResponseTooManyFailedAttemptsCodexErrorInfo) -> Self {
+        Self::ResponseTooManyFailedAttempts(value)
+    }
+}
+
+impl From<ActiveTurnNotSteerableCodexErrorInfo> for CodexErrorInfo {
+    fn from(value: ActiveTurnNotSteerableCodexErrorInfo) -> Self {
+        Self::ActiveTurnNotSteerable(value)
+    }
+}
+
 crate::wire::string_enum! {
     pub enum CodexResponseHandoffMode {
         Thinking = "thinking",
@@ -3250,6 +3340,30 @@ impl<'de> serde::Deserialize<'de> for CommandAction {
             Some("unknown") => tagged.variant(Self::UnknownLower),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<ReadCommandAction> for CommandAction {
+    fn from(value: ReadCommandAction) -> Self {
+        Self::Read(value)
+    }
+}
+
+impl From<ListFilesCommandAction> for CommandAction {
+    fn from(value: ListFilesCommandAction) -> Self {
+        Self::ListFiles(value)
+    }
+}
+
+impl From<SearchCommandAction> for CommandAction {
+    fn from(value: SearchCommandAction) -> Self {
+        Self::Search(value)
+    }
+}
+
+impl From<UnknownCommandAction> for CommandAction {
+    fn from(value: UnknownCommandAction) -> Self {
+        Self::UnknownLower(value)
     }
 }
 
@@ -4498,6 +4612,60 @@ impl<'de> serde::Deserialize<'de> for ConfigLayerSource {
     }
 }
 
+impl From<PackagedDefaultsConfigLayerSource> for ConfigLayerSource {
+    fn from(value: PackagedDefaultsConfigLayerSource) -> Self {
+        Self::PackagedDefaults(value)
+    }
+}
+
+impl From<MdmConfigLayerSource> for ConfigLayerSource {
+    fn from(value: MdmConfigLayerSource) -> Self {
+        Self::Mdm(value)
+    }
+}
+
+impl From<SystemConfigLayerSource> for ConfigLayerSource {
+    fn from(value: SystemConfigLayerSource) -> Self {
+        Self::System(value)
+    }
+}
+
+impl From<EnterpriseManagedConfigLayerSource> for ConfigLayerSource {
+    fn from(value: EnterpriseManagedConfigLayerSource) -> Self {
+        Self::EnterpriseManaged(value)
+    }
+}
+
+impl From<UserConfigLayerSource> for ConfigLayerSource {
+    fn from(value: UserConfigLayerSource) -> Self {
+        Self::User(value)
+    }
+}
+
+impl From<ProjectConfigLayerSource> for ConfigLayerSource {
+    fn from(value: ProjectConfigLayerSource) -> Self {
+        Self::Project(value)
+    }
+}
+
+impl From<SessionFlagsConfigLayerSource> for ConfigLayerSource {
+    fn from(value: SessionFlagsConfigLayerSource) -> Self {
+        Self::SessionFlags(value)
+    }
+}
+
+impl From<LegacyManagedConfigTomlFromFileConfigLayerSource> for ConfigLayerSource {
+    fn from(value: LegacyManagedConfigTomlFromFileConfigLayerSource) -> Self {
+        Self::LegacyManagedConfigTomlFromFile(value)
+    }
+}
+
+impl From<LegacyManagedConfigTomlFromMdmConfigLayerSource> for ConfigLayerSource {
+    fn from(value: LegacyManagedConfigTomlFromMdmConfigLayerSource) -> Self {
+        Self::LegacyManagedConfigTomlFromMdm(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ConfigReadParams {
     /// Optional working directory to resolve project config layers. If specified, return the effective config as seen from that directory (i.e., including any project layers between `cwd` and the project/repo root).
@@ -5000,6 +5168,30 @@ impl<'de> serde::Deserialize<'de> for ConfiguredHookHandler {
     }
 }
 
+impl From<CommandConfiguredHookHandler> for ConfiguredHookHandler {
+    fn from(value: CommandConfiguredHookHandler) -> Self {
+        Self::Command(value)
+    }
+}
+
+impl From<McpToolConfiguredHookHandler> for ConfiguredHookHandler {
+    fn from(value: McpToolConfiguredHookHandler) -> Self {
+        Self::McpTool(value)
+    }
+}
+
+impl From<PromptConfiguredHookHandler> for ConfiguredHookHandler {
+    fn from(value: PromptConfiguredHookHandler) -> Self {
+        Self::Prompt(value)
+    }
+}
+
+impl From<AgentConfiguredHookHandler> for ConfiguredHookHandler {
+    fn from(value: AgentConfiguredHookHandler) -> Self {
+        Self::Agent(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfiguredHookMatcherGroup {
     pub hooks: Vec<ConfiguredHookHandler>,
@@ -5205,6 +5397,30 @@ impl<'de> serde::Deserialize<'de> for ContentItem {
             Some("output_text") => tagged.variant(Self::OutputText),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<InputTextContentItem> for ContentItem {
+    fn from(value: InputTextContentItem) -> Self {
+        Self::InputText(value)
+    }
+}
+
+impl From<InputImageContentItem> for ContentItem {
+    fn from(value: InputImageContentItem) -> Self {
+        Self::InputImage(value)
+    }
+}
+
+impl From<InputAudioContentItem> for ContentItem {
+    fn from(value: InputAudioContentItem) -> Self {
+        Self::InputAudio(value)
+    }
+}
+
+impl From<OutputTextContentItem> for ContentItem {
+    fn from(value: OutputTextContentItem) -> Self {
+        Self::OutputText(value)
     }
 }
 
@@ -5634,6 +5850,27 @@ impl<'de> serde::Deserialize<'de> for DynamicToolCallOutputContentItem {
     }
 }
 
+impl From<InputTextDynamicToolCallOutputContentItem>
+for DynamicToolCallOutputContentItem {
+    fn from(value: InputTextDynamicToolCallOutputContentItem) -> Self {
+        Self::InputText(value)
+    }
+}
+
+impl From<InputImageDynamicToolCallOutputContentItem>
+for DynamicToolCallOutputContentItem {
+    fn from(value: InputImageDynamicToolCallOutputContentItem) -> Self {
+        Self::InputImage(value)
+    }
+}
+
+impl From<InputAudioDynamicToolCallOutputContentItem>
+for DynamicToolCallOutputContentItem {
+    fn from(value: InputAudioDynamicToolCallOutputContentItem) -> Self {
+        Self::InputAudio(value)
+    }
+}
+
 crate::wire::string_enum! {
     pub enum DynamicToolCallStatus {
         InProgress = "inProgress",
@@ -5737,6 +5974,12 @@ impl<'de> serde::Deserialize<'de> for DynamicToolNamespaceTool {
     }
 }
 
+impl From<FunctionDynamicToolNamespaceTool> for DynamicToolNamespaceTool {
+    fn from(value: FunctionDynamicToolNamespaceTool) -> Self {
+        Self::Function(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum DynamicToolSpec {
@@ -5766,6 +6009,18 @@ impl<'de> serde::Deserialize<'de> for DynamicToolSpec {
             Some("namespace") => tagged.variant(Self::Namespace),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<FunctionDynamicToolSpec> for DynamicToolSpec {
+    fn from(value: FunctionDynamicToolSpec) -> Self {
+        Self::Function(value)
+    }
+}
+
+impl From<NamespaceDynamicToolSpec> for DynamicToolSpec {
+    fn from(value: NamespaceDynamicToolSpec) -> Self {
+        Self::Namespace(value)
     }
 }
 
@@ -7321,6 +7576,24 @@ impl<'de> serde::Deserialize<'de> for FileSystemPath {
     }
 }
 
+impl From<PathFileSystemPath> for FileSystemPath {
+    fn from(value: PathFileSystemPath) -> Self {
+        Self::Path(value)
+    }
+}
+
+impl From<GlobPatternFileSystemPath> for FileSystemPath {
+    fn from(value: GlobPatternFileSystemPath) -> Self {
+        Self::GlobPattern(value)
+    }
+}
+
+impl From<SpecialFileSystemPath> for FileSystemPath {
+    fn from(value: SpecialFileSystemPath) -> Self {
+        Self::Special(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileSystemSandboxEntry {
     pub access: FileSystemAccessMode,
@@ -7387,6 +7660,42 @@ impl<'de> serde::Deserialize<'de> for FileSystemSpecialPath {
             Some("unknown") => tagged.variant(Self::UnknownLower),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<RootFileSystemSpecialPath> for FileSystemSpecialPath {
+    fn from(value: RootFileSystemSpecialPath) -> Self {
+        Self::Root(value)
+    }
+}
+
+impl From<MinimalFileSystemSpecialPath> for FileSystemSpecialPath {
+    fn from(value: MinimalFileSystemSpecialPath) -> Self {
+        Self::Minimal(value)
+    }
+}
+
+impl From<KindFileSystemSpecialPath> for FileSystemSpecialPath {
+    fn from(value: KindFileSystemSpecialPath) -> Self {
+        Self::ProjectRoots(value)
+    }
+}
+
+impl From<TmpdirFileSystemSpecialPath> for FileSystemSpecialPath {
+    fn from(value: TmpdirFileSystemSpecialPath) -> Self {
+        Self::Tmpdir(value)
+    }
+}
+
+impl From<SlashTmpFileSystemSpecialPath> for FileSystemSpecialPath {
+    fn from(value: SlashTmpFileSystemSpecialPath) -> Self {
+        Self::SlashTmp(value)
+    }
+}
+
+impl From<FileSystemSpecialPathUnknown> for FileSystemSpecialPath {
+    fn from(value: FileSystemSpecialPathUnknown) -> Self {
+        Self::UnknownLower(value)
     }
 }
 
@@ -8061,6 +8370,31 @@ impl<'de> serde::Deserialize<'de> for FunctionCallOutputContentItem {
     }
 }
 
+impl From<InputTextFunctionCallOutputContentItem> for FunctionCallOutputContentItem {
+    fn from(value: InputTextFunctionCallOutputContentItem) -> Self {
+        Self::InputText(value)
+    }
+}
+
+impl From<InputImageFunctionCallOutputContentItem> for FunctionCallOutputContentItem {
+    fn from(value: InputImageFunctionCallOutputContentItem) -> Self {
+        Self::InputImage(value)
+    }
+}
+
+impl From<InputAudioFunctionCallOutputContentItem> for FunctionCallOutputContentItem {
+    fn from(value: InputAudioFunctionCallOutputContentItem) -> Self {
+        Self::InputAudio(value)
+    }
+}
+
+impl From<EncryptedContentFunctionCallOutputContentItem>
+for FunctionCallOutputContentItem {
+    fn from(value: EncryptedContentFunctionCallOutputContentItem) -> Self {
+        Self::EncryptedContent(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionCallOutputResponseItem {
     #[serde(
@@ -8317,6 +8651,24 @@ impl<'de> serde::Deserialize<'de> for GatewayAuth {
             Some("externallyConfigured") => tagged.variant(Self::ExternallyConfigured),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<NoneGatewayAuth> for GatewayAuth {
+    fn from(value: NoneGatewayAuth) -> Self {
+        Self::None(value)
+    }
+}
+
+impl From<GatewayAuthEnvironmentVariable> for GatewayAuth {
+    fn from(value: GatewayAuthEnvironmentVariable) -> Self {
+        Self::EnvironmentVariable(value)
+    }
+}
+
+impl From<ModeGatewayAuth> for GatewayAuth {
+    fn from(value: ModeGatewayAuth) -> Self {
+        Self::ExternallyConfigured(value)
     }
 }
 
@@ -9080,6 +9432,49 @@ impl<'de> serde::Deserialize<'de> for GuardianApprovalReviewAction {
     }
 }
 
+impl From<CommandGuardianApprovalReviewAction> for GuardianApprovalReviewAction {
+    fn from(value: CommandGuardianApprovalReviewAction) -> Self {
+        Self::Command(value)
+    }
+}
+
+impl From<ExecveGuardianApprovalReviewAction> for GuardianApprovalReviewAction {
+    fn from(value: ExecveGuardianApprovalReviewAction) -> Self {
+        Self::Execve(value)
+    }
+}
+
+impl From<WriteStdinGuardianApprovalReviewAction> for GuardianApprovalReviewAction {
+    fn from(value: WriteStdinGuardianApprovalReviewAction) -> Self {
+        Self::WriteStdin(value)
+    }
+}
+
+impl From<ApplyPatchGuardianApprovalReviewAction> for GuardianApprovalReviewAction {
+    fn from(value: ApplyPatchGuardianApprovalReviewAction) -> Self {
+        Self::ApplyPatch(value)
+    }
+}
+
+impl From<NetworkAccessGuardianApprovalReviewAction> for GuardianApprovalReviewAction {
+    fn from(value: NetworkAccessGuardianApprovalReviewAction) -> Self {
+        Self::NetworkAccess(value)
+    }
+}
+
+impl From<McpToolCallGuardianApprovalReviewAction> for GuardianApprovalReviewAction {
+    fn from(value: McpToolCallGuardianApprovalReviewAction) -> Self {
+        Self::McpToolCall(value)
+    }
+}
+
+impl From<RequestPermissionsGuardianApprovalReviewAction>
+for GuardianApprovalReviewAction {
+    fn from(value: RequestPermissionsGuardianApprovalReviewAction) -> Self {
+        Self::RequestPermissions(value)
+    }
+}
+
 crate::wire::string_enum! {
     /// [UNSTABLE] Lifecycle state for an approval auto-review.
     pub enum GuardianApprovalReviewStatus {
@@ -9364,6 +9759,30 @@ impl<'de> serde::Deserialize<'de> for HookMetadataVariant {
             Some("agent") => tagged.variant(Self::Agent),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<HookMetadataVariantCommand> for HookMetadataVariant {
+    fn from(value: HookMetadataVariantCommand) -> Self {
+        Self::Command(value)
+    }
+}
+
+impl From<HookMetadataVariantMcpTool> for HookMetadataVariant {
+    fn from(value: HookMetadataVariantMcpTool) -> Self {
+        Self::McpTool(value)
+    }
+}
+
+impl From<PromptHookMetadata> for HookMetadataVariant {
+    fn from(value: PromptHookMetadata) -> Self {
+        Self::Prompt(value)
+    }
+}
+
+impl From<AgentHookMetadata> for HookMetadataVariant {
+    fn from(value: AgentHookMetadata) -> Self {
+        Self::Agent(value)
     }
 }
 
@@ -9893,6 +10312,12 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationFailure {
     }
 }
 
+impl From<UsageLimitExceededImageGenerationFailure> for ImageGenerationFailure {
+    fn from(value: UsageLimitExceededImageGenerationFailure) -> Self {
+        Self::UsageLimitExceeded(value)
+    }
+}
+
 /// A local image file successfully read for this exact image-generation request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageGenerationInputImage {
@@ -10041,6 +10466,18 @@ impl<'de> serde::Deserialize<'de> for ImageGenerationThreadItemVariant {
     }
 }
 
+impl From<FileIdThreadItem> for ImageGenerationThreadItemVariant {
+    fn from(value: FileIdThreadItem) -> Self {
+        Self::FileId(value)
+    }
+}
+
+impl From<ResultThreadItem> for ImageGenerationThreadItemVariant {
+    fn from(value: ResultThreadItem) -> Self {
+        Self::Result(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageUrlContentItem {
     pub image_url: String,
@@ -10150,6 +10587,18 @@ impl<'de> serde::Deserialize<'de> for ImageUserInputVariant {
             return Err(crate::wire::no_variant("ImageUserInputVariant"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<UrlUserInput> for ImageUserInputVariant {
+    fn from(value: UrlUserInput) -> Self {
+        Self::Url(value)
+    }
+}
+
+impl From<FileIdUserInput> for ImageUserInputVariant {
+    fn from(value: FileIdUserInput) -> Self {
+        Self::FileId(value)
     }
 }
 
@@ -10283,6 +10732,18 @@ impl<'de> serde::Deserialize<'de> for InputAudioContentItemVariant {
     }
 }
 
+impl From<AudioUrlContentItem> for InputAudioContentItemVariant {
+    fn from(value: AudioUrlContentItem) -> Self {
+        Self::AudioUrl(value)
+    }
+}
+
+impl From<FileIdContentItem> for InputAudioContentItemVariant {
+    fn from(value: FileIdContentItem) -> Self {
+        Self::FileId(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputAudioDynamicToolCallOutputContentItem {
     #[serde(rename = "audioUrl")]
@@ -10374,6 +10835,20 @@ impl<'de> serde::Deserialize<'de> for InputAudioFunctionCallOutputContentItemVar
     }
 }
 
+impl From<AudioUrlFunctionCallOutputContentItem>
+for InputAudioFunctionCallOutputContentItemVariant {
+    fn from(value: AudioUrlFunctionCallOutputContentItem) -> Self {
+        Self::AudioUrl(value)
+    }
+}
+
+impl From<FileIdFunctionCallOutputContentItem>
+for InputAudioFunctionCallOutputContentItemVariant {
+    fn from(value: FileIdFunctionCallOutputContentItem) -> Self {
+        Self::FileId(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputImageContentItem {
     #[serde(
@@ -10445,6 +10920,18 @@ impl<'de> serde::Deserialize<'de> for InputImageContentItemVariant {
             return Err(crate::wire::no_variant("InputImageContentItemVariant"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<ImageUrlContentItem> for InputImageContentItemVariant {
+    fn from(value: ImageUrlContentItem) -> Self {
+        Self::ImageUrl(value)
+    }
+}
+
+impl From<FileIdContentItem> for InputImageContentItemVariant {
+    fn from(value: FileIdContentItem) -> Self {
+        Self::FileId(value)
     }
 }
 
@@ -10541,6 +11028,20 @@ impl<'de> serde::Deserialize<'de> for InputImageFunctionCallOutputContentItemVar
             );
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<ImageUrlFunctionCallOutputContentItem>
+for InputImageFunctionCallOutputContentItemVariant {
+    fn from(value: ImageUrlFunctionCallOutputContentItem) -> Self {
+        Self::ImageUrl(value)
+    }
+}
+
+impl From<FileIdFunctionCallOutputContentItem>
+for InputImageFunctionCallOutputContentItemVariant {
+    fn from(value: FileIdFunctionCallOutputContentItem) -> Self {
+        Self::FileId(value)
     }
 }
 
@@ -11161,6 +11662,12 @@ impl<'de> serde::Deserialize<'de> for LocalShellAction {
     }
 }
 
+impl From<ExecLocalShellAction> for LocalShellAction {
+    fn from(value: ExecLocalShellAction) -> Self {
+        Self::Exec(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalShellCallResponseItem {
     pub action: LocalShellAction,
@@ -11275,6 +11782,42 @@ impl<'de> serde::Deserialize<'de> for LoginAccountParams {
     }
 }
 
+impl From<ApiKeyv2LoginAccountParams> for LoginAccountParams {
+    fn from(value: ApiKeyv2LoginAccountParams) -> Self {
+        Self::ApiKey(value)
+    }
+}
+
+impl From<Chatgptv2LoginAccountParams> for LoginAccountParams {
+    fn from(value: Chatgptv2LoginAccountParams) -> Self {
+        Self::Chatgpt(value)
+    }
+}
+
+impl From<ChatgptDeviceCodev2LoginAccountParams> for LoginAccountParams {
+    fn from(value: ChatgptDeviceCodev2LoginAccountParams) -> Self {
+        Self::ChatgptDeviceCode(value)
+    }
+}
+
+impl From<ChatgptAuthTokensv2LoginAccountParams> for LoginAccountParams {
+    fn from(value: ChatgptAuthTokensv2LoginAccountParams) -> Self {
+        Self::ChatgptAuthTokens(value)
+    }
+}
+
+impl From<AmazonBedrockv2LoginAccountParams> for LoginAccountParams {
+    fn from(value: AmazonBedrockv2LoginAccountParams) -> Self {
+        Self::AmazonBedrock(value)
+    }
+}
+
+impl From<AmazonBedrockAccessKeysv2LoginAccountParams> for LoginAccountParams {
+    fn from(value: AmazonBedrockAccessKeysv2LoginAccountParams) -> Self {
+        Self::AmazonBedrockAccessKeys(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum LoginAccountResponse {
@@ -11317,6 +11860,36 @@ impl<'de> serde::Deserialize<'de> for LoginAccountResponse {
             Some("amazonBedrock") => tagged.variant(Self::AmazonBedrock),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<ApiKeyv2LoginAccountResponse> for LoginAccountResponse {
+    fn from(value: ApiKeyv2LoginAccountResponse) -> Self {
+        Self::ApiKey(value)
+    }
+}
+
+impl From<Chatgptv2LoginAccountResponse> for LoginAccountResponse {
+    fn from(value: Chatgptv2LoginAccountResponse) -> Self {
+        Self::Chatgpt(value)
+    }
+}
+
+impl From<ChatgptDeviceCodev2LoginAccountResponse> for LoginAccountResponse {
+    fn from(value: ChatgptDeviceCodev2LoginAccountResponse) -> Self {
+        Self::ChatgptDeviceCode(value)
+    }
+}
+
+impl From<ChatgptAuthTokensv2LoginAccountResponse> for LoginAccountResponse {
+    fn from(value: ChatgptAuthTokensv2LoginAccountResponse) -> Self {
+        Self::ChatgptAuthTokens(value)
+    }
+}
+
+impl From<AmazonBedrockv2LoginAccountResponse> for LoginAccountResponse {
+    fn from(value: AmazonBedrockv2LoginAccountResponse) -> Self {
+        Self::AmazonBedrock(value)
     }
 }
 
@@ -13345,6 +13918,24 @@ impl<'de> serde::Deserialize<'de> for ModelProviderError {
     }
 }
 
+impl From<ModelProviderMismatchv2ModelProviderError> for ModelProviderError {
+    fn from(value: ModelProviderMismatchv2ModelProviderError) -> Self {
+        Self::ModelProviderMismatch(value)
+    }
+}
+
+impl From<ModelProviderNotConfiguredv2ModelProviderError> for ModelProviderError {
+    fn from(value: ModelProviderNotConfiguredv2ModelProviderError) -> Self {
+        Self::ModelProviderNotConfigured(value)
+    }
+}
+
+impl From<ModelProviderPolicyConflictv2ModelProviderError> for ModelProviderError {
+    fn from(value: ModelProviderPolicyConflictv2ModelProviderError) -> Self {
+        Self::ModelProviderPolicyConflict(value)
+    }
+}
+
 pub type ModelProviderListParams = std::collections::BTreeMap<String, serde_json::Value>;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -13763,6 +14354,12 @@ impl<'de> serde::Deserialize<'de> for MultiAgentMode {
     }
 }
 
+impl From<CustomMultiAgentMode> for MultiAgentMode {
+    fn from(value: CustomMultiAgentMode) -> Self {
+        Self::Custom(value)
+    }
+}
+
 crate::wire::string_enum! {
     /// Multi-agent runtime supported by a model.
     pub enum MultiAgentVersion {
@@ -14159,6 +14756,18 @@ impl<'de> serde::Deserialize<'de> for OtelExporter {
     }
 }
 
+impl From<OtlpHttpOtelExporter> for OtelExporter {
+    fn from(value: OtlpHttpOtelExporter) -> Self {
+        Self::OtlpHttp(value)
+    }
+}
+
+impl From<OtlpGrpcOtelExporter> for OtelExporter {
+    fn from(value: OtlpGrpcOtelExporter) -> Self {
+        Self::OtlpGrpc(value)
+    }
+}
+
 crate::wire::string_enum! {
     pub enum OtelHttpProtocol {
         Binary = "binary",
@@ -14549,6 +15158,24 @@ impl<'de> serde::Deserialize<'de> for PatchChangeKind {
             Some("update") => tagged.variant(Self::Update),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<AddPatchChangeKind> for PatchChangeKind {
+    fn from(value: AddPatchChangeKind) -> Self {
+        Self::Add(value)
+    }
+}
+
+impl From<DeletePatchChangeKind> for PatchChangeKind {
+    fn from(value: DeletePatchChangeKind) -> Self {
+        Self::Delete(value)
+    }
+}
+
+impl From<UpdatePatchChangeKind> for PatchChangeKind {
+    fn from(value: UpdatePatchChangeKind) -> Self {
+        Self::Update(value)
     }
 }
 
@@ -16003,6 +16630,30 @@ impl<'de> serde::Deserialize<'de> for PluginSource {
     }
 }
 
+impl From<LocalPluginSource> for PluginSource {
+    fn from(value: LocalPluginSource) -> Self {
+        Self::Local(value)
+    }
+}
+
+impl From<GitPluginSource> for PluginSource {
+    fn from(value: GitPluginSource) -> Self {
+        Self::Git(value)
+    }
+}
+
+impl From<NpmPluginSource> for PluginSource {
+    fn from(value: NpmPluginSource) -> Self {
+        Self::Npm(value)
+    }
+}
+
+impl From<RemotePluginSource> for PluginSource {
+    fn from(value: RemotePluginSource) -> Self {
+        Self::Remote(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginSummary {
     #[serde(rename = "authPolicy")]
@@ -16510,6 +17161,30 @@ impl<'de> serde::Deserialize<'de> for ProviderSettings {
     }
 }
 
+impl From<OpenaiProviderSettings> for ProviderSettings {
+    fn from(value: OpenaiProviderSettings) -> Self {
+        Self::Openai(value)
+    }
+}
+
+impl From<CustomGatewayProviderSettings> for ProviderSettings {
+    fn from(value: CustomGatewayProviderSettings) -> Self {
+        Self::CustomGateway(value)
+    }
+}
+
+impl From<BedrockProviderSettings> for ProviderSettings {
+    fn from(value: BedrockProviderSettings) -> Self {
+        Self::Bedrock(value)
+    }
+}
+
+impl From<GcpProviderSettings> for ProviderSettings {
+    fn from(value: GcpProviderSettings) -> Self {
+        Self::Gcp(value)
+    }
+}
+
 /// Omitted patch fields preserve their values. Explicit null clears a nullable field.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -16549,6 +17224,24 @@ impl<'de> serde::Deserialize<'de> for ProviderSettingsPatch {
             Some("gcp") => tagged.variant(Self::Gcp),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<CustomGatewayProviderSettingsPatch> for ProviderSettingsPatch {
+    fn from(value: CustomGatewayProviderSettingsPatch) -> Self {
+        Self::CustomGateway(value)
+    }
+}
+
+impl From<BedrockProviderSettingsPatch> for ProviderSettingsPatch {
+    fn from(value: BedrockProviderSettingsPatch) -> Self {
+        Self::Bedrock(value)
+    }
+}
+
+impl From<GcpProviderSettingsPatch> for ProviderSettingsPatch {
+    fn from(value: GcpProviderSettingsPatch) -> Self {
+        Self::Gcp(value)
     }
 }
 
@@ -17161,6 +17854,18 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemContent {
     }
 }
 
+impl From<ReasoningTextReasoningItemContent> for ReasoningItemContent {
+    fn from(value: ReasoningTextReasoningItemContent) -> Self {
+        Self::ReasoningText(value)
+    }
+}
+
+impl From<TextReasoningItemContent> for ReasoningItemContent {
+    fn from(value: TextReasoningItemContent) -> Self {
+        Self::Text(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
 pub enum ReasoningItemReasoningSummary {
@@ -17191,6 +17896,12 @@ impl<'de> serde::Deserialize<'de> for ReasoningItemReasoningSummary {
             Some("summary_text") => tagged.variant(Self::SummaryText),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<SummaryTextReasoningItemReasoningSummary> for ReasoningItemReasoningSummary {
+    fn from(value: SummaryTextReasoningItemReasoningSummary) -> Self {
+        Self::SummaryText(value)
     }
 }
 
@@ -17739,6 +18450,18 @@ impl<'de> serde::Deserialize<'de> for ResourceContent {
     }
 }
 
+impl From<ResourceContentObject> for ResourceContent {
+    fn from(value: ResourceContentObject) -> Self {
+        Self::Object(value)
+    }
+}
+
+impl From<ResourceContentObjectLower> for ResourceContent {
+    fn from(value: ResourceContentObjectLower) -> Self {
+        Self::ObjectPascal(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceContentObject {
     #[serde(
@@ -17948,6 +18671,114 @@ impl<'de> serde::Deserialize<'de> for ResponseItem {
     }
 }
 
+impl From<AdditionalToolsResponseItem> for ResponseItem {
+    fn from(value: AdditionalToolsResponseItem) -> Self {
+        Self::AdditionalTools(value)
+    }
+}
+
+impl From<MessageResponseItem> for ResponseItem {
+    fn from(value: MessageResponseItem) -> Self {
+        Self::Message(value)
+    }
+}
+
+impl From<AgentMessageResponseItem> for ResponseItem {
+    fn from(value: AgentMessageResponseItem) -> Self {
+        Self::AgentMessage(value)
+    }
+}
+
+impl From<ReasoningResponseItem> for ResponseItem {
+    fn from(value: ReasoningResponseItem) -> Self {
+        Self::Reasoning(value)
+    }
+}
+
+impl From<LocalShellCallResponseItem> for ResponseItem {
+    fn from(value: LocalShellCallResponseItem) -> Self {
+        Self::LocalShellCall(value)
+    }
+}
+
+impl From<FunctionCallResponseItem> for ResponseItem {
+    fn from(value: FunctionCallResponseItem) -> Self {
+        Self::FunctionCall(value)
+    }
+}
+
+impl From<ToolSearchCallResponseItem> for ResponseItem {
+    fn from(value: ToolSearchCallResponseItem) -> Self {
+        Self::ToolSearchCall(value)
+    }
+}
+
+impl From<FunctionCallOutputResponseItem> for ResponseItem {
+    fn from(value: FunctionCallOutputResponseItem) -> Self {
+        Self::FunctionCallOutput(value)
+    }
+}
+
+impl From<CustomToolCallResponseItem> for ResponseItem {
+    fn from(value: CustomToolCallResponseItem) -> Self {
+        Self::CustomToolCall(value)
+    }
+}
+
+impl From<CustomToolCallOutputResponseItem> for ResponseItem {
+    fn from(value: CustomToolCallOutputResponseItem) -> Self {
+        Self::CustomToolCallOutput(value)
+    }
+}
+
+impl From<ToolSearchOutputResponseItem> for ResponseItem {
+    fn from(value: ToolSearchOutputResponseItem) -> Self {
+        Self::ToolSearchOutput(value)
+    }
+}
+
+impl From<WebSearchCallResponseItem> for ResponseItem {
+    fn from(value: WebSearchCallResponseItem) -> Self {
+        Self::WebSearchCall(value)
+    }
+}
+
+impl From<ImageGenerationCallResponseItem> for ResponseItem {
+    fn from(value: ImageGenerationCallResponseItem) -> Self {
+        Self::ImageGenerationCall(value)
+    }
+}
+
+impl From<CompactionResponseItem> for ResponseItem {
+    fn from(value: CompactionResponseItem) -> Self {
+        Self::Compaction(value)
+    }
+}
+
+impl From<ConfigurationUpdateResponseItem> for ResponseItem {
+    fn from(value: ConfigurationUpdateResponseItem) -> Self {
+        Self::ConfigurationUpdate(value)
+    }
+}
+
+impl From<CompactionTriggerResponseItem> for ResponseItem {
+    fn from(value: CompactionTriggerResponseItem) -> Self {
+        Self::CompactionTrigger(value)
+    }
+}
+
+impl From<ContextCompactionResponseItem> for ResponseItem {
+    fn from(value: ContextCompactionResponseItem) -> Self {
+        Self::ContextCompaction(value)
+    }
+}
+
+impl From<OtherResponseItem> for ResponseItem {
+    fn from(value: OtherResponseItem) -> Self {
+        Self::Other(value)
+    }
+}
+
 /// Failed to connect to the response SSE stream.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18112,6 +18943,30 @@ impl<'de> serde::Deserialize<'de> for ResponsesApiWebSearchAction {
     }
 }
 
+impl From<SearchResponsesApiWebSearchAction> for ResponsesApiWebSearchAction {
+    fn from(value: SearchResponsesApiWebSearchAction) -> Self {
+        Self::Search(value)
+    }
+}
+
+impl From<OpenPageResponsesApiWebSearchAction> for ResponsesApiWebSearchAction {
+    fn from(value: OpenPageResponsesApiWebSearchAction) -> Self {
+        Self::OpenPage(value)
+    }
+}
+
+impl From<FindInPageResponsesApiWebSearchAction> for ResponsesApiWebSearchAction {
+    fn from(value: FindInPageResponsesApiWebSearchAction) -> Self {
+        Self::FindInPage(value)
+    }
+}
+
+impl From<OtherResponsesApiWebSearchAction> for ResponsesApiWebSearchAction {
+    fn from(value: OtherResponsesApiWebSearchAction) -> Self {
+        Self::Other(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResultThreadItem {
     pub result: String,
@@ -18232,6 +19087,30 @@ impl<'de> serde::Deserialize<'de> for ReviewTarget {
     }
 }
 
+impl From<UncommittedChangesReviewTarget> for ReviewTarget {
+    fn from(value: UncommittedChangesReviewTarget) -> Self {
+        Self::UncommittedChanges(value)
+    }
+}
+
+impl From<BaseBranchReviewTarget> for ReviewTarget {
+    fn from(value: BaseBranchReviewTarget) -> Self {
+        Self::BaseBranch(value)
+    }
+}
+
+impl From<CommitReviewTarget> for ReviewTarget {
+    fn from(value: CommitReviewTarget) -> Self {
+        Self::Commit(value)
+    }
+}
+
+impl From<CustomReviewTarget> for ReviewTarget {
+    fn from(value: CustomReviewTarget) -> Self {
+        Self::Custom(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RootFileSystemSpecialPath {
     /// Properties the schema does not declare, kept as received and written back unchanged.
@@ -18282,6 +19161,30 @@ impl<'de> serde::Deserialize<'de> for SandboxPolicy {
             Some("workspaceWrite") => tagged.variant(Self::WorkspaceWrite),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<DangerFullAccessSandboxPolicy> for SandboxPolicy {
+    fn from(value: DangerFullAccessSandboxPolicy) -> Self {
+        Self::DangerFullAccess(value)
+    }
+}
+
+impl From<ReadOnlySandboxPolicy> for SandboxPolicy {
+    fn from(value: ReadOnlySandboxPolicy) -> Self {
+        Self::ReadOnly(value)
+    }
+}
+
+impl From<ExternalSandboxSandboxPolicy> for SandboxPolicy {
+    fn from(value: ExternalSandboxSandboxPolicy) -> Self {
+        Self::ExternalSandbox(value)
+    }
+}
+
+impl From<WorkspaceWriteSandboxPolicy> for SandboxPolicy {
+    fn from(value: WorkspaceWriteSandboxPolicy) -> Self {
+        Self::WorkspaceWrite(value)
     }
 }
 
@@ -18366,6 +19269,30 @@ impl<'de> serde::Deserialize<'de> for ScheduledTaskSchedule {
             Some("weekly") => tagged.variant(Self::Weekly),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<HourlyScheduledTaskSchedule> for ScheduledTaskSchedule {
+    fn from(value: HourlyScheduledTaskSchedule) -> Self {
+        Self::Hourly(value)
+    }
+}
+
+impl From<DailyScheduledTaskSchedule> for ScheduledTaskSchedule {
+    fn from(value: DailyScheduledTaskSchedule) -> Self {
+        Self::Daily(value)
+    }
+}
+
+impl From<WeekdaysScheduledTaskSchedule> for ScheduledTaskSchedule {
+    fn from(value: WeekdaysScheduledTaskSchedule) -> Self {
+        Self::Weekdays(value)
+    }
+}
+
+impl From<WeeklyScheduledTaskSchedule> for ScheduledTaskSchedule {
+    fn from(value: WeeklyScheduledTaskSchedule) -> Self {
+        Self::Weekly(value)
     }
 }
 
@@ -18728,6 +19655,18 @@ impl<'de> serde::Deserialize<'de> for SessionSource {
             return Err(crate::wire::no_variant("SessionSource"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<CustomSessionSource> for SessionSource {
+    fn from(value: CustomSessionSource) -> Self {
+        Self::Custom(value)
+    }
+}
+
+impl From<SubAgentSessionSource> for SessionSource {
+    fn from(value: SubAgentSessionSource) -> Self {
+        Self::SubAgent(value)
     }
 }
 
@@ -19483,6 +20422,18 @@ impl<'de> serde::Deserialize<'de> for SubAgentSource {
             return Err(crate::wire::no_variant("SubAgentSource"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<ThreadSpawnSubAgentSource> for SubAgentSource {
+    fn from(value: ThreadSpawnSubAgentSource) -> Self {
+        Self::ThreadSpawn(value)
+    }
+}
+
+impl From<OtherSubAgentSource> for SubAgentSource {
+    fn from(value: OtherSubAgentSource) -> Self {
+        Self::Other(value)
     }
 }
 
@@ -21162,6 +22113,120 @@ impl<'de> serde::Deserialize<'de> for ThreadItemVariant {
     }
 }
 
+impl From<UserMessageThreadItem> for ThreadItemVariant {
+    fn from(value: UserMessageThreadItem) -> Self {
+        Self::UserMessage(value)
+    }
+}
+
+impl From<HookPromptThreadItem> for ThreadItemVariant {
+    fn from(value: HookPromptThreadItem) -> Self {
+        Self::HookPrompt(value)
+    }
+}
+
+impl From<AgentMessageThreadItem> for ThreadItemVariant {
+    fn from(value: AgentMessageThreadItem) -> Self {
+        Self::AgentMessage(value)
+    }
+}
+
+impl From<FunctionCallOutputThreadItem> for ThreadItemVariant {
+    fn from(value: FunctionCallOutputThreadItem) -> Self {
+        Self::FunctionCallOutput(value)
+    }
+}
+
+impl From<PlanThreadItem> for ThreadItemVariant {
+    fn from(value: PlanThreadItem) -> Self {
+        Self::Plan(value)
+    }
+}
+
+impl From<ReasoningThreadItem> for ThreadItemVariant {
+    fn from(value: ReasoningThreadItem) -> Self {
+        Self::Reasoning(value)
+    }
+}
+
+impl From<CommandExecutionThreadItem> for ThreadItemVariant {
+    fn from(value: CommandExecutionThreadItem) -> Self {
+        Self::CommandExecution(value)
+    }
+}
+
+impl From<FileChangeThreadItem> for ThreadItemVariant {
+    fn from(value: FileChangeThreadItem) -> Self {
+        Self::FileChange(value)
+    }
+}
+
+impl From<McpToolCallThreadItem> for ThreadItemVariant {
+    fn from(value: McpToolCallThreadItem) -> Self {
+        Self::McpToolCall(value)
+    }
+}
+
+impl From<DynamicToolCallThreadItem> for ThreadItemVariant {
+    fn from(value: DynamicToolCallThreadItem) -> Self {
+        Self::DynamicToolCall(value)
+    }
+}
+
+impl From<CollabAgentToolCallThreadItem> for ThreadItemVariant {
+    fn from(value: CollabAgentToolCallThreadItem) -> Self {
+        Self::CollabAgentToolCall(value)
+    }
+}
+
+impl From<SubAgentActivityThreadItem> for ThreadItemVariant {
+    fn from(value: SubAgentActivityThreadItem) -> Self {
+        Self::SubAgentActivity(value)
+    }
+}
+
+impl From<WebSearchThreadItem> for ThreadItemVariant {
+    fn from(value: WebSearchThreadItem) -> Self {
+        Self::WebSearch(value)
+    }
+}
+
+impl From<ImageViewThreadItem> for ThreadItemVariant {
+    fn from(value: ImageViewThreadItem) -> Self {
+        Self::ImageView(value)
+    }
+}
+
+impl From<SleepThreadItem> for ThreadItemVariant {
+    fn from(value: SleepThreadItem) -> Self {
+        Self::Sleep(value)
+    }
+}
+
+impl From<ImageGenerationThreadItem> for ThreadItemVariant {
+    fn from(value: ImageGenerationThreadItem) -> Self {
+        Self::ImageGeneration(value)
+    }
+}
+
+impl From<EnteredReviewModeThreadItem> for ThreadItemVariant {
+    fn from(value: EnteredReviewModeThreadItem) -> Self {
+        Self::EnteredReviewMode(value)
+    }
+}
+
+impl From<ExitedReviewModeThreadItem> for ThreadItemVariant {
+    fn from(value: ExitedReviewModeThreadItem) -> Self {
+        Self::ExitedReviewMode(value)
+    }
+}
+
+impl From<ContextCompactionThreadItem> for ThreadItemVariant {
+    fn from(value: ContextCompactionThreadItem) -> Self {
+        Self::ContextCompaction(value)
+    }
+}
+
 /// An exclusive item position within the requested visible turn.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type")]
@@ -21193,6 +22258,12 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListAnchor {
             Some("item") => tagged.variant(Self::Item),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<ItemThreadItemsListAnchor> for ThreadItemsListAnchor {
+    fn from(value: ItemThreadItemsListAnchor) -> Self {
+        Self::Item(value)
     }
 }
 
@@ -21249,6 +22320,12 @@ impl<'de> serde::Deserialize<'de> for ThreadItemsListCursor {
             return Err(crate::wire::no_variant("ThreadItemsListCursor"));
         }
         Ok(Self::Unknown(value))
+    }
+}
+
+impl From<ThreadItemsListAnchor> for ThreadItemsListCursor {
+    fn from(value: ThreadItemsListAnchor) -> Self {
+        Self::ThreadItemsListAnchor(value)
     }
 }
 
@@ -21748,6 +22825,18 @@ impl<'de> serde::Deserialize<'de> for ThreadPredictionResult {
     }
 }
 
+impl From<CompletedThreadPredictionResult> for ThreadPredictionResult {
+    fn from(value: CompletedThreadPredictionResult) -> Self {
+        Self::Completed(value)
+    }
+}
+
+impl From<FailedThreadPredictionResult> for ThreadPredictionResult {
+    fn from(value: FailedThreadPredictionResult) -> Self {
+        Self::Failed(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadPredictionUpdatedNotification {
     pub result: ThreadPredictionResult,
@@ -21950,6 +23039,18 @@ impl<'de> serde::Deserialize<'de> for ThreadReadStateOperation {
     }
 }
 
+impl From<ReadThreadReadStateOperation> for ThreadReadStateOperation {
+    fn from(value: ReadThreadReadStateOperation) -> Self {
+        Self::Read(value)
+    }
+}
+
+impl From<UnreadThreadReadStateOperation> for ThreadReadStateOperation {
+    fn from(value: UnreadThreadReadStateOperation) -> Self {
+        Self::Unread(value)
+    }
+}
+
 /// EXPERIMENTAL - thread realtime audio chunk.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeAudioChunk {
@@ -22029,6 +23130,27 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeBemItemPresentation {
             Some("inlineVisualization") => tagged.variant(Self::InlineVisualization),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<WholeItemThreadRealtimeBemItemPresentation>
+for ThreadRealtimeBemItemPresentation {
+    fn from(value: WholeItemThreadRealtimeBemItemPresentation) -> Self {
+        Self::WholeItem(value)
+    }
+}
+
+impl From<InlineMarkdownThreadRealtimeBemItemPresentation>
+for ThreadRealtimeBemItemPresentation {
+    fn from(value: InlineMarkdownThreadRealtimeBemItemPresentation) -> Self {
+        Self::InlineMarkdown(value)
+    }
+}
+
+impl From<InlineVisualizationThreadRealtimeBemItemPresentation>
+for ThreadRealtimeBemItemPresentation {
+    fn from(value: InlineVisualizationThreadRealtimeBemItemPresentation) -> Self {
+        Self::InlineVisualization(value)
     }
 }
 
@@ -22276,6 +23398,30 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeItemVariant {
     }
 }
 
+impl From<RealtimeSessionStartedThreadRealtimeItem> for ThreadRealtimeItemVariant {
+    fn from(value: RealtimeSessionStartedThreadRealtimeItem) -> Self {
+        Self::RealtimeSessionStarted(value)
+    }
+}
+
+impl From<TranscriptSegmentThreadRealtimeItem> for ThreadRealtimeItemVariant {
+    fn from(value: TranscriptSegmentThreadRealtimeItem) -> Self {
+        Self::TranscriptSegment(value)
+    }
+}
+
+impl From<BemItemPromotedThreadRealtimeItem> for ThreadRealtimeItemVariant {
+    fn from(value: BemItemPromotedThreadRealtimeItem) -> Self {
+        Self::BemItemPromoted(value)
+    }
+}
+
+impl From<RealtimeSessionClosedThreadRealtimeItem> for ThreadRealtimeItemVariant {
+    fn from(value: RealtimeSessionClosedThreadRealtimeItem) -> Self {
+        Self::RealtimeSessionClosed(value)
+    }
+}
+
 /// EXPERIMENTAL - streamed output audio emitted by thread realtime.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadRealtimeOutputAudioDeltaNotification {
@@ -22366,6 +23512,24 @@ impl<'de> serde::Deserialize<'de> for ThreadRealtimeStartTransport {
             Some("existingCall") => tagged.variant(Self::ExistingCall),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<WebsocketThreadRealtimeStartTransport> for ThreadRealtimeStartTransport {
+    fn from(value: WebsocketThreadRealtimeStartTransport) -> Self {
+        Self::Websocket(value)
+    }
+}
+
+impl From<WebrtcThreadRealtimeStartTransport> for ThreadRealtimeStartTransport {
+    fn from(value: WebrtcThreadRealtimeStartTransport) -> Self {
+        Self::Webrtc(value)
+    }
+}
+
+impl From<ExistingCallThreadRealtimeStartTransport> for ThreadRealtimeStartTransport {
+    fn from(value: ExistingCallThreadRealtimeStartTransport) -> Self {
+        Self::ExistingCall(value)
     }
 }
 
@@ -23671,6 +24835,30 @@ impl<'de> serde::Deserialize<'de> for ThreadStatus {
     }
 }
 
+impl From<NotLoadedThreadStatus> for ThreadStatus {
+    fn from(value: NotLoadedThreadStatus) -> Self {
+        Self::NotLoaded(value)
+    }
+}
+
+impl From<IdleThreadStatus> for ThreadStatus {
+    fn from(value: IdleThreadStatus) -> Self {
+        Self::Idle(value)
+    }
+}
+
+impl From<SystemErrorThreadStatus> for ThreadStatus {
+    fn from(value: SystemErrorThreadStatus) -> Self {
+        Self::SystemError(value)
+    }
+}
+
+impl From<ActiveThreadStatus> for ThreadStatus {
+    fn from(value: ActiveThreadStatus) -> Self {
+        Self::Active(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ThreadStatusChangedNotification {
     pub status: ThreadStatus,
@@ -23733,6 +24921,30 @@ impl<'de> serde::Deserialize<'de> for ThreadTimelineEntry {
             Some("turnCompleted") => tagged.variant(Self::TurnCompleted),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<ItemThreadTimelineEntry> for ThreadTimelineEntry {
+    fn from(value: ItemThreadTimelineEntry) -> Self {
+        Self::Item(value)
+    }
+}
+
+impl From<RealtimeThreadTimelineEntry> for ThreadTimelineEntry {
+    fn from(value: RealtimeThreadTimelineEntry) -> Self {
+        Self::Realtime(value)
+    }
+}
+
+impl From<TurnStartedThreadTimelineEntry> for ThreadTimelineEntry {
+    fn from(value: TurnStartedThreadTimelineEntry) -> Self {
+        Self::TurnStarted(value)
+    }
+}
+
+impl From<TurnCompletedThreadTimelineEntry> for ThreadTimelineEntry {
+    fn from(value: TurnCompletedThreadTimelineEntry) -> Self {
+        Self::TurnCompleted(value)
     }
 }
 
@@ -23980,6 +25192,18 @@ impl<'de> serde::Deserialize<'de> for ThreadUnreadPosition {
             Some("turn") => tagged.variant(Self::Turn),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<ThreadStartThreadUnreadPosition> for ThreadUnreadPosition {
+    fn from(value: ThreadStartThreadUnreadPosition) -> Self {
+        Self::ThreadStart(value)
+    }
+}
+
+impl From<TurnThreadUnreadPosition> for ThreadUnreadPosition {
+    fn from(value: TurnThreadUnreadPosition) -> Self {
+        Self::Turn(value)
     }
 }
 
@@ -25397,6 +26621,48 @@ impl<'de> serde::Deserialize<'de> for UserInput {
     }
 }
 
+impl From<TextUserInput> for UserInput {
+    fn from(value: TextUserInput) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<ImageUserInput> for UserInput {
+    fn from(value: ImageUserInput) -> Self {
+        Self::Image(value)
+    }
+}
+
+impl From<LocalImageUserInput> for UserInput {
+    fn from(value: LocalImageUserInput) -> Self {
+        Self::LocalImage(value)
+    }
+}
+
+impl From<AudioUserInput> for UserInput {
+    fn from(value: AudioUserInput) -> Self {
+        Self::Audio(value)
+    }
+}
+
+impl From<LocalAudioUserInput> for UserInput {
+    fn from(value: LocalAudioUserInput) -> Self {
+        Self::LocalAudio(value)
+    }
+}
+
+impl From<SkillUserInput> for UserInput {
+    fn from(value: SkillUserInput) -> Self {
+        Self::Skill(value)
+    }
+}
+
+impl From<MentionUserInput> for UserInput {
+    fn from(value: MentionUserInput) -> Self {
+        Self::Mention(value)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserMessageThreadItem {
     #[serde(
@@ -25499,6 +26765,30 @@ impl<'de> serde::Deserialize<'de> for WebSearchAction {
             Some("other") => tagged.variant(Self::Other),
             _ => tagged.unknown(Self::Unknown),
         }
+    }
+}
+
+impl From<SearchWebSearchAction> for WebSearchAction {
+    fn from(value: SearchWebSearchAction) -> Self {
+        Self::Search(value)
+    }
+}
+
+impl From<OpenPageWebSearchAction> for WebSearchAction {
+    fn from(value: OpenPageWebSearchAction) -> Self {
+        Self::OpenPage(value)
+    }
+}
+
+impl From<FindInPageWebSearchAction> for WebSearchAction {
+    fn from(value: FindInPageWebSearchAction) -> Self {
+        Self::FindInPage(value)
+    }
+}
+
+impl From<OtherWebSearchAction> for WebSearchAction {
+    fn from(value: OtherWebSearchAction) -> Self {
+        Self::Other(value)
     }
 }
 

@@ -458,7 +458,31 @@ fn tagged(ctx: &Ctx<'_>, def: &TypeDef, u: &TaggedUnion) -> ItemText {
     }
     item.line(3, &["_ => tagged.unknown(Self::Unknown),"]);
     item.text.push_str("        }\n    }\n}\n");
+    let variants: Vec<(&str, TypeId, bool)> =
+        u.variants.iter().map(|v| (v.name.ident.as_str(), v.ty, v.recursive)).collect();
+    from_variants(ctx, &mut item, type_name, &variants);
     item
+}
+
+/// `impl From<Variant> for Union` for each variant whose type is a named type (not an alias) no other variant
+/// has, so that `UserInput::from(text)` or `text.into()` build the union (a type two variants share would not
+/// say which).
+fn from_variants(ctx: &Ctx<'_>, item: &mut ItemText, type_name: &str, variants: &[(&str, TypeId, bool)]) {
+    for &(variant, ty, recursive) in variants {
+        // An alias is another name for its target, which may be another variant's too.
+        let alias = matches!(ctx.ir.get(ty).kind, TypeKind::Alias(_));
+        if alias || variants.iter().filter(|(_, other, _)| *other == ty).count() > 1 {
+            continue;
+        }
+        let from = ctx.type_string(&TypeRef::Named(ty), false);
+        item.impl_for(&format!("From<{from}>"), type_name);
+        let argument = format!("value: {from}");
+        item.code(1, &[Part::Text("fn from"), Part::list("(", &[&argument], ")"), Part::Text(" -> Self")], " {", true);
+        let value = if recursive { "Box::new(value)" } else { "value" };
+        item.code(2, &[Part::Text("Self::"), Part::Text(variant), Part::list("(", &[value], ")")], "", true);
+        item.line(1, &["}"]);
+        item.line(0, &["}"]);
+    }
 }
 
 /// Any other union: its variants are tried in schema order (see `wire::try_variant_strictly`).
@@ -575,6 +599,15 @@ fn untagged(ctx: &Ctx<'_>, def: &TypeDef, u: &UntaggedUnion) -> ItemText {
         item.line(2, &["Err(crate::wire::no_variant(", &union_wire, "))"]);
     }
     item.text.push_str("    }\n}\n");
+    let variants: Vec<(&str, TypeId, bool)> = u
+        .variants
+        .iter()
+        .filter_map(|v| match &v.kind {
+            UntaggedKind::Value(TypeRef::Named(id)) => Some((v.name.ident.as_str(), *id, v.recursive)),
+            _ => None,
+        })
+        .collect();
+    from_variants(ctx, &mut item, type_name, &variants);
     item
 }
 

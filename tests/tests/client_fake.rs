@@ -141,6 +141,47 @@ async fn a_thread_subscribes_to_its_own_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_gets_only_its_own_events_and_its_threads_go_to_the_subscriptions() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let (mut thread_events, mut all) = (thread.events(), codex.events());
+        // Both name the thread and no turn: `thread/status/changed` comes before `turn/start` is answered,
+        // `thread/name/updated` while the turn runs.
+        let mut turn = thread.turn("[hold] [status] named").await.unwrap();
+        let renamed =
+            json!({ "method": "thread/name/updated", "params": { "threadId": thread.id(), "threadName": "x" } });
+        codex.call("test/notify", Some(renamed)).await.unwrap();
+        assert_eq!(codex.call("test/release", None).await.unwrap()["released"], 1);
+        let mut methods = Vec::new();
+        while let Some(event) = turn.next().await {
+            methods.push(method(&event.unwrap()));
+        }
+        assert_eq!(
+            methods,
+            [
+                "turn/started",
+                "item/agentMessage/delta",
+                "item/agentMessage/delta",
+                "item/completed",
+                "thread/tokenUsage/updated",
+                "turn/completed"
+            ]
+        );
+        for events in [&mut thread_events, &mut all] {
+            assert_eq!(method(&events.next().await.unwrap().unwrap()), "thread/status/changed");
+            assert_eq!(method(&events.next().await.unwrap().unwrap()), "thread/name/updated");
+        }
+        codex.close().await;
+        // Nothing of the turn's own reached them.
+        for events in [&mut thread_events, &mut all] {
+            assert!(matches!(events.next().await, Some(Err(Error::TransportClosed { .. }))));
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_is_a_stream() {
     use futures_util::StreamExt;
     bounded(async {

@@ -13,7 +13,8 @@
 //!
 //! - [`Codex`] is one connection; it is cheap to clone and can be used from many tasks at once. One reader task
 //!   routes what the server sends: answers to their requests (any number in flight), notifications to the turn
-//!   they belong to ([`TurnHandle`]), the server's requests to a handler, and the rest to [`Codex::events`].
+//!   they name ([`TurnHandle`], which gets only its own), the server's requests to a handler, and the rest (a
+//!   thread's notifications that name no turn among them) to [`Codex::events`] and [`Thread::events`].
 //! - Every request of the protocol is a typed method, through [`crate::rpc::AsyncClient`] (implemented by
 //!   [`Codex`]) or [`Codex::request`]; [`Thread`] and [`TurnHandle`] send the ones about them without repeating ids.
 //! - The server's requests (approvals, ...) go to a [`crate::rpc::ServerRequestHandler`] or an

@@ -1,5 +1,10 @@
-//! The one reader of the server's messages: responses go to their waiters by id, notifications to the turn (or
-//! thread) they name, server requests to a handler, everything else to the event subscribers.
+//! The one reader of the server's messages: responses go to their waiters by id, notifications to the turn they
+//! name, server requests to a handler, everything else to the event subscribers.
+//!
+//! Routing rule (the Python client's too): a turn handle gets only its own events, the notifications that name its
+//! turn. A notification that names a thread and no turn (`thread/status/changed`, `thread/name/updated`, ...) goes
+//! to the subscriptions of that thread ([`super::Thread::events`]) and of every event ([`super::Codex::events`]),
+//! as do the events of a turn nobody holds a handle on.
 //!
 //! Buffering policy: a turn's events (and each event subscription's) wait in a queue of at most `buffer` events
 //! (see [`super::CodexConfig::buffer`]). The reader never waits for a consumer, so a slow consumer stalls nobody
@@ -260,7 +265,8 @@ struct State {
     by_turn: HashMap<String, Arc<Queue>>,
     /// Per thread, the turns whose `turn/start` is not answered yet, oldest first.
     starting: HashMap<String, VecDeque<Arc<Queue>>>,
-    /// Per thread, the turn running: it also gets the thread's events that name no turn.
+    /// Per thread, the turn running: its handler answers the thread's requests that name no turn (its events that
+    /// name no turn go to the subscribers, as every thread's do).
     current: HashMap<String, Arc<Queue>>,
     finished: VecDeque<String>,
     thread_handlers: HashMap<String, Handler>,
@@ -465,7 +471,9 @@ impl Shared {
         let _ = waiter.send(answer);
     }
 
-    /// The queue a message of `thread` and `turn` belongs to; `bind` ties an unknown turn id to a turn being started.
+    /// The turn a message of `thread` and `turn` belongs to; `bind` ties an unknown turn id to a turn being started.
+    /// A message naming no turn belongs to the thread's turn being started or running only as a server request: its
+    /// handler answers it.
     fn target(state: &mut State, thread: Option<&str>, turn: Option<&str>, bind: bool) -> Option<Arc<Queue>> {
         if let Some(queue) = turn.and_then(|t| state.by_turn.get(t)) {
             return Some(Arc::clone(queue));
@@ -530,8 +538,8 @@ impl Shared {
         self.deliver(method, thread.as_deref(), turn.as_deref(), aside, item, wakes);
     }
 
-    /// Queues a notification for the turn it belongs to, or hands it to the event subscribers; `aside` is what a
-    /// turn's result keeps of it.
+    /// Queues a notification for the turn it names, or hands it to the event subscribers (see the routing rule
+    /// above); `aside` is what a turn's result keeps of it.
     fn deliver(
         &self,
         method: &str,
@@ -541,20 +549,21 @@ impl Shared {
         item: Item,
         wakes: &mut Wakes,
     ) {
+        let Some(turn) = turn else {
+            return self.broadcast(item, thread);
+        };
         let completed = method == "turn/completed";
         let mut state = self.lock();
-        let Some(queue) = Self::target(&mut state, thread, turn, true) else {
+        let Some(queue) = Self::target(&mut state, thread, Some(turn), true) else {
             drop(state);
             return self.broadcast(item, thread);
         };
         if completed {
-            if let Some(turn) = turn {
-                state.by_turn.remove(turn);
-                if state.finished.len() == FINISHED {
-                    state.finished.pop_front();
-                }
-                state.finished.push_back(turn.to_owned());
+            state.by_turn.remove(turn);
+            if state.finished.len() == FINISHED {
+                state.finished.pop_front();
             }
+            state.finished.push_back(turn.to_owned());
             if let Some(thread) = thread {
                 if state.current.get(thread).is_some_and(|q| Arc::ptr_eq(q, &queue)) {
                     state.current.remove(thread);

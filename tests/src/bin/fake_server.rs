@@ -3,7 +3,8 @@
 //!
 //! - `turn/start`: `turn/started` and a delta (the input's text) before the answer, then the item, usage and
 //!   `turn/completed`; input containing `[hold]` keeps the turn open until `test/release`, which finishes every
-//!   held turn with their events interleaved.
+//!   held turn with their events interleaved. Before the answer, input containing `[status]` also sends the
+//!   thread's `thread/status/changed` (which names no turn).
 //! - `test/hang`: never answered. `test/exit`: the server exits (status 3) at once, after a line of stderr.
 //! - `test/malformed`: a line that is not JSON, one that is not UTF-8, and a notification of an unknown method, then
 //!   `{}`.
@@ -66,6 +67,18 @@ impl Server {
         self.notify("item/agentMessage/delta", params);
     }
 
+    /// Finishes every held turn, their events interleaved; how many there were.
+    fn release(&mut self) -> usize {
+        let held = std::mem::take(&mut self.held);
+        for (thread, turn, text) in &held {
+            self.delta(thread, turn, text);
+        }
+        for (thread, turn, text) in &held {
+            self.finish(thread, turn, text);
+        }
+        held.len()
+    }
+
     fn request(&mut self, id: Value, method: &str, params: Value) {
         match method {
             "initialize" => self.answer(
@@ -84,6 +97,10 @@ impl Server {
                 let text = params["input"][0]["text"].as_str().unwrap_or_default().to_owned();
                 // Events before the answer: a client must keep them for the turn.
                 self.notify("turn/started", json!({ "threadId": thread, "turn": Self::turn(&turn, "inProgress") }));
+                if text.contains("[status]") {
+                    let status = json!({ "type": "active", "activeFlags": [] });
+                    self.notify("thread/status/changed", json!({ "threadId": thread, "status": status }));
+                }
                 self.delta(&thread, &turn, &text);
                 self.answer(&id, json!({ "turn": Self::turn(&turn, "inProgress") }));
                 if text.contains("[hold]") {
@@ -103,14 +120,8 @@ impl Server {
                 }
             }
             "test/release" => {
-                let held = std::mem::take(&mut self.held);
-                for (thread, turn, text) in &held {
-                    self.delta(thread, turn, text);
-                }
-                for (thread, turn, text) in &held {
-                    self.finish(thread, turn, text);
-                }
-                self.answer(&id, json!({ "released": held.len() }));
+                let released = self.release();
+                self.answer(&id, json!({ "released": released }));
             }
             "test/hang" => {}
             "test/exit" => {

@@ -182,6 +182,39 @@ async fn a_turn_gets_only_its_own_events_and_its_threads_go_to_the_subscriptions
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_of_other_turns_are_not_taken_for_a_turn_being_started() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut thread_events = thread.events();
+        // A turn whose handle is dropped, and one started without a handle (as another client would).
+        let dropped = thread.turn("[hold] dropped").await.unwrap();
+        let dropped_id = dropped.id().to_owned();
+        drop(dropped);
+        let params = json!({ "threadId": thread.id(), "input": [{ "type": "text", "text": "[hold] other" }] });
+        let other_id = codex.call("turn/start", Some(params)).await.unwrap()["turn"]["id"].as_str().unwrap().to_owned();
+        // Their events come after `turn/start` of the next turn is sent, before any of its own.
+        let result = thread.run("[release] next").await.unwrap();
+        assert_eq!(result.final_response.as_deref(), Some("[release] next"));
+        assert!(![&dropped_id, &other_id].contains(&&result.turn.id), "{:?}", result.turn);
+        // They go to the thread's subscription.
+        let (mut late, mut completed) = (Vec::new(), 0);
+        while completed < 2 {
+            let event = event_value(&thread_events.next().await.unwrap().unwrap());
+            let turn = event["params"].get("turnId").unwrap_or(&event["params"]["turn"]["id"]).as_str().unwrap();
+            assert!(turn == dropped_id || turn == other_id, "{event}");
+            completed += usize::from(event["method"] == "turn/completed");
+            late.push(format!("{} {}", if turn == dropped_id { "dropped" } else { "other" }, event["method"]));
+        }
+        let of = |which: &str| late.iter().filter(|e| e.starts_with(which)).count();
+        // The other turn's `turn/started` and first delta too: they came before its answer, to no handle.
+        assert_eq!((of("dropped"), of("other")), (4, 6), "{late:?}");
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_is_a_stream() {
     use futures_util::StreamExt;
     bounded(async {

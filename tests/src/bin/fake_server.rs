@@ -4,7 +4,8 @@
 //! - `turn/start`: `turn/started` and a delta (the input's text) before the answer, then the item, usage and
 //!   `turn/completed`; input containing `[hold]` keeps the turn open until `test/release`, which finishes every
 //!   held turn with their events interleaved. Before the answer, input containing `[status]` also sends the
-//!   thread's `thread/status/changed` (which names no turn).
+//!   thread's `thread/status/changed` (which names no turn), and input containing `[release]` first finishes the
+//!   held turns, as `test/release` does.
 //! - `test/hang`: never answered. `test/exit`: the server exits (status 3) at once, after a line of stderr.
 //! - `test/malformed`: a line that is not JSON, one that is not UTF-8, and a notification of an unknown method, then
 //!   `{}`.
@@ -95,6 +96,9 @@ impl Server {
                 let thread = params["threadId"].as_str().unwrap_or_default().to_owned();
                 let turn = format!("turn_{}", self.turns);
                 let text = params["input"][0]["text"].as_str().unwrap_or_default().to_owned();
+                if text.contains("[release]") {
+                    self.release();
+                }
                 // Events before the answer: a client must keep them for the turn.
                 self.notify("turn/started", json!({ "threadId": thread, "turn": Self::turn(&turn, "inProgress") }));
                 if text.contains("[status]") {

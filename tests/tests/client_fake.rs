@@ -517,6 +517,25 @@ async fn the_server_exiting_ends_every_wait_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stderr_that_is_not_utf8_is_read_on() {
+    bounded(async {
+        let codex = start(config()).await;
+        codex.call("test/stderr", None).await.unwrap();
+        match codex.call("test/exit", None).await {
+            Err(Error::TransportClosed { status, stderr, .. }) => {
+                // Had the reading stopped at the line that is not UTF-8, the server could not write to its stderr.
+                assert!(status.as_deref().unwrap_or_default().contains('3'), "{status:?}");
+                assert!(stderr.iter().any(|l| l == "fake: \u{FFFD} is not UTF-8"), "{stderr:?}");
+                assert!(stderr.iter().any(|l| l == "fake: a line after it"), "{stderr:?}");
+                assert!(stderr.iter().any(|l| l.contains("exiting on purpose")), "{stderr:?}");
+            }
+            other => panic!("expected the transport to close, got {other:?}"),
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_turns_hold_only_their_own_events() {
     bounded(async {
         let codex = start(config()).await;

@@ -12,6 +12,7 @@
 //! - `test/ask` `{"method", "params"}`: the server sends that request to the client, and answers `test/ask` with
 //!   the client's reply as `{"reply": ...}`.
 //! - `test/pid`: the server's process id. `test/notify`: sends its params (a notification) to the client.
+//! - `test/stderr`: writes a line that is not UTF-8 to stderr, then one that is.
 //! - `test/overloaded`: the overload error (-32001) twice, then `{"attempts": 3}`.
 
 use std::collections::HashMap;
@@ -148,6 +149,13 @@ impl Server {
                 self.send(json!({ "id": ask, "method": params["method"], "params": params["params"] }));
             }
             "test/pid" => self.answer(&id, json!(std::process::id())),
+            "test/stderr" => {
+                let mut err = std::io::stderr().lock();
+                err.write_all(b"fake: \xff is not UTF-8\nfake: a line after it\n").expect("stderr is open");
+                err.flush().expect("stderr is open");
+                drop(err);
+                self.answer(&id, json!({}));
+            }
             "test/notify" => {
                 self.send(params);
                 self.answer(&id, json!({}));

@@ -230,10 +230,15 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
+/// Reads the server's stderr to its end. As bytes: a line that is not UTF-8 (read with U+FFFD) must not end the
+/// reading, or the server would fail writing to its stderr once the pipe is closed.
 async fn read_stderr(stderr: ChildStderr, shared: Arc<Shared>) {
-    let mut lines = BufReader::new(stderr).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        shared.stderr_line(line);
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).await.is_ok_and(|read| read > 0) {
+        let end = line.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |at| at + 1);
+        shared.stderr_line(String::from_utf8_lossy(&line[..end]).into_owned());
+        line.clear();
     }
 }
 

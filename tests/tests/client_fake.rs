@@ -244,6 +244,38 @@ async fn a_server_that_cannot_start_is_an_error_not_a_hang() {
     .await
 }
 
+/// A server that refuses `initialize` and does not exit when its input closes.
+fn refusing() -> CodexConfig {
+    config().env("FAKE_REFUSE_INITIALIZE", "1").env("FAKE_LINGER", "1").shutdown_timeout(Duration::from_millis(200))
+}
+
+/// The process id the refusal names.
+fn refused_by<T: std::fmt::Debug>(start: Result<T, Error>) -> u64 {
+    match start {
+        Err(Error::Rpc { message, .. }) => message.strip_prefix("refused by ").unwrap().parse().unwrap(),
+        other => panic!("expected `initialize` refused, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_fails_ends_its_server_first() {
+    bounded(async {
+        let started = Instant::now();
+        let pid = refused_by(Codex::start(refusing()).await);
+        // Killed once the shutdown timeout passed, and waited for.
+        assert!(!pid_alive(pid), "server {pid} is still there");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    })
+    .await
+}
+
+#[test]
+fn a_blocking_start_that_fails_ends_its_server_first() {
+    let pid = refused_by(codex_app_server_types::client::blocking::Codex::start(refusing()).map(drop));
+    // Not left a zombie by the client's runtime stopping.
+    assert!(!pid_alive(pid), "server {pid} is still there");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_turn_is_an_error_carrying_the_turn() {
     bounded(async {

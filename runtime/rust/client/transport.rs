@@ -183,14 +183,18 @@ impl Sink {
 
 /// Starts the tasks that run `connection`. `shutdown` turns true (or its sender is dropped) when the client is
 /// closed or dropped: the writer then closes the server's input, and a child gets `grace` to exit before it is killed.
+///
+/// Returns what says when a child exited and was waited for: its exit status, once it is; closed without one for a
+/// websocket.
 pub(crate) fn spawn(
     connection: Connection,
     shared: &Arc<Shared>,
     out: mpsc::UnboundedReceiver<String>,
     shutdown: &watch::Sender<bool>,
     grace: Duration,
-) {
+) -> watch::Receiver<Option<String>> {
     let (exit_tx, exit_rx) = watch::channel(None::<String>);
+    let exited = exit_rx.clone();
     tokio::spawn(write(connection.sink, out, shutdown.subscribe()));
     match connection.child {
         Some((child, stderr)) => {
@@ -200,6 +204,7 @@ pub(crate) fn spawn(
         None => drop(exit_tx),
     }
     tokio::spawn(read(connection.source, Arc::clone(shared), shutdown.subscribe(), exit_rx, grace));
+    exited
 }
 
 async fn write(mut sink: Sink, mut out: mpsc::UnboundedReceiver<String>, mut shutdown: watch::Receiver<bool>) {

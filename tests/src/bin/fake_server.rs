@@ -14,6 +14,9 @@
 //! - `test/pid`: the server's process id. `test/notify`: sends its params (a notification) to the client.
 //! - `test/stderr`: writes a line that is not UTF-8 to stderr, then one that is.
 //! - `test/overloaded`: the overload error (-32001) twice, then `{"attempts": 3}`.
+//!
+//! With `FAKE_REFUSE_INITIALIZE` set, `initialize` is answered with an error naming the server's process id; with
+//! `FAKE_LINGER` set, the server does not exit when its input closes (it sleeps a minute).
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -83,6 +86,10 @@ impl Server {
 
     fn request(&mut self, id: Value, method: &str, params: Value) {
         match method {
+            "initialize" if std::env::var_os("FAKE_REFUSE_INITIALIZE").is_some() => {
+                let message = format!("refused by {}", std::process::id());
+                self.send(json!({ "id": id, "error": { "code": -32000, "message": message } }));
+            }
             "initialize" => self.answer(
                 &id,
                 json!({ "userAgent": "fake/0.1.0 (test; fake)", "codexHome": "/tmp", "platformFamily": "unix", "platformOs": "linux" }),
@@ -200,5 +207,8 @@ fn main() {
             }
             (None, None) => eprintln!("fake: not a message: {line}"),
         }
+    }
+    if std::env::var_os("FAKE_LINGER").is_some() {
+        std::thread::sleep(std::time::Duration::from_secs(60));
     }
 }

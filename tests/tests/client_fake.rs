@@ -215,6 +215,36 @@ async fn the_events_of_other_turns_are_not_taken_for_a_turn_being_started() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_whose_start_answer_does_not_decode_leaves_its_events_to_the_subscriptions() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut thread_events = thread.events();
+        let refused = thread.turn("[badturn] x").await;
+        assert!(matches!(&refused, Err(Error::Decode { method, .. }) if method == "turn/start"), "{refused:?}");
+        // No handle holds the turn: its events, those before the answer too, go to the thread's subscription.
+        let mut methods = Vec::new();
+        while methods.last().map(String::as_str) != Some("turn/completed") {
+            let event = tokio::time::timeout(Duration::from_secs(2), thread_events.next()).await;
+            let event = event.unwrap_or_else(|_| panic!("no more events after {methods:?}")).unwrap().unwrap();
+            methods.push(method(&event));
+        }
+        assert_eq!(
+            methods,
+            [
+                "turn/started",
+                "item/agentMessage/delta",
+                "item/completed",
+                "thread/tokenUsage/updated",
+                "turn/completed"
+            ]
+        );
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_is_a_stream() {
     use futures_util::StreamExt;
     bounded(async {

@@ -5,7 +5,7 @@
 //!   `turn/completed`; input containing `[hold]` keeps the turn open until `test/release`, which finishes every
 //!   held turn with their events interleaved. Before the answer, input containing `[status]` also sends the
 //!   thread's `thread/status/changed` (which names no turn), and input containing `[release]` first finishes the
-//!   held turns, as `test/release` does.
+//!   held turns, as `test/release` does. Input containing `[badturn]` is answered with a turn that does not decode.
 //! - `test/hang`: never answered. `test/exit`: the server exits (status 3) at once, after a line of stderr.
 //! - `test/malformed`: a line that is not JSON, one that is not UTF-8, and a notification of an unknown method, then
 //!   `{}`.
@@ -114,7 +114,11 @@ impl Server {
                     self.notify("thread/status/changed", json!({ "threadId": thread, "status": status }));
                 }
                 self.delta(&thread, &turn, &text);
-                self.answer(&id, json!({ "turn": Self::turn(&turn, "inProgress") }));
+                let mut started = Self::turn(&turn, "inProgress");
+                if text.contains("[badturn]") {
+                    started["items"] = json!(5);
+                }
+                self.answer(&id, json!({ "turn": started }));
                 if text.contains("[hold]") {
                     self.held.push((thread, turn, text));
                 } else {

@@ -186,12 +186,14 @@ impl Thread {
         let response = self.codex.call("turn/start", Some(params)).await?;
         let turn = response.get("turn").cloned().unwrap_or_default();
         let id = turn.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        // Read before the turn is bound: an answer that does not decode leaves the turn's events to the
+        // subscribers, as no handle will read them.
+        let started: Turn = decode("turn/start", turn)?;
         span.record("turn", id.as_str());
         shared.bind_turn(&self.id, &id, &queue);
         let mut forget = forget;
         forget.armed = false;
         drop(forget);
-        let started: Turn = decode("turn/start", turn)?;
         Ok(TurnHandle {
             codex: self.codex.clone(),
             thread: self.id.clone(),

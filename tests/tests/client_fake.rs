@@ -141,6 +141,110 @@ async fn a_thread_subscribes_to_its_own_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_gets_only_its_own_events_and_its_threads_go_to_the_subscriptions() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let (mut thread_events, mut all) = (thread.events(), codex.events());
+        // Both name the thread and no turn: `thread/status/changed` comes before `turn/start` is answered,
+        // `thread/name/updated` while the turn runs.
+        let mut turn = thread.turn("[hold] [status] named").await.unwrap();
+        let renamed =
+            json!({ "method": "thread/name/updated", "params": { "threadId": thread.id(), "threadName": "x" } });
+        codex.call("test/notify", Some(renamed)).await.unwrap();
+        assert_eq!(codex.call("test/release", None).await.unwrap()["released"], 1);
+        let mut methods = Vec::new();
+        while let Some(event) = turn.next().await {
+            methods.push(method(&event.unwrap()));
+        }
+        assert_eq!(
+            methods,
+            [
+                "turn/started",
+                "item/agentMessage/delta",
+                "item/agentMessage/delta",
+                "item/completed",
+                "thread/tokenUsage/updated",
+                "turn/completed"
+            ]
+        );
+        for events in [&mut thread_events, &mut all] {
+            assert_eq!(method(&events.next().await.unwrap().unwrap()), "thread/status/changed");
+            assert_eq!(method(&events.next().await.unwrap().unwrap()), "thread/name/updated");
+        }
+        codex.close().await;
+        // Nothing of the turn's own reached them.
+        for events in [&mut thread_events, &mut all] {
+            assert!(matches!(events.next().await, Some(Err(Error::TransportClosed { .. }))));
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_of_other_turns_are_not_taken_for_a_turn_being_started() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut thread_events = thread.events();
+        // A turn whose handle is dropped, and one started without a handle (as another client would).
+        let dropped = thread.turn("[hold] dropped").await.unwrap();
+        let dropped_id = dropped.id().to_owned();
+        drop(dropped);
+        let params = json!({ "threadId": thread.id(), "input": [{ "type": "text", "text": "[hold] other" }] });
+        let other_id = codex.call("turn/start", Some(params)).await.unwrap()["turn"]["id"].as_str().unwrap().to_owned();
+        // Their events come after `turn/start` of the next turn is sent, before any of its own.
+        let result = thread.run("[release] next").await.unwrap();
+        assert_eq!(result.final_response.as_deref(), Some("[release] next"));
+        assert!(![&dropped_id, &other_id].contains(&&result.turn.id), "{:?}", result.turn);
+        // They go to the thread's subscription.
+        let (mut late, mut completed) = (Vec::new(), 0);
+        while completed < 2 {
+            let event = event_value(&thread_events.next().await.unwrap().unwrap());
+            let turn = event["params"].get("turnId").unwrap_or(&event["params"]["turn"]["id"]).as_str().unwrap();
+            assert!(turn == dropped_id || turn == other_id, "{event}");
+            completed += usize::from(event["method"] == "turn/completed");
+            late.push(format!("{} {}", if turn == dropped_id { "dropped" } else { "other" }, event["method"]));
+        }
+        let of = |which: &str| late.iter().filter(|e| e.starts_with(which)).count();
+        // The other turn's `turn/started` and first delta too: they came before its answer, to no handle.
+        assert_eq!((of("dropped"), of("other")), (4, 6), "{late:?}");
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_whose_start_answer_does_not_decode_leaves_its_events_to_the_subscriptions() {
+    bounded(async {
+        let codex = start(config()).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let mut thread_events = thread.events();
+        let refused = thread.turn("[badturn] x").await;
+        assert!(matches!(&refused, Err(Error::Decode { method, .. }) if method == "turn/start"), "{refused:?}");
+        // No handle holds the turn: its events, those before the answer too, go to the thread's subscription.
+        let mut methods = Vec::new();
+        while methods.last().map(String::as_str) != Some("turn/completed") {
+            let event = tokio::time::timeout(Duration::from_secs(2), thread_events.next()).await;
+            let event = event.unwrap_or_else(|_| panic!("no more events after {methods:?}")).unwrap().unwrap();
+            methods.push(method(&event));
+        }
+        assert_eq!(
+            methods,
+            [
+                "turn/started",
+                "item/agentMessage/delta",
+                "item/completed",
+                "thread/tokenUsage/updated",
+                "turn/completed"
+            ]
+        );
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_is_a_stream() {
     use futures_util::StreamExt;
     bounded(async {
@@ -168,6 +272,38 @@ async fn a_server_that_cannot_start_is_an_error_not_a_hang() {
         }
     })
     .await
+}
+
+/// A server that refuses `initialize` and does not exit when its input closes.
+fn refusing() -> CodexConfig {
+    config().env("FAKE_REFUSE_INITIALIZE", "1").env("FAKE_LINGER", "1").shutdown_timeout(Duration::from_millis(200))
+}
+
+/// The process id the refusal names.
+fn refused_by<T: std::fmt::Debug>(start: Result<T, Error>) -> u64 {
+    match start {
+        Err(Error::Rpc { message, .. }) => message.strip_prefix("refused by ").unwrap().parse().unwrap(),
+        other => panic!("expected `initialize` refused, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_fails_ends_its_server_first() {
+    bounded(async {
+        let started = Instant::now();
+        let pid = refused_by(Codex::start(refusing()).await);
+        // Killed once the shutdown timeout passed, and waited for.
+        assert!(!pid_alive(pid), "server {pid} is still there");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    })
+    .await
+}
+
+#[test]
+fn a_blocking_start_that_fails_ends_its_server_first() {
+    let pid = refused_by(codex_app_server_types::client::blocking::Codex::start(refusing()).map(drop));
+    // Not left a zombie by the client's runtime stopping.
+    assert!(!pid_alive(pid), "server {pid} is still there");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -438,6 +574,25 @@ async fn the_server_exiting_ends_every_wait_at_once() {
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
         // Later calls fail at once too.
         assert!(matches!(thread.run("more").await, Err(Error::TransportClosed { .. })));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stderr_that_is_not_utf8_is_read_on() {
+    bounded(async {
+        let codex = start(config()).await;
+        codex.call("test/stderr", None).await.unwrap();
+        match codex.call("test/exit", None).await {
+            Err(Error::TransportClosed { status, stderr, .. }) => {
+                // Had the reading stopped at the line that is not UTF-8, the server could not write to its stderr.
+                assert!(status.as_deref().unwrap_or_default().contains('3'), "{status:?}");
+                assert!(stderr.iter().any(|l| l == "fake: \u{FFFD} is not UTF-8"), "{stderr:?}");
+                assert!(stderr.iter().any(|l| l == "fake: a line after it"), "{stderr:?}");
+                assert!(stderr.iter().any(|l| l.contains("exiting on purpose")), "{stderr:?}");
+            }
+            other => panic!("expected the transport to close, got {other:?}"),
+        }
     })
     .await
 }

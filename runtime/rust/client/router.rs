@@ -1,5 +1,12 @@
-//! The one reader of the server's messages: responses go to their waiters by id, notifications to the turn (or
-//! thread) they name, server requests to a handler, everything else to the event subscribers.
+//! The one reader of the server's messages: responses go to their waiters by id, notifications to the turn they
+//! name, server requests to a handler, everything else to the event subscribers.
+//!
+//! Routing rule (the Python client's too): a turn handle gets only its own events, the notifications that name its
+//! turn. A notification that names a thread and no turn (`thread/status/changed`, `thread/name/updated`, ...) goes
+//! to the subscriptions of that thread ([`super::Thread::events`]) and of every event ([`super::Codex::events`]),
+//! as do the events of a turn nobody holds a handle on. A notification naming a turn not known yet, on a thread
+//! with a `turn/start` not answered yet, is held until the answer says which turn that request started: it then
+//! goes to that turn's handle if it is that turn's, else to the subscribers.
 //!
 //! Buffering policy: a turn's events (and each event subscription's) wait in a queue of at most `buffer` events
 //! (see [`super::CodexConfig::buffer`]). The reader never waits for a consumer, so a slow consumer stalls nobody
@@ -139,6 +146,42 @@ pub(crate) struct Collected {
     pub turn: Option<Value>,
 }
 
+/// What a turn's result keeps of one notification.
+enum Kept {
+    Item(Value),
+    Usage(Value),
+    Turn(Value),
+}
+
+impl Kept {
+    /// What is kept of notification `method`, whose params' member [`aside`] names is `aside`.
+    fn of(method: &str, aside: Option<Value>) -> Option<Kept> {
+        let aside = aside?;
+        Some(match method {
+            "item/completed" => Kept::Item(aside),
+            "thread/tokenUsage/updated" => Kept::Usage(aside),
+            _ => Kept::Turn(aside),
+        })
+    }
+}
+
+/// A notification of a turn, as its queue takes it.
+struct Event {
+    kept: Option<Kept>,
+    item: Item,
+    /// `turn/completed`: the turn's last event.
+    last: bool,
+}
+
+/// The turns of a thread whose `turn/start` is not answered yet (oldest first), and the notifications naming a turn
+/// not known yet that came meanwhile, with that turn's id: which turn each request started is known once it is
+/// answered.
+#[derive(Default)]
+struct Starting {
+    queues: Vec<Arc<Queue>>,
+    held: Vec<(String, Event)>,
+}
+
 /// The events of one turn, or of one event subscription.
 pub(crate) struct Queue {
     state: Mutex<QueueState>,
@@ -166,16 +209,24 @@ impl Queue {
 
     /// Queues `item`; `last` ends the queue (and is queued even when it is full).
     fn push(&self, item: Item, last: bool) {
-        if let Some(waker) = self.enqueue(item, last) {
+        if let Some(waker) = self.enqueue(Event { kept: None, item, last }) {
             waker.wake();
         }
     }
 
-    /// [`Queue::push`] without the wake: the consumer's waker, if it waits, for the caller to wake.
-    fn enqueue(&self, item: Item, last: bool) -> Option<Waker> {
+    /// Queues a turn's event, and keeps what its result needs of it, without the wake: the consumer's waker, if it
+    /// waits, for the caller to wake.
+    fn enqueue(&self, event: Event) -> Option<Waker> {
+        let Event { kept, item, last } = event;
         let mut state = self.lock();
         if state.finished {
             return None;
+        }
+        match kept {
+            Some(Kept::Item(item)) => state.collected.items.push(item),
+            Some(Kept::Usage(usage)) => state.collected.usage = Some(usage),
+            Some(Kept::Turn(turn)) => state.collected.turn = Some(turn),
+            None => {}
         }
         if last || state.items.len() < self.capacity {
             state.items.push_back(item);
@@ -258,10 +309,13 @@ struct State {
     next_id: i64,
     pending: HashMap<i64, (String, oneshot::Sender<Result<Value, Error>>)>,
     by_turn: HashMap<String, Arc<Queue>>,
-    /// Per thread, the turns whose `turn/start` is not answered yet, oldest first.
-    starting: HashMap<String, VecDeque<Arc<Queue>>>,
-    /// Per thread, the turn running: it also gets the thread's events that name no turn.
+    /// Per thread, the turns being started and the events held for them.
+    starting: HashMap<String, Starting>,
+    /// Per thread, the turn running: its handler answers the thread's requests that name no turn (its events that
+    /// name no turn go to the subscribers, as every thread's do).
     current: HashMap<String, Arc<Queue>>,
+    /// The turns that completed or whose handle was dropped, the latest [`FINISHED`]: their late events go to the
+    /// subscribers, never to a turn being started.
     finished: VecDeque<String>,
     thread_handlers: HashMap<String, Handler>,
     /// Event subscriptions, each with the thread it is limited to, if any.
@@ -355,29 +409,58 @@ impl Shared {
         if let Some(error) = &state.closed {
             return Err(error.clone());
         }
-        state.starting.entry(thread.to_owned()).or_default().push_back(Arc::clone(queue));
+        state.starting.entry(thread.to_owned()).or_default().queues.push(Arc::clone(queue));
         Ok(())
     }
 
-    /// The turn `queue` on `thread` is `turn` (from `turn/start`'s answer).
+    /// The turn `queue` on `thread` is `turn` (from `turn/start`'s answer): it gets the events held for `turn`, and
+    /// those to come.
     pub fn bind_turn(&self, thread: &str, turn: &str, queue: &Arc<Queue>) {
         let mut state = self.lock();
         let state = &mut *state;
-        remove_starting(&mut state.starting, thread, queue);
-        if queue.is_finished() || state.finished.iter().any(|t| t == turn) {
-            return;
+        let mut mine = Vec::new();
+        if let Some(starting) = state.starting.get_mut(thread) {
+            starting.queues.retain(|q| !Arc::ptr_eq(q, queue));
+            let (ours, others) = std::mem::take(&mut starting.held).into_iter().partition(|(t, _)| t == turn);
+            starting.held = others;
+            mine = ours;
         }
-        state.by_turn.entry(turn.to_owned()).or_insert_with(|| Arc::clone(queue));
-        state.current.insert(thread.to_owned(), Arc::clone(queue));
+        // Queued under the lock, so that the events the reader routes to the turn from now on come after these.
+        for (_, event) in mine {
+            if event.last {
+                finish(state, Some(thread), turn, queue);
+            }
+            if let Some(waker) = queue.enqueue(event) {
+                waker.wake();
+            }
+        }
+        if !queue.is_finished() && !state.finished.iter().any(|t| t == turn) {
+            state.by_turn.entry(turn.to_owned()).or_insert_with(|| Arc::clone(queue));
+            state.current.insert(thread.to_owned(), Arc::clone(queue));
+        }
+        settle(state, thread);
     }
 
     /// Forgets the turn `queue` (its handle is gone, or its start failed): its later events go to the subscribers.
     pub fn forget_turn(&self, thread: &str, queue: &Arc<Queue>) {
         let mut state = self.lock();
         let state = &mut *state;
-        remove_starting(&mut state.starting, thread, queue);
-        state.by_turn.retain(|_, q| !Arc::ptr_eq(q, queue));
+        if let Some(starting) = state.starting.get_mut(thread) {
+            starting.queues.retain(|q| !Arc::ptr_eq(q, queue));
+        }
+        let mut forgotten = Vec::new();
+        state.by_turn.retain(|turn, q| {
+            let ours = Arc::ptr_eq(q, queue);
+            if ours {
+                forgotten.push(turn.clone());
+            }
+            !ours
+        });
+        for turn in forgotten {
+            remember_finished(state, turn);
+        }
         state.current.retain(|_, q| !Arc::ptr_eq(q, queue));
+        settle(state, thread);
     }
 
     pub fn stderr_line(&self, line: String) {
@@ -405,7 +488,7 @@ impl Shared {
             let _ = waiter.send(Err(error.clone()));
         }
         let mut queues: Vec<Arc<Queue>> = state.by_turn.drain().map(|(_, q)| q).collect();
-        queues.extend(state.starting.drain().flat_map(|(_, qs)| qs));
+        queues.extend(state.starting.drain().flat_map(|(_, starting)| starting.queues));
         queues.extend(state.current.drain().map(|(_, q)| q));
         queues.extend(state.events.drain(..).filter_map(|(_, q)| q.upgrade()));
         drop(state);
@@ -465,8 +548,10 @@ impl Shared {
         let _ = waiter.send(answer);
     }
 
-    /// The queue a message of `thread` and `turn` belongs to; `bind` ties an unknown turn id to a turn being started.
-    fn target(state: &mut State, thread: Option<&str>, turn: Option<&str>, bind: bool) -> Option<Arc<Queue>> {
+    /// The turn whose handler answers a server request of `thread` and `turn`: that turn's, else (a turn not known
+    /// yet) the first being started on the thread; a request naming no turn, the thread's turn being started or
+    /// running.
+    fn request_queue(state: &State, thread: Option<&str>, turn: Option<&str>) -> Option<Arc<Queue>> {
         if let Some(queue) = turn.and_then(|t| state.by_turn.get(t)) {
             return Some(Arc::clone(queue));
         }
@@ -474,14 +559,8 @@ impl Shared {
             return None;
         }
         let thread = thread?;
-        let starting = state.starting.get_mut(thread).and_then(|qs| qs.front().cloned());
-        if let Some(queue) = starting {
-            if let (Some(turn), true) = (turn, bind) {
-                remove_starting(&mut state.starting, thread, &queue);
-                state.by_turn.insert(turn.to_owned(), Arc::clone(&queue));
-                state.current.insert(thread.to_owned(), Arc::clone(&queue));
-            }
-            return Some(queue);
+        if let Some(queue) = state.starting.get(thread).and_then(|s| s.queues.first()) {
+            return Some(Arc::clone(queue));
         }
         match turn {
             None => state.current.get(thread).cloned(),
@@ -530,8 +609,8 @@ impl Shared {
         self.deliver(method, thread.as_deref(), turn.as_deref(), aside, item, wakes);
     }
 
-    /// Queues a notification for the turn it belongs to, or hands it to the event subscribers; `aside` is what a
-    /// turn's result keeps of it.
+    /// Queues a notification for the turn it names, holds it for a turn being started on its thread, or hands it
+    /// to the event subscribers (see the routing rule above); `aside` is what a turn's result keeps of it.
     fn deliver(
         &self,
         method: &str,
@@ -541,61 +620,31 @@ impl Shared {
         item: Item,
         wakes: &mut Wakes,
     ) {
-        let completed = method == "turn/completed";
-        let mut state = self.lock();
-        let Some(queue) = Self::target(&mut state, thread, turn, true) else {
-            drop(state);
+        let Some(turn) = turn else {
             return self.broadcast(item, thread);
         };
-        if completed {
-            if let Some(turn) = turn {
-                state.by_turn.remove(turn);
-                if state.finished.len() == FINISHED {
-                    state.finished.pop_front();
-                }
-                state.finished.push_back(turn.to_owned());
+        let event = Event { kept: Kept::of(method, aside), item, last: method == "turn/completed" };
+        let mut state = self.lock();
+        if let Some(queue) = state.by_turn.get(turn).cloned() {
+            if event.last {
+                finish(&mut state, thread, turn, &queue);
             }
-            if let Some(thread) = thread {
-                if state.current.get(thread).is_some_and(|q| Arc::ptr_eq(q, &queue)) {
-                    state.current.remove(thread);
-                }
-            }
+            drop(state);
+            wakes.wakers.extend(queue.enqueue(event));
+            return;
         }
-        drop(state);
-        if let Some(aside) = aside {
-            let mut q = queue.lock();
-            match method {
-                "item/completed" => q.collected.items.push(aside),
-                "thread/tokenUsage/updated" => q.collected.usage = Some(aside),
-                _ => q.collected.turn = Some(aside),
-            }
+        let finished = state.finished.iter().any(|f| f == turn);
+        if let (Some(starting), false) = (thread.and_then(|t| state.starting.get_mut(t)), finished) {
+            starting.held.push((turn.to_owned(), event));
+            return;
         }
-        wakes.wakers.extend(queue.enqueue(item, completed));
+        publish(&mut state, event.item, thread);
     }
 
     /// Delivers an event that belongs to no turn being read to the subscribers: those of every event, and those of
     /// its thread.
     fn broadcast(&self, item: Item, thread: Option<&str>) {
-        let mut state = self.lock();
-        state.events.retain(|(_, q)| q.strong_count() > 0);
-        let queues: Vec<Arc<Queue>> = state
-            .events
-            .iter()
-            .filter(|(only, _)| only.is_none() || only.as_deref() == thread)
-            .filter_map(|(_, q)| q.upgrade())
-            .collect();
-        drop(state);
-        if queues.is_empty() {
-            match &item {
-                Ok(n) => {
-                    tracing::debug!("no subscriber for {:?}", serde_json::to_value(n).ok().map(|v| v["method"].clone()))
-                }
-                Err(e) => tracing::debug!("no subscriber for: {e}"),
-            }
-        }
-        for queue in queues {
-            queue.push(item.clone(), false);
-        }
+        publish(&mut self.lock(), item, thread);
     }
 
     /// Answers a server request, exactly once: by the turn's, the thread's or the client's handler, or by declining
@@ -603,8 +652,8 @@ impl Shared {
     fn on_request(self: &Arc<Self>, method: String, id: Value, value: Value) {
         let (thread, turn) = generated::route(&method).ids(value.get("params"));
         let handler = {
-            let mut state = self.lock();
-            let queue = Self::target(&mut state, thread.as_deref(), turn.as_deref(), false);
+            let state = self.lock();
+            let queue = Self::request_queue(&state, thread.as_deref(), turn.as_deref());
             queue
                 .and_then(|q| q.handler.clone())
                 .or_else(|| thread.as_ref().and_then(|t| state.thread_handlers.get(t).cloned()))
@@ -645,12 +694,54 @@ fn aside(method: &str) -> Option<&'static str> {
     }
 }
 
-fn remove_starting(starting: &mut HashMap<String, VecDeque<Arc<Queue>>>, thread: &str, queue: &Arc<Queue>) {
-    if let Some(queues) = starting.get_mut(thread) {
-        queues.retain(|q| !Arc::ptr_eq(q, queue));
-        if queues.is_empty() {
-            starting.remove(thread);
+/// Ends turn `queue` (its `turn/completed` is being queued): its id is no longer routed to it.
+fn finish(state: &mut State, thread: Option<&str>, turn: &str, queue: &Arc<Queue>) {
+    state.by_turn.remove(turn);
+    remember_finished(state, turn.to_owned());
+    if let Some(thread) = thread {
+        if state.current.get(thread).is_some_and(|q| Arc::ptr_eq(q, queue)) {
+            state.current.remove(thread);
         }
+    }
+}
+
+fn remember_finished(state: &mut State, turn: String) {
+    if state.finished.len() == FINISHED {
+        state.finished.pop_front();
+    }
+    state.finished.push_back(turn);
+}
+
+/// Once no turn is being started on `thread`, the events held for one go to the subscribers: each turn started took
+/// its own.
+fn settle(state: &mut State, thread: &str) {
+    if state.starting.get(thread).is_some_and(|s| s.queues.is_empty()) {
+        for (_, event) in state.starting.remove(thread).map(|s| s.held).unwrap_or_default() {
+            publish(state, event.item, Some(thread));
+        }
+    }
+}
+
+/// Hands `item` to the subscribers of every event and to those of `thread`. Queued under the router's lock, so that
+/// they get the events in the order they were routed.
+fn publish(state: &mut State, item: Item, thread: Option<&str>) {
+    state.events.retain(|(_, q)| q.strong_count() > 0);
+    let mut queues = state
+        .events
+        .iter()
+        .filter(|(only, _)| only.is_none() || only.as_deref() == thread)
+        .filter_map(|(_, q)| q.upgrade())
+        .peekable();
+    if queues.peek().is_none() {
+        match &item {
+            Ok(n) => {
+                tracing::debug!("no subscriber for {:?}", serde_json::to_value(n).ok().map(|v| v["method"].clone()))
+            }
+            Err(e) => tracing::debug!("no subscriber for: {e}"),
+        }
+    }
+    for queue in queues {
+        queue.push(item.clone(), false);
     }
 }
 

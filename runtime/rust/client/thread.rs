@@ -130,8 +130,9 @@ impl Thread {
         &self.codex
     }
 
-    /// Subscribes to this thread's events that no turn handle takes (thread notifications, events of turns whose
-    /// handle was dropped or that another client started); it ends with the connection.
+    /// Subscribes to this thread's events that no turn handle takes: its notifications that name no turn
+    /// (`thread/status/changed`, `thread/name/updated`, ..., also while one of its turns runs), and the events of its
+    /// turns whose handle was dropped or that another client started. It ends with the connection.
     pub fn events(&self) -> Events {
         Events { queue: self.codex.core.shared.subscribe(Some(&self.id)) }
     }
@@ -181,12 +182,14 @@ impl Thread {
         let response = self.codex.call("turn/start", Some(params)).await?;
         let turn = response.get("turn").cloned().unwrap_or_default();
         let id = turn.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        // Read before the turn is bound: an answer that does not decode leaves the turn's events to the
+        // subscribers, as no handle will read them.
+        let started: Turn = decode("turn/start", turn)?;
         span.record("turn", id.as_str());
         shared.bind_turn(&self.id, &id, &queue);
         let mut forget = forget;
         forget.armed = false;
         drop(forget);
-        let started: Turn = decode("turn/start", turn)?;
         Ok(TurnHandle {
             codex: self.codex.clone(),
             thread: self.id.clone(),
@@ -251,6 +254,9 @@ impl Drop for ForgetTurn<'_> {
 }
 
 /// A running turn: its events (a [`futures_core::Stream`], or [`TurnHandle::next`]) end after `turn/completed`.
+///
+/// It gets only its own events, the notifications that name the turn; those of its thread that name no turn
+/// (`thread/status/changed`, ...) go to [`Thread::events`] and [`super::Codex::events`].
 ///
 /// Events are buffered from before `turn/start` is answered; see [`super::CodexConfig::buffer`] for what happens
 /// when they are not read: past the buffer, events are left out and the next read is [`Error::Lagged`], but
@@ -398,9 +404,10 @@ impl Drop for TurnHandle {
     }
 }
 
-/// The events that belong to no turn being read (account, config, threads without a turn handle, unknown methods,
-/// lines that do not decode): a [`futures_core::Stream`] from [`super::Codex::events`], or from
-/// [`Thread::events`] for one thread's. It ends with the connection.
+/// The events that belong to no turn being read (account and config notifications, a thread's notifications that
+/// name no turn, the events of turns without a handle, unknown methods, lines that do not decode): a
+/// [`futures_core::Stream`] from [`super::Codex::events`], or from [`Thread::events`] for one thread's. It ends with
+/// the connection.
 pub struct Events {
     pub(crate) queue: Arc<Queue>,
 }

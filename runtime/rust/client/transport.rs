@@ -183,14 +183,18 @@ impl Sink {
 
 /// Starts the tasks that run `connection`. `shutdown` turns true (or its sender is dropped) when the client is
 /// closed or dropped: the writer then closes the server's input, and a child gets `grace` to exit before it is killed.
+///
+/// Returns what says when a child exited and was waited for: its exit status, once it is; closed without one for a
+/// websocket.
 pub(crate) fn spawn(
     connection: Connection,
     shared: &Arc<Shared>,
     out: mpsc::UnboundedReceiver<String>,
     shutdown: &watch::Sender<bool>,
     grace: Duration,
-) {
+) -> watch::Receiver<Option<String>> {
     let (exit_tx, exit_rx) = watch::channel(None::<String>);
+    let exited = exit_rx.clone();
     tokio::spawn(write(connection.sink, out, shutdown.subscribe()));
     match connection.child {
         Some((child, stderr)) => {
@@ -200,6 +204,7 @@ pub(crate) fn spawn(
         None => drop(exit_tx),
     }
     tokio::spawn(read(connection.source, Arc::clone(shared), shutdown.subscribe(), exit_rx, grace));
+    exited
 }
 
 async fn write(mut sink: Sink, mut out: mpsc::UnboundedReceiver<String>, mut shutdown: watch::Receiver<bool>) {
@@ -226,10 +231,15 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
+/// Reads the server's stderr to its end. As bytes: a line that is not UTF-8 (read with U+FFFD) must not end the
+/// reading, or the server would fail writing to its stderr once the pipe is closed.
 async fn read_stderr(stderr: ChildStderr, shared: Arc<Shared>) {
-    let mut lines = BufReader::new(stderr).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        shared.stderr_line(line);
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).await.is_ok_and(|read| read > 0) {
+        let end = line.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |at| at + 1);
+        shared.stderr_line(String::from_utf8_lossy(&line[..end]).into_owned());
+        line.clear();
     }
 }
 

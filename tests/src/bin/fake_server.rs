@@ -3,14 +3,20 @@
 //!
 //! - `turn/start`: `turn/started` and a delta (the input's text) before the answer, then the item, usage and
 //!   `turn/completed`; input containing `[hold]` keeps the turn open until `test/release`, which finishes every
-//!   held turn with their events interleaved.
+//!   held turn with their events interleaved. Before the answer, input containing `[status]` also sends the
+//!   thread's `thread/status/changed` (which names no turn), and input containing `[release]` first finishes the
+//!   held turns, as `test/release` does. Input containing `[badturn]` is answered with a turn that does not decode.
 //! - `test/hang`: never answered. `test/exit`: the server exits (status 3) at once, after a line of stderr.
 //! - `test/malformed`: a line that is not JSON, one that is not UTF-8, and a notification of an unknown method, then
 //!   `{}`.
 //! - `test/ask` `{"method", "params"}`: the server sends that request to the client, and answers `test/ask` with
 //!   the client's reply as `{"reply": ...}`.
 //! - `test/pid`: the server's process id. `test/notify`: sends its params (a notification) to the client.
+//! - `test/stderr`: writes a line that is not UTF-8 to stderr, then one that is.
 //! - `test/overloaded`: the overload error (-32001) twice, then `{"attempts": 3}`.
+//!
+//! With `FAKE_REFUSE_INITIALIZE` set, `initialize` is answered with an error naming the server's process id; with
+//! `FAKE_LINGER` set, the server does not exit when its input closes (it sleeps a minute).
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -66,8 +72,24 @@ impl Server {
         self.notify("item/agentMessage/delta", params);
     }
 
+    /// Finishes every held turn, their events interleaved; how many there were.
+    fn release(&mut self) -> usize {
+        let held = std::mem::take(&mut self.held);
+        for (thread, turn, text) in &held {
+            self.delta(thread, turn, text);
+        }
+        for (thread, turn, text) in &held {
+            self.finish(thread, turn, text);
+        }
+        held.len()
+    }
+
     fn request(&mut self, id: Value, method: &str, params: Value) {
         match method {
+            "initialize" if std::env::var_os("FAKE_REFUSE_INITIALIZE").is_some() => {
+                let message = format!("refused by {}", std::process::id());
+                self.send(json!({ "id": id, "error": { "code": -32000, "message": message } }));
+            }
             "initialize" => self.answer(
                 &id,
                 json!({ "userAgent": "fake/0.1.0 (test; fake)", "codexHome": "/tmp", "platformFamily": "unix", "platformOs": "linux" }),
@@ -82,10 +104,21 @@ impl Server {
                 let thread = params["threadId"].as_str().unwrap_or_default().to_owned();
                 let turn = format!("turn_{}", self.turns);
                 let text = params["input"][0]["text"].as_str().unwrap_or_default().to_owned();
+                if text.contains("[release]") {
+                    self.release();
+                }
                 // Events before the answer: a client must keep them for the turn.
                 self.notify("turn/started", json!({ "threadId": thread, "turn": Self::turn(&turn, "inProgress") }));
+                if text.contains("[status]") {
+                    let status = json!({ "type": "active", "activeFlags": [] });
+                    self.notify("thread/status/changed", json!({ "threadId": thread, "status": status }));
+                }
                 self.delta(&thread, &turn, &text);
-                self.answer(&id, json!({ "turn": Self::turn(&turn, "inProgress") }));
+                let mut started = Self::turn(&turn, "inProgress");
+                if text.contains("[badturn]") {
+                    started["items"] = json!(5);
+                }
+                self.answer(&id, json!({ "turn": started }));
                 if text.contains("[hold]") {
                     self.held.push((thread, turn, text));
                 } else {
@@ -103,14 +136,8 @@ impl Server {
                 }
             }
             "test/release" => {
-                let held = std::mem::take(&mut self.held);
-                for (thread, turn, text) in &held {
-                    self.delta(thread, turn, text);
-                }
-                for (thread, turn, text) in &held {
-                    self.finish(thread, turn, text);
-                }
-                self.answer(&id, json!({ "released": held.len() }));
+                let released = self.release();
+                self.answer(&id, json!({ "released": released }));
             }
             "test/hang" => {}
             "test/exit" => {
@@ -133,6 +160,13 @@ impl Server {
                 self.send(json!({ "id": ask, "method": params["method"], "params": params["params"] }));
             }
             "test/pid" => self.answer(&id, json!(std::process::id())),
+            "test/stderr" => {
+                let mut err = std::io::stderr().lock();
+                err.write_all(b"fake: \xff is not UTF-8\nfake: a line after it\n").expect("stderr is open");
+                err.flush().expect("stderr is open");
+                drop(err);
+                self.answer(&id, json!({}));
+            }
             "test/notify" => {
                 self.send(params);
                 self.answer(&id, json!({}));
@@ -177,5 +211,8 @@ fn main() {
             }
             (None, None) => eprintln!("fake: not a message: {line}"),
         }
+    }
+    if std::env::var_os("FAKE_LINGER").is_some() {
+        std::thread::sleep(std::time::Duration::from_secs(60));
     }
 }

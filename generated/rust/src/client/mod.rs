@@ -17,7 +17,8 @@
 //!
 //! - [`Codex`] is one connection; it is cheap to clone and can be used from many tasks at once. One reader task
 //!   routes what the server sends: answers to their requests (any number in flight), notifications to the turn
-//!   they belong to ([`TurnHandle`]), the server's requests to a handler, and the rest to [`Codex::events`].
+//!   they name ([`TurnHandle`], which gets only its own), the server's requests to a handler, and the rest (a
+//!   thread's notifications that name no turn among them) to [`Codex::events`] and [`Thread::events`].
 //! - Every request of the protocol is a typed method, through [`crate::rpc::AsyncClient`] (implemented by
 //!   [`Codex`]) or [`Codex::request`]; [`Thread`] and [`TurnHandle`] send the ones about them without repeating ids.
 //! - The server's requests (approvals, ...) go to a [`crate::rpc::ServerRequestHandler`] or an
@@ -71,6 +72,8 @@ pub struct Codex {
 pub(crate) struct Core {
     pub shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
+    /// The server's exit status once a server the client started exited and was waited for.
+    exited: watch::Receiver<Option<String>>,
     request_timeout: Duration,
     pub turn_timeout: Option<Duration>,
     shutdown_timeout: Duration,
@@ -88,18 +91,21 @@ impl std::fmt::Debug for Codex {
 impl Codex {
     /// Starts the server (or connects to [`CodexConfig::url`]), and sends `initialize` and `initialized`.
     ///
-    /// Warns (through `tracing`) when the server is older than the Codex release the bindings come from.
+    /// Warns (through `tracing`) when the server is older than the Codex release the bindings come from. When it
+    /// fails once the server is started, it closes the connection as [`Codex::close`] does before returning the
+    /// error: the server has exited (or was killed) and was waited for.
     pub async fn start(config: CodexConfig) -> Result<Codex, Error> {
         let connection = transport::connect(&config).await?;
         let pid = connection.child.as_ref().and_then(|(child, _)| child.id());
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let shared = Shared::new(out_tx, config.buffer, config.handler.clone());
         let (shutdown, _) = watch::channel(false);
-        transport::spawn(connection, &shared, out_rx, &shutdown, config.shutdown_timeout);
+        let exited = transport::spawn(connection, &shared, out_rx, &shutdown, config.shutdown_timeout);
         let codex = Codex {
             core: Arc::new(Core {
                 shared,
                 shutdown,
+                exited,
                 request_timeout: config.request_timeout,
                 turn_timeout: config.turn_timeout,
                 shutdown_timeout: config.shutdown_timeout,
@@ -108,14 +114,25 @@ impl Codex {
                 init: OnceLock::new(),
             }),
         };
+        match codex.initialize(&config).await {
+            Ok(()) => Ok(codex),
+            Err(error) => {
+                codex.close().await;
+                Err(error)
+            }
+        }
+    }
+
+    /// `initialize` and `initialized`.
+    async fn initialize(&self, config: &CodexConfig) -> Result<(), Error> {
         let mut client_info = serde_json::json!({ "name": config.client_name, "version": config.client_version });
         if let Some(title) = &config.client_title {
             client_info["title"] = Value::String(title.clone());
         }
-        let result = codex.call("initialize", Some(serde_json::json!({ "clientInfo": client_info }))).await?;
+        let result = self.call("initialize", Some(serde_json::json!({ "clientInfo": client_info }))).await?;
         let user_agent = result.get("userAgent").and_then(Value::as_str).unwrap_or_default().to_owned();
         let response: InitializeResponse = decode("initialize", result)?;
-        codex.core.shared.send(&serde_json::json!({ "method": "initialized" }))?;
+        self.core.shared.send(&serde_json::json!({ "method": "initialized" }))?;
         let version = server_version(&user_agent);
         if let Some(server) = &version {
             let bindings = crate::CODEX_VERSION;
@@ -126,8 +143,8 @@ impl Codex {
             }
         }
         tracing::debug!(server = ?version, "initialized");
-        let _ = codex.core.init.set((response, version));
-        Ok(codex)
+        let _ = self.core.init.set((response, version));
+        Ok(())
     }
 
     /// What the server answered `initialize` with.
@@ -201,12 +218,18 @@ impl Codex {
     }
 
     /// Closes the connection: the server's input closes, and a server the client started gets the shutdown
-    /// timeout to exit before it is killed. Returns once the connection is closed; every waiter gets
-    /// [`Error::TransportClosed`].
+    /// timeout to exit before it is killed. Returns once the connection is closed and such a server exited and was
+    /// waited for (at most 3 s after the shutdown timeout); every waiter gets [`Error::TransportClosed`].
     pub async fn close(&self) {
         self.core.shutdown.send_replace(true);
         let bound = self.core.shutdown_timeout + Duration::from_secs(3);
-        let _ = tokio::time::timeout(bound, self.core.shared.wait_closed()).await;
+        let mut exited = self.core.exited.clone();
+        let closed = async {
+            self.core.shared.wait_closed().await;
+            // At once for a websocket, which has no exit status.
+            let _ = exited.wait_for(Option::is_some).await;
+        };
+        let _ = tokio::time::timeout(bound, closed).await;
     }
 
     /// Waits until the connection is closed (the server exited, or [`Codex::close`]).

@@ -22,8 +22,8 @@ pub async fn run(server: &StandIn, turns: usize) -> Result<Vec<Turn>> {
             let event = event?;
             let now = monotonic_ns();
             notifications += 1;
-            // The handle also yields the thread's notifications while the turn runs; the server stamps only
-            // the lines naming the turn.
+            // The server stamps only the lines naming the turn; the handle yields no others (the thread's
+            // notifications go to the event subscriptions), the filter only makes sure.
             if !matches!(event.variant, Variant::AccountRateLimitsUpdated(_) | Variant::ThreadStatusChanged(_)) {
                 seen.push(now);
             }

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 
-use codex_app_server_types::rpc::{self, client, Client, ErrorObject, RequestId, ServerMessage, ServerRequestHandler};
+use codex_app_server_types::rpc::{Client, ErrorObject, Notifier, RequestId, ServerMessage, ServerRequestHandler};
 use codex_app_server_types::v2::ThreadStartParams;
 use codex_app_server_types::{
     ClientInfo, CommandExecutionApprovalDecision, CommandExecutionRequestApprovalParams,
@@ -79,6 +79,16 @@ impl Client for Connection {
     }
 }
 
+impl Notifier for Connection {
+    fn notify(&mut self, method: &'static str, params: Option<Value>) -> Result<(), Error> {
+        let mut notification = serde_json::json!({ "method": method });
+        if let Some(params) = params {
+            notification["params"] = params;
+        }
+        self.send(&notification)
+    }
+}
+
 fn main() -> Result<(), Error> {
     let codex = std::env::args().nth(1).unwrap_or_else(|| "codex".into());
     let mut child = Command::new(codex).arg("app-server").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
@@ -89,7 +99,7 @@ fn main() -> Result<(), Error> {
     };
     let init = connection.initialize(InitializeParams::new(ClientInfo::new("example", "0.1.0")))?;
     println!("server: {}", init.user_agent);
-    connection.send(&rpc::notification_message::<client::Initialized>(&())?)?;
+    connection.initialized()?;
     let thread = connection.thread_start(ThreadStartParams::default())?;
     println!("thread: {}", thread.thread.id);
     drop(connection);

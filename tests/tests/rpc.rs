@@ -7,8 +7,8 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use codex_app_server_types::rpc::{
-    self, client, decode_server_message, server, AsyncClient, Client, ClientResponse, ErrorObject, PendingRequests,
-    Request, RequestId, Sender, ServerMessage, ServerRequestHandler,
+    self, client, decode_server_message, server, AsyncClient, AsyncNotifier, Client, ClientResponse, ErrorObject,
+    Notifier, PendingRequests, Request, RequestId, Sender, ServerMessage, ServerRequestHandler,
 };
 use codex_app_server_types::v2::{GetAccountRateLimitsParams, ThreadStartParams};
 use codex_app_server_types::{
@@ -255,6 +255,7 @@ fn every_sample_notification_and_request_goes_through_the_decoder() {
 #[derive(Default)]
 struct Recorder {
     sent: Vec<(&'static str, Option<Value>)>,
+    notified: Vec<(&'static str, Option<Value>)>,
     result: Value,
 }
 
@@ -278,6 +279,34 @@ impl AsyncClient for Recorder {
         self.sent.push((method, params));
         std::future::ready(Ok(self.result.clone()))
     }
+}
+
+impl Notifier for Recorder {
+    fn notify(&mut self, method: &'static str, params: Option<Value>) -> Result<(), Self::Error> {
+        self.notified.push((method, params));
+        Ok(())
+    }
+}
+
+impl AsyncNotifier for Recorder {
+    fn notify(
+        &mut self,
+        method: &'static str,
+        params: Option<Value>,
+    ) -> impl Future<Output = Result<(), <Self as AsyncClient>::Error>> + Send {
+        self.notified.push((method, params));
+        std::future::ready(Ok(()))
+    }
+}
+
+#[test]
+fn the_typed_notifier_sends_each_client_notification() {
+    let mut client = Recorder::default();
+    Notifier::initialized(&mut client).unwrap();
+    now(AsyncNotifier::initialized(&mut client)).unwrap();
+    Notifier::notification::<client::Initialized>(&mut client, ()).unwrap();
+    assert_eq!(client.notified, [("initialized", None), ("initialized", None), ("initialized", None)]);
+    assert!(client.sent.is_empty(), "{:?}", client.sent);
 }
 
 /// Runs a future that never waits.

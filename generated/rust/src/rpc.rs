@@ -5542,6 +5542,58 @@ pub trait AsyncClient {
     }
 }
 
+/// A [`Client`] that also sends notifications: implement [`Notifier::notify`] (send one notification)
+/// and every notification the client sends is a typed method.
+pub trait Notifier: Client {
+    /// Sends notification `method` with `params` (left out when `None`).
+    fn notify(
+        &mut self,
+        method: &'static str,
+        params: Option<Value>,
+    ) -> Result<(), Self::Error>;
+    /// Sends notification `N`.
+    fn notification<N: Notification>(
+        &mut self,
+        params: N::Params,
+    ) -> Result<(), Self::Error> {
+        self.notify(N::METHOD, to_params(&params)?)
+    }
+    /// `initialized`
+    fn initialized(&mut self) -> Result<(), Self::Error> {
+        self.notification::<client::Initialized>(())
+    }
+}
+
+/// [`Notifier`] for transports that wait asynchronously.
+pub trait AsyncNotifier: AsyncClient {
+    /// Sends notification `method` with `params` (left out when `None`).
+    fn notify(
+        &mut self,
+        method: &'static str,
+        params: Option<Value>,
+    ) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send;
+    /// Sends notification `N`.
+    fn notification<N: Notification>(
+        &mut self,
+        params: N::Params,
+    ) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send
+    where
+        Self: Send,
+    {
+        let params = to_params(&params);
+        async move { self.notify(N::METHOD, params?).await }
+    }
+    /// `initialized`
+    fn initialized(
+        &mut self,
+    ) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send
+    where
+        Self: Send,
+    {
+        self.notification::<client::Initialized>(())
+    }
+}
+
 /// Answers the requests the server sends (approvals and the like): override the methods of the
 /// requests you handle; [`ServerRequestHandler::handle`] dispatches and builds the reply.
 pub trait ServerRequestHandler {

@@ -288,6 +288,16 @@ impl crate::rpc::AsyncClient for Codex {
     }
 }
 
+impl crate::rpc::AsyncNotifier for Codex {
+    fn notify(
+        &mut self,
+        method: &'static str,
+        params: Option<Value>,
+    ) -> impl std::future::Future<Output = Result<(), Error>> + Send {
+        std::future::ready(Codex::notify(self, method, params))
+    }
+}
+
 /// The version in a `userAgent` like `name/0.169.0 (os; arch) ...`.
 fn server_version(user_agent: &str) -> Option<String> {
     let version = user_agent.split_whitespace().next()?.rsplit_once('/')?.1;

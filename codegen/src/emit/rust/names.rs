@@ -87,9 +87,10 @@ fn name_members(ty: &mut TypeDef, warnings: &mut Vec<Warning>) {
 pub const HANDLE: &str = "handle";
 
 /// The functions the `rpc` module's traits define beside one per method: `call` and `request` of `Client` and
-/// `AsyncClient` (`rpc.rs.txt`), and [`HANDLE`]. A method's function takes none of them, in either trait: one
-/// type may implement both, and a name they share would make every call of it ambiguous.
-pub const TRAIT_FUNCTIONS: &[&str] = &["call", "request", HANDLE];
+/// `AsyncClient`, `notify` and `notification` of `Notifier` and `AsyncNotifier` (`rpc.rs.txt`), and [`HANDLE`].
+/// A method's function takes none of them, in any trait: one type may implement several, and a name they share
+/// would make every call of it ambiguous.
+pub const TRAIT_FUNCTIONS: &[&str] = &["call", "request", "notify", "notification", HANDLE];
 
 /// The function of each method in the `Client`, `AsyncClient` and `ServerRequestHandler` traits
 /// (`thread/start` → `thread_start`).

@@ -45,6 +45,8 @@ pub fn module(ir: &Ir, functions: &MethodFunctions) -> Option<[(&'static str, It
             ("message_readers", message_readers),
             ("client_methods", e.client_methods(false)),
             ("async_client_methods", e.client_methods(true)),
+            ("notifier_methods", e.notifier_methods(false)),
+            ("async_notifier_methods", e.notifier_methods(true)),
             ("handler", e.handler()),
         ],
     );
@@ -393,6 +395,34 @@ impl Emitter<'_> {
             }
             let value = if params.is_some() { "params" } else { "()" };
             item.line(2, &["self.request::<client::", &m.name.ident, ">(", value, ")"]);
+            item.line(1, &["}"]);
+        }
+        item
+    }
+
+    /// The methods of `Notifier` (or `AsyncNotifier`), one per client notification.
+    fn notifier_methods(&self, asynchronous: bool) -> ItemText {
+        let mut item = ItemText::default();
+        for m in self.rpc.notifications(Sender::Client) {
+            let params = self.params_arg(&m.params);
+            let result = Part::list("<", &["()", "Self::Error"], ">");
+            item.doc(1, Some(&method_doc(m)));
+            if asynchronous {
+                let output = vec![Part::Text("Output = Result"), result];
+                let future = [
+                    Part::Text(" -> impl std::future::Future"),
+                    Part::List("<", vec![output], ">"),
+                    Part::Text(" + Send"),
+                ];
+                signature(&mut item, self.functions.of(m), params.as_deref(), future, "");
+                item.line(1, &["where"]);
+                item.line(2, &["Self: Send,"]);
+                item.line(1, &["{"]);
+            } else {
+                signature(&mut item, self.functions.of(m), params.as_deref(), [Part::Text(" -> Result"), result], " {");
+            }
+            let value = if params.is_some() { "params" } else { "()" };
+            item.line(2, &["self.notification::<client::", &m.name.ident, ">(", value, ")"]);
             item.line(1, &["}"]);
         }
         item

@@ -82,17 +82,28 @@ fn decode_expecting(line: &Value, expected: &Value, pending: &mut PendingRequest
 }
 
 /// `decode_server_message`, checked against the reading through `Value` (`ServerMessage::from_value`), which it
-/// must match on every line: the same message, or the same error.
+/// must match on every line: the same message, or the same error (or, where that error is only a type's, the
+/// same said with the method and the path: `DecodeError::Invalid`).
 fn decode_both_ways(line: &str, pending: &mut PendingRequests) -> Result<ServerMessage, String> {
     let mut reference_pending = pending.clone();
     let reference = serde_json::from_str(line)
         .map_err(rpc::DecodeError::Json)
         .and_then(|value| ServerMessage::from_value(value, |id| reference_pending.remove(id)))
         .map_err(|e| e.to_string());
-    let message = decode_server_message(line, pending).map_err(|e| e.to_string());
-    assert_eq!(message, reference, "{line}: read straight from the text as through `Value`");
+    let message = decode_server_message(line, pending);
+    match (&message, &reference) {
+        (Err(rpc::DecodeError::Invalid { method, path, error }), Err(reference)) => {
+            assert!(!method.is_empty() && !path.is_empty(), "{line}: {method:?} at {path:?}");
+            assert!(reference.ends_with(&error.to_string()), "{line}: {reference} / {error}");
+        }
+        _ => assert_eq!(
+            message.as_ref().map_err(|e| e.to_string()),
+            reference.as_ref().map_err(String::clone),
+            "{line}: read straight from the text as through `Value`"
+        ),
+    }
     assert_eq!(pending.len(), reference_pending.len(), "{line}: the same pending requests are left");
-    message
+    message.map_err(|e| e.to_string())
 }
 
 /// The server's lines of the conformance recordings and of the benchmarks' recorded turn, each response with
@@ -401,4 +412,37 @@ fn the_handler_answers_with_the_typed_result_or_an_error() {
     assert_eq!((reply["id"].clone(), reply["error"]["code"].clone()), (json!("z"), json!(-32601)));
     let unknown = request(json!({"id": 9, "method": "zz/new", "params": {}}));
     assert_eq!(Approver.handle(unknown)["error"]["code"], -32601);
+}
+
+#[test]
+fn a_message_that_does_not_fit_names_its_method_and_where() {
+    let mut pending = PendingRequests::new();
+    pending.insert(&RequestId::Integer(3), "thread/start");
+    let cases = [
+        (
+            r#"{"method":"turn/completed","params":{"threadId":"t","turn":{"id":5}}}"#,
+            "turn/completed",
+            "params.turn.id",
+        ),
+        (r#"{"method":"turn/completed","params":{"threadId":"t"}}"#, "turn/completed", "params"),
+        (r#"{"method":"turn/completed"}"#, "turn/completed", "params"),
+        (
+            r#"{"id":1,"method":"item/commandExecution/requestApproval","params":{"threadId":"t","turnId":"u","itemId":7}}"#,
+            "item/commandExecution/requestApproval",
+            "params.itemId",
+        ),
+        // A response: the method of the request it answers.
+        (r#"{"id":3,"result":{"thread":{"id":"x"}}}"#, "thread/start", "result.thread"),
+    ];
+    for (line, method, path) in cases {
+        let error = decode_server_message(line, &mut pending).unwrap_err();
+        let rpc::DecodeError::Invalid { method: m, path: p, .. } = &error else { panic!("{line}: {error:?}") };
+        assert_eq!((m.as_str(), p.as_str()), (method, path), "{line}: {error}");
+        assert!(error.to_string().starts_with(&format!("cannot read `{method}` at `{path}`: ")), "{error}");
+    }
+    // What is not a message of a listed method says what it is, as before.
+    for line in ["[1]", "{}", r#"{"id":9,"error":{"code":"x"}}"#] {
+        let error = decode_server_message(line, &mut pending).unwrap_err();
+        assert!(!matches!(error, rpc::DecodeError::Invalid { .. }), "{line}: {error}");
+    }
 }

@@ -2099,6 +2099,9 @@ fn id_key(id: &RequestId) -> String {
 ///
 /// Most lines are read straight from their text into their types; the others, and any that a type
 /// refuses there, through `Value`, which reads them alike and says what is wrong.
+///
+/// A message of a method the schema lists that does not fit its type is a [`DecodeError::Invalid`], naming
+/// the method and where in the message (`params.turn.id`, `result.thread`).
 pub fn decode_server_message(
     line: &str,
     pending: &mut PendingRequests,
@@ -2109,7 +2112,49 @@ pub fn decode_server_message(
         }
     }
     let value: Value = serde_json::from_str(line).map_err(DecodeError::Json)?;
-    ServerMessage::from_value(value, |id| pending.remove(id))
+    let mut answered = None;
+    let message = ServerMessage::from_value(
+        value,
+        |id| {
+            let method = pending.remove(id);
+            answered = method.clone().map(|method| (id.clone(), method));
+            method
+        },
+    );
+    message.map_err(|error| explain(line, answered, error))
+}
+
+/// `error`, for a line that does not decode, with the method and the path where it does not fit its type
+/// when the line is a message of a method the schema lists: read again, keeping track of the path.
+fn explain(
+    line: &str,
+    answered: Option<(RequestId, String)>,
+    error: DecodeError,
+) -> DecodeError {
+    let DecodeError::Json(_) = &error else { return error };
+    let Some(mut members) = crate::wire::Members::read(line) else { return error };
+    let misfit = std::cell::RefCell::new(None);
+    members.explain(&misfit);
+    let mut pending = PendingRequests::new();
+    let method = match (&members.method, answered) {
+        (Some(method), _) => method.to_string(),
+        (None, Some((id, method))) => {
+            pending.insert(&id, method.clone());
+            method
+        }
+        (None, None) => return error,
+    };
+    let _ = ServerMessage::from_members(members, &mut pending);
+    match misfit.into_inner() {
+        Some(crate::wire::Misfit { path, error }) => {
+            DecodeError::Invalid {
+                method,
+                path,
+                error,
+            }
+        }
+        None => error,
+    }
 }
 
 impl ServerMessage {
@@ -2127,11 +2172,19 @@ impl ServerMessage {
                 read_request(&method, m).map(Self::Request)
             }
             (None, Some(_)) if m.params.is_none() => {
-                let id: RequestId = crate::wire::from_text(m.id)?;
+                let id: RequestId = m.required("id")?;
                 let key = id_key(&id);
-                let result = match pending.methods.get(&key) {
-                    Some(method) => ClientResponse::read(method, m.result?).ok()?,
-                    None => ClientResponse::Unknown(crate::wire::from_text(m.result)?),
+                let result = match (pending.methods.get(&key), m.misfit()) {
+                    (Some(method), None) => ClientResponse::read(method, m.result?).ok()?,
+                    (Some(method), Some(misfit)) => {
+                        crate::wire::tracked(
+                            misfit,
+                            "result",
+                            m.result?,
+                            |reader| ClientResponse::read(method, reader),
+                        )?
+                    }
+                    (None, _) => ClientResponse::Unknown(m.required("result")?),
                 };
                 pending.methods.remove(&key);
                 let extra = m.extra();
@@ -2572,7 +2625,7 @@ fn read_notification(
 
 impl crate::wire::FromMembers for crate::ErrorNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2580,7 +2633,7 @@ impl crate::wire::FromMembers for crate::ErrorNotification {
 
 impl crate::wire::FromMembers for crate::ThreadStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2588,7 +2641,7 @@ impl crate::wire::FromMembers for crate::ThreadStartedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadStatusChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2596,7 +2649,7 @@ impl crate::wire::FromMembers for crate::ThreadStatusChangedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadReadStateChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2604,7 +2657,7 @@ impl crate::wire::FromMembers for crate::ThreadReadStateChangedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadArchivedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2612,7 +2665,7 @@ impl crate::wire::FromMembers for crate::ThreadArchivedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadDeletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2620,7 +2673,7 @@ impl crate::wire::FromMembers for crate::ThreadDeletedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadUnarchivedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2628,7 +2681,7 @@ impl crate::wire::FromMembers for crate::ThreadUnarchivedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadClosedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2636,7 +2689,7 @@ impl crate::wire::FromMembers for crate::ThreadClosedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadRevertedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2644,7 +2697,7 @@ impl crate::wire::FromMembers for crate::ThreadRevertedNotification {
 
 impl crate::wire::FromMembers for crate::SkillsChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2652,7 +2705,7 @@ impl crate::wire::FromMembers for crate::SkillsChangedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadNameUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2660,7 +2713,7 @@ impl crate::wire::FromMembers for crate::ThreadNameUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadSectionChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2668,7 +2721,7 @@ impl crate::wire::FromMembers for crate::ThreadSectionChangedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadAttachmentUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2676,7 +2729,7 @@ impl crate::wire::FromMembers for crate::ThreadAttachmentUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadGoalUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2684,7 +2737,7 @@ impl crate::wire::FromMembers for crate::ThreadGoalUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadPredictionUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2692,7 +2745,7 @@ impl crate::wire::FromMembers for crate::ThreadPredictionUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadGoalClearedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2700,7 +2753,7 @@ impl crate::wire::FromMembers for crate::ThreadGoalClearedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadQueueChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2708,7 +2761,7 @@ impl crate::wire::FromMembers for crate::ThreadQueueChangedNotification {
 
 impl crate::wire::FromMembers for crate::ProjectChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2716,7 +2769,7 @@ impl crate::wire::FromMembers for crate::ProjectChangedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadProjectUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2724,7 +2777,7 @@ impl crate::wire::FromMembers for crate::ThreadProjectUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadEnvironmentConnectedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2732,7 +2785,7 @@ impl crate::wire::FromMembers for crate::ThreadEnvironmentConnectedNotification 
 
 impl crate::wire::FromMembers for crate::ThreadEnvironmentDisconnectedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2740,7 +2793,7 @@ impl crate::wire::FromMembers for crate::ThreadEnvironmentDisconnectedNotificati
 
 impl crate::wire::FromMembers for crate::ThreadSettingsUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2748,7 +2801,7 @@ impl crate::wire::FromMembers for crate::ThreadSettingsUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadTokenUsageUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2756,7 +2809,7 @@ impl crate::wire::FromMembers for crate::ThreadTokenUsageUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::TurnStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2764,7 +2817,7 @@ impl crate::wire::FromMembers for crate::TurnStartedNotification {
 
 impl crate::wire::FromMembers for crate::HookStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2772,7 +2825,7 @@ impl crate::wire::FromMembers for crate::HookStartedNotification {
 
 impl crate::wire::FromMembers for crate::TurnCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2780,7 +2833,7 @@ impl crate::wire::FromMembers for crate::TurnCompletedNotification {
 
 impl crate::wire::FromMembers for crate::HookCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2788,7 +2841,7 @@ impl crate::wire::FromMembers for crate::HookCompletedNotification {
 
 impl crate::wire::FromMembers for crate::TurnDiffUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2796,7 +2849,7 @@ impl crate::wire::FromMembers for crate::TurnDiffUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::TurnPlanUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2804,7 +2857,7 @@ impl crate::wire::FromMembers for crate::TurnPlanUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::ItemStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2812,7 +2865,7 @@ impl crate::wire::FromMembers for crate::ItemStartedNotification {
 
 impl crate::wire::FromMembers for crate::ItemAutoApprovalReviewStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2820,7 +2873,7 @@ impl crate::wire::FromMembers for crate::ItemAutoApprovalReviewStartedNotificati
 
 impl crate::wire::FromMembers for crate::ItemAutoApprovalReviewCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2829,7 +2882,7 @@ impl crate::wire::FromMembers for crate::ItemAutoApprovalReviewCompletedNotifica
 impl crate::wire::FromMembers
 for crate::AutoApprovalReviewStrictReviewRequiredNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2837,7 +2890,7 @@ for crate::AutoApprovalReviewStrictReviewRequiredNotification {
 
 impl crate::wire::FromMembers for crate::ItemCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2845,7 +2898,7 @@ impl crate::wire::FromMembers for crate::ItemCompletedNotification {
 
 impl crate::wire::FromMembers for crate::ItemAgentMessageDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2853,7 +2906,7 @@ impl crate::wire::FromMembers for crate::ItemAgentMessageDeltaNotification {
 
 impl crate::wire::FromMembers for crate::ItemPlanDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2861,7 +2914,7 @@ impl crate::wire::FromMembers for crate::ItemPlanDeltaNotification {
 
 impl crate::wire::FromMembers for crate::CommandExecOutputDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2869,7 +2922,7 @@ impl crate::wire::FromMembers for crate::CommandExecOutputDeltaNotification {
 
 impl crate::wire::FromMembers for crate::ProcessOutputDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2877,7 +2930,7 @@ impl crate::wire::FromMembers for crate::ProcessOutputDeltaNotification {
 
 impl crate::wire::FromMembers for crate::ProcessExitedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2885,7 +2938,7 @@ impl crate::wire::FromMembers for crate::ProcessExitedNotification {
 
 impl crate::wire::FromMembers for crate::ItemCommandExecutionOutputDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2894,7 +2947,7 @@ impl crate::wire::FromMembers for crate::ItemCommandExecutionOutputDeltaNotifica
 impl crate::wire::FromMembers
 for crate::ItemCommandExecutionTerminalInteractionNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2902,7 +2955,7 @@ for crate::ItemCommandExecutionTerminalInteractionNotification {
 
 impl crate::wire::FromMembers for crate::ItemFileChangeOutputDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2910,7 +2963,7 @@ impl crate::wire::FromMembers for crate::ItemFileChangeOutputDeltaNotification {
 
 impl crate::wire::FromMembers for crate::ItemFileChangePatchUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2918,7 +2971,7 @@ impl crate::wire::FromMembers for crate::ItemFileChangePatchUpdatedNotification 
 
 impl crate::wire::FromMembers for crate::ServerRequestResolvedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2926,7 +2979,7 @@ impl crate::wire::FromMembers for crate::ServerRequestResolvedNotification {
 
 impl crate::wire::FromMembers for crate::ItemMcpToolCallProgressNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2934,7 +2987,7 @@ impl crate::wire::FromMembers for crate::ItemMcpToolCallProgressNotification {
 
 impl crate::wire::FromMembers for crate::McpServerOauthLoginCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2942,7 +2995,7 @@ impl crate::wire::FromMembers for crate::McpServerOauthLoginCompletedNotificatio
 
 impl crate::wire::FromMembers for crate::McpServerStartupStatusUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2950,7 +3003,7 @@ impl crate::wire::FromMembers for crate::McpServerStartupStatusUpdatedNotificati
 
 impl crate::wire::FromMembers for crate::McpServerEventStreamNotificationNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2958,7 +3011,7 @@ impl crate::wire::FromMembers for crate::McpServerEventStreamNotificationNotific
 
 impl crate::wire::FromMembers for crate::AccountUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2966,7 +3019,7 @@ impl crate::wire::FromMembers for crate::AccountUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::AccountGatewayOAuthChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2974,7 +3027,7 @@ impl crate::wire::FromMembers for crate::AccountGatewayOAuthChangedNotification 
 
 impl crate::wire::FromMembers for crate::AccountRateLimitsUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2982,7 +3035,7 @@ impl crate::wire::FromMembers for crate::AccountRateLimitsUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::AppListUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2990,7 +3043,7 @@ impl crate::wire::FromMembers for crate::AppListUpdatedNotification {
 
 impl crate::wire::FromMembers for crate::RemoteControlStatusChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -2998,7 +3051,7 @@ impl crate::wire::FromMembers for crate::RemoteControlStatusChangedNotification 
 
 impl crate::wire::FromMembers for crate::ExternalAgentConfigImportProgressNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3006,7 +3059,7 @@ impl crate::wire::FromMembers for crate::ExternalAgentConfigImportProgressNotifi
 
 impl crate::wire::FromMembers for crate::ExternalAgentConfigImportCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3014,7 +3067,7 @@ impl crate::wire::FromMembers for crate::ExternalAgentConfigImportCompletedNotif
 
 impl crate::wire::FromMembers for crate::FsChangedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3022,7 +3075,7 @@ impl crate::wire::FromMembers for crate::FsChangedNotification {
 
 impl crate::wire::FromMembers for crate::ItemReasoningSummaryTextDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3030,7 +3083,7 @@ impl crate::wire::FromMembers for crate::ItemReasoningSummaryTextDeltaNotificati
 
 impl crate::wire::FromMembers for crate::ItemReasoningSummaryPartAddedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3038,7 +3091,7 @@ impl crate::wire::FromMembers for crate::ItemReasoningSummaryPartAddedNotificati
 
 impl crate::wire::FromMembers for crate::ItemReasoningTextDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3046,7 +3099,7 @@ impl crate::wire::FromMembers for crate::ItemReasoningTextDeltaNotification {
 
 impl crate::wire::FromMembers for crate::ThreadCompactedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3054,7 +3107,7 @@ impl crate::wire::FromMembers for crate::ThreadCompactedNotification {
 
 impl crate::wire::FromMembers for crate::ModelReroutedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3062,7 +3115,7 @@ impl crate::wire::FromMembers for crate::ModelReroutedNotification {
 
 impl crate::wire::FromMembers for crate::ModelVerificationNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3070,7 +3123,7 @@ impl crate::wire::FromMembers for crate::ModelVerificationNotification {
 
 impl crate::wire::FromMembers for crate::ModelProviderAuthRecoveryStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3078,7 +3131,7 @@ impl crate::wire::FromMembers for crate::ModelProviderAuthRecoveryStartedNotific
 
 impl crate::wire::FromMembers for crate::ModelProviderAuthRecoveryCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3086,7 +3139,7 @@ impl crate::wire::FromMembers for crate::ModelProviderAuthRecoveryCompletedNotif
 
 impl crate::wire::FromMembers for crate::TurnModerationMetadataNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3094,7 +3147,7 @@ impl crate::wire::FromMembers for crate::TurnModerationMetadataNotification {
 
 impl crate::wire::FromMembers for crate::ModelSafetyBufferingUpdatedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3102,7 +3155,7 @@ impl crate::wire::FromMembers for crate::ModelSafetyBufferingUpdatedNotification
 
 impl crate::wire::FromMembers for crate::WarningNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3110,7 +3163,7 @@ impl crate::wire::FromMembers for crate::WarningNotification {
 
 impl crate::wire::FromMembers for crate::GuardianWarningNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3118,7 +3171,7 @@ impl crate::wire::FromMembers for crate::GuardianWarningNotification {
 
 impl crate::wire::FromMembers for crate::DeprecationNoticeNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3126,7 +3179,7 @@ impl crate::wire::FromMembers for crate::DeprecationNoticeNotification {
 
 impl crate::wire::FromMembers for crate::ConfigWarningNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3135,7 +3188,7 @@ impl crate::wire::FromMembers for crate::ConfigWarningNotification {
 impl crate::wire::FromMembers
 for crate::FuzzyFileSearchSessionUpdatedNotificationSlashed {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3144,7 +3197,7 @@ for crate::FuzzyFileSearchSessionUpdatedNotificationSlashed {
 impl crate::wire::FromMembers
 for crate::FuzzyFileSearchSessionCompletedNotificationSlashed {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3152,7 +3205,7 @@ for crate::FuzzyFileSearchSessionCompletedNotificationSlashed {
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3160,7 +3213,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeStartedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeItemAddedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3168,7 +3221,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeItemAddedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeItemStartedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3176,7 +3229,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeItemStartedNotification {
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeItemTranscriptDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3184,7 +3237,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeItemTranscriptDeltaNotifi
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeItemCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3192,7 +3245,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeItemCompletedNotification
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeTranscriptDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3200,7 +3253,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeTranscriptDeltaNotificati
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeTranscriptDoneNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3208,7 +3261,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeTranscriptDoneNotificatio
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeOutputAudioDeltaNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3216,7 +3269,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeOutputAudioDeltaNotificat
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeSdpNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3224,7 +3277,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeSdpNotification {
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeErrorNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3232,7 +3285,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeErrorNotification {
 
 impl crate::wire::FromMembers for crate::ThreadRealtimeClosedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3240,7 +3293,7 @@ impl crate::wire::FromMembers for crate::ThreadRealtimeClosedNotification {
 
 impl crate::wire::FromMembers for crate::WindowsWorldWritableWarningNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3248,7 +3301,7 @@ impl crate::wire::FromMembers for crate::WindowsWorldWritableWarningNotification
 
 impl crate::wire::FromMembers for crate::WindowsSandboxSetupCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3256,7 +3309,7 @@ impl crate::wire::FromMembers for crate::WindowsSandboxSetupCompletedNotificatio
 
 impl crate::wire::FromMembers for crate::AccountLoginCompletedNotification {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let params = crate::wire::from_text(m.params)?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { params, extra })
     }
@@ -3315,8 +3368,8 @@ fn read_request(
 
 impl crate::wire::FromMembers for crate::ItemCommandExecutionRequestApprovalRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3324,8 +3377,8 @@ impl crate::wire::FromMembers for crate::ItemCommandExecutionRequestApprovalRequ
 
 impl crate::wire::FromMembers for crate::ItemFileChangeRequestApprovalRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3333,8 +3386,8 @@ impl crate::wire::FromMembers for crate::ItemFileChangeRequestApprovalRequest {
 
 impl crate::wire::FromMembers for crate::ItemToolRequestUserInputRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3342,8 +3395,8 @@ impl crate::wire::FromMembers for crate::ItemToolRequestUserInputRequest {
 
 impl crate::wire::FromMembers for crate::McpServerElicitationRequestRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3351,8 +3404,8 @@ impl crate::wire::FromMembers for crate::McpServerElicitationRequestRequest {
 
 impl crate::wire::FromMembers for crate::ItemPermissionsRequestApprovalRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3360,8 +3413,8 @@ impl crate::wire::FromMembers for crate::ItemPermissionsRequestApprovalRequest {
 
 impl crate::wire::FromMembers for crate::ItemToolCallRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3369,8 +3422,8 @@ impl crate::wire::FromMembers for crate::ItemToolCallRequest {
 
 impl crate::wire::FromMembers for crate::AccountChatgptAuthTokensRefreshRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3378,8 +3431,8 @@ impl crate::wire::FromMembers for crate::AccountChatgptAuthTokensRefreshRequest 
 
 impl crate::wire::FromMembers for crate::AttestationGenerateRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3387,8 +3440,8 @@ impl crate::wire::FromMembers for crate::AttestationGenerateRequest {
 
 impl crate::wire::FromMembers for crate::ApplyPatchApprovalRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3396,8 +3449,8 @@ impl crate::wire::FromMembers for crate::ApplyPatchApprovalRequest {
 
 impl crate::wire::FromMembers for crate::ExecCommandApprovalRequest {
     fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {
-        let id = crate::wire::from_text(m.id)?;
-        let params = crate::wire::from_text(m.params)?;
+        let id = m.required("id")?;
+        let params = m.required("params")?;
         let extra = m.extra();
         Some(Self { id, params, extra })
     }
@@ -3406,10 +3459,13 @@ impl crate::wire::FromMembers for crate::ExecCommandApprovalRequest {
 /// Why a line is not a message.
 #[derive(Debug)]
 pub enum DecodeError {
-    /// Not JSON, or a message that does not fit its type.
+    /// Not JSON, or a message that does not fit its type where [`DecodeError::Invalid`] cannot say where.
     Json(serde_json::Error),
     /// JSON that is not a JSON-RPC message (no `method`, `result` or `error`).
     NotAMessage(Value),
+    /// A message of `method` (for a response: the method of the request it answers) that does not fit its
+    /// type at `path` (`params.turn.id`, `result.thread.cliVersion`).
+    Invalid { method: String, path: String, error: serde_json::Error },
 }
 
 impl std::fmt::Display for DecodeError {
@@ -3417,6 +3473,9 @@ impl std::fmt::Display for DecodeError {
         match self {
             Self::Json(e) => write!(f, "{e}"),
             Self::NotAMessage(v) => write!(f, "not a JSON-RPC message: {v}"),
+            Self::Invalid { method, path, error } => {
+                write!(f, "cannot read `{method}` at `{path}`: {error}")
+            }
         }
     }
 }
@@ -3424,7 +3483,7 @@ impl std::fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Json(e) => Some(e),
+            Self::Json(e) | Self::Invalid { error: e, .. } => Some(e),
             Self::NotAMessage(_) => None,
         }
     }

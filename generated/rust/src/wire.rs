@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -263,11 +263,61 @@ pub(crate) struct Members<'a> {
     pub params: Option<&'a RawValue>,
     pub result: Option<&'a RawValue>,
     rest: Vec<(Cow<'a, str>, Value)>,
+    /// Where the first member that does not fit its type is described, when a line is read again to say
+    /// why it does not decode (paths are kept track of only then).
+    misfit: Option<&'a RefCell<Option<Misfit>>>,
+}
+
+/// Why a member did not fit its type: where in the message (`params.turn.id`), and what serde said.
+pub(crate) struct Misfit {
+    pub path: String,
+    pub error: serde_json::Error,
 }
 
 impl<'a> Members<'a> {
     pub(crate) fn read(line: &'a str) -> Option<Self> {
         serde_json::from_str(line).ok()
+    }
+
+    /// Has the first member that does not fit its type described in `misfit`.
+    pub(crate) fn explain(&mut self, misfit: &'a RefCell<Option<Misfit>>) {
+        self.misfit = Some(misfit);
+    }
+
+    /// Where a member that does not fit is described, when the line is being explained.
+    pub(crate) fn misfit(&self) -> Option<&'a RefCell<Option<Misfit>>> {
+        self.misfit
+    }
+
+    /// Required member `name` (`id`, `params` or `result`), read from its text.
+    pub(crate) fn required<T: DeserializeOwned>(&self, name: &'static str) -> Option<T> {
+        let Some(text) = self.text(name) else {
+            if let Some(misfit) = self.misfit {
+                describe(misfit, name, "", de::Error::missing_field(name));
+            }
+            return None;
+        };
+        match self.misfit {
+            None => T::deserialize(text).ok(),
+            Some(misfit) => tracked(misfit, name, text, |reader| T::deserialize(reader)),
+        }
+    }
+
+    /// Optional member `name` that cannot be `null` (`Option<T>`: `None` when absent), read from its text.
+    pub(crate) fn optional<T: DeserializeOwned>(&self, name: &'static str) -> Option<Option<T>> {
+        match self.text(name) {
+            None => Some(None),
+            Some(_) => self.required(name).map(Some),
+        }
+    }
+
+    fn text(&self, name: &str) -> Option<&'a RawValue> {
+        match name {
+            "id" => self.id,
+            "params" => self.params,
+            "result" => self.result,
+            _ => None,
+        }
     }
 
     /// Takes member `name` out of the others.
@@ -294,7 +344,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'a>, A::Error> {
-                let mut m = Members { method: None, id: None, params: None, result: None, rest: Vec::new() };
+                let mut m =
+                    Members { method: None, id: None, params: None, result: None, rest: Vec::new(), misfit: None };
                 while let Some(Text(name)) = map.next_key()? {
                     let twice = match &*name {
                         "method" => m.method.replace(map.next_value::<Text>()?.0).is_some(),
@@ -358,17 +409,36 @@ pub(crate) fn message<T: FromMembers>(members: &mut Members<'_>) -> Option<T> {
     T::from_members(members)
 }
 
-/// A required member's value, from its text.
-pub(crate) fn from_text<T: DeserializeOwned>(text: Option<&RawValue>) -> Option<T> {
-    T::deserialize(text?).ok()
+/// The reader of a member that keeps track of the path it reads.
+pub(crate) type TrackedReader<'t> = serde_path_to_error::Deserializer<'t, 't, Value>;
+
+/// Member `name`'s `text` read with `read`, keeping track of the path: where it does not fit is described in
+/// `misfit` (unless something was already). It is read through `Value`, as the line was, so that serde says
+/// the same (and names no position within the member's text).
+pub(crate) fn tracked<T>(
+    misfit: &RefCell<Option<Misfit>>,
+    name: &str,
+    text: &RawValue,
+    read: impl for<'t> FnOnce(TrackedReader<'t>) -> Result<T, serde_json::Error>,
+) -> Option<T> {
+    let value: Value = serde_json::from_str(text.get()).ok()?;
+    let mut track = serde_path_to_error::Track::new();
+    match read(serde_path_to_error::Deserializer::new(value, &mut track)) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            describe(misfit, name, &track.path().to_string(), error);
+            None
+        }
+    }
 }
 
-/// An optional member that cannot be `null` (`Option<T>`: `None` when absent), from its text.
-pub(crate) fn optional_from_text<T: DeserializeOwned>(text: Option<&RawValue>) -> Option<Option<T>> {
-    match text {
-        Some(text) => Option::<T>::deserialize(text).ok(),
-        None => Some(None),
-    }
+/// Records that member `name` does not fit at `path` within it (`.` or empty: the member itself).
+fn describe(misfit: &RefCell<Option<Misfit>>, name: &str, path: &str, error: serde_json::Error) {
+    let path = match path {
+        "" | "." => name.to_owned(),
+        path => format!("{name}.{path}"),
+    };
+    misfit.borrow_mut().get_or_insert(Misfit { path, error });
 }
 
 /// The same, for a member read as JSON.

@@ -315,7 +315,7 @@ fn cargo_toml(options: &CrateOptions, client: bool) -> String {
         package.push("publish = false".into());
     }
     let mut text = format!(
-        "{header}[package]\n{}\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = {{ version = \"1.0.108\", features = [\"raw_value\"] }}\n",
+        "{header}[package]\n{}\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = {{ version = \"1.0.108\", features = [\"raw_value\"] }}\nserde_path_to_error = \"0.1\"\n",
         package.join("\n")
     );
     if client {
@@ -377,14 +377,13 @@ const CLIENT_DEPENDENCIES: &str = r#"
 # The client runtime (`client`, `blocking`, `ws` features); a types-only build needs none of these.
 futures-core = { version = "0.3", optional = true }
 futures-util = { version = "0.3", default-features = false, features = ["sink"], optional = true }
-serde_path_to_error = { version = "0.1", optional = true }
 tokio = { version = "1.38", features = ["io-util", "macros", "process", "rt", "sync", "time"], optional = true }
 tokio-tungstenite = { version = "0.28", optional = true }
 tracing = { version = "0.1", optional = true }
 
 [features]
 # The async client (`client::Codex`), on tokio.
-client = ["dep:futures-core", "dep:serde_path_to_error", "dep:tokio", "dep:tracing"]
+client = ["dep:futures-core", "dep:tokio", "dep:tracing"]
 # `client::blocking`: the same API without async; it runs its own runtime on a thread of its own.
 blocking = ["client"]
 # Connecting to `codex app-server --listen ws://...` with `CodexConfig::url`.

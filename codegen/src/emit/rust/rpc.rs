@@ -310,9 +310,9 @@ impl Emitter<'_> {
                 readers.line(1, &["fn from_members(m: &mut crate::wire::Members<'_>) -> Option<Self> {"]);
                 let mut names = Vec::new();
                 for f in &s.fields {
-                    let reader = self.member_reader(f).expect("checked by plain_message");
-                    let member = format!("m.{}", f.name.wire);
-                    let parts = [Part::Text(reader), Part::list("(", &[&member], ")"), Part::Text("?")];
+                    let reader = format!("m.{}", self.member_reader(f).expect("checked by plain_message"));
+                    let member = string_literal(&f.name.wire);
+                    let parts = [Part::Text(&reader), Part::list("(", &[&member], ")"), Part::Text("?")];
                     let mut line = vec![Part::Text("let "), Part::Text(&f.name.ident), Part::Text(" = ")];
                     line.extend(parts);
                     readers.code(2, &line, ";", true);
@@ -338,10 +338,9 @@ impl Emitter<'_> {
         // `Members` keeps the envelope's own members apart: a shared field of that name is not among the others.
         let envelope = ["method", "id", "params", "result", "error"];
         let plain = s.flatten.as_ref().is_some_and(|f| f.ty == u.tagged)
-            && s.fields.iter().all(|f| {
-                self.member_reader(f) == Some("crate::wire::optional_from_text")
-                    && !envelope.contains(&f.name.wire.as_str())
-            });
+            && s.fields
+                .iter()
+                .all(|f| self.member_reader(f) == Some("optional") && !envelope.contains(&f.name.wire.as_str()));
         plain.then_some(&s.fields[..])
     }
 
@@ -358,15 +357,15 @@ impl Emitter<'_> {
         plain.then_some((s, id))
     }
 
-    /// How a field is read from its member's text where serde reads it the plain way: required and not
-    /// nullable, or optional (`Option<T>`) without a default and not nullable.
+    /// The `wire::Members` method that reads a field from its member's text, where serde reads it the plain
+    /// way: `required` (required and not nullable), or `optional` (`Option<T>` without a default, not nullable).
     fn member_reader(&self, f: &Field) -> Option<&'static str> {
         if self.ir.accepts_null(&f.ty) || f.recursive {
             return None;
         }
         match (f.required, f.default.as_ref().and_then(FieldDefault::applied)) {
-            (true, _) => Some("crate::wire::from_text"),
-            (false, None) => Some("crate::wire::optional_from_text"),
+            (true, _) => Some("required"),
+            (false, None) => Some("optional"),
             (false, Some(_)) => None,
         }
     }

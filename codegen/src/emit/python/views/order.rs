@@ -87,3 +87,26 @@ fn needs<'n, S: Borrow<str> + Eq + Hash>(
     needs.dedup();
     needs
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn quoting_a_forward_name_leaves_string_literals_alone() {
+        // A root model quotes the names it mentions before they are defined, itself included; a literal
+        // holding the same word is text, not a mention.
+        let schema = r##"{"definitions": {"Tree": {"anyOf": [
+            {"type": "string", "enum": ["x Tree y"]},
+            {"type": "array", "items": {"$ref": "#/definitions/Tree"}}
+        ]}}}"##;
+        let options = crate::Options { languages: vec![crate::Language::Python], ..Default::default() };
+        let out = crate::generate_from_text(Path::new("t.json"), schema, &options).unwrap();
+        let tree = out.files.iter().find(|f| f.path.ends_with("/_models/tree.py")).unwrap();
+        assert!(
+            tree.contents.contains("class Tree(RootModel[Literal[\"x Tree y\"] | list[\"Tree\"] | Any]):"),
+            "{}",
+            tree.contents
+        );
+    }
+}

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::layout;
 use super::names::{BASE, PYDANTIC, TYPING};
-use super::views::{identifiers, module_alias, place, Item, Model, Placed, Unit};
+use super::views::{module_alias, place, Item, Model, Named, Placed, Unit};
 use crate::ir::*;
 
 /// The files of one namespace: its `__init__.py`, its `_models/__init__.py` and the modules in `_models/`.
@@ -85,8 +85,6 @@ pub fn layout(
     let ir = model.ir;
     let namespaces: Vec<NamespaceId> = (0..ir.namespaces.len()).map(NamespaceId).collect();
     let units: Vec<Unit> = namespaces.iter().flat_map(|ns| model.units(*ns)).collect();
-    let aliases: HashMap<String, NamespaceId> = namespaces.iter().map(|ns| (module_alias(ir, *ns), *ns)).collect();
-    let alias_names: Vec<String> = aliases.keys().cloned().collect();
 
     // Every name a unit defines, and what each unit names.
     // Per namespace: name → unit.
@@ -100,27 +98,20 @@ pub fn layout(
         }
     }
     let unit_of = |ns: NamespaceId, name: &str| defined_by[ns.0].get(name).copied();
-    let code: Vec<Vec<String>> =
-        units.iter().map(|u| u.items.iter().flat_map(|(_, item)| item.code()).collect()).collect();
-    let resolve = |ns: NamespaceId, name: &str| -> Option<(NamespaceId, String)> {
-        let mut parts = name.split('.');
-        let first = parts.next()?;
-        match aliases.get(first) {
-            Some(other) if first.starts_with('_') => Some((*other, parts.next()?.to_string())),
-            _ => Some((ns, first.to_string())),
-        }
+    let named: Vec<BTreeSet<Named>> =
+        units.iter().map(|u| u.items.iter().flat_map(|(_, item)| item.names()).collect()).collect();
+    // The unit defining what a unit of namespace `ns` names (none for an import).
+    let unit_named = |ns: NamespaceId, name: &Named| match name {
+        Named::Local(n) => unit_of(ns, n),
+        Named::Other(other, n) => unit_of(*other, n),
+        Named::Import(_) => None,
     };
-    let named: Vec<BTreeSet<(NamespaceId, String)>> = units
-        .iter()
-        .zip(&code)
-        .map(|(u, code)| code.iter().flat_map(|c| identifiers(c)).filter_map(|n| resolve(u.ns, n)).collect())
-        .collect();
     let edges: Vec<Vec<usize>> = named
         .iter()
         .enumerate()
         .map(|(i, names)| {
             let mut targets: Vec<usize> =
-                names.iter().filter_map(|(ns, n)| unit_of(*ns, n)).filter(|j| *j != i).collect();
+                names.iter().filter_map(|n| unit_named(units[i].ns, n)).filter(|j| *j != i).collect();
             targets.sort_unstable();
             targets.dedup();
             targets
@@ -204,39 +195,32 @@ pub fn layout(
             let mut items: Vec<(super::views::Slot, usize, usize, Item)> = Vec::new();
             let mut eager: BTreeSet<NamespaceId> = BTreeSet::new();
             let mut exports: Vec<String> = Vec::new();
-            let mut names: BTreeSet<(NamespaceId, String)> = BTreeSet::new();
+            let mut names: BTreeSet<&Named> = BTreeSet::new();
             for (order, i) in members.iter().enumerate() {
                 let unit = slots[*i].take().expect("each unit is in one module");
                 exports.extend(unit.exports);
-                names.extend(named[*i].iter().cloned());
-                let eager_code = unit.items.iter().flat_map(|(_, item)| item.eager_code()).collect::<Vec<_>>();
-                eager.extend(
-                    eager_code
-                        .iter()
-                        .flat_map(|c| identifiers(c))
-                        .filter_map(|n| resolve(*ns, n))
-                        .map(|(n, _)| n)
-                        .filter(|n| n != ns),
-                );
+                names.extend(&named[*i]);
+                for (_, item) in &unit.items {
+                    eager.extend(item.eager_names().into_iter().filter_map(|n| match n {
+                        Named::Other(other, _) => Some(other),
+                        Named::Local(_) | Named::Import(_) => None,
+                    }));
+                }
                 items.extend(unit.items.into_iter().enumerate().map(|(k, (slot, item))| (slot, order, k, item)));
             }
             items.sort_by_key(|(slot, order, k, _)| (*slot, *order, *k));
-            let (items, union) = place(items.into_iter().map(|(_, _, _, item)| item).collect(), &alias_names);
+            let (items, union) = place(items.into_iter().map(|(_, _, _, item)| item).collect());
             exports.sort();
             exports.dedup();
             layout::all_order(&mut exports);
             holds.insert(module_names[g].clone(), exports.clone());
 
-            // What the module imports: from `typing`, `pydantic` and `_base` what its code names, the
+            // What the module imports: from `typing`, `pydantic` and `_base` what its items name, the
             // `_models` package of each other namespace it names, and the names of this namespace's other
             // modules it uses.
-            let bare: BTreeSet<&str> = names.iter().filter(|(n, _)| n == ns).map(|(_, name)| name.as_str()).collect();
-            let pick = |candidates: &[&str]| -> Vec<String> {
-                let mut picked: Vec<String> = candidates
-                    .iter()
-                    .filter(|c| bare.contains(*c) && unit_of(*ns, c).is_none())
-                    .map(|c| c.to_string())
-                    .collect();
+            let pick = |candidates: &[&'static str]| -> Vec<String> {
+                let mut picked: Vec<String> =
+                    candidates.iter().filter(|c| names.contains(&Named::Import(c))).map(|c| c.to_string()).collect();
                 layout::import_order(&mut picked);
                 picked
             };
@@ -255,7 +239,13 @@ pub fn layout(
                     layout::import_from("", &format!("{}_base", ".".repeat(depth + 2)), &base),
                 ));
             }
-            let others: BTreeSet<NamespaceId> = names.iter().map(|(n, _)| *n).filter(|n| n != ns).collect();
+            let others: BTreeSet<NamespaceId> = names
+                .iter()
+                .filter_map(|n| match n {
+                    Named::Other(other, _) => Some(*other),
+                    Named::Local(_) | Named::Import(_) => None,
+                })
+                .collect();
             let mut late: Vec<(usize, String, Vec<String>)> = Vec::new();
             for other in others {
                 let path: Vec<&str> = ir.namespaces[other.0].modules.iter().map(|m| m.ident.as_str()).collect();
@@ -269,7 +259,8 @@ pub fn layout(
                 }
             }
             let mut from_modules: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-            for name in &bare {
+            for name in &names {
+                let Named::Local(name) = name else { continue };
                 if let Some(i) = unit_of(*ns, name) {
                     if module_of_unit[i] != g {
                         from_modules.entry(module_of_unit[i]).or_default().push(name.to_string());

@@ -11,7 +11,7 @@ use crate::naming::idents::{python_field, python_function, python_module, python
 use crate::naming::{module_names, numbered_member, unique, Case, MethodFunctions};
 
 /// The names a module of models may import from `typing`.
-pub const TYPING: &[&str] = &["Annotated", "Any", "ClassVar", "Literal", "TypeAlias"];
+pub const TYPING: &[&str] = &["Annotated", "Any", "ClassVar", "Literal", "TypeAlias", "Union"];
 /// ... from `pydantic`.
 pub const PYDANTIC: &[&str] = &["AfterValidator", "ConfigDict", "Field", "RootModel", "Tag"];
 /// ... from the package's `_base` (`base.py.jinja`).
@@ -32,7 +32,7 @@ pub const BASE: &[&str] = &[
 /// Names the templates' modules import beside those (`TYPE_CHECKING` in every `__init__.py`; `Enum` and
 /// `BaseModel` in `_base.py`; `TypeAdapter` in `rpc.py`), and typing names a reader would take for the
 /// standard ones.
-const OTHER: &[&str] = &["BaseModel", "Discriminator", "Enum", "Optional", "TYPE_CHECKING", "TypeAdapter", "Union"];
+const OTHER: &[&str] = &["BaseModel", "Discriminator", "Enum", "Optional", "TYPE_CHECKING", "TypeAdapter"];
 
 /// Every name a class must not take, in lists by where it comes from.
 pub const RESERVED_TYPES: &[&[&str]] = &[TYPING, PYDANTIC, BASE, OTHER];

@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use super::text::quote_names;
+use super::expr::{Expr, Named};
 use crate::emit::doc_lines;
 use crate::emit::python::layout;
-use crate::emit::python::literals::{docstring, string};
+use crate::emit::python::literals::docstring;
 use crate::emit::python::PackageOptions;
 use crate::ir::NamespaceId;
 
@@ -129,46 +129,43 @@ impl Item {
         !matches!(self, Item::Literal(_) | Item::Alias(_))
     }
 
-    /// Code the item runs or has resolved, unquoted: what it names as the module runs, in its annotations
-    /// (resolved when the class is made or first used), and the names of what it imports.
-    pub(in crate::emit::python) fn code(&self) -> Vec<String> {
+    /// The names the item needs: what it names as the module runs, in its annotations (resolved when the
+    /// class is made or first used, quoted or not), and what its template writes beside them.
+    pub(in crate::emit::python) fn names(&self) -> Vec<Named> {
         match self {
-            Item::Enum(_) => vec!["WireEnum".into()],
+            Item::Enum(e) => e.base.names().cloned().collect(),
             Item::TagCheck(_) => Vec::new(),
-            Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
+            Item::Literal(a) | Item::Alias(a) => a.names(),
             Item::Class(c) => {
-                let mut code: Vec<String> =
-                    c.fields.iter().flat_map(|f| [f.annotation(), f.value.clone().unwrap_or_default()]).collect();
+                let mut names: Vec<Named> = c.fields.iter().flat_map(FieldView::names).collect();
                 match &c.root {
                     Some(root) => {
-                        code.push("RootModel".into());
-                        code.push(root.value(&[]));
+                        names.push(Named::Import("RootModel"));
+                        names.extend(root.value(|_| false).names().cloned());
                     }
-                    None => code.push(c.base.clone()),
+                    None => names.extend(c.base.names().cloned()),
                 }
                 if !c.tags.is_empty() {
-                    code.push("ClassVar".into());
+                    names.push(Named::Import("ClassVar"));
                 }
                 if c.forbid_extra {
-                    code.push("ConfigDict".into());
+                    names.push(Named::Import("ConfigDict"));
                 }
-                code.extend(c.extra_type.clone());
-                code
+                names.extend(c.extra_type.iter().flat_map(Expr::names).cloned());
+                names
             }
         }
     }
-}
 
-impl Item {
-    /// The part of `code` that runs with the module (not annotations, which may be deferred).
-    pub(in crate::emit::python) fn eager_code(&self) -> Vec<String> {
+    /// The part of `names` that runs with the module (not annotations, which may be deferred).
+    pub(in crate::emit::python) fn eager_names(&self) -> Vec<Named> {
         match self {
-            Item::Literal(a) | Item::Alias(a) => a.lines.clone(),
+            Item::Literal(a) | Item::Alias(a) => a.names(),
             Item::Class(c) if c.root.is_none() => {
-                let mut code: Vec<String> = c.fields.iter().filter_map(|f| f.value.clone()).collect();
-                code.push(c.base.clone());
-                code.extend(c.extra_type.clone());
-                code
+                let values = c.fields.iter().flat_map(|f| f.value.iter().flat_map(Expr::names));
+                let base = c.base.names();
+                let extra = c.extra_type.iter().flat_map(Expr::names);
+                values.chain(base).chain(extra).cloned().collect()
             }
             _ => Vec::new(),
         }
@@ -202,6 +199,9 @@ pub(in crate::emit::python) struct EnumView {
     /// The `class Name(WireEnum):` line, or lines.
     pub(in crate::emit::python) head: Vec<String>,
     pub(in crate::emit::python) name: String,
+    /// `WireEnum`, which the head names.
+    #[serde(skip)]
+    pub(in crate::emit::python) base: Expr,
     pub(in crate::emit::python) doc: Option<String>,
     pub(in crate::emit::python) members: Vec<MemberView>,
 }
@@ -218,22 +218,23 @@ pub(in crate::emit::python) struct ClassView {
     /// The `class Name(Base):` line, or lines when it is too long for one.
     pub(in crate::emit::python) head: Vec<String>,
     pub(in crate::emit::python) name: String,
-    pub(in crate::emit::python) base: String,
+    /// The base class; a root model's is written when its module is placed (`RootModel[...]`).
+    pub(in crate::emit::python) base: Expr,
     pub(in crate::emit::python) doc: Option<String>,
     /// `extra="forbid"` for objects that forbid undeclared properties.
     pub(in crate::emit::python) forbid_extra: bool,
     /// The annotation of undeclared properties' values, for `additionalProperties: {schema}`.
-    pub(in crate::emit::python) extra_type: Option<String>,
+    pub(in crate::emit::python) extra_type: Option<Expr>,
     /// `(field, wire name, value)` of tags set on construction, as Python literals.
     pub(in crate::emit::python) tags: Vec<(String, String, String)>,
     /// The `__wire_tags__` declaration, laid out.
     pub(in crate::emit::python) tags_lines: Vec<String>,
     pub(in crate::emit::python) fields: Vec<FieldView>,
     /// What a root model (`RootModel[...]`) wraps: for aliases that name themselves.
-    pub(in crate::emit::python) root: Option<RootView>,
+    pub(in crate::emit::python) root: Option<UnionView>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize)]
 pub(in crate::emit::python) struct FieldView {
     /// `name: annotation = value`, laid out over one or more lines (indented).
     pub(in crate::emit::python) lines: Vec<String>,
@@ -242,69 +243,76 @@ pub(in crate::emit::python) struct FieldView {
     pub(in crate::emit::python) name: String,
     /// The type, without the `Annotated` metadata.
     #[serde(skip)]
-    pub(in crate::emit::python) ty: String,
-    /// `Field(...)` arguments for `Annotated` metadata.
+    pub(in crate::emit::python) ty: Expr,
+    /// `Field(...)` arguments for `Annotated` metadata (literals: they name nothing).
     #[serde(skip)]
     pub(in crate::emit::python) meta: Vec<String>,
     #[serde(skip)]
-    pub(in crate::emit::python) value: Option<String>,
+    pub(in crate::emit::python) value: Option<Expr>,
 }
 
 pub(in crate::emit::python) fn field_view(
     name: &str,
-    ty: &str,
+    ty: Expr,
     meta: Vec<String>,
-    value: Option<&str>,
+    value: Option<Expr>,
     doc: Option<String>,
 ) -> FieldView {
-    let mut f =
-        FieldView { lines: Vec::new(), doc, name: name.into(), ty: ty.into(), meta, value: value.map(str::to_string) };
+    let mut f = FieldView { lines: Vec::new(), doc, name: name.into(), ty, meta, value };
     f.lay_out();
     f
 }
 
 impl FieldView {
-    pub(in crate::emit::python) fn annotation(&self) -> String {
+    fn annotation(&self) -> Expr {
         if self.meta.is_empty() {
             self.ty.clone()
         } else {
-            format!("Annotated[{}, Field({})]", self.ty, self.meta.join(", "))
+            let field = Expr::import("Field") + "(" + self.meta.join(", ").as_str() + ")";
+            Expr::import("Annotated") + "[" + &self.ty + ", " + field + "]"
         }
     }
 
-    pub(in crate::emit::python) fn lay_out(&mut self) {
-        self.lines = layout::field(&self.name, &self.annotation(), self.value.as_deref());
+    /// The names its annotation and its value mention.
+    fn names(&self) -> Vec<Named> {
+        let value = self.value.iter().flat_map(Expr::names);
+        self.annotation().names().chain(value).cloned().collect()
+    }
+
+    fn lay_out(&mut self) {
+        self.lines = layout::field(&self.name, self.annotation().text(), self.value.as_ref().map(Expr::text));
     }
 
     /// Writes the type as a string, to be resolved when the model is first used: it names something
     /// not defined yet where the class body runs.
     pub(in crate::emit::python) fn defer(&mut self) {
-        // `string` picks the quotes and escapes what it must: a type may hold string literals of any text.
-        self.ty = string(&self.ty);
+        // Quoted as any string is (`literals::string`): a type may hold string literals of any text.
+        self.ty = self.ty.quoted();
         self.lay_out();
     }
 }
 
-/// What a root model wraps: a union (one member for a plain type) and, for a tagged union, what picks the
-/// member (`ByTag(...)`).
+/// A union (one member for a plain type) and, for a tagged union, what picks the member (`ByTag(...)`):
+/// the value of an alias, or what a root model wraps.
 #[derive(Serialize)]
-pub(in crate::emit::python) struct RootView {
-    pub(in crate::emit::python) members: Vec<String>,
-    pub(in crate::emit::python) by_tag: Option<String>,
+pub(in crate::emit::python) struct UnionView {
+    pub(in crate::emit::python) members: Vec<Expr>,
+    pub(in crate::emit::python) by_tag: Option<Expr>,
 }
 
-impl RootView {
-    /// The value on one line, with `forward` names quoted (they are not defined yet where it is evaluated).
-    pub(in crate::emit::python) fn value(&self, forward: &[String]) -> String {
-        let members: Vec<String> = self.members.iter().map(|m| quote_names(m, forward)).collect();
+impl UnionView {
+    /// The value on one line, with the names `forward` picks quoted (they are not defined yet where it is
+    /// evaluated).
+    pub(in crate::emit::python) fn value(&self, forward: impl Fn(&Named) -> bool) -> Expr {
+        let members: Vec<Expr> = self.members.iter().map(|m| m.quoting(&forward)).collect();
         // `"A" | B` fails at run time; `Union` takes quoted members.
-        let union = if members.iter().any(|m| m.starts_with('"')) && members.len() > 1 {
-            format!("Union[{}]", members.join(", "))
+        let union = if members.iter().any(|m| m.text().starts_with('"')) && members.len() > 1 {
+            Expr::import("Union") + "[" + Expr::join(&members, ", ") + "]"
         } else {
-            members.join(" | ")
+            Expr::join(&members, " | ")
         };
         match &self.by_tag {
-            Some(annotation) => format!("Annotated[{union}, {annotation}]"),
+            Some(by_tag) => Expr::import("Annotated") + "[" + union + ", " + by_tag + "]",
             None => union,
         }
     }
@@ -320,30 +328,20 @@ pub(in crate::emit::python) struct AliasView {
     pub(in crate::emit::python) docstring: Option<String>,
     /// `name: TypeAlias = value`, laid out.
     pub(in crate::emit::python) lines: Vec<String>,
-    /// The members of the union the value is (one for a plain alias).
-    pub(in crate::emit::python) members: Vec<String>,
-    /// What picks the member of a tagged union (`ByTag(...)`).
-    pub(in crate::emit::python) by_tag: Option<String>,
+    /// The value (a union of one member for a plain alias).
+    pub(in crate::emit::python) union: UnionView,
 }
 
 impl AliasView {
     /// An alias whose description `doc` is written as comment lines (and kept as a docstring, should the
     /// alias become a class).
-    pub(in crate::emit::python) fn new(
-        name: &str,
-        doc: Option<&str>,
-        lines: Vec<String>,
-        members: Vec<String>,
-        by_tag: Option<String>,
-    ) -> Self {
-        Self {
-            name: name.to_string(),
-            comment: comment(doc),
-            docstring: doc.and_then(docstring),
-            lines,
-            members,
-            by_tag,
-        }
+    pub(in crate::emit::python) fn new(name: &str, doc: Option<&str>, lines: Vec<String>, union: UnionView) -> Self {
+        Self { name: name.to_string(), comment: comment(doc), docstring: doc.and_then(docstring), lines, union }
+    }
+
+    /// The names its lines mention: `TypeAlias` and the value's.
+    fn names(&self) -> Vec<Named> {
+        std::iter::once(Named::Import("TypeAlias")).chain(self.union.value(|_| false).names().cloned()).collect()
     }
 }
 

@@ -1,23 +1,26 @@
 //! View-models of the Python package, built from the IR: every decision about what to print is made here
-//! (`items` holds the views, `order` orders a module's items, `text` reads the expressions they hold).
+//! (`items` holds the views, `expr` the expressions they hold with the names those mention, `order` orders a
+//! module's items).
 
+mod expr;
 mod items;
 mod order;
-mod text;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use expr::Expr;
+pub(super) use expr::Named;
 use items::{
-    field_view, tag_check, tags_lines, AliasView, ClassView, EnumView, FieldView, MemberView, RootView, Tag,
-    TagCheckView,
+    field_view, tag_check, tags_lines, AliasView, ClassView, EnumView, FieldView, MemberView, Tag, TagCheckView,
+    UnionView,
 };
 pub(super) use items::{options, Item, Placed, Slot, Unit, RUNTIME_DISTRIBUTION};
 pub(super) use order::place;
 use order::recursive_aliases;
-pub(super) use text::identifiers;
 
 use super::layout;
 use super::literals::{docstring, string};
+use super::names::{BASE, TYPING};
 use crate::ir::*;
 
 /// Facts about the whole IR that every namespace's views need.
@@ -62,7 +65,7 @@ impl<'a> Model<'a> {
     /// One namespace's definitions as units, in schema order: the items of each type (a tagged union's
     /// alias apart from its unknown variant, each merged subclass apart from its object).
     pub(super) fn units(&self, ns: NamespaceId) -> Vec<Unit> {
-        let mut m = ModuleBuilder { model: self, ns: Some(ns), uses: Uses::default() };
+        let m = ModuleBuilder { model: self, ns: Some(ns) };
         let mut units: Vec<Unit> = Vec::new();
         let unit = |name: &str, items: Vec<(Slot, Item)>, exports: Vec<String>| Unit {
             ns,
@@ -87,27 +90,31 @@ impl<'a> Model<'a> {
                         Item::Literal(one_line(
                             name.clone(),
                             raw,
-                            format!("Literal[{}]", string(&e.values[0].name.wire)),
+                            Expr::import("Literal") + "[" + string(&e.values[0].name.wire) + "]",
                         )),
                     )
                 }
-                TypeKind::Enum(e) => (
-                    Slot::Enum,
-                    Item::Enum(EnumView {
-                        head: layout::class_head(&name, "WireEnum"),
-                        name: name.clone(),
-                        doc,
-                        members: e
-                            .values
-                            .iter()
-                            .map(|v| MemberView {
-                                name: v.name.ident.clone(),
-                                value: string(&v.name.wire),
-                                doc: v.doc.as_deref().and_then(docstring),
-                            })
-                            .collect(),
-                    }),
-                ),
+                TypeKind::Enum(e) => {
+                    let base = Expr::import("WireEnum");
+                    (
+                        Slot::Enum,
+                        Item::Enum(EnumView {
+                            head: layout::class_head(&name, base.text()),
+                            name: name.clone(),
+                            base,
+                            doc,
+                            members: e
+                                .values
+                                .iter()
+                                .map(|v| MemberView {
+                                    name: v.name.ident.clone(),
+                                    value: string(&v.name.wire),
+                                    doc: v.doc.as_deref().and_then(docstring),
+                                })
+                                .collect(),
+                        }),
+                    )
+                }
                 TypeKind::Struct(s) => match &s.flatten {
                     None => (Slot::Class, Item::Class(m.class(id, &name, doc))),
                     Some(f) => {
@@ -148,7 +155,7 @@ impl<'a> Model<'a> {
                     let annotation = m.annotation(t);
                     (
                         Slot::Class,
-                        Item::Class(root_class(&name, doc, RootView { members: vec![annotation], by_tag: None })),
+                        Item::Class(root_class(&name, doc, UnionView { members: vec![annotation], by_tag: None })),
                     )
                 }
             };
@@ -165,7 +172,9 @@ impl<'a> Model<'a> {
             for (slot, item) in &mut u.items {
                 if let Item::Alias(a) = item {
                     if recursive.contains(&a.name) {
-                        let root = RootView { members: std::mem::take(&mut a.members), by_tag: a.by_tag.take() };
+                        let union = &mut a.union;
+                        let root =
+                            UnionView { members: std::mem::take(&mut union.members), by_tag: union.by_tag.take() };
                         *item = Item::Class(root_class(&a.name, a.docstring.take(), root));
                         *slot = Slot::RecursiveAlias;
                     }
@@ -190,11 +199,11 @@ impl<'a> Model<'a> {
 }
 
 /// A root model's class.
-fn root_class(name: &str, doc: Option<String>, root: RootView) -> ClassView {
+fn root_class(name: &str, doc: Option<String>, root: UnionView) -> ClassView {
     ClassView {
         head: Vec::new(),
         name: name.to_string(),
-        base: String::new(),
+        base: Expr::default(),
         doc,
         forbid_extra: false,
         extra_type: None,
@@ -231,39 +240,49 @@ fn variant_types(ir: &Ir, union: TypeId) -> Vec<Option<TypeId>> {
     }
 }
 
-fn one_line(name: String, doc: Option<&str>, value: String) -> AliasView {
+fn one_line(name: String, doc: Option<&str>, value: Expr) -> AliasView {
     union_alias(&name, doc, vec![value])
 }
 
 /// `name: TypeAlias = a | b | ...`, laid out.
-fn union_alias(name: &str, doc: Option<&str>, members: Vec<String>) -> AliasView {
-    AliasView::new(name, doc, layout::union_alias(&format!("{name}: TypeAlias = "), &members), members, None)
+fn union_alias(name: &str, doc: Option<&str>, members: Vec<Expr>) -> AliasView {
+    let lines = layout::union_alias(&format!("{name}: TypeAlias = "), &texts(&members));
+    AliasView::new(name, doc, lines, UnionView { members, by_tag: None })
+}
+
+/// What the layout lays out: the expressions' text.
+fn texts(exprs: &[Expr]) -> Vec<String> {
+    exprs.iter().map(|e| e.text().to_string()).collect()
 }
 
 /// Annotations written outside every namespace (the `rpc` module): each named type is qualified by the
-/// alias of its namespace's module, and what they need is collected for the imports.
-pub struct Annotations<'m, 'a>(ModuleBuilder<'m, 'a>);
+/// alias of its namespace's module, and the names they mention are collected for the imports.
+pub struct Annotations<'m, 'a> {
+    builder: ModuleBuilder<'m, 'a>,
+    uses: Uses,
+}
 
 impl<'m, 'a> Annotations<'m, 'a> {
     pub fn new(model: &'m Model<'a>) -> Self {
-        Self(ModuleBuilder { model, ns: None, uses: Uses::default() })
+        Self { builder: ModuleBuilder { model, ns: None }, uses: Uses::default() }
     }
 
     pub fn annotation(&mut self, ty: &TypeRef) -> String {
-        self.0.annotation(ty)
+        let annotation = self.builder.annotation(ty);
+        self.uses.record(&annotation);
+        annotation.into_text()
     }
 
     /// Class `name` of namespace `ns`, qualified by its namespace's alias.
     pub fn qualified(&mut self, ns: NamespaceId, name: &str) -> String {
-        self.0.uses.namespaces.insert(ns);
-        format!("{}.{name}", module_alias(self.0.model.ir, ns))
+        self.uses.namespaces.insert(ns);
+        format!("{}.{name}", module_alias(self.builder.model.ir, ns))
     }
 
     /// `(relative module, alias)` of each namespace named so far, seen from the package's top level.
     pub fn namespace_imports(&self) -> Vec<(String, String)> {
-        let ir = self.0.model.ir;
-        self.0
-            .uses
+        let ir = self.builder.model.ir;
+        self.uses
             .namespaces
             .iter()
             .map(|ns| {
@@ -275,12 +294,43 @@ impl<'m, 'a> Annotations<'m, 'a> {
 
     /// Names from `_base` (integer types) the annotations use.
     pub fn base_names(&self) -> Vec<String> {
-        self.0.uses.base.iter().cloned().collect()
+        self.uses.base.iter().map(|n| n.to_string()).collect()
     }
 
     /// Names from `typing` the annotations use.
     pub fn typing_names(&self) -> Vec<&'static str> {
-        self.0.uses.typing.iter().copied().collect()
+        self.uses.typing.iter().copied().collect()
+    }
+}
+
+/// What the annotations of the `rpc` module import. (A module of models imports what its items name: see
+/// `modules`.)
+#[derive(Default)]
+struct Uses {
+    typing: BTreeSet<&'static str>,
+    /// Names from `_base`.
+    base: BTreeSet<&'static str>,
+    /// Other namespaces named (as `_v2.Thread`).
+    namespaces: BTreeSet<NamespaceId>,
+}
+
+impl Uses {
+    fn record(&mut self, annotation: &Expr) {
+        for name in annotation.names() {
+            match name {
+                Named::Other(ns, _) => {
+                    self.namespaces.insert(*ns);
+                }
+                Named::Import(n) if TYPING.contains(n) => {
+                    self.typing.insert(n);
+                }
+                Named::Import(n) if BASE.contains(n) => {
+                    self.base.insert(n);
+                }
+                // An annotation names nothing from `pydantic`, and outside every namespace nothing is local.
+                Named::Import(_) | Named::Local(_) => {}
+            }
+        }
     }
 }
 
@@ -288,18 +338,6 @@ struct ModuleBuilder<'m, 'a> {
     model: &'m Model<'a>,
     /// The namespace whose module is written, whose names need no qualifying; `None` outside every namespace.
     ns: Option<NamespaceId>,
-    uses: Uses,
-}
-
-/// What annotations written outside every namespace (the `rpc` module) import. (A module of models
-/// imports what its code names: see `modules`.)
-#[derive(Default, Clone)]
-pub(super) struct Uses {
-    pub typing: BTreeSet<&'static str>,
-    /// Names from `_base`.
-    pub base: BTreeSet<String>,
-    /// Other namespaces named (as `_v2.Thread`).
-    pub namespaces: BTreeSet<NamespaceId>,
 }
 
 impl<'a> ModuleBuilder<'_, 'a> {
@@ -307,112 +345,102 @@ impl<'a> ModuleBuilder<'_, 'a> {
         self.model.ir
     }
 
-    fn name_of(&mut self, id: TypeId) -> String {
+    fn name_of(&self, id: TypeId) -> Expr {
         let ir = self.model.ir;
         let def = ir.get(id);
         if Some(def.namespace) == self.ns {
-            def.name.ident.clone()
+            Expr::local(&def.name.ident)
         } else {
-            self.uses.namespaces.insert(def.namespace);
-            format!("{}.{}", module_alias(ir, def.namespace), def.name.ident)
+            let text = format!("{}.{}", module_alias(ir, def.namespace), def.name.ident);
+            Expr::name(text, Named::Other(def.namespace, def.name.ident.clone()))
         }
     }
 
-    fn annotation(&mut self, ty: &TypeRef) -> String {
+    fn annotation(&self, ty: &TypeRef) -> Expr {
         match ty {
             TypeRef::Named(id) => self.name_of(*id),
             TypeRef::String => "str".into(),
-            TypeRef::Integer(f) => {
-                let name = match f {
-                    IntFormat::I8 => "Int8",
-                    IntFormat::I16 => "Int16",
-                    IntFormat::I32 => "Int32",
-                    IntFormat::I64 => "Int64",
-                    IntFormat::U8 => "UInt8",
-                    IntFormat::U16 => "UInt16",
-                    IntFormat::U32 => "UInt32",
-                    IntFormat::U64 => "UInt64",
-                };
-                self.uses.base.insert(name.into());
-                name.into()
-            }
+            TypeRef::Integer(f) => Expr::import(match f {
+                IntFormat::I8 => "Int8",
+                IntFormat::I16 => "Int16",
+                IntFormat::I32 => "Int32",
+                IntFormat::I64 => "Int64",
+                IntFormat::U8 => "UInt8",
+                IntFormat::U16 => "UInt16",
+                IntFormat::U32 => "UInt32",
+                IntFormat::U64 => "UInt64",
+            }),
             TypeRef::Number(_) => "float".into(),
             TypeRef::Boolean => "bool".into(),
-            TypeRef::Any => {
-                self.uses.typing.insert("Any");
-                "Any".into()
-            }
+            TypeRef::Any => Expr::import("Any"),
             TypeRef::Null => "None".into(),
-            TypeRef::List(inner) => format!("list[{}]", self.annotation(inner)),
-            TypeRef::Map(inner) => format!("dict[str, {}]", self.annotation(inner)),
-            TypeRef::Nullable(inner) => format!("{} | None", self.annotation(inner)),
+            TypeRef::List(inner) => Expr::from("list[") + self.annotation(inner) + "]",
+            TypeRef::Map(inner) => Expr::from("dict[str, ") + self.annotation(inner) + "]",
+            TypeRef::Nullable(inner) => self.annotation(inner) + " | None",
         }
     }
 
     /// What a field's default is set to: an expression, or (for a mutable value) a factory, with whether it is one.
-    fn default(&mut self, value: &DefaultValue) -> (String, bool) {
+    fn default(&self, value: &DefaultValue) -> (Expr, bool) {
         match value {
             DefaultValue::NotNull(inner) => self.default(inner),
             DefaultValue::List(items) if items.is_empty() => ("list".into(), true),
             DefaultValue::EmptyMap => ("dict".into(), true),
             DefaultValue::List(_) | DefaultValue::Newtype { .. } => {
-                (format!("lambda: {}", self.default_expr(value)), true)
+                (Expr::from("lambda: ") + self.default_expr(value), true)
             }
             _ => (self.default_expr(value), false),
         }
     }
 
     /// A Python expression for a default `ir::check` decided fits its field.
-    fn default_expr(&mut self, value: &DefaultValue) -> String {
+    fn default_expr(&self, value: &DefaultValue) -> Expr {
         match value {
             DefaultValue::NotNull(inner) => self.default_expr(inner),
             DefaultValue::Bool(b) => (if *b { "True" } else { "False" }).into(),
-            DefaultValue::String(s) => string(s),
-            DefaultValue::Integer(n) => n.to_string(),
-            DefaultValue::Number(n) => format!("{n:?}"),
+            DefaultValue::String(s) => string(s).into(),
+            DefaultValue::Integer(n) => n.to_string().into(),
+            DefaultValue::Number(n) => format!("{n:?}").into(),
             DefaultValue::List(items) => {
-                let items: Vec<String> = items.iter().map(|v| self.default_expr(v)).collect();
-                format!("[{}]", items.join(", "))
+                let items: Vec<Expr> = items.iter().map(|v| self.default_expr(v)).collect();
+                Expr::from("[") + Expr::join(&items, ", ") + "]"
             }
             DefaultValue::EmptyMap => "{}".into(),
             DefaultValue::Enum { ty, index, wire } => {
                 let TypeKind::Enum(e) = &self.ir().get(*ty).kind else {
-                    return string(wire);
+                    return string(wire).into();
                 };
                 // An enum of one value is written as that string's `Literal`.
                 if e.values.len() == 1 {
-                    return string(wire);
+                    return string(wire).into();
                 }
-                let member = index.and_then(|i| e.values.get(i)).map(|x| x.name.ident.clone());
                 let enum_name = self.name_of(*ty);
-                match member {
-                    Some(member) => format!("{enum_name}.{member}"),
-                    None => format!("{enum_name}({})", string(wire)),
+                match index.and_then(|i| e.values.get(i)) {
+                    Some(member) => enum_name + "." + member.name.ident.as_str(),
+                    None => enum_name + "(" + string(wire) + ")",
                 }
             }
-            DefaultValue::Newtype { ty, inner } => {
-                let inner = self.default_expr(inner);
-                format!("{}({inner})", self.name_of(*ty))
-            }
+            DefaultValue::Newtype { ty, inner } => self.name_of(*ty) + "(" + self.default_expr(inner) + ")",
         }
     }
 
-    fn field(&mut self, f: &Field) -> FieldView {
+    fn field(&self, f: &Field) -> FieldView {
         let mut annotation = self.annotation(&f.ty);
-        let mut args: Vec<String> = Vec::new();
-        let accepts_null = self.ir().accepts_null(&f.ty);
-        if !f.required {
+        // A default value is assigned as it is; a factory goes in `Field(...)`.
+        let value = if f.required {
+            None
+        } else {
             match f.default.as_ref().and_then(FieldDefault::applied).map(|d| self.default(d)) {
-                Some((expr, true)) => args.push(format!("default_factory={expr}")),
-                Some((expr, false)) => args.push(format!("default={expr}")),
+                Some((factory, true)) => Some(Expr::import("Field") + "(default_factory=" + factory + ")"),
+                Some((expr, false)) => Some(expr),
                 None => {
-                    if !accepts_null {
-                        annotation = format!("{annotation} | None");
+                    if !self.ir().accepts_null(&f.ty) {
+                        annotation = annotation + " | None";
                     }
-                    args.push("default=None".into());
+                    Some("None".into())
                 }
             }
-        }
+        };
         // The wire name and constraints go in `Annotated` metadata, where type checkers do not look,
         // so constructors take the Python names.
         let mut meta: Vec<String> = Vec::new();
@@ -439,26 +467,27 @@ impl<'a> ModuleBuilder<'_, 'a> {
         if let Some(n) = c.max_length {
             meta.push(format!("max_length={n}"));
         }
-        let value = match args.as_slice() {
-            [] => None,
-            [only] if only.starts_with("default=") => Some(only["default=".len()..].to_string()),
-            _ => Some(format!("Field({})", args.join(", "))),
-        };
-        field_view(&f.name.ident, &annotation, meta, value.as_deref(), f.doc.as_deref().and_then(docstring))
+        field_view(&f.name.ident, annotation, meta, value, f.doc.as_deref().and_then(docstring))
     }
 
     /// The tag field a variant class declares, with its value set by default.
-    fn tag_field(&mut self, tag: &Name, value: &str) -> (FieldView, Tag) {
+    fn tag_field(&self, tag: &Name, value: &str) -> (FieldView, Tag) {
         let v = string(value);
         let meta = if tag.ident != tag.wire { vec![format!("alias={}", string(&tag.wire))] } else { Vec::new() };
         (
-            field_view(&tag.ident, &format!("Literal[{v}]"), meta, Some(&v), None),
+            field_view(
+                &tag.ident,
+                Expr::import("Literal") + "[" + v.as_str() + "]",
+                meta,
+                Some(v.as_str().into()),
+                None,
+            ),
             (string(&tag.ident), string(&tag.wire), v),
         )
     }
 
     /// Fields of a struct as a class declares them: its tag (when it is a tagged variant), then its own.
-    fn struct_fields(&mut self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
+    fn struct_fields(&self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
         let mut fields = Vec::new();
         let mut tags = Vec::new();
         if let Some((tag, value)) = self.model.tags.get(&id).cloned() {
@@ -474,14 +503,11 @@ impl<'a> ModuleBuilder<'_, 'a> {
         (fields, tags)
     }
 
-    fn extra_of(&mut self, id: TypeId) -> (bool, Option<String>) {
+    fn extra_of(&self, id: TypeId) -> (bool, Option<Expr>) {
         match &self.ir().get(id).kind {
             TypeKind::Struct(s) => match &s.extra {
                 Extra::Forbid => (true, None),
-                Extra::Typed(t) => {
-                    let t = t.clone();
-                    (false, Some(self.annotation(&t)))
-                }
+                Extra::Typed(t) => (false, Some(self.annotation(t))),
                 _ => (false, None),
             },
             _ => (false, None),
@@ -489,7 +515,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     }
 
     /// Fields a class holds before its own: those of the objects that flatten its union, outermost first.
-    fn context_fields(&mut self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
+    fn context_fields(&self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
         match self.model.merged_into.get(&id).copied() {
             Some(owner) => self.all_fields(owner),
             None => (Vec::new(), Vec::new()),
@@ -497,7 +523,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     }
 
     /// Every field a class for struct `id` holds: its context's, then its tag and its own.
-    fn all_fields(&mut self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
+    fn all_fields(&self, id: TypeId) -> (Vec<FieldView>, Vec<Tag>) {
         let (mut fields, mut tags) = self.context_fields(id);
         let (own, own_tags) = self.struct_fields(id);
         fields.extend(own);
@@ -506,13 +532,13 @@ impl<'a> ModuleBuilder<'_, 'a> {
     }
 
     /// The class of a struct: the fields of the objects that flatten it first, then its tag and its own.
-    fn class(&mut self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
+    fn class(&self, id: TypeId, name: &str, doc: Option<String>) -> ClassView {
         let (fields, tags) = self.all_fields(id);
         let (forbid_extra, extra_type) = self.extra_of(id);
         ClassView {
             head: Vec::new(),
             name: name.to_string(),
-            base: "WireModel".into(),
+            base: Expr::import("WireModel"),
             doc,
             forbid_extra,
             extra_type,
@@ -530,7 +556,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// only tags no variant has. `owner` is the object that flattens the union, whose merged classes are
     /// the members.
     fn tagged(
-        &mut self,
+        &self,
         name: &str,
         doc: Option<&str>,
         u: &TaggedUnion,
@@ -539,22 +565,24 @@ impl<'a> ModuleBuilder<'_, 'a> {
         let mut members = Vec::new();
         for (i, v) in u.variants.iter().enumerate() {
             let class = match owner {
-                Some((_, merged)) => merged[i].ident.clone(),
+                Some((_, merged)) => Expr::local(&merged[i].ident),
                 None => self.name_of(v.ty),
             };
-            members.push(format!("Annotated[{class}, Tag({})]", string(&v.name.wire)));
+            let tag = Expr::import("Tag") + "(" + string(&v.name.wire) + ")";
+            members.push(Expr::import("Annotated") + "[" + class + ", " + tag + "]");
         }
-        members.push(u.unknown.ident.clone());
+        members.push(Expr::local(&u.unknown.ident));
         let function = format!("_unknown_{name}_tag");
-        let unknown = self.unknown_variant(name, u, owner, &format!("Annotated[str, AfterValidator({function})]"));
+        let validator = Expr::import("AfterValidator") + "(" + Expr::local(&function) + ")";
+        let unknown = self.unknown_variant(name, u, owner, Expr::import("Annotated") + "[str, " + validator + "]");
         let known: Vec<String> = u.variants.iter().map(|v| string(&v.name.wire)).collect();
         let check = tag_check(name, &known, function);
-        let by_tag = format!("ByTag({}, {})", string(&u.tag.wire), string(&u.tag.ident));
+        let by_tag = Expr::import("ByTag") + "(" + string(&u.tag.wire) + ", " + string(&u.tag.ident) + ")";
         let mut lines = vec![format!("{name}: TypeAlias = Annotated[")];
-        lines.extend(layout::union_lines(&members, "    ", ","));
-        lines.push(format!("    {by_tag},"));
+        lines.extend(layout::union_lines(&texts(&members), "    ", ","));
+        lines.push(format!("    {},", by_tag.text()));
         lines.push("]".into());
-        let alias = AliasView::new(name, doc, lines, members, Some(by_tag));
+        let alias = AliasView::new(name, doc, lines, UnionView { members, by_tag: Some(by_tag) });
         (unknown, check, alias)
     }
 
@@ -562,11 +590,11 @@ impl<'a> ModuleBuilder<'_, 'a> {
     /// flattens the union (not its tags: the unknown variant's tag is whatever was received), and everything
     /// else kept as extra properties.
     fn unknown_variant(
-        &mut self,
+        &self,
         name: &str,
         u: &TaggedUnion,
         owner: Option<(TypeId, &[Name])>,
-        tag_type: &str,
+        tag_type: Expr,
     ) -> ClassView {
         let mut fields = match owner {
             Some((owner, _)) => self.all_fields(owner).0,
@@ -577,7 +605,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         ClassView {
             head: Vec::new(),
             name: u.unknown.ident.clone(),
-            base: "UnknownVariant".into(),
+            base: Expr::import("UnknownVariant"),
             // Through `docstring` like every doc: the tag property's name may hold anything, a NUL or a backslash.
             doc: docstring(&format!(
                 "A `{name}` whose `{}` this version of the schema does not list, kept as received.",
@@ -592,7 +620,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
         }
     }
 
-    fn untagged(&mut self, name: &str, doc: Option<&str>, u: &UntaggedUnion) -> AliasView {
+    fn untagged(&self, name: &str, doc: Option<&str>, u: &UntaggedUnion) -> AliasView {
         let literals: Vec<String> = u
             .variants
             .iter()
@@ -603,7 +631,7 @@ impl<'a> ModuleBuilder<'_, 'a> {
             .collect();
         let mut members = Vec::new();
         if !literals.is_empty() {
-            members.push(format!("Literal[{}]", literals.join(", ")));
+            members.push(Expr::import("Literal") + "[" + literals.join(", ") + "]");
         }
         for v in &u.variants {
             if let UntaggedKind::Value(t) = &v.kind {
@@ -611,16 +639,16 @@ impl<'a> ModuleBuilder<'_, 'a> {
             }
         }
         if u.fallback {
-            members.push("Any".into());
+            members.push(Expr::import("Any"));
         }
-        members.dedup();
+        members.dedup_by(|a, b| a.text() == b.text());
         union_alias(name, doc, members)
     }
 
     /// An object whose fields sit beside a union's: one class per variant holding both (the variant's own
     /// class when no other object uses it, else a subclass of it), and the object's name for their union.
     fn flattened(
-        &mut self,
+        &self,
         id: TypeId,
         f: &Flattened,
         doc: Option<&str>,
@@ -654,9 +682,9 @@ impl<'a> ModuleBuilder<'_, 'a> {
                 (Some(unknown), subclasses, Some(check), alias)
             }
             TypeKind::Untagged(u) => {
-                let mut members: Vec<String> = f.merged.iter().map(|m| m.ident.clone()).collect();
+                let mut members: Vec<Expr> = f.merged.iter().map(|m| Expr::local(&m.ident)).collect();
                 if u.fallback {
-                    members.push("dict[str, Any]".into());
+                    members.push(Expr::from("dict[str, ") + Expr::import("Any") + "]");
                 }
                 (None, subclasses, None, union_alias(&name, doc, members))
             }

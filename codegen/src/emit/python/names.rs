@@ -97,7 +97,8 @@ fn name_extra_classes(ir: &mut Ir, mut taken: HashMap<NamespaceId, HashSet<Strin
     let references = ir.reference_counts();
     let mut claim = |ns: NamespaceId, wanted: String| -> String {
         let set = taken.entry(ns).or_default();
-        let mut name = wanted;
+        // `Unknown{owner}` and `{owner}{variant}` may spell a name the package defines (`UnknownVariant`).
+        let mut name = python_type(&wanted, RESERVED_TYPES);
         while set.contains(&name) {
             name.push('_');
         }
@@ -249,6 +250,23 @@ mod tests {
             }
         }
         found
+    }
+
+    #[test]
+    fn a_class_only_python_has_takes_no_name_the_package_defines() {
+        let variant = |tag: &str| {
+            serde_json::json!({"type": "object", "required": ["type"],
+                "properties": {"type": {"type": "string", "enum": [tag]}}})
+        };
+        let schema = serde_json::json!({"definitions": {"Variant": {"oneOf": [variant("a"), variant("b")]}}});
+        let mut ir = crate::model(std::path::Path::new("s.json"), &schema.to_string()).unwrap().ir;
+        assign(&mut ir, &mut Vec::new());
+        let unknown = ir.types.iter().find_map(|t| match &t.kind {
+            TypeKind::Tagged(u) if t.name.ident == "Variant" => Some(u.unknown.ident.clone()),
+            _ => None,
+        });
+        // `UnknownVariant` is `_base`'s class that every unknown variant derives from.
+        assert_eq!(unknown.as_deref(), Some("UnknownVariant_"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::layout::{self, LINE_LENGTH};
 use super::literals::{json_value, string};
 use super::rpc::{self as rpc_view, Arguments, Classes, Prepared, INDENT};
 use super::views::{Annotations, Model};
-use super::GeneratedFile;
+use crate::emit::GeneratedFile;
 use crate::ir::declines::declines;
 use crate::ir::routes::{route, IdField, Route};
 use crate::ir::rpc::{Rpc, Sender};

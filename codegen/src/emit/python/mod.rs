@@ -11,6 +11,7 @@ mod layout;
 mod literals;
 mod modules;
 pub mod names;
+mod options;
 mod rpc;
 mod views;
 
@@ -21,22 +22,7 @@ use minijinja::{Environment, Value};
 use super::GeneratedFile;
 use crate::error::Warning;
 use crate::ir::*;
-
-/// What the package is called and what its header says.
-#[derive(Debug, Clone)]
-pub struct PackageOptions {
-    /// The distribution name in `pyproject.toml`.
-    pub distribution: String,
-    /// The import name.
-    pub package: String,
-    /// The Codex release of the schema ([`crate::package::UNKNOWN_RELEASE`] when not named): the package's version
-    /// (PEP 440), `__version__` and `CODEX_VERSION`; the client runtime warns about older servers.
-    pub release: crate::package::Release,
-    /// What `pyproject.toml` tells PyPI.
-    pub metadata: crate::package::Metadata,
-    /// The first lines of every file: which command wrote it, from which schema.
-    pub header: Vec<String>,
-}
+pub use options::PackageOptions;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("types.py", include_str!("../../../../templates/python/types.py.jinja")),

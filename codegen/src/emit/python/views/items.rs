@@ -7,7 +7,7 @@ use super::expr::{Expr, Named};
 use crate::emit::doc_lines;
 use crate::emit::python::layout;
 use crate::emit::python::literals::docstring;
-use crate::emit::python::PackageOptions;
+use crate::emit::python::options::PackageOptions;
 use crate::ir::NamespaceId;
 
 #[derive(Serialize)]

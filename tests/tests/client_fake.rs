@@ -1,6 +1,7 @@
 //! The client runtime against a scripted fake server (`src/bin/fake_server.rs`), a real child process: malformed
 //! lines, unknown methods, requests never answered or that do not decode, a server that exits mid-wait, approvals,
-//! events before `turn/start` is answered, and concurrent turns. Every test is bounded; every server is reaped.
+//! events before `turn/start` is answered, and concurrent turns; and, over a websocket, a peer that stops reading.
+//! Every test is bounded; every server is reaped.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -695,4 +696,63 @@ fn the_blocking_client_needs_no_runtime() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(started.elapsed() < LIMIT);
+}
+
+/// A websocket peer that answers `initialize`, takes `initialized`, then reads nothing more until `release` says so
+/// (or 20 s pass); it then reads what the client sent to its end and says whether the client closed the connection.
+fn deaf_websocket_peer() -> (u16, std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<bool>) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            port_tx.send(listener.local_addr().unwrap().port()).unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
+            let Some(Ok(Message::Text(initialize))) = socket.next().await else { panic!("no initialize") };
+            let id = serde_json::from_str::<Value>(&initialize).unwrap()["id"].clone();
+            let result = json!({ "userAgent": "deaf/0.1.0", "codexHome": "/tmp", "platformFamily": "unix", "platformOs": "linux" });
+            socket.send(Message::Text(json!({ "id": id, "result": result }).to_string().into())).await.unwrap();
+            socket.next().await;
+            // Deaf from here on: what the client writes fills the socket's buffers.
+            let _ = tokio::task::spawn_blocking(move || release_rx.recv_timeout(Duration::from_secs(20))).await;
+            let drained = async { while let Some(Ok(_)) = socket.next().await {} };
+            let closed = tokio::time::timeout(Duration::from_secs(10), drained).await.is_ok();
+            let _ = closed_tx.send(closed);
+        });
+    });
+    (port_rx.recv_timeout(Duration::from_secs(5)).unwrap(), release_tx, closed_rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_does_not_wait_forever_for_a_peer_that_stopped_reading() {
+    bounded(async {
+        let (port, release, closed) = deaf_websocket_peer();
+        let grace = Duration::from_millis(300);
+        let config = CodexConfig::default().url(format!("ws://127.0.0.1:{port}")).shutdown_timeout(grace);
+        let codex = start(config).await;
+        let runtime = tokio::runtime::Handle::current();
+        // More than the socket buffers hold: the writer blocks in the middle of a message.
+        let chunk = "x".repeat(1 << 20);
+        for _ in 0..32 {
+            codex.notify("test/flood", Some(json!({ "data": chunk }))).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        codex.close().await;
+        drop(codex);
+        // The writer gave up once its grace was over: no task of the client is left, nor the socket they held.
+        while runtime.metrics().num_alive_tasks() > 0 {
+            assert!(started.elapsed() < grace + Duration::from_secs(3), "the client's tasks are still running");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        release.send(()).unwrap();
+        let closed = tokio::task::spawn_blocking(move || closed.recv_timeout(Duration::from_secs(15))).await.unwrap();
+        assert_eq!(closed, Ok(true), "the peer saw the connection end");
+    })
+    .await
 }

@@ -195,7 +195,7 @@ pub(crate) fn spawn(
 ) -> watch::Receiver<Option<String>> {
     let (exit_tx, exit_rx) = watch::channel(None::<String>);
     let exited = exit_rx.clone();
-    tokio::spawn(write(connection.sink, out, shutdown.subscribe()));
+    tokio::spawn(write(connection.sink, out, shutdown.subscribe(), grace));
     match connection.child {
         Some((child, stderr)) => {
             tokio::spawn(read_stderr(stderr, Arc::clone(shared)));
@@ -207,23 +207,66 @@ pub(crate) fn spawn(
     exited
 }
 
-async fn write(mut sink: Sink, mut out: mpsc::UnboundedReceiver<String>, mut shutdown: watch::Receiver<bool>) {
+/// Writes the client's messages until the client is closed or dropped, then closes the server's input. From then on
+/// what is left to write, and the closing, get `grace` in all: a peer that has stopped reading would otherwise hold
+/// the writer, and with it the connection, forever. Past it the connection is dropped unclosed.
+async fn write(
+    mut sink: Sink,
+    mut out: mpsc::UnboundedReceiver<String>,
+    mut shutdown: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let mut deadline = None;
     loop {
-        tokio::select! {
-            biased;
-            text = out.recv() => match text {
-                Some(text) => {
-                    if let Err(e) = sink.send(text).await {
-                        tracing::debug!("cannot write to the server: {e}");
-                        break;
-                    }
+        let text = match deadline {
+            None => tokio::select! {
+                biased;
+                text = out.recv() => text,
+                _ = stopped(&mut shutdown) => {
+                    deadline = Some(tokio::time::Instant::now() + grace);
+                    continue;
                 }
-                None => break,
             },
-            _ = stopped(&mut shutdown) => break,
+            // What was queued before the client closed is still written.
+            Some(_) => out.try_recv().ok(),
+        };
+        let Some(text) = text else { break };
+        match until_grace(sink.send(text), &mut shutdown, &mut deadline, grace).await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                tracing::debug!("cannot write to the server: {e}");
+                break;
+            }
+            None => {
+                tracing::debug!(
+                    "the server has not read what the client wrote within {grace:?}: dropping the connection"
+                );
+                return;
+            }
         }
     }
-    sink.close().await;
+    if until_grace(sink.close(), &mut shutdown, &mut deadline, grace).await.is_none() {
+        tracing::debug!("the connection did not close within {grace:?}: dropping it");
+    }
+}
+
+/// Runs `step` to its end, unless the client is closed meanwhile: then, or if it already was, `step` gets until
+/// `deadline` (`grace` after the close); `None` when it did not end by then.
+async fn until_grace<T>(
+    step: impl std::future::Future<Output = T>,
+    shutdown: &mut watch::Receiver<bool>,
+    deadline: &mut Option<tokio::time::Instant>,
+    grace: Duration,
+) -> Option<T> {
+    tokio::pin!(step);
+    if deadline.is_none() {
+        tokio::select! {
+            biased;
+            output = &mut step => return Some(output),
+            _ = stopped(shutdown) => *deadline = Some(tokio::time::Instant::now() + grace),
+        }
+    }
+    tokio::time::timeout_at(deadline.expect("set once the client is closed"), step).await.ok()
 }
 
 /// Waits until the client is closed or dropped.

@@ -150,7 +150,8 @@ impl CodexConfig {
     }
 
     /// How long dropping or closing the client waits for the server to exit after its input closes, before it is
-    /// killed (default 3 s).
+    /// killed (default 3 s). It also bounds the writing of what is left and the closing of the connection, so that
+    /// a server (or websocket peer) that has stopped reading cannot keep it open.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self

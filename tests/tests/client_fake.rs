@@ -523,6 +523,35 @@ async fn a_request_never_answered_times_out_and_the_client_goes_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_nobody_waits_for_reaches_the_event_stream() {
+    bounded(async {
+        let codex = start(config().request_timeout(Duration::from_millis(200))).await;
+        let mut events = codex.events();
+        // The answer to a request that timed out.
+        assert!(matches!(codex.call("test/hang", None).await, Err(Error::Timeout { .. })));
+        codex.call("test/answer-hung", None).await.unwrap();
+        match tokio::time::timeout(Duration::from_secs(2), events.next()).await {
+            Ok(Some(Err(Error::UnmatchedResponse { id, message }))) => {
+                assert!(id.is_number(), "{id}");
+                assert_eq!(message["result"], json!({ "late": true }), "{message}");
+            }
+            other => panic!("expected the late response, got {other:?}"),
+        }
+        // An error about a message the server could not read, which names no request.
+        let error = json!({ "id": null, "error": { "code": -32700, "message": "Parse error" } });
+        codex.call("test/notify", Some(error)).await.unwrap();
+        match tokio::time::timeout(Duration::from_secs(2), events.next()).await {
+            Ok(Some(Err(Error::UnmatchedResponse { id: Value::Null, message }))) => {
+                assert_eq!(message["error"]["code"], -32700, "{message}")
+            }
+            other => panic!("expected the error response, got {other:?}"),
+        }
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_without_events_times_out_and_can_be_interrupted() {
     bounded(async {
         let codex = start(config().turn_timeout(Duration::from_millis(300))).await;

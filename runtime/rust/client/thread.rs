@@ -405,9 +405,9 @@ impl Drop for TurnHandle {
 }
 
 /// The events that belong to no turn being read (account and config notifications, a thread's notifications that
-/// name no turn, the events of turns without a handle, unknown methods, lines that do not decode): a
-/// [`futures_core::Stream`] from [`super::Codex::events`], or from [`Thread::events`] for one thread's. It ends with
-/// the connection.
+/// name no turn, the events of turns without a handle, unknown methods, lines that do not decode, responses to no
+/// pending request as [`Error::UnmatchedResponse`]): a [`futures_core::Stream`] from [`super::Codex::events`], or
+/// from [`Thread::events`] for one thread's. It ends with the connection.
 pub struct Events {
     pub(crate) queue: Arc<Queue>,
 }

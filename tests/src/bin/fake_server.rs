@@ -6,7 +6,8 @@
 //!   held turn with their events interleaved. Before the answer, input containing `[status]` also sends the
 //!   thread's `thread/status/changed` (which names no turn), and input containing `[release]` first finishes the
 //!   held turns, as `test/release` does. Input containing `[badturn]` is answered with a turn that does not decode.
-//! - `test/hang`: never answered. `test/exit`: the server exits (status 3) at once, after a line of stderr.
+//! - `test/hang`: not answered, until `test/answer-hung` answers every such request so far (late: `{"late": true}`).
+//!   `test/exit`: the server exits (status 3) at once, after a line of stderr.
 //! - `test/malformed`: a line that is not JSON, one that is not UTF-8, and a notification of an unknown method, then
 //!   `{}`.
 //! - `test/ask` `{"method", "params"}`: the server sends that request to the client, and answers `test/ask` with
@@ -32,6 +33,8 @@ struct Server {
     asked: HashMap<i64, Value>,
     next_ask: i64,
     overloaded: usize,
+    /// The `test/hang` requests not answered yet.
+    hung: Vec<Value>,
 }
 
 impl Server {
@@ -139,7 +142,13 @@ impl Server {
                 let released = self.release();
                 self.answer(&id, json!({ "released": released }));
             }
-            "test/hang" => {}
+            "test/hang" => self.hung.push(id),
+            "test/answer-hung" => {
+                for hung in std::mem::take(&mut self.hung) {
+                    self.answer(&hung, json!({ "late": true }));
+                }
+                self.answer(&id, json!({}));
+            }
             "test/exit" => {
                 eprintln!("fake: exiting on purpose");
                 std::process::exit(3);
@@ -194,6 +203,7 @@ fn main() {
         asked: HashMap::new(),
         next_ask: 0,
         overloaded: 0,
+        hung: Vec::new(),
     };
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };

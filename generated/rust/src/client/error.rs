@@ -32,6 +32,10 @@ pub enum Error {
     TurnFailed { turn: Box<Turn> },
     /// A subscriber fell behind: `dropped` events were left out (see the buffering policy on [`super::TurnHandle`]).
     Lagged { dropped: u64 },
+    /// In [`super::Codex::events`]: a response to no request waiting for one (its request timed out or was
+    /// cancelled, or its `id` is unknown or null, as in an error about a message the server could not read).
+    /// `message` is the whole response.
+    UnmatchedResponse { id: Value, message: Box<Value> },
 }
 
 /// The code the server answers with when it is overloaded: retry later.
@@ -78,6 +82,7 @@ impl fmt::Display for Error {
                 write!(f, "the turn failed: {error}")
             }
             Error::Lagged { dropped } => write!(f, "the subscriber fell behind: {dropped} events left out"),
+            Error::UnmatchedResponse { id, message } => write!(f, "a response to no pending request ({id}): {message}"),
         }
     }
 }

@@ -535,7 +535,8 @@ impl Shared {
         let waiter = id.as_i64().and_then(|id| self.lock().pending.remove(&id));
         let Some((method, waiter)) = waiter else {
             tracing::warn!("the server answered request {id}, which nobody waits for");
-            return;
+            let error = Error::UnmatchedResponse { id: id.clone(), message: Box::new(message) };
+            return self.broadcast(Err(error), None);
         };
         let answer = match (message.get_mut("result").map(Value::take), message.get("error")) {
             (_, Some(error)) => Err(Error::Rpc {

@@ -552,6 +552,23 @@ async fn a_response_nobody_waits_for_reaches_the_event_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_is_an_error_only_when_its_error_is_not_null() {
+    bounded(async {
+        let codex = start(config()).await;
+        let reply = |members: Value| codex.call("test/reply", Some(members));
+        // `"error": null` beside a result, as some JSON-RPC peers write: the result.
+        assert_eq!(reply(json!({ "result": { "ok": true }, "error": null })).await.unwrap(), json!({ "ok": true }));
+        let error = reply(json!({ "error": { "code": -32000, "message": "no" }, "result": null })).await.unwrap_err();
+        assert_eq!(error.code(), Some(-32000), "{error:?}");
+        // Neither a result nor an error.
+        let neither = reply(json!({ "error": null })).await;
+        assert!(matches!(neither, Err(Error::Decode { .. })), "{neither:?}");
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_without_events_times_out_and_can_be_interrupted() {
     bounded(async {
         let codex = start(config().turn_timeout(Duration::from_millis(300))).await;

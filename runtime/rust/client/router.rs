@@ -534,7 +534,9 @@ impl Shared {
             let error = Error::UnmatchedResponse { id: id.clone(), message: Box::new(message) };
             return self.broadcast(Err(error), None);
         };
-        let answer = match (message.get_mut("result").map(Value::take), message.get("error")) {
+        let result = message.get_mut("result").map(Value::take);
+        // `"error": null` is no error (some peers write it beside the result).
+        let answer = match (result, message.get("error").filter(|error| !error.is_null())) {
             (_, Some(error)) => Err(Error::Rpc {
                 method,
                 code: error.get("code").and_then(Value::as_i64).unwrap_or_default(),

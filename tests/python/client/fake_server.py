@@ -201,6 +201,10 @@ def main() -> None:
             )
         elif method == "model/list" and SCENARIO == "bad_result":
             respond(message, {"data": 5})
+        elif method == "model/list" and SCENARIO == "null_error":
+            send({"id": message["id"], "result": results["model/list"], "error": None})
+        elif method == "thread/list" and SCENARIO == "null_error":
+            send({"id": message["id"], "error": None})
         elif method == "model/list":
             extras()
             respond(message, results["model/list"])

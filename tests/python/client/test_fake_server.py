@@ -366,6 +366,23 @@ def test_a_result_that_does_not_decode_names_the_method_and_path(fake: Any) -> N
     assert failure.value.path == "data"
 
 
+def test_a_null_error_beside_a_result_is_no_error(fake: Any) -> None:
+    config, _ = fake("null_error")
+    with Codex(config) as codex:
+        assert codex.model_list().data
+        # Neither a result nor an error.
+        with pytest.raises(DecodeError):
+            codex.thread_list()
+
+    async def main() -> None:
+        async with AsyncCodex(config) as codex:
+            assert (await codex.model_list()).data
+            with pytest.raises(DecodeError):
+                await codex.thread_list()
+
+    asyncio.run(main())
+
+
 def test_a_full_event_subscription_drops_its_oldest_and_says_so(fake: Any) -> None:
     config, _ = fake("flood", event_queue_size=5)
     with Codex(config) as codex, codex.events() as events:

@@ -13,6 +13,7 @@
 //! - `test/ask` `{"method", "params"}`: the server sends that request to the client, and answers `test/ask` with
 //!   the client's reply as `{"reply": ...}`.
 //! - `test/pid`: the server's process id. `test/notify`: sends its params (a notification) to the client.
+//!   `test/reply`: answered with its params' members beside the id (`{"result": 1, "error": null}`, say).
 //! - `test/stderr`: writes a line that is not UTF-8 to stderr, then one that is.
 //! - `test/overloaded`: the overload error (-32001) twice, then `{"attempts": 3}`.
 //!
@@ -175,6 +176,11 @@ impl Server {
                 err.flush().expect("stderr is open");
                 drop(err);
                 self.answer(&id, json!({}));
+            }
+            "test/reply" => {
+                let mut reply = params;
+                reply["id"] = id;
+                self.send(reply);
             }
             "test/notify" => {
                 self.send(params);

@@ -137,6 +137,21 @@ def undecodable(line: str | bytes, error: Exception) -> tuple[dict[str, Any], De
     return data, problem
 
 
+def result_beside_null_error(line: str | bytes) -> rpc.Response | None:
+    """A response whose `"error"` is `null` beside its `result` (some JSON-RPC peers write it), which
+    `rpc.decode` refuses: the response with its result; `None` for any other line."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or "method" in data or "result" not in data or data.get("error", 0) is not None:
+        return None
+    try:
+        return rpc.Response.model_validate({key: value for key, value in data.items() if key != "error"})
+    except ValidationError:
+        return None
+
+
 def parse_version(user_agent: str | None) -> tuple[int, ...] | None:
     """The server's version from `userAgent` (`name/0.169.0 (os; arch) ...`)."""
     if not user_agent:
@@ -615,8 +630,11 @@ class Router(ABC, Generic[HandlerT, QueueT]):
         try:
             message = rpc.decode(line)
         except (ValueError, TypeError) as error:
-            self._undecodable(line, error)
-            return
+            response = result_beside_null_error(line)
+            if response is None:
+                self._undecodable(line, error)
+                return
+            message = response
         if isinstance(message, RESPONSES):
             self._response(message)
         elif rpc.is_server_request(message):

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use codex_app_server_types::client::{Codex, CodexConfig, Error, ServerNotification, TurnOptions};
 use codex_app_server_types::rpc::{ErrorObject, ServerRequestHandler};
 use codex_app_server_types::v2::ThreadResumeParams;
-use codex_app_server_types::{CommandExecutionApprovalDecision, CommandExecutionRequestApprovalParams};
+use codex_app_server_types::{
+    CommandExecutionApprovalDecision, CommandExecutionRequestApprovalParams, ExecCommandApprovalParams,
+    ExecCommandApprovalResponse, ReviewDecision,
+};
 use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -447,6 +450,42 @@ async fn a_turn_handler_answers_for_its_turn_only() {
         // Another turn of the same thread has no handler: declined.
         assert_eq!(ask("turn_other").await["result"]["decision"], "decline");
         turn.interrupt().await.unwrap();
+        codex.close().await;
+    })
+    .await
+}
+
+/// Answers the legacy command approval, which names its thread and no turn, with `decision`.
+struct Legacy(ReviewDecision);
+
+impl ServerRequestHandler for Legacy {
+    fn exec_command_approval(
+        &mut self,
+        _: ExecCommandApprovalParams,
+    ) -> Result<ExecCommandApprovalResponse, ErrorObject> {
+        Ok(ExecCommandApprovalResponse::new(self.0.clone()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_naming_no_turn_goes_to_the_handler_of_the_running_turn() {
+    bounded(async {
+        let codex = start(config().handler(Legacy(ReviewDecision::Abort))).await;
+        let thread = codex.thread_start(Default::default()).await.unwrap();
+        let ask = || {
+            let params =
+                json!({ "conversationId": thread.id(), "callId": "c", "command": ["ls"], "cwd": "/", "parsedCmd": [] });
+            let request = json!({ "method": "execCommandApproval", "params": params });
+            let codex = codex.clone();
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        let options = TurnOptions::default().handler(Legacy(ReviewDecision::Approved));
+        let turn = thread.turn_with("[hold] running", options).await.unwrap();
+        assert_eq!(ask().await["result"]["decision"], "approved");
+        // Once the turn completed, the thread's handler (here none: the client's) answers.
+        turn.interrupt().await.unwrap();
+        turn.run().await.unwrap();
+        assert_eq!(ask().await["result"]["decision"], "abort");
         codex.close().await;
     })
     .await

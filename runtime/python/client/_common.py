@@ -421,8 +421,9 @@ class TurnQueue(Generic[HandlerT, QueueT]):
     """A turn's events on their way to its handle: the reader gathers what one read brought in `pending` and
     puts it on `queue` as one list, so a burst costs the handle one wake-up, not one per event."""
 
-    def __init__(self, turn_id: str, handler: HandlerT | None, queue: QueueT) -> None:
+    def __init__(self, turn_id: str, thread_id: str, handler: HandlerT | None, queue: QueueT) -> None:
         self.turn_id = turn_id
+        self.thread_id = thread_id
         self.handler = handler
         self.queue = queue
         self.pending: list[Any] = []
@@ -562,7 +563,7 @@ class Router(ABC, Generic[HandlerT, QueueT]):
                 self._turns.pop(turn.turn_id, None)
             raise decode_error("turn/start", error) from error
         if turn is None:
-            turn = TurnQueue(response.turn.id, starting.handler, self._new_queue())
+            turn = TurnQueue(response.turn.id, starting.thread_id, starting.handler, self._new_queue())
         return response, turn
 
     # Subscriptions
@@ -693,7 +694,7 @@ class Router(ABC, Generic[HandlerT, QueueT]):
         turn_id = turn.get("id") if isinstance(turn, dict) else None
         if not isinstance(turn_id, str):
             return None
-        turn_queue = TurnQueue(turn_id, starting.handler, self._new_queue())
+        turn_queue = TurnQueue(turn_id, starting.thread_id, starting.handler, self._new_queue())
         with self._lock:
             self._turns[turn_id] = turn_queue
             for early_turn, early in starting.early:
@@ -758,15 +759,23 @@ class Router(ABC, Generic[HandlerT, QueueT]):
                 batch, turn.pending = turn.pending, []
                 turn.queue.put_nowait(batch)
 
+    def _running_on(self, thread_id: str) -> TurnQueue[HandlerT, QueueT] | None:
+        """The latest turn of thread `thread_id` with a handle that has not completed (the caller holds the
+        lock)."""
+        return next((t for t in reversed(self._turns.values()) if t.thread_id == thread_id), None)
+
     def _server_request(self, request: Any) -> None:
+        """Has the handler of the request's turn answer it: the turn it names; a turn not known yet, while a
+        `turn/start` on its thread is unanswered, is the turn being started; a request naming its thread and
+        no turn is the thread's turn being started or running (the legacy approvals name no turn). Without such
+        a turn, or a handler of its own, the thread's handler answers, else the client's."""
         thread_id, turn_id = route_of(request)
         with self._lock:
             turn = self._turns.get(turn_id) if turn_id is not None else None
             handler = turn.handler if turn is not None else None
             if turn is None and thread_id is not None:
-                # A request of a turn whose `turn/start` has not been answered yet.
-                starting = self._starting_on(thread_id)
-                handler = starting.handler if starting is not None else None
+                in_progress = self._starting_on(thread_id) or (self._running_on(thread_id) if turn_id is None else None)
+                handler = in_progress.handler if in_progress is not None else None
             handler = handler or self._thread_handlers.get(thread_id or "")
         self._answer_request(handler or self.handler, request)
 

@@ -552,8 +552,9 @@ impl Shared {
     }
 
     /// The turn whose handler answers a server request of `thread` and `turn`: that turn's, else (a turn not known
-    /// yet) the first being started on the thread; a request naming no turn, the thread's turn being started or
-    /// running.
+    /// yet) the first being started on the thread; a request naming no turn (the legacy approvals), the thread's
+    /// turn being started or running, whose handler is there for the requests made while it runs. The Python
+    /// client's rule too.
     fn request_queue(state: &State, thread: Option<&str>, turn: Option<&str>) -> Option<Arc<Queue>> {
         if let Some(queue) = turn.and_then(|t| state.by_turn.get(t)) {
             return Some(Arc::clone(queue));

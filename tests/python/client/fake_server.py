@@ -113,6 +113,23 @@ def on_turn_start(request: dict[str, Any]) -> None:
         send(ask)
         # The turn ends once the answer arrives (see main).
         pending_turns.append((request, thread, turn))
+    elif SCENARIO == "legacy_approval":
+        # A request that names the thread and no turn, while the turn runs.
+        respond(request, response)
+        send(
+            {
+                "id": 43,
+                "method": "execCommandApproval",
+                "params": {
+                    "conversationId": thread,
+                    "callId": "call-1",
+                    "command": ["ls"],
+                    "cwd": "/tmp",
+                    "parsedCmd": [],
+                },
+            }
+        )
+        pending_turns.append((request, thread, turn))
     elif SCENARIO == "hang_turn":
         respond(request, response)
     elif SCENARIO == "bad_notifications":
@@ -162,7 +179,7 @@ def main() -> None:
         method = message.get("method")
         if "id" in message and method is None:
             # An answer to a server request.
-            if SCENARIO == "approval" and pending_turns:
+            if SCENARIO in ("approval", "legacy_approval") and pending_turns:
                 _, thread, turn = pending_turns.pop()
                 for event in turn_events(thread, turn)[-3:]:
                     send(event)

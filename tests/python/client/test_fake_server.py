@@ -257,6 +257,22 @@ def test_a_turn_handler_overrides_the_client_handler(fake: Any) -> None:
     assert answers(log, 41)[0]["result"] == {"decision": "accept"}
 
 
+def test_a_request_naming_no_turn_goes_to_the_running_turns_handler(fake: Any) -> None:
+    class Deny(rpc.ServerRequestHandler):
+        def exec_command_approval(self, params: Any) -> Any:
+            return {"decision": "denied"}
+
+    class Approve(rpc.ServerRequestHandler):
+        def exec_command_approval(self, params: Any) -> Any:
+            return {"decision": "approved"}
+
+    config, log = fake("legacy_approval")
+    with Codex(config, handler=Deny()) as codex:
+        codex.thread_start().turn("run a command", handler=Approve()).run()
+        wait_for(lambda: answers(log, 43))
+    assert answers(log, 43)[0]["result"] == {"decision": "approved"}
+
+
 def test_notifications_that_do_not_decode_are_reported(fake: Any) -> None:
     config, _ = fake("bad_notifications")
     with Codex(config) as codex, codex.events() as events:
@@ -546,6 +562,27 @@ def test_async_turn_handler_overrides_the_client_handler(fake: Any) -> None:
                 )
             ).run()
         assert answers(log, 41)[0]["result"] == {"decision": "accept"}
+
+    asyncio.run(main())
+
+
+def test_async_request_naming_no_turn_goes_to_the_running_turns_handler(
+    fake: Any,
+) -> None:
+    class Deny(rpc.AsyncServerRequestHandler):
+        async def exec_command_approval(self, params: Any) -> Any:
+            return {"decision": "denied"}
+
+    class Approve(rpc.AsyncServerRequestHandler):
+        async def exec_command_approval(self, params: Any) -> Any:
+            return {"decision": "approved"}
+
+    async def main() -> None:
+        config, log = fake("legacy_approval")
+        async with AsyncCodex(config, handler=Deny()) as codex:
+            thread = await codex.thread_start()
+            await (await thread.turn("run a command", handler=Approve())).run()
+        assert answers(log, 43)[0]["result"] == {"decision": "approved"}
 
     asyncio.run(main())
 

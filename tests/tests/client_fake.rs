@@ -542,6 +542,109 @@ async fn an_async_handler_answers_or_errs() {
     .await
 }
 
+/// Counts when it is dropped.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// An async handler that never answers: counts the requests it takes, and its answers dropped unfinished.
+#[derive(Default)]
+struct NeverAnswers {
+    taken: Arc<AtomicUsize>,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl codex_app_server_types::client::AsyncServerRequestHandler for NeverAnswers {
+    fn handle(
+        &self,
+        _: codex_app_server_types::client::ServerRequest,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Value, ErrorObject>> + Send + '_>> {
+        self.taken.fetch_add(1, Ordering::SeqCst);
+        let dropped = Counted(Arc::clone(&self.dropped));
+        Box::pin(async move {
+            let _dropped = dropped;
+            std::future::pending().await
+        })
+    }
+}
+
+/// A sync handler that takes two seconds to answer.
+struct Slow;
+
+impl ServerRequestHandler for Slow {
+    fn item_command_execution_request_approval(
+        &mut self,
+        _: CommandExecutionRequestApprovalParams,
+    ) -> Result<codex_app_server_types::CommandExecutionRequestApprovalResponse, ErrorObject> {
+        std::thread::sleep(Duration::from_secs(2));
+        Ok(codex_app_server_types::CommandExecutionRequestApprovalResponse::new(
+            CommandExecutionApprovalDecision::Accept,
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_does_not_answer_in_time_answers_an_error() {
+    bounded(async {
+        let handler = NeverAnswers::default();
+        let dropped = Arc::clone(&handler.dropped);
+        let limit = Duration::from_millis(200);
+        let config = config().async_handler(handler).handler_timeout(limit).request_timeout(Duration::from_secs(5));
+        let codex = start(config).await;
+        let ask = |thread: &str| {
+            let codex = codex.clone();
+            let request =
+                json!({ "method": "item/commandExecution/requestApproval", "params": approval_params(thread) });
+            async move { codex.call("test/ask", Some(request)).await.unwrap()["reply"].clone() }
+        };
+        let reply = ask("thr_1").await;
+        assert_eq!(reply["error"]["code"], -32603, "{reply}");
+        assert!(reply["error"]["message"].as_str().unwrap().contains("did not answer within"), "{reply}");
+        assert_eq!(dropped.load(Ordering::SeqCst), 1, "the unfinished answer is dropped");
+        // A sync handler cannot be stopped, but its request is answered all the same.
+        codex.thread("thr_2").set_handler(Slow);
+        let started = Instant::now();
+        let reply = ask("thr_2").await;
+        assert_eq!(reply["error"]["code"], -32603, "{reply}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "answered before the handler: {:?}",
+            started.elapsed()
+        );
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_drops_the_answers_still_being_made() {
+    bounded(async {
+        let handler = NeverAnswers::default();
+        let (taken, dropped) = (Arc::clone(&handler.taken), Arc::clone(&handler.dropped));
+        let codex = start(config().async_handler(handler)).await;
+        let request = json!({ "method": "item/commandExecution/requestApproval", "params": approval_params("t") });
+        let asking = tokio::spawn({
+            let codex = codex.clone();
+            async move { codex.call("test/ask", Some(request)).await }
+        });
+        while taken.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        codex.close().await;
+        let closed = Instant::now();
+        while dropped.load(Ordering::SeqCst) == 0 {
+            assert!(closed.elapsed() < Duration::from_secs(2), "the handler still runs after the client closed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(matches!(asking.await.unwrap(), Err(Error::TransportClosed { .. })));
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_never_answered_times_out_and_the_client_goes_on() {
     bounded(async {

@@ -35,6 +35,7 @@ from ._common import (
     client_info,
     decode_error,
     dumps,
+    handler_timed_out,
     parse_version,
     retry_delay,
     to_input,
@@ -104,7 +105,7 @@ class AsyncCodex(AsyncThreadOpeners, Router[rpc.AsyncServerRequestHandler, _Queu
         self._reader: asyncio.Task[None] | None = None
         self._starting_lock: asyncio.Lock | None = None
         self._started = False
-        self._answering: set[asyncio.Task[None]] = set()
+        self._answering: set[asyncio.Task[Any]] = set()
         self._closing = False
         self._preparer: Preparer | None = None
 
@@ -281,15 +282,29 @@ class AsyncCodex(AsyncThreadOpeners, Router[rpc.AsyncServerRequestHandler, _Queu
             log.warning("cannot answer the server: %s", error)
 
     async def _answer(self, handler: rpc.AsyncServerRequestHandler | None, request: Any) -> None:
-        envelope, error = None, None
+        envelope: dict[str, Any] | None = None
+        error: BaseException | None = None
         if handler is not None:
+            # A task of its own (which `close` also ends), so that a `TimeoutError` the handler raises is not taken
+            # for its time running out.
+            handling: asyncio.Task[Any] = asyncio.get_running_loop().create_task(handler.handle(request))
+            self._answering.add(handling)
+            handling.add_done_callback(self._answering.discard)
+            timeout = self.config.handler_timeout
             try:
-                envelope = await handler.handle(request)
-            except asyncio.CancelledError:
-                raise
-            except Exception as failure:  # noqa: BLE001  (any failure is answered)
+                await asyncio.wait({handling}, timeout=timeout)
+            finally:
+                handling.cancel()  # past the timeout, or the client closing: nothing would take its answer
+            if not handling.done():
+                await asyncio.wait({handling}, timeout=1.0)  # its own cleanup, on being cancelled
+                error = handler_timed_out(request, timeout or 0.0)
+            elif handling.cancelled():
+                error = CodexError("the handler was cancelled")
+            elif (failure := handling.exception()) is not None:
                 log.warning("the handler of %s raised %r", request.method, failure)
                 error = failure
+            else:
+                envelope = handling.result()
         await self._write_quietly(answer_with(request, envelope, error))
 
     # Threads and turns

@@ -47,6 +47,7 @@ from ._common import (
     client_info,
     decode_error,
     dumps,
+    handler_timed_out,
     parse_version,
     retry_delay,
     to_input,
@@ -129,6 +130,7 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
         self._transport: Transport | None = None
         self._reader: threading.Thread | None = None
         self._answering: set[threading.Thread] = set()
+        self._timers: set[threading.Timer] = set()
         self._closing = False
         self._preparer: Preparer | None = None
 
@@ -178,6 +180,10 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(timeout=5.0)
         self._shut(TransportClosedError("the client was closed"))
+        with self._lock:
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()  # nothing can take an answer any more
         for answering in list(self._answering):
             answering.join(timeout=1.0)
         if self._preparer is not None:
@@ -306,6 +312,23 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
         answering.start()
 
     def _answer(self, handler: rpc.ServerRequestHandler | None, request: Any) -> None:
+        # Taken by whichever answers first: the handler, or its timer once `handler_timeout` is over (a sync
+        # handler cannot be stopped: past it, it runs on and its answer is dropped).
+        answered = threading.Lock()
+        timeout = self.config.handler_timeout
+        timer: threading.Timer | None = None
+        if handler is not None and timeout is not None:
+
+            def expire() -> None:
+                if answered.acquire(blocking=False):
+                    self._reply(answer_with(request, None, handler_timed_out(request, timeout)))
+
+            timer = threading.Timer(timeout, expire)
+            timer.name = f"codex-handler-timer-{request.id}"
+            timer.daemon = True
+            with self._lock:
+                self._timers.add(timer)
+            timer.start()
         try:
             envelope, error = None, None
             if handler is not None:
@@ -314,10 +337,16 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
                 except Exception as failure:  # noqa: BLE001  (any failure is answered)
                     log.warning("the handler of %s raised %r", request.method, failure)
                     error = failure
-            self._reply(answer_with(request, envelope, error))
+            if answered.acquire(blocking=False):
+                self._reply(answer_with(request, envelope, error))
+            else:
+                log.info("the handler of %s answered after its timeout: the answer is dropped", request.method)
         finally:
             with self._lock:
                 self._answering.discard(threading.current_thread())
+                if timer is not None:
+                    timer.cancel()
+                    self._timers.discard(timer)
 
     # Threads and turns
 

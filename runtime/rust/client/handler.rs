@@ -5,6 +5,8 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -58,36 +60,55 @@ impl Handler {
         Handler(Kind::Async(handler))
     }
 
-    /// The message answering `request` (whose id is `id`): the handler's answer, or an internal error (-32603)
-    /// when the handler panics.
-    pub(crate) async fn answer(&self, id: &Value, request: ServerRequest) -> Value {
+    /// The message answering `request` (whose id is `id`): the handler's answer, or an internal error (-32603) when
+    /// the handler panics or does not answer within `limit`.
+    pub(crate) async fn answer(&self, id: &Value, request: ServerRequest, limit: Duration) -> Value {
         let answered = match &self.0 {
             Kind::Sync(handler) => {
                 let handler = Arc::clone(handler);
-                tokio::task::spawn_blocking(move || {
+                // Its thread cannot be stopped: past the limit it runs on, and its answer is dropped.
+                let handling = tokio::task::spawn_blocking(move || {
                     std::panic::catch_unwind(AssertUnwindSafe(|| {
                         handler.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).handle(request)
                     }))
-                    .ok()
-                })
-                .await
-                .ok()
-                .flatten()
+                });
+                tokio::time::timeout(limit, handling).await.map(|joined| joined.ok().and_then(Result::ok))
             }
             Kind::Async(handler) => {
-                let handler = Arc::clone(handler);
-                let result = tokio::spawn(async move { handler.handle(request).await }).await;
-                result.ok().map(|result| match result {
-                    Ok(value) => serde_json::json!({ "id": id, "result": value }),
-                    Err(error) => serde_json::json!({ "id": id, "error": error }),
+                // Dropped past the limit.
+                let handling = catch_unwind(handler.handle(request));
+                tokio::time::timeout(limit, handling).await.map(|result| {
+                    result.ok().map(|result| match result {
+                        Ok(value) => serde_json::json!({ "id": id, "result": value }),
+                        Err(error) => serde_json::json!({ "id": id, "error": error }),
+                    })
                 })
             }
         };
-        answered.unwrap_or_else(|| {
-            tracing::error!("the server request handler panicked; answering with an internal error");
-            error_reply(id, -32603, "the client's request handler failed".into())
-        })
+        match answered {
+            Ok(Some(answer)) => answer,
+            Ok(None) => {
+                tracing::error!("the server request handler panicked; answering with an internal error");
+                error_reply(id, -32603, "the client's request handler failed".into())
+            }
+            Err(_) => {
+                tracing::warn!("the server request handler did not answer within {limit:?}; answering with an error");
+                error_reply(id, -32603, format!("the client's request handler did not answer within {limit:?}"))
+            }
+        }
     }
+}
+
+/// Runs `future`, a panic in it caught as the `Err` of its payload, as [`std::panic::catch_unwind`] does for a
+/// closure.
+pub(crate) async fn catch_unwind<F: Future>(future: F) -> std::thread::Result<F::Output> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(panic) => Poll::Ready(Err(panic)),
+    })
+    .await
 }
 
 /// An error answer to request `id`.

@@ -94,7 +94,7 @@ impl Codex {
         let connection = transport::connect(&config).await?;
         let pid = connection.child.as_ref().and_then(|(child, _)| child.id());
         let (out_tx, out_rx) = mpsc::unbounded_channel();
-        let shared = Shared::new(out_tx, config.buffer, config.handler.clone());
+        let shared = Shared::new(out_tx, config.buffer, config.handler.clone(), config.handler_timeout);
         let (shutdown, _) = watch::channel(false);
         let exited = transport::spawn(connection, &shared, out_rx, &shutdown, config.shutdown_timeout);
         let codex = Codex {

@@ -242,6 +242,27 @@ def test_a_handler_that_raises_answers_an_error(fake: Any) -> None:
     assert answer["error"]["code"] == rpc.INTERNAL_ERROR
 
 
+def test_a_handler_that_does_not_answer_in_time_answers_an_error(fake: Any) -> None:
+    release = threading.Event()
+
+    class Stuck(rpc.ServerRequestHandler):
+        def item_command_execution_request_approval(self, params: Any) -> Any:
+            release.wait(20)
+            return {"decision": "accept"}
+
+    config, log = fake("approval", handler_timeout=0.3)
+    try:
+        with Codex(config, handler=Stuck()) as codex:
+            started = time.monotonic()
+            codex.thread_start().run("run a command")
+            assert time.monotonic() - started < 3
+    finally:
+        release.set()  # the handler's thread, which nothing can stop, ends
+    [answer] = answers(log, 41)
+    assert answer["error"]["code"] == rpc.INTERNAL_ERROR
+    assert "did not answer within 0.3 s" in answer["error"]["message"]
+
+
 def test_a_turn_handler_overrides_the_client_handler(fake: Any) -> None:
     class Decline(rpc.ServerRequestHandler):
         def item_command_execution_request_approval(self, params: Any) -> Any:
@@ -540,6 +561,56 @@ def test_async_approvals_declined_and_handled(fake: Any) -> None:
             thread = await codex.thread_start(handler=Approve())
             await thread.run("run a command")
         assert answers(log, 41)[0]["result"] == {"decision": "accept"}
+
+    asyncio.run(main())
+
+
+def test_async_handler_that_does_not_answer_in_time_is_cancelled(fake: Any) -> None:
+    cancelled: list[bool] = []
+
+    class Stuck(rpc.AsyncServerRequestHandler):
+        async def item_command_execution_request_approval(self, params: Any) -> Any:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+            return {"decision": "accept"}
+
+    async def main() -> None:
+        config, log = fake("approval", handler_timeout=0.3)
+        async with AsyncCodex(config, handler=Stuck()) as codex:
+            await (await codex.thread_start()).run("run a command")
+        [answer] = answers(log, 41)
+        assert answer["error"]["code"] == rpc.INTERNAL_ERROR
+        assert "did not answer within 0.3 s" in answer["error"]["message"]
+        assert cancelled
+        no_other_tasks()
+
+    asyncio.run(main())
+
+
+def test_async_handler_still_answering_is_cancelled_on_close(fake: Any) -> None:
+    cancelled: list[bool] = []
+    asked = asyncio.Event()
+
+    class Stuck(rpc.AsyncServerRequestHandler):
+        async def item_command_execution_request_approval(self, params: Any) -> Any:
+            asked.set()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+            return {"decision": "accept"}
+
+    async def main() -> None:
+        config, _ = fake("approval")
+        async with AsyncCodex(config, handler=Stuck()) as codex:
+            await (await codex.thread_start()).turn("run a command")
+            await asyncio.wait_for(asked.wait(), 5)
+        assert cancelled
+        no_other_tasks()
 
     asyncio.run(main())
 

@@ -275,6 +275,13 @@ def answer_with(request: Any, envelope: dict[str, Any] | None, error: BaseExcept
     return envelope
 
 
+def handler_timed_out(request: Any, timeout: float) -> rpc.RpcError:
+    """What answers a server request whose handler did not answer within `timeout` seconds."""
+    method = getattr(request, "method", "")
+    log.warning("the handler of %s did not answer within %s s: answering with an error", method, timeout)
+    return rpc.RpcError(rpc.INTERNAL_ERROR, f"the client's handler did not answer within {timeout} s")
+
+
 def wire_tag(item: Any, wire: str) -> str | None:
     """The value of tag `wire` of a tagged-union member (a generated variant class, or unknown data)."""
     for _, name, value in getattr(type(item), "__wire_tags__", ()):

@@ -60,6 +60,11 @@ class CodexConfig:
     """Seconds a request waits for its response (`None`: no bound)."""
     turn_timeout: float | None = None
     """Seconds a turn's stream may stay silent before `TurnTimeoutError` (`None`: no bound)."""
+    handler_timeout: float | None = 600.0
+    """Seconds a handler may take to answer one of the server's requests (10 minutes: time for a person to answer
+    an approval); past it the request is answered with an internal error (-32603) so that the server does not
+    wait for it forever. An async handler is cancelled then; a sync one runs on to its end on its thread and its
+    answer is dropped. `None`: no bound."""
     connect_timeout: float = 30.0
     """Seconds to connect and complete `initialize`."""
     shutdown_timeout: float = 3.0

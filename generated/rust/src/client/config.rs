@@ -43,6 +43,7 @@ pub struct CodexConfig {
     pub(crate) buffer: usize,
     pub(crate) retry: Option<Retry>,
     pub(crate) handler: Option<Handler>,
+    pub(crate) handler_timeout: Duration,
 }
 
 /// Retrying requests the server refuses as overloaded ([`super::Error::is_overloaded`]): up to `attempts` tries
@@ -71,6 +72,7 @@ impl Default for CodexConfig {
             buffer: 10_000,
             retry: None,
             handler: None,
+            handler_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -85,6 +87,7 @@ impl std::fmt::Debug for CodexConfig {
             .field("request_timeout", &self.request_timeout)
             .field("turn_timeout", &self.turn_timeout)
             .field("handler", &self.handler.is_some())
+            .field("handler_timeout", &self.handler_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -180,6 +183,15 @@ impl CodexConfig {
     /// [`CodexConfig::handler`] with an async handler.
     pub fn async_handler(mut self, handler: impl super::AsyncServerRequestHandler) -> Self {
         self.handler = Some(Handler::from_async(Arc::new(handler)));
+        self
+    }
+
+    /// How long a handler (the client's, a thread's or a turn's) may take to answer one of the server's requests
+    /// (default 10 minutes, time for a person to answer an approval). Past it the request is answered with an
+    /// internal error (-32603) so that the server does not wait for it forever; an async handler is dropped then,
+    /// a sync one runs on to its end on its thread and its answer is dropped.
+    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
+        self.handler_timeout = timeout;
         self
     }
 }

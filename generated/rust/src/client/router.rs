@@ -305,6 +305,7 @@ pub(crate) struct Shared {
     out: mpsc::UnboundedSender<String>,
     pub buffer: usize,
     pub handler: Option<Handler>,
+    handler_timeout: Duration,
     closed: watch::Sender<bool>,
 }
 
@@ -329,9 +330,14 @@ struct State {
 }
 
 impl Shared {
-    pub fn new(out: mpsc::UnboundedSender<String>, buffer: usize, handler: Option<Handler>) -> Arc<Shared> {
+    pub fn new(
+        out: mpsc::UnboundedSender<String>,
+        buffer: usize,
+        handler: Option<Handler>,
+        handler_timeout: Duration,
+    ) -> Arc<Shared> {
         let (closed, _) = watch::channel(false);
-        Arc::new(Shared { state: Mutex::new(State::default()), out, buffer, handler, closed })
+        Arc::new(Shared { state: Mutex::new(State::default()), out, buffer, handler, handler_timeout, closed })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -655,8 +661,10 @@ impl Shared {
         publish(&mut self.lock(), item, thread);
     }
 
-    /// Answers a server request, exactly once: by the turn's, the thread's or the client's handler, or by declining
-    /// an approval, or "method not found"; a request that does not decode is answered with an error.
+    /// Answers a server request, exactly once: by the turn's, the thread's or the client's handler (within the
+    /// handler timeout), or by declining an approval, or "method not found"; a request that does not decode is
+    /// answered with an error. A request still being answered when the connection closes is left: nothing can
+    /// take its answer.
     fn on_request(self: &Arc<Self>, method: String, id: Value, value: Value) {
         let (thread, turn) = generated::route(&method).ids(value.get("params"));
         let handler = {
@@ -667,8 +675,8 @@ impl Shared {
                 .or_else(|| thread.as_ref().and_then(|t| state.thread_handlers.get(t).cloned()))
                 .or_else(|| self.handler.clone())
         };
-        let shared = Arc::clone(self);
-        let task = async move {
+        let (shared, limit) = (Arc::clone(self), self.handler_timeout);
+        let answer = async move {
             let reply = match serde_path_to_error::deserialize::<_, ServerRequest>(value) {
                 Err(e) => {
                     let error = Error::decode(&method, e);
@@ -676,7 +684,7 @@ impl Shared {
                     error_reply(&id, -32602, error.to_string())
                 }
                 Ok(request) => match (handler, generated::decline(&method)) {
-                    (Some(handler), _) => handler.answer(&id, request).await,
+                    (Some(handler), _) => handler.answer(&id, request, limit).await,
                     (None, Some(decline)) => {
                         tracing::info!("declining `{method}`: the client has no handler");
                         serde_json::json!({ "id": id, "result": decline })
@@ -686,6 +694,13 @@ impl Shared {
             };
             if let Err(e) = shared.send(&reply) {
                 tracing::debug!("cannot answer `{method}`: {e}");
+            }
+        };
+        let shared = Arc::clone(self);
+        let task = async move {
+            tokio::select! {
+                () = answer => {}
+                () = shared.wait_closed() => {}
             }
         };
         tokio::spawn(tracing::Instrument::in_current_span(task));

@@ -836,6 +836,29 @@ async fn dropping_the_last_handle_shuts_the_server_down() {
 }
 
 #[test]
+fn blocking_events_do_not_keep_the_connection_open() {
+    use codex_app_server_types::client::blocking;
+    let codex = blocking::Codex::start(config()).unwrap();
+    let pid = codex.call("test/pid", None).unwrap().as_u64().unwrap();
+    let (mut events, mut thread_events) = (codex.events(), codex.thread("thr_1").events());
+    let renamed = json!({ "method": "thread/name/updated", "params": { "threadId": "thr_1", "threadName": "x" } });
+    codex.call("test/notify", Some(renamed)).unwrap();
+    drop(codex);
+    // As with the async client, dropping the last handle closes the connection.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pid_alive(pid) {
+        assert!(Instant::now() < deadline, "server {pid} is still there");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // What the subscriptions hold is still read, then the end.
+    for events in [&mut events, &mut thread_events] {
+        assert_eq!(method(&events.next().unwrap().unwrap()), "thread/name/updated");
+        assert!(matches!(events.next(), Some(Err(Error::TransportClosed { .. }))));
+        assert!(events.next().is_none());
+    }
+}
+
+#[test]
 fn the_blocking_client_needs_no_runtime() {
     use codex_app_server_types::client::blocking;
     let started = Instant::now();

@@ -19,6 +19,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle;
 
 use serde_json::Value;
@@ -174,7 +175,7 @@ impl Codex {
 
     /// [`super::Codex::events`]: the events no turn takes, read with [`Events::next`].
     pub fn events(&self) -> Events {
-        Events { codex: self.clone(), events: Arc::new(tokio::sync::Mutex::new(self.codex().events())) }
+        Events { events: self.codex().events() }
     }
 
     /// [`super::Codex::close`].
@@ -232,7 +233,7 @@ impl Thread {
 
     /// [`super::Thread::events`]: this thread's events that no turn takes, read with [`Events::next`].
     pub fn events(&self) -> Events {
-        Events { codex: self.codex.clone(), events: Arc::new(tokio::sync::Mutex::new(self.thread.events())) }
+        Events { events: self.thread.events() }
     }
 
     /// [`super::Thread::set_handler`].
@@ -361,17 +362,38 @@ impl Drop for TurnHandle {
     }
 }
 
-/// [`super::Events`] without async: an [`Iterator`] that ends with the connection.
+/// [`super::Events`] without async: an [`Iterator`] that ends with the connection. Like the async one, it does
+/// not keep the connection open: once the last [`Codex`] (and handle) is dropped, it gives what it holds, then
+/// [`Error::TransportClosed`].
 pub struct Events {
-    codex: Codex,
-    events: Arc<tokio::sync::Mutex<super::Events>>,
+    events: super::Events,
 }
 
 impl Iterator for Events {
     type Item = Result<ServerNotification, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let events = Arc::clone(&self.events);
-        self.codex.run(|_| async move { events.lock().await.next().await })
+        // The reader fills the queue: waiting for it needs no runtime, so none is held.
+        wait(|cx| self.events.queue.poll_pop(cx))
+    }
+}
+
+/// Waits on this thread until `poll` is ready, parked between its wakes.
+fn wait<T>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> T {
+    struct Unpark(std::thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
     }
 }

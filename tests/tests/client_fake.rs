@@ -87,15 +87,20 @@ async fn handshake_and_a_turn_with_events_before_its_answer() {
 }
 
 #[test]
-fn handles_can_be_shared_across_tasks() {
-    fn shared<T: Clone + Send + Sync + 'static>() {}
-    fn sent<T: Send + 'static>() {}
+fn handles_can_be_shared_across_tasks_and_printed() {
+    use codex_app_server_types::client::{blocking, Events, Thread, TurnHandle};
+    fn shared<T: Clone + Send + Sync + std::fmt::Debug + 'static>() {}
+    fn sent<T: Send + std::fmt::Debug + 'static>() {}
     shared::<Codex>();
-    shared::<codex_app_server_types::client::Thread>();
+    shared::<Thread>();
     shared::<Error>();
-    sent::<codex_app_server_types::client::TurnHandle>();
-    sent::<codex_app_server_types::client::Events>();
-    shared::<codex_app_server_types::client::blocking::Codex>();
+    sent::<TurnHandle>();
+    sent::<Events>();
+    shared::<blocking::Codex>();
+    shared::<blocking::Thread>();
+    shared::<blocking::Interrupter>();
+    sent::<blocking::TurnHandle>();
+    sent::<blocking::Events>();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -863,6 +868,7 @@ fn the_blocking_client_needs_no_runtime() {
     use codex_app_server_types::client::blocking;
     let started = Instant::now();
     let codex = blocking::Codex::start(config().request_timeout(Duration::from_secs(5))).unwrap();
+    assert_eq!(format!("{codex:?}"), r#"Codex { server_version: Some("0.1.0"), .. }"#);
     let pid = codex.call("test/pid", None).unwrap().as_u64().unwrap();
     let thread = codex.thread_start(Default::default()).unwrap();
     let result = thread.run("blocking hello").unwrap();

@@ -98,6 +98,12 @@ pub struct Codex {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Codex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Codex").field("server_version", &self.server_version()).finish_non_exhaustive()
+    }
+}
+
 impl Codex {
     fn codex(&self) -> super::Codex {
         self.inner.codex.clone().expect("present until dropped")
@@ -191,7 +197,7 @@ impl Codex {
 }
 
 /// [`super::Thread`] without async.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Thread {
     codex: Codex,
     thread: super::Thread,
@@ -250,6 +256,12 @@ pub struct TurnHandle {
     thread_id: String,
     // Moved to the runtime thread for each wait, and back.
     turn: Arc<Mutex<Option<super::TurnHandle>>>,
+}
+
+impl std::fmt::Debug for TurnHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnHandle").field("thread", &self.thread_id).field("id", &self.id).finish_non_exhaustive()
+    }
 }
 
 impl TurnHandle {
@@ -326,7 +338,7 @@ impl TurnHandle {
 }
 
 /// Interrupts a turn (`turn/interrupt`) from any thread: [`TurnHandle::interrupter`].
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Interrupter {
     codex: Codex,
     thread: String,
@@ -361,6 +373,7 @@ impl Drop for TurnHandle {
 /// [`super::Events`] without async: an [`Iterator`] that ends with the connection. Like the async one, it does
 /// not keep the connection open: once the last [`Codex`] (and handle) is dropped, it gives what it holds, then
 /// [`Error::TransportClosed`].
+#[derive(Debug)]
 pub struct Events {
     events: super::Events,
 }

@@ -412,6 +412,12 @@ pub struct Events {
     pub(crate) queue: Arc<Queue>,
 }
 
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}
+
 impl Events {
     /// The next event; `None` after the connection closed (and its [`Error::TransportClosed`] was read).
     pub async fn next(&mut self) -> Option<Result<ServerNotification, Error>> {

@@ -841,6 +841,17 @@ async fn dropping_the_last_handle_shuts_the_server_down() {
 }
 
 #[test]
+fn a_panic_in_a_blocking_call_reaches_its_caller() {
+    use codex_app_server_types::client::blocking;
+    let codex = blocking::Codex::start(config()).unwrap();
+    let call = std::panic::AssertUnwindSafe(|| codex.block_on(|_| async { panic!("on purpose") }));
+    let panic = std::panic::catch_unwind(call).expect_err("the call panics");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"on purpose"), "the future's own panic");
+    // The client goes on.
+    assert!(codex.call("test/pid", None).unwrap().is_number());
+}
+
+#[test]
 fn blocking_events_do_not_keep_the_connection_open() {
     use codex_app_server_types::client::blocking;
     let codex = blocking::Codex::start(config()).unwrap();

@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use super::handler::catch_unwind;
 use super::{CodexConfig, Error, InitializeResponse, ServerNotification, TurnInput, TurnOptions, TurnResult};
 
 /// The runtime thread: it runs until `stop` is sent (or dropped).
@@ -51,7 +52,8 @@ impl Runtime {
         Ok(Runtime { handle, stop: Some(stop), thread: Some(thread) })
     }
 
-    /// Runs `future` on the runtime thread and waits for its output.
+    /// Runs `future` on the runtime thread and waits for its output. A panic in it panics the caller, with its
+    /// payload, as if it had run on the caller's thread.
     fn block_on<F>(&self, future: F) -> F::Output
     where
         F: Future + Send + 'static,
@@ -59,9 +61,12 @@ impl Runtime {
     {
         let (tx, rx) = oneshot::channel();
         self.handle.spawn(async move {
-            let _ = tx.send(future.await);
+            let _ = tx.send(catch_unwind(future).await);
         });
-        rx.blocking_recv().expect("the client's runtime thread runs as long as its handles")
+        match rx.blocking_recv().expect("the client's runtime thread runs as long as its handles") {
+            Ok(output) => output,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }
 

@@ -25,6 +25,7 @@ use std::thread::JoinHandle;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use super::handler::catch_unwind;
 use super::{CodexConfig, Error, InitializeResponse, ServerNotification, TurnInput, TurnOptions, TurnResult};
 
 /// The runtime thread: it runs until `stop` is sent (or dropped).
@@ -55,7 +56,8 @@ impl Runtime {
         Ok(Runtime { handle, stop: Some(stop), thread: Some(thread) })
     }
 
-    /// Runs `future` on the runtime thread and waits for its output.
+    /// Runs `future` on the runtime thread and waits for its output. A panic in it panics the caller, with its
+    /// payload, as if it had run on the caller's thread.
     fn block_on<F>(&self, future: F) -> F::Output
     where
         F: Future + Send + 'static,
@@ -63,9 +65,12 @@ impl Runtime {
     {
         let (tx, rx) = oneshot::channel();
         self.handle.spawn(async move {
-            let _ = tx.send(future.await);
+            let _ = tx.send(catch_unwind(future).await);
         });
-        rx.blocking_recv().expect("the client's runtime thread runs as long as its handles")
+        match rx.blocking_recv().expect("the client's runtime thread runs as long as its handles") {
+            Ok(output) => output,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }
 

@@ -352,6 +352,27 @@ async fn malformed_lines_and_unknown_notifications_reach_the_event_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_over_the_limit_is_reported_and_the_reading_goes_on() {
+    bounded(async {
+        let codex = start(config().max_message_size(4096)).await;
+        let mut events = codex.events();
+        // The answer comes after the line too long: the reader went on.
+        codex.call("test/long", Some(json!({ "bytes": 1 << 20 }))).await.unwrap();
+        match events.next().await {
+            Some(Err(Error::Decode { method, message, .. })) => {
+                assert_eq!(method, "(line too long)");
+                assert!(message.contains("over the limit of 4096"), "{message}");
+            }
+            other => panic!("expected the line to be reported, got {other:?}"),
+        }
+        codex.call("test/long", Some(json!({ "bytes": 4000 }))).await.unwrap();
+        assert_eq!(method(&events.next().await.unwrap().unwrap()), "fake/long");
+        codex.close().await;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_requests_are_answered_once_whatever_happens() {
     bounded(async {
         let codex = start(config()).await;
@@ -926,34 +947,73 @@ fn the_blocking_client_needs_no_runtime() {
     assert!(started.elapsed() < LIMIT);
 }
 
-/// A websocket peer that answers `initialize`, takes `initialized`, then reads nothing more until `release` says so
-/// (or 20 s pass); it then reads what the client sent to its end and says whether the client closed the connection.
-fn deaf_websocket_peer() -> (u16, std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<bool>) {
+type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// A websocket peer on a thread and runtime of its own (so that the test's runtime runs the client's tasks only):
+/// it answers `initialize`, takes `initialized`, then hands the socket to `then`. Its port.
+fn websocket_peer<F>(then: impl FnOnce(Socket) -> F + Send + 'static) -> u16
+where
+    F: Future<Output = ()>,
+{
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     let (port_tx, port_rx) = std::sync::mpsc::channel();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             port_tx.send(listener.local_addr().unwrap().port()).unwrap();
-            let (stream, _) = listener.accept().await.unwrap();
+            let accepted = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await;
+            let (stream, _) = accepted.expect("the client connects").unwrap();
             let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
             let Some(Ok(Message::Text(initialize))) = socket.next().await else { panic!("no initialize") };
             let id = serde_json::from_str::<Value>(&initialize).unwrap()["id"].clone();
-            let result = json!({ "userAgent": "deaf/0.1.0", "codexHome": "/tmp", "platformFamily": "unix", "platformOs": "linux" });
+            let result =
+                json!({ "userAgent": "peer/0.1.0", "codexHome": "/tmp", "platformFamily": "unix", "platformOs": "linux" });
             socket.send(Message::Text(json!({ "id": id, "result": result }).to_string().into())).await.unwrap();
             socket.next().await;
-            // Deaf from here on: what the client writes fills the socket's buffers.
-            let _ = tokio::task::spawn_blocking(move || release_rx.recv_timeout(Duration::from_secs(20))).await;
-            let drained = async { while let Some(Ok(_)) = socket.next().await {} };
-            let closed = tokio::time::timeout(Duration::from_secs(10), drained).await.is_ok();
-            let _ = closed_tx.send(closed);
+            then(socket).await;
         });
     });
-    (port_rx.recv_timeout(Duration::from_secs(5)).unwrap(), release_tx, closed_rx)
+    port_rx.recv_timeout(Duration::from_secs(5)).unwrap()
+}
+
+/// A websocket peer that reads nothing after the handshake until `release` says so (or 20 s pass); it then reads
+/// what the client sent to its end and says whether the client closed the connection.
+fn deaf_websocket_peer() -> (u16, std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<bool>) {
+    use futures_util::StreamExt;
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    let port = websocket_peer(move |mut socket| async move {
+        // Deaf from here on: what the client writes fills the socket's buffers.
+        let _ = tokio::task::spawn_blocking(move || release_rx.recv_timeout(Duration::from_secs(20))).await;
+        let drained = async { while let Some(Ok(_)) = socket.next().await {} };
+        let closed = tokio::time::timeout(Duration::from_secs(10), drained).await.is_ok();
+        let _ = closed_tx.send(closed);
+    });
+    (port, release_tx, closed_rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_message_over_the_limit_ends_the_connection() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    bounded(async {
+        let port = websocket_peer(|mut socket| async move {
+            let long = json!({ "method": "fake/long", "params": { "text": "x".repeat(8192) } });
+            let _ = socket.send(Message::Text(long.to_string().into())).await;
+            // Until the client goes.
+            let _ =
+                tokio::time::timeout(Duration::from_secs(10), async { while let Some(Ok(_)) = socket.next().await {} })
+                    .await;
+        });
+        let codex = start(CodexConfig::default().url(format!("ws://127.0.0.1:{port}")).max_message_size(4096)).await;
+        match codex.closed().await {
+            Error::TransportClosed { reason, .. } => assert!(reason.contains("too long"), "{reason}"),
+            other => panic!("expected the connection to close, got {other:?}"),
+        }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,6 +37,7 @@ pub struct CodexConfig {
     pub(crate) turn_timeout: Option<Duration>,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) buffer: usize,
+    pub(crate) max_message_size: usize,
     pub(crate) retry: Option<Retry>,
     pub(crate) handler: Option<Handler>,
     pub(crate) handler_timeout: Duration,
@@ -66,6 +67,7 @@ impl Default for CodexConfig {
             turn_timeout: None,
             shutdown_timeout: Duration::from_secs(3),
             buffer: 10_000,
+            max_message_size: 64 << 20,
             retry: None,
             handler: None,
             handler_timeout: Duration::from_secs(600),
@@ -82,6 +84,7 @@ impl std::fmt::Debug for CodexConfig {
             .field("url", &self.url)
             .field("request_timeout", &self.request_timeout)
             .field("turn_timeout", &self.turn_timeout)
+            .field("max_message_size", &self.max_message_size)
             .field("handler", &self.handler.is_some())
             .field("handler_timeout", &self.handler_timeout)
             .finish_non_exhaustive()
@@ -160,6 +163,16 @@ impl CodexConfig {
     /// 10 000); see [`super::TurnHandle`] for what happens past it.
     pub fn buffer(mut self, events: usize) -> Self {
         self.buffer = events.max(1);
+        self
+    }
+
+    /// The longest message the server may send, in bytes (default 64 MiB, far above what the protocol's messages
+    /// take; the websocket library's own default). On stdio a longer line is passed over without being kept, and
+    /// reported to [`super::Codex::events`] as an [`super::Error::Decode`] (method `(line too long)`); the reading
+    /// goes on (a request it answered waits for its timeout, a turn misses that event). Over a websocket, a longer
+    /// message ends the connection, which cannot pass over it.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
         self
     }
 

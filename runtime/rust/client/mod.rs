@@ -96,7 +96,8 @@ impl Codex {
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let shared = Shared::new(out_tx, config.buffer, config.handler.clone(), config.handler_timeout);
         let (shutdown, _) = watch::channel(false);
-        let exited = transport::spawn(connection, &shared, out_rx, &shutdown, config.shutdown_timeout);
+        let exited =
+            transport::spawn(connection, &shared, out_rx, &shutdown, config.shutdown_timeout, config.max_message_size);
         let codex = Codex {
             core: Arc::new(Core {
                 shared,

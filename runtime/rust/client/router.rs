@@ -504,6 +504,13 @@ impl Shared {
         self.closed.send_replace(true);
     }
 
+    /// Reports a line from the server longer than `max` bytes, which the reader passed over.
+    pub fn too_long(&self, length: usize, max: usize) {
+        tracing::warn!("the server wrote a line of {length} bytes, over the limit of {max}: left out");
+        let message = format!("a line of {length} bytes, over the limit of {max} (`CodexConfig::max_message_size`)");
+        self.broadcast(Err(Error::Decode { method: "(line too long)".into(), path: String::new(), message }), None);
+    }
+
     /// Handles one line from the server; the turn consumers to wake go to `wakes`.
     pub fn on_line(self: &Arc<Self>, line: &str, wakes: &mut Wakes) {
         tracing::trace!(target: "codex_client::wire", direction = "in", message = %line);

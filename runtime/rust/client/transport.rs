@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 use tokio::sync::{mpsc, watch};
 
@@ -18,7 +18,8 @@ use super::router::{Shared, Wakes};
 
 /// Lines from the server.
 pub(crate) enum Source {
-    Stdio(BufReader<ChildStdout>),
+    /// The server's stdout; `passing`, the length so far of a line over the limit being passed over.
+    Stdio { reader: BufReader<ChildStdout>, passing: Option<usize> },
     #[cfg(feature = "ws")]
     Ws(futures_util::stream::SplitStream<Socket>),
 }
@@ -43,7 +44,7 @@ pub(crate) struct Connection {
 /// Starts `codex app-server`, or connects to the configured URL.
 pub(crate) async fn connect(config: &CodexConfig) -> Result<Connection, Error> {
     if let Some(url) = &config.url {
-        return connect_url(url, config.request_timeout).await;
+        return connect_url(url, config.request_timeout, config.max_message_size).await;
     }
     let bin = codex_bin(config.codex_bin.as_deref(), std::env::var_os("CODEX_BIN"), cache_dir());
     let mut command = Command::new(&bin);
@@ -63,7 +64,7 @@ pub(crate) async fn connect(config: &CodexConfig) -> Result<Connection, Error> {
         return Err(Error::Start("the server's stdio is not piped".into()));
     };
     Ok(Connection {
-        source: Source::Stdio(BufReader::new(stdout)),
+        source: Source::Stdio { reader: BufReader::new(stdout), passing: None },
         sink: Sink::Stdio(stdin),
         child: Some((child, stderr)),
     })
@@ -92,9 +93,13 @@ fn cache_dir() -> Option<PathBuf> {
 }
 
 #[cfg(feature = "ws")]
-async fn connect_url(url: &str, timeout: Duration) -> Result<Connection, Error> {
+async fn connect_url(url: &str, timeout: Duration, max_message_size: usize) -> Result<Connection, Error> {
     use futures_util::StreamExt;
-    let connecting = tokio_tungstenite::connect_async(url);
+    // A message over the limit ends the connection: the websocket cannot pass over it and go on.
+    let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size));
+    let connecting = tokio_tungstenite::connect_async_with_config(url, Some(limits), false);
     let (socket, _) = tokio::time::timeout(timeout, connecting)
         .await
         .map_err(|_| Error::Start(format!("{url}: no connection within {timeout:?}")))?
@@ -104,52 +109,112 @@ async fn connect_url(url: &str, timeout: Duration) -> Result<Connection, Error> 
 }
 
 #[cfg(not(feature = "ws"))]
-async fn connect_url(url: &str, _: Duration) -> Result<Connection, Error> {
+async fn connect_url(url: &str, _: Duration, _: usize) -> Result<Connection, Error> {
     Err(Error::Start(format!("{url}: connecting to a URL needs the crate's `ws` feature")))
+}
+
+/// What the reader read next.
+#[derive(Debug, PartialEq)]
+enum Next {
+    /// A message, in the line buffer.
+    Line,
+    /// A line over the limit, passed over: its length, without the line break.
+    TooLong(usize),
+    /// The end of the connection.
+    End,
+    Failed(String),
 }
 
 impl Source {
     /// Whether the next line is already read in, so that taking it does not wait.
     fn holds_line(&mut self) -> bool {
         match self {
-            Source::Stdio(reader) => reader.buffer().contains(&b'\n'),
+            Source::Stdio { reader, .. } => reader.buffer().contains(&b'\n'),
             #[cfg(feature = "ws")]
             Source::Ws(_) => false,
         }
     }
 
-    /// Reads the next line into `line` (one buffer for every line, the reader empties it once the line is
-    /// handled); `Err` when reading fails, `None` at the end. A read cut short (the reader's `select!`) leaves what
-    /// it read in `line` and the next call goes on from there.
-    async fn next(&mut self, line: &mut Vec<u8>) -> Option<Result<(), String>> {
+    /// Reads the next message into `line` (one buffer for every line, the reader empties it once the line is
+    /// handled), at most `max` bytes of it. A read cut short (the reader's `select!`) leaves what it read in `line`
+    /// and the next call goes on from there.
+    async fn next(&mut self, line: &mut Vec<u8>, max: usize) -> Next {
         match self {
-            Source::Stdio(reader) => match reader.read_until(b'\n', line).await {
-                Ok(_) if line.is_empty() => None,
-                Ok(_) => Some(Ok(())),
-                Err(e) => Some(Err(e.to_string())),
-            },
+            Source::Stdio { reader, passing } => {
+                read_line(reader, line, passing, max).await.unwrap_or_else(|e| Next::Failed(e.to_string()))
+            }
             #[cfg(feature = "ws")]
             Source::Ws(frames) => {
                 use futures_util::StreamExt;
                 use tokio_tungstenite::tungstenite::Message;
+                // Their size is bounded by the websocket's own limit, set to `max` (see `connect_url`).
                 loop {
-                    return match frames.next().await? {
-                        Ok(Message::Text(text)) => {
+                    return match frames.next().await {
+                        Some(Ok(Message::Text(text))) => {
                             line.extend_from_slice(text.as_bytes());
-                            Some(Ok(()))
+                            Next::Line
                         }
-                        Ok(Message::Binary(bytes)) => {
+                        Some(Ok(Message::Binary(bytes))) => {
                             line.extend_from_slice(&bytes);
-                            Some(Ok(()))
+                            Next::Line
                         }
-                        Ok(Message::Close(_)) => None,
-                        Ok(_) => continue,
-                        Err(e) => Some(Err(e.to_string())),
+                        Some(Ok(Message::Close(_))) | None => Next::End,
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => Next::Failed(e.to_string()),
                     };
                 }
             }
         }
     }
+}
+
+/// Reads the next line of `reader` into `line`, line break included, unless it is longer than `max` bytes (line
+/// break left out): such a line is read to its end without being kept (`passing` holds its length so far) and
+/// [`Next::TooLong`]. A last line without a line break is a line too. Cancelled, it leaves what it read in `line`
+/// and `passing`, and the next call goes on from there.
+async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+    passing: &mut Option<usize>,
+    max: usize,
+) -> std::io::Result<Next> {
+    loop {
+        if let Some(length) = passing {
+            let buffer = reader.fill_buf().await?;
+            let (taken, ended) = match buffer.iter().position(|b| *b == b'\n') {
+                Some(at) => (at + 1, true),
+                None => (buffer.len(), false),
+            };
+            reader.consume(taken);
+            *length += taken - usize::from(ended);
+            if ended || taken == 0 {
+                return Ok(Next::TooLong(passing.take().unwrap_or_default()));
+            }
+            continue;
+        }
+        // Up to the line break, or to one byte over the limit: enough to tell a line too long.
+        let room = max.saturating_add(2).saturating_sub(line.len());
+        (&mut *reader).take(room as u64).read_until(b'\n', line).await?;
+        let ended = line.last() == Some(&b'\n');
+        let length = line.len() - usize::from(ended);
+        if length > max {
+            line.clear();
+            if ended {
+                return Ok(Next::TooLong(length));
+            }
+            *passing = Some(length);
+            continue;
+        }
+        // A whole line; else neither a line break nor the limit came: the end of the stream, after a last line.
+        return Ok(if line.is_empty() { Next::End } else { Next::Line });
+    }
+}
+
+/// Empties the line buffer for the next line, giving back what a long line made it take (above `KEEP`).
+fn recycle(line: &mut Vec<u8>) {
+    const KEEP: usize = 64 << 10;
+    line.clear();
+    line.shrink_to(KEEP);
 }
 
 impl Sink {
@@ -192,6 +257,7 @@ pub(crate) fn spawn(
     out: mpsc::UnboundedReceiver<String>,
     shutdown: &watch::Sender<bool>,
     grace: Duration,
+    max_message_size: usize,
 ) -> watch::Receiver<Option<String>> {
     let (exit_tx, exit_rx) = watch::channel(None::<String>);
     let exited = exit_rx.clone();
@@ -203,7 +269,7 @@ pub(crate) fn spawn(
         }
         None => drop(exit_tx),
     }
-    tokio::spawn(read(connection.source, Arc::clone(shared), shutdown.subscribe(), exit_rx, grace));
+    tokio::spawn(read(connection.source, Arc::clone(shared), shutdown.subscribe(), exit_rx, grace, max_message_size));
     exited
 }
 
@@ -321,18 +387,19 @@ async fn read(
     mut shutdown: watch::Receiver<bool>,
     mut exit: watch::Receiver<Option<String>>,
     grace: Duration,
+    max: usize,
 ) {
     let mut deadline = None;
     let mut wakes = Wakes::default();
     let mut line = Vec::new();
     let reason = loop {
         let next = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, source.next(&mut line)).await {
+            Some(deadline) => match tokio::time::timeout_at(deadline, source.next(&mut line, max)).await {
                 Ok(next) => next,
                 Err(_) => break "the client closed the connection".to_string(),
             },
             None => tokio::select! {
-                next = source.next(&mut line) => next,
+                next = source.next(&mut line, max) => next,
                 _ = stopped(&mut shutdown) => {
                     deadline = Some(tokio::time::Instant::now() + grace + Duration::from_secs(1));
                     continue;
@@ -340,14 +407,15 @@ async fn read(
             },
         };
         match next {
-            Some(Ok(())) => {
+            Next::Line => {
                 let end = line.iter().rposition(|b| !matches!(b, b'\n' | b'\r')).map_or(0, |at| at + 1);
                 shared.on_line(&String::from_utf8_lossy(&line[..end]), &mut wakes);
-                line.clear();
+                recycle(&mut line);
                 wakes.after_line(source.holds_line());
             }
-            Some(Err(e)) => break format!("cannot read from the server: {e}"),
-            None => break "the server closed the connection".to_string(),
+            Next::TooLong(length) => shared.too_long(length, max),
+            Next::Failed(e) => break format!("cannot read from the server: {e}"),
+            Next::End => break "the server closed the connection".to_string(),
         }
     };
     wakes.wake_all();
@@ -360,8 +428,69 @@ async fn read(
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
+    use std::time::Duration;
 
-    use super::codex_bin;
+    use tokio::io::{AsyncWriteExt, BufReader};
+
+    use super::{codex_bin, read_line, recycle, Next};
+
+    /// What `read_line` reads of `text` with limit `max`, its reader taking `capacity` bytes at a time.
+    async fn lines(text: &[u8], max: usize, capacity: usize) -> Vec<String> {
+        let mut reader = BufReader::with_capacity(capacity, text);
+        let (mut line, mut passing, mut read) = (Vec::new(), None, Vec::new());
+        loop {
+            read.push(match read_line(&mut reader, &mut line, &mut passing, max).await.unwrap() {
+                Next::Line => String::from_utf8(std::mem::take(&mut line)).unwrap(),
+                Next::TooLong(length) => format!("too long: {length}"),
+                Next::End => return read,
+                Next::Failed(e) => panic!("{e}"),
+            });
+        }
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_passed_over_and_the_reading_goes_on() {
+        for capacity in [1, 3, 8192] {
+            let read = lines(b"short\n0123456789\n0123456789a\nlast", 10, capacity).await;
+            assert_eq!(read, ["short\n", "0123456789\n", "too long: 11", "last"], "read {capacity} bytes at a time");
+            let read = lines(b"0123456789ab\r\nok\n0123456789abc", 10, capacity).await;
+            assert_eq!(read, ["too long: 13", "ok\n", "too long: 13"], "read {capacity} bytes at a time");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_cut_short_goes_on_where_it_stopped() {
+        let (mut server, client) = tokio::io::duplex(1024);
+        let mut reader = BufReader::new(client);
+        let (mut line, mut passing) = (Vec::new(), None);
+        macro_rules! next {
+            () => {
+                tokio::time::timeout(Duration::from_millis(20), read_line(&mut reader, &mut line, &mut passing, 8))
+                    .await
+                    .ok()
+                    .map(Result::unwrap)
+            };
+        }
+        server.write_all(b"abc").await.unwrap();
+        assert_eq!(next!(), None, "no line yet");
+        server.write_all(b"de\n0123456789").await.unwrap();
+        assert_eq!(next!(), Some(Next::Line));
+        assert_eq!(line, b"abcde\n");
+        line.clear();
+        assert_eq!(next!(), None, "in the middle of a line too long");
+        server.write_all(b"ab\nok\n").await.unwrap();
+        assert_eq!(next!(), Some(Next::TooLong(12)));
+        assert_eq!(next!(), Some(Next::Line));
+        assert_eq!(line, b"ok\n");
+    }
+
+    #[test]
+    fn the_line_buffer_gives_back_what_a_long_line_took() {
+        let mut line = vec![b'x'; 1 << 20];
+        recycle(&mut line);
+        assert!(line.is_empty());
+        assert!(line.capacity() <= 64 << 10, "{}", line.capacity());
+    }
 
     #[test]
     fn the_binary_is_the_configured_one_then_codex_bin_then_the_cached_release_then_path() {

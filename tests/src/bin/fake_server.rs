@@ -15,6 +15,7 @@
 //! - `test/pid`: the server's process id. `test/notify`: sends its params (a notification) to the client.
 //!   `test/reply`: answered with its params' members beside the id (`{"result": 1, "error": null}`, say).
 //! - `test/stderr`: writes a line that is not UTF-8 to stderr, then one that is.
+//! - `test/long` `{"bytes": N}`: a notification `fake/long` whose line is at least N bytes long, then `{}`.
 //! - `test/overloaded`: the overload error (-32001) twice, then `{"attempts": 3}`.
 //!
 //! With `FAKE_REFUSE_INITIALIZE` set, `initialize` is answered with an error naming the server's process id; with
@@ -181,6 +182,11 @@ impl Server {
                 let mut reply = params;
                 reply["id"] = id;
                 self.send(reply);
+            }
+            "test/long" => {
+                let bytes = params["bytes"].as_u64().unwrap_or_default() as usize;
+                self.notify("fake/long", json!({ "text": "x".repeat(bytes) }));
+                self.answer(&id, json!({}));
             }
             "test/notify" => {
                 self.send(params);

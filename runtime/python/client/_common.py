@@ -16,6 +16,7 @@ import weakref
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from concurrent import futures
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -414,13 +415,17 @@ class Waiter(Protocol):
 
 
 def settle(waiter: Waiter, result: Any = None, error: BaseException | None = None) -> bool:
-    """Hands a waiting call its result or error; `False` when the call no longer waits (a cancelled task)."""
+    """Hands a waiting call its result or error; `False` when the call no longer waits (a cancelled task, or a
+    blocking call that gave up)."""
     if waiter.done():
         return False
-    if error is not None:
-        waiter.set_exception(error)
-    else:
-        waiter.set_result(result)
+    try:
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(result)
+    except (futures.InvalidStateError, asyncio.InvalidStateError):
+        return False  # a blocking call gave up on another thread since `done()`
     return True
 
 
@@ -689,10 +694,16 @@ class Router(ABC, Generic[HandlerT, QueueT]):
             settle(waiter, message.result)
             return
         turn = self._open_turn(starting, message.result)
-        if not settle(waiter, (message.result, turn)) and turn is not None:
-            with self._lock:
-                self._turns.pop(turn.turn_id, None)  # the caller is gone: nobody reads the turn
+        if not settle(waiter, (message.result, turn)):
+            self._drop_turn(turn)  # the caller is gone
         self._flush_early(starting)
+
+    def _drop_turn(self, turn: TurnQueue[HandlerT, QueueT] | None) -> None:
+        """Forgets a turn whose `turn/start` caller is gone: nobody reads it, its later events go to the
+        subscriptions."""
+        if turn is not None:
+            with self._lock:
+                self._turns.pop(turn.turn_id, None)
 
     def _open_turn(self, starting: Starting[HandlerT], result: Any) -> TurnQueue[HandlerT, QueueT] | None:
         """The queue of the turn a `turn/start` result names, holding the events kept for that turn while the

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+from concurrent import futures
 from pathlib import Path
 from typing import Any
 
@@ -365,6 +366,47 @@ def test_two_concurrent_turns_get_only_their_own_events(fake: Any) -> None:
             assert events[-1].method == "turn/completed"
             for event in events:
                 assert turn_ids(event) <= {handle.id}, (event.method, handle.id)
+
+
+class LateFuture(futures.Future[Any]):
+    """A call's future whose timed wait, once `armed`, waits for the response and then ends with `ending`
+    all the same: a response that comes just as the wait ends, made certain."""
+
+    armed = False
+    ending: type[BaseException] = futures.TimeoutError
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if timeout is not None and LateFuture.armed:
+            super().exception(5.0)
+            raise LateFuture.ending
+        return super().exception(timeout)
+
+
+def test_a_turn_start_answered_as_its_wait_times_out_gives_its_turn(
+    fake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(futures, "Future", LateFuture)
+    config, _ = fake("hang_turn")
+    with Codex(config) as codex:
+        thread = codex.thread_start()
+        monkeypatch.setattr(LateFuture, "armed", True)
+        # The response is taken: the turn has a handle, rather than a queue nobody reads.
+        turn = thread.turn("hello")
+        assert codex._turns == {turn.id: turn._queue}
+
+
+def test_a_turn_start_interrupted_as_it_is_answered_leaves_no_turn(
+    fake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(futures, "Future", LateFuture)
+    config, _ = fake("hang_turn")
+    with Codex(config) as codex:
+        thread = codex.thread_start()
+        monkeypatch.setattr(LateFuture, "armed", True)
+        monkeypatch.setattr(LateFuture, "ending", KeyboardInterrupt)
+        with pytest.raises(KeyboardInterrupt):
+            thread.turn("hello")
+        assert not codex._turns
 
 
 def test_turn_inactivity_timeout(fake: Any) -> None:

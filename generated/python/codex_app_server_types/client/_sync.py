@@ -228,9 +228,15 @@ class Codex(ThreadOpeners, Router[rpc.ServerRequestHandler, _Queue]):
         try:
             error = response.exception(timeout)
         except futures.TimeoutError:
-            self._forget(request_id)
-            raise RequestTimeoutError(method, timeout or 0.0) from None
+            # Given up unless the response came just as the wait ended: then it is taken, so that a turn it
+            # started is not left to nobody.
+            if response.cancel():
+                self._forget(request_id)
+                raise RequestTimeoutError(method, timeout or 0.0) from None
+            error = response.exception()
         except BaseException:  # KeyboardInterrupt: nobody waits for the response any more
+            if not response.cancel() and starting is not None and response.exception() is None:
+                self._drop_turn(response.result()[1])  # the turn its response started has no handle
             self._forget(request_id)
             raise
         if error is not None:

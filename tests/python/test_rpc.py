@@ -131,6 +131,14 @@ def test_a_response_to_an_unknown_id_or_method_keeps_the_raw_result() -> None:
     assert rpc.encode(response) == raw
 
 
+def test_a_null_error_beside_a_result_is_no_error() -> None:
+    raw = {"id": 0, "result": {}, "error": None}
+    response = rpc.decode(json.dumps(raw), {0: "account/logout"})
+    assert isinstance(response, rpc.Response)
+    assert response.method == "account/logout"
+    assert rpc.encode(response) == raw
+
+
 def test_an_error_response_is_typed() -> None:
     raw = {"id": 3, "error": {"code": -32600, "message": "bad", "data": None}}
     error = rpc.decode(json.dumps(raw))

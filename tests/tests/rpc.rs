@@ -170,6 +170,7 @@ fn unusual_lines_read_as_through_value() {
         r#"{"id":2,"result":{"threadId":7}}"#.to_string(),
         r#"{"id":1,"result":{},"params":{}}"#.to_string(),
         r#"{"id":9,"error":{"code":-32600,"message":"no"}}"#.to_string(),
+        r#"{"id":1,"result":{},"error":null}"#.to_string(),
         // Not messages.
         "[1]".to_string(),
         "{}".to_string(),
@@ -186,6 +187,11 @@ fn unusual_lines_read_as_through_value() {
     pending.insert(&RequestId::Integer(1), "account/logout");
     let Ok(ServerMessage::Response(response)) = decode_both_ways(&lines[16], &mut pending) else { panic!() };
     assert_eq!(response.extra.keys().collect::<Vec<_>>(), ["b", "a", "c"], "the members around keep their order");
+    // `"error": null` beside a result is no error: a response, with the null kept to be written back.
+    pending.insert(&RequestId::Integer(1), "account/logout");
+    let null_error = json!({"id": 1, "result": {}, "error": null});
+    let ServerMessage::Response(response) = decode(&null_error, &mut pending) else { panic!() };
+    assert_eq!(response.result.method(), Some("account/logout"));
 }
 
 #[test]

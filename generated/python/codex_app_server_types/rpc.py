@@ -1699,7 +1699,8 @@ def decode(message: str | bytes | Mapping[str, Any], pending: Mapping[RequestId,
         else:
             message_class = _unknown_server_notification()
         return cast("Message", message_class.model_validate(data))
-    if "error" in data:
+    # `"error": null` beside a result is no error: it is kept with the response's other members.
+    if data.get("error") is not None:
         return ErrorResponse.model_validate(data)
     response = Response.model_validate(data)
     method = None

@@ -2021,7 +2021,7 @@ impl ServerMessage {
                 .map(Self::Request)
                 .map_err(DecodeError::Json);
         }
-        if object.contains_key("error") {
+        if object.get("error").is_some_and(|error| !error.is_null()) {
             return serde_json::from_value(Value::Object(object))
                 .map(Self::Error)
                 .map_err(DecodeError::Json);

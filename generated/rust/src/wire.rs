@@ -352,7 +352,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
                         "id" => m.id.replace(map.next_value()?).is_some(),
                         "params" => m.params.replace(map.next_value()?).is_some(),
                         "result" => m.result.replace(map.next_value()?).is_some(),
-                        "error" => return Err(de::Error::custom("an error answer")),
+                        // `"error": null` beside a result is no error: it is kept with the others.
+                        "error" => {
+                            let error: Value = map.next_value()?;
+                            if !error.is_null() {
+                                return Err(de::Error::custom("an error answer"));
+                            }
+                            let twice = m.rest.iter().any(|(n, _)| *n == name);
+                            m.rest.push((name, error));
+                            twice
+                        }
                         _ => {
                             let twice = m.rest.iter().any(|(n, _)| *n == name);
                             m.rest.push((name, map.next_value()?));

@@ -15,6 +15,7 @@
 //! (it prints `paused at <step>` on stderr and sleeps), so that a test can kill it at the exact moment it
 //! wants to check.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -47,7 +48,15 @@ pub fn replace_dir(out: &Path, files: &[GeneratedFile]) -> io::Result<()> {
         pause_at("swapped");
         Ok(())
     });
-    // Whatever happened, no temporary folder is left behind: after the swap it holds the old tree.
+    // Whatever happened, no temporary folder is left behind: after the swap it holds the old tree, whose
+    // top-level folders are removed side by side.
+    if let Ok(entries) = std::fs::read_dir(&staging) {
+        let entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        crate::threads::parallel_map(&entries, |entry| match entry.symlink_metadata() {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(entry),
+            _ => std::fs::remove_file(entry),
+        });
+    }
     let _ = std::fs::remove_dir_all(&staging);
     result
 }
@@ -78,16 +87,20 @@ fn resolve(out: &Path) -> io::Result<PathBuf> {
 /// Writes the new tree at `staging`: the generated files and whatever of `out` they do not replace.
 fn build(out: &Path, staging: &Path, files: &[GeneratedFile]) -> io::Result<()> {
     std::fs::create_dir(staging)?;
-    for f in files {
-        let path = staging.join(&f.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let previous = out.join(&f.path);
-        if !(unchanged(&previous, &f.contents) && std::fs::hard_link(&previous, &path).is_ok()) {
-            std::fs::write(path, &f.contents)?;
-        }
+    let folders: BTreeSet<&Path> = files.iter().filter_map(|f| Path::new(&f.path).parent()).collect();
+    for folder in folders {
+        std::fs::create_dir_all(staging.join(folder))?;
     }
+    // Hundreds of files, each a few system calls: written on every core.
+    let written = crate::threads::parallel_map(files, |f| {
+        let path = staging.join(&f.path);
+        let previous = out.join(&f.path);
+        if unchanged(&previous, &f.contents) && std::fs::hard_link(&previous, &path).is_ok() {
+            return Ok(());
+        }
+        std::fs::write(path, &f.contents)
+    });
+    written.into_iter().collect::<io::Result<()>>()?;
     let Ok(entries) = std::fs::read_dir(out) else {
         return Ok(());
     };

@@ -375,26 +375,7 @@ impl Emitter<'_> {
         let mut item = ItemText::default();
         for m in self.rpc.requests(Sender::Client) {
             let response = self.ty(m.response().expect("a request"));
-            let params = self.params_arg(&m.params);
-            let result = Part::list("<", &[&response, "Self::Error"], ">");
-            item.doc(1, Some(&method_doc(m)));
-            if asynchronous {
-                let output = vec![Part::Text("Output = Result"), result];
-                let future = [
-                    Part::Text(" -> impl std::future::Future"),
-                    Part::List("<", vec![output], ">"),
-                    Part::Text(" + Send"),
-                ];
-                signature(&mut item, self.functions.of(m), params.as_deref(), future, "");
-                item.line(1, &["where"]);
-                item.line(2, &["Self: Send,"]);
-                item.line(1, &["{"]);
-            } else {
-                signature(&mut item, self.functions.of(m), params.as_deref(), [Part::Text(" -> Result"), result], " {");
-            }
-            let value = if params.is_some() { "params" } else { "()" };
-            item.line(2, &["self.request::<client::", &m.name.ident, ">(", value, ")"]);
-            item.line(1, &["}"]);
+            self.sending_method(&mut item, m, &response, "request", asynchronous);
         }
         item
     }
@@ -403,28 +384,31 @@ impl Emitter<'_> {
     fn notifier_methods(&self, asynchronous: bool) -> ItemText {
         let mut item = ItemText::default();
         for m in self.rpc.notifications(Sender::Client) {
-            let params = self.params_arg(&m.params);
-            let result = Part::list("<", &["()", "Self::Error"], ">");
-            item.doc(1, Some(&method_doc(m)));
-            if asynchronous {
-                let output = vec![Part::Text("Output = Result"), result];
-                let future = [
-                    Part::Text(" -> impl std::future::Future"),
-                    Part::List("<", vec![output], ">"),
-                    Part::Text(" + Send"),
-                ];
-                signature(&mut item, self.functions.of(m), params.as_deref(), future, "");
-                item.line(1, &["where"]);
-                item.line(2, &["Self: Send,"]);
-                item.line(1, &["{"]);
-            } else {
-                signature(&mut item, self.functions.of(m), params.as_deref(), [Part::Text(" -> Result"), result], " {");
-            }
-            let value = if params.is_some() { "params" } else { "()" };
-            item.line(2, &["self.notification::<client::", &m.name.ident, ">(", value, ")"]);
-            item.line(1, &["}"]);
+            self.sending_method(&mut item, m, "()", "notification", asynchronous);
         }
         item
+    }
+
+    /// The method of a sending trait for `m`: its params as the argument, a `Result<{output}, Self::Error>`
+    /// (in a `Send` future when `asynchronous`) from the trait's generic `{send}::<marker>`.
+    fn sending_method(&self, item: &mut ItemText, m: &Method, output: &str, send: &str, asynchronous: bool) {
+        let params = self.params_arg(&m.params);
+        let result = Part::list("<", &[output, "Self::Error"], ">");
+        item.doc(1, Some(&method_doc(m)));
+        if asynchronous {
+            let output = vec![Part::Text("Output = Result"), result];
+            let future =
+                [Part::Text(" -> impl std::future::Future"), Part::List("<", vec![output], ">"), Part::Text(" + Send")];
+            signature(item, self.functions.of(m), params.as_deref(), future, "");
+            item.line(1, &["where"]);
+            item.line(2, &["Self: Send,"]);
+            item.line(1, &["{"]);
+        } else {
+            signature(item, self.functions.of(m), params.as_deref(), [Part::Text(" -> Result"), result], " {");
+        }
+        let value = if params.is_some() { "params" } else { "()" };
+        item.line(2, &["self.", send, "::<client::", &m.name.ident, ">(", value, ")"]);
+        item.line(1, &["}"]);
     }
 
     /// `ServerRequestHandler`, when the schema has server requests.

@@ -29,6 +29,7 @@ from .. import CODEX_VERSION, rpc
 from ._config import CodexConfig
 from ._errors import DecodeError, TransportClosedError, TurnFailedError, rpc_error
 from ._generated import DECLINES, ROUTES
+from ._transport import Oversized
 
 log = logging.getLogger(__name__.rsplit(".", 1)[0])
 
@@ -133,21 +134,6 @@ def undecodable(line: str | bytes, error: Exception) -> tuple[dict[str, Any], De
     problem = decode_error(method if isinstance(method, str) else None, error)
     log.warning("%s", problem)
     return data, problem
-
-
-def result_beside_null_error(line: str | bytes) -> rpc.Response | None:
-    """A response whose `"error"` is `null` beside its `result` (some JSON-RPC peers write it), which
-    `rpc.decode` refuses: the response with its result; `None` for any other line."""
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or "method" in data or "result" not in data or data.get("error", 0) is not None:
-        return None
-    try:
-        return rpc.Response.model_validate({key: value for key, value in data.items() if key != "error"})
-    except ValidationError:
-        return None
 
 
 def parse_version(user_agent: str | None) -> tuple[int, ...] | None:
@@ -605,6 +591,11 @@ class Router(ABC, Generic[HandlerT, QueueT]):
     def _receive(self, lines: Iterable[str | bytes], debug: bool) -> None:
         """Routes what one read brought, then hands each turn its share as one batch."""
         for line in lines:
+            if isinstance(line, Oversized):
+                problem = DecodeError(None, "", f"a line of {line.size} bytes, over max_message_size ({line.limit})")
+                log.warning("%s", problem)
+                self._publish(UndecodableMessage("", problem))
+                continue
             if not line.strip():
                 continue
             if debug:
@@ -640,11 +631,8 @@ class Router(ABC, Generic[HandlerT, QueueT]):
         try:
             message = rpc.decode(line)
         except (ValueError, TypeError) as error:
-            response = result_beside_null_error(line)
-            if response is None:
-                self._undecodable(line, error)
-                return
-            message = response
+            self._undecodable(line, error)
+            return
         if isinstance(message, RESPONSES):
             self._response(message)
         elif rpc.is_server_request(message):

@@ -76,6 +76,10 @@ class CodexConfig:
     """Build the validators of the messages a turn brings while the server starts (on a thread of its own; about
     0.15 s of CPU, which `start` waits for if the server is quicker), so that a process's first turn is read as
     fast as the next; `False` builds each when its method first arrives."""
+    max_message_size: int | None = 64 * 1024 * 1024
+    """The longest message the server may send, in bytes (64 MiB). Over stdio a longer line is passed over without
+    being kept, reported to `events()` as an `UndecodableMessage`, and the reading goes on; over a websocket the
+    limit is the socket's, and a longer message ends the connection. `None`: no bound."""
     stderr_lines: int = 40
     """How many of the server's last stderr lines a `TransportClosedError` carries."""
 

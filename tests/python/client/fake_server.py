@@ -157,6 +157,10 @@ def extras() -> None:
         send({"method": "made/up", "params": {"threadId": "t-x", "value": 1}})
     elif SCENARIO == "unknown_request":
         send({"id": 7, "method": "made/up/request", "params": {}})
+    elif SCENARIO == "long_line":
+        # Longer than the tests' max_message_size, then a line that fits.
+        send({"method": "made/up", "params": {"text": "x" * 300_000}})
+        send({"method": "made/up", "params": {"n": 1}})
     elif SCENARIO == "flood":
         for i in range(20):
             send({"method": "made/up", "params": {"n": i}})

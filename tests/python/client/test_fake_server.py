@@ -31,6 +31,7 @@ from codex_app_server_types.client import (
     WebSocketUnavailableError,
 )
 from codex_app_server_types.client._common import TURN_METHODS
+from codex_app_server_types.client._transport import Oversized, _Lines
 
 
 def received(log: Path) -> list[dict[str, Any]]:
@@ -103,6 +104,43 @@ def test_malformed_line_and_unknown_notification_reach_the_event_stream(
         second = events.get(timeout=5)
         assert second.method == "made/up"
         assert type(second).__name__ == "UnknownServerNotification"
+
+
+def test_a_line_over_max_message_size_is_reported_and_the_reading_goes_on(fake: Any) -> None:
+    config, _ = fake("long_line", max_message_size=100_000)
+    with Codex(config) as codex, codex.events() as events:
+        codex.model_list()
+        first = events.get(timeout=5)
+        assert isinstance(first, UndecodableMessage) and first.text == "", first
+        assert "over max_message_size (100000)" in str(first.error)
+        assert events.get(timeout=5).params == {"n": 1}
+
+    async def main() -> None:
+        async with AsyncCodex(config) as codex:
+            events = codex.events()
+            await codex.model_list()
+            first = await events.get(timeout=5)
+            assert isinstance(first, UndecodableMessage) and "over max_message_size" in str(first.error)
+            assert (await events.get(timeout=5)).params == {"n": 1}
+
+    asyncio.run(main())
+
+
+def test_lines_split_across_reads_and_over_the_limit() -> None:
+    lines = _Lines(10)
+    assert lines.feed(b"ab") == []
+    assert lines.feed(b"c\n0123456789\nxy") == [b"abc", b"0123456789"]
+    # Over the limit in one read, across reads, and at the end of the stream: an `Oversized` each, not kept.
+    too_long = lines.feed(b"z\n" + b"q" * 11 + b"\n")
+    assert too_long[0] == b"xyz" and isinstance(too_long[1], Oversized) and too_long[1].size == 11
+    assert lines.feed(b"p" * 8) == [] and lines.feed(b"p" * 8) == []
+    [across] = lines.feed(b"pp\nok")
+    assert isinstance(across, Oversized) and across.size == 18
+    assert lines.feed(b"\n") == [b"ok"]
+    assert lines.feed(b"r" * 12) == []
+    [last] = lines.end() or []
+    assert isinstance(last, Oversized) and last.size == 12
+    assert _Lines(None).feed(b"y" * 100 + b"\n") == [b"y" * 100]
 
 
 def test_unknown_server_request_is_answered_method_not_found(fake: Any) -> None:

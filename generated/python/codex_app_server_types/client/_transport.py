@@ -19,6 +19,8 @@ import threading
 from collections import deque
 from typing import Any, Protocol
 
+from typing_extensions import Self
+
 from ._config import CodexConfig
 from ._errors import CodexError, TransportClosedError, WebSocketUnavailableError
 
@@ -61,31 +63,68 @@ def _kill_group(process: subprocess.Popen[bytes] | asyncio.subprocess.Process, s
         os.killpg(process.pid, sig)
 
 
-class _Lines:
-    """Splits what a pipe delivers into lines; a line may arrive over several reads."""
+class Oversized(bytes):
+    """A line longer than `CodexConfig.max_message_size`, in place of its text (which is not kept)."""
 
-    def __init__(self) -> None:
+    size: int
+    limit: int
+
+    def __new__(cls, size: int, limit: int) -> Self:
+        line = super().__new__(cls)
+        line.size, line.limit = size, limit
+        return line
+
+
+class _Lines:
+    """Splits what a pipe delivers into lines; a line may arrive over several reads. A line longer than `limit`
+    bytes is not kept: it comes out as an `Oversized`."""
+
+    def __init__(self, limit: int | None) -> None:
+        self._limit = limit
         self._partial: list[bytes] = []
+        self._partial_size = 0
+        self._skipped = 0  # bytes of an over-long line passed over so far; 0 when none is
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """The lines `chunk` completes (none when it holds no line break)."""
         if b"\n" not in chunk:
-            self._partial.append(chunk)
+            self._keep(chunk)
             return []
-        if self._partial:
-            self._partial.append(chunk)
-            chunk = b"".join(self._partial)
-            self._partial = []
-        lines = chunk.split(b"\n")
-        rest = lines.pop()
-        if rest:
-            self._partial.append(rest)
+        first, *middle, rest = chunk.split(b"\n")
+        self._keep(first)
+        lines = [self._take()]
+        limit = self._limit
+        if limit is None or max(map(len, middle), default=0) <= limit:
+            lines += middle
+        else:
+            lines += [Oversized(len(line), limit) if len(line) > limit else line for line in middle]
+        self._keep(rest)
         return lines
 
     def end(self) -> list[bytes] | None:
         """At the end of the stream: a last line without a line break, if any."""
-        rest, self._partial = b"".join(self._partial), []
-        return [rest] if rest else None
+        rest = self._take()
+        return [rest] if rest or isinstance(rest, Oversized) else None
+
+    def _keep(self, part: bytes) -> None:
+        if self._skipped:
+            self._skipped += len(part)
+        elif self._limit is not None and self._partial_size + len(part) > self._limit:
+            self._skipped = self._partial_size + len(part)
+            self._partial, self._partial_size = [], 0
+        elif part:
+            self._partial.append(part)
+            self._partial_size += len(part)
+
+    def _take(self) -> bytes:
+        """The line kept so far, ending it."""
+        if self._skipped:
+            line: bytes = Oversized(self._skipped, self._limit or 0)
+            self._skipped = 0
+            return line
+        line = b"".join(self._partial)
+        self._partial, self._partial_size = [], 0
+        return line
 
 
 class StdioTransport:
@@ -113,7 +152,7 @@ class StdioTransport:
         self._write_lock = threading.Lock()
         assert self._process.stdout is not None
         self._stdout = self._process.stdout.fileno()
-        self._lines = _Lines()
+        self._lines = _Lines(config.max_message_size)
 
     def _drain_stderr(self) -> None:
         assert self._process.stderr is not None
@@ -193,11 +232,13 @@ class WebSocketTransport:
                 self._socket: Any = client.unix_connect(
                     path,
                     "ws://localhost/",
-                    max_size=None,
+                    max_size=config.max_message_size,
                     open_timeout=config.connect_timeout,
                 )
             else:
-                self._socket = client.connect(config.url, max_size=None, open_timeout=config.connect_timeout)
+                self._socket = client.connect(
+                    config.url, max_size=config.max_message_size, open_timeout=config.connect_timeout
+                )
             self._socket = self._stack.enter_context(self._socket)
         except (OSError, TimeoutError) as error:
             raise CodexError(f"cannot connect to {config.url}: {error}") from error
@@ -241,7 +282,7 @@ class AsyncStdioTransport:
         self._process = process
         self._stderr: deque[str] = deque(maxlen=config.stderr_lines)
         self._stderr_task = asyncio.get_running_loop().create_task(self._drain_stderr())
-        self._lines = _Lines()
+        self._lines = _Lines(config.max_message_size)
 
     @classmethod
     async def start(cls, config: CodexConfig) -> AsyncStdioTransport:
@@ -336,11 +377,13 @@ class AsyncWebSocketTransport:
                 socket = await client.unix_connect(
                     path,
                     "ws://localhost/",
-                    max_size=None,
+                    max_size=config.max_message_size,
                     open_timeout=config.connect_timeout,
                 )
             else:
-                socket = await client.connect(config.url, max_size=None, open_timeout=config.connect_timeout)
+                socket = await client.connect(
+                    config.url, max_size=config.max_message_size, open_timeout=config.connect_timeout
+                )
         except (OSError, TimeoutError) as error:
             raise CodexError(f"cannot connect to {config.url}: {error}") from error
         return cls(config.url, socket)

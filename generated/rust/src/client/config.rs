@@ -67,7 +67,7 @@ impl Default for CodexConfig {
             client_title: None,
             client_version: crate::CODEX_VERSION.into(),
             url: None,
-            request_timeout: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(300),
             turn_timeout: None,
             shutdown_timeout: Duration::from_secs(3),
             buffer: 10_000,
@@ -142,7 +142,7 @@ impl CodexConfig {
         self
     }
 
-    /// How long a request waits for its answer (default 120 s).
+    /// How long a request waits for its answer (default 300 s, as the Python client's).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self

@@ -418,8 +418,12 @@ pub(crate) fn message<T: FromMembers>(members: &mut Members<'_>) -> Option<T> {
     T::from_members(members)
 }
 
-/// The reader of a member that keeps track of the path it reads.
+/// The reader of a member that keeps track of the path it reads (with the `error-paths` feature; without it,
+/// the member's value, and a misfit is placed at the member).
+#[cfg(feature = "error-paths")]
 pub(crate) type TrackedReader<'t> = serde_path_to_error::Deserializer<'t, 't, Value>;
+#[cfg(not(feature = "error-paths"))]
+pub(crate) type TrackedReader<'t> = Value;
 
 /// Member `name`'s `text` read with `read`, keeping track of the path: where it does not fit is described in
 /// `misfit` (unless something was already). It is read through `Value`, as the line was, so that serde says
@@ -431,13 +435,15 @@ pub(crate) fn tracked<T>(
     read: impl for<'t> FnOnce(TrackedReader<'t>) -> Result<T, serde_json::Error>,
 ) -> Option<T> {
     let value: Value = serde_json::from_str(text.get()).ok()?;
-    let mut track = serde_path_to_error::Track::new();
-    match read(serde_path_to_error::Deserializer::new(value, &mut track)) {
-        Ok(value) => Some(value),
-        Err(error) => {
-            describe(misfit, name, &track.path().to_string(), error);
-            None
-        }
+    #[cfg(feature = "error-paths")]
+    {
+        let mut track = serde_path_to_error::Track::new();
+        let read = read(serde_path_to_error::Deserializer::new(value, &mut track));
+        read.map_err(|error| describe(misfit, name, &track.path().to_string(), error)).ok()
+    }
+    #[cfg(not(feature = "error-paths"))]
+    {
+        read(value).map_err(|error| describe(misfit, name, "", error)).ok()
     }
 }
 

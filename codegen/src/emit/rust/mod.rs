@@ -315,11 +315,15 @@ fn cargo_toml(options: &CrateOptions, client: bool) -> String {
         package.push("publish = false".into());
     }
     let mut text = format!(
-        "{header}[package]\n{}\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = {{ version = \"1.0.108\", features = [\"raw_value\"] }}\nserde_path_to_error = \"0.1\"\n",
+        "{header}[package]\n{}\n\n[lib]\n# Descriptions are schema prose, not examples.\ndoctest = false\n\n[dependencies]\nserde = {{ version = \"1.0.181\", features = [\"derive\"] }}\nserde_json = {{ version = \"1.0.108\", features = [\"raw_value\"] }}\nserde_path_to_error = {{ version = \"0.1\", optional = true }}\n",
         package.join("\n")
     );
     if client {
         text.push_str(CLIENT_DEPENDENCIES);
+    }
+    text.push_str(PATH_FEATURES);
+    if client {
+        text.push_str(CLIENT_FEATURES);
         text.push_str("\n[package.metadata.docs.rs]\nall-features = true\n");
     }
     text
@@ -380,10 +384,20 @@ futures-util = { version = "0.3", default-features = false, features = ["sink"],
 tokio = { version = "1.38", features = ["io-util", "macros", "process", "rt", "sync", "time"], optional = true }
 tokio-tungstenite = { version = "0.28", optional = true }
 tracing = { version = "0.1", optional = true }
+"#;
 
+/// The features every crate has: with `--no-default-features` a types-only build needs only serde and serde_json.
+const PATH_FEATURES: &str = r#"
 [features]
-# The async client (`client::Codex`), on tokio.
-client = ["dep:futures-core", "dep:tokio", "dep:tracing"]
+default = ["error-paths"]
+# Decode errors name the JSON path where a message does not fit its type (`params.turn.id`); without it, the
+# member (`params`).
+error-paths = ["dep:serde_path_to_error"]
+"#;
+
+/// The client runtime's features.
+const CLIENT_FEATURES: &str = r#"# The async client (`client::Codex`), on tokio.
+client = ["error-paths", "dep:futures-core", "dep:tokio", "dep:tracing"]
 # `client::blocking`: the same API without async; it runs its own runtime on a thread of its own.
 blocking = ["client"]
 # Connecting to `codex app-server --listen ws://...` with `CodexConfig::url`.

@@ -228,15 +228,17 @@ fn generate_on_this_thread(file: &Path, text: &str, options: &Options) -> Result
     let header = header(&ir, options);
     let (definitions, types, namespaces) = (ir.definitions, ir.types.len(), ir.namespaces.len());
     let backends = backends(options, &header);
-    // Each backend names its own copy of the model and prints it, on a thread of its own; files and warnings
-    // are kept in backend order, so output does not depend on which finishes first.
+    // Each backend names its own copy of the model (the last one takes the model itself) and prints it, on a
+    // thread of its own; files and warnings are kept in backend order, so output does not depend on which
+    // finishes first.
+    let mut copies: Vec<ir::Ir> = backends.iter().skip(1).map(|_| ir.clone()).collect();
+    copies.push(ir);
     let written: Vec<(Vec<emit::GeneratedFile>, Vec<Warning>)> = std::thread::scope(|scope| {
-        let ir = &ir;
         let workers: Vec<_> = backends
             .iter()
-            .map(|backend| {
+            .zip(copies)
+            .map(|(backend, mut own)| {
                 spawn_scoped(scope, move || {
-                    let mut own = ir.clone();
                     let mut warnings = Vec::new();
                     backend.name(&mut own, &mut warnings);
                     (backend.emit(&own, &mut warnings), warnings)
